@@ -1,0 +1,158 @@
+//! Command-line definitions and their validation into library configuration.
+//!
+//! Owns: flags, their help text, and turning raw flag values into a
+//! [`ProbeConfig`] and a target list, with one clear error for bad input.
+//! Must not: touch the network or print reports.
+
+use crate::discover::{self, Target};
+use crate::probe::ProbeConfig;
+use crate::wire::NamedGroup;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Is this TLS post-quantum safe today, and where is it silently not?
+#[derive(Debug, Parser)]
+#[command(name = "pqready", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit the key exchange of TLS endpoints: groups, preference, versions, a real PQ handshake.
+    Probe(ProbeArgs),
+    /// Start in-process rustls servers on loopback and probe them (no network needed).
+    Demo(OutputArgs),
+}
+
+/// Flags of `pqready probe`.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Endpoints: HOST[:PORT] (default port 443), [IPv6]:PORT, or https://HOST[:PORT].
+    #[arg(value_name = "HOST[:PORT]")]
+    pub targets: Vec<String>,
+    /// Read more targets from FILE, one per line; '#' starts a comment.
+    #[arg(long, value_name = "FILE")]
+    pub targets_file: Option<PathBuf>,
+    /// Server name to send in SNI (default: the host, when it is a name).
+    #[arg(long, value_name = "NAME")]
+    pub sni: Option<String>,
+    /// Also test this group codepoint (0xNNNN) or registry name; repeatable.
+    #[arg(long = "group", value_name = "0xNNNN")]
+    pub groups: Vec<String>,
+    /// Deadline for each network step, e.g. 5s, 1500ms.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub timeout: String,
+    /// How many endpoints to probe at once.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub concurrency: usize,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Output flags shared by subcommands.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct OutputArgs {
+    /// Print JSON Lines (one object per target; see docs/json.md) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Never use colour (colour is only used on a terminal anyway; NO_COLOR is honoured too).
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+/// Parses `5`, `5s`, `1.5s` or `500ms`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("invalid --timeout '{text}': use e.g. 5s or 500ms");
+    let (num, scale) = if let Some(ms) = text.strip_suffix("ms") {
+        (ms, 0.001)
+    } else if let Some(s) = text.strip_suffix('s') {
+        (s, 1.0)
+    } else {
+        (text, 1.0)
+    };
+    let value: f64 = num.trim().parse().map_err(|_| bad())?;
+    let secs = value * scale;
+    if !secs.is_finite() || secs <= 0.0 || secs > 600.0 {
+        return Err(format!(
+            "invalid --timeout '{text}': must be between 1ms and 600s"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+impl ProbeArgs {
+    /// Validated targets, from arguments then the targets file.
+    pub fn targets(&self) -> Result<Vec<Target>, String> {
+        let sni = self.sni.as_deref();
+        let mut out = Vec::new();
+        for t in &self.targets {
+            out.push(discover::parse_target(t, sni).map_err(|e| e.to_string())?);
+        }
+        if let Some(path) = &self.targets_file {
+            out.extend(discover::read_targets_file(path, sni).map_err(|e| e.to_string())?);
+        }
+        if out.is_empty() {
+            return Err("no targets: give HOST[:PORT] arguments or --targets-file FILE".into());
+        }
+        Ok(out)
+    }
+
+    /// Validated probe configuration.
+    pub fn config(&self) -> Result<ProbeConfig, String> {
+        let mut config = ProbeConfig {
+            timeout: parse_duration(&self.timeout)?,
+            ..ProbeConfig::default()
+        };
+        for text in &self.groups {
+            let group = NamedGroup::parse(text)
+                .ok_or_else(|| format!("invalid --group '{text}': use a codepoint like 0x11ec or a name like X25519MLKEM768"))?;
+            if !config.candidate_groups.contains(&group) {
+                config.candidate_groups.push(group);
+            }
+        }
+        if self.concurrency == 0 {
+            return Err("invalid --concurrency 0: must be at least 1".into());
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_durations() {
+        assert_eq!(parse_duration("5s").unwrap(), Duration::from_secs(5));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        for bad in ["", "0", "-1s", "abc", "1h", "NaNs"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn adds_user_groups_once() {
+        let args = ProbeArgs {
+            targets: vec![],
+            targets_file: None,
+            sni: None,
+            groups: vec!["0xfe01".into(), "x25519".into()],
+            timeout: "1s".into(),
+            concurrency: 1,
+            output: OutputArgs {
+                json: false,
+                no_color: true,
+            },
+        };
+        let config = args.config().unwrap();
+        assert_eq!(config.candidate_groups.len(), crate::wire::GROUPS.len() + 1);
+        assert_eq!(config.candidate_groups.last(), Some(&NamedGroup(0xfe01)));
+    }
+}

@@ -1,0 +1,138 @@
+//! `pqready demo`: real rustls servers on loopback, probed by the real engine.
+//!
+//! Owns: starting a few in-process rustls (aws-lc-rs) TLS servers with
+//! different key-exchange configurations on 127.0.0.1 ephemeral ports, each
+//! with a fresh self-signed certificate. They let a new user see genuine
+//! output with no cluster and no network, and give the tests in-process peers.
+//! Nothing here is simulated: the servers run the same rustls code a Rust
+//! service would.
+
+use crate::discover::Target;
+use rustls::crypto::aws_lc_rs::kx_group;
+use rustls::crypto::SupportedKxGroup;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// One demo server configuration.
+#[derive(Debug, Clone)]
+pub struct DemoConfig {
+    /// Short name, used as the report's target label.
+    pub name: &'static str,
+    /// Key-exchange groups, in the server's preference order.
+    pub groups: Vec<&'static dyn SupportedKxGroup>,
+    /// Serve TLS 1.2 only (no TLS 1.3).
+    pub tls12_only: bool,
+}
+
+/// The demo line-up: PQ hybrid preferred, classical only, PQ only, TLS 1.2 only.
+pub fn demo_configs() -> Vec<DemoConfig> {
+    vec![
+        DemoConfig {
+            name: "pq-preferred",
+            groups: vec![
+                kx_group::X25519MLKEM768,
+                kx_group::X25519,
+                kx_group::SECP256R1,
+                kx_group::SECP384R1,
+            ],
+            tls12_only: false,
+        },
+        DemoConfig {
+            name: "classical-only",
+            groups: vec![kx_group::X25519, kx_group::SECP256R1, kx_group::SECP384R1],
+            tls12_only: false,
+        },
+        DemoConfig {
+            name: "pq-only",
+            groups: vec![
+                kx_group::X25519MLKEM768,
+                kx_group::SECP256R1MLKEM768,
+                kx_group::MLKEM768,
+            ],
+            tls12_only: false,
+        },
+        DemoConfig {
+            name: "tls12-only",
+            groups: vec![kx_group::SECP256R1, kx_group::X25519],
+            tls12_only: true,
+        },
+    ]
+}
+
+/// A running demo server; it stops when dropped.
+#[derive(Debug)]
+pub struct DemoServer {
+    /// Its configuration.
+    pub config: DemoConfig,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl DemoServer {
+    /// A probe target for this server, labelled with its name.
+    pub fn target(&self) -> Target {
+        Target {
+            label: self.config.name.to_string(),
+            host: self.addr.ip().to_string(),
+            port: self.addr.port(),
+            sni: Some("localhost".into()),
+        }
+    }
+}
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts one server on 127.0.0.1 with an ephemeral port.
+pub async fn start(config: DemoConfig) -> Result<DemoServer, String> {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
+        .map_err(|e| format!("cannot generate demo certificate: {e}"))?;
+    let chain = vec![CertificateDer::from(cert.cert.der().to_vec())];
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key_pair.serialize_der()));
+    let mut provider = rustls::crypto::aws_lc_rs::default_provider();
+    provider.kx_groups = config.groups.clone();
+    let versions: &[&rustls::SupportedProtocolVersion] = if config.tls12_only {
+        &[&rustls::version::TLS12]
+    } else {
+        &[&rustls::version::TLS13, &rustls::version::TLS12]
+    };
+    let server = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
+        .with_protocol_versions(versions)
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| e.to_string())?;
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| format!("cannot listen on loopback: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                // Probes hang up after the ServerHello; errors here are expected.
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await;
+            });
+        }
+    });
+    Ok(DemoServer { config, addr, task })
+}
+
+/// Starts every demo server.
+pub async fn start_all() -> Result<Vec<DemoServer>, String> {
+    let mut servers = Vec::new();
+    for config in demo_configs() {
+        servers.push(start(config).await?);
+    }
+    Ok(servers)
+}

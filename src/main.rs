@@ -1,0 +1,124 @@
+//! The `pqready` binary: parse flags, run the library pipeline, print, exit.
+//!
+//! Exit codes: 0 every target probed; 2 bad input or at least one target
+//! could not be probed (its error is in the report).
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+use pqready::cli::{Cli, Command, OutputArgs};
+use pqready::discover::Target;
+use pqready::probe::ProbeConfig;
+use pqready::report::{json, table, TargetReport};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    match cli.command {
+        Command::Probe(args) => {
+            let (targets, config) = match args.targets().and_then(|t| Ok((t, args.config()?))) {
+                Ok(v) => v,
+                Err(msg) => return fail(&msg),
+            };
+            runtime.block_on(run(targets, config, args.concurrency, args.output))
+        }
+        Command::Demo(output) => runtime.block_on(async move {
+            let servers = match pqready::demo::start_all().await {
+                Ok(s) => s,
+                Err(msg) => return fail(&msg),
+            };
+            if !output.json {
+                eprintln!(
+                    "pqready demo: started {} rustls servers on loopback; probing them",
+                    servers.len()
+                );
+            }
+            let targets = servers.iter().map(|s| s.target()).collect();
+            let code = run(targets, ProbeConfig::default(), 4, output).await;
+            drop(servers);
+            code
+        }),
+    }
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("pqready: error: {msg}");
+    ExitCode::from(2)
+}
+
+async fn run(
+    targets: Vec<Target>,
+    config: ProbeConfig,
+    concurrency: usize,
+    output: OutputArgs,
+) -> ExitCode {
+    let total = targets.len();
+    let color = !output.no_color
+        && std::env::var_os("NO_COLOR").is_none()
+        && std::io::stdout().is_terminal();
+    let style = table::Style { color };
+    let progress = if total > 1 && std::io::stderr().is_terminal() {
+        let pb = ProgressBar::new(total as u64);
+        if let Ok(s) =
+            ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} probed ({elapsed})")
+        {
+            pb.set_style(s.progress_chars("=> "));
+        }
+        Some(pb)
+    } else {
+        None
+    };
+    let mut failed = 0usize;
+    let mut kept: Vec<TargetReport> = Vec::new();
+    let mut stdout = std::io::stdout().lock();
+    pqready::scan::scan(
+        targets,
+        config,
+        concurrency,
+        |_| {
+            if let Some(pb) = &progress {
+                pb.inc(1);
+            }
+        },
+        |report| {
+            if report.error.is_some() {
+                failed += 1;
+            }
+            let text = if output.json {
+                format!("{}\n", json::to_line(&report))
+            } else {
+                format!("{}\n", table::render_target(&report, style))
+            };
+            let write = |out: &mut std::io::StdoutLock| {
+                let _ = out.write_all(text.as_bytes());
+                let _ = out.flush();
+            };
+            match &progress {
+                Some(pb) => pb.suspend(|| write(&mut stdout)),
+                None => write(&mut stdout),
+            }
+            if !output.json && total > 1 {
+                kept.push(report);
+            }
+        },
+    )
+    .await;
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
+    if !output.json && total > 1 {
+        let _ = stdout.write_all(table::render_summary(&kept, style).as_bytes());
+    }
+    if failed > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

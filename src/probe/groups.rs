@@ -1,0 +1,460 @@
+//! Key-exchange group discovery: which groups a server supports, in what
+//! order it prefers them, and how it chooses.
+//!
+//! Method (TLS 1.3): offer every candidate group with an *empty* key_share
+//! list. A server that supports one of them must answer with a
+//! HelloRetryRequest naming its choice (RFC 8446 §4.1.4), so no key-exchange
+//! cryptography is needed. Remove the choice and ask again until the server
+//! refuses: S+1 connections reveal the S supported groups in the order the
+//! server picks them. Then two more connections tell how it picks:
+//!
+//! 1. the supported groups offered in *reverse*: a server that keeps picking
+//!    its favourite follows its own order; one that picks our new first
+//!    choice follows the client's order;
+//! 2. the supported groups with a *real* key share for a less-preferred one:
+//!    a server that answers with a ServerHello for that group prefers groups
+//!    it already has a share for (Go since 1.23 does), avoiding a round trip.
+//!
+//! A server that refuses empty key_share lists is probed the slow way, one
+//! connection per group with a real key share. A server without TLS 1.3 is
+//! probed by elimination over TLS 1.2 ECDHE, reading the curve from the
+//! ServerKeyExchange.
+//!
+//! Observations only: whether the result is good is `assess`'s business.
+
+use super::exchange::{describe, ReadUntil, Reply};
+use super::keyshare::{can_generate, key_share};
+use super::{ProbeError, Session};
+use crate::net::NetError;
+use crate::wire::{
+    AlertDescription, CipherSuite, ClientHelloSpec, KeyShareEntry, NamedGroup, ProtocolVersion,
+};
+use serde::Serialize;
+
+/// How the server chooses among groups the client offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Selection {
+    /// By its own preference order, whatever the client's order or key shares.
+    ServerOrder,
+    /// By the client's preference order.
+    ClientOrder,
+    /// A group the client sent a key share for wins; otherwise its own order.
+    KeyShareThenServerOrder,
+    /// A group the client sent a key share for wins; otherwise the client's order.
+    KeyShareThenClientOrder,
+    /// Neither order explains its choices (e.g. OpenSSL group tuples).
+    Mixed,
+    /// Only one group is supported: there is nothing to choose.
+    SingleGroup,
+    /// Could not be determined (no groups found, or the server misbehaved).
+    Unknown,
+}
+
+/// How the supported groups were found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// TLS 1.3 HelloRetryRequests to empty key_share offers.
+    HelloRetryRequest,
+    /// TLS 1.3, one real key share per group (server refused empty offers).
+    KeyShare,
+    /// TLS 1.2 ECDHE, curve read from the ServerKeyExchange.
+    Tls12ServerKeyExchange,
+    /// Nothing could be found.
+    None,
+}
+
+/// What group discovery observed.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupsObservation {
+    /// Supported groups, in registry order (post-quantum first).
+    pub supported: Vec<NamedGroup>,
+    /// The server's preference order, most preferred first; `None` when the
+    /// server follows the client's order (it has no order of its own to show).
+    pub server_order: Option<Vec<NamedGroup>>,
+    /// How the server chooses.
+    pub selection: Selection,
+    /// Whether a group with a client key share beats the server's favourite;
+    /// `None` when it could not be tested.
+    pub key_share_preferred: Option<bool>,
+    /// How the groups were found.
+    pub method: Method,
+    /// True when the server answered a TLS 1.3 hello with a TLS 1.3 hello.
+    #[serde(skip)]
+    pub tls13: bool,
+    /// Anomalies worth a human's attention (protocol violations, cut-short runs).
+    pub notes: Vec<String>,
+}
+
+impl Default for GroupsObservation {
+    fn default() -> Self {
+        GroupsObservation {
+            supported: Vec::new(),
+            server_order: None,
+            selection: Selection::Unknown,
+            key_share_preferred: None,
+            method: Method::None,
+            tls13: false,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// What one group-selection exchange produced.
+#[derive(Debug)]
+enum Pick {
+    /// HelloRetryRequest for this group.
+    Retry(NamedGroup),
+    /// ServerHello using this group (a key share we sent).
+    Accept(NamedGroup),
+    /// The server refused (alert, or closed the connection).
+    Refuse(String),
+    /// TLS 1.3 was not negotiated (`protocol_version` alert or an older ServerHello).
+    NoTls13(String),
+    /// Anything else: a protocol violation or a non-TLS answer.
+    Broken(Reply),
+}
+
+impl Pick {
+    fn describe(&self) -> String {
+        match self {
+            Pick::Retry(g) => format!("a HelloRetryRequest for {g}"),
+            Pick::Accept(g) => format!("a ServerHello for {g}"),
+            Pick::Refuse(why) | Pick::NoTls13(why) => why.clone(),
+            Pick::Broken(reply) => describe(reply),
+        }
+    }
+}
+
+async fn pick13(
+    session: &Session,
+    offered: &[NamedGroup],
+    shares: Vec<KeyShareEntry>,
+) -> Result<Pick, NetError> {
+    let reply = match session
+        .hello(
+            ClientHelloSpec::tls13(offered.to_vec(), shares),
+            ReadUntil::ServerHello,
+        )
+        .await
+    {
+        Ok(reply) => reply,
+        // Closing instead of alerting is a refusal too, not a broken endpoint.
+        Err(NetError::Closed) => return Ok(Pick::Refuse("connection closed".into())),
+        Err(NetError::Reset) => return Ok(Pick::Refuse("connection reset".into())),
+        Err(e) => return Err(e),
+    };
+    Ok(match &reply {
+        Reply::Alert(a) if a.description == AlertDescription::PROTOCOL_VERSION => {
+            Pick::NoTls13(format!("alert {}", a.description))
+        }
+        Reply::Alert(a) => Pick::Refuse(format!("alert {}", a.description)),
+        Reply::Hello { hello, .. } => {
+            if hello.selected_version().ok() != Some(ProtocolVersion::TLS1_3) {
+                return Ok(Pick::NoTls13(describe(&reply)));
+            }
+            match hello.selected_share() {
+                Ok(Some(share)) if hello.is_hello_retry_request() => Pick::Retry(share.group),
+                Ok(Some(share)) => Pick::Accept(share.group),
+                _ => Pick::Broken(reply),
+            }
+        }
+        _ => Pick::Broken(reply),
+    })
+}
+
+fn broken_error(reply: &Reply) -> ProbeError {
+    match reply {
+        Reply::NotTls(preview) => ProbeError::new(
+            "not-tls",
+            format!("not a TLS server: it answered {preview}"),
+        ),
+        other => ProbeError::new("malformed", format!("server sent {}", describe(other))),
+    }
+}
+
+/// Finds the supported groups, the server's order and how it chooses.
+pub async fn discover(
+    session: &Session,
+    candidates: &[NamedGroup],
+) -> Result<GroupsObservation, ProbeError> {
+    let mut obs = GroupsObservation::default();
+    let mut remaining: Vec<NamedGroup> = candidates.to_vec();
+    let mut picks: Vec<NamedGroup> = Vec::new();
+    let mut tls13_refused = false;
+
+    while !remaining.is_empty() {
+        let pick = pick13(session, &remaining, Vec::new()).await;
+        let pick = match pick {
+            Ok(p) => p,
+            Err(e) if picks.is_empty() => return Err(e.into()),
+            Err(e) => {
+                obs.notes.push(format!("group discovery cut short: {e}"));
+                break;
+            }
+        };
+        match pick {
+            Pick::Retry(g) | Pick::Accept(g) if remaining.contains(&g) => {
+                if matches!(pick, Pick::Accept(_)) {
+                    obs.notes.push(format!(
+                        "server answered an empty key_share offer with a ServerHello for {g} instead of a HelloRetryRequest"
+                    ));
+                }
+                obs.tls13 = true;
+                picks.push(g);
+                remaining.retain(|x| *x != g);
+            }
+            Pick::Retry(g) | Pick::Accept(g) => {
+                obs.tls13 = true;
+                obs.notes
+                    .push(format!("server selected {g}, which was not offered"));
+                break;
+            }
+            Pick::Refuse(_) => {
+                tls13_refused = picks.is_empty();
+                break;
+            }
+            Pick::NoTls13(_) => break,
+            Pick::Broken(reply) if picks.is_empty() => return Err(broken_error(&reply)),
+            Pick::Broken(reply) => {
+                obs.notes.push(format!(
+                    "group discovery cut short: server sent {}",
+                    describe(&reply)
+                ));
+                break;
+            }
+        }
+    }
+
+    if !picks.is_empty() {
+        obs.method = Method::HelloRetryRequest;
+        choose_rule(session, &picks, candidates, &mut obs).await;
+    } else if tls13_refused {
+        discover_by_key_share(session, candidates, &mut obs).await;
+    }
+    if obs.supported.is_empty() && !obs.tls13 {
+        discover_tls12(session, candidates, &mut obs).await;
+    }
+    Ok(obs)
+}
+
+fn in_registry_order(groups: &[NamedGroup], candidates: &[NamedGroup]) -> Vec<NamedGroup> {
+    candidates
+        .iter()
+        .copied()
+        .filter(|g| groups.contains(g))
+        .collect()
+}
+
+/// Two more exchanges: reverse order (whose order wins?) and a real key share
+/// for a less-preferred group (does a share win?).
+async fn choose_rule(
+    session: &Session,
+    picks: &[NamedGroup],
+    candidates: &[NamedGroup],
+    obs: &mut GroupsObservation,
+) {
+    obs.supported = in_registry_order(picks, candidates);
+    if picks.len() < 2 {
+        obs.selection = Selection::SingleGroup;
+        obs.server_order = Some(picks.to_vec());
+        return;
+    }
+    let first = picks[0];
+    let last = picks[picks.len() - 1];
+    let reversed: Vec<NamedGroup> = picks.iter().rev().copied().collect();
+
+    #[derive(PartialEq)]
+    enum Order {
+        Server,
+        Client,
+        Mixed,
+        Unknown,
+    }
+    let order = match pick13(session, &reversed, Vec::new()).await {
+        Ok(Pick::Retry(g)) if g == first => Order::Server,
+        Ok(Pick::Retry(g)) if g == last => Order::Client,
+        Ok(Pick::Retry(g)) => {
+            obs.notes
+                .push(format!("offered in reverse order, the server chose {g}"));
+            Order::Mixed
+        }
+        Ok(other) => {
+            obs.notes.push(format!(
+                "order check inconclusive: server sent {}",
+                other.describe()
+            ));
+            Order::Unknown
+        }
+        Err(e) => {
+            obs.notes.push(format!("order check failed: {e}"));
+            Order::Unknown
+        }
+    };
+
+    // The server would pick `first` from this list without shares, whichever
+    // order it follows; a share for a later group shows whether shares win.
+    let share_group = picks[1..].iter().rev().copied().find(|g| can_generate(*g));
+    if let Some(k) = share_group {
+        let shares = key_share(k).into_iter().collect();
+        obs.key_share_preferred = match pick13(session, picks, shares).await {
+            Ok(Pick::Accept(g)) if g == k => Some(true),
+            Ok(Pick::Retry(g)) | Ok(Pick::Accept(g)) if g == first => Some(false),
+            Ok(other) => {
+                obs.notes.push(format!(
+                    "key-share check inconclusive: server sent {}",
+                    other.describe()
+                ));
+                None
+            }
+            Err(e) => {
+                obs.notes.push(format!("key-share check failed: {e}"));
+                None
+            }
+        };
+    }
+
+    let shares_win = obs.key_share_preferred == Some(true);
+    obs.selection = match order {
+        Order::Server if shares_win => Selection::KeyShareThenServerOrder,
+        Order::Server => Selection::ServerOrder,
+        Order::Client if shares_win => Selection::KeyShareThenClientOrder,
+        Order::Client => Selection::ClientOrder,
+        Order::Mixed => Selection::Mixed,
+        Order::Unknown => Selection::Unknown,
+    };
+    obs.server_order = match order {
+        Order::Client => None,
+        _ => Some(picks.to_vec()),
+    };
+}
+
+/// Slow path for servers that refuse an empty key_share list: one connection
+/// per group pqready can generate a share for.
+async fn discover_by_key_share(
+    session: &Session,
+    candidates: &[NamedGroup],
+    obs: &mut GroupsObservation,
+) {
+    let mut found = Vec::new();
+    for &g in candidates.iter().filter(|g| can_generate(**g)) {
+        let shares = key_share(g).into_iter().collect();
+        match pick13(session, &[g], shares).await {
+            Ok(Pick::Accept(sel)) if sel == g => {
+                obs.tls13 = true;
+                found.push(g);
+            }
+            Ok(Pick::Retry(_)) | Ok(Pick::Accept(_)) => obs.tls13 = true,
+            Ok(Pick::NoTls13(_)) => return,
+            Ok(_) => {}
+            Err(e) => {
+                obs.notes
+                    .push(format!("key-share discovery cut short: {e}"));
+                break;
+            }
+        }
+    }
+    if !found.is_empty() {
+        obs.method = Method::KeyShare;
+        obs.notes.push(
+            "server refused a hello without key shares; groups were tested one by one with real key shares \
+             (groups pqready cannot generate shares for were not tested)"
+                .into(),
+        );
+        obs.selection = if found.len() == 1 {
+            Selection::SingleGroup
+        } else {
+            Selection::Unknown
+        };
+        obs.supported = found;
+    }
+}
+
+/// TLS 1.2 ECDHE cipher suites offered when enumerating TLS 1.2 curves.
+const TLS12_ECDHE_SUITES: &[CipherSuite] = &[
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+];
+
+fn tls12_hello(groups: Vec<NamedGroup>) -> ClientHelloSpec {
+    let mut spec = ClientHelloSpec::tls13(groups, Vec::new());
+    spec.versions = vec![ProtocolVersion::TLS1_2];
+    spec.cipher_suites = TLS12_ECDHE_SUITES.to_vec();
+    spec.session_id = Vec::new();
+    spec
+}
+
+async fn pick12(session: &Session, offered: &[NamedGroup]) -> Option<NamedGroup> {
+    match session
+        .hello(tls12_hello(offered.to_vec()), ReadUntil::ServerKeyExchange)
+        .await
+    {
+        Ok(Reply::Hello {
+            hello,
+            tls12_curve: Some(curve),
+        }) if hello.selected_version().ok() == Some(ProtocolVersion::TLS1_2) => Some(curve),
+        _ => None,
+    }
+}
+
+/// Elimination over TLS 1.2 ECDHE for servers without TLS 1.3. Only
+/// elliptic curves can be found this way; post-quantum groups need TLS 1.3.
+async fn discover_tls12(session: &Session, candidates: &[NamedGroup], obs: &mut GroupsObservation) {
+    let mut remaining: Vec<NamedGroup> = candidates
+        .iter()
+        .copied()
+        .filter(|g| {
+            g.info()
+                .is_none_or(|i| i.kind == crate::wire::GroupKind::Ecdhe)
+                && !matches!(g.0, 0x001F..=0x0021)
+        })
+        .collect();
+    let mut picks = Vec::new();
+    while !remaining.is_empty() {
+        match pick12(session, &remaining).await {
+            Some(g) if remaining.contains(&g) => {
+                picks.push(g);
+                remaining.retain(|x| *x != g);
+            }
+            Some(g) => {
+                obs.notes.push(format!(
+                    "TLS 1.2 server selected {g}, which was not offered"
+                ));
+                break;
+            }
+            None => break,
+        }
+    }
+    if picks.is_empty() {
+        return;
+    }
+    obs.method = Method::Tls12ServerKeyExchange;
+    obs.supported = in_registry_order(&picks, candidates);
+    if picks.len() < 2 {
+        obs.selection = Selection::SingleGroup;
+        obs.server_order = Some(picks);
+        return;
+    }
+    let reversed: Vec<NamedGroup> = picks.iter().rev().copied().collect();
+    let chosen = pick12(session, &reversed).await;
+    obs.selection = match chosen {
+        Some(g) if g == picks[0] => Selection::ServerOrder,
+        Some(g) if Some(&g) == picks.last() => Selection::ClientOrder,
+        Some(_) => Selection::Mixed,
+        None => Selection::Unknown,
+    };
+    obs.server_order = if obs.selection == Selection::ClientOrder {
+        None
+    } else {
+        Some(picks)
+    };
+}

@@ -1,0 +1,154 @@
+//! One complete handshake with rustls, as a modern post-quantum-first client.
+//!
+//! Owns: running rustls (aws-lc-rs provider, its default groups with
+//! X25519MLKEM768 first) against the target and recording what was
+//! negotiated — group, cipher suite, version, whether a HelloRetryRequest was
+//! needed — and the certificate chain the server sent. The chain is captured,
+//! not judged: certificate trust is deliberately not checked here (the
+//! signature over the handshake still is), because an audit must see servers
+//! with private CAs, and certificate analysis is a separate stage.
+
+use super::Session;
+use crate::wire::{CipherSuite, NamedGroup, ProtocolVersion};
+use base64::Engine;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, HandshakeKind};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// What one full rustls handshake negotiated.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HandshakeObservation {
+    /// The key-exchange group; `None` if the handshake failed.
+    pub negotiated_group: Option<NamedGroup>,
+    /// The cipher suite; `None` if the handshake failed.
+    pub cipher_suite: Option<CipherSuite>,
+    /// The protocol version; `None` if the handshake failed.
+    pub version: Option<ProtocolVersion>,
+    /// True if the server asked for another key share first.
+    pub hello_retry: bool,
+    /// The server's certificates, leaf first, DER in standard base64.
+    pub certificate_chain: Vec<String>,
+    /// Why the handshake failed, if it did.
+    pub error: Option<String>,
+}
+
+/// The groups the modern-client handshake offers, in order (rustls' defaults).
+pub fn client_groups() -> Vec<NamedGroup> {
+    provider()
+        .kx_groups
+        .iter()
+        .map(|g| NamedGroup(u16::from(g.name())))
+        .collect()
+}
+
+fn provider() -> CryptoProvider {
+    rustls::crypto::aws_lc_rs::default_provider()
+}
+
+/// Runs the handshake. Failures are recorded in the observation, not returned.
+pub async fn full_handshake(session: &Session) -> HandshakeObservation {
+    match tokio::time::timeout(session.timeout, run(session)).await {
+        Ok(Ok(obs)) => obs,
+        Ok(Err(error)) => HandshakeObservation {
+            error: Some(error),
+            ..Default::default()
+        },
+        Err(_) => HandshakeObservation {
+            error: Some("timed out during the handshake".into()),
+            ..Default::default()
+        },
+    }
+}
+
+async fn run(session: &Session) -> Result<HandshakeObservation, String> {
+    let provider = Arc::new(provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(CaptureOnly(provider)))
+        .with_no_client_auth();
+    let name: ServerName<'static> = match &session.sni {
+        Some(sni) => ServerName::try_from(sni.clone()).map_err(|e| format!("invalid SNI: {e}"))?,
+        None => ServerName::IpAddress(session.addr.ip().into()),
+    };
+    let conn = session.connect().await.map_err(|e| e.to_string())?;
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tls = connector
+        .connect(name, conn.into_stream())
+        .await
+        .map_err(|e| format!("handshake failed: {e}"))?;
+    let (_, state) = tls.get_ref();
+    Ok(HandshakeObservation {
+        negotiated_group: state
+            .negotiated_key_exchange_group()
+            .map(|g| NamedGroup(u16::from(g.name()))),
+        cipher_suite: state
+            .negotiated_cipher_suite()
+            .map(|s| CipherSuite(u16::from(s.suite()))),
+        version: state
+            .protocol_version()
+            .map(|v| ProtocolVersion(u16::from(v))),
+        hello_retry: state.handshake_kind() == Some(HandshakeKind::FullWithHelloRetryRequest),
+        certificate_chain: state
+            .peer_certificates()
+            .unwrap_or_default()
+            .iter()
+            .map(|c| base64::engine::general_purpose::STANDARD.encode(c.as_ref()))
+            .collect(),
+        error: None,
+    })
+}
+
+/// Accepts any certificate chain (it is captured for later analysis) but
+/// still verifies the handshake signature made with the leaf's key.
+#[derive(Debug)]
+struct CaptureOnly(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for CaptureOnly {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}

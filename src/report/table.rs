@@ -1,0 +1,220 @@
+//! Terminal rendering: a block per target, then a summary table when more
+//! than one target was probed. Colour only when asked (the caller decides
+//! from TTY, `--no-color` and `NO_COLOR`). Pure formatting.
+
+use super::TargetReport;
+use crate::assess::PqStatus;
+use crate::probe::groups::{Method, Selection};
+use crate::wire::NamedGroup;
+use std::fmt::Write;
+
+/// Output options.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// Use ANSI colours.
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn status(&self, status: PqStatus, text: &str) -> String {
+        let code = match status {
+            PqStatus::Pq => "32",
+            PqStatus::DraftOnly => "33",
+            PqStatus::Classical | PqStatus::Error => "31",
+        };
+        self.paint(code, text)
+    }
+}
+
+fn groups_line(groups: &[NamedGroup], sep: &str) -> String {
+    if groups.is_empty() {
+        return "none found".into();
+    }
+    groups
+        .iter()
+        .map(|g| g.to_string())
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+fn selection_text(selection: Selection, key_share_preferred: Option<bool>) -> &'static str {
+    match selection {
+        Selection::ServerOrder => "server's own order (ignores client order and key shares)",
+        Selection::ClientOrder => "client's order",
+        Selection::KeyShareThenServerOrder => {
+            "a group the client sent a key share for, else server's order"
+        }
+        Selection::KeyShareThenClientOrder => {
+            "a group the client sent a key share for, else client's order"
+        }
+        Selection::Mixed => "mixed (neither server nor client order explains its choices)",
+        Selection::SingleGroup => "single group",
+        Selection::Unknown if key_share_preferred == Some(true) => {
+            "prefers groups with a key share; order unknown"
+        }
+        Selection::Unknown => "unknown",
+    }
+}
+
+/// Renders one target as a block of labelled lines.
+pub fn render_target(r: &TargetReport, style: Style) -> String {
+    let mut out = String::new();
+    let addr = match &r.address {
+        Some(a) if *a != r.target => format!(" ({a})"),
+        _ => String::new(),
+    };
+    let sni = r
+        .sni
+        .as_ref()
+        .map(|s| format!(" sni={s}"))
+        .unwrap_or_default();
+    let _ = writeln!(out, "{}{addr}{sni}", style.paint("1", &r.target));
+    let row = |out: &mut String, k: &str, v: &str| {
+        let _ = writeln!(out, "  {k:<12} {v}");
+    };
+    row(
+        &mut out,
+        "verdict",
+        &style.status(r.verdict.status, &r.verdict.text),
+    );
+    if let Some(err) = &r.error {
+        row(&mut out, "error", err);
+        row(
+            &mut out,
+            "connections",
+            &format!("{} in {} ms", r.connections, r.elapsed_ms),
+        );
+        return out;
+    }
+    let versions: Vec<String> = r.tls_versions.iter().map(|v| v.to_string()).collect();
+    row(&mut out, "TLS", &versions.join(", "));
+    let g = &r.groups;
+    match &g.server_order {
+        Some(order) => row(
+            &mut out,
+            "groups",
+            &format!(
+                "{}  (server preference, best first)",
+                groups_line(order, " > ")
+            ),
+        ),
+        None => row(&mut out, "groups", &groups_line(&g.supported, ", ")),
+    }
+    row(
+        &mut out,
+        "selection",
+        selection_text(g.selection, g.key_share_preferred),
+    );
+    match g.method {
+        Method::KeyShare => row(
+            &mut out,
+            "method",
+            "one real key share per group (server refuses empty key_share)",
+        ),
+        Method::Tls12ServerKeyExchange => {
+            row(&mut out, "method", "TLS 1.2 ECDHE curves (no TLS 1.3)")
+        }
+        _ => {}
+    }
+    let h = &r.handshake;
+    let got = match (&h.negotiated_group, &h.error) {
+        (Some(group), _) => {
+            let suite = h.cipher_suite.map(|c| c.to_string()).unwrap_or_default();
+            let version = h.version.map(|v| v.to_string()).unwrap_or_default();
+            let hrr = if h.hello_retry {
+                "HelloRetryRequest"
+            } else {
+                "no HelloRetryRequest"
+            };
+            let certs = match h.certificate_chain.len() {
+                1 => "1 certificate".to_string(),
+                n => format!("{n} certificates"),
+            };
+            format!("{group}, {suite}, {version}, {hrr}, {certs}")
+        }
+        (None, Some(err)) => err.clone(),
+        (None, None) => "no handshake".into(),
+    };
+    row(&mut out, "PQ client", &format!("rustls gets {got}"));
+    row(
+        &mut out,
+        "connections",
+        &format!("{} in {} ms", r.connections, r.elapsed_ms),
+    );
+    for note in &g.notes {
+        row(&mut out, "note", note);
+    }
+    out
+}
+
+/// Renders the summary table for several targets.
+pub fn render_summary(reports: &[TargetReport], style: Style) -> String {
+    let header = ["TARGET", "STATUS", "PQ GROUPS", "PQ CLIENT GETS", "CONN"];
+    let rows: Vec<[String; 5]> = reports
+        .iter()
+        .map(|r| {
+            let pq: Vec<NamedGroup> = r
+                .groups
+                .supported
+                .iter()
+                .copied()
+                .filter(|g| g.is_post_quantum())
+                .collect();
+            let status = serde_json::to_value(r.verdict.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            [
+                r.target.clone(),
+                status,
+                if r.error.is_some() {
+                    "-".into()
+                } else if pq.is_empty() {
+                    "none".into()
+                } else {
+                    groups_line(&pq, ",")
+                },
+                r.handshake
+                    .negotiated_group
+                    .map(|g| g.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                r.connections.to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: &[String]| -> String {
+        cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let _ = writeln!(
+        out,
+        "{}",
+        style.paint("1", &line(&header.map(String::from)))
+    );
+    for (row, r) in rows.iter().zip(reports) {
+        let text = line(row);
+        let _ = writeln!(out, "{}", style.status(r.verdict.status, &text));
+    }
+    out
+}

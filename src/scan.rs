@@ -1,0 +1,79 @@
+//! The pipeline driver: targets in, reports out, many targets at once.
+//!
+//! Owns: running `probe` → `assess` → `report` for each target with bounded
+//! concurrency, and handing reports to the caller in input order as soon as
+//! they are ready (so output streams and memory stays bounded by the window
+//! of targets in flight). One failing target never stops the others.
+
+use crate::assess;
+use crate::discover::Target;
+use crate::probe::{self, ProbeConfig};
+use crate::report::TargetReport;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::task::JoinSet;
+
+/// Probes, assesses and reports one target.
+pub async fn scan_one(target: &Target, config: &ProbeConfig) -> TargetReport {
+    let started = Instant::now();
+    match probe::probe_target(target, config).await {
+        Ok(obs) => {
+            let verdict = assess::verdict(&obs);
+            TargetReport::probed(&target.label, obs, verdict)
+        }
+        Err(err) => {
+            let verdict = assess::error_verdict(&err.message);
+            let ms = started.elapsed().as_millis() as u64;
+            TargetReport::failed(&target.label, target.sni.clone(), &err, verdict, ms)
+        }
+    }
+}
+
+/// Scans `targets` with at most `concurrency` in flight. `on_finish` sees each
+/// report as soon as it is done (for progress); `emit` receives them in input order.
+pub async fn scan(
+    targets: Vec<Target>,
+    config: ProbeConfig,
+    concurrency: usize,
+    mut on_finish: impl FnMut(&TargetReport),
+    mut emit: impl FnMut(TargetReport),
+) {
+    let config = Arc::new(config);
+    let targets: Vec<Arc<Target>> = targets.into_iter().map(Arc::new).collect();
+    let concurrency = concurrency.max(1);
+    let mut running: JoinSet<(usize, TargetReport)> = JoinSet::new();
+    let mut finished: BTreeMap<usize, TargetReport> = BTreeMap::new();
+    let (mut next_spawn, mut next_emit) = (0usize, 0usize);
+    while next_emit < targets.len() {
+        while running.len() < concurrency && next_spawn < targets.len() {
+            let (idx, target, config) = (next_spawn, targets[next_spawn].clone(), config.clone());
+            running.spawn(async move {
+                let inner = target.clone();
+                // A panic inside one probe is a bug; it fails that target only.
+                let report = match tokio::spawn(async move { scan_one(&inner, &config).await })
+                    .await
+                {
+                    Ok(report) => report,
+                    Err(e) => {
+                        let err =
+                            probe::ProbeError::new("internal", format!("internal error: {e}"));
+                        let verdict = assess::error_verdict(&err.message);
+                        TargetReport::failed(&target.label, target.sni.clone(), &err, verdict, 0)
+                    }
+                };
+                (idx, report)
+            });
+            next_spawn += 1;
+        }
+        let Some(Ok((idx, report))) = running.join_next().await else {
+            break;
+        };
+        on_finish(&report);
+        finished.insert(idx, report);
+        while let Some(report) = finished.remove(&next_emit) {
+            emit(report);
+            next_emit += 1;
+        }
+    }
+}
