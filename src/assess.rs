@@ -34,10 +34,10 @@ pub struct Verdict {
 }
 
 /// The verdict for an endpoint that could not be probed.
-pub fn error_verdict(message: &str) -> Verdict {
+pub fn error_verdict() -> Verdict {
     Verdict {
         status: PqStatus::Error,
-        text: format!("PQ key exchange: unknown ({message})"),
+        text: "PQ key exchange: unknown (the endpoint could not be probed)".into(),
     }
 }
 

@@ -23,7 +23,7 @@ pub async fn scan_one(target: &Target, config: &ProbeConfig) -> TargetReport {
             TargetReport::probed(&target.label, obs, verdict)
         }
         Err(err) => {
-            let verdict = assess::error_verdict(&err.message);
+            let verdict = assess::error_verdict();
             let ms = started.elapsed().as_millis() as u64;
             TargetReport::failed(&target.label, target.sni.clone(), &err, verdict, ms)
         }
@@ -58,7 +58,7 @@ pub async fn scan(
                     Err(e) => {
                         let err =
                             probe::ProbeError::new("internal", format!("internal error: {e}"));
-                        let verdict = assess::error_verdict(&err.message);
+                        let verdict = assess::error_verdict();
                         TargetReport::failed(&target.label, target.sni.clone(), &err, verdict, 0)
                     }
                 };

@@ -84,7 +84,10 @@ async fn read_reply(conn: &mut Conn, until: ReadUntil) -> Result<Reply, NetError
         conn.read_exact(&mut header).await?;
         let header = match RecordHeader::parse(&header) {
             Ok(h) => h,
-            Err(e) if first => return Ok(Reply::NotTls(preview(conn, &header, e).await)),
+            Err(e) if first && !looks_like_tls(&header) => {
+                return Ok(Reply::NotTls(preview(conn, &header, e).await))
+            }
+            Err(e) if first => return Ok(Reply::Malformed(format!("first record: {e}"))),
             Err(e) => return Ok(Reply::Malformed(format!("record after the first: {e}"))),
         };
         first = false;
@@ -167,6 +170,11 @@ async fn read_reply(conn: &mut Conn, until: ReadUntil) -> Result<Reply, NetError
             }
         }
     }
+}
+
+/// A TLS record header's first two bytes: a known content type and major version 3.
+fn looks_like_tls(header: &[u8; HEADER_LEN]) -> bool {
+    (20..=23).contains(&header[0]) && header[1] == 3
 }
 
 /// A short printable preview of a non-TLS answer (e.g. `HTTP/1.1 400 Bad Request`).

@@ -1,0 +1,276 @@
+//! End-to-end tests of the probe engine against in-process peers: the real
+//! rustls servers of `pqready demo`, and tiny broken servers that exist only
+//! to model misbehaving endpoints (each says which failure it models).
+//! All traffic stays on 127.0.0.1.
+
+use pqready::assess::PqStatus;
+use pqready::demo;
+use pqready::discover::Target;
+use pqready::probe::groups::{Method, Selection};
+use pqready::probe::ProbeConfig;
+use pqready::report::TargetReport;
+use pqready::scan::scan_one;
+use pqready::wire::{CipherSuite, NamedGroup as G, ProtocolVersion as V};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+fn target(addr: SocketAddr) -> Target {
+    Target {
+        label: addr.to_string(),
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        sni: None,
+    }
+}
+
+fn config(timeout: Duration) -> ProbeConfig {
+    ProbeConfig {
+        timeout,
+        ..ProbeConfig::default()
+    }
+}
+
+async fn probe_demo(name: &str) -> TargetReport {
+    let cfg = demo::demo_configs()
+        .into_iter()
+        .find(|c| c.name == name)
+        .unwrap();
+    let server = demo::start(cfg).await.unwrap();
+    scan_one(&server.target(), &config(Duration::from_secs(5))).await
+}
+
+#[tokio::test]
+async fn rustls_pq_preferred_server() {
+    let r = probe_demo("pq-preferred").await;
+    assert_eq!(r.error, None);
+    assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2]);
+    assert_eq!(
+        r.groups.supported,
+        [G::X25519MLKEM768, G::X25519, G::SECP256R1, G::SECP384R1]
+    );
+    // rustls servers take the first group in the client's list they support.
+    assert_eq!(r.groups.selection, Selection::ClientOrder);
+    assert_eq!(r.groups.server_order, None);
+    assert_eq!(r.groups.key_share_preferred, Some(false));
+    assert_eq!(r.groups.method, Method::HelloRetryRequest);
+    assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
+    assert_eq!(
+        r.handshake.cipher_suite,
+        Some(CipherSuite::TLS_AES_256_GCM_SHA384)
+    );
+    assert!(!r.handshake.hello_retry);
+    assert_eq!(r.handshake.certificate_chain.len(), 1);
+    assert_eq!(r.verdict.status, PqStatus::Pq);
+    // S+1 discovery, 2 selection checks, 3 legacy versions, 1 handshake.
+    assert_eq!(r.connections, 4 + 1 + 2 + 3 + 1);
+}
+
+#[tokio::test]
+async fn rustls_classical_server() {
+    let r = probe_demo("classical-only").await;
+    assert_eq!(r.groups.supported, [G::X25519, G::SECP256R1, G::SECP384R1]);
+    assert_eq!(r.handshake.negotiated_group, Some(G::X25519));
+    assert_eq!(r.verdict.status, PqStatus::Classical);
+    assert_eq!(
+        r.verdict.text,
+        "PQ key exchange: no (classical groups only: x25519, secp256r1, secp384r1)"
+    );
+    assert_eq!(r.connections, 3 + 1 + 2 + 3 + 1);
+}
+
+#[tokio::test]
+async fn rustls_pq_only_server() {
+    let r = probe_demo("pq-only").await;
+    assert_eq!(r.tls_versions, [V::TLS1_3]);
+    assert_eq!(
+        r.groups.supported,
+        [G::X25519MLKEM768, G::SECP256R1MLKEM768, G::MLKEM768]
+    );
+    assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
+    assert_eq!(r.verdict.status, PqStatus::Pq);
+}
+
+#[tokio::test]
+async fn rustls_tls12_only_server() {
+    let r = probe_demo("tls12-only").await;
+    assert_eq!(r.tls_versions, [V::TLS1_2]);
+    assert_eq!(r.groups.method, Method::Tls12ServerKeyExchange);
+    assert_eq!(r.groups.supported, [G::X25519, G::SECP256R1]);
+    assert_eq!(r.groups.selection, Selection::ClientOrder);
+    assert_eq!(r.handshake.version, Some(V::TLS1_2));
+    assert_eq!(r.verdict.status, PqStatus::Classical);
+    assert_eq!(
+        r.verdict.text,
+        "PQ key exchange: no (TLSv1.2 only: post-quantum key exchange needs TLS 1.3)"
+    );
+}
+
+#[tokio::test]
+async fn user_added_codepoint_is_offered_and_reported() {
+    let cfg = demo::demo_configs()
+        .into_iter()
+        .find(|c| c.name == "classical-only")
+        .unwrap();
+    let server = demo::start(cfg).await.unwrap();
+    let mut config = config(Duration::from_secs(5));
+    config.candidate_groups.push(G(0xfe01));
+    let r = scan_one(&server.target(), &config).await;
+    assert_eq!(r.groups.supported, [G::X25519, G::SECP256R1, G::SECP384R1]);
+}
+
+/// Starts a loopback server that runs `behave` on every connection.
+async fn broken_server<F, Fut>(behave: F) -> SocketAddr
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(behave(stream));
+        }
+    });
+    addr
+}
+
+async fn read_some(stream: &mut tokio::net::TcpStream) {
+    let mut buf = [0u8; 4096];
+    let _ = stream.read(&mut buf).await;
+}
+
+#[tokio::test]
+async fn plain_http_on_the_port_is_a_clear_error() {
+    // Models a plain HTTP service on a port the user believed was TLS.
+    let addr = broken_server(|mut s| async move {
+        read_some(&mut s).await;
+        let _ = s
+            .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            .await;
+    })
+    .await;
+    let r = scan_one(&target(addr), &config(Duration::from_secs(2))).await;
+    assert_eq!(r.error_kind, Some("not-tls"));
+    assert_eq!(
+        r.error.as_deref(),
+        Some("not a TLS server: it answered \"HTTP/1.1 400 Bad Request\"")
+    );
+    assert_eq!(r.verdict.status, PqStatus::Error);
+    assert_eq!(r.connections, 1);
+}
+
+#[tokio::test]
+async fn silent_server_times_out_within_the_deadline() {
+    // Models a black-holed endpoint: accepts TCP, never answers.
+    let addr = broken_server(|mut s| async move {
+        read_some(&mut s).await;
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    })
+    .await;
+    let started = Instant::now();
+    let r = scan_one(&target(addr), &config(Duration::from_millis(300))).await;
+    assert_eq!(r.error_kind, Some("timeout"));
+    assert_eq!(r.error.as_deref(), Some("timed out during read"));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn refused_port_is_a_clear_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let r = scan_one(&target(addr), &config(Duration::from_secs(2))).await;
+    assert_eq!(r.error_kind, Some("refused"));
+    assert_eq!(r.address.as_deref(), Some(addr.to_string().as_str()));
+}
+
+#[tokio::test]
+async fn alerting_server_is_reported_without_tls() {
+    // Models a TLS stack that refuses every hello with a fatal handshake_failure.
+    let addr = broken_server(|mut s| async move {
+        read_some(&mut s).await;
+        let _ = s.write_all(&[21, 3, 3, 0, 2, 2, 40]).await;
+    })
+    .await;
+    let r = scan_one(&target(addr), &config(Duration::from_secs(2))).await;
+    assert_eq!(r.error_kind, Some("no-tls"));
+    assert!(
+        r.error
+            .as_deref()
+            .unwrap()
+            .starts_with("no TLS handshake succeeded"),
+        "{:?}",
+        r.error
+    );
+}
+
+#[tokio::test]
+async fn resetting_server_is_reported_without_tls() {
+    // Models a middlebox that kills the connection when it sees a ClientHello.
+    let addr = broken_server(|mut s| async move {
+        read_some(&mut s).await;
+        let _ = s.set_linger(Some(Duration::ZERO));
+        drop(s);
+    })
+    .await;
+    let r = scan_one(&target(addr), &config(Duration::from_secs(2))).await;
+    assert_eq!(r.error_kind, Some("no-tls"));
+}
+
+#[tokio::test]
+async fn garbage_answer_is_not_tls() {
+    // Models a non-TLS binary protocol answering on the port.
+    let addr = broken_server(|mut s| async move {
+        read_some(&mut s).await;
+        let _ = s.write_all(&[0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3, 4]).await;
+    })
+    .await;
+    let r = scan_one(&target(addr), &config(Duration::from_secs(2))).await;
+    assert_eq!(r.error_kind, Some("not-tls"));
+    assert_eq!(
+        r.error.as_deref(),
+        Some("not a TLS server: it answered de ad be ef 00 01 02 03 04")
+    );
+}
+
+#[tokio::test]
+async fn oversized_record_is_malformed() {
+    // Models a peer announcing a record longer than TLS allows.
+    let addr = broken_server(|mut s| async move {
+        read_some(&mut s).await;
+        let _ = s.write_all(&[22, 3, 3, 0xff, 0xff]).await;
+    })
+    .await;
+    let r = scan_one(&target(addr), &config(Duration::from_secs(2))).await;
+    assert_eq!(r.error_kind, Some("malformed"));
+    assert_eq!(
+        r.error.as_deref(),
+        Some("server sent a malformed answer (first record: record length 65535 exceeds limit 16640)")
+    );
+}
+
+#[tokio::test]
+async fn json_report_has_the_contract_fields() {
+    let r = probe_demo("pq-preferred").await;
+    let v: serde_json::Value = serde_json::from_str(&pqready::report::json::to_line(&r)).unwrap();
+    assert_eq!(v["schema"], "pqready/v1");
+    assert_eq!(v["error"], serde_json::Value::Null);
+    assert_eq!(v["tls_versions"], serde_json::json!(["TLSv1.3", "TLSv1.2"]));
+    assert_eq!(v["groups"]["supported"][0], "X25519MLKEM768");
+    assert_eq!(v["groups"]["server_order"], serde_json::Value::Null);
+    assert_eq!(v["groups"]["selection"], "client_order");
+    assert_eq!(v["handshake"]["negotiated_group"], "X25519MLKEM768");
+    assert_eq!(v["handshake"]["cipher_suite"], "TLS_AES_256_GCM_SHA384");
+    assert_eq!(v["handshake"]["hello_retry"], false);
+    assert_eq!(v["verdict"]["status"], "pq");
+    assert_eq!(v["connections"], 11);
+    for key in ["target", "address"] {
+        assert!(v[key].is_string(), "{key}");
+    }
+}
