@@ -1,0 +1,107 @@
+//! The binary as a user meets it: exit codes, one-line errors, JSON Lines,
+//! and `pqready demo` on a machine with no network (loopback only).
+
+use std::process::{Command, Output};
+
+fn pqready(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pqready"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run pqready")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn demo_json_prints_one_object_per_server() {
+    let out = pqready(&["demo", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let names: Vec<&str> = lines
+        .iter()
+        .map(|v| v["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["pq-preferred", "classical-only", "pq-only", "tls12-only"]
+    );
+    let statuses: Vec<&str> = lines
+        .iter()
+        .map(|v| v["verdict"]["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["pq", "classical", "pq", "classical"]);
+    assert!(lines.iter().all(|v| v["schema"] == "pqready/v1"));
+}
+
+#[test]
+fn demo_table_shows_verdicts_and_summary() {
+    let out = pqready(&["demo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("PQ key exchange: yes (X25519MLKEM768"),
+        "{text}"
+    );
+    assert!(text.contains("PQ key exchange: no (TLSv1.2 only"), "{text}");
+    assert!(text.contains("TARGET"), "{text}");
+    assert!(!text.contains("\x1b["), "no colour when not a terminal");
+}
+
+#[test]
+fn typo_gives_one_error_line_and_exit_2() {
+    for args in [
+        vec!["probe", "host:notaport"],
+        vec!["probe"],
+        vec!["probe", "--targets-file", "/nonexistent/targets.txt"],
+        vec!["probe", "--timeout", "forever", "127.0.0.1:1"],
+        vec!["probe", "--group", "0xZZZZ", "127.0.0.1:1"],
+    ] {
+        let out = pqready(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("pqready: error: "), "{err}");
+        assert!(!err.contains("panicked") && !err.contains("backtrace"));
+    }
+}
+
+#[test]
+fn failing_endpoint_is_reported_and_the_run_goes_on() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = listener.local_addr().unwrap().to_string();
+    drop(listener);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("targets.txt");
+    std::fs::write(
+        &file,
+        format!("# one dead endpoint\n{closed}\n\n{closed}  # twice\n"),
+    )
+    .unwrap();
+    let out = pqready(&[
+        "probe",
+        "--json",
+        "--timeout",
+        "1s",
+        "--targets-file",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    for v in &lines {
+        assert_eq!(v["error"], "connection refused");
+        assert_eq!(v["error_kind"], "refused");
+        assert_eq!(v["verdict"]["status"], "error");
+    }
+}
