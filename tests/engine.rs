@@ -215,7 +215,7 @@ async fn resetting_server_is_reported_without_tls() {
     // Models a middlebox that kills the connection when it sees a ClientHello.
     let addr = broken_server(|mut s| async move {
         read_some(&mut s).await;
-        let _ = s.set_linger(Some(Duration::ZERO));
+        let _ = s.set_zero_linger();
         drop(s);
     })
     .await;
