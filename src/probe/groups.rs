@@ -43,6 +43,10 @@ pub enum Selection {
     KeyShareThenServerOrder,
     /// A group the client sent a key share for wins; otherwise the client's order.
     KeyShareThenClientOrder,
+    /// Post-quantum groups first (asking for one by HelloRetryRequest even when
+    /// the client sent a classical share); within each kind a group with a key
+    /// share wins; otherwise its own order. Go 1.24 and later.
+    PqThenKeyShareThenServerOrder,
     /// Neither order explains its choices (e.g. OpenSSL group tuples).
     Mixed,
     /// Only one group is supported: there is nothing to choose.
@@ -75,9 +79,15 @@ pub struct GroupsObservation {
     pub server_order: Option<Vec<NamedGroup>>,
     /// How the server chooses.
     pub selection: Selection,
-    /// Whether a group with a client key share beats the server's favourite;
-    /// `None` when it could not be tested.
+    /// Whether a group with a client key share beats the server's favourite
+    /// of the same kind (both post-quantum or both classical); `None` when it
+    /// could not be tested.
     pub key_share_preferred: Option<bool>,
+    /// Whether the server still asks for its favourite post-quantum group when
+    /// the client sent a key share only for a classical group it supports;
+    /// `None` when not applicable (it does not prefer a PQ group, or follows
+    /// the client's order) or not testable.
+    pub pq_over_key_share: Option<bool>,
     /// How the groups were found.
     pub method: Method,
     /// True when the server answered a TLS 1.3 hello with a TLS 1.3 hello.
@@ -94,6 +104,7 @@ impl Default for GroupsObservation {
             server_order: None,
             selection: Selection::Unknown,
             key_share_preferred: None,
+            pq_over_key_share: None,
             method: Method::None,
             tls13: false,
             notes: Vec::new(),
@@ -293,30 +304,39 @@ async fn choose_rule(
         }
     };
 
-    // The server would pick `first` from this list without shares, whichever
-    // order it follows; a share for a later group shows whether shares win.
-    let share_group = picks[1..].iter().rev().copied().find(|g| can_generate(*g));
-    if let Some(k) = share_group {
-        let shares = key_share(k).into_iter().collect();
-        obs.key_share_preferred = match pick13(session, picks, shares).await {
-            Ok(Pick::Accept(g)) if g == k => Some(true),
-            Ok(Pick::Retry(g)) | Ok(Pick::Accept(g)) if g == first => Some(false),
-            Ok(other) => {
-                obs.notes.push(format!(
-                    "key-share check inconclusive: server sent {}",
-                    other.describe()
-                ));
-                None
-            }
-            Err(e) => {
-                obs.notes.push(format!("key-share check failed: {e}"));
-                None
-            }
-        };
+    // Same kind: offer the supported groups of one kind (post-quantum or
+    // classical) in the server's order with a share for the last of them. A
+    // server that ignores shares retries for the first; one that prefers
+    // shares accepts the share.
+    let pq_picks: Vec<NamedGroup> = picks.iter().copied().filter(|g| g.is_post_quantum()).collect();
+    let classical_picks: Vec<NamedGroup> = picks.iter().copied().filter(|g| !g.is_post_quantum()).collect();
+    let same_kind = [&pq_picks, &classical_picks]
+        .into_iter()
+        .filter(|list| list.len() >= 2 && list[1..].iter().any(|g| can_generate(*g)))
+        .max_by_key(|list| list.first() == Some(&first));
+    if let Some(list) = same_kind {
+        let k = list[1..].iter().rev().copied().find(|g| can_generate(*g));
+        if let Some(k) = k {
+            obs.key_share_preferred = share_test(session, list, k, list[0], "key-share", obs).await;
+        }
+    }
+
+    // Across kinds: the server prefers a post-quantum group, the client sends
+    // a share only for a classical one. Does the server still ask for the
+    // post-quantum group (Go 1.24+), or take the classical share (Go 1.23)?
+    if order == Order::Server && first.is_post_quantum() {
+        if let Some(&c) = classical_picks.iter().find(|g| can_generate(**g)) {
+            obs.pq_over_key_share = share_test(session, picks, c, first, "post-quantum", obs)
+                .await
+                .map(|share_won| !share_won);
+        }
     }
 
     let shares_win = obs.key_share_preferred == Some(true);
     obs.selection = match order {
+        Order::Server if shares_win && obs.pq_over_key_share == Some(true) => {
+            Selection::PqThenKeyShareThenServerOrder
+        }
         Order::Server if shares_win => Selection::KeyShareThenServerOrder,
         Order::Server => Selection::ServerOrder,
         Order::Client if shares_win => Selection::KeyShareThenClientOrder,
@@ -328,6 +348,32 @@ async fn choose_rule(
         Order::Client => None,
         _ => Some(picks.to_vec()),
     };
+}
+
+/// Offers `offered` with a real key share for `share`. `Some(true)` if the
+/// server accepted the share, `Some(false)` if it asked for `favourite`
+/// instead, `None` (with a note) for anything else.
+async fn share_test(
+    session: &Session,
+    offered: &[NamedGroup],
+    share: NamedGroup,
+    favourite: NamedGroup,
+    what: &str,
+    obs: &mut GroupsObservation,
+) -> Option<bool> {
+    let shares = key_share(share).into_iter().collect();
+    match pick13(session, offered, shares).await {
+        Ok(Pick::Accept(g)) if g == share => Some(true),
+        Ok(Pick::Retry(g)) if g == favourite => Some(false),
+        Ok(other) => {
+            obs.notes.push(format!("{what} check inconclusive: server sent {}", other.describe()));
+            None
+        }
+        Err(e) => {
+            obs.notes.push(format!("{what} check failed: {e}"));
+            None
+        }
+    }
 }
 
 /// Slow path for servers that refuse an empty key_share list: one connection

@@ -55,6 +55,9 @@ fn selection_text(selection: Selection, key_share_preferred: Option<bool>) -> &'
         Selection::KeyShareThenClientOrder => {
             "a group the client sent a key share for, else client's order"
         }
+        Selection::PqThenKeyShareThenServerOrder => {
+            "post-quantum first (even at the cost of a HelloRetryRequest), then a group the client sent a key share for, else server's order"
+        }
         Selection::Mixed => "mixed (neither server nor client order explains its choices)",
         Selection::SingleGroup => "single group",
         Selection::Unknown if key_share_preferred == Some(true) => {
