@@ -308,8 +308,16 @@ async fn choose_rule(
     // classical) in the server's order with a share for the last of them. A
     // server that ignores shares retries for the first; one that prefers
     // shares accepts the share.
-    let pq_picks: Vec<NamedGroup> = picks.iter().copied().filter(|g| g.is_post_quantum()).collect();
-    let classical_picks: Vec<NamedGroup> = picks.iter().copied().filter(|g| !g.is_post_quantum()).collect();
+    let pq_picks: Vec<NamedGroup> = picks
+        .iter()
+        .copied()
+        .filter(|g| g.is_post_quantum())
+        .collect();
+    let classical_picks: Vec<NamedGroup> = picks
+        .iter()
+        .copied()
+        .filter(|g| !g.is_post_quantum())
+        .collect();
     let same_kind = [&pq_picks, &classical_picks]
         .into_iter()
         .filter(|list| list.len() >= 2 && list[1..].iter().any(|g| can_generate(*g)))
@@ -366,7 +374,10 @@ async fn share_test(
         Ok(Pick::Accept(g)) if g == share => Some(true),
         Ok(Pick::Retry(g)) if g == favourite => Some(false),
         Ok(other) => {
-            obs.notes.push(format!("{what} check inconclusive: server sent {}", other.describe()));
+            obs.notes.push(format!(
+                "{what} check inconclusive: server sent {}",
+                other.describe()
+            ));
             None
         }
         Err(e) => {

@@ -1,0 +1,547 @@
+//! Interop: pqready against real TLS servers on loopback, asserting exactly
+//! what it must report for each. The servers come from Debian's packages via
+//! `scripts/install-peers` (the README's test command runs it first):
+//! OpenSSL 3.5 `s_server`, nginx (linked with OpenSSL 3.5), Debian's etcd, and
+//! a minimal Go `crypto/tls` server with the default configuration built with
+//! each Go toolchain (tests/peers/goserver).
+//!
+//! Expected values are what each implementation does, from its source and
+//! cross-checked by hand with OpenSSL 3.5 `s_client`:
+//! - Go ≤1.23 picks in its own order but prefers any group the client sent a
+//!   key share for; Go 1.24+ additionally puts post-quantum groups first, even
+//!   at the cost of a HelloRetryRequest (crypto/tls handshake_server_tls13.go).
+//! - OpenSSL 3.5 walks its group *tuples* in its own order; inside a tuple it
+//!   follows the client's order (or its own with -serverpref) and prefers a
+//!   group with a key share (SSL_CTX_set1_groups_list(3)).
+
+use pqready::assess::PqStatus;
+use pqready::discover::Target;
+use pqready::probe::groups::{Method, Selection};
+use pqready::probe::ProbeConfig;
+use pqready::report::TargetReport;
+use pqready::scan::scan_one;
+use pqready::wire::{NamedGroup as G, ProtocolVersion as V};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn peers_dir() -> PathBuf {
+    let dir = std::env::var_os("PQREADY_PEERS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/pqready/peers")
+        });
+    assert!(
+        dir.join("bin/openssl").exists(),
+        "real peers are not installed in {}: run scripts/install-peers (scripts/test does)",
+        dir.display()
+    );
+    dir
+}
+
+fn bin(name: &str) -> PathBuf {
+    peers_dir().join("bin").join(name)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running peer process; killed when dropped.
+struct Peer {
+    child: Child,
+    addr: SocketAddr,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Peer {
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("peer.log")).unwrap_or_default()
+    }
+}
+
+/// Writes a self-signed ECDSA P-256 certificate for localhost/127.0.0.1.
+fn write_cert(dir: &Path) -> (PathBuf, PathBuf) {
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let (c, k) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&c, cert.cert.pem()).unwrap();
+    std::fs::write(&k, cert.key_pair.serialize_pem()).unwrap();
+    (c, k)
+}
+
+/// A peer's working directory, port and certificate, before it starts.
+struct Setup {
+    dir: tempfile::TempDir,
+    port: u16,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = write_cert(dir.path());
+        Setup {
+            dir,
+            port: free_port(),
+            cert,
+            key,
+        }
+    }
+
+    /// Replaces {port}, {cert}, {key} and {dir} in `text`.
+    fn fill(&self, text: &str) -> String {
+        text.replace("{port}", &self.port.to_string())
+            .replace("{cert}", self.cert.to_str().unwrap())
+            .replace("{key}", self.key.to_str().unwrap())
+            .replace("{dir}", self.dir.path().to_str().unwrap())
+    }
+}
+
+/// Starts `program args…` (args may use the {…} placeholders of [`Setup::fill`])
+/// and waits until its TLS port accepts connections.
+fn start(program: &Path, args: &[&str], extra_env: &[(&str, &str)]) -> Peer {
+    launch(Setup::new(), program, args, extra_env)
+}
+
+fn launch(setup: Setup, program: &Path, args: &[&str], extra_env: &[(&str, &str)]) -> Peer {
+    let log = std::fs::File::create(setup.dir.path().join("peer.log")).unwrap();
+    let mut cmd = Command::new(program);
+    cmd.args(args.iter().map(|a| setup.fill(a)))
+        .stdin(Stdio::piped()) // s_server exits on stdin EOF; keep it open
+        .stdout(log.try_clone().unwrap())
+        .stderr(log);
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+    let addr: SocketAddr = format!("127.0.0.1:{}", setup.port).parse().unwrap();
+    let mut peer = Peer {
+        child,
+        addr,
+        dir: setup.dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return peer;
+        }
+        if let Ok(Some(status)) = peer.child.try_wait() {
+            panic!(
+                "{} exited ({status}) before listening:\n{}",
+                program.display(),
+                peer.log()
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} did not listen on {addr}:\n{}",
+            program.display(),
+            peer.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+async fn probe(peer: &Peer) -> TargetReport {
+    let target = Target {
+        label: peer.addr.to_string(),
+        host: "127.0.0.1".into(),
+        port: peer.addr.port(),
+        sni: Some("localhost".into()),
+    };
+    let config = ProbeConfig {
+        timeout: Duration::from_secs(10),
+        ..ProbeConfig::default()
+    };
+    let report = scan_one(&target, &config).await;
+    assert_eq!(report.error, None, "peer log:\n{}", peer.log());
+    assert!(
+        report.groups.notes.is_empty(),
+        "unexpected notes: {:?}",
+        report.groups.notes
+    );
+    report
+}
+
+fn s_server(groups: &[&str]) -> Peer {
+    let mut args = vec![
+        "s_server",
+        "-accept",
+        "127.0.0.1:{port}",
+        "-cert",
+        "{cert}",
+        "-key",
+        "{key}",
+        "-quiet",
+    ];
+    args.extend_from_slice(groups);
+    start(&bin("openssl"), &args, &[])
+}
+
+const GO_CLASSICAL: [G; 4] = [G::X25519, G::SECP256R1, G::SECP384R1, G::SECP521R1];
+
+// ---- OpenSSL 3.5 s_server -------------------------------------------------
+
+#[tokio::test]
+async fn openssl35_default_groups() {
+    let peer = s_server(&[]);
+    let r = probe(&peer).await;
+    assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2]);
+    assert_eq!(
+        r.groups.supported,
+        [
+            G::X25519MLKEM768,
+            G::X25519,
+            G::X448,
+            G::SECP256R1,
+            G::SECP384R1,
+            G::SECP521R1,
+            G::FFDHE2048,
+            G::FFDHE3072
+        ]
+    );
+    // Tuples: X25519MLKEM768 / x25519:secp256r1 / x448:secp384r1:secp521r1 / ffdhe2048:ffdhe3072.
+    assert_eq!(
+        r.groups.server_order.as_deref(),
+        Some(
+            &[
+                G::X25519MLKEM768,
+                G::X25519,
+                G::SECP256R1,
+                G::X448,
+                G::SECP384R1,
+                G::SECP521R1,
+                G::FFDHE2048,
+                G::FFDHE3072
+            ][..]
+        )
+    );
+    assert_eq!(r.groups.selection, Selection::ServerOrder);
+    assert_eq!(r.groups.pq_over_key_share, Some(true));
+    assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
+    assert!(!r.handshake.hello_retry);
+    assert_eq!(r.verdict.status, PqStatus::Pq);
+    assert_eq!(
+        r.verdict.text,
+        "PQ key exchange: yes (X25519MLKEM768, preferred)"
+    );
+}
+
+#[tokio::test]
+async fn openssl35_pq_only() {
+    let peer = s_server(&["-groups", "X25519MLKEM768"]);
+    let r = probe(&peer).await;
+    assert_eq!(r.tls_versions, [V::TLS1_3]);
+    assert_eq!(r.groups.supported, [G::X25519MLKEM768]);
+    assert_eq!(r.groups.selection, Selection::SingleGroup);
+    assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
+    assert_eq!(r.verdict.status, PqStatus::Pq);
+    // S+1 discovery, 3 legacy versions, 1 handshake: nothing to choose between.
+    assert_eq!(r.connections, 2 + 3 + 1);
+}
+
+#[tokio::test]
+async fn openssl35_secp256r1mlkem768_and_x25519() {
+    let peer = s_server(&["-groups", "SecP256r1MLKEM768:x25519"]);
+    let r = probe(&peer).await;
+    assert_eq!(r.groups.supported, [G::SECP256R1MLKEM768, G::X25519]);
+    assert_eq!(r.groups.selection, Selection::ClientOrder);
+    assert_eq!(r.groups.server_order, None);
+    // rustls does not offer SecP256r1MLKEM768 by default: a PQ-first client still lands on x25519.
+    assert_eq!(r.handshake.negotiated_group, Some(G::X25519));
+    assert_eq!(r.verdict.status, PqStatus::Pq);
+    assert_eq!(
+        r.verdict.text,
+        "PQ key exchange: yes (SecP256r1MLKEM768, if the client prefers it); a PQ-first client still got x25519"
+    );
+}
+
+#[tokio::test]
+async fn openssl35_one_tuple_follows_client_and_key_share() {
+    let peer = s_server(&["-groups", "x25519:secp256r1:X25519MLKEM768"]);
+    let r = probe(&peer).await;
+    assert_eq!(
+        r.groups.supported,
+        [G::X25519MLKEM768, G::X25519, G::SECP256R1]
+    );
+    assert_eq!(r.groups.selection, Selection::KeyShareThenClientOrder);
+    assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
+}
+
+#[tokio::test]
+async fn openssl35_serverpref_classical_first() {
+    let peer = s_server(&["-groups", "x25519:secp256r1:X25519MLKEM768", "-serverpref"]);
+    let r = probe(&peer).await;
+    assert_eq!(
+        r.groups.server_order.as_deref(),
+        Some(&[G::X25519, G::SECP256R1, G::X25519MLKEM768][..])
+    );
+    assert_eq!(r.groups.selection, Selection::KeyShareThenServerOrder);
+    assert_eq!(r.handshake.negotiated_group, Some(G::X25519));
+    assert_eq!(r.verdict.status, PqStatus::Pq);
+    assert_eq!(
+        r.verdict.text,
+        "PQ key exchange: yes (X25519MLKEM768, but the server prefers x25519); a PQ-first client still got x25519"
+    );
+}
+
+#[tokio::test]
+async fn openssl35_pure_mlkem_and_p384_hybrid() {
+    let peer = s_server(&["-groups", "MLKEM1024:SecP384r1MLKEM1024:MLKEM512"]);
+    let r = probe(&peer).await;
+    assert_eq!(r.tls_versions, [V::TLS1_3]);
+    assert_eq!(
+        r.groups.supported,
+        [G::SECP384R1MLKEM1024, G::MLKEM512, G::MLKEM1024]
+    );
+    assert_eq!(r.groups.selection, Selection::KeyShareThenClientOrder);
+    // None of these is in rustls' default offer: the PQ-first client is locked out.
+    assert_eq!(r.handshake.negotiated_group, None);
+    assert!(r
+        .handshake
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("HandshakeFailure"));
+    assert_eq!(r.verdict.status, PqStatus::Pq);
+}
+
+#[tokio::test]
+async fn openssl35_tls12_only() {
+    let peer = s_server(&["-no_tls1_3"]);
+    let r = probe(&peer).await;
+    assert_eq!(r.tls_versions, [V::TLS1_2]);
+    assert_eq!(r.groups.method, Method::Tls12ServerKeyExchange);
+    assert_eq!(
+        r.groups.supported,
+        [G::X25519, G::X448, G::SECP256R1, G::SECP384R1, G::SECP521R1]
+    );
+    assert_eq!(r.handshake.version, Some(V::TLS1_2));
+    assert_eq!(r.verdict.status, PqStatus::Classical);
+}
+
+// ---- Go crypto/tls servers with the default configuration ------------------
+
+fn go_server(version: &str) -> Peer {
+    start(
+        &bin(&format!("goserver-{version}")),
+        &["-listen", "127.0.0.1:{port}"],
+        &[],
+    )
+}
+
+#[tokio::test]
+async fn go122_server_is_classical() {
+    let peer = go_server("1.22");
+    let r = probe(&peer).await;
+    assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2]);
+    assert_eq!(r.groups.supported, GO_CLASSICAL);
+    assert_eq!(r.groups.server_order.as_deref(), Some(&GO_CLASSICAL[..]));
+    assert_eq!(r.groups.selection, Selection::KeyShareThenServerOrder);
+    assert_eq!(r.handshake.negotiated_group, Some(G::X25519));
+    assert_eq!(r.verdict.status, PqStatus::Classical);
+}
+
+#[tokio::test]
+async fn go123_server_offers_only_the_kyber_draft() {
+    let peer = go_server("1.23");
+    let r = probe(&peer).await;
+    let expected = [
+        G::X25519KYBER768DRAFT00,
+        G::X25519,
+        G::SECP256R1,
+        G::SECP384R1,
+        G::SECP521R1,
+    ];
+    assert_eq!(r.groups.supported, expected);
+    assert_eq!(r.groups.server_order.as_deref(), Some(&expected[..]));
+    // A classical key share beats the draft: Go 1.23 only prefers shares.
+    assert_eq!(r.groups.selection, Selection::KeyShareThenServerOrder);
+    assert_eq!(r.groups.pq_over_key_share, Some(false));
+    assert_eq!(r.handshake.negotiated_group, Some(G::X25519));
+    assert_eq!(r.verdict.status, PqStatus::DraftOnly);
+}
+
+async fn assert_go124_like(version: &str, expected: &[G]) {
+    let peer = go_server(version);
+    let r = probe(&peer).await;
+    assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2]);
+    assert_eq!(r.groups.supported, expected);
+    assert_eq!(r.groups.server_order.as_deref(), Some(expected));
+    assert_eq!(r.groups.selection, Selection::PqThenKeyShareThenServerOrder);
+    assert_eq!(r.groups.pq_over_key_share, Some(true));
+    assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
+    assert!(!r.handshake.hello_retry);
+    assert_eq!(
+        r.verdict.text,
+        "PQ key exchange: yes (X25519MLKEM768, preferred)"
+    );
+}
+
+#[tokio::test]
+async fn go124_server_prefers_x25519mlkem768() {
+    assert_go124_like(
+        "1.24",
+        &[
+            G::X25519MLKEM768,
+            G::X25519,
+            G::SECP256R1,
+            G::SECP384R1,
+            G::SECP521R1,
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn go125_server_prefers_x25519mlkem768() {
+    assert_go124_like(
+        "1.25",
+        &[
+            G::X25519MLKEM768,
+            G::X25519,
+            G::SECP256R1,
+            G::SECP384R1,
+            G::SECP521R1,
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn go126_server_adds_nist_hybrids() {
+    assert_go124_like(
+        "1.26",
+        &[
+            G::X25519MLKEM768,
+            G::SECP256R1MLKEM768,
+            G::SECP384R1MLKEM1024,
+            G::X25519,
+            G::SECP256R1,
+            G::SECP384R1,
+            G::SECP521R1,
+        ],
+    )
+    .await;
+}
+
+// ---- nginx and etcd ------------------------------------------------------------
+
+const NGINX_CONF: &str = "daemon off; master_process off; worker_processes 1;
+pid {dir}/nginx.pid; error_log {dir}/error.log;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path {dir}; proxy_temp_path {dir}; fastcgi_temp_path {dir};
+  uwsgi_temp_path {dir}; scgi_temp_path {dir};
+  server {
+    listen 127.0.0.1:{port} ssl;
+    ssl_certificate {cert}; ssl_certificate_key {key};
+    location / { return 200 \"ok\\n\"; }
+  }
+}
+";
+
+#[tokio::test]
+async fn nginx_with_openssl35_defaults() {
+    let setup = Setup::new();
+    std::fs::write(setup.dir.path().join("nginx.conf"), setup.fill(NGINX_CONF)).unwrap();
+    let peer = launch(
+        setup,
+        &bin("nginx"),
+        &["-p", "{dir}", "-c", "{dir}/nginx.conf"],
+        &[],
+    );
+    let r = probe(&peer).await;
+    assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2]);
+    assert_eq!(
+        r.groups.supported,
+        [
+            G::X25519MLKEM768,
+            G::X25519,
+            G::X448,
+            G::SECP256R1,
+            G::SECP384R1,
+            G::SECP521R1,
+            G::FFDHE2048,
+            G::FFDHE3072
+        ]
+    );
+    assert_eq!(r.groups.selection, Selection::ServerOrder);
+    assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
+    assert_eq!(r.verdict.status, PqStatus::Pq);
+}
+
+fn etcd(extra_env: &[(&str, &str)]) -> Peer {
+    let peer_port = free_port().to_string();
+    let peer_url = format!("http://127.0.0.1:{peer_port}");
+    let cluster = format!("default={peer_url}");
+    start(
+        &bin("etcd"),
+        &[
+            "--data-dir",
+            "{dir}/data",
+            "--listen-client-urls",
+            "https://127.0.0.1:{port}",
+            "--advertise-client-urls",
+            "https://127.0.0.1:{port}",
+            "--listen-peer-urls",
+            &peer_url,
+            "--initial-advertise-peer-urls",
+            &peer_url,
+            "--initial-cluster",
+            &cluster,
+            "--cert-file",
+            "{cert}",
+            "--key-file",
+            "{key}",
+        ],
+        extra_env,
+    )
+}
+
+#[tokio::test]
+async fn debian_etcd_is_classical_only() {
+    // Debian builds etcd with Go 1.24 but `tlsmlkem=0` in its default GODEBUG.
+    let peer = etcd(&[]);
+    let r = probe(&peer).await;
+    assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2]);
+    assert_eq!(r.groups.supported, GO_CLASSICAL);
+    assert_eq!(r.groups.selection, Selection::KeyShareThenServerOrder);
+    assert_eq!(r.handshake.negotiated_group, Some(G::X25519));
+    assert_eq!(r.verdict.status, PqStatus::Classical);
+}
+
+#[tokio::test]
+async fn debian_etcd_with_tlsmlkem_on_is_pq() {
+    let peer = etcd(&[("GODEBUG", "tlsmlkem=1")]);
+    let r = probe(&peer).await;
+    assert_eq!(
+        r.groups.supported,
+        [
+            G::X25519MLKEM768,
+            G::X25519,
+            G::SECP256R1,
+            G::SECP384R1,
+            G::SECP521R1
+        ]
+    );
+    assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
+    assert_eq!(r.verdict.status, PqStatus::Pq);
+}
