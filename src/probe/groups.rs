@@ -463,6 +463,13 @@ async fn pick12(session: &Session, offered: &[NamedGroup]) -> Option<NamedGroup>
     }
 }
 
+fn is_nist_curve(g: NamedGroup) -> bool {
+    matches!(
+        g,
+        NamedGroup::SECP256R1 | NamedGroup::SECP384R1 | NamedGroup::SECP521R1
+    )
+}
+
 /// Elimination over TLS 1.2 ECDHE for servers without TLS 1.3. Only
 /// elliptic curves can be found this way; post-quantum groups need TLS 1.3.
 async fn discover_tls12(session: &Session, candidates: &[NamedGroup], obs: &mut GroupsObservation) {
@@ -475,12 +482,28 @@ async fn discover_tls12(session: &Session, candidates: &[NamedGroup], obs: &mut 
                 && !matches!(g.0, 0x001F..=0x0021)
         })
         .collect();
-    let mut picks = Vec::new();
+    // In TLS 1.2 the client's curve list also governs ECDSA certificates
+    // (RFC 8422 §5.1): once the certificate's curve is eliminated the server
+    // can no longer answer at all. So NIST curves already found stay offered,
+    // last; a server that still picks one of them has nothing new to show.
+    let mut picks: Vec<NamedGroup> = Vec::new();
     while !remaining.is_empty() {
-        match pick12(session, &remaining).await {
+        let kept: Vec<NamedGroup> = picks
+            .iter()
+            .copied()
+            .filter(|g| is_nist_curve(*g))
+            .collect();
+        let offered: Vec<NamedGroup> = remaining.iter().chain(kept.iter()).copied().collect();
+        match pick12(session, &offered).await {
             Some(g) if remaining.contains(&g) => {
                 picks.push(g);
                 remaining.retain(|x| *x != g);
+            }
+            Some(g) if picks.contains(&g) => {
+                obs.notes.push(format!(
+                    "TLS 1.2: the server keeps choosing {g} (likely its certificate's curve), so curves it ranks lower could not be tested"
+                ));
+                break;
             }
             Some(g) => {
                 obs.notes.push(format!(
