@@ -93,6 +93,11 @@ impl Drop for DemoServer {
 
 /// Starts one server on 127.0.0.1 with an ephemeral port.
 pub async fn start(config: DemoConfig) -> Result<DemoServer, String> {
+    start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
+}
+
+/// Starts one server on `bind` (a loopback address; port 0 picks one).
+pub async fn start_on(config: DemoConfig, bind: SocketAddr) -> Result<DemoServer, String> {
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
         .map_err(|e| format!("cannot generate demo certificate: {e}"))?;
     let chain = vec![CertificateDer::from(cert.cert.der().to_vec())];
@@ -111,9 +116,9 @@ pub async fn start(config: DemoConfig) -> Result<DemoServer, String> {
         .with_single_cert(chain, key)
         .map_err(|e| e.to_string())?;
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
-    let listener = TcpListener::bind("127.0.0.1:0")
+    let listener = TcpListener::bind(bind)
         .await
-        .map_err(|e| format!("cannot listen on loopback: {e}"))?;
+        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let task = tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {

@@ -120,6 +120,30 @@ async fn user_added_codepoint_is_offered_and_reported() {
     assert_eq!(r.groups.supported, [G::X25519, G::SECP256R1, G::SECP384R1]);
 }
 
+#[tokio::test]
+async fn probes_ipv6_loopback() {
+    let cfg = demo::demo_configs()
+        .into_iter()
+        .find(|c| c.name == "pq-preferred")
+        .unwrap();
+    let server = demo::start_on(cfg, "[::1]:0".parse().unwrap())
+        .await
+        .unwrap();
+    let t = pqready::discover::parse_target(
+        &format!("[::1]:{}", server.addr.port()),
+        Some("localhost"),
+    )
+    .unwrap();
+    let r = scan_one(&t, &config(Duration::from_secs(5))).await;
+    assert_eq!(r.error, None);
+    assert_eq!(r.address, Some(format!("[::1]:{}", server.addr.port())));
+    assert_eq!(
+        r.groups.supported,
+        [G::X25519MLKEM768, G::X25519, G::SECP256R1, G::SECP384R1]
+    );
+    assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
+}
+
 /// Starts a loopback server that runs `behave` on every connection.
 async fn broken_server<F, Fut>(behave: F) -> SocketAddr
 where

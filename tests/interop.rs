@@ -21,142 +21,10 @@ use pqready::probe::ProbeConfig;
 use pqready::report::TargetReport;
 use pqready::scan::scan_one;
 use pqready::wire::{NamedGroup as G, ProtocolVersion as V};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::peers::*;
 
-fn peers_dir() -> PathBuf {
-    let dir = std::env::var_os("PQREADY_PEERS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/pqready/peers")
-        });
-    assert!(
-        dir.join("bin/openssl").exists(),
-        "real peers are not installed in {}: run scripts/install-peers (scripts/test does)",
-        dir.display()
-    );
-    dir
-}
-
-fn bin(name: &str) -> PathBuf {
-    peers_dir().join("bin").join(name)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A running peer process; killed when dropped.
-struct Peer {
-    child: Child,
-    addr: SocketAddr,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Peer {
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("peer.log")).unwrap_or_default()
-    }
-}
-
-/// Writes a self-signed ECDSA P-256 certificate for localhost/127.0.0.1.
-fn write_cert(dir: &Path) -> (PathBuf, PathBuf) {
-    let cert =
-        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
-    let (c, k) = (dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&c, cert.cert.pem()).unwrap();
-    std::fs::write(&k, cert.key_pair.serialize_pem()).unwrap();
-    (c, k)
-}
-
-/// A peer's working directory, port and certificate, before it starts.
-struct Setup {
-    dir: tempfile::TempDir,
-    port: u16,
-    cert: PathBuf,
-    key: PathBuf,
-}
-
-impl Setup {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let (cert, key) = write_cert(dir.path());
-        Setup {
-            dir,
-            port: free_port(),
-            cert,
-            key,
-        }
-    }
-
-    /// Replaces {port}, {cert}, {key} and {dir} in `text`.
-    fn fill(&self, text: &str) -> String {
-        text.replace("{port}", &self.port.to_string())
-            .replace("{cert}", self.cert.to_str().unwrap())
-            .replace("{key}", self.key.to_str().unwrap())
-            .replace("{dir}", self.dir.path().to_str().unwrap())
-    }
-}
-
-/// Starts `program args…` (args may use the {…} placeholders of [`Setup::fill`])
-/// and waits until its TLS port accepts connections.
-fn start(program: &Path, args: &[&str], extra_env: &[(&str, &str)]) -> Peer {
-    launch(Setup::new(), program, args, extra_env)
-}
-
-fn launch(setup: Setup, program: &Path, args: &[&str], extra_env: &[(&str, &str)]) -> Peer {
-    let log = std::fs::File::create(setup.dir.path().join("peer.log")).unwrap();
-    let mut cmd = Command::new(program);
-    cmd.args(args.iter().map(|a| setup.fill(a)))
-        .stdin(Stdio::piped()) // s_server exits on stdin EOF; keep it open
-        .stdout(log.try_clone().unwrap())
-        .stderr(log);
-    for (k, v) in extra_env {
-        cmd.env(k, v);
-    }
-    let child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-    let addr: SocketAddr = format!("127.0.0.1:{}", setup.port).parse().unwrap();
-    let mut peer = Peer {
-        child,
-        addr,
-        dir: setup.dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return peer;
-        }
-        if let Ok(Some(status)) = peer.child.try_wait() {
-            panic!(
-                "{} exited ({status}) before listening:\n{}",
-                program.display(),
-                peer.log()
-            );
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} did not listen on {addr}:\n{}",
-            program.display(),
-            peer.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+mod support;
 
 async fn probe(peer: &Peer) -> TargetReport {
     let target = Target {
@@ -177,21 +45,6 @@ async fn probe(peer: &Peer) -> TargetReport {
         report.groups.notes
     );
     report
-}
-
-fn s_server(groups: &[&str]) -> Peer {
-    let mut args = vec![
-        "s_server",
-        "-accept",
-        "127.0.0.1:{port}",
-        "-cert",
-        "{cert}",
-        "-key",
-        "{key}",
-        "-quiet",
-    ];
-    args.extend_from_slice(groups);
-    start(&bin("openssl"), &args, &[])
 }
 
 const GO_CLASSICAL: [G; 4] = [G::X25519, G::SECP256R1, G::SECP384R1, G::SECP521R1];
@@ -336,15 +189,15 @@ async fn openssl35_tls12_only() {
     assert_eq!(r.verdict.status, PqStatus::Classical);
 }
 
-// ---- Go crypto/tls servers with the default configuration ------------------
-
-fn go_server(version: &str) -> Peer {
-    start(
-        &bin(&format!("goserver-{version}")),
-        &["-listen", "127.0.0.1:{port}"],
-        &[],
-    )
+#[tokio::test]
+async fn openssl35_accepting_tls10_and_tls11_is_reported() {
+    let peer = s_server(&["-min_protocol", "TLSv1", "-cipher", "DEFAULT:@SECLEVEL=0"]);
+    let r = probe(&peer).await;
+    assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2, V::TLS1_1, V::TLS1_0]);
+    assert_eq!(r.verdict.status, PqStatus::Pq);
 }
+
+// ---- Go crypto/tls servers with the default configuration ------------------
 
 #[tokio::test]
 async fn go122_server_is_classical() {
@@ -443,31 +296,9 @@ async fn go126_server_adds_nist_hybrids() {
 
 // ---- nginx and etcd ------------------------------------------------------------
 
-const NGINX_CONF: &str = "daemon off; master_process off; worker_processes 1;
-pid {dir}/nginx.pid; error_log {dir}/error.log;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path {dir}; proxy_temp_path {dir}; fastcgi_temp_path {dir};
-  uwsgi_temp_path {dir}; scgi_temp_path {dir};
-  server {
-    listen 127.0.0.1:{port} ssl;
-    ssl_certificate {cert}; ssl_certificate_key {key};
-    location / { return 200 \"ok\\n\"; }
-  }
-}
-";
-
 #[tokio::test]
 async fn nginx_with_openssl35_defaults() {
-    let setup = Setup::new();
-    std::fs::write(setup.dir.path().join("nginx.conf"), setup.fill(NGINX_CONF)).unwrap();
-    let peer = launch(
-        setup,
-        &bin("nginx"),
-        &["-p", "{dir}", "-c", "{dir}/nginx.conf"],
-        &[],
-    );
+    let peer = nginx();
     let r = probe(&peer).await;
     assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2]);
     assert_eq!(
@@ -486,34 +317,6 @@ async fn nginx_with_openssl35_defaults() {
     assert_eq!(r.groups.selection, Selection::ServerOrder);
     assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
     assert_eq!(r.verdict.status, PqStatus::Pq);
-}
-
-fn etcd(extra_env: &[(&str, &str)]) -> Peer {
-    let peer_port = free_port().to_string();
-    let peer_url = format!("http://127.0.0.1:{peer_port}");
-    let cluster = format!("default={peer_url}");
-    start(
-        &bin("etcd"),
-        &[
-            "--data-dir",
-            "{dir}/data",
-            "--listen-client-urls",
-            "https://127.0.0.1:{port}",
-            "--advertise-client-urls",
-            "https://127.0.0.1:{port}",
-            "--listen-peer-urls",
-            &peer_url,
-            "--initial-advertise-peer-urls",
-            &peer_url,
-            "--initial-cluster",
-            &cluster,
-            "--cert-file",
-            "{cert}",
-            "--key-file",
-            "{key}",
-        ],
-        extra_env,
-    )
 }
 
 #[tokio::test]
