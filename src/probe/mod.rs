@@ -183,8 +183,12 @@ async fn probe_session(
     let addr = session.addr;
     let sni = session.sni.clone();
     let groups = groups::discover(session, &config.candidate_groups).await?;
-    let mut tls_versions = versions::probe_legacy_versions(session).await;
-    let handshake = handshake::full_handshake(session).await;
+    // Discovery ran first because its first exchange tells whether the
+    // endpoint speaks TLS at all; the rest are independent of each other.
+    let (mut tls_versions, handshake) = tokio::join!(
+        versions::probe_legacy_versions(session),
+        handshake::full_handshake(session)
+    );
     if groups.tls13 || handshake.version == Some(ProtocolVersion::TLS1_3) {
         tls_versions.insert(0, ProtocolVersion::TLS1_3);
     }
