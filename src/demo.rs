@@ -28,11 +28,13 @@ pub struct DemoConfig {
     pub tls12_only: bool,
 }
 
-/// The demo line-up: PQ hybrid preferred, classical only, PQ only, TLS 1.2 only.
+/// The demo line-up: PQ hybrid plus classical, classical only, PQ only, TLS 1.2 only.
+/// rustls servers follow the client's group order, so list order here only
+/// decides which groups exist.
 pub fn demo_configs() -> Vec<DemoConfig> {
     vec![
         DemoConfig {
-            name: "pq-preferred",
+            name: "pq-hybrid",
             groups: vec![
                 kx_group::X25519MLKEM768,
                 kx_group::X25519,

@@ -30,7 +30,7 @@ fn demo_json_prints_one_object_per_server() {
         .collect();
     assert_eq!(
         names,
-        ["pq-preferred", "classical-only", "pq-only", "tls12-only"]
+        ["pq-hybrid", "classical-only", "pq-only", "tls12-only"]
     );
     let statuses: Vec<&str> = lines
         .iter()

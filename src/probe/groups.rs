@@ -487,6 +487,7 @@ async fn discover_tls12(session: &Session, candidates: &[NamedGroup], obs: &mut 
     // can no longer answer at all. So NIST curves already found stay offered,
     // last; a server that still picks one of them has nothing new to show.
     let mut picks: Vec<NamedGroup> = Vec::new();
+    let mut repicked: Option<NamedGroup> = None;
     while !remaining.is_empty() {
         let kept: Vec<NamedGroup> = picks
             .iter()
@@ -500,9 +501,7 @@ async fn discover_tls12(session: &Session, candidates: &[NamedGroup], obs: &mut 
                 remaining.retain(|x| *x != g);
             }
             Some(g) if picks.contains(&g) => {
-                obs.notes.push(format!(
-                    "TLS 1.2: the server keeps choosing {g} (likely its certificate's curve), so curves it ranks lower could not be tested"
-                ));
+                repicked = Some(g);
                 break;
             }
             Some(g) => {
@@ -532,6 +531,13 @@ async fn discover_tls12(session: &Session, candidates: &[NamedGroup], obs: &mut 
         Some(_) => Selection::Mixed,
         None => Selection::Unknown,
     };
+    // A client-order server that re-picks a curve we offered last has no
+    // other curve left; a server-order one may rank untested curves lower.
+    if let Some(g) = repicked.filter(|_| obs.selection != Selection::ClientOrder) {
+        obs.notes.push(format!(
+            "TLS 1.2: the server keeps choosing {g} (likely its certificate's curve), so curves it ranks lower could not be tested"
+        ));
+    }
     obs.server_order = if obs.selection == Selection::ClientOrder {
         None
     } else {
