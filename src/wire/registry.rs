@@ -124,6 +124,13 @@ impl NamedGroup {
     }
 
     /// Looks up a group by registry name (case-insensitive) or by `0xNNNN`.
+    ///
+    /// ```
+    /// use pqready::wire::NamedGroup;
+    /// assert_eq!(NamedGroup::parse("X25519MLKEM768"), Some(NamedGroup::X25519MLKEM768));
+    /// assert_eq!(NamedGroup::parse("0x11ec"), Some(NamedGroup(0x11ec)));
+    /// assert_eq!(NamedGroup(0xfe01).to_string(), "0xfe01");
+    /// ```
     pub fn parse(text: &str) -> Option<NamedGroup> {
         if let Some(code) = parse_hex_u16(text) {
             return Some(NamedGroup(code));
