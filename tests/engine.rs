@@ -42,7 +42,7 @@ async fn probe_demo(name: &str) -> TargetReport {
 }
 
 #[tokio::test]
-async fn rustls_pq_preferred_server() {
+async fn rustls_pq_hybrid_server() {
     let r = probe_demo("pq-hybrid").await;
     assert_eq!(r.error, None);
     assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2]);
@@ -162,6 +162,15 @@ where
     addr
 }
 
+/// A server that reads the hello and answers with fixed bytes.
+async fn replying(answer: &'static [u8]) -> SocketAddr {
+    broken_server(move |mut s| async move {
+        read_some(&mut s).await;
+        let _ = s.write_all(answer).await;
+    })
+    .await
+}
+
 async fn read_some(stream: &mut tokio::net::TcpStream) {
     let mut buf = [0u8; 4096];
     let _ = stream.read(&mut buf).await;
@@ -170,11 +179,7 @@ async fn read_some(stream: &mut tokio::net::TcpStream) {
 #[tokio::test]
 async fn plain_http_on_the_port_is_a_clear_error() {
     // Models a plain HTTP service on a port the user believed was TLS.
-    let addr = broken_server(|mut s| async move {
-        read_some(&mut s).await;
-        let _ = s
-            .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
-            .await;
+    let addr = replying(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n").await;
     })
     .await;
     let r = scan_one(&target(addr), &config(Duration::from_secs(2))).await;
@@ -219,11 +224,7 @@ async fn refused_port_is_a_clear_error() {
 #[tokio::test]
 async fn alerting_server_is_reported_without_tls() {
     // Models a TLS stack that refuses every hello with a fatal handshake_failure.
-    let addr = broken_server(|mut s| async move {
-        read_some(&mut s).await;
-        let _ = s.write_all(&[21, 3, 3, 0, 2, 2, 40]).await;
-    })
-    .await;
+    let addr = replying(&[21, 3, 3, 0, 2, 2, 40]).await;
     let r = scan_one(&target(addr), &config(Duration::from_secs(2))).await;
     assert_eq!(r.error_kind, Some("no-tls"));
     assert!(
@@ -252,11 +253,7 @@ async fn resetting_server_is_reported_without_tls() {
 #[tokio::test]
 async fn garbage_answer_is_not_tls() {
     // Models a non-TLS binary protocol answering on the port.
-    let addr = broken_server(|mut s| async move {
-        read_some(&mut s).await;
-        let _ = s.write_all(&[0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3, 4]).await;
-    })
-    .await;
+    let addr = replying(&[0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3, 4]).await;
     let r = scan_one(&target(addr), &config(Duration::from_secs(2))).await;
     assert_eq!(r.error_kind, Some("not-tls"));
     assert_eq!(
@@ -268,11 +265,7 @@ async fn garbage_answer_is_not_tls() {
 #[tokio::test]
 async fn oversized_record_is_malformed() {
     // Models a peer announcing a record longer than TLS allows.
-    let addr = broken_server(|mut s| async move {
-        read_some(&mut s).await;
-        let _ = s.write_all(&[22, 3, 3, 0xff, 0xff]).await;
-    })
-    .await;
+    let addr = replying(&[22, 3, 3, 0xff, 0xff]).await;
     let r = scan_one(&target(addr), &config(Duration::from_secs(2))).await;
     assert_eq!(r.error_kind, Some("malformed"));
     assert_eq!(

@@ -51,10 +51,8 @@ const GO_CLASSICAL: [G; 4] = [G::X25519, G::SECP256R1, G::SECP384R1, G::SECP521R
 
 // ---- OpenSSL 3.5 s_server -------------------------------------------------
 
-#[tokio::test]
-async fn openssl35_default_groups() {
-    let peer = s_server(&[]);
-    let r = probe(&peer).await;
+/// OpenSSL 3.5's default groups, as s_server and nginx (ssl_ecdh_curve auto) use them.
+fn assert_openssl35_defaults(r: &TargetReport) {
     assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2]);
     assert_eq!(
         r.groups.supported,
@@ -94,6 +92,11 @@ async fn openssl35_default_groups() {
         r.verdict.text,
         "PQ key exchange: yes (X25519MLKEM768, preferred)"
     );
+}
+
+#[tokio::test]
+async fn openssl35_default_groups() {
+    assert_openssl35_defaults(&probe(&s_server(&[])).await);
 }
 
 #[tokio::test]
@@ -298,25 +301,7 @@ async fn go126_server_adds_nist_hybrids() {
 
 #[tokio::test]
 async fn nginx_with_openssl35_defaults() {
-    let peer = nginx();
-    let r = probe(&peer).await;
-    assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2]);
-    assert_eq!(
-        r.groups.supported,
-        [
-            G::X25519MLKEM768,
-            G::X25519,
-            G::X448,
-            G::SECP256R1,
-            G::SECP384R1,
-            G::SECP521R1,
-            G::FFDHE2048,
-            G::FFDHE3072
-        ]
-    );
-    assert_eq!(r.groups.selection, Selection::ServerOrder);
-    assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
-    assert_eq!(r.verdict.status, PqStatus::Pq);
+    assert_openssl35_defaults(&probe(&nginx()).await);
 }
 
 #[tokio::test]
