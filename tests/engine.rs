@@ -180,8 +180,6 @@ async fn read_some(stream: &mut tokio::net::TcpStream) {
 async fn plain_http_on_the_port_is_a_clear_error() {
     // Models a plain HTTP service on a port the user believed was TLS.
     let addr = replying(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n").await;
-    })
-    .await;
     let r = scan_one(&target(addr), &config(Duration::from_secs(2))).await;
     assert_eq!(r.error_kind, Some("not-tls"));
     assert_eq!(
