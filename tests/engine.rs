@@ -10,7 +10,7 @@ use pqready::probe::groups::{Method, Selection};
 use pqready::probe::ProbeConfig;
 use pqready::report::TargetReport;
 use pqready::scan::scan_one;
-use pqready::wire::{CipherSuite, NamedGroup as G, ProtocolVersion as V};
+use pqready::wire::{CipherSuite, ClientHello, NamedGroup as G, ProtocolVersion as V};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -270,6 +270,77 @@ async fn oversized_record_is_malformed() {
         r.error.as_deref(),
         Some("server sent a malformed answer (first record: record length 65535 exceeds limit 16640)")
     );
+}
+
+/// Reads one ClientHello record (single record, as pqready sends it).
+async fn read_client_hello(s: &mut tokio::net::TcpStream) -> Option<ClientHello> {
+    let mut header = [0u8; 5];
+    s.read_exact(&mut header).await.ok()?;
+    let len = u16::from_be_bytes([header[3], header[4]]) as usize;
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).await.ok()?;
+    ClientHello::parse(&body).ok()
+}
+
+/// A TLS 1.3 ServerHello record accepting `group` with a dummy share of the right size.
+fn server_hello_record(group: G) -> Vec<u8> {
+    let share_len = group.info().unwrap().server_share_len;
+    let mut key_share = group.0.to_be_bytes().to_vec();
+    key_share.extend_from_slice(&(share_len as u16).to_be_bytes());
+    key_share.extend(std::iter::repeat_n(0x42, share_len));
+    let mut exts = vec![0, 43, 0, 2, 3, 4, 0, 51];
+    exts.extend_from_slice(&(key_share.len() as u16).to_be_bytes());
+    exts.extend(key_share);
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[7; 32]);
+    body.push(32);
+    body.extend_from_slice(&[1; 32]);
+    body.extend_from_slice(&[0x13, 0x01, 0]);
+    body.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+    body.extend(exts);
+    let msg = pqready::wire::record::handshake_message(2, &body);
+    let mut record = vec![22, 3, 3];
+    record.extend_from_slice(&(msg.len() as u16).to_be_bytes());
+    record.extend(msg);
+    record
+}
+
+#[tokio::test]
+async fn key_share_driven_server_is_found_with_real_shares() {
+    // Models a TLS 1.3 server that refuses a hello without key shares (no
+    // HelloRetryRequest support) and accepts only a share it can use, checking
+    // that each share has its group's real size. It never finishes a handshake.
+    const SUPPORTED: [G; 3] = [G::MLKEM1024, G::SECP384R1MLKEM1024, G::SECP256R1];
+    let addr = broken_server(|mut s| async move {
+        let Some(hello) = read_client_hello(&mut s).await else {
+            return;
+        };
+        let shares = hello.key_shares().unwrap_or_default();
+        let usable = shares.iter().find(|ks| {
+            SUPPORTED.contains(&ks.group)
+                && ks.payload.len() == ks.group.info().unwrap().client_share_len
+        });
+        let answer = match usable {
+            Some(ks) if hello.versions().unwrap_or_default().contains(&V::TLS1_3) => {
+                server_hello_record(ks.group)
+            }
+            _ => vec![21, 3, 3, 0, 2, 2, 47], // illegal_parameter
+        };
+        let _ = s.write_all(&answer).await;
+    })
+    .await;
+    let r = scan_one(&target(addr), &config(Duration::from_secs(2))).await;
+    assert_eq!(r.error, None);
+    assert_eq!(r.groups.method, Method::KeyShare);
+    assert_eq!(
+        r.groups.supported,
+        [G::SECP384R1MLKEM1024, G::MLKEM1024, G::SECP256R1]
+    );
+    assert_eq!(r.tls_versions, [V::TLS1_3]);
+    assert_eq!(r.verdict.status, PqStatus::Pq);
+    assert!(r.handshake.error.is_some());
+    // One empty-share attempt, then one per group pqready can make a share for.
+    assert_eq!(r.connections, 1 + 11 + 3 + 1);
 }
 
 #[tokio::test]
