@@ -5,6 +5,7 @@
 //! traffic or format tables; it reads `probe` observations and returns values
 //! that `report` renders.
 
+use crate::catalog::profile::ClientProfile;
 use crate::probe::groups::Selection;
 use crate::probe::TargetObservation;
 use crate::wire::{GroupKind, NamedGroup, ProtocolVersion};
@@ -119,4 +120,213 @@ fn join(groups: &[NamedGroup]) -> String {
         .map(|g| g.to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// Should be planned for.
+    Low,
+    /// Weakens post-quantum protection today.
+    Medium,
+    /// Post-quantum protection silently lost, or clients locked out.
+    High,
+}
+
+/// One finding about a target, with what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Stable identifier (`silent-downgrade`, `classical-client`, ...).
+    pub id: &'static str,
+    /// How much it matters.
+    pub severity: Severity,
+    /// One line.
+    pub title: String,
+    /// What was observed, naming the clients.
+    pub detail: String,
+    /// What to do.
+    pub remediation: String,
+    /// The client profiles it concerns.
+    pub profiles: Vec<String>,
+}
+
+/// One affected client, before findings are grouped.
+struct Hit {
+    id: &'static str,
+    profile: String,
+    got: Option<NamedGroup>,
+    offers: Vec<NamedGroup>,
+    common: Vec<NamedGroup>,
+    why: String,
+    fix: String,
+}
+
+/// Unique values, in first-seen order.
+fn unique<T: PartialEq + Clone>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+fn names(groups: &[NamedGroup]) -> String {
+    if groups.is_empty() {
+        "none".into()
+    } else {
+        join(groups)
+    }
+}
+
+/// Findings from replaying client profiles against a target: silent
+/// downgrades, PQ-capable servers with classical clients (and the reverse),
+/// draft-only agreements and clients locked out by a PQ-only server. One
+/// finding per kind, naming every affected client.
+pub fn client_findings(obs: &TargetObservation, profiles: &[ClientProfile]) -> Vec<Finding> {
+    let server = &obs.groups.supported;
+    let server_pq: Vec<NamedGroup> = server
+        .iter()
+        .copied()
+        .filter(|g| g.is_post_quantum())
+        .collect();
+    let server_classical = server.iter().any(|g| !g.is_post_quantum());
+    let server_fix = "upgrade the server's TLS stack to one that supports X25519MLKEM768 \
+                      (Go 1.24+ with default settings, OpenSSL 3.5+, rustls 0.23 with aws-lc-rs)";
+    let mut hits: Vec<Hit> = Vec::new();
+    for (result, profile) in obs.clients.iter().zip(profiles) {
+        let offers: Vec<NamedGroup> = profile
+            .groups
+            .iter()
+            .copied()
+            .filter(|g| g.is_post_quantum())
+            .collect();
+        let common: Vec<NamedGroup> = offers
+            .iter()
+            .copied()
+            .filter(|g| server.contains(g))
+            .collect();
+        let got = result.negotiated_group;
+        let client_fix = profile.upgrade_hint.clone();
+        let id = if result.failed {
+            if !server_pq.is_empty() && !server_classical && common.is_empty() {
+                "pq-only-lockout"
+            } else {
+                "handshake-failure"
+            }
+        } else if got == Some(NamedGroup::X25519KYBER768DRAFT00) {
+            "draft-only"
+        } else if got.is_none_or(|g| g.is_post_quantum()) {
+            continue;
+        } else if !offers.is_empty() && !server_pq.is_empty() && common.is_empty() {
+            "silent-downgrade"
+        } else if !common.is_empty() {
+            "pq-not-selected"
+        } else if !server_pq.is_empty() {
+            "classical-client"
+        } else if !offers.is_empty() {
+            "classical-server"
+        } else {
+            continue;
+        };
+        let fix = match id {
+            "silent-downgrade" if profile.offers_standard_pq() => server_fix.to_string(),
+            "classical-server" => server_fix.to_string(),
+            "pq-not-selected" => "make the server prefer X25519MLKEM768 over classical groups \
+                                  (Go 1.24+ does by default; in OpenSSL list it first, in its own tuple)"
+                .to_string(),
+            "draft-only" => "move both sides to X25519MLKEM768 (Go 1.24+, kubectl 1.33+, OpenSSL 3.5+)".to_string(),
+            "pq-only-lockout" => format!(
+                "{client_fix}; or, until every client offers X25519MLKEM768, let the server accept x25519 after it"
+            ),
+            "handshake-failure" => "check the server's TLS configuration against this client".to_string(),
+            _ => client_fix,
+        };
+        hits.push(Hit {
+            id,
+            profile: profile.id.clone(),
+            got,
+            offers,
+            common,
+            why: result.detail.clone().unwrap_or_default(),
+            fix,
+        });
+    }
+    let ids = unique(hits.iter().map(|h| h.id));
+    let mut findings: Vec<Finding> = ids
+        .into_iter()
+        .map(|id| {
+            let group: Vec<&Hit> = hits.iter().filter(|h| h.id == id).collect();
+            let who = group.iter().map(|h| h.profile.as_str()).collect::<Vec<_>>().join(", ");
+            let got = names(&unique(group.iter().filter_map(|h| h.got)));
+            let offers = names(&unique(group.iter().flat_map(|h| h.offers.iter().copied())));
+            let common = names(&unique(group.iter().flat_map(|h| h.common.iter().copied())));
+            let spq = names(&server_pq);
+            let (severity, title, detail) = match id {
+                "silent-downgrade" => (
+                    Severity::High,
+                    "Silent downgrade to classical key exchange",
+                    format!("{who} offer {offers}; the server supports {spq}. No post-quantum group in common, so they settle on {got} without any error"),
+                ),
+                "classical-client" => (
+                    Severity::Medium,
+                    "Post-quantum-capable server, classical client",
+                    format!("{who} offer no post-quantum group and get {got}; the server supports {spq}"),
+                ),
+                "classical-server" => (
+                    Severity::Medium,
+                    "Post-quantum client, classical server",
+                    format!("{who} offer {offers}, but the server supports only classical groups: they get {got}"),
+                ),
+                "pq-not-selected" => (
+                    Severity::Medium,
+                    "Post-quantum group in common but not chosen",
+                    format!("{who} and the server both support {common}, yet the server chooses {got}"),
+                ),
+                "draft-only" => (
+                    Severity::Medium,
+                    "Only the obsolete X25519Kyber768Draft00 in common",
+                    format!("{who} negotiate X25519Kyber768Draft00, a pre-standard draft that current clients and servers are dropping"),
+                ),
+                "pq-only-lockout" => (
+                    Severity::High,
+                    "Post-quantum-only server locks clients out",
+                    format!("{who} cannot connect: the server accepts only {spq}"),
+                ),
+                _ => (
+                    Severity::Medium,
+                    "Client handshake fails",
+                    group.iter().map(|h| format!("{}: {}", h.profile, h.why)).collect::<Vec<_>>().join("; "),
+                ),
+            };
+            let fixes = unique(group.iter().map(|h| h.fix.clone()));
+            let remediation = fixes
+                .iter()
+                .map(|fix| {
+                    let for_whom: Vec<&str> =
+                        group.iter().filter(|h| &h.fix == fix).map(|h| h.profile.as_str()).collect();
+                    if fixes.len() == 1 {
+                        fix.clone()
+                    } else {
+                        format!("{}: {fix}", for_whom.join(", "))
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            Finding {
+                id,
+                severity,
+                title: title.to_string(),
+                detail,
+                remediation,
+                profiles: group.iter().map(|h| h.profile.clone()).collect(),
+            }
+        })
+        .collect();
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings
 }

@@ -4,6 +4,8 @@
 //! [`ProbeConfig`] and a target list, with one clear error for bad input.
 //! Must not: touch the network or print reports.
 
+use crate::catalog::profile::{self, ClientProfile};
+use crate::catalog::server::{self, ServerModel};
 use crate::discover::{self, Target};
 use crate::probe::ProbeConfig;
 use crate::wire::NamedGroup;
@@ -27,6 +29,44 @@ pub enum Command {
     Probe(ProbeArgs),
     /// Start in-process rustls servers on loopback and probe them (no network needed).
     Demo(OutputArgs),
+    /// List the built-in client profiles and what each offers.
+    Profiles(OutputArgs),
+    /// Offline grid: which group each client version gets from each server version.
+    Matrix(MatrixArgs),
+}
+
+/// Flags of `pqready matrix`.
+#[derive(Debug, Args)]
+pub struct MatrixArgs {
+    /// Client profiles (rows): `all` or ids from `pqready profiles`, comma-separated.
+    /// Default: kubectl 1.27-1.36 and Go 1.22-1.26.
+    #[arg(long, value_name = "all|LIST")]
+    pub clients: Option<String>,
+    /// Server models (columns): `all` or ids, comma-separated: k8s1.27 … k8s1.36
+    /// (API servers), go1.22 … go1.26, go1.24+tlsmlkem=0, openssl3.5, rustls0.23.
+    /// Default: Kubernetes 1.27-1.36 and Go 1.22-1.26.
+    #[arg(long, value_name = "all|LIST")]
+    pub servers: Option<String>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl MatrixArgs {
+    /// Validated rows and columns.
+    pub fn selection(&self) -> Result<(Vec<ClientProfile>, Vec<ServerModel>), String> {
+        let default_ids = |prefix: &str| {
+            let mut ids: Vec<String> = crate::catalog::kubernetes::KUBERNETES
+                .iter()
+                .map(|k| format!("{prefix}1.{}", k.minor))
+                .collect();
+            ids.extend((22..=26).map(|m| format!("go1.{m}")));
+            ids.join(",")
+        };
+        let clients = profile::select(self.clients.as_deref().unwrap_or(&default_ids("kubectl")))?;
+        let servers = server::select(self.servers.as_deref().unwrap_or(&default_ids("k8s")))?;
+        Ok((clients, servers))
+    }
 }
 
 /// Flags of `pqready probe`.
@@ -47,6 +87,10 @@ pub struct ProbeArgs {
     /// Deadline for each network step, e.g. 5s, 1500ms.
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     pub timeout: String,
+    /// Also replay these client profiles against each target: `all` or ids
+    /// from `pqready profiles`, comma-separated (e.g. kubectl1.32,go1.24).
+    #[arg(long, value_name = "all|LIST")]
+    pub clients: Option<String>,
     /// How many endpoints to probe at once.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub concurrency: usize,
@@ -116,6 +160,9 @@ impl ProbeArgs {
                 config.candidate_groups.push(group);
             }
         }
+        if let Some(spec) = &self.clients {
+            config.clients = profile::select(spec)?;
+        }
         if self.concurrency == 0 {
             return Err("invalid --concurrency 0: must be at least 1".into());
         }
@@ -144,6 +191,7 @@ mod tests {
             targets_file: None,
             sni: None,
             groups: vec!["0xfe01".into(), "x25519".into()],
+            clients: None,
             timeout: "1s".into(),
             concurrency: 1,
             output: OutputArgs {

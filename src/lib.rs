@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod assess;
+pub mod catalog;
 pub mod cli;
 pub mod demo;
 pub mod discover;

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pqready::cli::{Cli, Command, OutputArgs};
 use pqready::discover::Target;
 use pqready::probe::ProbeConfig;
-use pqready::report::{json, table, TargetReport};
+use pqready::report::{catalog, json, table, TargetReport};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -29,6 +29,35 @@ fn main() -> ExitCode {
             };
             runtime.block_on(run(targets, config, args.concurrency, args.output))
         }
+        Command::Profiles(output) => {
+            let profiles = pqready::catalog::profile::all();
+            let text = if output.json {
+                catalog::profiles_json(&profiles)
+            } else {
+                catalog::profiles_table(&profiles)
+            };
+            print(&text)
+        }
+        Command::Matrix(args) => {
+            let (clients, servers) = match args.selection() {
+                Ok(v) => v,
+                Err(msg) => return fail(&msg),
+            };
+            let cells = pqready::catalog::server::matrix(&clients, &servers);
+            let text = if args.output.json {
+                catalog::matrix_json(&clients, &servers, &cells)
+            } else {
+                catalog::matrix_table(
+                    &clients,
+                    &servers,
+                    &cells,
+                    table::Style {
+                        color: color(args.output),
+                    },
+                )
+            };
+            print(&text)
+        }
         Command::Demo(output) => runtime.block_on(async move {
             let servers = match pqready::demo::start_all().await {
                 Ok(s) => s,
@@ -46,6 +75,17 @@ fn main() -> ExitCode {
             code
         }),
     }
+}
+
+fn print(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    ExitCode::SUCCESS
+}
+
+fn color(output: OutputArgs) -> bool {
+    !output.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
 }
 
 fn fail(msg: &str) -> ExitCode {

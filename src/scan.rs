@@ -20,7 +20,8 @@ pub async fn scan_one(target: &Target, config: &ProbeConfig) -> TargetReport {
     match probe::probe_target(target, config).await {
         Ok(obs) => {
             let verdict = assess::verdict(&obs);
-            TargetReport::probed(&target.label, obs, verdict)
+            let findings = assess::client_findings(&obs, &config.clients);
+            TargetReport::probed(&target.label, obs, verdict, findings)
         }
         Err(err) => {
             let verdict = assess::error_verdict();

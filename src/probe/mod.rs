@@ -7,6 +7,7 @@
 //! Must not: assign severity or verdicts (that is `assess`), format output
 //! (that is `report`), or touch sockets except through `net`.
 
+pub mod clients;
 pub mod exchange;
 pub mod groups;
 pub mod handshake;
@@ -30,6 +31,8 @@ pub struct ProbeConfig {
     pub timeout: Duration,
     /// Groups offered during discovery, in offer order (the registry plus user additions).
     pub candidate_groups: Vec<NamedGroup>,
+    /// Client profiles to replay against each target (`--clients`); empty for none.
+    pub clients: Vec<crate::catalog::profile::ClientProfile>,
 }
 
 impl Default for ProbeConfig {
@@ -37,6 +40,7 @@ impl Default for ProbeConfig {
         ProbeConfig {
             timeout: Duration::from_secs(5),
             candidate_groups: crate::wire::GROUPS.iter().map(|g| g.group).collect(),
+            clients: Vec::new(),
         }
     }
 }
@@ -54,6 +58,8 @@ pub struct TargetObservation {
     pub groups: groups::GroupsObservation,
     /// What one complete rustls handshake negotiated.
     pub handshake: handshake::HandshakeObservation,
+    /// What each requested client profile gets from this server.
+    pub clients: Vec<clients::ClientResult>,
     /// TCP connections opened for this target.
     pub connections: u32,
     /// Wall-clock time spent on this target.
@@ -185,9 +191,10 @@ async fn probe_session(
     let groups = groups::discover(session, &config.candidate_groups).await?;
     // Discovery ran first because its first exchange tells whether the
     // endpoint speaks TLS at all; the rest are independent of each other.
-    let (mut tls_versions, handshake) = tokio::join!(
+    let (mut tls_versions, handshake, clients) = tokio::join!(
         versions::probe_legacy_versions(session),
-        handshake::full_handshake(session)
+        handshake::full_handshake(session),
+        clients::check(session, &config.clients),
     );
     if groups.tls13 || handshake.version == Some(ProtocolVersion::TLS1_3) {
         tls_versions.insert(0, ProtocolVersion::TLS1_3);
@@ -213,6 +220,7 @@ async fn probe_session(
         tls_versions,
         groups,
         handshake,
+        clients,
         connections: session.connections(),
         elapsed_ms: started.elapsed().as_millis() as u64,
     })

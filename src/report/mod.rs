@@ -5,10 +5,12 @@
 //! (`json`, `table`). Must not: send traffic or make judgements; a renderer
 //! only formats what the model already says.
 
+pub mod catalog;
 pub mod json;
 pub mod table;
 
-use crate::assess::Verdict;
+use crate::assess::{Finding, Verdict};
+use crate::probe::clients::ClientResult;
 use crate::probe::groups::GroupsObservation;
 use crate::probe::handshake::HandshakeObservation;
 use crate::probe::{ProbeError, TargetObservation};
@@ -40,6 +42,10 @@ pub struct TargetReport {
     pub groups: GroupsObservation,
     /// The modern-client (rustls) handshake.
     pub handshake: HandshakeObservation,
+    /// What each requested client profile gets (`--clients`); empty when none were asked for.
+    pub clients: Vec<ClientResult>,
+    /// Findings about client/server combinations, with remediation.
+    pub findings: Vec<Finding>,
     /// The post-quantum verdict.
     pub verdict: Verdict,
     /// TCP connections used for this target.
@@ -50,7 +56,12 @@ pub struct TargetReport {
 
 impl TargetReport {
     /// A report for a target that was probed.
-    pub fn probed(target: &str, obs: TargetObservation, verdict: Verdict) -> Self {
+    pub fn probed(
+        target: &str,
+        obs: TargetObservation,
+        verdict: Verdict,
+        findings: Vec<Finding>,
+    ) -> Self {
         TargetReport {
             schema: SCHEMA,
             target: target.to_string(),
@@ -61,6 +72,8 @@ impl TargetReport {
             tls_versions: obs.tls_versions,
             groups: obs.groups,
             handshake: obs.handshake,
+            clients: obs.clients,
+            findings,
             verdict,
             connections: obs.connections,
             elapsed_ms: obs.elapsed_ms,
@@ -85,6 +98,8 @@ impl TargetReport {
             tls_versions: Vec::new(),
             groups: GroupsObservation::default(),
             handshake: HandshakeObservation::default(),
+            clients: Vec::new(),
+            findings: Vec::new(),
             verdict,
             connections: err.connections,
             elapsed_ms,

@@ -3,7 +3,7 @@
 //! from TTY, `--no-color` and `NO_COLOR`). Pure formatting.
 
 use super::TargetReport;
-use crate::assess::PqStatus;
+use crate::assess::{PqStatus, Severity};
 use crate::probe::groups::{Method, Selection};
 use crate::wire::NamedGroup;
 use std::fmt::Write;
@@ -16,7 +16,8 @@ pub struct Style {
 }
 
 impl Style {
-    fn paint(&self, code: &str, text: &str) -> String {
+    /// Wraps `text` in the ANSI colour `code` when colour is on.
+    pub fn paint(&self, code: &str, text: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {
@@ -152,10 +153,68 @@ pub fn render_target(r: &TargetReport, style: Style) -> String {
         "connections",
         &format!("{} in {} ms", r.connections, r.elapsed_ms),
     );
+    if !r.clients.is_empty() {
+        render_clients(&mut out, r, style);
+    }
+    for f in &r.findings {
+        let sev = format!("{:?}", f.severity).to_uppercase();
+        let code = match f.severity {
+            Severity::High => "31",
+            Severity::Medium => "33",
+            _ => "0",
+        };
+        row(
+            &mut out,
+            "finding",
+            &format!("{} {}: {}", style.paint(code, &sev), f.id, f.title),
+        );
+        row(&mut out, "", &f.detail);
+        row(&mut out, "", &format!("fix: {}", f.remediation));
+    }
     for note in &g.notes {
         row(&mut out, "note", note);
     }
     out
+}
+
+fn render_clients(out: &mut String, r: &TargetReport, style: Style) {
+    let width = r
+        .clients
+        .iter()
+        .map(|c| c.profile.len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    let _ = writeln!(
+        out,
+        "  {:<12} {:<width$}  {:<22} {:<4} PQ",
+        "clients", "PROFILE", "GETS", "HRR"
+    );
+    for c in &r.clients {
+        let got = match (c.failed, c.negotiated_group) {
+            (true, _) => "handshake fails".to_string(),
+            (false, Some(g)) => g.to_string(),
+            (false, None) => c
+                .version
+                .map(|v| format!("{v}, no ECDHE"))
+                .unwrap_or_else(|| "-".into()),
+        };
+        let line = format!(
+            "{:<width$}  {:<22} {:<4} {}",
+            c.profile,
+            got,
+            if c.hello_retry { "yes" } else { "no" },
+            if c.pq { "yes" } else { "no" }
+        );
+        let code = if c.failed {
+            "31"
+        } else if c.pq {
+            "32"
+        } else {
+            "33"
+        };
+        let _ = writeln!(out, "  {:<12} {}", "", style.paint(code, &line));
+    }
 }
 
 /// Renders the summary table for several targets.

@@ -1,0 +1,164 @@
+//! Go `crypto/tls` key-exchange defaults, as a function of the Go version and
+//! GODEBUG. One function per question, shared by the client profiles, the
+//! offline matrix and (later) Go binary analysis.
+//!
+//! Sources, all in the Go distribution's `src/crypto/tls/`:
+//! - `defaults.go` `defaultCurvePreferences` (Go 1.23+; before that the list is
+//!   in `common.go`): Go ≤1.22 `X25519, P-256, P-384, P-521`; Go 1.23 puts
+//!   `X25519Kyber768Draft00` first unless `tlskyber=0`; Go 1.24 and 1.25 put
+//!   `X25519MLKEM768` first unless `tlsmlkem=0`; Go 1.26 adds
+//!   `SecP256r1MLKEM768, SecP384r1MLKEM1024` after it unless `tlssecpmlkem=0`.
+//! - `handshake_client.go` `makeClientHello`: a key share for the first
+//!   preference, plus a separate X25519 share when that first group is an
+//!   X25519 hybrid (Kyber draft or X25519MLKEM768).
+//! - `handshake_server_tls13.go`: Go ≤1.23 picks in its own order but takes
+//!   any group the client sent a share for first; Go 1.24+ sorts mutually
+//!   supported groups by "has a key share", then stably by "is post-quantum",
+//!   so a post-quantum group wins even at the cost of a HelloRetryRequest.
+//! - The go.mod `go` line decides the default GODEBUG: a module declaring
+//!   `go 1.22` built with Go 1.23 behaves as `tlskyber=0`, and one declaring
+//!   `go 1.23` or lower built with Go 1.24+ behaves as `tlsmlkem=0`.
+
+use crate::probe::groups::Selection;
+use crate::wire::NamedGroup;
+
+/// The GODEBUG switches that change Go's key-exchange defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GoDebug {
+    /// `tlskyber=0` (Go 1.23): no X25519Kyber768Draft00.
+    pub tlskyber_off: bool,
+    /// `tlsmlkem=0` (Go 1.24+): no ML-KEM hybrids at all.
+    pub tlsmlkem_off: bool,
+    /// `tlssecpmlkem=0` (Go 1.26+): no SecP256r1MLKEM768 / SecP384r1MLKEM1024.
+    pub tlssecpmlkem_off: bool,
+}
+
+impl GoDebug {
+    /// Reads the relevant switches from a GODEBUG string (`a=1,b=0`); later
+    /// settings win, unknown keys are ignored.
+    pub fn parse(text: &str) -> Self {
+        let mut out = GoDebug::default();
+        for pair in text.split(',') {
+            let Some((key, value)) = pair.trim().split_once('=') else {
+                continue;
+            };
+            let off = value.trim() == "0";
+            match key.trim() {
+                "tlskyber" => out.tlskyber_off = off,
+                "tlsmlkem" => out.tlsmlkem_off = off,
+                "tlssecpmlkem" => out.tlssecpmlkem_off = off,
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The GODEBUG-style suffix used in profile ids (`+tlsmlkem=0`), empty when none.
+    pub fn suffix(&self) -> String {
+        let mut parts = Vec::new();
+        if self.tlskyber_off {
+            parts.push("+tlskyber=0");
+        }
+        if self.tlsmlkem_off {
+            parts.push("+tlsmlkem=0");
+        }
+        if self.tlssecpmlkem_off {
+            parts.push("+tlssecpmlkem=0");
+        }
+        parts.concat()
+    }
+}
+
+const CLASSICAL: [NamedGroup; 4] = [
+    NamedGroup::X25519,
+    NamedGroup::SECP256R1,
+    NamedGroup::SECP384R1,
+    NamedGroup::SECP521R1,
+];
+
+/// Go's default `CurvePreferences` for minor version `1.minor`.
+pub fn default_curve_preferences(minor: u32, debug: GoDebug) -> Vec<NamedGroup> {
+    let mut out = Vec::new();
+    match minor {
+        0..=22 => {}
+        23 if !debug.tlskyber_off => out.push(NamedGroup::X25519KYBER768DRAFT00),
+        23 => {}
+        _ if debug.tlsmlkem_off => {}
+        24 | 25 => out.push(NamedGroup::X25519MLKEM768),
+        _ if debug.tlssecpmlkem_off => out.push(NamedGroup::X25519MLKEM768),
+        _ => out.extend([
+            NamedGroup::X25519MLKEM768,
+            NamedGroup::SECP256R1MLKEM768,
+            NamedGroup::SECP384R1MLKEM1024,
+        ]),
+    }
+    out.extend(CLASSICAL);
+    out
+}
+
+/// The key shares a Go client sends with its default preferences.
+pub fn client_key_shares(minor: u32, debug: GoDebug) -> Vec<NamedGroup> {
+    let prefs = default_curve_preferences(minor, debug);
+    let first = prefs[0];
+    let mut shares = vec![first];
+    if matches!(
+        first,
+        NamedGroup::X25519MLKEM768 | NamedGroup::X25519KYBER768DRAFT00
+    ) {
+        shares.push(NamedGroup::X25519);
+    }
+    shares
+}
+
+/// How a Go TLS 1.3 server of this version chooses among offered groups.
+pub fn server_selection(minor: u32) -> Selection {
+    if minor >= 24 {
+        Selection::PqThenKeyShareThenServerOrder
+    } else {
+        Selection::KeyShareThenServerOrder
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use NamedGroup as G;
+
+    #[test]
+    fn follows_go_defaults() {
+        let none = GoDebug::default();
+        assert_eq!(default_curve_preferences(22, none), CLASSICAL);
+        assert_eq!(
+            default_curve_preferences(23, none)[0],
+            G::X25519KYBER768DRAFT00
+        );
+        assert_eq!(
+            default_curve_preferences(23, GoDebug::parse("tlskyber=0")),
+            CLASSICAL
+        );
+        assert_eq!(default_curve_preferences(24, none)[0], G::X25519MLKEM768);
+        assert_eq!(
+            default_curve_preferences(25, GoDebug::parse("x=1,tlsmlkem=0")),
+            CLASSICAL
+        );
+        assert_eq!(default_curve_preferences(26, none).len(), 7);
+        assert_eq!(
+            default_curve_preferences(26, GoDebug::parse("tlssecpmlkem=0")).len(),
+            5
+        );
+        assert_eq!(client_key_shares(24, none), [G::X25519MLKEM768, G::X25519]);
+        assert_eq!(client_key_shares(22, none), [G::X25519]);
+        assert_eq!(
+            client_key_shares(23, none),
+            [G::X25519KYBER768DRAFT00, G::X25519]
+        );
+    }
+
+    #[test]
+    fn parses_godebug_and_names_variants() {
+        let d = GoDebug::parse("tlsmlkem=0, tlskyber=1");
+        assert!(d.tlsmlkem_off && !d.tlskyber_off);
+        assert_eq!(d.suffix(), "+tlsmlkem=0");
+        assert_eq!(GoDebug::parse("tlsmlkem=0,tlsmlkem=1"), GoDebug::default());
+    }
+}

@@ -1,0 +1,418 @@
+//! Client profiles: what each real client puts in its ClientHello that
+//! decides the key exchange — supported groups in order, the groups it sends
+//! key shares for, versions, cipher suites and signature schemes.
+//!
+//! The table is data in one place: Go profiles are generated from
+//! [`super::go`] (one entry per Go version and GODEBUG variant), kubectl
+//! profiles from [`super::kubernetes`], and the others are literal entries
+//! below. Adding a profile is adding one entry. ClientHello bytes are always
+//! built from these fields, never pasted.
+//!
+//! Each profile is checked against the real client's captured ClientHello
+//! where that client exists on the test machine (tests/client_profiles.rs).
+
+use super::go::{self, GoDebug};
+use super::kubernetes::KUBERNETES;
+use crate::probe::keyshare;
+use crate::wire::{
+    CipherSuite, ClientHelloSpec, KeyShareEntry, NamedGroup, ProtocolVersion, SignatureScheme,
+};
+use serde::Serialize;
+
+/// A GREASE group value (RFC 8701) as browsers send it; its share is one byte.
+pub const GREASE_GROUP: NamedGroup = NamedGroup(0x0a0a);
+
+/// Which kind of software a profile models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    /// A Go program with the default `crypto/tls` configuration.
+    Go,
+    /// A kubectl release.
+    Kubectl,
+    /// OpenSSL's default client configuration (s_client, curl and most C programs).
+    Openssl,
+    /// A rustls client with its default provider.
+    Rustls,
+    /// A web browser.
+    Browser,
+}
+
+/// One client profile.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientProfile {
+    /// Stable id (`go1.24`, `go1.24+tlsmlkem=0`, `kubectl1.33`, `openssl3.5`, ...).
+    pub id: String,
+    /// What it models, for people.
+    pub description: String,
+    /// Software family.
+    pub family: Family,
+    /// supported_groups, in order.
+    pub groups: Vec<NamedGroup>,
+    /// Groups it sends key shares for, in order.
+    #[serde(serialize_with = "serialize_shares")]
+    pub key_shares: Vec<NamedGroup>,
+    /// Offered versions.
+    pub versions: Vec<ProtocolVersion>,
+    /// Offered cipher suites.
+    #[serde(skip)]
+    pub cipher_suites: Vec<CipherSuite>,
+    /// Offered signature schemes.
+    #[serde(skip)]
+    pub signature_schemes: Vec<SignatureScheme>,
+    /// The profile whose ClientHello this one reuses (kubectl → Go), if any.
+    pub based_on: Option<String>,
+    /// What to do when this client is the weak side of a finding.
+    pub upgrade_hint: String,
+    /// Where the facts come from.
+    pub source: String,
+}
+
+#[derive(Serialize)]
+struct ShareView {
+    group: NamedGroup,
+    length: usize,
+}
+
+fn serialize_shares<S: serde::Serializer>(shares: &[NamedGroup], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(shares.iter().map(|g| ShareView {
+        group: *g,
+        length: share_len(*g),
+    }))
+}
+
+/// The on-the-wire length of a client key share for `group`.
+pub fn share_len(group: NamedGroup) -> usize {
+    group.info().map_or(1, |i| i.client_share_len)
+}
+
+impl ClientProfile {
+    /// True if the profile offers any post-quantum group (draft included).
+    pub fn offers_pq(&self) -> bool {
+        self.groups.iter().any(|g| g.is_post_quantum())
+    }
+
+    /// True if the profile offers a standard (ML-KEM) post-quantum group.
+    pub fn offers_standard_pq(&self) -> bool {
+        self.groups
+            .iter()
+            .any(|g| g.info().is_some_and(|i| i.kind.is_standard_post_quantum()))
+    }
+
+    /// Builds this profile's ClientHello with fresh, valid key shares.
+    pub fn client_hello(&self, server_name: Option<String>) -> ClientHelloSpec {
+        let shares: Vec<KeyShareEntry> = self
+            .key_shares
+            .iter()
+            .map(|g| match keyshare::key_share(*g) {
+                Some(share) => share,
+                None => KeyShareEntry {
+                    group: *g,
+                    payload: vec![0; share_len(*g)],
+                },
+            })
+            .collect();
+        let mut spec = ClientHelloSpec::tls13(self.groups.clone(), shares);
+        spec.versions = self.versions.clone();
+        spec.cipher_suites = self.cipher_suites.clone();
+        spec.signature_schemes = self.signature_schemes.clone();
+        spec.server_name = server_name;
+        spec
+    }
+
+    /// A key identifying the ClientHello shape that decides key exchange, so
+    /// profiles that send the same offer are probed once.
+    pub fn offer_key(&self) -> (Vec<NamedGroup>, Vec<NamedGroup>, Vec<ProtocolVersion>) {
+        (
+            self.groups.clone(),
+            self.key_shares.clone(),
+            self.versions.clone(),
+        )
+    }
+}
+
+const TLS13_SUITES: [CipherSuite; 3] = [
+    CipherSuite::TLS_AES_128_GCM_SHA256,
+    CipherSuite::TLS_AES_256_GCM_SHA384,
+    CipherSuite::TLS_CHACHA20_POLY1305_SHA256,
+];
+
+const TLS12_ECDHE_SUITES: [CipherSuite; 6] = [
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+];
+
+fn modern_suites() -> Vec<CipherSuite> {
+    TLS13_SUITES
+        .iter()
+        .chain(TLS12_ECDHE_SUITES.iter())
+        .copied()
+        .collect()
+}
+
+fn modern_schemes() -> Vec<SignatureScheme> {
+    use SignatureScheme as S;
+    vec![
+        S::ECDSA_SECP256R1_SHA256,
+        S::RSA_PSS_RSAE_SHA256,
+        S::RSA_PKCS1_SHA256,
+        S::ECDSA_SECP384R1_SHA384,
+        S::RSA_PSS_RSAE_SHA384,
+        S::RSA_PKCS1_SHA384,
+        S::RSA_PSS_RSAE_SHA512,
+        S::RSA_PKCS1_SHA512,
+        S::ED25519,
+        S::ECDSA_SECP521R1_SHA512,
+    ]
+}
+
+const TLS13_AND_12: [ProtocolVersion; 2] = [ProtocolVersion::TLS1_3, ProtocolVersion::TLS1_2];
+
+/// Go versions and GODEBUG variants with their own profile.
+const GO_VARIANTS: &[(u32, &str)] = &[
+    (22, ""),
+    (23, ""),
+    (23, "tlskyber=0"),
+    (24, ""),
+    (24, "tlsmlkem=0"),
+    (25, ""),
+    (25, "tlsmlkem=0"),
+    (26, ""),
+    (26, "tlsmlkem=0"),
+    (26, "tlssecpmlkem=0"),
+];
+
+const GO_UPGRADE: &str = "rebuild with Go 1.24 or later, with a go.mod `go` line of 1.24 or later and without tlsmlkem=0 in GODEBUG";
+
+/// The Go client profile for `1.minor` with `debug`.
+pub fn go_profile(minor: u32, debug: GoDebug) -> ClientProfile {
+    let id = format!("go1.{minor}{}", debug.suffix());
+    let described = if debug == GoDebug::default() {
+        format!("Go 1.{minor} crypto/tls client, default configuration")
+    } else {
+        format!(
+            "Go 1.{minor} crypto/tls client with GODEBUG {}",
+            debug.suffix().trim_start_matches('+').replace('+', ",")
+        )
+    };
+    ClientProfile {
+        id,
+        description: described,
+        family: Family::Go,
+        groups: go::default_curve_preferences(minor, debug),
+        key_shares: go::client_key_shares(minor, debug),
+        versions: TLS13_AND_12.to_vec(),
+        cipher_suites: modern_suites(),
+        signature_schemes: modern_schemes(),
+        based_on: None,
+        upgrade_hint: GO_UPGRADE.into(),
+        source: "Go src/crypto/tls defaults.go and handshake_client.go (see catalog::go)".into(),
+    }
+}
+
+fn literal(
+    id: &str,
+    description: &str,
+    family: Family,
+    groups: &[NamedGroup],
+    key_shares: &[NamedGroup],
+    upgrade_hint: &str,
+    source: &str,
+) -> ClientProfile {
+    ClientProfile {
+        id: id.into(),
+        description: description.into(),
+        family,
+        groups: groups.to_vec(),
+        key_shares: key_shares.to_vec(),
+        versions: TLS13_AND_12.to_vec(),
+        cipher_suites: modern_suites(),
+        signature_schemes: modern_schemes(),
+        based_on: None,
+        upgrade_hint: upgrade_hint.into(),
+        source: source.into(),
+    }
+}
+
+/// Every built-in profile, in a stable order.
+pub fn all() -> Vec<ClientProfile> {
+    use NamedGroup as G;
+    let mut out: Vec<ClientProfile> = GO_VARIANTS
+        .iter()
+        .map(|(minor, debug)| go_profile(*minor, GoDebug::parse(debug)))
+        .collect();
+    out.push(literal(
+        "openssl3.0",
+        "OpenSSL 3.0 default client (s_client, curl and C programs linking OpenSSL 3.0)",
+        Family::Openssl,
+        &[G::X25519, G::SECP256R1, G::X448, G::SECP521R1, G::SECP384R1, G::FFDHE2048, G::FFDHE3072, G::FFDHE4096, G::FFDHE6144, G::FFDHE8192],
+        &[G::X25519],
+        "move to OpenSSL 3.5 or later, whose default offers X25519MLKEM768",
+        "OpenSSL 3.0 ssl/t1_lib.c default group list; captured from the host's openssl 3.0 s_client and curl",
+    ));
+    out.push(literal(
+        "openssl3.5",
+        "OpenSSL 3.5 default client",
+        Family::Openssl,
+        &[
+            G::X25519MLKEM768,
+            G::X25519,
+            G::SECP256R1,
+            G::X448,
+            G::SECP384R1,
+            G::SECP521R1,
+            G::FFDHE2048,
+            G::FFDHE3072,
+        ],
+        &[G::X25519MLKEM768, G::X25519],
+        "keep OpenSSL 3.5's default groups (do not override them with a classical -groups list)",
+        "OpenSSL 3.5 DEFAULT_GROUP_LIST (ssl/t1_lib.c); captured from OpenSSL 3.5 s_client",
+    ));
+    out.push(literal(
+        "rustls0.23",
+        "rustls 0.23 client, aws-lc-rs provider defaults (prefer-post-quantum)",
+        Family::Rustls,
+        &[G::X25519MLKEM768, G::X25519, G::SECP256R1, G::SECP384R1],
+        &[G::X25519MLKEM768, G::X25519],
+        "use rustls 0.23.27 or later with the aws-lc-rs provider defaults",
+        "rustls 0.23 crypto::aws_lc_rs::DEFAULT_KX_GROUPS; the X25519 share reuses the hybrid's classical half",
+    ));
+    out.push(literal(
+        "chrome",
+        "Google Chrome (131 and later)",
+        Family::Browser,
+        &[GREASE_GROUP, G::X25519MLKEM768, G::X25519, G::SECP256R1, G::SECP384R1],
+        &[GREASE_GROUP, G::X25519MLKEM768, G::X25519],
+        "update the browser",
+        "Chromium/BoringSSL defaults since Chrome 131 (X25519MLKEM768 replaced X25519Kyber768Draft00)",
+    ));
+    out.push(literal(
+        "firefox",
+        "Mozilla Firefox (132 and later, ESR 140)",
+        Family::Browser,
+        &[
+            G::X25519MLKEM768,
+            G::X25519,
+            G::SECP256R1,
+            G::SECP384R1,
+            G::SECP521R1,
+            G::FFDHE2048,
+            G::FFDHE3072,
+        ],
+        &[G::X25519MLKEM768, G::X25519, G::SECP256R1],
+        "update the browser",
+        "Firefox/NSS defaults since Firefox 132 (mlkem768x25519 on by default)",
+    ));
+    for k in KUBERNETES {
+        let base = go_profile(k.go_minor, k.godebug);
+        out.push(ClientProfile {
+            id: format!("kubectl1.{}", k.minor),
+            description: format!(
+                "kubectl 1.{} (built with Go 1.{}{})",
+                k.minor,
+                k.go_minor,
+                k.godebug.suffix()
+            ),
+            family: Family::Kubectl,
+            based_on: Some(base.id.clone()),
+            upgrade_hint:
+                "upgrade kubectl to 1.33 or later (built with Go 1.24, offers X25519MLKEM768)"
+                    .into(),
+            source: k.source.into(),
+            ..base
+        });
+    }
+    out
+}
+
+/// Looks a profile up by id.
+pub fn find(id: &str) -> Option<ClientProfile> {
+    all().into_iter().find(|p| p.id == id)
+}
+
+/// Parses `all` or a comma-separated list of ids.
+pub fn select(spec: &str) -> Result<Vec<ClientProfile>, String> {
+    if spec.trim() == "all" {
+        return Ok(all());
+    }
+    let profiles = all();
+    let mut out = Vec::new();
+    for id in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let p = profiles.iter().find(|p| p.id == id).ok_or_else(|| {
+            format!("unknown client profile '{id}': `pqready profiles` lists them")
+        })?;
+        out.push(p.clone());
+    }
+    if out.is_empty() {
+        return Err("empty client profile list: use `all` or ids from `pqready profiles`".into());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_named_as_documented() {
+        let ids: Vec<String> = all().into_iter().map(|p| p.id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), ids.len());
+        for id in [
+            "go1.22",
+            "go1.24+tlsmlkem=0",
+            "openssl3.0",
+            "rustls0.23",
+            "chrome",
+            "firefox",
+            "kubectl1.27",
+            "kubectl1.36",
+        ] {
+            assert!(ids.iter().any(|i| i == id), "{id}");
+        }
+    }
+
+    #[test]
+    fn every_key_share_is_an_offered_group() {
+        for p in all() {
+            assert!(
+                p.key_shares.iter().all(|g| p.groups.contains(g)),
+                "{}",
+                p.id
+            );
+        }
+    }
+
+    #[test]
+    fn kubectl_follows_its_go_build() {
+        assert_eq!(
+            find("kubectl1.30").unwrap().based_on.as_deref(),
+            Some("go1.23+tlskyber=0")
+        );
+        assert!(!find("kubectl1.31").unwrap().offers_pq());
+        assert_eq!(
+            find("kubectl1.32").unwrap().groups[0],
+            NamedGroup::X25519KYBER768DRAFT00
+        );
+        assert!(find("kubectl1.33").unwrap().offers_standard_pq());
+    }
+
+    #[test]
+    fn builds_hellos_with_real_share_sizes() {
+        let hello = find("chrome").unwrap().client_hello(None);
+        let sizes: Vec<usize> = hello.key_shares.iter().map(|k| k.payload.len()).collect();
+        assert_eq!(sizes, [1, 1216, 32]);
+    }
+
+    #[test]
+    fn rejects_unknown_profiles() {
+        assert!(select("go1.24,nope").unwrap_err().contains("'nope'"));
+        assert_eq!(select("go1.24, kubectl1.33").unwrap().len(), 2);
+    }
+}

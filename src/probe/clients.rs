@@ -1,0 +1,139 @@
+//! Client profiles, live: send each profile's own ClientHello to the server
+//! and record what that client would negotiate.
+//!
+//! Owns: one connection per distinct offer (profiles with the same groups,
+//! key shares and versions — e.g. kubectl 1.33 and Go 1.24 — share one), and
+//! reading the answer as the real client would: a ServerHello settles the
+//! group; a HelloRetryRequest for a group the client lists means one more
+//! round trip and that group; an alert or a group the client never offered
+//! means the handshake fails. Observations only.
+
+use super::exchange::{describe, ReadUntil, Reply};
+use super::Session;
+use crate::catalog::profile::ClientProfile;
+use crate::wire::{NamedGroup, ProtocolVersion};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// What one client profile gets from this server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClientResult {
+    /// The profile id (`pqready profiles`).
+    pub profile: String,
+    /// The negotiated group; null when the handshake fails (or TLS 1.2 without ECDHE).
+    pub negotiated_group: Option<NamedGroup>,
+    /// True if the server asks for another key share first.
+    pub hello_retry: bool,
+    /// True if the handshake fails.
+    pub failed: bool,
+    /// True if the negotiated group is post-quantum (the draft included).
+    pub pq: bool,
+    /// The version the server chose, when it answered with a hello.
+    pub version: Option<ProtocolVersion>,
+    /// Why it failed, or anything unusual.
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Answer {
+    group: Option<NamedGroup>,
+    hello_retry: bool,
+    failed: bool,
+    version: Option<ProtocolVersion>,
+    detail: Option<String>,
+}
+
+impl Answer {
+    fn failed(detail: String) -> Self {
+        Answer {
+            group: None,
+            hello_retry: false,
+            failed: true,
+            version: None,
+            detail: Some(detail),
+        }
+    }
+}
+
+async fn ask(session: &Session, profile: &ClientProfile) -> Answer {
+    let reply = session
+        .hello(
+            profile.client_hello(session.sni.clone()),
+            ReadUntil::ServerKeyExchange,
+        )
+        .await;
+    let (hello, tls12_curve) = match reply {
+        Ok(Reply::Hello { hello, tls12_curve }) => (hello, tls12_curve),
+        Ok(Reply::Alert(alert)) => return Answer::failed(format!("alert {}", alert.description)),
+        Ok(other) => return Answer::failed(format!("server sent {}", describe(&other))),
+        Err(e) => return Answer::failed(e.to_string()),
+    };
+    let version = hello.selected_version().ok();
+    if version != Some(ProtocolVersion::TLS1_3) {
+        return Answer {
+            group: tls12_curve,
+            hello_retry: false,
+            failed: false,
+            version,
+            detail: None,
+        };
+    }
+    match hello.selected_share() {
+        Ok(Some(share)) if hello.is_hello_retry_request() => {
+            if profile.groups.contains(&share.group) && !profile.key_shares.contains(&share.group) {
+                Answer {
+                    group: Some(share.group),
+                    hello_retry: true,
+                    failed: false,
+                    version,
+                    detail: None,
+                }
+            } else {
+                Answer::failed(format!(
+                    "server asked for {}, which this client does not offer a retry for",
+                    share.group
+                ))
+            }
+        }
+        Ok(Some(share)) if profile.key_shares.contains(&share.group) => Answer {
+            group: Some(share.group),
+            hello_retry: false,
+            failed: false,
+            version,
+            detail: None,
+        },
+        Ok(Some(share)) => Answer::failed(format!(
+            "server answered with a share for {}, which was not sent",
+            share.group
+        )),
+        Ok(None) => Answer::failed("TLS 1.3 ServerHello without key_share".into()),
+        Err(e) => Answer::failed(format!("ServerHello: {e}")),
+    }
+}
+
+/// Probes every profile (one connection per distinct offer), in profile order.
+pub async fn check(session: &Session, profiles: &[ClientProfile]) -> Vec<ClientResult> {
+    let mut answers: HashMap<_, Answer> = HashMap::new();
+    let mut out = Vec::with_capacity(profiles.len());
+    for profile in profiles {
+        let key = profile.offer_key();
+        let answer = match answers.get(&key) {
+            Some(a) => a.clone(),
+            None => {
+                let a = ask(session, profile).await;
+                answers.insert(key, a.clone());
+                a
+            }
+        };
+        out.push(ClientResult {
+            profile: profile.id.clone(),
+            negotiated_group: answer.group,
+            hello_retry: answer.hello_retry,
+            failed: answer.failed,
+            pq: answer.group.is_some_and(|g| g.is_post_quantum()),
+            version: answer.version,
+            detail: answer.detail,
+        });
+    }
+    out
+}

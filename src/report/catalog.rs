@@ -1,0 +1,163 @@
+//! Rendering of the static catalog: `pqready profiles` and `pqready matrix`.
+//! Pure formatting of what `catalog` computed.
+
+use super::table::Style;
+use super::SCHEMA;
+use crate::catalog::profile::{share_len, ClientProfile};
+use crate::catalog::server::{MatrixCell, ServerModel};
+use crate::wire::NamedGroup;
+use serde::Serialize;
+use std::fmt::Write;
+
+/// The profile list as a table.
+pub fn profiles_table(profiles: &[ClientProfile]) -> String {
+    let width = profiles.iter().map(|p| p.id.len()).max().unwrap_or(2);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:<44}  SUPPORTED GROUPS (in order)",
+        "PROFILE", "KEY SHARES (bytes)"
+    );
+    for p in profiles {
+        let groups: Vec<String> = p.groups.iter().map(|g| g.to_string()).collect();
+        let shares: Vec<String> = p
+            .key_shares
+            .iter()
+            .map(|g| format!("{g}({})", share_len(*g)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:<44}  {}",
+            p.id,
+            shares.join(","),
+            groups.join(",")
+        );
+    }
+    let _ = writeln!(out);
+    for p in profiles {
+        let based = p
+            .based_on
+            .as_ref()
+            .map(|b| format!(" = {b}"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "{:<width$}  {}{based}", p.id, p.description);
+    }
+    out
+}
+
+/// The profile list as JSON Lines (one object per profile).
+pub fn profiles_json(profiles: &[ClientProfile]) -> String {
+    profiles
+        .iter()
+        .map(|p| serde_json::to_string(p).expect("profile serialises") + "\n")
+        .collect()
+}
+
+/// A short label for a group, to keep matrix cells narrow.
+fn short(g: NamedGroup) -> String {
+    match g {
+        NamedGroup::X25519MLKEM768 => "MLKEM".into(),
+        NamedGroup::SECP256R1MLKEM768 => "P256+ML".into(),
+        NamedGroup::SECP384R1MLKEM1024 => "P384+ML".into(),
+        NamedGroup::X25519KYBER768DRAFT00 => "kyber".into(),
+        NamedGroup::SECP256R1 => "P-256".into(),
+        NamedGroup::SECP384R1 => "P-384".into(),
+        NamedGroup::SECP521R1 => "P-521".into(),
+        other => other.to_string(),
+    }
+}
+
+/// The client × server grid as a table: rows are clients, columns servers.
+pub fn matrix_table(
+    clients: &[ClientProfile],
+    servers: &[ServerModel],
+    cells: &[MatrixCell],
+    style: Style,
+) -> String {
+    let corner = "client \\ server";
+    let row_w = clients
+        .iter()
+        .map(|c| c.id.len())
+        .max()
+        .unwrap_or(0)
+        .max(corner.len());
+    let col_w = servers.iter().map(|s| s.id.len()).max().unwrap_or(6).max(7);
+    let mut out = String::new();
+    let mut header = format!("{corner:<row_w$}");
+    for s in servers {
+        header.push_str(&format!("  {:<col_w$}", s.id));
+    }
+    let _ = writeln!(out, "{}", style.paint("1", header.trim_end()));
+    for (i, c) in clients.iter().enumerate() {
+        let mut line = format!("{:<row_w$}", c.id);
+        for cell in &cells[i * servers.len()..(i + 1) * servers.len()] {
+            let label = match (cell.failed, cell.negotiated_group) {
+                (true, _) | (_, None) => "FAIL".to_string(),
+                (false, Some(g)) => {
+                    format!("{}{}", short(g), if cell.hello_retry { "*" } else { "" })
+                }
+            };
+            let code = if cell.failed {
+                "31"
+            } else if cell.negotiated_group == Some(NamedGroup::X25519KYBER768DRAFT00) {
+                "33"
+            } else if cell.pq {
+                "32"
+            } else {
+                "33"
+            };
+            line.push_str("  ");
+            line.push_str(&style.paint(code, &format!("{label:<col_w$}")));
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    let _ = writeln!(
+        out,
+        "\nMLKEM = X25519MLKEM768, kyber = X25519Kyber768Draft00 (obsolete draft), * = after a HelloRetryRequest, FAIL = no group in common.\n\
+         Predicted offline from each side's defaults; `pqready probe --clients` measures a live server."
+    );
+    out
+}
+
+#[derive(Serialize)]
+struct Entry<'a> {
+    id: &'a str,
+    description: &'a str,
+}
+
+#[derive(Serialize)]
+struct MatrixJson<'a> {
+    schema: &'static str,
+    kind: &'static str,
+    clients: Vec<Entry<'a>>,
+    servers: Vec<Entry<'a>>,
+    cells: &'a [MatrixCell],
+}
+
+/// The grid as one JSON document.
+pub fn matrix_json(
+    clients: &[ClientProfile],
+    servers: &[ServerModel],
+    cells: &[MatrixCell],
+) -> String {
+    let doc = MatrixJson {
+        schema: SCHEMA,
+        kind: "matrix",
+        clients: clients
+            .iter()
+            .map(|c| Entry {
+                id: &c.id,
+                description: &c.description,
+            })
+            .collect(),
+        servers: servers
+            .iter()
+            .map(|s| Entry {
+                id: &s.id,
+                description: &s.description,
+            })
+            .collect(),
+        cells,
+    };
+    serde_json::to_string(&doc).expect("matrix serialises") + "\n"
+}
