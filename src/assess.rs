@@ -330,3 +330,115 @@ pub fn client_findings(obs: &TargetObservation, profiles: &[ClientProfile]) -> V
     findings.sort_by(|a, b| b.severity.cmp(&a.severity));
     findings
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::profile::{find, ClientProfile};
+    use crate::catalog::server::{all as servers, ServerModel};
+    use crate::probe::clients::ClientResult;
+    use crate::probe::groups::GroupsObservation;
+    use crate::probe::handshake::HandshakeObservation;
+
+    /// An observation of `server` (a catalog model) as probing would record it,
+    /// with each client's result predicted by the model.
+    fn observed(server: &ServerModel, clients: &[ClientProfile]) -> TargetObservation {
+        TargetObservation {
+            address: "127.0.0.1:443".parse().unwrap(),
+            sni: None,
+            tls_versions: vec![ProtocolVersion::TLS1_3],
+            groups: GroupsObservation {
+                supported: server.groups(),
+                ..GroupsObservation::default()
+            },
+            handshake: HandshakeObservation::default(),
+            clients: clients
+                .iter()
+                .map(|p| {
+                    let o = server.predict(p);
+                    ClientResult {
+                        profile: p.id.clone(),
+                        negotiated_group: o.negotiated_group,
+                        hello_retry: o.hello_retry,
+                        failed: o.failed,
+                        pq: o.pq(),
+                        version: Some(ProtocolVersion::TLS1_3),
+                        detail: o.failed.then(|| "alert handshake_failure".into()),
+                    }
+                })
+                .collect(),
+            connections: 0,
+            elapsed_ms: 0,
+        }
+    }
+
+    fn findings(server_id: &str, clients: &[&str]) -> Vec<Finding> {
+        let server = servers().into_iter().find(|s| s.id == server_id).unwrap();
+        let profiles: Vec<ClientProfile> = clients.iter().map(|c| find(c).unwrap()).collect();
+        client_findings(&observed(&server, &profiles), &profiles)
+    }
+
+    #[test]
+    fn emits_silent_downgrade_for_kubectl132_against_k8s133() {
+        let f = findings("k8s1.33", &["kubectl1.32", "kubectl1.33"]);
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            (f[0].id, f[0].severity),
+            ("silent-downgrade", Severity::High)
+        );
+        assert_eq!(f[0].profiles, ["kubectl1.32"]);
+        assert!(
+            f[0].detail.contains("settle on x25519 without any error"),
+            "{}",
+            f[0].detail
+        );
+        assert!(
+            f[0].remediation.contains("upgrade kubectl to 1.33"),
+            "{}",
+            f[0].remediation
+        );
+    }
+
+    #[test]
+    fn emits_classical_client_and_classical_server() {
+        let f = findings("k8s1.33", &["kubectl1.29"]);
+        assert_eq!(f[0].id, "classical-client");
+        let f = findings("go1.22", &["kubectl1.33"]);
+        assert_eq!(f[0].id, "classical-server");
+        assert!(f[0].remediation.contains("server"));
+    }
+
+    #[test]
+    fn emits_draft_only_between_go123_peers() {
+        let f = findings("k8s1.32", &["kubectl1.32"]);
+        assert_eq!(f[0].id, "draft-only");
+    }
+
+    #[test]
+    fn emits_lockout_for_pq_only_server() {
+        let pq_only = ServerModel {
+            tuples: vec![vec![NamedGroup::X25519MLKEM768]],
+            ..servers().into_iter().find(|s| s.id == "go1.24").unwrap()
+        };
+        let profiles: Vec<ClientProfile> = ["kubectl1.30", "kubectl1.32", "kubectl1.33"]
+            .iter()
+            .map(|c| find(c).unwrap())
+            .collect();
+        let f = client_findings(&observed(&pq_only, &profiles), &profiles);
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            (f[0].id, f[0].severity),
+            ("pq-only-lockout", Severity::High)
+        );
+        assert_eq!(f[0].profiles, ["kubectl1.30", "kubectl1.32"]);
+    }
+
+    #[test]
+    fn emits_nothing_when_every_client_gets_mlkem() {
+        assert!(findings(
+            "k8s1.36",
+            &["kubectl1.33", "go1.26", "openssl3.5", "chrome", "firefox"]
+        )
+        .is_empty());
+    }
+}
