@@ -22,9 +22,10 @@ use pqready::report::TargetReport;
 use pqready::scan::scan_one;
 use pqready::wire::{NamedGroup as G, ProtocolVersion as V};
 use std::time::Duration;
-use support::peers::*;
+use peers::*;
 
-mod support;
+#[path = "support/peers.rs"]
+mod peers;
 
 async fn probe(peer: &Peer) -> TargetReport {
     let target = Target {
@@ -332,4 +333,97 @@ async fn debian_etcd_with_tlsmlkem_on_is_pq() {
     );
     assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
     assert_eq!(r.verdict.status, PqStatus::Pq);
+}
+
+// ---- Client profiles: the offline matrix agrees with live replay -----------------
+
+/// Replays every built-in client profile against `peer` and checks that the
+/// offline prediction of server model `model` is identical for each one.
+async fn assert_matrix_agrees(peer: &Peer, model: &str) {
+    let profiles = pqready::catalog::profile::all();
+    let target = Target {
+        label: peer.addr.to_string(),
+        host: "127.0.0.1".into(),
+        port: peer.addr.port(),
+        sni: Some("localhost".into()),
+    };
+    let config = ProbeConfig {
+        timeout: Duration::from_secs(10),
+        clients: profiles.clone(),
+        ..ProbeConfig::default()
+    };
+    let report = scan_one(&target, &config).await;
+    assert_eq!(report.error, None, "peer log:\n{}", peer.log());
+    let server = pqready::catalog::server::select(model).unwrap().remove(0);
+    let mismatches: Vec<String> = report
+        .clients
+        .iter()
+        .zip(&profiles)
+        .filter_map(|(live, profile)| {
+            let predicted = server.predict(profile);
+            let live_view = (live.negotiated_group, live.hello_retry, live.failed);
+            let predicted_view = (
+                predicted.negotiated_group,
+                predicted.hello_retry,
+                predicted.failed,
+            );
+            (live_view != predicted_view).then(|| {
+                format!(
+                    "{}: live {:?}, predicted {:?} ({:?})",
+                    profile.id, live_view, predicted_view, live.detail
+                )
+            })
+        })
+        .collect();
+    assert!(
+        mismatches.is_empty(),
+        "model {model} disagrees with the live server:\n{}",
+        mismatches.join("\n")
+    );
+    assert_eq!(report.clients.len(), profiles.len());
+}
+
+#[tokio::test]
+async fn matrix_agrees_with_live_go_servers() {
+    for version in ["1.22", "1.23", "1.24", "1.25", "1.26"] {
+        assert_matrix_agrees(&go_server(version), &format!("go{version}")).await;
+    }
+}
+
+#[tokio::test]
+async fn matrix_agrees_with_live_openssl35_and_nginx() {
+    assert_matrix_agrees(&s_server(&[]), "openssl3.5").await;
+    assert_matrix_agrees(&nginx(), "openssl3.5").await;
+}
+
+#[tokio::test]
+async fn matrix_agrees_with_live_etcd() {
+    assert_matrix_agrees(&etcd(&[]), "go1.24+tlsmlkem=0").await;
+}
+
+#[tokio::test]
+async fn matrix_agrees_with_live_rustls() {
+    let cfg = pqready::demo::demo_configs()
+        .into_iter()
+        .find(|c| c.name == "pq-hybrid")
+        .unwrap();
+    let server = pqready::demo::start(cfg).await.unwrap();
+    let profiles = pqready::catalog::profile::all();
+    let config = ProbeConfig {
+        clients: profiles.clone(),
+        ..ProbeConfig::default()
+    };
+    let report = scan_one(&server.target(), &config).await;
+    let model = pqready::catalog::server::select("rustls0.23")
+        .unwrap()
+        .remove(0);
+    for (live, profile) in report.clients.iter().zip(&profiles) {
+        let p = model.predict(profile);
+        assert_eq!(
+            (live.negotiated_group, live.hello_retry, live.failed),
+            (p.negotiated_group, p.hello_retry, p.failed),
+            "{}",
+            profile.id
+        );
+    }
 }

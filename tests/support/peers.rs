@@ -27,12 +27,18 @@ pub fn bin(name: &str) -> PathBuf {
     peers_dir().join("bin").join(name)
 }
 
+/// A loopback port nothing listens on, never handed out twice in this
+/// process (parallel tests would otherwise race for the same port).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// A running peer process; killed when dropped.
