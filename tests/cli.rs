@@ -105,3 +105,123 @@ fn failing_endpoint_is_reported_and_the_run_goes_on() {
         assert_eq!(v["verdict"]["status"], "error");
     }
 }
+
+#[test]
+fn profiles_json_lists_every_profile_with_share_sizes() {
+    let out = pqready(&["profiles", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let profiles: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<&str> = profiles.iter().map(|p| p["id"].as_str().unwrap()).collect();
+    for id in [
+        "go1.22",
+        "go1.23",
+        "go1.24+tlsmlkem=0",
+        "go1.26",
+        "openssl3.0",
+        "openssl3.5",
+        "rustls0.23",
+        "chrome",
+        "firefox",
+    ] {
+        assert!(ids.contains(&id), "{id}");
+    }
+    for minor in 27..=36 {
+        assert!(
+            ids.contains(&format!("kubectl1.{minor}").as_str()),
+            "kubectl1.{minor}"
+        );
+    }
+    let k133 = profiles.iter().find(|p| p["id"] == "kubectl1.33").unwrap();
+    assert_eq!(k133["based_on"], "go1.24");
+    assert_eq!(k133["groups"][0], "X25519MLKEM768");
+    assert_eq!(
+        k133["key_shares"],
+        serde_json::json!([{"group": "X25519MLKEM768", "length": 1216}, {"group": "x25519", "length": 32}])
+    );
+}
+
+#[test]
+fn matrix_json_predicts_the_silent_downgrade() {
+    let out = pqready(&[
+        "matrix",
+        "--json",
+        "--clients",
+        "kubectl1.32,kubectl1.33",
+        "--servers",
+        "k8s1.32,k8s1.33",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["schema"], "pqready/v1");
+    let cell = |client: &str, server: &str| {
+        doc["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["client"] == client && c["server"] == server)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(cell("kubectl1.32", "k8s1.33")["negotiated_group"], "x25519");
+    assert_eq!(
+        cell("kubectl1.32", "k8s1.32")["negotiated_group"],
+        "X25519Kyber768Draft00"
+    );
+    assert_eq!(
+        cell("kubectl1.33", "k8s1.33")["negotiated_group"],
+        "X25519MLKEM768"
+    );
+    assert_eq!(cell("kubectl1.33", "k8s1.33")["pq"], true);
+    assert_eq!(doc["cells"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn matrix_table_has_a_row_per_client() {
+    let out = pqready(&["matrix"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("kubectl1.32") && l.contains("kyber")),
+        "{text}"
+    );
+    assert!(text.contains("k8s1.36"), "{text}");
+}
+
+#[test]
+fn unknown_profile_or_server_is_a_usage_error() {
+    for args in [
+        vec!["probe", "--clients", "kubectl9.99", "127.0.0.1:1"],
+        vec!["matrix", "--servers", "nginx0.1"],
+        vec!["matrix", "--clients", ""],
+    ] {
+        let out = pqready(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            stderr(&out).lines().count(),
+            1,
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn json_has_empty_clients_and_findings_without_the_clients_flag() {
+    let out = pqready(&["demo", "--json"]);
+    assert!(out.status.success());
+    let first: serde_json::Value = serde_json::from_str(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(first["clients"], serde_json::json!([]));
+    assert_eq!(first["findings"], serde_json::json!([]));
+}
