@@ -69,6 +69,19 @@ impl GoDebug {
     }
 }
 
+/// The key-exchange GODEBUG defaults of a program built with Go `1.toolchain`
+/// whose main module's go.mod declares `go 1.module` (or `godebug
+/// default=go1.module`): every default that changed after the module's
+/// version reverts to its old value (Go's `internal/godebugs` table:
+/// `tlskyber` changed in 1.23, `tlsmlkem` in 1.24, `tlssecpmlkem` in 1.26).
+pub fn default_godebug(toolchain: u32, module: u32) -> GoDebug {
+    GoDebug {
+        tlskyber_off: toolchain == 23 && module < 23,
+        tlsmlkem_off: toolchain >= 24 && module < 24,
+        tlssecpmlkem_off: toolchain >= 26 && module < 26,
+    }
+}
+
 const CLASSICAL: [NamedGroup; 4] = [
     NamedGroup::X25519,
     NamedGroup::SECP256R1,
@@ -152,6 +165,19 @@ mod tests {
             client_key_shares(23, none),
             [G::X25519KYBER768DRAFT00, G::X25519]
         );
+    }
+
+    #[test]
+    fn derives_godebug_from_the_go_mod_line() {
+        assert_eq!(default_godebug(23, 22), GoDebug::parse("tlskyber=0"));
+        assert_eq!(default_godebug(23, 23), GoDebug::default());
+        assert_eq!(default_godebug(24, 23), GoDebug::parse("tlsmlkem=0"));
+        assert_eq!(default_godebug(26, 24), GoDebug::parse("tlssecpmlkem=0"));
+        assert_eq!(
+            default_godebug(26, 22),
+            GoDebug::parse("tlsmlkem=0,tlssecpmlkem=0")
+        );
+        assert_eq!(default_godebug(22, 20), GoDebug::default());
     }
 
     #[test]

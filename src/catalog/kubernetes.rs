@@ -1,10 +1,17 @@
-//! Kubernetes releases → the Go toolchain and GODEBUG their binaries are built
-//! with. kubectl and the control-plane components of one release come from
-//! one Go module (`k8s.io/kubernetes`), so they share the Go version and the
-//! go.mod-derived default GODEBUG, and therefore the same TLS key-exchange
-//! defaults (control-plane components leave `CurvePreferences` unset).
+//! Kubernetes releases → the Go toolchain their binaries are built with and
+//! the Go version their go.mod declares. kubectl and the control-plane
+//! components of one release come from one Go workspace (`k8s.io/kubernetes`),
+//! so they share the toolchain and the go.mod-derived default GODEBUG, and so
+//! the same TLS key-exchange defaults (they leave `CurvePreferences` unset).
+//!
+//! Patch releases may move to a newer Go toolchain; the go.mod line (and
+//! since 1.32 an explicit `godebug default=go1.N`) keeps their key-exchange
+//! defaults where the `.0` release had them — with one trap: a 1.32 patch
+//! built with Go 1.24+ gets `tlsmlkem=0` from `default=go1.23` and offers no
+//! post-quantum group at all. Probing a real binary (or `go version -m`)
+//! settles any doubt.
 
-use super::go::GoDebug;
+use super::go::{default_godebug, GoDebug};
 
 /// How one Kubernetes minor release is built.
 #[derive(Debug, Clone, Copy)]
@@ -13,56 +20,67 @@ pub struct KubernetesBuild {
     pub minor: u32,
     /// Go minor version of the toolchain (`1.go_minor`).
     pub go_minor: u32,
-    /// GODEBUG defaults that change key exchange.
-    pub godebug: GoDebug,
+    /// Go minor version its go.mod declares (`go` line / `godebug default=`).
+    pub module_go_minor: u32,
     /// Where the mapping comes from.
     pub source: &'static str,
 }
 
-const OBSERVED: &str = "kubectl build on the test machine (Google Cloud SDK): `go version -m` shows the Go version and DefaultGODEBUG";
+impl KubernetesBuild {
+    /// The key-exchange GODEBUG defaults its binaries carry.
+    pub fn godebug(&self) -> GoDebug {
+        default_godebug(self.go_minor, self.module_go_minor)
+    }
+}
 
-const KYBER_OFF: GoDebug = GoDebug {
-    tlskyber_off: true,
-    tlsmlkem_off: false,
-    tlssecpmlkem_off: false,
-};
-const DEFAULTS: GoDebug = GoDebug {
-    tlskyber_off: false,
-    tlsmlkem_off: false,
-    tlssecpmlkem_off: false,
-};
+const OBSERVED: &str = "the kubectl build on the test machine (`go version -m`: Go version and DefaultGODEBUG); go.mod of the release";
 
 /// Kubernetes 1.27 to 1.36. Adding a release is adding one line.
 pub static KUBERNETES: &[KubernetesBuild] = &[
-    KubernetesBuild { minor: 27, go_minor: 22, godebug: DEFAULTS, source: OBSERVED },
-    KubernetesBuild { minor: 28, go_minor: 22, godebug: DEFAULTS, source: OBSERVED },
-    KubernetesBuild { minor: 29, go_minor: 22, godebug: DEFAULTS, source: OBSERVED },
-    // go.mod of 1.30/1.31 pins `godebug default=go1.22`, which turns the Kyber draft off.
-    KubernetesBuild { minor: 30, go_minor: 23, godebug: KYBER_OFF, source: OBSERVED },
-    KubernetesBuild { minor: 31, go_minor: 23, godebug: KYBER_OFF, source: OBSERVED },
-    KubernetesBuild { minor: 32, go_minor: 23, godebug: DEFAULTS, source: OBSERVED },
-    KubernetesBuild { minor: 33, go_minor: 24, godebug: DEFAULTS, source: OBSERVED },
+    KubernetesBuild { minor: 27, go_minor: 22, module_go_minor: 20, source: OBSERVED },
+    KubernetesBuild { minor: 28, go_minor: 22, module_go_minor: 20, source: OBSERVED },
+    KubernetesBuild { minor: 29, go_minor: 22, module_go_minor: 21, source: OBSERVED },
+    // go.mod says `go 1.22.0`: built with Go 1.23, the Kyber draft is off (tlskyber=0).
+    KubernetesBuild { minor: 30, go_minor: 23, module_go_minor: 22, source: OBSERVED },
+    KubernetesBuild { minor: 31, go_minor: 23, module_go_minor: 22, source: OBSERVED },
+    KubernetesBuild { minor: 32, go_minor: 23, module_go_minor: 23, source: OBSERVED },
+    KubernetesBuild { minor: 33, go_minor: 24, module_go_minor: 24, source: OBSERVED },
     KubernetesBuild {
         minor: 34,
         go_minor: 24,
-        godebug: DEFAULTS,
-        source: "Kubernetes v1.34 release: built with Go 1.24 (kubernetes/kubernetes .go-version on release-1.34)",
+        module_go_minor: 24,
+        source: "Kubernetes v1.34.0: Go 1.24 (CHANGELOG-1.34), go.mod `go 1.24.0` / `godebug default=go1.24`",
     },
     KubernetesBuild {
         minor: 35,
         go_minor: 25,
-        godebug: DEFAULTS,
-        source: "Kubernetes v1.35 release: built with Go 1.25 (kubernetes/kubernetes .go-version on release-1.35)",
+        module_go_minor: 25,
+        source: "Kubernetes v1.35.0: Go 1.25 (CHANGELOG-1.35), go.mod `go 1.25.0` / `godebug default=go1.25`",
     },
     KubernetesBuild {
         minor: 36,
         go_minor: 26,
-        godebug: DEFAULTS,
-        source: "Kubernetes v1.36 release: built with Go 1.26 (kubernetes/kubernetes .go-version on release-1.36)",
+        module_go_minor: 26,
+        source: "Kubernetes v1.36.0: Go 1.26 (CHANGELOG-1.36), go.mod `go 1.26.0` / `godebug default=go1.26`",
     },
 ];
 
 /// The build facts for Kubernetes `1.minor`, if known.
 pub fn build(minor: u32) -> Option<&'static KubernetesBuild> {
     KUBERNETES.iter().find(|k| k.minor == minor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_the_default_godebug_of_the_observed_kubectl_builds() {
+        // `go version -m kubectl.1.30` on the test machine: go1.23.8, DefaultGODEBUG has tlskyber=0.
+        assert!(build(30).unwrap().godebug().tlskyber_off);
+        assert!(build(31).unwrap().godebug().tlskyber_off);
+        assert_eq!(build(32).unwrap().godebug(), GoDebug::default());
+        assert_eq!(build(33).unwrap().godebug(), GoDebug::default());
+        assert_eq!(build(36).unwrap().godebug(), GoDebug::default());
+    }
 }

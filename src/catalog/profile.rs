@@ -308,14 +308,14 @@ pub fn all() -> Vec<ClientProfile> {
         "Firefox/NSS defaults since Firefox 132 (mlkem768x25519 on by default)",
     ));
     for k in KUBERNETES {
-        let base = go_profile(k.go_minor, k.godebug);
+        let base = go_profile(k.go_minor, k.godebug());
         out.push(ClientProfile {
             id: format!("kubectl1.{}", k.minor),
             description: format!(
                 "kubectl 1.{} (built with Go 1.{}{})",
                 k.minor,
                 k.go_minor,
-                k.godebug.suffix()
+                k.godebug().suffix()
             ),
             family: Family::Kubectl,
             based_on: Some(base.id.clone()),

@@ -154,14 +154,14 @@ pub fn all() -> Vec<ServerModel> {
         .collect();
     out.push(go_server(24, GoDebug::parse("tlsmlkem=0")));
     for k in KUBERNETES {
-        let base = go_server(k.go_minor, k.godebug);
+        let base = go_server(k.go_minor, k.godebug());
         out.push(ServerModel {
             id: format!("k8s1.{}", k.minor),
             description: format!(
                 "Kubernetes 1.{} API server (Go 1.{}{})",
                 k.minor,
                 k.go_minor,
-                k.godebug.suffix()
+                k.godebug().suffix()
             ),
             source: k.source.into(),
             ..base
