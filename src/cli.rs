@@ -28,11 +28,33 @@ pub enum Command {
     /// Audit the key exchange of TLS endpoints: groups, preference, versions, a real PQ handshake.
     Probe(ProbeArgs),
     /// Start in-process rustls servers on loopback and probe them (no network needed).
-    Demo(OutputArgs),
+    Demo(DemoArgs),
     /// List the built-in client profiles and what each offers.
     Profiles(OutputArgs),
     /// Offline grid: which group each client version gets from each server version.
     Matrix(MatrixArgs),
+}
+
+/// Flags of `pqready demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Also replay these client profiles against the demo servers: `all` or ids.
+    #[arg(long, value_name = "all|LIST")]
+    pub clients: Option<String>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl DemoArgs {
+    /// The probe configuration for the demo.
+    pub fn config(&self) -> Result<ProbeConfig, String> {
+        let mut config = ProbeConfig::default();
+        if let Some(spec) = &self.clients {
+            config.clients = profile::select(spec)?;
+        }
+        Ok(config)
+    }
 }
 
 /// Flags of `pqready matrix`.

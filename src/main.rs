@@ -58,7 +58,12 @@ fn main() -> ExitCode {
             };
             print(&text)
         }
-        Command::Demo(output) => runtime.block_on(async move {
+        Command::Demo(args) => runtime.block_on(async move {
+            let output = args.output;
+            let config = match args.config() {
+                Ok(c) => c,
+                Err(msg) => return fail(&msg),
+            };
             let servers = match pqready::demo::start_all().await {
                 Ok(s) => s,
                 Err(msg) => return fail(&msg),
@@ -70,7 +75,7 @@ fn main() -> ExitCode {
                 );
             }
             let targets = servers.iter().map(|s| s.target()).collect();
-            let code = run(targets, ProbeConfig::default(), 4, output).await;
+            let code = run(targets, config, 4, output).await;
             drop(servers);
             code
         }),

@@ -362,3 +362,40 @@ async fn json_report_has_the_contract_fields() {
         assert!(v[key].is_string(), "{key}");
     }
 }
+
+#[tokio::test]
+async fn pq_only_server_locks_out_classical_client_profiles() {
+    let cfg = demo::demo_configs()
+        .into_iter()
+        .find(|c| c.name == "pq-only")
+        .unwrap();
+    let server = demo::start(cfg).await.unwrap();
+    let mut config = config(Duration::from_secs(5));
+    config.clients =
+        pqready::catalog::profile::select("kubectl1.31,kubectl1.32,kubectl1.33,chrome").unwrap();
+    let r = scan_one(&server.target(), &config).await;
+    let got: Vec<(&str, Option<G>, bool)> = r
+        .clients
+        .iter()
+        .map(|c| (c.profile.as_str(), c.negotiated_group, c.failed))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("kubectl1.31", None, true),
+            ("kubectl1.32", None, true),
+            ("kubectl1.33", Some(G::X25519MLKEM768), false),
+            ("chrome", Some(G::X25519MLKEM768), false),
+        ]
+    );
+    assert_eq!(
+        r.clients[0].detail.as_deref(),
+        Some("alert handshake_failure")
+    );
+    assert_eq!(r.findings.len(), 1);
+    assert_eq!(r.findings[0].id, "pq-only-lockout");
+    assert_eq!(r.findings[0].profiles, ["kubectl1.31", "kubectl1.32"]);
+    // S+1 discovery, order and same-kind share checks, 3 versions, 1 handshake,
+    // and one replay per distinct offer (the four profiles all differ).
+    assert_eq!(r.connections, 4 + 1 + 1 + 3 + 1 + 4);
+}
