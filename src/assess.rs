@@ -327,7 +327,7 @@ pub fn client_findings(obs: &TargetObservation, profiles: &[ClientProfile]) -> V
             }
         })
         .collect();
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     findings
 }
 

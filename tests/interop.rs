@@ -14,6 +14,7 @@
 //!   follows the client's order (or its own with -serverpref) and prefers a
 //!   group with a key share (SSL_CTX_set1_groups_list(3)).
 
+use peers::*;
 use pqready::assess::PqStatus;
 use pqready::discover::Target;
 use pqready::probe::groups::{Method, Selection};
@@ -22,7 +23,6 @@ use pqready::report::TargetReport;
 use pqready::scan::scan_one;
 use pqready::wire::{NamedGroup as G, ProtocolVersion as V};
 use std::time::Duration;
-use peers::*;
 
 #[path = "support/peers.rs"]
 mod peers;

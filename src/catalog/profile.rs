@@ -245,7 +245,7 @@ pub fn all() -> Vec<ClientProfile> {
         .iter()
         .map(|(minor, debug)| go_profile(*minor, GoDebug::parse(debug)))
         .collect();
-    out.push(literal(
+    let mut openssl30 = literal(
         "openssl3.0",
         "OpenSSL 3.0 default client (s_client, curl and C programs linking OpenSSL 3.0)",
         Family::Openssl,
@@ -253,7 +253,15 @@ pub fn all() -> Vec<ClientProfile> {
         &[G::X25519],
         "move to OpenSSL 3.5 or later, whose default offers X25519MLKEM768",
         "OpenSSL 3.0 ssl/t1_lib.c default group list; captured from the host's openssl 3.0 s_client and curl",
-    ));
+    );
+    // Its default minimum is TLS 1.0 (the security level then refuses it server-side).
+    openssl30.versions = vec![
+        ProtocolVersion::TLS1_3,
+        ProtocolVersion::TLS1_2,
+        ProtocolVersion::TLS1_1,
+        ProtocolVersion::TLS1_0,
+    ];
+    out.push(openssl30);
     out.push(literal(
         "openssl3.5",
         "OpenSSL 3.5 default client",

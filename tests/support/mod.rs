@@ -1,2 +1,4 @@
 //! Helpers shared by integration tests.
+pub mod clients;
 pub mod peers;
+pub mod tap;

@@ -1,0 +1,339 @@
+//! Client profile fidelity: each real client on the machine (kubectl
+//! 1.27–1.33, OpenSSL 3.0 `s_client`, curl, OpenSSL 3.5 `s_client`, Go
+//! `crypto/tls` 1.22–1.26) connects to a loopback listener that reads its
+//! ClientHello and closes; the pqready profile that claims to be that client
+//! (`pqready profiles --json`) must offer exactly the same supported_groups
+//! in the same order and the same key shares (group, order, length). GREASE
+//! values are ignored on both sides. The clients come from the machine image
+//! (kubectl, /usr/bin/openssl, curl) and from `scripts/install-peers`.
+//!
+//! The last tests check the capturing listener itself with hand-made bytes.
+
+use pqready::wire::record::fragment;
+use pqready::wire::{ClientHello, ClientHelloSpec, KeyShareEntry, NamedGroup, ProtocolVersion};
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::Duration;
+use support::clients::{self, RealClient};
+use support::tap::Tap;
+
+mod support;
+
+/// What a ClientHello offers for key exchange, GREASE removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Offer {
+    groups: Vec<NamedGroup>,
+    key_shares: Vec<(NamedGroup, usize)>,
+    versions: Vec<String>,
+}
+
+fn is_grease(code: u16) -> bool {
+    code & 0x0f0f == 0x0a0a && code >> 8 == code & 0xff
+}
+
+impl Offer {
+    fn of(hello: &ClientHello) -> Offer {
+        Offer {
+            groups: hello
+                .groups()
+                .expect("supported_groups")
+                .into_iter()
+                .filter(|g| !is_grease(g.0))
+                .collect(),
+            key_shares: hello
+                .key_shares()
+                .expect("key_share")
+                .into_iter()
+                .filter(|k| !is_grease(k.group.0))
+                .map(|k| (k.group, k.payload.len()))
+                .collect(),
+            versions: hello
+                .versions()
+                .expect("supported_versions")
+                .into_iter()
+                .filter(|v| !is_grease(v.0))
+                .map(|v| v.to_string())
+                .collect(),
+        }
+    }
+
+    /// Reads a profile object of `pqready profiles --json`.
+    fn of_profile(p: &Value) -> Result<Offer, String> {
+        let group = |v: &Value| -> Result<NamedGroup, String> {
+            let name = v
+                .as_str()
+                .ok_or_else(|| format!("group is not a string: {v}"))?;
+            NamedGroup::parse(name).ok_or_else(|| format!("unknown group name {name:?}"))
+        };
+        let list = |field: &str| -> Result<&Vec<Value>, String> {
+            p[field]
+                .as_array()
+                .ok_or_else(|| format!("profile has no array `{field}`: {p}"))
+        };
+        let mut groups = Vec::new();
+        for v in list("groups")? {
+            let g = group(v)?;
+            if !is_grease(g.0) {
+                groups.push(g);
+            }
+        }
+        let mut key_shares = Vec::new();
+        for k in list("key_shares")? {
+            let g = group(&k["group"])?;
+            let len = k["length"]
+                .as_u64()
+                .ok_or_else(|| format!("key share without a length: {k}"))?;
+            if !is_grease(g.0) {
+                key_shares.push((g, len as usize));
+            }
+        }
+        let versions = list("versions")?
+            .iter()
+            .map(|v| v.as_str().unwrap_or("?").to_string())
+            .collect();
+        Ok(Offer {
+            groups,
+            key_shares,
+            versions,
+        })
+    }
+}
+
+fn names(groups: &[NamedGroup]) -> String {
+    groups
+        .iter()
+        .map(|g| g.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn shares(shares: &[(NamedGroup, usize)]) -> String {
+    shares
+        .iter()
+        .map(|(g, len)| format!("{g}/{len}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Runs `client` against a sink and returns its first ClientHello's offer.
+fn capture(client: &RealClient) -> Offer {
+    let sink = Tap::sink();
+    let run = client.run(sink.addr());
+    let obs = sink.wait(0, Duration::from_secs(10)).unwrap_or_else(|| {
+        panic!(
+            "{} never connected; its output:\n{}",
+            client.name, run.output
+        )
+    });
+    let hello = obs.client_hellos.first().unwrap_or_else(|| {
+        panic!(
+            "no ClientHello from {} (notes {:?}); its output:\n{}",
+            client.name, obs.notes, run.output
+        )
+    });
+    let offer = Offer::of(hello);
+    println!(
+        "{}: supported_groups [{}]; key_share [{}]; versions [{}]",
+        client.name,
+        names(&offer.groups),
+        shares(&offer.key_shares),
+        offer.versions.join(", ")
+    );
+    offer
+}
+
+/// Every profile `pqready profiles --json` prints, by id.
+fn profiles() -> Vec<Value> {
+    let out = Command::new(env!("CARGO_BIN_EXE_pqready"))
+        .args(["profiles", "--json"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run pqready");
+    assert!(
+        out.status.success(),
+        "`pqready profiles --json` failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("UTF-8 output")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// Captures `client`'s real offer and compares it with its profile.
+fn check(client: RealClient) {
+    let real = capture(&client);
+    let all = profiles();
+    let profile = all
+        .iter()
+        .find(|p| p["id"] == client.profile.as_str())
+        .unwrap_or_else(|| {
+            let ids: Vec<&str> = all.iter().filter_map(|p| p["id"].as_str()).collect();
+            panic!("no profile {:?} among {ids:?}", client.profile)
+        });
+    let claimed =
+        Offer::of_profile(profile).unwrap_or_else(|e| panic!("profile {}: {e}", client.profile));
+
+    let mut diff = String::new();
+    let mut row = |what: &str, real: String, claimed: String| {
+        if real != claimed {
+            let _ = write!(
+                diff,
+                "\n  {what}\n    real    {}: [{real}]\n    profile {}: [{claimed}]",
+                client.name, client.profile
+            );
+        }
+    };
+    row(
+        "supported_groups (order matters)",
+        names(&real.groups),
+        names(&claimed.groups),
+    );
+    row(
+        "key_share groups (order matters)",
+        names(&real.key_shares.iter().map(|k| k.0).collect::<Vec<_>>()),
+        names(&claimed.key_shares.iter().map(|k| k.0).collect::<Vec<_>>()),
+    );
+    row(
+        "key_share group/length",
+        shares(&real.key_shares),
+        shares(&claimed.key_shares),
+    );
+    row(
+        "supported_versions",
+        real.versions.join(", "),
+        claimed.versions.join(", "),
+    );
+    assert!(
+        diff.is_empty(),
+        "profile {} does not match the real {} ClientHello:{diff}",
+        client.profile,
+        client.name
+    );
+}
+
+macro_rules! fidelity {
+    ($($test:ident => $client:literal;)*) => {
+        $(
+            #[test]
+            fn $test() {
+                check(clients::by_name($client));
+            }
+        )*
+
+        /// The clients the tests above cover.
+        const COVERED: &[&str] = &[$($client),*];
+    };
+}
+
+fidelity! {
+    kubectl_1_27_matches_profile => "kubectl.1.27";
+    kubectl_1_28_matches_profile => "kubectl.1.28";
+    kubectl_1_29_matches_profile => "kubectl.1.29";
+    kubectl_1_30_matches_profile => "kubectl.1.30";
+    kubectl_1_31_matches_profile => "kubectl.1.31";
+    kubectl_1_32_matches_profile => "kubectl.1.32";
+    kubectl_1_33_matches_profile => "kubectl.1.33";
+    openssl30_s_client_matches_profile => "openssl-3.0 s_client";
+    curl_matches_openssl30_profile => "curl";
+    openssl35_s_client_matches_profile => "openssl-3.5 s_client";
+    go122_client_matches_profile => "goclient-1.22";
+    go123_client_matches_profile => "goclient-1.23";
+    go124_client_matches_profile => "goclient-1.24";
+    go125_client_matches_profile => "goclient-1.25";
+    go126_client_matches_profile => "goclient-1.26";
+}
+
+#[test]
+fn every_real_client_has_a_fidelity_test() {
+    for c in clients::all() {
+        assert!(
+            COVERED.contains(&c.name.as_str()),
+            "no fidelity test for {}",
+            c.name
+        );
+    }
+}
+
+// ---- the capturing listener itself ---------------------------------------
+
+#[test]
+fn sink_reassembles_a_hello_cut_into_tiny_records_and_reads() {
+    let groups = vec![
+        NamedGroup::X25519MLKEM768,
+        NamedGroup(0x3a3a), // GREASE is kept by the parser, dropped by Offer
+        NamedGroup::X25519,
+        NamedGroup::SECP256R1,
+    ];
+    let shares = vec![
+        KeyShareEntry {
+            group: NamedGroup::X25519MLKEM768,
+            payload: vec![7; 1216],
+        },
+        KeyShareEntry {
+            group: NamedGroup::X25519,
+            payload: vec![9; 32],
+        },
+    ];
+    let hello = ClientHelloSpec::tls13(groups.clone(), shares).encode();
+    let records = fragment(&hello, 7, ProtocolVersion::TLS1_0);
+
+    let sink = Tap::sink();
+    let mut stream = TcpStream::connect(sink.addr()).unwrap();
+    stream.set_nodelay(true).unwrap();
+    for chunk in records.chunks(3) {
+        stream.write_all(chunk).unwrap();
+    }
+    // The sink closes once it has the hello.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    let obs = sink.wait(0, Duration::from_secs(10)).unwrap();
+    assert!(obs.closed);
+    assert_eq!(obs.notes, Vec::<String>::new());
+    assert_eq!(obs.client_hellos.len(), 1);
+    assert_eq!(obs.client_hellos[0].groups().unwrap(), groups);
+    let offer = Offer::of(&obs.client_hellos[0]);
+    assert_eq!(
+        offer.groups,
+        [
+            NamedGroup::X25519MLKEM768,
+            NamedGroup::X25519,
+            NamedGroup::SECP256R1
+        ]
+    );
+    assert_eq!(
+        offer.key_shares,
+        [(NamedGroup::X25519MLKEM768, 1216), (NamedGroup::X25519, 32)]
+    );
+    assert_eq!(obs.bytes_from_client, records.len() as u64);
+}
+
+#[test]
+fn sink_notes_and_closes_on_non_tls_input() {
+    let sink = Tap::sink();
+    let mut stream = TcpStream::connect(sink.addr()).unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    let obs = sink.wait(0, Duration::from_secs(10)).unwrap();
+    assert!(obs.closed);
+    assert!(obs.client_hellos.is_empty());
+    assert!(
+        obs.notes.iter().any(|n| n.contains("record header")),
+        "{:?}",
+        obs.notes
+    );
+}

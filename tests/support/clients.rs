@@ -1,0 +1,250 @@
+//! Real TLS clients for tests: the kubectl builds shipped next to the host's
+//! `kubectl` (1.27–1.33), the host's OpenSSL 3.0 `s_client` and curl, the
+//! peer prefix's OpenSSL 3.5 `s_client` and the Go `crypto/tls` test client
+//! built with each Go toolchain (`goclient-1.NN`, see tests/peers/goclient).
+//!
+//! Each client maps to the pqready client profile that should describe it.
+//! A run connects to one loopback address, has a hard deadline (the process
+//! is killed when it expires) and captures the client's output. Runs are
+//! isolated from the user's environment: a throw-away HOME (no kubeconfig,
+//! no .curlrc), no proxies, no GODEBUG.
+#![allow(dead_code)] // each test binary uses part of it
+
+use super::peers::bin;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Hard deadline for one client run.
+pub const RUN_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// kubectl builds on the machine.
+pub const KUBECTL_VERSIONS: [&str; 7] = ["1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33"];
+/// Go toolchains the peer prefix builds goclient with.
+pub const GO_VERSIONS: [&str; 5] = ["1.22", "1.23", "1.24", "1.25", "1.26"];
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Kubectl,
+    OpenSsl,
+    Curl,
+    GoClient,
+}
+
+/// One real client program.
+#[derive(Debug, Clone)]
+pub struct RealClient {
+    /// Human name, e.g. `kubectl.1.32`, `openssl-3.0 s_client`.
+    pub name: String,
+    /// The pqready profile id it should match, e.g. `kubectl1.32`.
+    pub profile: String,
+    program: PathBuf,
+    kind: Kind,
+}
+
+/// Every real client, in a fixed order: kubectl 1.27–1.33, OpenSSL 3.0
+/// s_client, curl, OpenSSL 3.5 s_client, goclient 1.22–1.26.
+pub fn all() -> Vec<RealClient> {
+    let mut out: Vec<RealClient> = KUBECTL_VERSIONS.iter().map(|v| kubectl(v)).collect();
+    out.push(openssl30());
+    out.push(curl());
+    out.push(openssl35());
+    out.extend(GO_VERSIONS.iter().map(|v| goclient(v)));
+    out
+}
+
+/// The client called `name` (as in [`RealClient::name`]).
+pub fn by_name(name: &str) -> RealClient {
+    all()
+        .into_iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no real client named {name}"))
+}
+
+/// The directory holding `kubectl.1.NN`: where the `kubectl` on PATH really
+/// lives (the machine image ships every build next to its dispatcher).
+pub fn kubectl_dir() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    let kubectl = std::env::split_paths(&path)
+        .map(|d| d.join("kubectl"))
+        .find(|p| p.is_file())?;
+    let real = std::fs::canonicalize(&kubectl).unwrap_or(kubectl);
+    real.parent().map(Path::to_path_buf)
+}
+
+/// `kubectl.1.NN`, profile `kubectl1.NN`.
+pub fn kubectl(version: &str) -> RealClient {
+    RealClient {
+        name: format!("kubectl.{version}"),
+        profile: format!("kubectl{version}"),
+        program: kubectl_dir()
+            .unwrap_or_default()
+            .join(format!("kubectl.{version}")),
+        kind: Kind::Kubectl,
+    }
+}
+
+/// The host's OpenSSL 3.0 `s_client`, profile `openssl3.0`.
+pub fn openssl30() -> RealClient {
+    RealClient {
+        name: "openssl-3.0 s_client".into(),
+        profile: "openssl3.0".into(),
+        program: "/usr/bin/openssl".into(),
+        kind: Kind::OpenSsl,
+    }
+}
+
+/// The host's curl (linked with OpenSSL 3.0), profile `openssl3.0`.
+pub fn curl() -> RealClient {
+    RealClient {
+        name: "curl".into(),
+        profile: "openssl3.0".into(),
+        program: "/usr/bin/curl".into(),
+        kind: Kind::Curl,
+    }
+}
+
+/// The peer prefix's OpenSSL 3.5 `s_client`, profile `openssl3.5`.
+pub fn openssl35() -> RealClient {
+    RealClient {
+        name: "openssl-3.5 s_client".into(),
+        profile: "openssl3.5".into(),
+        program: bin("openssl"),
+        kind: Kind::OpenSsl,
+    }
+}
+
+/// The Go test client built with Go `version`, profile `go{version}`.
+pub fn goclient(version: &str) -> RealClient {
+    RealClient {
+        name: format!("goclient-{version}"),
+        profile: format!("go{version}"),
+        program: bin(&format!("goclient-{version}")),
+        kind: Kind::GoClient,
+    }
+}
+
+/// How one run ended.
+#[derive(Debug, Clone)]
+pub struct ClientRun {
+    /// Exit code; `None` when killed (timeout) or ended by a signal.
+    pub exit: Option<i32>,
+    /// The deadline expired and the process was killed.
+    pub timed_out: bool,
+    /// stdout then stderr, trimmed.
+    pub output: String,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl ClientRun {
+    /// The process exited 0. (kubectl exits 1 after a good TLS handshake
+    /// when the server is not a Kubernetes API server.)
+    pub fn succeeded(&self) -> bool {
+        self.exit == Some(0)
+    }
+
+    /// The last line of output, for tables.
+    pub fn last_line(&self) -> &str {
+        self.output.lines().last().unwrap_or("").trim()
+    }
+}
+
+impl RealClient {
+    /// The command line for a connection to `addr`.
+    fn command(&self, addr: SocketAddr, home: &Path) -> Command {
+        let mut cmd = Command::new(&self.program);
+        match self.kind {
+            Kind::Kubectl => {
+                cmd.args(["--server", &format!("https://{addr}")]);
+                cmd.args(["--insecure-skip-tls-verify", "--token", "x"]);
+                cmd.args(["get", "--raw", "/version"]);
+            }
+            Kind::OpenSsl => {
+                cmd.args(["s_client", "-connect", &addr.to_string()]);
+                cmd.args(["-servername", "localhost"]);
+            }
+            Kind::Curl => {
+                cmd.args(["-sk", &format!("https://{addr}/")]);
+                cmd.args(["-o", "/dev/null", "--max-time", "10"]);
+            }
+            Kind::GoClient => {
+                cmd.args(["-connect", &addr.to_string()]);
+            }
+        }
+        for var in [
+            "GODEBUG",
+            "KUBECONFIG",
+            "SSLKEYLOGFILE",
+            "CURL_HOME",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+            // The host's OpenSSL reads the system configuration; the peer
+            // prefix's openssl wrapper sets its own.
+            "OPENSSL_CONF",
+            "OPENSSL_MODULES",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("HOME", home)
+            .env("NO_PROXY", "*")
+            .env("no_proxy", "*")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs the client against `addr` with the default deadline.
+    pub fn run(&self, addr: SocketAddr) -> ClientRun {
+        self.run_with_timeout(addr, RUN_TIMEOUT)
+    }
+
+    /// Runs the client against `addr`, killing it after `timeout`.
+    pub fn run_with_timeout(&self, addr: SocketAddr, timeout: Duration) -> ClientRun {
+        assert!(addr.ip().is_loopback(), "clients only connect to loopback");
+        assert!(
+            self.program.is_file(),
+            "{}: {} not found (kubectl.1.NN live next to the kubectl on PATH; \
+             the rest come with the system or scripts/install-peers)",
+            self.name,
+            self.program.display()
+        );
+        let dir = tempfile::tempdir().expect("client temp dir");
+        let out_path = dir.path().join("out.log");
+        let out = std::fs::File::create(&out_path).expect("client log");
+        let mut cmd = self.command(addr, dir.path());
+        cmd.stdout(out.try_clone().expect("client log")).stderr(out);
+        let start = Instant::now();
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.program.display()));
+        let mut timed_out = false;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Some(status),
+                Ok(None) if start.elapsed() >= timeout => {
+                    timed_out = true;
+                    let _ = child.kill();
+                    break child.wait().ok();
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+                Err(_) => break None,
+            }
+        };
+        let output = std::fs::read(&out_path).unwrap_or_default();
+        ClientRun {
+            exit: if timed_out {
+                None
+            } else {
+                status.and_then(|s| s.code())
+            },
+            timed_out,
+            output: String::from_utf8_lossy(&output).trim().to_string(),
+            elapsed: start.elapsed(),
+        }
+    }
+}
