@@ -442,3 +442,29 @@ mod tests {
         .is_empty());
     }
 }
+
+/// What a client offers, judged: the verdict of `pqready inspect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OfferVerdict {
+    /// Offers a standard ML-KEM group (X25519MLKEM768 and friends).
+    Pq,
+    /// Its only post-quantum group is the obsolete X25519Kyber768Draft00.
+    DraftOnly,
+    /// Classical groups only.
+    Classical,
+}
+
+/// Judges a client's supported_groups.
+pub fn offer_verdict(groups: &[NamedGroup]) -> OfferVerdict {
+    if groups
+        .iter()
+        .any(|g| kind(*g).is_some_and(|k| k.is_standard_post_quantum()))
+    {
+        OfferVerdict::Pq
+    } else if groups.contains(&NamedGroup::X25519KYBER768DRAFT00) {
+        OfferVerdict::DraftOnly
+    } else {
+        OfferVerdict::Classical
+    }
+}

@@ -29,10 +29,118 @@ pub enum Command {
     Probe(ProbeArgs),
     /// Start in-process rustls servers on loopback and probe them (no network needed).
     Demo(DemoArgs),
+    /// Record what TLS clients offer: a ClientHello inspector (terminating) or transparent tap (--forward).
+    Inspect(InspectArgs),
     /// List the built-in client profiles and what each offers.
     Profiles(OutputArgs),
     /// Offline grid: which group each client version gets from each server version.
     Matrix(MatrixArgs),
+}
+
+/// Flags of `pqready inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Where to accept clients, e.g. 127.0.0.1:8443 or 0.0.0.0:6443 (port 0 picks one).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: String,
+    /// Forward every byte, unchanged, to this upstream instead of terminating TLS.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub forward: Option<String>,
+    /// Certificate chain (PEM) for terminate mode (default: self-signed for localhost).
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// Private key (PEM) for --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Append one JSON object per client to FILE (JSON Lines).
+    #[arg(long, value_name = "FILE")]
+    pub json_log: Option<PathBuf>,
+    /// Time a client has to send its complete ClientHello (and finish the handshake).
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub timeout: String,
+    /// Clients handled at once; more wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = 512)]
+    pub max_connections: usize,
+    /// Largest ClientHello accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 65536)]
+    pub max_hello: usize,
+    /// Exit (printing the summary) after this many clients.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Never use colour.
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+impl InspectArgs {
+    /// Validated listener settings.
+    pub fn config(
+        &self,
+    ) -> Result<(std::net::SocketAddr, crate::inspect::serve::ServeConfig), String> {
+        use crate::inspect::serve::{terminate_config, Mode, ServeConfig};
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let listen: std::net::SocketAddr = self.listen.parse().map_err(|_| {
+            format!(
+                "invalid --listen '{}': use ADDR:PORT, e.g. 127.0.0.1:8443",
+                self.listen
+            )
+        })?;
+        let timeout = parse_duration(&self.timeout)?;
+        if self.max_connections == 0 {
+            return Err("invalid --max-connections 0: must be at least 1".into());
+        }
+        if self.max_hello < 512 {
+            return Err(format!(
+                "invalid --max-hello {}: must be at least 512",
+                self.max_hello
+            ));
+        }
+        let mode = match &self.forward {
+            Some(upstream) => {
+                let t = discover::parse_target(upstream, None)
+                    .map_err(|e| format!("invalid --forward: {e}"))?;
+                Mode::Forward {
+                    host: t.host,
+                    port: t.port,
+                }
+            }
+            None => {
+                let pair = match (&self.cert, &self.key) {
+                    (Some(cert), Some(key)) => {
+                        let chain: Vec<CertificateDer<'static>> =
+                            CertificateDer::pem_file_iter(cert)
+                                .and_then(|it| it.collect::<Result<_, _>>())
+                                .map_err(|e| {
+                                    format!("cannot read certificate '{}': {e}", cert.display())
+                                })?;
+                        if chain.is_empty() {
+                            return Err(format!("no certificate in '{}'", cert.display()));
+                        }
+                        let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+                            format!("cannot read private key '{}': {e}", key.display())
+                        })?;
+                        Some((chain, key))
+                    }
+                    _ => None,
+                };
+                Mode::Terminate(terminate_config(pair)?)
+            }
+        };
+        let limits = crate::inspect::capture::CaptureLimits {
+            max_hello: self.max_hello,
+            timeout,
+        };
+        Ok((
+            listen,
+            ServeConfig {
+                mode,
+                limits,
+                max_connections: self.max_connections,
+                stop_after: self.count,
+            },
+        ))
+    }
 }
 
 /// Flags of `pqready demo`.

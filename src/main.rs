@@ -29,6 +29,7 @@ fn main() -> ExitCode {
             };
             runtime.block_on(run(targets, config, args.concurrency, args.output))
         }
+        Command::Inspect(args) => runtime.block_on(inspect(args)),
         Command::Profiles(output) => {
             let profiles = pqready::catalog::profile::all();
             let text = if output.json {
@@ -79,6 +80,86 @@ fn main() -> ExitCode {
             drop(servers);
             code
         }),
+    }
+}
+
+async fn inspect(args: pqready::cli::InspectArgs) -> ExitCode {
+    use pqready::report::inspect as render;
+    let (listen, config) = match args.config() {
+        Ok(v) => v,
+        Err(msg) => return fail(&msg),
+    };
+    let mut log = match &args.json_log {
+        Some(path) => match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            Ok(f) => Some(std::io::BufWriter::new(f)),
+            Err(e) => return fail(&format!("cannot open --json-log '{}': {e}", path.display())),
+        },
+        None => None,
+    };
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(e) => return fail(&format!("cannot listen on {listen}: {e}")),
+    };
+    let bound = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| listen.to_string());
+    let mode = match &args.forward {
+        Some(up) => format!("forwarding to {up}"),
+        None => "terminating TLS".to_string(),
+    };
+    eprintln!("pqready inspect: listening on {bound}, {mode}; Ctrl-C prints the summary");
+    let style = table::Style {
+        color: !args.no_color
+            && std::env::var_os("NO_COLOR").is_none()
+            && std::io::stderr().is_terminal(),
+    };
+    let summary = pqready::inspect::serve::run(
+        listener,
+        config,
+        |record| {
+            eprintln!("{}", render::live_line(record, style));
+            if let Some(log) = &mut log {
+                let _ = writeln!(log, "{}", render::json_line(record));
+                let _ = log.flush();
+            }
+        },
+        shutdown_signal(),
+    )
+    .await;
+    let out_style = table::Style {
+        color: color(OutputArgs {
+            json: false,
+            no_color: args.no_color,
+        }),
+    };
+    print(&render::summary_table(&summary, out_style))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

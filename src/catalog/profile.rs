@@ -337,6 +337,79 @@ pub fn all() -> Vec<ClientProfile> {
     out
 }
 
+/// How a client's offer compares with the built-in profiles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProfileMatch {
+    /// The closest profile (the first in catalog order among equals).
+    pub id: String,
+    /// True if groups, their order and key shares are identical.
+    pub exact: bool,
+    /// Every profile with exactly this offer (one client can look like several).
+    pub equivalent: Vec<String>,
+}
+
+fn without_grease(groups: &[NamedGroup]) -> Vec<NamedGroup> {
+    groups
+        .iter()
+        .copied()
+        .filter(|g| !crate::wire::registry::is_grease(g.0))
+        .collect()
+}
+
+/// The built-in profile closest to an observed offer: an exact match of
+/// supported groups (in order), key-share groups and GREASE use if there is one, else the
+/// profile sharing the longest common prefix of groups, then the most groups,
+/// then the same key shares. `None` if no profile shares any group.
+pub fn closest(groups: &[NamedGroup], key_shares: &[NamedGroup]) -> Option<ProfileMatch> {
+    // Browsers send a GREASE group (a random value each time): its presence,
+    // not its value, tells Chrome apart from rustls, which offers the same groups.
+    let greased = groups.len() != without_grease(groups).len();
+    let (groups, key_shares) = (without_grease(groups), without_grease(key_shares));
+    let profiles = all();
+    let exact: Vec<String> = profiles
+        .iter()
+        .filter(|p| {
+            (p.groups.len() != without_grease(&p.groups).len()) == greased
+                && without_grease(&p.groups) == groups
+                && without_grease(&p.key_shares) == key_shares
+        })
+        .map(|p| p.id.clone())
+        .collect();
+    if let Some(first) = exact.first() {
+        return Some(ProfileMatch {
+            id: first.clone(),
+            exact: true,
+            equivalent: exact,
+        });
+    }
+    let score = |p: &ClientProfile| {
+        let theirs = without_grease(&p.groups);
+        let prefix = theirs
+            .iter()
+            .zip(&groups)
+            .take_while(|(a, b)| a == b)
+            .count();
+        let shared = theirs.iter().filter(|g| groups.contains(g)).count();
+        let shares_equal = without_grease(&p.key_shares) == key_shares;
+        (prefix, shared, shares_equal)
+    };
+    let best = profiles.iter().filter(|p| score(p).1 > 0).max_by_key(|p| {
+        // max_by_key keeps the last maximum; prefer catalog order among ties.
+        let (a, b, c) = score(p);
+        (
+            a,
+            b,
+            c,
+            std::cmp::Reverse(profiles.iter().position(|q| q.id == p.id)),
+        )
+    })?;
+    Some(ProfileMatch {
+        id: best.id.clone(),
+        exact: false,
+        equivalent: Vec::new(),
+    })
+}
+
 /// Looks a profile up by id.
 pub fn find(id: &str) -> Option<ClientProfile> {
     all().into_iter().find(|p| p.id == id)
@@ -416,6 +489,25 @@ mod tests {
         let hello = find("chrome").unwrap().client_hello(None);
         let sizes: Vec<usize> = hello.key_shares.iter().map(|k| k.payload.len()).collect();
         assert_eq!(sizes, [1, 1216, 32]);
+    }
+
+    #[test]
+    fn matches_offers_to_profiles() {
+        let k133 = find("kubectl1.33").unwrap();
+        let m = closest(&k133.groups, &k133.key_shares).unwrap();
+        assert_eq!((m.id.as_str(), m.exact), ("go1.24", true));
+        assert!(m.equivalent.contains(&"kubectl1.33".to_string()));
+        let chrome = find("chrome").unwrap();
+        let mut groups = chrome.groups.clone();
+        groups[0] = NamedGroup(0x6a6a); // another GREASE value
+        assert_eq!(closest(&groups, &chrome.key_shares).unwrap().id, "chrome");
+        let m = closest(
+            &[NamedGroup::X25519MLKEM768, NamedGroup::X25519],
+            &[NamedGroup::X25519],
+        )
+        .unwrap();
+        assert!(!m.exact);
+        assert_eq!(closest(&[NamedGroup(0x1234)], &[]), None);
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //! only formats what the model already says.
 
 pub mod catalog;
+pub mod inspect;
 pub mod json;
 pub mod table;
+pub mod time;
 
 use crate::assess::{Finding, Verdict};
 use crate::probe::clients::ClientResult;

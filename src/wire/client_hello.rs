@@ -401,6 +401,21 @@ impl ClientHello {
         }
     }
 
+    /// ALPN protocol names, in offered order (empty when absent).
+    pub fn alpn(&self) -> Result<Vec<Vec<u8>>, WireError> {
+        let Some(body) = self.extension(ExtensionType::ALPN) else {
+            return Ok(Vec::new());
+        };
+        let mut outer = Reader::new(body);
+        let mut r = Reader::new(outer.vec_u16("alpn")?);
+        outer.expect_end("alpn")?;
+        let mut out = Vec::new();
+        while !r.is_empty() {
+            out.push(r.vec_u8("alpn protocol")?.to_vec());
+        }
+        Ok(out)
+    }
+
     /// The SNI host name, if one was sent.
     pub fn server_name(&self) -> Result<Option<String>, WireError> {
         let Some(body) = self.extension(ExtensionType::SERVER_NAME) else {

@@ -157,6 +157,12 @@ impl Serialize for NamedGroup {
     }
 }
 
+/// RFC 8701 GREASE values (0x0a0a, 0x1a1a, … 0xfafa): clients send them to
+/// keep servers tolerant of unknown values; they carry no meaning.
+pub fn is_grease(v: u16) -> bool {
+    (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff)
+}
+
 /// Parses `0xNNNN` (case-insensitive) into a u16.
 pub fn parse_hex_u16(text: &str) -> Option<u16> {
     let hex = text
@@ -379,6 +385,12 @@ mod tests {
         assert_eq!(NamedGroup::parse("0x"), None);
         assert_eq!(NamedGroup::parse("0x12345"), None);
         assert_eq!(NamedGroup::parse("nonsense"), None);
+    }
+
+    #[test]
+    fn recognises_grease() {
+        assert!(is_grease(0x0a0a) && is_grease(0xfafa));
+        assert!(!is_grease(0x0a0b) && !is_grease(0x1a2a) && !is_grease(0x11ec));
     }
 
     #[test]

@@ -1,0 +1,264 @@
+//! Reading one ClientHello off a client connection, with every limit a
+//! hostile client could push against: a byte cap, a deadline for the whole
+//! hello (so a 1-byte drip ends), and records that are not handshake.
+//!
+//! Owns: the raw bytes exactly as they arrived (forward mode replays them to
+//! the upstream unchanged), how many TCP reads and TLS records the hello took,
+//! and the parsed hello or why there is none. Never panics; never judges.
+
+use crate::wire::record::{content_type, HEADER_LEN};
+use crate::wire::{ClientHello, HandshakeReassembler, RecordHeader};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::time::{timeout_at, Instant};
+
+/// Limits for one capture.
+#[derive(Debug, Clone, Copy)]
+pub struct CaptureLimits {
+    /// The largest ClientHello handshake message accepted, in bytes.
+    pub max_hello: usize,
+    /// Time allowed from accept to a complete hello.
+    pub timeout: Duration,
+}
+
+impl Default for CaptureLimits {
+    fn default() -> Self {
+        CaptureLimits {
+            max_hello: 64 * 1024,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why no ClientHello was captured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureError {
+    /// The client did not finish its hello in time.
+    Timeout,
+    /// The client closed the connection first.
+    Closed,
+    /// The first bytes are not a TLS record (e.g. plain HTTP); a preview.
+    NotTls(String),
+    /// TLS-framed but not a valid ClientHello.
+    Malformed(String),
+    /// The hello exceeds the size cap.
+    TooLarge(usize),
+}
+
+impl std::fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CaptureError::Timeout => f.write_str("timed out waiting for the ClientHello"),
+            CaptureError::Closed => {
+                f.write_str("client closed the connection before a complete ClientHello")
+            }
+            CaptureError::NotTls(p) => write!(f, "not TLS: client sent {p}"),
+            CaptureError::Malformed(m) => write!(f, "malformed ClientHello: {m}"),
+            CaptureError::TooLarge(n) => write!(f, "ClientHello of {n} bytes exceeds the limit"),
+        }
+    }
+}
+
+/// One captured ClientHello (or the attempt).
+#[derive(Debug, Clone)]
+pub struct Capture {
+    /// Every byte read from the client, in order.
+    pub raw: Vec<u8>,
+    /// Number of successful TCP reads it took.
+    pub tcp_reads: u32,
+    /// Number of TLS records the hello spanned.
+    pub records: u32,
+    /// Length of the ClientHello handshake message (with its 4-byte header), when known.
+    pub hello_len: usize,
+    /// The parsed hello, or why there is none.
+    pub result: Result<ClientHello, CaptureError>,
+}
+
+fn preview(bytes: &[u8]) -> String {
+    let head = &bytes[..bytes.len().min(24)];
+    if head
+        .iter()
+        .all(|b| b.is_ascii_graphic() || *b == b' ' || *b == b'\r' || *b == b'\n')
+    {
+        let line: String = head
+            .iter()
+            .take_while(|b| **b != b'\r' && **b != b'\n')
+            .map(|b| *b as char)
+            .collect();
+        format!("\"{line}\"")
+    } else {
+        head.iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Reads until one complete ClientHello has arrived, or a limit is hit.
+pub async fn capture<S: AsyncRead + Unpin>(stream: &mut S, limits: CaptureLimits) -> Capture {
+    let deadline = Instant::now() + limits.timeout;
+    let mut out = Capture {
+        raw: Vec::new(),
+        tcp_reads: 0,
+        records: 0,
+        hello_len: 0,
+        result: Err(CaptureError::Closed),
+    };
+    let mut reassembler = HandshakeReassembler::new(limits.max_hello);
+    let mut parsed_upto = 0usize;
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match timeout_at(deadline, stream.read(&mut buf)).await {
+            Err(_) => {
+                out.result = Err(CaptureError::Timeout);
+                return out;
+            }
+            Ok(Err(_)) | Ok(Ok(0)) => {
+                out.result = Err(CaptureError::Closed);
+                return out;
+            }
+            Ok(Ok(n)) => n,
+        };
+        out.tcp_reads += 1;
+        out.raw.extend_from_slice(&buf[..n]);
+        // Process every complete record now buffered.
+        while out.raw.len() >= parsed_upto + HEADER_LEN {
+            let header: [u8; HEADER_LEN] = out.raw[parsed_upto..parsed_upto + HEADER_LEN]
+                .try_into()
+                .expect("slice has HEADER_LEN bytes");
+            if parsed_upto == 0 && !(header[0] == content_type::HANDSHAKE && header[1] == 3) {
+                out.result = Err(CaptureError::NotTls(preview(&out.raw)));
+                return out;
+            }
+            let header = match RecordHeader::parse(&header) {
+                Ok(h) if h.content_type == content_type::HANDSHAKE => h,
+                Ok(h) => {
+                    out.result = Err(CaptureError::Malformed(format!(
+                        "record type {} before the hello ended",
+                        h.content_type
+                    )));
+                    return out;
+                }
+                Err(e) => {
+                    out.result = Err(CaptureError::Malformed(e.to_string()));
+                    return out;
+                }
+            };
+            if out.raw.len() < parsed_upto + HEADER_LEN + header.len {
+                break;
+            }
+            let payload = &out.raw[parsed_upto + HEADER_LEN..parsed_upto + HEADER_LEN + header.len];
+            out.records += 1;
+            if let Err(e) = reassembler.push(payload) {
+                out.result = Err(CaptureError::Malformed(e.to_string()));
+                return out;
+            }
+            parsed_upto += HEADER_LEN + header.len;
+            match reassembler.next_message() {
+                Ok(Some(msg)) => {
+                    out.hello_len = msg.body.len() + 4;
+                    let whole = crate::wire::record::handshake_message(msg.typ, &msg.body);
+                    out.result = ClientHello::parse(&whole)
+                        .map_err(|e| CaptureError::Malformed(e.to_string()));
+                    return out;
+                }
+                Ok(None) => {}
+                Err(crate::wire::WireError::TooLong { len, .. }) => {
+                    out.result = Err(CaptureError::TooLarge(len));
+                    return out;
+                }
+                Err(e) => {
+                    out.result = Err(CaptureError::Malformed(e.to_string()));
+                    return out;
+                }
+            }
+        }
+        if out.raw.len()
+            > limits.max_hello + 64 * HEADER_LEN + crate::wire::record::MAX_RECORD_PAYLOAD
+        {
+            out.result = Err(CaptureError::TooLarge(out.raw.len()));
+            return out;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::record::fragment;
+    use crate::wire::{ClientHelloSpec, NamedGroup, ProtocolVersion};
+    use tokio::io::AsyncWriteExt;
+
+    fn hello_bytes(record_size: usize) -> Vec<u8> {
+        let spec =
+            ClientHelloSpec::tls13(vec![NamedGroup::X25519MLKEM768, NamedGroup::X25519], vec![]);
+        fragment(&spec.encode(), record_size, ProtocolVersion::TLS1_0)
+    }
+
+    async fn run(chunks: Vec<Vec<u8>>, limits: CaptureLimits) -> Capture {
+        let (mut client, mut server) = tokio::io::duplex(1 << 20);
+        tokio::spawn(async move {
+            for c in chunks {
+                let _ = client.write_all(&c).await;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        });
+        capture(&mut server, limits).await
+    }
+
+    #[tokio::test]
+    async fn captures_a_hello_split_across_records_and_reads() {
+        let bytes = hello_bytes(50);
+        let chunks: Vec<Vec<u8>> = bytes.chunks(40).map(|c| c.to_vec()).collect();
+        let n_chunks = chunks.len() as u32;
+        let cap = run(chunks, CaptureLimits::default()).await;
+        let hello = cap.result.unwrap();
+        assert_eq!(
+            hello.groups().unwrap(),
+            [NamedGroup::X25519MLKEM768, NamedGroup::X25519]
+        );
+        assert_eq!(cap.tcp_reads, n_chunks);
+        assert!(cap.records > 1);
+        assert_eq!(cap.raw, bytes);
+    }
+
+    #[tokio::test]
+    async fn reports_plain_http() {
+        let cap = run(
+            vec![b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec()],
+            CaptureLimits::default(),
+        )
+        .await;
+        assert_eq!(
+            cap.result.unwrap_err(),
+            CaptureError::NotTls("\"GET / HTTP/1.1\"".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn caps_the_hello_size() {
+        let limits = CaptureLimits {
+            max_hello: 100,
+            timeout: Duration::from_secs(2),
+        };
+        let cap = run(vec![hello_bytes(16384)], limits).await;
+        assert!(
+            matches!(cap.result, Err(CaptureError::TooLarge(_))),
+            "{:?}",
+            cap.result
+        );
+    }
+
+    #[tokio::test]
+    async fn times_out_a_dripping_client() {
+        let limits = CaptureLimits {
+            max_hello: 1 << 16,
+            timeout: Duration::from_millis(100),
+        };
+        let drip: Vec<Vec<u8>> = hello_bytes(16384).into_iter().map(|b| vec![b]).collect();
+        let cap = run(drip, limits).await;
+        assert_eq!(cap.result.unwrap_err(), CaptureError::Timeout);
+    }
+}

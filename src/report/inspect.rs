@@ -1,0 +1,123 @@
+//! Rendering for `pqready inspect`: one live line per client (stderr), the
+//! JSON Lines record (`--json-log`), and the summary table on exit.
+
+use super::table::Style;
+use crate::assess::OfferVerdict;
+use crate::inspect::{InspectRecord, Summary};
+use crate::wire::NamedGroup;
+use std::fmt::Write;
+
+fn verdict_text(v: Option<OfferVerdict>) -> &'static str {
+    match v {
+        Some(OfferVerdict::Pq) => "offers X25519MLKEM768-class PQ",
+        Some(OfferVerdict::DraftOnly) => "only the obsolete Kyber draft",
+        Some(OfferVerdict::Classical) => "classical only",
+        None => "unreadable",
+    }
+}
+
+fn paint_verdict(style: Style, v: Option<OfferVerdict>, text: &str) -> String {
+    let code = match v {
+        Some(OfferVerdict::Pq) => "32",
+        Some(OfferVerdict::DraftOnly) => "33",
+        _ => "31",
+    };
+    style.paint(code, text)
+}
+
+fn names(groups: &[NamedGroup]) -> String {
+    groups
+        .iter()
+        .map(|g| g.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// One line per client for a live view.
+pub fn live_line(r: &InspectRecord, style: Style) -> String {
+    if let Some(err) = &r.error {
+        return format!(
+            "{} {} {}",
+            r.time,
+            r.peer,
+            style.paint("31", &format!("error: {err}"))
+        );
+    }
+    let profile = match (&r.profile_match, r.profile_match_exact) {
+        (Some(p), true) => p.clone(),
+        (Some(p), false) => format!("~{p}"),
+        (None, _) => "unknown".into(),
+    };
+    let shares: Vec<String> = r
+        .key_shares
+        .iter()
+        .map(|k| format!("{}({})", k.group, k.length))
+        .collect();
+    format!(
+        "{} {} sni={} {} | groups {} | shares {} | {} B in {} reads/{} records | {} ja4={}",
+        r.time,
+        r.peer,
+        r.sni.as_deref().unwrap_or("-"),
+        profile,
+        names(&r.groups),
+        shares.join(","),
+        r.client_hello_len,
+        r.tcp_reads,
+        r.records,
+        paint_verdict(style, r.verdict, verdict_text(r.verdict)),
+        r.ja4.as_deref().unwrap_or("-"),
+    )
+}
+
+/// One JSON Lines record.
+pub fn json_line(r: &InspectRecord) -> String {
+    serde_json::to_string(r).expect("record serialises")
+}
+
+/// The summary on exit: clients grouped by fingerprint, most frequent first.
+pub fn summary_table(s: &Summary, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "pqready inspect: {} client connections", s.total);
+    if !s.clients.is_empty() {
+        let mut rows: Vec<(&String, &crate::inspect::SummaryEntry)> = s.clients.iter().collect();
+        rows.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
+        let pw = rows
+            .iter()
+            .map(|r| r.1.profile.len())
+            .max()
+            .unwrap_or(7)
+            .max(7);
+        let _ = writeln!(
+            out,
+            "{:>5}  {:<pw$}  {:<30}  {:<38}  EXAMPLE",
+            "COUNT", "PROFILE", "VERDICT", "JA4"
+        );
+        for (_, e) in rows {
+            let verdict = format!("{:<30}", verdict_text(e.verdict));
+            let _ = writeln!(
+                out,
+                "{:>5}  {:<pw$}  {}  {:<38}  {}",
+                e.count,
+                e.profile,
+                paint_verdict(style, e.verdict, &verdict),
+                e.ja4,
+                e.sample
+            );
+        }
+        let pq: u64 = s
+            .clients
+            .values()
+            .filter(|e| e.verdict == Some(OfferVerdict::Pq))
+            .map(|e| e.count)
+            .sum();
+        let _ = writeln!(
+            out,
+            "{pq} of {} readable hellos offered a standard post-quantum group",
+            s.total - s.errors.values().sum::<u64>()
+        );
+    }
+    for (err, n) in &s.errors {
+        let _ = writeln!(out, "{n:>5}  error: {err}");
+    }
+    out
+}

@@ -1,0 +1,447 @@
+//! `pqready inspect` end to end, as a user runs it: the real binary on a
+//! loopback port, real clients (kubectl 1.29/1.32/1.33, OpenSSL 3.0 and 3.5
+//! `s_client`, curl, Go 1.22–1.26 clients) in terminate mode and, in forward
+//! mode, in front of real servers (a Go 1.24 `crypto/tls` server and nginx).
+//! Records are read back from the JSON Lines log and compared with exactly
+//! what each client offers (its profile, proven by tests/client_profiles.rs).
+//! Hostile clients are modelled by raw sockets, each named for what it models.
+
+use pqready::catalog::profile::{self, share_len};
+use pqready::wire::record::fragment;
+use pqready::wire::{ClientHelloSpec, NamedGroup, ProtocolVersion};
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::clients::{self, RealClient};
+use support::peers;
+
+mod support;
+
+/// A running `pqready inspect` process.
+struct Inspector {
+    child: Child,
+    addr: SocketAddr,
+    log: PathBuf,
+    stderr: Option<std::thread::JoinHandle<String>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Inspector {
+    fn start(args: &[&str], count: usize) -> Inspector {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("clients.jsonl");
+        let count = count.to_string();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pqready"))
+            .args([
+                "inspect",
+                "--listen",
+                "127.0.0.1:0",
+                "--json-log",
+                log.to_str().unwrap(),
+                "--count",
+                &count,
+            ])
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start pqready inspect");
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut first = String::new();
+        stderr.read_line(&mut first).unwrap();
+        let addr: SocketAddr = first
+            .strip_prefix("pqready inspect: listening on ")
+            .and_then(|rest| rest.split(',').next())
+            .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
+            .parse()
+            .unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut rest = String::new();
+            let _ = stderr.read_to_string(&mut rest);
+            rest
+        });
+        Inspector {
+            child,
+            addr,
+            log,
+            stderr: Some(stderr),
+            _dir: dir,
+        }
+    }
+
+    /// Waits for the process to exit (it stops after `--count` clients) and
+    /// returns the JSON Lines records, the summary (stdout) and the live lines.
+    fn finish(mut self) -> (Vec<Value>, String, String) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("inspect did not exit after its --count clients");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut summary = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut summary)
+            .unwrap();
+        let live = self.stderr.take().unwrap().join().unwrap();
+        let records = std::fs::read_to_string(&self.log)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (records, summary, live)
+    }
+}
+
+impl Drop for Inspector {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn names(groups: &[NamedGroup]) -> Vec<String> {
+    groups.iter().map(|g| g.to_string()).collect()
+}
+
+/// Checks one record against the client that produced it.
+fn assert_record(r: &Value, client: &RealClient) {
+    let p = profile::find(&client.profile).unwrap();
+    let who = &client.name;
+    assert_eq!(r["error"], Value::Null, "{who}: {r}");
+    let groups: Vec<String> = serde_json::from_value(r["groups"].clone()).unwrap();
+    assert_eq!(groups, names(&p.groups), "{who}: groups");
+    let shares: Vec<(String, usize)> = r["key_shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["group"].as_str().unwrap().to_string(),
+                k["length"].as_u64().unwrap() as usize,
+            )
+        })
+        .collect();
+    let expected: Vec<(String, usize)> = p
+        .key_shares
+        .iter()
+        .map(|g| (g.to_string(), share_len(*g)))
+        .collect();
+    assert_eq!(shares, expected, "{who}: key shares");
+    let verdict = if p.offers_standard_pq() {
+        "pq"
+    } else if p.offers_pq() {
+        "draft-only"
+    } else {
+        "classical"
+    };
+    assert_eq!(r["verdict"], verdict, "{who}");
+    let matched = r["profile_match"].as_str().unwrap();
+    let equivalents: Vec<String> =
+        serde_json::from_value(r["profile_equivalents"].clone()).unwrap();
+    assert!(
+        matched == client.profile || equivalents.contains(&client.profile),
+        "{who}: matched {matched} {equivalents:?}"
+    );
+    assert_eq!(r["profile_match_exact"], true, "{who}");
+    let len = r["client_hello_len"].as_u64().unwrap();
+    // A post-quantum share makes the hello larger than one typical TCP segment.
+    if p.offers_pq() {
+        assert!(len > 1400, "{who}: {len}");
+    } else {
+        assert!((200..700).contains(&len), "{who}: {len}");
+    }
+    assert!(r["tcp_reads"].as_u64().unwrap() >= 1);
+    assert_eq!(r["records"], 1, "{who}: these clients send one record");
+    assert!(r["ja4"].as_str().unwrap().starts_with("t13"), "{who}");
+    assert!(r["time"].as_str().unwrap().ends_with('Z'));
+    assert!(r["peer"].as_str().unwrap().starts_with("127.0.0.1:"));
+    for field in [
+        "sni",
+        "alpn",
+        "versions",
+        "signature_schemes",
+        "cipher_suites",
+    ] {
+        assert!(r.get(field).is_some(), "{who}: missing {field}");
+    }
+}
+
+fn clients_under_test() -> Vec<RealClient> {
+    let mut list: Vec<RealClient> = ["1.29", "1.32", "1.33"]
+        .iter()
+        .map(|v| clients::kubectl(v))
+        .collect();
+    list.extend([clients::openssl30(), clients::curl(), clients::openssl35()]);
+    list.extend(clients::GO_VERSIONS.iter().map(|v| clients::goclient(v)));
+    list
+}
+
+#[test]
+fn terminate_mode_records_every_real_client() {
+    let list = clients_under_test();
+    let inspector = Inspector::start(&[], list.len());
+    for client in &list {
+        let run = client.run(inspector.addr);
+        assert!(
+            run.succeeded(),
+            "{} failed against inspect: {}",
+            client.name,
+            run.output
+        );
+    }
+    let (records, summary, live) = inspector.finish();
+    assert_eq!(records.len(), list.len(), "{live}");
+    for (r, client) in records.iter().zip(&list) {
+        assert_record(r, client);
+    }
+    assert!(
+        summary.contains(&format!("{} client connections", list.len())),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("classical only") && summary.contains("only the obsolete Kyber draft"),
+        "{summary}"
+    );
+    assert_eq!(
+        live.lines().count(),
+        list.len(),
+        "one live line per client:\n{live}"
+    );
+}
+
+#[test]
+fn terminate_mode_uses_the_given_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["inspect.test".into()]).unwrap();
+    let (c, k) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
+    std::fs::write(&c, cert.cert.pem()).unwrap();
+    std::fs::write(&k, cert.key_pair.serialize_pem()).unwrap();
+    let inspector = Inspector::start(
+        &["--cert", c.to_str().unwrap(), "--key", k.to_str().unwrap()],
+        1,
+    );
+    let out = Command::new(peers::bin("openssl"))
+        .args([
+            "s_client",
+            "-connect",
+            &inspector.addr.to_string(),
+            "-servername",
+            "inspect.test",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).replace('\n', "");
+    let ours = cert.cert.pem().replace(['\r', '\n'], "");
+    assert!(
+        text.contains(&ours),
+        "s_client did not receive the --cert certificate: {text}"
+    );
+    assert!(
+        text.contains("Negotiated TLS1.3 group: X25519MLKEM768"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Negotiated TLS1.3 group: X25519MLKEM768"),
+        "{text}"
+    );
+    let (records, _, _) = inspector.finish();
+    assert_eq!(records[0]["sni"], "inspect.test");
+}
+
+fn forward_through(upstream: SocketAddr, list: &[RealClient]) {
+    let inspector = Inspector::start(&["--forward", &upstream.to_string()], list.len());
+    for client in list {
+        let run = client.run(inspector.addr);
+        assert!(
+            run.succeeded(),
+            "{} failed through inspect --forward: {}",
+            client.name,
+            run.output
+        );
+        if client.name.starts_with("kubectl") {
+            assert_eq!(
+                run.last_line(),
+                "ok",
+                "{}: the upstream's answer must come through",
+                client.name
+            );
+        }
+    }
+    let (records, _, _) = inspector.finish();
+    for (r, client) in records.iter().zip(list) {
+        assert_record(r, client);
+    }
+}
+
+#[test]
+fn forward_mode_in_front_of_a_go124_server() {
+    let server = peers::go_server("1.24");
+    let list = vec![
+        clients::kubectl("1.33"),
+        clients::kubectl("1.29"),
+        clients::curl(),
+        clients::openssl35(),
+        clients::goclient("1.26"),
+    ];
+    forward_through(server.addr, &list);
+}
+
+#[test]
+fn forward_mode_in_front_of_nginx() {
+    let server = peers::nginx();
+    let list = vec![
+        clients::kubectl("1.32"),
+        clients::openssl30(),
+        clients::goclient("1.22"),
+    ];
+    forward_through(server.addr, &list);
+}
+
+// ---- hostile and odd clients ------------------------------------------------
+
+fn pq_hello(pad_to: Option<usize>) -> Vec<u8> {
+    let p = profile::find("go1.24").unwrap();
+    let mut spec: ClientHelloSpec = p.client_hello(Some("tap.test".into()));
+    spec.pad_to = pad_to;
+    spec.encode()
+}
+
+/// An echo server standing in for an upstream: it proves forward mode passes
+/// bytes through unchanged even when the inspector cannot parse them.
+fn echo_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut s = stream;
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 || s.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+fn send_and_read_back(addr: SocketAddr, chunks: &[Vec<u8>], expect: usize) -> Vec<u8> {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_nodelay(true).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    for c in chunks {
+        s.write_all(c).unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let mut got = vec![0u8; expect];
+    s.read_exact(&mut got).unwrap();
+    got
+}
+
+#[test]
+fn forward_mode_passes_bytes_it_cannot_parse_and_split_hellos_unchanged() {
+    let upstream = echo_server();
+    let inspector = Inspector::start(&["--forward", &upstream.to_string()], 2);
+    // Models a non-TLS protocol on the port: it must still work through the tap.
+    let garbage = b"\x00\x01PING not a TLS record at all\r\n".to_vec();
+    assert_eq!(
+        send_and_read_back(
+            inspector.addr,
+            std::slice::from_ref(&garbage),
+            garbage.len()
+        ),
+        garbage
+    );
+    // A post-quantum hello cut into 250-byte records, sent in 3 TCP writes.
+    let hello = pq_hello(None);
+    let record_count = hello.len().div_ceil(250);
+    let records = fragment(&hello, 250, ProtocolVersion::TLS1_0);
+    let thirds: Vec<Vec<u8>> = records
+        .chunks(records.len() / 3 + 1)
+        .map(|c| c.to_vec())
+        .collect();
+    assert_eq!(
+        send_and_read_back(inspector.addr, &thirds, records.len()),
+        records
+    );
+    let (logged, _, _) = inspector.finish();
+    assert!(
+        logged[0]["error"].as_str().unwrap().starts_with("not TLS"),
+        "{}",
+        logged[0]
+    );
+    assert_eq!(logged[1]["error"], Value::Null);
+    assert_eq!(logged[1]["records"], record_count);
+    assert_eq!(logged[1]["client_hello_len"], hello.len());
+    assert_eq!(logged[1]["tcp_reads"], 3);
+    assert_eq!(logged[1]["sni"], "tap.test");
+    assert_eq!(logged[1]["verdict"], "pq");
+}
+
+#[test]
+fn hostile_clients_are_recorded_and_the_inspector_keeps_serving() {
+    let inspector = Inspector::start(&["--timeout", "1s", "--max-hello", "4096"], 6);
+    let addr = inspector.addr;
+    let send = |bytes: &[u8], then_wait: Duration| {
+        let mut s = TcpStream::connect(addr).unwrap();
+        let _ = s.write_all(bytes);
+        std::thread::sleep(then_wait);
+    };
+    // Models a plain HTTP client on the TLS port.
+    send(
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        Duration::from_millis(100),
+    );
+    // Models a client that stops halfway through its hello and hangs up.
+    send(
+        &fragment(&pq_hello(None), 16384, ProtocolVersion::TLS1_0)[..700],
+        Duration::ZERO,
+    );
+    // Models a hello far beyond any real client (padded to 20 KB, cap 4 KB).
+    send(
+        &fragment(&pq_hello(Some(20_000)), 16384, ProtocolVersion::TLS1_0),
+        Duration::from_millis(100),
+    );
+    // Models a slow-loris sender: one byte, then silence past the deadline.
+    send(&[22], Duration::from_millis(1500));
+    // Models a record header announcing more than TLS allows.
+    send(&[22, 3, 1, 0xff, 0xff, 1], Duration::from_millis(100));
+    // And a normal client is still served.
+    let run = clients::goclient("1.24").run(addr);
+    assert!(run.succeeded(), "{}", run.output);
+    let (records, _, _) = inspector.finish();
+    // Handlers run concurrently, so records arrive in completion order.
+    let mut errors: Vec<String> = records
+        .iter()
+        .map(|r| r["error"].as_str().unwrap_or("").to_string())
+        .collect();
+    errors.sort();
+    let expected_prefixes = [
+        "",
+        "ClientHello of ",
+        "client closed the connection before a complete ClientHello",
+        "malformed ClientHello: record length 65535 exceeds limit",
+        "not TLS: client sent \"GET / HTTP/1.1\"",
+        "timed out waiting for the ClientHello",
+    ];
+    for (got, want) in errors.iter().zip(expected_prefixes) {
+        assert!(
+            got.starts_with(want),
+            "{got:?} should start with {want:?}; all: {errors:?}"
+        );
+    }
+    let served = records.iter().find(|r| r["error"].is_null()).unwrap();
+    assert_eq!(served["verdict"], "pq");
+}
