@@ -445,3 +445,30 @@ fn hostile_clients_are_recorded_and_the_inspector_keeps_serving() {
     let served = records.iter().find(|r| r["error"].is_null()).unwrap();
     assert_eq!(served["verdict"], "pq");
 }
+
+#[test]
+fn sigterm_prints_the_summary_and_exits_cleanly() {
+    let mut inspector = Inspector::start(&[], 1000);
+    let run = clients::kubectl("1.33").run(inspector.addr);
+    assert!(run.succeeded(), "{}", run.output);
+    // Wait for the record to be logged, then stop it the way an operator would.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_to_string(&inspector.log)
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < 1
+    {
+        assert!(Instant::now() < deadline, "no record logged");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &inspector.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (records, summary, _) = inspector.finish();
+    assert_eq!(records.len(), 1);
+    assert!(summary.contains("1 client connections"), "{summary}");
+    assert!(summary.contains("go1.24"), "{summary}");
+}

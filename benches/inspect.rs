@@ -1,0 +1,168 @@
+//! Load test for `pqready inspect`: how many ClientHellos per second it
+//! captures, parses, fingerprints and records on this machine, over loopback.
+//!
+//! Run with `cargo bench --bench inspect`. The load generator shares the
+//! machine (and its 2 cores) with the inspector, so the numbers are a floor.
+//! Two workloads:
+//! - hello only: each client sends a Go 1.24-style post-quantum ClientHello
+//!   (1.4 KB, one record) and hangs up — the capture/record path alone;
+//! - full handshake: a rustls client (X25519MLKEM768 first) completes TLS
+//!   with the inspector in terminate mode — what a real client costs.
+
+use pqready::catalog::profile;
+use pqready::inspect::capture::CaptureLimits;
+use pqready::inspect::serve::{run, terminate_config, Mode, ServeConfig};
+use pqready::wire::record::fragment;
+use pqready::wire::ProtocolVersion;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+
+async fn measure(
+    name: &str,
+    total: u64,
+    concurrency: usize,
+    client: impl Fn(std::net::SocketAddr) -> tokio::task::JoinHandle<()>,
+) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = ServeConfig {
+        mode: Mode::Terminate(terminate_config(None).unwrap()),
+        limits: CaptureLimits {
+            max_hello: 65536,
+            timeout: Duration::from_secs(10),
+        },
+        max_connections: 1024,
+        stop_after: Some(total),
+    };
+    let started = Instant::now();
+    let server = tokio::spawn(async move {
+        let mut pq = 0u64;
+        let summary = run(
+            listener,
+            config,
+            |r| pq += u64::from(r.verdict.is_some()),
+            std::future::pending(),
+        )
+        .await;
+        (summary, pq)
+    });
+    let permits = Arc::new(Semaphore::new(concurrency));
+    for _ in 0..total {
+        let permit = permits.clone().acquire_owned().await.unwrap();
+        let task = client(addr);
+        tokio::spawn(async move {
+            let _ = task.await;
+            drop(permit);
+        });
+    }
+    let (summary, parsed) = server.await.unwrap();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{name:<34} {total} clients, concurrency {concurrency}: {secs:.2} s, {:.0} ClientHellos/s ({parsed} parsed, {} errors)",
+        summary.total as f64 / secs,
+        summary.errors.values().sum::<u64>()
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let hello = Arc::new(fragment(
+        &profile::find("go1.24")
+            .unwrap()
+            .client_hello(Some("bench.test".into()))
+            .encode(),
+        16384,
+        ProtocolVersion::TLS1_0,
+    ));
+    println!("pqready inspect load test (loopback, generator and inspector on the same 2 cores)");
+    for concurrency in [16, 64] {
+        let hello = hello.clone();
+        measure(
+            "hello only (1.4 KB PQ hello)",
+            20_000,
+            concurrency,
+            move |addr| {
+                let hello = hello.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut s) = TcpStream::connect(addr).await {
+                        let _ = s.write_all(&hello).await;
+                    }
+                })
+            },
+        )
+        .await;
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let client_config = Arc::new(
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAny))
+            .with_no_client_auth(),
+    );
+    for concurrency in [16, 64] {
+        let client_config = client_config.clone();
+        measure(
+            "full TLS handshake (X25519MLKEM768)",
+            3_000,
+            concurrency,
+            move |addr| {
+                let connector = tokio_rustls::TlsConnector::from(client_config.clone());
+                tokio::spawn(async move {
+                    if let Ok(s) = TcpStream::connect(addr).await {
+                        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+                        if let Ok(mut tls) = connector.connect(name, s).await {
+                            let _ = tls.shutdown().await;
+                        }
+                    }
+                })
+            },
+        )
+        .await;
+    }
+}
+
+/// The bench talks to its own self-signed inspector: no certificate to check.
+#[derive(Debug)]
+struct AcceptAny;
+
+impl rustls::client::danger::ServerCertVerifier for AcceptAny {
+    fn verify_server_cert(
+        &self,
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _: &[u8],
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        rustls::crypto::aws_lc_rs::default_provider()
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
