@@ -448,7 +448,7 @@ fn hostile_clients_are_recorded_and_the_inspector_keeps_serving() {
 
 #[test]
 fn sigterm_prints_the_summary_and_exits_cleanly() {
-    let mut inspector = Inspector::start(&[], 1000);
+    let inspector = Inspector::start(&[], 1000);
     let run = clients::kubectl("1.33").run(inspector.addr);
     assert!(run.succeeded(), "{}", run.output);
     // Wait for the record to be logged, then stop it the way an operator would.
