@@ -367,6 +367,7 @@ mod tests {
                     }
                 })
                 .collect(),
+            hello_tolerance: None,
             connections: 0,
             elapsed_ms: 0,
         }
@@ -467,4 +468,119 @@ pub fn offer_verdict(groups: &[NamedGroup]) -> OfferVerdict {
     } else {
         OfferVerdict::Classical
     }
+}
+
+/// The big-ClientHello tolerance verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ToleranceVerdict {
+    /// Every post-quantum-sized variant worked like the control.
+    Tolerant,
+    /// A variant failed, or was answered by a different server, while the control worked.
+    Intolerant,
+    /// The control failed too, so nothing can be concluded.
+    Inconclusive,
+}
+
+/// One variant, judged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ToleranceVariant {
+    /// Variant name.
+    pub name: &'static str,
+    /// `ok`, `reset`, `timeout`, `closed`, `alert`, `error` or `different-certificate`.
+    pub outcome: &'static str,
+    /// What happened.
+    pub detail: String,
+}
+
+/// The `hello_tolerance` report of one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HelloTolerance {
+    /// The verdict.
+    pub verdict: ToleranceVerdict,
+    /// Every variant, in the order sent.
+    pub variants: Vec<ToleranceVariant>,
+}
+
+/// Judges the tolerance variants; also returns a finding when they show a problem.
+pub fn hello_tolerance(
+    variants: &[crate::probe::tolerance::VariantObservation],
+) -> (HelloTolerance, Option<Finding>) {
+    use crate::probe::tolerance::Ending;
+    let control = variants.iter().find(|v| v.name == "control");
+    let reference_cert = control.and_then(|c| c.leaf_sha256.clone());
+    let judged: Vec<ToleranceVariant> = variants
+        .iter()
+        .map(|v| {
+            let moved = v.ending == Ending::Completed
+                && v.leaf_sha256.is_some()
+                && reference_cert.is_some()
+                && v.leaf_sha256 != reference_cert;
+            let outcome = match (v.ending, moved) {
+                (_, true) => "different-certificate",
+                (Ending::Completed, _) => "ok",
+                (Ending::Reset, _) => "reset",
+                (Ending::Timeout, _) => "timeout",
+                (Ending::Closed, _) => "closed",
+                (Ending::Alert, _) => "alert",
+                (Ending::Error, _) => "error",
+            };
+            let detail = if moved {
+                format!("{}; but a different certificate than the control: the hello was routed to another server", v.detail)
+            } else {
+                v.detail.clone()
+            };
+            ToleranceVariant { name: v.name, outcome, detail }
+        })
+        .collect();
+    let control_ok = judged
+        .iter()
+        .any(|v| v.name == "control" && v.outcome == "ok");
+    let failed: Vec<&ToleranceVariant> = judged
+        .iter()
+        .filter(|v| v.name != "control" && v.outcome != "ok")
+        .collect();
+    let verdict = if !control_ok {
+        ToleranceVerdict::Inconclusive
+    } else if failed.is_empty() {
+        ToleranceVerdict::Tolerant
+    } else {
+        ToleranceVerdict::Intolerant
+    };
+    let finding = match verdict {
+        ToleranceVerdict::Tolerant => None,
+        ToleranceVerdict::Intolerant => Some(Finding {
+            id: "hello-intolerance",
+            severity: Severity::High,
+            title: "Post-quantum-sized ClientHellos break this endpoint".into(),
+            detail: format!(
+                "{}. A post-quantum key share makes the ClientHello ~1.5 KB, more than one TCP segment on real networks: \
+                 clients that offer X25519MLKEM768 (kubectl 1.33+, Go 1.24+, Chrome, Firefox) will fail or reach the wrong backend here",
+                failed.iter().map(|v| format!("{}: {} ({})", v.name, v.outcome, v.detail)).collect::<Vec<_>>().join("; ")
+            ),
+            remediation: "find the component that reads the hello in one piece (TLS-passthrough proxies, SNI routers, \
+                          firewalls with TLS inspection) and upgrade or reconfigure it to reassemble ClientHellos \
+                          across segments and records; until then PQ clients need a path that bypasses it"
+                .into(),
+            profiles: Vec::new(),
+        }),
+        ToleranceVerdict::Inconclusive => Some(Finding {
+            id: "hello-tolerance-inconclusive",
+            severity: Severity::Low,
+            title: "Big-ClientHello tolerance could not be tested".into(),
+            detail: format!(
+                "the small classical control hello failed too ({}), so failures of the larger variants say nothing about their size",
+                control.map(|c| c.detail.as_str()).unwrap_or("not run")
+            ),
+            remediation: "make the endpoint accept a plain TLS handshake first, then probe again".into(),
+            profiles: Vec::new(),
+        }),
+    };
+    (
+        HelloTolerance {
+            verdict,
+            variants: judged,
+        },
+        finding,
+    )
 }

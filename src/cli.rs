@@ -149,6 +149,9 @@ pub struct DemoArgs {
     /// Also replay these client profiles against the demo servers: `all` or ids.
     #[arg(long, value_name = "all|LIST")]
     pub clients: Option<String>,
+    /// Skip checks (see `pqready probe --help`).
+    #[arg(long, value_name = "CHECK", value_delimiter = ',')]
+    pub skip: Vec<String>,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -161,6 +164,7 @@ impl DemoArgs {
         if let Some(spec) = &self.clients {
             config.clients = profile::select(spec)?;
         }
+        apply_skips(&mut config, &self.skip)?;
         Ok(config)
     }
 }
@@ -221,6 +225,9 @@ pub struct ProbeArgs {
     /// from `pqready profiles`, comma-separated (e.g. kubectl1.32,go1.24).
     #[arg(long, value_name = "all|LIST")]
     pub clients: Option<String>,
+    /// Skip checks: `hello-tolerance` (the big-ClientHello variants). Comma-separated or repeated.
+    #[arg(long, value_name = "CHECK", value_delimiter = ',')]
+    pub skip: Vec<String>,
     /// How many endpoints to probe at once.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub concurrency: usize,
@@ -238,6 +245,24 @@ pub struct OutputArgs {
     /// Never use colour (colour is only used on a terminal anyway; NO_COLOR is honoured too).
     #[arg(long)]
     pub no_color: bool,
+}
+
+/// Checks that can be skipped with `--skip`.
+pub const SKIPPABLE: &[&str] = &["hello-tolerance"];
+
+fn apply_skips(config: &mut ProbeConfig, skips: &[String]) -> Result<(), String> {
+    for skip in skips {
+        match skip.trim() {
+            "hello-tolerance" => config.hello_tolerance = false,
+            other => {
+                return Err(format!(
+                    "invalid --skip '{other}': known checks are {}",
+                    SKIPPABLE.join(", ")
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Parses `5`, `5s`, `1.5s` or `500ms`.
@@ -293,6 +318,7 @@ impl ProbeArgs {
         if let Some(spec) = &self.clients {
             config.clients = profile::select(spec)?;
         }
+        apply_skips(&mut config, &self.skip)?;
         if self.concurrency == 0 {
             return Err("invalid --concurrency 0: must be at least 1".into());
         }
@@ -322,6 +348,7 @@ mod tests {
             sni: None,
             groups: vec!["0xfe01".into(), "x25519".into()],
             clients: None,
+            skip: vec![],
             timeout: "1s".into(),
             concurrency: 1,
             output: OutputArgs {

@@ -20,8 +20,14 @@ pub async fn scan_one(target: &Target, config: &ProbeConfig) -> TargetReport {
     match probe::probe_target(target, config).await {
         Ok(obs) => {
             let verdict = assess::verdict(&obs);
-            let findings = assess::client_findings(&obs, &config.clients);
-            TargetReport::probed(&target.label, obs, verdict, findings)
+            let mut findings = assess::client_findings(&obs, &config.clients);
+            let tolerance = obs.hello_tolerance.as_deref().map(assess::hello_tolerance);
+            let hello_tolerance = tolerance.map(|(judged, finding)| {
+                findings.extend(finding);
+                judged
+            });
+            findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+            TargetReport::probed(&target.label, obs, verdict, findings, hello_tolerance)
         }
         Err(err) => {
             let verdict = assess::error_verdict();

@@ -3,7 +3,7 @@
 //! to model misbehaving endpoints (each says which failure it models).
 //! All traffic stays on 127.0.0.1.
 
-use pqready::assess::PqStatus;
+use pqready::assess::{PqStatus, ToleranceVerdict};
 use pqready::demo;
 use pqready::discover::Target;
 use pqready::probe::groups::{Method, Selection};
@@ -63,8 +63,12 @@ async fn rustls_pq_hybrid_server() {
     assert!(!r.handshake.hello_retry);
     assert_eq!(r.handshake.certificate_chain.len(), 1);
     assert_eq!(r.verdict.status, PqStatus::Pq);
-    // S+1 discovery, 2 selection checks, 3 legacy versions, 1 handshake.
-    assert_eq!(r.connections, 4 + 1 + 2 + 3 + 1);
+    // S+1 discovery, 2 selection checks, 3 legacy versions, 1 handshake, 5 big-hello variants.
+    assert_eq!(r.connections, 4 + 1 + 2 + 3 + 1 + 5);
+    assert_eq!(
+        r.hello_tolerance.as_ref().unwrap().verdict,
+        ToleranceVerdict::Tolerant
+    );
 }
 
 #[tokio::test]
@@ -77,7 +81,7 @@ async fn rustls_classical_server() {
         r.verdict.text,
         "PQ key exchange: no (classical groups only: x25519, secp256r1, secp384r1)"
     );
-    assert_eq!(r.connections, 3 + 1 + 2 + 3 + 1);
+    assert_eq!(r.connections, 3 + 1 + 2 + 3 + 1 + 5);
 }
 
 #[tokio::test]
@@ -339,8 +343,14 @@ async fn key_share_driven_server_is_found_with_real_shares() {
     assert_eq!(r.tls_versions, [V::TLS1_3]);
     assert_eq!(r.verdict.status, PqStatus::Pq);
     assert!(r.handshake.error.is_some());
-    // One empty-share attempt, then one per group pqready can make a share for.
-    assert_eq!(r.connections, 1 + 11 + 3 + 1);
+    // One empty-share attempt, then one per group pqready can make a share for,
+    // 3 versions, the handshake and the 5 big-hello variants.
+    assert_eq!(r.connections, 1 + 11 + 3 + 1 + 5);
+    // This stub never completes a handshake, so the control fails too.
+    assert_eq!(
+        r.hello_tolerance.as_ref().unwrap().verdict,
+        ToleranceVerdict::Inconclusive
+    );
 }
 
 #[tokio::test]
@@ -357,7 +367,12 @@ async fn json_report_has_the_contract_fields() {
     assert_eq!(v["handshake"]["cipher_suite"], "TLS_AES_256_GCM_SHA384");
     assert_eq!(v["handshake"]["hello_retry"], false);
     assert_eq!(v["verdict"]["status"], "pq");
-    assert_eq!(v["connections"], 11);
+    assert_eq!(v["connections"], 16);
+    assert_eq!(v["hello_tolerance"]["verdict"], "tolerant");
+    assert_eq!(
+        v["hello_tolerance"]["variants"].as_array().unwrap().len(),
+        5
+    );
     for key in ["target", "address"] {
         assert!(v[key].is_string(), "{key}");
     }
@@ -373,6 +388,7 @@ async fn pq_only_server_locks_out_classical_client_profiles() {
     let mut config = config(Duration::from_secs(5));
     config.clients =
         pqready::catalog::profile::select("kubectl1.31,kubectl1.32,kubectl1.33,chrome").unwrap();
+    config.hello_tolerance = false;
     let r = scan_one(&server.target(), &config).await;
     let got: Vec<(&str, Option<G>, bool)> = r
         .clients

@@ -15,7 +15,7 @@
 //!   group with a key share (SSL_CTX_set1_groups_list(3)).
 
 use peers::*;
-use pqready::assess::PqStatus;
+use pqready::assess::{PqStatus, ToleranceVerdict};
 use pqready::discover::Target;
 use pqready::probe::groups::{Method, Selection};
 use pqready::probe::ProbeConfig;
@@ -45,6 +45,16 @@ async fn probe(peer: &Peer) -> TargetReport {
         "unexpected notes: {:?}",
         report.groups.notes
     );
+    // No real server here mishandles a large or split ClientHello.
+    let tolerance = report
+        .hello_tolerance
+        .as_ref()
+        .expect("tolerance is checked by default");
+    assert_ne!(
+        tolerance.verdict,
+        ToleranceVerdict::Intolerant,
+        "{tolerance:?}"
+    );
     report
 }
 
@@ -53,7 +63,14 @@ const GO_CLASSICAL: [G; 4] = [G::X25519, G::SECP256R1, G::SECP384R1, G::SECP521R
 // ---- OpenSSL 3.5 s_server -------------------------------------------------
 
 /// OpenSSL 3.5's default groups, as s_server and nginx (ssl_ecdh_curve auto) use them.
+fn assert_tolerant(r: &TargetReport) {
+    let t = r.hello_tolerance.as_ref().unwrap();
+    assert_eq!(t.verdict, ToleranceVerdict::Tolerant, "{t:?}");
+    assert!(t.variants.iter().all(|v| v.outcome == "ok"), "{t:?}");
+}
+
 fn assert_openssl35_defaults(r: &TargetReport) {
+    assert_tolerant(r);
     assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2]);
     assert_eq!(
         r.groups.supported,
@@ -109,8 +126,14 @@ async fn openssl35_pq_only() {
     assert_eq!(r.groups.selection, Selection::SingleGroup);
     assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
     assert_eq!(r.verdict.status, PqStatus::Pq);
-    // S+1 discovery, 3 legacy versions, 1 handshake: nothing to choose between.
-    assert_eq!(r.connections, 2 + 3 + 1);
+    // S+1 discovery, 3 legacy versions, 1 handshake (nothing to choose between),
+    // and the 5 big-hello variants.
+    assert_eq!(r.connections, 2 + 3 + 1 + 5);
+    // The classical control cannot connect to a PQ-only server: nothing to compare with.
+    assert_eq!(
+        r.hello_tolerance.unwrap().verdict,
+        ToleranceVerdict::Inconclusive
+    );
 }
 
 #[tokio::test]
@@ -207,6 +230,7 @@ async fn openssl35_accepting_tls10_and_tls11_is_reported() {
 async fn go122_server_is_classical() {
     let peer = go_server("1.22");
     let r = probe(&peer).await;
+    assert_tolerant(&r);
     assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2]);
     assert_eq!(r.groups.supported, GO_CLASSICAL);
     assert_eq!(r.groups.server_order.as_deref(), Some(&GO_CLASSICAL[..]));
@@ -219,6 +243,7 @@ async fn go122_server_is_classical() {
 async fn go123_server_offers_only_the_kyber_draft() {
     let peer = go_server("1.23");
     let r = probe(&peer).await;
+    assert_tolerant(&r);
     let expected = [
         G::X25519KYBER768DRAFT00,
         G::X25519,
@@ -238,6 +263,7 @@ async fn go123_server_offers_only_the_kyber_draft() {
 async fn assert_go124_like(version: &str, expected: &[G]) {
     let peer = go_server(version);
     let r = probe(&peer).await;
+    assert_tolerant(&r);
     assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2]);
     assert_eq!(r.groups.supported, expected);
     assert_eq!(r.groups.server_order.as_deref(), Some(expected));
@@ -306,10 +332,16 @@ async fn nginx_with_openssl35_defaults() {
 }
 
 #[tokio::test]
+async fn haproxy_with_openssl35_defaults() {
+    assert_openssl35_defaults(&probe(&haproxy()).await);
+}
+
+#[tokio::test]
 async fn debian_etcd_is_classical_only() {
     // Debian builds etcd with Go 1.24 but `tlsmlkem=0` in its default GODEBUG.
     let peer = etcd(&[]);
     let r = probe(&peer).await;
+    assert_tolerant(&r);
     assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2]);
     assert_eq!(r.groups.supported, GO_CLASSICAL);
     assert_eq!(r.groups.selection, Selection::KeyShareThenServerOrder);

@@ -63,20 +63,38 @@ pub async fn full_handshake(session: &Session) -> HandshakeObservation {
     }
 }
 
-async fn run(session: &Session) -> Result<HandshakeObservation, String> {
-    let provider = Arc::new(provider());
+/// A rustls client configuration that captures (does not validate) the
+/// server's certificate; `classical_only` drops every post-quantum group.
+pub fn client_config(classical_only: bool) -> Result<Arc<rustls::ClientConfig>, String> {
+    let mut provider = provider();
+    if classical_only {
+        provider
+            .kx_groups
+            .retain(|g| !NamedGroup(u16::from(g.name())).is_post_quantum());
+    }
+    let provider = Arc::new(provider);
     let config = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(CaptureOnly(provider)))
         .with_no_client_auth();
-    let name: ServerName<'static> = match &session.sni {
-        Some(sni) => ServerName::try_from(sni.clone()).map_err(|e| format!("invalid SNI: {e}"))?,
-        None => ServerName::IpAddress(session.addr.ip().into()),
-    };
+    Ok(Arc::new(config))
+}
+
+/// The name rustls should use for this session: the SNI, else the IP.
+pub fn server_name(session: &Session) -> Result<ServerName<'static>, String> {
+    match &session.sni {
+        Some(sni) => ServerName::try_from(sni.clone()).map_err(|e| format!("invalid SNI: {e}")),
+        None => Ok(ServerName::IpAddress(session.addr.ip().into())),
+    }
+}
+
+async fn run(session: &Session) -> Result<HandshakeObservation, String> {
+    let config = client_config(false)?;
+    let name = server_name(session)?;
     let conn = session.connect().await.map_err(|e| e.to_string())?;
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let connector = tokio_rustls::TlsConnector::from(config);
     let tls = connector
         .connect(name, conn.into_stream())
         .await

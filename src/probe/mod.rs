@@ -12,6 +12,7 @@ pub mod exchange;
 pub mod groups;
 pub mod handshake;
 pub mod keyshare;
+pub mod tolerance;
 pub mod versions;
 
 use crate::discover::Target;
@@ -33,6 +34,8 @@ pub struct ProbeConfig {
     pub candidate_groups: Vec<NamedGroup>,
     /// Client profiles to replay against each target (`--clients`); empty for none.
     pub clients: Vec<crate::catalog::profile::ClientProfile>,
+    /// Run the big-ClientHello tolerance variants (`--skip hello-tolerance` turns them off).
+    pub hello_tolerance: bool,
 }
 
 impl Default for ProbeConfig {
@@ -41,6 +44,7 @@ impl Default for ProbeConfig {
             timeout: Duration::from_secs(5),
             candidate_groups: crate::wire::GROUPS.iter().map(|g| g.group).collect(),
             clients: Vec::new(),
+            hello_tolerance: true,
         }
     }
 }
@@ -60,6 +64,8 @@ pub struct TargetObservation {
     pub handshake: handshake::HandshakeObservation,
     /// What each requested client profile gets from this server.
     pub clients: Vec<clients::ClientResult>,
+    /// The big-ClientHello variants, unless skipped.
+    pub hello_tolerance: Option<Vec<tolerance::VariantObservation>>,
     /// TCP connections opened for this target.
     pub connections: u32,
     /// Wall-clock time spent on this target.
@@ -196,6 +202,12 @@ async fn probe_session(
         handshake::full_handshake(session),
         clients::check(session, &config.clients),
     );
+    // After the rest: the split variant pauses mid-hello, and single-threaded
+    // servers would make concurrent probes wait behind it.
+    let hello_tolerance = match config.hello_tolerance {
+        true => Some(tolerance::check(session).await),
+        false => None,
+    };
     if groups.tls13 || handshake.version == Some(ProtocolVersion::TLS1_3) {
         tls_versions.insert(0, ProtocolVersion::TLS1_3);
     }
@@ -221,6 +233,7 @@ async fn probe_session(
         groups,
         handshake,
         clients,
+        hello_tolerance,
         connections: session.connections(),
         elapsed_ms: started.elapsed().as_millis() as u64,
     })

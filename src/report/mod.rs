@@ -11,7 +11,7 @@ pub mod json;
 pub mod table;
 pub mod time;
 
-use crate::assess::{Finding, Verdict};
+use crate::assess::{Finding, HelloTolerance, Verdict};
 use crate::probe::clients::ClientResult;
 use crate::probe::groups::GroupsObservation;
 use crate::probe::handshake::HandshakeObservation;
@@ -48,6 +48,8 @@ pub struct TargetReport {
     pub clients: Vec<ClientResult>,
     /// Findings about client/server combinations, with remediation.
     pub findings: Vec<Finding>,
+    /// Big-ClientHello tolerance; null when skipped or not probed.
+    pub hello_tolerance: Option<HelloTolerance>,
     /// The post-quantum verdict.
     pub verdict: Verdict,
     /// TCP connections used for this target.
@@ -63,6 +65,7 @@ impl TargetReport {
         obs: TargetObservation,
         verdict: Verdict,
         findings: Vec<Finding>,
+        hello_tolerance: Option<HelloTolerance>,
     ) -> Self {
         TargetReport {
             schema: SCHEMA,
@@ -76,6 +79,7 @@ impl TargetReport {
             handshake: obs.handshake,
             clients: obs.clients,
             findings,
+            hello_tolerance,
             verdict,
             connections: obs.connections,
             elapsed_ms: obs.elapsed_ms,
@@ -102,6 +106,7 @@ impl TargetReport {
             handshake: HandshakeObservation::default(),
             clients: Vec::new(),
             findings: Vec::new(),
+            hello_tolerance: None,
             verdict,
             connections: err.connections,
             elapsed_ms,

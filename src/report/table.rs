@@ -3,7 +3,7 @@
 //! from TTY, `--no-color` and `NO_COLOR`). Pure formatting.
 
 use super::TargetReport;
-use crate::assess::{PqStatus, Severity};
+use crate::assess::{PqStatus, Severity, ToleranceVerdict};
 use crate::probe::groups::{Method, Selection};
 use crate::wire::NamedGroup;
 use std::fmt::Write;
@@ -153,6 +153,24 @@ pub fn render_target(r: &TargetReport, style: Style) -> String {
         "connections",
         &format!("{} in {} ms", r.connections, r.elapsed_ms),
     );
+    if let Some(t) = &r.hello_tolerance {
+        let verdict = format!("{:?}", t.verdict).to_lowercase();
+        let code = match t.verdict {
+            ToleranceVerdict::Tolerant => "32",
+            ToleranceVerdict::Intolerant => "31",
+            ToleranceVerdict::Inconclusive => "33",
+        };
+        let parts: Vec<String> = t
+            .variants
+            .iter()
+            .map(|v| format!("{} {}", v.name, v.outcome))
+            .collect();
+        row(
+            &mut out,
+            "big hello",
+            &format!("{} ({})", style.paint(code, &verdict), parts.join(", ")),
+        );
+    }
     if !r.clients.is_empty() {
         render_clients(&mut out, r, style);
     }

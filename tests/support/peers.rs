@@ -232,3 +232,35 @@ pub fn etcd(extra_env: &[(&str, &str)]) -> Peer {
         extra_env,
     )
 }
+
+const HAPROXY_CONF: &str = "global
+  maxconn 100
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 10s
+  timeout server 10s
+frontend tls
+  bind 127.0.0.1:{port} ssl crt {dir}/combined.pem
+  http-request return status 200 content-type text/plain string ok
+";
+
+/// haproxy terminating TLS with its defaults (OpenSSL 3.5), answering `ok`.
+pub fn haproxy() -> Peer {
+    let setup = Setup::new();
+    let mut combined = std::fs::read_to_string(&setup.cert).unwrap();
+    combined.push_str(&std::fs::read_to_string(&setup.key).unwrap());
+    std::fs::write(setup.dir.path().join("combined.pem"), combined).unwrap();
+    std::fs::write(
+        setup.dir.path().join("haproxy.cfg"),
+        setup.fill(HAPROXY_CONF),
+    )
+    .unwrap();
+    // -db: stay in the foreground; no master-worker mode (a re-exec would skip the loader).
+    launch(
+        setup,
+        &bin("haproxy"),
+        &["-db", "-f", "{dir}/haproxy.cfg"],
+        &[],
+    )
+}
