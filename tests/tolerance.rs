@@ -1,0 +1,179 @@
+//! Big-ClientHello tolerance against real servers behind two small proxies
+//! written for these tests, each modelling a real bug class. Both must be
+//! reported intolerant, with the variant that breaks them named; the real
+//! servers themselves are reported tolerant in tests/interop.rs.
+
+use pqready::assess::ToleranceVerdict;
+use pqready::discover::Target;
+use pqready::probe::ProbeConfig;
+use pqready::report::TargetReport;
+use pqready::scan::scan_one;
+use pqready::wire::{ClientHello, HandshakeReassembler, RecordHeader};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+#[path = "support/peers.rs"]
+mod peers;
+
+/// True if `bytes` hold one complete ClientHello (reassembled across records).
+fn complete_hello(bytes: &[u8]) -> bool {
+    let mut re = HandshakeReassembler::new(1 << 16);
+    let mut rest = bytes;
+    while rest.len() >= 5 {
+        let Ok(h) = RecordHeader::parse(&rest[..5].try_into().unwrap()) else {
+            return false;
+        };
+        if rest.len() < 5 + h.len || re.push(&rest[5..5 + h.len]).is_err() {
+            return false;
+        }
+        if let Ok(Some(msg)) = re.next_message() {
+            let whole = pqready::wire::record::handshake_message(msg.typ, &msg.body);
+            return ClientHello::parse(&whole).is_ok();
+        }
+        rest = &rest[5 + h.len..];
+    }
+    false
+}
+
+async fn splice(mut client: TcpStream, upstream: SocketAddr, first: &[u8]) {
+    if let Ok(mut up) = TcpStream::connect(upstream).await {
+        if up.write_all(first).await.is_ok() {
+            let _ = tokio::io::copy_bidirectional(&mut client, &mut up).await;
+        }
+    }
+}
+
+/// Models the ingress-nginx SSL-passthrough bug: the proxy reads the client's
+/// first bytes *once*, looks for the ClientHello (to route on SNI) in what
+/// that single read returned, and when it is incomplete sends the connection
+/// to its default backend — another server, with another certificate.
+async fn single_read_router(real: SocketAddr, default_backend: SocketAddr) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16 * 1024];
+                let Ok(n) = client.read(&mut buf).await else {
+                    return;
+                };
+                let target = if complete_hello(&buf[..n]) {
+                    real
+                } else {
+                    default_backend
+                };
+                splice(client, target, &buf[..n]).await;
+            });
+        }
+    });
+    addr
+}
+
+/// Models middleboxes that cannot reassemble a ClientHello split across TLS
+/// records: the proxy reads the first record and drops the connection when
+/// the handshake message does not fit in it.
+async fn multi_record_dropper(backend: SocketAddr) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut header = [0u8; 5];
+                if client.read_exact(&mut header).await.is_err() {
+                    return;
+                }
+                let len = u16::from_be_bytes([header[3], header[4]]) as usize;
+                let mut record = header.to_vec();
+                record.resize(5 + len, 0);
+                if client.read_exact(&mut record[5..]).await.is_err() {
+                    return;
+                }
+                let message_len = if len >= 4 {
+                    ((record[6] as usize) << 16) | ((record[7] as usize) << 8) | record[8] as usize
+                } else {
+                    usize::MAX
+                };
+                if 4 + message_len > len {
+                    return; // drop: the hello continues in another record
+                }
+                splice(client, backend, &record).await;
+            });
+        }
+    });
+    addr
+}
+
+async fn probe(addr: SocketAddr) -> TargetReport {
+    let target = Target {
+        label: addr.to_string(),
+        host: "127.0.0.1".into(),
+        port: addr.port(),
+        sni: Some("localhost".into()),
+    };
+    let config = ProbeConfig {
+        timeout: Duration::from_secs(5),
+        ..ProbeConfig::default()
+    };
+    scan_one(&target, &config).await
+}
+
+fn outcomes(r: &TargetReport) -> Vec<(&'static str, &'static str)> {
+    r.hello_tolerance
+        .as_ref()
+        .unwrap()
+        .variants
+        .iter()
+        .map(|v| (v.name, v.outcome))
+        .collect()
+}
+
+#[tokio::test]
+async fn single_read_router_misroutes_split_hellos() {
+    let real = peers::s_server(&["-www"]);
+    let fallback = peers::s_server(&["-www"]); // its own certificate: a different server
+    let proxy = single_read_router(real.addr, fallback.addr).await;
+    let r = probe(proxy).await;
+    assert_eq!(r.error, None);
+    let t = r.hello_tolerance.as_ref().unwrap();
+    assert_eq!(t.verdict, ToleranceVerdict::Intolerant, "{t:?}");
+    assert_eq!(
+        outcomes(&r),
+        [
+            ("control", "ok"),
+            ("pq-one-segment", "ok"),
+            ("pq-split-segments", "different-certificate"),
+            ("pq-multi-record", "ok"),
+            ("padded-4k", "ok"),
+        ]
+    );
+    let finding = r
+        .findings
+        .iter()
+        .find(|f| f.id == "hello-intolerance")
+        .expect("a finding");
+    assert!(
+        finding
+            .detail
+            .contains("pq-split-segments: different-certificate"),
+        "{}",
+        finding.detail
+    );
+}
+
+#[tokio::test]
+async fn multi_record_dropper_is_caught() {
+    let real = peers::s_server(&["-www"]);
+    let proxy = multi_record_dropper(real.addr).await;
+    let r = probe(proxy).await;
+    assert_eq!(r.error, None);
+    let t = r.hello_tolerance.as_ref().unwrap();
+    assert_eq!(t.verdict, ToleranceVerdict::Intolerant, "{t:?}");
+    let got = outcomes(&r);
+    assert_eq!(got[3].0, "pq-multi-record");
+    assert!(matches!(got[3].1, "closed" | "reset"), "{got:?}");
+    for (name, outcome) in [got[0], got[1], got[2], got[4]] {
+        assert_eq!(outcome, "ok", "{name}: {got:?}");
+    }
+}
