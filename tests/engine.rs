@@ -10,11 +10,15 @@ use pqready::probe::groups::{Method, Selection};
 use pqready::probe::ProbeConfig;
 use pqready::report::TargetReport;
 use pqready::scan::scan_one;
-use pqready::wire::{CipherSuite, ClientHello, NamedGroup as G, ProtocolVersion as V};
+use pqready::wire::{CipherSuite, NamedGroup as G, ProtocolVersion as V};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
+
+#[path = "support/scripted.rs"]
+mod scripted;
+use scripted::*;
 
 fn target(addr: SocketAddr) -> Target {
     Target {
@@ -150,36 +154,6 @@ async fn probes_ipv6_loopback() {
     assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
 }
 
-/// Starts a loopback server that runs `behave` on every connection.
-async fn broken_server<F, Fut>(behave: F) -> SocketAddr
-where
-    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(behave(stream));
-        }
-    });
-    addr
-}
-
-/// A server that reads the hello and answers with fixed bytes.
-async fn replying(answer: &'static [u8]) -> SocketAddr {
-    broken_server(move |mut s| async move {
-        read_some(&mut s).await;
-        let _ = s.write_all(answer).await;
-    })
-    .await
-}
-
-async fn read_some(stream: &mut tokio::net::TcpStream) {
-    let mut buf = [0u8; 4096];
-    let _ = stream.read(&mut buf).await;
-}
-
 #[tokio::test]
 async fn plain_http_on_the_port_is_a_clear_error() {
     // Models a plain HTTP service on a port the user believed was TLS.
@@ -274,39 +248,6 @@ async fn oversized_record_is_malformed() {
         r.error.as_deref(),
         Some("server sent a malformed answer (first record: record length 65535 exceeds limit 16640)")
     );
-}
-
-/// Reads one ClientHello record (single record, as pqready sends it).
-async fn read_client_hello(s: &mut tokio::net::TcpStream) -> Option<ClientHello> {
-    let mut header = [0u8; 5];
-    s.read_exact(&mut header).await.ok()?;
-    let len = u16::from_be_bytes([header[3], header[4]]) as usize;
-    let mut body = vec![0u8; len];
-    s.read_exact(&mut body).await.ok()?;
-    ClientHello::parse(&body).ok()
-}
-
-/// A TLS 1.3 ServerHello record accepting `group` with a dummy share of the right size.
-fn server_hello_record(group: G) -> Vec<u8> {
-    let share_len = group.info().unwrap().server_share_len;
-    let mut key_share = group.0.to_be_bytes().to_vec();
-    key_share.extend_from_slice(&(share_len as u16).to_be_bytes());
-    key_share.extend(std::iter::repeat_n(0x42, share_len));
-    let mut exts = vec![0, 43, 0, 2, 3, 4, 0, 51];
-    exts.extend_from_slice(&(key_share.len() as u16).to_be_bytes());
-    exts.extend(key_share);
-    let mut body = vec![3, 3];
-    body.extend_from_slice(&[7; 32]);
-    body.push(32);
-    body.extend_from_slice(&[1; 32]);
-    body.extend_from_slice(&[0x13, 0x01, 0]);
-    body.extend_from_slice(&(exts.len() as u16).to_be_bytes());
-    body.extend(exts);
-    let msg = pqready::wire::record::handshake_message(2, &body);
-    let mut record = vec![22, 3, 3];
-    record.extend_from_slice(&(msg.len() as u16).to_be_bytes());
-    record.extend(msg);
-    record
 }
 
 #[tokio::test]

@@ -98,7 +98,17 @@ async fn read_reply(conn: &mut Conn, until: ReadUntil) -> Result<Reply, NetError
             )));
         }
         let mut payload = vec![0u8; header.len];
-        conn.read_exact(&mut payload).await?;
+        match conn.read_exact(&mut payload).await {
+            Ok(()) => {}
+            // A record cut short is a broken answer, not a refusal.
+            Err(NetError::Closed | NetError::Reset) => {
+                return Ok(Reply::Malformed(format!(
+                    "truncated record: the connection ended inside a {}-byte record",
+                    header.len
+                )))
+            }
+            Err(e) => return Err(e),
+        }
         match header.content_type {
             content_type::ALERT => {
                 return Ok(match Alert::parse(&payload) {

@@ -162,7 +162,14 @@ async fn pick13(
         }
         Reply::Alert(a) => Pick::Refuse(format!("alert {}", a.description)),
         Reply::Hello { hello, .. } => {
-            if hello.selected_version().ok() != Some(ProtocolVersion::TLS1_3) {
+            let version = hello.selected_version();
+            if version
+                .as_ref()
+                .is_ok_and(|v| v.0 > ProtocolVersion::TLS1_3.0 || v.0 < ProtocolVersion::SSL3_0.0)
+            {
+                return Ok(Pick::Broken(reply));
+            }
+            if version.ok() != Some(ProtocolVersion::TLS1_3) {
                 return Ok(Pick::NoTls13(describe(&reply)));
             }
             match hello.selected_share() {
@@ -177,6 +184,18 @@ async fn pick13(
 
 fn broken_error(reply: &Reply) -> ProbeError {
     match reply {
+        Reply::Hello { hello, .. } => ProbeError::new(
+            "peer-misbehaved",
+            match hello.selected_version() {
+                Ok(v) if v != ProtocolVersion::TLS1_3 => {
+                    format!("server selected version {v}, which was not offered")
+                }
+                _ => format!(
+                    "server sent a {} without a usable key_share",
+                    describe(reply)
+                ),
+            },
+        ),
         Reply::NotTls(preview) => ProbeError::new(
             "not-tls",
             format!("not a TLS server: it answered {preview}"),
@@ -217,10 +236,10 @@ pub async fn discover(
                 remaining.retain(|x| *x != g);
             }
             Pick::Retry(g) | Pick::Accept(g) => {
-                obs.tls13 = true;
-                obs.notes
-                    .push(format!("server selected {g}, which was not offered"));
-                break;
+                return Err(ProbeError::new(
+                    "peer-misbehaved",
+                    format!("server selected {g}, which was not offered"),
+                ));
             }
             Pick::Refuse(_) => {
                 tls13_refused = picks.is_empty();
