@@ -27,9 +27,21 @@ fn target_for(addr: std::net::SocketAddr) -> Target {
 }
 
 async fn measure(name: &str, target: Target) {
+    for hello_tolerance in [false, true] {
+        measure_one(name, target.clone(), hello_tolerance).await;
+    }
+}
+
+async fn measure_one(name: &str, target: Target, hello_tolerance: bool) {
     let config = ProbeConfig {
         timeout: Duration::from_secs(10),
+        hello_tolerance,
         ..ProbeConfig::default()
+    };
+    let name = if hello_tolerance {
+        format!("{name} +big-hello")
+    } else {
+        name.to_string()
     };
     let mut times = Vec::with_capacity(RUNS);
     let mut connections = 0;
@@ -39,7 +51,7 @@ async fn measure(name: &str, target: Target) {
         let report = scan_one(&target, &config).await;
         times.push(started.elapsed());
         if let Some(err) = report.error {
-            println!("{name:<28} error: {err}");
+            println!("{name:<38} error: {err}");
             return;
         }
         connections = report.connections;
@@ -48,7 +60,7 @@ async fn measure(name: &str, target: Target) {
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "{name:<28} S={supported:<2} connections={connections:<3} median={:>6.1} ms  p90={:>6.1} ms",
+        "{name:<38} S={supported:<2} connections={connections:<3} median={:>6.1} ms  p90={:>6.1} ms",
         ms(times[RUNS / 2]),
         ms(times[RUNS * 9 / 10])
     );
@@ -96,23 +108,26 @@ async fn main() {
 
     // Throughput: many targets at once against in-process rustls servers.
     let servers = demo::start_all().await.expect("demo servers");
-    for (targets, concurrency) in [(400usize, 16usize), (400, 64)] {
+    for (targets, concurrency, hello_tolerance) in [
+        (400usize, 16usize, false),
+        (400, 64, false),
+        (400, 64, true),
+        (400, 256, true),
+    ] {
         let list: Vec<Target> = (0..targets)
             .map(|i| servers[i % servers.len()].target())
             .collect();
+        let config = ProbeConfig {
+            hello_tolerance,
+            ..ProbeConfig::default()
+        };
         let started = Instant::now();
         let mut done = 0usize;
-        scan(
-            list,
-            ProbeConfig::default(),
-            concurrency,
-            |_| {},
-            |_| done += 1,
-        )
-        .await;
+        scan(list, config, concurrency, |_| {}, |_| done += 1).await;
         let secs = started.elapsed().as_secs_f64();
         println!(
-            "scan of {done} endpoints, concurrency {concurrency}: {secs:.2} s, {:.0} endpoints/s (probes and servers share this machine's cores)",
+            "scan of {done} endpoints, concurrency {concurrency:>3}, big-hello check {}: {secs:.2} s, {:.0} endpoints/s (probes and servers share the 2 cores)",
+            if hello_tolerance { "on " } else { "off" },
             done as f64 / secs
         );
     }
