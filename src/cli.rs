@@ -31,6 +31,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Record what TLS clients offer: a ClientHello inspector (terminating) or transparent tap (--forward).
     Inspect(InspectArgs),
+    /// Read Go executables' build info: Go version, GODEBUG and their default PQ key exchange.
+    Binaries(BinariesArgs),
     /// List the built-in client profiles and what each offers.
     Profiles(OutputArgs),
     /// Offline grid: which group each client version gets from each server version.
@@ -141,6 +143,24 @@ impl InspectArgs {
             },
         ))
     }
+}
+
+/// Flags of `pqready binaries`.
+#[derive(Debug, Args)]
+pub struct BinariesArgs {
+    /// Files or directories (searched recursively).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Follow symbolic links inside directories (paths given directly are always followed).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Apply the GODEBUG that FILE sets at run time (a systemd unit, a pod spec or
+    /// deployment YAML, an env file) on top of each binary's built-in defaults.
+    #[arg(long, value_name = "FILE")]
+    pub godebug_from: Option<PathBuf>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Flags of `pqready demo`.

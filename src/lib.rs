@@ -24,6 +24,7 @@ pub mod catalog;
 pub mod cli;
 pub mod demo;
 pub mod discover;
+pub mod gobin;
 pub mod inspect;
 pub mod net;
 pub mod probe;

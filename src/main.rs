@@ -30,6 +30,7 @@ fn main() -> ExitCode {
             runtime.block_on(run(targets, config, args.concurrency, args.output))
         }
         Command::Inspect(args) => runtime.block_on(inspect(args)),
+        Command::Binaries(args) => binaries(args),
         Command::Profiles(output) => {
             let profiles = pqready::catalog::profile::all();
             let text = if output.json {
@@ -138,6 +139,89 @@ async fn inspect(args: pqready::cli::InspectArgs) -> ExitCode {
         }),
     };
     print(&render::summary_table(&summary, out_style))
+}
+
+fn binaries(args: pqready::cli::BinariesArgs) -> ExitCode {
+    use pqready::gobin::{self, Counts, FileError, RuntimeGodebug, ScanItem};
+    use pqready::report::binaries as render;
+    for path in &args.paths {
+        if std::fs::symlink_metadata(path).is_err() {
+            return fail(&format!(
+                "cannot read '{}': no such file or directory",
+                path.display()
+            ));
+        }
+    }
+    let runtime = match &args.godebug_from {
+        None => None,
+        Some(path) => match RuntimeGodebug::from_file(path) {
+            Ok(Some(rt)) => Some(rt),
+            Ok(None) => return fail(&format!("no GODEBUG setting found in '{}'", path.display())),
+            Err(msg) => return fail(&msg),
+        },
+    };
+    let style = table::Style {
+        color: color(args.output),
+    };
+    let progress = if std::io::stderr().is_terminal() {
+        let pb = ProgressBar::new_spinner();
+        if let Ok(s) =
+            ProgressStyle::with_template("{spinner} {pos} files examined ({elapsed}) {msg}")
+        {
+            pb.set_style(s);
+        }
+        Some(pb)
+    } else {
+        None
+    };
+    let mut reports = Vec::new();
+    let mut errors: Vec<FileError> = Vec::new();
+    let mut stdout = std::io::stdout().lock();
+    let counts: Counts = gobin::scan(&args.paths, args.follow_symlinks, |item| {
+        if let Some(pb) = &progress {
+            pb.inc(1);
+        }
+        match item {
+            ScanItem::Binary(mut report) => {
+                if let Some(rt) = &runtime {
+                    report.apply_runtime(rt);
+                }
+                if args.output.json {
+                    reports.push(*report);
+                } else {
+                    let text = render::binary_lines(&report, style);
+                    match &progress {
+                        Some(pb) => pb.suspend(|| {
+                            let _ = stdout.write_all(text.as_bytes());
+                        }),
+                        None => {
+                            let _ = stdout.write_all(text.as_bytes());
+                        }
+                    }
+                }
+            }
+            ScanItem::Error { path, error } => errors.push(FileError {
+                path: path.display().to_string(),
+                error,
+            }),
+            ScanItem::Skipped { .. } => {}
+        }
+    });
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
+    let text = if args.output.json {
+        render::json(&reports, &counts, &errors)
+    } else {
+        render::totals(&counts, &errors)
+    };
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+    if counts.errors > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -225,3 +225,71 @@ fn json_has_empty_clients_and_findings_without_the_clients_flag() {
     assert_eq!(first["clients"], serde_json::json!([]));
     assert_eq!(first["findings"], serde_json::json!([]));
 }
+
+#[test]
+fn binaries_reads_the_machines_kubectl_builds() {
+    let dir = std::path::Path::new(
+        &String::from_utf8(
+            Command::new("sh")
+                .args(["-c", "readlink -f \"$(command -v kubectl)\""])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap()
+        .trim()
+        .to_string(),
+    )
+    .parent()
+    .unwrap()
+    .to_path_buf();
+    let k132 = dir.join("kubectl.1.32");
+    let k133 = dir.join("kubectl.1.33");
+    let out = pqready(&[
+        "binaries",
+        "--json",
+        k132.to_str().unwrap(),
+        k133.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["schema"], "pqready/v1");
+    let bins = doc["binaries"].as_array().unwrap();
+    assert_eq!(bins.len(), 2);
+    assert_eq!(bins[0]["go_version"], "go1.23.8");
+    assert_eq!(bins[0]["verdict"], "draft-only");
+    assert_eq!(
+        bins[0]["pq_default_groups"],
+        serde_json::json!(["X25519Kyber768Draft00"])
+    );
+    assert_eq!(bins[1]["go_version"], "go1.24.2");
+    assert_eq!(bins[1]["verdict"], "pq");
+    assert_eq!(doc["counts"]["go_binaries"], 2);
+    for key in ["path", "main_module", "settings", "default_godebug"] {
+        assert!(bins[1].get(key).is_some(), "{key}");
+    }
+}
+
+#[test]
+fn binaries_applies_a_runtime_godebug_and_rejects_missing_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let unit = dir.path().join("kubelet.service");
+    std::fs::write(
+        &unit,
+        "[Service]\nEnvironment=\"GODEBUG=tlsmlkem=0\"\nExecStart=/usr/bin/kubelet\n",
+    )
+    .unwrap();
+    let me = std::env::current_exe().unwrap(); // a Rust binary: skipped, not an error
+    let out = pqready(&[
+        "binaries",
+        "--godebug-from",
+        unit.to_str().unwrap(),
+        me.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("0 Go binaries, 1 other files skipped, 0 errors"));
+    let out = pqready(&["binaries", "/nonexistent/bin"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out).lines().count(), 1);
+}

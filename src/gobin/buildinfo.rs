@@ -217,11 +217,6 @@ pub(crate) fn parse_data<'a, R: ReadRef<'a>>(data: R) -> Result<Option<BuildInfo
     }
 }
 
-/// The bytes of the section or segment that should hold the blob.
-struct Region<'a> {
-    bytes: &'a [u8],
-}
-
 /// One file-backed range of the address space.
 #[derive(Clone, Copy)]
 struct Mapping {
@@ -238,23 +233,27 @@ fn read_mapped<'a, R: ReadRef<'a>>(
     size: u64,
 ) -> Option<&'a [u8]> {
     let m = maps.iter().find(|m| {
-        address >= m.address && address - m.address < m.size && m.size - (address - m.address) >= size
+        address >= m.address
+            && address - m.address < m.size
+            && m.size - (address - m.address) >= size
     })?;
     data.read_bytes_at(m.offset.checked_add(address - m.address)?, size)
         .ok()
 }
 
+/// Decodes the first blob in `region` (the section or segment that should
+/// hold it); `Ok(None)` when there is none.
 fn finish<'a, R: ReadRef<'a>>(
     data: R,
     container: Container,
-    region: Region<'a>,
+    region: &'a [u8],
     maps: &[Mapping],
 ) -> Result<Option<BuildInfo>, BuildInfoError> {
-    let Some(at) = find_magic(region.bytes) else {
+    let Some(at) = find_magic(region) else {
         return Ok(None);
     };
     let read = |address: u64, size: u64| read_mapped(data, maps, address, size);
-    let mut info = decode_blob(region.bytes, at, &read)?;
+    let mut info = decode_blob(region, at, &read)?;
     info.container = container;
     Ok(Some(info))
 }
@@ -276,8 +275,12 @@ fn elf<'a, R: ReadRef<'a>>(data: R) -> Result<Option<BuildInfo>, BuildInfoError>
         .read_bytes_at(4, 1)
         .map_err(|()| BuildInfoError::Malformed("ELF header cut short".into()))?;
     match class {
-        [1] => elf_generic::<object::elf::FileHeader32<object::Endianness>, R>(data, Container::Elf32),
-        [2] => elf_generic::<object::elf::FileHeader64<object::Endianness>, R>(data, Container::Elf64),
+        [1] => {
+            elf_generic::<object::elf::FileHeader32<object::Endianness>, R>(data, Container::Elf32)
+        }
+        [2] => {
+            elf_generic::<object::elf::FileHeader64<object::Endianness>, R>(data, Container::Elf64)
+        }
         _ => Err(BuildInfoError::Malformed("unknown ELF class".into())),
     }
 }
@@ -321,10 +324,7 @@ where
             }
             if name == ELF_BUILDINFO && section.sh_type(endian).0 != SHT_NOBITS {
                 let bytes = section.data(endian, data).map_err(malformed)?;
-                let region = Region {
-                    bytes,
-                };
-                return finish(data, container, region, &maps);
+                return in_section(finish(data, container, bytes, &maps));
             }
         }
     }
@@ -334,18 +334,22 @@ where
     }
     // No `.go.buildinfo` section (no section headers at all, or Go 1.12 and
     // older): search the first writable, non-executable loadable segment.
-    let Some(p) = phdrs.iter().find(|p| {
-        p.p_type(endian).0 == PT_LOAD && p.p_flags(endian).0 & (PF_X | PF_W) == PF_W
-    }) else {
-        return if sections.is_empty() { Ok(None) } else { Err(BuildInfoError::NoBuildInfo) };
+    let Some(p) = phdrs
+        .iter()
+        .find(|p| p.p_type(endian).0 == PT_LOAD && p.p_flags(endian).0 & (PF_X | PF_W) == PF_W)
+    else {
+        return if sections.is_empty() {
+            Ok(None)
+        } else {
+            Err(BuildInfoError::NoBuildInfo)
+        };
     };
     let bytes = data
         .read_bytes_at(p.p_offset(endian).into(), p.p_filesz(endian).into())
-        .map_err(|()| BuildInfoError::Malformed("data segment extends past the end of the file".into()))?;
-    let region = Region {
-        bytes,
-    };
-    match finish(data, container, region, &maps)? {
+        .map_err(|()| {
+            BuildInfoError::Malformed("data segment extends past the end of the file".into())
+        })?;
+    match finish(data, container, bytes, &maps)? {
         Some(info) => Ok(Some(info)),
         None if sections.is_empty() => Ok(None),
         None => Err(BuildInfoError::NoBuildInfo),
@@ -359,6 +363,16 @@ fn c_string(table: &[u8], offset: usize) -> &[u8] {
     };
     let end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
     &rest[..end]
+}
+
+/// The result of decoding a dedicated build info section, which must hold a blob.
+fn in_section(
+    found: Result<Option<BuildInfo>, BuildInfoError>,
+) -> Result<Option<BuildInfo>, BuildInfoError> {
+    match found? {
+        Some(info) => Ok(Some(info)),
+        None => Err(corrupt("the build info section has no build info header")),
+    }
 }
 
 /// Mach-O and PE, through `object`'s unified reader.
@@ -381,9 +395,10 @@ fn unified<'a, R: ReadRef<'a>>(
         .collect();
     let region = match container {
         Container::MachO => match file.section_by_name(MACHO_BUILDINFO) {
-            Some(section) => Some(Region {
-                bytes: section.data().map_err(malformed)?,
-            }),
+            Some(section) => {
+                let bytes = section.data().map_err(malformed)?;
+                return in_section(finish(data, container, bytes, &maps));
+            }
             None => {
                 const RW: u32 = 3;
                 let mut found = None;
@@ -396,12 +411,10 @@ fn unified<'a, R: ReadRef<'a>>(
                     };
                     if segment.address() != 0
                         && segment.file_range().1 != 0
-                        && initprot == RW
-                        && maxprot == RW
+                        && initprot.0 == RW
+                        && maxprot.0 == RW
                     {
-                        found = Some(Region {
-                            bytes: segment.data().map_err(malformed)?,
-                        });
+                        found = Some(segment.data().map_err(malformed)?);
                         break;
                     }
                 }
@@ -420,11 +433,9 @@ fn unified<'a, R: ReadRef<'a>>(
                 };
                 if section.address() != 0
                     && section.size() != 0
-                    && characteristics & !ALIGN_32 == INITIALIZED_DATA | MEM_READ | MEM_WRITE
+                    && characteristics.0 & !ALIGN_32 == INITIALIZED_DATA | MEM_READ | MEM_WRITE
                 {
-                    found = Some(Region {
-                        bytes: section.data().map_err(malformed)?,
-                    });
+                    found = Some(section.data().map_err(malformed)?);
                     break;
                 }
             }
@@ -511,10 +522,10 @@ impl<'a, R: ReadRef<'a>> ReadRef<'a> for SubRange<R> {
 
 /// Decodes the blob whose header starts at `bytes[at..]`. `read` resolves
 /// virtual addresses for the pre-1.18 pointer format.
-fn decode_blob(
-    bytes: &[u8],
+fn decode_blob<'a>(
+    bytes: &'a [u8],
     at: usize,
-    read: &dyn Fn(u64, u64) -> Option<&[u8]>,
+    read: &dyn Fn(u64, u64) -> Option<&'a [u8]>,
 ) -> Result<BuildInfo, BuildInfoError> {
     let header = bytes
         .get(at..)
@@ -527,8 +538,10 @@ fn decode_blob(
     let flags = header[15];
     let (version, modinfo, format) = if flags & FLAG_INLINE != 0 {
         let mut rest = &bytes[at + HEADER_LEN..];
-        let version = take_varint_string(&mut rest).ok_or_else(|| corrupt("version string cut short"))?;
-        let modinfo = take_varint_string(&mut rest).ok_or_else(|| corrupt("module information cut short"))?;
+        let version =
+            take_varint_string(&mut rest).ok_or_else(|| corrupt("version string cut short"))?;
+        let modinfo =
+            take_varint_string(&mut rest).ok_or_else(|| corrupt("module information cut short"))?;
         (version, modinfo, Format::Inline)
     } else {
         if pointer_size != 4 && pointer_size != 8 {
@@ -547,8 +560,10 @@ fn decode_blob(
             }
             read(data_ptr, len)
         };
-        let version = string_at(version_ptr).ok_or_else(|| corrupt("version string pointer not mapped"))?;
-        let modinfo = string_at(modinfo_ptr).ok_or_else(|| corrupt("module information pointer not mapped"))?;
+        let version =
+            string_at(version_ptr).ok_or_else(|| corrupt("version string pointer not mapped"))?;
+        let modinfo = string_at(modinfo_ptr)
+            .ok_or_else(|| corrupt("module information pointer not mapped"))?;
         (version, modinfo, Format::Pointer)
     };
     let modinfo = strip_sentinels(modinfo);
@@ -808,7 +823,7 @@ mod tests {
         shstrtab.push(0);
         let strtab_name_off = shstrtab.len() as u32;
         shstrtab.extend_from_slice(b".shstrtab\0");
-        let payload_off = 64 + 56;
+        let payload_off: usize = 64 + 56;
         let payload_off = payload_off.next_multiple_of(16);
         let strtab_off = payload_off + payload.len();
         let shoff = (strtab_off + shstrtab.len()).next_multiple_of(8);
@@ -818,9 +833,12 @@ mod tests {
         f[4] = 2; // 64-bit
         f[5] = 1; // little-endian
         f[6] = 1; // version
-        let put16 = |f: &mut Vec<u8>, at: usize, v: u16| f[at..at + 2].copy_from_slice(&v.to_le_bytes());
-        let put32 = |f: &mut Vec<u8>, at: usize, v: u32| f[at..at + 4].copy_from_slice(&v.to_le_bytes());
-        let put64 = |f: &mut Vec<u8>, at: usize, v: u64| f[at..at + 8].copy_from_slice(&v.to_le_bytes());
+        let put16 =
+            |f: &mut Vec<u8>, at: usize, v: u16| f[at..at + 2].copy_from_slice(&v.to_le_bytes());
+        let put32 =
+            |f: &mut Vec<u8>, at: usize, v: u32| f[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        let put64 =
+            |f: &mut Vec<u8>, at: usize, v: u64| f[at..at + 8].copy_from_slice(&v.to_le_bytes());
         put16(&mut f, 16, 2); // ET_EXEC
         put16(&mut f, 18, 62); // x86-64
         put32(&mut f, 20, 1);
@@ -832,7 +850,7 @@ mod tests {
         put16(&mut f, 58, 64); // shentsize
         put16(&mut f, 60, 3); // shnum
         put16(&mut f, 62, 2); // shstrndx
-        // PT_LOAD, RW, whole file at BASE.
+                              // PT_LOAD, RW, whole file at BASE.
         put32(&mut f, 64, 1);
         put32(&mut f, 68, 6);
         put64(&mut f, 64 + 16, BASE);
@@ -925,10 +943,18 @@ mod tests {
     fn tells_non_go_from_broken() {
         assert_eq!(parse(b""), Ok(None));
         assert_eq!(parse(b"#!/bin/sh\necho hi\n"), Ok(None));
-        assert_eq!(parse(b"MZ not really a PE file at all, just text"), Ok(None));
+        assert_eq!(
+            parse(b"MZ not really a PE file at all, just text"),
+            Ok(None)
+        );
         assert_eq!(parse(&[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 52]), Ok(None));
         // An ELF with sections but no Go section: a C program.
         assert_eq!(parse(&elf64(".data", b"plain data")), Ok(None));
+        // A build info section without a build info header.
+        assert!(matches!(
+            parse(&elf64(".go.buildinfo", &[0u8; 64])),
+            Err(BuildInfoError::Corrupt(_))
+        ));
         // A Go-linked ELF (it has .gopclntab) without build info.
         assert_eq!(
             parse(&elf64(".gopclntab", &[0u8; 64])),
@@ -940,7 +966,10 @@ mod tests {
             parse(&elf[..elf.len() / 2]),
             Err(BuildInfoError::Malformed(_))
         ));
-        assert!(matches!(parse(&elf[..10]), Err(BuildInfoError::Malformed(_))));
+        assert!(matches!(
+            parse(&elf[..10]),
+            Err(BuildInfoError::Malformed(_))
+        ));
         // The blob is cut short inside the section.
         let blob = inline_blob("go1.24.2", &framed(MODINFO));
         assert!(matches!(
@@ -951,7 +980,10 @@ mod tests {
 
     #[test]
     fn handles_missing_module_information() {
-        let elf = elf64(".go.buildinfo", &inline_blob("go1.23.1 X:nocoverageredesign", b""));
+        let elf = elf64(
+            ".go.buildinfo",
+            &inline_blob("go1.23.1 X:nocoverageredesign", b""),
+        );
         let info = parse(&elf).unwrap().unwrap();
         assert_eq!(info.go_version, "go1.23.1 X:nocoverageredesign");
         assert!(!info.has_module_info);
@@ -969,7 +1001,10 @@ mod tests {
         assert_eq!(take_varint(&mut b), None);
         let mut b: &[u8] = &[0x80, 0x80];
         assert_eq!(take_varint(&mut b), None);
-        assert_eq!(unquote(r#""a\tb\x41\u00e9\101\"""#).as_deref(), Some("a\tbAéA\""));
+        assert_eq!(
+            unquote(r#""a\tb\x41\u00e9\101\"""#).as_deref(),
+            Some("a\tbAéA\"")
+        );
         assert_eq!(unquote(r#""unterminated"#), None);
         assert_eq!(unquote(r#""bad \q""#), None);
         assert_eq!(
@@ -977,7 +1012,10 @@ mod tests {
             Some(("odd=key".into(), "v a".into()))
         );
         assert_eq!(build_setting("=x"), None);
-        assert_eq!(build_setting("GOAMD64=v1"), Some(("GOAMD64".into(), "v1".into())));
+        assert_eq!(
+            build_setting("GOAMD64=v1"),
+            Some(("GOAMD64".into(), "v1".into()))
+        );
     }
 
     #[test]

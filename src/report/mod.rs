@@ -5,6 +5,7 @@
 //! (`json`, `table`). Must not: send traffic or make judgements; a renderer
 //! only formats what the model already says.
 
+pub mod binaries;
 pub mod catalog;
 pub mod inspect;
 pub mod json;
