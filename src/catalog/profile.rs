@@ -14,6 +14,7 @@
 use super::go::{self, GoDebug};
 use super::kubernetes::KUBERNETES;
 use crate::probe::keyshare;
+use crate::wire::registry::{TLS12_ECDHE_AEAD_SUITES, TLS13_SUITES};
 use crate::wire::{
     CipherSuite, ClientHelloSpec, KeyShareEntry, NamedGroup, ProtocolVersion, SignatureScheme,
 };
@@ -131,27 +132,8 @@ impl ClientProfile {
     }
 }
 
-const TLS13_SUITES: [CipherSuite; 3] = [
-    CipherSuite::TLS_AES_128_GCM_SHA256,
-    CipherSuite::TLS_AES_256_GCM_SHA384,
-    CipherSuite::TLS_CHACHA20_POLY1305_SHA256,
-];
-
-const TLS12_ECDHE_SUITES: [CipherSuite; 6] = [
-    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-    CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-    CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-    CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-];
-
 fn modern_suites() -> Vec<CipherSuite> {
-    TLS13_SUITES
-        .iter()
-        .chain(TLS12_ECDHE_SUITES.iter())
-        .copied()
-        .collect()
+    [TLS13_SUITES, TLS12_ECDHE_AEAD_SUITES].concat()
 }
 
 fn modern_schemes() -> Vec<SignatureScheme> {

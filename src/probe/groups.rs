@@ -26,9 +26,8 @@ use super::exchange::{describe, ReadUntil, Reply};
 use super::keyshare::{can_generate, key_share};
 use super::{ProbeError, Session};
 use crate::net::NetError;
-use crate::wire::{
-    AlertDescription, CipherSuite, ClientHelloSpec, KeyShareEntry, NamedGroup, ProtocolVersion,
-};
+use crate::wire::registry::{TLS12_ECDHE_AEAD_SUITES, TLS12_ECDHE_CBC_SUITES};
+use crate::wire::{AlertDescription, ClientHelloSpec, KeyShareEntry, NamedGroup, ProtocolVersion};
 use serde::Serialize;
 
 /// How the server chooses among groups the client offers.
@@ -447,24 +446,10 @@ async fn discover_by_key_share(
     }
 }
 
-/// TLS 1.2 ECDHE cipher suites offered when enumerating TLS 1.2 curves.
-const TLS12_ECDHE_SUITES: &[CipherSuite] = &[
-    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-    CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-    CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-    CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
-    CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
-    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
-    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
-];
-
 fn tls12_hello(groups: Vec<NamedGroup>) -> ClientHelloSpec {
     let mut spec = ClientHelloSpec::tls13(groups, Vec::new());
     spec.versions = vec![ProtocolVersion::TLS1_2];
-    spec.cipher_suites = TLS12_ECDHE_SUITES.to_vec();
+    spec.cipher_suites = [TLS12_ECDHE_AEAD_SUITES, TLS12_ECDHE_CBC_SUITES].concat();
     spec.session_id = Vec::new();
     spec
 }

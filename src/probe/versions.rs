@@ -8,21 +8,12 @@
 
 use super::exchange::{ReadUntil, Reply};
 use super::Session;
+use crate::wire::registry::{TLS12_ECDHE_AEAD_SUITES, TLS12_ECDHE_CBC_SUITES};
 use crate::wire::{CipherSuite, ClientHelloSpec, NamedGroup, ProtocolVersion};
 
-const LEGACY_SUITES: &[CipherSuite] = &[
-    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-    CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-    CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-    CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
-    CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
-    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
-    CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
-    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
-    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+/// Suites of the TLS 1.0–1.2 era beyond ECDHE: DHE, static RSA, 3DES, and the
+/// renegotiation SCSV, so old servers find something they accept.
+const OLDER_SUITES: &[CipherSuite] = &[
     CipherSuite::TLS_DHE_RSA_WITH_AES_128_GCM_SHA256,
     CipherSuite::TLS_DHE_RSA_WITH_AES_256_GCM_SHA384,
     CipherSuite::TLS_DHE_RSA_WITH_AES_128_CBC_SHA,
@@ -46,7 +37,12 @@ fn legacy_hello(version: ProtocolVersion) -> ClientHelloSpec {
     ];
     let mut spec = ClientHelloSpec::tls13(groups, Vec::new());
     spec.versions = vec![version];
-    spec.cipher_suites = LEGACY_SUITES.to_vec();
+    spec.cipher_suites = [
+        TLS12_ECDHE_AEAD_SUITES,
+        TLS12_ECDHE_CBC_SUITES,
+        OLDER_SUITES,
+    ]
+    .concat();
     spec.session_id = Vec::new();
     spec
 }

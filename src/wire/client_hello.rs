@@ -72,11 +72,7 @@ impl ClientHelloSpec {
     pub fn tls13(groups: Vec<NamedGroup>, key_shares: Vec<KeyShareEntry>) -> Self {
         ClientHelloSpec {
             versions: vec![ProtocolVersion::TLS1_3],
-            cipher_suites: vec![
-                CipherSuite::TLS_AES_128_GCM_SHA256,
-                CipherSuite::TLS_AES_256_GCM_SHA384,
-                CipherSuite::TLS_CHACHA20_POLY1305_SHA256,
-            ],
+            cipher_suites: super::registry::TLS13_SUITES.to_vec(),
             groups,
             key_shares,
             signature_schemes: DEFAULT_SIGNATURE_SCHEMES.to_vec(),
