@@ -226,8 +226,11 @@ impl MatrixArgs {
 /// Flags of `pqready probe`.
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
-    /// Endpoints: HOST[:PORT] (default port 443), [IPv6]:PORT, or https://HOST[:PORT].
-    #[arg(value_name = "HOST[:PORT]")]
+    /// Endpoints to probe (see the flag's help text).
+    #[arg(
+        value_name = "HOST[:PORT]",
+        help = "Endpoints: HOST[:PORT] (default port 443), [IPv6]:PORT, or https://HOST[:PORT]"
+    )]
     pub targets: Vec<String>,
     /// Read more targets from FILE, one per line; '#' starts a comment.
     #[arg(long, value_name = "FILE")]
