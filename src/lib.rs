@@ -15,7 +15,10 @@
 //! - [`assess`] turns observations into verdicts; the only home of policy.
 //! - [`report`] holds the serde report model and renders it; no network, no judgement.
 //! - [`wire`] builds and parses TLS handshake bytes; pure and fuzzable.
-//! - [`net`] is the only code that touches sockets; every step has a deadline.
+//! - [`net`] is the only code that opens outbound connections; every step has a deadline.
+//! - [`catalog`] holds static facts: Go's TLS rules, Kubernetes builds, client profiles.
+//! - [`inspect`] is the server side: it accepts clients and records their ClientHellos.
+//! - [`gobin`] reads Go executables' build info offline.
 //! - [`demo`] runs in-process rustls servers so the tool can show itself offline.
 #![warn(missing_docs)]
 

@@ -1,4 +1,6 @@
-//! The only code in pqready that touches sockets.
+//! The only code in pqready that opens outbound connections (probes, and
+//! `inspect --forward` to its upstream); listeners live with their servers
+//! (`inspect`, `demo`).
 //!
 //! Owns: name resolution, TCP connect, writes and reads — each bounded by a
 //! deadline — and the mapping of I/O failures onto a small typed [`NetError`]

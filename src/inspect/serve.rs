@@ -163,10 +163,10 @@ async fn forward(
     let addr = net::resolve(host, port, limit)
         .await
         .map_err(|e| io::Error::other(e.to_string()))?;
-    let mut upstream = tokio::time::timeout(limit, TcpStream::connect(addr))
+    let mut upstream = net::Conn::open(addr, limit)
         .await
-        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "upstream connect"))??;
-    let _ = upstream.set_nodelay(true);
+        .map_err(|e| io::Error::other(e.to_string()))?
+        .into_stream();
     upstream.write_all(&first).await?;
     tokio::io::copy_bidirectional(&mut client, &mut upstream).await?;
     Ok(())

@@ -1,8 +1,9 @@
 //! Probing: talk to one target and record what it did.
 //!
-//! Owns: the checks that send traffic (key-exchange groups, TLS versions, a
-//! full rustls handshake) and the per-target [`Session`] that counts the
-//! connections they use. Each check returns a serde-typed observation.
+//! Owns: the checks that send traffic — key-exchange groups, TLS versions, a
+//! full rustls handshake, client-profile replay, big-ClientHello tolerance —
+//! and the per-target [`Session`] that counts the connections they use. Each
+//! check returns a serde-typed observation.
 //!
 //! Must not: assign severity or verdicts (that is `assess`), format output
 //! (that is `report`), or touch sockets except through `net`.
