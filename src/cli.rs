@@ -89,12 +89,15 @@ impl InspectArgs {
             )
         })?;
         let timeout = parse_duration(&self.timeout)?;
-        if self.max_connections == 0 {
-            return Err("invalid --max-connections 0: must be at least 1".into());
-        }
-        if self.max_hello < 512 {
+        if self.max_connections == 0 || self.max_connections > 1_000_000 {
             return Err(format!(
-                "invalid --max-hello {}: must be at least 512",
+                "invalid --max-connections {}: must be 1 to 1000000",
+                self.max_connections
+            ));
+        }
+        if !(512..=crate::wire::client_hello::MAX_CLIENT_HELLO_LEN).contains(&self.max_hello) {
+            return Err(format!(
+                "invalid --max-hello {}: must be 512 to 65536",
                 self.max_hello
             ));
         }
@@ -129,6 +132,9 @@ impl InspectArgs {
                 Mode::Terminate(terminate_config(pair)?)
             }
         };
+        if self.count == Some(0) {
+            return Err("invalid --count 0: must be at least 1".into());
+        }
         let limits = crate::inspect::capture::CaptureLimits {
             max_hello: self.max_hello,
             timeout,
@@ -300,7 +306,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     };
     let value: f64 = num.trim().parse().map_err(|_| bad())?;
     let secs = value * scale;
-    if !secs.is_finite() || secs <= 0.0 || secs > 600.0 {
+    if !secs.is_finite() || !(0.001..=600.0).contains(&secs) {
         return Err(format!(
             "invalid --timeout '{text}': must be between 1ms and 600s"
         ));

@@ -86,7 +86,7 @@ pub fn parse_target(text: &str, sni: Option<&str>) -> Result<Target, TargetError
         format!("{host}:{port}")
     };
     let sni = match sni {
-        Some(name) => Some(name.to_string()),
+        Some(name) => Some(check_sni(name)?),
         None if is_ip => None,
         None => Some(host.trim_end_matches('.').to_string()),
     };
@@ -96,6 +96,23 @@ pub fn parse_target(text: &str, sni: Option<&str>) -> Result<Target, TargetError
         port,
         sni,
     })
+}
+
+/// Validates a `--sni` value: a DNS host name (SNI cannot carry an IP address).
+pub fn check_sni(name: &str) -> Result<String, TargetError> {
+    let bad = |why: &str| {
+        TargetError(format!(
+            "invalid --sni '{}': {why}",
+            name.chars().take(80).collect::<String>()
+        ))
+    };
+    if name.parse::<std::net::IpAddr>().is_ok() {
+        return Err(bad("SNI carries host names, not IP addresses"));
+    }
+    if !valid_hostname(name) {
+        return Err(bad("not a valid host name"));
+    }
+    Ok(name.trim_end_matches('.').to_string())
 }
 
 fn parse_port(text: &str) -> Option<u16> {
@@ -138,8 +155,30 @@ pub fn parse_targets_text(
     Ok(out)
 }
 
-/// Reads and parses a targets file.
+/// The largest targets file accepted (about 200,000 targets).
+pub const MAX_TARGETS_FILE: u64 = 8 * 1024 * 1024;
+
+/// Reads and parses a targets file (a regular file of at most [`MAX_TARGETS_FILE`] bytes).
 pub fn read_targets_file(path: &Path, sni: Option<&str>) -> Result<Vec<Target>, TargetError> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        TargetError(format!(
+            "cannot read targets file '{}': {e}",
+            path.display()
+        ))
+    })?;
+    if !meta.is_file() {
+        return Err(TargetError(format!(
+            "targets file '{}' is not a regular file",
+            path.display()
+        )));
+    }
+    if meta.len() > MAX_TARGETS_FILE {
+        return Err(TargetError(format!(
+            "targets file '{}' is larger than {} MiB",
+            path.display(),
+            MAX_TARGETS_FILE >> 20
+        )));
+    }
     let text = std::fs::read_to_string(path).map_err(|e| {
         TargetError(format!(
             "cannot read targets file '{}': {e}",

@@ -50,12 +50,13 @@ pub async fn scan(
     let targets: Vec<Arc<Target>> = targets.into_iter().map(Arc::new).collect();
     let concurrency = concurrency.max(1);
     let mut running: JoinSet<(usize, TargetReport)> = JoinSet::new();
+    let mut index_of = std::collections::HashMap::new();
     let mut finished: BTreeMap<usize, TargetReport> = BTreeMap::new();
     let (mut next_spawn, mut next_emit) = (0usize, 0usize);
     while next_emit < targets.len() {
         while running.len() < concurrency && next_spawn < targets.len() {
             let (idx, target, config) = (next_spawn, targets[next_spawn].clone(), config.clone());
-            running.spawn(async move {
+            let handle = running.spawn(async move {
                 let inner = target.clone();
                 // A panic inside one probe is a bug; it fails that target only.
                 let report = match tokio::spawn(async move { scan_one(&inner, &config).await })
@@ -71,10 +72,23 @@ pub async fn scan(
                 };
                 (idx, report)
             });
+            index_of.insert(handle.id(), idx);
             next_spawn += 1;
         }
-        let Some(Ok((idx, report))) = running.join_next().await else {
-            break;
+        let (idx, report) = match running.join_next_with_id().await {
+            None => break,
+            Some(Ok((_, done))) => done,
+            // The wrapper above cannot panic; if its task still fails, that
+            // target gets an error report and the scan goes on.
+            Some(Err(e)) => {
+                let idx = index_of.get(&e.id()).copied().unwrap_or(next_emit);
+                let t = &targets[idx];
+                let err = probe::ProbeError::new("internal", format!("internal error: {e}"));
+                (
+                    idx,
+                    TargetReport::failed(&t.label, t.sni.clone(), &err, assess::error_verdict(), 0),
+                )
+            }
         };
         on_finish(&report);
         finished.insert(idx, report);

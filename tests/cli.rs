@@ -62,6 +62,21 @@ fn typo_gives_one_error_line_and_exit_2() {
         vec!["probe", "--targets-file", "/nonexistent/targets.txt"],
         vec!["probe", "--timeout", "forever", "127.0.0.1:1"],
         vec!["probe", "--group", "0xZZZZ", "127.0.0.1:1"],
+        vec!["probe", "--concurrency", "abc", "127.0.0.1:1"],
+        vec!["probe", "--sni", "bad name!", "127.0.0.1:1"],
+        vec!["probe", "--sni", "10.0.0.1", "127.0.0.1:1"],
+        vec!["probe", "--targets-file", "/dev/zero"],
+        vec!["probe", "--skip", "everything", "127.0.0.1:1"],
+        vec![
+            "inspect",
+            "--listen",
+            "127.0.0.1:0",
+            "--max-hello",
+            "18446744073709551615",
+        ],
+        vec!["inspect", "--listen", "127.0.0.1:0", "--count", "0"],
+        vec!["inspect", "--listen", "not-an-address"],
+        vec!["nonsense-subcommand"],
     ] {
         let out = pqready(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");

@@ -282,3 +282,31 @@ async fn server_hello_with_duplicate_extensions() {
     assert_eq!(r.error_kind, Some("malformed"), "{:?}", r.error);
     assert!(r.error.unwrap().contains("duplicate extension"));
 }
+
+#[tokio::test]
+async fn warning_alert_before_the_answer_is_skipped() {
+    // Models TLS stacks that send a warning (unrecognized_name) before their
+    // hello: a warning is not a refusal, so discovery must read past it.
+    let addr = broken_server(|mut s| async move {
+        let Some(hello) = read_client_hello(&mut s).await else {
+            return;
+        };
+        let offers_x25519 = hello.groups().unwrap_or_default().contains(&G::X25519);
+        let mut answer = record(21, &[1, 112]);
+        if offers_x25519 && hello.key_shares().unwrap_or_default().is_empty() {
+            answer.extend(hello_retry_record(G::X25519));
+        } else {
+            answer.extend(record(21, &[2, 40]));
+        }
+        let _ = s.write_all(&answer).await;
+    })
+    .await;
+    let r = probe(addr).await;
+    assert_eq!(
+        r.groups.supported,
+        [G::X25519],
+        "{:?} {:?}",
+        r.error,
+        r.groups.notes
+    );
+}

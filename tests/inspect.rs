@@ -472,3 +472,40 @@ fn sigterm_prints_the_summary_and_exits_cleanly() {
     assert!(summary.contains("1 client connections"), "{summary}");
     assert!(summary.contains("go1.24"), "{summary}");
 }
+
+#[test]
+fn forward_mode_drops_idle_clients_instead_of_starving_others() {
+    // Models a slow-loris: connections that never send a hello must not keep
+    // the only connection slot forever.
+    let server = peers::go_server("1.24");
+    let inspector = Inspector::start(
+        &[
+            "--forward",
+            &server.addr.to_string(),
+            "--timeout",
+            "1s",
+            "--max-connections",
+            "1",
+        ],
+        2,
+    );
+    let idle = TcpStream::connect(inspector.addr).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let run = clients::goclient("1.24").run(inspector.addr);
+    assert!(
+        run.succeeded(),
+        "the real client was starved: {}",
+        run.output
+    );
+    drop(idle);
+    let (records, _, _) = inspector.finish();
+    let errors: Vec<&str> = records
+        .iter()
+        .map(|r| r["error"].as_str().unwrap_or(""))
+        .collect();
+    assert!(
+        errors.contains(&"timed out waiting for the ClientHello"),
+        "{errors:?}"
+    );
+    assert!(errors.contains(&""), "{errors:?}");
+}

@@ -175,7 +175,9 @@ pub async fn capture<S: AsyncRead + Unpin>(stream: &mut S, limits: CaptureLimits
             }
         }
         if out.raw.len()
-            > limits.max_hello + 64 * HEADER_LEN + crate::wire::record::MAX_RECORD_PAYLOAD
+            > limits
+                .max_hello
+                .saturating_add(64 * HEADER_LEN + crate::wire::record::MAX_RECORD_PAYLOAD)
         {
             out.result = Err(CaptureError::TooLarge(out.raw.len()));
             return out;

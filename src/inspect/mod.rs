@@ -142,6 +142,9 @@ impl InspectRecord {
     }
 }
 
+/// Distinct clients the summary keeps apart; the rest are counted as `other`.
+pub const MAX_SUMMARY_ENTRIES: usize = 1000;
+
 /// Clients seen so far, grouped by fingerprint, for the summary on exit.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Summary {
@@ -180,7 +183,13 @@ impl Summary {
                 let shares: Vec<String> =
                     r.key_shares.iter().map(|k| k.group.to_string()).collect();
                 let groups: Vec<String> = r.groups.iter().map(|g| g.to_string()).collect();
-                let key = format!("{ja4} {} {}", groups.join(","), shares.join(","));
+                let mut key = format!("{ja4} {} {}", groups.join(","), shares.join(","));
+                // Clients choose what they send: cap distinct entries and key size
+                // so a hostile network cannot grow the summary without bound.
+                key.truncate(512);
+                if !self.clients.contains_key(&key) && self.clients.len() >= MAX_SUMMARY_ENTRIES {
+                    key = "other".into();
+                }
                 let entry = self.clients.entry(key).or_insert_with(|| SummaryEntry {
                     ja4: ja4.clone(),
                     count: 0,
@@ -196,10 +205,14 @@ impl Summary {
                 entry.count += 1;
             }
             (_, error) => {
-                *self
-                    .errors
-                    .entry(error.clone().unwrap_or_else(|| "unknown".into()))
-                    .or_insert(0) += 1;
+                // Error messages quote client bytes: keep the kind, not the text.
+                let message = error.as_deref().unwrap_or("unknown");
+                let kind = message.split(':').next().unwrap_or(message);
+                let mut kind: String = kind.chars().take(60).collect();
+                if !self.errors.contains_key(&kind) && self.errors.len() >= 100 {
+                    kind = "other".into();
+                }
+                *self.errors.entry(kind).or_insert(0) += 1;
             }
         }
     }

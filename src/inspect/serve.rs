@@ -135,7 +135,9 @@ async fn handle(
     let _ = records.send(record).await;
     match &config.mode {
         Mode::Forward { host, port } => {
-            if cap.result == Err(CaptureError::Closed) && cap.raw.is_empty() {
+            // Nothing to forward, or a client too slow to send its hello
+            // within the deadline: drop it rather than hold a slot forever.
+            if cap.raw.is_empty() || cap.result == Err(CaptureError::Timeout) {
                 return;
             }
             let _ = forward(stream, cap.raw, host, *port, config.limits.timeout).await;
@@ -186,7 +188,9 @@ async fn terminate(stream: Prefixed<TcpStream>, tls: Arc<rustls::ServerConfig>, 
                 "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
             );
-            let _ = tls.write_all(response.as_bytes()).await;
+            let _ =
+                tokio::time::timeout(Duration::from_secs(2), tls.write_all(response.as_bytes()))
+                    .await;
         }
     }
     let _ = tokio::time::timeout(Duration::from_secs(2), tls.shutdown()).await;

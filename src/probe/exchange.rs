@@ -16,7 +16,8 @@ use crate::wire::server_hello::{
     HANDSHAKE_SERVER_KEY_EXCHANGE,
 };
 use crate::wire::{
-    Alert, HandshakeReassembler, NamedGroup, ProtocolVersion, RecordHeader, ServerHello, WireError,
+    Alert, AlertDescription, HandshakeReassembler, NamedGroup, ProtocolVersion, RecordHeader,
+    ServerHello, WireError,
 };
 
 /// The most bytes read from a server for one answer: enough for a ServerHello
@@ -112,9 +113,18 @@ async fn read_reply(conn: &mut Conn, until: ReadUntil) -> Result<Reply, NetError
         match header.content_type {
             content_type::ALERT => {
                 return Ok(match Alert::parse(&payload) {
+                    // A warning (e.g. TLS 1.2 unrecognized_name before the
+                    // ServerHello) is not an answer: keep reading; the byte cap
+                    // and the deadline still bound a flood of them.
+                    Ok(alert)
+                        if alert.level == 1
+                            && alert.description != AlertDescription::CLOSE_NOTIFY =>
+                    {
+                        continue
+                    }
                     Ok(alert) => Reply::Alert(alert),
                     Err(e) => Reply::Malformed(format!("alert: {e}")),
-                })
+                });
             }
             content_type::CHANGE_CIPHER_SPEC => continue,
             content_type::APPLICATION_DATA => {

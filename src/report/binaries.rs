@@ -22,7 +22,13 @@ pub fn binary_lines(b: &BinaryReport, style: Style) -> String {
     let module = b
         .main_module
         .as_ref()
-        .map(|m| format!("{} {}", m.path, m.version))
+        .map(|m| {
+            format!(
+                "{} {}",
+                super::printable(&m.path),
+                super::printable(&m.version)
+            )
+        })
         .unwrap_or_else(|| "(no module info)".into());
     let tls_debug: Vec<&str> = b
         .default_godebug
@@ -43,8 +49,8 @@ pub fn binary_lines(b: &BinaryReport, style: Style) -> String {
     let mut out = format!(
         "{}  {}  {}  {}\n    module {module}; TLS GODEBUG {}; default PQ offer: {pq}\n",
         style.paint(code, &format!("{label:<10}")),
-        b.go_version,
-        b.path,
+        super::printable(&b.go_version),
+        super::printable(&b.path),
         if b.cgo_enabled == Some(true) {
             "cgo"
         } else {
@@ -60,13 +66,13 @@ pub fn binary_lines(b: &BinaryReport, style: Style) -> String {
         let (rl, rc) = verdict_label(rt.verdict);
         out.push_str(&format!(
             "    at run time (GODEBUG={} from {}): {}\n",
-            rt.godebug,
-            rt.source,
+            super::printable(&rt.godebug),
+            super::printable(&rt.source),
             style.paint(rc, rl)
         ));
     }
     for note in &b.notes {
-        out.push_str(&format!("    note: {note}\n"));
+        out.push_str(&format!("    note: {}\n", super::printable(note)));
     }
     out
 }
@@ -78,7 +84,11 @@ pub fn totals(counts: &Counts, errors: &[FileError]) -> String {
         counts.go_binaries, counts.skipped, counts.errors
     );
     for e in errors {
-        out.push_str(&format!("error: {}: {}\n", e.path, e.error));
+        out.push_str(&format!(
+            "error: {}: {}\n",
+            super::printable(&e.path),
+            super::printable(&e.error)
+        ));
     }
     out.push_str(
         "Defaults only: a GODEBUG environment variable at run time can still change them \

@@ -57,7 +57,7 @@ pub fn live_line(r: &InspectRecord, style: Style) -> String {
         "{} {} sni={} {} | groups {} | shares {} | {} B in {} reads/{} records | {} ja4={}",
         r.time,
         r.peer,
-        r.sni.as_deref().unwrap_or("-"),
+        super::printable(r.sni.as_deref().unwrap_or("-")),
         profile,
         names(&r.groups),
         shares.join(","),
@@ -101,7 +101,7 @@ pub fn summary_table(s: &Summary, style: Style) -> String {
                 e.profile,
                 paint_verdict(style, e.verdict, &verdict),
                 e.ja4,
-                e.sample
+                super::printable(&e.sample)
             );
         }
         let pq: u64 = s

@@ -114,3 +114,35 @@ impl TargetReport {
         }
     }
 }
+
+/// `text` with control characters escaped (`\u{1b}`, `\n`), for strings that
+/// came from a peer or a file and are about to reach a terminal or a log line:
+/// they must not move the cursor or forge extra lines.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        std::borrow::Cow::Owned(
+            text.chars()
+                .map(|c| {
+                    if c.is_control() {
+                        c.escape_default().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect(),
+        )
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn escapes_control_characters() {
+        assert_eq!(printable("kube.example"), "kube.example");
+        assert_eq!(printable("a\u{1b}[31mb\nc"), "a\\u{1b}[31mb\\nc");
+    }
+}

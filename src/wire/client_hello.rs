@@ -255,10 +255,13 @@ pub fn parse_extensions(bytes: &[u8], what: &'static str) -> Result<Vec<Extensio
     while !r.is_empty() {
         let typ = ExtensionType(r.u16(what)?);
         let body = r.vec_u16(what)?.to_vec();
-        if out.iter().any(|e| e.typ == typ) {
-            return Err(WireError::Invalid("duplicate extension"));
-        }
         out.push(Extension { typ, body });
+    }
+    // Sorting keeps the check O(n log n) for hostile hellos with thousands of extensions.
+    let mut types: Vec<u16> = out.iter().map(|e| e.typ.0).collect();
+    types.sort_unstable();
+    if types.windows(2).any(|w| w[0] == w[1]) {
+        return Err(WireError::Invalid("duplicate extension"));
     }
     Ok(out)
 }

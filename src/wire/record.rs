@@ -113,11 +113,12 @@ impl HandshakeReassembler {
 
     /// Appends the payload of one handshake record.
     pub fn push(&mut self, payload: &[u8]) -> Result<(), WireError> {
-        if self.buf.len() + payload.len() > self.max_message + 4 + MAX_RECORD_PAYLOAD {
+        let max = self.max_message.saturating_add(4 + MAX_RECORD_PAYLOAD);
+        if self.buf.len() + payload.len() > max {
             return Err(WireError::TooLong {
                 what: "buffered handshake data",
                 len: self.buf.len() + payload.len(),
-                max: self.max_message + 4 + MAX_RECORD_PAYLOAD,
+                max,
             });
         }
         self.buf.extend_from_slice(payload);
