@@ -6,3 +6,29 @@ pub mod go;
 pub mod kubernetes;
 pub mod profile;
 pub mod server;
+
+/// Picks entries of `all` by id: `all`, or a comma-separated list of ids.
+/// `what` names the entries in errors; `hint` says where to find valid ids.
+fn select_by_id<T: Clone>(
+    all: Vec<T>,
+    spec: &str,
+    id: impl Fn(&T) -> &str,
+    what: &str,
+    hint: &str,
+) -> Result<Vec<T>, String> {
+    if spec.trim() == "all" {
+        return Ok(all);
+    }
+    let mut out = Vec::new();
+    for wanted in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let entry = all
+            .iter()
+            .find(|e| id(e) == wanted)
+            .ok_or_else(|| format!("unknown {what} '{wanted}': {hint} lists them"))?;
+        out.push(entry.clone());
+    }
+    if out.is_empty() {
+        return Err(format!("empty {what} list: use `all` or ids from {hint}"));
+    }
+    Ok(out)
+}

@@ -399,21 +399,13 @@ pub fn find(id: &str) -> Option<ClientProfile> {
 
 /// Parses `all` or a comma-separated list of ids.
 pub fn select(spec: &str) -> Result<Vec<ClientProfile>, String> {
-    if spec.trim() == "all" {
-        return Ok(all());
-    }
-    let profiles = all();
-    let mut out = Vec::new();
-    for id in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let p = profiles.iter().find(|p| p.id == id).ok_or_else(|| {
-            format!("unknown client profile '{id}': `pqready profiles` lists them")
-        })?;
-        out.push(p.clone());
-    }
-    if out.is_empty() {
-        return Err("empty client profile list: use `all` or ids from `pqready profiles`".into());
-    }
-    Ok(out)
+    super::select_by_id(
+        all(),
+        spec,
+        |p| p.id.as_str(),
+        "client profile",
+        "`pqready profiles`",
+    )
 }
 
 #[cfg(test)]

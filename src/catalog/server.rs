@@ -191,21 +191,13 @@ pub fn all() -> Vec<ServerModel> {
 
 /// Parses `all` or a comma-separated list of server model ids.
 pub fn select(spec: &str) -> Result<Vec<ServerModel>, String> {
-    let models = all();
-    if spec.trim() == "all" {
-        return Ok(models);
-    }
-    let mut out = Vec::new();
-    for id in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let m = models.iter().find(|m| m.id == id).ok_or_else(|| {
-            format!("unknown server model '{id}': `pqready matrix --help` lists them")
-        })?;
-        out.push(m.clone());
-    }
-    if out.is_empty() {
-        return Err("empty server list".into());
-    }
-    Ok(out)
+    super::select_by_id(
+        all(),
+        spec,
+        |m| m.id.as_str(),
+        "server model",
+        "`pqready matrix --help`",
+    )
 }
 
 #[cfg(test)]
