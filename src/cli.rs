@@ -7,7 +7,9 @@
 use crate::catalog::profile::{self, ClientProfile};
 use crate::catalog::server::{self, ServerModel};
 use crate::discover::{self, Target};
+use crate::probe::checks::CheckSet;
 use crate::probe::ProbeConfig;
+use crate::report::Format;
 use crate::wire::NamedGroup;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -17,6 +19,9 @@ use std::time::Duration;
 #[derive(Debug, Parser)]
 #[command(name = "pqready", version, about, propagate_version = true)]
 pub struct Cli {
+    /// Log each exchange (what was offered, what came back) to stderr; -vv for more.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -69,9 +74,9 @@ pub struct InspectArgs {
     /// Exit (printing the summary) after this many clients.
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
-    /// Never use colour.
-    #[arg(long)]
-    pub no_color: bool,
+    /// Output options (the summary on exit; `--json-log` has the records).
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 impl InspectArgs {
@@ -175,9 +180,9 @@ pub struct DemoArgs {
     /// Also replay these client profiles against the demo servers: `all` or ids.
     #[arg(long, value_name = "all|LIST")]
     pub clients: Option<String>,
-    /// Skip checks (see `pqready probe --help`).
-    #[arg(long, value_name = "CHECK", value_delimiter = ',')]
-    pub skip: Vec<String>,
+    /// Which checks to run (see `pqready probe --help`).
+    #[command(flatten)]
+    pub checks: CheckArgs,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -190,8 +195,28 @@ impl DemoArgs {
         if let Some(spec) = &self.clients {
             config.clients = profile::select(spec)?;
         }
-        apply_skips(&mut config, &self.skip)?;
+        config.checks = self.checks.set()?;
         Ok(config)
+    }
+}
+
+/// `--only` and `--skip`, read against the probe check table.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CheckArgs {
+    /// Run only these checks (comma-separated or repeated): groups, selection,
+    /// versions, handshake, clients, hello-tolerance. A check that needs
+    /// another (selection needs groups) brings it along.
+    #[arg(long, value_name = "CHECK", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Skip these checks (comma-separated or repeated), e.g. `--skip hello-tolerance`.
+    #[arg(long, value_name = "CHECK", value_delimiter = ',')]
+    pub skip: Vec<String>,
+}
+
+impl CheckArgs {
+    /// The selected checks.
+    pub fn set(&self) -> Result<CheckSet, String> {
+        CheckSet::select(&self.only, &self.skip)
     }
 }
 
@@ -214,13 +239,16 @@ pub struct MatrixArgs {
 
 impl MatrixArgs {
     /// Validated rows and columns.
-    pub fn selection(&self) -> Result<(Vec<ClientProfile>, Vec<ServerModel>), String> {
+    #[allow(clippy::type_complexity)]
+    pub fn selection(
+        &self,
+    ) -> Result<(Vec<&'static ClientProfile>, Vec<&'static ServerModel>), String> {
         let default_ids = |prefix: &str| {
             let mut ids: Vec<String> = crate::catalog::kubernetes::KUBERNETES
                 .iter()
                 .map(|k| format!("{prefix}1.{}", k.minor))
                 .collect();
-            ids.extend((22..=26).map(|m| format!("go1.{m}")));
+            ids.extend(crate::catalog::go::MINORS.map(|m| format!("go1.{m}")));
             ids.join(",")
         };
         let clients = profile::select(self.clients.as_deref().unwrap_or(&default_ids("kubectl")))?;
@@ -254,9 +282,9 @@ pub struct ProbeArgs {
     /// from `pqready profiles`, comma-separated (e.g. kubectl1.32,go1.24).
     #[arg(long, value_name = "all|LIST")]
     pub clients: Option<String>,
-    /// Skip checks: `hello-tolerance` (the big-ClientHello variants). Comma-separated or repeated.
-    #[arg(long, value_name = "CHECK", value_delimiter = ',')]
-    pub skip: Vec<String>,
+    /// Which checks to run.
+    #[command(flatten)]
+    pub checks: CheckArgs,
     /// How many endpoints to probe at once.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub concurrency: usize,
@@ -265,33 +293,29 @@ pub struct ProbeArgs {
     pub output: OutputArgs,
 }
 
-/// Output flags shared by subcommands.
-#[derive(Debug, Args, Clone, Copy)]
+/// Output flags shared by every command that prints results.
+#[derive(Debug, Args, Clone, Copy, Default)]
 pub struct OutputArgs {
-    /// Print JSON Lines (one object per target; see docs/json.md) instead of a table.
-    #[arg(long)]
+    /// Output format: `table` (default) or `json` (see docs/json.md).
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    pub output: Option<Format>,
+    /// Same as `-o json`.
+    #[arg(long, conflicts_with = "output")]
     pub json: bool,
     /// Never use colour (colour is only used on a terminal anyway; NO_COLOR is honoured too).
     #[arg(long)]
     pub no_color: bool,
 }
 
-/// Checks that can be skipped with `--skip`.
-pub const SKIPPABLE: &[&str] = &["hello-tolerance"];
-
-fn apply_skips(config: &mut ProbeConfig, skips: &[String]) -> Result<(), String> {
-    for skip in skips {
-        match skip.trim() {
-            "hello-tolerance" => config.hello_tolerance = false,
-            other => {
-                return Err(format!(
-                    "invalid --skip '{other}': known checks are {}",
-                    SKIPPABLE.join(", ")
-                ))
-            }
+impl OutputArgs {
+    /// The chosen format.
+    pub fn format(&self) -> Format {
+        match (self.json, self.output) {
+            (true, _) => Format::Json,
+            (false, Some(f)) => f,
+            (false, None) => Format::Table,
         }
     }
-    Ok(())
 }
 
 /// Parses `5`, `5s`, `1.5s` or `500ms`.
@@ -347,7 +371,7 @@ impl ProbeArgs {
         if let Some(spec) = &self.clients {
             config.clients = profile::select(spec)?;
         }
-        apply_skips(&mut config, &self.skip)?;
+        config.checks = self.checks.set()?;
         if self.concurrency == 0 {
             return Err("invalid --concurrency 0: must be at least 1".into());
         }
@@ -377,13 +401,10 @@ mod tests {
             sni: None,
             groups: vec!["0xfe01".into(), "x25519".into()],
             clients: None,
-            skip: vec![],
+            checks: CheckArgs::default(),
             timeout: "1s".into(),
             concurrency: 1,
-            output: OutputArgs {
-                json: false,
-                no_color: true,
-            },
+            output: OutputArgs::default(),
         };
         let config = args.config().unwrap();
         assert_eq!(config.candidate_groups.len(), crate::wire::GROUPS.len() + 1);

@@ -25,6 +25,7 @@
 pub mod assess;
 pub mod catalog;
 pub mod cli;
+pub mod commands;
 pub mod demo;
 pub mod discover;
 pub mod gobin;
@@ -33,4 +34,6 @@ pub mod net;
 pub mod probe;
 pub mod report;
 pub mod scan;
+pub mod time;
+pub mod vocab;
 pub mod wire;

@@ -7,6 +7,7 @@
 //! with stable labels. It moves bytes only: it never parses TLS (that is
 //! `wire`) and never decides what a failure means (that is `probe`/`assess`).
 
+use crate::vocab::ErrorKind;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -15,36 +16,43 @@ use tokio::net::TcpStream;
 use tokio::time::{timeout_at, Instant};
 
 /// A network step that failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NetError {
     /// The name did not resolve (or resolved to nothing).
+    #[error("cannot resolve: {0}")]
     Resolve(String),
     /// Connection refused: nothing listens there.
+    #[error("connection refused")]
     Refused,
     /// The named step did not finish before its deadline.
+    #[error("timed out during {0}")]
     Timeout(&'static str),
     /// The peer reset the connection.
+    #[error("connection reset by peer")]
     Reset,
     /// The peer closed the connection cleanly before answering in full.
+    #[error("connection closed by peer")]
     Closed,
     /// Any other I/O error, with the OS's words.
+    #[error("{0}")]
     Io(String),
 }
 
 impl NetError {
-    /// A stable, low-cardinality label for metrics and JSON.
-    pub fn label(&self) -> &'static str {
+    /// The stable error kind for JSON, metrics and tables.
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            NetError::Resolve(_) => "resolve",
-            NetError::Refused => "refused",
-            NetError::Timeout(_) => "timeout",
-            NetError::Reset => "reset",
-            NetError::Closed => "closed",
-            NetError::Io(_) => "io",
+            NetError::Resolve(_) => ErrorKind::Resolve,
+            NetError::Refused => ErrorKind::Refused,
+            NetError::Timeout(_) => ErrorKind::Timeout,
+            NetError::Reset => ErrorKind::Reset,
+            NetError::Closed => ErrorKind::Closed,
+            NetError::Io(_) => ErrorKind::Io,
         }
     }
 
-    fn from_io(err: io::Error) -> Self {
+    /// Maps an I/O error onto the typed failures.
+    pub fn from_io(err: io::Error) -> Self {
         match err.kind() {
             io::ErrorKind::ConnectionRefused => NetError::Refused,
             io::ErrorKind::ConnectionReset
@@ -57,20 +65,30 @@ impl NetError {
     }
 }
 
-impl std::fmt::Display for NetError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            NetError::Resolve(msg) => write!(f, "cannot resolve: {msg}"),
-            NetError::Refused => f.write_str("connection refused"),
-            NetError::Timeout(step) => write!(f, "timed out during {step}"),
-            NetError::Reset => f.write_str("connection reset by peer"),
-            NetError::Closed => f.write_str("connection closed by peer"),
-            NetError::Io(msg) => f.write_str(msg),
-        }
+/// What an I/O error from a TLS library (tokio-rustls) means, typed: the
+/// rustls error it carries (an alert received, a protocol violation) or the
+/// socket failure underneath. Used instead of reading error text.
+pub fn tls_error_kind(err: &io::Error) -> ErrorKind {
+    if let Some(tls) = err
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        return match tls {
+            rustls::Error::AlertReceived(_) => ErrorKind::Alert,
+            rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
+                ErrorKind::Malformed
+            }
+            rustls::Error::PeerMisbehaved(_) | rustls::Error::PeerIncompatible(_) => {
+                ErrorKind::PeerMisbehaved
+            }
+            _ => ErrorKind::Tls,
+        };
+    }
+    match err.kind() {
+        io::ErrorKind::InvalidData => ErrorKind::Tls,
+        _ => NetError::from_io(io::Error::new(err.kind(), "")).kind(),
     }
 }
-
-impl std::error::Error for NetError {}
 
 /// Resolves `host:port` to the first address the system returns.
 pub async fn resolve(host: &str, port: u16, limit: Duration) -> Result<SocketAddr, NetError> {
@@ -147,4 +165,73 @@ impl Conn {
     pub fn into_stream(self) -> TcpStream {
         self.stream
     }
+}
+
+/// How the first flight (the ClientHello record) leaves the socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Segmenting {
+    /// One write.
+    OneWrite,
+    /// Two writes: the first `first` bytes, a pause, then the rest.
+    Split {
+        /// Bytes in the first write.
+        first: usize,
+        /// Time between the writes.
+        pause: Duration,
+    },
+}
+
+impl Segmenting {
+    /// The deliberate pause this shape adds.
+    pub fn pause(self) -> Duration {
+        match self {
+            Segmenting::OneWrite => Duration::ZERO,
+            Segmenting::Split { pause, .. } => pause,
+        }
+    }
+}
+
+/// Moves bytes between an in-memory TLS client (`pipe`) and the socket,
+/// reshaping only its first record: `reframe` may cut it into other records,
+/// `segmenting` decides the TCP writes. Reports the bytes of the reshaped
+/// first flight on `sent`, then copies both ways until either side closes.
+/// The caller bounds the whole exchange in time.
+pub async fn pump_first_flight(
+    pipe: tokio::io::DuplexStream,
+    tcp: TcpStream,
+    reframe: impl FnOnce(Vec<u8>) -> Vec<u8>,
+    segmenting: Segmenting,
+    sent: tokio::sync::oneshot::Sender<usize>,
+) -> io::Result<()> {
+    use crate::wire::record::HEADER_LEN;
+    let (mut pipe_r, mut pipe_w) = tokio::io::split(pipe);
+    let (mut tcp_r, mut tcp_w) = tcp.into_split();
+    let mut header = [0u8; HEADER_LEN];
+    pipe_r.read_exact(&mut header).await?;
+    let len = u16::from_be_bytes([header[3], header[4]]) as usize;
+    let mut record = header.to_vec();
+    record.resize(HEADER_LEN + len, 0);
+    pipe_r.read_exact(&mut record[HEADER_LEN..]).await?;
+    let first = reframe(record);
+    match segmenting {
+        Segmenting::Split { first: n, pause } if n < first.len() => {
+            tcp_w.write_all(&first[..n]).await?;
+            tcp_w.flush().await?;
+            tokio::time::sleep(pause).await;
+            tcp_w.write_all(&first[n..]).await?;
+        }
+        _ => tcp_w.write_all(&first).await?,
+    }
+    let _ = sent.send(first.len());
+    let up = tokio::io::copy(&mut pipe_r, &mut tcp_w);
+    let down = async {
+        let n = tokio::io::copy(&mut tcp_r, &mut pipe_w).await;
+        let _ = pipe_w.shutdown().await;
+        n
+    };
+    tokio::select! {
+        r = up => { r?; }
+        r = down => { r?; }
+    }
+    Ok(())
 }

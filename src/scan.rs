@@ -9,6 +9,7 @@ use crate::assess;
 use crate::discover::Target;
 use crate::probe::{self, ProbeConfig};
 use crate::report::TargetReport;
+use crate::vocab::ErrorKind;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -18,21 +19,13 @@ use tokio::task::JoinSet;
 pub async fn scan_one(target: &Target, config: &ProbeConfig) -> TargetReport {
     let started = Instant::now();
     match probe::probe_target(target, config).await {
-        Ok(obs) => {
-            let verdict = assess::verdict(&obs);
-            let mut findings = assess::client_findings(&obs, &config.clients);
-            let tolerance = obs.hello_tolerance.as_deref().map(assess::hello_tolerance);
-            let hello_tolerance = tolerance.map(|(judged, finding)| {
-                findings.extend(finding);
-                judged
-            });
-            findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-            TargetReport::probed(&target.label, obs, verdict, findings, hello_tolerance)
+        Ok(observed) => {
+            let assessed = assess::endpoint(&observed);
+            TargetReport::probed(&target.label, observed, assessed)
         }
         Err(err) => {
-            let verdict = assess::error_verdict();
             let ms = started.elapsed().as_millis() as u64;
-            TargetReport::failed(&target.label, target.sni.clone(), &err, verdict, ms)
+            TargetReport::failed(&target.label, target.sni.clone(), &err, config, ms)
         }
     }
 }
@@ -57,17 +50,18 @@ pub async fn scan(
         while running.len() < concurrency && next_spawn < targets.len() {
             let (idx, target, config) = (next_spawn, targets[next_spawn].clone(), config.clone());
             let handle = running.spawn(async move {
-                let inner = target.clone();
+                let (inner, inner_config) = (target.clone(), config.clone());
                 // A panic inside one probe is a bug; it fails that target only.
-                let report = match tokio::spawn(async move { scan_one(&inner, &config).await })
+                let report = match tokio::spawn(async move { scan_one(&inner, &inner_config).await })
                     .await
                 {
                     Ok(report) => report,
                     Err(e) => {
-                        let err =
-                            probe::ProbeError::new("internal", format!("internal error: {e}"));
-                        let verdict = assess::error_verdict();
-                        TargetReport::failed(&target.label, target.sni.clone(), &err, verdict, 0)
+                        let err = probe::ProbeError::new(
+                            ErrorKind::Internal,
+                            format!("internal error: {e}"),
+                        );
+                        TargetReport::failed(&target.label, target.sni.clone(), &err, &config, 0)
                     }
                 };
                 (idx, report)
@@ -83,10 +77,11 @@ pub async fn scan(
             Some(Err(e)) => {
                 let idx = index_of.get(&e.id()).copied().unwrap_or(next_emit);
                 let t = &targets[idx];
-                let err = probe::ProbeError::new("internal", format!("internal error: {e}"));
+                let err =
+                    probe::ProbeError::new(ErrorKind::Internal, format!("internal error: {e}"));
                 (
                     idx,
-                    TargetReport::failed(&t.label, t.sni.clone(), &err, assess::error_verdict(), 0),
+                    TargetReport::failed(&t.label, t.sni.clone(), &err, &config, 0),
                 )
             }
         };

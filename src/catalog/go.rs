@@ -19,7 +19,7 @@
 //!   `go 1.22` built with Go 1.23 behaves as `tlskyber=0`, and one declaring
 //!   `go 1.23` or lower built with Go 1.24+ behaves as `tlsmlkem=0`.
 
-use crate::probe::groups::Selection;
+use crate::vocab::Selection;
 use crate::wire::NamedGroup;
 
 /// The GODEBUG switches that change Go's key-exchange defaults.
@@ -79,6 +79,22 @@ pub fn default_godebug(toolchain: u32, module: u32) -> GoDebug {
         tlskyber_off: toolchain == 23 && module < 23,
         tlsmlkem_off: toolchain >= 24 && module < 24,
         tlssecpmlkem_off: toolchain >= 26 && module < 26,
+    }
+}
+
+/// The Go minor versions pqready models (`go1.22` … `go1.26`): profiles,
+/// server models and the matrix's default rows all come from this range.
+pub const MINORS: std::ops::RangeInclusive<u32> = 22..=26;
+
+/// The GODEBUG switches that exist in Go `1.minor` and change its key
+/// exchange, as the variants worth modelling (`tlskyber=0`, `tlsmlkem=0`,
+/// `tlssecpmlkem=0`).
+pub fn switches(minor: u32) -> Vec<&'static str> {
+    match minor {
+        23 => vec!["tlskyber=0"],
+        24 | 25 => vec!["tlsmlkem=0"],
+        m if m >= 26 => vec!["tlsmlkem=0", "tlssecpmlkem=0"],
+        _ => Vec::new(),
     }
 }
 

@@ -9,15 +9,15 @@ pub mod server;
 
 /// Picks entries of `all` by id: `all`, or a comma-separated list of ids.
 /// `what` names the entries in errors; `hint` says where to find valid ids.
-fn select_by_id<T: Clone>(
-    all: Vec<T>,
+fn select_by_id<T>(
+    all: &'static [T],
     spec: &str,
     id: impl Fn(&T) -> &str,
     what: &str,
     hint: &str,
-) -> Result<Vec<T>, String> {
+) -> Result<Vec<&'static T>, String> {
     if spec.trim() == "all" {
-        return Ok(all);
+        return Ok(all.iter().collect());
     }
     let mut out = Vec::new();
     for wanted in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -25,7 +25,7 @@ fn select_by_id<T: Clone>(
             .iter()
             .find(|e| id(e) == wanted)
             .ok_or_else(|| format!("unknown {what} '{wanted}': {hint} lists them"))?;
-        out.push(entry.clone());
+        out.push(entry);
     }
     if out.is_empty() {
         return Err(format!("empty {what} list: use `all` or ids from {hint}"));

@@ -13,7 +13,7 @@
 
 use super::go::{self, GoDebug};
 use super::kubernetes::KUBERNETES;
-use crate::probe::keyshare;
+use crate::wire::keyshare;
 use crate::wire::registry::{TLS12_ECDHE_AEAD_SUITES, TLS13_SUITES};
 use crate::wire::{
     CipherSuite, ClientHelloSpec, KeyShareEntry, NamedGroup, ProtocolVersion, SignatureScheme,
@@ -155,19 +155,6 @@ fn modern_schemes() -> Vec<SignatureScheme> {
 const TLS13_AND_12: [ProtocolVersion; 2] = [ProtocolVersion::TLS1_3, ProtocolVersion::TLS1_2];
 
 /// Go versions and GODEBUG variants with their own profile.
-const GO_VARIANTS: &[(u32, &str)] = &[
-    (22, ""),
-    (23, ""),
-    (23, "tlskyber=0"),
-    (24, ""),
-    (24, "tlsmlkem=0"),
-    (25, ""),
-    (25, "tlsmlkem=0"),
-    (26, ""),
-    (26, "tlsmlkem=0"),
-    (26, "tlssecpmlkem=0"),
-];
-
 const GO_UPGRADE: &str = "rebuild with Go 1.24 or later, with a go.mod `go` line of 1.24 or later and without tlsmlkem=0 in GODEBUG";
 
 /// The Go client profile for `1.minor` with `debug`.
@@ -220,12 +207,22 @@ fn literal(
     }
 }
 
-/// Every built-in profile, in a stable order.
-pub fn all() -> Vec<ClientProfile> {
+/// Every built-in profile, in a stable order; built once.
+pub fn all() -> &'static [ClientProfile] {
+    static ALL: std::sync::OnceLock<Vec<ClientProfile>> = std::sync::OnceLock::new();
+    ALL.get_or_init(build_all)
+}
+
+fn build_all() -> Vec<ClientProfile> {
     use NamedGroup as G;
-    let mut out: Vec<ClientProfile> = GO_VARIANTS
-        .iter()
-        .map(|(minor, debug)| go_profile(*minor, GoDebug::parse(debug)))
+    let mut out: Vec<ClientProfile> = super::go::MINORS
+        .flat_map(|minor| {
+            std::iter::once(go_profile(minor, GoDebug::default())).chain(
+                super::go::switches(minor)
+                    .into_iter()
+                    .map(move |switch| go_profile(minor, GoDebug::parse(switch))),
+            )
+        })
         .collect();
     let mut openssl30 = literal(
         "openssl3.0",
@@ -393,12 +390,12 @@ pub fn closest(groups: &[NamedGroup], key_shares: &[NamedGroup]) -> Option<Profi
 }
 
 /// Looks a profile up by id.
-pub fn find(id: &str) -> Option<ClientProfile> {
-    all().into_iter().find(|p| p.id == id)
+pub fn find(id: &str) -> Option<&'static ClientProfile> {
+    all().iter().find(|p| p.id == id)
 }
 
 /// Parses `all` or a comma-separated list of ids.
-pub fn select(spec: &str) -> Result<Vec<ClientProfile>, String> {
+pub fn select(spec: &str) -> Result<Vec<&'static ClientProfile>, String> {
     super::select_by_id(
         all(),
         spec,
@@ -414,7 +411,7 @@ mod tests {
 
     #[test]
     fn ids_are_unique_and_named_as_documented() {
-        let ids: Vec<String> = all().into_iter().map(|p| p.id).collect();
+        let ids: Vec<String> = all().into_iter().map(|p| p.id.clone()).collect();
         let mut sorted = ids.clone();
         sorted.sort();
         sorted.dedup();

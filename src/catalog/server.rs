@@ -15,7 +15,7 @@
 use super::go::{self, GoDebug};
 use super::kubernetes::KUBERNETES;
 use super::profile::ClientProfile;
-use crate::probe::groups::Selection;
+use crate::vocab::Selection;
 use crate::wire::NamedGroup;
 use serde::Serialize;
 
@@ -145,12 +145,16 @@ pub fn go_server(minor: u32, debug: GoDebug) -> ServerModel {
     )
 }
 
-/// Every built-in server model: Go releases, Kubernetes API servers, OpenSSL 3.5, rustls.
-pub fn all() -> Vec<ServerModel> {
+/// Every built-in server model: Go releases, Kubernetes API servers, OpenSSL 3.5, rustls; built once.
+pub fn all() -> &'static [ServerModel] {
+    static ALL: std::sync::OnceLock<Vec<ServerModel>> = std::sync::OnceLock::new();
+    ALL.get_or_init(build_all)
+}
+
+fn build_all() -> Vec<ServerModel> {
     use NamedGroup as G;
-    let mut out: Vec<ServerModel> = [22, 23, 24, 25, 26]
-        .iter()
-        .map(|m| go_server(*m, GoDebug::default()))
+    let mut out: Vec<ServerModel> = super::go::MINORS
+        .map(|m| go_server(m, GoDebug::default()))
         .collect();
     out.push(go_server(24, GoDebug::parse("tlsmlkem=0")));
     for k in KUBERNETES {
@@ -190,7 +194,7 @@ pub fn all() -> Vec<ServerModel> {
 }
 
 /// Parses `all` or a comma-separated list of server model ids.
-pub fn select(spec: &str) -> Result<Vec<ServerModel>, String> {
+pub fn select(spec: &str) -> Result<Vec<&'static ServerModel>, String> {
     super::select_by_id(
         all(),
         spec,
@@ -207,7 +211,7 @@ mod tests {
     use NamedGroup as G;
 
     fn server(id: &str) -> ServerModel {
-        all().into_iter().find(|m| m.id == id).unwrap()
+        all().into_iter().find(|m| m.id == id).unwrap().clone()
     }
 
     #[test]
@@ -225,7 +229,7 @@ mod tests {
 
     #[test]
     fn go124_asks_for_mlkem_even_with_only_a_classical_share() {
-        let mut client = find("go1.22").unwrap();
+        let mut client = find("go1.22").unwrap().clone();
         client.groups.insert(0, G::X25519MLKEM768);
         let out = server("go1.24").predict(&client);
         assert_eq!(
@@ -292,7 +296,7 @@ pub struct MatrixCell {
 }
 
 /// Predicts every client × server combination, row by row (clients outer).
-pub fn matrix(clients: &[ClientProfile], servers: &[ServerModel]) -> Vec<MatrixCell> {
+pub fn matrix(clients: &[&ClientProfile], servers: &[&ServerModel]) -> Vec<MatrixCell> {
     clients
         .iter()
         .flat_map(|c| {

@@ -10,14 +10,13 @@
 
 use crate::wire::registry::is_grease;
 use crate::wire::{ClientHello, ExtensionType, ProtocolVersion};
-use sha2::{Digest, Sha256};
 
 fn hash12(text: &str) -> String {
     if text.is_empty() {
         return "000000000000".into();
     }
-    let digest = Sha256::digest(text.as_bytes());
-    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
+    digest.as_ref().iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
 
 fn version_label(v: ProtocolVersion) -> &'static str {

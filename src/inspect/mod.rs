@@ -76,7 +76,7 @@ impl InspectRecord {
     /// Describes one capture.
     pub fn from_capture(peer: SocketAddr, accepted: SystemTime, cap: &Capture) -> Self {
         let mut record = InspectRecord {
-            time: crate::report::time::rfc3339(accepted),
+            time: crate::time::rfc3339(accepted),
             peer: peer.to_string(),
             sni: None,
             alpn: Vec::new(),

@@ -11,6 +11,7 @@
 use super::exchange::{describe, ReadUntil, Reply};
 use super::Session;
 use crate::catalog::profile::ClientProfile;
+use crate::vocab::ErrorKind;
 use crate::wire::{NamedGroup, ProtocolVersion};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -32,6 +33,20 @@ pub struct ClientResult {
     pub version: Option<ProtocolVersion>,
     /// Why it failed, or anything unusual.
     pub detail: Option<String>,
+    /// The kind of failure: `alert` or `peer-misbehaved` for a real
+    /// handshake failure; `timeout`, `refused`, `reset`... when the server
+    /// could not be asked at all (then `failed` says nothing about the client).
+    pub error_kind: Option<ErrorKind>,
+}
+
+impl ClientResult {
+    /// True if the server could not be asked (a network failure, not an answer).
+    pub fn unanswered(&self) -> bool {
+        matches!(
+            self.error_kind,
+            Some(ErrorKind::Timeout | ErrorKind::Refused | ErrorKind::Resolve | ErrorKind::Io)
+        )
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -41,16 +56,18 @@ struct Answer {
     failed: bool,
     version: Option<ProtocolVersion>,
     detail: Option<String>,
+    error_kind: Option<ErrorKind>,
 }
 
 impl Answer {
-    fn failed(detail: String) -> Self {
+    fn failed(kind: ErrorKind, detail: String) -> Self {
         Answer {
             group: None,
             hello_retry: false,
             failed: true,
             version: None,
             detail: Some(detail),
+            error_kind: Some(kind),
         }
     }
 }
@@ -64,9 +81,16 @@ async fn ask(session: &Session, profile: &ClientProfile) -> Answer {
         .await;
     let (hello, tls12_curve) = match reply {
         Ok(Reply::Hello { hello, tls12_curve }) => (hello, tls12_curve),
-        Ok(Reply::Alert(alert)) => return Answer::failed(format!("alert {}", alert.description)),
-        Ok(other) => return Answer::failed(format!("server sent {}", describe(&other))),
-        Err(e) => return Answer::failed(e.to_string()),
+        Ok(Reply::Alert(alert)) => {
+            return Answer::failed(ErrorKind::Alert, format!("alert {}", alert.description))
+        }
+        Ok(Reply::NotTls(preview)) => {
+            return Answer::failed(ErrorKind::NotTls, format!("server sent {preview}"))
+        }
+        Ok(other) => {
+            return Answer::failed(ErrorKind::Malformed, format!("server sent {}", describe(&other)))
+        }
+        Err(e) => return Answer::failed(e.kind(), e.to_string()),
     };
     let version = hello.selected_version().ok();
     if version != Some(ProtocolVersion::TLS1_3) {
@@ -76,6 +100,7 @@ async fn ask(session: &Session, profile: &ClientProfile) -> Answer {
             failed: false,
             version,
             detail: None,
+            error_kind: None,
         };
     }
     match hello.selected_share() {
@@ -87,9 +112,10 @@ async fn ask(session: &Session, profile: &ClientProfile) -> Answer {
                     failed: false,
                     version,
                     detail: None,
+                    error_kind: None,
                 }
             } else {
-                Answer::failed(format!(
+                Answer::failed(ErrorKind::PeerMisbehaved, format!(
                     "server asked for {}, which this client does not offer a retry for",
                     share.group
                 ))
@@ -101,18 +127,22 @@ async fn ask(session: &Session, profile: &ClientProfile) -> Answer {
             failed: false,
             version,
             detail: None,
+            error_kind: None,
         },
-        Ok(Some(share)) => Answer::failed(format!(
+        Ok(Some(share)) => Answer::failed(ErrorKind::PeerMisbehaved, format!(
             "server answered with a share for {}, which was not sent",
             share.group
         )),
-        Ok(None) => Answer::failed("TLS 1.3 ServerHello without key_share".into()),
-        Err(e) => Answer::failed(format!("ServerHello: {e}")),
+        Ok(None) => Answer::failed(
+            ErrorKind::PeerMisbehaved,
+            "TLS 1.3 ServerHello without key_share".into(),
+        ),
+        Err(e) => Answer::failed(ErrorKind::Malformed, format!("ServerHello: {e}")),
     }
 }
 
 /// Probes every profile (one connection per distinct offer), in profile order.
-pub async fn check(session: &Session, profiles: &[ClientProfile]) -> Vec<ClientResult> {
+pub async fn check(session: &Session, profiles: &[&ClientProfile]) -> Vec<ClientResult> {
     let mut answers: HashMap<_, Answer> = HashMap::new();
     let mut out = Vec::with_capacity(profiles.len());
     for profile in profiles {
@@ -133,6 +163,7 @@ pub async fn check(session: &Session, profiles: &[ClientProfile]) -> Vec<ClientR
             pq: answer.group.is_some_and(|g| g.is_post_quantum()),
             version: answer.version,
             detail: answer.detail,
+            error_kind: answer.error_kind,
         });
     }
     out

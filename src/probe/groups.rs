@@ -23,50 +23,13 @@
 //! Observations only: whether the result is good is `assess`'s business.
 
 use super::exchange::{describe, ReadUntil, Reply};
-use super::keyshare::{can_generate, key_share};
+use crate::wire::keyshare::{can_generate, key_share};
 use super::{ProbeError, Session};
 use crate::net::NetError;
 use crate::wire::registry::{TLS12_ECDHE_AEAD_SUITES, TLS12_ECDHE_CBC_SUITES};
 use crate::wire::{AlertDescription, ClientHelloSpec, KeyShareEntry, NamedGroup, ProtocolVersion};
+use crate::vocab::{DiscoveryMethod as Method, ErrorKind, Selection};
 use serde::Serialize;
-
-/// How the server chooses among groups the client offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Selection {
-    /// By its own preference order, whatever the client's order or key shares.
-    ServerOrder,
-    /// By the client's preference order.
-    ClientOrder,
-    /// A group the client sent a key share for wins; otherwise its own order.
-    KeyShareThenServerOrder,
-    /// A group the client sent a key share for wins; otherwise the client's order.
-    KeyShareThenClientOrder,
-    /// Post-quantum groups first (asking for one by HelloRetryRequest even when
-    /// the client sent a classical share); within each kind a group with a key
-    /// share wins; otherwise its own order. Go 1.24 and later.
-    PqThenKeyShareThenServerOrder,
-    /// Neither order explains its choices (e.g. OpenSSL group tuples).
-    Mixed,
-    /// Only one group is supported: there is nothing to choose.
-    SingleGroup,
-    /// Could not be determined (no groups found, or the server misbehaved).
-    Unknown,
-}
-
-/// How the supported groups were found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Method {
-    /// TLS 1.3 HelloRetryRequests to empty key_share offers.
-    HelloRetryRequest,
-    /// TLS 1.3, one real key share per group (server refused empty offers).
-    KeyShare,
-    /// TLS 1.2 ECDHE, curve read from the ServerKeyExchange.
-    Tls12ServerKeyExchange,
-    /// Nothing could be found.
-    None,
-}
 
 /// What group discovery observed.
 #[derive(Debug, Clone, Serialize)]
@@ -184,7 +147,7 @@ async fn pick13(
 fn broken_error(reply: &Reply) -> ProbeError {
     match reply {
         Reply::Hello { hello, .. } => ProbeError::new(
-            "peer-misbehaved",
+            ErrorKind::PeerMisbehaved,
             match hello.selected_version() {
                 Ok(v) if v != ProtocolVersion::TLS1_3 => {
                     format!("server selected version {v}, which was not offered")
@@ -196,17 +159,23 @@ fn broken_error(reply: &Reply) -> ProbeError {
             },
         ),
         Reply::NotTls(preview) => ProbeError::new(
-            "not-tls",
+            ErrorKind::NotTls,
             format!("not a TLS server: it answered {preview}"),
         ),
-        other => ProbeError::new("malformed", format!("server sent {}", describe(other))),
+        other => ProbeError::new(ErrorKind::Malformed, format!("server sent {}", describe(other))),
     }
 }
 
 /// Finds the supported groups, the server's order and how it chooses.
+///
+/// `session` carries the elimination and the order check (the `groups`
+/// check); `selection` carries the key-share tests, which run only when
+/// `refine` is set (the `selection` check).
 pub async fn discover(
     session: &Session,
+    selection: &Session,
     candidates: &[NamedGroup],
+    refine: bool,
 ) -> Result<GroupsObservation, ProbeError> {
     let mut obs = GroupsObservation::default();
     let mut remaining: Vec<NamedGroup> = candidates.to_vec();
@@ -236,7 +205,7 @@ pub async fn discover(
             }
             Pick::Retry(g) | Pick::Accept(g) => {
                 return Err(ProbeError::new(
-                    "peer-misbehaved",
+                    ErrorKind::PeerMisbehaved,
                     format!("server selected {g}, which was not offered"),
                 ));
             }
@@ -258,7 +227,7 @@ pub async fn discover(
 
     if !picks.is_empty() {
         obs.method = Method::HelloRetryRequest;
-        choose_rule(session, &picks, candidates, &mut obs).await;
+        choose_rule(session, selection, refine, &picks, candidates, &mut obs).await;
     } else if tls13_refused {
         discover_by_key_share(session, candidates, &mut obs).await;
     }
@@ -280,6 +249,8 @@ fn in_registry_order(groups: &[NamedGroup], candidates: &[NamedGroup]) -> Vec<Na
 /// for a less-preferred group (does a share win?).
 async fn choose_rule(
     session: &Session,
+    selection: &Session,
+    refine: bool,
     picks: &[NamedGroup],
     candidates: &[NamedGroup],
     obs: &mut GroupsObservation,
@@ -321,6 +292,21 @@ async fn choose_rule(
             Order::Unknown
         }
     };
+
+    obs.server_order = match order {
+        Order::Client => None,
+        _ => Some(picks.to_vec()),
+    };
+    obs.selection = match order {
+        Order::Server => Selection::ServerOrder,
+        Order::Client => Selection::ClientOrder,
+        Order::Mixed => Selection::Mixed,
+        Order::Unknown => Selection::Unknown,
+    };
+    if !refine {
+        return;
+    }
+    let session = selection;
 
     // Same kind: offer the supported groups of one kind (post-quantum or
     // classical) in the server's order with a share for the last of them. A
@@ -369,10 +355,6 @@ async fn choose_rule(
         Order::Client => Selection::ClientOrder,
         Order::Mixed => Selection::Mixed,
         Order::Unknown => Selection::Unknown,
-    };
-    obs.server_order = match order {
-        Order::Client => None,
-        _ => Some(picks.to_vec()),
     };
 }
 

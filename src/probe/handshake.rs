@@ -8,7 +8,9 @@
 //! signature over the handshake still is), because an audit must see servers
 //! with private CAs, and certificate analysis is a separate stage.
 
-use super::Session;
+use super::{ProbeError, Session};
+use crate::net::tls_error_kind;
+use crate::vocab::ErrorKind;
 use crate::wire::{CipherSuite, NamedGroup, ProtocolVersion};
 use base64::Engine;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -33,6 +35,19 @@ pub struct HandshakeObservation {
     pub certificate_chain: Vec<String>,
     /// Why the handshake failed, if it did.
     pub error: Option<String>,
+    /// The kind of that failure.
+    pub error_kind: Option<ErrorKind>,
+}
+
+impl HandshakeObservation {
+    /// A handshake that failed with `e`.
+    pub fn failed(e: &ProbeError) -> Self {
+        HandshakeObservation {
+            error: Some(e.message.clone()),
+            error_kind: Some(e.kind),
+            ..Default::default()
+        }
+    }
 }
 
 /// The groups the modern-client handshake offers, in order (rustls' defaults).
@@ -52,14 +67,11 @@ fn provider() -> CryptoProvider {
 pub async fn full_handshake(session: &Session) -> HandshakeObservation {
     match tokio::time::timeout(session.timeout, run(session)).await {
         Ok(Ok(obs)) => obs,
-        Ok(Err(error)) => HandshakeObservation {
-            error: Some(error),
-            ..Default::default()
-        },
-        Err(_) => HandshakeObservation {
-            error: Some("timed out during the handshake".into()),
-            ..Default::default()
-        },
+        Ok(Err(error)) => HandshakeObservation::failed(&error),
+        Err(_) => HandshakeObservation::failed(&ProbeError::new(
+            ErrorKind::Timeout,
+            "timed out during the handshake".into(),
+        )),
     }
 }
 
@@ -90,15 +102,16 @@ pub fn server_name(session: &Session) -> Result<ServerName<'static>, String> {
     }
 }
 
-async fn run(session: &Session) -> Result<HandshakeObservation, String> {
-    let config = client_config(false)?;
-    let name = server_name(session)?;
-    let conn = session.connect().await.map_err(|e| e.to_string())?;
+async fn run(session: &Session) -> Result<HandshakeObservation, ProbeError> {
+    let internal = |e: String| ProbeError::new(ErrorKind::Internal, e);
+    let config = client_config(false).map_err(internal)?;
+    let name = server_name(session).map_err(internal)?;
+    let conn = session.connect().await?;
     let connector = tokio_rustls::TlsConnector::from(config);
     let tls = connector
         .connect(name, conn.into_stream())
         .await
-        .map_err(|e| format!("handshake failed: {e}"))?;
+        .map_err(|e| ProbeError::new(tls_error_kind(&e), format!("handshake failed: {e}")))?;
     let (_, state) = tls.get_ref();
     Ok(HandshakeObservation {
         negotiated_group: state
@@ -118,6 +131,7 @@ async fn run(session: &Session) -> Result<HandshakeObservation, String> {
             .map(|c| base64::engine::general_purpose::STANDARD.encode(c.as_ref()))
             .collect(),
         error: None,
+        error_kind: None,
     })
 }
 

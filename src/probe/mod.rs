@@ -8,22 +8,26 @@
 //! Must not: assign severity or verdicts (that is `assess`), format output
 //! (that is `report`), or touch sockets except through `net`.
 
+pub mod checks;
 pub mod clients;
 pub mod exchange;
 pub mod groups;
 pub mod handshake;
-pub mod keyshare;
 pub mod tolerance;
 pub mod versions;
 
+use crate::catalog::profile::ClientProfile;
 use crate::discover::Target;
 use crate::net::{self, Conn, NetError};
+use crate::vocab::{CheckId, CheckStatus, ErrorKind};
 use crate::wire::record::fragment;
 use crate::wire::{ClientHelloSpec, NamedGroup, ProtocolVersion};
+use checks::{CheckRecord, CheckSet};
 use exchange::{ReadUntil, Reply};
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How to probe.
@@ -34,9 +38,9 @@ pub struct ProbeConfig {
     /// Groups offered during discovery, in offer order (the registry plus user additions).
     pub candidate_groups: Vec<NamedGroup>,
     /// Client profiles to replay against each target (`--clients`); empty for none.
-    pub clients: Vec<crate::catalog::profile::ClientProfile>,
-    /// Run the big-ClientHello tolerance variants (`--skip hello-tolerance` turns them off).
-    pub hello_tolerance: bool,
+    pub clients: Vec<&'static ClientProfile>,
+    /// The checks to run (`--only`, `--skip`).
+    pub checks: CheckSet,
 }
 
 impl Default for ProbeConfig {
@@ -45,37 +49,85 @@ impl Default for ProbeConfig {
             timeout: Duration::from_secs(5),
             candidate_groups: crate::wire::GROUPS.iter().map(|g| g.group).collect(),
             clients: Vec::new(),
-            hello_tolerance: true,
+            checks: CheckSet::all(),
         }
+    }
+}
+
+impl ProbeConfig {
+    /// True if `id` will run against each target.
+    pub fn runs(&self, id: CheckId) -> bool {
+        self.checks.contains(id) && (id != CheckId::Clients || !self.clients.is_empty())
     }
 }
 
 /// Everything pqready observed about one target. Facts only.
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetObservation {
-    /// The resolved address that was probed.
-    pub address: SocketAddr,
+    /// The resolved address that was probed; null when resolution failed.
+    pub address: Option<SocketAddr>,
     /// The SNI sent, if any.
     pub sni: Option<String>,
-    /// Protocol versions the server accepted, newest first.
+    /// Protocol versions the server was seen to accept, newest first.
     pub tls_versions: Vec<ProtocolVersion>,
-    /// What key-exchange group discovery found.
+    /// What key-exchange group discovery found (empty when not run).
     pub groups: groups::GroupsObservation,
-    /// What one complete rustls handshake negotiated.
+    /// What one complete rustls handshake negotiated (empty when not run).
     pub handshake: handshake::HandshakeObservation,
     /// What each requested client profile gets from this server.
     pub clients: Vec<clients::ClientResult>,
-    /// The big-ClientHello variants, unless skipped.
+    /// The big-ClientHello variants, unless skipped. Serialised by the
+    /// report inside the judged `hello_tolerance`, next to each outcome.
+    #[serde(skip)]
     pub hello_tolerance: Option<Vec<tolerance::VariantObservation>>,
+    /// What became of each check, in table order.
+    pub checks: Vec<CheckRecord>,
     /// TCP connections opened for this target.
     pub connections: u32,
     /// Wall-clock time spent on this target.
     pub elapsed_ms: u64,
 }
 
-/// The per-target context shared by the checks: where to connect, what name
-/// to send, and how many connections have been used.
-#[derive(Debug)]
+impl TargetObservation {
+    /// The observation of a target that failed as a whole: the first check
+    /// that was to run carries the failure, the others did not run.
+    pub fn unreachable(sni: Option<String>, err: &ProbeError, config: &ProbeConfig, elapsed_ms: u64) -> Self {
+        let failing = checks::CHECKS.iter().map(|c| c.id).find(|id| config.runs(*id));
+        let checks = checks::CHECKS
+            .iter()
+            .map(|c| match err.check.or(failing) {
+                Some(id) if id == c.id => CheckRecord {
+                    id,
+                    status: CheckStatus::Failed,
+                    error_kind: Some(err.kind),
+                    error: Some(err.message.clone()),
+                    connections: err.connections,
+                },
+                _ => CheckRecord::not_run(c.id),
+            })
+            .collect();
+        TargetObservation {
+            address: err.address,
+            sni,
+            tls_versions: Vec::new(),
+            groups: groups::GroupsObservation::default(),
+            handshake: handshake::HandshakeObservation::default(),
+            clients: Vec::new(),
+            hello_tolerance: None,
+            checks,
+            connections: err.connections,
+            elapsed_ms,
+        }
+    }
+}
+
+/// Connections opened, per check.
+#[derive(Debug, Default)]
+struct Counters([AtomicU32; CheckId::ALL.len()]);
+
+/// The per-target context a check runs in: where to connect, what name to
+/// send, and the counter its connections are charged to.
+#[derive(Debug, Clone)]
 pub struct Session {
     /// The address to connect to.
     pub addr: SocketAddr,
@@ -83,29 +135,49 @@ pub struct Session {
     pub sni: Option<String>,
     /// Per-step deadline.
     pub timeout: Duration,
-    connections: AtomicU32,
+    check: CheckId,
+    counters: Arc<Counters>,
 }
 
 impl Session {
-    /// A session for `addr`.
+    /// A session for `addr`; connections are charged to the `groups` check
+    /// until [`Session::for_check`] says otherwise.
     pub fn new(addr: SocketAddr, sni: Option<String>, timeout: Duration) -> Self {
         Session {
             addr,
             sni,
             timeout,
-            connections: AtomicU32::new(0),
+            check: CheckId::Groups,
+            counters: Arc::new(Counters::default()),
+        }
+    }
+
+    /// The same target, with connections charged to `check`.
+    pub fn for_check(&self, check: CheckId) -> Session {
+        Session {
+            check,
+            ..self.clone()
         }
     }
 
     /// Opens (and counts) a new connection.
     pub async fn connect(&self) -> Result<Conn, NetError> {
-        self.connections.fetch_add(1, Ordering::Relaxed);
+        self.counters.0[self.check as usize].fetch_add(1, Ordering::Relaxed);
         Conn::open(self.addr, self.timeout).await
     }
 
-    /// Connections opened so far.
+    /// Connections opened so far, all checks together.
     pub fn connections(&self) -> u32 {
-        self.connections.load(Ordering::Relaxed)
+        self.counters
+            .0
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// Connections opened so far by `check`.
+    pub fn connections_of(&self, check: CheckId) -> u32 {
+        self.counters.0[check as usize].load(Ordering::Relaxed)
     }
 
     /// Sends `spec` (with this session's SNI) in one record on a new connection
@@ -124,54 +196,73 @@ impl Session {
             aws_lc_rs::rand::fill(&mut spec.session_id)
                 .map_err(|_| NetError::Io("no randomness".into()))?;
         }
+        tracing::debug!(
+            target = %self.addr,
+            check = %self.check,
+            groups = %names(&spec.groups),
+            key_shares = %names(&spec.key_shares.iter().map(|k| k.group).collect::<Vec<_>>()),
+            versions = ?spec.versions,
+            "sending ClientHello"
+        );
         let records = fragment(
             &spec.encode(),
             crate::wire::record::MAX_PLAINTEXT,
             ProtocolVersion::TLS1_0,
         );
         let mut conn = self.connect().await?;
-        exchange::exchange(&mut conn, &records, until).await
+        let reply = exchange::exchange(&mut conn, &records, until).await;
+        match &reply {
+            Ok(r) => tracing::debug!(target = %self.addr, check = %self.check, answer = %exchange::describe(r), "server answered"),
+            Err(e) => tracing::debug!(target = %self.addr, check = %self.check, error = %e, "no answer"),
+        }
+        reply
     }
 }
 
-/// Why a target could not be probed at all.
-#[derive(Debug, Clone, PartialEq, Eq)]
+fn names(groups: &[NamedGroup]) -> String {
+    groups
+        .iter()
+        .map(|g| g.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Why a target (or one check) could not be probed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct ProbeError {
-    /// Stable label (`resolve`, `refused`, `timeout`, `not-tls`, ...).
-    pub kind: &'static str,
+    /// Stable label.
+    pub kind: ErrorKind,
     /// One line for a human.
     pub message: String,
     /// The address, if resolution got that far.
     pub address: Option<SocketAddr>,
     /// Connections opened before the failure.
     pub connections: u32,
+    /// The check that failed, when one check's failure failed the target.
+    pub check: Option<CheckId>,
 }
 
 impl ProbeError {
-    /// An error with a label and a message; address and count are filled in later.
-    pub fn new(kind: &'static str, message: String) -> Self {
+    /// An error with a kind and a message; address and count are filled in later.
+    pub fn new(kind: ErrorKind, message: String) -> Self {
         ProbeError {
             kind,
             message,
             address: None,
             connections: 0,
+            check: None,
         }
-    }
-}
-
-impl std::fmt::Display for ProbeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
     }
 }
 
 impl From<NetError> for ProbeError {
     fn from(e: NetError) -> Self {
-        ProbeError::new(e.label(), e.to_string())
+        ProbeError::new(e.kind(), e.to_string())
     }
 }
 
-/// Resolves and probes one target: group discovery, versions, one handshake.
+/// Resolves and probes one target with the configured checks.
 pub async fn probe_target(
     target: &Target,
     config: &ProbeConfig,
@@ -188,26 +279,123 @@ pub async fn probe_target(
         })
 }
 
+/// One check's result, before it is recorded.
+type Ran<T> = Option<Result<T, ProbeError>>;
+
+fn record<T>(session: &Session, id: CheckId, ran: &Ran<T>) -> CheckRecord {
+    let connections = session.connections_of(id);
+    match ran {
+        None => CheckRecord {
+            connections,
+            ..CheckRecord::not_run(id)
+        },
+        Some(Ok(_)) => CheckRecord {
+            id,
+            status: CheckStatus::Completed,
+            error_kind: None,
+            error: None,
+            connections,
+        },
+        Some(Err(e)) => CheckRecord {
+            id,
+            status: CheckStatus::Failed,
+            error_kind: Some(e.kind),
+            error: Some(e.message.clone()),
+            connections,
+        },
+    }
+}
+
 async fn probe_session(
     session: &Session,
     config: &ProbeConfig,
     started: Instant,
 ) -> Result<TargetObservation, ProbeError> {
-    let addr = session.addr;
-    let sni = session.sni.clone();
-    let groups = groups::discover(session, &config.candidate_groups).await?;
-    // Discovery ran first because its first exchange tells whether the
-    // endpoint speaks TLS at all; the rest are independent of each other.
-    let (mut tls_versions, handshake, clients) = tokio::join!(
-        versions::probe_legacy_versions(session),
-        handshake::full_handshake(session),
-        clients::check(session, &config.clients),
+    let runs = |id| config.runs(id);
+    // Discovery runs first: its first exchange tells whether the endpoint
+    // speaks TLS at all, and an endpoint that does not fails as a whole.
+    let groups: Ran<groups::GroupsObservation> = if runs(CheckId::Groups) {
+        let discovered = groups::discover(
+            &session.for_check(CheckId::Groups),
+            &session.for_check(CheckId::Selection),
+            &config.candidate_groups,
+            runs(CheckId::Selection),
+        )
+        .await?;
+        Some(Ok(discovered))
+    } else {
+        None
+    };
+    let (versions, handshake, clients) = tokio::join!(
+        async {
+            match runs(CheckId::Versions) {
+                true => Some(versions::probe_legacy_versions(&session.for_check(CheckId::Versions)).await),
+                false => None,
+            }
+        },
+        async {
+            match runs(CheckId::Handshake) {
+                true => Some(handshake::full_handshake(&session.for_check(CheckId::Handshake)).await),
+                false => None,
+            }
+        },
+        async {
+            match runs(CheckId::Clients) {
+                true => Some(clients::check(&session.for_check(CheckId::Clients), &config.clients).await),
+                false => None,
+            }
+        },
     );
     // After the rest: the split variant pauses mid-hello, and single-threaded
     // servers would make concurrent probes wait behind it.
-    let hello_tolerance = match config.hello_tolerance {
-        true => Some(tolerance::check(session).await),
+    let hello_tolerance = match runs(CheckId::HelloTolerance) {
+        true => Some(tolerance::check(&session.for_check(CheckId::HelloTolerance)).await),
         false => None,
+    };
+    let handshake_ran: Ran<handshake::HandshakeObservation> = handshake.map(|obs| match &obs.error {
+        Some(message) => Err(ProbeError::new(obs.error_kind.unwrap_or(ErrorKind::Tls), message.clone())),
+        None => Ok(obs),
+    });
+    let checks = vec![
+        record(session, CheckId::Groups, &groups),
+        match &groups {
+            Some(Ok(_)) if runs(CheckId::Selection) => {
+                record(session, CheckId::Selection, &Some(Ok(())))
+            }
+            _ => record(session, CheckId::Selection, &None::<Result<(), _>>),
+        },
+        record(session, CheckId::Versions, &versions),
+        record(session, CheckId::Handshake, &handshake_ran),
+        record(
+            session,
+            CheckId::Clients,
+            &clients.as_ref().map(|results| {
+                match results.iter().find(|c| c.unanswered()) {
+                    Some(c) => Err(ProbeError::new(
+                        c.error_kind.unwrap_or(ErrorKind::Io),
+                        format!("{}: {}", c.profile, c.detail.as_deref().unwrap_or("no answer")),
+                    )),
+                    None => Ok(()),
+                }
+            }),
+        ),
+        record(
+            session,
+            CheckId::HelloTolerance,
+            &hello_tolerance.as_ref().map(Ok::<_, ProbeError>),
+        ),
+    ];
+    let groups = groups.and_then(Result::ok).unwrap_or_default();
+    let handshake = match handshake_ran {
+        Some(Ok(obs)) => obs,
+        Some(Err(e)) => handshake::HandshakeObservation::failed(&e),
+        None => handshake::HandshakeObservation::default(),
+    };
+    let clients = clients.unwrap_or_default();
+
+    let mut tls_versions = match &versions {
+        Some(Ok(v)) => v.clone(),
+        _ => Vec::new(),
     };
     if groups.tls13 || handshake.version == Some(ProtocolVersion::TLS1_3) {
         tls_versions.insert(0, ProtocolVersion::TLS1_3);
@@ -218,23 +406,49 @@ async fn probe_session(
             tls_versions.sort_by(|a, b| b.cmp(a));
         }
     }
-    if tls_versions.is_empty() && handshake.error.is_some() {
-        return Err(ProbeError::new(
-            "no-tls",
-            format!(
-                "no TLS handshake succeeded ({})",
-                handshake.error.as_deref().unwrap_or("no answer")
-            ),
-        ));
+    let spoke_tls = !tls_versions.is_empty()
+        || !groups.supported.is_empty()
+        || clients.iter().any(|c| c.version.is_some());
+    if !spoke_tls {
+        // Nothing that ran saw the endpoint speak TLS: the target fails with
+        // the first failure in table order.
+        if let Some(first) = checks
+            .iter()
+            .find(|c| c.status == CheckStatus::Failed)
+        {
+            // A failure to reach the endpoint keeps its kind; anything else
+            // means it accepted connections but never spoke TLS with us.
+            let kind = match first.error_kind {
+                Some(
+                    kind @ (ErrorKind::Resolve
+                    | ErrorKind::Refused
+                    | ErrorKind::Timeout
+                    | ErrorKind::Io
+                    | ErrorKind::Internal),
+                ) => kind,
+                _ => ErrorKind::NotTls,
+            };
+            let message = first.error.clone().unwrap_or_default();
+            let message = if kind == ErrorKind::NotTls {
+                format!("no TLS handshake succeeded ({message})")
+            } else {
+                message
+            };
+            return Err(ProbeError {
+                check: Some(first.id),
+                ..ProbeError::new(kind, message)
+            });
+        }
     }
     Ok(TargetObservation {
-        address: addr,
-        sni,
+        address: Some(session.addr),
+        sni: session.sni.clone(),
         tls_versions,
         groups,
         handshake,
         clients,
         hello_tolerance,
+        checks,
         connections: session.connections(),
         elapsed_ms: started.elapsed().as_millis() as u64,
     })

@@ -25,11 +25,11 @@ use super::exchange::{describe, ReadUntil, Reply};
 use super::handshake::{client_config, server_name};
 use super::Session;
 use crate::catalog::profile;
+use crate::net::{pump_first_flight, tls_error_kind, NetError, Segmenting};
+use crate::vocab::{Ending, ErrorKind, ToleranceVariant};
 use crate::wire::NamedGroup;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Bytes in the first TCP segment of the split variant.
 const FIRST_SEGMENT: usize = 8;
@@ -38,29 +38,11 @@ const RECORD_SIZES: [usize; 5] = [1, 3, 16, 128, 512];
 /// Size the padded variant's hello is grown to.
 const PADDED_SIZE: usize = 4096;
 
-/// How one variant's connection ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Ending {
-    /// The handshake completed (or, for `padded-4k`, a ServerHello arrived).
-    Completed,
-    /// The peer reset the connection.
-    Reset,
-    /// Nothing came back before the deadline.
-    Timeout,
-    /// The peer closed the connection.
-    Closed,
-    /// The peer sent an alert.
-    Alert,
-    /// Anything else (a TLS error, a non-TLS answer).
-    Error,
-}
-
 /// What happened to one variant.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VariantObservation {
-    /// Variant name (see the module docs).
-    pub name: &'static str,
+    /// Which variant (see the module docs).
+    pub name: ToleranceVariant,
     /// How the connection ended.
     pub ending: Ending,
     /// One line about it.
@@ -73,45 +55,75 @@ pub struct VariantObservation {
     pub negotiated_group: Option<NamedGroup>,
 }
 
-/// How to cut the first flight.
+/// How to shape the first flight: record framing, then TCP writes.
 #[derive(Debug, Clone, Copy)]
-enum Shape {
-    OneWrite,
-    SplitSegments { pause: Duration },
-    MultiRecord,
+struct Shape {
+    multi_record: bool,
+    segmenting: Segmenting,
 }
+
+const ONE_WRITE: Shape = Shape {
+    multi_record: false,
+    segmenting: Segmenting::OneWrite,
+};
 
 /// Runs every variant, one after the other.
 pub async fn check(session: &Session) -> Vec<VariantObservation> {
     let pause = (session.timeout / 4).min(Duration::from_millis(200));
+    let split = Shape {
+        multi_record: false,
+        segmenting: Segmenting::Split {
+            first: FIRST_SEGMENT,
+            pause,
+        },
+    };
+    let multi = Shape {
+        multi_record: true,
+        segmenting: Segmenting::OneWrite,
+    };
     vec![
-        shaped(session, "control", true, Shape::OneWrite).await,
-        shaped(session, "pq-one-segment", false, Shape::OneWrite).await,
-        shaped(
-            session,
-            "pq-split-segments",
-            false,
-            Shape::SplitSegments { pause },
-        )
-        .await,
-        shaped(session, "pq-multi-record", false, Shape::MultiRecord).await,
+        shaped(session, ToleranceVariant::Control, true, ONE_WRITE).await,
+        shaped(session, ToleranceVariant::PqOneSegment, false, ONE_WRITE).await,
+        shaped(session, ToleranceVariant::PqSplitSegments, false, split).await,
+        shaped(session, ToleranceVariant::PqMultiRecord, false, multi).await,
         padded(session).await,
     ]
 }
 
-fn classify(error: &str) -> Ending {
-    let lower = error.to_ascii_lowercase();
-    if lower.contains("reset") || lower.contains("broken pipe") {
-        Ending::Reset
-    } else if lower.contains("timed out") {
-        Ending::Timeout
-    } else if lower.contains("alert") {
-        Ending::Alert
-    } else if lower.contains("eof") || lower.contains("closed") {
-        Ending::Closed
-    } else {
-        Ending::Error
+/// How a failed variant ended, from the typed error kind.
+fn ending_of(kind: ErrorKind) -> Ending {
+    match kind {
+        ErrorKind::Reset => Ending::Reset,
+        ErrorKind::Timeout => Ending::Timeout,
+        ErrorKind::Alert => Ending::Alert,
+        ErrorKind::Closed => Ending::Closed,
+        _ => Ending::Error,
     }
+}
+
+/// A failure of one variant: its kind and its words.
+struct Failure(ErrorKind, String);
+
+impl From<NetError> for Failure {
+    fn from(e: NetError) -> Self {
+        Failure(e.kind(), e.to_string())
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        let kind = tls_error_kind(&e);
+        Failure(kind, e.to_string())
+    }
+}
+
+/// SHA-256 of `bytes`, lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Re-frames one handshake record into several, per [`RECORD_SIZES`].
@@ -138,7 +150,7 @@ fn reframe(record: &[u8]) -> Vec<u8> {
 
 async fn shaped(
     session: &Session,
-    name: &'static str,
+    name: ToleranceVariant,
     classical_only: bool,
     shape: Shape,
 ) -> VariantObservation {
@@ -151,18 +163,22 @@ async fn shaped(
         negotiated_group: None,
     };
     let mut hello_bytes = 0;
-    let result = tokio::time::timeout(session.timeout + pause_of(shape), async {
-        let config = client_config(classical_only)?;
-        let server = server_name(session)?;
-        let tcp = session
-            .connect()
-            .await
-            .map_err(|e| e.to_string())?
-            .into_stream();
+    let limit = session.timeout + shape.segmenting.pause();
+    let result = tokio::time::timeout(limit, async {
+        let config = client_config(classical_only).map_err(|e| Failure(ErrorKind::Internal, e))?;
+        let server = server_name(session).map_err(|e| Failure(ErrorKind::Internal, e))?;
+        let tcp = session.connect().await?.into_stream();
         let (client_side, pump_side) = tokio::io::duplex(64 * 1024);
         let connector = tokio_rustls::TlsConnector::from(config);
         let (sent_tx, mut sent_rx) = tokio::sync::oneshot::channel();
-        let pump = pump(pump_side, tcp, shape, sent_tx);
+        let reframe = |record: Vec<u8>| {
+            if shape.multi_record {
+                reframe(&record)
+            } else {
+                record
+            }
+        };
+        let pump = pump_first_flight(pump_side, tcp, reframe, shape.segmenting, sent_tx);
         tokio::pin!(pump);
         let handshake = connector.connect(server, client_side);
         tokio::pin!(handshake);
@@ -172,25 +188,23 @@ async fn shaped(
             tokio::select! {
                 done = &mut handshake => {
                     hello_bytes = sent_rx.try_recv().unwrap_or(0);
-                    break done.map_err(|e| e.to_string())?;
+                    break done?;
                 }
                 ended = &mut pump, if !pump_done => {
                     pump_done = true;
-                    ended.map_err(|e| e.to_string())?;
+                    ended?;
                 }
             }
         };
         let (_, state) = tls.get_ref();
-        let leaf = state.peer_certificates().and_then(|c| c.first()).map(|c| {
-            Sha256::digest(c.as_ref())
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        });
+        let leaf = state
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|c| sha256_hex(c.as_ref()));
         let group = state
             .negotiated_key_exchange_group()
             .map(|g| NamedGroup(u16::from(g.name())));
-        Ok::<_, String>((leaf, group))
+        Ok::<_, Failure>((leaf, group))
     })
     .await;
     match result {
@@ -198,9 +212,9 @@ async fn shaped(
             obs.ending = Ending::Timeout;
             obs.detail = "no answer before the deadline".into();
         }
-        Ok(Err(e)) => {
-            obs.ending = classify(&e);
-            obs.detail = e;
+        Ok(Err(Failure(kind, detail))) => {
+            obs.ending = ending_of(kind);
+            obs.detail = detail;
         }
         Ok(Ok((leaf, group))) => {
             obs.ending = Ending::Completed;
@@ -216,57 +230,6 @@ async fn shaped(
     obs
 }
 
-fn pause_of(shape: Shape) -> Duration {
-    match shape {
-        Shape::SplitSegments { pause } => pause,
-        _ => Duration::ZERO,
-    }
-}
-
-/// Moves bytes between the rustls pipe and the socket, reshaping the first
-/// record (the ClientHello) and reporting its size on `sent`. Returns when
-/// either side closes.
-async fn pump(
-    pipe: tokio::io::DuplexStream,
-    tcp: tokio::net::TcpStream,
-    shape: Shape,
-    sent: tokio::sync::oneshot::Sender<usize>,
-) -> std::io::Result<()> {
-    let (mut pipe_r, mut pipe_w) = tokio::io::split(pipe);
-    let (mut tcp_r, mut tcp_w) = tcp.into_split();
-    let mut header = [0u8; 5];
-    pipe_r.read_exact(&mut header).await?;
-    let len = u16::from_be_bytes([header[3], header[4]]) as usize;
-    let mut record = header.to_vec();
-    record.resize(5 + len, 0);
-    pipe_r.read_exact(&mut record[5..]).await?;
-    let first = match shape {
-        Shape::OneWrite | Shape::SplitSegments { .. } => record,
-        Shape::MultiRecord => reframe(&record),
-    };
-    match shape {
-        Shape::SplitSegments { pause } => {
-            tcp_w.write_all(&first[..FIRST_SEGMENT]).await?;
-            tcp_w.flush().await?;
-            tokio::time::sleep(pause).await;
-            tcp_w.write_all(&first[FIRST_SEGMENT..]).await?;
-        }
-        _ => tcp_w.write_all(&first).await?,
-    }
-    let _ = sent.send(first.len());
-    let up = tokio::io::copy(&mut pipe_r, &mut tcp_w);
-    let down = async {
-        let n = tokio::io::copy(&mut tcp_r, &mut pipe_w).await;
-        let _ = pipe_w.shutdown().await;
-        n
-    };
-    tokio::select! {
-        r = up => { r?; }
-        r = down => { r?; }
-    }
-    Ok(())
-}
-
 /// A hello padded to [`PADDED_SIZE`]: only the server's first answer is read.
 async fn padded(session: &Session) -> VariantObservation {
     let mut spec = profile::find("go1.24")
@@ -276,7 +239,7 @@ async fn padded(session: &Session) -> VariantObservation {
         });
     spec.pad_to = Some(PADDED_SIZE);
     let mut obs = VariantObservation {
-        name: "padded-4k",
+        name: ToleranceVariant::Padded4k,
         ending: Ending::Error,
         detail: String::new(),
         hello_bytes: PADDED_SIZE + 5,
@@ -301,7 +264,7 @@ async fn padded(session: &Session) -> VariantObservation {
         }
         Ok(other) => obs.detail = format!("server sent {}", describe(&other)),
         Err(e) => {
-            obs.ending = classify(&e.to_string());
+            obs.ending = ending_of(e.kind());
             obs.detail = e.to_string();
         }
     }

@@ -7,7 +7,8 @@
 //! handshake, which already speak it. Observations only.
 
 use super::exchange::{ReadUntil, Reply};
-use super::Session;
+use super::{ProbeError, Session};
+use crate::net::NetError;
 use crate::wire::registry::{TLS12_ECDHE_AEAD_SUITES, TLS12_ECDHE_CBC_SUITES};
 use crate::wire::{CipherSuite, ClientHelloSpec, NamedGroup, ProtocolVersion};
 
@@ -47,29 +48,38 @@ fn legacy_hello(version: ProtocolVersion) -> ClientHelloSpec {
     spec
 }
 
-async fn accepts(session: &Session, version: ProtocolVersion) -> bool {
+/// Whether the server accepts `version`: a ServerHello selecting exactly it.
+/// An alert, a close or a reset (how servers refuse old versions) or another
+/// version is "no"; a connection that cannot be made or an answer that does
+/// not come in time is a failed check, never a "no".
+async fn accepts(session: &Session, version: ProtocolVersion) -> Result<bool, ProbeError> {
     match session
         .hello(legacy_hello(version), ReadUntil::ServerHello)
         .await
     {
-        Ok(Reply::Hello { hello, .. }) => hello.selected_version().ok() == Some(version),
-        _ => false,
+        Ok(Reply::Hello { hello, .. }) => Ok(hello.selected_version().ok() == Some(version)),
+        Ok(_) => Ok(false),
+        Err(NetError::Closed | NetError::Reset) => Ok(false),
+        Err(e) => Err(ProbeError::new(
+            e.kind(),
+            format!("{version} probe: {e}"),
+        )),
     }
 }
 
 /// The pre-1.3 versions the server accepts, newest first.
-pub async fn probe_legacy_versions(session: &Session) -> Vec<ProtocolVersion> {
+pub async fn probe_legacy_versions(session: &Session) -> Result<Vec<ProtocolVersion>, ProbeError> {
     let (v12, v11, v10) = tokio::join!(
         accepts(session, ProtocolVersion::TLS1_2),
         accepts(session, ProtocolVersion::TLS1_1),
         accepts(session, ProtocolVersion::TLS1_0),
     );
-    [
-        (v12, ProtocolVersion::TLS1_2),
-        (v11, ProtocolVersion::TLS1_1),
-        (v10, ProtocolVersion::TLS1_0),
+    Ok([
+        (v12?, ProtocolVersion::TLS1_2),
+        (v11?, ProtocolVersion::TLS1_1),
+        (v10?, ProtocolVersion::TLS1_0),
     ]
     .into_iter()
     .filter_map(|(ok, v)| ok.then_some(v))
-    .collect()
+    .collect())
 }

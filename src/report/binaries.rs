@@ -2,7 +2,6 @@
 //! then totals; or one JSON document. Pure formatting of `gobin` reports.
 
 use super::table::Style;
-use super::SCHEMA;
 use crate::assess::OfferVerdict;
 use crate::gobin::{BinaryReport, Counts, FileError};
 use serde::Serialize;
@@ -97,23 +96,17 @@ pub fn totals(counts: &Counts, errors: &[FileError]) -> String {
     out
 }
 
-#[derive(Serialize)]
-struct Doc<'a> {
-    schema: &'static str,
-    kind: &'static str,
-    binaries: &'a [BinaryReport],
-    counts: &'a Counts,
-    errors: &'a [FileError],
-}
-
-/// Everything as one JSON document.
-pub fn json(binaries: &[BinaryReport], counts: &Counts, errors: &[FileError]) -> String {
-    let doc = Doc {
-        schema: SCHEMA,
-        kind: "binaries",
-        binaries,
-        counts,
-        errors,
-    };
-    serde_json::to_string(&doc).expect("binaries report serialises") + "\n"
+/// The `pqready binaries` JSON document.
+#[derive(Debug, Serialize)]
+pub struct Document<'a> {
+    /// Always `pqready/v1`.
+    pub schema: &'static str,
+    /// Always `binaries`.
+    pub kind: &'static str,
+    /// Every Go binary found, in walk order.
+    pub binaries: &'a [BinaryReport],
+    /// What the walk saw.
+    pub counts: &'a Counts,
+    /// Files that could not be read.
+    pub errors: &'a [FileError],
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::fmt::Write;
 
 /// The profile list as a table.
-pub fn profiles_table(profiles: &[ClientProfile]) -> String {
+pub fn profiles_table(profiles: &[&ClientProfile]) -> String {
     let width = profiles.iter().map(|p| p.id.len()).max().unwrap_or(2);
     let mut out = String::new();
     let _ = writeln!(
@@ -45,14 +45,6 @@ pub fn profiles_table(profiles: &[ClientProfile]) -> String {
     out
 }
 
-/// The profile list as JSON Lines (one object per profile).
-pub fn profiles_json(profiles: &[ClientProfile]) -> String {
-    profiles
-        .iter()
-        .map(|p| serde_json::to_string(p).expect("profile serialises") + "\n")
-        .collect()
-}
-
 /// A short label for a group, to keep matrix cells narrow.
 fn short(g: NamedGroup) -> String {
     match g {
@@ -69,8 +61,8 @@ fn short(g: NamedGroup) -> String {
 
 /// The client × server grid as a table: rows are clients, columns servers.
 pub fn matrix_table(
-    clients: &[ClientProfile],
-    servers: &[ServerModel],
+    clients: &[&ClientProfile],
+    servers: &[&ServerModel],
     cells: &[MatrixCell],
     style: Style,
 ) -> String {
@@ -119,45 +111,55 @@ pub fn matrix_table(
     out
 }
 
-#[derive(Serialize)]
-struct Entry<'a> {
-    id: &'a str,
-    description: &'a str,
+/// A catalog entry as the matrix document names it.
+#[derive(Debug, Serialize)]
+pub struct Entry<'a> {
+    /// Its id.
+    pub id: &'a str,
+    /// What it is.
+    pub description: &'a str,
 }
 
-#[derive(Serialize)]
-struct MatrixJson<'a> {
-    schema: &'static str,
-    kind: &'static str,
-    clients: Vec<Entry<'a>>,
-    servers: Vec<Entry<'a>>,
-    cells: &'a [MatrixCell],
+/// The `pqready matrix` JSON document.
+#[derive(Debug, Serialize)]
+pub struct MatrixDocument<'a> {
+    /// Always `pqready/v1`.
+    pub schema: &'static str,
+    /// Always `matrix`.
+    pub kind: &'static str,
+    /// Rows.
+    pub clients: Vec<Entry<'a>>,
+    /// Columns.
+    pub servers: Vec<Entry<'a>>,
+    /// Every cell, row by row.
+    pub cells: &'a [MatrixCell],
 }
 
-/// The grid as one JSON document.
-pub fn matrix_json(
-    clients: &[ClientProfile],
-    servers: &[ServerModel],
-    cells: &[MatrixCell],
-) -> String {
-    let doc = MatrixJson {
-        schema: SCHEMA,
-        kind: "matrix",
-        clients: clients
-            .iter()
-            .map(|c| Entry {
-                id: &c.id,
-                description: &c.description,
-            })
-            .collect(),
-        servers: servers
-            .iter()
-            .map(|s| Entry {
-                id: &s.id,
-                description: &s.description,
-            })
-            .collect(),
-        cells,
-    };
-    serde_json::to_string(&doc).expect("matrix serialises") + "\n"
+impl<'a> MatrixDocument<'a> {
+    /// The document for this grid.
+    pub fn new(
+        clients: &'a [&'a ClientProfile],
+        servers: &'a [&'a ServerModel],
+        cells: &'a [MatrixCell],
+    ) -> Self {
+        MatrixDocument {
+            schema: SCHEMA,
+            kind: "matrix",
+            clients: clients
+                .iter()
+                .map(|c| Entry {
+                    id: &c.id,
+                    description: &c.description,
+                })
+                .collect(),
+            servers: servers
+                .iter()
+                .map(|s| Entry {
+                    id: &s.id,
+                    description: &s.description,
+                })
+                .collect(),
+            cells,
+        }
+    }
 }

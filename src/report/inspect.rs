@@ -5,6 +5,7 @@ use super::table::Style;
 use crate::assess::OfferVerdict;
 use crate::inspect::{InspectRecord, Summary};
 use crate::wire::NamedGroup;
+use serde::Serialize;
 use std::fmt::Write;
 
 fn verdict_text(v: Option<OfferVerdict>) -> &'static str {
@@ -69,9 +70,27 @@ pub fn live_line(r: &InspectRecord, style: Style) -> String {
     )
 }
 
-/// One JSON Lines record.
-pub fn json_line(r: &InspectRecord) -> String {
-    serde_json::to_string(r).expect("record serialises")
+/// The inspect summary as one JSON document (`-o json`).
+#[derive(Debug, Serialize)]
+pub struct SummaryDocument<'a> {
+    /// Always `pqready/v1`.
+    pub schema: &'static str,
+    /// Always `inspect-summary`.
+    pub kind: &'static str,
+    /// The summary.
+    #[serde(flatten)]
+    pub summary: &'a Summary,
+}
+
+impl<'a> SummaryDocument<'a> {
+    /// The document for `summary`.
+    pub fn new(summary: &'a Summary) -> Self {
+        SummaryDocument {
+            schema: super::SCHEMA,
+            kind: "inspect-summary",
+            summary,
+        }
+    }
 }
 
 /// The summary on exit: clients grouped by fingerprint, most frequent first.

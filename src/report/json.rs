@@ -1,11 +1,55 @@
-//! JSON Lines rendering: one [`TargetReport`] object per line, so results can
-//! stream out as targets finish and memory stays flat on large scans. The
-//! field contract is documented in docs/json.md.
+//! The JSON renderer. Streamed results (probed targets, inspected clients)
+//! are JSON Lines, one object per line as each is ready, so memory stays
+//! flat on large scans; whole documents (binaries, profiles, matrix, the
+//! inspect summary) are one object each. The field contract is docs/json.md
+//! and the JSON Schemas under docs/schema/.
 
-use super::TargetReport;
+use super::{binaries, catalog, inspect, Part, Renderer, SCHEMA};
+use crate::gobin::BinaryReport;
+use serde::Serialize;
 
-/// One report as a single JSON line (no trailing newline).
-pub fn to_line(report: &TargetReport) -> String {
-    // Serialising plain data structures with string keys cannot fail.
-    serde_json::to_string(report).expect("report serialises")
+/// One value as a single JSON line.
+pub fn line<T: Serialize + ?Sized>(value: &T) -> String {
+    // Plain data with string keys cannot fail to serialise.
+    serde_json::to_string(value).expect("report serialises") + "\n"
+}
+
+/// The JSON renderer; keeps only the binaries it must print as one document.
+#[derive(Default)]
+pub struct JsonRenderer {
+    binaries: Vec<BinaryReport>,
+}
+
+impl Renderer for JsonRenderer {
+    fn part(&mut self, part: Part<'_>) -> String {
+        match part {
+            Part::Target(report) => line(report),
+            Part::InspectRecord(record) => line(record),
+            Part::InspectSummary(summary) => line(&inspect::SummaryDocument::new(summary)),
+            Part::Binary(report) => {
+                self.binaries.push(report.clone());
+                String::new()
+            }
+            Part::BinaryTotals { counts, errors } => {
+                let binaries = std::mem::take(&mut self.binaries);
+                line(&binaries::Document {
+                    schema: SCHEMA,
+                    kind: "binaries",
+                    binaries: &binaries,
+                    counts,
+                    errors,
+                })
+            }
+            Part::Profiles(profiles) => profiles.iter().map(line).collect(),
+            Part::Matrix {
+                clients,
+                servers,
+                cells,
+            } => line(&catalog::MatrixDocument::new(clients, servers, cells)),
+        }
+    }
+
+    fn finish(&mut self) -> String {
+        String::new()
+    }
 }

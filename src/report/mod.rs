@@ -1,89 +1,62 @@
-//! Reports: the serde report model and the renderers that format it.
+//! Reports: the one document model and the renderers that format it.
 //!
-//! Owns: [`TargetReport`] — the schema-versioned, format-neutral record of one
-//! target (observations plus the verdict `assess` gave) — and pure renderers
-//! (`json`, `table`). Must not: send traffic or make judgements; a renderer
-//! only formats what the model already says.
+//! Owns: the report types every command prints — [`TargetReport`] (a probed
+//! endpoint's facts next to what `assess` concluded), and the inspect,
+//! binaries and catalog documents — gathered as [`Part`]s of one
+//! [`Document`] stream, and one [`Renderer`] per output format (`table`,
+//! `json`). A new format is one more `Renderer`; a new kind of result is one
+//! more `Part` that each renderer formats.
+//!
+//! Must not: send traffic, read files or make judgements: a renderer only
+//! formats what the model already says.
 
 pub mod binaries;
 pub mod catalog;
 pub mod inspect;
 pub mod json;
 pub mod table;
-pub mod time;
 
-use crate::assess::{Finding, HelloTolerance, Verdict};
-use crate::probe::clients::ClientResult;
-use crate::probe::groups::GroupsObservation;
-use crate::probe::handshake::HandshakeObservation;
-use crate::probe::{ProbeError, TargetObservation};
-use crate::wire::ProtocolVersion;
+use crate::assess::EndpointAssessment;
+use crate::probe::{ProbeConfig, ProbeError, TargetObservation};
+use crate::vocab::ErrorKind;
 use serde::Serialize;
+
+pub use table::Style;
 
 /// The JSON schema identifier; bumped only for incompatible changes.
 pub const SCHEMA: &str = "pqready/v1";
 
-/// Everything reported about one target. Field names are a contract
-/// (docs/json.md): add fields, never rename them.
+/// Everything reported about one target: the facts (`probe`) and the
+/// judgement (`assess`), side by side, each declared once. Field names are a
+/// contract (docs/json.md): add fields, never rename them.
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetReport {
     /// Always [`SCHEMA`].
     pub schema: &'static str,
     /// The target as given, normalised to `host:port`.
     pub target: String,
-    /// The address probed (`ip:port`), or null if resolution failed.
-    pub address: Option<String>,
-    /// The SNI sent, if any.
-    pub sni: Option<String>,
     /// Why the target could not be probed, or null.
     pub error: Option<String>,
     /// A stable label for `error` (`resolve`, `refused`, `timeout`, `not-tls`, ...).
-    pub error_kind: Option<&'static str>,
-    /// Accepted protocol versions, newest first.
-    pub tls_versions: Vec<ProtocolVersion>,
-    /// Key-exchange group discovery.
-    pub groups: GroupsObservation,
-    /// The modern-client (rustls) handshake.
-    pub handshake: HandshakeObservation,
-    /// What each requested client profile gets (`--clients`); empty when none were asked for.
-    pub clients: Vec<ClientResult>,
-    /// Findings about client/server combinations, with remediation.
-    pub findings: Vec<Finding>,
-    /// Big-ClientHello tolerance; null when skipped or not probed.
-    pub hello_tolerance: Option<HelloTolerance>,
-    /// The post-quantum verdict.
-    pub verdict: Verdict,
-    /// TCP connections used for this target.
-    pub connections: u32,
-    /// Wall-clock milliseconds spent on this target.
-    pub elapsed_ms: u64,
+    pub error_kind: Option<ErrorKind>,
+    /// What was observed.
+    #[serde(flatten)]
+    pub observed: TargetObservation,
+    /// What it means.
+    #[serde(flatten)]
+    pub assessed: EndpointAssessment,
 }
 
 impl TargetReport {
     /// A report for a target that was probed.
-    pub fn probed(
-        target: &str,
-        obs: TargetObservation,
-        verdict: Verdict,
-        findings: Vec<Finding>,
-        hello_tolerance: Option<HelloTolerance>,
-    ) -> Self {
+    pub fn probed(target: &str, observed: TargetObservation, assessed: EndpointAssessment) -> Self {
         TargetReport {
             schema: SCHEMA,
             target: target.to_string(),
-            address: Some(obs.address.to_string()),
-            sni: obs.sni,
             error: None,
             error_kind: None,
-            tls_versions: obs.tls_versions,
-            groups: obs.groups,
-            handshake: obs.handshake,
-            clients: obs.clients,
-            findings,
-            hello_tolerance,
-            verdict,
-            connections: obs.connections,
-            elapsed_ms: obs.elapsed_ms,
+            observed,
+            assessed,
         }
     }
 
@@ -92,27 +65,89 @@ impl TargetReport {
         target: &str,
         sni: Option<String>,
         err: &ProbeError,
-        verdict: Verdict,
+        config: &ProbeConfig,
         elapsed_ms: u64,
     ) -> Self {
         TargetReport {
             schema: SCHEMA,
             target: target.to_string(),
-            address: err.address.map(|a| a.to_string()),
-            sni,
             error: Some(err.message.clone()),
             error_kind: Some(err.kind),
-            tls_versions: Vec::new(),
-            groups: GroupsObservation::default(),
-            handshake: HandshakeObservation::default(),
-            clients: Vec::new(),
-            findings: Vec::new(),
-            hello_tolerance: None,
-            verdict,
-            connections: err.connections,
-            elapsed_ms,
+            observed: TargetObservation::unreachable(sni, err, config, elapsed_ms),
+            assessed: crate::assess::unreachable(),
         }
     }
+}
+
+/// One piece of a command's output. Streamed parts (a target, an inspected
+/// client, a binary) arrive as they are ready; closing parts end a document.
+#[derive(Debug, Clone, Copy)]
+pub enum Part<'a> {
+    /// A probed endpoint (`probe`, `demo`).
+    Target(&'a TargetReport),
+    /// One inspected client connection (`inspect`).
+    InspectRecord(&'a crate::inspect::InspectRecord),
+    /// The end of an inspect session.
+    InspectSummary(&'a crate::inspect::Summary),
+    /// One Go binary (`binaries`).
+    Binary(&'a crate::gobin::BinaryReport),
+    /// The end of a binaries walk.
+    BinaryTotals {
+        /// What the walk saw.
+        counts: &'a crate::gobin::Counts,
+        /// Files that could not be read.
+        errors: &'a [crate::gobin::FileError],
+    },
+    /// The client profile catalog (`profiles`).
+    Profiles(&'a [&'a crate::catalog::profile::ClientProfile]),
+    /// The offline client × server prediction (`matrix`).
+    Matrix {
+        /// Rows.
+        clients: &'a [&'a crate::catalog::profile::ClientProfile],
+        /// Columns.
+        servers: &'a [&'a crate::catalog::server::ServerModel],
+        /// Every cell, row by row.
+        cells: &'a [crate::catalog::server::MatrixCell],
+    },
+}
+
+/// A stream of parts: what every command hands to a renderer.
+pub type Document<'a> = &'a [Part<'a>];
+
+/// Formats parts as text. Streaming formats return text per part; formats
+/// that need the whole document keep what they need and return it from
+/// [`Renderer::finish`].
+pub trait Renderer {
+    /// Text to write now for `part` (may be empty).
+    fn part(&mut self, part: Part<'_>) -> String;
+    /// Text that closes the document (may be empty).
+    fn finish(&mut self) -> String;
+}
+
+/// The output formats (`-o/--output`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable tables (the default).
+    #[default]
+    Table,
+    /// JSON (JSON Lines for streamed results; see docs/json.md).
+    Json,
+}
+
+/// The renderer for `format`.
+pub fn renderer(format: Format, style: Style) -> Box<dyn Renderer + Send> {
+    match format {
+        Format::Table => Box::new(table::TableRenderer::new(style)),
+        Format::Json => Box::new(json::JsonRenderer::default()),
+    }
+}
+
+/// Renders a whole document at once.
+pub fn render(document: Document<'_>, format: Format, style: Style) -> String {
+    let mut r = renderer(format, style);
+    let mut out: String = document.iter().map(|p| r.part(*p)).collect();
+    out.push_str(&r.finish());
+    out
 }
 
 /// `text` with control characters escaped (`\u{1b}`, `\n`), for strings that

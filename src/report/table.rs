@@ -2,11 +2,58 @@
 //! than one target was probed. Colour only when asked (the caller decides
 //! from TTY, `--no-color` and `NO_COLOR`). Pure formatting.
 
-use super::TargetReport;
-use crate::assess::{PqStatus, Severity, ToleranceVerdict};
-use crate::probe::groups::{Method, Selection};
+use super::{binaries, catalog, inspect, Part, Renderer, TargetReport};
+use crate::vocab::{CheckId, CheckStatus, DiscoveryMethod as Method, PqStatus, Selection, Severity, ToleranceVerdict};
 use crate::wire::NamedGroup;
 use std::fmt::Write;
+
+/// The table renderer: a block per target (and a summary table at the end
+/// when there were several), a line per binary, tables for the rest.
+pub struct TableRenderer {
+    style: Style,
+    summary: Vec<SummaryRow>,
+}
+
+impl TableRenderer {
+    /// A renderer with `style`.
+    pub fn new(style: Style) -> Self {
+        TableRenderer {
+            style,
+            summary: Vec::new(),
+        }
+    }
+}
+
+impl Renderer for TableRenderer {
+    fn part(&mut self, part: Part<'_>) -> String {
+        let style = self.style;
+        match part {
+            Part::Target(report) => {
+                self.summary.push(SummaryRow::of(report));
+                format!("{}\n", render_target(report, style))
+            }
+            Part::InspectRecord(record) => format!("{}\n", inspect::live_line(record, style)),
+            Part::InspectSummary(summary) => inspect::summary_table(summary, style),
+            Part::Binary(report) => binaries::binary_lines(report, style),
+            Part::BinaryTotals { counts, errors } => binaries::totals(counts, errors),
+            Part::Profiles(profiles) => catalog::profiles_table(profiles),
+            Part::Matrix {
+                clients,
+                servers,
+                cells,
+            } => catalog::matrix_table(clients, servers, cells, style),
+        }
+    }
+
+    fn finish(&mut self) -> String {
+        let rows = std::mem::take(&mut self.summary);
+        if rows.len() > 1 {
+            render_summary(&rows, self.style)
+        } else {
+            String::new()
+        }
+    }
+}
 
 /// Output options.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +77,7 @@ impl Style {
             PqStatus::Pq => "32",
             PqStatus::DraftOnly => "33",
             PqStatus::Classical | PqStatus::Error => "31",
+            PqStatus::Unknown => "0",
         };
         self.paint(code, text)
     }
@@ -69,10 +117,12 @@ fn selection_text(selection: Selection, key_share_preferred: Option<bool>) -> &'
 }
 
 /// Renders one target as a block of labelled lines.
-pub fn render_target(r: &TargetReport, style: Style) -> String {
+pub fn render_target(report: &TargetReport, style: Style) -> String {
+    let r = &report.observed;
+    let judged = &report.assessed;
     let mut out = String::new();
     let addr = match &r.address {
-        Some(a) if *a != r.target => format!(" ({a})"),
+        Some(a) if a.to_string() != report.target => format!(" ({a})"),
         _ => String::new(),
     };
     let sni = r
@@ -80,16 +130,16 @@ pub fn render_target(r: &TargetReport, style: Style) -> String {
         .as_ref()
         .map(|s| format!(" sni={s}"))
         .unwrap_or_default();
-    let _ = writeln!(out, "{}{addr}{sni}", style.paint("1", &r.target));
+    let _ = writeln!(out, "{}{addr}{sni}", style.paint("1", &report.target));
     let row = |out: &mut String, k: &str, v: &str| {
         let _ = writeln!(out, "  {k:<12} {v}");
     };
     row(
         &mut out,
         "verdict",
-        &style.status(r.verdict.status, &r.verdict.text),
+        &style.status(judged.verdict.status, &judged.verdict.text),
     );
-    if let Some(err) = &r.error {
+    if let Some(err) = &report.error {
         row(&mut out, "error", err);
         row(
             &mut out,
@@ -98,25 +148,34 @@ pub fn render_target(r: &TargetReport, style: Style) -> String {
         );
         return out;
     }
+    let ran = |id: CheckId| {
+        r.checks
+            .iter()
+            .any(|c| c.id == id && c.status != CheckStatus::NotRun)
+    };
     let versions: Vec<String> = r.tls_versions.iter().map(|v| v.to_string()).collect();
-    row(&mut out, "TLS", &versions.join(", "));
-    let g = &r.groups;
-    match &g.server_order {
-        Some(order) => row(
-            &mut out,
-            "groups",
-            &format!(
-                "{}  (server preference, best first)",
-                groups_line(order, " > ")
-            ),
-        ),
-        None => row(&mut out, "groups", &groups_line(&g.supported, ", ")),
+    if ran(CheckId::Versions) || ran(CheckId::Groups) || ran(CheckId::Handshake) {
+        row(&mut out, "TLS", &versions.join(", "));
     }
-    row(
-        &mut out,
-        "selection",
-        selection_text(g.selection, g.key_share_preferred),
-    );
+    let g = &r.groups;
+    if ran(CheckId::Groups) {
+        match &g.server_order {
+            Some(order) => row(
+                &mut out,
+                "groups",
+                &format!(
+                    "{}  (server preference, best first)",
+                    groups_line(order, " > ")
+                ),
+            ),
+            None => row(&mut out, "groups", &groups_line(&g.supported, ", ")),
+        }
+        row(
+            &mut out,
+            "selection",
+            selection_text(g.selection, g.key_share_preferred),
+        );
+    }
     match g.method {
         Method::KeyShare => row(
             &mut out,
@@ -147,14 +206,28 @@ pub fn render_target(r: &TargetReport, style: Style) -> String {
         (None, Some(err)) => err.clone(),
         (None, None) => "no handshake".into(),
     };
-    row(&mut out, "PQ client", &format!("rustls gets {got}"));
+    if ran(CheckId::Handshake) {
+        row(&mut out, "PQ client", &format!("rustls gets {got}"));
+    }
+    for failed in r.checks.iter().filter(|c| c.status == CheckStatus::Failed) {
+        row(
+            &mut out,
+            "check failed",
+            &format!(
+                "{} ({}): {}",
+                failed.id,
+                failed.error_kind.map(|k| k.name()).unwrap_or("error"),
+                failed.error.as_deref().unwrap_or("")
+            ),
+        );
+    }
     row(
         &mut out,
         "connections",
         &format!("{} in {} ms", r.connections, r.elapsed_ms),
     );
-    if let Some(t) = &r.hello_tolerance {
-        let verdict = format!("{:?}", t.verdict).to_lowercase();
+    if let Some(t) = &judged.hello_tolerance {
+        let verdict = t.verdict.name();
         let code = match t.verdict {
             ToleranceVerdict::Tolerant => "32",
             ToleranceVerdict::Intolerant => "31",
@@ -163,19 +236,19 @@ pub fn render_target(r: &TargetReport, style: Style) -> String {
         let parts: Vec<String> = t
             .variants
             .iter()
-            .map(|v| format!("{} {}", v.name, v.outcome))
+            .map(|v| format!("{} {}", v.observed.name, v.outcome))
             .collect();
         row(
             &mut out,
             "big hello",
-            &format!("{} ({})", style.paint(code, &verdict), parts.join(", ")),
+            &format!("{} ({})", style.paint(code, verdict), parts.join(", ")),
         );
     }
     if !r.clients.is_empty() {
-        render_clients(&mut out, r, style);
+        render_clients(&mut out, &r.clients, style);
     }
-    for f in &r.findings {
-        let sev = format!("{:?}", f.severity).to_uppercase();
+    for f in &judged.findings {
+        let sev = f.severity.name().to_uppercase();
         let code = match f.severity {
             Severity::High => "31",
             Severity::Medium => "33",
@@ -195,9 +268,8 @@ pub fn render_target(r: &TargetReport, style: Style) -> String {
     out
 }
 
-fn render_clients(out: &mut String, r: &TargetReport, style: Style) {
-    let width = r
-        .clients
+fn render_clients(out: &mut String, clients: &[crate::probe::clients::ClientResult], style: Style) {
+    let width = clients
         .iter()
         .map(|c| c.profile.len())
         .max()
@@ -208,7 +280,7 @@ fn render_clients(out: &mut String, r: &TargetReport, style: Style) {
         "  {:<12} {:<width$}  {:<22} {:<4} PQ",
         "clients", "PROFILE", "GETS", "HRR"
     );
-    for c in &r.clients {
+    for c in clients {
         let got = match (c.failed, c.negotiated_group) {
             (true, _) => "handshake fails".to_string(),
             (false, Some(g)) => g.to_string(),
@@ -235,27 +307,31 @@ fn render_clients(out: &mut String, r: &TargetReport, style: Style) {
     }
 }
 
-/// Renders the summary table for several targets.
-pub fn render_summary(reports: &[TargetReport], style: Style) -> String {
-    let header = ["TARGET", "STATUS", "PQ GROUPS", "PQ CLIENT GETS", "CONN"];
-    let rows: Vec<[String; 5]> = reports
-        .iter()
-        .map(|r| {
-            let pq: Vec<NamedGroup> = r
-                .groups
-                .supported
-                .iter()
-                .copied()
-                .filter(|g| g.is_post_quantum())
-                .collect();
-            let status = serde_json::to_value(r.verdict.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            [
-                r.target.clone(),
-                status,
-                if r.error.is_some() {
+/// One target's line in the closing summary: kept instead of the whole
+/// report, so a long scan's memory does not grow with its results.
+#[derive(Debug, Clone)]
+pub struct SummaryRow {
+    cells: [String; 5],
+    status: PqStatus,
+}
+
+impl SummaryRow {
+    /// The summary line of `report`.
+    pub fn of(report: &TargetReport) -> Self {
+        let r = &report.observed;
+        let pq: Vec<NamedGroup> = r
+            .groups
+            .supported
+            .iter()
+            .copied()
+            .filter(|g| g.is_post_quantum())
+            .collect();
+        let status = report.assessed.verdict.status;
+        SummaryRow {
+            cells: [
+                report.target.clone(),
+                status.name().to_string(),
+                if report.error.is_some() {
                     "-".into()
                 } else if pq.is_empty() {
                     "none".into()
@@ -267,12 +343,18 @@ pub fn render_summary(reports: &[TargetReport], style: Style) -> String {
                     .map(|g| g.to_string())
                     .unwrap_or_else(|| "-".into()),
                 r.connections.to_string(),
-            ]
-        })
-        .collect();
+            ],
+            status,
+        }
+    }
+}
+
+/// Renders the summary table for several targets.
+pub fn render_summary(rows: &[SummaryRow], style: Style) -> String {
+    let header = ["TARGET", "STATUS", "PQ GROUPS", "PQ CLIENT GETS", "CONN"];
     let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(&row.cells) {
             *w = (*w).max(cell.chars().count());
         }
     }
@@ -292,9 +374,9 @@ pub fn render_summary(reports: &[TargetReport], style: Style) -> String {
         "{}",
         style.paint("1", &line(&header.map(String::from)))
     );
-    for (row, r) in rows.iter().zip(reports) {
-        let text = line(row);
-        let _ = writeln!(out, "{}", style.status(r.verdict.status, &text));
+    for row in rows {
+        let text = line(&row.cells);
+        let _ = writeln!(out, "{}", style.status(row.status, &text));
     }
     out
 }

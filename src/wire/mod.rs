@@ -11,6 +11,7 @@
 
 pub mod client_hello;
 pub mod codec;
+pub mod keyshare;
 pub mod record;
 pub mod registry;
 pub mod server_hello;

@@ -123,6 +123,11 @@ impl NamedGroup {
         self.info().is_some_and(|i| i.kind.is_post_quantum())
     }
 
+    /// True when the group is built on the final ML-KEM standard (not the draft).
+    pub fn is_standard_post_quantum(self) -> bool {
+        self.info().is_some_and(|i| i.kind.is_standard_post_quantum())
+    }
+
     /// Looks up a group by registry name (case-insensitive) or by `0xNNNN`.
     ///
     /// ```

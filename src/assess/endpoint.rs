@@ -1,0 +1,148 @@
+//! The judgement of one probed endpoint: its post-quantum verdict, plus the
+//! client-profile findings and the tolerance judgement gathered into one
+//! [`EndpointAssessment`].
+
+use super::{client_findings, hello_tolerance, join, Finding, HelloTolerance};
+use crate::probe::TargetObservation;
+use crate::vocab::{CheckId, CheckStatus, PqStatus};
+use crate::wire::{NamedGroup, ProtocolVersion};
+use serde::Serialize;
+
+/// One endpoint's verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    /// Stable status for machines.
+    pub status: PqStatus,
+    /// One line for people, e.g. `PQ key exchange: yes (X25519MLKEM768, preferred)`.
+    pub text: String,
+}
+
+/// Everything `assess` concludes about one endpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointAssessment {
+    /// Findings about client/server combinations and hello tolerance, most severe first.
+    pub findings: Vec<Finding>,
+    /// Big-ClientHello tolerance; null when skipped or not probed.
+    pub hello_tolerance: Option<HelloTolerance>,
+    /// The post-quantum verdict.
+    pub verdict: Verdict,
+}
+
+/// Judges one probed endpoint.
+pub fn endpoint(obs: &TargetObservation) -> EndpointAssessment {
+    let mut findings = client_findings(obs);
+    let hello_tolerance = obs.hello_tolerance.as_deref().map(|variants| {
+        let (judged, finding) = hello_tolerance(variants);
+        findings.extend(finding);
+        judged
+    });
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    EndpointAssessment {
+        findings,
+        hello_tolerance,
+        verdict: verdict(obs),
+    }
+}
+
+/// The assessment of an endpoint that could not be probed.
+pub fn unreachable() -> EndpointAssessment {
+    EndpointAssessment {
+        findings: Vec::new(),
+        hello_tolerance: None,
+        verdict: Verdict {
+            status: PqStatus::Error,
+            text: "PQ key exchange: unknown (the endpoint could not be probed)".into(),
+        },
+    }
+}
+
+/// The post-quantum verdict of one endpoint.
+pub fn verdict(obs: &TargetObservation) -> Verdict {
+    let groups_ran = obs
+        .checks
+        .iter()
+        .any(|c| c.id == CheckId::Groups && c.status == CheckStatus::Completed);
+    if !groups_ran {
+        return verdict_without_groups(obs);
+    }
+    let groups = &obs.groups;
+    let standard: Vec<NamedGroup> = groups
+        .supported
+        .iter()
+        .copied()
+        .filter(|g| g.is_standard_post_quantum())
+        .collect();
+    let has_draft = groups
+        .supported
+        .contains(&NamedGroup::X25519KYBER768DRAFT00);
+    let no_tls13 = !obs.tls_versions.contains(&ProtocolVersion::TLS1_3);
+
+    if standard.is_empty() {
+        if has_draft {
+            return Verdict {
+                status: PqStatus::DraftOnly,
+                text: "PQ key exchange: only the obsolete X25519Kyber768Draft00 \
+                       (current clients offer X25519MLKEM768 and fall back to classical)"
+                    .into(),
+            };
+        }
+        let why = if no_tls13 {
+            let best = obs
+                .tls_versions
+                .first()
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| "no TLS".into());
+            format!("{best} only: post-quantum key exchange needs TLS 1.3")
+        } else if groups.supported.is_empty() {
+            "no supported group found".to_string()
+        } else {
+            format!("classical groups only: {}", join(&groups.supported))
+        };
+        return Verdict {
+            status: PqStatus::Classical,
+            text: format!("PQ key exchange: no ({why})"),
+        };
+    }
+
+    // Which group would a client offering every group get without a round trip?
+    let favourite = groups
+        .server_order
+        .as_ref()
+        .and_then(|order| order.first().copied());
+    let best = favourite
+        .filter(|g| standard.contains(g))
+        .unwrap_or(standard[0]);
+    let mut text = match favourite {
+        Some(fav) if standard.contains(&fav) => format!("PQ key exchange: yes ({fav}, preferred)"),
+        Some(fav) => format!("PQ key exchange: yes ({best}, but the server prefers {fav})"),
+        None => format!("PQ key exchange: yes ({best}, if the client prefers it)"),
+    };
+    if let Some(got) = obs.handshake.negotiated_group {
+        if !got.is_post_quantum() {
+            text.push_str(&format!("; a PQ-first client still got {got}"));
+        }
+    } else if obs.handshake.error.is_some() {
+        text.push_str("; the PQ-first client handshake failed");
+    }
+    Verdict {
+        status: PqStatus::Pq,
+        text,
+    }
+}
+
+/// Without group discovery only the PQ-first handshake can speak: it proves
+/// support when it negotiates a PQ group, and proves nothing otherwise.
+fn verdict_without_groups(obs: &TargetObservation) -> Verdict {
+    match obs.handshake.negotiated_group {
+        Some(g) if g.is_standard_post_quantum() => Verdict {
+            status: PqStatus::Pq,
+            text: format!(
+                "PQ key exchange: yes ({g}, negotiated by a PQ-first client; groups not enumerated)"
+            ),
+        },
+        _ => Verdict {
+            status: PqStatus::Unknown,
+            text: "PQ key exchange: not determined (the groups check did not run)".into(),
+        },
+    }
+}

@@ -1,0 +1,109 @@
+//! Assessment: the only place where observations become judgements.
+//!
+//! Owns: one entry point per kind of observation, each returning an
+//! assessment value that `report` renders next to the facts:
+//! - [`endpoint`] for a probed TLS endpoint: its post-quantum verdict, the
+//!   client-profile findings and the big-ClientHello tolerance judgement;
+//! - [`offer`] for what a client (an inspected ClientHello, a Go binary's
+//!   default) offers;
+//! - [`binary`] for a Go executable's default and runtime offers.
+//!
+//! Must not: send traffic, read files or format output. It reads `probe`,
+//! `inspect` and `gobin` facts and the `catalog`, and speaks the `vocab`.
+
+mod clients;
+mod endpoint;
+mod tolerance;
+
+pub use crate::vocab::{
+    FindingKind, OfferVerdict, PqStatus, Severity, ToleranceOutcome, ToleranceVerdict,
+};
+pub use clients::client_findings;
+pub use endpoint::{endpoint, unreachable, verdict, EndpointAssessment, Verdict};
+pub use tolerance::{hello_tolerance, HelloTolerance, JudgedVariant};
+
+use crate::wire::NamedGroup;
+use serde::Serialize;
+
+/// One finding about a target, with what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Stable identifier (`silent-downgrade`, `classical-client`, ...).
+    pub id: FindingKind,
+    /// How much it matters (the kind's severity).
+    pub severity: Severity,
+    /// One line (the kind's title).
+    pub title: String,
+    /// What was observed, naming the clients.
+    pub detail: String,
+    /// What to do.
+    pub remediation: String,
+    /// The client profiles it concerns.
+    pub profiles: Vec<String>,
+}
+
+impl Finding {
+    /// A finding of `kind` with its standard severity and title.
+    pub fn new(kind: FindingKind, detail: String, remediation: String, profiles: Vec<String>) -> Self {
+        Finding {
+            id: kind,
+            severity: kind.severity(),
+            title: kind.title().to_string(),
+            detail,
+            remediation,
+            profiles,
+        }
+    }
+}
+
+/// Judges an offer (a client's supported_groups, or a Go binary's default).
+pub fn offer(groups: &[NamedGroup]) -> OfferVerdict {
+    if groups.iter().any(|g| g.is_standard_post_quantum()) {
+        OfferVerdict::Pq
+    } else if groups.contains(&NamedGroup::X25519KYBER768DRAFT00) {
+        OfferVerdict::DraftOnly
+    } else {
+        OfferVerdict::Classical
+    }
+}
+
+/// Kept for callers of the earlier name.
+pub fn offer_verdict(groups: &[NamedGroup]) -> OfferVerdict {
+    offer(groups)
+}
+
+/// What a Go binary offers, judged: by default and with the runtime GODEBUG.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BinaryAssessment {
+    /// The verdict on the built-in default offer; `None` when the Go version is not understood.
+    pub verdict: Option<OfferVerdict>,
+    /// The verdict with the runtime GODEBUG applied, when one was given.
+    pub runtime_verdict: Option<OfferVerdict>,
+}
+
+/// Judges a Go binary's offers (the facts come from `gobin`).
+pub fn binary(default_groups: Option<&[NamedGroup]>, runtime_groups: Option<&[NamedGroup]>) -> BinaryAssessment {
+    BinaryAssessment {
+        verdict: default_groups.map(offer),
+        runtime_verdict: runtime_groups.map(offer),
+    }
+}
+
+/// Unique values, in first-seen order.
+fn unique<T: PartialEq + Clone>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+fn join(groups: &[NamedGroup]) -> String {
+    groups
+        .iter()
+        .map(|g| g.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,140 @@
+//! The commands: each one wires discover → probe/inspect/gobin → assess →
+//! report for one subcommand and hands the document to the chosen renderer.
+//!
+//! Owns: the process-level concerns of a run — the async runtime, where
+//! output goes (stdout, stderr, the inspect log), progress display, colour,
+//! logging (`-v`) and the exit status. Must not: parse flags (that is `cli`),
+//! judge (that is `assess`) or format (that is `report`).
+
+mod binaries;
+mod inspect;
+mod output;
+
+use crate::cli::{Cli, Command};
+use crate::discover::Target;
+use crate::probe::ProbeConfig;
+use crate::report::Part;
+use output::{Output, Progress};
+
+/// A failure that stops a command before it produces results: bad input,
+/// a port that cannot be bound, a file that cannot be read. Printed as one
+/// `pqready: error:` line; never carries credentials.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CommandError(pub String);
+
+impl From<String> for CommandError {
+    fn from(message: String) -> Self {
+        CommandError(message)
+    }
+}
+
+/// How a command that ran ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every target or file was handled.
+    Complete,
+    /// Results were printed, but at least one target or file failed (exit 2).
+    Partial,
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<Outcome, CommandError> {
+    init_logging(cli.verbose);
+    match cli.command {
+        Command::Probe(args) => {
+            let targets = args.targets()?;
+            let config = args.config()?;
+            runtime()?.block_on(probe(targets, config, args.concurrency, Output::stdout(args.output)))
+        }
+        Command::Demo(args) => {
+            let config = args.config()?;
+            let output = Output::stdout(args.output);
+            runtime()?.block_on(async move {
+                let servers = crate::demo::start_all().await?;
+                if output.is_table() {
+                    eprintln!(
+                        "pqready demo: started {} rustls servers on loopback; probing them",
+                        servers.len()
+                    );
+                }
+                let targets = servers.iter().map(|s| s.target()).collect();
+                let outcome = probe(targets, config, 4, output).await;
+                drop(servers);
+                outcome
+            })
+        }
+        Command::Inspect(args) => runtime()?.block_on(inspect::run(args)),
+        Command::Binaries(args) => binaries::run(args),
+        Command::Profiles(args) => {
+            let profiles: Vec<_> = crate::catalog::profile::all().iter().collect();
+            Output::stdout(args).document(&[Part::Profiles(&profiles)]);
+            Ok(Outcome::Complete)
+        }
+        Command::Matrix(args) => {
+            let (clients, servers) = args.selection()?;
+            let cells = crate::catalog::server::matrix(&clients, &servers);
+            Output::stdout(args.output).document(&[Part::Matrix {
+                clients: &clients,
+                servers: &servers,
+                cells: &cells,
+            }]);
+            Ok(Outcome::Complete)
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError(format!("cannot start the async runtime: {e}")))
+}
+
+/// `-v` logs each exchange at debug level, `-vv` at trace, to stderr.
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => return,
+        1 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .try_init();
+}
+
+/// Probes `targets` and streams each report to `output` in input order.
+async fn probe(
+    targets: Vec<Target>,
+    config: ProbeConfig,
+    concurrency: usize,
+    mut output: Output,
+) -> Result<Outcome, CommandError> {
+    output.progress(Progress::Bar {
+        total: targets.len() as u64,
+        template: "{spinner} [{bar:30}] {pos}/{len} probed ({elapsed})",
+    });
+    let mut failed = false;
+    // `on_finish` ticks the bar as targets end; `emit` prints in input order.
+    let ticker = output.ticker();
+    crate::scan::scan(
+        targets,
+        config,
+        concurrency,
+        |_| ticker.tick(),
+        |report| {
+            failed |= report.error.is_some();
+            output.part(Part::Target(&report));
+        },
+    )
+    .await;
+    output.finish();
+    Ok(if failed {
+        Outcome::Partial
+    } else {
+        Outcome::Complete
+    })
+}

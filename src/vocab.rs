@@ -1,0 +1,380 @@
+//! The project's vocabulary: every label that reaches JSON, a table column, a
+//! future SARIF rule or a Prometheus label is a variant here, never a string
+//! typed in two places.
+//!
+//! Owns: check ids, error kinds, the server's selection rule, tolerance
+//! variants and outcomes, verdicts, severities and finding kinds (with their
+//! id, severity, title and standing remediation). Serde spells each variant
+//! exactly as the JSON contract (docs/json.md) does.
+//!
+//! Must not: hold data about a particular target, decide anything, or import
+//! any other module of the crate: every layer may import it.
+
+use serde::Serialize;
+use std::fmt;
+
+/// Declares a closed, serde-spelled label set with a `name()` that returns
+/// the same spelling for tables and errors, and `ALL` in declaration order.
+macro_rules! labels {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The stable spelling (as in JSON).
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            /// The value spelled `text`, if any.
+            pub fn parse(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.name() == text)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+
+labels! {
+    /// One probe check: the unit `--only` and `--skip` select.
+    pub enum CheckId {
+        /// Which key-exchange groups the server supports, in its order.
+        Groups = "groups",
+        /// How the server chooses among offered groups.
+        Selection = "selection",
+        /// Which pre-1.3 protocol versions it accepts.
+        Versions = "versions",
+        /// One complete PQ-first rustls handshake.
+        Handshake = "handshake",
+        /// Replaying the requested client profiles (`--clients`).
+        Clients = "clients",
+        /// The big-ClientHello tolerance variants.
+        HelloTolerance = "hello-tolerance",
+    }
+}
+
+labels! {
+    /// Why a target, or one check, could not be completed.
+    ///
+    /// `not-tls` covers both "answered with something that is not TLS" and "no
+    /// TLS handshake succeeded at all" (earlier versions called the latter
+    /// `no-tls`).
+    pub enum ErrorKind {
+        /// The name did not resolve.
+        Resolve = "resolve",
+        /// Nothing listens there.
+        Refused = "refused",
+        /// A step did not finish before its deadline.
+        Timeout = "timeout",
+        /// The peer reset the connection.
+        Reset = "reset",
+        /// The peer closed the connection before answering in full.
+        Closed = "closed",
+        /// Any other I/O failure.
+        Io = "io",
+        /// The endpoint does not speak TLS (or no TLS handshake succeeded).
+        NotTls = "not-tls",
+        /// TLS-framed but undecodable, or cut short.
+        Malformed = "malformed",
+        /// The peer broke the protocol (chose something never offered).
+        PeerMisbehaved = "peer-misbehaved",
+        /// The peer answered with a fatal alert.
+        Alert = "alert",
+        /// A TLS-level failure that is none of the above.
+        Tls = "tls",
+        /// A bug in pqready; reported per target, never a crash.
+        Internal = "internal",
+    }
+}
+
+labels! {
+    /// Whether a check ran to the end.
+    pub enum CheckStatus {
+        /// It ran and its observation is complete.
+        Completed = "completed",
+        /// It ran but could not finish; see its error kind.
+        Failed = "failed",
+        /// It was not selected (`--only`, `--skip`, no `--clients`) or could not start.
+        NotRun = "not-run",
+    }
+}
+
+labels! {
+    /// How the server chooses among groups the client offers.
+    pub enum Selection {
+        /// By its own preference order, whatever the client's order or key shares.
+        ServerOrder = "server_order",
+        /// By the client's preference order.
+        ClientOrder = "client_order",
+        /// A group the client sent a key share for wins; otherwise its own order.
+        KeyShareThenServerOrder = "key_share_then_server_order",
+        /// A group the client sent a key share for wins; otherwise the client's order.
+        KeyShareThenClientOrder = "key_share_then_client_order",
+        /// Post-quantum groups first (asking for one by HelloRetryRequest even when
+        /// the client sent a classical share); within each kind a group with a key
+        /// share wins; otherwise its own order. Go 1.24 and later.
+        PqThenKeyShareThenServerOrder = "pq_then_key_share_then_server_order",
+        /// Neither order explains its choices (e.g. OpenSSL group tuples).
+        Mixed = "mixed",
+        /// Only one group is supported: there is nothing to choose.
+        SingleGroup = "single_group",
+        /// Could not be determined (not tested, no groups found, or the server misbehaved).
+        Unknown = "unknown",
+    }
+}
+
+labels! {
+    /// How the supported groups were found.
+    pub enum DiscoveryMethod {
+        /// TLS 1.3 HelloRetryRequests to empty key_share offers.
+        HelloRetryRequest = "hello_retry_request",
+        /// TLS 1.3, one real key share per group (server refused empty offers).
+        KeyShare = "key_share",
+        /// TLS 1.2 ECDHE, curve read from the ServerKeyExchange.
+        Tls12ServerKeyExchange = "tls12_server_key_exchange",
+        /// Nothing could be found.
+        None = "none",
+    }
+}
+
+labels! {
+    /// One big-ClientHello tolerance variant, in the order they are sent.
+    pub enum ToleranceVariant {
+        /// A small classical hello, one write: the baseline.
+        Control = "control",
+        /// The ~1.5 KB post-quantum hello in one write.
+        PqOneSegment = "pq-one-segment",
+        /// The same record in two TCP writes with a pause between.
+        PqSplitSegments = "pq-split-segments",
+        /// The same hello re-framed into several small records.
+        PqMultiRecord = "pq-multi-record",
+        /// A hello padded to 4 KiB.
+        Padded4k = "padded-4k",
+    }
+}
+
+labels! {
+    /// How one variant's connection ended: a network fact.
+    pub enum Ending {
+        /// The handshake completed (or, for `padded-4k`, a ServerHello arrived).
+        Completed = "completed",
+        /// The peer reset the connection.
+        Reset = "reset",
+        /// Nothing came back before the deadline.
+        Timeout = "timeout",
+        /// The peer closed the connection.
+        Closed = "closed",
+        /// The peer sent an alert.
+        Alert = "alert",
+        /// Anything else (a TLS error, a non-TLS answer).
+        Error = "error",
+    }
+}
+
+labels! {
+    /// A variant, judged against the control.
+    pub enum ToleranceOutcome {
+        /// Worked like the control.
+        Ok = "ok",
+        /// Reset by the peer.
+        Reset = "reset",
+        /// No answer in time.
+        Timeout = "timeout",
+        /// Closed by the peer.
+        Closed = "closed",
+        /// Answered with an alert.
+        Alert = "alert",
+        /// Failed otherwise.
+        Error = "error",
+        /// Completed, but with another certificate than the control: routed elsewhere.
+        DifferentCertificate = "different-certificate",
+    }
+}
+
+labels! {
+    /// The big-ClientHello tolerance verdict.
+    pub enum ToleranceVerdict {
+        /// Every post-quantum-sized variant worked like the control.
+        Tolerant = "tolerant",
+        /// A variant failed, or was answered by a different server, while the control worked.
+        Intolerant = "intolerant",
+        /// The control failed too, so nothing can be concluded.
+        Inconclusive = "inconclusive",
+    }
+}
+
+labels! {
+    /// The post-quantum key-exchange status of an endpoint.
+    pub enum PqStatus {
+        /// A standard post-quantum group (ML-KEM hybrid or pure ML-KEM) is supported.
+        Pq = "pq",
+        /// The only post-quantum group is the obsolete X25519Kyber768Draft00.
+        DraftOnly = "draft-only",
+        /// Classical key exchange only.
+        Classical = "classical",
+        /// The endpoint could not be probed.
+        Error = "error",
+        /// Probed, but the checks that decide it did not run (`--only`, `--skip`).
+        Unknown = "unknown",
+    }
+}
+
+labels! {
+    /// What a client offers (or a binary would offer), judged.
+    pub enum OfferVerdict {
+        /// Offers a standard ML-KEM group (X25519MLKEM768 and friends).
+        Pq = "pq",
+        /// Its only post-quantum group is the obsolete X25519Kyber768Draft00.
+        DraftOnly = "draft-only",
+        /// Classical groups only.
+        Classical = "classical",
+    }
+}
+
+labels! {
+    /// How much a finding matters, lowest first.
+    pub enum Severity {
+        /// Worth knowing.
+        Info = "info",
+        /// Should be planned for.
+        Low = "low",
+        /// Weakens post-quantum protection today.
+        Medium = "medium",
+        /// Post-quantum protection silently lost, or clients locked out.
+        High = "high",
+    }
+}
+
+labels! {
+    /// Every kind of finding pqready reports: the future SARIF rules and
+    /// Prometheus labels. Each has a fixed severity, title and standing advice.
+    pub enum FindingKind {
+        /// A PQ-capable client and a PQ-capable server share no PQ group.
+        SilentDowngrade = "silent-downgrade",
+        /// The server supports PQ; the client offers none.
+        ClassicalClient = "classical-client",
+        /// The client offers PQ; the server supports none.
+        ClassicalServer = "classical-server",
+        /// Both support a PQ group, yet the server picks a classical one.
+        PqNotSelected = "pq-not-selected",
+        /// Only the obsolete Kyber draft is in common.
+        DraftOnly = "draft-only",
+        /// A PQ-only server refuses clients without a PQ group.
+        PqOnlyLockout = "pq-only-lockout",
+        /// A client's handshake fails for another reason.
+        HandshakeFailure = "handshake-failure",
+        /// Post-quantum-sized ClientHellos break the endpoint.
+        HelloIntolerance = "hello-intolerance",
+        /// Tolerance could not be tested (the control failed).
+        HelloToleranceInconclusive = "hello-tolerance-inconclusive",
+    }
+}
+
+impl FindingKind {
+    /// How much it matters.
+    pub const fn severity(self) -> Severity {
+        match self {
+            FindingKind::SilentDowngrade
+            | FindingKind::PqOnlyLockout
+            | FindingKind::HelloIntolerance => Severity::High,
+            FindingKind::ClassicalClient
+            | FindingKind::ClassicalServer
+            | FindingKind::PqNotSelected
+            | FindingKind::DraftOnly
+            | FindingKind::HandshakeFailure => Severity::Medium,
+            FindingKind::HelloToleranceInconclusive => Severity::Low,
+        }
+    }
+
+    /// One line naming the problem.
+    pub const fn title(self) -> &'static str {
+        match self {
+            FindingKind::SilentDowngrade => "Silent downgrade to classical key exchange",
+            FindingKind::ClassicalClient => "Post-quantum-capable server, classical client",
+            FindingKind::ClassicalServer => "Post-quantum client, classical server",
+            FindingKind::PqNotSelected => "Post-quantum group in common but not chosen",
+            FindingKind::DraftOnly => "Only the obsolete X25519Kyber768Draft00 in common",
+            FindingKind::PqOnlyLockout => "Post-quantum-only server locks clients out",
+            FindingKind::HandshakeFailure => "Client handshake fails",
+            FindingKind::HelloIntolerance => "Post-quantum-sized ClientHellos break this endpoint",
+            FindingKind::HelloToleranceInconclusive => {
+                "Big-ClientHello tolerance could not be tested"
+            }
+        }
+    }
+
+    /// The standing advice for this kind; a finding may make it more specific
+    /// (naming the client to upgrade).
+    pub const fn remediation(self) -> &'static str {
+        match self {
+            FindingKind::SilentDowngrade | FindingKind::ClassicalClient => {
+                "upgrade the client to a build that offers X25519MLKEM768 (Go 1.24+ defaults, kubectl 1.33+, OpenSSL 3.5+)"
+            }
+            FindingKind::ClassicalServer => SERVER_UPGRADE,
+            FindingKind::PqNotSelected => {
+                "make the server prefer X25519MLKEM768 over classical groups \
+                 (Go 1.24+ does by default; in OpenSSL list it first, in its own tuple)"
+            }
+            FindingKind::DraftOnly => {
+                "move both sides to X25519MLKEM768 (Go 1.24+, kubectl 1.33+, OpenSSL 3.5+)"
+            }
+            FindingKind::PqOnlyLockout => {
+                "until every client offers X25519MLKEM768, let the server accept x25519 after it"
+            }
+            FindingKind::HandshakeFailure => {
+                "check the server's TLS configuration against this client"
+            }
+            FindingKind::HelloIntolerance => {
+                "find the component that reads the hello in one piece (TLS-passthrough proxies, SNI routers, \
+                 firewalls with TLS inspection) and upgrade or reconfigure it to reassemble ClientHellos \
+                 across segments and records; until then PQ clients need a path that bypasses it"
+            }
+            FindingKind::HelloToleranceInconclusive => {
+                "make the endpoint accept a plain TLS handshake first, then probe again"
+            }
+        }
+    }
+}
+
+/// The advice for a server without a standard post-quantum group.
+pub const SERVER_UPGRADE: &str = "upgrade the server's TLS stack to one that supports X25519MLKEM768 \
+     (Go 1.24+ with default settings, OpenSSL 3.5+, rustls 0.23 with aws-lc-rs)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_match_serde() {
+        for kind in FindingKind::ALL {
+            assert_eq!(FindingKind::parse(kind.name()), Some(*kind));
+            assert_eq!(
+                serde_json::to_string(kind).unwrap(),
+                format!("\"{}\"", kind.name())
+            );
+        }
+        assert_eq!(CheckId::parse("hello-tolerance"), Some(CheckId::HelloTolerance));
+        assert_eq!(ErrorKind::parse("no-tls"), None);
+    }
+
+    #[test]
+    fn every_finding_kind_has_a_title_and_advice() {
+        for kind in FindingKind::ALL {
+            assert!(!kind.title().is_empty() && !kind.remediation().is_empty());
+        }
+        assert!(Severity::High > Severity::Medium && Severity::Low > Severity::Info);
+    }
+}
