@@ -3,6 +3,9 @@
 
 use std::process::{Command, Output};
 
+#[path = "support/peers.rs"]
+mod peers;
+
 fn pqready(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pqready"))
         .args(args)
@@ -243,21 +246,10 @@ fn json_has_empty_clients_and_findings_without_the_clients_flag() {
 
 #[test]
 fn binaries_reads_the_machines_kubectl_builds() {
-    let dir = std::path::Path::new(
-        &String::from_utf8(
-            Command::new("sh")
-                .args(["-c", "readlink -f \"$(command -v kubectl)\""])
-                .output()
-                .unwrap()
-                .stdout,
-        )
-        .unwrap()
-        .trim()
-        .to_string(),
-    )
-    .parent()
-    .unwrap()
-    .to_path_buf();
+    if !peers::require(&["kubectl.1.32", "kubectl.1.33"]) {
+        return;
+    }
+    let dir = peers::kubectl_dir().expect("kubectl on PATH");
     let k132 = dir.join("kubectl.1.32");
     let k133 = dir.join("kubectl.1.33");
     let out = pqready(&[

@@ -18,6 +18,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 use support::clients::{self, RealClient};
+use support::peers;
 use support::tap::Tap;
 
 mod support;
@@ -222,7 +223,10 @@ macro_rules! fidelity {
         $(
             #[test]
             fn $test() {
-                check(clients::by_name($client));
+                let client = clients::by_name($client);
+                if peers::require(&[&client.need]) {
+                    check(client);
+                }
             }
         )*
 

@@ -114,11 +114,17 @@ fn assert_openssl35_defaults(r: &TargetReport) {
 
 #[tokio::test]
 async fn openssl35_default_groups() {
+    if !require(&["openssl"]) {
+        return;
+    }
     assert_openssl35_defaults(&probe(&s_server(&[])).await);
 }
 
 #[tokio::test]
 async fn openssl35_pq_only() {
+    if !require(&["openssl"]) {
+        return;
+    }
     let peer = s_server(&["-groups", "X25519MLKEM768"]);
     let r = probe(&peer).await;
     assert_eq!(r.tls_versions, [V::TLS1_3]);
@@ -138,6 +144,9 @@ async fn openssl35_pq_only() {
 
 #[tokio::test]
 async fn openssl35_secp256r1mlkem768_and_x25519() {
+    if !require(&["openssl"]) {
+        return;
+    }
     let peer = s_server(&["-groups", "SecP256r1MLKEM768:x25519"]);
     let r = probe(&peer).await;
     assert_eq!(r.groups.supported, [G::SECP256R1MLKEM768, G::X25519]);
@@ -154,6 +163,9 @@ async fn openssl35_secp256r1mlkem768_and_x25519() {
 
 #[tokio::test]
 async fn openssl35_one_tuple_follows_client_and_key_share() {
+    if !require(&["openssl"]) {
+        return;
+    }
     let peer = s_server(&["-groups", "x25519:secp256r1:X25519MLKEM768"]);
     let r = probe(&peer).await;
     assert_eq!(
@@ -166,6 +178,9 @@ async fn openssl35_one_tuple_follows_client_and_key_share() {
 
 #[tokio::test]
 async fn openssl35_serverpref_classical_first() {
+    if !require(&["openssl"]) {
+        return;
+    }
     let peer = s_server(&["-groups", "x25519:secp256r1:X25519MLKEM768", "-serverpref"]);
     let r = probe(&peer).await;
     assert_eq!(
@@ -183,6 +198,9 @@ async fn openssl35_serverpref_classical_first() {
 
 #[tokio::test]
 async fn openssl35_pure_mlkem_and_p384_hybrid() {
+    if !require(&["openssl"]) {
+        return;
+    }
     let peer = s_server(&["-groups", "MLKEM1024:SecP384r1MLKEM1024:MLKEM512"]);
     let r = probe(&peer).await;
     assert_eq!(r.tls_versions, [V::TLS1_3]);
@@ -204,6 +222,9 @@ async fn openssl35_pure_mlkem_and_p384_hybrid() {
 
 #[tokio::test]
 async fn openssl35_tls12_only() {
+    if !require(&["openssl"]) {
+        return;
+    }
     let peer = s_server(&["-no_tls1_3"]);
     let r = probe(&peer).await;
     assert_eq!(r.tls_versions, [V::TLS1_2]);
@@ -218,6 +239,9 @@ async fn openssl35_tls12_only() {
 
 #[tokio::test]
 async fn openssl35_accepting_tls10_and_tls11_is_reported() {
+    if !require(&["openssl"]) {
+        return;
+    }
     let peer = s_server(&["-min_protocol", "TLSv1", "-cipher", "DEFAULT:@SECLEVEL=0"]);
     let r = probe(&peer).await;
     assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2, V::TLS1_1, V::TLS1_0]);
@@ -228,6 +252,9 @@ async fn openssl35_accepting_tls10_and_tls11_is_reported() {
 
 #[tokio::test]
 async fn go122_server_is_classical() {
+    if !require(&["goserver-1.22"]) {
+        return;
+    }
     let peer = go_server("1.22");
     let r = probe(&peer).await;
     assert_tolerant(&r);
@@ -241,6 +268,9 @@ async fn go122_server_is_classical() {
 
 #[tokio::test]
 async fn go123_server_offers_only_the_kyber_draft() {
+    if !require(&["goserver-1.23"]) {
+        return;
+    }
     let peer = go_server("1.23");
     let r = probe(&peer).await;
     assert_tolerant(&r);
@@ -279,6 +309,9 @@ async fn assert_go124_like(version: &str, expected: &[G]) {
 
 #[tokio::test]
 async fn go124_server_prefers_x25519mlkem768() {
+    if !require(&["goserver-1.24"]) {
+        return;
+    }
     assert_go124_like(
         "1.24",
         &[
@@ -294,6 +327,9 @@ async fn go124_server_prefers_x25519mlkem768() {
 
 #[tokio::test]
 async fn go125_server_prefers_x25519mlkem768() {
+    if !require(&["goserver-1.25"]) {
+        return;
+    }
     assert_go124_like(
         "1.25",
         &[
@@ -309,6 +345,9 @@ async fn go125_server_prefers_x25519mlkem768() {
 
 #[tokio::test]
 async fn go126_server_adds_nist_hybrids() {
+    if !require(&["goserver-1.26"]) {
+        return;
+    }
     assert_go124_like(
         "1.26",
         &[
@@ -328,16 +367,25 @@ async fn go126_server_adds_nist_hybrids() {
 
 #[tokio::test]
 async fn nginx_with_openssl35_defaults() {
+    if !require(&["nginx"]) {
+        return;
+    }
     assert_openssl35_defaults(&probe(&nginx()).await);
 }
 
 #[tokio::test]
 async fn haproxy_with_openssl35_defaults() {
+    if !require(&["haproxy"]) {
+        return;
+    }
     assert_openssl35_defaults(&probe(&haproxy()).await);
 }
 
 #[tokio::test]
 async fn debian_etcd_is_classical_only() {
+    if !require(&["etcd"]) {
+        return;
+    }
     // Debian builds etcd with Go 1.24 but `tlsmlkem=0` in its default GODEBUG.
     let peer = etcd(&[]);
     let r = probe(&peer).await;
@@ -351,6 +399,9 @@ async fn debian_etcd_is_classical_only() {
 
 #[tokio::test]
 async fn debian_etcd_with_tlsmlkem_on_is_pq() {
+    if !require(&["etcd"]) {
+        return;
+    }
     let peer = etcd(&[("GODEBUG", "tlsmlkem=1")]);
     let r = probe(&peer).await;
     assert_eq!(
@@ -417,6 +468,15 @@ async fn assert_matrix_agrees(peer: &Peer, model: &str) {
 
 #[tokio::test]
 async fn matrix_agrees_with_live_go_servers() {
+    if !require(&[
+        "goserver-1.22",
+        "goserver-1.23",
+        "goserver-1.24",
+        "goserver-1.25",
+        "goserver-1.26",
+    ]) {
+        return;
+    }
     for version in ["1.22", "1.23", "1.24", "1.25", "1.26"] {
         assert_matrix_agrees(&go_server(version), &format!("go{version}")).await;
     }
@@ -424,12 +484,18 @@ async fn matrix_agrees_with_live_go_servers() {
 
 #[tokio::test]
 async fn matrix_agrees_with_live_openssl35_and_nginx() {
+    if !require(&["openssl", "nginx"]) {
+        return;
+    }
     assert_matrix_agrees(&s_server(&[]), "openssl3.5").await;
     assert_matrix_agrees(&nginx(), "openssl3.5").await;
 }
 
 #[tokio::test]
 async fn matrix_agrees_with_live_etcd() {
+    if !require(&["etcd"]) {
+        return;
+    }
     assert_matrix_agrees(&etcd(&[]), "go1.24+tlsmlkem=0").await;
 }
 

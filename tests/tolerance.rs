@@ -131,6 +131,9 @@ fn outcomes(r: &TargetReport) -> Vec<(&'static str, &'static str)> {
 
 #[tokio::test]
 async fn single_read_router_misroutes_split_hellos() {
+    if !peers::require(&["openssl"]) {
+        return;
+    }
     let real = peers::s_server(&["-www"]);
     let fallback = peers::s_server(&["-www"]); // its own certificate: a different server
     let proxy = single_read_router(real.addr, fallback.addr).await;
@@ -164,6 +167,9 @@ async fn single_read_router_misroutes_split_hellos() {
 
 #[tokio::test]
 async fn multi_record_dropper_is_caught() {
+    if !peers::require(&["openssl"]) {
+        return;
+    }
     let real = peers::s_server(&["-www"]);
     let proxy = multi_record_dropper(real.addr).await;
     let r = probe(proxy).await;
