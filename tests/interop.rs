@@ -438,6 +438,12 @@ async fn assert_matrix_agrees(peer: &Peer, model: &str) {
     let report = scan_one(&target, &config).await;
     assert_eq!(report.error, None, "peer log:\n{}", peer.log());
     let server = pqready::catalog::server::select(model).unwrap().remove(0);
+    assert!(!profiles.is_empty(), "no client profiles to replay");
+    assert_eq!(
+        report.clients.len(),
+        profiles.len(),
+        "one live result per client profile"
+    );
     let mismatches: Vec<String> = report
         .clients
         .iter()
@@ -463,7 +469,6 @@ async fn assert_matrix_agrees(peer: &Peer, model: &str) {
         "model {model} disagrees with the live server:\n{}",
         mismatches.join("\n")
     );
-    assert_eq!(report.clients.len(), profiles.len());
 }
 
 #[tokio::test]
@@ -515,6 +520,13 @@ async fn matrix_agrees_with_live_rustls() {
     let model = pqready::catalog::server::select("rustls0.23")
         .unwrap()
         .remove(0);
+    assert_eq!(report.error, None);
+    assert!(!profiles.is_empty(), "no client profiles to replay");
+    assert_eq!(
+        report.clients.len(),
+        profiles.len(),
+        "one live result per client profile"
+    );
     for (live, profile) in report.clients.iter().zip(&profiles) {
         let p = model.predict(profile);
         assert_eq!(

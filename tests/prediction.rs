@@ -195,6 +195,7 @@ fn predict(addr: SocketAddr, ids: &[&str]) -> Result<HashMap<String, Outcome>, S
 /// their profiles; fails listing every cell where the two differ.
 fn check_server(server: &str, server_needs: &[&str], start: impl FnOnce() -> Peer) {
     let all = clients::all();
+    assert!(!all.is_empty(), "no real clients to run");
     let mut needs = server_needs.to_vec();
     needs.extend(clients::needs(&all));
     if !peers::require(&needs) {
