@@ -1,18 +1,14 @@
 //! The binary as a user meets it: exit codes, one-line errors, JSON Lines,
 //! and `pqready demo` on a machine with no network (loopback only).
 
-use std::process::{Command, Output};
+use std::process::Output;
 
+#[path = "support/command.rs"]
+mod command;
 #[path = "support/peers.rs"]
 mod peers;
 
-fn pqready(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pqready"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run pqready")
-}
+use command::run as pqready;
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

@@ -9,7 +9,9 @@
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
+
+#[path = "support/command.rs"]
+mod command;
 
 const GOLDEN: &str = include_str!("golden/demo-clients-all.paths");
 
@@ -83,22 +85,7 @@ fn missing<'a>(golden: &'a BTreeSet<String>, current: &BTreeSet<String>) -> Vec<
 }
 
 fn demo_clients_all() -> Vec<Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_pqready"))
-        .args(["demo", "--clients", "all", "--json"])
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run pqready");
-    assert!(
-        out.status.success(),
-        "`pqready demo --clients all --json` failed ({}):\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("UTF-8 output")
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
+    command::json_lines(&["demo", "--clients", "all", "--json"])
 }
 
 #[test]

@@ -16,7 +16,6 @@
 
 use peers::*;
 use pqready::assess::{PqStatus, ToleranceVerdict};
-use pqready::discover::Target;
 use pqready::probe::groups::{Method, Selection};
 use pqready::probe::ProbeConfig;
 use pqready::report::TargetReport;
@@ -24,21 +23,13 @@ use pqready::scan::scan_one;
 use pqready::wire::{NamedGroup as G, ProtocolVersion as V};
 use std::time::Duration;
 
+#[path = "support/loopback.rs"]
+mod loopback;
 #[path = "support/peers.rs"]
 mod peers;
 
 async fn probe(peer: &Peer) -> TargetReport {
-    let target = Target {
-        label: peer.addr.to_string(),
-        host: "127.0.0.1".into(),
-        port: peer.addr.port(),
-        sni: Some("localhost".into()),
-    };
-    let config = ProbeConfig {
-        timeout: Duration::from_secs(10),
-        ..ProbeConfig::default()
-    };
-    let report = scan_one(&target, &config).await;
+    let report = loopback::probe(peer.addr, Some("localhost"), Duration::from_secs(10)).await;
     assert_eq!(report.error, None, "peer log:\n{}", peer.log());
     assert!(
         report.groups.notes.is_empty(),
@@ -59,6 +50,14 @@ async fn probe(peer: &Peer) -> TargetReport {
 }
 
 const GO_CLASSICAL: [G; 4] = [G::X25519, G::SECP256R1, G::SECP384R1, G::SECP521R1];
+/// Go 1.24 and 1.25's default groups (and etcd's with GODEBUG=tlsmlkem=1).
+const GO124_DEFAULT: [G; 5] = [
+    G::X25519MLKEM768,
+    G::X25519,
+    G::SECP256R1,
+    G::SECP384R1,
+    G::SECP521R1,
+];
 
 // ---- OpenSSL 3.5 s_server -------------------------------------------------
 
@@ -312,17 +311,7 @@ async fn go124_server_prefers_x25519mlkem768() {
     if !require(&["goserver-1.24"]) {
         return;
     }
-    assert_go124_like(
-        "1.24",
-        &[
-            G::X25519MLKEM768,
-            G::X25519,
-            G::SECP256R1,
-            G::SECP384R1,
-            G::SECP521R1,
-        ],
-    )
-    .await;
+    assert_go124_like("1.24", &GO124_DEFAULT).await;
 }
 
 #[tokio::test]
@@ -330,17 +319,7 @@ async fn go125_server_prefers_x25519mlkem768() {
     if !require(&["goserver-1.25"]) {
         return;
     }
-    assert_go124_like(
-        "1.25",
-        &[
-            G::X25519MLKEM768,
-            G::X25519,
-            G::SECP256R1,
-            G::SECP384R1,
-            G::SECP521R1,
-        ],
-    )
-    .await;
+    assert_go124_like("1.25", &GO124_DEFAULT).await;
 }
 
 #[tokio::test]
@@ -404,16 +383,7 @@ async fn debian_etcd_with_tlsmlkem_on_is_pq() {
     }
     let peer = etcd(&[("GODEBUG", "tlsmlkem=1")]);
     let r = probe(&peer).await;
-    assert_eq!(
-        r.groups.supported,
-        [
-            G::X25519MLKEM768,
-            G::X25519,
-            G::SECP256R1,
-            G::SECP384R1,
-            G::SECP521R1
-        ]
-    );
+    assert_eq!(r.groups.supported, GO124_DEFAULT);
     assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
     assert_eq!(r.verdict.status, PqStatus::Pq);
 }
@@ -424,16 +394,10 @@ async fn debian_etcd_with_tlsmlkem_on_is_pq() {
 /// offline prediction of server model `model` is identical for each one.
 async fn assert_matrix_agrees(peer: &Peer, model: &str) {
     let profiles = pqready::catalog::profile::all();
-    let target = Target {
-        label: peer.addr.to_string(),
-        host: "127.0.0.1".into(),
-        port: peer.addr.port(),
-        sni: Some("localhost".into()),
-    };
+    let target = loopback::target(peer.addr, Some("localhost"));
     let config = ProbeConfig {
-        timeout: Duration::from_secs(10),
         clients: profiles.clone(),
-        ..ProbeConfig::default()
+        ..loopback::config(Duration::from_secs(10))
     };
     let report = scan_one(&target, &config).await;
     assert_eq!(report.error, None, "peer log:\n{}", peer.log());
