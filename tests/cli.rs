@@ -1,15 +1,14 @@
 //! The binary as a user meets it: exit codes, one-line errors, JSON Lines,
 //! and `pqready demo` on a machine with no network (loopback only).
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn pqready(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pqready"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run pqready")
-}
+#[path = "support/command.rs"]
+mod command;
+#[path = "support/peers.rs"]
+mod peers;
+
+use command::run as pqready;
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -243,21 +242,10 @@ fn json_has_empty_clients_and_findings_without_the_clients_flag() {
 
 #[test]
 fn binaries_reads_the_machines_kubectl_builds() {
-    let dir = std::path::Path::new(
-        &String::from_utf8(
-            Command::new("sh")
-                .args(["-c", "readlink -f \"$(command -v kubectl)\""])
-                .output()
-                .unwrap()
-                .stdout,
-        )
-        .unwrap()
-        .trim()
-        .to_string(),
-    )
-    .parent()
-    .unwrap()
-    .to_path_buf();
+    if !peers::require(&["kubectl.1.32", "kubectl.1.33"]) {
+        return;
+    }
+    let dir = peers::kubectl_dir().expect("kubectl on PATH");
     let k132 = dir.join("kubectl.1.32");
     let k133 = dir.join("kubectl.1.33");
     let out = pqready(&[

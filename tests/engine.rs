@@ -5,36 +5,20 @@
 
 use pqready::assess::{PqStatus, ToleranceVerdict};
 use pqready::demo;
-use pqready::discover::Target;
 use pqready::probe::groups::{Method, Selection};
-use pqready::probe::ProbeConfig;
 use pqready::report::TargetReport;
 use pqready::scan::scan_one;
 use pqready::wire::{CipherSuite, NamedGroup as G, ProtocolVersion as V};
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
+#[path = "support/loopback.rs"]
+mod loopback;
 #[path = "support/scripted.rs"]
 mod scripted;
+use loopback::config;
 use scripted::*;
-
-fn target(addr: SocketAddr) -> Target {
-    Target {
-        label: addr.to_string(),
-        host: addr.ip().to_string(),
-        port: addr.port(),
-        sni: None,
-    }
-}
-
-fn config(timeout: Duration) -> ProbeConfig {
-    ProbeConfig {
-        timeout,
-        ..ProbeConfig::default()
-    }
-}
 
 async fn probe_demo(name: &str) -> TargetReport {
     let cfg = demo::demo_configs()
@@ -158,7 +142,7 @@ async fn probes_ipv6_loopback() {
 async fn plain_http_on_the_port_is_a_clear_error() {
     // Models a plain HTTP service on a port the user believed was TLS.
     let addr = replying(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n").await;
-    let r = scan_one(&target(addr), &config(Duration::from_secs(2))).await;
+    let r = loopback::probe(addr, None, Duration::from_secs(2)).await;
     assert_eq!(r.error_kind, Some("not-tls"));
     assert_eq!(
         r.error.as_deref(),
@@ -177,7 +161,7 @@ async fn silent_server_times_out_within_the_deadline() {
     })
     .await;
     let started = Instant::now();
-    let r = scan_one(&target(addr), &config(Duration::from_millis(300))).await;
+    let r = loopback::probe(addr, None, Duration::from_millis(300)).await;
     assert_eq!(r.error_kind, Some("timeout"));
     assert_eq!(r.error.as_deref(), Some("timed out during read"));
     assert!(
@@ -192,7 +176,7 @@ async fn refused_port_is_a_clear_error() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
-    let r = scan_one(&target(addr), &config(Duration::from_secs(2))).await;
+    let r = loopback::probe(addr, None, Duration::from_secs(2)).await;
     assert_eq!(r.error_kind, Some("refused"));
     assert_eq!(r.address.as_deref(), Some(addr.to_string().as_str()));
 }
@@ -201,7 +185,7 @@ async fn refused_port_is_a_clear_error() {
 async fn alerting_server_is_reported_without_tls() {
     // Models a TLS stack that refuses every hello with a fatal handshake_failure.
     let addr = replying(&[21, 3, 3, 0, 2, 2, 40]).await;
-    let r = scan_one(&target(addr), &config(Duration::from_secs(2))).await;
+    let r = loopback::probe(addr, None, Duration::from_secs(2)).await;
     assert_eq!(r.error_kind, Some("no-tls"));
     assert!(
         r.error
@@ -222,7 +206,7 @@ async fn resetting_server_is_reported_without_tls() {
         drop(s);
     })
     .await;
-    let r = scan_one(&target(addr), &config(Duration::from_secs(2))).await;
+    let r = loopback::probe(addr, None, Duration::from_secs(2)).await;
     assert_eq!(r.error_kind, Some("no-tls"));
 }
 
@@ -230,7 +214,7 @@ async fn resetting_server_is_reported_without_tls() {
 async fn garbage_answer_is_not_tls() {
     // Models a non-TLS binary protocol answering on the port.
     let addr = replying(&[0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3, 4]).await;
-    let r = scan_one(&target(addr), &config(Duration::from_secs(2))).await;
+    let r = loopback::probe(addr, None, Duration::from_secs(2)).await;
     assert_eq!(r.error_kind, Some("not-tls"));
     assert_eq!(
         r.error.as_deref(),
@@ -242,7 +226,7 @@ async fn garbage_answer_is_not_tls() {
 async fn oversized_record_is_malformed() {
     // Models a peer announcing a record longer than TLS allows.
     let addr = replying(&[22, 3, 3, 0xff, 0xff]).await;
-    let r = scan_one(&target(addr), &config(Duration::from_secs(2))).await;
+    let r = loopback::probe(addr, None, Duration::from_secs(2)).await;
     assert_eq!(r.error_kind, Some("malformed"));
     assert_eq!(
         r.error.as_deref(),
@@ -274,7 +258,7 @@ async fn key_share_driven_server_is_found_with_real_shares() {
         let _ = s.write_all(&answer).await;
     })
     .await;
-    let r = scan_one(&target(addr), &config(Duration::from_secs(2))).await;
+    let r = loopback::probe(addr, None, Duration::from_secs(2)).await;
     assert_eq!(r.error, None);
     assert_eq!(r.groups.method, Method::KeyShare);
     assert_eq!(

@@ -5,8 +5,6 @@
 //! read is capped (record ≤ 16 KiB + 256, one answer ≤ 256 KiB) — and the
 //! flood and drip cases below exercise those caps.
 
-use pqready::discover::Target;
-use pqready::probe::ProbeConfig;
 use pqready::report::TargetReport;
 use pqready::scan::scan_one;
 use pqready::wire::NamedGroup as G;
@@ -14,6 +12,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 
+#[path = "support/loopback.rs"]
+mod loopback;
 #[path = "support/scripted.rs"]
 mod scripted;
 use scripted::*;
@@ -22,16 +22,8 @@ const TIMEOUT: Duration = Duration::from_millis(800);
 
 /// Probes `addr` and checks the whole probe stayed within a few timeouts.
 async fn probe(addr: SocketAddr) -> TargetReport {
-    let target = Target {
-        label: addr.to_string(),
-        host: addr.ip().to_string(),
-        port: addr.port(),
-        sni: None,
-    };
-    let config = ProbeConfig {
-        timeout: TIMEOUT,
-        ..ProbeConfig::default()
-    };
+    let target = loopback::target(addr, None);
+    let config = loopback::config(TIMEOUT);
     let started = Instant::now();
     let report = scan_one(&target, &config).await;
     // Sequential steps each have their own deadline; 20 is a generous bound.

@@ -16,7 +16,6 @@
 
 use peers::*;
 use pqready::assess::{PqStatus, ToleranceVerdict};
-use pqready::discover::Target;
 use pqready::probe::groups::{Method, Selection};
 use pqready::probe::ProbeConfig;
 use pqready::report::TargetReport;
@@ -24,21 +23,13 @@ use pqready::scan::scan_one;
 use pqready::wire::{NamedGroup as G, ProtocolVersion as V};
 use std::time::Duration;
 
+#[path = "support/loopback.rs"]
+mod loopback;
 #[path = "support/peers.rs"]
 mod peers;
 
 async fn probe(peer: &Peer) -> TargetReport {
-    let target = Target {
-        label: peer.addr.to_string(),
-        host: "127.0.0.1".into(),
-        port: peer.addr.port(),
-        sni: Some("localhost".into()),
-    };
-    let config = ProbeConfig {
-        timeout: Duration::from_secs(10),
-        ..ProbeConfig::default()
-    };
-    let report = scan_one(&target, &config).await;
+    let report = loopback::probe(peer.addr, Some("localhost"), Duration::from_secs(10)).await;
     assert_eq!(report.error, None, "peer log:\n{}", peer.log());
     assert!(
         report.groups.notes.is_empty(),
@@ -59,6 +50,14 @@ async fn probe(peer: &Peer) -> TargetReport {
 }
 
 const GO_CLASSICAL: [G; 4] = [G::X25519, G::SECP256R1, G::SECP384R1, G::SECP521R1];
+/// Go 1.24 and 1.25's default groups (and etcd's with GODEBUG=tlsmlkem=1).
+const GO124_DEFAULT: [G; 5] = [
+    G::X25519MLKEM768,
+    G::X25519,
+    G::SECP256R1,
+    G::SECP384R1,
+    G::SECP521R1,
+];
 
 // ---- OpenSSL 3.5 s_server -------------------------------------------------
 
@@ -114,11 +113,17 @@ fn assert_openssl35_defaults(r: &TargetReport) {
 
 #[tokio::test]
 async fn openssl35_default_groups() {
+    if !require(&["openssl"]) {
+        return;
+    }
     assert_openssl35_defaults(&probe(&s_server(&[])).await);
 }
 
 #[tokio::test]
 async fn openssl35_pq_only() {
+    if !require(&["openssl"]) {
+        return;
+    }
     let peer = s_server(&["-groups", "X25519MLKEM768"]);
     let r = probe(&peer).await;
     assert_eq!(r.tls_versions, [V::TLS1_3]);
@@ -138,6 +143,9 @@ async fn openssl35_pq_only() {
 
 #[tokio::test]
 async fn openssl35_secp256r1mlkem768_and_x25519() {
+    if !require(&["openssl"]) {
+        return;
+    }
     let peer = s_server(&["-groups", "SecP256r1MLKEM768:x25519"]);
     let r = probe(&peer).await;
     assert_eq!(r.groups.supported, [G::SECP256R1MLKEM768, G::X25519]);
@@ -154,6 +162,9 @@ async fn openssl35_secp256r1mlkem768_and_x25519() {
 
 #[tokio::test]
 async fn openssl35_one_tuple_follows_client_and_key_share() {
+    if !require(&["openssl"]) {
+        return;
+    }
     let peer = s_server(&["-groups", "x25519:secp256r1:X25519MLKEM768"]);
     let r = probe(&peer).await;
     assert_eq!(
@@ -166,6 +177,9 @@ async fn openssl35_one_tuple_follows_client_and_key_share() {
 
 #[tokio::test]
 async fn openssl35_serverpref_classical_first() {
+    if !require(&["openssl"]) {
+        return;
+    }
     let peer = s_server(&["-groups", "x25519:secp256r1:X25519MLKEM768", "-serverpref"]);
     let r = probe(&peer).await;
     assert_eq!(
@@ -183,6 +197,9 @@ async fn openssl35_serverpref_classical_first() {
 
 #[tokio::test]
 async fn openssl35_pure_mlkem_and_p384_hybrid() {
+    if !require(&["openssl"]) {
+        return;
+    }
     let peer = s_server(&["-groups", "MLKEM1024:SecP384r1MLKEM1024:MLKEM512"]);
     let r = probe(&peer).await;
     assert_eq!(r.tls_versions, [V::TLS1_3]);
@@ -204,6 +221,9 @@ async fn openssl35_pure_mlkem_and_p384_hybrid() {
 
 #[tokio::test]
 async fn openssl35_tls12_only() {
+    if !require(&["openssl"]) {
+        return;
+    }
     let peer = s_server(&["-no_tls1_3"]);
     let r = probe(&peer).await;
     assert_eq!(r.tls_versions, [V::TLS1_2]);
@@ -218,6 +238,9 @@ async fn openssl35_tls12_only() {
 
 #[tokio::test]
 async fn openssl35_accepting_tls10_and_tls11_is_reported() {
+    if !require(&["openssl"]) {
+        return;
+    }
     let peer = s_server(&["-min_protocol", "TLSv1", "-cipher", "DEFAULT:@SECLEVEL=0"]);
     let r = probe(&peer).await;
     assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2, V::TLS1_1, V::TLS1_0]);
@@ -228,6 +251,9 @@ async fn openssl35_accepting_tls10_and_tls11_is_reported() {
 
 #[tokio::test]
 async fn go122_server_is_classical() {
+    if !require(&["goserver-1.22"]) {
+        return;
+    }
     let peer = go_server("1.22");
     let r = probe(&peer).await;
     assert_tolerant(&r);
@@ -241,6 +267,9 @@ async fn go122_server_is_classical() {
 
 #[tokio::test]
 async fn go123_server_offers_only_the_kyber_draft() {
+    if !require(&["goserver-1.23"]) {
+        return;
+    }
     let peer = go_server("1.23");
     let r = probe(&peer).await;
     assert_tolerant(&r);
@@ -279,36 +308,25 @@ async fn assert_go124_like(version: &str, expected: &[G]) {
 
 #[tokio::test]
 async fn go124_server_prefers_x25519mlkem768() {
-    assert_go124_like(
-        "1.24",
-        &[
-            G::X25519MLKEM768,
-            G::X25519,
-            G::SECP256R1,
-            G::SECP384R1,
-            G::SECP521R1,
-        ],
-    )
-    .await;
+    if !require(&["goserver-1.24"]) {
+        return;
+    }
+    assert_go124_like("1.24", &GO124_DEFAULT).await;
 }
 
 #[tokio::test]
 async fn go125_server_prefers_x25519mlkem768() {
-    assert_go124_like(
-        "1.25",
-        &[
-            G::X25519MLKEM768,
-            G::X25519,
-            G::SECP256R1,
-            G::SECP384R1,
-            G::SECP521R1,
-        ],
-    )
-    .await;
+    if !require(&["goserver-1.25"]) {
+        return;
+    }
+    assert_go124_like("1.25", &GO124_DEFAULT).await;
 }
 
 #[tokio::test]
 async fn go126_server_adds_nist_hybrids() {
+    if !require(&["goserver-1.26"]) {
+        return;
+    }
     assert_go124_like(
         "1.26",
         &[
@@ -328,16 +346,25 @@ async fn go126_server_adds_nist_hybrids() {
 
 #[tokio::test]
 async fn nginx_with_openssl35_defaults() {
+    if !require(&["nginx"]) {
+        return;
+    }
     assert_openssl35_defaults(&probe(&nginx()).await);
 }
 
 #[tokio::test]
 async fn haproxy_with_openssl35_defaults() {
+    if !require(&["haproxy"]) {
+        return;
+    }
     assert_openssl35_defaults(&probe(&haproxy()).await);
 }
 
 #[tokio::test]
 async fn debian_etcd_is_classical_only() {
+    if !require(&["etcd"]) {
+        return;
+    }
     // Debian builds etcd with Go 1.24 but `tlsmlkem=0` in its default GODEBUG.
     let peer = etcd(&[]);
     let r = probe(&peer).await;
@@ -351,18 +378,12 @@ async fn debian_etcd_is_classical_only() {
 
 #[tokio::test]
 async fn debian_etcd_with_tlsmlkem_on_is_pq() {
+    if !require(&["etcd"]) {
+        return;
+    }
     let peer = etcd(&[("GODEBUG", "tlsmlkem=1")]);
     let r = probe(&peer).await;
-    assert_eq!(
-        r.groups.supported,
-        [
-            G::X25519MLKEM768,
-            G::X25519,
-            G::SECP256R1,
-            G::SECP384R1,
-            G::SECP521R1
-        ]
-    );
+    assert_eq!(r.groups.supported, GO124_DEFAULT);
     assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
     assert_eq!(r.verdict.status, PqStatus::Pq);
 }
@@ -373,20 +394,20 @@ async fn debian_etcd_with_tlsmlkem_on_is_pq() {
 /// offline prediction of server model `model` is identical for each one.
 async fn assert_matrix_agrees(peer: &Peer, model: &str) {
     let profiles = pqready::catalog::profile::all();
-    let target = Target {
-        label: peer.addr.to_string(),
-        host: "127.0.0.1".into(),
-        port: peer.addr.port(),
-        sni: Some("localhost".into()),
-    };
+    let target = loopback::target(peer.addr, Some("localhost"));
     let config = ProbeConfig {
-        timeout: Duration::from_secs(10),
         clients: profiles.clone(),
-        ..ProbeConfig::default()
+        ..loopback::config(Duration::from_secs(10))
     };
     let report = scan_one(&target, &config).await;
     assert_eq!(report.error, None, "peer log:\n{}", peer.log());
     let server = pqready::catalog::server::select(model).unwrap().remove(0);
+    assert!(!profiles.is_empty(), "no client profiles to replay");
+    assert_eq!(
+        report.clients.len(),
+        profiles.len(),
+        "one live result per client profile"
+    );
     let mismatches: Vec<String> = report
         .clients
         .iter()
@@ -412,11 +433,19 @@ async fn assert_matrix_agrees(peer: &Peer, model: &str) {
         "model {model} disagrees with the live server:\n{}",
         mismatches.join("\n")
     );
-    assert_eq!(report.clients.len(), profiles.len());
 }
 
 #[tokio::test]
 async fn matrix_agrees_with_live_go_servers() {
+    if !require(&[
+        "goserver-1.22",
+        "goserver-1.23",
+        "goserver-1.24",
+        "goserver-1.25",
+        "goserver-1.26",
+    ]) {
+        return;
+    }
     for version in ["1.22", "1.23", "1.24", "1.25", "1.26"] {
         assert_matrix_agrees(&go_server(version), &format!("go{version}")).await;
     }
@@ -424,12 +453,18 @@ async fn matrix_agrees_with_live_go_servers() {
 
 #[tokio::test]
 async fn matrix_agrees_with_live_openssl35_and_nginx() {
+    if !require(&["openssl", "nginx"]) {
+        return;
+    }
     assert_matrix_agrees(&s_server(&[]), "openssl3.5").await;
     assert_matrix_agrees(&nginx(), "openssl3.5").await;
 }
 
 #[tokio::test]
 async fn matrix_agrees_with_live_etcd() {
+    if !require(&["etcd"]) {
+        return;
+    }
     assert_matrix_agrees(&etcd(&[]), "go1.24+tlsmlkem=0").await;
 }
 
@@ -449,6 +484,13 @@ async fn matrix_agrees_with_live_rustls() {
     let model = pqready::catalog::server::select("rustls0.23")
         .unwrap()
         .remove(0);
+    assert_eq!(report.error, None);
+    assert!(!profiles.is_empty(), "no client profiles to replay");
+    assert_eq!(
+        report.clients.len(),
+        profiles.len(),
+        "one live result per client profile"
+    );
     for (live, profile) in report.clients.iter().zip(&profiles) {
         let p = model.predict(profile);
         assert_eq!(

@@ -190,14 +190,20 @@ fn predict(addr: SocketAddr, ids: &[&str]) -> Result<HashMap<String, Outcome>, S
     Ok(out)
 }
 
-/// Every client against `peer` through a tap, then pqready's predictions for
+/// Every client against the peer `start` starts (which needs `server_needs`,
+/// see [`peers::require`]) through a tap, then pqready's predictions for
 /// their profiles; fails listing every cell where the two differ.
-fn check_server(server: &str, peer: Peer) {
+fn check_server(server: &str, server_needs: &[&str], start: impl FnOnce() -> Peer) {
+    let all = clients::all();
+    assert!(!all.is_empty(), "no real clients to run");
+    let mut needs = server_needs.to_vec();
+    needs.extend(clients::needs(&all));
+    if !peers::require(&needs) {
+        return;
+    }
+    let peer = start();
     let tap = Tap::start(peer.addr);
-    let cells: Vec<Cell> = clients::all()
-        .iter()
-        .map(|c| through_tap(&tap, c))
-        .collect();
+    let cells: Vec<Cell> = all.iter().map(|c| through_tap(&tap, c)).collect();
 
     let mut ids: Vec<&str> = Vec::new();
     for c in &cells {
@@ -257,14 +263,17 @@ fn check_server(server: &str, peer: Peer) {
 
 #[test]
 fn openssl35_default_groups() {
-    check_server("openssl-3.5 s_server", peers::s_server(&["-www"]));
+    check_server("openssl-3.5 s_server", &["openssl"], || {
+        peers::s_server(&["-www"])
+    });
 }
 
 #[test]
 fn openssl35_pq_only() {
     check_server(
         "openssl-3.5 s_server -groups X25519MLKEM768",
-        peers::s_server(&["-www", "-groups", "X25519MLKEM768"]),
+        &["openssl"],
+        || peers::s_server(&["-www", "-groups", "X25519MLKEM768"]),
     );
 }
 
@@ -272,7 +281,8 @@ fn openssl35_pq_only() {
 fn openssl35_secp256r1mlkem768_and_x25519() {
     check_server(
         "openssl-3.5 s_server -groups SecP256r1MLKEM768:x25519",
-        peers::s_server(&["-www", "-groups", "SecP256r1MLKEM768:x25519"]),
+        &["openssl"],
+        || peers::s_server(&["-www", "-groups", "SecP256r1MLKEM768:x25519"]),
     );
 }
 
@@ -280,12 +290,15 @@ fn openssl35_secp256r1mlkem768_and_x25519() {
 fn openssl35_serverpref_classical_first() {
     check_server(
         "openssl-3.5 s_server -groups x25519:secp256r1:X25519MLKEM768 -serverpref",
-        peers::s_server(&[
-            "-www",
-            "-groups",
-            "x25519:secp256r1:X25519MLKEM768",
-            "-serverpref",
-        ]),
+        &["openssl"],
+        || {
+            peers::s_server(&[
+                "-www",
+                "-groups",
+                "x25519:secp256r1:X25519MLKEM768",
+                "-serverpref",
+            ])
+        },
     );
 }
 
@@ -295,38 +308,47 @@ fn openssl35_serverpref_classical_first() {
 fn openssl35_p384_only_forces_hello_retry() {
     check_server(
         "openssl-3.5 s_server -groups secp384r1",
-        peers::s_server(&["-www", "-groups", "secp384r1"]),
+        &["openssl"],
+        || peers::s_server(&["-www", "-groups", "secp384r1"]),
     );
 }
 
 #[test]
 fn nginx_openssl35() {
-    check_server("nginx", peers::nginx());
+    check_server("nginx", &["nginx"], peers::nginx);
 }
 
 #[test]
 fn go122_server() {
-    check_server("go1.22 server", peers::go_server("1.22"));
+    check_server("go1.22 server", &["goserver-1.22"], || {
+        peers::go_server("1.22")
+    });
 }
 
 #[test]
 fn go123_server() {
-    check_server("go1.23 server", peers::go_server("1.23"));
+    check_server("go1.23 server", &["goserver-1.23"], || {
+        peers::go_server("1.23")
+    });
 }
 
 #[test]
 fn go124_server() {
-    check_server("go1.24 server", peers::go_server("1.24"));
+    check_server("go1.24 server", &["goserver-1.24"], || {
+        peers::go_server("1.24")
+    });
 }
 
 #[test]
 fn go126_server() {
-    check_server("go1.26 server", peers::go_server("1.26"));
+    check_server("go1.26 server", &["goserver-1.26"], || {
+        peers::go_server("1.26")
+    });
 }
 
 #[test]
 fn debian_etcd() {
-    check_server("etcd (Debian)", peers::etcd(&[]));
+    check_server("etcd (Debian)", &["etcd"], || peers::etcd(&[]));
 }
 
 // ---- the tap itself, against a scripted server ------------------------------

@@ -4,16 +4,15 @@
 //! servers themselves are reported tolerant in tests/interop.rs.
 
 use pqready::assess::ToleranceVerdict;
-use pqready::discover::Target;
-use pqready::probe::ProbeConfig;
 use pqready::report::TargetReport;
-use pqready::scan::scan_one;
 use pqready::wire::{ClientHello, HandshakeReassembler, RecordHeader};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+#[path = "support/loopback.rs"]
+mod loopback;
 #[path = "support/peers.rs"]
 mod peers;
 
@@ -106,17 +105,7 @@ async fn multi_record_dropper(backend: SocketAddr) -> SocketAddr {
 }
 
 async fn probe(addr: SocketAddr) -> TargetReport {
-    let target = Target {
-        label: addr.to_string(),
-        host: "127.0.0.1".into(),
-        port: addr.port(),
-        sni: Some("localhost".into()),
-    };
-    let config = ProbeConfig {
-        timeout: Duration::from_secs(5),
-        ..ProbeConfig::default()
-    };
-    scan_one(&target, &config).await
+    loopback::probe(addr, Some("localhost"), Duration::from_secs(5)).await
 }
 
 fn outcomes(r: &TargetReport) -> Vec<(&'static str, &'static str)> {
@@ -131,6 +120,9 @@ fn outcomes(r: &TargetReport) -> Vec<(&'static str, &'static str)> {
 
 #[tokio::test]
 async fn single_read_router_misroutes_split_hellos() {
+    if !peers::require(&["openssl"]) {
+        return;
+    }
     let real = peers::s_server(&["-www"]);
     let fallback = peers::s_server(&["-www"]); // its own certificate: a different server
     let proxy = single_read_router(real.addr, fallback.addr).await;
@@ -164,6 +156,9 @@ async fn single_read_router_misroutes_split_hellos() {
 
 #[tokio::test]
 async fn multi_record_dropper_is_caught() {
+    if !peers::require(&["openssl"]) {
+        return;
+    }
     let real = peers::s_server(&["-www"]);
     let proxy = multi_record_dropper(real.addr).await;
     let r = probe(proxy).await;

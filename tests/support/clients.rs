@@ -39,6 +39,8 @@ pub struct RealClient {
     pub name: String,
     /// The pqready profile id it should match, e.g. `kubectl1.32`.
     pub profile: String,
+    /// What [`super::peers::require`] must find for it to run.
+    pub need: String,
     program: PathBuf,
     kind: Kind,
 }
@@ -62,22 +64,14 @@ pub fn by_name(name: &str) -> RealClient {
         .unwrap_or_else(|| panic!("no real client named {name}"))
 }
 
-/// The directory holding `kubectl.1.NN`: where the `kubectl` on PATH really
-/// lives (the machine image ships every build next to its dispatcher).
-pub fn kubectl_dir() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    let kubectl = std::env::split_paths(&path)
-        .map(|d| d.join("kubectl"))
-        .find(|p| p.is_file())?;
-    let real = std::fs::canonicalize(&kubectl).unwrap_or(kubectl);
-    real.parent().map(Path::to_path_buf)
-}
+pub use super::peers::kubectl_dir;
 
 /// `kubectl.1.NN`, profile `kubectl1.NN`.
 pub fn kubectl(version: &str) -> RealClient {
     RealClient {
         name: format!("kubectl.{version}"),
         profile: format!("kubectl{version}"),
+        need: format!("kubectl.{version}"),
         program: kubectl_dir()
             .unwrap_or_default()
             .join(format!("kubectl.{version}")),
@@ -90,6 +84,7 @@ pub fn openssl30() -> RealClient {
     RealClient {
         name: "openssl-3.0 s_client".into(),
         profile: "openssl3.0".into(),
+        need: "/usr/bin/openssl".into(),
         program: "/usr/bin/openssl".into(),
         kind: Kind::OpenSsl,
     }
@@ -100,6 +95,7 @@ pub fn curl() -> RealClient {
     RealClient {
         name: "curl".into(),
         profile: "openssl3.0".into(),
+        need: "/usr/bin/curl".into(),
         program: "/usr/bin/curl".into(),
         kind: Kind::Curl,
     }
@@ -110,6 +106,7 @@ pub fn openssl35() -> RealClient {
     RealClient {
         name: "openssl-3.5 s_client".into(),
         profile: "openssl3.5".into(),
+        need: "openssl".into(),
         program: bin("openssl"),
         kind: Kind::OpenSsl,
     }
@@ -120,9 +117,15 @@ pub fn goclient(version: &str) -> RealClient {
     RealClient {
         name: format!("goclient-{version}"),
         profile: format!("go{version}"),
+        need: format!("goclient-{version}"),
         program: bin(&format!("goclient-{version}")),
         kind: Kind::GoClient,
     }
+}
+
+/// What [`super::peers::require`] must find for all of `clients` to run.
+pub fn needs(clients: &[RealClient]) -> Vec<&str> {
+    clients.iter().map(|c| c.need.as_str()).collect()
 }
 
 /// How one run ended.

@@ -1,4 +1,5 @@
 //! Helpers shared by integration tests.
 pub mod clients;
+pub mod command;
 pub mod peers;
 pub mod tap;

@@ -1,30 +1,149 @@
 //! Real TLS peers for tests and benchmarks: start a server from the peer
 //! prefix (`scripts/install-peers`) on a free loopback port, wait until it
-//! listens, and kill it when dropped. Shared by tests/interop.rs and
-//! benches/probe.rs.
+//! listens, and kill it when dropped; and [`require`], which every
+//! host-dependent test calls first so that a machine without the peers skips
+//! it with one line (or, under `scripts/test`, fails). Shared by the tests
+//! and benches/probe.rs.
 #![allow(dead_code)] // each user compiles this file and uses part of it
 
+use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The peer prefix: `$PQREADY_PEERS_DIR`, default `~/.cache/pqready/peers`.
+/// It may be missing; [`require`] says so.
 pub fn peers_dir() -> PathBuf {
-    let dir = std::env::var_os("PQREADY_PEERS_DIR")
+    std::env::var_os("PQREADY_PEERS_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/pqready/peers")
-        });
-    assert!(
-        dir.join("bin/openssl").exists(),
-        "real peers are not installed in {}: run scripts/install-peers (scripts/test does)",
-        dir.display()
-    );
-    dir
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/pqready/peers")
+        })
 }
 
+/// A program of the peer prefix (`bin/NAME`).
 pub fn bin(name: &str) -> PathBuf {
     peers_dir().join("bin").join(name)
+}
+
+/// The directory holding `kubectl.1.NN`: where the `kubectl` on PATH really
+/// lives (the machine image ships every build next to its dispatcher).
+pub fn kubectl_dir() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    let kubectl = std::env::split_paths(&path)
+        .map(|d| d.join("kubectl"))
+        .find(|p| p.is_file())?;
+    let real = std::fs::canonicalize(&kubectl).unwrap_or(kubectl);
+    real.parent().map(Path::to_path_buf)
+}
+
+/// Set to 1 (scripts/test does) to make [`require`] fail instead of skip.
+pub const REQUIRE_PEERS: &str = "PQREADY_REQUIRE_PEERS";
+
+/// Checks that everything a host-dependent test needs is on the machine.
+/// Each item of `what` is
+/// - `kubectl.1.NN`: that kubectl build next to the `kubectl` on PATH;
+/// - an absolute path: a host program (`/usr/bin/curl`);
+/// - a relative path with a `/`: a file of the peer prefix (`usr/bin/etcd`);
+/// - anything else: a program in the peer prefix's `bin/` (`openssl`,
+///   `nginx`, `go1.26`, `goserver-1.24`).
+///
+/// Returns true when all are there. Otherwise it writes one line to stderr
+/// (past the test harness's capture, so it shows in a passing run), e.g.
+/// `skipping interop::nginx_with_openssl35_defaults: peer 'nginx' not
+/// installed in ~/.cache/pqready/peers (run scripts/install-peers, or
+/// scripts/test)`, and returns false: the test returns early. With
+/// `PQREADY_REQUIRE_PEERS=1` it panics with that reason instead.
+pub fn require(what: &[&str]) -> bool {
+    let Some(reason) = missing(what) else {
+        return true;
+    };
+    let test = test_name();
+    if std::env::var(REQUIRE_PEERS).as_deref() == Ok("1") {
+        panic!("{test}: {reason} [{REQUIRE_PEERS}=1]");
+    }
+    // One write, so the line does not interleave with the harness's output.
+    let line = format!("skipping {test}: {reason}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    false
+}
+
+/// Why `what` is not all there, in one line; `None` when it is.
+fn missing(what: &[&str]) -> Option<String> {
+    let (mut peers, mut kubectl, mut host) = (Vec::new(), Vec::new(), Vec::new());
+    let sdk = kubectl_dir();
+    for (i, &item) in what.iter().enumerate() {
+        if what[..i].contains(&item) {
+            continue; // listed twice
+        }
+        if item.starts_with("kubectl.") {
+            if !sdk.as_ref().is_some_and(|d| d.join(item).is_file()) {
+                kubectl.push(item);
+            }
+        } else if item.starts_with('/') {
+            if !Path::new(item).is_file() {
+                host.push(item);
+            }
+        } else {
+            let path = if item.contains('/') {
+                peers_dir().join(item)
+            } else {
+                bin(item)
+            };
+            if !path.exists() {
+                peers.push(item);
+            }
+        }
+    }
+    let quoted = |items: &[&str]| {
+        items
+            .iter()
+            .map(|i| format!("'{i}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let plural = |items: &[&str], one: &str, many: &str| {
+        if items.len() == 1 { one } else { many }.to_string()
+    };
+    let mut reasons = Vec::new();
+    if !peers.is_empty() {
+        reasons.push(format!(
+            "{} {} not installed in {} (run scripts/install-peers, or scripts/test)",
+            plural(&peers, "peer", "peers"),
+            quoted(&peers),
+            peers_dir().display()
+        ));
+    }
+    if !kubectl.is_empty() {
+        let place = match &sdk {
+            Some(dir) => format!(
+                "not found in {}, next to the kubectl on PATH",
+                dir.display()
+            ),
+            None => "not found: no kubectl on PATH".to_string(),
+        };
+        reasons.push(format!(
+            "{} {} {place} (the builds come with the machine image)",
+            plural(&kubectl, "kubectl build", "kubectl builds"),
+            quoted(&kubectl)
+        ));
+    }
+    if !host.is_empty() {
+        reasons.push(format!(
+            "{} {} not found",
+            plural(&host, "host program", "host programs"),
+            quoted(&host)
+        ));
+    }
+    (!reasons.is_empty()).then(|| reasons.join("; "))
+}
+
+/// `crate::test` for the running test (the harness names each test's thread).
+fn test_name() -> String {
+    let thread = std::thread::current();
+    let name = thread.name().unwrap_or("?");
+    format!("{}::{name}", env!("CARGO_CRATE_NAME"))
 }
 
 /// A loopback port nothing listens on, never handed out twice in this
@@ -112,6 +231,11 @@ pub fn start(program: &Path, args: &[&str], extra_env: &[(&str, &str)]) -> Peer 
 }
 
 pub fn launch(setup: Setup, program: &Path, args: &[&str], extra_env: &[(&str, &str)]) -> Peer {
+    assert!(
+        program.exists(),
+        "{} is not installed: run scripts/install-peers (scripts/test does)",
+        program.display()
+    );
     let log = std::fs::File::create(setup.dir.path().join("peer.log")).unwrap();
     let mut cmd = Command::new(program);
     cmd.args(args.iter().map(|a| setup.fill(a)))
