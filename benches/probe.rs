@@ -35,7 +35,7 @@ async fn measure(name: &str, target: Target) {
 async fn measure_one(name: &str, target: Target, hello_tolerance: bool) {
     let config = ProbeConfig {
         timeout: Duration::from_secs(10),
-        hello_tolerance,
+        checks: checks(hello_tolerance),
         ..ProbeConfig::default()
     };
     let name = if hello_tolerance {
@@ -54,8 +54,8 @@ async fn measure_one(name: &str, target: Target, hello_tolerance: bool) {
             println!("{name:<38} error: {err}");
             return;
         }
-        connections = report.connections;
-        supported = report.groups.supported.len();
+        connections = report.observed.connections;
+        supported = report.observed.groups.supported.len();
     }
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -118,7 +118,7 @@ async fn main() {
             .map(|i| servers[i % servers.len()].target())
             .collect();
         let config = ProbeConfig {
-            hello_tolerance,
+            checks: checks(hello_tolerance),
             ..ProbeConfig::default()
         };
         let started = Instant::now();
@@ -130,5 +130,15 @@ async fn main() {
             if hello_tolerance { "on " } else { "off" },
             done as f64 / secs
         );
+    }
+}
+
+/// Every check, or every check but the big-hello variants.
+fn checks(hello_tolerance: bool) -> pqready::probe::checks::CheckSet {
+    let all = pqready::probe::checks::CheckSet::all();
+    if hello_tolerance {
+        all
+    } else {
+        all.without(pqready::vocab::CheckId::HelloTolerance)
     }
 }

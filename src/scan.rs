@@ -52,8 +52,10 @@ pub async fn scan(
             let handle = running.spawn(async move {
                 let (inner, inner_config) = (target.clone(), config.clone());
                 // A panic inside one probe is a bug; it fails that target only.
-                let report = match tokio::spawn(async move { scan_one(&inner, &inner_config).await })
-                    .await
+                let report = match tokio::spawn(
+                    async move { scan_one(&inner, &inner_config).await },
+                )
+                .await
                 {
                     Ok(report) => report,
                     Err(e) => {

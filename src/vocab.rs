@@ -40,6 +40,12 @@ macro_rules! labels {
             }
         }
 
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.name() == *other
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.name())
@@ -350,7 +356,8 @@ impl FindingKind {
 }
 
 /// The advice for a server without a standard post-quantum group.
-pub const SERVER_UPGRADE: &str = "upgrade the server's TLS stack to one that supports X25519MLKEM768 \
+pub const SERVER_UPGRADE: &str =
+    "upgrade the server's TLS stack to one that supports X25519MLKEM768 \
      (Go 1.24+ with default settings, OpenSSL 3.5+, rustls 0.23 with aws-lc-rs)";
 
 #[cfg(test)]
@@ -366,7 +373,10 @@ mod tests {
                 format!("\"{}\"", kind.name())
             );
         }
-        assert_eq!(CheckId::parse("hello-tolerance"), Some(CheckId::HelloTolerance));
+        assert_eq!(
+            CheckId::parse("hello-tolerance"),
+            Some(CheckId::HelloTolerance)
+        );
         assert_eq!(ErrorKind::parse("no-tls"), None);
     }
 

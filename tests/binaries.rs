@@ -303,7 +303,7 @@ fn kubectl_builds_1_27_to_1_33() {
         let minor: u32 = k.version[2..].parse().unwrap();
         let id = format!("kubectl1.{minor}");
         let profile = catalog::profile::all()
-            .into_iter()
+            .iter()
             .find(|p| p.id == id)
             .unwrap_or_else(|| panic!("no profile {id}"));
         assert_eq!(

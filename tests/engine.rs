@@ -5,9 +5,10 @@
 
 use pqready::assess::{PqStatus, ToleranceVerdict};
 use pqready::demo;
-use pqready::probe::groups::{Method, Selection};
 use pqready::report::TargetReport;
 use pqready::scan::scan_one;
+use pqready::vocab::ErrorKind;
+use pqready::vocab::{DiscoveryMethod as Method, Selection};
 use pqready::wire::{CipherSuite, NamedGroup as G, ProtocolVersion as V};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
@@ -33,28 +34,31 @@ async fn probe_demo(name: &str) -> TargetReport {
 async fn rustls_pq_hybrid_server() {
     let r = probe_demo("pq-hybrid").await;
     assert_eq!(r.error, None);
-    assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2]);
+    assert_eq!(r.observed.tls_versions, [V::TLS1_3, V::TLS1_2]);
     assert_eq!(
-        r.groups.supported,
+        r.observed.groups.supported,
         [G::X25519MLKEM768, G::X25519, G::SECP256R1, G::SECP384R1]
     );
     // rustls servers take the first group in the client's list they support.
-    assert_eq!(r.groups.selection, Selection::ClientOrder);
-    assert_eq!(r.groups.server_order, None);
-    assert_eq!(r.groups.key_share_preferred, Some(false));
-    assert_eq!(r.groups.method, Method::HelloRetryRequest);
-    assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
+    assert_eq!(r.observed.groups.selection, Selection::ClientOrder);
+    assert_eq!(r.observed.groups.server_order, None);
+    assert_eq!(r.observed.groups.key_share_preferred, Some(false));
+    assert_eq!(r.observed.groups.method, Method::HelloRetryRequest);
     assert_eq!(
-        r.handshake.cipher_suite,
+        r.observed.handshake.negotiated_group,
+        Some(G::X25519MLKEM768)
+    );
+    assert_eq!(
+        r.observed.handshake.cipher_suite,
         Some(CipherSuite::TLS_AES_256_GCM_SHA384)
     );
-    assert!(!r.handshake.hello_retry);
-    assert_eq!(r.handshake.certificate_chain.len(), 1);
-    assert_eq!(r.verdict.status, PqStatus::Pq);
+    assert!(!r.observed.handshake.hello_retry);
+    assert_eq!(r.observed.handshake.certificate_chain.len(), 1);
+    assert_eq!(r.assessed.verdict.status, PqStatus::Pq);
     // S+1 discovery, 2 selection checks, 3 legacy versions, 1 handshake, 5 big-hello variants.
-    assert_eq!(r.connections, 4 + 1 + 2 + 3 + 1 + 5);
+    assert_eq!(r.observed.connections, 4 + 1 + 2 + 3 + 1 + 5);
     assert_eq!(
-        r.hello_tolerance.as_ref().unwrap().verdict,
+        r.assessed.hello_tolerance.as_ref().unwrap().verdict,
         ToleranceVerdict::Tolerant
     );
 }
@@ -62,41 +66,51 @@ async fn rustls_pq_hybrid_server() {
 #[tokio::test]
 async fn rustls_classical_server() {
     let r = probe_demo("classical-only").await;
-    assert_eq!(r.groups.supported, [G::X25519, G::SECP256R1, G::SECP384R1]);
-    assert_eq!(r.handshake.negotiated_group, Some(G::X25519));
-    assert_eq!(r.verdict.status, PqStatus::Classical);
     assert_eq!(
-        r.verdict.text,
+        r.observed.groups.supported,
+        [G::X25519, G::SECP256R1, G::SECP384R1]
+    );
+    assert_eq!(r.observed.handshake.negotiated_group, Some(G::X25519));
+    assert_eq!(r.assessed.verdict.status, PqStatus::Classical);
+    assert_eq!(
+        r.assessed.verdict.text,
         "PQ key exchange: no (classical groups only: x25519, secp256r1, secp384r1)"
     );
-    assert_eq!(r.connections, 3 + 1 + 2 + 3 + 1 + 5);
+    assert_eq!(r.observed.connections, 3 + 1 + 2 + 3 + 1 + 5);
 }
 
 #[tokio::test]
 async fn rustls_pq_only_server() {
     let r = probe_demo("pq-only").await;
-    assert_eq!(r.tls_versions, [V::TLS1_3]);
+    assert_eq!(r.observed.tls_versions, [V::TLS1_3]);
     assert_eq!(
-        r.groups.supported,
+        r.observed.groups.supported,
         [G::X25519MLKEM768, G::SECP256R1MLKEM768, G::MLKEM768]
     );
-    assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
-    assert_eq!(r.verdict.status, PqStatus::Pq);
+    assert_eq!(
+        r.observed.handshake.negotiated_group,
+        Some(G::X25519MLKEM768)
+    );
+    assert_eq!(r.assessed.verdict.status, PqStatus::Pq);
 }
 
 #[tokio::test]
 async fn rustls_tls12_only_server() {
     let r = probe_demo("tls12-only").await;
-    assert_eq!(r.tls_versions, [V::TLS1_2]);
-    assert_eq!(r.groups.method, Method::Tls12ServerKeyExchange);
-    assert_eq!(r.groups.supported, [G::X25519, G::SECP256R1]);
-    assert_eq!(r.groups.selection, Selection::ClientOrder);
+    assert_eq!(r.observed.tls_versions, [V::TLS1_2]);
+    assert_eq!(r.observed.groups.method, Method::Tls12ServerKeyExchange);
+    assert_eq!(r.observed.groups.supported, [G::X25519, G::SECP256R1]);
+    assert_eq!(r.observed.groups.selection, Selection::ClientOrder);
     // A client-order server re-picking the curve kept last proves nothing is left.
-    assert!(r.groups.notes.is_empty(), "{:?}", r.groups.notes);
-    assert_eq!(r.handshake.version, Some(V::TLS1_2));
-    assert_eq!(r.verdict.status, PqStatus::Classical);
+    assert!(
+        r.observed.groups.notes.is_empty(),
+        "{:?}",
+        r.observed.groups.notes
+    );
+    assert_eq!(r.observed.handshake.version, Some(V::TLS1_2));
+    assert_eq!(r.assessed.verdict.status, PqStatus::Classical);
     assert_eq!(
-        r.verdict.text,
+        r.assessed.verdict.text,
         "PQ key exchange: no (TLSv1.2 only: post-quantum key exchange needs TLS 1.3)"
     );
 }
@@ -111,7 +125,10 @@ async fn user_added_codepoint_is_offered_and_reported() {
     let mut config = config(Duration::from_secs(5));
     config.candidate_groups.push(G(0xfe01));
     let r = scan_one(&server.target(), &config).await;
-    assert_eq!(r.groups.supported, [G::X25519, G::SECP256R1, G::SECP384R1]);
+    assert_eq!(
+        r.observed.groups.supported,
+        [G::X25519, G::SECP256R1, G::SECP384R1]
+    );
 }
 
 #[tokio::test]
@@ -130,12 +147,18 @@ async fn probes_ipv6_loopback() {
     .unwrap();
     let r = scan_one(&t, &config(Duration::from_secs(5))).await;
     assert_eq!(r.error, None);
-    assert_eq!(r.address, Some(format!("[::1]:{}", server.addr.port())));
     assert_eq!(
-        r.groups.supported,
+        r.observed.address.map(|a| a.to_string()),
+        Some(format!("[::1]:{}", server.addr.port()))
+    );
+    assert_eq!(
+        r.observed.groups.supported,
         [G::X25519MLKEM768, G::X25519, G::SECP256R1, G::SECP384R1]
     );
-    assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
+    assert_eq!(
+        r.observed.handshake.negotiated_group,
+        Some(G::X25519MLKEM768)
+    );
 }
 
 #[tokio::test]
@@ -143,13 +166,13 @@ async fn plain_http_on_the_port_is_a_clear_error() {
     // Models a plain HTTP service on a port the user believed was TLS.
     let addr = replying(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n").await;
     let r = loopback::probe(addr, None, Duration::from_secs(2)).await;
-    assert_eq!(r.error_kind, Some("not-tls"));
+    assert_eq!(r.error_kind, Some(ErrorKind::NotTls));
     assert_eq!(
         r.error.as_deref(),
         Some("not a TLS server: it answered \"HTTP/1.1 400 Bad Request\"")
     );
-    assert_eq!(r.verdict.status, PqStatus::Error);
-    assert_eq!(r.connections, 1);
+    assert_eq!(r.assessed.verdict.status, PqStatus::Error);
+    assert_eq!(r.observed.connections, 1);
 }
 
 #[tokio::test]
@@ -162,7 +185,7 @@ async fn silent_server_times_out_within_the_deadline() {
     .await;
     let started = Instant::now();
     let r = loopback::probe(addr, None, Duration::from_millis(300)).await;
-    assert_eq!(r.error_kind, Some("timeout"));
+    assert_eq!(r.error_kind, Some(ErrorKind::Timeout));
     assert_eq!(r.error.as_deref(), Some("timed out during read"));
     assert!(
         started.elapsed() < Duration::from_secs(5),
@@ -177,8 +200,8 @@ async fn refused_port_is_a_clear_error() {
     let addr = listener.local_addr().unwrap();
     drop(listener);
     let r = loopback::probe(addr, None, Duration::from_secs(2)).await;
-    assert_eq!(r.error_kind, Some("refused"));
-    assert_eq!(r.address.as_deref(), Some(addr.to_string().as_str()));
+    assert_eq!(r.error_kind, Some(ErrorKind::Refused));
+    assert_eq!(r.observed.address, Some(addr));
 }
 
 #[tokio::test]
@@ -186,7 +209,7 @@ async fn alerting_server_is_reported_without_tls() {
     // Models a TLS stack that refuses every hello with a fatal handshake_failure.
     let addr = replying(&[21, 3, 3, 0, 2, 2, 40]).await;
     let r = loopback::probe(addr, None, Duration::from_secs(2)).await;
-    assert_eq!(r.error_kind, Some("no-tls"));
+    assert_eq!(r.error_kind, Some(ErrorKind::NotTls));
     assert!(
         r.error
             .as_deref()
@@ -207,7 +230,7 @@ async fn resetting_server_is_reported_without_tls() {
     })
     .await;
     let r = loopback::probe(addr, None, Duration::from_secs(2)).await;
-    assert_eq!(r.error_kind, Some("no-tls"));
+    assert_eq!(r.error_kind, Some(ErrorKind::NotTls));
 }
 
 #[tokio::test]
@@ -215,7 +238,7 @@ async fn garbage_answer_is_not_tls() {
     // Models a non-TLS binary protocol answering on the port.
     let addr = replying(&[0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3, 4]).await;
     let r = loopback::probe(addr, None, Duration::from_secs(2)).await;
-    assert_eq!(r.error_kind, Some("not-tls"));
+    assert_eq!(r.error_kind, Some(ErrorKind::NotTls));
     assert_eq!(
         r.error.as_deref(),
         Some("not a TLS server: it answered de ad be ef 00 01 02 03 04")
@@ -227,7 +250,7 @@ async fn oversized_record_is_malformed() {
     // Models a peer announcing a record longer than TLS allows.
     let addr = replying(&[22, 3, 3, 0xff, 0xff]).await;
     let r = loopback::probe(addr, None, Duration::from_secs(2)).await;
-    assert_eq!(r.error_kind, Some("malformed"));
+    assert_eq!(r.error_kind, Some(ErrorKind::Malformed));
     assert_eq!(
         r.error.as_deref(),
         Some("server sent a malformed answer (first record: record length 65535 exceeds limit 16640)")
@@ -260,20 +283,20 @@ async fn key_share_driven_server_is_found_with_real_shares() {
     .await;
     let r = loopback::probe(addr, None, Duration::from_secs(2)).await;
     assert_eq!(r.error, None);
-    assert_eq!(r.groups.method, Method::KeyShare);
+    assert_eq!(r.observed.groups.method, Method::KeyShare);
     assert_eq!(
-        r.groups.supported,
+        r.observed.groups.supported,
         [G::SECP384R1MLKEM1024, G::MLKEM1024, G::SECP256R1]
     );
-    assert_eq!(r.tls_versions, [V::TLS1_3]);
-    assert_eq!(r.verdict.status, PqStatus::Pq);
-    assert!(r.handshake.error.is_some());
+    assert_eq!(r.observed.tls_versions, [V::TLS1_3]);
+    assert_eq!(r.assessed.verdict.status, PqStatus::Pq);
+    assert!(r.observed.handshake.error.is_some());
     // One empty-share attempt, then one per group pqready can make a share for,
     // 3 versions, the handshake and the 5 big-hello variants.
-    assert_eq!(r.connections, 1 + 11 + 3 + 1 + 5);
+    assert_eq!(r.observed.connections, 1 + 11 + 3 + 1 + 5);
     // This stub never completes a handshake, so the control fails too.
     assert_eq!(
-        r.hello_tolerance.as_ref().unwrap().verdict,
+        r.assessed.hello_tolerance.as_ref().unwrap().verdict,
         ToleranceVerdict::Inconclusive
     );
 }
@@ -281,7 +304,7 @@ async fn key_share_driven_server_is_found_with_real_shares() {
 #[tokio::test]
 async fn json_report_has_the_contract_fields() {
     let r = probe_demo("pq-hybrid").await;
-    let v: serde_json::Value = serde_json::from_str(&pqready::report::json::to_line(&r)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&pqready::report::json::line(&r)).unwrap();
     assert_eq!(v["schema"], "pqready/v1");
     assert_eq!(v["error"], serde_json::Value::Null);
     assert_eq!(v["tls_versions"], serde_json::json!(["TLSv1.3", "TLSv1.2"]));
@@ -313,9 +336,12 @@ async fn pq_only_server_locks_out_classical_client_profiles() {
     let mut config = config(Duration::from_secs(5));
     config.clients =
         pqready::catalog::profile::select("kubectl1.31,kubectl1.32,kubectl1.33,chrome").unwrap();
-    config.hello_tolerance = false;
+    config.checks = config
+        .checks
+        .without(pqready::vocab::CheckId::HelloTolerance);
     let r = scan_one(&server.target(), &config).await;
     let got: Vec<(&str, Option<G>, bool)> = r
+        .observed
         .clients
         .iter()
         .map(|c| (c.profile.as_str(), c.negotiated_group, c.failed))
@@ -330,13 +356,16 @@ async fn pq_only_server_locks_out_classical_client_profiles() {
         ]
     );
     assert_eq!(
-        r.clients[0].detail.as_deref(),
+        r.observed.clients[0].detail.as_deref(),
         Some("alert handshake_failure")
     );
-    assert_eq!(r.findings.len(), 1);
-    assert_eq!(r.findings[0].id, "pq-only-lockout");
-    assert_eq!(r.findings[0].profiles, ["kubectl1.31", "kubectl1.32"]);
+    assert_eq!(r.assessed.findings.len(), 1);
+    assert_eq!(r.assessed.findings[0].id, "pq-only-lockout");
+    assert_eq!(
+        r.assessed.findings[0].profiles,
+        ["kubectl1.31", "kubectl1.32"]
+    );
     // S+1 discovery, order and same-kind share checks, 3 versions, 1 handshake,
     // and one replay per distinct offer (the four profiles all differ).
-    assert_eq!(r.connections, 4 + 1 + 1 + 3 + 1 + 4);
+    assert_eq!(r.observed.connections, 4 + 1 + 1 + 3 + 1 + 4);
 }

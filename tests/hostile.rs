@@ -7,6 +7,7 @@
 
 use pqready::report::TargetReport;
 use pqready::scan::scan_one;
+use pqready::vocab::ErrorKind;
 use pqready::wire::NamedGroup as G;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -37,7 +38,7 @@ async fn probe(addr: SocketAddr) -> TargetReport {
 
 fn error(r: &TargetReport) -> (&str, &str) {
     (
-        r.error_kind.unwrap_or("none"),
+        r.error_kind.map_or("none", |k| k.name()),
         r.error.as_deref().unwrap_or("none"),
     )
 }
@@ -78,7 +79,7 @@ async fn truncated_server_hello() {
     })
     .await;
     let r = probe(addr).await;
-    assert_eq!(r.error_kind, Some("malformed"), "{:?}", r.error);
+    assert_eq!(r.error_kind, Some(ErrorKind::Malformed), "{:?}", r.error);
     assert!(r.error.unwrap().contains("truncated record"));
 }
 
@@ -86,7 +87,7 @@ async fn truncated_server_hello() {
 async fn record_length_over_the_tls_limit() {
     // Models a peer announcing a record larger than TLS allows (2^14 + 256).
     let r = probe(replying(&[22, 3, 3, 0x50, 0x00]).await).await;
-    assert_eq!(r.error_kind, Some("malformed"), "{:?}", r.error);
+    assert_eq!(r.error_kind, Some(ErrorKind::Malformed), "{:?}", r.error);
     assert!(r
         .error
         .unwrap()
@@ -149,7 +150,7 @@ async fn reset_mid_handshake() {
     })
     .await;
     let r = probe(addr).await;
-    assert_eq!(r.error_kind, Some("malformed"), "{:?}", r.error);
+    assert_eq!(r.error_kind, Some(ErrorKind::Malformed), "{:?}", r.error);
     assert!(r.error.unwrap().contains("truncated record"));
 }
 
@@ -233,7 +234,7 @@ async fn alert_flood() {
         .await,
     )
     .await;
-    assert_eq!(r.error_kind, Some("no-tls"), "{:?}", r.error);
+    assert_eq!(r.error_kind, Some(ErrorKind::NotTls), "{:?}", r.error);
     assert!(r.error.unwrap().starts_with("no TLS handshake succeeded"));
 }
 
@@ -252,7 +253,7 @@ async fn change_cipher_spec_flood_is_capped() {
         .await,
     )
     .await;
-    assert_eq!(r.error_kind, Some("malformed"), "{:?}", r.error);
+    assert_eq!(r.error_kind, Some(ErrorKind::Malformed), "{:?}", r.error);
     assert!(r.error.unwrap().contains("more than 262144 bytes"));
 }
 
@@ -271,7 +272,7 @@ async fn server_hello_with_duplicate_extensions() {
         .await,
     )
     .await;
-    assert_eq!(r.error_kind, Some("malformed"), "{:?}", r.error);
+    assert_eq!(r.error_kind, Some(ErrorKind::Malformed), "{:?}", r.error);
     assert!(r.error.unwrap().contains("duplicate extension"));
 }
 
@@ -295,10 +296,10 @@ async fn warning_alert_before_the_answer_is_skipped() {
     .await;
     let r = probe(addr).await;
     assert_eq!(
-        r.groups.supported,
+        r.observed.groups.supported,
         [G::X25519],
         "{:?} {:?}",
         r.error,
-        r.groups.notes
+        r.observed.groups.notes
     );
 }

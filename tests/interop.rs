@@ -16,10 +16,10 @@
 
 use peers::*;
 use pqready::assess::{PqStatus, ToleranceVerdict};
-use pqready::probe::groups::{Method, Selection};
 use pqready::probe::ProbeConfig;
 use pqready::report::TargetReport;
 use pqready::scan::scan_one;
+use pqready::vocab::{DiscoveryMethod as Method, Selection};
 use pqready::wire::{NamedGroup as G, ProtocolVersion as V};
 use std::time::Duration;
 
@@ -32,12 +32,13 @@ async fn probe(peer: &Peer) -> TargetReport {
     let report = loopback::probe(peer.addr, Some("localhost"), Duration::from_secs(10)).await;
     assert_eq!(report.error, None, "peer log:\n{}", peer.log());
     assert!(
-        report.groups.notes.is_empty(),
+        report.observed.groups.notes.is_empty(),
         "unexpected notes: {:?}",
-        report.groups.notes
+        report.observed.groups.notes
     );
     // No real server here mishandles a large or split ClientHello.
     let tolerance = report
+        .assessed
         .hello_tolerance
         .as_ref()
         .expect("tolerance is checked by default");
@@ -63,16 +64,16 @@ const GO124_DEFAULT: [G; 5] = [
 
 /// OpenSSL 3.5's default groups, as s_server and nginx (ssl_ecdh_curve auto) use them.
 fn assert_tolerant(r: &TargetReport) {
-    let t = r.hello_tolerance.as_ref().unwrap();
+    let t = r.assessed.hello_tolerance.as_ref().unwrap();
     assert_eq!(t.verdict, ToleranceVerdict::Tolerant, "{t:?}");
     assert!(t.variants.iter().all(|v| v.outcome == "ok"), "{t:?}");
 }
 
 fn assert_openssl35_defaults(r: &TargetReport) {
     assert_tolerant(r);
-    assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2]);
+    assert_eq!(r.observed.tls_versions, [V::TLS1_3, V::TLS1_2]);
     assert_eq!(
-        r.groups.supported,
+        r.observed.groups.supported,
         [
             G::X25519MLKEM768,
             G::X25519,
@@ -86,7 +87,7 @@ fn assert_openssl35_defaults(r: &TargetReport) {
     );
     // Tuples: X25519MLKEM768 / x25519:secp256r1 / x448:secp384r1:secp521r1 / ffdhe2048:ffdhe3072.
     assert_eq!(
-        r.groups.server_order.as_deref(),
+        r.observed.groups.server_order.as_deref(),
         Some(
             &[
                 G::X25519MLKEM768,
@@ -100,13 +101,16 @@ fn assert_openssl35_defaults(r: &TargetReport) {
             ][..]
         )
     );
-    assert_eq!(r.groups.selection, Selection::ServerOrder);
-    assert_eq!(r.groups.pq_over_key_share, Some(true));
-    assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
-    assert!(!r.handshake.hello_retry);
-    assert_eq!(r.verdict.status, PqStatus::Pq);
+    assert_eq!(r.observed.groups.selection, Selection::ServerOrder);
+    assert_eq!(r.observed.groups.pq_over_key_share, Some(true));
     assert_eq!(
-        r.verdict.text,
+        r.observed.handshake.negotiated_group,
+        Some(G::X25519MLKEM768)
+    );
+    assert!(!r.observed.handshake.hello_retry);
+    assert_eq!(r.assessed.verdict.status, PqStatus::Pq);
+    assert_eq!(
+        r.assessed.verdict.text,
         "PQ key exchange: yes (X25519MLKEM768, preferred)"
     );
 }
@@ -126,17 +130,20 @@ async fn openssl35_pq_only() {
     }
     let peer = s_server(&["-groups", "X25519MLKEM768"]);
     let r = probe(&peer).await;
-    assert_eq!(r.tls_versions, [V::TLS1_3]);
-    assert_eq!(r.groups.supported, [G::X25519MLKEM768]);
-    assert_eq!(r.groups.selection, Selection::SingleGroup);
-    assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
-    assert_eq!(r.verdict.status, PqStatus::Pq);
+    assert_eq!(r.observed.tls_versions, [V::TLS1_3]);
+    assert_eq!(r.observed.groups.supported, [G::X25519MLKEM768]);
+    assert_eq!(r.observed.groups.selection, Selection::SingleGroup);
+    assert_eq!(
+        r.observed.handshake.negotiated_group,
+        Some(G::X25519MLKEM768)
+    );
+    assert_eq!(r.assessed.verdict.status, PqStatus::Pq);
     // S+1 discovery, 3 legacy versions, 1 handshake (nothing to choose between),
     // and the 5 big-hello variants.
-    assert_eq!(r.connections, 2 + 3 + 1 + 5);
+    assert_eq!(r.observed.connections, 2 + 3 + 1 + 5);
     // The classical control cannot connect to a PQ-only server: nothing to compare with.
     assert_eq!(
-        r.hello_tolerance.unwrap().verdict,
+        r.assessed.hello_tolerance.unwrap().verdict,
         ToleranceVerdict::Inconclusive
     );
 }
@@ -148,14 +155,17 @@ async fn openssl35_secp256r1mlkem768_and_x25519() {
     }
     let peer = s_server(&["-groups", "SecP256r1MLKEM768:x25519"]);
     let r = probe(&peer).await;
-    assert_eq!(r.groups.supported, [G::SECP256R1MLKEM768, G::X25519]);
-    assert_eq!(r.groups.selection, Selection::ClientOrder);
-    assert_eq!(r.groups.server_order, None);
-    // rustls does not offer SecP256r1MLKEM768 by default: a PQ-first client still lands on x25519.
-    assert_eq!(r.handshake.negotiated_group, Some(G::X25519));
-    assert_eq!(r.verdict.status, PqStatus::Pq);
     assert_eq!(
-        r.verdict.text,
+        r.observed.groups.supported,
+        [G::SECP256R1MLKEM768, G::X25519]
+    );
+    assert_eq!(r.observed.groups.selection, Selection::ClientOrder);
+    assert_eq!(r.observed.groups.server_order, None);
+    // rustls does not offer SecP256r1MLKEM768 by default: a PQ-first client still lands on x25519.
+    assert_eq!(r.observed.handshake.negotiated_group, Some(G::X25519));
+    assert_eq!(r.assessed.verdict.status, PqStatus::Pq);
+    assert_eq!(
+        r.assessed.verdict.text,
         "PQ key exchange: yes (SecP256r1MLKEM768, if the client prefers it); a PQ-first client still got x25519"
     );
 }
@@ -168,11 +178,17 @@ async fn openssl35_one_tuple_follows_client_and_key_share() {
     let peer = s_server(&["-groups", "x25519:secp256r1:X25519MLKEM768"]);
     let r = probe(&peer).await;
     assert_eq!(
-        r.groups.supported,
+        r.observed.groups.supported,
         [G::X25519MLKEM768, G::X25519, G::SECP256R1]
     );
-    assert_eq!(r.groups.selection, Selection::KeyShareThenClientOrder);
-    assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
+    assert_eq!(
+        r.observed.groups.selection,
+        Selection::KeyShareThenClientOrder
+    );
+    assert_eq!(
+        r.observed.handshake.negotiated_group,
+        Some(G::X25519MLKEM768)
+    );
 }
 
 #[tokio::test]
@@ -183,14 +199,17 @@ async fn openssl35_serverpref_classical_first() {
     let peer = s_server(&["-groups", "x25519:secp256r1:X25519MLKEM768", "-serverpref"]);
     let r = probe(&peer).await;
     assert_eq!(
-        r.groups.server_order.as_deref(),
+        r.observed.groups.server_order.as_deref(),
         Some(&[G::X25519, G::SECP256R1, G::X25519MLKEM768][..])
     );
-    assert_eq!(r.groups.selection, Selection::KeyShareThenServerOrder);
-    assert_eq!(r.handshake.negotiated_group, Some(G::X25519));
-    assert_eq!(r.verdict.status, PqStatus::Pq);
     assert_eq!(
-        r.verdict.text,
+        r.observed.groups.selection,
+        Selection::KeyShareThenServerOrder
+    );
+    assert_eq!(r.observed.handshake.negotiated_group, Some(G::X25519));
+    assert_eq!(r.assessed.verdict.status, PqStatus::Pq);
+    assert_eq!(
+        r.assessed.verdict.text,
         "PQ key exchange: yes (X25519MLKEM768, but the server prefers x25519); a PQ-first client still got x25519"
     );
 }
@@ -202,21 +221,25 @@ async fn openssl35_pure_mlkem_and_p384_hybrid() {
     }
     let peer = s_server(&["-groups", "MLKEM1024:SecP384r1MLKEM1024:MLKEM512"]);
     let r = probe(&peer).await;
-    assert_eq!(r.tls_versions, [V::TLS1_3]);
+    assert_eq!(r.observed.tls_versions, [V::TLS1_3]);
     assert_eq!(
-        r.groups.supported,
+        r.observed.groups.supported,
         [G::SECP384R1MLKEM1024, G::MLKEM512, G::MLKEM1024]
     );
-    assert_eq!(r.groups.selection, Selection::KeyShareThenClientOrder);
+    assert_eq!(
+        r.observed.groups.selection,
+        Selection::KeyShareThenClientOrder
+    );
     // None of these is in rustls' default offer: the PQ-first client is locked out.
-    assert_eq!(r.handshake.negotiated_group, None);
+    assert_eq!(r.observed.handshake.negotiated_group, None);
     assert!(r
+        .observed
         .handshake
         .error
         .as_deref()
         .unwrap()
         .contains("HandshakeFailure"));
-    assert_eq!(r.verdict.status, PqStatus::Pq);
+    assert_eq!(r.assessed.verdict.status, PqStatus::Pq);
 }
 
 #[tokio::test]
@@ -226,14 +249,14 @@ async fn openssl35_tls12_only() {
     }
     let peer = s_server(&["-no_tls1_3"]);
     let r = probe(&peer).await;
-    assert_eq!(r.tls_versions, [V::TLS1_2]);
-    assert_eq!(r.groups.method, Method::Tls12ServerKeyExchange);
+    assert_eq!(r.observed.tls_versions, [V::TLS1_2]);
+    assert_eq!(r.observed.groups.method, Method::Tls12ServerKeyExchange);
     assert_eq!(
-        r.groups.supported,
+        r.observed.groups.supported,
         [G::X25519, G::X448, G::SECP256R1, G::SECP384R1, G::SECP521R1]
     );
-    assert_eq!(r.handshake.version, Some(V::TLS1_2));
-    assert_eq!(r.verdict.status, PqStatus::Classical);
+    assert_eq!(r.observed.handshake.version, Some(V::TLS1_2));
+    assert_eq!(r.assessed.verdict.status, PqStatus::Classical);
 }
 
 #[tokio::test]
@@ -243,8 +266,11 @@ async fn openssl35_accepting_tls10_and_tls11_is_reported() {
     }
     let peer = s_server(&["-min_protocol", "TLSv1", "-cipher", "DEFAULT:@SECLEVEL=0"]);
     let r = probe(&peer).await;
-    assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2, V::TLS1_1, V::TLS1_0]);
-    assert_eq!(r.verdict.status, PqStatus::Pq);
+    assert_eq!(
+        r.observed.tls_versions,
+        [V::TLS1_3, V::TLS1_2, V::TLS1_1, V::TLS1_0]
+    );
+    assert_eq!(r.assessed.verdict.status, PqStatus::Pq);
 }
 
 // ---- Go crypto/tls servers with the default configuration ------------------
@@ -257,12 +283,18 @@ async fn go122_server_is_classical() {
     let peer = go_server("1.22");
     let r = probe(&peer).await;
     assert_tolerant(&r);
-    assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2]);
-    assert_eq!(r.groups.supported, GO_CLASSICAL);
-    assert_eq!(r.groups.server_order.as_deref(), Some(&GO_CLASSICAL[..]));
-    assert_eq!(r.groups.selection, Selection::KeyShareThenServerOrder);
-    assert_eq!(r.handshake.negotiated_group, Some(G::X25519));
-    assert_eq!(r.verdict.status, PqStatus::Classical);
+    assert_eq!(r.observed.tls_versions, [V::TLS1_3, V::TLS1_2]);
+    assert_eq!(r.observed.groups.supported, GO_CLASSICAL);
+    assert_eq!(
+        r.observed.groups.server_order.as_deref(),
+        Some(&GO_CLASSICAL[..])
+    );
+    assert_eq!(
+        r.observed.groups.selection,
+        Selection::KeyShareThenServerOrder
+    );
+    assert_eq!(r.observed.handshake.negotiated_group, Some(G::X25519));
+    assert_eq!(r.assessed.verdict.status, PqStatus::Classical);
 }
 
 #[tokio::test]
@@ -280,28 +312,40 @@ async fn go123_server_offers_only_the_kyber_draft() {
         G::SECP384R1,
         G::SECP521R1,
     ];
-    assert_eq!(r.groups.supported, expected);
-    assert_eq!(r.groups.server_order.as_deref(), Some(&expected[..]));
+    assert_eq!(r.observed.groups.supported, expected);
+    assert_eq!(
+        r.observed.groups.server_order.as_deref(),
+        Some(&expected[..])
+    );
     // A classical key share beats the draft: Go 1.23 only prefers shares.
-    assert_eq!(r.groups.selection, Selection::KeyShareThenServerOrder);
-    assert_eq!(r.groups.pq_over_key_share, Some(false));
-    assert_eq!(r.handshake.negotiated_group, Some(G::X25519));
-    assert_eq!(r.verdict.status, PqStatus::DraftOnly);
+    assert_eq!(
+        r.observed.groups.selection,
+        Selection::KeyShareThenServerOrder
+    );
+    assert_eq!(r.observed.groups.pq_over_key_share, Some(false));
+    assert_eq!(r.observed.handshake.negotiated_group, Some(G::X25519));
+    assert_eq!(r.assessed.verdict.status, PqStatus::DraftOnly);
 }
 
 async fn assert_go124_like(version: &str, expected: &[G]) {
     let peer = go_server(version);
     let r = probe(&peer).await;
     assert_tolerant(&r);
-    assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2]);
-    assert_eq!(r.groups.supported, expected);
-    assert_eq!(r.groups.server_order.as_deref(), Some(expected));
-    assert_eq!(r.groups.selection, Selection::PqThenKeyShareThenServerOrder);
-    assert_eq!(r.groups.pq_over_key_share, Some(true));
-    assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
-    assert!(!r.handshake.hello_retry);
+    assert_eq!(r.observed.tls_versions, [V::TLS1_3, V::TLS1_2]);
+    assert_eq!(r.observed.groups.supported, expected);
+    assert_eq!(r.observed.groups.server_order.as_deref(), Some(expected));
     assert_eq!(
-        r.verdict.text,
+        r.observed.groups.selection,
+        Selection::PqThenKeyShareThenServerOrder
+    );
+    assert_eq!(r.observed.groups.pq_over_key_share, Some(true));
+    assert_eq!(
+        r.observed.handshake.negotiated_group,
+        Some(G::X25519MLKEM768)
+    );
+    assert!(!r.observed.handshake.hello_retry);
+    assert_eq!(
+        r.assessed.verdict.text,
         "PQ key exchange: yes (X25519MLKEM768, preferred)"
     );
 }
@@ -369,11 +413,14 @@ async fn debian_etcd_is_classical_only() {
     let peer = etcd(&[]);
     let r = probe(&peer).await;
     assert_tolerant(&r);
-    assert_eq!(r.tls_versions, [V::TLS1_3, V::TLS1_2]);
-    assert_eq!(r.groups.supported, GO_CLASSICAL);
-    assert_eq!(r.groups.selection, Selection::KeyShareThenServerOrder);
-    assert_eq!(r.handshake.negotiated_group, Some(G::X25519));
-    assert_eq!(r.verdict.status, PqStatus::Classical);
+    assert_eq!(r.observed.tls_versions, [V::TLS1_3, V::TLS1_2]);
+    assert_eq!(r.observed.groups.supported, GO_CLASSICAL);
+    assert_eq!(
+        r.observed.groups.selection,
+        Selection::KeyShareThenServerOrder
+    );
+    assert_eq!(r.observed.handshake.negotiated_group, Some(G::X25519));
+    assert_eq!(r.assessed.verdict.status, PqStatus::Classical);
 }
 
 #[tokio::test]
@@ -383,9 +430,12 @@ async fn debian_etcd_with_tlsmlkem_on_is_pq() {
     }
     let peer = etcd(&[("GODEBUG", "tlsmlkem=1")]);
     let r = probe(&peer).await;
-    assert_eq!(r.groups.supported, GO124_DEFAULT);
-    assert_eq!(r.handshake.negotiated_group, Some(G::X25519MLKEM768));
-    assert_eq!(r.verdict.status, PqStatus::Pq);
+    assert_eq!(r.observed.groups.supported, GO124_DEFAULT);
+    assert_eq!(
+        r.observed.handshake.negotiated_group,
+        Some(G::X25519MLKEM768)
+    );
+    assert_eq!(r.assessed.verdict.status, PqStatus::Pq);
 }
 
 // ---- Client profiles: the offline matrix agrees with live replay -----------------
@@ -393,7 +443,7 @@ async fn debian_etcd_with_tlsmlkem_on_is_pq() {
 /// Replays every built-in client profile against `peer` and checks that the
 /// offline prediction of server model `model` is identical for each one.
 async fn assert_matrix_agrees(peer: &Peer, model: &str) {
-    let profiles = pqready::catalog::profile::all();
+    let profiles: Vec<_> = pqready::catalog::profile::all().iter().collect();
     let target = loopback::target(peer.addr, Some("localhost"));
     let config = ProbeConfig {
         clients: profiles.clone(),
@@ -404,11 +454,12 @@ async fn assert_matrix_agrees(peer: &Peer, model: &str) {
     let server = pqready::catalog::server::select(model).unwrap().remove(0);
     assert!(!profiles.is_empty(), "no client profiles to replay");
     assert_eq!(
-        report.clients.len(),
+        report.observed.clients.len(),
         profiles.len(),
         "one live result per client profile"
     );
     let mismatches: Vec<String> = report
+        .observed
         .clients
         .iter()
         .zip(&profiles)
@@ -475,7 +526,7 @@ async fn matrix_agrees_with_live_rustls() {
         .find(|c| c.name == "pq-hybrid")
         .unwrap();
     let server = pqready::demo::start(cfg).await.unwrap();
-    let profiles = pqready::catalog::profile::all();
+    let profiles: Vec<_> = pqready::catalog::profile::all().iter().collect();
     let config = ProbeConfig {
         clients: profiles.clone(),
         ..ProbeConfig::default()
@@ -487,11 +538,11 @@ async fn matrix_agrees_with_live_rustls() {
     assert_eq!(report.error, None);
     assert!(!profiles.is_empty(), "no client profiles to replay");
     assert_eq!(
-        report.clients.len(),
+        report.observed.clients.len(),
         profiles.len(),
         "one live result per client profile"
     );
-    for (live, profile) in report.clients.iter().zip(&profiles) {
+    for (live, profile) in report.observed.clients.iter().zip(&profiles) {
         let p = model.predict(profile);
         assert_eq!(
             (live.negotiated_group, live.hello_retry, live.failed),

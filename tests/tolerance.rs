@@ -109,12 +109,13 @@ async fn probe(addr: SocketAddr) -> TargetReport {
 }
 
 fn outcomes(r: &TargetReport) -> Vec<(&'static str, &'static str)> {
-    r.hello_tolerance
+    r.assessed
+        .hello_tolerance
         .as_ref()
         .unwrap()
         .variants
         .iter()
-        .map(|v| (v.name, v.outcome))
+        .map(|v| (v.observed.name.name(), v.outcome.name()))
         .collect()
 }
 
@@ -128,7 +129,7 @@ async fn single_read_router_misroutes_split_hellos() {
     let proxy = single_read_router(real.addr, fallback.addr).await;
     let r = probe(proxy).await;
     assert_eq!(r.error, None);
-    let t = r.hello_tolerance.as_ref().unwrap();
+    let t = r.assessed.hello_tolerance.as_ref().unwrap();
     assert_eq!(t.verdict, ToleranceVerdict::Intolerant, "{t:?}");
     assert_eq!(
         outcomes(&r),
@@ -141,6 +142,7 @@ async fn single_read_router_misroutes_split_hellos() {
         ]
     );
     let finding = r
+        .assessed
         .findings
         .iter()
         .find(|f| f.id == "hello-intolerance")
@@ -163,7 +165,7 @@ async fn multi_record_dropper_is_caught() {
     let proxy = multi_record_dropper(real.addr).await;
     let r = probe(proxy).await;
     assert_eq!(r.error, None);
-    let t = r.hello_tolerance.as_ref().unwrap();
+    let t = r.assessed.hello_tolerance.as_ref().unwrap();
     assert_eq!(t.verdict, ToleranceVerdict::Intolerant, "{t:?}");
     let got = outcomes(&r);
     assert_eq!(got[3].0, "pq-multi-record");

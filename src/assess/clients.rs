@@ -82,7 +82,9 @@ pub fn client_findings(obs: &TargetObservation) -> Vec<Finding> {
         };
         let client_fix = profile.upgrade_hint.clone();
         let fix = match kind {
-            FindingKind::SilentDowngrade if profile.offers_standard_pq() => SERVER_UPGRADE.to_string(),
+            FindingKind::SilentDowngrade if profile.offers_standard_pq() => {
+                SERVER_UPGRADE.to_string()
+            }
             FindingKind::ClassicalServer => SERVER_UPGRADE.to_string(),
             FindingKind::PqNotSelected | FindingKind::DraftOnly | FindingKind::HandshakeFailure => {
                 kind.remediation().to_string()
@@ -172,12 +174,12 @@ pub fn client_findings(obs: &TargetObservation) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::catalog::profile::{find, ClientProfile};
-    use crate::vocab::Severity;
-    use crate::wire::ProtocolVersion;
     use crate::catalog::server::{all as servers, ServerModel};
     use crate::probe::clients::ClientResult;
     use crate::probe::groups::GroupsObservation;
     use crate::probe::handshake::HandshakeObservation;
+    use crate::vocab::Severity;
+    use crate::wire::ProtocolVersion;
 
     /// An observation of `server` (a catalog model) as probing would record it,
     /// with each client's result predicted by the model.
@@ -284,4 +286,3 @@ mod tests {
         .is_empty());
     }
 }
-

@@ -44,7 +44,12 @@ pub struct Finding {
 
 impl Finding {
     /// A finding of `kind` with its standard severity and title.
-    pub fn new(kind: FindingKind, detail: String, remediation: String, profiles: Vec<String>) -> Self {
+    pub fn new(
+        kind: FindingKind,
+        detail: String,
+        remediation: String,
+        profiles: Vec<String>,
+    ) -> Self {
         Finding {
             id: kind,
             severity: kind.severity(),
@@ -82,7 +87,10 @@ pub struct BinaryAssessment {
 }
 
 /// Judges a Go binary's offers (the facts come from `gobin`).
-pub fn binary(default_groups: Option<&[NamedGroup]>, runtime_groups: Option<&[NamedGroup]>) -> BinaryAssessment {
+pub fn binary(
+    default_groups: Option<&[NamedGroup]>,
+    runtime_groups: Option<&[NamedGroup]>,
+) -> BinaryAssessment {
     BinaryAssessment {
         verdict: default_groups.map(offer),
         runtime_verdict: runtime_groups.map(offer),

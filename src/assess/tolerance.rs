@@ -59,12 +59,14 @@ pub fn hello_tolerance(variants: &[VariantObservation]) -> (HelloTolerance, Opti
             JudgedVariant { observed, outcome }
         })
         .collect();
-    let control_ok = judged.iter().any(|v| {
-        v.observed.name == ToleranceVariant::Control && v.outcome == ToleranceOutcome::Ok
-    });
+    let control_ok = judged
+        .iter()
+        .any(|v| v.observed.name == ToleranceVariant::Control && v.outcome == ToleranceOutcome::Ok);
     let failed: Vec<&JudgedVariant> = judged
         .iter()
-        .filter(|v| v.observed.name != ToleranceVariant::Control && v.outcome != ToleranceOutcome::Ok)
+        .filter(|v| {
+            v.observed.name != ToleranceVariant::Control && v.outcome != ToleranceOutcome::Ok
+        })
         .collect();
     let verdict = if !control_ok {
         ToleranceVerdict::Inconclusive

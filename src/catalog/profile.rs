@@ -411,7 +411,7 @@ mod tests {
 
     #[test]
     fn ids_are_unique_and_named_as_documented() {
-        let ids: Vec<String> = all().into_iter().map(|p| p.id.clone()).collect();
+        let ids: Vec<String> = all().iter().map(|p| p.id.clone()).collect();
         let mut sorted = ids.clone();
         sorted.sort();
         sorted.dedup();

@@ -211,12 +211,12 @@ mod tests {
     use NamedGroup as G;
 
     fn server(id: &str) -> ServerModel {
-        all().into_iter().find(|m| m.id == id).unwrap().clone()
+        all().iter().find(|m| m.id == id).unwrap().clone()
     }
 
     #[test]
     fn predicts_the_silent_downgrade() {
-        let out = server("k8s1.33").predict(&find("kubectl1.32").unwrap());
+        let out = server("k8s1.33").predict(find("kubectl1.32").unwrap());
         assert_eq!(
             out,
             Outcome {
@@ -250,12 +250,12 @@ mod tests {
 
     #[test]
     fn openssl_tuples_prefer_shares_inside_a_tuple() {
-        let out = server("openssl3.5").predict(&find("go1.22").unwrap());
+        let out = server("openssl3.5").predict(find("go1.22").unwrap());
         assert_eq!(out.negotiated_group, Some(G::X25519));
         assert!(!out.hello_retry);
         assert_eq!(
             server("openssl3.5")
-                .predict(&find("go1.24").unwrap())
+                .predict(find("go1.24").unwrap())
                 .negotiated_group,
             Some(G::X25519MLKEM768)
         );
@@ -271,10 +271,10 @@ mod tests {
             "",
         );
         assert_eq!(
-            pq_only.predict(&find("kubectl1.31").unwrap()),
+            pq_only.predict(find("kubectl1.31").unwrap()),
             Outcome::FAILED
         );
-        assert!(pq_only.predict(&find("kubectl1.33").unwrap()).pq());
+        assert!(pq_only.predict(find("kubectl1.33").unwrap()).pq());
     }
 }
 

@@ -45,7 +45,12 @@ pub fn run(cli: Cli) -> Result<Outcome, CommandError> {
         Command::Probe(args) => {
             let targets = args.targets()?;
             let config = args.config()?;
-            runtime()?.block_on(probe(targets, config, args.concurrency, Output::stdout(args.output)))
+            runtime()?.block_on(probe(
+                targets,
+                config,
+                args.concurrency,
+                Output::stdout(args.output),
+            ))
         }
         Command::Demo(args) => {
             let config = args.config()?;

@@ -16,7 +16,12 @@ fn hash12(text: &str) -> String {
         return "000000000000".into();
     }
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
-    digest.as_ref().iter().take(6).map(|b| format!("{b:02x}")).collect()
+    digest
+        .as_ref()
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn version_label(v: ProtocolVersion) -> &'static str {

@@ -53,10 +53,7 @@ pub const CHECKS: &[CheckInfo] = &[
 
 /// The row of `id`.
 pub fn info(id: CheckId) -> &'static CheckInfo {
-    CHECKS
-        .iter()
-        .find(|c| c.id == id)
-        .unwrap_or(&CHECKS[0])
+    CHECKS.iter().find(|c| c.id == id).unwrap_or(&CHECKS[0])
 }
 
 /// A set of checks.

@@ -88,7 +88,10 @@ async fn ask(session: &Session, profile: &ClientProfile) -> Answer {
             return Answer::failed(ErrorKind::NotTls, format!("server sent {preview}"))
         }
         Ok(other) => {
-            return Answer::failed(ErrorKind::Malformed, format!("server sent {}", describe(&other)))
+            return Answer::failed(
+                ErrorKind::Malformed,
+                format!("server sent {}", describe(&other)),
+            )
         }
         Err(e) => return Answer::failed(e.kind(), e.to_string()),
     };
@@ -115,10 +118,13 @@ async fn ask(session: &Session, profile: &ClientProfile) -> Answer {
                     error_kind: None,
                 }
             } else {
-                Answer::failed(ErrorKind::PeerMisbehaved, format!(
-                    "server asked for {}, which this client does not offer a retry for",
-                    share.group
-                ))
+                Answer::failed(
+                    ErrorKind::PeerMisbehaved,
+                    format!(
+                        "server asked for {}, which this client does not offer a retry for",
+                        share.group
+                    ),
+                )
             }
         }
         Ok(Some(share)) if profile.key_shares.contains(&share.group) => Answer {
@@ -129,10 +135,13 @@ async fn ask(session: &Session, profile: &ClientProfile) -> Answer {
             detail: None,
             error_kind: None,
         },
-        Ok(Some(share)) => Answer::failed(ErrorKind::PeerMisbehaved, format!(
-            "server answered with a share for {}, which was not sent",
-            share.group
-        )),
+        Ok(Some(share)) => Answer::failed(
+            ErrorKind::PeerMisbehaved,
+            format!(
+                "server answered with a share for {}, which was not sent",
+                share.group
+            ),
+        ),
         Ok(None) => Answer::failed(
             ErrorKind::PeerMisbehaved,
             "TLS 1.3 ServerHello without key_share".into(),

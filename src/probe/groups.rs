@@ -23,12 +23,12 @@
 //! Observations only: whether the result is good is `assess`'s business.
 
 use super::exchange::{describe, ReadUntil, Reply};
-use crate::wire::keyshare::{can_generate, key_share};
 use super::{ProbeError, Session};
 use crate::net::NetError;
+use crate::vocab::{DiscoveryMethod as Method, ErrorKind, Selection};
+use crate::wire::keyshare::{can_generate, key_share};
 use crate::wire::registry::{TLS12_ECDHE_AEAD_SUITES, TLS12_ECDHE_CBC_SUITES};
 use crate::wire::{AlertDescription, ClientHelloSpec, KeyShareEntry, NamedGroup, ProtocolVersion};
-use crate::vocab::{DiscoveryMethod as Method, ErrorKind, Selection};
 use serde::Serialize;
 
 /// What group discovery observed.
@@ -162,7 +162,10 @@ fn broken_error(reply: &Reply) -> ProbeError {
             ErrorKind::NotTls,
             format!("not a TLS server: it answered {preview}"),
         ),
-        other => ProbeError::new(ErrorKind::Malformed, format!("server sent {}", describe(other))),
+        other => ProbeError::new(
+            ErrorKind::Malformed,
+            format!("server sent {}", describe(other)),
+        ),
     }
 }
 

@@ -91,8 +91,16 @@ pub struct TargetObservation {
 impl TargetObservation {
     /// The observation of a target that failed as a whole: the first check
     /// that was to run carries the failure, the others did not run.
-    pub fn unreachable(sni: Option<String>, err: &ProbeError, config: &ProbeConfig, elapsed_ms: u64) -> Self {
-        let failing = checks::CHECKS.iter().map(|c| c.id).find(|id| config.runs(*id));
+    pub fn unreachable(
+        sni: Option<String>,
+        err: &ProbeError,
+        config: &ProbeConfig,
+        elapsed_ms: u64,
+    ) -> Self {
+        let failing = checks::CHECKS
+            .iter()
+            .map(|c| c.id)
+            .find(|id| config.runs(*id));
         let checks = checks::CHECKS
             .iter()
             .map(|c| match err.check.or(failing) {
@@ -212,8 +220,12 @@ impl Session {
         let mut conn = self.connect().await?;
         let reply = exchange::exchange(&mut conn, &records, until).await;
         match &reply {
-            Ok(r) => tracing::debug!(target = %self.addr, check = %self.check, answer = %exchange::describe(r), "server answered"),
-            Err(e) => tracing::debug!(target = %self.addr, check = %self.check, error = %e, "no answer"),
+            Ok(r) => {
+                tracing::debug!(target = %self.addr, check = %self.check, answer = %exchange::describe(r), "server answered")
+            }
+            Err(e) => {
+                tracing::debug!(target = %self.addr, check = %self.check, error = %e, "no answer")
+            }
         }
         reply
     }
@@ -329,19 +341,25 @@ async fn probe_session(
     let (versions, handshake, clients) = tokio::join!(
         async {
             match runs(CheckId::Versions) {
-                true => Some(versions::probe_legacy_versions(&session.for_check(CheckId::Versions)).await),
+                true => Some(
+                    versions::probe_legacy_versions(&session.for_check(CheckId::Versions)).await,
+                ),
                 false => None,
             }
         },
         async {
             match runs(CheckId::Handshake) {
-                true => Some(handshake::full_handshake(&session.for_check(CheckId::Handshake)).await),
+                true => {
+                    Some(handshake::full_handshake(&session.for_check(CheckId::Handshake)).await)
+                }
                 false => None,
             }
         },
         async {
             match runs(CheckId::Clients) {
-                true => Some(clients::check(&session.for_check(CheckId::Clients), &config.clients).await),
+                true => Some(
+                    clients::check(&session.for_check(CheckId::Clients), &config.clients).await,
+                ),
                 false => None,
             }
         },
@@ -352,10 +370,14 @@ async fn probe_session(
         true => Some(tolerance::check(&session.for_check(CheckId::HelloTolerance)).await),
         false => None,
     };
-    let handshake_ran: Ran<handshake::HandshakeObservation> = handshake.map(|obs| match &obs.error {
-        Some(message) => Err(ProbeError::new(obs.error_kind.unwrap_or(ErrorKind::Tls), message.clone())),
-        None => Ok(obs),
-    });
+    let handshake_ran: Ran<handshake::HandshakeObservation> =
+        handshake.map(|obs| match &obs.error {
+            Some(message) => Err(ProbeError::new(
+                obs.error_kind.unwrap_or(ErrorKind::Tls),
+                message.clone(),
+            )),
+            None => Ok(obs),
+        });
     let checks = vec![
         record(session, CheckId::Groups, &groups),
         match &groups {
@@ -369,15 +391,19 @@ async fn probe_session(
         record(
             session,
             CheckId::Clients,
-            &clients.as_ref().map(|results| {
-                match results.iter().find(|c| c.unanswered()) {
+            &clients
+                .as_ref()
+                .map(|results| match results.iter().find(|c| c.unanswered()) {
                     Some(c) => Err(ProbeError::new(
                         c.error_kind.unwrap_or(ErrorKind::Io),
-                        format!("{}: {}", c.profile, c.detail.as_deref().unwrap_or("no answer")),
+                        format!(
+                            "{}: {}",
+                            c.profile,
+                            c.detail.as_deref().unwrap_or("no answer")
+                        ),
                     )),
                     None => Ok(()),
-                }
-            }),
+                }),
         ),
         record(
             session,
@@ -412,10 +438,7 @@ async fn probe_session(
     if !spoke_tls {
         // Nothing that ran saw the endpoint speak TLS: the target fails with
         // the first failure in table order.
-        if let Some(first) = checks
-            .iter()
-            .find(|c| c.status == CheckStatus::Failed)
-        {
+        if let Some(first) = checks.iter().find(|c| c.status == CheckStatus::Failed) {
             // A failure to reach the endpoint keeps its kind; anything else
             // means it accepted connections but never spoke TLS with us.
             let kind = match first.error_kind {

@@ -60,10 +60,7 @@ async fn accepts(session: &Session, version: ProtocolVersion) -> Result<bool, Pr
         Ok(Reply::Hello { hello, .. }) => Ok(hello.selected_version().ok() == Some(version)),
         Ok(_) => Ok(false),
         Err(NetError::Closed | NetError::Reset) => Ok(false),
-        Err(e) => Err(ProbeError::new(
-            e.kind(),
-            format!("{version} probe: {e}"),
-        )),
+        Err(e) => Err(ProbeError::new(e.kind(), format!("{version} probe: {e}"))),
     }
 }
 

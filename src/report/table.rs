@@ -3,7 +3,10 @@
 //! from TTY, `--no-color` and `NO_COLOR`). Pure formatting.
 
 use super::{binaries, catalog, inspect, Part, Renderer, TargetReport};
-use crate::vocab::{CheckId, CheckStatus, DiscoveryMethod as Method, PqStatus, Selection, Severity, ToleranceVerdict};
+use crate::vocab::{
+    CheckId, CheckStatus, DiscoveryMethod as Method, PqStatus, Selection, Severity,
+    ToleranceVerdict,
+};
 use crate::wire::NamedGroup;
 use std::fmt::Write;
 

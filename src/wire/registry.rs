@@ -125,7 +125,8 @@ impl NamedGroup {
 
     /// True when the group is built on the final ML-KEM standard (not the draft).
     pub fn is_standard_post_quantum(self) -> bool {
-        self.info().is_some_and(|i| i.kind.is_standard_post_quantum())
+        self.info()
+            .is_some_and(|i| i.kind.is_standard_post_quantum())
     }
 
     /// Looks up a group by registry name (case-insensitive) or by `0xNNNN`.
