@@ -18,7 +18,8 @@
 use pqready::assess::OfferVerdict;
 use pqready::catalog;
 use pqready::gobin::buildinfo::{self, Container};
-use pqready::gobin::{self, BinaryReport, Counts, RuntimeGodebug, ScanItem, SkipReason};
+use pqready::gobin::{self, Counts, GoBinary, RuntimeGodebug, ScanItem, SkipReason};
+use pqready::report::binaries::BinaryReport;
 use pqready::wire::NamedGroup;
 use std::collections::BTreeMap;
 use std::fs;
@@ -100,12 +101,24 @@ fn toolchain_version(minor: u32) -> String {
     version
 }
 
-/// The report for one file, which must be a Go binary.
-fn report(path: &Path) -> BinaryReport {
+/// The facts of one file, which must be a Go binary.
+fn binary(path: &Path) -> GoBinary {
     match gobin::inspect_file(path) {
         ScanItem::Binary(r) => *r,
         other => panic!("{}: expected a Go binary, got {other:?}", path.display()),
     }
+}
+
+/// The report (facts and verdicts) for one file, which must be a Go binary.
+fn report(path: &Path) -> BinaryReport {
+    BinaryReport::of(binary(path))
+}
+
+/// The report with a runtime GODEBUG applied.
+fn report_with(path: &Path, runtime: &RuntimeGodebug) -> BinaryReport {
+    let mut facts = binary(path);
+    facts.apply_runtime(runtime);
+    BinaryReport::of(facts)
 }
 
 fn godebug(r: &BinaryReport) -> &str {
@@ -344,7 +357,7 @@ fn google_cloud_sdk_go_tools() {
                 .unwrap()
                 .display()
                 .to_string();
-            binaries.insert(rel, *r);
+            binaries.insert(rel, BinaryReport::of(*r));
         }
         ScanItem::Skipped { path, reason } => {
             skipped.push((
@@ -1023,7 +1036,9 @@ fn walks_a_directory_of_mixed_files() {
                     .display()
                     .to_string();
                 let what = match item {
-                    ScanItem::Binary(r) => format!("go {:?}", r.verdict.unwrap()),
+                    ScanItem::Binary(r) => {
+                        format!("go {:?}", BinaryReport::of((**r).clone()).verdict.unwrap())
+                    }
                     ScanItem::Skipped { reason, .. } => format!("skip {reason:?}"),
                     ScanItem::Error { .. } => "error".to_string(),
                 };
@@ -1197,26 +1212,24 @@ fn runtime_godebug_from_a_systemd_unit_and_a_pod_spec() {
     let from_pod = RuntimeGodebug::from_file(&pod).unwrap().unwrap();
 
     // Debian's etcd: tlsmlkem=0 built in, tlsmlkem=1 from the unit wins.
-    let mut etcd = report(&real_etcd());
-    etcd.apply_runtime(&from_unit);
+    let etcd = report_with(&real_etcd(), &from_unit);
     assert_eq!(
         etcd.verdict,
         Some(Classical),
         "the built-in default is kept"
     );
     let rt = etcd.runtime.as_ref().unwrap();
-    assert_eq!(rt.source, unit.display().to_string());
+    assert_eq!(rt.offer.source, unit.display().to_string());
     assert_eq!(
-        rt.effective_godebug,
+        rt.offer.effective_godebug,
         format!("{ETCD_GODEBUG},x509sha1=1,tlsmlkem=1")
     );
     assert_eq!(rt.verdict, Some(Pq));
-    assert_eq!(rt.pq_groups, [MLKEM]);
+    assert_eq!(rt.offer.pq_groups, [MLKEM]);
     assert_eq!(etcd.effective_verdict(), Some(Pq));
 
     // kubectl 1.33 run from the pod: tlsmlkem=0 turns it classical.
-    let mut kubectl = report(&sdk_dir().join("kubectl.1.33"));
-    kubectl.apply_runtime(&from_pod);
+    let kubectl = report_with(&sdk_dir().join("kubectl.1.33"), &from_pod);
     assert_eq!(kubectl.verdict, Some(Pq));
     assert_eq!(kubectl.effective_verdict(), Some(Classical));
 
@@ -1240,9 +1253,8 @@ fn runtime_godebug_from_a_systemd_unit_and_a_pod_spec() {
             },
         ),
     ] {
-        let mut r = report(&built[name]);
-        r.apply_runtime(runtime);
-        let predicted = &r.runtime.as_ref().unwrap().groups;
+        let r = report_with(&built[name], runtime);
+        let predicted = &r.runtime.as_ref().unwrap().offer.groups;
         assert_eq!(
             &offered(&built[name], Some(&runtime.value)),
             predicted,

@@ -72,11 +72,6 @@ pub fn offer(groups: &[NamedGroup]) -> OfferVerdict {
     }
 }
 
-/// Kept for callers of the earlier name.
-pub fn offer_verdict(groups: &[NamedGroup]) -> OfferVerdict {
-    offer(groups)
-}
-
 /// What a Go binary offers, judged: by default and with the runtime GODEBUG.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct BinaryAssessment {
@@ -87,13 +82,14 @@ pub struct BinaryAssessment {
 }
 
 /// Judges a Go binary's offers (the facts come from `gobin`).
-pub fn binary(
-    default_groups: Option<&[NamedGroup]>,
-    runtime_groups: Option<&[NamedGroup]>,
-) -> BinaryAssessment {
+pub fn binary(binary: &crate::gobin::GoBinary) -> BinaryAssessment {
     BinaryAssessment {
-        verdict: default_groups.map(offer),
-        runtime_verdict: runtime_groups.map(offer),
+        verdict: binary.offer_known().then(|| offer(&binary.default_groups)),
+        runtime_verdict: binary
+            .runtime
+            .as_ref()
+            .filter(|r| r.known)
+            .map(|r| offer(&r.groups)),
     }
 }
 

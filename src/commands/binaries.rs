@@ -4,6 +4,7 @@ use super::output::{Output, Progress};
 use super::{CommandError, Outcome};
 use crate::cli::BinariesArgs;
 use crate::gobin::{self, FileError, RuntimeGodebug, ScanItem};
+use crate::report::binaries::BinaryReport;
 use crate::report::Part;
 
 /// Runs the walk.
@@ -37,11 +38,11 @@ pub fn run(args: BinariesArgs) -> Result<Outcome, CommandError> {
     let counts = gobin::scan(&args.paths, args.follow_symlinks, |item| {
         ticker.tick();
         match item {
-            ScanItem::Binary(mut report) => {
+            ScanItem::Binary(mut binary) => {
                 if let Some(rt) = &runtime {
-                    report.apply_runtime(rt);
+                    binary.apply_runtime(rt);
                 }
-                output.part(Part::Binary(&report));
+                output.part(Part::Binary(&BinaryReport::of(*binary)));
             }
             ScanItem::Error { path, error } => errors.push(FileError {
                 path: path.display().to_string(),

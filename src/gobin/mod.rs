@@ -51,7 +51,6 @@ mod walk;
 pub use godebug::{godebug_from_file, godebug_from_text, RuntimeGodebug};
 pub use walk::{inspect_file, scan, Counts, FileError, ScanItem, SkipReason};
 
-use crate::assess::{offer_verdict, OfferVerdict};
 use crate::catalog::go::{default_curve_preferences, GoDebug};
 use crate::wire::NamedGroup;
 use buildinfo::{BuildInfo, Container};
@@ -76,8 +75,6 @@ pub struct Offer {
     pub groups: Vec<NamedGroup>,
     /// The post-quantum groups among them (empty when none).
     pub pq_groups: Vec<NamedGroup>,
-    /// The judgement of `groups`.
-    pub verdict: OfferVerdict,
 }
 
 /// The default offer of a program built with Go `1.go_minor` whose
@@ -91,12 +88,7 @@ pub fn default_offer(go_minor: u32, godebug: &str) -> Offer {
         .copied()
         .filter(|g| g.is_post_quantum())
         .collect();
-    let verdict = offer_verdict(&groups);
-    Offer {
-        groups,
-        pq_groups,
-        verdict,
-    }
+    Offer { groups, pq_groups }
 }
 
 /// The Go minor version in a recorded Go version string: 24 for `go1.24.2`,
@@ -139,13 +131,15 @@ pub struct RuntimeOffer {
     pub groups: Vec<NamedGroup>,
     /// The post-quantum groups among them.
     pub pq_groups: Vec<NamedGroup>,
-    /// The judgement, `None` when the Go version is not understood.
-    pub verdict: Option<OfferVerdict>,
+    /// False when the Go version is not understood (no offer computed).
+    #[serde(skip)]
+    pub known: bool,
 }
 
-/// What one Go binary offers by default, and why.
+/// What one Go binary offers by default, and why: facts read from its
+/// build info and the catalog's Go rules. `assess::binary` judges them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BinaryReport {
+pub struct GoBinary {
     /// The file, as reached by the walk.
     pub path: String,
     /// The Go version string exactly as recorded (`go1.24.2`).
@@ -180,10 +174,9 @@ pub struct BinaryReport {
     pub default_groups: Vec<NamedGroup>,
     /// The post-quantum groups of the default offer (IANA names, empty when none).
     pub pq_default_groups: Vec<NamedGroup>,
-    /// The verdict on the default offer (`pq`, `draft-only`, `classical`);
-    /// `None` when the Go version is not understood.
-    pub verdict: Option<OfferVerdict>,
-    /// The offer with a runtime GODEBUG applied, when one was given.
+    /// The offer with a runtime GODEBUG applied, when one was given. The
+    /// report serialises it next to its verdict.
+    #[serde(skip)]
     pub runtime: Option<RuntimeOffer>,
     /// How a runtime GODEBUG could change the offer.
     pub pq_note: String,
@@ -191,8 +184,8 @@ pub struct BinaryReport {
     pub notes: Vec<String>,
 }
 
-impl BinaryReport {
-    /// Builds the report of the binary at `path` from its build info.
+impl GoBinary {
+    /// The facts of the binary at `path`, from its build info.
     pub fn new(path: &Path, info: &BuildInfo) -> Self {
         let settings: BTreeMap<String, String> = info.modinfo.settings.iter().cloned().collect();
         let go_minor = go_minor(&info.go_version);
@@ -249,11 +242,11 @@ impl BinaryReport {
             ));
         }
         notes.extend(fips_notes(go_minor, &godebug, &goexperiment, &settings));
-        let (default_groups, pq_default_groups, verdict) = match offer {
-            Some(o) => (o.groups, o.pq_groups, Some(o.verdict)),
-            None => (Vec::new(), Vec::new(), None),
+        let (default_groups, pq_default_groups) = match offer {
+            Some(o) => (o.groups, o.pq_groups),
+            None => (Vec::new(), Vec::new()),
         };
-        BinaryReport {
+        GoBinary {
             path: path.display().to_string(),
             go_version: info.go_version.clone(),
             go_minor,
@@ -271,7 +264,6 @@ impl BinaryReport {
             container: info.container,
             default_groups,
             pq_default_groups,
-            verdict,
             runtime: None,
             pq_note: pq_note(go_minor, GoDebug::parse(&godebug)),
             notes,
@@ -281,7 +273,7 @@ impl BinaryReport {
 
     /// Applies a runtime GODEBUG (from the service's environment) on top of
     /// the binary's default GODEBUG and records the resulting offer in
-    /// [`BinaryReport::runtime`]. The default offer is left as it is.
+    /// [`GoBinary::runtime`]. The default offer is left as it is.
     pub fn apply_runtime(&mut self, runtime: &RuntimeGodebug) {
         let effective = combine_godebug(
             self.default_godebug.as_deref().unwrap_or(""),
@@ -303,17 +295,13 @@ impl BinaryReport {
                 .as_ref()
                 .map(|o| o.pq_groups.clone())
                 .unwrap_or_default(),
-            verdict: offer.map(|o| o.verdict),
+            known: offer.is_some(),
         });
     }
 
-    /// The verdict that applies at run time: with the runtime GODEBUG when
-    /// one was applied, else the default one.
-    pub fn effective_verdict(&self) -> Option<OfferVerdict> {
-        match &self.runtime {
-            Some(r) => r.verdict,
-            None => self.verdict,
-        }
+    /// True when the Go version is understood, so a default offer exists.
+    pub fn offer_known(&self) -> bool {
+        self.go_minor.is_some()
     }
 }
 
@@ -382,11 +370,12 @@ fn fips_notes(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use buildinfo::{Format, ModInfo, Module};
 
-    fn info(version: &str, godebug: Option<&str>) -> BuildInfo {
+    /// Build info of a module built with Go `version` and `godebug`.
+    pub(crate) fn info(version: &str, godebug: Option<&str>) -> BuildInfo {
         let mut settings = vec![("CGO_ENABLED".to_string(), "0".to_string())];
         if let Some(g) = godebug {
             settings.push(("DefaultGODEBUG".into(), g.into()));
@@ -428,52 +417,26 @@ mod tests {
     }
 
     #[test]
-    fn judges_default_offers_through_the_shared_rule() {
-        let r = |v, g: Option<&str>| BinaryReport::new(Path::new("/x"), &info(v, g));
-        assert_eq!(r("go1.22.12", None).verdict, Some(OfferVerdict::Classical));
-        assert_eq!(
-            r("go1.23.8", Some("winsymlink=0")).verdict,
-            Some(OfferVerdict::DraftOnly)
-        );
-        assert_eq!(
-            r("go1.23.8", Some("tls3des=1,tlskyber=0")).verdict,
-            Some(OfferVerdict::Classical)
-        );
+    fn computes_default_offers_through_the_shared_rule() {
+        let r = |v, g: Option<&str>| GoBinary::new(Path::new("/x"), &info(v, g));
+        assert!(r("go1.22.12", None).pq_default_groups.is_empty());
         let mlkem = r("go1.24.2", None);
-        assert_eq!(mlkem.verdict, Some(OfferVerdict::Pq));
         assert_eq!(mlkem.pq_default_groups, [NamedGroup::X25519MLKEM768]);
         assert_eq!(mlkem.default_godebug.as_deref(), Some(""));
-        assert_eq!(
-            r("go1.24.0", Some("tlsmlkem=0,x509rsacrt=0")).verdict,
-            Some(OfferVerdict::Classical)
-        );
         assert_eq!(r("go1.26.1", None).pq_default_groups.len(), 3);
         assert_eq!(
             r("go1.26.1", Some("tlssecpmlkem=0")).pq_default_groups,
             [NamedGroup::X25519MLKEM768]
         );
-        let json = serde_json::to_value(r("go1.26.1", None)).unwrap();
-        assert_eq!(
-            json["pq_default_groups"],
-            serde_json::json!(["X25519MLKEM768", "SecP256r1MLKEM768", "SecP384r1MLKEM1024"])
-        );
-        assert_eq!(json["verdict"], "pq");
-        assert_eq!(json["cgo_enabled"], false);
-    }
-
-    #[test]
-    fn applies_a_runtime_godebug_on_top() {
-        let mut r = BinaryReport::new(Path::new("/x"), &info("go1.24.0", Some("tlsmlkem=0")));
-        assert_eq!(r.verdict, Some(OfferVerdict::Classical));
-        r.apply_runtime(&RuntimeGodebug {
+        let mut rt = r("go1.24.0", Some("tlsmlkem=0"));
+        assert!(rt.pq_default_groups.is_empty());
+        rt.apply_runtime(&RuntimeGodebug {
             value: "tlsmlkem=1".into(),
             source: "etcd.service".into(),
         });
-        let rt = r.runtime.as_ref().unwrap();
-        assert_eq!(rt.effective_godebug, "tlsmlkem=0,tlsmlkem=1");
-        assert_eq!(rt.verdict, Some(OfferVerdict::Pq));
-        assert_eq!(r.effective_verdict(), Some(OfferVerdict::Pq));
-        assert_eq!(r.verdict, Some(OfferVerdict::Classical));
+        let offer = rt.runtime.as_ref().unwrap();
+        assert_eq!(offer.effective_godebug, "tlsmlkem=0,tlsmlkem=1");
+        assert_eq!(offer.pq_groups, [NamedGroup::X25519MLKEM768]);
         assert_eq!(combine_godebug("", "a=1"), "a=1");
         assert_eq!(combine_godebug("a=1", ""), "a=1");
     }
@@ -483,15 +446,15 @@ mod tests {
         let mut i = info("go1.25-20250209-RC00 X:fieldtrack,boringcrypto", None);
         i.has_module_info = false;
         i.modinfo = ModInfo::default();
-        let r = BinaryReport::new(Path::new("/x"), &i);
+        let r = GoBinary::new(Path::new("/x"), &i);
         assert_eq!(r.default_godebug, None);
         assert_eq!(r.goexperiment, ["fieldtrack", "boringcrypto"]);
-        assert_eq!(r.verdict, Some(OfferVerdict::Pq));
+        assert_eq!(r.pq_default_groups, [NamedGroup::X25519MLKEM768]);
         assert!(r.notes.iter().any(|n| n.contains("no module information")));
         assert!(r.notes.iter().any(|n| n.contains("boringcrypto")));
-        let r = BinaryReport::new(Path::new("/x"), &info("go1.24.1", Some("fips140=on")));
+        let r = GoBinary::new(Path::new("/x"), &info("go1.24.1", Some("fips140=on")));
         assert!(r.notes.iter().any(|n| n.contains("no post-quantum group")));
-        let r = BinaryReport::new(
+        let r = GoBinary::new(
             Path::new("/x"),
             &info("go1.26.11-X:jsonv2,greenteagc", None),
         );

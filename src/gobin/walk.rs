@@ -12,7 +12,7 @@
 //!   then its subdirectories, depth first.
 
 use super::buildinfo;
-use super::BinaryReport;
+use super::GoBinary;
 use serde::Serialize;
 use std::collections::HashSet;
 use std::fs;
@@ -45,7 +45,7 @@ pub struct FileError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ScanItem {
     /// A Go binary.
-    Binary(Box<BinaryReport>),
+    Binary(Box<GoBinary>),
     /// A file that is not a Go binary, or was not opened.
     Skipped {
         /// The file.
@@ -103,7 +103,7 @@ impl Counts {
 /// Analyses one regular file.
 pub fn inspect_file(path: &Path) -> ScanItem {
     match buildinfo::read_file(path) {
-        Ok(Some(info)) => ScanItem::Binary(Box::new(BinaryReport::new(path, &info))),
+        Ok(Some(info)) => ScanItem::Binary(Box::new(GoBinary::new(path, &info))),
         Ok(None) => ScanItem::Skipped {
             path: path.to_path_buf(),
             reason: SkipReason::NotGo,

@@ -12,7 +12,7 @@ pub mod capture;
 pub mod ja4;
 pub mod serve;
 
-use crate::assess::{offer_verdict, OfferVerdict};
+use crate::assess::OfferVerdict;
 use crate::catalog::profile::closest;
 use crate::wire::{CipherSuite, ClientHello, NamedGroup, ProtocolVersion, SignatureScheme};
 use capture::Capture;
@@ -137,7 +137,7 @@ impl InspectRecord {
             self.profile_match_exact = m.exact;
             self.profile_equivalents = m.equivalent.into_iter().filter(|id| *id != m.id).collect();
         }
-        self.verdict = Some(offer_verdict(&self.groups));
+        self.verdict = Some(crate::assess::offer(&self.groups));
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 
 use super::table::Style;
 use crate::assess::OfferVerdict;
-use crate::gobin::{BinaryReport, Counts, FileError};
+use crate::gobin::{Counts, FileError, GoBinary, RuntimeOffer};
 use serde::Serialize;
 
 fn verdict_label(v: Option<OfferVerdict>) -> (&'static str, &'static str) {
@@ -65,8 +65,8 @@ pub fn binary_lines(b: &BinaryReport, style: Style) -> String {
         let (rl, rc) = verdict_label(rt.verdict);
         out.push_str(&format!(
             "    at run time (GODEBUG={} from {}): {}\n",
-            super::printable(&rt.godebug),
-            super::printable(&rt.source),
+            super::printable(&rt.offer.godebug),
+            super::printable(&rt.offer.source),
             style.paint(rc, rl)
         ));
     }
@@ -96,6 +96,63 @@ pub fn totals(counts: &Counts, errors: &[FileError]) -> String {
     out
 }
 
+/// One Go binary as reported: its facts and the verdicts `assess` gave,
+/// each declared once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BinaryReport {
+    /// What the build info says.
+    #[serde(flatten)]
+    pub binary: GoBinary,
+    /// The verdict on the default offer (`pq`, `draft-only`, `classical`);
+    /// null when the Go version is not understood.
+    pub verdict: Option<OfferVerdict>,
+    /// The offer with a runtime GODEBUG applied, when one was given.
+    pub runtime: Option<RuntimeReport>,
+}
+
+/// The runtime offer with its verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuntimeReport {
+    /// What the runtime GODEBUG makes the binary offer.
+    #[serde(flatten)]
+    pub offer: RuntimeOffer,
+    /// Its verdict; null when the Go version is not understood.
+    pub verdict: Option<OfferVerdict>,
+}
+
+impl BinaryReport {
+    /// Judges `binary` and reports it.
+    pub fn of(binary: GoBinary) -> Self {
+        let judged = crate::assess::binary(&binary);
+        let runtime = binary.runtime.clone().map(|offer| RuntimeReport {
+            offer,
+            verdict: judged.runtime_verdict,
+        });
+        BinaryReport {
+            binary,
+            verdict: judged.verdict,
+            runtime,
+        }
+    }
+
+    /// The verdict that applies at run time: with the runtime GODEBUG when
+    /// one was applied, else the default one.
+    pub fn effective_verdict(&self) -> Option<OfferVerdict> {
+        match &self.runtime {
+            Some(r) => r.verdict,
+            None => self.verdict,
+        }
+    }
+}
+
+impl std::ops::Deref for BinaryReport {
+    type Target = GoBinary;
+
+    fn deref(&self) -> &GoBinary {
+        &self.binary
+    }
+}
+
 /// The `pqready binaries` JSON document.
 #[derive(Debug, Serialize)]
 pub struct Document<'a> {
@@ -109,4 +166,68 @@ pub struct Document<'a> {
     pub counts: &'a Counts,
     /// Files that could not be read.
     pub errors: &'a [FileError],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gobin::tests::info;
+    use crate::gobin::{combine_godebug, RuntimeGodebug};
+    use crate::wire::NamedGroup;
+    use std::path::Path;
+
+    #[test]
+    fn judges_default_offers_through_the_shared_rule() {
+        let r = |v, g: Option<&str>| BinaryReport::of(GoBinary::new(Path::new("/x"), &info(v, g)));
+        assert_eq!(r("go1.22.12", None).verdict, Some(OfferVerdict::Classical));
+        assert_eq!(
+            r("go1.23.8", Some("winsymlink=0")).verdict,
+            Some(OfferVerdict::DraftOnly)
+        );
+        assert_eq!(
+            r("go1.23.8", Some("tls3des=1,tlskyber=0")).verdict,
+            Some(OfferVerdict::Classical)
+        );
+        let mlkem = r("go1.24.2", None);
+        assert_eq!(mlkem.verdict, Some(OfferVerdict::Pq));
+        assert_eq!(mlkem.pq_default_groups, [NamedGroup::X25519MLKEM768]);
+        assert_eq!(mlkem.default_godebug.as_deref(), Some(""));
+        assert_eq!(
+            r("go1.24.0", Some("tlsmlkem=0,x509rsacrt=0")).verdict,
+            Some(OfferVerdict::Classical)
+        );
+        assert_eq!(r("go1.26.1", None).pq_default_groups.len(), 3);
+        assert_eq!(
+            r("go1.26.1", Some("tlssecpmlkem=0")).pq_default_groups,
+            [NamedGroup::X25519MLKEM768]
+        );
+        let json = serde_json::to_value(r("go1.26.1", None)).unwrap();
+        assert_eq!(
+            json["pq_default_groups"],
+            serde_json::json!(["X25519MLKEM768", "SecP256r1MLKEM768", "SecP384r1MLKEM1024"])
+        );
+        assert_eq!(json["verdict"], "pq");
+        assert_eq!(json["cgo_enabled"], false);
+    }
+
+    #[test]
+    fn applies_a_runtime_godebug_on_top() {
+        let mut binary = GoBinary::new(Path::new("/x"), &info("go1.24.0", Some("tlsmlkem=0")));
+        assert_eq!(
+            BinaryReport::of(binary.clone()).verdict,
+            Some(OfferVerdict::Classical)
+        );
+        binary.apply_runtime(&RuntimeGodebug {
+            value: "tlsmlkem=1".into(),
+            source: "etcd.service".into(),
+        });
+        let r = BinaryReport::of(binary);
+        let rt = r.runtime.as_ref().unwrap();
+        assert_eq!(rt.offer.effective_godebug, "tlsmlkem=0,tlsmlkem=1");
+        assert_eq!(rt.verdict, Some(OfferVerdict::Pq));
+        assert_eq!(r.effective_verdict(), Some(OfferVerdict::Pq));
+        assert_eq!(r.verdict, Some(OfferVerdict::Classical));
+        assert_eq!(combine_godebug("", "a=1"), "a=1");
+        assert_eq!(combine_godebug("a=1", ""), "a=1");
+    }
 }

@@ -4,8 +4,8 @@
 //! inspect summary) are one object each. The field contract is docs/json.md
 //! and the JSON Schemas under docs/schema/.
 
+use super::binaries::BinaryReport;
 use super::{binaries, catalog, inspect, Part, Renderer, SCHEMA};
-use crate::gobin::BinaryReport;
 use serde::Serialize;
 
 /// One value as a single JSON line.

@@ -90,7 +90,7 @@ pub enum Part<'a> {
     /// The end of an inspect session.
     InspectSummary(&'a crate::inspect::Summary),
     /// One Go binary (`binaries`).
-    Binary(&'a crate::gobin::BinaryReport),
+    Binary(&'a binaries::BinaryReport),
     /// The end of a binaries walk.
     BinaryTotals {
         /// What the walk saw.
