@@ -66,6 +66,17 @@ fn typo_gives_one_error_line_and_exit_2() {
         vec!["probe", "--sni", "10.0.0.1", "127.0.0.1:1"],
         vec!["probe", "--targets-file", "/dev/zero"],
         vec!["probe", "--skip", "everything", "127.0.0.1:1"],
+        vec!["probe", "--only", "grups", "127.0.0.1:1"],
+        vec![
+            "probe",
+            "--only",
+            "groups",
+            "--skip",
+            "groups",
+            "127.0.0.1:1",
+        ],
+        vec!["probe", "-o", "xml", "127.0.0.1:1"],
+        vec!["probe", "-o", "json", "--json", "127.0.0.1:1"],
         vec![
             "inspect",
             "--listen",
@@ -295,4 +306,151 @@ fn binaries_applies_a_runtime_godebug_and_rejects_missing_paths() {
     let out = pqready(&["binaries", "/nonexistent/bin"]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(stderr(&out).lines().count(), 1);
+}
+
+/// The check record `id` of one JSON report.
+fn check<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["checks"]
+        .as_array()
+        .expect("checks array")
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check {id} in {report}"))
+}
+
+#[test]
+fn only_groups_runs_group_discovery_alone_in_s_plus_2_connections() {
+    let lines = command::json_lines(&["demo", "--only", "groups", "-o", "json"]);
+    assert_eq!(lines.len(), 4);
+    for r in &lines {
+        let supported = r["groups"]["supported"].as_array().unwrap().len() as u64;
+        assert!(supported > 0, "{r}");
+        assert_eq!(check(r, "groups")["status"], "completed", "{r}");
+        for other in [
+            "selection",
+            "versions",
+            "handshake",
+            "clients",
+            "hello-tolerance",
+        ] {
+            assert_eq!(check(r, other)["status"], "not-run", "{other}: {r}");
+            assert_eq!(check(r, other)["connections"], 0, "{other}: {r}");
+        }
+        assert!(r["handshake"]["negotiated_group"].is_null());
+        assert!(r["hello_tolerance"].is_null());
+        assert_eq!(r["clients"].as_array().unwrap().len(), 0);
+        // Elimination (S+1) plus one reversed offer for the server's order.
+        let connections = r["connections"].as_u64().unwrap();
+        assert_eq!(check(r, "groups")["connections"], connections);
+        if r["target"] != "tls12-only" {
+            assert_eq!(connections, supported + 2, "{r}");
+        }
+        assert_ne!(r["verdict"]["status"], "unknown");
+    }
+    let tls12 = lines.iter().find(|r| r["target"] == "tls12-only").unwrap();
+    assert_eq!(tls12["tls_versions"], serde_json::json!(["TLSv1.2"]));
+}
+
+#[test]
+fn every_check_reports_its_status_and_connections_add_up() {
+    let lines = command::json_lines(&["demo", "--clients", "kubectl1.33", "--json"]);
+    assert_eq!(lines.len(), 4);
+    for r in &lines {
+        let checks = r["checks"].as_array().unwrap();
+        let ids: Vec<&str> = checks.iter().map(|c| c["id"].as_str().unwrap()).collect();
+        assert_eq!(
+            ids,
+            [
+                "groups",
+                "selection",
+                "versions",
+                "handshake",
+                "clients",
+                "hello-tolerance"
+            ]
+        );
+        let sum: u64 = checks
+            .iter()
+            .map(|c| c["connections"].as_u64().unwrap())
+            .sum();
+        assert_eq!(sum, r["connections"].as_u64().unwrap(), "{r}");
+        for c in checks {
+            let failed = c["status"] == "failed";
+            assert_eq!(failed, !c["error_kind"].is_null(), "{c}");
+        }
+        assert_eq!(check(r, "clients")["status"], "completed", "{r}");
+    }
+    // Every demo server completes rustls' PQ-first handshake (the TLS 1.2
+    // one over TLS 1.2), so no check failed.
+    assert!(lines
+        .iter()
+        .all(|r| check(r, "handshake")["status"] == "completed"));
+}
+
+#[test]
+fn skipping_groups_leaves_the_verdict_to_the_handshake() {
+    let lines = command::json_lines(&["demo", "--skip", "groups,hello-tolerance", "-o", "json"]);
+    let status = |name: &str| {
+        let r = lines.iter().find(|r| r["target"] == name).unwrap();
+        assert_eq!(check(r, "selection")["status"], "not-run");
+        r["verdict"]["status"].as_str().unwrap().to_string()
+    };
+    // A PQ-first handshake that negotiates ML-KEM proves PQ support...
+    assert_eq!(status("pq-hybrid"), "pq");
+    // ...one that does not proves nothing: not "classical".
+    assert_eq!(status("classical-only"), "unknown");
+}
+
+#[test]
+fn output_flag_and_json_alias_agree_on_every_command() {
+    for args in [
+        vec!["profiles"],
+        vec![
+            "matrix",
+            "--clients",
+            "kubectl1.32,kubectl1.33",
+            "--servers",
+            "k8s1.33",
+        ],
+    ] {
+        let with = |flag: &[&str]| {
+            let mut a: Vec<&str> = args.clone();
+            a.extend_from_slice(flag);
+            let out = pqready(&a);
+            assert!(out.status.success(), "{a:?}: {}", stderr(&out));
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let json = with(&["-o", "json"]);
+        assert_eq!(json, with(&["--json"]), "{args:?}");
+        assert_eq!(json, with(&["--output", "json"]), "{args:?}");
+        assert!(json
+            .lines()
+            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+        let table = with(&["-o", "table"]);
+        assert_eq!(table, with(&[]), "{args:?}");
+        assert!(serde_json::from_str::<serde_json::Value>(table.lines().next().unwrap()).is_err());
+    }
+}
+
+#[test]
+fn verbose_logs_each_exchange_to_stderr_only() {
+    let quiet = pqready(&["probe", "127.0.0.1:1", "-o", "json"]);
+    let loud = pqready(&["probe", "127.0.0.1:1", "-o", "json", "-v"]);
+    assert_eq!(quiet.status.code(), Some(2));
+    assert_eq!(loud.status.code(), Some(2));
+    let strip = |o: &Output| {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        (v["error_kind"].clone(), v["target"].clone())
+    };
+    assert_eq!(strip(&quiet), strip(&loud), "stdout is the same document");
+    assert!(stderr(&quiet).is_empty(), "{}", stderr(&quiet));
+    let log = stderr(&loud);
+    assert!(
+        log.contains("sending ClientHello") && log.contains("X25519MLKEM768"),
+        "{log}"
+    );
+    assert!(log.contains("connection refused"), "{log}");
+    let r: serde_json::Value = serde_json::from_slice(&loud.stdout).unwrap();
+    assert_eq!(check(&r, "groups")["status"], "failed");
+    assert_eq!(check(&r, "groups")["error_kind"], "refused");
 }

@@ -65,14 +65,27 @@ fn provider() -> CryptoProvider {
 
 /// Runs the handshake. Failures are recorded in the observation, not returned.
 pub async fn full_handshake(session: &Session) -> HandshakeObservation {
-    match tokio::time::timeout(session.timeout, run(session)).await {
+    let obs = match tokio::time::timeout(session.timeout, run(session)).await {
         Ok(Ok(obs)) => obs,
         Ok(Err(error)) => HandshakeObservation::failed(&error),
         Err(_) => HandshakeObservation::failed(&ProbeError::new(
             ErrorKind::Timeout,
             "timed out during the handshake".into(),
         )),
+    };
+    match (&obs.negotiated_group, &obs.error) {
+        (_, Some(error)) => {
+            tracing::debug!(target = %session.addr, %error, "rustls handshake failed")
+        }
+        (group, None) => tracing::debug!(
+            target = %session.addr,
+            group = %group.map(|g| g.to_string()).unwrap_or_default(),
+            version = %obs.version.map(|v| v.to_string()).unwrap_or_default(),
+            hello_retry = obs.hello_retry,
+            "rustls handshake completed"
+        ),
     }
+    obs
 }
 
 /// A rustls client configuration that captures (does not validate) the

@@ -209,7 +209,12 @@ impl Session {
             check = %self.check,
             groups = %names(&spec.groups),
             key_shares = %names(&spec.key_shares.iter().map(|k| k.group).collect::<Vec<_>>()),
-            versions = ?spec.versions,
+            versions = %spec
+                .versions
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
             "sending ClientHello"
         );
         let records = fragment(
@@ -217,8 +222,10 @@ impl Session {
             crate::wire::record::MAX_PLAINTEXT,
             ProtocolVersion::TLS1_0,
         );
-        let mut conn = self.connect().await?;
-        let reply = exchange::exchange(&mut conn, &records, until).await;
+        let reply = match self.connect().await {
+            Ok(mut conn) => exchange::exchange(&mut conn, &records, until).await,
+            Err(e) => Err(e),
+        };
         match &reply {
             Ok(r) => {
                 tracing::debug!(target = %self.addr, check = %self.check, answer = %exchange::describe(r), "server answered")
@@ -425,6 +432,15 @@ async fn probe_session(
     };
     if groups.tls13 || handshake.version == Some(ProtocolVersion::TLS1_3) {
         tls_versions.insert(0, ProtocolVersion::TLS1_3);
+    }
+    // Curves read from TLS 1.2 ServerKeyExchanges prove TLS 1.2 even when
+    // the versions check did not run.
+    if groups.method == crate::vocab::DiscoveryMethod::Tls12ServerKeyExchange
+        && !groups.supported.is_empty()
+        && !tls_versions.contains(&ProtocolVersion::TLS1_2)
+    {
+        tls_versions.push(ProtocolVersion::TLS1_2);
+        tls_versions.sort_by(|a, b| b.cmp(a));
     }
     if let Some(v) = handshake.version {
         if !tls_versions.contains(&v) {

@@ -227,7 +227,19 @@ async fn shaped(
         }
     }
     obs.hello_bytes = hello_bytes;
+    log_variant(session, &obs);
     obs
+}
+
+fn log_variant(session: &Session, obs: &VariantObservation) {
+    tracing::debug!(
+        target = %session.addr,
+        variant = %obs.name,
+        ending = %obs.ending,
+        hello_bytes = obs.hello_bytes,
+        detail = %obs.detail,
+        "big-hello variant"
+    );
 }
 
 /// A hello padded to [`PADDED_SIZE`]: only the server's first answer is read.
@@ -268,6 +280,7 @@ async fn padded(session: &Session) -> VariantObservation {
             obs.detail = e.to_string();
         }
     }
+    log_variant(session, &obs);
     obs
 }
 
