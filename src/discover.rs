@@ -5,7 +5,6 @@
 //! Bad input yields a [`TargetError`] naming the offending text and line.
 //! Must not: resolve names or open connections (that is `probe`/`net`).
 
-use std::fmt;
 use std::net::Ipv6Addr;
 use std::path::Path;
 
@@ -26,16 +25,9 @@ pub struct Target {
 }
 
 /// Bad target input.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct TargetError(pub String);
-
-impl fmt::Display for TargetError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for TargetError {}
 
 /// Parses one target. `sni` overrides the name sent in SNI.
 pub fn parse_target(text: &str, sni: Option<&str>) -> Result<Target, TargetError> {

@@ -1,7 +1,7 @@
 //! Rendering for `pqready binaries`: one line per Go binary as it is found,
 //! then totals; or one JSON document. Pure formatting of `gobin` reports.
 
-use super::table::Style;
+use super::style::Style;
 use crate::assess::OfferVerdict;
 use crate::gobin::{Counts, FileError, GoBinary, RuntimeOffer};
 use serde::Serialize;

@@ -1,7 +1,7 @@
 //! Rendering of the static catalog: `pqready profiles` and `pqready matrix`.
 //! Pure formatting of what `catalog` computed.
 
-use super::table::Style;
+use super::style::Style;
 use super::SCHEMA;
 use crate::catalog::profile::{share_len, ClientProfile};
 use crate::catalog::server::{MatrixCell, ServerModel};

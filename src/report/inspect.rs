@@ -1,7 +1,7 @@
 //! Rendering for `pqready inspect`: one live line per client (stderr), the
 //! JSON Lines record (`--json-log`), and the summary table on exit.
 
-use super::table::Style;
+use super::style::Style;
 use crate::assess::OfferVerdict;
 use crate::inspect::{InspectRecord, Summary};
 use crate::wire::NamedGroup;

@@ -14,6 +14,7 @@ pub mod binaries;
 pub mod catalog;
 pub mod inspect;
 pub mod json;
+pub mod style;
 pub mod table;
 
 use crate::assess::EndpointAssessment;
@@ -21,7 +22,7 @@ use crate::probe::{ProbeConfig, ProbeError, TargetObservation};
 use crate::vocab::ErrorKind;
 use serde::Serialize;
 
-pub use table::Style;
+pub use style::Style;
 
 /// The JSON schema identifier; bumped only for incompatible changes.
 pub const SCHEMA: &str = "pqready/v1";

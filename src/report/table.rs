@@ -2,7 +2,7 @@
 //! than one target was probed. Colour only when asked (the caller decides
 //! from TTY, `--no-color` and `NO_COLOR`). Pure formatting.
 
-use super::{binaries, catalog, inspect, Part, Renderer, TargetReport};
+use super::{binaries, catalog, inspect, Part, Renderer, Style, TargetReport};
 use crate::vocab::{
     CheckId, CheckStatus, DiscoveryMethod as Method, PqStatus, Selection, Severity,
     ToleranceVerdict,
@@ -55,34 +55,6 @@ impl Renderer for TableRenderer {
         } else {
             String::new()
         }
-    }
-}
-
-/// Output options.
-#[derive(Debug, Clone, Copy)]
-pub struct Style {
-    /// Use ANSI colours.
-    pub color: bool,
-}
-
-impl Style {
-    /// Wraps `text` in the ANSI colour `code` when colour is on.
-    pub fn paint(&self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-
-    fn status(&self, status: PqStatus, text: &str) -> String {
-        let code = match status {
-            PqStatus::Pq => "32",
-            PqStatus::DraftOnly => "33",
-            PqStatus::Classical | PqStatus::Error => "31",
-            PqStatus::Unknown => "0",
-        };
-        self.paint(code, text)
     }
 }
 

@@ -6,16 +6,17 @@
 //! names the structure that failed, so a hostile peer can make a parse fail but
 //! never make it panic or allocate beyond the input it already sent.
 
-use std::fmt;
-
 /// Why some bytes could not be decoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WireError {
     /// The input ended inside the named structure.
+    #[error("truncated {0}")]
     Truncated(&'static str),
     /// Bytes were left over after the named structure ended.
+    #[error("trailing bytes after {0}")]
     TrailingData(&'static str),
     /// A length field exceeded the limit allowed for the named structure.
+    #[error("{what} length {len} exceeds limit {max}")]
     TooLong {
         /// The structure whose length was out of bounds.
         what: &'static str,
@@ -25,23 +26,9 @@ pub enum WireError {
         max: usize,
     },
     /// The named structure was well-framed but its content is not allowed.
+    #[error("invalid {0}")]
     Invalid(&'static str),
 }
-
-impl fmt::Display for WireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WireError::Truncated(what) => write!(f, "truncated {what}"),
-            WireError::TrailingData(what) => write!(f, "trailing bytes after {what}"),
-            WireError::TooLong { what, len, max } => {
-                write!(f, "{what} length {len} exceeds limit {max}")
-            }
-            WireError::Invalid(what) => write!(f, "invalid {what}"),
-        }
-    }
-}
-
-impl std::error::Error for WireError {}
 
 /// A cursor over untrusted bytes.
 #[derive(Debug, Clone)]
