@@ -97,11 +97,13 @@ pub fn totals(counts: &Counts, errors: &[FileError]) -> String {
 }
 
 /// The `pqready binaries` JSON document.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Document<'a> {
     /// Always `pqready/v1`.
+    #[schemars(extend("const" = crate::report::SCHEMA))]
     pub schema: &'static str,
     /// Always `binaries`.
+    #[schemars(extend("const" = "binaries"))]
     pub kind: &'static str,
     /// Every Go binary found, in walk order.
     pub binaries: &'a [BinaryReport],
