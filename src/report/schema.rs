@@ -85,7 +85,11 @@ fn string_enum(schema: &mut Schema) {
         }
         if let Some(doc) = variant.get("description").and_then(Value::as_str) {
             for value in &spellings {
-                lines.push(format!("- `{}`: {}", value.as_str().unwrap_or_default(), doc));
+                lines.push(format!(
+                    "- `{}`: {}",
+                    value.as_str().unwrap_or_default(),
+                    doc
+                ));
             }
         }
         values.extend(spellings);
