@@ -32,7 +32,7 @@ pub const SCHEMA: &str = "pqready/v1";
 /// contract (docs/json.md): add fields, never rename them.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TargetReport {
-    /// Always [`SCHEMA`].
+    /// Always `pqready/v1` (`SCHEMA`): the version of this contract.
     #[schemars(extend("const" = SCHEMA))]
     pub schema: &'static str,
     /// The target as given, normalised to `host:port`.
