@@ -10,6 +10,7 @@
 //! Must not: hold data about a particular target, decide anything, or import
 //! any other module of the crate: every layer may import it.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::fmt;
 
@@ -18,7 +19,7 @@ use std::fmt;
 macro_rules! labels {
     ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
         }

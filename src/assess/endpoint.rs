@@ -9,7 +9,7 @@ use crate::wire::{NamedGroup, ProtocolVersion};
 use serde::Serialize;
 
 /// One endpoint's verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Verdict {
     /// Stable status for machines.
     pub status: PqStatus,
@@ -18,7 +18,7 @@ pub struct Verdict {
 }
 
 /// Everything `assess` concludes about one endpoint.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct EndpointAssessment {
     /// Findings about client/server combinations and hello tolerance, most severe first.
     pub findings: Vec<Finding>,

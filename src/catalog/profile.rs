@@ -24,7 +24,7 @@ use serde::Serialize;
 pub const GREASE_GROUP: NamedGroup = NamedGroup(0x0a0a);
 
 /// Which kind of software a profile models.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Family {
     /// A Go program with the default `crypto/tls` configuration.
@@ -40,7 +40,7 @@ pub enum Family {
 }
 
 /// One client profile.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ClientProfile {
     /// Stable id (`go1.24`, `go1.24+tlsmlkem=0`, `kubectl1.33`, `openssl3.5`, ...).
     pub id: String,
@@ -52,6 +52,7 @@ pub struct ClientProfile {
     pub groups: Vec<NamedGroup>,
     /// Groups it sends key shares for, in order.
     #[serde(serialize_with = "serialize_shares")]
+    #[schemars(with = "Vec<ShareView>")]
     pub key_shares: Vec<NamedGroup>,
     /// Offered versions.
     pub versions: Vec<ProtocolVersion>,
@@ -69,9 +70,12 @@ pub struct ClientProfile {
     pub source: String,
 }
 
-#[derive(Serialize)]
+/// One key share a profile sends: its group and its length in bytes.
+#[derive(Serialize, schemars::JsonSchema)]
 struct ShareView {
+    /// The group.
     group: NamedGroup,
+    /// Payload length on the wire, in bytes.
     length: usize,
 }
 
@@ -317,7 +321,7 @@ fn build_all() -> Vec<ClientProfile> {
 }
 
 /// How a client's offer compares with the built-in profiles.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ProfileMatch {
     /// The closest profile (the first in catalog order among equals).
     pub id: String,

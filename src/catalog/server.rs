@@ -279,7 +279,7 @@ mod tests {
 }
 
 /// One cell of the client × server grid.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MatrixCell {
     /// Client profile id.
     pub client: String,

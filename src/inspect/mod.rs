@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 use std::time::SystemTime;
 
 /// One key share as offered: its group and its length in bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ShareSize {
     /// The group.
     pub group: NamedGroup,
@@ -32,7 +32,7 @@ pub struct ShareSize {
 
 /// Everything recorded about one client connection (one JSON Lines record).
 /// Field names are a contract (README, "pqready inspect"): add, never rename.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct InspectRecord {
     /// When the connection was accepted (RFC 3339, UTC).
     pub time: String,
@@ -146,7 +146,7 @@ impl InspectRecord {
 pub const MAX_SUMMARY_ENTRIES: usize = 1000;
 
 /// Clients seen so far, grouped by fingerprint, for the summary on exit.
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     /// Connections recorded.
     pub total: u64,
@@ -158,7 +158,7 @@ pub struct Summary {
 }
 
 /// One fingerprint's tally.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SummaryEntry {
     /// The JA4 fingerprint.
     pub ja4: String,

@@ -133,7 +133,7 @@ impl CheckSet {
 }
 
 /// What became of one check on one target.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CheckRecord {
     /// The check.
     pub id: CheckId,

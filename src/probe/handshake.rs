@@ -21,7 +21,7 @@ use serde::Serialize;
 use std::sync::Arc;
 
 /// What one full rustls handshake negotiated.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct HandshakeObservation {
     /// The key-exchange group; `None` if the handshake failed.
     pub negotiated_group: Option<NamedGroup>,

@@ -98,7 +98,7 @@ pub fn totals(counts: &Counts, errors: &[FileError]) -> String {
 
 /// One Go binary as reported: its facts and the verdicts `assess` gave,
 /// each declared once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct BinaryReport {
     /// What the build info says.
     #[serde(flatten)]
@@ -111,7 +111,7 @@ pub struct BinaryReport {
 }
 
 /// The runtime offer with its verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RuntimeReport {
     /// What the runtime GODEBUG makes the binary offer.
     #[serde(flatten)]
@@ -154,11 +154,13 @@ impl std::ops::Deref for BinaryReport {
 }
 
 /// The `pqready binaries` JSON document.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Document<'a> {
     /// Always `pqready/v1`.
+    #[schemars(extend("const" = crate::report::SCHEMA))]
     pub schema: &'static str,
     /// Always `binaries`.
+    #[schemars(extend("const" = "binaries"))]
     pub kind: &'static str,
     /// Every Go binary found, in walk order.
     pub binaries: &'a [BinaryReport],

@@ -112,7 +112,7 @@ pub fn matrix_table(
 }
 
 /// A catalog entry as the matrix document names it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Entry<'a> {
     /// Its id.
     pub id: &'a str,
@@ -121,11 +121,13 @@ pub struct Entry<'a> {
 }
 
 /// The `pqready matrix` JSON document.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct MatrixDocument<'a> {
     /// Always `pqready/v1`.
+    #[schemars(extend("const" = crate::report::SCHEMA))]
     pub schema: &'static str,
     /// Always `matrix`.
+    #[schemars(extend("const" = "matrix"))]
     pub kind: &'static str,
     /// Rows.
     pub clients: Vec<Entry<'a>>,

@@ -71,11 +71,13 @@ pub fn live_line(r: &InspectRecord, style: Style) -> String {
 }
 
 /// The inspect summary as one JSON document (`-o json`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct SummaryDocument<'a> {
     /// Always `pqready/v1`.
+    #[schemars(extend("const" = crate::report::SCHEMA))]
     pub schema: &'static str,
     /// Always `inspect-summary`.
+    #[schemars(extend("const" = "inspect-summary"))]
     pub kind: &'static str,
     /// The summary.
     #[serde(flatten)]

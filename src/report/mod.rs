@@ -14,6 +14,7 @@ pub mod binaries;
 pub mod catalog;
 pub mod inspect;
 pub mod json;
+pub mod schema;
 pub mod style;
 pub mod table;
 
@@ -30,9 +31,10 @@ pub const SCHEMA: &str = "pqready/v1";
 /// Everything reported about one target: the facts (`probe`) and the
 /// judgement (`assess`), side by side, each declared once. Field names are a
 /// contract (docs/json.md): add fields, never rename them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TargetReport {
-    /// Always [`SCHEMA`].
+    /// Always `pqready/v1` (`SCHEMA`): the version of this contract.
+    #[schemars(extend("const" = SCHEMA))]
     pub schema: &'static str,
     /// The target as given, normalised to `host:port`.
     pub target: String,

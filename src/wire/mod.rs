@@ -14,6 +14,7 @@ pub mod codec;
 pub mod keyshare;
 pub mod record;
 pub mod registry;
+pub mod schema;
 pub mod server_hello;
 
 pub use client_hello::{ClientHello, ClientHelloSpec, Extension, KeyShareEntry};
