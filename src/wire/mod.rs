@@ -11,12 +11,14 @@
 
 pub mod client_hello;
 pub mod codec;
+pub mod flight;
 pub mod record;
 pub mod registry;
 pub mod server_hello;
 
 pub use client_hello::{ClientHello, ClientHelloSpec, Extension, KeyShareEntry};
 pub use codec::WireError;
+pub use flight::{Event, FlightError, FlightLimits, FlightReader, Sender};
 pub use record::{Alert, HandshakeMessage, HandshakeReassembler, RecordHeader};
 pub use registry::{
     AlertDescription, CipherSuite, ExtensionType, GroupInfo, GroupKind, NamedGroup,
