@@ -268,9 +268,9 @@ impl FlightReader {
             self.current = Some(header);
             return Ok(Some(Event::RecordHeader(header)));
         };
-        let Some(payload) = available.get(..header.len) else {
+        if available.len() < header.len {
             return Ok(None);
-        };
+        }
         let (start, end) = (self.at, self.at + header.len);
         self.at = end;
         self.current = None;
