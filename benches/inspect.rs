@@ -34,7 +34,9 @@ async fn measure(
             max_hello: 65536,
             timeout: Duration::from_secs(10),
         },
+        step_timeout: Duration::from_secs(10),
         max_connections: 1024,
+        max_pending_per_source: 1024,
         stop_after: Some(total),
     };
     let started = Instant::now();

@@ -5,6 +5,8 @@
 //! traffic or format tables; it reads `probe` observations and returns values
 //! that `report` renders.
 
+pub mod inspected;
+
 use crate::catalog::profile::ClientProfile;
 use crate::probe::groups::Selection;
 use crate::probe::TargetObservation;

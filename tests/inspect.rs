@@ -497,8 +497,9 @@ fn forward_mode_drops_idle_clients_instead_of_starving_others() {
         "the real client was starved: {}",
         run.output
     );
-    drop(idle);
+    // The idle client stays connected until its hello deadline records it.
     let (records, _, _) = inspector.finish();
+    drop(idle);
     let errors: Vec<&str> = records
         .iter()
         .map(|r| r["error"].as_str().unwrap_or(""))

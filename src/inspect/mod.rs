@@ -8,13 +8,16 @@
 //! byte unchanged to an upstream ([`serve`]). Judgements come from `assess`;
 //! formatting lives in `report::inspect`.
 
+pub mod answer;
 pub mod capture;
 pub mod ja4;
 pub mod serve;
 
+use crate::assess::inspected::downgraded;
 use crate::assess::{offer_verdict, OfferVerdict};
 use crate::catalog::profile::closest;
 use crate::wire::{CipherSuite, ClientHello, NamedGroup, ProtocolVersion, SignatureScheme};
+use answer::ServerAnswer;
 use capture::Capture;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -68,8 +71,19 @@ pub struct InspectRecord {
     pub profile_equivalents: Vec<String>,
     /// `pq`, `draft-only` or `classical`; null when no hello was parsed.
     pub verdict: Option<OfferVerdict>,
-    /// Why the hello could not be read, or null.
+    /// Why the hello could not be read (or the connection was refused), or null.
     pub error: Option<String>,
+    /// The key-exchange group the server selected (after a HelloRetryRequest:
+    /// the final ServerHello's); null when its answer could not be read.
+    pub negotiated_group: Option<NamedGroup>,
+    /// The server sent a HelloRetryRequest first; null when unknown.
+    pub hello_retry: Option<bool>,
+    /// The version the server selected; null when unknown.
+    pub server_version: Option<ProtocolVersion>,
+    /// The client offered a post-quantum group and the connection settled on
+    /// a classical one ([`crate::assess::inspected::downgraded`]); null when
+    /// the negotiated group is unknown.
+    pub downgraded: Option<bool>,
 }
 
 impl InspectRecord {
@@ -94,6 +108,10 @@ impl InspectRecord {
             profile_equivalents: Vec::new(),
             verdict: None,
             error: None,
+            negotiated_group: None,
+            hello_retry: None,
+            server_version: None,
+            downgraded: None,
         };
         let hello = match &cap.result {
             Ok(hello) => hello,
@@ -106,6 +124,14 @@ impl InspectRecord {
             record.error = Some(format!("malformed ClientHello extension: {e}"));
         }
         record
+    }
+
+    /// Adds what the server answered (`None`: its answer could not be read).
+    pub fn set_answer(&mut self, answer: Option<&ServerAnswer>) {
+        self.negotiated_group = answer.and_then(|a| a.group);
+        self.hello_retry = answer.map(|a| a.hello_retry);
+        self.server_version = answer.map(|a| a.version);
+        self.downgraded = downgraded(&self.groups, self.negotiated_group);
     }
 
     fn fill(&mut self, hello: &ClientHello) -> Result<(), crate::wire::WireError> {
@@ -155,6 +181,12 @@ pub struct Summary {
     pub clients: BTreeMap<String, SummaryEntry>,
     /// Failed captures, by error message.
     pub errors: BTreeMap<String, u64>,
+    /// Connections by the group the server selected (known answers only).
+    pub negotiated: BTreeMap<String, u64>,
+    /// Connections whose answer was read but named no group, or could not be read.
+    pub negotiated_unknown: u64,
+    /// Connections that offered post-quantum and settled on a classical group.
+    pub downgraded: u64,
 }
 
 /// One fingerprint's tally.
@@ -178,6 +210,20 @@ impl Summary {
     /// Adds one record.
     pub fn add(&mut self, r: &InspectRecord) {
         self.total += 1;
+        match r.negotiated_group {
+            Some(group) => {
+                // Servers choose: cap distinct entries like the other tallies.
+                let mut key = group.to_string();
+                if !self.negotiated.contains_key(&key) && self.negotiated.len() >= 100 {
+                    key = "other".into();
+                }
+                *self.negotiated.entry(key).or_insert(0) += 1
+            }
+            None => self.negotiated_unknown += 1,
+        }
+        if r.downgraded == Some(true) {
+            self.downgraded += 1;
+        }
         match (&r.ja4, &r.error) {
             (Some(ja4), None) => {
                 let shares: Vec<String> =

@@ -54,7 +54,7 @@ pub fn live_line(r: &InspectRecord, style: Style) -> String {
         .map(|k| format!("{}({})", k.group, k.length))
         .collect();
     format!(
-        "{} {} sni={} {} | groups {} | shares {} | {} B in {} reads/{} records | {} ja4={}",
+        "{} {} sni={} {} | groups {} | shares {} | {} B in {} reads/{} records | {} ja4={}{}",
         r.time,
         r.peer,
         super::printable(r.sni.as_deref().unwrap_or("-")),
@@ -66,7 +66,28 @@ pub fn live_line(r: &InspectRecord, style: Style) -> String {
         r.records,
         paint_verdict(style, r.verdict, verdict_text(r.verdict)),
         r.ja4.as_deref().unwrap_or("-"),
+        answer_text(r, style),
     )
+}
+
+/// ` | negotiated GROUP`, with the HelloRetryRequest and a DOWNGRADED marker;
+/// empty when the server's answer is unknown.
+fn answer_text(r: &InspectRecord, style: Style) -> String {
+    let Some(group) = r.negotiated_group else {
+        return match r.server_version {
+            Some(v) => format!(" | negotiated {v} without a named group"),
+            None => String::new(),
+        };
+    };
+    let mut out = format!(" | negotiated {group}");
+    if r.hello_retry == Some(true) {
+        out.push_str(" after HelloRetryRequest");
+    }
+    if r.downgraded == Some(true) {
+        out.push(' ');
+        out.push_str(&style.paint("31", "DOWNGRADED"));
+    }
+    out
 }
 
 /// One JSON Lines record.
@@ -115,6 +136,24 @@ pub fn summary_table(s: &Summary, style: Style) -> String {
             "{pq} of {} readable hellos offered a standard post-quantum group",
             s.total - s.errors.values().sum::<u64>()
         );
+    }
+    if !s.negotiated.is_empty() {
+        let mut groups: Vec<(&String, &u64)> = s.negotiated.iter().collect();
+        groups.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let mut line: Vec<String> = groups.iter().map(|(g, n)| format!("{g} {n}")).collect();
+        if s.negotiated_unknown > 0 {
+            line.push(format!("unknown {}", s.negotiated_unknown));
+        }
+        let _ = writeln!(out, "negotiated: {}", line.join(", "));
+        let text = format!(
+            "{} downgraded: offered a post-quantum group, settled on a classical one",
+            s.downgraded
+        );
+        let _ = if s.downgraded > 0 {
+            writeln!(out, "{}", style.paint("31", &text))
+        } else {
+            writeln!(out, "{text}")
+        };
     }
     for (err, n) in &s.errors {
         let _ = writeln!(out, "{n:>5}  error: {err}");
