@@ -160,3 +160,78 @@ pub fn summary_table(s: &Summary, style: Style) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::answer::ServerAnswer;
+    use crate::inspect::capture::Capture;
+    use crate::wire::{ClientHello, ClientHelloSpec, ProtocolVersion};
+    use std::time::SystemTime;
+
+    fn record(offer: Vec<NamedGroup>, answer: Option<ServerAnswer>) -> InspectRecord {
+        let hello = ClientHello::parse(&ClientHelloSpec::tls13(offer, vec![]).encode()).unwrap();
+        let cap = Capture {
+            raw: vec![1],
+            tcp_reads: 1,
+            records: 1,
+            hello_len: 100,
+            result: Ok(hello),
+        };
+        let mut r =
+            InspectRecord::from_capture("127.0.0.1:1".parse().unwrap(), SystemTime::now(), &cap);
+        r.set_answer(answer.as_ref());
+        r
+    }
+
+    fn answer(group: NamedGroup) -> Option<ServerAnswer> {
+        Some(ServerAnswer {
+            version: ProtocolVersion::TLS1_3,
+            hello_retry: false,
+            group: Some(group),
+        })
+    }
+
+    #[test]
+    fn live_line_and_summary_show_the_answer_and_downgrades() {
+        let style = Style { color: false };
+        let draft = vec![NamedGroup::X25519KYBER768DRAFT00, NamedGroup::X25519];
+        let downgraded = record(draft, answer(NamedGroup::X25519));
+        assert_eq!(downgraded.downgraded, Some(true));
+        assert!(live_line(&downgraded, style).ends_with("| negotiated x25519 DOWNGRADED"));
+        let mlkem = vec![NamedGroup::X25519MLKEM768, NamedGroup::X25519];
+        let pq = record(mlkem.clone(), answer(NamedGroup::X25519MLKEM768));
+        assert!(live_line(&pq, style).ends_with("| negotiated X25519MLKEM768"));
+        let unknown = record(mlkem, None);
+        assert_eq!(
+            (
+                unknown.negotiated_group,
+                unknown.downgraded,
+                unknown.hello_retry
+            ),
+            (None, None, None)
+        );
+        assert!(!live_line(&unknown, style).contains("negotiated"));
+
+        let mut summary = Summary::default();
+        for r in [&downgraded, &pq, &pq, &unknown] {
+            summary.add(r);
+        }
+        assert_eq!(summary.downgraded, 1);
+        assert_eq!(summary.negotiated_unknown, 1);
+        let table = summary_table(&summary, style);
+        assert!(
+            table.contains("negotiated: X25519MLKEM768 2, x25519 1, unknown 1"),
+            "{table}"
+        );
+        assert!(
+            table.contains("1 downgraded: offered a post-quantum group"),
+            "{table}"
+        );
+        let json = serde_json::to_value(&downgraded).unwrap();
+        assert_eq!(json["negotiated_group"], "x25519");
+        assert_eq!(json["server_version"], "TLSv1.3");
+        assert_eq!(json["hello_retry"], false);
+        assert_eq!(json["downgraded"], true);
+    }
+}
