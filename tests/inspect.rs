@@ -385,6 +385,43 @@ fn forward_mode_in_front_of_nginx() {
     forward_through(server.addr, &list);
 }
 
+#[test]
+fn forward_mode_reports_the_final_group_after_a_hello_retry_request() {
+    // OpenSSL 3.5 told to list X25519MLKEM768 then x25519 sends one key share,
+    // for X25519MLKEM768; a Go 1.23 server knows only x25519 of the two and
+    // asks again with a HelloRetryRequest.
+    let server = peers::go_server("1.23");
+    let inspector = Inspector::start(&["--forward", &server.addr.to_string()], 1);
+    let out = Command::new(peers::bin("openssl"))
+        .args([
+            "s_client",
+            "-connect",
+            &inspector.addr.to_string(),
+            "-groups",
+            "X25519MLKEM768:X25519",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Peer Temp Key: X25519"), "{text}");
+    let (records, summary, live) = inspector.finish();
+    assert_eq!(records.len(), 1, "{live}");
+    let r = &records[0];
+    assert_eq!(r["error"], Value::Null, "{r}");
+    assert_eq!(r["key_shares"][0]["group"], "X25519MLKEM768", "{r}");
+    assert_eq!(r["key_shares"].as_array().unwrap().len(), 1, "{r}");
+    assert_eq!(r["hello_retry"], true, "{r}");
+    assert_eq!(r["negotiated_group"], "x25519", "{r}");
+    assert_eq!(r["server_version"], "TLSv1.3", "{r}");
+    assert_eq!(r["downgraded"], true, "{r}");
+    assert!(
+        live.contains("| negotiated x25519 after HelloRetryRequest DOWNGRADED"),
+        "{live}"
+    );
+    assert!(summary.contains("1 downgraded"), "{summary}");
+}
+
 /// Opens `n` TCP connections to `addr` from `source` (any 127.0.0.0/8
 /// address) that send nothing, or one byte of a hello when `drip`.
 fn idle_connections(addr: SocketAddr, source: [u8; 4], n: usize, drip: bool) -> Vec<TcpStream> {
