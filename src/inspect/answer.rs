@@ -130,29 +130,23 @@ impl AnswerObserver {
                 self.tls12_hello = Some(version);
                 None
             }
-            Event::Handshake(msg) if msg.typ == HANDSHAKE_SERVER_KEY_EXCHANGE => {
+            // Before a ServerHello, any other handshake message is out of order.
+            Event::Handshake(_) if self.tls12_hello.is_none() => Some(None),
+            Event::Handshake(msg) => {
                 let version = self.tls12_hello?;
-                match server_key_exchange_curve(&msg.body) {
-                    Ok(group) => Some(Some(self.tls12(version, group))),
-                    Err(_) => Some(None),
+                match msg.typ {
+                    HANDSHAKE_SERVER_KEY_EXCHANGE => match server_key_exchange_curve(&msg.body) {
+                        Ok(group) => Some(Some(self.tls12(version, group))),
+                        Err(_) => Some(None),
+                    },
+                    // A key exchange without a named curve (RSA) ends here.
+                    HANDSHAKE_SERVER_HELLO_DONE => Some(Some(self.tls12(version, None))),
+                    _ => None, // Certificate, CertificateStatus, CertificateRequest
                 }
             }
-            // Nothing after a TLS 1.2 ServerHello named a curve (an RSA key
-            // exchange reaches ServerHelloDone, or the flight turns encrypted).
-            Event::Handshake(_) | Event::ChangeCipherSpec | Event::ApplicationData(_) => {
-                match (self.tls12_hello, &event) {
-                    (Some(version), Event::Handshake(msg))
-                        if msg.typ == HANDSHAKE_SERVER_HELLO_DONE =>
-                    {
-                        Some(Some(self.tls12(version, None)))
-                    }
-                    (Some(version), Event::ApplicationData(_)) => {
-                        Some(Some(self.tls12(version, None)))
-                    }
-                    (None, Event::ApplicationData(_)) => Some(None),
-                    _ => None,
-                }
-            }
+            Event::ApplicationData(_) => Some(self.tls12_hello.map(|v| self.tls12(v, None))),
+            // A compatibility change_cipher_spec (after a HelloRetryRequest).
+            Event::ChangeCipherSpec => None,
             Event::Alert(alert) if alert.level == 1 => None,
             Event::Alert(_) | Event::ServerHello(_) | Event::ClientHello { .. } => Some(None),
             Event::RecordHeader(_) => None,
@@ -240,6 +234,32 @@ mod tests {
                 version: ProtocolVersion::TLS1_3,
                 hello_retry: true,
                 group: Some(NamedGroup::X25519),
+            }))
+        );
+    }
+
+    #[test]
+    fn reads_the_tls12_curve_from_the_server_key_exchange() {
+        let sh = hello([3; 32], 0x0303, None);
+        let mut cert = vec![0u8; 3];
+        cert.extend_from_slice(&[0; 100]);
+        let mut ske = vec![3, 0x00, 0x17];
+        put_vec_u8(&mut ske, &[4; 65]);
+        let rest = fragment(
+            &[
+                handshake_message(11, &cert),
+                handshake_message(HANDSHAKE_SERVER_KEY_EXCHANGE, &ske),
+            ]
+            .concat(),
+            16384,
+            ProtocolVersion::TLS1_2,
+        );
+        assert_eq!(
+            observe(&[&sh, &rest]),
+            Observed::Done(Some(ServerAnswer {
+                version: ProtocolVersion::TLS1_2,
+                hello_retry: false,
+                group: Some(NamedGroup::SECP256R1),
             }))
         );
     }

@@ -12,8 +12,7 @@
 use crate::net::{Conn, NetError};
 use crate::wire::record::HEADER_LEN;
 use crate::wire::server_hello::{
-    server_key_exchange_curve, HANDSHAKE_SERVER_HELLO, HANDSHAKE_SERVER_HELLO_DONE,
-    HANDSHAKE_SERVER_KEY_EXCHANGE,
+    server_key_exchange_curve, HANDSHAKE_SERVER_HELLO_DONE, HANDSHAKE_SERVER_KEY_EXCHANGE,
 };
 use crate::wire::{
     Alert, AlertDescription, Event, FlightError, FlightLimits, FlightReader, NamedGroup,
@@ -178,23 +177,18 @@ fn on_event(
             *server_hello = Some(*hello);
             None
         }
-        Event::ClientHello { .. } => None, // never decoded from a server
-        Event::ServerHello(_) | Event::Handshake(_) => {
-            let typ = match &event {
-                Event::Handshake(msg) => msg.typ,
-                _ => HANDSHAKE_SERVER_HELLO,
-            };
-            let body: &[u8] = match &event {
-                Event::Handshake(msg) => &msg.body,
-                _ => &[],
-            };
+        // A second ServerHello after a TLS 1.2 one adds nothing; a server's
+        // bytes are never decoded as a ClientHello.
+        Event::ServerHello(_) | Event::ClientHello { .. } => None,
+        Event::Handshake(msg) => {
             let Some(hello) = server_hello.as_ref() else {
                 return Some(Reply::Malformed(format!(
-                    "expected ServerHello, got handshake message type {typ}"
+                    "expected ServerHello, got handshake message type {}",
+                    msg.typ
                 )));
             };
-            match typ {
-                HANDSHAKE_SERVER_KEY_EXCHANGE => Some(match server_key_exchange_curve(body) {
+            match msg.typ {
+                HANDSHAKE_SERVER_KEY_EXCHANGE => Some(match server_key_exchange_curve(&msg.body) {
                     Ok(curve) => Reply::Hello {
                         hello: hello.clone(),
                         tls12_curve: curve,
