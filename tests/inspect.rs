@@ -598,6 +598,47 @@ fn forward_mode_passes_bytes_it_cannot_parse_and_split_hellos_unchanged() {
 }
 
 #[test]
+fn forward_mode_closes_sessions_over_max_connections_instead_of_queueing() {
+    let upstream = echo_server();
+    let inspector = Inspector::start(
+        &["--forward", &upstream.to_string(), "--max-connections", "1"],
+        2,
+    );
+    let hello = fragment(&pq_hello(None), 16384, ProtocolVersion::TLS1_0);
+    // The first session stays open (the echo server answers it)...
+    let mut held = TcpStream::connect(inspector.addr).unwrap();
+    held.write_all(&hello).unwrap();
+    held.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut echoed = vec![0u8; hello.len()];
+    held.read_exact(&mut echoed).unwrap();
+    // ...so the next one is closed at once, not queued behind it.
+    let mut extra = TcpStream::connect(inspector.addr).unwrap();
+    extra.write_all(&hello).unwrap();
+    extra
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut rest = Vec::new();
+    let _ = extra.read_to_end(&mut rest);
+    assert!(
+        rest.is_empty(),
+        "the refused client got {} bytes",
+        rest.len()
+    );
+    let (records, summary, live) = inspector.finish();
+    drop(held);
+    assert_eq!(records.len(), 2, "{live}");
+    assert_eq!(records[0]["error"], Value::Null, "{}", records[0]);
+    let refused = &records[1];
+    assert_eq!(
+        refused["error"], "refused: 1 sessions already open (--max-connections)",
+        "{refused}"
+    );
+    // The hello was still read and described.
+    assert_eq!(refused["verdict"], "pq", "{refused}");
+    assert!(summary.contains("error: refused"), "{summary}");
+}
+
+#[test]
 fn hostile_clients_are_recorded_and_the_inspector_keeps_serving() {
     let inspector = Inspector::start(&["--timeout", "1s", "--max-hello", "4096"], 6);
     let addr = inspector.addr;

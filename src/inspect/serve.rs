@@ -276,11 +276,21 @@ async fn handle(
         let _ = records.send(record).await;
         return;
     }
+    // Terminate mode only answers hellos it could read.
+    if matches!(config.mode, Mode::Terminate(_)) && cap.result.is_err() {
+        let _ = records.send(record).await;
+        return;
+    }
     let Ok(_session) = sessions.clone().try_acquire_owned() else {
-        record.error = Some(format!(
+        let refused = format!(
             "refused: {} sessions already open (--max-connections)",
             config.max_connections
-        ));
+        );
+        // Keep why the hello could not be read, if it could not.
+        record.error = Some(match record.error.take() {
+            Some(why) => format!("{why}; then {refused}"),
+            None => refused,
+        });
         let _ = records.send(record).await;
         return;
     };
@@ -315,10 +325,6 @@ async fn handle(
             let _ = tokio::join!(session, report);
         }
         Mode::Terminate(tls) => {
-            if cap.result.is_err() {
-                let _ = records.send(record).await;
-                return;
-            }
             let prefixed = Prefixed {
                 prefix: cap.raw,
                 pos: 0,
