@@ -4,7 +4,9 @@
 //!
 //! Owns: the raw bytes exactly as they arrived (forward mode replays them to
 //! the upstream unchanged), how many TCP reads and TLS records the hello took,
-//! and the parsed hello or why there is none. Never panics; never judges.
+//! and the parsed hello or why there is none. Decoding is `wire::flight`'s;
+//! this module owns the socket loop, the deadline and which records a hello
+//! may arrive in. Never panics; never judges.
 
 use crate::wire::record::{content_type, HEADER_LEN, MAX_RECORD_PAYLOAD};
 use crate::wire::{ClientHello, Event, FlightError, FlightLimits, FlightReader, Sender, WireError};

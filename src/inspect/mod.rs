@@ -5,7 +5,9 @@
 //! shares, versions, suites, sizes, how many TCP reads and TLS records it took,
 //! a JA4 fingerprint, the closest client profile and a verdict), and then
 //! either terminating TLS like a normal PQ-enabled server or forwarding every
-//! byte unchanged to an upstream ([`serve`]). Judgements come from `assess`;
+//! byte unchanged to an upstream ([`serve`]), and what the server answered
+//! ([`answer`]: the negotiated group, version and HelloRetryRequest).
+//! Judgements come from `assess` (`assess::inspected` for downgrades);
 //! formatting lives in `report::inspect`.
 
 pub mod answer;

@@ -4,6 +4,8 @@
 //! and reading records until the server's answer is known: a ServerHello or
 //! HelloRetryRequest, an alert, or something that is not TLS at all. For TLS
 //! 1.2 it can read on to the ServerKeyExchange to learn the ECDHE curve.
+//! Records are decoded by `wire::flight`; this module owns the reads, the
+//! deadline and what each event means for the answer.
 //!
 //! Every byte read is bounded ([`MAX_FLIGHT_BYTES`]) and every read has the
 //! connection's deadline, so a server that drips, floods or stalls ends the
