@@ -12,6 +12,7 @@
 use pqready::catalog::profile;
 use pqready::inspect::capture::CaptureLimits;
 use pqready::inspect::serve::{run, terminate_config, Mode, ServeConfig};
+use pqready::report::inspect::{InspectRecord, Summary};
 use pqready::wire::record::fragment;
 use pqready::wire::ProtocolVersion;
 use std::sync::Arc;
@@ -34,16 +35,23 @@ async fn measure(
             max_hello: 65536,
             timeout: Duration::from_secs(10),
         },
+        step_timeout: Duration::from_secs(10),
         max_connections: 1024,
+        max_pending_per_source: 1024,
         stop_after: Some(total),
     };
     let started = Instant::now();
     let server = tokio::spawn(async move {
-        let mut pq = 0u64;
-        let summary = run(
+        // The same work as the command: judge each observation, tally it.
+        let (mut pq, mut summary) = (0u64, Summary::default());
+        run(
             listener,
             config,
-            |r| pq += u64::from(r.verdict.is_some()),
+            |observed| {
+                let record = InspectRecord::of(observed);
+                pq += u64::from(record.assessed.verdict.is_some());
+                summary.add(&record);
+            },
             std::future::pending(),
         )
         .await;

@@ -62,12 +62,21 @@ pub struct InspectArgs {
     /// Append one JSON object per client to FILE (JSON Lines).
     #[arg(long, value_name = "FILE")]
     pub json_log: Option<PathBuf>,
-    /// Time a client has to send its complete ClientHello (and finish the handshake).
+    /// Deadline for each network step: the ClientHello (unless --hello-timeout),
+    /// connecting upstream, the server's answer, the TLS handshake.
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     pub timeout: String,
-    /// Clients handled at once; more wait to be accepted.
+    /// Time a client has to send its complete ClientHello
+    /// (default: 3s in forward mode, capped by --timeout; else --timeout).
+    #[arg(long, value_name = "DURATION")]
+    pub hello_timeout: Option<String>,
+    /// Sessions (clients past their ClientHello) handled at once; more are closed.
     #[arg(long, value_name = "N", default_value_t = 512)]
     pub max_connections: usize,
+    /// Connections from one address that may wait for their ClientHello at
+    /// once; more are closed at once.
+    #[arg(long, value_name = "N", default_value_t = crate::inspect::serve::DEFAULT_MAX_PENDING_PER_SOURCE)]
+    pub max_pending_per_source: usize,
     /// Largest ClientHello accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 65536)]
     pub max_hello: usize,
@@ -140,16 +149,33 @@ impl InspectArgs {
         if self.count == Some(0) {
             return Err("invalid --count 0: must be at least 1".into());
         }
+        if self.max_pending_per_source == 0 || self.max_pending_per_source > 1_000_000 {
+            return Err(format!(
+                "invalid --max-pending-per-source {}: must be 1 to 1000000",
+                self.max_pending_per_source
+            ));
+        }
+        let hello_timeout = match (&self.hello_timeout, &mode) {
+            (Some(t), _) => {
+                parse_duration(t).map_err(|e| e.replace("--timeout", "--hello-timeout"))?
+            }
+            (None, Mode::Forward { .. }) => {
+                timeout.min(crate::inspect::serve::FORWARD_HELLO_TIMEOUT)
+            }
+            (None, Mode::Terminate(_)) => timeout,
+        };
         let limits = crate::inspect::capture::CaptureLimits {
             max_hello: self.max_hello,
-            timeout,
+            timeout: hello_timeout,
         };
         Ok((
             listen,
             ServeConfig {
                 mode,
                 limits,
+                step_timeout: timeout,
                 max_connections: self.max_connections,
+                max_pending_per_source: self.max_pending_per_source,
                 stop_after: self.count,
             },
         ))

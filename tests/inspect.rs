@@ -202,6 +202,22 @@ fn terminate_mode_records_every_real_client() {
     assert_eq!(records.len(), list.len(), "{live}");
     for (r, client) in records.iter().zip(&list) {
         assert_record(r, client);
+        // rustls (every group, ML-KEM first) answers from the shares sent.
+        let p = profile::find(&client.profile).unwrap();
+        let group = if p.offers_standard_pq() {
+            "X25519MLKEM768"
+        } else {
+            "x25519"
+        };
+        assert_eq!(r["negotiated_group"], group, "{}: {r}", client.name);
+        assert_eq!(r["server_version"], "TLSv1.3", "{}: {r}", client.name);
+        assert_eq!(r["hello_retry"], false, "{}: {r}", client.name);
+        assert_eq!(
+            r["downgraded"],
+            p.offers_pq() && !p.offers_standard_pq(),
+            "{}: {r}",
+            client.name
+        );
     }
     assert!(
         summary.contains(&format!("{} client connections", list.len())),
@@ -258,9 +274,28 @@ fn terminate_mode_uses_the_given_certificate() {
     assert_eq!(records[0]["sni"], "inspect.test");
 }
 
-fn forward_through(upstream: SocketAddr, list: &[RealClient]) {
+/// What the server must answer one client: the negotiated group and
+/// whether that is a downgrade (ground truth: docs in tests/support and
+/// PEERS.md, "Negotiated, client → server").
+struct Expect {
+    client: RealClient,
+    group: &'static str,
+    downgraded: bool,
+}
+
+fn expect(client: RealClient, group: &'static str, downgraded: bool) -> Expect {
+    Expect {
+        client,
+        group,
+        downgraded,
+    }
+}
+
+/// Runs every client through `inspect --forward` in front of `upstream` and
+/// checks each record: the offer, and the server's answer read off the wire.
+fn forward_through(upstream: SocketAddr, list: &[Expect]) -> (String, String) {
     let inspector = Inspector::start(&["--forward", &upstream.to_string()], list.len());
-    for client in list {
+    for Expect { client, .. } in list {
         let run = client.run(inspector.addr);
         assert!(
             run.succeeded(),
@@ -277,21 +312,62 @@ fn forward_through(upstream: SocketAddr, list: &[RealClient]) {
             );
         }
     }
-    let (records, _, _) = inspector.finish();
-    for (r, client) in records.iter().zip(list) {
-        assert_record(r, client);
+    let (records, summary, live) = inspector.finish();
+    assert_eq!(records.len(), list.len(), "one record per client:\n{live}");
+    for (r, e) in records.iter().zip(list) {
+        assert_record(r, &e.client);
+        let who = &e.client.name;
+        assert_eq!(r["negotiated_group"], e.group, "{who}: {r}");
+        assert_eq!(r["downgraded"], e.downgraded, "{who}: {r}");
+        assert_eq!(r["hello_retry"], false, "{who}: {r}");
+        assert_eq!(r["server_version"], "TLSv1.3", "{who}: {r}");
     }
+    let downgrades = list.iter().filter(|e| e.downgraded).count();
+    assert!(
+        summary.contains(&format!("{downgrades} downgraded")),
+        "{summary}"
+    );
+    assert_eq!(
+        live.matches("DOWNGRADED").count(),
+        downgrades,
+        "one marker per downgraded client:\n{live}"
+    );
+    (summary, live)
 }
 
 #[test]
 fn forward_mode_in_front_of_a_go124_server() {
     let server = peers::go_server("1.24");
     let list = vec![
-        clients::kubectl("1.33"),
-        clients::kubectl("1.29"),
-        clients::curl(),
-        clients::openssl35(),
-        clients::goclient("1.26"),
+        expect(clients::kubectl("1.33"), "X25519MLKEM768", false),
+        // Go 1.23's Kyber draft meets a server that dropped it: the silent downgrade.
+        expect(clients::kubectl("1.32"), "x25519", true),
+        expect(clients::kubectl("1.29"), "x25519", false),
+        expect(clients::curl(), "x25519", false),
+        expect(clients::openssl30(), "x25519", false),
+        expect(clients::openssl35(), "X25519MLKEM768", false),
+        expect(clients::goclient("1.22"), "x25519", false),
+        expect(clients::goclient("1.24"), "X25519MLKEM768", false),
+        expect(clients::goclient("1.26"), "X25519MLKEM768", false),
+    ];
+    let (summary, _) = forward_through(server.addr, &list);
+    assert!(
+        summary.contains("negotiated: x25519 5, X25519MLKEM768 4"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn forward_mode_in_front_of_a_go123_server() {
+    let server = peers::go_server("1.23");
+    let list = vec![
+        expect(clients::kubectl("1.32"), "X25519Kyber768Draft00", false),
+        // ML-KEM clients meet a server that only knows the draft.
+        expect(clients::kubectl("1.33"), "x25519", true),
+        expect(clients::openssl35(), "x25519", true),
+        expect(clients::openssl30(), "x25519", false),
+        expect(clients::goclient("1.22"), "x25519", false),
+        expect(clients::goclient("1.24"), "x25519", true),
     ];
     forward_through(server.addr, &list);
 }
@@ -300,11 +376,136 @@ fn forward_mode_in_front_of_a_go124_server() {
 fn forward_mode_in_front_of_nginx() {
     let server = peers::nginx();
     let list = vec![
-        clients::kubectl("1.32"),
-        clients::openssl30(),
-        clients::goclient("1.22"),
+        expect(clients::openssl35(), "X25519MLKEM768", false),
+        expect(clients::kubectl("1.33"), "X25519MLKEM768", false),
+        expect(clients::kubectl("1.32"), "x25519", true),
+        expect(clients::openssl30(), "x25519", false),
+        expect(clients::goclient("1.22"), "x25519", false),
     ];
     forward_through(server.addr, &list);
+}
+
+#[test]
+fn forward_mode_reports_the_final_group_after_a_hello_retry_request() {
+    // OpenSSL 3.5 told to list X25519MLKEM768 then x25519 sends one key share,
+    // for X25519MLKEM768; a Go 1.23 server knows only x25519 of the two and
+    // asks again with a HelloRetryRequest.
+    let server = peers::go_server("1.23");
+    let inspector = Inspector::start(&["--forward", &server.addr.to_string()], 1);
+    let out = Command::new(peers::bin("openssl"))
+        .args([
+            "s_client",
+            "-connect",
+            &inspector.addr.to_string(),
+            "-groups",
+            "X25519MLKEM768:X25519",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Peer Temp Key: X25519"), "{text}");
+    let (records, summary, live) = inspector.finish();
+    assert_eq!(records.len(), 1, "{live}");
+    let r = &records[0];
+    assert_eq!(r["error"], Value::Null, "{r}");
+    assert_eq!(r["key_shares"][0]["group"], "X25519MLKEM768", "{r}");
+    assert_eq!(r["key_shares"].as_array().unwrap().len(), 1, "{r}");
+    assert_eq!(r["hello_retry"], true, "{r}");
+    assert_eq!(r["negotiated_group"], "x25519", "{r}");
+    assert_eq!(r["server_version"], "TLSv1.3", "{r}");
+    assert_eq!(r["downgraded"], true, "{r}");
+    assert!(
+        live.contains("| negotiated x25519 after HelloRetryRequest DOWNGRADED"),
+        "{live}"
+    );
+    assert!(summary.contains("1 downgraded"), "{summary}");
+}
+
+/// Opens `n` TCP connections to `addr` from `source` (any 127.0.0.0/8
+/// address) that send nothing, or one byte of a hello when `drip`.
+fn idle_connections(addr: SocketAddr, source: [u8; 4], n: usize, drip: bool) -> Vec<TcpStream> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind((source, 0).into()).unwrap();
+            let stream = socket.connect(addr).await.unwrap().into_std().unwrap();
+            stream.set_nonblocking(false).unwrap();
+            if drip {
+                (&stream).write_all(&[22]).unwrap();
+            }
+            out.push(stream);
+        }
+        out
+    })
+}
+
+#[test]
+fn forward_mode_serves_real_clients_while_hundreds_of_connections_idle() {
+    let server = peers::go_server("1.24");
+    let list = [clients::kubectl("1.33"), clients::goclient("1.24")];
+    let (idle, drip) = (200, 150);
+    let inspector = Inspector::start(
+        &["--forward", &server.addr.to_string()],
+        list.len() + idle + drip,
+    );
+    // Idle and 1-byte-drip connections from other loopback addresses, below
+    // the per-source limit, so every one of them is held open.
+    let mut flood = idle_connections(inspector.addr, [127, 0, 0, 2], idle, false);
+    flood.extend(idle_connections(inspector.addr, [127, 0, 0, 3], drip, true));
+    for client in &list {
+        let run = client.run(inspector.addr);
+        assert!(run.succeeded(), "{} starved: {}", client.name, run.output);
+    }
+    drop(flood);
+    let (records, _, live) = inspector.finish();
+    assert_eq!(records.len(), list.len() + idle + drip, "{live}");
+    let served: Vec<&Value> = records.iter().filter(|r| r["error"].is_null()).collect();
+    assert_eq!(served.len(), list.len(), "{live}");
+    for (r, client) in served.iter().zip(&list) {
+        assert_record(r, client);
+        assert_eq!(r["negotiated_group"], "X25519MLKEM768", "{r}");
+        assert_eq!(r["downgraded"], false, "{r}");
+    }
+}
+
+#[test]
+fn forward_mode_refuses_a_source_over_its_pending_limit_but_not_others() {
+    let server = peers::go_server("1.24");
+    let inspector = Inspector::start(
+        &[
+            "--forward",
+            &server.addr.to_string(),
+            "--max-pending-per-source",
+            "5",
+            "--hello-timeout",
+            "20s",
+        ],
+        9,
+    );
+    let flood = idle_connections(inspector.addr, [127, 0, 0, 2], 8, false);
+    let run = clients::goclient("1.24").run(inspector.addr);
+    assert!(run.succeeded(), "{}", run.output);
+    drop(flood);
+    let (records, _, live) = inspector.finish();
+    assert_eq!(records.len(), 9, "{live}");
+    let refused = records
+        .iter()
+        .filter(|r| {
+            r["error"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("refused: more than 5 connections"))
+        })
+        .count();
+    assert_eq!(refused, 3, "{live}");
+    let served: Vec<&Value> = records.iter().filter(|r| r["error"].is_null()).collect();
+    assert_eq!(served.len(), 1, "{live}");
+    assert_eq!(served[0]["negotiated_group"], "X25519MLKEM768");
 }
 
 // ---- hostile and odd clients ------------------------------------------------
@@ -377,6 +578,7 @@ fn forward_mode_passes_bytes_it_cannot_parse_and_split_hellos_unchanged() {
         records
     );
     let (logged, _, _) = inspector.finish();
+    assert_eq!(logged.len(), 2, "{logged:?}");
     assert!(
         logged[0]["error"].as_str().unwrap().starts_with("not TLS"),
         "{}",
@@ -388,6 +590,53 @@ fn forward_mode_passes_bytes_it_cannot_parse_and_split_hellos_unchanged() {
     assert_eq!(logged[1]["tcp_reads"], 3);
     assert_eq!(logged[1]["sni"], "tap.test");
     assert_eq!(logged[1]["verdict"], "pq");
+    // The echo server answers with the client's own hello: not a ServerHello.
+    for r in &logged {
+        assert_eq!(r["negotiated_group"], Value::Null, "{r}");
+        assert_eq!(r["downgraded"], Value::Null, "{r}");
+    }
+}
+
+#[test]
+fn forward_mode_closes_sessions_over_max_connections_instead_of_queueing() {
+    let upstream = echo_server();
+    let inspector = Inspector::start(
+        &["--forward", &upstream.to_string(), "--max-connections", "1"],
+        2,
+    );
+    let hello = fragment(&pq_hello(None), 16384, ProtocolVersion::TLS1_0);
+    // The first session stays open (the echo server answers it)...
+    let mut held = TcpStream::connect(inspector.addr).unwrap();
+    held.write_all(&hello).unwrap();
+    held.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut echoed = vec![0u8; hello.len()];
+    held.read_exact(&mut echoed).unwrap();
+    // ...so the next one is closed at once, not queued behind it.
+    let mut extra = TcpStream::connect(inspector.addr).unwrap();
+    extra.write_all(&hello).unwrap();
+    extra
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut rest = Vec::new();
+    let _ = extra.read_to_end(&mut rest);
+    assert!(
+        rest.is_empty(),
+        "the refused client got {} bytes",
+        rest.len()
+    );
+    // Ending the held session lets the inspector exit promptly.
+    drop(held);
+    let (records, summary, live) = inspector.finish();
+    assert_eq!(records.len(), 2, "{live}");
+    assert_eq!(records[0]["error"], Value::Null, "{}", records[0]);
+    let refused = &records[1];
+    assert_eq!(
+        refused["error"], "refused: 1 sessions already open (--max-connections)",
+        "{refused}"
+    );
+    // The hello was still read and described.
+    assert_eq!(refused["verdict"], "pq", "{refused}");
+    assert!(summary.contains("error: refused"), "{summary}");
 }
 
 #[test]
@@ -436,6 +685,7 @@ fn hostile_clients_are_recorded_and_the_inspector_keeps_serving() {
         "not TLS: client sent \"GET / HTTP/1.1\"",
         "timed out waiting for the ClientHello",
     ];
+    assert_eq!(errors.len(), expected_prefixes.len(), "{errors:?}");
     for (got, want) in errors.iter().zip(expected_prefixes) {
         assert!(
             got.starts_with(want),
@@ -497,8 +747,9 @@ fn forward_mode_drops_idle_clients_instead_of_starving_others() {
         "the real client was starved: {}",
         run.output
     );
-    drop(idle);
+    // The idle client stays connected until its hello deadline records it.
     let (records, _, _) = inspector.finish();
+    drop(idle);
     let errors: Vec<&str> = records
         .iter()
         .map(|r| r["error"].as_str().unwrap_or(""))

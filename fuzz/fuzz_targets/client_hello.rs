@@ -4,7 +4,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use pqready::inspect::capture::Capture;
-use pqready::inspect::InspectRecord;
+use pqready::inspect::ClientObservation;
+use pqready::report::inspect::InspectRecord;
 use pqready::wire::ClientHello;
 
 fuzz_target!(|data: &[u8]| {
@@ -18,10 +19,11 @@ fuzz_target!(|data: &[u8]| {
         hello_len: data.len(),
         result: Ok(hello),
     };
-    let record = InspectRecord::from_capture(
+    let observed = ClientObservation::from_capture(
         "127.0.0.1:1".parse().unwrap(),
         std::time::SystemTime::UNIX_EPOCH,
         &capture,
     );
-    let _ = pqready::report::inspect::json_line(&record);
+    let record = InspectRecord::of(observed);
+    let _ = pqready::report::json::line(&record);
 });

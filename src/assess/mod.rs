@@ -13,6 +13,7 @@
 
 mod clients;
 mod endpoint;
+pub mod inspected;
 mod tolerance;
 
 pub use crate::vocab::{

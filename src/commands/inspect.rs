@@ -4,6 +4,7 @@
 use super::output::{style, Output};
 use super::{CommandError, Outcome};
 use crate::cli::InspectArgs;
+use crate::report::inspect::{InspectRecord, Summary};
 use crate::report::json::JsonRenderer;
 use crate::report::table::TableRenderer;
 use crate::report::{Part, Renderer};
@@ -38,13 +39,16 @@ pub async fn run(args: InspectArgs) -> Result<Outcome, CommandError> {
     eprintln!("pqready inspect: listening on {bound}, {mode}; Ctrl-C prints the summary");
     let mut live = TableRenderer::new(style(args.output, std::io::stderr().is_terminal()));
     let mut records = JsonRenderer::default();
-    let summary = crate::inspect::serve::run(
+    let mut summary = Summary::default();
+    crate::inspect::serve::run(
         listener,
         config,
-        |record| {
-            eprint!("{}", live.part(Part::InspectRecord(record)));
+        |observed| {
+            let record = InspectRecord::of(observed);
+            summary.add(&record);
+            eprint!("{}", live.part(Part::InspectRecord(&record)));
             if let Some(log) = &mut log {
-                let _ = log.write_all(records.part(Part::InspectRecord(record)).as_bytes());
+                let _ = log.write_all(records.part(Part::InspectRecord(&record)).as_bytes());
                 let _ = log.flush();
             }
         },

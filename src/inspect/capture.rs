@@ -4,10 +4,12 @@
 //!
 //! Owns: the raw bytes exactly as they arrived (forward mode replays them to
 //! the upstream unchanged), how many TCP reads and TLS records the hello took,
-//! and the parsed hello or why there is none. Never panics; never judges.
+//! and the parsed hello or why there is none. Decoding is `wire::flight`'s;
+//! this module owns the socket loop, the deadline and which records a hello
+//! may arrive in. Never panics; never judges.
 
-use crate::wire::record::{content_type, HEADER_LEN};
-use crate::wire::{ClientHello, HandshakeReassembler, RecordHeader};
+use crate::wire::record::{content_type, HEADER_LEN, MAX_RECORD_PAYLOAD};
+use crate::wire::{ClientHello, Event, FlightError, FlightLimits, FlightReader, Sender, WireError};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::{timeout_at, Instant};
@@ -95,7 +97,15 @@ fn preview(bytes: &[u8]) -> String {
     }
 }
 
+/// The most bytes read while waiting for a hello of at most `max_hello`
+/// bytes: the hello cut into records of any size, plus one more record.
+fn max_raw(max_hello: usize) -> usize {
+    max_hello.saturating_add(64 * HEADER_LEN + MAX_RECORD_PAYLOAD)
+}
+
 /// Reads until one complete ClientHello has arrived, or a limit is hit.
+/// The bytes are decoded by [`FlightReader`]; this loop owns the socket, the
+/// deadline and the raw copy.
 pub async fn capture<S: AsyncRead + Unpin>(stream: &mut S, limits: CaptureLimits) -> Capture {
     let deadline = Instant::now() + limits.timeout;
     let mut out = Capture {
@@ -105,8 +115,13 @@ pub async fn capture<S: AsyncRead + Unpin>(stream: &mut S, limits: CaptureLimits
         hello_len: 0,
         result: Err(CaptureError::Closed),
     };
-    let mut reassembler = HandshakeReassembler::new(limits.max_hello);
-    let mut parsed_upto = 0usize;
+    let mut reader = FlightReader::new(
+        Sender::Client,
+        FlightLimits {
+            max_message: limits.max_hello,
+            max_total: max_raw(limits.max_hello),
+        },
+    );
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let n = match timeout_at(deadline, stream.read(&mut buf)).await {
@@ -122,65 +137,84 @@ pub async fn capture<S: AsyncRead + Unpin>(stream: &mut S, limits: CaptureLimits
         };
         out.tcp_reads += 1;
         out.raw.extend_from_slice(&buf[..n]);
-        // Process every complete record now buffered.
-        while out.raw.len() >= parsed_upto + HEADER_LEN {
-            let header: [u8; HEADER_LEN] = out.raw[parsed_upto..parsed_upto + HEADER_LEN]
-                .try_into()
-                .expect("slice has HEADER_LEN bytes");
-            if parsed_upto == 0 && !(header[0] == content_type::HANDSHAKE && header[1] == 3) {
-                out.result = Err(CaptureError::NotTls(preview(&out.raw)));
-                return out;
-            }
-            let header = match RecordHeader::parse(&header) {
-                Ok(h) if h.content_type == content_type::HANDSHAKE => h,
-                Ok(h) => {
-                    out.result = Err(CaptureError::Malformed(format!(
-                        "record type {} before the hello ended",
-                        h.content_type
-                    )));
-                    return out;
-                }
-                Err(e) => {
-                    out.result = Err(CaptureError::Malformed(e.to_string()));
-                    return out;
-                }
-            };
-            if out.raw.len() < parsed_upto + HEADER_LEN + header.len {
-                break;
-            }
-            let payload = &out.raw[parsed_upto + HEADER_LEN..parsed_upto + HEADER_LEN + header.len];
-            out.records += 1;
-            if let Err(e) = reassembler.push(payload) {
-                out.result = Err(CaptureError::Malformed(e.to_string()));
-                return out;
-            }
-            parsed_upto += HEADER_LEN + header.len;
-            match reassembler.next_message() {
-                Ok(Some(msg)) => {
-                    out.hello_len = msg.body.len() + 4;
-                    let whole = crate::wire::record::handshake_message(msg.typ, &msg.body);
-                    out.result = ClientHello::parse(&whole)
-                        .map_err(|e| CaptureError::Malformed(e.to_string()));
-                    return out;
-                }
-                Ok(None) => {}
-                Err(crate::wire::WireError::TooLong { len, .. }) => {
-                    out.result = Err(CaptureError::TooLarge(len));
-                    return out;
-                }
-                Err(e) => {
-                    out.result = Err(CaptureError::Malformed(e.to_string()));
-                    return out;
-                }
-            }
+        reader.push(&buf[..n]);
+        let outcome = read_events(&mut reader, &out.raw);
+        out.records = reader.records();
+        if let Some((hello_len, result)) = outcome {
+            out.hello_len = hello_len;
+            out.result = result;
+            return out;
         }
-        if out.raw.len()
-            > limits
-                .max_hello
-                .saturating_add(64 * HEADER_LEN + crate::wire::record::MAX_RECORD_PAYLOAD)
-        {
+        if out.raw.len() > max_raw(limits.max_hello) {
             out.result = Err(CaptureError::TooLarge(out.raw.len()));
             return out;
+        }
+    }
+}
+
+/// Takes every event now available; `Some` once the capture is decided:
+/// the hello's length (0 if unknown) and the hello or why there is none.
+fn read_events(
+    reader: &mut FlightReader,
+    raw: &[u8],
+) -> Option<(usize, Result<ClientHello, CaptureError>)> {
+    loop {
+        let event = match reader.next_event() {
+            Ok(Some(event)) => event,
+            Ok(None) => return None,
+            Err(FlightError::Header {
+                first: true, bytes, ..
+            }) if !(bytes[0] == content_type::HANDSHAKE && bytes[1] == 3) => {
+                return Some((0, Err(CaptureError::NotTls(preview(raw)))))
+            }
+            Err(FlightError::Header { error, .. }) => {
+                return Some((0, Err(CaptureError::Malformed(error.to_string()))))
+            }
+            Err(FlightError::MessageTooLarge { len, .. }) => {
+                return Some((0, Err(CaptureError::TooLarge(len))))
+            }
+            Err(FlightError::TooMuchData { len, .. }) => {
+                return Some((0, Err(CaptureError::TooLarge(len))))
+            }
+            Err(FlightError::ClientHello { len, error }) => {
+                return Some((len, Err(CaptureError::Malformed(error.to_string()))))
+            }
+            Err(
+                FlightError::Handshake(e) | FlightError::Alert(e) | FlightError::ServerHello(e),
+            ) => return Some((0, Err(CaptureError::Malformed(e.to_string())))),
+        };
+        match event {
+            // Only handshake records may carry a hello; the first record
+            // decides whether the client speaks TLS at all.
+            Event::RecordHeader(h) if h.content_type == content_type::HANDSHAKE => {}
+            // No record has completed yet, so this is the first header.
+            Event::RecordHeader(_) if reader.records() == 0 => {
+                return Some((0, Err(CaptureError::NotTls(preview(raw)))))
+            }
+            Event::RecordHeader(h) => {
+                return Some((
+                    0,
+                    Err(CaptureError::Malformed(format!(
+                        "record type {} before the hello ended",
+                        h.content_type
+                    ))),
+                ))
+            }
+            Event::ClientHello { hello, len } => return Some((len, Ok(*hello))),
+            Event::Handshake(msg) => {
+                let len = msg.body.len() + 4;
+                return Some((
+                    len,
+                    Err(CaptureError::Malformed(
+                        WireError::Invalid("handshake type (expected ClientHello)").to_string(),
+                    )),
+                ));
+            }
+            // Unreachable after the record-type check above; ignoring them keeps the loop total.
+            Event::Alert(_)
+            | Event::ChangeCipherSpec
+            | Event::ApplicationData(_)
+            | Event::ServerHello(_) => {}
         }
     }
 }

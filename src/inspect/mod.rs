@@ -1,23 +1,27 @@
 //! `pqready inspect`: what clients offer, seen from the server side.
 //!
 //! Owns: accepting client connections, capturing each ClientHello within
-//! hard limits ([`capture`]), describing it ([`InspectRecord`]: groups, key
-//! shares, versions, suites, sizes, how many TCP reads and TLS records it took,
-//! a JA4 fingerprint, the closest client profile and a verdict), and then
-//! either terminating TLS like a normal PQ-enabled server or forwarding every
-//! byte unchanged to an upstream ([`serve`]). Judgements come from `assess`;
-//! formatting lives in `report::inspect`.
+//! hard limits ([`capture`]), describing it ([`ClientObservation`]: groups,
+//! key shares, versions, suites, sizes, how many TCP reads and TLS records it
+//! took, a JA4 fingerprint, the closest client profile), and then either
+//! terminating TLS like a normal PQ-enabled server or forwarding every byte
+//! unchanged to an upstream ([`serve`]), and what the server answered
+//! ([`answer`]: the negotiated group, version and HelloRetryRequest).
+//!
+//! Must not: judge (the offer's verdict and the downgrade flag come from
+//! `assess::inspected`) or format (`report::inspect` builds the record and
+//! the summary).
 
+pub mod answer;
 pub mod capture;
 pub mod ja4;
 pub mod serve;
 
-use crate::assess::OfferVerdict;
 use crate::catalog::profile::closest;
 use crate::wire::{CipherSuite, ClientHello, NamedGroup, ProtocolVersion, SignatureScheme};
+use answer::ServerAnswer;
 use capture::Capture;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
@@ -30,10 +34,11 @@ pub struct ShareSize {
     pub length: usize,
 }
 
-/// Everything recorded about one client connection (one JSON Lines record).
-/// Field names are a contract (README, "pqready inspect"): add, never rename.
+/// Everything observed about one client connection: the facts of its JSON
+/// Lines record. Field names are a contract (README, "pqready inspect"):
+/// add, never rename.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct InspectRecord {
+pub struct ClientObservation {
     /// When the connection was accepted (RFC 3339, UTC).
     pub time: String,
     /// The client's address.
@@ -66,16 +71,21 @@ pub struct InspectRecord {
     pub profile_match_exact: bool,
     /// Other profiles with exactly the same offer.
     pub profile_equivalents: Vec<String>,
-    /// `pq`, `draft-only` or `classical`; null when no hello was parsed.
-    pub verdict: Option<OfferVerdict>,
-    /// Why the hello could not be read, or null.
+    /// Why the hello could not be read (or the connection was refused), or null.
     pub error: Option<String>,
+    /// The key-exchange group the server selected (after a HelloRetryRequest:
+    /// the final ServerHello's); null when its answer could not be read.
+    pub negotiated_group: Option<NamedGroup>,
+    /// The server sent a HelloRetryRequest first; null when unknown.
+    pub hello_retry: Option<bool>,
+    /// The version the server selected; null when unknown.
+    pub server_version: Option<ProtocolVersion>,
 }
 
-impl InspectRecord {
+impl ClientObservation {
     /// Describes one capture.
     pub fn from_capture(peer: SocketAddr, accepted: SystemTime, cap: &Capture) -> Self {
-        let mut record = InspectRecord {
+        let mut record = ClientObservation {
             time: crate::time::rfc3339(accepted),
             peer: peer.to_string(),
             sni: None,
@@ -92,8 +102,10 @@ impl InspectRecord {
             profile_match: None,
             profile_match_exact: false,
             profile_equivalents: Vec::new(),
-            verdict: None,
             error: None,
+            negotiated_group: None,
+            hello_retry: None,
+            server_version: None,
         };
         let hello = match &cap.result {
             Ok(hello) => hello,
@@ -106,6 +118,18 @@ impl InspectRecord {
             record.error = Some(format!("malformed ClientHello extension: {e}"));
         }
         record
+    }
+
+    /// Adds what the server answered (`None`: its answer could not be read).
+    pub fn set_answer(&mut self, answer: Option<&ServerAnswer>) {
+        self.negotiated_group = answer.and_then(|a| a.group);
+        self.hello_retry = answer.map(|a| a.hello_retry);
+        self.server_version = answer.map(|a| a.version);
+    }
+
+    /// True when a complete ClientHello was read and described.
+    pub fn hello_read(&self) -> bool {
+        self.ja4.is_some() && self.error.is_none()
     }
 
     fn fill(&mut self, hello: &ClientHello) -> Result<(), crate::wire::WireError> {
@@ -137,83 +161,6 @@ impl InspectRecord {
             self.profile_match_exact = m.exact;
             self.profile_equivalents = m.equivalent.into_iter().filter(|id| *id != m.id).collect();
         }
-        self.verdict = Some(crate::assess::offer(&self.groups));
         Ok(())
-    }
-}
-
-/// Distinct clients the summary keeps apart; the rest are counted as `other`.
-pub const MAX_SUMMARY_ENTRIES: usize = 1000;
-
-/// Clients seen so far, grouped by fingerprint, for the summary on exit.
-#[derive(Debug, Default, Clone, Serialize, schemars::JsonSchema)]
-pub struct Summary {
-    /// Connections recorded.
-    pub total: u64,
-    /// One entry per distinct client: JA4 fingerprint plus key-exchange offer
-    /// (JA4 does not cover groups, so kubectl 1.32 and 1.33 share a JA4).
-    pub clients: BTreeMap<String, SummaryEntry>,
-    /// Failed captures, by error message.
-    pub errors: BTreeMap<String, u64>,
-}
-
-/// One fingerprint's tally.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct SummaryEntry {
-    /// The JA4 fingerprint.
-    pub ja4: String,
-    /// How many connections had it.
-    pub count: u64,
-    /// Closest profile, with `~` when not exact.
-    pub profile: String,
-    /// The offer's verdict.
-    pub verdict: Option<OfferVerdict>,
-    /// Offered groups (first connection).
-    pub groups: Vec<NamedGroup>,
-    /// A sample peer and SNI.
-    pub sample: String,
-}
-
-impl Summary {
-    /// Adds one record.
-    pub fn add(&mut self, r: &InspectRecord) {
-        self.total += 1;
-        match (&r.ja4, &r.error) {
-            (Some(ja4), None) => {
-                let shares: Vec<String> =
-                    r.key_shares.iter().map(|k| k.group.to_string()).collect();
-                let groups: Vec<String> = r.groups.iter().map(|g| g.to_string()).collect();
-                let mut key = format!("{ja4} {} {}", groups.join(","), shares.join(","));
-                // Clients choose what they send: cap distinct entries and key size
-                // so a hostile network cannot grow the summary without bound.
-                key.truncate(512);
-                if !self.clients.contains_key(&key) && self.clients.len() >= MAX_SUMMARY_ENTRIES {
-                    key = "other".into();
-                }
-                let entry = self.clients.entry(key).or_insert_with(|| SummaryEntry {
-                    ja4: ja4.clone(),
-                    count: 0,
-                    profile: match (&r.profile_match, r.profile_match_exact) {
-                        (Some(p), true) => p.clone(),
-                        (Some(p), false) => format!("~{p}"),
-                        (None, _) => "unknown".into(),
-                    },
-                    verdict: r.verdict,
-                    groups: r.groups.clone(),
-                    sample: format!("{} sni={}", r.peer, r.sni.as_deref().unwrap_or("-")),
-                });
-                entry.count += 1;
-            }
-            (_, error) => {
-                // Error messages quote client bytes: keep the kind, not the text.
-                let message = error.as_deref().unwrap_or("unknown");
-                let kind = message.split(':').next().unwrap_or(message);
-                let mut kind: String = kind.chars().take(60).collect();
-                if !self.errors.contains_key(&kind) && self.errors.len() >= 100 {
-                    kind = "other".into();
-                }
-                *self.errors.entry(kind).or_insert(0) += 1;
-            }
-        }
     }
 }

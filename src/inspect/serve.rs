@@ -1,24 +1,55 @@
 //! The inspect listener: accept, capture, record, then terminate or forward.
 //!
-//! Limits against hostile clients: a connection cap (accepting waits while it
-//! is reached), a ClientHello size cap and deadline (from [`CaptureLimits`]),
-//! and a deadline on the TLS handshake in terminate mode. In forward mode the
-//! captured bytes are replayed to the upstream unchanged *whatever* the
-//! capture found — a hello pqready cannot parse is recorded as such and the
-//! connection still works — and then bytes flow both ways untouched.
+//! Owns: the accept loop, the limits that keep hostile or idle clients from
+//! hurting real ones, and each connection's life after its hello. It sits on
+//! the critical path of real clients in forward mode, so the accept loop
+//! never waits: every connection is accepted at once, and excess is closed
+//! (and recorded) instead of queued. The limits:
+//! - per source address, at most `max_pending_per_source` connections may be
+//!   waiting for their ClientHello, and at most [`MAX_PENDING_HELLOS`] in all;
+//!   an idle connection holds no read buffer until its first bytes arrive;
+//! - the hello deadline and size cap ([`CaptureLimits`]);
+//! - `max_connections` sessions (past their hello) at once;
+//! - `step_timeout` for connecting upstream, the server's answer and the TLS
+//!   handshake in terminate mode.
+//!
+//! In forward mode the captured bytes are replayed to the upstream unchanged
+//! *whatever* the capture found — a hello pqready cannot parse is recorded as
+//! such and the connection still works — and then bytes flow both ways
+//! untouched; the server's answer is observed ([`AnswerObserver`]) on the
+//! side, after each chunk has been passed on. A client's record is sent once
+//! its server's answer is known (or cannot be).
+//! Must not: parse bytes itself (that is `capture`, `answer` and `wire`) or
+//! judge them (that is `assess`).
 
+use super::answer::{AnswerObserver, Observed, ServerAnswer};
 use super::capture::{capture, CaptureError, CaptureLimits};
-use super::InspectRecord;
+use super::ClientObservation;
 use crate::net;
+use crate::wire::{NamedGroup, ProtocolVersion};
+use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::time::Instant;
+
+/// Connections waiting for their ClientHello, from all sources together.
+/// Each costs a socket and a small task until its first bytes arrive, then a
+/// 16 KiB read buffer until the hello deadline.
+pub const MAX_PENDING_HELLOS: usize = 8192;
+
+/// Default hello deadline in forward mode: real clients send their hello in
+/// the first round trip, and idle connections should not linger.
+pub const FORWARD_HELLO_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Default for `max_pending_per_source`.
+pub const DEFAULT_MAX_PENDING_PER_SOURCE: usize = 256;
 
 /// What to do with a client after its ClientHello is recorded.
 #[derive(Clone)]
@@ -39,10 +70,15 @@ pub enum Mode {
 pub struct ServeConfig {
     /// Terminate or forward.
     pub mode: Mode,
-    /// Per-hello limits.
+    /// Per-hello limits (the hello deadline and size cap).
     pub limits: CaptureLimits,
-    /// Connections handled at once.
+    /// Deadline for each later network step: connecting upstream, the
+    /// server's answer, the TLS handshake in terminate mode.
+    pub step_timeout: Duration,
+    /// Sessions (connections past their hello) handled at once; more are closed.
     pub max_connections: usize,
+    /// Connections from one address allowed to wait for their hello at once.
+    pub max_pending_per_source: usize,
     /// Stop after this many clients have been recorded.
     pub stop_after: Option<u64>,
 }
@@ -86,20 +122,18 @@ pub fn terminate_config(
 pub async fn serve(
     listener: TcpListener,
     config: ServeConfig,
-    records: mpsc::Sender<InspectRecord>,
+    records: mpsc::Sender<ClientObservation>,
     shutdown: impl std::future::Future<Output = Duration>,
 ) {
-    let max = config.max_connections.clamp(1, Semaphore::MAX_PERMITS);
-    let permits = Arc::new(Semaphore::new(max));
+    let sessions = Arc::new(Semaphore::new(
+        config.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+    ));
+    let pending = Arc::new(Pending::new(config.max_pending_per_source));
+    // Every handler holds a clone; `recv` returns None once all have ended.
+    let (alive, mut all_ended) = mpsc::channel::<()>(1);
+    let config = Arc::new(config);
     tokio::pin!(shutdown);
     let grace = loop {
-        let permit = tokio::select! {
-            grace = &mut shutdown => break grace,
-            permit = permits.clone().acquire_owned() => match permit {
-                Ok(p) => p,
-                Err(_) => return,
-            },
-        };
         let (stream, peer) = tokio::select! {
             grace = &mut shutdown => break grace,
             accepted = listener.accept() => match accepted {
@@ -111,56 +145,238 @@ pub async fn serve(
                 }
             },
         };
-        let (config, records) = (config.clone(), records.clone());
+        let accepted = SystemTime::now();
+        let Some(slot) = pending.enter(peer.ip()) else {
+            // Never wait here: close at once and say why (dropped when the
+            // record channel is full, so a flood cannot block accepting).
+            drop(stream);
+            let mut record = ClientObservation::from_capture(peer, accepted, &refused());
+            record.error = Some(format!(
+                "refused: more than {} connections from this address (or {MAX_PENDING_HELLOS} in all) waiting for their ClientHello",
+                config.max_pending_per_source
+            ));
+            let _ = records.try_send(record);
+            continue;
+        };
+        let (config, records, sessions, alive) = (
+            config.clone(),
+            records.clone(),
+            sessions.clone(),
+            alive.clone(),
+        );
         tokio::spawn(async move {
-            handle(stream, peer, &config, &records).await;
-            drop(permit);
+            handle(stream, peer, accepted, slot, &config, &records, &sessions).await;
+            drop(alive);
         });
     };
     drop(listener);
-    // All permits back means every connection has ended.
-    let _ = tokio::time::timeout(grace, permits.acquire_many(max as u32)).await;
+    drop(alive);
+    let _ = tokio::time::timeout(grace, all_ended.recv()).await;
 }
 
-async fn handle(
-    mut stream: TcpStream,
-    peer: SocketAddr,
-    config: &ServeConfig,
-    records: &mpsc::Sender<InspectRecord>,
-) {
-    let _ = stream.set_nodelay(true);
-    let accepted = SystemTime::now();
-    let cap = capture(&mut stream, config.limits).await;
-    let record = InspectRecord::from_capture(peer, accepted, &cap);
-    let _ = records.send(record).await;
-    match &config.mode {
-        Mode::Forward { host, port } => {
-            // Nothing to forward, or a client too slow to send its hello
-            // within the deadline: drop it rather than hold a slot forever.
-            if cap.raw.is_empty() || cap.result == Err(CaptureError::Timeout) {
-                return;
-            }
-            let _ = forward(stream, cap.raw, host, *port, config.limits.timeout).await;
+/// An empty capture, for connections closed before reading anything.
+fn refused() -> super::capture::Capture {
+    super::capture::Capture {
+        raw: Vec::new(),
+        tcp_reads: 0,
+        records: 0,
+        hello_len: 0,
+        result: Err(CaptureError::Closed),
+    }
+}
+
+/// Connections waiting for their hello, per source address.
+struct Pending {
+    /// Waiting connections per address, and their total.
+    per_source: Mutex<(HashMap<IpAddr, usize>, usize)>,
+    max_per_source: usize,
+}
+
+/// One connection's place among the pending; leaving happens on drop.
+struct PendingSlot {
+    pending: Arc<Pending>,
+    ip: IpAddr,
+}
+
+impl Pending {
+    fn new(max_per_source: usize) -> Self {
+        Pending {
+            per_source: Mutex::new((HashMap::new(), 0)),
+            max_per_source: max_per_source.max(1),
         }
-        Mode::Terminate(tls) => {
-            if cap.result.is_ok() {
-                let prefixed = Prefixed {
-                    prefix: cap.raw,
-                    pos: 0,
-                    inner: stream,
-                };
-                terminate(prefixed, tls.clone(), config.limits.timeout).await;
+    }
+
+    fn enter(self: &Arc<Self>, ip: IpAddr) -> Option<PendingSlot> {
+        let mut guard = self
+            .per_source
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (map, total) = &mut *guard;
+        let here = map.get(&ip).copied().unwrap_or(0);
+        if here >= self.max_per_source || *total >= MAX_PENDING_HELLOS {
+            return None;
+        }
+        map.insert(ip, here + 1);
+        *total += 1;
+        Some(PendingSlot {
+            pending: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for PendingSlot {
+    fn drop(&mut self) {
+        let mut guard = self
+            .pending
+            .per_source
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (map, total) = &mut *guard;
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n -= 1;
+            *total -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
             }
         }
     }
 }
 
+async fn handle(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    accepted: SystemTime,
+    slot: PendingSlot,
+    config: &ServeConfig,
+    records: &mpsc::Sender<ClientObservation>,
+    sessions: &Arc<Semaphore>,
+) {
+    let _ = stream.set_nodelay(true);
+    let deadline = Instant::now() + config.limits.timeout;
+    // An idle connection holds no read buffer: wait for its first bytes.
+    let cap = match tokio::time::timeout_at(deadline, stream.readable()).await {
+        Ok(_) => {
+            let limits = CaptureLimits {
+                timeout: deadline.saturating_duration_since(Instant::now()),
+                ..config.limits
+            };
+            capture(&mut stream, limits).await
+        }
+        Err(_) => super::capture::Capture {
+            result: Err(CaptureError::Timeout),
+            ..refused()
+        },
+    };
+    drop(slot);
+    let mut record = ClientObservation::from_capture(peer, accepted, &cap);
+    // Nothing to pass on, or a client too slow to send its hello within the
+    // deadline: drop it rather than hold a session.
+    if cap.raw.is_empty() || cap.result == Err(CaptureError::Timeout) {
+        let _ = records.send(record).await;
+        return;
+    }
+    // Terminate mode only answers hellos it could read.
+    if matches!(config.mode, Mode::Terminate(_)) && cap.result.is_err() {
+        let _ = records.send(record).await;
+        return;
+    }
+    let Ok(_session) = sessions.clone().try_acquire_owned() else {
+        let refused = format!(
+            "refused: {} sessions already open (--max-connections)",
+            config.max_connections
+        );
+        // Keep why the hello could not be read, if it could not.
+        record.error = Some(match record.error.take() {
+            Some(why) => format!("{why}; then {refused}"),
+            None => refused,
+        });
+        let _ = records.send(record).await;
+        return;
+    };
+    match &config.mode {
+        Mode::Forward { host, port } => {
+            if cap.result.is_err() {
+                // Not a hello we could read: there is no answer to wait for.
+                let _ = records.send(record).await;
+                let _ = forward(stream, cap.raw, host, *port, config.step_timeout, None).await;
+                return;
+            }
+            let (answer_tx, answer_rx) = oneshot::channel();
+            let session = forward(
+                stream,
+                cap.raw,
+                host,
+                *port,
+                config.step_timeout,
+                Some(answer_tx),
+            );
+            let report = async {
+                // A dropped sender (upstream unreachable, connection over) or
+                // no answer in time both mean: unknown.
+                let answer = tokio::time::timeout(config.step_timeout, answer_rx)
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .flatten();
+                record.set_answer(answer.as_ref());
+                let _ = records.send(record).await;
+            };
+            let _ = tokio::join!(session, report);
+        }
+        Mode::Terminate(tls) => {
+            let prefixed = Prefixed {
+                prefix: cap.raw,
+                pos: 0,
+                inner: stream,
+            };
+            let acceptor = tokio_rustls::TlsAcceptor::from(tls.clone());
+            let handshake = tokio::time::timeout(config.step_timeout, acceptor.accept(prefixed));
+            let Ok(Ok(tls)) = handshake.await else {
+                record.set_answer(None);
+                let _ = records.send(record).await;
+                return;
+            };
+            let answer = rustls_answer(tls.get_ref().1, &record);
+            record.set_answer(answer.as_ref());
+            let _ = records.send(record).await;
+            answer_http(tls).await;
+        }
+    }
+}
+
+/// What rustls selected, read from its own state. rustls does not say
+/// whether it sent a HelloRetryRequest, but TLS 1.3 leaves no choice: the
+/// final group must have a key share in the hello it answers, so a group
+/// missing from the first hello's shares means a retry happened.
+fn rustls_answer(
+    conn: &rustls::ServerConnection,
+    record: &ClientObservation,
+) -> Option<ServerAnswer> {
+    let version = ProtocolVersion(u16::from(conn.protocol_version()?));
+    let group = conn
+        .negotiated_key_exchange_group()
+        .map(|g| NamedGroup(u16::from(g.name())));
+    let hello_retry = version == ProtocolVersion::TLS1_3
+        && group.is_some_and(|g| !record.key_shares.iter().any(|k| k.group == g));
+    Some(ServerAnswer {
+        version,
+        hello_retry,
+        group,
+    })
+}
+
+/// Connects upstream, replays the captured bytes, then copies both ways
+/// until both directions end. With `answer`, the upstream's bytes are also
+/// shown to an [`AnswerObserver`] — after each chunk was passed on — until the
+/// answer is known; the result goes to `answer` (dropped: unknown).
 async fn forward(
-    mut client: TcpStream,
+    client: TcpStream,
     first: Vec<u8>,
     host: &str,
     port: u16,
     limit: Duration,
+    answer: Option<oneshot::Sender<Option<ServerAnswer>>>,
 ) -> io::Result<()> {
     let addr = net::resolve(host, port, limit)
         .await
@@ -170,16 +386,40 @@ async fn forward(
         .map_err(|e| io::Error::other(e.to_string()))?
         .into_stream();
     upstream.write_all(&first).await?;
-    tokio::io::copy_bidirectional(&mut client, &mut upstream).await?;
+    drop(first);
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut upstream_read, mut upstream_write) = upstream.into_split();
+    let up = async {
+        tokio::io::copy(&mut client_read, &mut upstream_write).await?;
+        upstream_write.shutdown().await
+    };
+    let down = async {
+        let mut observer = answer.map(|tx| (AnswerObserver::default(), tx));
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = upstream_read.read(&mut buf).await?;
+            if n == 0 {
+                if let Some((mut observer, tx)) = observer.take() {
+                    let _ = tx.send(observer.give_up());
+                }
+                return client_write.shutdown().await;
+            }
+            client_write.write_all(&buf[..n]).await?;
+            if let Some((o, _)) = observer.as_mut() {
+                if let Observed::Done(result) = o.feed(&buf[..n]) {
+                    if let Some((_, tx)) = observer.take() {
+                        let _ = tx.send(result);
+                    }
+                }
+            }
+        }
+    };
+    tokio::try_join!(up, down)?;
     Ok(())
 }
 
-async fn terminate(stream: Prefixed<TcpStream>, tls: Arc<rustls::ServerConfig>, limit: Duration) {
-    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
-    let Ok(Ok(mut tls)) = tokio::time::timeout(limit, acceptor.accept(stream)).await else {
-        return;
-    };
-    // Answer an HTTP request politely so HTTP clients see a normal server.
+/// Answers an HTTP request politely so HTTP clients see a normal server.
+async fn answer_http<S: AsyncRead + AsyncWrite + Unpin>(mut tls: S) {
     let mut buf = [0u8; 4096];
     if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(2), tls.read(&mut buf)).await {
         if n > 0 && buf[..n].windows(5).any(|w| w == b"HTTP/") {
@@ -244,27 +484,27 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Prefixed<S> {
 pub async fn run(
     listener: TcpListener,
     config: ServeConfig,
-    mut on_record: impl FnMut(&InspectRecord),
+    mut on_record: impl FnMut(ClientObservation),
     shutdown: impl std::future::Future<Output = ()>,
-) -> super::Summary {
-    let (tx, mut rx) = mpsc::channel::<InspectRecord>(1024);
+) -> u64 {
+    let (tx, mut rx) = mpsc::channel::<ClientObservation>(1024);
     let (stop, stopped) = tokio::sync::oneshot::channel::<Duration>();
     let stop_after = config.stop_after;
-    let session_grace = config.limits.timeout + Duration::from_secs(5);
+    let session_grace = config.limits.timeout + config.step_timeout + Duration::from_secs(5);
     let server = tokio::spawn(serve(listener, config, tx, async move {
         stopped.await.unwrap_or_default()
     }));
     tokio::pin!(shutdown);
-    let mut summary = super::Summary::default();
+    let mut recorded = 0u64;
     // After --count clients, let their sessions finish; on a signal, stop promptly.
     let grace = loop {
         tokio::select! {
             _ = &mut shutdown => break Duration::from_millis(500),
             record = rx.recv() => match record {
                 Some(record) => {
-                    summary.add(&record);
-                    on_record(&record);
-                    if stop_after.is_some_and(|n| summary.total >= n) {
+                    recorded += 1;
+                    on_record(record);
+                    if stop_after.is_some_and(|n| recorded >= n) {
                         break session_grace;
                     }
                 }
@@ -276,8 +516,8 @@ pub async fn run(
     let _ = server.await;
     // Records already captured when the stop came still count.
     while let Ok(record) = rx.try_recv() {
-        summary.add(&record);
-        on_record(&record);
+        recorded += 1;
+        on_record(record);
     }
-    summary
+    recorded
 }

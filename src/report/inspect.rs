@@ -2,11 +2,33 @@
 //! JSON Lines record (`--json-log`), and the summary table on exit.
 
 use super::style::Style;
+use crate::assess::inspected::ClientAssessment;
 use crate::assess::OfferVerdict;
-use crate::inspect::{InspectRecord, Summary};
+use crate::inspect::ClientObservation;
 use crate::wire::NamedGroup;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fmt::Write;
+
+/// One inspected connection as reported (one JSON Lines record): what was
+/// observed and what `assess` concluded, side by side.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct InspectRecord {
+    /// The facts.
+    #[serde(flatten)]
+    pub observed: ClientObservation,
+    /// The judgement.
+    #[serde(flatten)]
+    pub assessed: ClientAssessment,
+}
+
+impl InspectRecord {
+    /// Judges `observed` and reports it.
+    pub fn of(observed: ClientObservation) -> Self {
+        let assessed = crate::assess::inspected::client(&observed);
+        InspectRecord { observed, assessed }
+    }
+}
 
 fn verdict_text(v: Option<OfferVerdict>) -> &'static str {
     match v {
@@ -35,7 +57,8 @@ fn names(groups: &[NamedGroup]) -> String {
 }
 
 /// One line per client for a live view.
-pub fn live_line(r: &InspectRecord, style: Style) -> String {
+pub fn live_line(record: &InspectRecord, style: Style) -> String {
+    let (r, judged) = (&record.observed, &record.assessed);
     if let Some(err) = &r.error {
         return format!(
             "{} {} {}",
@@ -55,7 +78,7 @@ pub fn live_line(r: &InspectRecord, style: Style) -> String {
         .map(|k| format!("{}({})", k.group, k.length))
         .collect();
     format!(
-        "{} {} sni={} {} | groups {} | shares {} | {} B in {} reads/{} records | {} ja4={}",
+        "{} {} sni={} {} | groups {} | shares {} | {} B in {} reads/{} records | {} ja4={}{}",
         r.time,
         r.peer,
         super::printable(r.sni.as_deref().unwrap_or("-")),
@@ -65,8 +88,9 @@ pub fn live_line(r: &InspectRecord, style: Style) -> String {
         r.client_hello_len,
         r.tcp_reads,
         r.records,
-        paint_verdict(style, r.verdict, verdict_text(r.verdict)),
+        paint_verdict(style, judged.verdict, verdict_text(judged.verdict)),
         r.ja4.as_deref().unwrap_or("-"),
+        answer_text(record, style),
     )
 }
 
@@ -95,12 +119,33 @@ impl<'a> SummaryDocument<'a> {
     }
 }
 
+/// ` | negotiated GROUP`, with the HelloRetryRequest and a DOWNGRADED marker;
+/// empty when the server's answer is unknown.
+fn answer_text(record: &InspectRecord, style: Style) -> String {
+    let r = &record.observed;
+    let Some(group) = r.negotiated_group else {
+        return match r.server_version {
+            Some(v) => format!(" | negotiated {v} without a named group"),
+            None => String::new(),
+        };
+    };
+    let mut out = format!(" | negotiated {group}");
+    if r.hello_retry == Some(true) {
+        out.push_str(" after HelloRetryRequest");
+    }
+    if record.assessed.downgraded == Some(true) {
+        out.push(' ');
+        out.push_str(&style.paint("31", "DOWNGRADED"));
+    }
+    out
+}
+
 /// The summary on exit: clients grouped by fingerprint, most frequent first.
 pub fn summary_table(s: &Summary, style: Style) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "pqready inspect: {} client connections", s.total);
     if !s.clients.is_empty() {
-        let mut rows: Vec<(&String, &crate::inspect::SummaryEntry)> = s.clients.iter().collect();
+        let mut rows: Vec<(&String, &SummaryEntry)> = s.clients.iter().collect();
         rows.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
         let pw = rows
             .iter()
@@ -137,8 +182,201 @@ pub fn summary_table(s: &Summary, style: Style) -> String {
             s.total - s.errors.values().sum::<u64>()
         );
     }
+    if !s.negotiated.is_empty() {
+        let mut groups: Vec<(&String, &u64)> = s.negotiated.iter().collect();
+        groups.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let mut line: Vec<String> = groups.iter().map(|(g, n)| format!("{g} {n}")).collect();
+        if s.negotiated_unknown > 0 {
+            line.push(format!("unknown {}", s.negotiated_unknown));
+        }
+        let _ = writeln!(out, "negotiated: {}", line.join(", "));
+        let text = format!(
+            "{} downgraded: offered a post-quantum group, settled on a classical one",
+            s.downgraded
+        );
+        let _ = if s.downgraded > 0 {
+            writeln!(out, "{}", style.paint("31", &text))
+        } else {
+            writeln!(out, "{text}")
+        };
+    }
     for (err, n) in &s.errors {
         let _ = writeln!(out, "{n:>5}  error: {err}");
     }
     out
+}
+
+/// Distinct clients the summary keeps apart; the rest are counted as `other`.
+pub const MAX_SUMMARY_ENTRIES: usize = 1000;
+
+/// Clients seen so far, grouped by fingerprint, for the summary on exit.
+#[derive(Debug, Default, Clone, Serialize, schemars::JsonSchema)]
+pub struct Summary {
+    /// Connections recorded.
+    pub total: u64,
+    /// One entry per distinct client: JA4 fingerprint plus key-exchange offer
+    /// (JA4 does not cover groups, so kubectl 1.32 and 1.33 share a JA4).
+    pub clients: BTreeMap<String, SummaryEntry>,
+    /// Failed captures, by error message.
+    pub errors: BTreeMap<String, u64>,
+    /// Connections by the group the server selected (known answers only).
+    pub negotiated: BTreeMap<String, u64>,
+    /// Connections whose answer was read but named no group, or could not be read.
+    pub negotiated_unknown: u64,
+    /// Connections that offered post-quantum and settled on a classical group.
+    pub downgraded: u64,
+}
+
+/// One fingerprint's tally.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct SummaryEntry {
+    /// The JA4 fingerprint.
+    pub ja4: String,
+    /// How many connections had it.
+    pub count: u64,
+    /// Closest profile, with `~` when not exact.
+    pub profile: String,
+    /// The offer's verdict.
+    pub verdict: Option<OfferVerdict>,
+    /// Offered groups (first connection).
+    pub groups: Vec<NamedGroup>,
+    /// A sample peer and SNI.
+    pub sample: String,
+}
+
+impl Summary {
+    /// Adds one record.
+    pub fn add(&mut self, record: &InspectRecord) {
+        let r = &record.observed;
+        self.total += 1;
+        match r.negotiated_group {
+            Some(group) => {
+                // Servers choose: cap distinct entries like the other tallies.
+                let mut key = group.to_string();
+                if !self.negotiated.contains_key(&key) && self.negotiated.len() >= 100 {
+                    key = "other".into();
+                }
+                *self.negotiated.entry(key).or_insert(0) += 1
+            }
+            None => self.negotiated_unknown += 1,
+        }
+        if record.assessed.downgraded == Some(true) {
+            self.downgraded += 1;
+        }
+        match (&r.ja4, &r.error) {
+            (Some(ja4), None) => {
+                let shares: Vec<String> =
+                    r.key_shares.iter().map(|k| k.group.to_string()).collect();
+                let groups: Vec<String> = r.groups.iter().map(|g| g.to_string()).collect();
+                let mut key = format!("{ja4} {} {}", groups.join(","), shares.join(","));
+                // Clients choose what they send: cap distinct entries and key size
+                // so a hostile network cannot grow the summary without bound.
+                key.truncate(512);
+                if !self.clients.contains_key(&key) && self.clients.len() >= MAX_SUMMARY_ENTRIES {
+                    key = "other".into();
+                }
+                let entry = self.clients.entry(key).or_insert_with(|| SummaryEntry {
+                    ja4: ja4.clone(),
+                    count: 0,
+                    profile: match (&r.profile_match, r.profile_match_exact) {
+                        (Some(p), true) => p.clone(),
+                        (Some(p), false) => format!("~{p}"),
+                        (None, _) => "unknown".into(),
+                    },
+                    verdict: record.assessed.verdict,
+                    groups: r.groups.clone(),
+                    sample: format!("{} sni={}", r.peer, r.sni.as_deref().unwrap_or("-")),
+                });
+                entry.count += 1;
+            }
+            (_, error) => {
+                // Error messages quote client bytes: keep the kind, not the text.
+                let message = error.as_deref().unwrap_or("unknown");
+                let kind = message.split(':').next().unwrap_or(message);
+                let mut kind: String = kind.chars().take(60).collect();
+                if !self.errors.contains_key(&kind) && self.errors.len() >= 100 {
+                    kind = "other".into();
+                }
+                *self.errors.entry(kind).or_insert(0) += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::answer::ServerAnswer;
+    use crate::inspect::capture::Capture;
+    use crate::wire::{ClientHello, ClientHelloSpec, ProtocolVersion};
+    use std::time::SystemTime;
+
+    fn record(offer: Vec<NamedGroup>, answer: Option<ServerAnswer>) -> InspectRecord {
+        let hello = ClientHello::parse(&ClientHelloSpec::tls13(offer, vec![]).encode()).unwrap();
+        let cap = Capture {
+            raw: vec![1],
+            tcp_reads: 1,
+            records: 1,
+            hello_len: 100,
+            result: Ok(hello),
+        };
+        let mut observed = crate::inspect::ClientObservation::from_capture(
+            "127.0.0.1:1".parse().unwrap(),
+            SystemTime::now(),
+            &cap,
+        );
+        observed.set_answer(answer.as_ref());
+        InspectRecord::of(observed)
+    }
+
+    fn answer(group: NamedGroup) -> Option<ServerAnswer> {
+        Some(ServerAnswer {
+            version: ProtocolVersion::TLS1_3,
+            hello_retry: false,
+            group: Some(group),
+        })
+    }
+
+    #[test]
+    fn live_line_and_summary_show_the_answer_and_downgrades() {
+        let style = Style { color: false };
+        let draft = vec![NamedGroup::X25519KYBER768DRAFT00, NamedGroup::X25519];
+        let downgraded = record(draft, answer(NamedGroup::X25519));
+        assert_eq!(downgraded.assessed.downgraded, Some(true));
+        assert!(live_line(&downgraded, style).ends_with("| negotiated x25519 DOWNGRADED"));
+        let mlkem = vec![NamedGroup::X25519MLKEM768, NamedGroup::X25519];
+        let pq = record(mlkem.clone(), answer(NamedGroup::X25519MLKEM768));
+        assert!(live_line(&pq, style).ends_with("| negotiated X25519MLKEM768"));
+        let unknown = record(mlkem, None);
+        assert_eq!(
+            (
+                unknown.observed.negotiated_group,
+                unknown.assessed.downgraded,
+                unknown.observed.hello_retry
+            ),
+            (None, None, None)
+        );
+        assert!(!live_line(&unknown, style).contains("negotiated"));
+
+        let mut summary = Summary::default();
+        for r in [&downgraded, &pq, &pq, &unknown] {
+            summary.add(r);
+        }
+        assert_eq!(summary.downgraded, 1);
+        assert_eq!(summary.negotiated_unknown, 1);
+        let table = summary_table(&summary, style);
+        assert!(
+            table.contains("negotiated: X25519MLKEM768 2, x25519 1, unknown 1"),
+            "{table}"
+        );
+        assert!(
+            table.contains("1 downgraded: offered a post-quantum group"),
+            "{table}"
+        );
+        let json = serde_json::to_value(&downgraded).unwrap();
+        assert_eq!(json["negotiated_group"], "x25519");
+        assert_eq!(json["server_version"], "TLSv1.3");
+        assert_eq!(json["hello_retry"], false);
+        assert_eq!(json["downgraded"], true);
+    }
 }

@@ -89,9 +89,9 @@ pub enum Part<'a> {
     /// A probed endpoint (`probe`, `demo`).
     Target(&'a TargetReport),
     /// One inspected client connection (`inspect`).
-    InspectRecord(&'a crate::inspect::InspectRecord),
+    InspectRecord(&'a inspect::InspectRecord),
     /// The end of an inspect session.
-    InspectSummary(&'a crate::inspect::Summary),
+    InspectSummary(&'a inspect::Summary),
     /// One Go binary (`binaries`).
     Binary(&'a binaries::BinaryReport),
     /// The end of a binaries walk.

@@ -16,10 +16,10 @@
 
 use super::binaries::Document as BinariesDocument;
 use super::catalog::MatrixDocument;
+use super::inspect::InspectRecord;
 use super::inspect::SummaryDocument;
 use super::TargetReport;
 use crate::catalog::profile::ClientProfile;
-use crate::inspect::InspectRecord;
 use schemars::generate::SchemaSettings;
 use schemars::transform::RecursiveTransform;
 use schemars::{JsonSchema, Schema};

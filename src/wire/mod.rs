@@ -11,6 +11,7 @@
 
 pub mod client_hello;
 pub mod codec;
+pub mod flight;
 pub mod keyshare;
 pub mod record;
 pub mod registry;
@@ -19,6 +20,7 @@ pub mod server_hello;
 
 pub use client_hello::{ClientHello, ClientHelloSpec, Extension, KeyShareEntry};
 pub use codec::WireError;
+pub use flight::{Event, FlightError, FlightLimits, FlightReader, Sender};
 pub use record::{Alert, HandshakeMessage, HandshakeReassembler, RecordHeader};
 pub use registry::{
     AlertDescription, CipherSuite, ExtensionType, GroupInfo, GroupKind, NamedGroup,

@@ -11,20 +11,17 @@
 //! The tap runs on its own small tokio runtime, so tests can drive blocking
 //! client processes while it forwards; waiting for a connection's
 //! observation ([`Tap::wait`]) is a plain blocking call with a timeout.
-//! Parsing is best effort and bounded: at most one partial record per
-//! direction is buffered, handshake messages are capped, and whatever the
-//! parsers cannot read turns that direction's parsing off (the bytes are
-//! still forwarded) and leaves a note. Nothing here panics on peer bytes.
+//! Parsing is pqready's own sans-I/O flight reader (`wire::flight`), best
+//! effort and bounded: handshake messages and plaintext bytes per direction
+//! are capped, and whatever the reader cannot read turns that direction's
+//! parsing off (the bytes are still forwarded) and leaves a note. Nothing
+//! here panics on peer bytes.
 #![allow(dead_code)] // each test binary uses part of it
 
-use pqready::wire::client_hello::HANDSHAKE_CLIENT_HELLO;
-use pqready::wire::record::{content_type, handshake_message, HEADER_LEN};
-use pqready::wire::server_hello::{
-    server_key_exchange_curve, HANDSHAKE_SERVER_HELLO, HANDSHAKE_SERVER_KEY_EXCHANGE,
-};
+use pqready::wire::server_hello::{server_key_exchange_curve, HANDSHAKE_SERVER_KEY_EXCHANGE};
 use pqready::wire::{
-    Alert, ClientHello, HandshakeReassembler, NamedGroup, ProtocolVersion, RecordHeader,
-    ServerHello,
+    Alert, ClientHello, Event, FlightError, FlightLimits, FlightReader, NamedGroup,
+    ProtocolVersion, Sender, ServerHello,
 };
 use std::fmt;
 use std::net::SocketAddr;
@@ -36,6 +33,9 @@ use tokio::net::{TcpListener, TcpStream};
 /// Largest handshake message the tap reassembles (certificate chains in
 /// TLS 1.2 are plaintext and can be long; anything bigger stops parsing).
 const MAX_MESSAGE: usize = 1 << 17;
+/// Plaintext handshake bytes read per direction before parsing stops (a
+/// TLS 1.2 flight with a long certificate chain fits many times over).
+const MAX_PLAINTEXT_BYTES: usize = 4 << 20;
 /// ClientHellos kept per connection (a client sends at most two).
 const MAX_HELLOS: usize = 4;
 /// Notes kept per connection.
@@ -339,29 +339,38 @@ enum Side {
     Server,
 }
 
-/// Reads one direction's records until they become encrypted (or unreadable).
+/// Reads one direction's records until they become encrypted (or
+/// unreadable), with pqready's own flight reader; this side only applies
+/// what each event means for the observation.
 struct Parser {
     side: Side,
-    /// Bytes of at most one incomplete record (plus the last read).
-    pending: Vec<u8>,
-    handshake: HandshakeReassembler,
+    reader: FlightReader,
     /// Parsing stopped for good: encrypted from here, or unreadable.
     opaque: bool,
 }
 
 impl Parser {
     fn new(side: Side) -> Self {
+        let sender = match side {
+            Side::Client => Sender::Client,
+            Side::Server => Sender::Server,
+        };
         Parser {
             side,
-            pending: Vec::new(),
-            handshake: HandshakeReassembler::new(MAX_MESSAGE),
+            reader: FlightReader::new(
+                sender,
+                FlightLimits {
+                    max_message: MAX_MESSAGE,
+                    max_total: MAX_PLAINTEXT_BYTES,
+                },
+            ),
             opaque: false,
         }
     }
 
     fn stop(&mut self, obs: &mut Observation, why: Option<String>) {
         self.opaque = true;
-        self.pending = Vec::new();
+        self.reader.stop();
         if let Some(why) = why {
             obs.note(format!("{:?}: {why}", self.side));
         }
@@ -371,114 +380,83 @@ impl Parser {
         if self.opaque {
             return;
         }
-        self.pending.extend_from_slice(data);
-        let mut at = 0;
-        while !self.opaque && self.pending.len() - at >= HEADER_LEN {
-            let mut header = [0u8; HEADER_LEN];
-            header.copy_from_slice(&self.pending[at..at + HEADER_LEN]);
-            let header = match RecordHeader::parse(&header) {
-                Ok(h) => h,
-                Err(e) => return self.stop(obs, Some(format!("record header: {e}"))),
-            };
-            let end = at + HEADER_LEN + header.len;
-            if self.pending.len() < end {
-                break;
+        self.reader.push(data);
+        while !self.opaque {
+            match self.reader.next_event() {
+                Ok(Some(event)) => self.event(event, obs),
+                Ok(None) => break,
+                Err(FlightError::Header { error, .. }) => {
+                    self.stop(obs, Some(format!("record header: {error}")))
+                }
+                Err(e) => self.stop(obs, Some(e.to_string())),
             }
-            let payload = self.pending[at + HEADER_LEN..end].to_vec();
-            at = end;
-            self.record(header.content_type, &payload, obs);
-        }
-        if !self.opaque {
-            self.pending.drain(..at);
         }
     }
 
-    fn record(&mut self, typ: u8, payload: &[u8], obs: &mut Observation) {
+    fn event(&mut self, event: Event, obs: &mut Observation) {
         let tls12 = obs.server_hello && obs.version != Some(ProtocolVersion::TLS1_3);
-        match typ {
-            content_type::ALERT => match Alert::parse(payload) {
-                Ok(alert) => match self.side {
-                    Side::Server if !obs.server_hello => {
-                        obs.server_alert.get_or_insert(alert);
-                    }
-                    Side::Server => obs.note(format!("server alert after ServerHello: {alert:?}")),
-                    Side::Client => {
-                        obs.client_alert.get_or_insert(alert);
-                    }
-                },
-                Err(e) => self.stop(obs, Some(format!("alert: {e}"))),
+        match event {
+            Event::RecordHeader(_) => {}
+            Event::Alert(alert) => match self.side {
+                Side::Server if !obs.server_hello => {
+                    obs.server_alert.get_or_insert(alert);
+                }
+                Side::Server => obs.note(format!("server alert after ServerHello: {alert:?}")),
+                Side::Client => {
+                    obs.client_alert.get_or_insert(alert);
+                }
             },
             // TLS 1.2: everything after ChangeCipherSpec is encrypted. TLS 1.3
             // sends a compatibility CCS in plaintext (a client may send one
             // before its second ClientHello); what follows it is either a
             // plaintext ClientHello or application_data records.
-            content_type::CHANGE_CIPHER_SPEC if tls12 => self.stop(obs, None),
-            content_type::CHANGE_CIPHER_SPEC => {}
-            content_type::HANDSHAKE => {
-                if let Err(e) = self.handshake.push(payload) {
-                    return self.stop(obs, Some(format!("handshake: {e}")));
-                }
-                loop {
-                    match self.handshake.next_message() {
-                        Ok(Some(msg)) => self.message(msg.typ, &msg.body, obs),
-                        Ok(None) => break,
-                        Err(e) => return self.stop(obs, Some(format!("handshake: {e}"))),
-                    }
-                    if self.opaque {
-                        break;
-                    }
-                }
-            }
+            Event::ChangeCipherSpec if tls12 => self.stop(obs, None),
+            Event::ChangeCipherSpec => {}
             // application_data: encrypted from here on.
-            _ => self.stop(obs, None),
-        }
-    }
-
-    fn message(&mut self, typ: u8, body: &[u8], obs: &mut Observation) {
-        match (self.side, typ) {
-            (Side::Client, HANDSHAKE_CLIENT_HELLO) => {
-                match ClientHello::parse(&handshake_message(typ, body)) {
-                    Ok(hello) if obs.client_hellos.len() < MAX_HELLOS => {
-                        obs.client_hellos.push(hello)
-                    }
-                    Ok(_) => obs.note("too many ClientHellos".into()),
-                    Err(e) => self.stop(obs, Some(format!("ClientHello: {e}"))),
+            Event::ApplicationData(_) => self.stop(obs, None),
+            Event::ClientHello { hello, .. } => {
+                if obs.client_hellos.len() < MAX_HELLOS {
+                    obs.client_hellos.push(*hello)
+                } else {
+                    obs.note("too many ClientHellos".into())
                 }
             }
-            (Side::Server, HANDSHAKE_SERVER_HELLO) => {
-                let hello = match ServerHello::parse(body) {
-                    Ok(h) => h,
-                    Err(e) => return self.stop(obs, Some(format!("ServerHello: {e}"))),
-                };
-                let share = match hello.selected_share() {
-                    Ok(share) => share,
-                    Err(e) => return self.stop(obs, Some(format!("ServerHello key_share: {e}"))),
-                };
-                if hello.is_hello_retry_request() {
-                    obs.hello_retry = true;
-                    obs.hello_retry_group = share.map(|s| s.group);
-                    return;
-                }
-                obs.server_hello = true;
-                let version = match hello.selected_version() {
-                    Ok(v) => v,
-                    Err(e) => return self.stop(obs, Some(format!("ServerHello version: {e}"))),
-                };
-                obs.version = Some(version);
-                if version == ProtocolVersion::TLS1_3 {
-                    obs.negotiated_group = share.map(|s| s.group);
-                    obs.server_share_len = share.and_then(|s| s.share_len);
-                    // The rest of a TLS 1.3 server flight is encrypted.
-                    self.stop(obs, None);
-                }
-            }
-            (Side::Server, HANDSHAKE_SERVER_KEY_EXCHANGE) if obs.server_hello => {
-                match server_key_exchange_curve(body) {
+            Event::ServerHello(hello) => self.server_hello(&hello, obs),
+            Event::Handshake(msg)
+                if self.side == Side::Server
+                    && msg.typ == HANDSHAKE_SERVER_KEY_EXCHANGE
+                    && obs.server_hello =>
+            {
+                match server_key_exchange_curve(&msg.body) {
                     Ok(group) => obs.negotiated_group = group,
                     Err(e) => self.stop(obs, Some(format!("ServerKeyExchange: {e}"))),
                 }
             }
-            _ => {}
+            Event::Handshake(_) => {}
+        }
+    }
+
+    fn server_hello(&mut self, hello: &ServerHello, obs: &mut Observation) {
+        let share = match hello.selected_share() {
+            Ok(share) => share,
+            Err(e) => return self.stop(obs, Some(format!("ServerHello key_share: {e}"))),
+        };
+        if hello.is_hello_retry_request() {
+            obs.hello_retry = true;
+            obs.hello_retry_group = share.map(|s| s.group);
+            return;
+        }
+        obs.server_hello = true;
+        let version = match hello.selected_version() {
+            Ok(v) => v,
+            Err(e) => return self.stop(obs, Some(format!("ServerHello version: {e}"))),
+        };
+        obs.version = Some(version);
+        if version == ProtocolVersion::TLS1_3 {
+            obs.negotiated_group = share.map(|s| s.group);
+            obs.server_share_len = share.and_then(|s| s.share_len);
+            // The rest of a TLS 1.3 server flight is encrypted.
+            self.stop(obs, None);
         }
     }
 }
