@@ -187,6 +187,9 @@ fn clients_under_test() -> Vec<RealClient> {
 
 #[test]
 fn terminate_mode_records_every_real_client() {
+    if !peers::require(&clients::needs(&clients_under_test())) {
+        return;
+    }
     let list = clients_under_test();
     let inspector = Inspector::start(&[], list.len());
     for client in &list {
@@ -236,6 +239,9 @@ fn terminate_mode_records_every_real_client() {
 
 #[test]
 fn terminate_mode_uses_the_given_certificate() {
+    if !peers::require(&["openssl"]) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let cert = rcgen::generate_simple_self_signed(vec!["inspect.test".into()]).unwrap();
     let (c, k) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
@@ -337,6 +343,21 @@ fn forward_through(upstream: SocketAddr, list: &[Expect]) -> (String, String) {
 
 #[test]
 fn forward_mode_in_front_of_a_go124_server() {
+    let needs = [
+        "goserver-1.24",
+        "kubectl.1.33",
+        "kubectl.1.32",
+        "kubectl.1.29",
+        "/usr/bin/curl",
+        "/usr/bin/openssl",
+        "openssl",
+        "goclient-1.22",
+        "goclient-1.24",
+        "goclient-1.26",
+    ];
+    if !peers::require(&needs) {
+        return;
+    }
     let server = peers::go_server("1.24");
     let list = vec![
         expect(clients::kubectl("1.33"), "X25519MLKEM768", false),
@@ -359,6 +380,18 @@ fn forward_mode_in_front_of_a_go124_server() {
 
 #[test]
 fn forward_mode_in_front_of_a_go123_server() {
+    let needs = [
+        "goserver-1.23",
+        "kubectl.1.32",
+        "kubectl.1.33",
+        "openssl",
+        "/usr/bin/openssl",
+        "goclient-1.22",
+        "goclient-1.24",
+    ];
+    if !peers::require(&needs) {
+        return;
+    }
     let server = peers::go_server("1.23");
     let list = vec![
         expect(clients::kubectl("1.32"), "X25519Kyber768Draft00", false),
@@ -374,6 +407,17 @@ fn forward_mode_in_front_of_a_go123_server() {
 
 #[test]
 fn forward_mode_in_front_of_nginx() {
+    let needs = [
+        "nginx",
+        "openssl",
+        "kubectl.1.33",
+        "kubectl.1.32",
+        "/usr/bin/openssl",
+        "goclient-1.22",
+    ];
+    if !peers::require(&needs) {
+        return;
+    }
     let server = peers::nginx();
     let list = vec![
         expect(clients::openssl35(), "X25519MLKEM768", false),
@@ -387,6 +431,9 @@ fn forward_mode_in_front_of_nginx() {
 
 #[test]
 fn forward_mode_reports_the_final_group_after_a_hello_retry_request() {
+    if !peers::require(&["goserver-1.23", "openssl"]) {
+        return;
+    }
     // OpenSSL 3.5 told to list X25519MLKEM768 then x25519 sends one key share,
     // for X25519MLKEM768; a Go 1.23 server knows only x25519 of the two and
     // asks again with a HelloRetryRequest.
@@ -447,6 +494,9 @@ fn idle_connections(addr: SocketAddr, source: [u8; 4], n: usize, drip: bool) -> 
 
 #[test]
 fn forward_mode_serves_real_clients_while_hundreds_of_connections_idle() {
+    if !peers::require(&["goserver-1.24", "kubectl.1.33", "goclient-1.24"]) {
+        return;
+    }
     let server = peers::go_server("1.24");
     let list = [clients::kubectl("1.33"), clients::goclient("1.24")];
     let (idle, drip) = (200, 150);
@@ -476,6 +526,9 @@ fn forward_mode_serves_real_clients_while_hundreds_of_connections_idle() {
 
 #[test]
 fn forward_mode_refuses_a_source_over_its_pending_limit_but_not_others() {
+    if !peers::require(&["goserver-1.24", "goclient-1.24"]) {
+        return;
+    }
     let server = peers::go_server("1.24");
     let inspector = Inspector::start(
         &[
@@ -641,6 +694,9 @@ fn forward_mode_closes_sessions_over_max_connections_instead_of_queueing() {
 
 #[test]
 fn hostile_clients_are_recorded_and_the_inspector_keeps_serving() {
+    if !peers::require(&["goclient-1.24"]) {
+        return;
+    }
     let inspector = Inspector::start(&["--timeout", "1s", "--max-hello", "4096"], 6);
     let addr = inspector.addr;
     let send = |bytes: &[u8], then_wait: Duration| {
@@ -698,6 +754,9 @@ fn hostile_clients_are_recorded_and_the_inspector_keeps_serving() {
 
 #[test]
 fn sigterm_prints_the_summary_and_exits_cleanly() {
+    if !peers::require(&["kubectl.1.33"]) {
+        return;
+    }
     let inspector = Inspector::start(&[], 1000);
     let run = clients::kubectl("1.33").run(inspector.addr);
     assert!(run.succeeded(), "{}", run.output);
@@ -725,6 +784,9 @@ fn sigterm_prints_the_summary_and_exits_cleanly() {
 
 #[test]
 fn forward_mode_drops_idle_clients_instead_of_starving_others() {
+    if !peers::require(&["goserver-1.24", "goclient-1.24"]) {
+        return;
+    }
     // Models a slow-loris: connections that never send a hello must not keep
     // the only connection slot forever.
     let server = peers::go_server("1.24");

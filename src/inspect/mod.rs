@@ -80,6 +80,10 @@ pub struct ClientObservation {
     pub hello_retry: Option<bool>,
     /// The version the server selected; null when unknown.
     pub server_version: Option<ProtocolVersion>,
+    /// Every field of the hello was read (a connection refused afterwards
+    /// still was); not serialised: `verdict` is null otherwise.
+    #[serde(skip)]
+    pub hello_described: bool,
 }
 
 impl ClientObservation {
@@ -106,6 +110,7 @@ impl ClientObservation {
             negotiated_group: None,
             hello_retry: None,
             server_version: None,
+            hello_described: false,
         };
         let hello = match &cap.result {
             Ok(hello) => hello,
@@ -129,7 +134,7 @@ impl ClientObservation {
 
     /// True when a complete ClientHello was read and described.
     pub fn hello_read(&self) -> bool {
-        self.ja4.is_some() && self.error.is_none()
+        self.hello_described
     }
 
     fn fill(&mut self, hello: &ClientHello) -> Result<(), crate::wire::WireError> {
@@ -161,6 +166,7 @@ impl ClientObservation {
             self.profile_match_exact = m.exact;
             self.profile_equivalents = m.equivalent.into_iter().filter(|id| *id != m.id).collect();
         }
+        self.hello_described = true;
         Ok(())
     }
 }
