@@ -33,32 +33,23 @@ impl Default for CaptureLimits {
 }
 
 /// Why no ClientHello was captured.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CaptureError {
     /// The client did not finish its hello in time.
+    #[error("timed out waiting for the ClientHello")]
     Timeout,
     /// The client closed the connection first.
+    #[error("client closed the connection before a complete ClientHello")]
     Closed,
     /// The first bytes are not a TLS record (e.g. plain HTTP); a preview.
+    #[error("not TLS: client sent {0}")]
     NotTls(String),
     /// TLS-framed but not a valid ClientHello.
+    #[error("malformed ClientHello: {0}")]
     Malformed(String),
     /// The hello exceeds the size cap.
+    #[error("ClientHello of {0} bytes exceeds the limit")]
     TooLarge(usize),
-}
-
-impl std::fmt::Display for CaptureError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CaptureError::Timeout => f.write_str("timed out waiting for the ClientHello"),
-            CaptureError::Closed => {
-                f.write_str("client closed the connection before a complete ClientHello")
-            }
-            CaptureError::NotTls(p) => write!(f, "not TLS: client sent {p}"),
-            CaptureError::Malformed(m) => write!(f, "malformed ClientHello: {m}"),
-            CaptureError::TooLarge(n) => write!(f, "ClientHello of {n} bytes exceeds the limit"),
-        }
-    }
 }
 
 /// One captured ClientHello (or the attempt).

@@ -67,9 +67,10 @@ pub enum Event {
 }
 
 /// Why the reader stopped. Whatever it is, the reader reads no further.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FlightError {
     /// A record header that is not valid TLS.
+    #[error("{}: {error}", if *first { "first record" } else { "record after the first" })]
     Header {
         /// True when it was the first record on the connection (the peer may
         /// not speak TLS at all).
@@ -80,6 +81,7 @@ pub enum FlightError {
         error: WireError,
     },
     /// The next record would take the total past [`FlightLimits::max_total`].
+    #[error("peer sent more than {max} bytes without finishing its hello")]
     TooMuchData {
         /// Bytes the records would have taken.
         len: usize,
@@ -87,8 +89,10 @@ pub enum FlightError {
         max: usize,
     },
     /// An alert record that does not decode.
+    #[error("alert: {0}")]
     Alert(WireError),
     /// A handshake message longer than [`FlightLimits::max_message`].
+    #[error("handshake message of {len} bytes exceeds the limit of {max}")]
     MessageTooLarge {
         /// Its declared body length.
         len: usize,
@@ -96,8 +100,10 @@ pub enum FlightError {
         max: usize,
     },
     /// Handshake data that cannot be reassembled.
+    #[error("handshake: {0}")]
     Handshake(WireError),
     /// A complete ClientHello that does not decode.
+    #[error("ClientHello: {error}")]
     ClientHello {
         /// The handshake message's length with its header.
         len: usize,
@@ -105,34 +111,8 @@ pub enum FlightError {
         error: WireError,
     },
     /// A complete ServerHello that does not decode.
+    #[error("ServerHello: {0}")]
     ServerHello(WireError),
-}
-
-impl std::fmt::Display for FlightError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FlightError::Header {
-                first: true, error, ..
-            } => write!(f, "first record: {error}"),
-            FlightError::Header { error, .. } => write!(f, "record after the first: {error}"),
-            FlightError::TooMuchData { max, .. } => {
-                write!(
-                    f,
-                    "peer sent more than {max} bytes without finishing its hello"
-                )
-            }
-            FlightError::Alert(e) => write!(f, "alert: {e}"),
-            FlightError::MessageTooLarge { len, max } => {
-                write!(
-                    f,
-                    "handshake message of {len} bytes exceeds the limit of {max}"
-                )
-            }
-            FlightError::Handshake(e) => write!(f, "handshake: {e}"),
-            FlightError::ClientHello { error, .. } => write!(f, "ClientHello: {error}"),
-            FlightError::ServerHello(e) => write!(f, "ServerHello: {e}"),
-        }
-    }
 }
 
 /// The reader. Push bytes with [`FlightReader::push`], then call
