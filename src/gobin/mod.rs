@@ -4,7 +4,8 @@
 //! For every Go executable found under the given paths, [`scan`] reads the
 //! build info the Go linker embeds ([`buildinfo`]: Go version, main module,
 //! build settings) and turns it into the default key-exchange offer of the
-//! program's `crypto/tls` clients and servers, with a verdict.
+//! program's `crypto/tls` clients and servers. Facts only: `assess::binary`
+//! judges the offer and `report::binaries` prints it.
 //!
 //! # The rule, and why the binary's `DefaultGODEBUG` is enough
 //!
@@ -37,7 +38,7 @@
 //!   defaults setting by setting (later settings win). [`godebug_from_file`]
 //!   reads it from a systemd unit, a Kubernetes manifest, a container image
 //!   config, a Dockerfile or an environment file, and
-//!   [`BinaryReport::apply_runtime`] shows the offer with it applied.
+//!   [`GoBinary::apply_runtime`] shows the offer with it applied.
 //! - A program that sets `tls.Config.CurvePreferences` itself is not bound
 //!   by these defaults (only probing it shows its real offer).
 //! - FIPS modes (`GODEBUG=fips140=on|only`, `crypto/tls/fipsonly` in
