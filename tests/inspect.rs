@@ -10,103 +10,15 @@ use pqready::catalog::profile::{self, share_len};
 use pqready::wire::record::fragment;
 use pqready::wire::{ClientHelloSpec, NamedGroup, ProtocolVersion};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::clients::{self, RealClient};
+use support::inspector::Inspector;
 use support::peers;
 
 mod support;
-
-/// A running `pqready inspect` process.
-struct Inspector {
-    child: Child,
-    addr: SocketAddr,
-    log: PathBuf,
-    stderr: Option<std::thread::JoinHandle<String>>,
-    _dir: tempfile::TempDir,
-}
-
-impl Inspector {
-    fn start(args: &[&str], count: usize) -> Inspector {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("clients.jsonl");
-        let count = count.to_string();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pqready"))
-            .args([
-                "inspect",
-                "--listen",
-                "127.0.0.1:0",
-                "--json-log",
-                log.to_str().unwrap(),
-                "--count",
-                &count,
-            ])
-            .args(args)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start pqready inspect");
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut first = String::new();
-        stderr.read_line(&mut first).unwrap();
-        let addr: SocketAddr = first
-            .strip_prefix("pqready inspect: listening on ")
-            .and_then(|rest| rest.split(',').next())
-            .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
-            .parse()
-            .unwrap();
-        let stderr = std::thread::spawn(move || {
-            let mut rest = String::new();
-            let _ = stderr.read_to_string(&mut rest);
-            rest
-        });
-        Inspector {
-            child,
-            addr,
-            log,
-            stderr: Some(stderr),
-            _dir: dir,
-        }
-    }
-
-    /// Waits for the process to exit (it stops after `--count` clients) and
-    /// returns the JSON Lines records, the summary (stdout) and the live lines.
-    fn finish(mut self) -> (Vec<Value>, String, String) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.child.try_wait().unwrap().is_none() {
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("inspect did not exit after its --count clients");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let mut summary = String::new();
-        self.child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut summary)
-            .unwrap();
-        let live = self.stderr.take().unwrap().join().unwrap();
-        let records = std::fs::read_to_string(&self.log)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        (records, summary, live)
-    }
-}
-
-impl Drop for Inspector {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
 
 fn names(groups: &[NamedGroup]) -> Vec<String> {
     groups.iter().map(|g| g.to_string()).collect()

@@ -293,33 +293,12 @@ fn binaries_of_real_go_programs_match_the_binaries_schema() {
 /// shape and the summary has clients and errors.
 #[test]
 fn inspect_log_and_summary_match_their_schemas() {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::process::{Command, Stdio};
-    use std::time::{Duration, Instant};
+    use std::io::Write;
+    use std::time::Duration;
+    use support::inspector::Inspector;
 
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("clients.jsonl");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pqready"))
-        .args(["inspect", "--listen", "127.0.0.1:0", "--count", "2"])
-        .args(["--timeout", "2s", "--json-log", log.to_str().unwrap()])
-        .args(["-o", "json"])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start pqready inspect");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
-    let addr: std::net::SocketAddr = first
-        .strip_prefix("pqready inspect: listening on ")
-        .and_then(|rest| rest.split(',').next())
-        .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
-        .parse()
-        .unwrap();
-    let drain = std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-
+    let inspector = Inspector::start(&["--timeout", "2s", "-o", "json"], 2);
+    let addr = inspector.addr;
     let hello = pqready::catalog::profile::find("go1.24")
         .unwrap()
         .client_hello(Some("schema.test".into()))
@@ -332,28 +311,7 @@ fn inspect_log_and_summary_match_their_schemas() {
         std::thread::sleep(Duration::from_millis(200));
     }
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("inspect did not exit after its --count clients");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    let _ = drain.join();
-
-    let records: Vec<Value> = std::fs::read_to_string(&log)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let (records, stdout, _live) = inspector.finish();
     assert_eq!(records.len(), 2, "{records:?}");
     assert!(records.iter().any(|r| r["verdict"] == "pq"));
     assert!(records.iter().any(|r| r["error"].is_string()));
