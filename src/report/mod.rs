@@ -2,8 +2,8 @@
 //!
 //! Owns: the report types every command prints — [`TargetReport`] (a probed
 //! endpoint's facts next to what `assess` concluded), and the inspect,
-//! binaries and catalog documents — gathered as [`Part`]s of one
-//! [`Document`] stream, and one [`Renderer`] per output format (`table`,
+//! binaries and catalog documents — handed over as a stream of [`Part`]s,
+//! and one [`Renderer`] per output format (`table`,
 //! `json`). A new format is one more `Renderer`; a new kind of result is one
 //! more `Part` that each renderer formats.
 //!
@@ -114,9 +114,6 @@ pub enum Part<'a> {
     },
 }
 
-/// A stream of parts: what every command hands to a renderer.
-pub type Document<'a> = &'a [Part<'a>];
-
 /// Formats parts as text. Streaming formats return text per part; formats
 /// that need the whole document keep what they need and return it from
 /// [`Renderer::finish`].
@@ -145,13 +142,6 @@ pub fn renderer(format: Format, style: Style) -> Box<dyn Renderer + Send> {
     }
 }
 
-/// Renders a whole document at once.
-pub fn render(document: Document<'_>, format: Format, style: Style) -> String {
-    let mut r = renderer(format, style);
-    let mut out: String = document.iter().map(|p| r.part(*p)).collect();
-    out.push_str(&r.finish());
-    out
-}
 
 /// `text` with control characters escaped (`\u{1b}`, `\n`), for strings that
 /// came from a peer or a file and are about to reach a terminal or a log line:
