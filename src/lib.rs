@@ -1,24 +1,30 @@
 //! pqready: is this TLS post-quantum safe today, and where is it silently not?
 //!
-//! The crate is a pipeline; each stage is a module that owns one job:
+//! The crate is a pipeline; each stage is a module that owns one job, and
+//! every module imports only the ones below it:
 //!
 //! ```text
-//! discover ──> probe ──> assess ──> report
-//!  targets     network    verdicts   table / JSON
-//!              facts      & policy   (formats only)
+//! commands ─> discover ──> probe / inspect / gobin ──> assess ──> report
+//!  (runs a    targets      facts, never judgements    verdicts,   documents and
+//!   command)                                          findings    renderers
 //!                 │
 //!                 └── wire (pure TLS codec) + net (the only socket code)
+//!                     catalog (static facts) + vocab (every label)
 //! ```
 //!
+//! - [`commands`] runs one subcommand: the runtime, where output goes, progress, exit status.
 //! - [`discover`] turns user input (host:port lists, files) into [`discover::Target`]s.
-//! - [`probe`] talks to a target and records what it did — observations, never judgements.
-//! - [`assess`] turns observations into verdicts; the only home of policy.
-//! - [`report`] holds the serde report model and renders it; no network, no judgement.
-//! - [`wire`] builds and parses TLS handshake bytes; pure and fuzzable.
+//! - [`probe`] talks to a target and records what it did: a table of checks, observations only.
+//! - [`inspect`] is the server side: it accepts clients and records their ClientHellos and
+//!   the server's answers.
+//! - [`gobin`] reads Go executables' build info offline.
+//! - [`assess`] turns observations into verdicts and findings; the only judge.
+//! - [`report`] holds the one document model and one renderer per format; no judgement.
+//! - [`scan`] runs probe, assess and report over many targets at once.
+//! - [`wire`] builds and parses TLS bytes; pure and fuzzable.
 //! - [`net`] is the only code that opens outbound connections; every step has a deadline.
 //! - [`catalog`] holds static facts: Go's TLS rules, Kubernetes builds, client profiles.
-//! - [`inspect`] is the server side: it accepts clients and records their ClientHellos.
-//! - [`gobin`] reads Go executables' build info offline.
+//! - [`vocab`] names every label that reaches JSON or a table.
 //! - [`demo`] runs in-process rustls servers so the tool can show itself offline.
 #![warn(missing_docs)]
 
