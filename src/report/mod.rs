@@ -142,7 +142,6 @@ pub fn renderer(format: Format, style: Style) -> Box<dyn Renderer + Send> {
     }
 }
 
-
 /// `text` with control characters escaped (`\u{1b}`, `\n`), for strings that
 /// came from a peer or a file and are about to reach a terminal or a log line:
 /// they must not move the cursor or forge extra lines.
