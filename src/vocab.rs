@@ -290,6 +290,32 @@ labels! {
     }
 }
 
+labels! {
+    /// What part of the cluster a component is.
+    pub enum ComponentCategory {
+        /// The Kubernetes API server.
+        Apiserver = "apiserver",
+        /// etcd's client endpoint.
+        Etcd = "etcd",
+        /// kube-controller-manager or kube-scheduler secure ports.
+        Controller = "controller",
+        /// A Node's kubelet.
+        Kubelet = "kubelet",
+        /// An admission or CRD conversion webhook.
+        Webhook = "webhook",
+        /// An aggregated API server behind an APIService.
+        Apiservice = "apiservice",
+        /// An Ingress TLS host or a LoadBalancer Service.
+        Ingress = "ingress",
+        /// A Gateway API listener.
+        Gateway = "gateway",
+        /// A Service port.
+        Service = "service",
+        /// A mesh sidecar's inbound port.
+        Mesh = "mesh",
+    }
+}
+
 impl FindingKind {
     /// How much it matters.
     pub const fn severity(self) -> Severity {

@@ -1,0 +1,866 @@
+//! Cluster discovery: every TLS endpoint a Kubernetes cluster exposes, found
+//! through its API with kube-rs.
+//!
+//! Owns: loading credentials as kubectl does (`--kubeconfig`, `KUBECONFIG`
+//! with several files merged, `--context`, the in-cluster service account;
+//! client certificates, bearer tokens and exec plugins through kube-rs),
+//! reading the objects that name endpoints (the API server and its
+//! `/version`, Nodes' kubelets, control-plane static pods and their TLS
+//! flags, admission and CRD conversion webhooks, aggregated APIServices,
+//! and, when asked, Ingresses, LoadBalancer Services, Gateways and every
+//! Service port), and turning each into a [`Component`] with a [`Target`].
+//!
+//! The kube-rs client is the one outbound connection outside `net`: it
+//! speaks HTTPS to the API server for discovery only; every endpoint,
+//! the API server included, is probed through `probe`/`net` afterwards.
+//!
+//! Must not: probe endpoints, judge them, or let a credential reach an
+//! error, a log line or a report (errors are rebuilt from their kind, never
+//! from the server's or the kubeconfig's text).
+
+use super::{Target, DEFAULT_PORT};
+pub use crate::vocab::ComponentCategory as Category;
+use k8s_openapi::api::admissionregistration::v1::{
+    MutatingWebhookConfiguration, ValidatingWebhookConfiguration, WebhookClientConfig,
+};
+use k8s_openapi::api::core::v1::{Node, Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
+use kube::api::{Api, ListParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::Client;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where the credentials come from.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterSource {
+    /// `--kubeconfig FILE` (else `KUBECONFIG`, else `~/.kube/config`).
+    pub kubeconfig: Option<PathBuf>,
+    /// `--context NAME` (else the current context).
+    pub context: Option<String>,
+    /// `--in-cluster`: the pod's service account.
+    pub in_cluster: bool,
+}
+
+/// Which opt-in endpoint kinds to include (`--include`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Includes {
+    /// Ingress TLS hosts, LoadBalancer Services, Gateway TLS/HTTPS listeners.
+    pub ingress: bool,
+    /// Every Service port.
+    pub services: bool,
+}
+
+/// One endpoint found in the cluster, before it is probed.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Component {
+    /// What part of the cluster it is.
+    pub category: Category,
+    /// Its name (`kube-apiserver`, the node, the webhook, the APIService...).
+    pub name: String,
+    /// The namespace of the object it came from, if namespaced.
+    pub namespace: Option<String>,
+    /// The API object it came from, e.g. `ValidatingWebhookConfiguration/policy webhooks[0]`.
+    pub source: String,
+    /// `host:port` to probe; null when the object names no reachable address.
+    pub address: Option<String>,
+    /// TLS-related flags of its process, when its pod spec is visible
+    /// (`--tls-min-version`, `--tls-cipher-suites`, `--tls-curve-preferences`...).
+    pub flags: BTreeMap<String, String>,
+    /// Why there is no address, or anything else worth knowing.
+    pub note: Option<String>,
+    /// The target to probe.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub target: Option<Target>,
+    /// Addresses to try when `target` cannot be reached (a Service's endpoints
+    /// behind its ClusterIP).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub fallbacks: Vec<Target>,
+}
+
+/// The cluster as its API server describes itself.
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
+pub struct ClusterInfo {
+    /// The API server URL.
+    pub server: String,
+    /// `gitVersion` from `/version`, e.g. `v1.33.1`.
+    pub git_version: Option<String>,
+    /// `goVersion` from `/version`, e.g. `go1.24.2`.
+    pub go_version: Option<String>,
+    /// The kubeconfig context used; null in-cluster.
+    pub context: Option<String>,
+}
+
+/// A kind of object pqready could not read.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Hidden {
+    /// The resource, e.g. `nodes` or `validatingwebhookconfigurations.admissionregistration.k8s.io`.
+    pub resource: String,
+    /// Why: `not visible with these permissions`, or the API's words.
+    pub reason: String,
+}
+
+/// What discovery found.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    /// The cluster.
+    pub cluster: ClusterInfo,
+    /// Every endpoint, API server first.
+    pub components: Vec<Component>,
+    /// Object kinds that could not be read (RBAC denials, missing APIs).
+    pub hidden: Vec<Hidden>,
+}
+
+/// A discovery failure that stops the audit: no usable credentials, or an
+/// API server that cannot be reached or is not Kubernetes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ClusterError(pub String);
+
+/// Builds a kube-rs client as kubectl would from `source`.
+pub async fn connect(source: &ClusterSource, timeout: Duration) -> Result<(Client, ClusterInfo), ClusterError> {
+    let (mut config, context) = if source.in_cluster {
+        let config = kube::Config::incluster().map_err(|e| {
+            ClusterError(format!(
+                "--in-cluster: no service account here ({}); run inside a pod, or use a kubeconfig",
+                in_cluster_reason(&e)
+            ))
+        })?;
+        (config, None)
+    } else {
+        let kubeconfig = match &source.kubeconfig {
+            Some(path) => Kubeconfig::read_from(path).map_err(|e| {
+                ClusterError(format!(
+                    "cannot read kubeconfig '{}': {}",
+                    path.display(),
+                    kubeconfig_reason(&e)
+                ))
+            })?,
+            None => Kubeconfig::read().map_err(|e| {
+                ClusterError(format!(
+                    "cannot read a kubeconfig (KUBECONFIG or ~/.kube/config): {}",
+                    kubeconfig_reason(&e)
+                ))
+            })?,
+        };
+        let context = source
+            .context
+            .clone()
+            .or_else(|| kubeconfig.current_context.clone());
+        if let Some(name) = &context {
+            if !kubeconfig.contexts.iter().any(|c| &c.name == name) {
+                return Err(ClusterError(format!(
+                    "context '{name}' is not in the kubeconfig (contexts: {})",
+                    kubeconfig
+                        .contexts
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        } else {
+            return Err(ClusterError(
+                "the kubeconfig has no current context: pass --context NAME".into(),
+            ));
+        }
+        let options = KubeConfigOptions {
+            context: context.clone(),
+            ..KubeConfigOptions::default()
+        };
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .map_err(|e| {
+                ClusterError(format!(
+                    "cannot use context '{}': {}",
+                    context.as_deref().unwrap_or(""),
+                    kubeconfig_reason(&e)
+                ))
+            })?;
+        (config, context)
+    };
+    config.connect_timeout = Some(timeout);
+    config.read_timeout = Some(timeout);
+    config.write_timeout = Some(timeout);
+    let server = config.cluster_url.to_string();
+    let client = Client::try_from(config)
+        .map_err(|e| ClusterError(format!("cannot set up a client for {server}: {}", client_reason(&e))))?;
+    Ok((
+        client,
+        ClusterInfo {
+            server: server.trim_end_matches('/').to_string(),
+            git_version: None,
+            go_version: None,
+            context,
+        },
+    ))
+}
+
+/// Kubeconfig errors name files and fields; exec plugin and auth errors can
+/// quote command output, which may hold a token. Only the kind is kept.
+fn kubeconfig_reason(e: &kube::config::KubeconfigError) -> String {
+    use kube::config::KubeconfigError as K;
+    match e {
+        K::CurrentContextNotSet => "no current context".into(),
+        K::KindMismatch | K::ApiVersionMismatch => "the files in KUBECONFIG cannot be merged".into(),
+        K::LoadContext(name) => format!("context '{name}' not found"),
+        K::LoadClusterOfContext(name) => format!("cluster '{name}' not found"),
+        K::FindPath => "no kubeconfig found (set KUBECONFIG or --kubeconfig)".into(),
+        K::ReadConfig(err, path) => format!("{} ({})", err.kind(), path.display()),
+        K::Parse(_) => "not a valid kubeconfig (YAML)".into(),
+        K::MissingClusterUrl => "the cluster has no server URL".into(),
+        K::ParseClusterUrl(_) => "the cluster's server URL is invalid".into(),
+        K::ParseProxyUrl(_) => "the cluster's proxy URL is invalid".into(),
+        K::LoadCertificateAuthority(_) => "cannot load the certificate authority".into(),
+        K::LoadClientCertificate(_) => "cannot load the client certificate".into(),
+        K::LoadClientKey(_) => "cannot load the client key".into(),
+        K::ParseCertificates(_) => "cannot parse the certificates".into(),
+    }
+}
+
+fn in_cluster_reason(e: &kube::config::InClusterError) -> &'static str {
+    use kube::config::InClusterError as E;
+    match e {
+        E::ReadEnvironmentVariable(_) => "KUBERNETES_SERVICE_HOST/PORT unset",
+        E::ReadCertificateBundle(_) | E::ReadDefaultNamespace(_) => {
+            "cannot read the service account files"
+        }
+        _ => "invalid in-cluster environment",
+    }
+}
+
+/// kube-rs errors, reduced to what can be shown without leaking credentials.
+fn client_reason(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(status) if status.code == 401 => {
+            "401 Unauthorized: the credentials were refused".into()
+        }
+        kube::Error::Api(status) if status.code == 403 => {
+            "403 Forbidden: not allowed with these credentials".into()
+        }
+        kube::Error::Api(status) if status.code == 404 => {
+            "404 Not Found: this server does not serve the Kubernetes API".into()
+        }
+        kube::Error::Api(status) => format!("the API answered {}", status.code),
+        kube::Error::HyperError(_) | kube::Error::Service(_) => {
+            "cannot reach it (connection failed, timed out, or TLS was refused)".into()
+        }
+        kube::Error::SerdeError(_) => "the answer is not Kubernetes API JSON".into(),
+        kube::Error::Auth(_) => "authentication failed (credentials or exec plugin)".into(),
+        kube::Error::TlsRequired | kube::Error::RustlsTls(_) => "TLS set-up failed".into(),
+        _ => "request failed".into(),
+    }
+}
+
+/// Reads the cluster's endpoints. `/version` must answer (else the server
+/// is not a usable Kubernetes API); every other list that is denied or
+/// missing is recorded in [`Discovery::hidden`] and the rest goes on.
+pub async fn discover(
+    client: &Client,
+    mut cluster: ClusterInfo,
+    includes: Includes,
+) -> Result<Discovery, ClusterError> {
+    let version = client.apiserver_version().await.map_err(|e| {
+        ClusterError(format!(
+            "the API server at {} did not answer /version: {}",
+            cluster.server,
+            client_reason(&e)
+        ))
+    })?;
+    cluster.git_version = Some(version.git_version.clone());
+    cluster.go_version = Some(version.go_version.clone());
+    let mut found = Found {
+        client: client.clone(),
+        components: Vec::new(),
+        hidden: Vec::new(),
+        services: BTreeMap::new(),
+    };
+    found.apiserver(&cluster);
+    found.control_plane().await;
+    found.kubelets().await;
+    found.webhooks().await;
+    found.conversion_webhooks().await;
+    found.apiservices().await;
+    if includes.ingress {
+        found.ingresses().await;
+        found.load_balancers().await;
+    }
+    if includes.services {
+        found.all_services().await;
+    }
+    Ok(Discovery {
+        cluster,
+        components: found.components,
+        hidden: found.hidden,
+    })
+}
+
+/// A `Target` for `host:port` (IPv6 in brackets in the label), with SNI for names.
+pub fn target(host: &str, port: u16) -> Target {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let is_ip = host.parse::<std::net::IpAddr>().is_ok();
+    let label = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    Target {
+        label,
+        host: host.to_string(),
+        port,
+        sni: (!is_ip).then(|| host.to_string()),
+    }
+}
+
+/// `https://host[:port][/path]` (or `host:port`) as a target; `None` for anything else.
+pub fn url_target(url: &str) -> Option<Target> {
+    let rest = url.strip_prefix("https://").unwrap_or(url);
+    if rest.contains("://") {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit('@').next()?;
+    let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
+        let (host, after) = inner.split_once(']')?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => p.parse().ok()?,
+            None => DEFAULT_PORT,
+        };
+        (host, port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse().ok()?),
+            None => (authority, DEFAULT_PORT),
+        }
+    };
+    (!host.is_empty() && port != 0).then(|| target(host, port))
+}
+
+struct Found {
+    client: Client,
+    components: Vec<Component>,
+    hidden: Vec<Hidden>,
+    services: BTreeMap<(String, String), Option<Service>>,
+}
+
+impl Found {
+    fn push(
+        &mut self,
+        category: Category,
+        name: String,
+        namespace: Option<String>,
+        source: String,
+        target: Option<Target>,
+        note: Option<String>,
+    ) -> &mut Component {
+        self.components.push(Component {
+            category,
+            name,
+            namespace,
+            source,
+            address: target.as_ref().map(|t| t.label.clone()),
+            flags: BTreeMap::new(),
+            note,
+            target,
+            fallbacks: Vec::new(),
+        });
+        self.components.last_mut().expect("just pushed")
+    }
+
+    /// Lists `api`, recording a denial or a missing API instead of failing.
+    async fn list<K>(&mut self, api: Api<K>, resource: &str, params: &ListParams) -> Vec<K>
+    where
+        K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    {
+        match api.list(params).await {
+            Ok(list) => list.items,
+            Err(e) => {
+                let reason = match &e {
+                    kube::Error::Api(s) if s.code == 403 => "not visible with these permissions".to_string(),
+                    kube::Error::Api(s) if s.code == 404 => "not served by this cluster".to_string(),
+                    other => client_reason(other),
+                };
+                tracing::debug!(resource, %reason, "cannot list");
+                self.hidden.push(Hidden {
+                    resource: resource.to_string(),
+                    reason,
+                });
+                Vec::new()
+            }
+        }
+    }
+
+    fn apiserver(&mut self, cluster: &ClusterInfo) {
+        let target = url_target(&cluster.server);
+        let note = target
+            .is_none()
+            .then(|| format!("the server URL {} names no host", cluster.server));
+        self.push(
+            Category::Apiserver,
+            "kube-apiserver".into(),
+            None,
+            "kubeconfig server URL".into(),
+            target,
+            note,
+        );
+    }
+
+    /// Static control-plane pods (kubeadm labels them `component=...`): their
+    /// TLS flags, and the etcd and controller endpoints they name.
+    async fn control_plane(&mut self) {
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), "kube-system");
+        let params = ListParams::default()
+            .labels("component in (kube-apiserver,etcd,kube-controller-manager,kube-scheduler)");
+        let pods = self.list(api, "pods (kube-system)", &params).await;
+        for pod in pods {
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            let labels = pod.metadata.labels.clone().unwrap_or_default();
+            let component = labels.get("component").cloned().unwrap_or_default();
+            let flags = pod_flags(&pod);
+            let host_ip = pod
+                .status
+                .as_ref()
+                .and_then(|s| s.host_ip.clone().or_else(|| s.pod_ip.clone()));
+            let source = format!("Pod kube-system/{name}");
+            let tls_flags: BTreeMap<String, String> = flags
+                .iter()
+                .filter(|(k, _)| TLS_FLAGS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            match component.as_str() {
+                "kube-apiserver" => {
+                    if let Some(api) = self
+                        .components
+                        .iter_mut()
+                        .find(|c| c.category == Category::Apiserver)
+                    {
+                        api.flags.extend(tls_flags);
+                        api.source = format!("{}; flags from {source}", api.source);
+                    }
+                }
+                "etcd" => {
+                    let url = flags
+                        .get("advertise-client-urls")
+                        .or_else(|| flags.get("listen-client-urls"))
+                        .and_then(|urls| urls.split(',').find(|u| u.starts_with("https://")));
+                    let target = url.and_then(url_target);
+                    let note = target.is_none().then(|| {
+                        "no https client URL in --advertise-client-urls/--listen-client-urls".to_string()
+                    });
+                    let c = self.push(Category::Etcd, name.clone(), Some("kube-system".into()), source, target, note);
+                    c.flags = tls_flags;
+                }
+                "kube-controller-manager" | "kube-scheduler" => {
+                    let default = if component == "kube-scheduler" { 10259 } else { 10257 };
+                    let port = flags
+                        .get("secure-port")
+                        .and_then(|p| p.parse().ok())
+                        .unwrap_or(default);
+                    let host = flags
+                        .get("bind-address")
+                        .filter(|a| !matches!(a.as_str(), "0.0.0.0" | "::"))
+                        .cloned()
+                        .or(host_ip);
+                    let target = host.map(|h| target(&h, port));
+                    let note = target.is_none().then(|| "the pod has no address".to_string());
+                    let c = self.push(Category::Controller, name.clone(), Some("kube-system".into()), source, target, note);
+                    c.flags = tls_flags;
+                }
+                _ => {}
+            }
+        }
+        // The API server's --etcd-servers name etcd even when its pod is not visible.
+        let etcd_servers = self
+            .components
+            .iter()
+            .find(|c| c.category == Category::Apiserver)
+            .and_then(|c| c.flags.get("etcd-servers").cloned());
+        if let Some(servers) = etcd_servers {
+            for url in servers.split(',').filter(|u| u.starts_with("https://")) {
+                let Some(t) = url_target(url) else { continue };
+                if self.components.iter().any(|c| c.address.as_deref() == Some(t.label.as_str())) {
+                    continue;
+                }
+                self.push(
+                    Category::Etcd,
+                    format!("etcd ({})", t.label),
+                    None,
+                    "kube-apiserver --etcd-servers".into(),
+                    Some(t),
+                    None,
+                );
+            }
+        }
+    }
+
+    async fn kubelets(&mut self) {
+        let api: Api<Node> = Api::all(self.client.clone());
+        for node in self.list(api, "nodes", &ListParams::default()).await {
+            let name = node.metadata.name.clone().unwrap_or_default();
+            let status = node.status.as_ref();
+            let addresses = status.and_then(|s| s.addresses.clone()).unwrap_or_default();
+            let address = ["InternalIP", "ExternalIP"]
+                .iter()
+                .find_map(|kind| addresses.iter().find(|a| a.type_ == *kind))
+                .map(|a| a.address.clone());
+            let port = status
+                .and_then(|s| s.daemon_endpoints.as_ref())
+                .and_then(|d| d.kubelet_endpoint.as_ref())
+                .map(|e| e.port)
+                .filter(|p| (1..=65535).contains(p))
+                .unwrap_or(10250) as u16;
+            let target = address.map(|a| target(&a, port));
+            let note = target.is_none().then(|| "the Node has no InternalIP or ExternalIP".to_string());
+            self.push(Category::Kubelet, name.clone(), None, format!("Node/{name}"), target, note);
+        }
+    }
+
+    async fn webhooks(&mut self) {
+        let api: Api<ValidatingWebhookConfiguration> = Api::all(self.client.clone());
+        let resource = "validatingwebhookconfigurations.admissionregistration.k8s.io";
+        for config in self.list(api, resource, &ListParams::default()).await {
+            let name = config.metadata.name.clone().unwrap_or_default();
+            for (i, hook) in config.webhooks.unwrap_or_default().into_iter().enumerate() {
+                let source = format!("ValidatingWebhookConfiguration/{name} webhooks[{i}]");
+                self.webhook(hook.name, source, &hook.client_config).await;
+            }
+        }
+        let api: Api<MutatingWebhookConfiguration> = Api::all(self.client.clone());
+        let resource = "mutatingwebhookconfigurations.admissionregistration.k8s.io";
+        for config in self.list(api, resource, &ListParams::default()).await {
+            let name = config.metadata.name.clone().unwrap_or_default();
+            for (i, hook) in config.webhooks.unwrap_or_default().into_iter().enumerate() {
+                let source = format!("MutatingWebhookConfiguration/{name} webhooks[{i}]");
+                self.webhook(hook.name, source, &hook.client_config).await;
+            }
+        }
+    }
+
+    async fn webhook(&mut self, name: String, source: String, config: &WebhookClientConfig) {
+        if let Some(url) = &config.url {
+            let target = url_target(url);
+            let note = target.is_none().then(|| format!("unusable webhook URL {url}"));
+            self.push(Category::Webhook, name, None, source, target, note);
+        } else if let Some(svc) = &config.service {
+            let port = svc.port.and_then(|p| u16::try_from(p).ok()).unwrap_or(443);
+            self.service_component(Category::Webhook, name, &svc.namespace, &svc.name, port, source)
+                .await;
+        } else {
+            self.push(Category::Webhook, name, None, source, None, Some("no url and no service".into()));
+        }
+    }
+
+    async fn conversion_webhooks(&mut self) {
+        let api: Api<CustomResourceDefinition> = Api::all(self.client.clone());
+        let resource = "customresourcedefinitions.apiextensions.k8s.io";
+        for crd in self.list(api, resource, &ListParams::default()).await {
+            let name = crd.metadata.name.clone().unwrap_or_default();
+            let Some(conversion) = crd.spec.conversion else { continue };
+            if conversion.strategy != "Webhook" {
+                continue;
+            }
+            let Some(config) = conversion.webhook.and_then(|w| w.client_config) else { continue };
+            let source = format!("CustomResourceDefinition/{name} conversion");
+            if let Some(url) = &config.url {
+                let target = url_target(url);
+                let note = target.is_none().then(|| format!("unusable conversion URL {url}"));
+                self.push(Category::Webhook, format!("{name} conversion"), None, source, target, note);
+            } else if let Some(svc) = &config.service {
+                let port = svc.port.and_then(|p| u16::try_from(p).ok()).unwrap_or(443);
+                self.service_component(
+                    Category::Webhook,
+                    format!("{name} conversion"),
+                    &svc.namespace,
+                    &svc.name,
+                    port,
+                    source,
+                )
+                .await;
+            }
+        }
+    }
+
+    async fn apiservices(&mut self) {
+        let api: Api<APIService> = Api::all(self.client.clone());
+        let resource = "apiservices.apiregistration.k8s.io";
+        for svc in self.list(api, resource, &ListParams::default()).await {
+            let name = svc.metadata.name.clone().unwrap_or_default();
+            let Some(reference) = svc.spec.and_then(|s| s.service) else { continue };
+            let (Some(ns), Some(svc_name)) = (reference.namespace, reference.name) else { continue };
+            let port = reference.port.and_then(|p| u16::try_from(p).ok()).unwrap_or(443);
+            self.service_component(
+                Category::Apiservice,
+                name.clone(),
+                &ns,
+                &svc_name,
+                port,
+                format!("APIService/{name}"),
+            )
+            .await;
+        }
+    }
+
+    async fn ingresses(&mut self) {
+        let api: Api<Ingress> = Api::all(self.client.clone());
+        for ing in self.list(api, "ingresses.networking.k8s.io", &ListParams::default()).await {
+            let name = ing.metadata.name.clone().unwrap_or_default();
+            let ns = ing.metadata.namespace.clone();
+            let hosts: Vec<String> = ing
+                .spec
+                .and_then(|s| s.tls)
+                .unwrap_or_default()
+                .into_iter()
+                .flat_map(|t| t.hosts.unwrap_or_default())
+                .collect();
+            for host in hosts {
+                self.push(
+                    Category::Ingress,
+                    format!("{name} {host}"),
+                    ns.clone(),
+                    format!("Ingress/{}/{name} tls", ns.as_deref().unwrap_or("")),
+                    Some(target(&host, 443)),
+                    None,
+                );
+            }
+        }
+    }
+
+    async fn load_balancers(&mut self) {
+        let api: Api<Service> = Api::all(self.client.clone());
+        for svc in self.list(api, "services", &ListParams::default()).await {
+            let spec = svc.spec.clone().unwrap_or_default();
+            if spec.type_.as_deref() != Some("LoadBalancer") {
+                continue;
+            }
+            let name = svc.metadata.name.clone().unwrap_or_default();
+            let ns = svc.metadata.namespace.clone();
+            let ingress = svc
+                .status
+                .and_then(|s| s.load_balancer)
+                .and_then(|l| l.ingress)
+                .unwrap_or_default();
+            for lb in ingress {
+                let Some(host) = lb.ip.or(lb.hostname) else { continue };
+                for port in spec.ports.clone().unwrap_or_default() {
+                    let Ok(p) = u16::try_from(port.port) else { continue };
+                    self.push(
+                        Category::Ingress,
+                        format!("{name}:{p}"),
+                        ns.clone(),
+                        format!("Service/{}/{name} LoadBalancer", ns.as_deref().unwrap_or("")),
+                        Some(target(&host, p)),
+                        None,
+                    );
+                }
+            }
+        }
+    }
+
+    async fn all_services(&mut self) {
+        let api: Api<Service> = Api::all(self.client.clone());
+        for svc in self.list(api, "services", &ListParams::default()).await {
+            let name = svc.metadata.name.clone().unwrap_or_default();
+            let ns = svc.metadata.namespace.clone().unwrap_or_default();
+            let spec = svc.spec.clone().unwrap_or_default();
+            for port in spec.ports.clone().unwrap_or_default() {
+                if port.protocol.as_deref().is_some_and(|p| p != "TCP") {
+                    continue;
+                }
+                let Ok(p) = u16::try_from(port.port) else { continue };
+                let source = format!("Service/{ns}/{name} port {p}");
+                self.services.insert((ns.clone(), name.clone()), Some(svc.clone()));
+                self.service_component(Category::Service, format!("{name}:{p}"), &ns, &name, p, source)
+                    .await;
+            }
+        }
+    }
+
+    /// A component reached through a Service: its ClusterIP (or an
+    /// ExternalName's host), with its EndpointSlice addresses as fallbacks.
+    async fn service_component(
+        &mut self,
+        category: Category,
+        name: String,
+        namespace: &str,
+        service: &str,
+        port: u16,
+        source: String,
+    ) {
+        let svc = self.service(namespace, service).await;
+        let Some(svc) = svc else {
+            self.push(
+                category,
+                name,
+                Some(namespace.into()),
+                source,
+                None,
+                Some(format!("Service {namespace}/{service} not found or not visible")),
+            );
+            return;
+        };
+        let spec = svc.spec.clone().unwrap_or_default();
+        let (primary, target_port) = match spec.type_.as_deref() {
+            Some("ExternalName") => (spec.external_name.as_deref().map(|h| target(h, port)), None),
+            _ => {
+                let ip = spec.cluster_ip.clone().filter(|ip| ip != "None" && !ip.is_empty());
+                let target_port = spec
+                    .ports
+                    .unwrap_or_default()
+                    .into_iter()
+                    .find(|p| u16::try_from(p.port).ok() == Some(port))
+                    .and_then(|p| p.target_port)
+                    .and_then(|tp| match tp {
+                        k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n) => {
+                            u16::try_from(n).ok()
+                        }
+                        _ => None,
+                    });
+                (ip.map(|ip| target(&ip, port)), target_port)
+            }
+        };
+        let fallbacks = self.endpoints(namespace, service, target_port.unwrap_or(port)).await;
+        let (primary, fallbacks) = match primary {
+            Some(p) => (Some(p), fallbacks),
+            None => {
+                let mut rest = fallbacks.into_iter();
+                (rest.next(), rest.collect())
+            }
+        };
+        let note = primary
+            .is_none()
+            .then(|| format!("Service {namespace}/{service} has no ClusterIP and no ready endpoints"));
+        let c = self.push(
+            category,
+            name,
+            Some(namespace.into()),
+            format!("{source} → Service/{namespace}/{service}"),
+            primary,
+            note,
+        );
+        c.fallbacks = fallbacks;
+    }
+
+    async fn service(&mut self, namespace: &str, name: &str) -> Option<Service> {
+        let key = (namespace.to_string(), name.to_string());
+        if let Some(cached) = self.services.get(&key) {
+            return cached.clone();
+        }
+        let api: Api<Service> = Api::namespaced(self.client.clone(), namespace);
+        let found = match api.get_opt(name).await {
+            Ok(svc) => svc,
+            Err(e) => {
+                let reason = match &e {
+                    kube::Error::Api(s) if s.code == 403 => "not visible with these permissions".to_string(),
+                    other => client_reason(other),
+                };
+                if !self.hidden.iter().any(|h| h.resource == "services") {
+                    self.hidden.push(Hidden {
+                        resource: "services".into(),
+                        reason,
+                    });
+                }
+                None
+            }
+        };
+        self.services.insert(key, found.clone());
+        found
+    }
+
+    /// Ready endpoint addresses of a Service, at `port`.
+    async fn endpoints(&mut self, namespace: &str, service: &str, port: u16) -> Vec<Target> {
+        let api: Api<EndpointSlice> = Api::namespaced(self.client.clone(), namespace);
+        let params = ListParams::default().labels(&format!("kubernetes.io/service-name={service}"));
+        let slices = self
+            .list(api, "endpointslices.discovery.k8s.io", &params)
+            .await;
+        let mut out = Vec::new();
+        for slice in slices {
+            for ep in slice.endpoints {
+                if ep.conditions.as_ref().and_then(|c| c.ready) == Some(false) {
+                    continue;
+                }
+                for addr in ep.addresses {
+                    let t = target(&addr, port);
+                    if !out.contains(&t) {
+                        out.push(t);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Flags that bear on TLS or name endpoints, as reported next to the probe.
+pub const TLS_FLAGS: &[&str] = &[
+    "tls-curve-preferences",
+    "tls-min-version",
+    "tls-cipher-suites",
+    "etcd-servers",
+    "secure-port",
+    "bind-address",
+    "listen-client-urls",
+    "advertise-client-urls",
+    "cipher-suites",
+];
+
+/// `--key=value` flags of a pod's first container (command then args).
+pub fn pod_flags(pod: &Pod) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Some(container) = pod.spec.as_ref().and_then(|s| s.containers.first()) else {
+        return out;
+    };
+    let words = container
+        .command
+        .iter()
+        .flatten()
+        .chain(container.args.iter().flatten());
+    for word in words {
+        if let Some((key, value)) = word.strip_prefix("--").and_then(|w| w.split_once('=')) {
+            out.insert(key.to_string(), value.to_string());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_urls_and_addresses_as_targets() {
+        let t = url_target("https://10.96.0.10:8443/validate?x=1").unwrap();
+        assert_eq!((t.label.as_str(), t.sni), ("10.96.0.10:8443", None));
+        let t = url_target("https://webhook.example/path").unwrap();
+        assert_eq!((t.label.as_str(), t.sni.as_deref()), ("webhook.example:443", Some("webhook.example")));
+        assert_eq!(url_target("https://[::1]:6443").unwrap().label, "[::1]:6443");
+        assert_eq!(url_target("http://plain:80"), None);
+        assert_eq!(url_target("https://:443"), None);
+        assert_eq!(target("fd00::1", 10250).label, "[fd00::1]:10250");
+    }
+
+    #[test]
+    fn reads_flags_from_command_and_args() {
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "kube-apiserver-cp"},
+            "spec": {"containers": [{
+                "name": "kube-apiserver",
+                "command": ["kube-apiserver", "--secure-port=6443", "--tls-min-version=VersionTLS12"],
+                "args": ["--etcd-servers=https://127.0.0.1:2379", "-v", "--flag-without-value"]
+            }]}
+        }))
+        .unwrap();
+        let flags = pod_flags(&pod);
+        assert_eq!(flags["secure-port"], "6443");
+        assert_eq!(flags["tls-min-version"], "VersionTLS12");
+        assert_eq!(flags["etcd-servers"], "https://127.0.0.1:2379");
+        assert_eq!(flags.len(), 3);
+    }
+}
