@@ -32,6 +32,8 @@ pub struct Cli {
 pub enum Command {
     /// Audit the key exchange of TLS endpoints: groups, preference, versions, a real PQ handshake.
     Probe(ProbeArgs),
+    /// Audit a whole Kubernetes cluster: discover its TLS endpoints through the API, probe each.
+    Cluster(ClusterArgs),
     /// Start in-process rustls servers on loopback and probe them (no network needed).
     Demo(DemoArgs),
     /// Record what TLS clients offer: a ClientHello inspector (terminating) or transparent tap (--forward).
@@ -222,6 +224,82 @@ impl DemoArgs {
             config.clients = profile::select(spec)?;
         }
         config.checks = self.checks.set()?;
+        Ok(config)
+    }
+}
+
+/// Flags of `pqready cluster`.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// Kubeconfig file (default: KUBECONFIG, several files merged as kubectl does, else ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Use the pod's service account (run inside the cluster).
+    #[arg(long, conflicts_with_all = ["kubeconfig", "context"])]
+    pub in_cluster: bool,
+    /// Also discover: `ingress` (Ingress TLS hosts, LoadBalancer Services), `services` (every Service port).
+    #[arg(long, value_name = "KIND", value_delimiter = ',')]
+    pub include: Vec<String>,
+    /// Also replay these client profiles against every component: `all` or ids.
+    #[arg(long, value_name = "all|LIST")]
+    pub clients: Option<String>,
+    /// Which checks to run (see `pqready probe --help`).
+    #[command(flatten)]
+    pub checks: CheckArgs,
+    /// Deadline for each network step, e.g. 5s, 1500ms.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub timeout: String,
+    /// How many endpoints to probe at once.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub concurrency: usize,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl ClusterArgs {
+    /// Where the credentials come from.
+    pub fn source(&self) -> crate::discover::cluster::ClusterSource {
+        crate::discover::cluster::ClusterSource {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            in_cluster: self.in_cluster,
+        }
+    }
+
+    /// Which opt-in kinds to discover.
+    pub fn includes(&self) -> Result<crate::discover::cluster::Includes, String> {
+        let mut out = crate::discover::cluster::Includes::default();
+        for kind in &self.include {
+            match kind.trim() {
+                "ingress" => out.ingress = true,
+                "services" => out.services = true,
+                other => {
+                    return Err(format!(
+                        "invalid --include '{other}': known kinds are ingress, services"
+                    ))
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The probe configuration used for every component.
+    pub fn config(&self) -> Result<ProbeConfig, String> {
+        let mut config = ProbeConfig {
+            timeout: parse_duration(&self.timeout)?,
+            ..ProbeConfig::default()
+        };
+        if let Some(spec) = &self.clients {
+            config.clients = profile::select(spec)?;
+        }
+        config.checks = self.checks.set()?;
+        if self.concurrency == 0 {
+            return Err("invalid --concurrency 0: must be at least 1".into());
+        }
         Ok(config)
     }
 }

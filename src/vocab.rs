@@ -287,6 +287,10 @@ labels! {
         HelloIntolerance = "hello-intolerance",
         /// Tolerance could not be tested (the control failed).
         HelloToleranceInconclusive = "hello-tolerance-inconclusive",
+        /// A component negotiates differently than its build should.
+        KeyExchangeMismatch = "key-exchange-mismatch",
+        /// A TLS flag on the component's command line is not what the probe sees.
+        FlagNotEffective = "flag-not-effective",
     }
 }
 
@@ -322,12 +326,14 @@ impl FindingKind {
         match self {
             FindingKind::SilentDowngrade
             | FindingKind::PqOnlyLockout
-            | FindingKind::HelloIntolerance => Severity::High,
+            | FindingKind::HelloIntolerance
+            | FindingKind::KeyExchangeMismatch => Severity::High,
             FindingKind::ClassicalClient
             | FindingKind::ClassicalServer
             | FindingKind::PqNotSelected
             | FindingKind::DraftOnly
-            | FindingKind::HandshakeFailure => Severity::Medium,
+            | FindingKind::HandshakeFailure
+            | FindingKind::FlagNotEffective => Severity::Medium,
             FindingKind::HelloToleranceInconclusive => Severity::Low,
         }
     }
@@ -346,6 +352,10 @@ impl FindingKind {
             FindingKind::HelloToleranceInconclusive => {
                 "Big-ClientHello tolerance could not be tested"
             }
+            FindingKind::KeyExchangeMismatch => {
+                "Key exchange differs from what the component's build offers"
+            }
+            FindingKind::FlagNotEffective => "A TLS flag does not show on the wire",
         }
     }
 
@@ -377,6 +387,15 @@ impl FindingKind {
             }
             FindingKind::HelloToleranceInconclusive => {
                 "make the endpoint accept a plain TLS handshake first, then probe again"
+            }
+            FindingKind::KeyExchangeMismatch => {
+                "find what terminates TLS in front of the component (a cloud load balancer, a proxy, \
+                 an ingress) or what overrides its defaults (GODEBUG=tlsmlkem=0, --tls-curve-preferences), \
+                 and make it offer X25519MLKEM768"
+            }
+            FindingKind::FlagNotEffective => {
+                "check that the flag reaches the running process (restart the static pod after editing \
+                 its manifest) and that nothing in front of the component terminates TLS itself"
             }
         }
     }

@@ -12,6 +12,7 @@
 //! `inspect` and `gobin` facts and the `catalog`, and speaks the `vocab`.
 
 mod clients;
+pub mod cluster;
 mod endpoint;
 pub mod inspected;
 mod tolerance;

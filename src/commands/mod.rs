@@ -7,6 +7,7 @@
 //! judge (that is `assess`) or format (that is `report`).
 
 mod binaries;
+mod cluster;
 mod inspect;
 mod output;
 
@@ -69,6 +70,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CommandError> {
                 outcome
             })
         }
+        Command::Cluster(args) => runtime()?.block_on(cluster::run(args)),
         Command::Inspect(args) => runtime()?.block_on(inspect::run(args)),
         Command::Binaries(args) => binaries::run(args),
         Command::Profiles(args) => {

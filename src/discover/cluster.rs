@@ -125,7 +125,10 @@ pub struct Discovery {
 pub struct ClusterError(pub String);
 
 /// Builds a kube-rs client as kubectl would from `source`.
-pub async fn connect(source: &ClusterSource, timeout: Duration) -> Result<(Client, ClusterInfo), ClusterError> {
+pub async fn connect(
+    source: &ClusterSource,
+    timeout: Duration,
+) -> Result<(Client, ClusterInfo), ClusterError> {
     let (mut config, context) = if source.in_cluster {
         let config = kube::Config::incluster().map_err(|e| {
             ClusterError(format!(
@@ -190,8 +193,12 @@ pub async fn connect(source: &ClusterSource, timeout: Duration) -> Result<(Clien
     config.read_timeout = Some(timeout);
     config.write_timeout = Some(timeout);
     let server = config.cluster_url.to_string();
-    let client = Client::try_from(config)
-        .map_err(|e| ClusterError(format!("cannot set up a client for {server}: {}", client_reason(&e))))?;
+    let client = Client::try_from(config).map_err(|e| {
+        ClusterError(format!(
+            "cannot set up a client for {server}: {}",
+            client_reason(&e)
+        ))
+    })?;
     Ok((
         client,
         ClusterInfo {
@@ -209,11 +216,13 @@ fn kubeconfig_reason(e: &kube::config::KubeconfigError) -> String {
     use kube::config::KubeconfigError as K;
     match e {
         K::CurrentContextNotSet => "no current context".into(),
-        K::KindMismatch | K::ApiVersionMismatch => "the files in KUBECONFIG cannot be merged".into(),
+        K::KindMismatch | K::ApiVersionMismatch => {
+            "the files in KUBECONFIG cannot be merged".into()
+        }
         K::LoadContext(name) => format!("context '{name}' not found"),
         K::LoadClusterOfContext(name) => format!("cluster '{name}' not found"),
         K::FindPath => "no kubeconfig found (set KUBECONFIG or --kubeconfig)".into(),
-        K::ReadConfig(err, path) => format!("{} ({})", err.kind(), path.display()),
+        K::ReadConfig(err, path) => format!("{err} ({})", path.display()),
         K::Parse(_) => "not a valid kubeconfig (YAML)".into(),
         K::MissingClusterUrl => "the cluster has no server URL".into(),
         K::ParseClusterUrl(_) => "the cluster's server URL is invalid".into(),
@@ -383,8 +392,12 @@ impl Found {
             Ok(list) => list.items,
             Err(e) => {
                 let reason = match &e {
-                    kube::Error::Api(s) if s.code == 403 => "not visible with these permissions".to_string(),
-                    kube::Error::Api(s) if s.code == 404 => "not served by this cluster".to_string(),
+                    kube::Error::Api(s) if s.code == 403 => {
+                        "not visible with these permissions".to_string()
+                    }
+                    kube::Error::Api(s) if s.code == 404 => {
+                        "not served by this cluster".to_string()
+                    }
                     other => client_reason(other),
                 };
                 tracing::debug!(resource, %reason, "cannot list");
@@ -452,13 +465,25 @@ impl Found {
                         .and_then(|urls| urls.split(',').find(|u| u.starts_with("https://")));
                     let target = url.and_then(url_target);
                     let note = target.is_none().then(|| {
-                        "no https client URL in --advertise-client-urls/--listen-client-urls".to_string()
+                        "no https client URL in --advertise-client-urls/--listen-client-urls"
+                            .to_string()
                     });
-                    let c = self.push(Category::Etcd, name.clone(), Some("kube-system".into()), source, target, note);
+                    let c = self.push(
+                        Category::Etcd,
+                        name.clone(),
+                        Some("kube-system".into()),
+                        source,
+                        target,
+                        note,
+                    );
                     c.flags = tls_flags;
                 }
                 "kube-controller-manager" | "kube-scheduler" => {
-                    let default = if component == "kube-scheduler" { 10259 } else { 10257 };
+                    let default = if component == "kube-scheduler" {
+                        10259
+                    } else {
+                        10257
+                    };
                     let port = flags
                         .get("secure-port")
                         .and_then(|p| p.parse().ok())
@@ -469,8 +494,17 @@ impl Found {
                         .cloned()
                         .or(host_ip);
                     let target = host.map(|h| target(&h, port));
-                    let note = target.is_none().then(|| "the pod has no address".to_string());
-                    let c = self.push(Category::Controller, name.clone(), Some("kube-system".into()), source, target, note);
+                    let note = target
+                        .is_none()
+                        .then(|| "the pod has no address".to_string());
+                    let c = self.push(
+                        Category::Controller,
+                        name.clone(),
+                        Some("kube-system".into()),
+                        source,
+                        target,
+                        note,
+                    );
                     c.flags = tls_flags;
                 }
                 _ => {}
@@ -485,7 +519,11 @@ impl Found {
         if let Some(servers) = etcd_servers {
             for url in servers.split(',').filter(|u| u.starts_with("https://")) {
                 let Some(t) = url_target(url) else { continue };
-                if self.components.iter().any(|c| c.address.as_deref() == Some(t.label.as_str())) {
+                if self
+                    .components
+                    .iter()
+                    .any(|c| c.address.as_deref() == Some(t.label.as_str()))
+                {
                     continue;
                 }
                 self.push(
@@ -517,8 +555,17 @@ impl Found {
                 .filter(|p| (1..=65535).contains(p))
                 .unwrap_or(10250) as u16;
             let target = address.map(|a| target(&a, port));
-            let note = target.is_none().then(|| "the Node has no InternalIP or ExternalIP".to_string());
-            self.push(Category::Kubelet, name.clone(), None, format!("Node/{name}"), target, note);
+            let note = target
+                .is_none()
+                .then(|| "the Node has no InternalIP or ExternalIP".to_string());
+            self.push(
+                Category::Kubelet,
+                name.clone(),
+                None,
+                format!("Node/{name}"),
+                target,
+                note,
+            );
         }
     }
 
@@ -546,14 +593,30 @@ impl Found {
     async fn webhook(&mut self, name: String, source: String, config: &WebhookClientConfig) {
         if let Some(url) = &config.url {
             let target = url_target(url);
-            let note = target.is_none().then(|| format!("unusable webhook URL {url}"));
+            let note = target
+                .is_none()
+                .then(|| format!("unusable webhook URL {url}"));
             self.push(Category::Webhook, name, None, source, target, note);
         } else if let Some(svc) = &config.service {
             let port = svc.port.and_then(|p| u16::try_from(p).ok()).unwrap_or(443);
-            self.service_component(Category::Webhook, name, &svc.namespace, &svc.name, port, source)
-                .await;
+            self.service_component(
+                Category::Webhook,
+                name,
+                &svc.namespace,
+                &svc.name,
+                port,
+                source,
+            )
+            .await;
         } else {
-            self.push(Category::Webhook, name, None, source, None, Some("no url and no service".into()));
+            self.push(
+                Category::Webhook,
+                name,
+                None,
+                source,
+                None,
+                Some("no url and no service".into()),
+            );
         }
     }
 
@@ -562,16 +625,29 @@ impl Found {
         let resource = "customresourcedefinitions.apiextensions.k8s.io";
         for crd in self.list(api, resource, &ListParams::default()).await {
             let name = crd.metadata.name.clone().unwrap_or_default();
-            let Some(conversion) = crd.spec.conversion else { continue };
+            let Some(conversion) = crd.spec.conversion else {
+                continue;
+            };
             if conversion.strategy != "Webhook" {
                 continue;
             }
-            let Some(config) = conversion.webhook.and_then(|w| w.client_config) else { continue };
+            let Some(config) = conversion.webhook.and_then(|w| w.client_config) else {
+                continue;
+            };
             let source = format!("CustomResourceDefinition/{name} conversion");
             if let Some(url) = &config.url {
                 let target = url_target(url);
-                let note = target.is_none().then(|| format!("unusable conversion URL {url}"));
-                self.push(Category::Webhook, format!("{name} conversion"), None, source, target, note);
+                let note = target
+                    .is_none()
+                    .then(|| format!("unusable conversion URL {url}"));
+                self.push(
+                    Category::Webhook,
+                    format!("{name} conversion"),
+                    None,
+                    source,
+                    target,
+                    note,
+                );
             } else if let Some(svc) = &config.service {
                 let port = svc.port.and_then(|p| u16::try_from(p).ok()).unwrap_or(443);
                 self.service_component(
@@ -592,9 +668,16 @@ impl Found {
         let resource = "apiservices.apiregistration.k8s.io";
         for svc in self.list(api, resource, &ListParams::default()).await {
             let name = svc.metadata.name.clone().unwrap_or_default();
-            let Some(reference) = svc.spec.and_then(|s| s.service) else { continue };
-            let (Some(ns), Some(svc_name)) = (reference.namespace, reference.name) else { continue };
-            let port = reference.port.and_then(|p| u16::try_from(p).ok()).unwrap_or(443);
+            let Some(reference) = svc.spec.and_then(|s| s.service) else {
+                continue;
+            };
+            let (Some(ns), Some(svc_name)) = (reference.namespace, reference.name) else {
+                continue;
+            };
+            let port = reference
+                .port
+                .and_then(|p| u16::try_from(p).ok())
+                .unwrap_or(443);
             self.service_component(
                 Category::Apiservice,
                 name.clone(),
@@ -609,7 +692,10 @@ impl Found {
 
     async fn ingresses(&mut self) {
         let api: Api<Ingress> = Api::all(self.client.clone());
-        for ing in self.list(api, "ingresses.networking.k8s.io", &ListParams::default()).await {
+        for ing in self
+            .list(api, "ingresses.networking.k8s.io", &ListParams::default())
+            .await
+        {
             let name = ing.metadata.name.clone().unwrap_or_default();
             let ns = ing.metadata.namespace.clone();
             let hosts: Vec<String> = ing
@@ -647,14 +733,21 @@ impl Found {
                 .and_then(|l| l.ingress)
                 .unwrap_or_default();
             for lb in ingress {
-                let Some(host) = lb.ip.or(lb.hostname) else { continue };
+                let Some(host) = lb.ip.or(lb.hostname) else {
+                    continue;
+                };
                 for port in spec.ports.clone().unwrap_or_default() {
-                    let Ok(p) = u16::try_from(port.port) else { continue };
+                    let Ok(p) = u16::try_from(port.port) else {
+                        continue;
+                    };
                     self.push(
                         Category::Ingress,
                         format!("{name}:{p}"),
                         ns.clone(),
-                        format!("Service/{}/{name} LoadBalancer", ns.as_deref().unwrap_or("")),
+                        format!(
+                            "Service/{}/{name} LoadBalancer",
+                            ns.as_deref().unwrap_or("")
+                        ),
                         Some(target(&host, p)),
                         None,
                     );
@@ -673,11 +766,21 @@ impl Found {
                 if port.protocol.as_deref().is_some_and(|p| p != "TCP") {
                     continue;
                 }
-                let Ok(p) = u16::try_from(port.port) else { continue };
+                let Ok(p) = u16::try_from(port.port) else {
+                    continue;
+                };
                 let source = format!("Service/{ns}/{name} port {p}");
-                self.services.insert((ns.clone(), name.clone()), Some(svc.clone()));
-                self.service_component(Category::Service, format!("{name}:{p}"), &ns, &name, p, source)
-                    .await;
+                self.services
+                    .insert((ns.clone(), name.clone()), Some(svc.clone()));
+                self.service_component(
+                    Category::Service,
+                    format!("{name}:{p}"),
+                    &ns,
+                    &name,
+                    p,
+                    source,
+                )
+                .await;
             }
         }
     }
@@ -701,7 +804,9 @@ impl Found {
                 Some(namespace.into()),
                 source,
                 None,
-                Some(format!("Service {namespace}/{service} not found or not visible")),
+                Some(format!(
+                    "Service {namespace}/{service} not found or not visible"
+                )),
             );
             return;
         };
@@ -709,7 +814,10 @@ impl Found {
         let (primary, target_port) = match spec.type_.as_deref() {
             Some("ExternalName") => (spec.external_name.as_deref().map(|h| target(h, port)), None),
             _ => {
-                let ip = spec.cluster_ip.clone().filter(|ip| ip != "None" && !ip.is_empty());
+                let ip = spec
+                    .cluster_ip
+                    .clone()
+                    .filter(|ip| ip != "None" && !ip.is_empty());
                 let target_port = spec
                     .ports
                     .unwrap_or_default()
@@ -725,7 +833,9 @@ impl Found {
                 (ip.map(|ip| target(&ip, port)), target_port)
             }
         };
-        let fallbacks = self.endpoints(namespace, service, target_port.unwrap_or(port)).await;
+        let fallbacks = self
+            .endpoints(namespace, service, target_port.unwrap_or(port))
+            .await;
         let (primary, fallbacks) = match primary {
             Some(p) => (Some(p), fallbacks),
             None => {
@@ -733,9 +843,9 @@ impl Found {
                 (rest.next(), rest.collect())
             }
         };
-        let note = primary
-            .is_none()
-            .then(|| format!("Service {namespace}/{service} has no ClusterIP and no ready endpoints"));
+        let note = primary.is_none().then(|| {
+            format!("Service {namespace}/{service} has no ClusterIP and no ready endpoints")
+        });
         let c = self.push(
             category,
             name,
@@ -757,7 +867,9 @@ impl Found {
             Ok(svc) => svc,
             Err(e) => {
                 let reason = match &e {
-                    kube::Error::Api(s) if s.code == 403 => "not visible with these permissions".to_string(),
+                    kube::Error::Api(s) if s.code == 403 => {
+                        "not visible with these permissions".to_string()
+                    }
                     other => client_reason(other),
                 };
                 if !self.hidden.iter().any(|h| h.resource == "services") {
@@ -839,8 +951,14 @@ mod tests {
         let t = url_target("https://10.96.0.10:8443/validate?x=1").unwrap();
         assert_eq!((t.label.as_str(), t.sni), ("10.96.0.10:8443", None));
         let t = url_target("https://webhook.example/path").unwrap();
-        assert_eq!((t.label.as_str(), t.sni.as_deref()), ("webhook.example:443", Some("webhook.example")));
-        assert_eq!(url_target("https://[::1]:6443").unwrap().label, "[::1]:6443");
+        assert_eq!(
+            (t.label.as_str(), t.sni.as_deref()),
+            ("webhook.example:443", Some("webhook.example"))
+        );
+        assert_eq!(
+            url_target("https://[::1]:6443").unwrap().label,
+            "[::1]:6443"
+        );
         assert_eq!(url_target("http://plain:80"), None);
         assert_eq!(url_target("https://:443"), None);
         assert_eq!(target("fd00::1", 10250).label, "[fd00::1]:10250");

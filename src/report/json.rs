@@ -24,6 +24,7 @@ impl Renderer for JsonRenderer {
     fn part(&mut self, part: Part<'_>) -> String {
         match part {
             Part::Target(report) => line(report),
+            Part::Cluster(report) => line(report),
             Part::InspectRecord(record) => line(record),
             Part::InspectSummary(summary) => line(&inspect::SummaryDocument::new(summary)),
             Part::Binary(report) => {

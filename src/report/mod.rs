@@ -12,6 +12,7 @@
 
 pub mod binaries;
 pub mod catalog;
+pub mod cluster;
 pub mod inspect;
 pub mod json;
 pub mod schema;
@@ -88,6 +89,8 @@ impl TargetReport {
 pub enum Part<'a> {
     /// A probed endpoint (`probe`, `demo`).
     Target(&'a TargetReport),
+    /// A whole cluster audit (`cluster`).
+    Cluster(&'a cluster::ClusterReport),
     /// One inspected client connection (`inspect`).
     InspectRecord(&'a inspect::InspectRecord),
     /// The end of an inspect session.

@@ -35,6 +35,7 @@ impl Renderer for TableRenderer {
                 self.summary.push(SummaryRow::of(report));
                 format!("{}\n", render_target(report, style))
             }
+            Part::Cluster(report) => super::cluster::table(report, style),
             Part::InspectRecord(record) => format!("{}\n", inspect::live_line(record, style)),
             Part::InspectSummary(summary) => inspect::summary_table(summary, style),
             Part::Binary(report) => binaries::binary_lines(report, style),

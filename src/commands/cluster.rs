@@ -1,0 +1,221 @@
+//! `pqready cluster`: discover the cluster's endpoints through its API,
+//! replay the local kubectl against the API server, probe every endpoint
+//! (falling back to a Service's endpoints when its ClusterIP does not
+//! answer), judge each component and print one document.
+
+use super::output::{Output, Progress};
+use super::{CommandError, Outcome};
+use crate::assess;
+use crate::catalog::profile;
+use crate::cli::ClusterArgs;
+use crate::discover::cluster::{self as discovery, Category, Component};
+use crate::probe::ProbeConfig;
+use crate::report::cluster::{ClusterReport, ComponentReport, LocalClient};
+use crate::report::{Part, TargetReport};
+use crate::scan::scan_one;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// Runs the audit.
+pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
+    let config = args.config()?;
+    let includes = args.includes()?;
+    let (client, info) = discovery::connect(&args.source(), config.timeout)
+        .await
+        .map_err(|e| CommandError(e.0))?;
+    let found = discovery::discover(&client, info, includes)
+        .await
+        .map_err(|e| CommandError(e.0))?;
+    let kubectl = local_kubectl(config.timeout.max(Duration::from_secs(10))).await;
+
+    // The API server is also asked what the local kubectl would get.
+    let mut apiserver_config = config.clone();
+    if let Some(k) = &kubectl {
+        if let Some(p) = profile::find(&k.profile) {
+            if !apiserver_config.clients.iter().any(|c| c.id == p.id) {
+                apiserver_config.clients.push(p);
+            }
+        }
+    }
+    let mut output = Output::stdout(args.output);
+    let probed = found
+        .components
+        .iter()
+        .filter(|c| c.target.is_some())
+        .count();
+    output.progress(Progress::Bar {
+        total: probed as u64,
+        template: "{spinner} [{bar:30}] {pos}/{len} components probed ({elapsed})",
+    });
+    let ticker = output.ticker();
+    let configs = (Arc::new(config), Arc::new(apiserver_config));
+    let limit = Arc::new(Semaphore::new(args.concurrency.max(1)));
+    let mut running: JoinSet<(usize, Option<TargetReport>)> = JoinSet::new();
+    for (i, component) in found.components.iter().enumerate() {
+        let config = match component.category {
+            Category::Apiserver => configs.1.clone(),
+            _ => configs.0.clone(),
+        };
+        let component = component.clone();
+        let limit = limit.clone();
+        running.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            (i, probe_component(&component, &config).await)
+        });
+    }
+    let mut results: Vec<Option<TargetReport>> = vec![None; found.components.len()];
+    while let Some(done) = running.join_next().await {
+        if let Ok((i, report)) = done {
+            if report.is_some() {
+                ticker.tick();
+            }
+            results[i] = report;
+        }
+    }
+
+    let mut findings = Vec::new();
+    let mut components = Vec::with_capacity(found.components.len());
+    for (component, result) in found.components.into_iter().zip(results) {
+        let expected = (component.category == Category::Apiserver)
+            .then(|| {
+                assess::cluster::expected_apiserver(
+                    found.cluster.git_version.as_deref(),
+                    found.cluster.go_version.as_deref(),
+                )
+            })
+            .flatten();
+        let reachable = match &result {
+            Some(r) => !assess::cluster::unreachable(r.error_kind),
+            None => true,
+        };
+        if let Some(r) = result.as_ref().filter(|r| r.error.is_none()) {
+            findings.extend(assess::cluster::component(
+                &component.name,
+                &r.observed,
+                r.assessed.verdict.status,
+                expected.as_ref(),
+                &component.flags,
+            ));
+        }
+        components.push(ComponentReport {
+            component,
+            reachable,
+            expected,
+            result,
+        });
+    }
+    let local_clients = kubectl
+        .map(|k| local_client(k, &components))
+        .into_iter()
+        .collect();
+    let failed = components
+        .iter()
+        .any(|c| c.reachable && c.result.as_ref().is_some_and(|r| r.error.is_some()));
+    let report = ClusterReport::new(
+        found.cluster,
+        components,
+        local_clients,
+        findings,
+        found.hidden,
+    );
+    output.part(Part::Cluster(&report));
+    output.finish();
+    Ok(if failed {
+        Outcome::Partial
+    } else {
+        Outcome::Complete
+    })
+}
+
+/// Probes a component's address; when it cannot be reached, its fallbacks
+/// in turn (the first that answers is reported).
+async fn probe_component(component: &Component, config: &ProbeConfig) -> Option<TargetReport> {
+    let first = component.target.as_ref()?;
+    let mut report = scan_one(first, config).await;
+    for fallback in &component.fallbacks {
+        if !assess::cluster::unreachable(report.error_kind) {
+            break;
+        }
+        report = scan_one(fallback, config).await;
+    }
+    Some(report)
+}
+
+/// The kubectl on PATH: its version, and the client profile of that build.
+struct Kubectl {
+    path: String,
+    git_version: String,
+    go_version: String,
+    profile: String,
+}
+
+async fn local_kubectl(limit: Duration) -> Option<Kubectl> {
+    let path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("kubectl"))
+            .find(|p| p.is_file())
+    })?;
+    let run = tokio::process::Command::new(&path)
+        .args(["version", "--client", "-o", "json"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(limit, run).await.ok()?.ok()?;
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    let version = &json["clientVersion"];
+    let git_version = version["gitVersion"].as_str()?.to_string();
+    let go_version = version["goVersion"].as_str()?.to_string();
+    let minor = git_version.trim_start_matches('v').split('.').nth(1)?;
+    let by_release = format!("kubectl1.{minor}");
+    let profile = if profile::find(&by_release).is_some() {
+        by_release
+    } else {
+        format!("go1.{}", crate::gobin::go_minor(&go_version)?)
+    };
+    profile::find(&profile)?;
+    Some(Kubectl {
+        path: path.display().to_string(),
+        git_version,
+        go_version,
+        profile,
+    })
+}
+
+/// What the local kubectl gets from the API server, from its replay.
+fn local_client(k: Kubectl, components: &[ComponentReport]) -> LocalClient {
+    let replay = components
+        .iter()
+        .find(|c| c.component.category == Category::Apiserver)
+        .and_then(|c| c.result.as_ref())
+        .and_then(|r| r.observed.clients.iter().find(|c| c.profile == k.profile));
+    let negotiated_group = replay.and_then(|r| r.negotiated_group);
+    let standard = negotiated_group.is_some_and(|g| g.is_standard_post_quantum());
+    let advice = match (replay, standard) {
+        (None, _) => Some("the API server could not be asked".to_string()),
+        (Some(_), true) => None,
+        (Some(r), false) => profile::find(&r.profile).map(|p| {
+            format!(
+                "your kubectl {} ({}) gets {}: {}",
+                k.git_version,
+                k.go_version,
+                negotiated_group
+                    .map(|g| g.to_string())
+                    .unwrap_or_else(|| "no handshake".into()),
+                p.upgrade_hint
+            )
+        }),
+    };
+    LocalClient {
+        name: "kubectl".into(),
+        path: k.path,
+        git_version: k.git_version,
+        go_version: k.go_version,
+        profile: k.profile,
+        negotiated_group,
+        pq: replay.is_some_and(|r| r.pq),
+        advice,
+    }
+}

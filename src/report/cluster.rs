@@ -1,0 +1,331 @@
+//! The `pqready cluster` document: the cluster, each component with its
+//! probe report and what its build should offer, the local kubectl, the
+//! findings and a summary; and its table, grouped by component.
+
+use super::style::Style;
+use super::{TargetReport, SCHEMA};
+use crate::assess::cluster::Expected;
+use crate::assess::Finding;
+use crate::discover::cluster::{Category, ClusterInfo, Component, Hidden};
+use crate::vocab::PqStatus;
+use crate::wire::NamedGroup;
+use serde::Serialize;
+use std::fmt::Write;
+
+/// One component as reported.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ComponentReport {
+    /// Where it was found.
+    #[serde(flatten)]
+    pub component: Component,
+    /// False when its address cannot be reached from where pqready ran
+    /// (a ClusterIP or pod IP from outside the cluster): not a failure.
+    pub reachable: bool,
+    /// What its build should offer, when known (the API server).
+    pub expected: Option<Expected>,
+    /// The probe of its address (the fallback that answered, when the
+    /// first one did not); null when it has no address.
+    pub result: Option<TargetReport>,
+}
+
+impl ComponentReport {
+    /// Its post-quantum status: the probe's verdict, `error` when it has no address.
+    pub fn status(&self) -> PqStatus {
+        self.result
+            .as_ref()
+            .map(|r| r.assessed.verdict.status)
+            .unwrap_or(PqStatus::Error)
+    }
+}
+
+/// A kubectl on this machine, replayed against the API server.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct LocalClient {
+    /// The program (`kubectl`).
+    pub name: String,
+    /// Its path.
+    pub path: String,
+    /// `clientVersion.gitVersion`.
+    pub git_version: String,
+    /// `clientVersion.goVersion`.
+    pub go_version: String,
+    /// The client profile its build matches (`pqready profiles`).
+    pub profile: String,
+    /// The group it gets from this API server; null when its handshake fails.
+    pub negotiated_group: Option<NamedGroup>,
+    /// True when that group is post-quantum (the obsolete draft included).
+    pub pq: bool,
+    /// What to do, when it does not get X25519MLKEM768-class key exchange.
+    pub advice: Option<String>,
+}
+
+/// Counts over the components.
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
+pub struct ClusterSummary {
+    /// Components found.
+    pub components: usize,
+    /// With a standard post-quantum group.
+    pub pq: usize,
+    /// Only the obsolete Kyber draft.
+    pub draft_only: usize,
+    /// Classical only.
+    pub classical: usize,
+    /// Not reachable from where pqready ran.
+    pub unreachable: usize,
+    /// Reachable but failed to probe, or without an address.
+    pub error: usize,
+    /// Probed, but the deciding checks did not run.
+    pub unknown: usize,
+}
+
+/// The whole `pqready cluster` document.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ClusterReport {
+    /// Always `pqready/v1`.
+    #[schemars(extend("const" = crate::report::SCHEMA))]
+    pub schema: &'static str,
+    /// Always `cluster`.
+    #[schemars(extend("const" = "cluster"))]
+    pub kind: &'static str,
+    /// The cluster.
+    pub cluster: ClusterInfo,
+    /// Every component, API server first.
+    pub components: Vec<ComponentReport>,
+    /// kubectl on this machine against this API server.
+    pub local_clients: Vec<LocalClient>,
+    /// Every finding, most severe first, each naming its component in `detail`.
+    pub findings: Vec<Finding>,
+    /// Object kinds that could not be read.
+    pub hidden: Vec<Hidden>,
+    /// Counts.
+    pub summary: ClusterSummary,
+}
+
+impl ClusterReport {
+    /// The document, with findings gathered and counted.
+    pub fn new(
+        cluster: ClusterInfo,
+        components: Vec<ComponentReport>,
+        local_clients: Vec<LocalClient>,
+        mut findings: Vec<Finding>,
+        hidden: Vec<Hidden>,
+    ) -> Self {
+        let mut summary = ClusterSummary {
+            components: components.len(),
+            ..ClusterSummary::default()
+        };
+        for c in &components {
+            if !c.reachable {
+                summary.unreachable += 1;
+                continue;
+            }
+            match c.status() {
+                PqStatus::Pq => summary.pq += 1,
+                PqStatus::DraftOnly => summary.draft_only += 1,
+                PqStatus::Classical => summary.classical += 1,
+                PqStatus::Error => summary.error += 1,
+                PqStatus::Unknown => summary.unknown += 1,
+            }
+            for f in c.result.iter().flat_map(|r| &r.assessed.findings) {
+                let mut f = f.clone();
+                f.detail = format!("{}: {}", c.component.name, f.detail);
+                findings.push(f);
+            }
+        }
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        ClusterReport {
+            schema: SCHEMA,
+            kind: "cluster",
+            cluster,
+            components,
+            local_clients,
+            findings,
+            hidden,
+            summary,
+        }
+    }
+}
+
+/// The table: the cluster, components grouped by category, kubectl, what
+/// could not be read, the summary and the top findings with their fix.
+pub fn table(r: &ClusterReport, style: Style) -> String {
+    let mut out = String::new();
+    let c = &r.cluster;
+    let _ = writeln!(
+        out,
+        "{} {} ({}, {}){}",
+        style.paint("1", "cluster"),
+        super::printable(&c.server),
+        c.git_version.as_deref().unwrap_or("?"),
+        c.go_version.as_deref().unwrap_or("?"),
+        c.context
+            .as_deref()
+            .map(|n| format!(" context {}", super::printable(n)))
+            .unwrap_or_default()
+    );
+    let rows: Vec<[String; 5]> = r
+        .components
+        .iter()
+        .map(|c| {
+            let result = c.result.as_ref();
+            let status = if !c.reachable {
+                "unreachable".to_string()
+            } else {
+                c.status().name().to_string()
+            };
+            let pq: Vec<String> = result
+                .map(|r| {
+                    r.observed
+                        .groups
+                        .supported
+                        .iter()
+                        .filter(|g| g.is_post_quantum())
+                        .map(|g| g.to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            [
+                format!(
+                    "{} {}",
+                    c.component.category,
+                    super::printable(&c.component.name)
+                ),
+                c.component.address.clone().unwrap_or_else(|| "-".into()),
+                status,
+                if pq.is_empty() {
+                    "-".into()
+                } else {
+                    pq.join(",")
+                },
+                result
+                    .and_then(|r| r.observed.handshake.negotiated_group)
+                    .map(|g| g.to_string())
+                    .unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    let header = [
+        "COMPONENT",
+        "ADDRESS",
+        "STATUS",
+        "PQ GROUPS",
+        "PQ CLIENT GETS",
+    ];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| -> String {
+        cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let _ = writeln!(
+        out,
+        "\n{}",
+        style.paint("1", &line(&header.map(String::from)))
+    );
+    let mut last: Option<Category> = None;
+    for (row, c) in rows.iter().zip(&r.components) {
+        if last.is_some_and(|l| l != c.component.category) {
+            let _ = writeln!(out);
+        }
+        last = Some(c.component.category);
+        let text = line(row);
+        let painted = if c.reachable {
+            style.status(c.status(), &text)
+        } else {
+            style.paint("2", &text)
+        };
+        let _ = writeln!(out, "{painted}");
+        if let Some(e) = &c.expected {
+            let _ = writeln!(
+                out,
+                "    expected {} from its build ({}): {}",
+                e.verdict,
+                e.model,
+                groups(&e.groups)
+            );
+        }
+        for (k, v) in &c.component.flags {
+            let _ = writeln!(out, "    --{k}={}", super::printable(v));
+        }
+        if !c.reachable {
+            let _ = writeln!(
+                out,
+                "    unreachable from here ({}): run `pqready cluster --in-cluster` in a pod (deploy/job.yaml)",
+                c.result.as_ref().and_then(|r| r.error.as_deref()).unwrap_or("no route")
+            );
+        } else if let Some(err) = c.result.as_ref().and_then(|r| r.error.as_deref()) {
+            let _ = writeln!(out, "    error: {}", super::printable(err));
+        }
+        if let Some(note) = &c.component.note {
+            let _ = writeln!(out, "    note: {}", super::printable(note));
+        }
+    }
+    for k in &r.local_clients {
+        let _ = writeln!(
+            out,
+            "\nlocal {} {} ({}, profile {}) gets {} from this API server{}",
+            k.name,
+            k.git_version,
+            k.go_version,
+            k.profile,
+            k.negotiated_group
+                .map(|g| g.to_string())
+                .unwrap_or_else(|| "a failed handshake".into()),
+            k.advice
+                .as_deref()
+                .map(|a| format!(": {a}"))
+                .unwrap_or_default()
+        );
+    }
+    for h in &r.hidden {
+        let _ = writeln!(out, "not read: {} ({})", h.resource, h.reason);
+    }
+    let s = &r.summary;
+    let _ = writeln!(
+        out,
+        "\n{} components: {} pq, {} draft-only, {} classical, {} unreachable from here, {} errors{}",
+        s.components,
+        s.pq,
+        s.draft_only,
+        s.classical,
+        s.unreachable,
+        s.error,
+        if s.unknown > 0 {
+            format!(", {} not determined", s.unknown)
+        } else {
+            String::new()
+        }
+    );
+    for f in r.findings.iter().take(10) {
+        let sev = f.severity.name().to_uppercase();
+        let _ = writeln!(out, "{} {}: {}", sev, f.id, f.title);
+        let _ = writeln!(out, "    {}", f.detail);
+        let _ = writeln!(out, "    fix: {}", f.remediation);
+    }
+    if r.findings.len() > 10 {
+        let _ = writeln!(
+            out,
+            "… and {} more findings (-o json has them all)",
+            r.findings.len() - 10
+        );
+    }
+    out
+}
+
+fn groups(groups: &[NamedGroup]) -> String {
+    groups
+        .iter()
+        .map(|g| g.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
