@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+#
+# pqready's container image, for the in-cluster Job and CronJob in deploy/.
+#
+#   docker build -t pqready:latest .
+#   docker buildx build --platform linux/amd64,linux/arm64 -t ghcr.io/OWNER/pqready:VERSION --push .
+#
+# NOT BUILT IN THIS REPOSITORY'S CI: the development and CI machines have no
+# container engine, so this file has never been built there. It is kept
+# simple and conventional on purpose; scripts/validate-deploy only checks it
+# as text (non-root user, entrypoint, default arguments, .dockerignore).
+#
+# Why glibc + distroless/cc and not a fully static musl binary: aws-lc-sys
+# (under rustls/aws-lc-rs) compiles C that includes <linux/random.h>, which
+# Debian's musl-gcc cannot see (aws/aws-lc-rs issue 894), so a musl build
+# needs include-path workarounds. A glibc build needs only the C compiler the
+# rust image already has (aws-lc-sys uses the cc crate and pre-generated
+# bindings: no cmake, Go, Perl or clang). distroless/cc-debian12 carries the
+# matching glibc (both stages are Debian 12) and libgcc, nothing else.
+ARG RUST_VERSION=1.95
+FROM docker.io/library/rust:${RUST_VERSION}-bookworm AS build
+WORKDIR /src
+# The whole tree (less .dockerignore): Cargo.toml names the benches/ targets,
+# which must exist even though only the binary is built.
+COPY . .
+RUN cargo build --release --locked --bin pqready \
+ && install -D -m 0755 target/release/pqready /out/pqready \
+ && /out/pqready --version
+
+# Final stage: no shell, no package manager, nonroot (65532) by default.
+FROM gcr.io/distroless/cc-debian12:nonroot
+COPY --from=build /out/pqready /pqready
+USER 65532:65532
+ENTRYPOINT ["/pqready"]
+CMD ["cluster", "--in-cluster", "-o", "json"]
