@@ -46,6 +46,37 @@ pub enum Command {
     Matrix(MatrixArgs),
 }
 
+/// The subcommand names, for the kubectl plugin's default.
+const SUBCOMMANDS: &[&str] = &[
+    "probe", "cluster", "demo", "inspect", "binaries", "profiles", "matrix", "help",
+];
+
+/// The command line to parse. Installed as `kubectl-pqready`, the binary is a
+/// kubectl plugin: `kubectl pqready [FLAGS]` means `pqready cluster [FLAGS]`
+/// (kubectl passes every word after the plugin's name), while `kubectl
+/// pqready probe …` and the other subcommands work as usual.
+pub fn plugin_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let is_plugin = args
+        .first()
+        .and_then(|a| {
+            std::path::Path::new(a)
+                .file_stem()
+                .map(|s| s.to_os_string())
+        })
+        .is_some_and(|stem| stem == "kubectl-pqready");
+    if !is_plugin {
+        return args;
+    }
+    let first = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
+    let asks_for_meta = matches!(first, "-h" | "--help" | "-V" | "--version");
+    if !SUBCOMMANDS.contains(&first) && !asks_for_meta {
+        args.insert(1, "cluster".into());
+    }
+    args[0] = "kubectl pqready".into();
+    args
+}
+
 /// Flags of `pqready inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
@@ -243,6 +274,9 @@ pub struct ClusterArgs {
     /// Also discover: `ingress` (Ingress TLS hosts, LoadBalancer Services), `services` (every Service port).
     #[arg(long, value_name = "KIND", value_delimiter = ',')]
     pub include: Vec<String>,
+    /// Limit the opt-in discovery (`--include`) to this namespace; cluster-wide components are always audited.
+    #[arg(short, long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
     /// Also replay these client profiles against every component: `all` or ids.
     #[arg(long, value_name = "all|LIST")]
     pub clients: Option<String>,
@@ -272,7 +306,10 @@ impl ClusterArgs {
 
     /// Which opt-in kinds to discover.
     pub fn includes(&self) -> Result<crate::discover::cluster::Includes, String> {
-        let mut out = crate::discover::cluster::Includes::default();
+        let mut out = crate::discover::cluster::Includes {
+            namespace: self.namespace.clone(),
+            ..Default::default()
+        };
         for kind in &self.include {
             match kind.trim() {
                 "ingress" => out.ingress = true,
@@ -513,5 +550,32 @@ mod tests {
         let config = args.config().unwrap();
         assert_eq!(config.candidate_groups.len(), crate::wire::GROUPS.len() + 1);
         assert_eq!(config.candidate_groups.last(), Some(&NamedGroup(0xfe01)));
+    }
+
+    #[test]
+    fn kubectl_plugin_defaults_to_cluster_and_keeps_subcommands() {
+        let args = |words: &[&str]| -> Vec<String> {
+            plugin_args(words.iter().map(std::ffi::OsString::from))
+                .into_iter()
+                .map(|a| a.into_string().unwrap())
+                .collect()
+        };
+        assert_eq!(
+            args(&["/usr/local/bin/kubectl-pqready", "--context", "prod"]),
+            ["kubectl pqready", "cluster", "--context", "prod"]
+        );
+        assert_eq!(args(&["kubectl-pqready"]), ["kubectl pqready", "cluster"]);
+        assert_eq!(
+            args(&["kubectl-pqready", "probe", "h:443"]),
+            ["kubectl pqready", "probe", "h:443"]
+        );
+        assert_eq!(
+            args(&["kubectl-pqready", "--help"]),
+            ["kubectl pqready", "--help"]
+        );
+        assert_eq!(
+            args(&["pqready", "--context", "x"]),
+            ["pqready", "--context", "x"]
+        );
     }
 }

@@ -10,7 +10,7 @@ use pqready::commands::{self, Outcome};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(pqready::cli::plugin_args(std::env::args_os())) {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };

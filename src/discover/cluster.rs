@@ -47,13 +47,15 @@ pub struct ClusterSource {
     pub in_cluster: bool,
 }
 
-/// Which opt-in endpoint kinds to include (`--include`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Which opt-in endpoint kinds to include (`--include`), and where.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Includes {
     /// Ingress TLS hosts, LoadBalancer Services, Gateway TLS/HTTPS listeners.
     pub ingress: bool,
     /// Every Service port.
     pub services: bool,
+    /// Only this namespace (`-n`), for the opt-in kinds.
+    pub namespace: Option<String>,
 }
 
 /// One endpoint found in the cluster, before it is probed.
@@ -298,11 +300,11 @@ pub async fn discover(
     found.conversion_webhooks().await;
     found.apiservices().await;
     if includes.ingress {
-        found.ingresses().await;
-        found.load_balancers().await;
+        found.ingresses(includes.namespace.as_deref()).await;
+        found.load_balancers(includes.namespace.as_deref()).await;
     }
     if includes.services {
-        found.all_services().await;
+        found.all_services(includes.namespace.as_deref()).await;
     }
     Ok(Discovery {
         cluster,
@@ -690,8 +692,20 @@ impl Found {
         }
     }
 
-    async fn ingresses(&mut self) {
-        let api: Api<Ingress> = Api::all(self.client.clone());
+    /// `Api` over every namespace, or only `namespace`.
+    fn scoped<K>(&self, namespace: Option<&str>) -> Api<K>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+        <K as kube::Resource>::DynamicType: Default,
+    {
+        match namespace {
+            Some(ns) => Api::namespaced(self.client.clone(), ns),
+            None => Api::all(self.client.clone()),
+        }
+    }
+
+    async fn ingresses(&mut self, namespace: Option<&str>) {
+        let api: Api<Ingress> = self.scoped(namespace);
         for ing in self
             .list(api, "ingresses.networking.k8s.io", &ListParams::default())
             .await
@@ -718,8 +732,8 @@ impl Found {
         }
     }
 
-    async fn load_balancers(&mut self) {
-        let api: Api<Service> = Api::all(self.client.clone());
+    async fn load_balancers(&mut self, namespace: Option<&str>) {
+        let api: Api<Service> = self.scoped(namespace);
         for svc in self.list(api, "services", &ListParams::default()).await {
             let spec = svc.spec.clone().unwrap_or_default();
             if spec.type_.as_deref() != Some("LoadBalancer") {
@@ -756,8 +770,8 @@ impl Found {
         }
     }
 
-    async fn all_services(&mut self) {
-        let api: Api<Service> = Api::all(self.client.clone());
+    async fn all_services(&mut self, namespace: Option<&str>) {
+        let api: Api<Service> = self.scoped(namespace);
         for svc in self.list(api, "services", &ListParams::default()).await {
             let name = svc.metadata.name.clone().unwrap_or_default();
             let ns = svc.metadata.namespace.clone().unwrap_or_default();
