@@ -302,6 +302,7 @@ pub async fn discover(
     if includes.ingress {
         found.ingresses(includes.namespace.as_deref()).await;
         found.load_balancers(includes.namespace.as_deref()).await;
+        found.gateways(includes.namespace.as_deref()).await;
     }
     if includes.services {
         found.all_services(includes.namespace.as_deref()).await;
@@ -727,6 +728,74 @@ impl Found {
                     format!("Ingress/{}/{name} tls", ns.as_deref().unwrap_or("")),
                     Some(target(&host, 443)),
                     None,
+                );
+            }
+        }
+    }
+
+    /// Gateway API Gateways' TLS and HTTPS listeners, at the Gateway's
+    /// addresses (else the listener's hostname). Gateway is not in
+    /// k8s-openapi, so it is read as a dynamic object.
+    async fn gateways(&mut self, namespace: Option<&str>) {
+        use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
+        let gvk = GroupVersionKind::gvk("gateway.networking.k8s.io", "v1", "Gateway");
+        let resource = ApiResource::from_gvk(&gvk);
+        let api: Api<DynamicObject> = match namespace {
+            Some(ns) => Api::namespaced_with(self.client.clone(), ns, &resource),
+            None => Api::all_with(self.client.clone(), &resource),
+        };
+        let gateways = self
+            .list(
+                api,
+                "gateways.gateway.networking.k8s.io",
+                &ListParams::default(),
+            )
+            .await;
+        for gw in gateways {
+            let name = gw.metadata.name.clone().unwrap_or_default();
+            let ns = gw.metadata.namespace.clone();
+            let addresses: Vec<String> = gw.data["status"]["addresses"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a["value"].as_str().map(str::to_string))
+                .collect();
+            let listeners = gw.data["spec"]["listeners"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for listener in listeners {
+                let protocol = listener["protocol"].as_str().unwrap_or("");
+                if !matches!(protocol, "HTTPS" | "TLS") {
+                    continue;
+                }
+                let Some(port) = listener["port"]
+                    .as_u64()
+                    .and_then(|p| u16::try_from(p).ok())
+                else {
+                    continue;
+                };
+                let listener_name = listener["name"].as_str().unwrap_or("").to_string();
+                let hostname = listener["hostname"].as_str().map(str::to_string);
+                let host = addresses.first().cloned().or(hostname.clone());
+                let mut t = host.map(|h| target(&h, port));
+                // The listener's hostname is what clients send as SNI.
+                if let (Some(t), Some(h)) = (t.as_mut(), hostname.filter(|h| !h.starts_with('*'))) {
+                    t.sni = Some(h);
+                }
+                let note = t
+                    .is_none()
+                    .then(|| "the Gateway has no address yet".to_string());
+                self.push(
+                    Category::Gateway,
+                    format!("{name} {listener_name}"),
+                    ns.clone(),
+                    format!(
+                        "Gateway/{}/{name} listener {listener_name} ({protocol})",
+                        ns.as_deref().unwrap_or("")
+                    ),
+                    t,
+                    note,
                 );
             }
         }
