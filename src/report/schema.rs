@@ -138,6 +138,15 @@ pub fn documents() -> Vec<(&'static str, Schema)> {
             ),
         ),
         (
+            "cluster",
+            document::<super::cluster::ClusterReport>(
+                "cluster",
+                "The document `pqready cluster -o json` prints: the cluster, every component \
+                 discovered through its API with its probe result, the local kubectl, \
+                 findings and a summary.",
+            ),
+        ),
+        (
             "inspect-record",
             document::<InspectRecord>(
                 "inspect-record",
