@@ -1539,7 +1539,7 @@ fn respond(st: &State, method: &str, target: &str, user: Option<&str>) -> (u16, 
             status_json(
                 405,
                 "MethodNotAllowed",
-                &format!("the server does not allow this method on the requested resource"),
+                "the server does not allow this method on the requested resource",
                 None,
             ),
         );
