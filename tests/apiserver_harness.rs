@@ -117,6 +117,17 @@ fn full_cluster() -> Cluster {
             ],
             &[ip("127.0.0.1")],
         )
+        .pod(
+            "shop",
+            "cart-1",
+            ip("127.0.0.1"),
+            &[("app", "cart")],
+            &[(
+                "sidecar.istio.io/status",
+                "{\"containers\":[\"istio-proxy\"]}",
+            )],
+            &[("cart", &[8080]), ("istio-proxy", &[15006, 15090])],
+        )
         .deny("/api/v1/secrets")
 }
 
@@ -522,8 +533,11 @@ async fn label_and_field_selectors_filter() {
             "kube-scheduler-cp-1",
         ]),
         ("/api/v1/pods?labelSelector=nope", &[]),
+        ("/api/v1/pods?labelSelector=%21component", &["cart-1"]),
+        ("/api/v1/namespaces/shop/pods?labelSelector=app%3D%3Dcart", &["cart-1"]),
         ("/api/v1/pods?labelSelector=component%20notin%20(etcd,kube-apiserver,kube-scheduler)", &[
             "kube-controller-manager-cp-1",
+            "cart-1",
         ]),
         ("/api/v1/nodes?fieldSelector=metadata.name%3Dworker-1", &["worker-1"]),
         ("/api/v1/pods?fieldSelector=metadata.name%3Detcd-cp-1&resourceVersion=0", &["etcd-cp-1"]),

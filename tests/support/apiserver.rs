@@ -959,6 +959,60 @@ impl Cluster {
         listeners: Vec<Listener>,
         addresses: &[IpAddr],
     ) -> Self {
+        self.gateway_json(namespace, name, listeners, addresses)
+    }
+
+    /// A running Pod (not host network) with `labels`, `annotations` and
+    /// containers `(name, container ports)`, e.g. an app with an
+    /// `istio-proxy` sidecar (annotation `sidecar.istio.io/status`) or a
+    /// `linkerd-proxy` (annotation `linkerd.io/proxy-version`).
+    pub fn pod(
+        self,
+        namespace: &str,
+        name: &str,
+        pod_ip: IpAddr,
+        labels: &[(&str, &str)],
+        annotations: &[(&str, &str)],
+        containers: &[(&str, &[u16])],
+    ) -> Self {
+        let map = |kv: &[(&str, &str)]| -> serde_json::Map<String, Value> {
+            kv.iter().map(|(k, v)| (k.to_string(), json!(v))).collect()
+        };
+        let cs: Vec<Value> = containers
+            .iter()
+            .map(|(n, ports)| {
+                let ports: Vec<Value> = ports
+                    .iter()
+                    .map(|p| json!({ "containerPort": p, "protocol": "TCP" }))
+                    .collect();
+                json!({ "name": n, "image": format!("example/{n}:1"), "ports": ports })
+            })
+            .collect();
+        self.object(
+            "pods",
+            json!({
+                "metadata": {
+                    "name": name, "namespace": namespace,
+                    "labels": map(labels), "annotations": map(annotations),
+                },
+                "spec": { "containers": cs, "restartPolicy": "Always" },
+                "status": {
+                    "phase": "Running",
+                    "hostIP": "127.0.0.1",
+                    "podIP": pod_ip.to_string(),
+                    "podIPs": [{ "ip": pod_ip.to_string() }],
+                },
+            }),
+        )
+    }
+
+    fn gateway_json(
+        self,
+        namespace: &str,
+        name: &str,
+        listeners: Vec<Listener>,
+        addresses: &[IpAddr],
+    ) -> Self {
         let ls: Vec<Value> = listeners
             .iter()
             .map(|l| {
