@@ -1,6 +1,8 @@
 //! Helpers shared by integration tests.
+pub mod apiserver;
 pub mod clients;
 pub mod command;
 pub mod inspector;
+pub mod kubeconfig;
 pub mod peers;
 pub mod tap;
