@@ -271,7 +271,8 @@ pub struct ClusterArgs {
     /// Use the pod's service account (run inside the cluster).
     #[arg(long, conflicts_with_all = ["kubeconfig", "context"])]
     pub in_cluster: bool,
-    /// Also discover: `ingress` (Ingress TLS hosts, LoadBalancer Services), `services` (every Service port).
+    /// Also discover: `ingress` (Ingress TLS hosts, LoadBalancer Services, Gateway listeners),
+    /// `services` (every Service port), `mesh` (a pod per workload with an Istio or Linkerd sidecar, or in Istio ambient).
     #[arg(long, value_name = "KIND", value_delimiter = ',')]
     pub include: Vec<String>,
     /// Limit the opt-in discovery (`--include`) to this namespace; cluster-wide components are always audited.
@@ -314,9 +315,10 @@ impl ClusterArgs {
             match kind.trim() {
                 "ingress" => out.ingress = true,
                 "services" => out.services = true,
+                "mesh" => out.mesh = true,
                 other => {
                     return Err(format!(
-                        "invalid --include '{other}': known kinds are ingress, services"
+                        "invalid --include '{other}': known kinds are ingress, services, mesh"
                     ))
                 }
             }

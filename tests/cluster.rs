@@ -55,6 +55,21 @@ fn assert_no_secret(out: &Output, secrets: &[&str]) {
     }
 }
 
+/// The document matches docs/schema/cluster.schema.json (generated from the types).
+fn assert_schema(doc: &Value) {
+    let schema = serde_json::to_value(pqready::report::schema::schema("cluster").unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("at {}: {e}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "not a cluster document:\n{}",
+        errors.join("\n")
+    );
+}
+
 fn component<'a>(doc: &'a Value, category: &str, name: &str) -> &'a Value {
     doc["components"]
         .as_array()
@@ -500,6 +515,7 @@ fn rbac_denials_are_reported_and_the_audit_goes_on() {
         String::from_utf8_lossy(&out.stderr)
     );
     let doc = json(&out);
+    assert_schema(&doc);
     let hidden: Vec<(&str, &str)> = doc["hidden"]
         .as_array()
         .unwrap()
@@ -617,4 +633,144 @@ fn works_as_a_kubectl_plugin() {
     let doc = json(&out);
     assert_eq!(doc["kind"], "cluster");
     assert_eq!(doc["cluster"]["server"], server.url());
+}
+
+/// A plain-HTTP Service port, written only for this test: it answers every
+/// connection with an HTTP 400, as an HTTP server does to a ClientHello.
+fn plain_http_port() -> SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+            let mut buf = [0u8; 2048];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    addr
+}
+
+#[test]
+fn opt_in_discovery_of_ingress_gateways_services_and_mesh() {
+    if !peers::require(&["goserver-1.24", "nginx"]) {
+        return;
+    }
+    use support::apiserver::Listener;
+    let go124 = peers::go_server("1.24");
+    let nginx = peers::nginx();
+    let http = plain_http_port();
+    let server = TestApiServer::start(
+        Cluster::new()
+            .service(Service::load_balancer(
+                "shop",
+                "frontend",
+                "127.0.0.1",
+                vec![ServicePort::new("https", nginx.addr.port())],
+                vec![LOOPBACK],
+            ))
+            .service(Service::cluster_ip(
+                "shop",
+                "metrics",
+                "127.0.0.1",
+                vec![ServicePort::new("http", http.port())],
+            ))
+            .gateway(
+                "shop",
+                "public",
+                vec![
+                    Listener::new("https", "HTTPS", go124.addr.port(), Some("shop.example")),
+                    Listener::new("http", "HTTP", 8080, None),
+                ],
+                &[LOOPBACK],
+            )
+            .pod(
+                "shop",
+                "cart-7d9f-abcde",
+                LOOPBACK,
+                &[("app", "cart")],
+                &[("sidecar.istio.io/status", "{}")],
+                &[("cart", &[go124.addr.port()]), ("istio-proxy", &[15090])],
+            )
+            .pod(
+                "shop",
+                "plain-1",
+                LOOPBACK,
+                &[("app", "plain")],
+                &[],
+                &[("plain", &[http.port()])],
+            ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = kubeconfig::token(dir.path(), &server);
+    let out = pqready(
+        &[
+            "cluster",
+            "--kubeconfig",
+            config.to_str().unwrap(),
+            "--include",
+            "ingress,services,mesh",
+            "-n",
+            "shop",
+            "--skip",
+            "hello-tolerance",
+            "-o",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = json(&out);
+    let lb = component(&doc, "ingress", &format!("frontend:{}", nginx.addr.port()));
+    assert_eq!(status(lb), "pq");
+    let gw = component(&doc, "gateway", "public https");
+    assert_eq!(gw["address"], go124.addr.to_string());
+    assert_eq!(
+        gw["result"]["sni"], "shop.example",
+        "the listener's hostname is the SNI"
+    );
+    assert_eq!(status(gw), "pq");
+    assert!(
+        !doc["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "public http"),
+        "plain HTTP listeners are not TLS endpoints"
+    );
+    // Every Service port, TLS or not: the plain one is listed as such, not as an error.
+    let metrics = component(&doc, "service", &format!("metrics:{}", http.port()));
+    assert_eq!(metrics["speaks_tls"], false, "{metrics}");
+    assert_eq!(doc["summary"]["not_tls"], 1);
+    assert_eq!(doc["summary"]["error"], 0);
+    // Only the sidecar pod is meshed.
+    let mesh: Vec<&Value> = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["category"] == "mesh")
+        .collect();
+    assert_eq!(mesh.len(), 1, "{mesh:?}");
+    assert_eq!(mesh[0]["name"], "cart-7d9f-abcde (istio)");
+    assert_eq!(mesh[0]["address"], go124.addr.to_string());
+    assert_eq!(status(mesh[0]), "pq");
+    // -n limits the opt-in kinds to one namespace: no cluster-wide list of them.
+    let requests = server.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.path.starts_with("/api/v1/namespaces/shop/pods")),
+        "{requests:?}"
+    );
+    assert!(
+        !requests.iter().any(|r| r.path.starts_with("/api/v1/pods")),
+        "{requests:?}"
+    );
 }

@@ -99,9 +99,14 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
                 &component.flags,
             ));
         }
+        let speaks_tls = result
+            .as_ref()
+            .filter(|_| reachable)
+            .map(|r| r.error_kind != Some(crate::vocab::ErrorKind::NotTls));
         components.push(ComponentReport {
             component,
             reachable,
+            speaks_tls,
             expected,
             result,
         });
@@ -110,9 +115,12 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
         .map(|k| local_client(k, &components))
         .into_iter()
         .collect();
-    let failed = components
-        .iter()
-        .any(|c| c.reachable && c.result.as_ref().is_some_and(|r| r.error.is_some()));
+    // Unreachable addresses and ports without TLS are listed, not failures.
+    let failed = components.iter().any(|c| {
+        c.reachable
+            && c.speaks_tls != Some(false)
+            && c.result.as_ref().is_some_and(|r| r.error.is_some())
+    });
     let report = ClusterReport::new(
         found.cluster,
         components,

@@ -54,6 +54,8 @@ pub struct Includes {
     pub ingress: bool,
     /// Every Service port.
     pub services: bool,
+    /// A sample of pods in a service mesh (Istio sidecar or ambient, Linkerd).
+    pub mesh: bool,
     /// Only this namespace (`-n`), for the opt-in kinds.
     pub namespace: Option<String>,
 }
@@ -306,6 +308,9 @@ pub async fn discover(
     }
     if includes.services {
         found.all_services(includes.namespace.as_deref()).await;
+    }
+    if includes.mesh {
+        found.mesh(includes.namespace.as_deref()).await;
     }
     Ok(Discovery {
         cluster,
@@ -801,6 +806,52 @@ impl Found {
         }
     }
 
+    /// One pod per meshed workload (at most [`MESH_SAMPLE`]): an Istio or
+    /// Linkerd sidecar's inbound mTLS on the app's first container port, or
+    /// an Istio ambient pod's HBONE port. The key exchange happens before any
+    /// client certificate is asked for, so no mesh credentials are needed.
+    async fn mesh(&mut self, namespace: Option<&str>) {
+        let api: Api<Pod> = self.scoped(namespace);
+        let pods = self.list(api, "pods", &ListParams::default()).await;
+        let mut seen = std::collections::BTreeSet::new();
+        for pod in pods {
+            if seen.len() >= MESH_SAMPLE {
+                break;
+            }
+            let Some((mesh, port)) = mesh_port(&pod) else {
+                continue;
+            };
+            let ns = pod.metadata.namespace.clone().unwrap_or_default();
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            let workload = pod
+                .metadata
+                .owner_references
+                .as_ref()
+                .and_then(|o| o.first())
+                .map(|o| o.name.clone())
+                .unwrap_or_else(|| name.clone());
+            if !seen.insert((ns.clone(), workload.clone())) {
+                continue;
+            }
+            let ip = pod.status.as_ref().and_then(|s| s.pod_ip.clone());
+            let target = match (ip, port) {
+                (Some(ip), Some(port)) => Some(target(&ip, port)),
+                _ => None,
+            };
+            let note = target
+                .is_none()
+                .then(|| "no pod IP or no declared container port".to_string());
+            self.push(
+                Category::Mesh,
+                format!("{workload} ({mesh})"),
+                Some(ns.clone()),
+                format!("Pod/{ns}/{name}"),
+                target,
+                note,
+            );
+        }
+    }
+
     async fn load_balancers(&mut self, namespace: Option<&str>) {
         let api: Api<Service> = self.scoped(namespace);
         for svc in self.list(api, "services", &ListParams::default()).await {
@@ -991,6 +1042,46 @@ impl Found {
         }
         out
     }
+}
+
+/// Meshed workloads probed at most, one pod each.
+pub const MESH_SAMPLE: usize = 50;
+
+/// The port istio's ztunnel accepts HBONE (mTLS) on in ambient mode.
+const HBONE_PORT: u16 = 15008;
+
+/// The mesh a pod is in and the inbound port its mTLS answers on, if meshed.
+pub fn mesh_port(pod: &Pod) -> Option<(&'static str, Option<u16>)> {
+    let spec = pod.spec.as_ref()?;
+    let labels = pod.metadata.labels.clone().unwrap_or_default();
+    let annotations = pod.metadata.annotations.clone().unwrap_or_default();
+    let names = |list: &[k8s_openapi::api::core::v1::Container]| -> Vec<String> {
+        list.iter().map(|c| c.name.clone()).collect()
+    };
+    let mut all = names(&spec.containers);
+    all.extend(names(spec.init_containers.as_deref().unwrap_or_default()));
+    let mesh = if all.iter().any(|n| n == "istio-proxy") {
+        "istio"
+    } else if all.iter().any(|n| n == "linkerd-proxy") {
+        "linkerd"
+    } else if labels.get("istio.io/dataplane-mode").map(String::as_str) == Some("ambient")
+        || annotations
+            .get("ambient.istio.io/redirection")
+            .map(String::as_str)
+            == Some("enabled")
+    {
+        return Some(("istio ambient", Some(HBONE_PORT)));
+    } else {
+        return None;
+    };
+    let port = spec
+        .containers
+        .iter()
+        .filter(|c| c.name != "istio-proxy" && c.name != "linkerd-proxy")
+        .flat_map(|c| c.ports.iter().flatten())
+        .find(|p| p.protocol.as_deref().is_none_or(|p| p == "TCP"))
+        .and_then(|p| u16::try_from(p.container_port).ok());
+    Some((mesh, port))
 }
 
 /// Flags that bear on TLS or name endpoints, as reported next to the probe.

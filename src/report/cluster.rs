@@ -21,6 +21,9 @@ pub struct ComponentReport {
     /// False when its address cannot be reached from where pqready ran
     /// (a ClusterIP or pod IP from outside the cluster): not a failure.
     pub reachable: bool,
+    /// False when the address answered but does not speak TLS (a plain
+    /// HTTP or gRPC Service port): listed, not an error; null when not probed.
+    pub speaks_tls: Option<bool>,
     /// What its build should offer, when known (the API server).
     pub expected: Option<Expected>,
     /// The probe of its address (the fallback that answered, when the
@@ -72,6 +75,8 @@ pub struct ClusterSummary {
     pub classical: usize,
     /// Not reachable from where pqready ran.
     pub unreachable: usize,
+    /// Reachable, but not speaking TLS.
+    pub not_tls: usize,
     /// Reachable but failed to probe, or without an address.
     pub error: usize,
     /// Probed, but the deciding checks did not run.
@@ -117,6 +122,10 @@ impl ClusterReport {
         for c in &components {
             if !c.reachable {
                 summary.unreachable += 1;
+                continue;
+            }
+            if c.speaks_tls == Some(false) {
+                summary.not_tls += 1;
                 continue;
             }
             match c.status() {
@@ -170,6 +179,8 @@ pub fn table(r: &ClusterReport, style: Style) -> String {
             let result = c.result.as_ref();
             let status = if !c.reachable {
                 "unreachable".to_string()
+            } else if c.speaks_tls == Some(false) {
+                "no TLS".to_string()
             } else {
                 c.status().name().to_string()
             };
@@ -263,6 +274,8 @@ pub fn table(r: &ClusterReport, style: Style) -> String {
                 "    unreachable from here ({}): run `pqready cluster --in-cluster` in a pod (deploy/job.yaml)",
                 c.result.as_ref().and_then(|r| r.error.as_deref()).unwrap_or("no route")
             );
+        } else if c.speaks_tls == Some(false) {
+            let _ = writeln!(out, "    does not speak TLS on this port");
         } else if let Some(err) = c.result.as_ref().and_then(|r| r.error.as_deref()) {
             let _ = writeln!(out, "    error: {}", super::printable(err));
         }
@@ -293,13 +306,18 @@ pub fn table(r: &ClusterReport, style: Style) -> String {
     let s = &r.summary;
     let _ = writeln!(
         out,
-        "\n{} components: {} pq, {} draft-only, {} classical, {} unreachable from here, {} errors{}",
+        "\n{} components: {} pq, {} draft-only, {} classical, {} unreachable from here, {} errors{}{}",
         s.components,
         s.pq,
         s.draft_only,
         s.classical,
         s.unreachable,
         s.error,
+        if s.not_tls > 0 {
+            format!(", {} without TLS", s.not_tls)
+        } else {
+            String::new()
+        },
         if s.unknown > 0 {
             format!(", {} not determined", s.unknown)
         } else {
