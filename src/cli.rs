@@ -290,6 +290,9 @@ pub struct ClusterArgs {
     /// How many endpoints to probe at once.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub concurrency: usize,
+    /// At most N new connections per second across all endpoints (default: no limit).
+    #[arg(long, value_name = "N")]
+    pub rate: Option<u32>,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -336,6 +339,7 @@ impl ClusterArgs {
             config.clients = profile::select(spec)?;
         }
         config.checks = self.checks.set()?;
+        config.rate = rate(self.rate)?;
         if self.concurrency == 0 {
             return Err("invalid --concurrency 0: must be at least 1".into());
         }
@@ -431,9 +435,23 @@ pub struct ProbeArgs {
     /// How many endpoints to probe at once.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub concurrency: usize,
+    /// At most N new connections per second across all endpoints (default: no limit).
+    #[arg(long, value_name = "N")]
+    pub rate: Option<u32>,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `--rate N` as a shared pace; 0 is refused.
+fn rate(value: Option<u32>) -> Result<Option<std::sync::Arc<crate::net::ConnectRate>>, String> {
+    match value {
+        None => Ok(None),
+        Some(0) => Err("invalid --rate 0: must be at least 1 connection per second".into()),
+        Some(n) => Ok(Some(std::sync::Arc::new(
+            crate::net::ConnectRate::per_second(n),
+        ))),
+    }
 }
 
 /// Output flags shared by every command that prints results.
@@ -515,6 +533,7 @@ impl ProbeArgs {
             config.clients = profile::select(spec)?;
         }
         config.checks = self.checks.set()?;
+        config.rate = rate(self.rate)?;
         if self.concurrency == 0 {
             return Err("invalid --concurrency 0: must be at least 1".into());
         }
@@ -547,6 +566,7 @@ mod tests {
             checks: CheckArgs::default(),
             timeout: "1s".into(),
             concurrency: 1,
+            rate: None,
             output: OutputArgs::default(),
         };
         let config = args.config().unwrap();

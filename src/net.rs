@@ -235,3 +235,54 @@ pub async fn pump_first_flight(
     }
     Ok(())
 }
+
+/// A global pace for new connections (`--rate N`: at most N per second,
+/// spread evenly), shared by every probe of a run so that a scan of many
+/// endpoints never arrives as a burst.
+#[derive(Debug)]
+pub struct ConnectRate {
+    interval: Duration,
+    next: std::sync::Mutex<Instant>,
+}
+
+impl ConnectRate {
+    /// At most `per_second` connections per second.
+    pub fn per_second(per_second: u32) -> Self {
+        ConnectRate {
+            interval: Duration::from_secs(1) / per_second.max(1),
+            next: std::sync::Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Waits for this connection's slot.
+    pub async fn wait(&self) {
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+            let slot = (*next).max(Instant::now());
+            *next = slot + self.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ConnectRate;
+    use std::time::{Duration, Instant};
+
+    #[tokio::test]
+    async fn rate_spreads_connections_evenly() {
+        let rate = ConnectRate::per_second(100);
+        let started = Instant::now();
+        for _ in 0..11 {
+            rate.wait().await;
+        }
+        // The first goes at once, the next ten 10 ms apart.
+        assert!(
+            started.elapsed() >= Duration::from_millis(95),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+}

@@ -76,6 +76,8 @@ fn typo_gives_one_error_line_and_exit_2() {
             "127.0.0.1:1",
         ],
         vec!["probe", "-o", "xml", "127.0.0.1:1"],
+        vec!["probe", "--rate", "0", "127.0.0.1:1"],
+        vec!["cluster", "--rate", "0"],
         vec!["probe", "-o", "json", "--json", "127.0.0.1:1"],
         vec![
             "inspect",

@@ -471,6 +471,8 @@ fn kubeconfig_files_merge_and_contexts_select() {
             "test-exec",
             "--only",
             "groups",
+            "--rate",
+            "500",
             "-o",
             "json",
         ],

@@ -41,6 +41,8 @@ pub struct ProbeConfig {
     pub clients: Vec<&'static ClientProfile>,
     /// The checks to run (`--only`, `--skip`).
     pub checks: CheckSet,
+    /// A global pace for new connections (`--rate`), shared by every target.
+    pub rate: Option<Arc<net::ConnectRate>>,
 }
 
 impl Default for ProbeConfig {
@@ -50,6 +52,7 @@ impl Default for ProbeConfig {
             candidate_groups: crate::wire::GROUPS.iter().map(|g| g.group).collect(),
             clients: Vec::new(),
             checks: CheckSet::all(),
+            rate: None,
         }
     }
 }
@@ -145,6 +148,7 @@ pub struct Session {
     pub timeout: Duration,
     check: CheckId,
     counters: Arc<Counters>,
+    rate: Option<Arc<net::ConnectRate>>,
 }
 
 impl Session {
@@ -157,7 +161,13 @@ impl Session {
             timeout,
             check: CheckId::Groups,
             counters: Arc::new(Counters::default()),
+            rate: None,
         }
+    }
+
+    /// The same session, pacing its connections with `rate`.
+    pub fn paced(self, rate: Option<Arc<net::ConnectRate>>) -> Session {
+        Session { rate, ..self }
     }
 
     /// The same target, with connections charged to `check`.
@@ -170,6 +180,9 @@ impl Session {
 
     /// Opens (and counts) a new connection.
     pub async fn connect(&self) -> Result<Conn, NetError> {
+        if let Some(rate) = &self.rate {
+            rate.wait().await;
+        }
         self.counters.0[self.check as usize].fetch_add(1, Ordering::Relaxed);
         Conn::open(self.addr, self.timeout).await
     }
@@ -288,7 +301,7 @@ pub async fn probe_target(
 ) -> Result<TargetObservation, ProbeError> {
     let started = Instant::now();
     let addr = net::resolve(&target.host, target.port, config.timeout).await?;
-    let session = Session::new(addr, target.sni.clone(), config.timeout);
+    let session = Session::new(addr, target.sni.clone(), config.timeout).paced(config.rate.clone());
     probe_session(&session, config, started)
         .await
         .map_err(|mut e| {
