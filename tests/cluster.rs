@@ -338,6 +338,10 @@ fn audits_every_component_against_real_peers() {
     // The local kubectl 1.32 (go1.23) against this API server.
     let local = &doc["local_clients"][0];
     assert_eq!(local["profile"], "kubectl1.32");
+    assert!(
+        local["build_godebug"].is_string(),
+        "its build info was read: {local}"
+    );
     assert_eq!(local["negotiated_group"], "x25519");
     assert_eq!(local["pq"], false);
     assert!(

@@ -157,6 +157,7 @@ struct Kubectl {
     git_version: String,
     go_version: String,
     profile: String,
+    build_godebug: Option<String>,
 }
 
 async fn local_kubectl(limit: Duration) -> Option<Kubectl> {
@@ -178,17 +179,40 @@ async fn local_kubectl(limit: Duration) -> Option<Kubectl> {
     let go_version = version["goVersion"].as_str()?.to_string();
     let minor = git_version.trim_start_matches('v').split('.').nth(1)?;
     let by_release = format!("kubectl1.{minor}");
-    let profile = if profile::find(&by_release).is_some() {
+    let mut profile = if profile::find(&by_release).is_some() {
         by_release
     } else {
         format!("go1.{}", crate::gobin::go_minor(&go_version)?)
     };
+    // The binary's own build info (the `binaries` reader) says what it really
+    // offers: a patch release built with another Go, or a distribution's
+    // DefaultGODEBUG, wins over the release's usual build. A dispatcher that
+    // runs another kubectl has other build info and is not used.
+    let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+    let mut build_godebug = None;
+    if let crate::gobin::ScanItem::Binary(binary) = crate::gobin::inspect_file(&real) {
+        if binary.go_version == go_version {
+            if let (Some(minor), Some(godebug)) = (binary.go_minor, binary.default_godebug.clone())
+            {
+                let debug = crate::catalog::go::GoDebug::parse(&godebug);
+                let built = format!("go1.{minor}{}", debug.suffix());
+                let same_offer = profile::find(&profile)
+                    .zip(profile::find(&built))
+                    .is_some_and(|(release, build)| release.offer_key() == build.offer_key());
+                if !same_offer && profile::find(&built).is_some() {
+                    profile = built;
+                }
+                build_godebug = Some(godebug);
+            }
+        }
+    }
     profile::find(&profile)?;
     Some(Kubectl {
         path: path.display().to_string(),
         git_version,
         go_version,
         profile,
+        build_godebug,
     })
 }
 
@@ -222,6 +246,7 @@ fn local_client(k: Kubectl, components: &[ComponentReport]) -> LocalClient {
         git_version: k.git_version,
         go_version: k.go_version,
         profile: k.profile,
+        build_godebug: k.build_godebug,
         negotiated_group,
         pq: replay.is_some_and(|r| r.pq),
         advice,

@@ -54,6 +54,9 @@ pub struct LocalClient {
     pub go_version: String,
     /// The client profile its build matches (`pqready profiles`).
     pub profile: String,
+    /// The `DefaultGODEBUG` in its build info (as `pqready binaries` reads it);
+    /// null when the build info was not readable or belongs to a dispatcher.
+    pub build_godebug: Option<String>,
     /// The group it gets from this API server; null when its handshake fails.
     pub negotiated_group: Option<NamedGroup>,
     /// True when that group is post-quantum (the obsolete draft included).
