@@ -282,26 +282,33 @@ pub fn table(r: &ClusterReport, style: Style) -> String {
         } else if let Some(err) = c.result.as_ref().and_then(|r| r.error.as_deref()) {
             let _ = writeln!(out, "    error: {}", super::printable(err));
         }
+        if let (Some(r), Some(first)) = (&c.result, &c.component.address) {
+            if &r.target != first {
+                let _ = writeln!(
+                    out,
+                    "    {first} did not answer; probed its endpoint {}",
+                    r.target
+                );
+            }
+        }
         if let Some(note) = &c.component.note {
             let _ = writeln!(out, "    note: {}", super::printable(note));
         }
     }
     for k in &r.local_clients {
-        let _ = writeln!(
-            out,
-            "\nlocal {} {} ({}, profile {}) gets {} from this API server{}",
-            k.name,
-            k.git_version,
-            k.go_version,
-            k.profile,
-            k.negotiated_group
-                .map(|g| g.to_string())
-                .unwrap_or_else(|| "a failed handshake".into()),
-            k.advice
-                .as_deref()
-                .map(|a| format!(": {a}"))
-                .unwrap_or_default()
-        );
+        let _ = match &k.advice {
+            Some(advice) => writeln!(out, "\nlocal {} ({}): {advice}", k.name, k.path),
+            None => writeln!(
+                out,
+                "\nlocal {} {} ({}) gets {} from this API server",
+                k.name,
+                k.git_version,
+                k.go_version,
+                k.negotiated_group
+                    .map(|g| g.to_string())
+                    .unwrap_or_else(|| "a failed handshake".into()),
+            ),
+        };
     }
     for h in &r.hidden {
         let _ = writeln!(out, "not read: {} ({})", h.resource, h.reason);
