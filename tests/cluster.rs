@@ -782,3 +782,63 @@ fn opt_in_discovery_of_ingress_gateways_services_and_mesh() {
         "{requests:?}"
     );
 }
+
+/// `--in-cluster` as in a pod: the service account's token, CA and namespace
+/// at the fixed path kube-rs reads, inside a private mount namespace (a tmpfs
+/// over /run, so nothing outside the test sees them), and the API server in
+/// KUBERNETES_SERVICE_HOST/PORT.
+#[test]
+fn in_cluster_mode_uses_the_service_account() {
+    let probe = Command::new("unshare").args(["--mount", "true"]).output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipping cluster::in_cluster_mode_uses_the_service_account: `unshare --mount` is not permitted here (needs root)");
+        return;
+    }
+    const SA_TOKEN: &str = "sa-token-SECRET-789";
+    let server = TestApiServer::start(
+        Cluster::new().token(SA_TOKEN, "system:serviceaccount:pqready:pqready"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("token"), SA_TOKEN).unwrap();
+    std::fs::write(dir.path().join("ca.crt"), server.ca_pem()).unwrap();
+    std::fs::write(dir.path().join("namespace"), "pqready").unwrap();
+    let script = format!(
+        "set -e; mount -t tmpfs tmpfs /run; \
+         mkdir -p /run/secrets/kubernetes.io/serviceaccount; \
+         cp {d}/token {d}/ca.crt {d}/namespace /run/secrets/kubernetes.io/serviceaccount/; \
+         exec \"$0\" cluster --in-cluster --only groups -o json",
+        d = dir.path().display()
+    );
+    let out = Command::new("unshare")
+        .args([
+            "--mount",
+            "sh",
+            "-c",
+            &script,
+            env!("CARGO_BIN_EXE_pqready"),
+        ])
+        .env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+        .env("KUBERNETES_SERVICE_PORT", server.addr().port().to_string())
+        .env("PATH", "/usr/bin:/bin")
+        .env_remove("KUBECONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_no_secret(&out, &[SA_TOKEN]);
+    let doc = json(&out);
+    assert_eq!(doc["cluster"]["context"], Value::Null);
+    assert_eq!(status(component(&doc, "apiserver", "kube-apiserver")), "pq");
+    assert!(server
+        .requests()
+        .iter()
+        .all(|r| r.user.as_deref() == Some("system:serviceaccount:pqready:pqready")));
+    // Outside a pod, --in-cluster is one clear error.
+    let out = pqready(&["cluster", "--in-cluster"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--in-cluster: no service account here"));
+}
