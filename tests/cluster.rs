@@ -481,9 +481,13 @@ fn kubeconfig_files_merge_and_contexts_select() {
             "500",
             "-o",
             "json",
+            "-v",
         ],
         &[],
     );
+    // -v logs pqready's exchanges, never a credential.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sending ClientHello"));
+    assert_no_secret(&out, &[EXEC_TOKEN, TOKEN]);
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -99,17 +99,25 @@ fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
 }
 
 /// `-v` logs each exchange at debug level, `-vv` at trace, to stderr.
+/// Only pqready's own events: libraries underneath (kube-rs, hyper,
+/// rustls) could log request details that carry credentials.
 fn init_logging(verbose: u8) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let level = match verbose {
         0 => return,
         1 => tracing::Level::DEBUG,
         _ => tracing::Level::TRACE,
     };
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_target(false)
+    let ours = tracing_subscriber::filter::Targets::new().with_target("pqready", level);
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(false)
+                .with_target(false),
+        )
+        .with(ours)
         .try_init();
 }
 
