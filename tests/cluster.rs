@@ -689,6 +689,14 @@ fn opt_in_discovery_of_ingress_gateways_services_and_mesh() {
                 "127.0.0.1",
                 vec![ServicePort::new("http", http.port())],
             ))
+            .ingress(
+                "shop",
+                "storefront",
+                &["localhost"],
+                &["localhost"],
+                ("frontend", 443),
+                &[],
+            )
             .gateway(
                 "shop",
                 "public",
@@ -742,6 +750,10 @@ fn opt_in_discovery_of_ingress_gateways_services_and_mesh() {
     let doc = json(&out);
     let lb = component(&doc, "ingress", &format!("frontend:{}", nginx.addr.port()));
     assert_eq!(status(lb), "pq");
+    // An Ingress TLS host is probed on 443 by name, with it as SNI.
+    let ingress = component(&doc, "ingress", "storefront localhost");
+    assert_eq!(ingress["address"], "localhost:443");
+    assert_eq!(ingress["result"]["sni"], "localhost", "{ingress}");
     let gw = component(&doc, "gateway", "public https");
     assert_eq!(gw["address"], go124.addr.to_string());
     assert_eq!(
