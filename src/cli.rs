@@ -331,20 +331,37 @@ impl ClusterArgs {
 
     /// The probe configuration used for every component.
     pub fn config(&self) -> Result<ProbeConfig, String> {
-        let mut config = ProbeConfig {
-            timeout: parse_duration(&self.timeout)?,
-            ..ProbeConfig::default()
-        };
-        if let Some(spec) = &self.clients {
-            config.clients = profile::select(spec)?;
-        }
-        config.checks = self.checks.set()?;
-        config.rate = rate(self.rate)?;
-        if self.concurrency == 0 {
-            return Err("invalid --concurrency 0: must be at least 1".into());
-        }
-        Ok(config)
+        probe_config(
+            &self.timeout,
+            self.clients.as_deref(),
+            &self.checks,
+            self.rate,
+            self.concurrency,
+        )
     }
+}
+
+/// The probe flags `probe` and `cluster` share, validated.
+fn probe_config(
+    timeout: &str,
+    clients: Option<&str>,
+    checks: &CheckArgs,
+    pace: Option<u32>,
+    concurrency: usize,
+) -> Result<ProbeConfig, String> {
+    let mut config = ProbeConfig {
+        timeout: parse_duration(timeout)?,
+        ..ProbeConfig::default()
+    };
+    if let Some(spec) = clients {
+        config.clients = profile::select(spec)?;
+    }
+    config.checks = checks.set()?;
+    config.rate = rate(pace)?;
+    if concurrency == 0 {
+        return Err("invalid --concurrency 0: must be at least 1".into());
+    }
+    Ok(config)
 }
 
 /// `--only` and `--skip`, read against the probe check table.
@@ -518,24 +535,19 @@ impl ProbeArgs {
 
     /// Validated probe configuration.
     pub fn config(&self) -> Result<ProbeConfig, String> {
-        let mut config = ProbeConfig {
-            timeout: parse_duration(&self.timeout)?,
-            ..ProbeConfig::default()
-        };
+        let mut config = probe_config(
+            &self.timeout,
+            self.clients.as_deref(),
+            &self.checks,
+            self.rate,
+            self.concurrency,
+        )?;
         for text in &self.groups {
             let group = NamedGroup::parse(text)
                 .ok_or_else(|| format!("invalid --group '{text}': use a codepoint like 0x11ec or a name like X25519MLKEM768"))?;
             if !config.candidate_groups.contains(&group) {
                 config.candidate_groups.push(group);
             }
-        }
-        if let Some(spec) = &self.clients {
-            config.clients = profile::select(spec)?;
-        }
-        config.checks = self.checks.set()?;
-        config.rate = rate(self.rate)?;
-        if self.concurrency == 0 {
-            return Err("invalid --concurrency 0: must be at least 1".into());
         }
         Ok(config)
     }

@@ -599,32 +599,40 @@ impl Found {
     }
 
     async fn webhook(&mut self, name: String, source: String, config: &WebhookClientConfig) {
-        if let Some(url) = &config.url {
-            let target = url_target(url);
-            let note = target
-                .is_none()
-                .then(|| format!("unusable webhook URL {url}"));
-            self.push(Category::Webhook, name, None, source, target, note);
-        } else if let Some(svc) = &config.service {
-            let port = svc.port.and_then(|p| u16::try_from(p).ok()).unwrap_or(443);
-            self.service_component(
-                Category::Webhook,
-                name,
-                &svc.namespace,
-                &svc.name,
-                port,
-                source,
-            )
+        let service = config
+            .service
+            .as_ref()
+            .map(|s| (s.namespace.as_str(), s.name.as_str(), s.port));
+        self.webhook_backend(name, source, config.url.as_deref(), service)
             .await;
-        } else {
-            self.push(
-                Category::Webhook,
-                name,
-                None,
-                source,
-                None,
-                Some("no url and no service".into()),
-            );
+    }
+
+    /// A webhook (admission or conversion: two API types with the same
+    /// shape) reached by `url`, else through a Service.
+    async fn webhook_backend(
+        &mut self,
+        name: String,
+        source: String,
+        url: Option<&str>,
+        service: Option<(&str, &str, Option<i32>)>,
+    ) {
+        match (url, service) {
+            (Some(url), _) => {
+                let target = url_target(url);
+                let note = target
+                    .is_none()
+                    .then(|| format!("unusable webhook URL {url}"));
+                self.push(Category::Webhook, name, None, source, target, note);
+            }
+            (None, Some((namespace, service, port))) => {
+                let port = port.and_then(|p| u16::try_from(p).ok()).unwrap_or(443);
+                self.service_component(Category::Webhook, name, namespace, service, port, source)
+                    .await;
+            }
+            (None, None) => {
+                let note = Some("no url and no service".into());
+                self.push(Category::Webhook, name, None, source, None, note);
+            }
         }
     }
 
@@ -642,32 +650,17 @@ impl Found {
             let Some(config) = conversion.webhook.and_then(|w| w.client_config) else {
                 continue;
             };
-            let source = format!("CustomResourceDefinition/{name} conversion");
-            if let Some(url) = &config.url {
-                let target = url_target(url);
-                let note = target
-                    .is_none()
-                    .then(|| format!("unusable conversion URL {url}"));
-                self.push(
-                    Category::Webhook,
-                    format!("{name} conversion"),
-                    None,
-                    source,
-                    target,
-                    note,
-                );
-            } else if let Some(svc) = &config.service {
-                let port = svc.port.and_then(|p| u16::try_from(p).ok()).unwrap_or(443);
-                self.service_component(
-                    Category::Webhook,
-                    format!("{name} conversion"),
-                    &svc.namespace,
-                    &svc.name,
-                    port,
-                    source,
-                )
-                .await;
-            }
+            let service = config
+                .service
+                .as_ref()
+                .map(|s| (s.namespace.as_str(), s.name.as_str(), s.port));
+            self.webhook_backend(
+                format!("{name} conversion"),
+                format!("CustomResourceDefinition/{name} conversion"),
+                config.url.as_deref(),
+                service,
+            )
+            .await;
         }
     }
 

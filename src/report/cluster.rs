@@ -225,38 +225,18 @@ pub fn table(r: &ClusterReport, style: Style) -> String {
         "PQ GROUPS",
         "PQ CLIENT GETS",
     ];
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: &[String]| -> String {
-        cells
-            .iter()
-            .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_string()
-    };
-    let _ = writeln!(
-        out,
-        "\n{}",
-        style.paint("1", &line(&header.map(String::from)))
-    );
+    let (head, lines) = super::style::columns(header, &rows);
+    let _ = writeln!(out, "\n{}", style.paint("1", &head));
     let mut last: Option<Category> = None;
-    for (row, c) in rows.iter().zip(&r.components) {
+    for (text, c) in lines.iter().zip(&r.components) {
         if last.is_some_and(|l| l != c.component.category) {
             let _ = writeln!(out);
         }
         last = Some(c.component.category);
-        let text = line(row);
         let painted = if c.reachable {
-            style.status(c.status(), &text)
+            style.status(c.status(), text)
         } else {
-            style.paint("2", &text)
+            style.paint("2", text)
         };
         let _ = writeln!(out, "{painted}");
         if let Some(e) = &c.expected {

@@ -1,5 +1,5 @@
-//! How text is painted for a terminal: colour on or off, and the colour of
-//! each verdict. Every table renderer shares it.
+//! How text is laid out and painted for a terminal: columns, colour on or
+//! off, and the colour of each verdict. Every table renderer shares it.
 
 use crate::vocab::PqStatus;
 
@@ -30,4 +30,30 @@ impl Style {
         };
         self.paint(code, text)
     }
+}
+
+/// `header` and `rows` as left-aligned columns two spaces apart (trailing
+/// spaces trimmed): the header line, then one line per row.
+pub fn columns<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> (String, Vec<String>) {
+    let mut widths = header.map(|h| h.chars().count());
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
+        cells
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let head = line(&mut header.iter().copied());
+    let lines = rows
+        .iter()
+        .map(|row| line(&mut row.iter().map(String::as_str)))
+        .collect();
+    (head, lines)
 }

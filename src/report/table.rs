@@ -328,31 +328,12 @@ impl SummaryRow {
 /// Renders the summary table for several targets.
 pub fn render_summary(rows: &[SummaryRow], style: Style) -> String {
     let header = ["TARGET", "STATUS", "PQ GROUPS", "PQ CLIENT GETS", "CONN"];
-    let mut widths = header.map(str::len);
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(&row.cells) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
+    let cells: Vec<[String; 5]> = rows.iter().map(|r| r.cells.clone()).collect();
+    let (head, lines) = super::style::columns(header, &cells);
     let mut out = String::new();
-    let line = |cells: &[String]| -> String {
-        cells
-            .iter()
-            .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_string()
-    };
-    let _ = writeln!(
-        out,
-        "{}",
-        style.paint("1", &line(&header.map(String::from)))
-    );
-    for row in rows {
-        let text = line(&row.cells);
-        let _ = writeln!(out, "{}", style.status(row.status, &text));
+    let _ = writeln!(out, "{}", style.paint("1", &head));
+    for (text, row) in lines.iter().zip(rows) {
+        let _ = writeln!(out, "{}", style.status(row.status, text));
     }
     out
 }
