@@ -716,6 +716,24 @@ fn opt_in_discovery_of_ingress_gateways_services_and_mesh() {
             )
             .pod(
                 "shop",
+                "ledger-1",
+                LOOPBACK,
+                &[("istio.io/dataplane-mode", "ambient")],
+                &[],
+                &[("ledger", &[http.port()])],
+            )
+            .service(Service::external_name(
+                "shop",
+                "pricing",
+                "localhost",
+                vec![ServicePort::new("https", go124.addr.port())],
+            ))
+            .apiservice(
+                "v1.pricing.example.com",
+                Some(("shop", "pricing", go124.addr.port())),
+            )
+            .pod(
+                "shop",
                 "plain-1",
                 LOOPBACK,
                 &[("app", "plain")],
@@ -774,17 +792,28 @@ fn opt_in_discovery_of_ingress_gateways_services_and_mesh() {
     assert_eq!(metrics["speaks_tls"], false, "{metrics}");
     assert_eq!(doc["summary"]["not_tls"], 1);
     assert_eq!(doc["summary"]["error"], 0);
-    // Only the sidecar pod is meshed.
+    // The sidecar and the ambient pods are meshed; the plain one is not.
     let mesh: Vec<&Value> = doc["components"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|c| c["category"] == "mesh")
         .collect();
-    assert_eq!(mesh.len(), 1, "{mesh:?}");
+    assert_eq!(mesh.len(), 2, "{mesh:?}");
     assert_eq!(mesh[0]["name"], "cart-7d9f-abcde (istio)");
     assert_eq!(mesh[0]["address"], go124.addr.to_string());
     assert_eq!(status(mesh[0]), "pq");
+    // An ambient pod is probed on ztunnel's HBONE port, not its app port.
+    assert_eq!(mesh[1]["name"], "ledger-1 (istio ambient)");
+    assert_eq!(mesh[1]["address"], "127.0.0.1:15008");
+    // An APIService backed by an ExternalName Service is probed at that name.
+    let external = component(&doc, "apiservice", "v1.pricing.example.com");
+    assert_eq!(
+        external["address"],
+        format!("localhost:{}", go124.addr.port())
+    );
+    assert_eq!(external["result"]["sni"], "localhost");
+    assert_eq!(status(external), "pq");
     // -n limits the opt-in kinds to one namespace: no cluster-wide list of them.
     let requests = server.requests();
     assert!(
