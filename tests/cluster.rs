@@ -33,6 +33,33 @@ fn pqready(args: &[&str], path_dirs: &[&Path]) -> Output {
         .expect("run pqready")
 }
 
+/// The run succeeded (exit 0); its stderr otherwise.
+fn assert_ok(out: &Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `pqready cluster --kubeconfig CONFIG --only groups -o json EXTRA...`: the
+/// quickest audit, for tests about discovery and credentials.
+fn groups_audit(config: &Path, extra: &[&str]) -> Output {
+    let config = config.to_str().unwrap();
+    let mut args = vec![
+        "cluster",
+        "--kubeconfig",
+        config,
+        "--only",
+        "groups",
+        "-o",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    pqready(&args, &[])
+}
+
 fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
@@ -193,12 +220,7 @@ fn audits_every_component_against_real_peers() {
     assert_no_secret(&out, &[TOKEN]);
     // One component cannot be reached (the scheduler's closed port): that is
     // reported, not a failure.
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(
         out.stderr.is_empty(),
         "{}",
@@ -420,24 +442,8 @@ fn client_certificates_and_exec_plugins_work_as_for_kubectl() {
     let (cert, key_pem) = kubeconfig::client_cert(dir.path(), &server, "auditor");
     let exec = kubeconfig::exec(dir.path(), &server);
     for (config, secrets) in [(&cert, vec![key_pem.as_str()]), (&exec, vec![EXEC_TOKEN])] {
-        let out = pqready(
-            &[
-                "cluster",
-                "--kubeconfig",
-                config.to_str().unwrap(),
-                "--only",
-                "groups",
-                "-o",
-                "json",
-            ],
-            &[],
-        );
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = groups_audit(config, &[]);
+        assert_ok(&out);
         assert_no_secret(&out, &secrets);
         let doc = json(&out);
         let api = component(&doc, "apiserver", "kube-apiserver");
@@ -460,40 +466,14 @@ fn kubeconfig_files_merge_and_contexts_select() {
         .env("PATH", "/usr/bin:/bin")
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert_eq!(json(&out)["cluster"]["server"], server.url());
     let multi = kubeconfig::multi(dir.path(), &server, "auditor", "unreachable");
-    let out = pqready(
-        &[
-            "cluster",
-            "--kubeconfig",
-            multi.to_str().unwrap(),
-            "--context",
-            "test-exec",
-            "--only",
-            "groups",
-            "--rate",
-            "500",
-            "-o",
-            "json",
-            "-v",
-        ],
-        &[],
-    );
+    let out = groups_audit(&multi, &["--context", "test-exec", "--rate", "500", "-v"]);
     // -v logs pqready's exchanges, never a credential.
     assert!(String::from_utf8_lossy(&out.stderr).contains("sending ClientHello"));
     assert_no_secret(&out, &[EXEC_TOKEN, TOKEN]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert_eq!(json(&out)["cluster"]["context"], "test-exec");
 }
 
@@ -508,24 +488,8 @@ fn rbac_denials_are_reported_and_the_audit_goes_on() {
     );
     let dir = tempfile::tempdir().unwrap();
     let config = kubeconfig::token(dir.path(), &server);
-    let out = pqready(
-        &[
-            "cluster",
-            "--kubeconfig",
-            config.to_str().unwrap(),
-            "--only",
-            "groups",
-            "-o",
-            "json",
-        ],
-        &[],
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = groups_audit(&config, &[]);
+    assert_ok(&out);
     let doc = json(&out);
     assert_schema(&doc);
     let hidden: Vec<(&str, &str)> = doc["hidden"]
@@ -636,12 +600,7 @@ fn works_as_a_kubectl_plugin() {
         .env("HOME", dir.path())
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let doc = json(&out);
     assert_eq!(doc["kind"], "cluster");
     assert_eq!(doc["cluster"]["server"], server.url());
@@ -759,12 +718,7 @@ fn opt_in_discovery_of_ingress_gateways_services_and_mesh() {
         ],
         &[],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let doc = json(&out);
     let lb = component(&doc, "ingress", &format!("frontend:{}", nginx.addr.port()));
     assert_eq!(status(lb), "pq");
@@ -868,12 +822,7 @@ fn in_cluster_mode_uses_the_service_account() {
         .env_remove("KUBECONFIG")
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert_no_secret(&out, &[SA_TOKEN]);
     let doc = json(&out);
     assert_eq!(doc["cluster"]["context"], Value::Null);
