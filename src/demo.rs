@@ -103,7 +103,7 @@ pub async fn start_on(config: DemoConfig, bind: SocketAddr) -> Result<DemoServer
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
         .map_err(|e| format!("cannot generate demo certificate: {e}"))?;
     let chain = vec![CertificateDer::from(cert.cert.der().to_vec())];
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key_pair.serialize_der()));
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
     let mut provider = rustls::crypto::aws_lc_rs::default_provider();
     provider.kx_groups = config.groups.clone();
     let versions: &[&rustls::SupportedProtocolVersion] = if config.tls12_only {

@@ -158,7 +158,7 @@ fn terminate_mode_uses_the_given_certificate() {
     let cert = rcgen::generate_simple_self_signed(vec!["inspect.test".into()]).unwrap();
     let (c, k) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
     std::fs::write(&c, cert.cert.pem()).unwrap();
-    std::fs::write(&k, cert.key_pair.serialize_pem()).unwrap();
+    std::fs::write(&k, cert.signing_key.serialize_pem()).unwrap();
     let inspector = Inspector::start(
         &["--cert", c.to_str().unwrap(), "--key", k.to_str().unwrap()],
         1,

@@ -100,7 +100,7 @@ pub fn terminate_config(
                     .map_err(|e| format!("cannot generate a certificate: {e}"))?;
             (
                 vec![cert.cert.der().clone()],
-                rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_pair.serialize_der().into()),
+                rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into()),
             )
         }
     };

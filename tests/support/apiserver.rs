@@ -1088,11 +1088,12 @@ struct Pki {
     ca_key: KeyPair,
     client_ca_cert: rcgen::Certificate,
     client_ca_key: KeyPair,
+    client_ca_params: CertificateParams,
     server_cert: rcgen::Certificate,
     server_key: KeyPair,
 }
 
-fn ca(cn: &str) -> (rcgen::Certificate, KeyPair) {
+fn ca(cn: &str) -> (rcgen::Certificate, KeyPair, CertificateParams) {
     let key = KeyPair::generate().unwrap();
     let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
     p.distinguished_name.push(DnType::CommonName, cn);
@@ -1102,13 +1103,13 @@ fn ca(cn: &str) -> (rcgen::Certificate, KeyPair) {
         KeyUsagePurpose::CrlSign,
         KeyUsagePurpose::DigitalSignature,
     ];
-    (p.self_signed(&key).unwrap(), key)
+    (p.self_signed(&key).unwrap(), key, p)
 }
 
 impl Pki {
     fn new() -> Self {
-        let (ca_cert, ca_key) = ca("kubernetes");
-        let (client_ca_cert, client_ca_key) = ca("kubernetes-client-ca");
+        let (ca_cert, ca_key, ca_params) = ca("kubernetes");
+        let (client_ca_cert, client_ca_key, client_ca_params) = ca("kubernetes-client-ca");
         let server_key = KeyPair::generate().unwrap();
         let mut p = CertificateParams::new(vec![
             "127.0.0.1".to_string(),
@@ -1120,12 +1121,14 @@ impl Pki {
         p.distinguished_name
             .push(DnType::CommonName, "kube-apiserver");
         p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let server_cert = p.signed_by(&server_key, &ca_cert, &ca_key).unwrap();
+        let issuer = rcgen::Issuer::from_params(&ca_params, &ca_key);
+        let server_cert = p.signed_by(&server_key, &issuer).unwrap();
         Pki {
             ca_cert,
             ca_key,
             client_ca_cert,
             client_ca_key,
+            client_ca_params,
             server_cert,
             server_key,
         }
@@ -1140,7 +1143,10 @@ impl Pki {
         }
         p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         let cert = p
-            .signed_by(&key, &self.client_ca_cert, &self.client_ca_key)
+            .signed_by(
+                &key,
+                &rcgen::Issuer::from_params(&self.client_ca_params, &self.client_ca_key),
+            )
             .unwrap();
         ClientCert {
             user: user.into(),

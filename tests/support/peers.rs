@@ -191,7 +191,7 @@ pub fn write_cert(dir: &Path) -> (PathBuf, PathBuf) {
         rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
     let (c, k) = (dir.join("cert.pem"), dir.join("key.pem"));
     std::fs::write(&c, cert.cert.pem()).unwrap();
-    std::fs::write(&k, cert.key_pair.serialize_pem()).unwrap();
+    std::fs::write(&k, cert.signing_key.serialize_pem()).unwrap();
     (c, k)
 }
 
