@@ -4,7 +4,7 @@
 //! every module imports only the ones below it:
 //!
 //! ```text
-//! commands ─> discover ──> probe / inspect / gobin ──> assess ──> report
+//! commands ─> discover ──> probe / inspect / gobin / pki ──> assess ──> report
 //!  (runs a    targets      facts, never judgements    verdicts,   documents and
 //!   command)                                          findings    renderers
 //!                 │
@@ -18,6 +18,7 @@
 //! - [`inspect`] is the server side: it accepts clients and records their ClientHellos and
 //!   the server's answers.
 //! - [`gobin`] reads Go executables' build info offline.
+//! - [`pki`] reads certificates and keys (DER, PEM, kubeconfigs, Secrets) into facts.
 //! - [`assess`] turns observations into verdicts and findings; the only judge.
 //! - [`report`] holds the one document model and one renderer per format; no judgement.
 //! - [`scan`] runs probe, assess and report over many targets at once.
@@ -37,6 +38,7 @@ pub mod discover;
 pub mod gobin;
 pub mod inspect;
 pub mod net;
+pub mod pki;
 pub mod probe;
 pub mod report;
 pub mod scan;

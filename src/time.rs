@@ -1,11 +1,47 @@
-//! RFC 3339 timestamps (UTC, millisecond precision) without a date crate.
+//! RFC 3339 timestamps and civil dates (UTC) without a date crate.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Formats `t` as `2026-11-26T16:05:59.123Z`.
 pub fn rfc3339(t: SystemTime) -> String {
     let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs() as i64;
+    let (date, time) = civil(since.as_secs() as i64);
+    format!("{date}T{time}.{:03}Z", since.subsec_millis())
+}
+
+/// Formats seconds since 1970 (negative before) as `2026-11-26T16:05:59Z`:
+/// certificate validity has whole seconds and may predate 1970.
+pub fn rfc3339_seconds(unix: i64) -> String {
+    let (date, time) = civil(unix);
+    format!("{date}T{time}Z")
+}
+
+/// The date (`YYYY-MM-DD`) of seconds since 1970.
+pub fn date(unix: i64) -> String {
+    civil(unix).0
+}
+
+/// Seconds since 1970 of midnight UTC starting `year-month-day`.
+pub fn unix_of_date(year: i64, month: i64, day: i64) -> i64 {
+    // Days from civil (Howard Hinnant's algorithm), the inverse of `civil`.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe - 719_468) * 86_400
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+fn civil(secs: i64) -> (String, String) {
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days + 719_468;
@@ -17,12 +53,9 @@ pub fn rfc3339(t: SystemTime) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        since.subsec_millis()
+    (
+        format!("{year:04}-{month:02}-{day:02}"),
+        format!("{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60),
     )
 }
 
@@ -42,5 +75,9 @@ mod tests {
             rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
             "2000-02-29T00:00:00.000Z"
         );
+        assert_eq!(rfc3339_seconds(-86_400), "1969-12-31T00:00:00Z");
+        assert_eq!(unix_of_date(2000, 2, 29), 951_782_400);
+        assert_eq!(unix_of_date(1969, 12, 31), -86_400);
+        assert_eq!(date(unix_of_date(2035, 12, 31)), "2035-12-31");
     }
 }

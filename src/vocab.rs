@@ -70,6 +70,9 @@ labels! {
         Clients = "clients",
         /// The big-ClientHello tolerance variants.
         HelloTolerance = "hello-tolerance",
+        /// The certificate chains, and whether the server authenticates with
+        /// ML-DSA and with classical signatures.
+        Certificates = "certificates",
     }
 }
 
@@ -291,6 +294,53 @@ labels! {
         KeyExchangeMismatch = "key-exchange-mismatch",
         /// A TLS flag on the component's command line is not what the probe sees.
         FlagNotEffective = "flag-not-effective",
+        /// A certificate or key whose algorithm a quantum computer breaks: an
+        /// inventory item with the date by which it must be replaced.
+        QuantumVulnerableKey = "quantum-vulnerable-key",
+        /// A quantum-vulnerable certificate valid past its deprecation date.
+        ValidPastDeprecation = "valid-past-deprecation",
+        /// A quantum-vulnerable certificate valid past its disallowance date.
+        ValidPastDisallowance = "valid-past-disallowance",
+        /// An RSA key below 2048 bits (or a DSA key below 2048).
+        WeakKey = "weak-key",
+        /// A signature made with SHA-1 (or MD5).
+        WeakSignatureHash = "weak-signature-hash",
+        /// A chain that mixes post-quantum and classical signatures.
+        MixedChain = "mixed-chain",
+        /// A certificate past its notAfter (or not yet valid).
+        CertificateExpired = "certificate-expired",
+        /// A certificate that expires within 30 days.
+        CertificateExpiring = "certificate-expiring",
+        /// The server cannot authenticate with ML-DSA although clients could.
+        NoMldsaAuthentication = "no-mldsa-authentication",
+    }
+}
+
+labels! {
+    /// A table of dates by which quantum-vulnerable algorithms must go
+    /// (`--deadlines`); the rules are data in `catalog::deadlines`.
+    pub enum DeadlineTable {
+        /// NIST IR 8547, initial public draft (November 2024).
+        Nist = "nist",
+        /// NSA CNSA 2.0 (CNSSP 15 annex, 2022; FAQ updated 2024), web servers and cloud services.
+        Cnsa2 = "cnsa2",
+    }
+}
+
+labels! {
+    /// Where an algorithm stands in one deadline table.
+    pub enum DeadlineStatus {
+        /// Quantum-safe and approved by the table.
+        Acceptable = "acceptable",
+        /// Quantum-safe, but not an algorithm this table approves (CNSA 2.0
+        /// approves ML-DSA-87 only).
+        NotApproved = "not-approved",
+        /// Quantum-vulnerable: allowed until the table's dates.
+        Vulnerable = "vulnerable",
+        /// Already disallowed today (too weak, whatever quantum computers do).
+        Disallowed = "disallowed",
+        /// An algorithm pqready does not know.
+        Unknown = "unknown",
     }
 }
 
@@ -327,14 +377,23 @@ impl FindingKind {
             FindingKind::SilentDowngrade
             | FindingKind::PqOnlyLockout
             | FindingKind::HelloIntolerance
-            | FindingKind::KeyExchangeMismatch => Severity::High,
+            | FindingKind::KeyExchangeMismatch
+            | FindingKind::ValidPastDisallowance
+            | FindingKind::WeakKey
+            | FindingKind::WeakSignatureHash
+            | FindingKind::CertificateExpired => Severity::High,
             FindingKind::ClassicalClient
             | FindingKind::ClassicalServer
             | FindingKind::PqNotSelected
             | FindingKind::DraftOnly
             | FindingKind::HandshakeFailure
-            | FindingKind::FlagNotEffective => Severity::Medium,
-            FindingKind::HelloToleranceInconclusive => Severity::Low,
+            | FindingKind::FlagNotEffective
+            | FindingKind::ValidPastDeprecation
+            | FindingKind::MixedChain
+            | FindingKind::CertificateExpiring => Severity::Medium,
+            FindingKind::HelloToleranceInconclusive
+            | FindingKind::QuantumVulnerableKey
+            | FindingKind::NoMldsaAuthentication => Severity::Low,
         }
     }
 
@@ -356,6 +415,21 @@ impl FindingKind {
                 "Key exchange differs from what the component's build offers"
             }
             FindingKind::FlagNotEffective => "A TLS flag does not show on the wire",
+            FindingKind::QuantumVulnerableKey => "Quantum-vulnerable key: plan its replacement",
+            FindingKind::ValidPastDeprecation => {
+                "Quantum-vulnerable certificate valid past its deprecation date"
+            }
+            FindingKind::ValidPastDisallowance => {
+                "Quantum-vulnerable certificate valid past its disallowance date"
+            }
+            FindingKind::WeakKey => "Key too small even against classical attacks",
+            FindingKind::WeakSignatureHash => "Signature made with a broken hash (SHA-1 or MD5)",
+            FindingKind::MixedChain => "Chain mixes post-quantum and classical signatures",
+            FindingKind::CertificateExpired => "Certificate expired or not yet valid",
+            FindingKind::CertificateExpiring => "Certificate expires within 30 days",
+            FindingKind::NoMldsaAuthentication => {
+                "Server cannot authenticate with ML-DSA although its clients could"
+            }
         }
     }
 
@@ -396,6 +470,30 @@ impl FindingKind {
             FindingKind::FlagNotEffective => {
                 "check that the flag reaches the running process (restart the static pod after editing \
                  its manifest) and that nothing in front of the component terminates TLS itself"
+            }
+            FindingKind::QuantumVulnerableKey => {
+                "add it to the migration plan: reissue with ML-DSA (FIPS 204), or a composite ML-DSA \
+                 certificate while clients catch up, before the deadline shown"
+            }
+            FindingKind::ValidPastDeprecation | FindingKind::ValidPastDisallowance => {
+                "reissue it with a notAfter before the deadline, or with an ML-DSA key once its clients \
+                 accept ML-DSA (see `pqready inspect --cert-type mldsa65`)"
+            }
+            FindingKind::WeakKey => "reissue it with RSA-3072 or larger, ECDSA P-256 or larger, or ML-DSA",
+            FindingKind::WeakSignatureHash => {
+                "reissue it signed with SHA-256 or stronger (or ML-DSA); clients reject SHA-1 signatures"
+            }
+            FindingKind::MixedChain => {
+                "a post-quantum leaf under a classical CA (or the reverse) is only as strong as its \
+                 weakest signature: migrate the whole chain, root first"
+            }
+            FindingKind::CertificateExpired => "renew it now",
+            FindingKind::CertificateExpiring => {
+                "renew it, and use the renewal to shorten its validity before the quantum deadlines"
+            }
+            FindingKind::NoMldsaAuthentication => {
+                "add an ML-DSA certificate next to the classical one (OpenSSL 3.5 and nginx serve both \
+                 and pick by the client's signature_algorithms), so capable clients authenticate post-quantum"
             }
         }
     }

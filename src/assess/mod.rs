@@ -6,11 +6,13 @@
 //!   client-profile findings and the big-ClientHello tolerance judgement;
 //! - [`offer`] for what a client (an inspected ClientHello, a Go binary's
 //!   default) offers;
-//! - [`binary`] for a Go executable's default and runtime offers.
+//! - [`binary`] for a Go executable's default and runtime offers;
+//! - [`certs`] for certificates and keys: quantum safety, deadlines, findings.
 //!
 //! Must not: send traffic, read files or format output. It reads `probe`,
 //! `inspect` and `gobin` facts and the `catalog`, and speaks the `vocab`.
 
+pub mod certs;
 mod clients;
 pub mod cluster;
 mod endpoint;
@@ -42,6 +44,8 @@ pub struct Finding {
     pub remediation: String,
     /// The client profiles it concerns.
     pub profiles: Vec<String>,
+    /// The certificates it concerns, by SHA-256 fingerprint.
+    pub certificates: Vec<String>,
 }
 
 impl Finding {
@@ -59,7 +63,14 @@ impl Finding {
             detail,
             remediation,
             profiles,
+            certificates: Vec::new(),
         }
+    }
+
+    /// The same finding, about the certificate with this fingerprint.
+    pub fn about_certificate(mut self, fingerprint_sha256: &str) -> Self {
+        self.certificates.push(fingerprint_sha256.to_string());
+        self
     }
 }
 

@@ -2,6 +2,8 @@
 //! builds, client profiles and the server models used for offline
 //! predictions. Data and pure functions only: no I/O, no judgement.
 
+pub mod algorithms;
+pub mod deadlines;
 pub mod go;
 pub mod kubernetes;
 pub mod profile;

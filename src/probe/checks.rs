@@ -45,6 +45,12 @@ pub const CHECKS: &[CheckInfo] = &[
         needs: None,
     },
     CheckInfo {
+        id: CheckId::Certificates,
+        summary: "two handshakes restricted to ML-DSA and to classical signature schemes: \
+                  both chains and whether each kind authenticates (2)",
+        needs: None,
+    },
+    CheckInfo {
         id: CheckId::HelloTolerance,
         summary: "five big-ClientHello variants: split segments, many records, 4 KiB (5)",
         needs: None,

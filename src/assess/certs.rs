@@ -1,0 +1,360 @@
+//! The judgement of certificates and keys: quantum safety, where each
+//! deadline table puts them, and the findings an operator acts on.
+//!
+//! Owns: applying `catalog::deadlines` to one certificate (or key), comparing
+//! its validity with the dates, and the certificate findings: quantum-
+//! vulnerable keys (with the date to replace them by), validity past a
+//! deprecation or disallowance date, keys too small today, SHA-1/MD5
+//! signatures, chains mixing post-quantum and classical signatures, expired
+//! and soon-expiring certificates, and a server that cannot authenticate with
+//! ML-DSA although its clients could.
+//! Must not: parse certificates (that is `pki`) or format anything.
+
+use super::Finding;
+use crate::catalog::algorithms::{Family, Hash};
+use crate::catalog::deadlines;
+use crate::pki::{CertificateFacts, KeyFacts};
+use crate::time::{date, unix_of_date};
+use crate::vocab::{DeadlineStatus, DeadlineTable, FindingKind};
+use serde::Serialize;
+
+/// How certificates are judged: which deadline tables, and when "now" is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertRules {
+    /// The tables to report, first one drives the findings (`--deadlines`).
+    pub deadlines: Vec<DeadlineTable>,
+    /// Seconds since 1970 taken as now (expiry checks).
+    pub now: i64,
+}
+
+impl Default for CertRules {
+    fn default() -> Self {
+        CertRules {
+            deadlines: vec![DeadlineTable::Nist],
+            now: crate::time::now_unix(),
+        }
+    }
+}
+
+/// A certificate that expires within this many days gets a finding.
+pub const EXPIRING_WITHIN_DAYS: i64 = 30;
+
+/// Where one table puts one key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Deadline {
+    /// The table (`nist`, `cnsa2`).
+    pub table: DeadlineTable,
+    /// Acceptable, not approved, vulnerable (with dates), disallowed or unknown.
+    pub status: DeadlineStatus,
+    /// Last day before the algorithm is deprecated (`2030-12-31`), if the table sets one.
+    pub deprecated_after: Option<String>,
+    /// Last day before the algorithm is disallowed (`2035-12-31`), if the table sets one.
+    pub disallowed_after: Option<String>,
+    /// The certificate's notAfter lies past `deprecated_after`.
+    pub valid_past_deprecation: bool,
+    /// The certificate's notAfter lies past `disallowed_after`.
+    pub valid_past_disallowance: bool,
+    /// The table's rule, in words.
+    pub rule: String,
+}
+
+/// A certificate with its judgement, flattened into one JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct JudgedCertificate {
+    /// What the certificate says.
+    #[serde(flatten)]
+    pub facts: CertificateFacts,
+    /// Its key and its signature are both post-quantum.
+    pub quantum_safe: bool,
+    /// Each selected table's status and dates for its key.
+    pub deadlines: Vec<Deadline>,
+}
+
+/// A key (public, or a private key's public half) with its judgement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct JudgedKey {
+    /// What the key is.
+    #[serde(flatten)]
+    pub facts: KeyFacts,
+    /// A quantum computer does not break it.
+    pub quantum_safe: bool,
+    /// Each selected table's status and dates.
+    pub deadlines: Vec<Deadline>,
+}
+
+fn end_of_year(year: i64) -> i64 {
+    unix_of_date(year + 1, 1, 1)
+}
+
+/// Where each selected table puts `key`; `not_after` compares a validity.
+pub fn deadlines(key: &KeyFacts, not_after: Option<i64>, rules: &CertRules) -> Vec<Deadline> {
+    rules
+        .deadlines
+        .iter()
+        .map(|id| {
+            let table = deadlines::table(*id);
+            match table.rule(key.family, key.security_bits, key.nist_level) {
+                Some(rule) => {
+                    let past = |year: Option<i64>| match (year, not_after) {
+                        (Some(y), Some(t)) => t >= end_of_year(y),
+                        _ => false,
+                    };
+                    Deadline {
+                        table: *id,
+                        status: rule.status,
+                        deprecated_after: rule.deprecated_after.map(|y| format!("{y}-12-31")),
+                        disallowed_after: rule.disallowed_after.map(|y| format!("{y}-12-31")),
+                        valid_past_deprecation: past(rule.deprecated_after),
+                        valid_past_disallowance: past(rule.disallowed_after),
+                        rule: rule.text.to_string(),
+                    }
+                }
+                None => Deadline {
+                    table: *id,
+                    status: DeadlineStatus::Unknown,
+                    deprecated_after: None,
+                    disallowed_after: None,
+                    valid_past_deprecation: false,
+                    valid_past_disallowance: false,
+                    rule: format!("unknown algorithm {}", key.key_algorithm_oid),
+                },
+            }
+        })
+        .collect()
+}
+
+/// Judges one certificate.
+pub fn certificate(facts: &CertificateFacts, rules: &CertRules) -> JudgedCertificate {
+    JudgedCertificate {
+        quantum_safe: facts.key.family.quantum_safe() && facts.signature_family().quantum_safe(),
+        deadlines: deadlines(&facts.key, Some(facts.not_after_unix), rules),
+        facts: facts.clone(),
+    }
+}
+
+/// Judges one key.
+pub fn key(facts: &KeyFacts, rules: &CertRules) -> JudgedKey {
+    JudgedKey {
+        quantum_safe: facts.family.quantum_safe(),
+        deadlines: deadlines(facts, None, rules),
+        facts: facts.clone(),
+    }
+}
+
+fn name(cert: &JudgedCertificate) -> String {
+    let role = cert
+        .facts
+        .role
+        .as_deref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
+    format!(
+        "{}{role}, {} signed with {}, sha256 {}",
+        cert.facts.short_name(),
+        cert.facts.key.describe(),
+        cert.facts.signature_algorithm,
+        &cert.facts.fingerprint_sha256[..16.min(cert.facts.fingerprint_sha256.len())]
+    )
+}
+
+fn finding(kind: FindingKind, cert: &JudgedCertificate, detail: String) -> Finding {
+    Finding::new(kind, detail, kind.remediation().into(), Vec::new())
+        .about_certificate(&cert.facts.fingerprint_sha256)
+}
+
+/// The findings about one certificate on its own.
+pub fn certificate_findings(cert: &JudgedCertificate, rules: &CertRules) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let facts = &cert.facts;
+    let what = name(cert);
+    let weak_modulus = matches!(facts.key.family, Family::Rsa | Family::Dsa)
+        && facts.key.key_bits.is_some_and(|b| b < 2048);
+    let weak_curve =
+        facts.key.family == Family::Ec && facts.key.security_bits.is_some_and(|b| b < 112);
+    if weak_modulus || weak_curve {
+        out.push(finding(
+            FindingKind::WeakKey,
+            cert,
+            format!(
+                "{what}: {} is below 112-bit security and already disallowed",
+                facts.key.describe()
+            ),
+        ));
+    }
+    if !facts.self_signed && matches!(facts.signature_hash(), Some(Hash::Sha1 | Hash::Md5)) {
+        out.push(finding(
+            FindingKind::WeakSignatureHash,
+            cert,
+            format!("{what}: signed with {}", facts.signature_algorithm),
+        ));
+    }
+    if rules.now > facts.not_after_unix || rules.now < facts.not_before_unix {
+        let when = if rules.now > facts.not_after_unix {
+            format!("expired on {}", date(facts.not_after_unix))
+        } else {
+            format!("not valid before {}", date(facts.not_before_unix))
+        };
+        out.push(finding(
+            FindingKind::CertificateExpired,
+            cert,
+            format!("{what}: {when}"),
+        ));
+    } else if facts.not_after_unix - rules.now < EXPIRING_WITHIN_DAYS * 86_400 {
+        out.push(finding(
+            FindingKind::CertificateExpiring,
+            cert,
+            format!("{what}: expires on {}", date(facts.not_after_unix)),
+        ));
+    }
+    if facts.key.family.quantum_vulnerable() && !weak_modulus && !weak_curve {
+        if let Some(first) = cert.deadlines.first() {
+            let table = deadlines::table(first.table).name;
+            let until = date(facts.not_after_unix);
+            let (kind, detail) = if first.valid_past_disallowance {
+                (
+                    FindingKind::ValidPastDisallowance,
+                    format!(
+                        "{what}: valid until {until}, past {table}'s disallowance after {}",
+                        first.disallowed_after.as_deref().unwrap_or("?")
+                    ),
+                )
+            } else if first.valid_past_deprecation {
+                (
+                    FindingKind::ValidPastDeprecation,
+                    format!(
+                        "{what}: valid until {until}, past {table}'s deprecation after {}",
+                        first.deprecated_after.as_deref().unwrap_or("?")
+                    ),
+                )
+            } else {
+                let by = first
+                    .deprecated_after
+                    .as_deref()
+                    .or(first.disallowed_after.as_deref())
+                    .map(|d| format!("replace by {d} ({table})"))
+                    .unwrap_or_else(|| format!("{table}: {}", first.status));
+                (
+                    FindingKind::QuantumVulnerableKey,
+                    format!("{what}: quantum-vulnerable key, {by}"),
+                )
+            };
+            out.push(finding(kind, cert, detail));
+        }
+    }
+    out
+}
+
+/// The findings about a chain (leaf first): each certificate's, plus a
+/// chain that mixes post-quantum and classical signatures.
+pub fn chain_findings(chain: &[JudgedCertificate], rules: &CertRules) -> Vec<Finding> {
+    let mut out: Vec<Finding> = chain
+        .iter()
+        .flat_map(|c| certificate_findings(c, rules))
+        .collect();
+    let families: Vec<Family> = chain.iter().map(|c| c.facts.signature_family()).collect();
+    let pq = families.iter().any(|f| f.quantum_safe());
+    let classical = families.iter().any(|f| f.quantum_vulnerable());
+    if pq && classical {
+        if let Some(leaf) = chain.first() {
+            let links = chain
+                .iter()
+                .map(|c| format!("{} ({})", c.facts.short_name(), c.facts.signature_algorithm))
+                .collect::<Vec<_>>()
+                .join(" <- ");
+            out.push(finding(
+                FindingKind::MixedChain,
+                leaf,
+                format!("chain {links}"),
+            ));
+        }
+    }
+    out
+}
+
+/// Judges a whole chain (leaf first).
+pub fn chain(facts: &[CertificateFacts], rules: &CertRules) -> Vec<JudgedCertificate> {
+    facts.iter().map(|f| certificate(f, rules)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ml_dsa_cert() -> CertificateFacts {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ML_DSA_65).unwrap();
+        let params = rcgen::CertificateParams::new(vec!["pq.test".into()]).unwrap();
+        crate::pki::parse_certificate(params.self_signed(&key).unwrap().der()).unwrap()
+    }
+
+    fn p256_cert(not_after_year: i32) -> CertificateFacts {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["ec.test".into()]).unwrap();
+        params.not_after = rcgen::date_time_ymd(not_after_year, 6, 1);
+        crate::pki::parse_certificate(params.self_signed(&key).unwrap().der()).unwrap()
+    }
+
+    fn rules(tables: &[DeadlineTable]) -> CertRules {
+        CertRules {
+            deadlines: tables.to_vec(),
+            now: unix_of_date(2026, 11, 29),
+        }
+    }
+
+    #[test]
+    fn ml_dsa_is_safe_and_cnsa_wants_87() {
+        let judged = certificate(
+            &ml_dsa_cert(),
+            &rules(&[DeadlineTable::Nist, DeadlineTable::Cnsa2]),
+        );
+        assert!(judged.quantum_safe);
+        assert_eq!(judged.deadlines[0].status, DeadlineStatus::Acceptable);
+        assert_eq!(judged.deadlines[1].status, DeadlineStatus::NotApproved);
+        let findings = certificate_findings(&judged, &rules(&[DeadlineTable::Nist]));
+        assert!(findings.is_empty(), "{findings:?}");
+    }
+
+    #[test]
+    fn p256_valid_past_2035_is_high() {
+        let r = rules(&[DeadlineTable::Nist]);
+        let judged = certificate(&p256_cert(2037), &r);
+        assert!(!judged.quantum_safe);
+        assert_eq!(
+            judged.deadlines[0].disallowed_after.as_deref(),
+            Some("2035-12-31")
+        );
+        assert!(judged.deadlines[0].valid_past_disallowance);
+        assert!(!judged.deadlines[0].valid_past_deprecation);
+        let kinds: Vec<_> = certificate_findings(&judged, &r)
+            .iter()
+            .map(|f| f.id)
+            .collect();
+        assert_eq!(kinds, vec![FindingKind::ValidPastDisallowance]);
+        let short = certificate(&p256_cert(2027), &r);
+        let kinds: Vec<_> = certificate_findings(&short, &r)
+            .iter()
+            .map(|f| f.id)
+            .collect();
+        assert_eq!(kinds, vec![FindingKind::QuantumVulnerableKey]);
+        let expired = certificate(&p256_cert(2025), &r);
+        let kinds: Vec<_> = certificate_findings(&expired, &r)
+            .iter()
+            .map(|f| f.id)
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                FindingKind::CertificateExpired,
+                FindingKind::QuantumVulnerableKey
+            ]
+        );
+    }
+
+    #[test]
+    fn mixed_chains_are_found() {
+        let r = rules(&[DeadlineTable::Nist]);
+        let chain = chain(&[ml_dsa_cert(), p256_cert(2027)], &r);
+        assert!(chain_findings(&chain, &r)
+            .iter()
+            .any(|f| f.id == FindingKind::MixedChain));
+    }
+}
