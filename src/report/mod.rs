@@ -12,6 +12,7 @@
 
 pub mod binaries;
 pub mod catalog;
+pub mod certs;
 pub mod cluster;
 pub mod inspect;
 pub mod json;

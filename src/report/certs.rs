@@ -1,0 +1,128 @@
+//! Certificates and keys as table rows: one layout shared by `probe` (a
+//! target's chains), `cluster` and `certs` (files), so a certificate reads
+//! the same wherever it was found. Pure formatting.
+
+use super::Style;
+use crate::assess::certs::{Deadline, JudgedCertificate};
+use crate::vocab::DeadlineStatus;
+
+/// A deadline in a few words: `deprecated after 2030-12-31, disallowed after
+/// 2035-12-31 (valid past it)`.
+pub fn deadline_text(d: &Deadline) -> String {
+    let dates = [
+        d.deprecated_after
+            .as_deref()
+            .map(|x| format!("deprecated after {x}")),
+        d.disallowed_after
+            .as_deref()
+            .map(|x| format!("disallowed after {x}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ");
+    let past = if d.valid_past_disallowance {
+        " (valid past disallowance)"
+    } else if d.valid_past_deprecation {
+        " (valid past deprecation)"
+    } else {
+        ""
+    };
+    match d.status {
+        DeadlineStatus::Acceptable => "acceptable".into(),
+        DeadlineStatus::Disallowed => "disallowed now".into(),
+        DeadlineStatus::Unknown => "unknown algorithm".into(),
+        DeadlineStatus::NotApproved if dates.is_empty() => "not approved".into(),
+        DeadlineStatus::NotApproved => format!("not approved: {dates}{past}"),
+        DeadlineStatus::Vulnerable => format!("{dates}{past}"),
+    }
+}
+
+fn paint_deadline(d: &Deadline, text: &str, style: Style) -> String {
+    let code = match d.status {
+        DeadlineStatus::Acceptable => "32",
+        DeadlineStatus::Disallowed => "31",
+        _ if d.valid_past_disallowance => "31",
+        _ => "33",
+    };
+    style.paint(code, text)
+}
+
+/// The certificates as rows under a header, each line prefixed by `indent`.
+/// `position` numbers them (a chain, leaf first) when true.
+pub fn certificate_table(
+    certs: &[JudgedCertificate],
+    indent: &str,
+    position: bool,
+    style: Style,
+) -> String {
+    let deadline_head = certs
+        .first()
+        .and_then(|c| c.deadlines.first())
+        .map(|d| d.table.name().to_uppercase())
+        .unwrap_or_else(|| "DEADLINE".into());
+    let header = [
+        "#",
+        "ROLE",
+        "SUBJECT",
+        "KEY",
+        "SIGNED WITH",
+        "NOT AFTER",
+        "PQ",
+        deadline_head.as_str(),
+    ];
+    let rows: Vec<[String; 8]> = certs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let f = &c.facts;
+            [
+                if position {
+                    i.to_string()
+                } else {
+                    String::new()
+                },
+                f.role.clone().unwrap_or_else(|| "-".into()),
+                f.short_name(),
+                f.key.describe(),
+                f.signature_algorithm.clone(),
+                f.not_after.get(..10).unwrap_or(&f.not_after).to_string(),
+                if c.quantum_safe { "yes" } else { "no" }.into(),
+                c.deadlines.first().map(deadline_text).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let (head, lines) = super::style::columns(header, &rows);
+    let mut out = format!("{indent}{}\n", style.paint("1", &head));
+    for (line, cert) in lines.iter().zip(certs) {
+        let text = match cert.deadlines.first() {
+            Some(d) => paint_deadline(d, line, style),
+            None => line.clone(),
+        };
+        out.push_str(&format!("{indent}{text}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocab::DeadlineTable;
+
+    #[test]
+    fn deadline_texts() {
+        let d = Deadline {
+            table: DeadlineTable::Nist,
+            status: DeadlineStatus::Vulnerable,
+            deprecated_after: Some("2030-12-31".into()),
+            disallowed_after: Some("2035-12-31".into()),
+            valid_past_deprecation: true,
+            valid_past_disallowance: false,
+            rule: String::new(),
+        };
+        assert_eq!(
+            deadline_text(&d),
+            "deprecated after 2030-12-31, disallowed after 2035-12-31 (valid past deprecation)"
+        );
+    }
+}
