@@ -370,6 +370,46 @@ labels! {
     }
 }
 
+// ---- pqready certs: what a file was read as, and what kind of key was found.
+labels! {
+    /// How `pqready certs` read a file.
+    pub enum FileFormat {
+        /// PEM blocks: one or more certificates, keys or requests (a bundle).
+        Pem = "pem",
+        /// One DER structure: a certificate, a CSR, a public or a private key.
+        Der = "der",
+        /// A kubeconfig (`kind: Config`), kubeadm's admin.conf, kubelet.conf and the like.
+        Kubeconfig = "kubeconfig",
+        /// One Kubernetes Secret manifest (YAML or JSON).
+        Secret = "secret",
+        /// Several Secrets: a `List` (as `kubectl get secret -o yaml` prints
+        /// several) or a multi-document YAML file.
+        SecretList = "secret-list",
+    }
+}
+
+labels! {
+    /// What kind of key `pqready certs` found.
+    pub enum KeyKind {
+        /// A public key (SubjectPublicKeyInfo or PKCS#1), e.g. kubeadm's sa.pub.
+        Public = "public",
+        /// A private key: only its algorithm and size are ever reported.
+        Private = "private",
+        /// A certificate signing request (PKCS#10): its subject and key.
+        Csr = "csr",
+    }
+}
+
+labels! {
+    /// Which date of a deadline table a certificate's validity runs past.
+    pub enum DeadlineKind {
+        /// The date after which the algorithm is deprecated.
+        Deprecation = "deprecation",
+        /// The date after which the algorithm is disallowed.
+        Disallowance = "disallowance",
+    }
+}
+
 impl FindingKind {
     /// How much it matters.
     pub const fn severity(self) -> Severity {

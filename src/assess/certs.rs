@@ -15,7 +15,7 @@ use crate::catalog::algorithms::{Family, Hash};
 use crate::catalog::deadlines;
 use crate::pki::{CertificateFacts, KeyFacts};
 use crate::time::{date, unix_of_date};
-use crate::vocab::{DeadlineStatus, DeadlineTable, FindingKind};
+use crate::vocab::{DeadlineStatus, DeadlineTable, FindingKind, KeyKind};
 use serde::Serialize;
 
 /// How certificates are judged: which deadline tables, and when "now" is.
@@ -265,6 +265,74 @@ pub fn chain_findings(chain: &[JudgedCertificate], rules: &CertRules) -> Vec<Fin
                 FindingKind::MixedChain,
                 leaf,
                 format!("chain {links}"),
+            ));
+        }
+    }
+    out
+}
+
+/// The findings about certificates that came together (one PEM bundle, one
+/// `tls.crt`): judged as a chain when they form one (`linked`: each issued
+/// by the next), otherwise each on its own.
+pub fn bundle_findings(
+    certs: &[JudgedCertificate],
+    linked: bool,
+    rules: &CertRules,
+) -> Vec<Finding> {
+    if linked {
+        chain_findings(certs, rules)
+    } else {
+        certs
+            .iter()
+            .flat_map(|c| certificate_findings(c, rules))
+            .collect()
+    }
+}
+
+/// The findings about a key found on its own (`what` names it, e.g.
+/// `sa.pub (service-account-public-key)`): a key below 112-bit strength, and
+/// for a public key or a certificate request, a quantum-vulnerable key with
+/// the date to replace it by. A private key gets no quantum finding: its
+/// certificate or public key carries it.
+pub fn key_findings(key: &JudgedKey, kind: KeyKind, what: &str) -> Vec<Finding> {
+    let facts = &key.facts;
+    let mut out = Vec::new();
+    let weak = match facts.family {
+        Family::Rsa | Family::Dsa => facts.key_bits.is_some_and(|b| b < 2048),
+        Family::Ec => facts.security_bits.is_some_and(|b| b < 112),
+        _ => false,
+    };
+    let noun = match kind {
+        KeyKind::Public => "public key",
+        KeyKind::Private => "private key",
+        KeyKind::Csr => "key in a certificate request",
+    };
+    let finding = |kind: FindingKind, detail: String| {
+        Finding::new(kind, detail, kind.remediation().into(), Vec::new())
+    };
+    if weak {
+        out.push(finding(
+            FindingKind::WeakKey,
+            format!(
+                "{what}: {} {noun} is below 112-bit security and already disallowed",
+                facts.describe()
+            ),
+        ));
+    } else if kind != KeyKind::Private && facts.family.quantum_vulnerable() {
+        if let Some(first) = key.deadlines.first() {
+            let table = deadlines::table(first.table).name;
+            let by = first
+                .deprecated_after
+                .as_deref()
+                .or(first.disallowed_after.as_deref())
+                .map(|d| format!("replace by {d} ({table})"))
+                .unwrap_or_else(|| format!("{table}: {}", first.status));
+            out.push(finding(
+                FindingKind::QuantumVulnerableKey,
+                format!(
+                    "{what}: {} {noun}, quantum-vulnerable, {by}",
+                    facts.describe()
+                ),
             ));
         }
     }

@@ -12,6 +12,9 @@
 //! open network connections, or ever copy private key material or tokens into
 //! a fact: a private key yields its algorithm and size only.
 
+pub mod files;
+pub mod keys;
+
 use crate::catalog::algorithms::{self as algorithm, Family};
 use serde::Serialize;
 use x509_parser::prelude::*;
@@ -89,7 +92,9 @@ impl KeyFacts {
         match (&self.key_bits, &self.curve) {
             (Some(bits), _) => format!("{}-{bits}", self.key_algorithm),
             (None, Some(curve)) => format!("{} {curve}", self.key_algorithm),
-            _ if self.family == Family::Unknown => format!("unknown ({})", self.key_algorithm_oid),
+            _ if self.family == Family::Unknown && self.key_algorithm == "unknown" => {
+                format!("unknown ({})", self.key_algorithm_oid)
+            }
             _ => self.key_algorithm.clone(),
         }
     }
