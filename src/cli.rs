@@ -40,6 +40,9 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Read Go executables' build info: Go version, GODEBUG and their default PQ key exchange.
     Binaries(BinariesArgs),
+    /// Read certificates, keys and CSRs from files, kubeconfigs, TLS Secrets and kubeadm PKI
+    /// directories: algorithms, sizes, quantum safety and deadlines.
+    Certs(CertsArgs),
     /// List the built-in client profiles and what each offers.
     Profiles(OutputArgs),
     /// Offline grid: which group each client version gets from each server version.
@@ -48,7 +51,7 @@ pub enum Command {
 
 /// The subcommand names, for the kubectl plugin's default.
 const SUBCOMMANDS: &[&str] = &[
-    "probe", "cluster", "demo", "inspect", "binaries", "profiles", "matrix", "help",
+    "probe", "cluster", "demo", "inspect", "binaries", "certs", "profiles", "matrix", "help",
 ];
 
 /// The command line to parse. Installed as `kubectl-pqready`, the binary is a
@@ -231,6 +234,34 @@ pub struct BinariesArgs {
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+// ---- pqready certs
+/// Flags of `pqready certs`.
+#[derive(Debug, Args)]
+pub struct CertsArgs {
+    /// Files or directories (searched recursively), `-` for standard input: PEM (bundles too)
+    /// and DER certificates, public and private keys and CSRs, kubeconfigs, Kubernetes TLS
+    /// Secrets (YAML or JSON, one or a List), kubeadm PKI directories (/etc/kubernetes/pki).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Deadline tables to apply: `nist` (NIST IR 8547 ipd), `cnsa2` (NSA CNSA 2.0) or both,
+    /// comma-separated; the first drives the findings and the table column.
+    #[arg(long, value_name = "nist|cnsa2|nist,cnsa2", default_value = "nist")]
+    pub deadlines: String,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl CertsArgs {
+    /// How certificates are judged: the chosen tables, and now.
+    pub fn rules(&self) -> Result<crate::assess::certs::CertRules, String> {
+        Ok(crate::assess::certs::CertRules {
+            deadlines: crate::catalog::deadlines::select(&self.deadlines)?,
+            now: crate::time::now_unix(),
+        })
+    }
 }
 
 /// Flags of `pqready demo`.

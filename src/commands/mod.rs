@@ -7,6 +7,7 @@
 //! judge (that is `assess`) or format (that is `report`).
 
 mod binaries;
+mod certs;
 mod cluster;
 mod inspect;
 mod output;
@@ -73,6 +74,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CommandError> {
         Command::Cluster(args) => runtime()?.block_on(cluster::run(args)),
         Command::Inspect(args) => runtime()?.block_on(inspect::run(args)),
         Command::Binaries(args) => binaries::run(args),
+        Command::Certs(args) => certs::run(args),
         Command::Profiles(args) => {
             let profiles: Vec<_> = crate::catalog::profile::all().iter().collect();
             Output::stdout(args).document(&[Part::Profiles(&profiles)]);

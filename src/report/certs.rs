@@ -82,8 +82,8 @@ pub fn certificate_table(
                 } else {
                     String::new()
                 },
-                f.role.clone().unwrap_or_else(|| "-".into()),
-                f.short_name(),
+                super::printable(f.role.as_deref().unwrap_or("-")).into_owned(),
+                super::printable(&f.short_name()).into_owned(),
                 f.key.describe(),
                 f.signature_algorithm.clone(),
                 f.not_after.get(..10).unwrap_or(&f.not_after).to_string(),

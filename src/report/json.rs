@@ -1,7 +1,7 @@
 //! The JSON renderer. Streamed results (probed targets, inspected clients)
 //! are JSON Lines, one object per line as each is ready, so memory stays
-//! flat on large scans; whole documents (binaries, profiles, matrix, the
-//! inspect summary) are one object each. The field contract is docs/json.md
+//! flat on large scans; whole documents (binaries, certs, profiles, matrix,
+//! the inspect summary) are one object each. The field contract is docs/json.md
 //! and the JSON Schemas under docs/schema/.
 
 use super::binaries::BinaryReport;
@@ -14,10 +14,12 @@ pub fn line<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).expect("report serialises") + "\n"
 }
 
-/// The JSON renderer; keeps only the binaries it must print as one document.
+/// The JSON renderer; keeps only the binaries and certificate files it must
+/// print as one document.
 #[derive(Default)]
 pub struct JsonRenderer {
     binaries: Vec<BinaryReport>,
+    cert_files: Vec<super::cert_files::FileReport>,
 }
 
 impl Renderer for JsonRenderer {
@@ -39,6 +41,20 @@ impl Renderer for JsonRenderer {
                     binaries: &binaries,
                     counts,
                     errors,
+                })
+            }
+            // ---- pqready certs: one document, written with the summary.
+            Part::CertFile(file) => {
+                self.cert_files.push(file.clone());
+                String::new()
+            }
+            Part::CertSummary(summary) => {
+                let files = std::mem::take(&mut self.cert_files);
+                line(&super::cert_files::Document {
+                    schema: SCHEMA,
+                    kind: "certs",
+                    files: &files,
+                    summary,
                 })
             }
             Part::Profiles(profiles) => profiles.iter().map(line).collect(),

@@ -2,7 +2,7 @@
 //!
 //! Owns: the report types every command prints — [`TargetReport`] (a probed
 //! endpoint's facts next to what `assess` concluded), and the inspect,
-//! binaries and catalog documents — handed over as a stream of [`Part`]s,
+//! binaries, certs and catalog documents — handed over as a stream of [`Part`]s,
 //! and one [`Renderer`] per output format (`table`,
 //! `json`). A new format is one more `Renderer`; a new kind of result is one
 //! more `Part` that each renderer formats.
@@ -12,6 +12,7 @@
 
 pub mod binaries;
 pub mod catalog;
+pub mod cert_files;
 pub mod certs;
 pub mod cluster;
 pub mod inspect;
@@ -107,6 +108,11 @@ pub enum Part<'a> {
     },
     /// The client profile catalog (`profiles`).
     Profiles(&'a [&'a crate::catalog::profile::ClientProfile]),
+    // ---- pqready certs
+    /// One file read by `certs`: its certificates, keys and findings.
+    CertFile(&'a cert_files::FileReport),
+    /// The end of a `certs` run.
+    CertSummary(&'a cert_files::Summary),
     /// The offline client × server prediction (`matrix`).
     Matrix {
         /// Rows.

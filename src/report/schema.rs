@@ -171,6 +171,15 @@ pub fn documents() -> Vec<(&'static str, Schema)> {
             ),
         ),
         (
+            "certs",
+            document::<super::cert_files::Document<'static>>(
+                "certs",
+                "The document `pqready certs -o json` prints: every file read, with its \
+                 certificates, keys and certificate requests (algorithm and size only), \
+                 their deadlines and findings, and a summary.",
+            ),
+        ),
+        (
             "profile",
             document::<ClientProfile>(
                 "profile",

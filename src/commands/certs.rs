@@ -1,0 +1,54 @@
+//! `pqready certs`: read the paths, judge and report each file as it is read,
+//! then the summary. Exit status 2 when a file could not be read or parsed
+//! (its entry says why); a path that does not exist is one error line.
+
+use super::output::{Output, Progress};
+use super::{CommandError, Outcome};
+use crate::cli::CertsArgs;
+use crate::pki::files::{self, Limits, ReadItem};
+use crate::report::cert_files::{FileReport, Summary};
+use crate::report::Part;
+use std::path::Path;
+
+/// Runs the command.
+pub fn run(args: CertsArgs) -> Result<Outcome, CommandError> {
+    let rules = args.rules()?;
+    for path in &args.paths {
+        if path.as_path() == Path::new("-") {
+            continue;
+        }
+        if let Err(e) = std::fs::symlink_metadata(path) {
+            let why = match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+                std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                _ => e.to_string(),
+            };
+            return Err(CommandError(format!(
+                "cannot read '{}': {why}",
+                crate::report::printable(&path.display().to_string())
+            )));
+        }
+    }
+    let mut output = Output::stdout(args.output);
+    output.progress(Progress::Spinner {
+        template: "{spinner} {pos} files examined ({elapsed})",
+    });
+    let ticker = output.ticker();
+    let mut summary = Summary::new(&rules.deadlines);
+    let counts = files::read_paths(&args.paths, &Limits::default(), |item| {
+        ticker.tick();
+        if let ReadItem::File(facts) = item {
+            let report = FileReport::of(*facts, &rules);
+            summary.add(&report);
+            output.part(Part::CertFile(&report));
+        }
+    });
+    summary.skipped(counts.skipped);
+    output.part(Part::CertSummary(&summary));
+    output.finish();
+    Ok(if summary.unreadable > 0 {
+        Outcome::Partial
+    } else {
+        Outcome::Complete
+    })
+}
