@@ -88,6 +88,10 @@ fn typo_gives_one_error_line_and_exit_2() {
         ],
         vec!["inspect", "--listen", "127.0.0.1:0", "--count", "0"],
         vec!["inspect", "--listen", "not-an-address"],
+        vec!["certs"],
+        vec!["certs", "/nonexistent/ca.crt"],
+        vec!["certs", "--deadlines", "fips", "/"],
+        vec!["certs", "--deadlines", "", "/"],
         vec!["nonsense-subcommand"],
     ] {
         let out = pqready(&args);

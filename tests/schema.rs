@@ -6,8 +6,9 @@
 //!    schema`; never edit them by hand);
 //! 2. real output of every command — `demo`, `probe` (a refused port and a
 //!    live server), `profiles`, `matrix`, `binaries` (real Go binaries, and a
-//!    directory with unreadable files) and `inspect` (its JSON Lines log and
-//!    its summary, with a real client) — validates against its schema;
+//!    directory with unreadable files), `certs` (rcgen-made material) and
+//!    `inspect` (its JSON Lines log and its summary, with a real client) —
+//!    validates against its schema;
 //! 3. the schemas are strict: a renamed field, a missing field or an unknown
 //!    label is rejected.
 
@@ -237,6 +238,74 @@ fn binaries_errors_match_the_binaries_schema() {
     assert_eq!(docs[0]["counts"]["skipped"], 1);
     assert_eq!(docs[0]["errors"].as_array().unwrap().len(), 1);
     assert_valid("binaries", "binaries on a directory without Go", &docs);
+}
+
+/// `certs` on rcgen-made material — an ML-DSA chain under an ECDSA CA, a
+/// private key, a TLS Secret, a kubeconfig — next to a malformed PEM file:
+/// every field of the document, errors included, matches the certs schema.
+#[test]
+fn certs_output_matches_the_certs_schema() {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let dir = tempfile::tempdir().unwrap();
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "schema CA");
+    ca_params.not_after = rcgen::date_time_ymd(2040, 1, 1);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ML_DSA_65).unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["schema.test".into()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let chain = format!("{}{}", leaf.pem(), ca.pem());
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write("chain.pem", &chain);
+    write("leaf.key", &key.serialize_pem());
+    write(
+        "secret.yaml",
+        &format!(
+            "apiVersion: v1\nkind: Secret\nmetadata: {{name: s, namespace: n}}\ntype: kubernetes.io/tls\ndata:\n  tls.crt: {}\n  tls.key: {}\n",
+            b64(&chain),
+            b64(&key.serialize_pem())
+        ),
+    );
+    write(
+        "kubeconfig",
+        &format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: 'https://127.0.0.1', certificate-authority-data: {}}}\nusers: []\n",
+            b64(&ca.pem())
+        ),
+    );
+    write(
+        "broken.pem",
+        "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
+    );
+    let (code, docs) = run_json(&[
+        "certs",
+        dir.path().to_str().unwrap(),
+        "-o",
+        "json",
+        "--deadlines",
+        "nist,cnsa2",
+    ]);
+    assert_eq!(code, Some(2), "broken.pem is an error");
+    assert_eq!(docs.len(), 1, "one document");
+    assert_eq!(docs[0]["summary"]["files"], 5);
+    assert!(docs[0]["summary"]["earliest_deadline_crossed"].is_object());
+    assert_valid(
+        "certs",
+        "certs on certificates, keys, a Secret and a kubeconfig",
+        &docs,
+    );
+    // A key must never grow a field the schema does not know.
+    let mut doc = docs[0].clone();
+    doc["files"][0]["keys"] = serde_json::json!([{"kind": "private", "private_key": "…"}]);
+    assert!(!violations("certs", &doc).is_empty());
 }
 
 /// Real Go binaries of the peer prefix — a Go 1.24 server with module
