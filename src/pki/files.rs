@@ -342,6 +342,8 @@ pub fn read_bytes(name: &str, bytes: &[u8], options: &ReadOptions) -> Content {
         options,
         next_chain: 0,
         full: false,
+        dropped_errors: 0,
+        dropped_notes: 0,
     };
     let place = Place {
         role: options.role.clone(),
@@ -388,7 +390,7 @@ pub fn read_bytes(name: &str, bytes: &[u8], options: &ReadOptions) -> Content {
             }
         }
     }
-    let out = reader.out;
+    let out = reader.finish();
     if out.certificates.is_empty() && out.keys.is_empty() && out.errors.is_empty() {
         if !options.given {
             return Content::Nothing(
@@ -515,7 +517,13 @@ struct Reader<'a> {
     options: &'a ReadOptions,
     next_chain: usize,
     full: bool,
+    /// Errors and notes past [`MAX_MESSAGES`], counted, not kept.
+    dropped_errors: usize,
+    dropped_notes: usize,
 }
+
+/// Errors (and notes) listed per file; more are counted in one last line.
+const MAX_MESSAGES: usize = 50;
 
 /// `text` shortened and with control characters escaped, for labels and
 /// names from a file that reach an error or a note.
@@ -538,6 +546,37 @@ fn shown(text: &str) -> String {
 }
 
 impl Reader<'_> {
+    fn push_error(&mut self, text: String) {
+        if self.out.errors.len() < MAX_MESSAGES {
+            self.out.errors.push(text);
+        } else {
+            self.dropped_errors += 1;
+        }
+    }
+
+    fn push_note(&mut self, text: String) {
+        if self.out.notes.len() < MAX_MESSAGES {
+            self.out.notes.push(text);
+        } else {
+            self.dropped_notes += 1;
+        }
+    }
+
+    /// The facts, with one line for the messages not listed.
+    fn finish(mut self) -> FileFacts {
+        if self.dropped_errors > 0 {
+            self.out
+                .errors
+                .push(format!("and {} more errors", self.dropped_errors));
+        }
+        if self.dropped_notes > 0 {
+            self.out
+                .notes
+                .push(format!("and {} more notes", self.dropped_notes));
+        }
+        self.out
+    }
+
     /// Room for one more item? Past the limit, one error and no more items.
     fn room(&mut self) -> bool {
         if self.out.certificates.len() + self.out.keys.len() < self.options.limits.max_items {
@@ -545,7 +584,7 @@ impl Reader<'_> {
         }
         if !self.full {
             self.full = true;
-            self.out.errors.push(format!(
+            self.push_error(format!(
                 "more than {} certificates and keys: the rest was not read",
                 self.options.limits.max_items
             ));
@@ -612,7 +651,7 @@ impl Reader<'_> {
     }
 
     fn error(&mut self, place: &Place, message: String) {
-        self.out.errors.push(place.source(&message));
+        self.push_error(place.source(&message));
     }
 
     /// Certificate material in one value: PEM if it has PEM markers, else DER.
@@ -627,7 +666,15 @@ impl Reader<'_> {
     /// Every PEM block of `bytes`: the certificates form one group.
     fn pem(&mut self, bytes: &[u8], place: &Place) {
         let chain = self.chain();
-        for (i, block) in pem_blocks(bytes).into_iter().enumerate() {
+        let max_blocks = self.options.limits.max_items;
+        let (blocks, truncated) = pem_blocks(bytes, max_blocks);
+        if truncated {
+            self.error(
+                place,
+                format!("more than {max_blocks} PEM blocks: the rest was not read"),
+            );
+        }
+        for (i, block) in blocks.into_iter().enumerate() {
             if self.full {
                 return;
             }
@@ -643,9 +690,7 @@ impl Reader<'_> {
             let what = format!("block {n}");
             let der = block.contents();
             let Some(kind) = PemKind::of_label(&label) else {
-                self.out
-                    .notes
-                    .push(place.source(&format!("block {n}: {} not read", shown(&label))));
+                self.push_note(place.source(&format!("block {n}: {} not read", shown(&label))));
                 continue;
             };
             let encrypted = block
@@ -757,7 +802,7 @@ impl Reader<'_> {
                                 secrets += 1;
                                 self.secret(item);
                             }
-                            other => self.out.notes.push(format!(
+                            other => self.push_note(format!(
                                 "document {}: a list item of kind {} not read",
                                 i + 1,
                                 shown(other.unwrap_or("(none)"))
@@ -773,7 +818,7 @@ impl Reader<'_> {
                     kubeconfigs += 1;
                     self.kubeconfig(doc);
                 }
-                other => self.out.notes.push(format!(
+                other => self.push_note(format!(
                     "document {}: kind {} not read",
                     i + 1,
                     shown(if other.is_empty() { "(none)" } else { other })
@@ -808,7 +853,7 @@ impl Reader<'_> {
         };
         let ty = doc.get("type").and_then(Value::as_str).unwrap_or("Opaque");
         if ty != "kubernetes.io/tls" {
-            self.out.notes.push(format!(
+            self.push_note(format!(
                 "Secret {id} of type {} not read (only kubernetes.io/tls)",
                 shown(ty)
             ));
@@ -834,9 +879,7 @@ impl Reader<'_> {
             let field = if base64 { "data" } else { "stringData" };
             let Some(text) = value.as_str() else {
                 if !value.is_null() {
-                    self.out
-                        .errors
-                        .push(format!("Secret {id}: {field}.{key} is not a string"));
+                    self.push_error(format!("Secret {id}: {field}.{key} is not a string"));
                 }
                 continue;
             };
@@ -844,9 +887,7 @@ impl Reader<'_> {
                 match decode_base64(text) {
                     Some(bytes) => bytes,
                     None => {
-                        self.out
-                            .errors
-                            .push(format!("Secret {id}: {field}.{key} is not base64"));
+                        self.push_error(format!("Secret {id}: {field}.{key} is not base64"));
                         continue;
                     }
                 }
@@ -868,9 +909,7 @@ impl Reader<'_> {
             Ok(config) => config,
             // serde's messages quote values (a token could be one): say where only.
             Err(_) => {
-                self.out
-                    .errors
-                    .push("not a valid kubeconfig: a field has an unexpected type".into());
+                self.push_error("not a valid kubeconfig: a field has an unexpected type".into());
                 return;
             }
         };
@@ -919,16 +958,14 @@ impl Reader<'_> {
         match decode_base64(data) {
             Some(bytes) if !bytes.is_empty() => self.material(&bytes, place),
             Some(_) => {}
-            None => self.out.errors.push(place.source("is not base64")),
+            None => self.push_error(place.source("is not base64")),
         }
     }
 
     /// A file a kubeconfig names, resolved relative to the kubeconfig.
     fn reference(&mut self, file: &str, place: &Place) {
         let Some(base) = &self.options.base_dir else {
-            self.out
-                .notes
-                .push(place.source("names a file: not followed"));
+            self.push_note(place.source("names a file: not followed"));
             return;
         };
         let path = base.join(file);
@@ -938,7 +975,7 @@ impl Reader<'_> {
         };
         match read_bounded(&path, self.options.limits.max_file_bytes) {
             Ok(bytes) => self.material(&bytes, &place),
-            Err(e) => self.out.errors.push(format!("{}: {e}", place.source)),
+            Err(e) => self.push_error(format!("{}: {e}", place.source)),
         }
     }
 }
@@ -960,17 +997,31 @@ fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
         .map(|i| i + from)
 }
 
-/// Each PEM block of `bytes`, decoded by the `pem` crate, or why not. A
-/// block without its END line, or interrupted by another BEGIN line, is an
-/// error of its own; text around blocks is ignored.
-fn pem_blocks(bytes: &[u8]) -> Vec<Result<pem::Pem, String>> {
+/// Each PEM block of `bytes` (at most `max_blocks`; the flag says more were
+/// left), decoded by the `pem` crate, or why not. A block without its END
+/// line, or interrupted by another BEGIN line, is an error of its own; text
+/// around blocks is ignored. Linear in the input: the next END line is
+/// searched for once and reused while it lies ahead.
+fn pem_blocks(bytes: &[u8], max_blocks: usize) -> (Vec<Result<pem::Pem, String>>, bool) {
     const BEGIN: &[u8] = b"-----BEGIN ";
     const END: &[u8] = b"-----END ";
     let mut out = Vec::new();
     let mut pos = 0;
+    let mut next_end: Option<Option<usize>> = None;
     while let Some(begin) = find(bytes, BEGIN, pos) {
+        if out.len() >= max_blocks {
+            return (out, true);
+        }
         let next_begin = find(bytes, BEGIN, begin + BEGIN.len());
-        let end = find(bytes, END, begin + BEGIN.len());
+        let end = match next_end {
+            Some(Some(end)) if end > begin => Some(end),
+            Some(None) => None,
+            _ => {
+                let end = find(bytes, END, begin + BEGIN.len());
+                next_end = Some(end);
+                end
+            }
+        };
         let end = match (end, next_begin) {
             (Some(end), Some(next)) if next < end => {
                 out.push(Err("no END line before the next BEGIN line".into()));
@@ -989,7 +1040,7 @@ fn pem_blocks(bytes: &[u8]) -> Vec<Result<pem::Pem, String>> {
         out.push(pem::parse(&bytes[begin..close]).map_err(|e| pem_error(&e)));
         pos = close;
     }
-    out
+    (out, false)
 }
 
 /// A `pem` error in words that never quote the block (a base64 error
@@ -1403,6 +1454,25 @@ mod tests {
             f.errors,
             vec!["not a valid kubeconfig: a field has an unexpected type"]
         );
+    }
+
+    #[test]
+    fn many_begin_lines_are_linear_and_messages_are_capped() {
+        let mut text = "-----BEGIN CERTIFICATE-----\n".repeat(200_000);
+        text.push_str("-----END CERTIFICATE-----\n");
+        let started = std::time::Instant::now();
+        let f = facts(text.as_bytes());
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        assert_eq!(f.errors.len(), MAX_MESSAGES + 1);
+        assert_eq!(
+            f.errors[0],
+            "more than 10000 PEM blocks: the rest was not read"
+        );
+        assert_eq!(f.errors[MAX_MESSAGES], "and 9951 more errors");
+        let unknown = "-----BEGIN X-----\nAAAA\n-----END X-----\n".repeat(60);
+        let f = facts(unknown.as_bytes());
+        assert_eq!(f.notes.len(), MAX_MESSAGES + 1);
+        assert_eq!(f.notes[MAX_MESSAGES], "and 10 more notes");
     }
 
     #[test]
