@@ -39,6 +39,15 @@ pub fn run(args: CertsArgs) -> Result<Outcome, CommandError> {
         ticker.tick();
         if let ReadItem::File(facts) = item {
             let report = FileReport::of(*facts, &rules);
+            // Counts and names only: never a field of a key or a kubeconfig.
+            tracing::debug!(
+                path = %crate::report::printable(&report.path),
+                format = report.format.map(|f| f.name()).unwrap_or("unreadable"),
+                certificates = report.certificates.len(),
+                keys = report.keys.len(),
+                findings = report.findings.len(),
+                "read"
+            );
             summary.add(&report);
             output.part(Part::CertFile(&report));
         }
