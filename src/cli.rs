@@ -86,12 +86,24 @@ pub struct InspectArgs {
     /// Forward every byte, unchanged, to this upstream instead of terminating TLS.
     #[arg(long, value_name = "HOST:PORT")]
     pub forward: Option<String>,
-    /// Certificate chain (PEM) for terminate mode (default: self-signed for localhost).
+    /// Certificate chain (PEM) for terminate mode (default: a generated one, see --cert-type).
     #[arg(long, value_name = "FILE", requires = "key")]
     pub cert: Option<PathBuf>,
     /// Private key (PEM) for --cert.
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
+    /// Serve a generated self-signed certificate of this type (terminate mode;
+    /// default ecdsa-p256): each record says whether the client completed the
+    /// handshake with it.
+    #[arg(
+        long,
+        value_name = "TYPE",
+        conflicts_with_all = ["forward", "cert"],
+        value_parser = clap::builder::PossibleValuesParser::new(
+            crate::vocab::CertType::ALL.iter().map(|t| t.name())
+        )
+    )]
+    pub cert_type: Option<String>,
     /// Append one JSON object per client to FILE (JSON Lines).
     #[arg(long, value_name = "FILE")]
     pub json_log: Option<PathBuf>,
@@ -126,7 +138,9 @@ impl InspectArgs {
     pub fn config(
         &self,
     ) -> Result<(std::net::SocketAddr, crate::inspect::serve::ServeConfig), String> {
+        use crate::inspect::cert::{self, ServedCert};
         use crate::inspect::serve::{terminate_config, Mode, ServeConfig};
+        use crate::vocab::CertType;
         use rustls::pki_types::pem::PemObject;
         use rustls::pki_types::{CertificateDer, PrivateKeyDer};
         let listen: std::net::SocketAddr = self.listen.parse().map_err(|_| {
@@ -158,7 +172,7 @@ impl InspectArgs {
                 }
             }
             None => {
-                let pair = match (&self.cert, &self.key) {
+                let served = match (&self.cert, &self.key) {
                     (Some(cert), Some(key)) => {
                         let chain: Vec<CertificateDer<'static>> =
                             CertificateDer::pem_file_iter(cert)
@@ -172,11 +186,23 @@ impl InspectArgs {
                         let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
                             format!("cannot read private key '{}': {e}", key.display())
                         })?;
-                        Some((chain, key))
+                        let cert_type = cert::detect(&chain[0]);
+                        ServedCert {
+                            chain,
+                            key,
+                            cert_type,
+                        }
                     }
-                    _ => None,
+                    _ => {
+                        let cert_type = match self.cert_type.as_deref() {
+                            Some(name) => CertType::parse(name)
+                                .ok_or_else(|| format!("invalid --cert-type '{name}'"))?,
+                            None => CertType::EcdsaP256,
+                        };
+                        cert::generate(cert_type)?
+                    }
                 };
-                Mode::Terminate(terminate_config(pair)?)
+                Mode::Terminate(terminate_config(served)?)
             }
         };
         if self.count == Some(0) {

@@ -255,6 +255,24 @@ labels! {
 }
 
 labels! {
+    /// The kind of certificate `pqready inspect` serves in terminate mode
+    /// (`--cert-type`, or read from the key of `--cert`): its public key and
+    /// signature algorithm.
+    pub enum CertType {
+        /// ML-DSA-44 (FIPS 204), TLS signature scheme mldsa44.
+        Mldsa44 = "mldsa44",
+        /// ML-DSA-65, TLS signature scheme mldsa65.
+        Mldsa65 = "mldsa65",
+        /// ML-DSA-87, TLS signature scheme mldsa87.
+        Mldsa87 = "mldsa87",
+        /// ECDSA on P-256 with SHA-256 (the default).
+        EcdsaP256 = "ecdsa-p256",
+        /// RSA with a 2048-bit modulus.
+        Rsa2048 = "rsa2048",
+    }
+}
+
+labels! {
     /// How much a finding matters, lowest first.
     pub enum Severity {
         /// Worth knowing.

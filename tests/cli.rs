@@ -88,6 +88,33 @@ fn typo_gives_one_error_line_and_exit_2() {
         ],
         vec!["inspect", "--listen", "127.0.0.1:0", "--count", "0"],
         vec!["inspect", "--listen", "not-an-address"],
+        vec![
+            "inspect",
+            "--listen",
+            "127.0.0.1:0",
+            "--cert-type",
+            "mldsa66",
+        ],
+        vec![
+            "inspect",
+            "--listen",
+            "127.0.0.1:0",
+            "--cert-type",
+            "mldsa65",
+            "--forward",
+            "127.0.0.1:1",
+        ],
+        vec![
+            "inspect",
+            "--listen",
+            "127.0.0.1:0",
+            "--cert-type",
+            "rsa2048",
+            "--cert",
+            "c.pem",
+            "--key",
+            "k.pem",
+        ],
         vec!["nonsense-subcommand"],
     ] {
         let out = pqready(&args);
