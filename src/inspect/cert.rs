@@ -54,42 +54,22 @@ pub fn generate(cert_type: CertType) -> Result<ServedCert, String> {
     })
 }
 
-const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
-const OID_P256: &str = "1.2.840.10045.3.1.7";
-const OID_RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
-const OID_ML_DSA_44: &str = "2.16.840.1.101.3.4.3.17";
-const OID_ML_DSA_65: &str = "2.16.840.1.101.3.4.3.18";
-const OID_ML_DSA_87: &str = "2.16.840.1.101.3.4.3.19";
-
 /// Which [`CertType`] the certificate `der` is, from its public key; `None`
 /// for any other key (or a certificate that does not parse).
 pub fn detect(der: &CertificateDer<'_>) -> Option<CertType> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).ok()?;
-    let spki = cert.public_key();
-    match spki.algorithm.algorithm.to_id_string().as_str() {
-        OID_ML_DSA_44 => Some(CertType::Mldsa44),
-        OID_ML_DSA_65 => Some(CertType::Mldsa65),
-        OID_ML_DSA_87 => Some(CertType::Mldsa87),
-        OID_EC_PUBLIC_KEY => {
-            let curve = spki.algorithm.parameters.as_ref()?.as_oid().ok()?;
-            (curve.to_id_string() == OID_P256).then_some(CertType::EcdsaP256)
-        }
-        OID_RSA_ENCRYPTION => match spki.parsed().ok()? {
-            x509_parser::public_key::PublicKey::RSA(rsa) => {
-                (modulus_bits(rsa.modulus) == 2048).then_some(CertType::Rsa2048)
-            }
-            _ => None,
-        },
+    let key = crate::pki::parse_certificate(der.as_ref()).ok()?.key;
+    match (
+        key.key_algorithm.as_str(),
+        key.curve.as_deref(),
+        key.key_bits,
+    ) {
+        ("ML-DSA-44", _, _) => Some(CertType::Mldsa44),
+        ("ML-DSA-65", _, _) => Some(CertType::Mldsa65),
+        ("ML-DSA-87", _, _) => Some(CertType::Mldsa87),
+        ("EC", Some("P-256"), _) => Some(CertType::EcdsaP256),
+        ("RSA", _, Some(2048)) => Some(CertType::Rsa2048),
         _ => None,
     }
-}
-
-/// The bit length of a big-endian unsigned integer.
-fn modulus_bits(bytes: &[u8]) -> usize {
-    let Some(start) = bytes.iter().position(|b| *b != 0) else {
-        return 0;
-    };
-    (bytes.len() - start) * 8 - bytes[start].leading_zeros() as usize
 }
 
 #[cfg(test)]
@@ -107,21 +87,9 @@ mod tests {
                 .key_provider
                 .load_private_key(served.key.clone_key())
                 .unwrap_or_else(|e| panic!("{t}: rustls cannot load the key: {e}"));
-            let (_, cert) = x509_parser::parse_x509_certificate(served.chain[0].as_ref()).unwrap();
-            assert_eq!(cert.subject().to_string(), "CN=pqready-inspect", "{t}");
-            use x509_parser::extensions::GeneralName;
-            let san = cert.subject_alternative_name().unwrap().unwrap();
-            assert!(
-                matches!(
-                    san.value.general_names[..],
-                    [
-                        GeneralName::DNSName("localhost"),
-                        GeneralName::IPAddress([127, 0, 0, 1])
-                    ]
-                ),
-                "{t}: {:?}",
-                san.value.general_names
-            );
+            let facts = crate::pki::parse_certificate(served.chain[0].as_ref()).unwrap();
+            assert_eq!(facts.subject, "CN=pqready-inspect", "{t}");
+            assert_eq!(facts.sans, ["DNS:localhost", "IP:127.0.0.1"], "{t}");
         }
     }
 
@@ -142,7 +110,5 @@ mod tests {
             .unwrap();
         assert_eq!(detect(cert.der()), None);
         assert_eq!(detect(&CertificateDer::from(vec![0x30, 0x00])), None);
-        assert_eq!(modulus_bits(&[0, 0x80, 0]), 16);
-        assert_eq!(modulus_bits(&[0, 0, 0x01]), 1);
     }
 }
