@@ -591,6 +591,14 @@ fn cnsa2_deadlines_change_the_judgement() {
         ],
     );
     let addr = peer.addr.to_string();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schema/probe-target.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
     let json = |tables: &str| {
         let docs = command::json_lines(&[
             "probe",
@@ -603,7 +611,11 @@ fn cnsa2_deadlines_change_the_judgement() {
             "json",
         ]);
         assert_eq!(docs.len(), 1);
-        docs.into_iter().next().unwrap()
+        let doc = docs.into_iter().next().unwrap();
+        // ML-DSA certificates and both deadline tables fit the JSON Schema.
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:?}\n{doc}");
+        doc
     };
     let deadline = |doc: &serde_json::Value, key: &str, i: usize| {
         let cert = doc["certificates"]
