@@ -804,3 +804,96 @@ async fn full_probe_of_openssl35_counts_the_certificates_check() {
     assert_eq!(certificates.connections, 2);
     assert_mldsa_only(&r, &root, &leaf);
 }
+
+// ---- the ML-DSA signature is verified, never assumed ------------------------------
+
+/// Serves one certified key whatever the client asks: rustls' own
+/// `with_single_cert` would refuse a key that does not match its certificate.
+#[derive(Debug)]
+struct Always(std::sync::Arc<rustls::sign::CertifiedKey>);
+
+impl rustls::server::ResolvesServerCert for Always {
+    fn resolve(
+        &self,
+        _: rustls::server::ClientHello<'_>,
+    ) -> Option<std::sync::Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+/// An in-process rustls TLS 1.3 server presenting an ML-DSA-65 certificate
+/// and signing its handshakes with `signer` (the certificate's key, or not).
+async fn rustls_mldsa_server(
+    cert: &rcgen::Certificate,
+    signer: &rcgen::KeyPair,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    let key = provider
+        .key_provider
+        .load_private_key(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+            signer.serialize_der(),
+        )))
+        .expect("aws-lc-rs loads ML-DSA-65 keys");
+    let certified = rustls::sign::CertifiedKey::new(vec![cert.der().clone()], key);
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(provider))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_no_client_auth()
+        .with_cert_resolver(std::sync::Arc::new(Always(std::sync::Arc::new(certified))));
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(Duration::from_secs(5), acceptor.accept(stream)).await;
+            });
+        }
+    });
+    (addr, task)
+}
+
+#[tokio::test]
+async fn a_wrong_mldsa_signature_does_not_authenticate() {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ML_DSA_65).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".into()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let impostor = rcgen::KeyPair::generate_for(&rcgen::PKCS_ML_DSA_65).unwrap();
+    let mut config = loopback::config(Duration::from_secs(5));
+    config.checks = CheckSet::select(&["certificates".into()], &[]).unwrap();
+    let rules = CertRules::default();
+    let run = |addr| {
+        let (config, rules) = (config.clone(), rules.clone());
+        async move { scan_one_with(&loopback::target(addr, Some("localhost")), &config, &rules).await }
+    };
+
+    // Signed with the certificate's own key: ML-DSA authentication.
+    let (addr, honest) = rustls_mldsa_server(&cert, &key).await;
+    let r = run(addr).await;
+    let auth = r.observed.authentication.as_ref().unwrap();
+    assert!(auth.mldsa, "{auth:?}");
+    assert_eq!(auth.schemes, [S::MLDSA65]);
+    honest.abort();
+
+    // The same certificate, the handshake signed with another ML-DSA-65 key:
+    // the signature does not verify, so the server does not authenticate.
+    let (addr, forger) = rustls_mldsa_server(&cert, &impostor).await;
+    let r = run(addr).await;
+    let auth = r.observed.authentication.as_ref().unwrap();
+    assert!(!auth.mldsa && !auth.classical, "{auth:?}");
+    assert!(auth.schemes.is_empty());
+    let attempt = auth.attempt(AuthKind::Mldsa).unwrap();
+    assert!(!attempt.completed && attempt.scheme.is_none());
+    assert_eq!(attempt.error_kind, Some(ErrorKind::Tls), "{attempt:?}");
+    assert!(
+        attempt.error.as_deref().unwrap().contains("BadSignature"),
+        "{attempt:?}"
+    );
+    // The server did answer (with a bad signature): the check completed.
+    assert!(attempt.answered());
+    forger.abort();
+}
