@@ -4,6 +4,7 @@
 //! [`ProbeConfig`] and a target list, with one clear error for bad input.
 //! Must not: touch the network or print reports.
 
+use crate::assess::certs::CertRules;
 use crate::catalog::profile::{self, ClientProfile};
 use crate::catalog::server::{self, ServerModel};
 use crate::discover::{self, Target};
@@ -268,6 +269,9 @@ pub struct DemoArgs {
     /// Which checks to run (see `pqready probe --help`).
     #[command(flatten)]
     pub checks: CheckArgs,
+    /// How certificates are judged.
+    #[command(flatten)]
+    pub deadlines: DeadlineArgs,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -319,6 +323,9 @@ pub struct ClusterArgs {
     /// At most N new connections per second across all endpoints (default: no limit).
     #[arg(long, value_name = "N")]
     pub rate: Option<u32>,
+    /// How certificates are judged.
+    #[command(flatten)]
+    pub deadlines: DeadlineArgs,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -394,8 +401,8 @@ fn probe_config(
 #[derive(Debug, Args, Clone, Default)]
 pub struct CheckArgs {
     /// Run only these checks (comma-separated or repeated): groups, selection,
-    /// versions, handshake, clients, hello-tolerance. A check that needs
-    /// another (selection needs groups) brings it along.
+    /// versions, handshake, clients, certificates, hello-tolerance. A check
+    /// that needs another (selection needs groups) brings it along.
     #[arg(long, value_name = "CHECK", value_delimiter = ',')]
     pub only: Vec<String>,
     /// Skip these checks (comma-separated or repeated), e.g. `--skip hello-tolerance`.
@@ -481,9 +488,40 @@ pub struct ProbeArgs {
     /// At most N new connections per second across all endpoints (default: no limit).
     #[arg(long, value_name = "N")]
     pub rate: Option<u32>,
+    /// How certificates are judged.
+    #[command(flatten)]
+    pub deadlines: DeadlineArgs,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `--deadlines`: the tables that date the served certificates' keys.
+#[derive(Debug, Args, Clone)]
+pub struct DeadlineArgs {
+    /// Deadline tables for the certificates check: nist (NIST IR 8547, the
+    /// default), cnsa2 (NSA CNSA 2.0), or both, comma-separated; the first
+    /// one drives the findings.
+    #[arg(long, value_name = "nist|cnsa2|nist,cnsa2", default_value = "nist")]
+    pub deadlines: String,
+}
+
+impl Default for DeadlineArgs {
+    fn default() -> Self {
+        DeadlineArgs {
+            deadlines: "nist".into(),
+        }
+    }
+}
+
+impl DeadlineArgs {
+    /// The certificate rules: the selected tables, judged as of now.
+    pub fn rules(&self) -> Result<CertRules, String> {
+        Ok(CertRules {
+            deadlines: crate::catalog::deadlines::select(&self.deadlines)?,
+            ..CertRules::default()
+        })
+    }
 }
 
 /// `--rate N` as a shared pace; 0 is refused.
@@ -605,11 +643,25 @@ mod tests {
             timeout: "1s".into(),
             concurrency: 1,
             rate: None,
+            deadlines: DeadlineArgs::default(),
             output: OutputArgs::default(),
         };
         let config = args.config().unwrap();
         assert_eq!(config.candidate_groups.len(), crate::wire::GROUPS.len() + 1);
         assert_eq!(config.candidate_groups.last(), Some(&NamedGroup(0xfe01)));
+    }
+
+    #[test]
+    fn deadlines_select_tables_in_order() {
+        let args = |spec: &str| DeadlineArgs {
+            deadlines: spec.into(),
+        };
+        use crate::vocab::DeadlineTable::{Cnsa2, Nist};
+        assert_eq!(DeadlineArgs::default().rules().unwrap().deadlines, [Nist]);
+        assert_eq!(args("cnsa2").rules().unwrap().deadlines, [Cnsa2]);
+        assert_eq!(args("cnsa2,nist").rules().unwrap().deadlines, [Cnsa2, Nist]);
+        let err = args("fips").rules().unwrap_err();
+        assert!(err.contains("invalid --deadlines 'fips'"), "{err}");
     }
 
     #[test]

@@ -77,6 +77,16 @@ labels! {
 }
 
 labels! {
+    /// The signature schemes one `certificates` handshake offers.
+    pub enum AuthKind {
+        /// Only ML-DSA-44, ML-DSA-65 and ML-DSA-87 (TLS 1.3).
+        Mldsa = "mldsa",
+        /// Every classical scheme (ECDSA, EdDSA, RSA-PSS, RSA PKCS#1), none of ML-DSA.
+        Classical = "classical",
+    }
+}
+
+labels! {
     /// Why a target, or one check, could not be completed.
     ///
     /// `not-tls` covers both "answered with something that is not TLS" and "no

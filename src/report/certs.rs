@@ -83,7 +83,8 @@ pub fn certificate_table(
                     String::new()
                 },
                 f.role.clone().unwrap_or_else(|| "-".into()),
-                f.short_name(),
+                // The subject comes from a peer or a file: no control characters.
+                super::printable(&f.short_name()).into_owned(),
                 f.key.describe(),
                 f.signature_algorithm.clone(),
                 f.not_after.get(..10).unwrap_or(&f.not_after).to_string(),
@@ -108,6 +109,21 @@ pub fn certificate_table(
 mod tests {
     use super::*;
     use crate::vocab::DeadlineTable;
+
+    #[test]
+    fn a_subject_cannot_move_the_cursor() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["x.test".into()]).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "evil\u{1b}[2J\nforged line");
+        let facts = crate::pki::parse_certificate(params.self_signed(&key).unwrap().der()).unwrap();
+        let judged =
+            crate::assess::certs::certificate(&facts, &crate::assess::certs::CertRules::default());
+        let text = certificate_table(&[judged], "  ", true, Style { color: false });
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert_eq!(text.lines().count(), 2, "{text}");
+    }
 
     #[test]
     fn deadline_texts() {
