@@ -11,8 +11,10 @@
 
 use pqready::catalog::profile;
 use pqready::inspect::capture::CaptureLimits;
+use pqready::inspect::cert::generate;
 use pqready::inspect::serve::{run, terminate_config, Mode, ServeConfig};
 use pqready::report::inspect::{InspectRecord, Summary};
+use pqready::vocab::CertType;
 use pqready::wire::record::fragment;
 use pqready::wire::ProtocolVersion;
 use std::sync::Arc;
@@ -30,7 +32,7 @@ async fn measure(
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let config = ServeConfig {
-        mode: Mode::Terminate(terminate_config(None).unwrap()),
+        mode: Mode::Terminate(terminate_config(generate(CertType::EcdsaP256).unwrap()).unwrap()),
         limits: CaptureLimits {
             max_hello: 65536,
             timeout: Duration::from_secs(10),

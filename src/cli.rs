@@ -4,6 +4,7 @@
 //! [`ProbeConfig`] and a target list, with one clear error for bad input.
 //! Must not: touch the network or print reports.
 
+use crate::assess::certs::CertRules;
 use crate::catalog::profile::{self, ClientProfile};
 use crate::catalog::server::{self, ServerModel};
 use crate::discover::{self, Target};
@@ -89,12 +90,24 @@ pub struct InspectArgs {
     /// Forward every byte, unchanged, to this upstream instead of terminating TLS.
     #[arg(long, value_name = "HOST:PORT")]
     pub forward: Option<String>,
-    /// Certificate chain (PEM) for terminate mode (default: self-signed for localhost).
+    /// Certificate chain (PEM) for terminate mode (default: a generated one, see --cert-type).
     #[arg(long, value_name = "FILE", requires = "key")]
     pub cert: Option<PathBuf>,
     /// Private key (PEM) for --cert.
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
+    /// Serve a generated self-signed certificate of this type (terminate mode;
+    /// default ecdsa-p256): each record says whether the client completed the
+    /// handshake with it.
+    #[arg(
+        long,
+        value_name = "TYPE",
+        conflicts_with_all = ["forward", "cert"],
+        value_parser = clap::builder::PossibleValuesParser::new(
+            crate::vocab::CertType::ALL.iter().map(|t| t.name())
+        )
+    )]
+    pub cert_type: Option<String>,
     /// Append one JSON object per client to FILE (JSON Lines).
     #[arg(long, value_name = "FILE")]
     pub json_log: Option<PathBuf>,
@@ -129,7 +142,9 @@ impl InspectArgs {
     pub fn config(
         &self,
     ) -> Result<(std::net::SocketAddr, crate::inspect::serve::ServeConfig), String> {
+        use crate::inspect::cert::{self, ServedCert};
         use crate::inspect::serve::{terminate_config, Mode, ServeConfig};
+        use crate::vocab::CertType;
         use rustls::pki_types::pem::PemObject;
         use rustls::pki_types::{CertificateDer, PrivateKeyDer};
         let listen: std::net::SocketAddr = self.listen.parse().map_err(|_| {
@@ -161,7 +176,7 @@ impl InspectArgs {
                 }
             }
             None => {
-                let pair = match (&self.cert, &self.key) {
+                let served = match (&self.cert, &self.key) {
                     (Some(cert), Some(key)) => {
                         let chain: Vec<CertificateDer<'static>> =
                             CertificateDer::pem_file_iter(cert)
@@ -175,11 +190,23 @@ impl InspectArgs {
                         let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
                             format!("cannot read private key '{}': {e}", key.display())
                         })?;
-                        Some((chain, key))
+                        let cert_type = cert::detect(&chain[0]);
+                        ServedCert {
+                            chain,
+                            key,
+                            cert_type,
+                        }
                     }
-                    _ => None,
+                    _ => {
+                        let cert_type = match self.cert_type.as_deref() {
+                            Some(name) => CertType::parse(name)
+                                .ok_or_else(|| format!("invalid --cert-type '{name}'"))?,
+                            None => CertType::EcdsaP256,
+                        };
+                        cert::generate(cert_type)?
+                    }
                 };
-                Mode::Terminate(terminate_config(pair)?)
+                Mode::Terminate(terminate_config(served)?)
             }
         };
         if self.count == Some(0) {
@@ -273,6 +300,9 @@ pub struct DemoArgs {
     /// Which checks to run (see `pqready probe --help`).
     #[command(flatten)]
     pub checks: CheckArgs,
+    /// How certificates are judged.
+    #[command(flatten)]
+    pub deadlines: DeadlineArgs,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -324,6 +354,9 @@ pub struct ClusterArgs {
     /// At most N new connections per second across all endpoints (default: no limit).
     #[arg(long, value_name = "N")]
     pub rate: Option<u32>,
+    /// How certificates are judged.
+    #[command(flatten)]
+    pub deadlines: DeadlineArgs,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -399,8 +432,8 @@ fn probe_config(
 #[derive(Debug, Args, Clone, Default)]
 pub struct CheckArgs {
     /// Run only these checks (comma-separated or repeated): groups, selection,
-    /// versions, handshake, clients, hello-tolerance. A check that needs
-    /// another (selection needs groups) brings it along.
+    /// versions, handshake, clients, certificates, hello-tolerance. A check
+    /// that needs another (selection needs groups) brings it along.
     #[arg(long, value_name = "CHECK", value_delimiter = ',')]
     pub only: Vec<String>,
     /// Skip these checks (comma-separated or repeated), e.g. `--skip hello-tolerance`.
@@ -486,9 +519,40 @@ pub struct ProbeArgs {
     /// At most N new connections per second across all endpoints (default: no limit).
     #[arg(long, value_name = "N")]
     pub rate: Option<u32>,
+    /// How certificates are judged.
+    #[command(flatten)]
+    pub deadlines: DeadlineArgs,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `--deadlines`: the tables that date the served certificates' keys.
+#[derive(Debug, Args, Clone)]
+pub struct DeadlineArgs {
+    /// Deadline tables for the certificates check: nist (NIST IR 8547, the
+    /// default), cnsa2 (NSA CNSA 2.0), or both, comma-separated; the first
+    /// one drives the findings.
+    #[arg(long, value_name = "nist|cnsa2|nist,cnsa2", default_value = "nist")]
+    pub deadlines: String,
+}
+
+impl Default for DeadlineArgs {
+    fn default() -> Self {
+        DeadlineArgs {
+            deadlines: "nist".into(),
+        }
+    }
+}
+
+impl DeadlineArgs {
+    /// The certificate rules: the selected tables, judged as of now.
+    pub fn rules(&self) -> Result<CertRules, String> {
+        Ok(CertRules {
+            deadlines: crate::catalog::deadlines::select(&self.deadlines)?,
+            ..CertRules::default()
+        })
+    }
 }
 
 /// `--rate N` as a shared pace; 0 is refused.
@@ -610,11 +674,25 @@ mod tests {
             timeout: "1s".into(),
             concurrency: 1,
             rate: None,
+            deadlines: DeadlineArgs::default(),
             output: OutputArgs::default(),
         };
         let config = args.config().unwrap();
         assert_eq!(config.candidate_groups.len(), crate::wire::GROUPS.len() + 1);
         assert_eq!(config.candidate_groups.last(), Some(&NamedGroup(0xfe01)));
+    }
+
+    #[test]
+    fn deadlines_select_tables_in_order() {
+        let args = |spec: &str| DeadlineArgs {
+            deadlines: spec.into(),
+        };
+        use crate::vocab::DeadlineTable::{Cnsa2, Nist};
+        assert_eq!(DeadlineArgs::default().rules().unwrap().deadlines, [Nist]);
+        assert_eq!(args("cnsa2").rules().unwrap().deadlines, [Cnsa2]);
+        assert_eq!(args("cnsa2,nist").rules().unwrap().deadlines, [Cnsa2, Nist]);
+        let err = args("fips").rules().unwrap_err();
+        assert!(err.contains("invalid --deadlines 'fips'"), "{err}");
     }
 
     #[test]

@@ -100,10 +100,10 @@ pub async fn start(config: DemoConfig) -> Result<DemoServer, String> {
 
 /// Starts one server on `bind` (a loopback address; port 0 picks one).
 pub async fn start_on(config: DemoConfig, bind: SocketAddr) -> Result<DemoServer, String> {
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
-        .map_err(|e| format!("cannot generate demo certificate: {e}"))?;
-    let chain = vec![CertificateDer::from(cert.cert.der().to_vec())];
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
+    let (cert, signing_key) =
+        certificate(config.name).map_err(|e| format!("cannot generate demo certificate: {e}"))?;
+    let chain = vec![CertificateDer::from(cert.der().to_vec())];
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(signing_key.serialize_der()));
     let mut provider = rustls::crypto::aws_lc_rs::default_provider();
     provider.kx_groups = config.groups.clone();
     let versions: &[&rustls::SupportedProtocolVersion] = if config.tls12_only {
@@ -133,6 +133,30 @@ pub async fn start_on(config: DemoConfig, bind: SocketAddr) -> Result<DemoServer
         }
     });
     Ok(DemoServer { config, addr, task })
+}
+
+/// A self-signed ECDSA P-256 certificate for localhost, valid from
+/// yesterday for 90 days, as a real server's would be.
+fn certificate(name: &str) -> Result<(rcgen::Certificate, rcgen::KeyPair), rcgen::Error> {
+    let key = rcgen::KeyPair::generate()?;
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()])?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, format!("pqready demo {name}"));
+    let now = crate::time::now_unix();
+    let day = |unix: i64| {
+        let date = crate::time::date(unix);
+        let mut parts = date.split('-').map(|p| p.parse::<i32>().unwrap_or(1));
+        let (y, m, d) = (
+            parts.next().unwrap_or(1970),
+            parts.next().unwrap_or(1),
+            parts.next().unwrap_or(1),
+        );
+        rcgen::date_time_ymd(y, m as u8, d as u8)
+    };
+    params.not_before = day(now - 86_400);
+    params.not_after = day(now + 90 * 86_400);
+    Ok((params.self_signed(&key)?, key))
 }
 
 /// Starts every demo server.

@@ -77,6 +77,16 @@ labels! {
 }
 
 labels! {
+    /// The signature schemes one `certificates` handshake offers.
+    pub enum AuthKind {
+        /// Only ML-DSA-44, ML-DSA-65 and ML-DSA-87 (TLS 1.3).
+        Mldsa = "mldsa",
+        /// Every classical scheme (ECDSA, EdDSA, RSA-PSS, RSA PKCS#1), none of ML-DSA.
+        Classical = "classical",
+    }
+}
+
+labels! {
     /// Why a target, or one check, could not be completed.
     ///
     /// `not-tls` covers both "answered with something that is not TLS" and "no
@@ -251,6 +261,24 @@ labels! {
         DraftOnly = "draft-only",
         /// Classical groups only.
         Classical = "classical",
+    }
+}
+
+labels! {
+    /// The kind of certificate `pqready inspect` serves in terminate mode
+    /// (`--cert-type`, or read from the key of `--cert`): its public key and
+    /// signature algorithm.
+    pub enum CertType {
+        /// ML-DSA-44 (FIPS 204), TLS signature scheme mldsa44.
+        Mldsa44 = "mldsa44",
+        /// ML-DSA-65, TLS signature scheme mldsa65.
+        Mldsa65 = "mldsa65",
+        /// ML-DSA-87, TLS signature scheme mldsa87.
+        Mldsa87 = "mldsa87",
+        /// ECDSA on P-256 with SHA-256 (the default).
+        EcdsaP256 = "ecdsa-p256",
+        /// RSA with a 2048-bit modulus.
+        Rsa2048 = "rsa2048",
     }
 }
 

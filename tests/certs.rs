@@ -687,7 +687,7 @@ fn rcgen_cert(
 
 /// rcgen-made chains and dates: an ML-DSA leaf under an ML-DSA intermediate
 /// under a P-384 root (a mixed chain, read leaf first from one bundle), an
-/// ML-DSA key certified by ECDSA (not quantum-safe, not mixed), an all
+/// ML-DSA key certified by ECDSA (not quantum-safe, mixed), an all
 /// ML-DSA-87 chain, and P-256 leaves valid past 2035, past 2030 only, and
 /// expired.
 #[test]
@@ -792,8 +792,8 @@ fn rcgen_chains_and_dates() {
     assert_eq!(under_ec["certificates"][0]["quantum_safe"], false);
     assert_eq!(
         finding_ids(under_ec),
-        ["quantum-vulnerable-key"],
-        "only the root's key"
+        ["mixed-chain", "quantum-vulnerable-key"],
+        "the leaf's ML-DSA key signs the handshake, ECDSA signed the leaf"
     );
     let pq = entry(&doc, "pq.pem");
     assert!(pq["certificates"]
@@ -825,7 +825,7 @@ fn rcgen_chains_and_dates() {
     assert_eq!(only_key(entry(&doc, "ed.key"))["key_algorithm"], "Ed25519");
     let s = &doc["summary"];
     assert_eq!(s["findings"]["high"], 2, "{s:#}");
-    assert_eq!(s["findings"]["medium"], 1, "{s:#}");
+    assert_eq!(s["findings"]["medium"], 2, "{s:#}");
     assert_eq!(s["earliest_deadline_crossed"]["date"], "2035-12-31");
     assert_eq!(s["earliest_deadline_crossed"]["certificates"], 1);
 
@@ -1561,10 +1561,10 @@ fn tls_secrets_in_yaml_json_and_lists() {
     let key_entry = only_key(one);
     assert_eq!(key_entry["role"], "secret-tls:shop/web");
     assert_eq!(key_entry["key_algorithm"], "ML-DSA-65");
-    // An ML-DSA key certified with ECDSA: not quantum-safe, and not a mixed
-    // chain (every signature in it is classical).
+    // An ML-DSA key certified with ECDSA: not quantum-safe, and a mixed
+    // chain (its key signs the handshake with ML-DSA).
     assert_eq!(certs[0]["quantum_safe"], false);
-    assert!(!finding_ids(one).contains(&"mixed-chain"), "{one:#}");
+    assert!(finding_ids(one).contains(&"mixed-chain"), "{one:#}");
 
     let api = entry(&doc, "secret.json");
     assert_eq!(api["format"], "secret");

@@ -78,6 +78,9 @@ fn typo_gives_one_error_line_and_exit_2() {
         vec!["probe", "-o", "xml", "127.0.0.1:1"],
         vec!["probe", "--rate", "0", "127.0.0.1:1"],
         vec!["cluster", "--rate", "0"],
+        vec!["probe", "--deadlines", "fips", "127.0.0.1:1"],
+        vec!["demo", "--deadlines", ","],
+        vec!["cluster", "--deadlines", "nist,fips"],
         vec!["probe", "-o", "json", "--json", "127.0.0.1:1"],
         vec![
             "inspect",
@@ -88,6 +91,33 @@ fn typo_gives_one_error_line_and_exit_2() {
         ],
         vec!["inspect", "--listen", "127.0.0.1:0", "--count", "0"],
         vec!["inspect", "--listen", "not-an-address"],
+        vec![
+            "inspect",
+            "--listen",
+            "127.0.0.1:0",
+            "--cert-type",
+            "mldsa66",
+        ],
+        vec![
+            "inspect",
+            "--listen",
+            "127.0.0.1:0",
+            "--cert-type",
+            "mldsa65",
+            "--forward",
+            "127.0.0.1:1",
+        ],
+        vec![
+            "inspect",
+            "--listen",
+            "127.0.0.1:0",
+            "--cert-type",
+            "rsa2048",
+            "--cert",
+            "c.pem",
+            "--key",
+            "k.pem",
+        ],
         vec!["certs"],
         vec!["certs", "/nonexistent/ca.crt"],
         vec!["certs", "--deadlines", "fips", "/"],
@@ -254,7 +284,13 @@ fn json_has_empty_clients_and_findings_without_the_clients_flag() {
     )
     .unwrap();
     assert_eq!(first["clients"], serde_json::json!([]));
-    assert_eq!(first["findings"], serde_json::json!([]));
+    // Only the certificates check's findings: none about client profiles.
+    let findings = first["findings"].as_array().unwrap();
+    let ids: Vec<&str> = findings.iter().filter_map(|f| f["id"].as_str()).collect();
+    assert_eq!(ids, ["quantum-vulnerable-key"], "{first}");
+    assert!(findings
+        .iter()
+        .all(|f| f["profiles"] == serde_json::json!([])));
 }
 
 #[test]
@@ -337,6 +373,7 @@ fn only_groups_runs_group_discovery_alone_in_s_plus_2_connections() {
             "versions",
             "handshake",
             "clients",
+            "certificates",
             "hello-tolerance",
         ] {
             assert_eq!(check(r, other)["status"], "not-run", "{other}: {r}");
@@ -344,6 +381,8 @@ fn only_groups_runs_group_discovery_alone_in_s_plus_2_connections() {
         }
         assert!(r["handshake"]["negotiated_group"].is_null());
         assert!(r["hello_tolerance"].is_null());
+        assert!(r["authentication"].is_null());
+        assert_eq!(r["certificates"].as_array().unwrap().len(), 0);
         assert_eq!(r["clients"].as_array().unwrap().len(), 0);
         // Elimination (S+1) plus one reversed offer for the server's order.
         let connections = r["connections"].as_u64().unwrap();
@@ -372,6 +411,7 @@ fn every_check_reports_its_status_and_connections_add_up() {
                 "versions",
                 "handshake",
                 "clients",
+                "certificates",
                 "hello-tolerance"
             ]
         );
@@ -385,6 +425,14 @@ fn every_check_reports_its_status_and_connections_add_up() {
             assert_eq!(failed, !c["error_kind"].is_null(), "{c}");
         }
         assert_eq!(check(r, "clients")["status"], "completed", "{r}");
+        // The demo servers hold one ECDSA certificate each: they refuse the
+        // ML-DSA-only handshake with an alert, which completes the check.
+        assert_eq!(check(r, "certificates")["status"], "completed", "{r}");
+        assert_eq!(check(r, "certificates")["connections"], 2, "{r}");
+        assert_eq!(r["authentication"]["mldsa"], false, "{r}");
+        assert_eq!(r["authentication"]["classical"], true, "{r}");
+        assert_eq!(r["certificates"][0]["role"], "leaf", "{r}");
+        assert_eq!(r["certificates"][0]["quantum_safe"], false, "{r}");
     }
     // Every demo server completes rustls' PQ-first handshake (the TLS 1.2
     // one over TLS 1.2), so no check failed.

@@ -238,6 +238,33 @@ fidelity! {
     go126_client_matches_profile => "goclient-1.26";
 }
 
+/// The `no-mldsa-authentication` finding rests on which profiles offer
+/// ML-DSA signature schemes: OpenSSL 3.5's must offer exactly what the real
+/// `s_client` sends in signature_algorithms, in order.
+#[test]
+fn openssl35_s_client_signature_schemes_match_profile() {
+    let client = clients::openssl35();
+    if !peers::require(&[&client.need]) {
+        return;
+    }
+    let sink = Tap::sink();
+    let run = client.run(sink.addr());
+    let obs = sink
+        .wait(0, Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("{} never connected:\n{}", client.name, run.output));
+    let hello = obs.client_hellos.first().expect("a ClientHello");
+    let real: Vec<u16> = hello
+        .signature_schemes()
+        .expect("signature_algorithms")
+        .iter()
+        .map(|s| s.0)
+        .collect();
+    let profile = pqready::catalog::profile::find("openssl3.5").expect("openssl3.5 profile");
+    let claimed: Vec<u16> = profile.signature_schemes.iter().map(|s| s.0).collect();
+    assert_eq!(real, claimed, "real s_client vs the openssl3.5 profile");
+    assert_eq!(&real[..3], [0x0905, 0x0906, 0x0904], "ML-DSA first");
+}
+
 #[test]
 fn every_real_client_has_a_fidelity_test() {
     for c in clients::all() {

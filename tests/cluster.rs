@@ -328,6 +328,18 @@ fn audits_every_component_against_real_peers() {
     assert_eq!(scheduler["result"]["error_kind"], "refused");
     assert_eq!(status(component(&doc, "kubelet", "node-a")), "pq");
     assert_eq!(status(component(&doc, "kubelet", "node-b")), "classical");
+    // Each component's served certificates and authentication (a Go
+    // kubelet's own self-signed ECDSA P-256 certificate; Go cannot sign
+    // with ML-DSA).
+    let kubelet = &component(&doc, "kubelet", "node-a")["result"];
+    assert_eq!(kubelet["authentication"]["mldsa"], false, "{kubelet}");
+    assert_eq!(kubelet["authentication"]["classical"], true, "{kubelet}");
+    assert_eq!(kubelet["certificates"][0]["role"], "leaf");
+    assert_eq!(kubelet["certificates"][0]["curve"], "P-256");
+    assert_eq!(
+        kubelet["certificates"][0]["deadlines"][0]["disallowed_after"],
+        "2035-12-31"
+    );
     assert_eq!(
         status(component(&doc, "webhook", "policy.example.com")),
         "draft-only"
@@ -424,6 +436,9 @@ fn audits_every_component_against_real_peers() {
         "10 components: 5 pq, 1 draft-only, 3 classical, 1 unreachable from here, 0 errors",
         "HIGH key-exchange-mismatch",
         "fix: ",
+        "    certificate localhost: EC P-256, signed with ecdsa-with-SHA256, not after ",
+        "; nist: disallowed after 2035-12-31",
+        "    auth: ML-DSA: no (received fatal alert: HandshakeFailure); classical: yes (ecdsa_secp256r1_sha256)",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }

@@ -55,8 +55,9 @@ async fn rustls_pq_hybrid_server() {
     assert!(!r.observed.handshake.hello_retry);
     assert_eq!(r.observed.handshake.certificate_chain.len(), 1);
     assert_eq!(r.assessed.verdict.status, PqStatus::Pq);
-    // S+1 discovery, 2 selection checks, 3 legacy versions, 1 handshake, 5 big-hello variants.
-    assert_eq!(r.observed.connections, 4 + 1 + 2 + 3 + 1 + 5);
+    // S+1 discovery, 2 selection checks, 3 legacy versions, 1 handshake,
+    // 2 certificates handshakes (ML-DSA, classical), 5 big-hello variants.
+    assert_eq!(r.observed.connections, 4 + 1 + 2 + 3 + 1 + 2 + 5);
     assert_eq!(
         r.assessed.hello_tolerance.as_ref().unwrap().verdict,
         ToleranceVerdict::Tolerant
@@ -76,7 +77,7 @@ async fn rustls_classical_server() {
         r.assessed.verdict.text,
         "PQ key exchange: no (classical groups only: x25519, secp256r1, secp384r1)"
     );
-    assert_eq!(r.observed.connections, 3 + 1 + 2 + 3 + 1 + 5);
+    assert_eq!(r.observed.connections, 3 + 1 + 2 + 3 + 1 + 2 + 5);
 }
 
 #[tokio::test]
@@ -292,8 +293,9 @@ async fn key_share_driven_server_is_found_with_real_shares() {
     assert_eq!(r.assessed.verdict.status, PqStatus::Pq);
     assert!(r.observed.handshake.error.is_some());
     // One empty-share attempt, then one per group pqready can make a share for,
-    // 3 versions, the handshake and the 5 big-hello variants.
-    assert_eq!(r.observed.connections, 1 + 11 + 3 + 1 + 5);
+    // 3 versions, the handshake, the 2 certificates handshakes and the 5
+    // big-hello variants.
+    assert_eq!(r.observed.connections, 1 + 11 + 3 + 1 + 2 + 5);
     // This stub never completes a handshake, so the control fails too.
     assert_eq!(
         r.assessed.hello_tolerance.as_ref().unwrap().verdict,
@@ -315,7 +317,7 @@ async fn json_report_has_the_contract_fields() {
     assert_eq!(v["handshake"]["cipher_suite"], "TLS_AES_256_GCM_SHA384");
     assert_eq!(v["handshake"]["hello_retry"], false);
     assert_eq!(v["verdict"]["status"], "pq");
-    assert_eq!(v["connections"], 16);
+    assert_eq!(v["connections"], 18);
     assert_eq!(v["hello_tolerance"]["verdict"], "tolerant");
     assert_eq!(
         v["hello_tolerance"]["variants"].as_array().unwrap().len(),
@@ -359,13 +361,15 @@ async fn pq_only_server_locks_out_classical_client_profiles() {
         r.observed.clients[0].detail.as_deref(),
         Some("alert handshake_failure")
     );
-    assert_eq!(r.assessed.findings.len(), 1);
-    assert_eq!(r.assessed.findings[0].id, "pq-only-lockout");
+    // The lockout, and the demo certificate's quantum-vulnerable key.
+    let ids: Vec<_> = r.assessed.findings.iter().map(|f| f.id.name()).collect();
+    assert_eq!(ids, ["pq-only-lockout", "quantum-vulnerable-key"]);
     assert_eq!(
         r.assessed.findings[0].profiles,
         ["kubectl1.31", "kubectl1.32"]
     );
     // S+1 discovery, order and same-kind share checks, 3 versions, 1 handshake,
-    // and one replay per distinct offer (the four profiles all differ).
-    assert_eq!(r.observed.connections, 4 + 1 + 1 + 3 + 1 + 4);
+    // one replay per distinct offer (the four profiles all differ) and the 2
+    // certificates handshakes.
+    assert_eq!(r.observed.connections, 4 + 1 + 1 + 3 + 1 + 4 + 2);
 }

@@ -127,6 +127,10 @@ fn terminate_mode_records_every_real_client() {
         assert_eq!(r["negotiated_group"], group, "{}: {r}", client.name);
         assert_eq!(r["server_version"], "TLSv1.3", "{}: {r}", client.name);
         assert_eq!(r["hello_retry"], false, "{}: {r}", client.name);
+        // The default certificate: every one of these clients completes.
+        assert_eq!(r["cert_type"], "ecdsa-p256", "{}: {r}", client.name);
+        assert_eq!(r["handshake_completed"], true, "{}: {r}", client.name);
+        assert_eq!(r["handshake_error"], Value::Null, "{}: {r}", client.name);
         assert_eq!(
             r["downgraded"],
             p.offers_pq() && !p.offers_standard_pq(),
@@ -662,6 +666,13 @@ fn hostile_clients_are_recorded_and_the_inspector_keeps_serving() {
     }
     let served = records.iter().find(|r| r["error"].is_null()).unwrap();
     assert_eq!(served["verdict"], "pq");
+    assert_eq!(served["handshake_completed"], true, "{served}");
+    // The others never got to a handshake: false, and `error` says why.
+    for r in records.iter().filter(|r| r["error"].is_string()) {
+        assert_eq!(r["handshake_completed"], false, "{r}");
+        assert_eq!(r["handshake_error"], Value::Null, "{r}");
+        assert_eq!(r["cert_type"], "ecdsa-p256", "{r}");
+    }
 }
 
 #[test]
@@ -733,4 +744,326 @@ fn forward_mode_drops_idle_clients_instead_of_starving_others() {
         "{errors:?}"
     );
     assert!(errors.contains(&""), "{errors:?}");
+}
+
+// ---- which clients accept an ML-DSA server certificate -----------------------
+
+/// One real client against `inspect --cert-type T`: whether its hello offers
+/// an ML-DSA signature scheme and whether it completes the handshake.
+struct CertCase {
+    client: RealClient,
+    offers_mldsa: bool,
+    completes: bool,
+}
+
+fn case(client: RealClient, offers_mldsa: bool, completes: bool) -> CertCase {
+    CertCase {
+        client,
+        offers_mldsa,
+        completes,
+    }
+}
+
+/// Runs every client against `inspect --cert-type cert_type` and checks,
+/// client by client, its exit status, its record (the offer, `offers_mldsa`,
+/// `cert_type`, `handshake_completed` with the server's reason on failure,
+/// the negotiated group only when it completed) and the summary's counts.
+fn serve_cert_type(cert_type: &str, list: &[CertCase]) -> (Vec<Value>, String, String) {
+    let inspector = Inspector::start(&["--cert-type", cert_type], list.len());
+    for c in list {
+        let run = c.client.run(inspector.addr);
+        let who = &c.client.name;
+        assert_eq!(
+            run.succeeded(),
+            c.completes,
+            "{who} against a {cert_type} certificate: {}",
+            run.output
+        );
+        if !c.completes {
+            // The server ends the handshake with an alert, not a bare close.
+            assert!(
+                run.output.contains("handshake failure"),
+                "{who} should see a handshake_failure alert: {}",
+                run.output
+            );
+        }
+    }
+    let (records, summary, live) = inspector.finish();
+    assert_eq!(records.len(), list.len(), "one record per client:\n{live}");
+    for (r, c) in records.iter().zip(list) {
+        let who = &c.client.name;
+        assert_record(r, &c.client);
+        assert_eq!(r["offers_mldsa"], c.offers_mldsa, "{who}: {r}");
+        let schemes: Vec<String> = serde_json::from_value(r["signature_schemes"].clone()).unwrap();
+        assert_eq!(
+            schemes.iter().any(|s| s.starts_with("mldsa")),
+            c.offers_mldsa,
+            "{who}: {schemes:?}"
+        );
+        assert_eq!(r["cert_type"], cert_type, "{who}: {r}");
+        assert_eq!(r["handshake_completed"], c.completes, "{who}: {r}");
+        if c.completes {
+            assert_eq!(r["handshake_error"], Value::Null, "{who}: {r}");
+            assert_eq!(r["server_version"], "TLSv1.3", "{who}: {r}");
+            assert!(r["negotiated_group"].is_string(), "{who}: {r}");
+        } else {
+            // rustls finds no signature scheme the client offered for this key.
+            assert_eq!(
+                r["handshake_error"], "peer is incompatible: NoSignatureSchemesInCommon",
+                "{who}: {r}"
+            );
+            assert_eq!(r["negotiated_group"], Value::Null, "{who}: {r}");
+            assert_eq!(r["downgraded"], Value::Null, "{who}: {r}");
+        }
+    }
+    let completed = list.iter().filter(|c| c.completes).count();
+    let offered = list.iter().filter(|c| c.offers_mldsa).count();
+    for want in [
+        format!(
+            "{offered} of {} readable hellos offered ML-DSA signature schemes",
+            list.len()
+        ),
+        format!(
+            "certificate served: {cert_type}; handshakes: {completed} completed, {} failed",
+            list.len() - completed
+        ),
+    ] {
+        assert!(summary.contains(&want), "{want}:\n{summary}");
+    }
+    assert_eq!(
+        live.matches("handshake FAILED").count(),
+        list.len() - completed,
+        "{live}"
+    );
+    (records, summary, live)
+}
+
+/// The clients of issue 11, in the order they run.
+fn mldsa_clients() -> Vec<RealClient> {
+    let mut list = vec![clients::openssl35(), clients::openssl30(), clients::curl()];
+    list.extend(clients::GO_VERSIONS.iter().map(|v| clients::goclient(v)));
+    list.extend([clients::kubectl("1.29"), clients::kubectl("1.33")]);
+    list
+}
+
+#[test]
+fn an_mldsa65_certificate_is_accepted_only_by_openssl35() {
+    if !peers::require(&clients::needs(&mldsa_clients())) {
+        return;
+    }
+    // Measured: of these, only OpenSSL 3.5 offers ML-DSA (mldsa65, mldsa87,
+    // mldsa44 first in its signature_algorithms). Go 1.22-1.26 (kubectl
+    // 1.29 is Go 1.22, kubectl 1.33 Go 1.24) and OpenSSL 3.0 (s_client and
+    // curl) offer none, so the server cannot sign for them at all.
+    let list: Vec<CertCase> = mldsa_clients()
+        .into_iter()
+        .map(|c| {
+            let pq_signer = c.name == "openssl-3.5 s_client";
+            case(c, pq_signer, pq_signer)
+        })
+        .collect();
+    let (records, summary, _) = serve_cert_type("mldsa65", &list);
+    let judged: Vec<&Value> = records.iter().map(|r| &r["accepts_mldsa_cert"]).collect();
+    let mut expected = vec![Value::Bool(false); list.len()];
+    expected[0] = Value::Bool(true);
+    assert_eq!(judged, expected.iter().collect::<Vec<_>>());
+    assert!(
+        summary.contains("would accept an ML-DSA server certificate: 1 yes, 9 no, 0 unknown"),
+        "{summary}"
+    );
+    assert!(summary.contains("ML-DSA  HANDSHAKE"), "{summary}");
+}
+
+#[test]
+fn an_ecdsa_p256_certificate_is_accepted_by_every_client() {
+    if !peers::require(&clients::needs(&mldsa_clients())) {
+        return;
+    }
+    let list: Vec<CertCase> = mldsa_clients()
+        .into_iter()
+        .map(|c| {
+            let pq_signer = c.name == "openssl-3.5 s_client";
+            case(c, pq_signer, true)
+        })
+        .collect();
+    let (records, summary, _) = serve_cert_type("ecdsa-p256", &list);
+    // Offering ML-DSA is necessary, not sufficient: OpenSSL 3.5 stays unknown.
+    assert_eq!(records[0]["accepts_mldsa_cert"], Value::Null);
+    assert!(records[1..]
+        .iter()
+        .all(|r| r["accepts_mldsa_cert"] == false));
+    assert!(
+        summary.contains("would accept an ML-DSA server certificate: 0 yes, 9 no, 1 unknown"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn the_default_certificate_is_ecdsa_p256() {
+    if !peers::require(&["goclient-1.24"]) {
+        return;
+    }
+    let inspector = Inspector::start(&[], 1);
+    let run = clients::goclient("1.24").run(inspector.addr);
+    assert!(run.succeeded(), "{}", run.output);
+    let (records, summary, _) = inspector.finish();
+    assert_eq!(records[0]["cert_type"], "ecdsa-p256", "{}", records[0]);
+    assert_eq!(records[0]["handshake_completed"], true, "{}", records[0]);
+    assert!(
+        summary.contains("certificate served: ecdsa-p256; handshakes: 1 completed, 0 failed"),
+        "{summary}"
+    );
+}
+
+/// `openssl s_client` (3.5) against `addr`, with `extra` arguments; its output.
+fn openssl35_s_client(addr: SocketAddr, extra: &[&str]) -> (bool, String) {
+    let out = Command::new(peers::bin("openssl"))
+        .args(["s_client", "-connect", &addr.to_string(), "-showcerts"])
+        .args(extra)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[test]
+fn openssl35_accepts_every_generated_certificate_type_and_verifies_it() {
+    if !peers::require(&["openssl"]) {
+        return;
+    }
+    for (cert_type, key, signature) in [
+        ("mldsa44", "ML-DSA-44", "mldsa44"),
+        ("mldsa65", "ML-DSA-65", "mldsa65"),
+        ("mldsa87", "ML-DSA-87", "mldsa87"),
+        ("ecdsa-p256", "EC, (prime256v1)", "ecdsa_secp256r1_sha256"),
+        ("rsa2048", "RSA, 2048", "rsa_pss_rsae_"),
+    ] {
+        let inspector = Inspector::start(&["--cert-type", cert_type], 2);
+        let (ok, text) = openssl35_s_client(inspector.addr, &["-servername", "localhost"]);
+        assert!(ok, "{cert_type}: {text}");
+        for want in [
+            format!("a:PKEY: {key}"),
+            format!("Peer signature type: {signature}"),
+            "subject=CN=pqready-inspect".into(),
+            "Negotiated TLS1.3 group: X25519MLKEM768".into(),
+        ] {
+            assert!(text.contains(&want), "{cert_type}: no {want:?} in {text}");
+        }
+        // Trusting the served certificate, a verifying client accepts it
+        // for both of its names.
+        let pem_start = text.find("-----BEGIN CERTIFICATE-----").unwrap();
+        let pem_end = text.find("-----END CERTIFICATE-----").unwrap() + 25;
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("served.pem");
+        std::fs::write(&ca, format!("{}\n", &text[pem_start..pem_end])).unwrap();
+        let (ok, text) = openssl35_s_client(
+            inspector.addr,
+            &[
+                "-CAfile",
+                ca.to_str().unwrap(),
+                "-verify_return_error",
+                "-verify_ip",
+                "127.0.0.1",
+            ],
+        );
+        assert!(ok, "{cert_type}: {text}");
+        assert!(
+            text.contains("Verify return code: 0 (ok)"),
+            "{cert_type}: {text}"
+        );
+        let (records, _, _) = inspector.finish();
+        for r in &records {
+            assert_eq!(r["cert_type"], cert_type, "{r}");
+            assert_eq!(r["handshake_completed"], true, "{r}");
+            assert_eq!(r["offers_mldsa"], true, "{r}");
+        }
+        let judged = records[0]["accepts_mldsa_cert"].clone();
+        let mldsa = cert_type.starts_with("mldsa");
+        assert_eq!(
+            judged,
+            if mldsa {
+                Value::Bool(true)
+            } else {
+                Value::Null
+            }
+        );
+    }
+}
+
+#[test]
+fn an_rsa2048_certificate_is_accepted_by_classical_clients() {
+    let list = [
+        clients::openssl30(),
+        clients::curl(),
+        clients::goclient("1.22"),
+    ];
+    if !peers::require(&clients::needs(&list)) {
+        return;
+    }
+    let cases: Vec<CertCase> = list.into_iter().map(|c| case(c, false, true)).collect();
+    serve_cert_type("rsa2048", &cases);
+}
+
+#[test]
+fn a_given_certificate_is_typed_from_its_key() {
+    if !peers::require(&["openssl"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ML_DSA_87).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["mldsa.test".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let (c, k) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
+    std::fs::write(&c, cert.pem()).unwrap();
+    std::fs::write(&k, key.serialize_pem()).unwrap();
+    let inspector = Inspector::start(
+        &["--cert", c.to_str().unwrap(), "--key", k.to_str().unwrap()],
+        1,
+    );
+    let (ok, text) = openssl35_s_client(inspector.addr, &["-servername", "mldsa.test"]);
+    assert!(
+        ok && text.contains("Peer signature type: mldsa87"),
+        "{text}"
+    );
+    let (records, _, _) = inspector.finish();
+    assert_eq!(records[0]["cert_type"], "mldsa87", "{}", records[0]);
+    assert_eq!(records[0]["accepts_mldsa_cert"], true, "{}", records[0]);
+}
+
+#[test]
+fn forward_mode_records_the_mldsa_offer_but_no_handshake() {
+    if !peers::require(&["goserver-1.24", "openssl", "goclient-1.24"]) {
+        return;
+    }
+    let server = peers::go_server("1.24");
+    let list = [clients::openssl35(), clients::goclient("1.24")];
+    let inspector = Inspector::start(&["--forward", &server.addr.to_string()], list.len());
+    for client in &list {
+        let run = client.run(inspector.addr);
+        assert!(run.succeeded(), "{}: {}", client.name, run.output);
+    }
+    let (records, summary, _) = inspector.finish();
+    assert_eq!(records.len(), 2);
+    for (r, offers) in records.iter().zip([true, false]) {
+        assert_eq!(r["offers_mldsa"], offers, "{r}");
+        assert_eq!(r["cert_type"], Value::Null, "{r}");
+        assert_eq!(r["handshake_completed"], Value::Null, "{r}");
+        assert_eq!(r["handshake_error"], Value::Null, "{r}");
+        let judged = if offers {
+            Value::Null
+        } else {
+            Value::Bool(false)
+        };
+        assert_eq!(r["accepts_mldsa_cert"], judged, "{r}");
+    }
+    assert!(!summary.contains("HANDSHAKE"), "{summary}");
+    assert!(!summary.contains("certificate served"), "{summary}");
+    assert!(
+        summary.contains("1 of 2 readable hellos offered ML-DSA signature schemes"),
+        "{summary}"
+    );
 }

@@ -98,6 +98,18 @@ fn vocabulary_enums_list_exactly_the_serde_spellings() {
         .as_array()
         .unwrap()
         .contains(&"no-tls".into()));
+    for schema in ["inspect-record", "inspect-summary"] {
+        assert_eq!(
+            value_of(schema)["$defs"]["CertType"]["enum"],
+            names(
+                pqready::vocab::CertType::ALL
+                    .iter()
+                    .map(|t| t.name())
+                    .collect()
+            ),
+            "{schema}"
+        );
+    }
 }
 
 // ------------------------------------------------------------------ helpers

@@ -245,13 +245,19 @@ pub fn certificate_findings(cert: &JudgedCertificate, rules: &CertRules) -> Vec<
 }
 
 /// The findings about a chain (leaf first): each certificate's, plus a
-/// chain that mixes post-quantum and classical signatures.
+/// chain that mixes post-quantum and classical signatures. The leaf's key
+/// counts as a signature too: it signs the handshake, so an ML-DSA leaf
+/// issued by an ECDSA CA mixes them.
 pub fn chain_findings(chain: &[JudgedCertificate], rules: &CertRules) -> Vec<Finding> {
     let mut out: Vec<Finding> = chain
         .iter()
         .flat_map(|c| certificate_findings(c, rules))
         .collect();
-    let families: Vec<Family> = chain.iter().map(|c| c.facts.signature_family()).collect();
+    let families: Vec<Family> = chain
+        .iter()
+        .map(|c| c.facts.signature_family())
+        .chain(chain.first().map(|leaf| leaf.facts.key.family))
+        .collect();
     let pq = families.iter().any(|f| f.quantum_safe());
     let classical = families.iter().any(|f| f.quantum_vulnerable());
     if pq && classical {
@@ -420,9 +426,27 @@ mod tests {
     #[test]
     fn mixed_chains_are_found() {
         let r = rules(&[DeadlineTable::Nist]);
-        let chain = chain(&[ml_dsa_cert(), p256_cert(2027)], &r);
-        assert!(chain_findings(&chain, &r)
-            .iter()
-            .any(|f| f.id == FindingKind::MixedChain));
+        let mixed = |facts: &[CertificateFacts]| {
+            chain_findings(&chain(facts, &r), &r)
+                .iter()
+                .any(|f| f.id == FindingKind::MixedChain)
+        };
+        assert!(mixed(&[ml_dsa_cert(), p256_cert(2027)]));
+        assert!(!mixed(&[ml_dsa_cert()]));
+        assert!(!mixed(&[p256_cert(2027)]));
+        // An ML-DSA leaf signed by an ECDSA CA: its certificate's signature
+        // is classical, the handshake signature its key makes is not.
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = rcgen::Issuer::new(ca, ca_key);
+        let leaf_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ML_DSA_65).unwrap();
+        let leaf = rcgen::CertificateParams::new(vec!["pq.test".into()])
+            .unwrap()
+            .signed_by(&leaf_key, &ca)
+            .unwrap();
+        let leaf = crate::pki::parse_certificate(leaf.der()).unwrap();
+        assert_eq!(leaf.signature_algorithm, "ecdsa-with-SHA256");
+        assert!(mixed(&[leaf]));
     }
 }

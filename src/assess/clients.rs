@@ -209,6 +209,8 @@ mod tests {
                     }
                 })
                 .collect(),
+            authentication: None,
+            chains: Vec::new(),
             hello_tolerance: None,
             checks: Vec::new(),
             connections: 0,

@@ -188,6 +188,8 @@ mod tests {
             },
             handshake: Default::default(),
             clients: Vec::new(),
+            authentication: None,
+            chains: Vec::new(),
             hello_tolerance: None,
             checks: Vec::new(),
             connections: 0,

@@ -1,7 +1,9 @@
 //! The judgement of one probed endpoint: its post-quantum verdict, plus the
-//! client-profile findings and the tolerance judgement gathered into one
-//! [`EndpointAssessment`].
+//! client-profile findings, the tolerance judgement and the served
+//! certificates gathered into one [`EndpointAssessment`].
 
+use super::certs::{CertRules, JudgedCertificate};
+use super::served::{served, UnreadCertificate};
 use super::{client_findings, hello_tolerance, join, Finding, HelloTolerance};
 use crate::probe::TargetObservation;
 use crate::vocab::{CheckId, CheckStatus, PqStatus};
@@ -20,27 +22,45 @@ pub struct Verdict {
 /// Everything `assess` concludes about one endpoint.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct EndpointAssessment {
-    /// Findings about client/server combinations and hello tolerance, most severe first.
+    /// Findings about client/server combinations, hello tolerance and the
+    /// served certificates, most severe first.
     pub findings: Vec<Finding>,
     /// Big-ClientHello tolerance; null when skipped or not probed.
     pub hello_tolerance: Option<HelloTolerance>,
     /// The post-quantum verdict.
     pub verdict: Verdict,
+    /// Every certificate the server sent (the `certificates` check), unique
+    /// by fingerprint: the PQ-first handshake's chain first, leaf first, then
+    /// those seen only in the ML-DSA or classical chain; empty when the check
+    /// did not run.
+    pub certificates: Vec<JudgedCertificate>,
+    /// Certificates the server sent that could not be read.
+    pub certificate_errors: Vec<UnreadCertificate>,
 }
 
-/// Judges one probed endpoint.
+/// Judges one probed endpoint, with the default certificate rules (NIST
+/// IR 8547, now).
 pub fn endpoint(obs: &TargetObservation) -> EndpointAssessment {
+    endpoint_with(obs, &CertRules::default())
+}
+
+/// Judges one probed endpoint; certificates by `rules` (`--deadlines`).
+pub fn endpoint_with(obs: &TargetObservation, rules: &CertRules) -> EndpointAssessment {
     let mut findings = client_findings(obs);
     let hello_tolerance = obs.hello_tolerance.as_deref().map(|variants| {
         let (judged, finding) = hello_tolerance(variants);
         findings.extend(finding);
         judged
     });
+    let served = served(obs, rules);
+    findings.extend(served.findings);
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     EndpointAssessment {
         findings,
         hello_tolerance,
         verdict: verdict(obs),
+        certificates: served.certificates,
+        certificate_errors: served.unread,
     }
 }
 
@@ -49,6 +69,8 @@ pub fn unreachable() -> EndpointAssessment {
     EndpointAssessment {
         findings: Vec::new(),
         hello_tolerance: None,
+        certificates: Vec::new(),
+        certificate_errors: Vec::new(),
         verdict: Verdict {
             status: PqStatus::Error,
             text: "PQ key exchange: unknown (the endpoint could not be probed)".into(),

@@ -7,7 +7,8 @@
 //! - [`offer`] for what a client (an inspected ClientHello, a Go binary's
 //!   default) offers;
 //! - [`binary`] for a Go executable's default and runtime offers;
-//! - [`certs`] for certificates and keys: quantum safety, deadlines, findings.
+//! - [`certs`] for certificates and keys: quantum safety, deadlines, findings;
+//!   [`served`] applies it to the chains a probed server presented.
 //!
 //! Must not: send traffic, read files or format output. It reads `probe`,
 //! `inspect` and `gobin` facts and the `catalog`, and speaks the `vocab`.
@@ -17,13 +18,14 @@ mod clients;
 pub mod cluster;
 mod endpoint;
 pub mod inspected;
+pub mod served;
 mod tolerance;
 
 pub use crate::vocab::{
     FindingKind, OfferVerdict, PqStatus, Severity, ToleranceOutcome, ToleranceVerdict,
 };
 pub use clients::client_findings;
-pub use endpoint::{endpoint, unreachable, verdict, EndpointAssessment, Verdict};
+pub use endpoint::{endpoint, endpoint_with, unreachable, verdict, EndpointAssessment, Verdict};
 pub use tolerance::{hello_tolerance, HelloTolerance, JudgedVariant};
 
 use crate::wire::NamedGroup;

@@ -156,6 +156,15 @@ fn modern_schemes() -> Vec<SignatureScheme> {
     ]
 }
 
+/// OpenSSL 3.5's default signature_algorithms, in order: mldsa65, mldsa87,
+/// mldsa44, ECDSA, Ed25519, Ed448, the brainpool TLS 1.3 schemes, RSA-PSS,
+/// RSA PKCS#1, and the SHA-224 and DSA legacy schemes.
+pub const OPENSSL35_SIGNATURE_SCHEMES: [u16; 26] = [
+    0x0905, 0x0906, 0x0904, 0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x081a, 0x081b, 0x081c, 0x0809,
+    0x080a, 0x080b, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0303, 0x0301, 0x0302, 0x0402,
+    0x0502, 0x0602,
+];
+
 const TLS13_AND_12: [ProtocolVersion; 2] = [ProtocolVersion::TLS1_3, ProtocolVersion::TLS1_2];
 
 /// Go versions and GODEBUG variants with their own profile.
@@ -245,7 +254,7 @@ fn build_all() -> Vec<ClientProfile> {
         ProtocolVersion::TLS1_0,
     ];
     out.push(openssl30);
-    out.push(literal(
+    let mut openssl35 = literal(
         "openssl3.5",
         "OpenSSL 3.5 default client",
         Family::Openssl,
@@ -262,7 +271,14 @@ fn build_all() -> Vec<ClientProfile> {
         &[G::X25519MLKEM768, G::X25519],
         "keep OpenSSL 3.5's default groups (do not override them with a classical -groups list)",
         "OpenSSL 3.5 DEFAULT_GROUP_LIST (ssl/t1_lib.c); captured from OpenSSL 3.5 s_client",
-    ));
+    );
+    // ML-DSA first (the default provider's TLS-SIGALG capabilities), then
+    // the classical schemes; captured from OpenSSL 3.5 s_client.
+    openssl35.signature_schemes = OPENSSL35_SIGNATURE_SCHEMES
+        .iter()
+        .map(|s| SignatureScheme(*s))
+        .collect();
+    out.push(openssl35);
     out.push(literal(
         "rustls0.23",
         "rustls 0.23 client, aws-lc-rs provider defaults (prefer-post-quantum)",

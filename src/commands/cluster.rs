@@ -6,13 +6,14 @@
 use super::output::{Output, Progress};
 use super::{CommandError, Outcome};
 use crate::assess;
+use crate::assess::certs::CertRules;
 use crate::catalog::profile;
 use crate::cli::ClusterArgs;
 use crate::discover::cluster::{self as discovery, Category, Component};
 use crate::probe::ProbeConfig;
 use crate::report::cluster::{ClusterReport, ComponentReport, LocalClient};
 use crate::report::{Part, TargetReport};
-use crate::scan::scan_one;
+use crate::scan::scan_one_with;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -21,6 +22,7 @@ use tokio::task::JoinSet;
 /// Runs the audit.
 pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
     let config = args.config()?;
+    let rules = Arc::new(args.deadlines.rules()?);
     let includes = args.includes()?;
     let (client, info) = discovery::connect(&args.source(), config.timeout)
         .await
@@ -60,9 +62,10 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
         };
         let component = component.clone();
         let limit = limit.clone();
+        let rules = rules.clone();
         running.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            (i, probe_component(&component, &config).await)
+            (i, probe_component(&component, &config, &rules).await)
         });
     }
     let mut results: Vec<Option<TargetReport>> = vec![None; found.components.len()];
@@ -139,14 +142,18 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
 
 /// Probes a component's address; when it cannot be reached, its fallbacks
 /// in turn (the first that answers is reported).
-async fn probe_component(component: &Component, config: &ProbeConfig) -> Option<TargetReport> {
+async fn probe_component(
+    component: &Component,
+    config: &ProbeConfig,
+    rules: &CertRules,
+) -> Option<TargetReport> {
     let first = component.target.as_ref()?;
-    let mut report = scan_one(first, config).await;
+    let mut report = scan_one_with(first, config, rules).await;
     for fallback in &component.fallbacks {
         if !assess::cluster::unreachable(report.error_kind) {
             break;
         }
-        report = scan_one(fallback, config).await;
+        report = scan_one_with(fallback, config, rules).await;
     }
     Some(report)
 }

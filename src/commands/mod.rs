@@ -12,6 +12,7 @@ mod cluster;
 mod inspect;
 mod output;
 
+use crate::assess::certs::CertRules;
 use crate::cli::{Cli, Command};
 use crate::discover::Target;
 use crate::probe::ProbeConfig;
@@ -47,15 +48,18 @@ pub fn run(cli: Cli) -> Result<Outcome, CommandError> {
         Command::Probe(args) => {
             let targets = args.targets()?;
             let config = args.config()?;
+            let rules = args.deadlines.rules()?;
             runtime()?.block_on(probe(
                 targets,
                 config,
+                rules,
                 args.concurrency,
                 Output::stdout(args.output),
             ))
         }
         Command::Demo(args) => {
             let config = args.config()?;
+            let rules = args.deadlines.rules()?;
             let output = Output::stdout(args.output);
             runtime()?.block_on(async move {
                 let servers = crate::demo::start_all().await?;
@@ -66,7 +70,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CommandError> {
                     );
                 }
                 let targets = servers.iter().map(|s| s.target()).collect();
-                let outcome = probe(targets, config, 4, output).await;
+                let outcome = probe(targets, config, rules, 4, output).await;
                 drop(servers);
                 outcome
             })
@@ -127,6 +131,7 @@ fn init_logging(verbose: u8) {
 async fn probe(
     targets: Vec<Target>,
     config: ProbeConfig,
+    rules: CertRules,
     concurrency: usize,
     mut output: Output,
 ) -> Result<Outcome, CommandError> {
@@ -140,6 +145,7 @@ async fn probe(
     crate::scan::scan(
         targets,
         config,
+        rules,
         concurrency,
         |_| ticker.tick(),
         |report| {

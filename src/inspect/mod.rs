@@ -4,9 +4,11 @@
 //! hard limits ([`capture`]), describing it ([`ClientObservation`]: groups,
 //! key shares, versions, suites, sizes, how many TCP reads and TLS records it
 //! took, a JA4 fingerprint, the closest client profile), and then either
-//! terminating TLS like a normal PQ-enabled server or forwarding every byte
-//! unchanged to an upstream ([`serve`]), and what the server answered
-//! ([`answer`]: the negotiated group, version and HelloRetryRequest).
+//! terminating TLS like a normal PQ-enabled server with a certificate of a
+//! chosen type ([`cert`]) or forwarding every byte unchanged to an upstream
+//! ([`serve`]), what the server answered ([`answer`]: the negotiated group,
+//! version and HelloRetryRequest) and, in terminate mode, whether the
+//! handshake completed.
 //!
 //! Must not: judge (the offer's verdict and the downgrade flag come from
 //! `assess::inspected`) or format (`report::inspect` builds the record and
@@ -14,10 +16,12 @@
 
 pub mod answer;
 pub mod capture;
+pub mod cert;
 pub mod ja4;
 pub mod serve;
 
 use crate::catalog::profile::closest;
+use crate::vocab::CertType;
 use crate::wire::{CipherSuite, ClientHello, NamedGroup, ProtocolVersion, SignatureScheme};
 use answer::ServerAnswer;
 use capture::Capture;
@@ -55,6 +59,9 @@ pub struct ClientObservation {
     pub key_shares: Vec<ShareSize>,
     /// signature_algorithms, in order.
     pub signature_schemes: Vec<SignatureScheme>,
+    /// signature_algorithms contains an ML-DSA scheme (mldsa44, mldsa65 or
+    /// mldsa87); false when no hello was read.
+    pub offers_mldsa: bool,
     /// cipher_suites, in order.
     pub cipher_suites: Vec<CipherSuite>,
     /// Length of the ClientHello handshake message in bytes (0 if incomplete).
@@ -80,6 +87,17 @@ pub struct ClientObservation {
     pub hello_retry: Option<bool>,
     /// The version the server selected; null when unknown.
     pub server_version: Option<ProtocolVersion>,
+    /// Terminate mode: the type of the certificate served (null for a
+    /// `--cert` of another type); null in forward mode.
+    pub cert_type: Option<CertType>,
+    /// Terminate mode: the TLS handshake with this client completed (false
+    /// when it failed, or was never attempted because no hello was read or
+    /// the connection was refused: see `error`); null in forward mode.
+    pub handshake_completed: Option<bool>,
+    /// Terminate mode: why the TLS handshake failed, as the server saw it
+    /// (e.g. `peer is incompatible: NoSignatureSchemesInCommon`, `received
+    /// fatal alert: BadCertificate`); null otherwise.
+    pub handshake_error: Option<String>,
     /// Every field of the hello was read (a connection refused afterwards
     /// still was); not serialised: `verdict` is null otherwise.
     #[serde(skip)]
@@ -98,6 +116,7 @@ impl ClientObservation {
             groups: Vec::new(),
             key_shares: Vec::new(),
             signature_schemes: Vec::new(),
+            offers_mldsa: false,
             cipher_suites: Vec::new(),
             client_hello_len: cap.hello_len,
             tcp_reads: cap.tcp_reads,
@@ -110,6 +129,9 @@ impl ClientObservation {
             negotiated_group: None,
             hello_retry: None,
             server_version: None,
+            cert_type: None,
+            handshake_completed: None,
+            handshake_error: None,
             hello_described: false,
         };
         let hello = match &cap.result {
@@ -130,6 +152,18 @@ impl ClientObservation {
         self.negotiated_group = answer.and_then(|a| a.group);
         self.hello_retry = answer.map(|a| a.hello_retry);
         self.server_version = answer.map(|a| a.version);
+    }
+
+    /// Terminate mode: the certificate served and how the handshake ended
+    /// (`Err`: why it failed, `None` inside when it was never attempted).
+    pub fn set_handshake(
+        &mut self,
+        cert_type: Option<CertType>,
+        outcome: Result<(), Option<String>>,
+    ) {
+        self.cert_type = cert_type;
+        self.handshake_completed = Some(outcome.is_ok());
+        self.handshake_error = outcome.err().flatten();
     }
 
     /// True when a complete ClientHello was read and described.
@@ -160,6 +194,7 @@ impl ClientObservation {
             })
             .collect();
         self.signature_schemes = hello.signature_schemes()?;
+        self.offers_mldsa = self.signature_schemes.iter().any(|s| s.is_mldsa());
         let share_groups: Vec<NamedGroup> = shares.iter().map(|k| k.group).collect();
         if let Some(m) = closest(&self.groups, &share_groups) {
             self.profile_match = Some(m.id.clone());

@@ -13,6 +13,10 @@
 //! - `step_timeout` for connecting upstream, the server's answer and the TLS
 //!   handshake in terminate mode.
 //!
+//! In terminate mode a client's record is sent once its TLS handshake has
+//! completed or failed (or `step_timeout` passed): it says which certificate
+//! type was served and whether this client completed the handshake with it.
+//!
 //! In forward mode the captured bytes are replayed to the upstream unchanged
 //! *whatever* the capture found — a hello pqready cannot parse is recorded as
 //! such and the connection still works — and then bytes flow both ways
@@ -24,8 +28,10 @@
 
 use super::answer::{AnswerObserver, Observed, ServerAnswer};
 use super::capture::{capture, CaptureError, CaptureLimits};
+use super::cert::ServedCert;
 use super::ClientObservation;
 use crate::net;
+use crate::vocab::CertType;
 use crate::wire::{NamedGroup, ProtocolVersion};
 use std::collections::HashMap;
 use std::io;
@@ -55,7 +61,7 @@ pub const DEFAULT_MAX_PENDING_PER_SOURCE: usize = 256;
 #[derive(Clone)]
 pub enum Mode {
     /// Complete the handshake ourselves (PQ groups enabled), answer, close.
-    Terminate(Arc<rustls::ServerConfig>),
+    Terminate(Terminate),
     /// Pass every byte through to `host:port`, untouched.
     Forward {
         /// Upstream host.
@@ -83,27 +89,25 @@ pub struct ServeConfig {
     pub stop_after: Option<u64>,
 }
 
-/// A TLS server configuration for terminate mode: every key-exchange group
-/// rustls offers (post-quantum first) and the given certificate, or a fresh
-/// self-signed one for `localhost`.
-pub fn terminate_config(
-    chain_and_key: Option<(
-        Vec<rustls::pki_types::CertificateDer<'static>>,
-        rustls::pki_types::PrivateKeyDer<'static>,
-    )>,
-) -> Result<Arc<rustls::ServerConfig>, String> {
-    let (chain, key) = match chain_and_key {
-        Some(v) => v,
-        None => {
-            let cert =
-                rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
-                    .map_err(|e| format!("cannot generate a certificate: {e}"))?;
-            (
-                vec![cert.cert.der().clone()],
-                rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into()),
-            )
-        }
-    };
+/// Terminate mode's TLS server and what it serves.
+#[derive(Clone)]
+pub struct Terminate {
+    /// The rustls server configuration.
+    pub tls: Arc<rustls::ServerConfig>,
+    /// The type of its certificate, for the records (`None`: a `--cert` of
+    /// a type pqready does not name).
+    pub cert_type: Option<CertType>,
+}
+
+/// A TLS server for terminate mode: every key-exchange group rustls offers
+/// (post-quantum first) and `served`'s certificate (see [`super::cert`]).
+/// ML-DSA certificates sign in TLS 1.3 only, as rustls does.
+pub fn terminate_config(served: ServedCert) -> Result<Terminate, String> {
+    let ServedCert {
+        chain,
+        key,
+        cert_type,
+    } = served;
     let mut provider = rustls::crypto::aws_lc_rs::default_provider();
     provider.kx_groups = rustls::crypto::aws_lc_rs::ALL_KX_GROUPS.to_vec();
     let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
@@ -113,7 +117,18 @@ pub fn terminate_config(
         .with_single_cert(chain, key)
         .map_err(|e| format!("certificate and key do not fit: {e}"))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
+    Ok(Terminate {
+        tls: Arc::new(config),
+        cert_type,
+    })
+}
+
+/// In terminate mode, marks `record` as a connection that never got to a
+/// handshake (no hello read, refused); forward mode leaves it unknown.
+fn no_handshake(record: &mut ClientObservation, mode: &Mode) {
+    if let Mode::Terminate(t) = mode {
+        record.set_handshake(t.cert_type, Err(None));
+    }
 }
 
 /// Accepts until `shutdown` resolves, sending one record per client to
@@ -155,6 +170,7 @@ pub async fn serve(
                 "refused: more than {} connections from this address (or {MAX_PENDING_HELLOS} in all) waiting for their ClientHello",
                 config.max_pending_per_source
             ));
+            no_handshake(&mut record, &config.mode);
             let _ = records.try_send(record);
             continue;
         };
@@ -270,6 +286,8 @@ async fn handle(
     };
     drop(slot);
     let mut record = ClientObservation::from_capture(peer, accepted, &cap);
+    // Terminate mode: "no handshake" until one completes or fails below.
+    no_handshake(&mut record, &config.mode);
     // Nothing to pass on, or a client too slow to send its hello within the
     // deadline: drop it rather than hold a session.
     if cap.raw.is_empty() || cap.result == Err(CaptureError::Timeout) {
@@ -324,21 +342,36 @@ async fn handle(
             };
             let _ = tokio::join!(session, report);
         }
-        Mode::Terminate(tls) => {
+        Mode::Terminate(terminate) => {
             let prefixed = Prefixed {
                 prefix: cap.raw,
                 pos: 0,
                 inner: stream,
             };
-            let acceptor = tokio_rustls::TlsAcceptor::from(tls.clone());
+            let acceptor = tokio_rustls::TlsAcceptor::from(terminate.tls.clone());
+            // Complete means the client's Finished arrived: in TLS 1.3 the
+            // client has checked the certificate and its signature by then.
             let handshake = tokio::time::timeout(config.step_timeout, acceptor.accept(prefixed));
-            let Ok(Ok(tls)) = handshake.await else {
-                record.set_answer(None);
-                let _ = records.send(record).await;
-                return;
+            let outcome = match handshake.await {
+                Ok(Ok(tls)) => Ok(tls),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err(format!(
+                    "timed out after {:?} waiting for the TLS handshake",
+                    config.step_timeout
+                )),
+            };
+            let tls = match outcome {
+                Ok(tls) => tls,
+                Err(why) => {
+                    record.set_answer(None);
+                    record.set_handshake(terminate.cert_type, Err(Some(why)));
+                    let _ = records.send(record).await;
+                    return;
+                }
             };
             let answer = rustls_answer(tls.get_ref().1, &record);
             record.set_answer(answer.as_ref());
+            record.set_handshake(terminate.cert_type, Ok(()));
             let _ = records.send(record).await;
             answer_http(tls).await;
         }
@@ -467,6 +500,21 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Prefixed<S> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    // rustls hands over everything queued (a ServerHello and the alert that
+    // ends a failed handshake) as one vectored write and makes one last
+    // attempt after a failure: without this the alert would never be sent.
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

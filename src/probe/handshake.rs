@@ -7,6 +7,11 @@
 //! not judged: certificate trust is deliberately not checked here (the
 //! signature over the handshake still is), because an audit must see servers
 //! with private CAs, and certificate analysis is a separate stage.
+//!
+//! Also owns the capturing client the other rustls-based checks share
+//! ([`capturing_client`]): which signature schemes it offers, and which one
+//! the server's CertificateVerify (or TLS 1.2 ServerKeyExchange) really used,
+//! verified with aws-lc-rs.
 
 use super::{ProbeError, Session};
 use crate::net::tls_error_kind;
@@ -16,9 +21,9 @@ use base64::Engine;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, HandshakeKind};
+use rustls::{DigitallySignedStruct, HandshakeKind, SignatureScheme};
 use serde::Serialize;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// What one full rustls handshake negotiated.
 #[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
@@ -37,6 +42,9 @@ pub struct HandshakeObservation {
     pub error: Option<String>,
     /// The kind of that failure.
     pub error_kind: Option<ErrorKind>,
+    /// The same chain as DER, for the `certificates` check to analyse.
+    #[serde(skip)]
+    pub der_chain: Vec<Vec<u8>>,
 }
 
 impl HandshakeObservation {
@@ -59,7 +67,8 @@ pub fn client_groups() -> Vec<NamedGroup> {
         .collect()
 }
 
-fn provider() -> CryptoProvider {
+/// The aws-lc-rs provider with its default groups (X25519MLKEM768 first).
+pub fn provider() -> CryptoProvider {
     rustls::crypto::aws_lc_rs::default_provider()
 }
 
@@ -97,14 +106,68 @@ pub fn client_config(classical_only: bool) -> Result<Arc<rustls::ClientConfig>, 
             .kx_groups
             .retain(|g| !NamedGroup(u16::from(g.name())).is_post_quantum());
     }
+    Ok(capturing_client(provider, Signatures::All)?.0)
+}
+
+/// Which signature schemes a capturing client offers (signature_algorithms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signatures {
+    /// Every scheme the aws-lc-rs provider verifies, ML-DSA included.
+    All,
+    /// Only ML-DSA-44/65/87; TLS 1.3 only, the only version that has them.
+    MlDsa,
+    /// Every scheme of the provider except ML-DSA.
+    Classical,
+}
+
+/// The ML-DSA signature schemes (draft-ietf-tls-mldsa).
+pub const MLDSA_SCHEMES: [SignatureScheme; 3] = [
+    SignatureScheme::ML_DSA_44,
+    SignatureScheme::ML_DSA_65,
+    SignatureScheme::ML_DSA_87,
+];
+
+/// A client configuration for `provider` that offers `signatures`, and its
+/// verifier, which tells afterwards which scheme the server signed with.
+/// Build one per connection: the verifier records that connection only.
+pub fn capturing_client(
+    provider: CryptoProvider,
+    signatures: Signatures,
+) -> Result<(Arc<rustls::ClientConfig>, Arc<CaptureOnly>), String> {
     let provider = Arc::new(provider);
-    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+    let all = provider
+        .signature_verification_algorithms
+        .supported_schemes();
+    let offered: Vec<SignatureScheme> = match signatures {
+        Signatures::All => all,
+        Signatures::MlDsa => all
+            .into_iter()
+            .filter(|s| MLDSA_SCHEMES.contains(s))
+            .collect(),
+        Signatures::Classical => all
+            .into_iter()
+            .filter(|s| !MLDSA_SCHEMES.contains(s))
+            .collect(),
+    };
+    if offered.is_empty() {
+        return Err("the crypto provider verifies none of the requested signature schemes".into());
+    }
+    let verifier = Arc::new(CaptureOnly {
+        provider: provider.clone(),
+        offered,
+        used: Mutex::new(None),
+    });
+    let builder = rustls::ClientConfig::builder_with_provider(provider);
+    let builder = match signatures {
+        Signatures::MlDsa => builder.with_protocol_versions(&[&rustls::version::TLS13]),
+        _ => builder.with_safe_default_protocol_versions(),
+    }
+    .map_err(|e| e.to_string())?;
+    let config = builder
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(CaptureOnly(provider)))
+        .with_custom_certificate_verifier(verifier.clone())
         .with_no_client_auth();
-    Ok(Arc::new(config))
+    Ok((Arc::new(config), verifier))
 }
 
 /// The name rustls should use for this session: the SNI, else the IP.
@@ -115,17 +178,29 @@ pub fn server_name(session: &Session) -> Result<ServerName<'static>, String> {
     }
 }
 
-async fn run(session: &Session) -> Result<HandshakeObservation, ProbeError> {
-    let internal = |e: String| ProbeError::new(ErrorKind::Internal, e);
-    let config = client_config(false).map_err(internal)?;
-    let name = server_name(session).map_err(internal)?;
+/// Connects and completes a rustls handshake with `config`.
+pub async fn connect(
+    session: &Session,
+    config: Arc<rustls::ClientConfig>,
+) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, ProbeError> {
+    let name = server_name(session).map_err(|e| ProbeError::new(ErrorKind::Internal, e))?;
     let conn = session.connect().await?;
-    let connector = tokio_rustls::TlsConnector::from(config);
-    let tls = connector
+    tokio_rustls::TlsConnector::from(config)
         .connect(name, conn.into_stream())
         .await
-        .map_err(|e| ProbeError::new(tls_error_kind(&e), format!("handshake failed: {e}")))?;
+        .map_err(|e| ProbeError::new(tls_error_kind(&e), format!("handshake failed: {e}")))
+}
+
+async fn run(session: &Session) -> Result<HandshakeObservation, ProbeError> {
+    let config = client_config(false).map_err(|e| ProbeError::new(ErrorKind::Internal, e))?;
+    let tls = connect(session, config).await?;
     let (_, state) = tls.get_ref();
+    let der_chain: Vec<Vec<u8>> = state
+        .peer_certificates()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.as_ref().to_vec())
+        .collect();
     Ok(HandshakeObservation {
         negotiated_group: state
             .negotiated_key_exchange_group()
@@ -137,21 +212,51 @@ async fn run(session: &Session) -> Result<HandshakeObservation, ProbeError> {
             .protocol_version()
             .map(|v| ProtocolVersion(u16::from(v))),
         hello_retry: state.handshake_kind() == Some(HandshakeKind::FullWithHelloRetryRequest),
-        certificate_chain: state
-            .peer_certificates()
-            .unwrap_or_default()
+        certificate_chain: der_chain
             .iter()
-            .map(|c| base64::engine::general_purpose::STANDARD.encode(c.as_ref()))
+            .map(|c| base64::engine::general_purpose::STANDARD.encode(c))
             .collect(),
+        der_chain,
         error: None,
         error_kind: None,
     })
 }
 
 /// Accepts any certificate chain (it is captured for later analysis) but
-/// still verifies the handshake signature made with the leaf's key.
+/// still verifies the handshake signature made with the leaf's key, with the
+/// provider's algorithms (ML-DSA included), and refuses a signature scheme it
+/// did not offer. Remembers the scheme the server signed with.
 #[derive(Debug)]
-struct CaptureOnly(Arc<CryptoProvider>);
+pub struct CaptureOnly {
+    provider: Arc<CryptoProvider>,
+    offered: Vec<SignatureScheme>,
+    used: Mutex<Option<SignatureScheme>>,
+}
+
+impl CaptureOnly {
+    /// The scheme of the server's verified handshake signature, once there is one.
+    pub fn scheme_used(&self) -> Option<SignatureScheme> {
+        *self.used.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The schemes this client offers, in order.
+    pub fn offered(&self) -> &[SignatureScheme] {
+        &self.offered
+    }
+
+    fn check(
+        &self,
+        dss: &DigitallySignedStruct,
+        verified: Result<HandshakeSignatureValid, rustls::Error>,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        if !self.offered.contains(&dss.scheme) {
+            return Err(rustls::PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme.into());
+        }
+        let valid = verified?;
+        *self.used.lock().unwrap_or_else(|e| e.into_inner()) = Some(dss.scheme);
+        Ok(valid)
+    }
+}
 
 impl ServerCertVerifier for CaptureOnly {
     fn verify_server_cert(
@@ -171,12 +276,13 @@ impl ServerCertVerifier for CaptureOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
+        let verified = verify_tls12_signature(
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
-        )
+            &self.provider.signature_verification_algorithms,
+        );
+        self.check(dss, verified)
     }
 
     fn verify_tls13_signature(
@@ -185,15 +291,16 @@ impl ServerCertVerifier for CaptureOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
+        let verified = verify_tls13_signature(
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
-        )
+            &self.provider.signature_verification_algorithms,
+        );
+        self.check(dss, verified)
     }
 
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.offered.clone()
     }
 }

@@ -1,13 +1,15 @@
 //! Probing: talk to one target and record what it did.
 //!
 //! Owns: the checks that send traffic — key-exchange groups, TLS versions, a
-//! full rustls handshake, client-profile replay, big-ClientHello tolerance —
+//! full rustls handshake, client-profile replay, ML-DSA and classical
+//! authentication with the certificate chains, big-ClientHello tolerance —
 //! and the per-target [`Session`] that counts the connections they use. Each
 //! check returns a serde-typed observation.
 //!
 //! Must not: assign severity or verdicts (that is `assess`), format output
 //! (that is `report`), or touch sockets except through `net`.
 
+pub mod certificates;
 pub mod checks;
 pub mod clients;
 pub mod exchange;
@@ -79,6 +81,14 @@ pub struct TargetObservation {
     pub handshake: handshake::HandshakeObservation,
     /// What each requested client profile gets from this server.
     pub clients: Vec<clients::ClientResult>,
+    /// Whether the server authenticates with ML-DSA and with classical
+    /// signatures (the `certificates` check); null when it did not run.
+    pub authentication: Option<certificates::AuthenticationObservation>,
+    /// The certificate chains the `certificates` check analyses: the
+    /// `handshake` check's (when it ran), then the ML-DSA and classical
+    /// handshakes'. Serialised by the report as the judged `certificates`.
+    #[serde(skip)]
+    pub chains: Vec<certificates::CapturedChain>,
     /// The big-ClientHello variants, unless skipped. Serialised by the
     /// report inside the judged `hello_tolerance`, next to each outcome.
     #[serde(skip)]
@@ -124,6 +134,8 @@ impl TargetObservation {
             groups: groups::GroupsObservation::default(),
             handshake: handshake::HandshakeObservation::default(),
             clients: Vec::new(),
+            authentication: None,
+            chains: Vec::new(),
             hello_tolerance: None,
             checks,
             connections: err.connections,
@@ -358,7 +370,7 @@ async fn probe_session(
     } else {
         None
     };
-    let (versions, handshake, clients) = tokio::join!(
+    let (versions, handshake, clients, certificates) = tokio::join!(
         async {
             match runs(CheckId::Versions) {
                 true => Some(
@@ -380,6 +392,12 @@ async fn probe_session(
                 true => Some(
                     clients::check(&session.for_check(CheckId::Clients), &config.clients).await,
                 ),
+                false => None,
+            }
+        },
+        async {
+            match runs(CheckId::Certificates) {
+                true => Some(certificates::check(&session.for_check(CheckId::Certificates)).await),
                 false => None,
             }
         },
@@ -427,6 +445,14 @@ async fn probe_session(
         ),
         record(
             session,
+            CheckId::Certificates,
+            &certificates.as_ref().map(|c| match &c.failure {
+                Some(e) => Err(e.clone()),
+                None => Ok(()),
+            }),
+        ),
+        record(
+            session,
             CheckId::HelloTolerance,
             &hello_tolerance.as_ref().map(Ok::<_, ProbeError>),
         ),
@@ -438,6 +464,22 @@ async fn probe_session(
         None => handshake::HandshakeObservation::default(),
     };
     let clients = clients.unwrap_or_default();
+    // The chains the certificates check analyses: the PQ-first handshake's
+    // first (what a default client sees), then its own.
+    let (authentication, chains) = match certificates {
+        Some(check) => {
+            let mut chains = Vec::new();
+            if !handshake.der_chain.is_empty() {
+                chains.push(certificates::CapturedChain::parse(
+                    certificates::ChainSource::Handshake,
+                    &handshake.der_chain,
+                ));
+            }
+            chains.extend(check.chains);
+            (Some(check.observation), chains)
+        }
+        None => (None, Vec::new()),
+    };
 
     let mut tls_versions = match &versions {
         Some(Ok(v)) => v.clone(),
@@ -455,7 +497,11 @@ async fn probe_session(
         tls_versions.push(ProtocolVersion::TLS1_2);
         tls_versions.sort_by(|a, b| b.cmp(a));
     }
-    if let Some(v) = handshake.version {
+    let completed_auth = authentication
+        .iter()
+        .flat_map(|a| &a.attempts)
+        .filter_map(|a| a.version);
+    for v in handshake.version.into_iter().chain(completed_auth) {
         if !tls_versions.contains(&v) {
             tls_versions.push(v);
             tls_versions.sort_by(|a, b| b.cmp(a));
@@ -499,6 +545,8 @@ async fn probe_session(
         groups,
         handshake,
         clients,
+        authentication,
+        chains,
         hello_tolerance,
         checks,
         connections: session.connections(),

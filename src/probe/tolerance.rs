@@ -250,6 +250,9 @@ async fn padded(session: &Session) -> VariantObservation {
             crate::wire::ClientHelloSpec::tls13(vec![NamedGroup::X25519], Vec::new())
         });
     spec.pad_to = Some(PADDED_SIZE);
+    // Size is what is tested, not authentication: every signature scheme,
+    // so a server with only an ML-DSA certificate answers too.
+    spec.signature_schemes = crate::wire::client_hello::DEFAULT_SIGNATURE_SCHEMES.to_vec();
     let mut obs = VariantObservation {
         name: ToleranceVariant::Padded4k,
         ending: Ending::Error,

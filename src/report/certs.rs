@@ -82,6 +82,7 @@ pub fn certificate_table(
                 } else {
                     String::new()
                 },
+                // The role and subject come from a peer or a file: no control characters.
                 super::printable(f.role.as_deref().unwrap_or("-")).into_owned(),
                 super::printable(&f.short_name()).into_owned(),
                 f.key.describe(),
@@ -108,6 +109,21 @@ pub fn certificate_table(
 mod tests {
     use super::*;
     use crate::vocab::DeadlineTable;
+
+    #[test]
+    fn a_subject_cannot_move_the_cursor() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["x.test".into()]).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "evil\u{1b}[2J\nforged line");
+        let facts = crate::pki::parse_certificate(params.self_signed(&key).unwrap().der()).unwrap();
+        let judged =
+            crate::assess::certs::certificate(&facts, &crate::assess::certs::CertRules::default());
+        let text = certificate_table(&[judged], "  ", true, Style { color: false });
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert_eq!(text.lines().count(), 2, "{text}");
+    }
 
     #[test]
     fn deadline_texts() {

@@ -271,6 +271,9 @@ pub fn table(r: &ClusterReport, style: Style) -> String {
                 );
             }
         }
+        if let Some(r) = c.result.as_ref().filter(|r| r.error.is_none()) {
+            certificate_lines(&mut out, r);
+        }
         if let Some(note) = &c.component.note {
             let _ = writeln!(out, "    note: {}", super::printable(note));
         }
@@ -317,7 +320,7 @@ pub fn table(r: &ClusterReport, style: Style) -> String {
     for f in r.findings.iter().take(10) {
         let sev = f.severity.name().to_uppercase();
         let _ = writeln!(out, "{} {}: {}", sev, f.id, f.title);
-        let _ = writeln!(out, "    {}", f.detail);
+        let _ = writeln!(out, "    {}", super::printable(&f.detail));
         let _ = writeln!(out, "    fix: {}", f.remediation);
     }
     if r.findings.len() > 10 {
@@ -328,6 +331,36 @@ pub fn table(r: &ClusterReport, style: Style) -> String {
         );
     }
     out
+}
+
+/// Each leaf certificate the component served, with its key and first
+/// deadline, and whether it authenticates with ML-DSA.
+fn certificate_lines(out: &mut String, r: &TargetReport) {
+    for leaf in r
+        .assessed
+        .certificates
+        .iter()
+        .filter(|c| c.facts.role.as_deref() == Some("leaf"))
+    {
+        let f = &leaf.facts;
+        let deadline = leaf
+            .deadlines
+            .first()
+            .map(|d| format!("; {}: {}", d.table, super::certs::deadline_text(d)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "    certificate {}: {}, signed with {}, not after {}{}{deadline}",
+            super::printable(&f.short_name()),
+            f.key.describe(),
+            f.signature_algorithm,
+            f.not_after.get(..10).unwrap_or(&f.not_after),
+            if leaf.quantum_safe { ", PQ" } else { "" },
+        );
+    }
+    if let Some(auth) = &r.observed.authentication {
+        let _ = writeln!(out, "    auth: {}", super::table::auth_text(auth));
+    }
 }
 
 fn groups(groups: &[NamedGroup]) -> String {

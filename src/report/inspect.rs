@@ -5,6 +5,7 @@ use super::style::Style;
 use crate::assess::inspected::ClientAssessment;
 use crate::assess::OfferVerdict;
 use crate::inspect::ClientObservation;
+use crate::vocab::CertType;
 use crate::wire::NamedGroup;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -78,7 +79,7 @@ pub fn live_line(record: &InspectRecord, style: Style) -> String {
         .map(|k| format!("{}({})", k.group, k.length))
         .collect();
     format!(
-        "{} {} sni={} {} | groups {} | shares {} | {} B in {} reads/{} records | {} ja4={}{}",
+        "{} {} sni={} {} | groups {} | shares {} | {} B in {} reads/{} records | {}{} ja4={}{}{}",
         r.time,
         r.peer,
         super::printable(r.sni.as_deref().unwrap_or("-")),
@@ -89,9 +90,38 @@ pub fn live_line(record: &InspectRecord, style: Style) -> String {
         r.tcp_reads,
         r.records,
         paint_verdict(style, judged.verdict, verdict_text(judged.verdict)),
+        if r.offers_mldsa {
+            " + ML-DSA signatures"
+        } else {
+            ""
+        },
         r.ja4.as_deref().unwrap_or("-"),
         answer_text(record, style),
+        handshake_text(r, style),
     )
+}
+
+/// ` | CERT cert: handshake completed` (or FAILED, with why) in terminate
+/// mode; empty in forward mode.
+fn handshake_text(r: &ClientObservation, style: Style) -> String {
+    let Some(completed) = r.handshake_completed else {
+        return String::new();
+    };
+    let cert = match r.cert_type {
+        Some(t) => format!("{t} cert"),
+        None => "cert".into(),
+    };
+    if completed {
+        return format!(" | {cert}: handshake completed");
+    }
+    match &r.handshake_error {
+        Some(why) => format!(
+            " | {cert}: handshake {} ({})",
+            style.paint("31", "FAILED"),
+            super::printable(why)
+        ),
+        None => format!(" | {cert}: no handshake"),
+    }
 }
 
 /// The inspect summary as one JSON document (`-o json`).
@@ -153,19 +183,42 @@ pub fn summary_table(s: &Summary, style: Style) -> String {
             .max()
             .unwrap_or(7)
             .max(7);
+        // Terminate mode: whether each client completed the handshake.
+        let handshakes = s.handshake_completed + s.handshake_failed > 0;
         let _ = writeln!(
             out,
-            "{:>5}  {:<pw$}  {:<30}  {:<38}  EXAMPLE",
-            "COUNT", "PROFILE", "VERDICT", "JA4"
+            "{:>5}  {:<pw$}  {:<30}  {:<6}  {}{:<38}  EXAMPLE",
+            "COUNT",
+            "PROFILE",
+            "VERDICT",
+            "ML-DSA",
+            if handshakes {
+                format!("{:<9}  ", "HANDSHAKE")
+            } else {
+                String::new()
+            },
+            "JA4"
         );
         for (_, e) in rows {
             let verdict = format!("{:<30}", verdict_text(e.verdict));
+            let handshake = if handshakes {
+                let text = format!("{:<9}", entry_handshake(e));
+                let text = if e.handshake_failed > 0 {
+                    style.paint("31", &text)
+                } else {
+                    text
+                };
+                format!("{text}  ")
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "{:>5}  {:<pw$}  {}  {:<38}  {}",
+                "{:>5}  {:<pw$}  {}  {:<6}  {handshake}{:<38}  {}",
                 e.count,
                 e.profile,
                 paint_verdict(style, e.verdict, &verdict),
+                if e.offers_mldsa { "yes" } else { "no" },
                 e.ja4,
                 super::printable(&e.sample)
             );
@@ -176,10 +229,37 @@ pub fn summary_table(s: &Summary, style: Style) -> String {
             .filter(|e| e.verdict == Some(OfferVerdict::Pq))
             .map(|e| e.count)
             .sum();
+        let readable = s.total - s.errors.values().sum::<u64>();
         let _ = writeln!(
             out,
-            "{pq} of {} readable hellos offered a standard post-quantum group",
-            s.total - s.errors.values().sum::<u64>()
+            "{pq} of {readable} readable hellos offered a standard post-quantum group"
+        );
+        let _ = writeln!(
+            out,
+            "{} of {readable} readable hellos offered ML-DSA signature schemes",
+            s.offered_mldsa
+        );
+        if handshakes {
+            let cert = match s.cert_type {
+                Some(t) => t.name(),
+                None => "--cert (another key type)",
+            };
+            let text = format!(
+                "certificate served: {cert}; handshakes: {} completed, {} failed",
+                s.handshake_completed, s.handshake_failed
+            );
+            let _ = if s.handshake_failed > 0 {
+                writeln!(out, "{}", style.paint("31", &text))
+            } else {
+                writeln!(out, "{text}")
+            };
+        }
+        let _ = writeln!(
+            out,
+            "would accept an ML-DSA server certificate: {} yes, {} no, {} unknown",
+            s.accepts_mldsa_cert,
+            s.rejects_mldsa_cert,
+            readable.saturating_sub(s.accepts_mldsa_cert + s.rejects_mldsa_cert)
         );
     }
     if !s.negotiated.is_empty() {
@@ -206,6 +286,16 @@ pub fn summary_table(s: &Summary, style: Style) -> String {
     out
 }
 
+/// One fingerprint's handshakes in a few characters.
+fn entry_handshake(e: &SummaryEntry) -> String {
+    match (e.handshake_completed, e.handshake_failed) {
+        (0, 0) => "-".into(),
+        (_, 0) => "completed".into(),
+        (0, _) => "FAILED".into(),
+        (ok, failed) => format!("{ok} ok/{failed} failed"),
+    }
+}
+
 /// Distinct clients the summary keeps apart; the rest are counted as `other`.
 pub const MAX_SUMMARY_ENTRIES: usize = 1000;
 
@@ -225,6 +315,19 @@ pub struct Summary {
     pub negotiated_unknown: u64,
     /// Connections that offered post-quantum and settled on a classical group.
     pub downgraded: u64,
+    /// Readable hellos that offered an ML-DSA signature scheme.
+    pub offered_mldsa: u64,
+    /// Terminate mode: the type of the certificate served (null in forward
+    /// mode, or for a `--cert` of another type).
+    pub cert_type: Option<CertType>,
+    /// Terminate mode: connections whose TLS handshake completed.
+    pub handshake_completed: u64,
+    /// Terminate mode: connections whose TLS handshake was attempted and failed.
+    pub handshake_failed: u64,
+    /// Connections judged to accept an ML-DSA server certificate (`accepts_mldsa_cert` true).
+    pub accepts_mldsa_cert: u64,
+    /// Connections judged not to accept one (`accepts_mldsa_cert` false).
+    pub rejects_mldsa_cert: u64,
 }
 
 /// One fingerprint's tally.
@@ -242,6 +345,12 @@ pub struct SummaryEntry {
     pub groups: Vec<NamedGroup>,
     /// A sample peer and SNI.
     pub sample: String,
+    /// Its signature schemes include ML-DSA (first connection).
+    pub offers_mldsa: bool,
+    /// Terminate mode: its connections whose handshake completed.
+    pub handshake_completed: u64,
+    /// Terminate mode: its connections whose handshake failed.
+    pub handshake_failed: u64,
 }
 
 impl Summary {
@@ -262,6 +371,20 @@ impl Summary {
         }
         if record.assessed.downgraded == Some(true) {
             self.downgraded += 1;
+        }
+        if r.cert_type.is_some() {
+            self.cert_type = r.cert_type;
+        }
+        let (completed, failed) = (
+            r.handshake_completed == Some(true),
+            r.handshake_error.is_some(),
+        );
+        self.handshake_completed += u64::from(completed);
+        self.handshake_failed += u64::from(failed);
+        match record.assessed.accepts_mldsa_cert {
+            Some(true) => self.accepts_mldsa_cert += 1,
+            Some(false) => self.rejects_mldsa_cert += 1,
+            None => {}
         }
         match (&r.ja4, &r.error) {
             (Some(ja4), None) => {
@@ -286,8 +409,14 @@ impl Summary {
                     verdict: record.assessed.verdict,
                     groups: r.groups.clone(),
                     sample: format!("{} sni={}", r.peer, r.sni.as_deref().unwrap_or("-")),
+                    offers_mldsa: r.offers_mldsa,
+                    handshake_completed: 0,
+                    handshake_failed: 0,
                 });
                 entry.count += 1;
+                self.offered_mldsa += u64::from(r.offers_mldsa);
+                entry.handshake_completed += u64::from(completed);
+                entry.handshake_failed += u64::from(failed);
             }
             (_, error) => {
                 // Error messages quote client bytes: keep the kind, not the text.
@@ -308,7 +437,7 @@ mod tests {
     use super::*;
     use crate::inspect::answer::ServerAnswer;
     use crate::inspect::capture::Capture;
-    use crate::wire::{ClientHello, ClientHelloSpec, ProtocolVersion};
+    use crate::wire::{ClientHello, ClientHelloSpec, ProtocolVersion, SignatureScheme};
     use std::time::SystemTime;
 
     fn record(offer: Vec<NamedGroup>, answer: Option<ServerAnswer>) -> InspectRecord {
@@ -378,5 +507,112 @@ mod tests {
         assert_eq!(json["server_version"], "TLSv1.3");
         assert_eq!(json["hello_retry"], false);
         assert_eq!(json["downgraded"], true);
+        // Forward mode: no certificate, no handshake column.
+        assert_eq!(json["cert_type"], serde_json::Value::Null);
+        assert_eq!(json["handshake_completed"], serde_json::Value::Null);
+        assert!(!table.contains("HANDSHAKE"), "{table}");
+        // pqready's own test hellos offer ML-DSA (wire::DEFAULT_SIGNATURE_SCHEMES).
+        assert!(
+            table.contains("4 of 4 readable hellos offered ML-DSA signature schemes"),
+            "{table}"
+        );
+    }
+
+    /// A terminate-mode record of a hello with `schemes`, served `cert`.
+    fn served(
+        schemes: Vec<SignatureScheme>,
+        cert: CertType,
+        outcome: Result<(), Option<String>>,
+    ) -> InspectRecord {
+        let mut spec = ClientHelloSpec::tls13(vec![NamedGroup::X25519MLKEM768], vec![]);
+        spec.signature_schemes = schemes;
+        let cap = Capture {
+            raw: vec![1],
+            tcp_reads: 1,
+            records: 1,
+            hello_len: 100,
+            result: Ok(ClientHello::parse(&spec.encode()).unwrap()),
+        };
+        let mut observed = crate::inspect::ClientObservation::from_capture(
+            "127.0.0.1:1".parse().unwrap(),
+            SystemTime::now(),
+            &cap,
+        );
+        if outcome.is_ok() {
+            observed.set_answer(answer(NamedGroup::X25519MLKEM768).as_ref());
+        }
+        observed.set_handshake(Some(cert), outcome);
+        InspectRecord::of(observed)
+    }
+
+    #[test]
+    fn records_and_summary_say_who_offered_mldsa_and_completed() {
+        let style = Style { color: false };
+        let mldsa = vec![SignatureScheme::MLDSA65, SignatureScheme::ED25519];
+        let classical = vec![SignatureScheme::ECDSA_SECP256R1_SHA256];
+        let ok = served(mldsa.clone(), CertType::Mldsa65, Ok(()));
+        let why = "peer is incompatible: NoSignatureSchemesInCommon";
+        let failed = served(classical, CertType::Mldsa65, Err(Some(why.into())));
+        let line = live_line(&ok, style);
+        assert!(line.contains(" + ML-DSA signatures ja4="), "{line}");
+        assert!(
+            line.ends_with("| negotiated X25519MLKEM768 | mldsa65 cert: handshake completed"),
+            "{line}"
+        );
+        let line = live_line(&failed, style);
+        assert!(!line.contains("ML-DSA"), "{line}");
+        assert!(
+            line.ends_with(&format!("| mldsa65 cert: handshake FAILED ({why})")),
+            "{line}"
+        );
+        let json = serde_json::to_value(&failed).unwrap();
+        assert_eq!(json["offers_mldsa"], false);
+        assert_eq!(json["cert_type"], "mldsa65");
+        assert_eq!(json["handshake_completed"], false);
+        assert_eq!(json["handshake_error"], why);
+        assert_eq!(json["accepts_mldsa_cert"], false);
+        assert_eq!(json["error"], serde_json::Value::Null);
+        let json = serde_json::to_value(&ok).unwrap();
+        assert_eq!(
+            (&json["offers_mldsa"], &json["handshake_completed"]),
+            (&true.into(), &true.into())
+        );
+        assert_eq!(json["accepts_mldsa_cert"], true);
+        // Offers ML-DSA, served ECDSA: completes, and ML-DSA stays unknown.
+        let ecdsa = served(mldsa, CertType::EcdsaP256, Ok(()));
+        assert_eq!(ecdsa.assessed.accepts_mldsa_cert, None);
+
+        let mut summary = Summary::default();
+        for r in [&ok, &failed, &failed] {
+            summary.add(r);
+        }
+        assert_eq!(
+            (
+                summary.offered_mldsa,
+                summary.handshake_completed,
+                summary.handshake_failed,
+                summary.cert_type
+            ),
+            (1, 1, 2, Some(CertType::Mldsa65))
+        );
+        let table = summary_table(&summary, style);
+        for want in [
+            "ML-DSA  HANDSHAKE  JA4",
+            "1 of 3 readable hellos offered ML-DSA signature schemes",
+            "certificate served: mldsa65; handshakes: 1 completed, 2 failed",
+            "would accept an ML-DSA server certificate: 1 yes, 2 no, 0 unknown",
+        ] {
+            assert!(table.contains(want), "{want}:\n{table}");
+        }
+        let rows: Vec<&str> = table
+            .lines()
+            .filter(|l| l.contains("127.0.0.1:1"))
+            .collect();
+        assert_eq!(rows.len(), 2, "{table}");
+        assert!(
+            rows[0].contains("  no      FAILED     t13") && rows[0].starts_with("    2"),
+            "{table}"
+        );
+        assert!(rows[1].contains("  yes     completed  t13"), "{table}");
     }
 }

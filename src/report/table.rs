@@ -188,6 +188,12 @@ pub fn render_target(report: &TargetReport, style: Style) -> String {
     if ran(CheckId::Handshake) {
         row(&mut out, "PQ client", &format!("rustls gets {got}"));
     }
+    if let Some(auth) = &r.authentication {
+        row(&mut out, "auth", &auth_text(auth));
+    }
+    if ran(CheckId::Certificates) {
+        render_certificates(&mut out, judged, style);
+    }
     for failed in r.checks.iter().filter(|c| c.status == CheckStatus::Failed) {
         row(
             &mut out,
@@ -238,13 +244,75 @@ pub fn render_target(report: &TargetReport, style: Style) -> String {
             "finding",
             &format!("{} {}: {}", style.paint(code, &sev), f.id, f.title),
         );
-        row(&mut out, "", &f.detail);
+        // Details name certificates, whose subjects come from the peer.
+        row(&mut out, "", &super::printable(&f.detail));
         row(&mut out, "", &format!("fix: {}", f.remediation));
     }
     for note in &g.notes {
         row(&mut out, "note", note);
     }
     out
+}
+
+/// `ML-DSA: yes (mldsa65); classical: no (alert HandshakeFailure)`.
+pub fn auth_text(auth: &crate::probe::certificates::AuthenticationObservation) -> String {
+    use crate::probe::certificates::is_mldsa;
+    use crate::vocab::AuthKind;
+    let part = |label: &str, kind: AuthKind, yes: bool| {
+        if yes {
+            let schemes: Vec<String> = auth
+                .schemes
+                .iter()
+                .filter(|s| is_mldsa(**s) == (kind == AuthKind::Mldsa))
+                .map(|s| s.to_string())
+                .collect();
+            return format!("{label}: yes ({})", schemes.join(", "));
+        }
+        let why = auth
+            .attempt(kind)
+            .and_then(|a| a.error.as_deref())
+            .map(|e| format!(" ({})", e.trim_start_matches("handshake failed: ")))
+            .unwrap_or_default();
+        format!("{label}: no{why}")
+    };
+    format!(
+        "{}; {}",
+        part("ML-DSA", AuthKind::Mldsa, auth.mldsa),
+        part("classical", AuthKind::Classical, auth.classical)
+    )
+}
+
+fn render_certificates(out: &mut String, judged: &crate::assess::EndpointAssessment, style: Style) {
+    let certs = &judged.certificates;
+    let table = certs
+        .first()
+        .and_then(|c| c.deadlines.first())
+        .map(|d| {
+            format!(
+                "; deadlines: {}",
+                crate::catalog::deadlines::table(d.table).name
+            )
+        })
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "  {:<12} {} seen, leaf first per chain{table}",
+        "certificates",
+        certs.len() + judged.certificate_errors.len()
+    );
+    if !certs.is_empty() {
+        out.push_str(&super::certs::certificate_table(certs, "  ", true, style));
+    }
+    for unread in &judged.certificate_errors {
+        let _ = writeln!(
+            out,
+            "  {:<12} {} sha256 {} cannot be read: {}",
+            "",
+            unread.role,
+            unread.fingerprint_sha256,
+            super::printable(&unread.error)
+        );
+    }
 }
 
 fn render_clients(out: &mut String, clients: &[crate::probe::clients::ClientResult], style: Style) {

@@ -326,6 +326,17 @@ codepoints! {
     }
 }
 
+impl SignatureScheme {
+    /// True for the ML-DSA schemes (FIPS 204; draft-ietf-tls-mldsa):
+    /// mldsa44, mldsa65, mldsa87. They sign in TLS 1.3 only.
+    pub fn is_mldsa(self) -> bool {
+        matches!(
+            self,
+            SignatureScheme::MLDSA44 | SignatureScheme::MLDSA65 | SignatureScheme::MLDSA87
+        )
+    }
+}
+
 codepoints! {
     /// A TLS alert description.
     AlertDescription(u8), ALERT_DESCRIPTIONS, 2 {
@@ -436,6 +447,18 @@ mod tests {
         assert_eq!(CipherSuite(0xabcd).to_string(), "0xabcd");
         assert_eq!(AlertDescription(200).to_string(), "0xc8");
         assert_eq!(ProtocolVersion::TLS1_3.to_string(), "TLSv1.3");
+    }
+
+    #[test]
+    fn names_and_recognises_the_mldsa_schemes() {
+        let mldsa: Vec<String> = (0x0903..=0x0907)
+            .map(SignatureScheme)
+            .filter(|s| s.is_mldsa())
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(mldsa, ["mldsa44", "mldsa65", "mldsa87"]);
+        assert!(!SignatureScheme::ED25519.is_mldsa());
+        assert!(!SignatureScheme::ECDSA_SECP256R1_SHA256.is_mldsa());
     }
 
     #[test]

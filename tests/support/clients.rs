@@ -169,7 +169,7 @@ impl RealClient {
                 cmd.args(["-servername", "localhost"]);
             }
             Kind::Curl => {
-                cmd.args(["-sk", &format!("https://{addr}/")]);
+                cmd.args(["-sSk", &format!("https://{addr}/")]);
                 cmd.args(["-o", "/dev/null", "--max-time", "10"]);
             }
             Kind::GoClient => {
