@@ -263,7 +263,6 @@ pub struct BinariesArgs {
     pub output: OutputArgs,
 }
 
-// ---- pqready certs
 /// Flags of `pqready certs`.
 #[derive(Debug, Args)]
 pub struct CertsArgs {

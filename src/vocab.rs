@@ -398,7 +398,6 @@ labels! {
     }
 }
 
-// ---- pqready certs: what a file was read as, and what kind of key was found.
 labels! {
     /// How `pqready certs` read a file.
     pub enum FileFormat {

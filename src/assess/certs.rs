@@ -231,7 +231,7 @@ pub fn certificate_findings(cert: &JudgedCertificate, rules: &CertRules) -> Vec<
                     .deprecated_after
                     .as_deref()
                     .or(first.disallowed_after.as_deref())
-                    .map(|d| format!("replace by {d} ({table})"))
+                    .map(|d| format!("replace by {d}, per {table}"))
                     .unwrap_or_else(|| format!("{table}: {}", first.status));
                 (
                     FindingKind::QuantumVulnerableKey,
@@ -331,7 +331,7 @@ pub fn key_findings(key: &JudgedKey, kind: KeyKind, what: &str) -> Vec<Finding> 
                 .deprecated_after
                 .as_deref()
                 .or(first.disallowed_after.as_deref())
-                .map(|d| format!("replace by {d} ({table})"))
+                .map(|d| format!("replace by {d}, per {table}"))
                 .unwrap_or_else(|| format!("{table}: {}", first.status));
             out.push(finding(
                 FindingKind::QuantumVulnerableKey,

@@ -43,7 +43,7 @@ impl Renderer for JsonRenderer {
                     errors,
                 })
             }
-            // ---- pqready certs: one document, written with the summary.
+            // `certs` is one document, written with the summary.
             Part::CertFile(file) => {
                 self.cert_files.push(file.clone());
                 String::new()

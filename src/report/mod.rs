@@ -108,7 +108,6 @@ pub enum Part<'a> {
     },
     /// The client profile catalog (`profiles`).
     Profiles(&'a [&'a crate::catalog::profile::ClientProfile]),
-    // ---- pqready certs
     /// One file read by `certs`: its certificates, keys and findings.
     CertFile(&'a cert_files::FileReport),
     /// The end of a `certs` run.

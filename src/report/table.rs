@@ -40,7 +40,6 @@ impl Renderer for TableRenderer {
             Part::InspectSummary(summary) => inspect::summary_table(summary, style),
             Part::Binary(report) => binaries::binary_lines(report, style),
             Part::BinaryTotals { counts, errors } => binaries::totals(counts, errors),
-            // ---- pqready certs
             Part::CertFile(file) => super::cert_files::file_block(file, style),
             Part::CertSummary(summary) => super::cert_files::summary_lines(summary),
             Part::Profiles(profiles) => catalog::profiles_table(profiles),
