@@ -214,7 +214,7 @@ pub fn certificate_findings(cert: &JudgedCertificate, rules: &CertRules) -> Vec<
                 (
                     FindingKind::ValidPastDisallowance,
                     format!(
-                        "{what}: valid until {until}, past {table}'s disallowance after {}",
+                        "{what}: valid until {until}, past the disallowance date {} ({table})",
                         first.disallowed_after.as_deref().unwrap_or("?")
                     ),
                 )
@@ -222,7 +222,7 @@ pub fn certificate_findings(cert: &JudgedCertificate, rules: &CertRules) -> Vec<
                 (
                     FindingKind::ValidPastDeprecation,
                     format!(
-                        "{what}: valid until {until}, past {table}'s deprecation after {}",
+                        "{what}: valid until {until}, past the deprecation date {} ({table})",
                         first.deprecated_after.as_deref().unwrap_or("?")
                     ),
                 )

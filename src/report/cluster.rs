@@ -317,17 +317,39 @@ pub fn table(r: &ClusterReport, style: Style) -> String {
             String::new()
         }
     );
-    for f in r.findings.iter().take(10) {
-        let sev = f.severity.name().to_uppercase();
-        let _ = writeln!(out, "{} {}: {}", sev, f.id, f.title);
-        let _ = writeln!(out, "    {}", super::printable(&f.detail));
-        let _ = writeln!(out, "    fix: {}", f.remediation);
+    // Findings of one kind are grouped: a cluster has many certificates, and
+    // one line per kind keeps the other kinds in view.
+    let mut groups: Vec<Vec<&Finding>> = Vec::new();
+    for f in &r.findings {
+        match groups.iter_mut().find(|g| g[0].id == f.id) {
+            Some(group) => group.push(f),
+            None => groups.push(vec![f]),
+        }
     }
-    if r.findings.len() > 10 {
+    const SHOWN_GROUPS: usize = 10;
+    const DETAILS_PER_GROUP: usize = 3;
+    for group in groups.iter().take(SHOWN_GROUPS) {
+        let first = group[0];
+        let sev = first.severity.name().to_uppercase();
+        let times = match group.len() {
+            1 => String::new(),
+            n => format!(" ×{n}"),
+        };
+        let _ = writeln!(out, "{sev} {}{times}: {}", first.id, first.title);
+        for f in group.iter().take(DETAILS_PER_GROUP) {
+            let _ = writeln!(out, "    {}", super::printable(&f.detail));
+        }
+        if group.len() > DETAILS_PER_GROUP {
+            let _ = writeln!(out, "    … and {} more", group.len() - DETAILS_PER_GROUP);
+        }
+        let _ = writeln!(out, "    fix: {}", first.remediation);
+    }
+    if groups.len() > SHOWN_GROUPS {
+        let rest: usize = groups[SHOWN_GROUPS..].iter().map(Vec::len).sum();
         let _ = writeln!(
             out,
-            "… and {} more findings (-o json has them all)",
-            r.findings.len() - 10
+            "… and {rest} more findings of {} other kinds (-o json has them all)",
+            groups.len() - SHOWN_GROUPS
         );
     }
     out
