@@ -1,4 +1,4 @@
-//! Certificates and keys as table rows: one layout shared by `probe` (a
+//! Certificates, keys and authentication as table text: one layout shared by `probe` (a
 //! target's chains), `cluster` and `certs` (files), so a certificate reads
 //! the same wherever it was found. Pure formatting.
 
@@ -103,6 +103,34 @@ pub fn certificate_table(
         out.push_str(&format!("{indent}{text}\n"));
     }
     out
+}
+
+/// `ML-DSA: yes (mldsa65); classical: no (alert HandshakeFailure)`.
+pub fn auth_text(auth: &crate::probe::certificates::AuthenticationObservation) -> String {
+    use crate::probe::certificates::is_mldsa;
+    use crate::vocab::AuthKind;
+    let part = |label: &str, kind: AuthKind, yes: bool| {
+        if yes {
+            let schemes: Vec<String> = auth
+                .schemes
+                .iter()
+                .filter(|s| is_mldsa(**s) == (kind == AuthKind::Mldsa))
+                .map(|s| s.to_string())
+                .collect();
+            return format!("{label}: yes ({})", schemes.join(", "));
+        }
+        let why = auth
+            .attempt(kind)
+            .and_then(|a| a.error.as_deref())
+            .map(|e| format!(" ({})", e.trim_start_matches("handshake failed: ")))
+            .unwrap_or_default();
+        format!("{label}: no{why}")
+    };
+    format!(
+        "{}; {}",
+        part("ML-DSA", AuthKind::Mldsa, auth.mldsa),
+        part("classical", AuthKind::Classical, auth.classical)
+    )
 }
 
 #[cfg(test)]

@@ -381,7 +381,7 @@ fn certificate_lines(out: &mut String, r: &TargetReport) {
         );
     }
     if let Some(auth) = &r.observed.authentication {
-        let _ = writeln!(out, "    auth: {}", super::table::auth_text(auth));
+        let _ = writeln!(out, "    auth: {}", super::certs::auth_text(auth));
     }
 }
 

@@ -188,7 +188,7 @@ pub fn render_target(report: &TargetReport, style: Style) -> String {
         row(&mut out, "PQ client", &format!("rustls gets {got}"));
     }
     if let Some(auth) = &r.authentication {
-        row(&mut out, "auth", &auth_text(auth));
+        row(&mut out, "auth", &super::certs::auth_text(auth));
     }
     if ran(CheckId::Certificates) {
         render_certificates(&mut out, judged, style);
@@ -251,34 +251,6 @@ pub fn render_target(report: &TargetReport, style: Style) -> String {
         row(&mut out, "note", note);
     }
     out
-}
-
-/// `ML-DSA: yes (mldsa65); classical: no (alert HandshakeFailure)`.
-pub fn auth_text(auth: &crate::probe::certificates::AuthenticationObservation) -> String {
-    use crate::probe::certificates::is_mldsa;
-    use crate::vocab::AuthKind;
-    let part = |label: &str, kind: AuthKind, yes: bool| {
-        if yes {
-            let schemes: Vec<String> = auth
-                .schemes
-                .iter()
-                .filter(|s| is_mldsa(**s) == (kind == AuthKind::Mldsa))
-                .map(|s| s.to_string())
-                .collect();
-            return format!("{label}: yes ({})", schemes.join(", "));
-        }
-        let why = auth
-            .attempt(kind)
-            .and_then(|a| a.error.as_deref())
-            .map(|e| format!(" ({})", e.trim_start_matches("handshake failed: ")))
-            .unwrap_or_default();
-        format!("{label}: no{why}")
-    };
-    format!(
-        "{}; {}",
-        part("ML-DSA", AuthKind::Mldsa, auth.mldsa),
-        part("classical", AuthKind::Classical, auth.classical)
-    )
 }
 
 fn render_certificates(out: &mut String, judged: &crate::assess::EndpointAssessment, style: Style) {
