@@ -18,7 +18,6 @@ use pqready::wire::{ProtocolVersion as V, SignatureScheme as S};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 #[path = "support/command.rs"]
@@ -29,21 +28,6 @@ mod loopback;
 mod peers;
 
 // ---- certificates made with OpenSSL 3.5 ------------------------------------
-
-/// Runs the peer prefix's OpenSSL 3.5 in `dir`; it must succeed.
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new(bin("openssl"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run openssl");
-    assert!(
-        out.status.success(),
-        "openssl {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// A key pair and its certificate, as files in the peer's directory.
 #[derive(Debug, Clone)]
@@ -69,7 +53,7 @@ fn key(dir: &Path, name: &str, algorithm: &str) -> PathBuf {
     if algorithm == "EC" {
         args.extend(["-pkeyopt", "ec_paramgen_curve:P-256"]);
     }
-    openssl(dir, &args);
+    openssl_in(dir, &args);
     dir.join(file)
 }
 
@@ -78,7 +62,7 @@ fn root(dir: &Path, name: &str, algorithm: &str, cn: &str) -> Issued {
     let key = key(dir, name, algorithm);
     let cert = format!("{name}.pem");
     let subject = format!("/CN={cn}");
-    openssl(
+    openssl_in(
         dir,
         &[
             "req",
@@ -116,7 +100,7 @@ fn leaf(
     let key = key(dir, name, algorithm);
     let (csr, cert) = (format!("{name}.csr"), format!("{name}.pem"));
     let subject = format!("/CN={cn}");
-    openssl(
+    openssl_in(
         dir,
         &[
             "req",
@@ -149,7 +133,7 @@ fn leaf(
         Some((from, to)) => args.extend(["-not_before", from, "-not_after", to]),
         None => args.extend(["-days", "90"]),
     }
-    openssl(dir, &args);
+    openssl_in(dir, &args);
     Issued {
         cert: dir.join(cert),
         key,
@@ -179,7 +163,7 @@ fn ec_self_signed(dir: &Path, name: &str, cn: &str, validity: Option<(&str, &str
         Some((from, to)) => args.extend(["-not_before", from, "-not_after", to]),
         None => args.extend(["-days", "90"]),
     }
-    openssl(dir, &args);
+    openssl_in(dir, &args);
     Issued {
         cert: dir.join(cert),
         key,
@@ -208,6 +192,30 @@ fn s_server_with(setup: Setup, args: &[&str]) -> Peer {
 
 /// nginx serving each (chain file, key) pair of `pairs` on one TLS port:
 /// OpenSSL picks the certificate that matches the client's signature_algorithms.
+/// OpenSSL 3.5 `s_server` with an ML-DSA-65 chain (`-cert`) and an ECDSA
+/// certificate (`-dcert`): it picks by the client's signature_algorithms.
+fn dual_s_server() -> (Peer, Issued, Issued, Issued) {
+    let setup = Setup::new();
+    let (root, leaf) = mldsa_chain(setup.dir.path());
+    let ec = ec_self_signed(setup.dir.path(), "ec", "localhost ECDSA", None);
+    let peer = s_server_with(
+        setup,
+        &[
+            "-cert",
+            path(&leaf.cert),
+            "-key",
+            path(&leaf.key),
+            "-cert_chain",
+            path(&root.cert),
+            "-dcert",
+            path(&ec.cert),
+            "-dkey",
+            path(&ec.key),
+        ],
+    );
+    (peer, root, leaf, ec)
+}
+
 fn nginx_with(setup: Setup, pairs: &[(PathBuf, PathBuf)]) -> Peer {
     let certificates: String = pairs
         .iter()
@@ -450,24 +458,7 @@ async fn openssl35_serves_mldsa_and_ecdsa_certificates() {
     if !require(&["openssl"]) {
         return;
     }
-    let setup = Setup::new();
-    let (root, leaf) = mldsa_chain(setup.dir.path());
-    let ec = ec_self_signed(setup.dir.path(), "ec", "localhost ECDSA", None);
-    let peer = s_server_with(
-        setup,
-        &[
-            "-cert",
-            path(&leaf.cert),
-            "-key",
-            path(&leaf.key),
-            "-cert_chain",
-            path(&root.cert),
-            "-dcert",
-            path(&ec.cert),
-            "-dkey",
-            path(&ec.key),
-        ],
-    );
+    let (peer, root, leaf, ec) = dual_s_server();
     // OpenSSL 3.5's own client offers ML-DSA: the server serves it.
     let r = probe(&peer, "openssl3.5", &[DeadlineTable::Nist]).await;
     assert_dual(&r, &root, &leaf, &ec);
@@ -572,24 +563,7 @@ fn cnsa2_deadlines_change_the_judgement() {
     if !require(&["openssl"]) {
         return;
     }
-    let setup = Setup::new();
-    let (root, leaf) = mldsa_chain(setup.dir.path());
-    let ec = ec_self_signed(setup.dir.path(), "ec", "localhost ECDSA", None);
-    let peer = s_server_with(
-        setup,
-        &[
-            "-cert",
-            path(&leaf.cert),
-            "-key",
-            path(&leaf.key),
-            "-cert_chain",
-            path(&root.cert),
-            "-dcert",
-            path(&ec.cert),
-            "-dkey",
-            path(&ec.key),
-        ],
-    );
+    let (peer, _, _, _) = dual_s_server();
     let addr = peer.addr.to_string();
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(

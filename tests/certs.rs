@@ -28,22 +28,7 @@ mod support;
 
 // ---------------------------------------------------------------- helpers
 
-/// Runs the peer prefix's OpenSSL 3.5 in `dir`; it must succeed.
-fn openssl(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(support::peers::bin("openssl"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run openssl");
-    assert!(
-        out.status.success(),
-        "openssl {} failed:\n{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use support::peers::openssl_in as openssl;
 
 fn run(args: &[&str]) -> Output {
     support::command::run(args)

@@ -388,3 +388,22 @@ pub fn haproxy() -> Peer {
         &[],
     )
 }
+
+/// Runs the peer prefix's OpenSSL 3.5 in `dir` (to make keys, certificates
+/// and CSRs for a test); it must succeed. Returns its stdout.
+#[allow(dead_code)]
+pub fn openssl_in(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(bin("openssl"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run openssl");
+    assert!(
+        out.status.success(),
+        "openssl {} failed:\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
