@@ -22,7 +22,8 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Content::Facts(facts) = read_bytes("fuzz", data, &options) {
         let rules = CertRules::default();
-        let report = FileReport::of(facts, &rules);
+        let assessed = pqready::assess::certs::file(&facts, &rules);
+        let report = FileReport::of(facts, assessed);
         let mut summary = Summary::new(&rules.deadlines);
         summary.add(&report);
         let _ = cert_files::file_block(&report, Style { color: true });

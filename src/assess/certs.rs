@@ -13,6 +13,7 @@
 use super::Finding;
 use crate::catalog::algorithms::{Family, Hash};
 use crate::catalog::deadlines;
+use crate::pki::files::{is_chain, FileFacts};
 use crate::pki::{CertificateFacts, KeyFacts};
 use crate::time::{date, unix_of_date};
 use crate::vocab::{DeadlineStatus, DeadlineTable, FindingKind, KeyKind};
@@ -348,6 +349,76 @@ pub fn key_findings(key: &JudgedKey, kind: KeyKind, what: &str) -> Vec<Finding> 
 /// Judges a whole chain (leaf first).
 pub fn chain(facts: &[CertificateFacts], rules: &CertRules) -> Vec<JudgedCertificate> {
     facts.iter().map(|f| certificate(f, rules)).collect()
+}
+
+/// Everything judged about one file `certs` read, in the file's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileAssessment {
+    /// Each certificate of the file, judged.
+    pub certificates: Vec<JudgedCertificate>,
+    /// For each certificate: whether those that came with it form a chain,
+    /// each issued by the next (and were judged as one).
+    pub linked: Vec<bool>,
+    /// Each key and certificate request, judged.
+    pub keys: Vec<JudgedKey>,
+    /// The findings, most severe first.
+    pub findings: Vec<Finding>,
+}
+
+/// Judges one file: certificates that came together (a bundle, a
+/// `tls.crt`) as a chain when each is issued by the next, else one by one;
+/// then each key, named by the file and its place in it.
+pub fn file(facts: &FileFacts, rules: &CertRules) -> FileAssessment {
+    let certificates: Vec<JudgedCertificate> = facts
+        .certificates
+        .iter()
+        .map(|c| certificate(&c.facts, rules))
+        .collect();
+    let mut findings = Vec::new();
+    let mut linked_by_certificate = vec![false; certificates.len()];
+    let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (i, c) in facts.certificates.iter().enumerate() {
+        match groups.iter_mut().find(|(chain, _)| *chain == c.chain) {
+            Some((_, members)) => members.push(i),
+            None => groups.push((c.chain, vec![i])),
+        }
+    }
+    for (_, members) in groups {
+        let group: Vec<JudgedCertificate> =
+            members.iter().map(|i| certificates[*i].clone()).collect();
+        let linked = is_chain(
+            &members
+                .iter()
+                .map(|i| &facts.certificates[*i].facts)
+                .collect::<Vec<_>>(),
+        );
+        findings.extend(bundle_findings(&group, linked, rules));
+        for i in members {
+            linked_by_certificate[i] = linked;
+        }
+    }
+    let single = facts.certificates.len() + facts.keys.len() == 1;
+    let keys: Vec<JudgedKey> = facts.keys.iter().map(|k| key(&k.facts, rules)).collect();
+    for (facts_key, judged) in facts.keys.iter().zip(&keys) {
+        let role = facts_key
+            .role
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
+        let what = if single && matches!(facts_key.source.as_str(), "block 1" | "DER") {
+            format!("{}{role}", facts.path)
+        } else {
+            format!("{} {}{role}", facts.path, facts_key.source)
+        };
+        findings.extend(key_findings(judged, facts_key.kind, &what));
+    }
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    FileAssessment {
+        certificates,
+        linked: linked_by_certificate,
+        keys,
+        findings,
+    }
 }
 
 #[cfg(test)]

@@ -38,7 +38,8 @@ pub fn run(args: CertsArgs) -> Result<Outcome, CommandError> {
     let counts = files::read_paths(&args.paths, &Limits::default(), |item| {
         ticker.tick();
         if let ReadItem::File(facts) = item {
-            let report = FileReport::of(*facts, &rules);
+            let assessed = crate::assess::certs::file(&facts, &rules);
+            let report = FileReport::of(*facts, assessed);
             // Counts and names only: never a field of a key or a kubeconfig.
             tracing::debug!(
                 path = %crate::report::printable(&report.path),

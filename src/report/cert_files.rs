@@ -9,9 +9,9 @@
 
 use super::certs::{certificate_table, deadline_text};
 use super::{printable, Style};
-use crate::assess::certs::{self, CertRules, JudgedCertificate, JudgedKey};
+use crate::assess::certs::{self, JudgedCertificate, JudgedKey};
 use crate::assess::Finding;
-use crate::pki::files::{is_chain, FileFacts};
+use crate::pki::files::FileFacts;
 use crate::vocab::{DeadlineKind, DeadlineTable, FileFormat, FindingKind, KeyKind, Severity};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -32,6 +32,9 @@ pub struct CertificateReport {
     pub chain: usize,
     /// Its place among them, 0 first (the leaf of a chain).
     pub position: usize,
+    /// True when the certificates that came with it form a chain, each
+    /// issued by the next, and were judged as one (`mixed-chain`).
+    pub linked: bool,
 }
 
 /// A key or certificate request found in a file: its algorithm and size,
@@ -77,29 +80,27 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    /// Judges everything read from one file.
-    pub fn of(facts: FileFacts, rules: &CertRules) -> Self {
+    /// Puts one file's facts next to their judgement (`assess::certs::file`).
+    pub fn of(facts: FileFacts, assessed: certs::FileAssessment) -> Self {
         let error = facts.error();
-        let certificates: Vec<CertificateReport> = facts
+        let certificates = facts
             .certificates
             .into_iter()
-            .map(|c| CertificateReport {
-                certificate: certs::certificate(&c.facts, rules),
+            .zip(assessed.certificates.into_iter().zip(assessed.linked))
+            .map(|(c, (certificate, linked))| CertificateReport {
+                certificate,
                 source: c.source,
                 chain: c.chain,
                 position: c.position,
+                linked,
             })
             .collect();
-        let mut findings = Vec::new();
-        for group in chains(&certificates) {
-            let linked = is_chain(&group.iter().map(|c| &c.facts).collect::<Vec<_>>());
-            findings.extend(certs::bundle_findings(&group, linked, rules));
-        }
-        let keys: Vec<KeyReport> = facts
+        let keys = facts
             .keys
             .into_iter()
-            .map(|k| KeyReport {
-                key: certs::key(&k.facts, rules),
+            .zip(assessed.keys)
+            .map(|(k, key)| KeyReport {
+                key,
                 kind: k.kind,
                 role: k.role,
                 source: k.source,
@@ -107,43 +108,16 @@ impl FileReport {
                 signature_algorithm: k.signature_algorithm,
             })
             .collect();
-        let single = certificates.len() + keys.len() == 1;
-        for key in &keys {
-            let role = key
-                .role
-                .as_deref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default();
-            let what = if single && matches!(key.source.as_str(), "block 1" | "DER") {
-                format!("{}{role}", facts.path)
-            } else {
-                format!("{} {}{role}", facts.path, key.source)
-            };
-            findings.extend(certs::key_findings(&key.key, key.kind, &what));
-        }
-        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         FileReport {
             path: facts.path,
             format: facts.format,
             error,
             certificates,
             keys,
-            findings,
+            findings: assessed.findings,
             notes: facts.notes,
         }
     }
-}
-
-/// The certificates grouped by chain number, in file order.
-fn chains(certificates: &[CertificateReport]) -> Vec<Vec<JudgedCertificate>> {
-    let mut out: Vec<(usize, Vec<JudgedCertificate>)> = Vec::new();
-    for c in certificates {
-        match out.iter_mut().find(|(chain, _)| *chain == c.chain) {
-            Some((_, group)) => group.push(c.certificate.clone()),
-            None => out.push((c.chain, vec![c.certificate.clone()])),
-        }
-    }
-    out.into_iter().map(|(_, group)| group).collect()
 }
 
 /// Findings by severity.
@@ -392,8 +366,14 @@ pub fn file_block(file: &FileReport, style: Style) -> String {
             singles.clear();
         }
     };
-    for group in chains(&file.certificates) {
-        let linked = is_chain(&group.iter().map(|c| &c.facts).collect::<Vec<_>>());
+    let mut groups: Vec<(usize, bool, Vec<JudgedCertificate>)> = Vec::new();
+    for c in &file.certificates {
+        match groups.iter_mut().find(|(chain, _, _)| *chain == c.chain) {
+            Some((_, _, group)) => group.push(c.certificate.clone()),
+            None => groups.push((c.chain, c.linked, vec![c.certificate.clone()])),
+        }
+    }
+    for (_, linked, group) in groups {
         if linked {
             flush(&mut out, &mut singles);
             out.push_str(&certificate_table(&group, "  ", true, style));
