@@ -566,7 +566,7 @@ fn rate(value: Option<u32>) -> Result<Option<std::sync::Arc<crate::net::ConnectR
 }
 
 /// Output flags shared by every command that prints results.
-#[derive(Debug, Args, Clone, Copy, Default)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct OutputArgs {
     /// Output format: `table` (default) or `json` (see docs/json.md).
     #[arg(short, long, value_enum, value_name = "FORMAT")]
@@ -577,6 +577,20 @@ pub struct OutputArgs {
     /// Never use colour (colour is only used on a terminal anyway; NO_COLOR is honoured too).
     #[arg(long)]
     pub no_color: bool,
+    /// Write the results to FILE instead of standard output (created or
+    /// truncated; progress and errors stay on standard error).
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<std::path::PathBuf>,
+    /// Exit with status 1 when a finding at or above this severity remains
+    /// (`low`, `medium`, `high`); exit status 2 still means "could not run".
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<crate::vocab::Severity>,
+}
+
+fn parse_severity(text: &str) -> Result<crate::vocab::Severity, String> {
+    crate::vocab::Severity::parse(text)
+        .filter(|s| *s != crate::vocab::Severity::Info)
+        .ok_or_else(|| "use low, medium or high".to_string())
 }
 
 impl OutputArgs {

@@ -1,8 +1,9 @@
 //! The `pqready` binary: parse flags, run the command, print one error line
 //! on failure, exit.
 //!
-//! Exit codes: 0 every target (or file) handled; 2 bad input, or at least
-//! one target could not be probed (its error is in the report).
+//! Exit codes: 0 every target (or file) handled; 1 the `--fail-on` gate
+//! failed; 2 bad input, or at least one target could not be probed (its
+//! error is in the report).
 
 use clap::Parser;
 use pqready::cli::Cli;
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
     };
     match commands::run(cli) {
         Ok(Outcome::Complete) => ExitCode::SUCCESS,
+        Ok(Outcome::GateFailed) => ExitCode::from(1),
         Ok(Outcome::Partial) => ExitCode::from(2),
         Err(e) => fail(&e.to_string()),
     }

@@ -186,6 +186,25 @@ fn demo_output_matches_the_probe_target_schema() {
     assert_valid("probe-target", "demo --skip groups", &no_groups);
 }
 
+/// With `--fail-on`, the last JSON line is the gate's decision.
+#[test]
+fn the_gate_line_matches_the_gate_schema() {
+    let (code, mut docs) = run_json(&[
+        "demo",
+        "--clients",
+        "all",
+        "--fail-on",
+        "high",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(code, Some(1), "demo --clients all has high findings");
+    let gate = docs.pop().unwrap();
+    assert_eq!(gate["kind"], "gate");
+    assert_valid("gate", "demo --fail-on high", &[gate]);
+    assert_valid("probe-target", "demo --fail-on high", &docs);
+}
+
 #[test]
 fn probe_error_report_matches_the_probe_target_schema() {
     // A loopback port nobody listens on: bind one, note it, close it.

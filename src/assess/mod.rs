@@ -17,6 +17,7 @@ pub mod certs;
 mod clients;
 pub mod cluster;
 mod endpoint;
+pub mod gate;
 pub mod inspected;
 pub mod served;
 mod tolerance;

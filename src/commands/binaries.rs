@@ -29,7 +29,7 @@ pub fn run(args: BinariesArgs) -> Result<Outcome, CommandError> {
             }
         },
     };
-    let mut output = Output::stdout(args.output);
+    let mut output = Output::open_without_findings(args.output)?;
     output.progress(Progress::Spinner {
         template: "{spinner} {pos} files examined ({elapsed}) {msg}",
     });

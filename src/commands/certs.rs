@@ -29,7 +29,7 @@ pub fn run(args: CertsArgs) -> Result<Outcome, CommandError> {
             )));
         }
     }
-    let mut output = Output::stdout(args.output);
+    let mut output = Output::open(args.output)?;
     output.progress(Progress::Spinner {
         template: "{spinner} {pos} files examined ({elapsed})",
     });

@@ -41,7 +41,7 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
             }
         }
     }
-    let mut output = Output::stdout(args.output);
+    let mut output = Output::open(args.output)?;
     let probed = found
         .components
         .iter()

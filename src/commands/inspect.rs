@@ -37,7 +37,10 @@ pub async fn run(args: InspectArgs) -> Result<Outcome, CommandError> {
         None => "terminating TLS".to_string(),
     };
     eprintln!("pqready inspect: listening on {bound}, {mode}; Ctrl-C prints the summary");
-    let mut live = TableRenderer::new(style(args.output, std::io::stderr().is_terminal()));
+    let mut live = TableRenderer::new(style(&args.output, std::io::stderr().is_terminal()));
+    // Opened before clients arrive, so a bad --output-file or --fail-on is
+    // reported at once, not after the session.
+    let output = Output::open_without_findings(args.output)?;
     let mut records = JsonRenderer::default();
     let mut summary = Summary::default();
     crate::inspect::serve::run(
@@ -55,7 +58,7 @@ pub async fn run(args: InspectArgs) -> Result<Outcome, CommandError> {
         shutdown_signal(),
     )
     .await;
-    Output::stdout(args.output).document(&[Part::InspectSummary(&summary)]);
+    output.document(&[Part::InspectSummary(&summary)]);
     Ok(Outcome::Complete)
 }
 

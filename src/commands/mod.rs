@@ -39,12 +39,22 @@ pub enum Outcome {
     Complete,
     /// Results were printed, but at least one target or file failed (exit 2).
     Partial,
+    /// Every target or file was handled, and the `--fail-on` gate failed (exit 1).
+    GateFailed,
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<Outcome, CommandError> {
     init_logging(cli.verbose);
-    match cli.command {
+    let outcome = run_command(cli.command)?;
+    Ok(match outcome {
+        Outcome::Complete if output::gate_failed() => Outcome::GateFailed,
+        other => other,
+    })
+}
+
+fn run_command(command: Command) -> Result<Outcome, CommandError> {
+    match command {
         Command::Probe(args) => {
             let targets = args.targets()?;
             let config = args.config()?;
@@ -54,13 +64,13 @@ pub fn run(cli: Cli) -> Result<Outcome, CommandError> {
                 config,
                 rules,
                 args.concurrency,
-                Output::stdout(args.output),
+                Output::open(args.output)?,
             ))
         }
         Command::Demo(args) => {
             let config = args.config()?;
             let rules = args.deadlines.rules()?;
-            let output = Output::stdout(args.output);
+            let output = Output::open(args.output)?;
             runtime()?.block_on(async move {
                 let servers = crate::demo::start_all().await?;
                 if output.is_table() {
@@ -81,13 +91,13 @@ pub fn run(cli: Cli) -> Result<Outcome, CommandError> {
         Command::Certs(args) => certs::run(args),
         Command::Profiles(args) => {
             let profiles: Vec<_> = crate::catalog::profile::all().iter().collect();
-            Output::stdout(args).document(&[Part::Profiles(&profiles)]);
+            Output::open_without_findings(args)?.document(&[Part::Profiles(&profiles)]);
             Ok(Outcome::Complete)
         }
         Command::Matrix(args) => {
             let (clients, servers) = args.selection()?;
             let cells = crate::catalog::server::matrix(&clients, &servers);
-            Output::stdout(args.output).document(&[Part::Matrix {
+            Output::open_without_findings(args.output)?.document(&[Part::Matrix {
                 clients: &clients,
                 servers: &servers,
                 cells: &cells,

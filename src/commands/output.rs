@@ -1,10 +1,24 @@
-//! Where a command's document goes: one renderer, one stream, an optional
-//! progress display on stderr that never mixes with the results.
+//! Where a command's document goes: one renderer, one stream (standard
+//! output or `--output-file`), an optional progress display on stderr that
+//! never mixes with the results, and the `--fail-on` gate, which sees every
+//! finding that is rendered.
 
+use super::CommandError;
+use crate::assess::gate::Gate;
 use crate::cli::OutputArgs;
 use crate::report::{self, Format, Part, Renderer, Style};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set when a run's `--fail-on` gate failed; read once by `commands::run`
+/// to make the exit status 1 (a process runs one command).
+static GATE_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// True if the gate of this process's run failed.
+pub fn gate_failed() -> bool {
+    GATE_FAILED.load(Ordering::Relaxed)
+}
 
 /// What progress to show while results are produced (only on a terminal).
 pub enum Progress {
@@ -23,17 +37,19 @@ pub enum Progress {
 }
 
 /// Colour is used only on a terminal, never with `--no-color` or `NO_COLOR`.
-pub fn style(args: OutputArgs, terminal: bool) -> Style {
+pub fn style(args: &OutputArgs, terminal: bool) -> Style {
     Style {
         color: !args.no_color && std::env::var_os("NO_COLOR").is_none() && terminal,
     }
 }
 
-/// A renderer writing to stdout, with an optional progress display.
+/// A renderer writing to stdout or a file, with an optional progress display.
 pub struct Output {
     renderer: Box<dyn Renderer + Send>,
     format: Format,
     progress: Option<ProgressBar>,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+    gate: Option<Gate>,
 }
 
 /// A handle that advances the progress display from another closure.
@@ -50,14 +66,39 @@ impl Ticker {
 }
 
 impl Output {
-    /// Results to stdout in the format `args` asks for.
-    pub fn stdout(args: OutputArgs) -> Self {
+    /// Results in the format `args` asks for, to `--output-file` or stdout.
+    pub fn open(args: OutputArgs) -> Result<Self, CommandError> {
         let format = args.format();
-        Output {
-            renderer: report::renderer(format, style(args, std::io::stdout().is_terminal())),
+        let file = match &args.output_file {
+            Some(path) => Some(std::io::BufWriter::new(
+                std::fs::File::create(path).map_err(|e| {
+                    CommandError(format!(
+                        "cannot write --output-file {}: {e}",
+                        path.display()
+                    ))
+                })?,
+            )),
+            None => None,
+        };
+        let terminal = file.is_none() && std::io::stdout().is_terminal();
+        Ok(Output {
+            renderer: report::renderer(format, style(&args, terminal)),
             format,
             progress: None,
+            file,
+            gate: args.fail_on.map(Gate::new),
+        })
+    }
+
+    /// Results of a command that has no findings (`profiles`, `matrix`):
+    /// `--fail-on` is refused rather than silently passing.
+    pub fn open_without_findings(args: OutputArgs) -> Result<Self, CommandError> {
+        if args.fail_on.is_some() {
+            return Err(CommandError(
+                "--fail-on needs a command with findings: probe, demo, cluster or certs".into(),
+            ));
         }
+        Output::open(args)
     }
 
     /// True when people, not programs, read this output.
@@ -89,6 +130,11 @@ impl Output {
 
     /// Renders and writes one part.
     pub fn part(&mut self, part: Part<'_>) {
+        if let Some(gate) = &mut self.gate {
+            for finding in part.findings() {
+                gate.observe(finding);
+            }
+        }
         let text = self.renderer.part(part);
         self.write(&text);
     }
@@ -106,12 +152,31 @@ impl Output {
         if let Some(pb) = self.progress.take() {
             pb.finish_and_clear();
         }
+        if let Some(gate) = self.gate.take() {
+            let decision = gate.decision();
+            if decision.failed {
+                GATE_FAILED.store(true, Ordering::Relaxed);
+            }
+            let text = self.renderer.gate(&decision);
+            self.write(&text);
+        }
         let text = self.renderer.finish();
         self.write(&text);
+        if let Some(file) = &mut self.file {
+            if let Err(e) = file.flush() {
+                eprintln!("pqready: error: cannot write --output-file: {e}");
+            }
+        }
     }
 
-    fn write(&self, text: &str) {
+    fn write(&mut self, text: &str) {
         if text.is_empty() {
+            return;
+        }
+        if let Some(file) = &mut self.file {
+            if let Err(e) = file.write_all(text.as_bytes()) {
+                eprintln!("pqready: error: cannot write --output-file: {e}");
+            }
             return;
         }
         let write = || {

@@ -120,18 +120,7 @@ impl FileReport {
     }
 }
 
-/// Findings by severity.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct SeverityCounts {
-    /// `high` findings.
-    pub high: u64,
-    /// `medium` findings.
-    pub medium: u64,
-    /// `low` findings.
-    pub low: u64,
-    /// `info` findings.
-    pub info: u64,
-}
+pub use crate::assess::gate::SeverityCounts;
 
 /// The earliest deadline date that certificates are valid past.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]

@@ -1,11 +1,13 @@
 //! The JSON renderer. Streamed results (probed targets, inspected clients)
 //! are JSON Lines, one object per line as each is ready, so memory stays
 //! flat on large scans; whole documents (binaries, certs, profiles, matrix,
-//! the inspect summary) are one object each. The field contract is docs/json.md
+//! the inspect summary) are one object each. With `--fail-on`, the gate's
+//! decision is one more line, last. The field contract is docs/json.md
 //! and the JSON Schemas under docs/schema/.
 
 use super::binaries::BinaryReport;
 use super::{binaries, catalog, inspect, Part, Renderer, SCHEMA};
+use crate::assess::gate::GateDecision;
 use serde::Serialize;
 
 /// One value as a single JSON line.
@@ -66,7 +68,36 @@ impl Renderer for JsonRenderer {
         }
     }
 
+    fn gate(&mut self, decision: &GateDecision) -> String {
+        line(&GateDocument::new(decision))
+    }
+
     fn finish(&mut self) -> String {
         String::new()
+    }
+}
+
+/// The `--fail-on` decision as the last JSON line of a run.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct GateDocument<'a> {
+    /// Always `pqready/v1`.
+    #[schemars(extend("const" = SCHEMA))]
+    pub schema: &'static str,
+    /// Always `gate`.
+    #[schemars(extend("const" = "gate"))]
+    pub kind: &'static str,
+    /// The decision.
+    #[serde(flatten)]
+    pub decision: &'a GateDecision,
+}
+
+impl<'a> GateDocument<'a> {
+    /// The document of `decision`.
+    pub fn new(decision: &'a GateDecision) -> Self {
+        GateDocument {
+            schema: SCHEMA,
+            kind: "gate",
+            decision,
+        }
     }
 }

@@ -123,12 +123,28 @@ pub enum Part<'a> {
     },
 }
 
+impl Part<'_> {
+    /// The findings this part carries (for the `--fail-on` gate): a target's,
+    /// every finding of a cluster, a certificate file's.
+    pub fn findings(&self) -> &[crate::assess::Finding] {
+        match self {
+            Part::Target(report) => &report.assessed.findings,
+            Part::Cluster(report) => &report.findings,
+            Part::CertFile(file) => &file.findings,
+            _ => &[],
+        }
+    }
+}
+
 /// Formats parts as text. Streaming formats return text per part; formats
 /// that need the whole document keep what they need and return it from
 /// [`Renderer::finish`].
 pub trait Renderer {
     /// Text to write now for `part` (may be empty).
     fn part(&mut self, part: Part<'_>) -> String;
+    /// The `--fail-on` gate's decision, given before [`Renderer::finish`]:
+    /// text to write now, or kept for the closing document.
+    fn gate(&mut self, decision: &crate::assess::gate::GateDecision) -> String;
     /// Text that closes the document (may be empty).
     fn finish(&mut self) -> String;
 }

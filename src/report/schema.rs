@@ -180,6 +180,15 @@ pub fn documents() -> Vec<(&'static str, Schema)> {
             ),
         ),
         (
+            "gate",
+            document::<super::json::GateDocument<'static>>(
+                "gate",
+                "The last line of `-o json` output when `--fail-on` is given: whether a \
+                 finding at or above the threshold remains (exit status 1), and every \
+                 finding of the run counted by severity.",
+            ),
+        ),
+        (
             "profile",
             document::<ClientProfile>(
                 "profile",

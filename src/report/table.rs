@@ -15,6 +15,7 @@ use std::fmt::Write;
 pub struct TableRenderer {
     style: Style,
     summary: Vec<SummaryRow>,
+    gate: Option<String>,
 }
 
 impl TableRenderer {
@@ -23,6 +24,7 @@ impl TableRenderer {
         TableRenderer {
             style,
             summary: Vec::new(),
+            gate: None,
         }
     }
 }
@@ -51,14 +53,43 @@ impl Renderer for TableRenderer {
         }
     }
 
+    fn gate(&mut self, decision: &crate::assess::gate::GateDecision) -> String {
+        self.gate = Some(gate_line(decision, self.style));
+        String::new()
+    }
+
     fn finish(&mut self) -> String {
+        let gate = self.gate.take().unwrap_or_default();
         let rows = std::mem::take(&mut self.summary);
-        if rows.len() > 1 {
+        let summary = if rows.len() > 1 {
             render_summary(&rows, self.style)
         } else {
             String::new()
-        }
+        };
+        summary + &gate
     }
+}
+
+/// `gate: FAILED (--fail-on medium): 3 findings at or above medium (high 1, medium 2, low 4, info 0)`.
+pub fn gate_line(d: &crate::assess::gate::GateDecision, style: Style) -> String {
+    let (word, code) = if d.failed {
+        ("FAILED", "31")
+    } else {
+        ("passed", "32")
+    };
+    let f = &d.findings;
+    format!(
+        "gate: {} (--fail-on {}): {} finding{} at or above {} (high {}, medium {}, low {}, info {})\n",
+        style.paint(code, word),
+        d.fail_on,
+        d.findings_at_or_above,
+        if d.findings_at_or_above == 1 { "" } else { "s" },
+        d.fail_on,
+        f.high,
+        f.medium,
+        f.low,
+        f.info
+    )
 }
 
 fn groups_line(groups: &[NamedGroup], sep: &str) -> String {
