@@ -585,6 +585,11 @@ pub struct OutputArgs {
     /// (`low`, `medium`, `high`); exit status 2 still means "could not run".
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<crate::vocab::Severity>,
+    /// Apply the policy in FILE (YAML; docs/schema/policy.schema.json): its
+    /// rules become findings, its exceptions accept findings until they
+    /// expire, and a remaining violation makes the exit status 1.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<std::path::PathBuf>,
 }
 
 fn parse_severity(text: &str) -> Result<crate::vocab::Severity, String> {

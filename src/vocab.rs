@@ -11,7 +11,7 @@
 //! any other module of the crate: every layer may import it.
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Declares a closed, serde-spelled label set with a `name()` that returns
@@ -19,7 +19,7 @@ use std::fmt;
 macro_rules! labels {
     ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
         }
@@ -341,6 +341,14 @@ labels! {
         CertificateExpiring = "certificate-expiring",
         /// The server cannot authenticate with ML-DSA although clients could.
         NoMldsaAuthentication = "no-mldsa-authentication",
+        /// `--policy`: an endpoint that must negotiate post-quantum key exchange does not.
+        PolicyPqRequired = "policy-pq-required",
+        /// `--policy`: an endpoint offers only the obsolete Kyber draft.
+        PolicyDraftOnly = "policy-draft-only",
+        /// `--policy`: an endpoint that must tolerate big ClientHellos does not (or was not tested).
+        PolicyHelloTolerance = "policy-hello-tolerance",
+        /// `--policy`: a quantum-vulnerable certificate valid past the policy's latest notAfter.
+        PolicyCertificateNotAfter = "policy-certificate-not-after",
     }
 }
 
@@ -446,6 +454,10 @@ impl FindingKind {
             | FindingKind::HelloIntolerance
             | FindingKind::KeyExchangeMismatch
             | FindingKind::ValidPastDisallowance
+            | FindingKind::PolicyPqRequired
+            | FindingKind::PolicyDraftOnly
+            | FindingKind::PolicyHelloTolerance
+            | FindingKind::PolicyCertificateNotAfter
             | FindingKind::WeakKey
             | FindingKind::WeakSignatureHash
             | FindingKind::CertificateExpired => Severity::High,
@@ -496,6 +508,12 @@ impl FindingKind {
             FindingKind::CertificateExpiring => "Certificate expires within 30 days",
             FindingKind::NoMldsaAuthentication => {
                 "Server cannot authenticate with ML-DSA although its clients could"
+            }
+            FindingKind::PolicyPqRequired => "Policy: post-quantum key exchange required",
+            FindingKind::PolicyDraftOnly => "Policy: draft-only key exchange forbidden",
+            FindingKind::PolicyHelloTolerance => "Policy: big-ClientHello tolerance required",
+            FindingKind::PolicyCertificateNotAfter => {
+                "Policy: quantum-vulnerable certificate valid too long"
             }
         }
     }
@@ -557,6 +575,18 @@ impl FindingKind {
             FindingKind::CertificateExpired => "renew it now",
             FindingKind::CertificateExpiring => {
                 "renew it, and use the renewal to shorten its validity before the quantum deadlines"
+            }
+            FindingKind::PolicyPqRequired => SERVER_UPGRADE,
+            FindingKind::PolicyDraftOnly => {
+                "move the endpoint to X25519MLKEM768 (Go 1.24+, OpenSSL 3.5+), or record an exception \
+                 with a reason and an expiry date in the policy"
+            }
+            FindingKind::PolicyHelloTolerance => {
+                "fix what drops big ClientHellos in front of the endpoint (see hello-intolerance), \
+                 and probe with the hello-tolerance check"
+            }
+            FindingKind::PolicyCertificateNotAfter => {
+                "reissue it with a notAfter on or before the policy's date, or with an ML-DSA key"
             }
             FindingKind::NoMldsaAuthentication => {
                 "add an ML-DSA certificate next to the classical one (OpenSSL 3.5 and nginx serve both \

@@ -19,6 +19,7 @@ pub mod cluster;
 mod endpoint;
 pub mod gate;
 pub mod inspected;
+pub mod policy;
 pub mod served;
 mod tolerance;
 
@@ -49,6 +50,9 @@ pub struct Finding {
     pub profiles: Vec<String>,
     /// The certificates it concerns, by SHA-256 fingerprint.
     pub certificates: Vec<String>,
+    /// The `--policy` exception that accepts it, if one does; an accepted
+    /// finding does not count for the gate until the exception expires.
+    pub exception: Option<policy::AppliedException>,
 }
 
 impl Finding {
@@ -67,7 +71,13 @@ impl Finding {
             remediation,
             profiles,
             certificates: Vec::new(),
+            exception: None,
         }
+    }
+
+    /// True unless a `--policy` exception accepts it (and has not expired).
+    pub fn counts(&self) -> bool {
+        self.exception.as_ref().is_none_or(|e| e.expired)
     }
 
     /// The same finding, about the certificate with this fingerprint.

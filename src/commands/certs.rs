@@ -34,12 +34,16 @@ pub fn run(args: CertsArgs) -> Result<Outcome, CommandError> {
         template: "{spinner} {pos} files examined ({elapsed})",
     });
     let ticker = output.ticker();
+    let policy = output.policy();
     let mut summary = Summary::new(&rules.deadlines);
     let counts = files::read_paths(&args.paths, &Limits::default(), |item| {
         ticker.tick();
         if let ReadItem::File(facts) = item {
             let assessed = crate::assess::certs::file(&facts, &rules);
-            let report = FileReport::of(*facts, assessed);
+            let mut report = FileReport::of(*facts, assessed);
+            if let Some(policy) = &policy {
+                apply_policy(policy, &mut report);
+            }
             // Counts and names only: never a field of a key or a kubeconfig.
             tracing::debug!(
                 path = %crate::report::printable(&report.path),
@@ -61,4 +65,26 @@ pub fn run(args: CertsArgs) -> Result<Outcome, CommandError> {
     } else {
         Outcome::Complete
     })
+}
+
+/// Applies `--policy` to one file: the certificate rule and the exceptions.
+fn apply_policy(policy: &crate::assess::policy::Policy, report: &mut FileReport) {
+    let path = report.path.clone();
+    let subject = crate::assess::policy::Subject {
+        target: &path,
+        name: None,
+        category: None,
+    };
+    let certificates: Vec<_> = report
+        .certificates
+        .iter()
+        .map(|c| c.certificate.clone())
+        .collect();
+    report
+        .findings
+        .extend(policy.certificate_findings(&subject, &certificates));
+    policy.apply_exceptions(&subject, &mut report.findings, crate::time::now_unix());
+    report
+        .findings
+        .sort_by_key(|f| std::cmp::Reverse(f.severity));
 }

@@ -80,7 +80,8 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
 
     let mut findings = Vec::new();
     let mut components = Vec::with_capacity(found.components.len());
-    for (component, result) in found.components.into_iter().zip(results) {
+    let policy = output.policy();
+    for (component, mut result) in found.components.into_iter().zip(results) {
         let expected = (component.category == Category::Apiserver)
             .then(|| {
                 assess::cluster::expected_apiserver(
@@ -94,13 +95,32 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
             None => true,
         };
         if let Some(r) = result.as_ref().filter(|r| r.error.is_none()) {
-            findings.extend(assess::cluster::component(
+            let mut own = assess::cluster::component(
                 &component.name,
                 &r.observed,
                 r.assessed.verdict.status,
                 expected.as_ref(),
                 &component.flags,
-            ));
+            );
+            if let Some(policy) = &policy {
+                let address = r.target.clone();
+                let subject = assess::policy::Subject {
+                    target: &address,
+                    name: Some(&component.name),
+                    category: Some(component.category),
+                };
+                policy.apply_exceptions(&subject, &mut own, crate::time::now_unix());
+            }
+            findings.extend(own);
+        }
+        if let (Some(policy), Some(r)) = (&policy, result.as_mut()) {
+            let address = r.target.clone();
+            let subject = assess::policy::Subject {
+                target: &address,
+                name: Some(&component.name),
+                category: Some(component.category),
+            };
+            super::apply_policy(policy, r, &subject);
         }
         let speaks_tls = result
             .as_ref()

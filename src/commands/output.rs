@@ -5,6 +5,7 @@
 
 use super::CommandError;
 use crate::assess::gate::Gate;
+use crate::assess::policy::Policy;
 use crate::cli::OutputArgs;
 use crate::report::{self, Format, Part, Renderer, Style};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -50,6 +51,7 @@ pub struct Output {
     progress: Option<ProgressBar>,
     file: Option<std::io::BufWriter<std::fs::File>>,
     gate: Option<Gate>,
+    policy: Option<std::sync::Arc<Policy>>,
 }
 
 /// A handle that advances the progress display from another closure.
@@ -80,22 +82,36 @@ impl Output {
             )),
             None => None,
         };
+        let policy = match &args.policy {
+            Some(path) => Some(std::sync::Arc::new(load_policy(path)?)),
+            None => None,
+        };
         let terminal = file.is_none() && std::io::stdout().is_terminal();
+        let gate = (args.fail_on.is_some() || policy.is_some())
+            .then(|| Gate::new(args.fail_on, policy.is_some()));
         Ok(Output {
             renderer: report::renderer(format, style(&args, terminal)),
             format,
             progress: None,
             file,
-            gate: args.fail_on.map(Gate::new),
+            gate,
+            policy,
         })
+    }
+
+    /// The `--policy`, if one was given: commands apply it to each result
+    /// before handing it over.
+    pub fn policy(&self) -> Option<std::sync::Arc<Policy>> {
+        self.policy.clone()
     }
 
     /// Results of a command that has no findings (`profiles`, `matrix`):
     /// `--fail-on` is refused rather than silently passing.
     pub fn open_without_findings(args: OutputArgs) -> Result<Self, CommandError> {
-        if args.fail_on.is_some() {
+        if args.fail_on.is_some() || args.policy.is_some() {
             return Err(CommandError(
-                "--fail-on needs a command with findings: probe, demo, cluster or certs".into(),
+                "--fail-on and --policy need a command with findings: probe, demo, cluster or certs"
+                    .into(),
             ));
         }
         Output::open(args)
@@ -189,4 +205,19 @@ impl Output {
             None => write(),
         }
     }
+}
+
+/// Reads and checks a `--policy` file: one error line naming the file and
+/// the problem.
+fn load_policy(path: &std::path::Path) -> Result<Policy, CommandError> {
+    const MAX_POLICY_BYTES: u64 = 1 << 20;
+    let fail = |why: String| CommandError(format!("--policy {}: {why}", path.display()));
+    let size = std::fs::metadata(path)
+        .map_err(|e| fail(format!("cannot read it: {e}")))?
+        .len();
+    if size > MAX_POLICY_BYTES {
+        return Err(fail(format!("larger than {MAX_POLICY_BYTES} bytes")));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read it: {e}")))?;
+    Policy::from_yaml(&text).map_err(fail)
 }

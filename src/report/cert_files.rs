@@ -412,6 +412,9 @@ pub fn file_block(file: &FileReport, style: Style) -> String {
             f.id,
             printable(&f.detail)
         );
+        if let Some(note) = super::exception_note(f) {
+            let _ = writeln!(out, "    {note}");
+        }
     }
     for note in &file.notes {
         let _ = writeln!(out, "  note: {}", printable(note));

@@ -338,6 +338,9 @@ pub fn table(r: &ClusterReport, style: Style) -> String {
         let _ = writeln!(out, "{sev} {}{times}: {}", first.id, first.title);
         for f in group.iter().take(DETAILS_PER_GROUP) {
             let _ = writeln!(out, "    {}", super::printable(&f.detail));
+            if let Some(note) = super::exception_note(f) {
+                let _ = writeln!(out, "      {note}");
+            }
         }
         if group.len() > DETAILS_PER_GROUP {
             let _ = writeln!(out, "    … and {} more", group.len() - DETAILS_PER_GROUP);

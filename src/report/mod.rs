@@ -167,6 +167,21 @@ pub fn renderer(format: Format, style: Style) -> Box<dyn Renderer + Send> {
     }
 }
 
+/// The line shown under a finding a `--policy` exception covers.
+pub fn exception_note(finding: &crate::assess::Finding) -> Option<String> {
+    finding.exception.as_ref().map(|e| {
+        if e.expired {
+            format!(
+                "exception EXPIRED on {} (counts again): {}",
+                e.expires,
+                printable(&e.reason)
+            )
+        } else {
+            format!("accepted until {}: {}", e.expires, printable(&e.reason))
+        }
+    })
+}
+
 /// `text` with control characters escaped (`\u{1b}`, `\n`), for strings that
 /// came from a peer or a file and are about to reach a terminal or a log line:
 /// they must not move the cursor or forge extra lines.

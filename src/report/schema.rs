@@ -110,10 +110,30 @@ fn string_enum(schema: &mut Schema) {
 
 /// The schema of `T` as pqready serialises it, with its `$id`, title and description.
 fn document<T: JsonSchema + ?Sized>(name: &str, description: &str) -> Schema {
-    let mut generator = SchemaSettings::draft2020_12()
+    let generator = SchemaSettings::draft2020_12()
         .for_serialize()
         .with_transform(RecursiveTransform(tighten))
         .into_generator();
+    titled::<T>(generator, name, description)
+}
+
+/// The schema of a file pqready reads (`T` as it deserialises: fields with
+/// defaults are optional, unknown fields are refused).
+fn input<T: JsonSchema + ?Sized>(name: &str, description: &str) -> Schema {
+    titled::<T>(
+        SchemaSettings::draft2020_12()
+            .for_deserialize()
+            .into_generator(),
+        name,
+        description,
+    )
+}
+
+fn titled<T: JsonSchema + ?Sized>(
+    mut generator: schemars::SchemaGenerator,
+    name: &str,
+    description: &str,
+) -> Schema {
     let mut schema = generator.root_schema_for::<T>();
     let object = schema.ensure_object();
     object.insert("$id".into(), id(name).into());
@@ -125,7 +145,7 @@ fn document<T: JsonSchema + ?Sized>(name: &str, description: &str) -> Schema {
     schema
 }
 
-/// Every JSON document pqready emits, by name, with its schema. The file
+/// Every JSON document pqready emits (and the policy file it reads), by name, with its schema. The file
 /// for `name` is `docs/schema/<name>.schema.json`.
 pub fn documents() -> Vec<(&'static str, Schema)> {
     vec![
@@ -186,6 +206,17 @@ pub fn documents() -> Vec<(&'static str, Schema)> {
                 "The last line of `-o json` output when `--fail-on` is given: whether a \
                  finding at or above the threshold remains (exit status 1), and every \
                  finding of the run counted by severity.",
+            ),
+        ),
+        (
+            "policy",
+            input::<crate::assess::policy::Policy>(
+                "policy",
+                "A `--policy` file (YAML or JSON), read by probe, demo, cluster and certs: \
+                 rules that become findings (post-quantum key exchange required per \
+                 component category or target pattern, draft-only forbidden, big-ClientHello \
+                 tolerance required, a latest notAfter for quantum-vulnerable certificates) \
+                 and accepted exceptions, each with a reason and an expiry date.",
             ),
         ),
         (

@@ -70,21 +70,37 @@ impl Renderer for TableRenderer {
     }
 }
 
-/// `gate: FAILED (--fail-on medium): 3 findings at or above medium (high 1, medium 2, low 4, info 0)`.
+/// `gate: FAILED (--fail-on medium, --policy): 3 findings at or above medium, 1 policy
+/// violation, 1 excepted (high 1, medium 2, low 4, info 0)`.
 pub fn gate_line(d: &crate::assess::gate::GateDecision, style: Style) -> String {
     let (word, code) = if d.failed {
         ("FAILED", "31")
     } else {
         ("passed", "32")
     };
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut flags = Vec::new();
+    let mut parts = Vec::new();
+    if let Some(threshold) = d.fail_on {
+        flags.push(format!("--fail-on {threshold}"));
+        parts.push(format!(
+            "{} at or above {threshold}",
+            plural(d.findings_at_or_above, "finding", "findings")
+        ));
+    }
+    if let Some(violations) = d.policy_violations {
+        flags.push("--policy".to_string());
+        parts.push(plural(violations, "policy violation", "policy violations"));
+    }
+    if d.excepted > 0 {
+        parts.push(format!("{} excepted", d.excepted));
+    }
     let f = &d.findings;
     format!(
-        "gate: {} (--fail-on {}): {} finding{} at or above {} (high {}, medium {}, low {}, info {})\n",
+        "gate: {} ({}): {} (high {}, medium {}, low {}, info {})\n",
         style.paint(code, word),
-        d.fail_on,
-        d.findings_at_or_above,
-        if d.findings_at_or_above == 1 { "" } else { "s" },
-        d.fail_on,
+        flags.join(", "),
+        parts.join(", "),
         f.high,
         f.medium,
         f.low,
@@ -276,6 +292,9 @@ pub fn render_target(report: &TargetReport, style: Style) -> String {
         );
         // Details name certificates, whose subjects come from the peer.
         row(&mut out, "", &super::printable(&f.detail));
+        if let Some(note) = super::exception_note(f) {
+            row(&mut out, "", &note);
+        }
         row(&mut out, "", &format!("fix: {}", f.remediation));
     }
     for note in &g.notes {
