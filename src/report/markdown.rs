@@ -273,26 +273,18 @@ impl Renderer for MarkdownRenderer {
             Part::Cluster(report) => self.cluster(report),
             Part::CertFile(file) => {
                 self.noun = "file";
-                let (status, rank) =
-                    match (&file.error, file.findings.iter().map(|f| f.severity).max()) {
-                        (Some(_), _) => ("unreadable".to_string(), 0),
-                        (None, Some(worst)) => (
-                            format!(
-                                "{}, {}",
-                                plural(file.certificates.len(), "certificate"),
-                                plural(file.keys.len(), "key")
-                            ),
-                            4 - worst as u8,
-                        ),
-                        (None, None) => (
-                            format!(
-                                "{}, {}",
-                                plural(file.certificates.len(), "certificate"),
-                                plural(file.keys.len(), "key")
-                            ),
-                            5,
-                        ),
-                    };
+                let safe = file
+                    .certificates
+                    .iter()
+                    .map(|c| c.certificate.quantum_safe)
+                    .chain(file.keys.iter().map(|k| k.key.quantum_safe));
+                let (status, rank) = match (&file.error, safe.clone().all(|s| s), safe.count()) {
+                    (Some(_), _, _) => ("unreadable", 0),
+                    (None, _, 0) => ("nothing read", 3),
+                    (None, false, _) => ("quantum-vulnerable", 1),
+                    (None, true, _) => ("quantum-safe", 4),
+                };
+                let status = status.to_string();
                 self.rows.push(Row {
                     name: file.path.clone(),
                     status,
