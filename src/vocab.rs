@@ -349,6 +349,9 @@ labels! {
         PolicyHelloTolerance = "policy-hello-tolerance",
         /// `--policy`: a quantum-vulnerable certificate valid past the policy's latest notAfter.
         PolicyCertificateNotAfter = "policy-certificate-not-after",
+        /// A Go binary whose TLS clients and servers offer no standard
+        /// post-quantum group (classical only, or only the obsolete Kyber draft).
+        ClassicalBinary = "classical-binary",
     }
 }
 
@@ -469,7 +472,8 @@ impl FindingKind {
             | FindingKind::FlagNotEffective
             | FindingKind::ValidPastDeprecation
             | FindingKind::MixedChain
-            | FindingKind::CertificateExpiring => Severity::Medium,
+            | FindingKind::CertificateExpiring
+            | FindingKind::ClassicalBinary => Severity::Medium,
             FindingKind::HelloToleranceInconclusive
             | FindingKind::QuantumVulnerableKey
             | FindingKind::NoMldsaAuthentication => Severity::Low,
@@ -514,6 +518,103 @@ impl FindingKind {
             FindingKind::PolicyHelloTolerance => "Policy: big-ClientHello tolerance required",
             FindingKind::PolicyCertificateNotAfter => {
                 "Policy: quantum-vulnerable certificate valid too long"
+            }
+            FindingKind::ClassicalBinary => {
+                "Go binary offers no standard post-quantum key exchange"
+            }
+        }
+    }
+
+    /// What the kind means, in a sentence or two (a SARIF rule's full description).
+    pub const fn description(self) -> &'static str {
+        match self {
+            FindingKind::SilentDowngrade => {
+                "A post-quantum-capable client and a post-quantum-capable server share no post-quantum \
+                 group, so their connections quietly use classical key exchange."
+            }
+            FindingKind::ClassicalClient => {
+                "The server supports post-quantum key exchange, but this client offers none: its \
+                 connections are classical and open to harvest-now-decrypt-later."
+            }
+            FindingKind::ClassicalServer => {
+                "The client offers post-quantum key exchange, but the server supports no standard \
+                 post-quantum group."
+            }
+            FindingKind::PqNotSelected => {
+                "Client and server both support a post-quantum group, yet the server chooses a \
+                 classical one."
+            }
+            FindingKind::DraftOnly => {
+                "The only post-quantum group in common is the obsolete X25519Kyber768Draft00, which \
+                 current clients and servers are removing."
+            }
+            FindingKind::PqOnlyLockout => {
+                "The server accepts only post-quantum groups, so clients that offer none cannot connect."
+            }
+            FindingKind::HandshakeFailure => {
+                "A client's handshake with the server fails for a reason other than key exchange."
+            }
+            FindingKind::HelloIntolerance => {
+                "A post-quantum-sized ClientHello (split across segments or records, or padded) fails \
+                 where a small classical one works: something on the path breaks post-quantum clients."
+            }
+            FindingKind::HelloToleranceInconclusive => {
+                "Big-ClientHello tolerance could not be judged because the small control handshake failed too."
+            }
+            FindingKind::KeyExchangeMismatch => {
+                "A cluster component negotiates a different key exchange than the Go and Kubernetes \
+                 build it reports would offer."
+            }
+            FindingKind::FlagNotEffective => {
+                "A TLS flag on the component's command line does not match what the probe sees on the wire."
+            }
+            FindingKind::QuantumVulnerableKey => {
+                "A certificate or key uses an algorithm a quantum computer breaks (RSA, ECDSA, EdDSA): \
+                 an inventory item with the date by which it must be replaced."
+            }
+            FindingKind::ValidPastDeprecation => {
+                "A quantum-vulnerable certificate stays valid past the deprecation date of the chosen \
+                 deadline table."
+            }
+            FindingKind::ValidPastDisallowance => {
+                "A quantum-vulnerable certificate stays valid past the disallowance date of the chosen \
+                 deadline table."
+            }
+            FindingKind::WeakKey => {
+                "An RSA or DSA key below 2048 bits: too small even against classical attacks."
+            }
+            FindingKind::WeakSignatureHash => {
+                "A signature made with SHA-1 or MD5, which clients reject and attackers can forge."
+            }
+            FindingKind::MixedChain => {
+                "A chain mixes post-quantum and classical signatures, so it is only as strong as its \
+                 weakest one."
+            }
+            FindingKind::CertificateExpired => "A certificate is past its notAfter, or not yet valid.",
+            FindingKind::CertificateExpiring => "A certificate expires within 30 days.",
+            FindingKind::NoMldsaAuthentication => {
+                "The server authenticates only with classical signatures although its clients accept \
+                 ML-DSA certificates."
+            }
+            FindingKind::PolicyPqRequired => {
+                "The --policy file requires post-quantum key exchange for this endpoint (by its \
+                 component category or a target pattern), and its verdict is not pq."
+            }
+            FindingKind::PolicyDraftOnly => {
+                "The --policy file forbids endpoints whose only post-quantum group is the obsolete \
+                 X25519Kyber768Draft00."
+            }
+            FindingKind::PolicyHelloTolerance => {
+                "The --policy file requires every endpoint to accept post-quantum-sized ClientHellos, \
+                 and this one failed the hello-tolerance check or was not tested."
+            }
+            FindingKind::PolicyCertificateNotAfter => {
+                "The --policy file sets a latest notAfter for certificates with quantum-vulnerable \
+                 keys, and this certificate is valid past it."
+            }
+            FindingKind::ClassicalBinary => {
+                "A Go executable's TLS stack offers no standard post-quantum group (classical groups \
+                 only, or only the obsolete Kyber draft), by default or with its runtime GODEBUG."
             }
         }
     }
@@ -592,6 +693,10 @@ impl FindingKind {
                 "add an ML-DSA certificate next to the classical one (OpenSSL 3.5 and nginx serve both \
                  and pick by the client's signature_algorithms), so capable clients authenticate post-quantum"
             }
+            FindingKind::ClassicalBinary => {
+                "rebuild it with Go 1.24 or later and drop tlsmlkem=0 (and tlskyber=0) from its \
+                 DefaultGODEBUG, //go:debug lines and runtime GODEBUG, so it offers X25519MLKEM768"
+            }
         }
     }
 }
@@ -625,6 +730,7 @@ mod tests {
     fn every_finding_kind_has_a_title_and_advice() {
         for kind in FindingKind::ALL {
             assert!(!kind.title().is_empty() && !kind.remediation().is_empty());
+            assert!(kind.description().ends_with('.'));
         }
         assert!(Severity::High > Severity::Medium && Severity::Low > Severity::Info);
     }

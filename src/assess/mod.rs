@@ -119,6 +119,44 @@ pub fn binary(binary: &crate::gobin::GoBinary) -> BinaryAssessment {
     }
 }
 
+/// Findings for a Go binary: one `classical-binary` finding when the offer
+/// that applies at run time (with the runtime GODEBUG when one was given,
+/// else the default) has no standard post-quantum group. Nothing when the Go
+/// version is not understood.
+pub fn binary_findings(binary: &crate::gobin::GoBinary, judged: &BinaryAssessment) -> Vec<Finding> {
+    let (verdict, groups, how) = match &binary.runtime {
+        Some(rt) => (
+            judged.runtime_verdict,
+            &rt.groups,
+            format!("with GODEBUG={} from {}", rt.godebug, rt.source),
+        ),
+        None => (
+            judged.verdict,
+            &binary.default_groups,
+            "by default".to_string(),
+        ),
+    };
+    let what = match verdict {
+        Some(OfferVerdict::Classical) => "classical groups only",
+        Some(OfferVerdict::DraftOnly) => {
+            "only the obsolete X25519Kyber768Draft00 as post-quantum group"
+        }
+        Some(OfferVerdict::Pq) | None => return Vec::new(),
+    };
+    let kind = FindingKind::ClassicalBinary;
+    vec![Finding::new(
+        kind,
+        format!(
+            "{} ({}) offers {what} {how}: {}",
+            binary.path,
+            binary.go_version,
+            join(groups)
+        ),
+        kind.remediation().to_string(),
+        Vec::new(),
+    )]
+}
+
 /// Unique values, in first-seen order.
 fn unique<T: PartialEq + Clone>(items: impl Iterator<Item = T>) -> Vec<T> {
     let mut out: Vec<T> = Vec::new();

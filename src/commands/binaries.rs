@@ -29,11 +29,12 @@ pub fn run(args: BinariesArgs) -> Result<Outcome, CommandError> {
             }
         },
     };
-    let mut output = Output::open_without_findings(args.output)?;
+    let mut output = Output::open(args.output)?;
     output.progress(Progress::Spinner {
         template: "{spinner} {pos} files examined ({elapsed}) {msg}",
     });
     let ticker = output.ticker();
+    let policy = output.policy();
     let mut errors: Vec<FileError> = Vec::new();
     let counts = gobin::scan(&args.paths, args.follow_symlinks, |item| {
         ticker.tick();
@@ -42,7 +43,21 @@ pub fn run(args: BinariesArgs) -> Result<Outcome, CommandError> {
                 if let Some(rt) = &runtime {
                     binary.apply_runtime(rt);
                 }
-                output.part(Part::Binary(&BinaryReport::of(*binary)));
+                let mut report = BinaryReport::of(*binary);
+                if let Some(policy) = &policy {
+                    let path = report.path.clone();
+                    let subject = crate::assess::policy::Subject {
+                        target: &path,
+                        name: None,
+                        category: None,
+                    };
+                    policy.apply_exceptions(
+                        &subject,
+                        &mut report.findings,
+                        crate::time::now_unix(),
+                    );
+                }
+                output.part(Part::Binary(&report));
             }
             ScanItem::Error { path, error } => errors.push(FileError {
                 path: path.display().to_string(),

@@ -90,14 +90,16 @@ fn run_command(command: Command) -> Result<Outcome, CommandError> {
         Command::Binaries(args) => binaries::run(args),
         Command::Certs(args) => certs::run(args),
         Command::Profiles(args) => {
+            let output = catalog_output(args, "profiles")?;
             let profiles: Vec<_> = crate::catalog::profile::all().iter().collect();
-            Output::open_without_findings(args)?.document(&[Part::Profiles(&profiles)]);
+            output.document(&[Part::Profiles(&profiles)]);
             Ok(Outcome::Complete)
         }
         Command::Matrix(args) => {
             let (clients, servers) = args.selection()?;
+            let output = catalog_output(args.output, "matrix")?;
             let cells = crate::catalog::server::matrix(&clients, &servers);
-            Output::open_without_findings(args.output)?.document(&[Part::Matrix {
+            output.document(&[Part::Matrix {
                 clients: &clients,
                 servers: &servers,
                 cells: &cells,
@@ -105,6 +107,21 @@ fn run_command(command: Command) -> Result<Outcome, CommandError> {
             Ok(Outcome::Complete)
         }
     }
+}
+
+/// The output of a catalog command (`profiles`, `matrix`): they list what
+/// pqready knows and judge nothing, so a findings-only format is refused.
+fn catalog_output(args: crate::cli::OutputArgs, command: &str) -> Result<Output, CommandError> {
+    let format = args.format();
+    if format.findings_only() {
+        let name = clap::ValueEnum::to_possible_value(&format)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
+        return Err(CommandError(format!(
+            "`pqready {command}` lists a catalog and has no findings for -o {name}; use -o table or -o json"
+        )));
+    }
+    Output::open_without_findings(args)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {

@@ -110,7 +110,7 @@ impl Output {
     pub fn open_without_findings(args: OutputArgs) -> Result<Self, CommandError> {
         if args.fail_on.is_some() || args.policy.is_some() {
             return Err(CommandError(
-                "--fail-on and --policy need a command with findings: probe, demo, cluster or certs"
+                "--fail-on and --policy need a command with findings: probe, demo, cluster, certs or binaries"
                     .into(),
             ));
         }

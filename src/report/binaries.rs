@@ -108,6 +108,9 @@ pub struct BinaryReport {
     pub verdict: Option<OfferVerdict>,
     /// The offer with a runtime GODEBUG applied, when one was given.
     pub runtime: Option<RuntimeReport>,
+    /// Findings: `classical-binary` when the offer that applies at run time
+    /// has no standard post-quantum group.
+    pub findings: Vec<crate::assess::Finding>,
 }
 
 /// The runtime offer with its verdict.
@@ -128,10 +131,12 @@ impl BinaryReport {
             offer,
             verdict: judged.runtime_verdict,
         });
+        let findings = crate::assess::binary_findings(&binary, &judged);
         BinaryReport {
             binary,
             verdict: judged.verdict,
             runtime,
+            findings,
         }
     }
 
@@ -182,6 +187,18 @@ mod tests {
     fn judges_default_offers_through_the_shared_rule() {
         let r = |v, g: Option<&str>| BinaryReport::of(GoBinary::new(Path::new("/x"), &info(v, g)));
         assert_eq!(r("go1.22.12", None).verdict, Some(OfferVerdict::Classical));
+        let old = r("go1.22.12", None);
+        assert_eq!(old.findings.len(), 1);
+        assert_eq!(
+            old.findings[0].id,
+            crate::vocab::FindingKind::ClassicalBinary
+        );
+        assert!(old.findings[0]
+            .detail
+            .contains("classical groups only by default"));
+        let draft = r("go1.23.8", None);
+        assert!(draft.findings[0].detail.contains("X25519Kyber768Draft00"));
+        assert!(r("go1.24.2", None).findings.is_empty());
         assert_eq!(
             r("go1.23.8", Some("winsymlink=0")).verdict,
             Some(OfferVerdict::DraftOnly)
@@ -219,6 +236,7 @@ mod tests {
             BinaryReport::of(binary.clone()).verdict,
             Some(OfferVerdict::Classical)
         );
+        assert_eq!(BinaryReport::of(binary.clone()).findings.len(), 1);
         binary.apply_runtime(&RuntimeGodebug {
             value: "tlsmlkem=1".into(),
             source: "etcd.service".into(),
@@ -228,6 +246,7 @@ mod tests {
         assert_eq!(rt.offer.effective_godebug, "tlsmlkem=0,tlsmlkem=1");
         assert_eq!(rt.verdict, Some(OfferVerdict::Pq));
         assert_eq!(r.effective_verdict(), Some(OfferVerdict::Pq));
+        assert!(r.findings.is_empty(), "the runtime GODEBUG restores ML-KEM");
         assert_eq!(r.verdict, Some(OfferVerdict::Classical));
         assert_eq!(combine_godebug("", "a=1"), "a=1");
         assert_eq!(combine_godebug("a=1", ""), "a=1");

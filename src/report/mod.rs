@@ -4,7 +4,7 @@
 //! endpoint's facts next to what `assess` concluded), and the inspect,
 //! binaries, certs and catalog documents — handed over as a stream of [`Part`]s,
 //! and one [`Renderer`] per output format (`table`,
-//! `json`). A new format is one more `Renderer`; a new kind of result is one
+//! `json`, `sarif`, `markdown`). A new format is one more `Renderer`; a new kind of result is one
 //! more `Part` that each renderer formats.
 //!
 //! Must not: send traffic, read files or make judgements: a renderer only
@@ -17,6 +17,8 @@ pub mod certs;
 pub mod cluster;
 pub mod inspect;
 pub mod json;
+pub mod markdown;
+pub mod sarif;
 pub mod schema;
 pub mod style;
 pub mod table;
@@ -125,12 +127,13 @@ pub enum Part<'a> {
 
 impl Part<'_> {
     /// The findings this part carries (for the `--fail-on` gate): a target's,
-    /// every finding of a cluster, a certificate file's.
+    /// every finding of a cluster, a certificate file's, a Go binary's.
     pub fn findings(&self) -> &[crate::assess::Finding] {
         match self {
             Part::Target(report) => &report.assessed.findings,
             Part::Cluster(report) => &report.findings,
             Part::CertFile(file) => &file.findings,
+            Part::Binary(report) => &report.findings,
             _ => &[],
         }
     }
@@ -157,6 +160,18 @@ pub enum Format {
     Table,
     /// JSON (JSON Lines for streamed results; see docs/json.md).
     Json,
+    /// SARIF 2.1.0: one result per finding, for code scanning.
+    Sarif,
+    /// A short Markdown summary for a pull-request or issue comment.
+    Markdown,
+}
+
+impl Format {
+    /// True for the formats that report findings only (`sarif`, `markdown`):
+    /// the catalog commands (`profiles`, `matrix`) have none to give.
+    pub fn findings_only(self) -> bool {
+        matches!(self, Format::Sarif | Format::Markdown)
+    }
 }
 
 /// The renderer for `format`.
@@ -164,6 +179,8 @@ pub fn renderer(format: Format, style: Style) -> Box<dyn Renderer + Send> {
     match format {
         Format::Table => Box::new(table::TableRenderer::new(style)),
         Format::Json => Box::new(json::JsonRenderer::default()),
+        Format::Sarif => Box::new(sarif::SarifRenderer::default()),
+        Format::Markdown => Box::new(markdown::MarkdownRenderer::default()),
     }
 }
 

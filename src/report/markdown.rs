@@ -1,0 +1,395 @@
+//! The Markdown renderer (`-o markdown`): a short summary for a pull-request
+//! or issue comment — a heading, one line of counts, a compact table of the
+//! endpoints, components, files, binaries or clients with their status, and
+//! the top findings with their fix. Long inputs are grouped and truncated
+//! ("… and N more") so the comment stays under about 60 lines. Parts are
+//! collected and written by [`Renderer::finish`]. Pure formatting.
+
+use super::{Part, Renderer, TargetReport};
+use crate::assess::Finding;
+use crate::vocab::{FindingKind, OfferVerdict, PqStatus, Severity};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// Rows shown in the table at most.
+pub const MAX_ROWS: usize = 15;
+/// Finding kinds listed at most.
+pub const MAX_FINDINGS: usize = 8;
+
+/// One line of the table.
+struct Row {
+    name: String,
+    status: String,
+    /// Worst first: sorts the table so truncation keeps what matters.
+    rank: u8,
+    findings: Vec<Severity>,
+}
+
+/// The Markdown renderer.
+#[derive(Default)]
+pub struct MarkdownRenderer {
+    /// What the rows are (`endpoint`, `component`, `file`, `binary`, `client`).
+    noun: &'static str,
+    rows: Vec<Row>,
+    findings: Vec<Finding>,
+    /// Lines under the counts (the cluster, errors of a walk).
+    notes: Vec<String>,
+    /// The `--fail-on`/`--policy` decision, shown first.
+    gate: Option<String>,
+}
+
+fn status_rank(status: PqStatus) -> u8 {
+    match status {
+        PqStatus::Error => 0,
+        PqStatus::Classical => 1,
+        PqStatus::DraftOnly => 2,
+        PqStatus::Unknown => 3,
+        PqStatus::Pq => 4,
+    }
+}
+
+fn offer_rank(verdict: Option<OfferVerdict>) -> (String, u8) {
+    match verdict {
+        Some(OfferVerdict::Classical) => ("classical".into(), 1),
+        Some(OfferVerdict::DraftOnly) => ("draft-only".into(), 2),
+        None => ("unknown".into(), 3),
+        Some(OfferVerdict::Pq) => ("pq".into(), 4),
+    }
+}
+
+/// Text safe inside a table cell or a list item: no control characters, no
+/// column breaks, no code spans to escape from.
+fn cell(text: &str) -> String {
+    super::printable(text).replace('|', "\\|").replace('`', "'")
+}
+
+/// `text` cut to about `max` characters at a word boundary, with `…`.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max).collect();
+    let end = cut.rfind(' ').unwrap_or(cut.len());
+    format!("{}…", cut[..end].trim_end_matches([',', ';', ':']))
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+impl MarkdownRenderer {
+    fn target(&mut self, report: &TargetReport, name: String) {
+        let status = report.assessed.verdict.status;
+        let text = match (status, report.error_kind) {
+            (PqStatus::Error, Some(kind)) => format!("error ({kind})"),
+            _ => status.name().to_string(),
+        };
+        self.rows.push(Row {
+            name,
+            status: text,
+            rank: status_rank(status),
+            findings: report
+                .assessed
+                .findings
+                .iter()
+                .map(|f| f.severity)
+                .collect(),
+        });
+    }
+
+    fn cluster(&mut self, r: &super::cluster::ClusterReport) {
+        self.noun = "component";
+        let version = r
+            .cluster
+            .git_version
+            .as_deref()
+            .unwrap_or("version unknown");
+        self.notes.push(format!(
+            "Cluster `{}` ({}){}",
+            cell(&r.cluster.server),
+            cell(version),
+            r.cluster
+                .context
+                .as_deref()
+                .map(|c| format!(", context `{}`", cell(c)))
+                .unwrap_or_default()
+        ));
+        for c in &r.components {
+            let name = format!("{}/{}", c.component.category, c.component.name);
+            let (status, rank) = if !c.reachable {
+                ("unreachable".to_string(), 0)
+            } else if c.speaks_tls == Some(false) {
+                ("not TLS".to_string(), 3)
+            } else {
+                (c.status().name().to_string(), status_rank(c.status()))
+            };
+            self.rows.push(Row {
+                name,
+                status,
+                rank,
+                findings: c
+                    .result
+                    .iter()
+                    .flat_map(|t| &t.assessed.findings)
+                    .map(|f| f.severity)
+                    .collect(),
+            });
+        }
+        // The cluster document already holds every component's findings.
+        self.findings.extend(r.findings.iter().cloned());
+    }
+
+    fn counts_line(&self) -> String {
+        let mut statuses: BTreeMap<(u8, &str), usize> = BTreeMap::new();
+        for row in &self.rows {
+            *statuses.entry((row.rank, &row.status)).or_default() += 1;
+        }
+        let noun = if self.noun.is_empty() {
+            "result"
+        } else {
+            self.noun
+        };
+        let mut line = format!("**{}**", plural(self.rows.len(), noun));
+        if !statuses.is_empty() {
+            let parts: Vec<String> = statuses
+                .iter()
+                .rev()
+                .map(|((_, s), n)| format!("{n} {s}"))
+                .collect();
+            let _ = write!(line, ": {}", parts.join(", "));
+        }
+        let mut severities: BTreeMap<Severity, usize> = BTreeMap::new();
+        for f in &self.findings {
+            *severities.entry(f.severity).or_default() += 1;
+        }
+        if severities.is_empty() {
+            line.push_str(" · no findings");
+        } else {
+            let parts: Vec<String> = severities
+                .iter()
+                .rev()
+                .map(|(s, n)| format!("{n} {s}"))
+                .collect();
+            let _ = write!(
+                line,
+                " · {}: {}",
+                plural(self.findings.len(), "finding"),
+                parts.join(", ")
+            );
+        }
+        line
+    }
+
+    fn table(&mut self, out: &mut String) {
+        if self.rows.is_empty() {
+            return;
+        }
+        let noun = if self.noun.is_empty() {
+            "Result"
+        } else {
+            self.noun
+        };
+        let mut title = noun.to_string();
+        title[..1].make_ascii_uppercase();
+        self.rows.sort_by_key(|r| r.rank);
+        let _ = writeln!(out, "| {title} | Status | Findings |\n| --- | --- | --- |");
+        for row in self.rows.iter().take(MAX_ROWS) {
+            let findings = match row.findings.iter().max() {
+                None => "–".to_string(),
+                Some(worst) => format!("{} (worst: {worst})", row.findings.len()),
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {findings} |",
+                cell(&row.name),
+                cell(&row.status)
+            );
+        }
+        if self.rows.len() > MAX_ROWS {
+            let _ = writeln!(out, "| … and {} more | | |", self.rows.len() - MAX_ROWS);
+        }
+        out.push('\n');
+    }
+
+    fn top_findings(&self, out: &mut String) {
+        if self.findings.is_empty() {
+            return;
+        }
+        // One entry per kind, most severe first, in first-seen order within a severity.
+        let mut kinds: Vec<(FindingKind, Vec<&Finding>)> = Vec::new();
+        for f in &self.findings {
+            match kinds.iter_mut().find(|(k, _)| *k == f.id) {
+                Some((_, list)) => list.push(f),
+                None => kinds.push((f.id, vec![f])),
+            }
+        }
+        kinds.sort_by_key(|(k, _)| std::cmp::Reverse(k.severity()));
+        out.push_str("#### Top findings\n\n");
+        for (kind, list) in kinds.iter().take(MAX_FINDINGS) {
+            let first = list[0];
+            let times = if list.len() > 1 {
+                format!(" ×{}", list.len())
+            } else {
+                String::new()
+            };
+            let more = if list.len() > 1 {
+                format!(" (and {} more)", list.len() - 1)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "- **{}** `{}`{times}: {}. {}{more}\n  - Fix: {}",
+                kind.severity(),
+                kind.name(),
+                kind.title(),
+                cell(&shorten(&first.detail, 240)),
+                cell(&shorten(&first.remediation, 240))
+            );
+        }
+        if kinds.len() > MAX_FINDINGS {
+            let rest: usize = kinds[MAX_FINDINGS..].iter().map(|(_, l)| l.len()).sum();
+            let _ = writeln!(
+                out,
+                "- … and {} more of {} other kinds",
+                plural(rest, "finding"),
+                kinds.len() - MAX_FINDINGS
+            );
+        }
+    }
+}
+
+impl Renderer for MarkdownRenderer {
+    fn part(&mut self, part: Part<'_>) -> String {
+        match part {
+            Part::Target(report) => {
+                self.noun = "endpoint";
+                self.target(report, report.target.clone());
+                self.findings
+                    .extend(report.assessed.findings.iter().cloned());
+            }
+            Part::Cluster(report) => self.cluster(report),
+            Part::CertFile(file) => {
+                self.noun = "file";
+                let safe = file
+                    .certificates
+                    .iter()
+                    .map(|c| c.certificate.quantum_safe)
+                    .chain(file.keys.iter().map(|k| k.key.quantum_safe));
+                let (status, rank) = match (&file.error, safe.clone().all(|s| s), safe.count()) {
+                    (Some(_), _, _) => ("unreadable", 0),
+                    (None, _, 0) => ("nothing read", 3),
+                    (None, false, _) => ("quantum-vulnerable", 1),
+                    (None, true, _) => ("quantum-safe", 4),
+                };
+                let status = status.to_string();
+                self.rows.push(Row {
+                    name: file.path.clone(),
+                    status,
+                    rank,
+                    findings: file.findings.iter().map(|f| f.severity).collect(),
+                });
+                self.findings.extend(file.findings.iter().cloned());
+            }
+            Part::Binary(binary) => {
+                self.noun = "binary";
+                let (status, rank) = offer_rank(binary.effective_verdict());
+                self.rows.push(Row {
+                    name: format!("{} ({})", binary.path, binary.go_version),
+                    status,
+                    rank,
+                    findings: binary.findings.iter().map(|f| f.severity).collect(),
+                });
+                self.findings.extend(binary.findings.iter().cloned());
+            }
+            Part::BinaryTotals { counts, errors } => {
+                self.noun = "binary";
+                if counts.skipped > 0 || !errors.is_empty() {
+                    self.notes.push(format!(
+                        "{} other files skipped, {} unreadable",
+                        counts.skipped,
+                        errors.len()
+                    ));
+                }
+            }
+            Part::CertSummary(summary) => {
+                self.noun = "file";
+                if let Some(d) = &summary.earliest_deadline_crossed {
+                    self.notes.push(format!(
+                        "Earliest deadline crossed: {} ({} {}, {})",
+                        cell(&d.date),
+                        d.table,
+                        d.kind,
+                        plural(d.certificates as usize, "certificate")
+                    ));
+                }
+            }
+            Part::InspectSummary(summary) => {
+                self.noun = "client";
+                for entry in summary.clients.values() {
+                    let (status, rank) = offer_rank(entry.verdict);
+                    self.rows.push(Row {
+                        name: format!("{} ×{}", entry.profile, entry.count),
+                        status,
+                        rank,
+                        findings: Vec::new(),
+                    });
+                }
+                if summary.downgraded > 0 {
+                    self.notes.push(format!(
+                        "{} of {} connections offered post-quantum and settled on a classical group",
+                        summary.downgraded, summary.total
+                    ));
+                }
+            }
+            // The summary has every client; profiles and the matrix are
+            // catalogs (the command refuses `-o markdown`).
+            Part::InspectRecord(_) | Part::Profiles(_) | Part::Matrix { .. } => {}
+        }
+        String::new()
+    }
+
+    fn gate(&mut self, decision: &crate::assess::gate::GateDecision) -> String {
+        let line = super::table::gate_line(decision, super::Style { color: false });
+        let verdict = if decision.failed { "❌" } else { "✅" };
+        self.gate = Some(format!(
+            "{verdict} **{}**",
+            line.trim_end().replace('|', "\\|")
+        ));
+        String::new()
+    }
+
+    fn finish(&mut self) -> String {
+        let mut out = String::from("### pqready: post-quantum TLS audit\n\n");
+        if let Some(gate) = self.gate.take() {
+            let _ = writeln!(out, "{gate}\n");
+        }
+        let _ = writeln!(out, "{}\n", self.counts_line());
+        for note in std::mem::take(&mut self.notes) {
+            let _ = writeln!(out, "{note}\n");
+        }
+        self.table(&mut out);
+        self.top_findings(&mut out);
+        self.rows.clear();
+        self.findings.clear();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_cannot_break_the_table() {
+        assert_eq!(cell("a|b`c\nd"), "a\\|b'c\\nd");
+        assert_eq!(plural(1, "file"), "1 file");
+        assert_eq!(plural(3, "file"), "3 files");
+        assert_eq!(shorten("one two, three", 9), "one two…");
+        assert_eq!(shorten("short", 9), "short");
+    }
+}
