@@ -16,7 +16,7 @@ use crate::assess::certs::CertRules;
 use crate::cli::{Cli, Command};
 use crate::discover::Target;
 use crate::probe::ProbeConfig;
-use crate::report::Part;
+use crate::report::{Format, Part};
 use output::{Output, Progress};
 
 /// A failure that stops a command before it produces results: bad input,
@@ -76,15 +76,20 @@ pub fn run(cli: Cli) -> Result<Outcome, CommandError> {
             })
         }
         Command::Cluster(args) => runtime()?.block_on(cluster::run(args)),
-        Command::Inspect(args) => runtime()?.block_on(inspect::run(args)),
+        Command::Inspect(args) => {
+            output::refuse_formats(args.output, "inspect", &[Format::Cbom])?;
+            runtime()?.block_on(inspect::run(args))
+        }
         Command::Binaries(args) => binaries::run(args),
         Command::Certs(args) => certs::run(args),
         Command::Profiles(args) => {
+            output::refuse_formats(args, "profiles", &[Format::Cbom])?;
             let profiles: Vec<_> = crate::catalog::profile::all().iter().collect();
             Output::stdout(args).document(&[Part::Profiles(&profiles)]);
             Ok(Outcome::Complete)
         }
         Command::Matrix(args) => {
+            output::refuse_formats(args.output, "matrix", &[Format::Cbom])?;
             let (clients, servers) = args.selection()?;
             let cells = crate::catalog::server::matrix(&clients, &servers);
             Output::stdout(args.output).document(&[Part::Matrix {

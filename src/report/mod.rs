@@ -4,7 +4,7 @@
 //! endpoint's facts next to what `assess` concluded), and the inspect,
 //! binaries, certs and catalog documents — handed over as a stream of [`Part`]s,
 //! and one [`Renderer`] per output format (`table`,
-//! `json`). A new format is one more `Renderer`; a new kind of result is one
+//! `json`, `cbom`). A new format is one more `Renderer`; a new kind of result is one
 //! more `Part` that each renderer formats.
 //!
 //! Must not: send traffic, read files or make judgements: a renderer only
@@ -12,6 +12,7 @@
 
 pub mod binaries;
 pub mod catalog;
+pub mod cbom;
 pub mod cert_files;
 pub mod certs;
 pub mod cluster;
@@ -141,6 +142,8 @@ pub enum Format {
     Table,
     /// JSON (JSON Lines for streamed results; see docs/json.md).
     Json,
+    /// A CycloneDX CBOM (cryptography bill of materials), one JSON document.
+    Cbom,
 }
 
 /// The renderer for `format`.
@@ -148,6 +151,7 @@ pub fn renderer(format: Format, style: Style) -> Box<dyn Renderer + Send> {
     match format {
         Format::Table => Box::new(table::TableRenderer::new(style)),
         Format::Json => Box::new(json::JsonRenderer::default()),
+        Format::Cbom => Box::new(cbom::CbomRenderer::new(cbom::SpecVersion::default())),
     }
 }
 
