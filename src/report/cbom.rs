@@ -8,8 +8,9 @@
 //! X25519), `certificate` assets, `related-crypto-material` assets for keys,
 //! and Go binaries as `application` components — linked by `bom-ref`, each
 //! algorithm once per document. Spec 1.6 gets the 1.6 shapes: no
-//! `tlsGroups`/`tlsSignatureSchemes` (they become `pqready:` properties), no
-//! certificate fingerprint field (the certificate's `hashes` carry it), the
+//! `tlsGroups`/`tlsSignatureSchemes` and no certificate serial number (they
+//! become `pqready:` properties), no certificate fingerprint field (the
+//! certificate's `hashes` carry it), the
 //! `…Ref` links instead of `relatedCryptographicAssets`.
 //!
 //! Must not: judge or read anything: names and levels come from the model
@@ -485,7 +486,11 @@ impl CbomRenderer {
             "public-key",
         );
         let mut cert = Map::new();
-        cert.insert("serialNumber".into(), json!(f.serial));
+        if self.v17() {
+            cert.insert("serialNumber".into(), json!(f.serial));
+        } else {
+            props.push(("pqready:serial".into(), f.serial.clone()));
+        }
         cert.insert("subjectName".into(), json!(f.subject));
         cert.insert("issuerName".into(), json!(f.issuer));
         cert.insert("notValidBefore".into(), json!(f.not_before));
