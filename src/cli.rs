@@ -569,9 +569,13 @@ fn rate(value: Option<u32>) -> Result<Option<std::sync::Arc<crate::net::ConnectR
 #[derive(Debug, Args, Clone, Default)]
 pub struct OutputArgs {
     /// Output format: `table` (default), `json` (see docs/json.md), `sarif`
-    /// (SARIF 2.1.0 for code scanning) or `markdown` (a comment-sized summary).
+    /// (SARIF 2.1.0 for code scanning), `markdown` (a comment-sized summary)
+    /// or `cbom` (a CycloneDX cryptography bill of materials).
     #[arg(short, long, value_enum, value_name = "FORMAT")]
     pub output: Option<Format>,
+    /// CycloneDX version of `-o cbom`: 1.7, or 1.6 for tools not yet on 1.7.
+    #[arg(long, value_enum, value_name = "1.7|1.6", default_value = "1.7")]
+    pub cbom_version: crate::report::cbom::SpecVersion,
     /// Same as `-o json`.
     #[arg(long, conflicts_with = "output")]
     pub json: bool,

@@ -341,7 +341,8 @@ fn catalog_commands_refuse_findings_formats() {
         assert!(out.stdout.is_empty(), "{args:?}: no empty document");
         let err = String::from_utf8(out.stderr).unwrap();
         assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(err.starts_with("pqready: error: `pqready "), "{err}");
+        assert!(err.starts_with("pqready: error: -o "), "{err}");
+        assert!(err.contains(&format!("`{}`", args[0])), "{err}");
         assert!(err.contains(&format!("-o {}", args[2])), "{err}");
     }
 }

@@ -389,6 +389,18 @@ pub fn modulus_security_bits(bits: u32) -> u16 {
     }
 }
 
+/// The classical strength a NIST post-quantum security category stands for:
+/// categories 1, 3 and 5 are as hard as key search on AES-128/192/256,
+/// categories 2 and 4 as collision search on SHA-256/384 (128 and 192 bits).
+pub fn category_classical_bits(category: u8) -> u16 {
+    match category {
+        0 => 0,
+        1 | 2 => 128,
+        3 | 4 => 192,
+        _ => 256,
+    }
+}
+
 /// A hash used by a signature algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hash {

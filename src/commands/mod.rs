@@ -16,7 +16,7 @@ use crate::assess::certs::CertRules;
 use crate::cli::{Cli, Command};
 use crate::discover::Target;
 use crate::probe::ProbeConfig;
-use crate::report::Part;
+use crate::report::{Format, Part};
 use output::{Output, Progress};
 
 /// A failure that stops a command before it produces results: bad input,
@@ -86,7 +86,10 @@ fn run_command(command: Command) -> Result<Outcome, CommandError> {
             })
         }
         Command::Cluster(args) => runtime()?.block_on(cluster::run(args)),
-        Command::Inspect(args) => runtime()?.block_on(inspect::run(args)),
+        Command::Inspect(args) => {
+            output::refuse_formats(&args.output, "inspect", &[Format::Cbom])?;
+            runtime()?.block_on(inspect::run(args))
+        }
         Command::Binaries(args) => binaries::run(args),
         Command::Certs(args) => certs::run(args),
         Command::Profiles(args) => {
@@ -118,7 +121,7 @@ fn catalog_output(args: crate::cli::OutputArgs, command: &str) -> Result<Output,
             .map(|v| v.get_name().to_string())
             .unwrap_or_default();
         return Err(CommandError(format!(
-            "`pqready {command}` lists a catalog and has no findings for -o {name}; use -o table or -o json"
+            "-o {name} is not available for `{command}`: it lists a catalog, not results; use -o table or -o json"
         )));
     }
     Output::open_without_findings(args)

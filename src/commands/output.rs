@@ -44,6 +44,26 @@ pub fn style(args: &OutputArgs, terminal: bool) -> Style {
     }
 }
 
+/// Refuses, before `command` runs, an output format it has nothing for:
+/// one error line and exit 2 rather than an empty document.
+pub fn refuse_formats(
+    args: &OutputArgs,
+    command: &str,
+    refused: &[Format],
+) -> Result<(), super::CommandError> {
+    let format = args.format();
+    if !refused.contains(&format) {
+        return Ok(());
+    }
+    let name = clap::ValueEnum::to_possible_value(&format)
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
+    Err(super::CommandError(format!(
+        "-o {name} is not available for `{command}`: a CBOM lists the cryptography that \
+         probe, demo, cluster, certs and binaries find"
+    )))
+}
+
 /// A renderer writing to stdout or a file, with an optional progress display.
 pub struct Output {
     renderer: Box<dyn Renderer + Send>,
@@ -89,8 +109,12 @@ impl Output {
         let terminal = file.is_none() && std::io::stdout().is_terminal();
         let gate = (args.fail_on.is_some() || policy.is_some())
             .then(|| Gate::new(args.fail_on, policy.is_some()));
+        let renderer: Box<dyn Renderer + Send> = match format {
+            Format::Cbom => Box::new(report::cbom::CbomRenderer::new(args.cbom_version)),
+            _ => report::renderer(format, style(&args, terminal)),
+        };
         Ok(Output {
-            renderer: report::renderer(format, style(&args, terminal)),
+            renderer,
             format,
             progress: None,
             file,

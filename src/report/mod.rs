@@ -4,7 +4,7 @@
 //! endpoint's facts next to what `assess` concluded), and the inspect,
 //! binaries, certs and catalog documents — handed over as a stream of [`Part`]s,
 //! and one [`Renderer`] per output format (`table`,
-//! `json`, `sarif`, `markdown`). A new format is one more `Renderer`; a new kind of result is one
+//! `json`, `sarif`, `markdown`, `cbom`). A new format is one more `Renderer`; a new kind of result is one
 //! more `Part` that each renderer formats.
 //!
 //! Must not: send traffic, read files or make judgements: a renderer only
@@ -12,6 +12,7 @@
 
 pub mod binaries;
 pub mod catalog;
+pub mod cbom;
 pub mod cert_files;
 pub mod certs;
 pub mod cluster;
@@ -164,13 +165,15 @@ pub enum Format {
     Sarif,
     /// A short Markdown summary for a pull-request or issue comment.
     Markdown,
+    /// A CycloneDX CBOM (cryptography bill of materials), one JSON document.
+    Cbom,
 }
 
 impl Format {
-    /// True for the formats that report findings only (`sarif`, `markdown`):
-    /// the catalog commands (`profiles`, `matrix`) have none to give.
+    /// True for the formats of results (`sarif`, `markdown`, `cbom`): the
+    /// catalog commands (`profiles`, `matrix`) have none to give.
     pub fn findings_only(self) -> bool {
-        matches!(self, Format::Sarif | Format::Markdown)
+        matches!(self, Format::Sarif | Format::Markdown | Format::Cbom)
     }
 }
 
@@ -181,6 +184,7 @@ pub fn renderer(format: Format, style: Style) -> Box<dyn Renderer + Send> {
         Format::Json => Box::new(json::JsonRenderer::default()),
         Format::Sarif => Box::new(sarif::SarifRenderer::default()),
         Format::Markdown => Box::new(markdown::MarkdownRenderer::default()),
+        Format::Cbom => Box::new(cbom::CbomRenderer::new(cbom::SpecVersion::default())),
     }
 }
 
