@@ -568,7 +568,8 @@ fn rate(value: Option<u32>) -> Result<Option<std::sync::Arc<crate::net::ConnectR
 /// Output flags shared by every command that prints results.
 #[derive(Debug, Args, Clone, Default)]
 pub struct OutputArgs {
-    /// Output format: `table` (default) or `json` (see docs/json.md).
+    /// Output format: `table` (default), `json` (see docs/json.md) or `html`
+    /// (one self-contained page; probe, demo, cluster, certs, binaries).
     #[arg(short, long, value_enum, value_name = "FORMAT")]
     pub output: Option<Format>,
     /// Same as `-o json`.

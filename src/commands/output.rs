@@ -98,6 +98,11 @@ impl Output {
                 "--fail-on needs a command with findings: probe, demo, cluster or certs".into(),
             ));
         }
+        if args.format() == Format::Html {
+            return Err(CommandError(
+                "-o html is for commands with results to report: probe, demo, cluster, certs or binaries (not inspect, profiles or matrix)".into(),
+            ));
+        }
         Output::open(args)
     }
 

@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod cert_files;
 pub mod certs;
 pub mod cluster;
+pub mod html;
 pub mod inspect;
 pub mod json;
 pub mod schema;
@@ -157,6 +158,9 @@ pub enum Format {
     Table,
     /// JSON (JSON Lines for streamed results; see docs/json.md).
     Json,
+    /// One self-contained HTML page: charts, tables, findings (no scripts,
+    /// no external resources).
+    Html,
 }
 
 /// The renderer for `format`.
@@ -164,6 +168,7 @@ pub fn renderer(format: Format, style: Style) -> Box<dyn Renderer + Send> {
     match format {
         Format::Table => Box::new(table::TableRenderer::new(style)),
         Format::Json => Box::new(json::JsonRenderer::default()),
+        Format::Html => Box::new(html::HtmlRenderer::default()),
     }
 }
 
