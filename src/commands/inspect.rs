@@ -25,6 +25,7 @@ pub async fn run(args: InspectArgs) -> Result<Outcome, CommandError> {
         )),
         None => None,
     };
+    super::output::refuse_html(&args.output)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| CommandError(format!("cannot listen on {listen}: {e}")))?;

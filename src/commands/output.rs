@@ -43,6 +43,17 @@ pub fn style(args: &OutputArgs, terminal: bool) -> Style {
     }
 }
 
+/// `-o html` charts a command's results; `inspect`, `profiles` and `matrix`
+/// refuse it (before they listen or print anything).
+pub fn refuse_html(args: &OutputArgs) -> Result<(), CommandError> {
+    if args.format() == Format::Html {
+        return Err(CommandError(
+            "-o html is for commands with results to report: probe, demo, cluster, certs or binaries (not inspect, profiles or matrix)".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// A renderer writing to stdout or a file, with an optional progress display.
 pub struct Output {
     renderer: Box<dyn Renderer + Send>,
@@ -98,11 +109,7 @@ impl Output {
                 "--fail-on needs a command with findings: probe, demo, cluster or certs".into(),
             ));
         }
-        if args.format() == Format::Html {
-            return Err(CommandError(
-                "-o html is for commands with results to report: probe, demo, cluster, certs or binaries (not inspect, profiles or matrix)".into(),
-            ));
-        }
+        refuse_html(&args)?;
         Output::open(args)
     }
 

@@ -358,7 +358,7 @@ fn status_chart(rows: &[(String, [u64; BUCKETS.len()])]) -> String {
     let height = ROW_H * rows.len() as u32 + 40;
     let width = LABEL_W + BAR_W + 20;
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"post-quantum status\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\">\n"
+        "<svg role=\"img\" aria-label=\"post-quantum status\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\">\n"
     );
     for (i, (label, counts)) in rows.iter().enumerate() {
         let y = i as u32 * ROW_H + 4;
@@ -479,7 +479,7 @@ fn timeline_chart(certs: &[&JudgedCertificate]) -> String {
     let height = top + ROW_H * shown.len() as u32 + 30;
     let width = (LABEL_W + PLOT_W + 20.0) as u32;
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"certificate deadlines\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\">\n"
+        "<svg role=\"img\" aria-label=\"certificate deadlines\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\">\n"
     );
     // Year ticks along the bottom.
     let axis_y = top + ROW_H * shown.len() as u32 + 4;
@@ -1004,7 +1004,6 @@ mod tests {
         assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
         assert!(html.trim_end().ends_with("</html>"), "{html}");
         assert!(!html.contains("<script"), "{html}");
-        // The only URL is the SVG namespace, and there is no SVG here.
         assert!(!html.contains("http"), "{html}");
         assert!(html.contains("No results."), "{html}");
     }
