@@ -569,8 +569,9 @@ fn rate(value: Option<u32>) -> Result<Option<std::sync::Arc<crate::net::ConnectR
 #[derive(Debug, Args, Clone, Default)]
 pub struct OutputArgs {
     /// Output format: `table` (default), `json` (see docs/json.md), `sarif`
-    /// (SARIF 2.1.0 for code scanning), `markdown` (a comment-sized summary)
-    /// or `cbom` (a CycloneDX cryptography bill of materials).
+    /// (SARIF 2.1.0 for code scanning), `markdown` (a comment-sized summary),
+    /// `cbom` (a CycloneDX cryptography bill of materials) or `html` (one
+    /// self-contained page).
     #[arg(short, long, value_enum, value_name = "FORMAT")]
     pub output: Option<Format>,
     /// CycloneDX version of `-o cbom`: 1.7, or 1.6 for tools not yet on 1.7.

@@ -87,7 +87,7 @@ fn run_command(command: Command) -> Result<Outcome, CommandError> {
         }
         Command::Cluster(args) => runtime()?.block_on(cluster::run(args)),
         Command::Inspect(args) => {
-            output::refuse_formats(&args.output, "inspect", &[Format::Cbom])?;
+            output::refuse_formats(&args.output, "inspect", &[Format::Cbom, Format::Html])?;
             runtime()?.block_on(inspect::run(args))
         }
         Command::Binaries(args) => binaries::run(args),

@@ -59,8 +59,8 @@ pub fn refuse_formats(
         .map(|v| v.get_name().to_string())
         .unwrap_or_default();
     Err(super::CommandError(format!(
-        "-o {name} is not available for `{command}`: a CBOM lists the cryptography that \
-         probe, demo, cluster, certs and binaries find"
+        "-o {name} is not available for `{command}`: it reports the results of probe, demo, \
+         cluster, certs and binaries"
     )))
 }
 

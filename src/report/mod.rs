@@ -16,6 +16,7 @@ pub mod cbom;
 pub mod cert_files;
 pub mod certs;
 pub mod cluster;
+pub mod html;
 pub mod inspect;
 pub mod json;
 pub mod markdown;
@@ -167,13 +168,19 @@ pub enum Format {
     Markdown,
     /// A CycloneDX CBOM (cryptography bill of materials), one JSON document.
     Cbom,
+    /// One self-contained HTML page: charts, tables, findings (no scripts,
+    /// no external resources).
+    Html,
 }
 
 impl Format {
-    /// True for the formats of results (`sarif`, `markdown`, `cbom`): the
-    /// catalog commands (`profiles`, `matrix`) have none to give.
+    /// True for the formats of results (`sarif`, `markdown`, `cbom`, `html`):
+    /// the catalog commands (`profiles`, `matrix`) have none to give.
     pub fn findings_only(self) -> bool {
-        matches!(self, Format::Sarif | Format::Markdown | Format::Cbom)
+        matches!(
+            self,
+            Format::Sarif | Format::Markdown | Format::Cbom | Format::Html
+        )
     }
 }
 
@@ -185,6 +192,7 @@ pub fn renderer(format: Format, style: Style) -> Box<dyn Renderer + Send> {
         Format::Sarif => Box::new(sarif::SarifRenderer::default()),
         Format::Markdown => Box::new(markdown::MarkdownRenderer::default()),
         Format::Cbom => Box::new(cbom::CbomRenderer::new(cbom::SpecVersion::default())),
+        Format::Html => Box::new(html::HtmlRenderer::default()),
     }
 }
 
