@@ -443,6 +443,60 @@ fn audits_every_component_against_real_peers() {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
     assert_no_secret(&table, &[TOKEN]);
+
+    // The exchange formats carry the same audit: SARIF results at each
+    // component, a CycloneDX CBOM of every component's cryptography, a
+    // Markdown summary and an HTML page; each is valid, none leaks the token.
+    let format = |name: &str| {
+        let out = pqready(
+            &[
+                "cluster",
+                "--kubeconfig",
+                config.to_str().unwrap(),
+                "-o",
+                name,
+            ],
+            &[&path],
+        );
+        assert_eq!(out.status.code(), Some(0), "-o {name}");
+        assert_no_secret(&out, &[TOKEN]);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let findings = doc["findings"].as_array().unwrap().len();
+    let sarif: Value = serde_json::from_str(&format("sarif")).unwrap();
+    let errors = support::formats::sarif_violations(&sarif);
+    assert!(errors.is_empty(), "cluster SARIF:\n{}", errors.join("\n"));
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(
+        results.len(),
+        findings,
+        "one SARIF result per cluster finding"
+    );
+    assert!(results.iter().any(
+        |r| r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("cluster/apiserver/"))
+    ));
+    let cbom: Value = serde_json::from_str(&format("cbom")).unwrap();
+    let errors = support::formats::cyclonedx_violations("1.7", &cbom);
+    assert!(errors.is_empty(), "cluster CBOM:\n{}", errors.join("\n"));
+    let names: Vec<&str> = cbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"ML-KEM-768") && names.contains(&"X25519"),
+        "{names:?}"
+    );
+    let markdown = format("markdown");
+    assert!(
+        markdown.contains("kube-apiserver") && markdown.lines().count() <= 60,
+        "{markdown}"
+    );
+    let html = format("html");
+    assert!(html.contains("kube-apiserver") && !html.contains("<script"));
 }
 
 /// A small cluster: one API server (PQ) and nothing else.
