@@ -426,14 +426,14 @@ mod tests {
         );
         let place = Place::File("k.pem".into());
         let mut r = SarifRenderer::default();
-        r.result(&finding, &finding.detail, &place);
-        r.result(&finding, &finding.detail, &place);
+        r.result("a", &finding, &finding.detail, &place);
+        r.result("a", &finding, &finding.detail, &place);
         let doc = r.document();
         let fp =
             |i: usize| doc["runs"][0]["results"][i]["partialFingerprints"][FINGERPRINT_KEY].clone();
         assert_ne!(fp(0), fp(1));
         let mut again = SarifRenderer::default();
-        again.result(&finding, &finding.detail, &place);
+        again.result("a", &finding, &finding.detail, &place);
         assert_eq!(
             again.document()["runs"][0]["results"][0]["partialFingerprints"][FINGERPRINT_KEY],
             fp(0)
