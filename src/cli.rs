@@ -596,6 +596,16 @@ pub struct OutputArgs {
     /// expire, and a remaining violation makes the exit status 1.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<std::path::PathBuf>,
+    /// Compare with an earlier `-o json` run in FILE and report what changed:
+    /// new and gone targets, regressions from post-quantum to classical, new
+    /// and fixed findings.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<std::path::PathBuf>,
+    /// With `--baseline`: exit with status 1 when something got worse since
+    /// the baseline (a regression or a new finding), so a scheduled run
+    /// alerts on change only.
+    #[arg(long, requires = "baseline")]
+    pub fail_on_change: bool,
 }
 
 fn parse_severity(text: &str) -> Result<crate::vocab::Severity, String> {

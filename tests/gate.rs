@@ -112,7 +112,7 @@ fn bad_gate_and_file_arguments_are_one_error_line() {
         ),
         (
             &["matrix", "--fail-on", "low"][..],
-            "--fail-on and --policy need a command with findings",
+            "--fail-on, --policy and --baseline need a command with findings",
         ),
         (
             &["demo", "--output-file", "/nonexistent-dir/x.json"][..],

@@ -4,6 +4,7 @@
 //! finding that is rendered.
 
 use super::CommandError;
+use crate::assess::baseline::{self, Comparison, Snapshot, SubjectFacts};
 use crate::assess::gate::Gate;
 use crate::assess::policy::Policy;
 use crate::cli::OutputArgs;
@@ -72,6 +73,7 @@ pub struct Output {
     file: Option<std::io::BufWriter<std::fs::File>>,
     gate: Option<Gate>,
     policy: Option<std::sync::Arc<Policy>>,
+    baseline: Option<Comparison>,
 }
 
 /// A handle that advances the progress display from another closure.
@@ -106,6 +108,10 @@ impl Output {
             Some(path) => Some(std::sync::Arc::new(load_policy(path)?)),
             None => None,
         };
+        let baseline = match &args.baseline {
+            Some(path) => Some(Comparison::new(load_baseline(path)?, args.fail_on_change)),
+            None => None,
+        };
         let terminal = file.is_none() && std::io::stdout().is_terminal();
         let gate = (args.fail_on.is_some() || policy.is_some())
             .then(|| Gate::new(args.fail_on, policy.is_some()));
@@ -120,6 +126,7 @@ impl Output {
             file,
             gate,
             policy,
+            baseline,
         })
     }
 
@@ -132,9 +139,9 @@ impl Output {
     /// Results of a command that has no findings (`profiles`, `matrix`):
     /// `--fail-on` is refused rather than silently passing.
     pub fn open_without_findings(args: OutputArgs) -> Result<Self, CommandError> {
-        if args.fail_on.is_some() || args.policy.is_some() {
+        if args.fail_on.is_some() || args.policy.is_some() || args.baseline.is_some() {
             return Err(CommandError(
-                "--fail-on and --policy need a command with findings: probe, demo, cluster, certs or binaries"
+                "--fail-on, --policy and --baseline need a command with findings: probe, demo, cluster, certs or binaries"
                     .into(),
             ));
         }
@@ -175,6 +182,11 @@ impl Output {
                 gate.observe(finding);
             }
         }
+        if let Some(comparison) = &mut self.baseline {
+            for (subject, facts) in subjects(&part) {
+                comparison.observe(&subject, facts);
+            }
+        }
         let text = self.renderer.part(part);
         self.write(&text);
     }
@@ -191,6 +203,14 @@ impl Output {
     pub fn finish(&mut self) {
         if let Some(pb) = self.progress.take() {
             pb.finish_and_clear();
+        }
+        if let Some(comparison) = self.baseline.take() {
+            let diff = comparison.diff();
+            if diff.failed {
+                GATE_FAILED.store(true, Ordering::Relaxed);
+            }
+            let text = self.renderer.baseline(&diff);
+            self.write(&text);
         }
         if let Some(gate) = self.gate.take() {
             let decision = gate.decision();
@@ -244,4 +264,68 @@ fn load_policy(path: &std::path::Path) -> Result<Policy, CommandError> {
     }
     let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read it: {e}")))?;
     Policy::from_yaml(&text).map_err(fail)
+}
+
+/// Reads a `--baseline` file (an earlier `-o json` run): one error line
+/// naming the file and the problem.
+fn load_baseline(path: &std::path::Path) -> Result<Snapshot, CommandError> {
+    const MAX_BASELINE_BYTES: u64 = 64 << 20;
+    let fail = |why: String| CommandError(format!("--baseline {}: {why}", path.display()));
+    let size = std::fs::metadata(path)
+        .map_err(|e| fail(format!("cannot read it: {e}")))?
+        .len();
+    if size > MAX_BASELINE_BYTES {
+        return Err(fail(format!("larger than {MAX_BASELINE_BYTES} bytes")));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read it: {e}")))?;
+    Snapshot::from_json(&text).map_err(|why| {
+        fail(format!(
+            "{why}; expected the `-o json` output of probe, demo, cluster, certs or binaries"
+        ))
+    })
+}
+
+/// The subjects a part reports, with their facts, for `--baseline`: a
+/// target, each cluster component (and the cluster as a whole), a file, a
+/// binary.
+fn subjects(part: &Part<'_>) -> Vec<(String, SubjectFacts)> {
+    let target = |r: &report::TargetReport| {
+        SubjectFacts::new(Some(r.assessed.verdict.status.name()), &r.assessed.findings)
+    };
+    match part {
+        Part::Target(r) => vec![(r.target.clone(), target(r))],
+        Part::Cluster(c) => {
+            let mut out: Vec<(String, SubjectFacts)> = c
+                .components
+                .iter()
+                .map(|comp| {
+                    let subject = baseline::component_subject(
+                        comp.component.category.name(),
+                        &comp.component.name,
+                    );
+                    let facts = comp.result.as_ref().map(target).unwrap_or_default();
+                    (subject, facts)
+                })
+                .collect();
+            out.push((
+                baseline::CLUSTER_SUBJECT.to_string(),
+                SubjectFacts::new(None, &c.findings),
+            ));
+            out
+        }
+        Part::CertFile(f) => vec![(f.path.clone(), SubjectFacts::new(None, &f.findings))],
+        Part::Binary(b) => {
+            let status = b
+                .runtime
+                .as_ref()
+                .map(|r| r.verdict)
+                .unwrap_or(b.verdict)
+                .map(|v| v.name());
+            vec![(
+                b.binary.path.clone(),
+                SubjectFacts::new(status, &b.findings),
+            )]
+        }
+        _ => Vec::new(),
+    }
 }

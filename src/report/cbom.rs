@@ -348,6 +348,8 @@ pub struct CbomRenderer {
     dependencies: Vec<(String, Vec<String>)>,
     /// The `--fail-on`/`--policy` decision, as `pqready:gate:*` properties.
     gate: Option<crate::assess::gate::GateDecision>,
+    /// What changed since `--baseline`, as `pqready:baseline:*` properties.
+    baseline: Option<crate::assess::baseline::BaselineDiff>,
 }
 
 /// Extra `pqready:` properties of a protocol asset (a cluster component's name).
@@ -362,6 +364,7 @@ impl CbomRenderer {
             refs: HashSet::new(),
             dependencies: Vec::new(),
             gate: None,
+            baseline: None,
         }
     }
 
@@ -831,11 +834,36 @@ impl CbomRenderer {
         if let Some(serial) = serial_number() {
             doc["serialNumber"] = json!(serial);
         }
+        let mut props = Vec::new();
+        if let Some(d) = self.baseline.take() {
+            let count = |name: &str, n: usize| json!({"name": format!("pqready:baseline:{name}"), "value": n.to_string()});
+            props.extend([
+                json!({"name": "pqready:baseline:changed", "value": d.changed.to_string()}),
+                count("regressions", d.regressions.len()),
+                count("improvements", d.improvements.len()),
+                count("new-findings", d.new_findings.len()),
+                count("fixed-findings", d.fixed_findings.len()),
+                count("unchanged-findings", d.unchanged_findings as usize),
+                count("new-subjects", d.new_subjects.len()),
+                count("gone-subjects", d.gone_subjects.len()),
+            ]);
+            if d.fail_on_change {
+                props.push(
+                    json!({"name": "pqready:baseline:failed", "value": d.failed.to_string()}),
+                );
+            }
+            for c in &d.regressions {
+                props.push(json!({
+                    "name": "pqready:baseline:regression",
+                    "value": format!("{} {} -> {}", c.subject, c.from, c.to),
+                }));
+            }
+        }
         if let Some(gate) = self.gate.take() {
-            let mut props = vec![
+            props.extend([
                 json!({"name": "pqready:gate:failed", "value": gate.failed.to_string()}),
                 json!({"name": "pqready:gate:excepted", "value": gate.excepted.to_string()}),
-            ];
+            ]);
             if let Some(threshold) = gate.fail_on {
                 props.push(json!({"name": "pqready:gate:fail-on", "value": threshold.name()}));
                 props.push(json!({
@@ -849,6 +877,8 @@ impl CbomRenderer {
                     "value": violations.to_string(),
                 }));
             }
+        }
+        if !props.is_empty() {
             doc["properties"] = json!(props);
         }
         doc
@@ -915,6 +945,11 @@ impl Renderer for CbomRenderer {
             | Part::Profiles(_)
             | Part::Matrix { .. } => {}
         }
+        String::new()
+    }
+
+    fn baseline(&mut self, diff: &crate::assess::baseline::BaselineDiff) -> String {
+        self.baseline = Some(diff.clone());
         String::new()
     }
 

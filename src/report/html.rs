@@ -37,6 +37,7 @@ pub struct HtmlRenderer {
     binaries: Vec<BinaryReport>,
     binary_totals: Option<(Counts, Vec<FileError>)>,
     gate: Option<GateDecision>,
+    baseline: Option<crate::assess::baseline::BaselineDiff>,
 }
 
 impl Renderer for HtmlRenderer {
@@ -60,6 +61,11 @@ impl Renderer for HtmlRenderer {
         String::new()
     }
 
+    fn baseline(&mut self, diff: &crate::assess::baseline::BaselineDiff) -> String {
+        self.baseline = Some(diff.clone());
+        String::new()
+    }
+
     fn gate(&mut self, decision: &GateDecision) -> String {
         self.gate = Some(decision.clone());
         String::new()
@@ -74,6 +80,9 @@ impl Renderer for HtmlRenderer {
             gate_section(&mut out, gate);
         }
         self.summary_section(&mut out);
+        if let Some(diff) = &self.baseline {
+            baseline_section(&mut out, diff);
+        }
         if !self.targets.is_empty() {
             targets_section(&mut out, &self.targets);
             matrix_section(&mut out, &self.targets);
@@ -543,6 +552,25 @@ fn timeline_chart(certs: &[&JudgedCertificate]) -> String {
     }
     out.push_str("</p>\n");
     out
+}
+
+/// What changed since `--baseline`: the counts, then one item per change.
+fn baseline_section(out: &mut String, d: &crate::assess::baseline::BaselineDiff) {
+    let headline = super::table::baseline_headline(d, super::Style { color: false });
+    let _ = writeln!(
+        out,
+        "<section id=\"baseline\">\n<h2>Changes since baseline</h2>\n<p>{}</p>",
+        esc(&headline)
+    );
+    let items = super::table::baseline_items(d);
+    if !items.is_empty() {
+        out.push_str("<ul>\n");
+        for item in items {
+            let _ = writeln!(out, "<li>{}</li>", esc(&item));
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</section>\n");
 }
 
 fn gate_section(out: &mut String, d: &GateDecision) {

@@ -1,12 +1,13 @@
 //! The JSON renderer. Streamed results (probed targets, inspected clients)
 //! are JSON Lines, one object per line as each is ready, so memory stays
 //! flat on large scans; whole documents (binaries, certs, profiles, matrix,
-//! the inspect summary) are one object each. With `--fail-on`, the gate's
-//! decision is one more line, last. The field contract is docs/json.md
+//! the inspect summary) are one object each. With `--baseline`, what changed is
+//! one more line; with `--fail-on`, the gate's decision is one more line, last. The field contract is docs/json.md
 //! and the JSON Schemas under docs/schema/.
 
 use super::binaries::BinaryReport;
 use super::{binaries, catalog, inspect, Part, Renderer, SCHEMA};
+use crate::assess::baseline::BaselineDiff;
 use crate::assess::gate::GateDecision;
 use serde::Serialize;
 
@@ -68,12 +69,41 @@ impl Renderer for JsonRenderer {
         }
     }
 
+    fn baseline(&mut self, diff: &BaselineDiff) -> String {
+        line(&BaselineDocument::new(diff))
+    }
+
     fn gate(&mut self, decision: &GateDecision) -> String {
         line(&GateDocument::new(decision))
     }
 
     fn finish(&mut self) -> String {
         String::new()
+    }
+}
+
+/// What changed since `--baseline`, as a JSON line before the gate's.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct BaselineDocument<'a> {
+    /// Always `pqready/v1`.
+    #[schemars(extend("const" = SCHEMA))]
+    pub schema: &'static str,
+    /// Always `baseline`.
+    #[schemars(extend("const" = "baseline"))]
+    pub kind: &'static str,
+    /// The changes.
+    #[serde(flatten)]
+    pub diff: &'a BaselineDiff,
+}
+
+impl<'a> BaselineDocument<'a> {
+    /// The document of `diff`.
+    pub fn new(diff: &'a BaselineDiff) -> Self {
+        BaselineDocument {
+            schema: SCHEMA,
+            kind: "baseline",
+            diff,
+        }
     }
 }
 

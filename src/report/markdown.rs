@@ -36,6 +36,8 @@ pub struct MarkdownRenderer {
     notes: Vec<String>,
     /// The `--fail-on`/`--policy` decision, shown first.
     gate: Option<String>,
+    /// What changed since `--baseline`.
+    changes: Option<String>,
 }
 
 fn status_rank(status: PqStatus) -> u8 {
@@ -353,6 +355,22 @@ impl Renderer for MarkdownRenderer {
         String::new()
     }
 
+    fn baseline(&mut self, diff: &crate::assess::baseline::BaselineDiff) -> String {
+        let mut text = format!(
+            "#### Changes\n\n**{}**\n",
+            super::table::baseline_headline(diff, super::Style { color: false })
+        );
+        let items = super::table::baseline_items(diff);
+        for item in items.iter().take(MAX_FINDINGS) {
+            let _ = write!(text, "\n- {}", cell(item));
+        }
+        if items.len() > MAX_FINDINGS {
+            let _ = write!(text, "\n- … and {} more", items.len() - MAX_FINDINGS);
+        }
+        self.changes = Some(text);
+        String::new()
+    }
+
     fn gate(&mut self, decision: &crate::assess::gate::GateDecision) -> String {
         let line = super::table::gate_line(decision, super::Style { color: false });
         let verdict = if decision.failed { "❌" } else { "✅" };
@@ -373,6 +391,9 @@ impl Renderer for MarkdownRenderer {
             let _ = writeln!(out, "{note}\n");
         }
         self.table(&mut out);
+        if let Some(changes) = self.changes.take() {
+            let _ = writeln!(out, "{changes}\n");
+        }
         self.top_findings(&mut out);
         self.rows.clear();
         self.findings.clear();

@@ -150,6 +150,9 @@ pub trait Renderer {
     /// The `--fail-on` gate's decision, given before [`Renderer::finish`]:
     /// text to write now, or kept for the closing document.
     fn gate(&mut self, decision: &crate::assess::gate::GateDecision) -> String;
+    /// What changed since `--baseline`, given before [`Renderer::gate`]:
+    /// text to write now, or kept for the closing document.
+    fn baseline(&mut self, diff: &crate::assess::baseline::BaselineDiff) -> String;
     /// Text that closes the document (may be empty).
     fn finish(&mut self) -> String;
 }

@@ -5,6 +5,7 @@
 //! results are exactly the findings `assess` made.
 
 use super::{Part, Renderer, TargetReport};
+use crate::assess::baseline::FindingKey;
 use crate::assess::Finding;
 use crate::vocab::{FindingKind, Severity};
 use serde_json::{json, Value};
@@ -134,10 +135,16 @@ pub struct SarifRenderer {
     seen: HashMap<String, usize>,
     /// The `--fail-on`/`--policy` decision, kept in the run's property bag.
     gate: Option<crate::assess::gate::GateDecision>,
+    /// Each result's subject and finding key, in result order (for `baselineState`).
+    keys: Vec<(String, FindingKey)>,
+    /// What changed since `--baseline`.
+    baseline: Option<crate::assess::baseline::BaselineDiff>,
 }
 
 impl SarifRenderer {
-    fn result(&mut self, finding: &Finding, message: &str, place: &Place) {
+    fn result(&mut self, subject: &str, finding: &Finding, message: &str, place: &Place) {
+        self.keys
+            .push((subject.to_string(), FindingKey::of(finding)));
         let kind = finding.id;
         let index = FindingKind::ALL
             .iter()
@@ -186,7 +193,7 @@ impl SarifRenderer {
 
     fn target(&mut self, report: &TargetReport, place: &Place) {
         for f in &report.assessed.findings {
-            self.result(f, &f.detail, place);
+            self.result(&report.target, f, &f.detail, place);
         }
         if let Some(error) = &report.error {
             self.notification(format!("{}: {error}", report.target), place);
@@ -215,6 +222,10 @@ impl SarifRenderer {
         let mut rest: Vec<&Finding> = r.findings.iter().collect();
         for c in &r.components {
             let place = place_of(c);
+            let subject = crate::assess::baseline::component_subject(
+                c.component.category.name(),
+                &c.component.name,
+            );
             for f in c.result.iter().flat_map(|t| &t.assessed.findings) {
                 let message = format!("{}: {}", c.component.name, f.detail);
                 if let Some(i) = rest
@@ -223,7 +234,7 @@ impl SarifRenderer {
                 {
                     rest.remove(i);
                 }
-                self.result(f, &message, &place);
+                self.result(&subject, f, &message, &place);
             }
         }
         // Cluster-level findings name their component first.
@@ -241,12 +252,32 @@ impl SarifRenderer {
                     address: Some(r.cluster.server.clone()),
                 },
             };
-            self.result(f, &f.detail, &place);
+            self.result(
+                crate::assess::baseline::CLUSTER_SUBJECT,
+                f,
+                &f.detail,
+                &place,
+            );
         }
     }
 
     fn document(&mut self) -> Value {
-        let results = std::mem::take(&mut self.results);
+        let mut results = std::mem::take(&mut self.results);
+        let keys = std::mem::take(&mut self.keys);
+        if let Some(diff) = self.baseline.take() {
+            for (result, (subject, key)) in results.iter_mut().zip(&keys) {
+                let new = diff.new_findings.iter().any(|c| {
+                    c.subject == *subject
+                        && c.id == key.id
+                        && c.certificates == key.certificates
+                        && c.profiles == key.profiles
+                });
+                result["baselineState"] = json!(if new { "new" } else { "unchanged" });
+            }
+            for f in &diff.fixed_findings {
+                results.push(absent(f));
+            }
+        }
         let notifications = std::mem::take(&mut self.notifications);
         self.seen.clear();
         let rules: Vec<Value> = FindingKind::ALL.iter().map(|k| rule(*k)).collect();
@@ -278,6 +309,27 @@ impl SarifRenderer {
     }
 }
 
+/// A finding of the baseline that is gone: a result with `baselineState`
+/// `absent` at its subject.
+fn absent(f: &crate::assess::baseline::FindingChange) -> Value {
+    let kind = FindingKind::ALL.iter().find(|k| k.name() == f.id);
+    let mut result = json!({
+        "ruleId": f.id,
+        "level": kind.map(|k| level(k.severity())).unwrap_or("note"),
+        "message": { "text": super::printable(&f.detail) },
+        "baselineState": "absent",
+        "locations": [{ "logicalLocations": [{
+            "name": f.subject,
+            "fullyQualifiedName": f.subject,
+            "kind": "resource",
+        }] }],
+    });
+    if let Some(index) = FindingKind::ALL.iter().position(|k| k.name() == f.id) {
+        result["ruleIndex"] = json!(index);
+    }
+    result
+}
+
 fn sha256_hex(text: &str) -> String {
     aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes())
         .as_ref()
@@ -301,7 +353,7 @@ impl Renderer for SarifRenderer {
             Part::CertFile(file) => {
                 let place = Place::File(file.path.clone());
                 for f in &file.findings {
-                    self.result(f, &f.detail, &place);
+                    self.result(&file.path, f, &f.detail, &place);
                 }
                 if let Some(error) = &file.error {
                     self.notification(format!("{}: {error}", file.path), &place);
@@ -310,7 +362,7 @@ impl Renderer for SarifRenderer {
             Part::Binary(binary) => {
                 let place = Place::File(binary.path.clone());
                 for f in &binary.findings {
-                    self.result(f, &f.detail, &place);
+                    self.result(&binary.path, f, &f.detail, &place);
                 }
             }
             Part::BinaryTotals { errors, .. } => {
@@ -329,6 +381,11 @@ impl Renderer for SarifRenderer {
             | Part::Profiles(_)
             | Part::Matrix { .. } => {}
         }
+        String::new()
+    }
+
+    fn baseline(&mut self, diff: &crate::assess::baseline::BaselineDiff) -> String {
+        self.baseline = Some(diff.clone());
         String::new()
     }
 
@@ -369,14 +426,14 @@ mod tests {
         );
         let place = Place::File("k.pem".into());
         let mut r = SarifRenderer::default();
-        r.result(&finding, &finding.detail, &place);
-        r.result(&finding, &finding.detail, &place);
+        r.result("a", &finding, &finding.detail, &place);
+        r.result("a", &finding, &finding.detail, &place);
         let doc = r.document();
         let fp =
             |i: usize| doc["runs"][0]["results"][i]["partialFingerprints"][FINGERPRINT_KEY].clone();
         assert_ne!(fp(0), fp(1));
         let mut again = SarifRenderer::default();
-        again.result(&finding, &finding.detail, &place);
+        again.result("a", &finding, &finding.detail, &place);
         assert_eq!(
             again.document()["runs"][0]["results"][0]["partialFingerprints"][FINGERPRINT_KEY],
             fp(0)

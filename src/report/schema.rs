@@ -209,6 +209,16 @@ pub fn documents() -> Vec<(&'static str, Schema)> {
             ),
         ),
         (
+            "baseline",
+            document::<super::json::BaselineDocument<'static>>(
+                "baseline",
+                "The line of `-o json` output that `--baseline` adds (before the gate line): \
+                 what changed since an earlier run, per subject (a target `host:port`, a \
+                 cluster component `category/name`, a file or binary path): new and gone \
+                 subjects, status regressions and improvements, new and fixed findings.",
+            ),
+        ),
+        (
             "policy",
             input::<crate::assess::policy::Policy>(
                 "policy",

@@ -16,6 +16,7 @@ pub struct TableRenderer {
     style: Style,
     summary: Vec<SummaryRow>,
     gate: Option<String>,
+    baseline: Option<String>,
 }
 
 impl TableRenderer {
@@ -25,6 +26,7 @@ impl TableRenderer {
             style,
             summary: Vec::new(),
             gate: None,
+            baseline: None,
         }
     }
 }
@@ -58,8 +60,17 @@ impl Renderer for TableRenderer {
         String::new()
     }
 
+    fn baseline(&mut self, diff: &crate::assess::baseline::BaselineDiff) -> String {
+        let mut text = format!("{}\n", baseline_headline(diff, self.style));
+        for item in baseline_items(diff) {
+            let _ = writeln!(text, "  {item}");
+        }
+        self.baseline = Some(text);
+        String::new()
+    }
+
     fn finish(&mut self) -> String {
-        let gate = self.gate.take().unwrap_or_default();
+        let gate = self.baseline.take().unwrap_or_default() + &self.gate.take().unwrap_or_default();
         let rows = std::mem::take(&mut self.summary);
         let summary = if rows.len() > 1 {
             render_summary(&rows, self.style)
@@ -68,6 +79,83 @@ impl Renderer for TableRenderer {
         };
         summary + &gate
     }
+}
+
+/// `changes since baseline: 1 regression, 1 new finding, 2 fixed findings,
+/// 1 new, 1 gone, 7 unchanged findings`, and `(--fail-on-change): FAILED` when
+/// that fails the run.
+pub fn baseline_headline(d: &crate::assess::baseline::BaselineDiff, style: Style) -> String {
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let counts = [
+        plural(d.regressions.len(), "regression", "regressions"),
+        plural(d.new_findings.len(), "new finding", "new findings"),
+        plural(d.fixed_findings.len(), "fixed finding", "fixed findings"),
+        plural(d.improvements.len(), "improvement", "improvements"),
+        format!("{} new", d.new_subjects.len()),
+        format!("{} gone", d.gone_subjects.len()),
+        plural(
+            d.unchanged_findings as usize,
+            "unchanged finding",
+            "unchanged findings",
+        ),
+    ]
+    .join(", ");
+    let verdict = if !d.fail_on_change {
+        String::new()
+    } else if d.failed {
+        format!(" (--fail-on-change: {})", style.paint("31", "FAILED"))
+    } else {
+        format!(" (--fail-on-change: {})", style.paint("32", "passed"))
+    };
+    format!("changes since baseline{verdict}: {counts}")
+}
+
+/// One line per change since the baseline, worst first: regressions, new
+/// findings, new and gone subjects, improvements, fixed findings. Text from
+/// peers and files is escaped.
+pub fn baseline_items(d: &crate::assess::baseline::BaselineDiff) -> Vec<String> {
+    let p = |t: &str| super::printable(t).into_owned();
+    let mut items = Vec::new();
+    for c in &d.regressions {
+        items.push(format!(
+            "regression: {} {} -> {}",
+            p(&c.subject),
+            c.from,
+            c.to
+        ));
+    }
+    for f in &d.new_findings {
+        items.push(format!(
+            "new finding: {} {}: {}",
+            p(&f.subject),
+            f.id,
+            p(&f.detail)
+        ));
+    }
+    for s in &d.new_subjects {
+        items.push(format!("new: {}", p(s)));
+    }
+    for s in &d.gone_subjects {
+        items.push(format!("gone: {}", p(s)));
+    }
+    for c in &d.improvements {
+        items.push(format!(
+            "improvement: {} {} -> {}",
+            p(&c.subject),
+            c.from,
+            c.to
+        ));
+    }
+    for f in &d.fixed_findings {
+        items.push(format!(
+            "fixed: {} {}: {}",
+            p(&f.subject),
+            f.id,
+            p(&f.detail)
+        ));
+    }
+    items
 }
 
 /// `gate: FAILED (--fail-on medium, --policy): 3 findings at or above medium, 1 policy

@@ -1,0 +1,451 @@
+//! Baselines (`--baseline OLD.json`): what changed since an earlier run.
+//!
+//! Owns: reading an earlier `-o json` output into a small [`Snapshot`] (per
+//! subject — a target `host:port`, a cluster component `category/name`, a
+//! file path, a binary path — its status and its findings), collecting the
+//! same facts as the current run streams ([`Comparison::observe`]), and the
+//! judgement of what changed ([`BaselineDiff`]): new and gone subjects,
+//! regressions and improvements of the post-quantum status, new and fixed
+//! findings. Must not: read files (commands hand over the text) or format
+//! the result (each renderer shows it).
+
+use super::Finding;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A finding's identity across runs: its kind, the certificates and the
+/// client profiles it concerns (its detail text may change; it is not part
+/// of the key).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FindingKey {
+    /// The finding id (`silent-downgrade`, ...).
+    pub id: String,
+    /// Certificate fingerprints.
+    pub certificates: Vec<String>,
+    /// Client profiles.
+    pub profiles: Vec<String>,
+}
+
+impl FindingKey {
+    /// The key of `finding`.
+    pub fn of(finding: &Finding) -> Self {
+        FindingKey {
+            id: finding.id.name().to_string(),
+            certificates: finding.certificates.clone(),
+            profiles: finding.profiles.clone(),
+        }
+    }
+}
+
+/// What a run says about one subject.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubjectFacts {
+    /// Its status (`pq`, `draft-only`, `classical`, `error`, `unknown`);
+    /// none for subjects without one (files, the cluster as a whole).
+    pub status: Option<String>,
+    /// Its findings, by key, with their detail.
+    pub findings: BTreeMap<FindingKey, String>,
+}
+
+impl SubjectFacts {
+    /// The facts of a subject with `status` and `findings` (the current run).
+    pub fn new(status: Option<&str>, findings: &[Finding]) -> Self {
+        SubjectFacts {
+            status: status.map(str::to_string),
+            findings: findings
+                .iter()
+                .map(|f| (FindingKey::of(f), f.detail.clone()))
+                .collect(),
+        }
+    }
+
+    fn merge(&mut self, other: SubjectFacts) {
+        if self.status.is_none() {
+            self.status = other.status;
+        }
+        self.findings.extend(other.findings);
+    }
+}
+
+/// An earlier run, subject by subject.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Every subject of the run.
+    pub subjects: BTreeMap<String, SubjectFacts>,
+}
+
+/// The schema every pqready JSON document names (report::SCHEMA).
+const SCHEMA: &str = "pqready/v1";
+
+/// The subject name of the cluster as a whole (its document-level findings).
+pub const CLUSTER_SUBJECT: &str = "cluster";
+
+impl Snapshot {
+    /// Reads the `-o json` output of probe, demo (JSON Lines of targets, maybe
+    /// a `gate` and a `baseline` line), cluster, certs or binaries. The error
+    /// says what is wrong in one line.
+    pub fn from_json(text: &str) -> Result<Snapshot, String> {
+        let mut snapshot = Snapshot::default();
+        let mut documents = 0usize;
+        for (n, value) in serde_json::Deserializer::from_str(text)
+            .into_iter::<Value>()
+            .enumerate()
+        {
+            let value = value.map_err(|e| format!("not JSON ({e})"))?;
+            documents += 1;
+            if value.get("schema").and_then(Value::as_str) != Some(SCHEMA) {
+                return Err(format!(
+                    "document {} is not pqready JSON output (no \"schema\": \"{}\")",
+                    n + 1,
+                    SCHEMA
+                ));
+            }
+            match value.get("kind").and_then(Value::as_str) {
+                None => snapshot.add_target(&value, None)?,
+                Some("gate" | "baseline") => {}
+                Some("cluster") => snapshot.add_cluster(&value)?,
+                Some("certs") => {
+                    for file in array(&value, "files")? {
+                        let path = string(file, "path")?;
+                        snapshot.add(path, None, findings(file)?);
+                    }
+                }
+                Some("binaries") => {
+                    for binary in array(&value, "binaries")? {
+                        let path = string(binary, "path")?;
+                        // The offer that applies at run time, as the current run judges it.
+                        let status = match binary.get("runtime").filter(|r| !r.is_null()) {
+                            Some(runtime) => runtime.get("verdict").and_then(Value::as_str),
+                            None => binary.get("verdict").and_then(Value::as_str),
+                        };
+                        snapshot.add(path, status, findings(binary)?);
+                    }
+                }
+                Some(other) => {
+                    return Err(format!(
+                        "a `{other}` document, not the results of probe, demo, cluster, certs or binaries"
+                    ))
+                }
+            }
+        }
+        if documents == 0 {
+            return Err("empty: no pqready JSON document".into());
+        }
+        Ok(snapshot)
+    }
+
+    fn add_target(&mut self, value: &Value, name: Option<String>) -> Result<(), String> {
+        let target = string(value, "target")?;
+        let status = value
+            .get("verdict")
+            .and_then(|v| v.get("status"))
+            .and_then(Value::as_str)
+            .ok_or("a target without verdict.status")?;
+        let subject = name.unwrap_or_else(|| target.to_string());
+        self.add(&subject, Some(status), findings(value)?);
+        Ok(())
+    }
+
+    fn add_cluster(&mut self, value: &Value) -> Result<(), String> {
+        for c in array(value, "components")? {
+            let component = c
+                .get("component")
+                .ok_or("a component without `component`")?;
+            let subject =
+                component_subject(string(component, "category")?, string(component, "name")?);
+            match c.get("result").filter(|r| !r.is_null()) {
+                Some(result) => self.add_target(result, Some(subject))?,
+                None => self.add(&subject, None, Vec::new()),
+            }
+        }
+        self.add(CLUSTER_SUBJECT, None, findings(value)?);
+        Ok(())
+    }
+
+    fn add(&mut self, subject: &str, status: Option<&str>, findings: Vec<(FindingKey, String)>) {
+        let facts = SubjectFacts {
+            status: status.map(str::to_string),
+            findings: findings.into_iter().collect(),
+        };
+        self.subjects
+            .entry(subject.to_string())
+            .or_default()
+            .merge(facts);
+    }
+}
+
+/// The subject name of a cluster component: `category/name`.
+pub fn component_subject(category: &str, name: &str) -> String {
+    format!("{category}/{name}")
+}
+
+fn string<'a>(value: &'a Value, key: &str) -> Result<&'a str, String> {
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("an object without a string `{key}`"))
+}
+
+fn array<'a>(value: &'a Value, key: &str) -> Result<&'a Vec<Value>, String> {
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("an object without an array `{key}`"))
+}
+
+fn strings(value: &Value, key: &str) -> Vec<String> {
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn findings(value: &Value) -> Result<Vec<(FindingKey, String)>, String> {
+    array(value, "findings")?
+        .iter()
+        .map(|f| {
+            Ok((
+                FindingKey {
+                    id: string(f, "id")?.to_string(),
+                    certificates: strings(f, "certificates"),
+                    profiles: strings(f, "profiles"),
+                },
+                f.get("detail")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// A subject whose status changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct StatusChange {
+    /// The target, component (`category/name`), file or binary.
+    pub subject: String,
+    /// Its status in the baseline.
+    pub from: String,
+    /// Its status now.
+    pub to: String,
+}
+
+/// A finding that appeared or went away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct FindingChange {
+    /// The target, component (`category/name`), file or binary.
+    pub subject: String,
+    /// The finding id.
+    pub id: String,
+    /// What the finding says (now for a new one, then for a fixed one).
+    pub detail: String,
+    /// The certificates it concerns, by SHA-256 fingerprint.
+    pub certificates: Vec<String>,
+    /// The client profiles it concerns.
+    pub profiles: Vec<String>,
+}
+
+impl FindingChange {
+    fn new(subject: &str, key: &FindingKey, detail: &str) -> Self {
+        FindingChange {
+            subject: subject.to_string(),
+            id: key.id.clone(),
+            detail: detail.to_string(),
+            certificates: key.certificates.clone(),
+            profiles: key.profiles.clone(),
+        }
+    }
+
+    /// True if this change is about `finding` of `subject`.
+    pub fn is(&self, subject: &str, finding: &Finding) -> bool {
+        self.subject == subject
+            && self.id == finding.id.name()
+            && self.certificates == finding.certificates
+            && self.profiles == finding.profiles
+    }
+}
+
+/// What changed since the baseline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct BaselineDiff {
+    /// Subjects not in the baseline.
+    pub new_subjects: Vec<String>,
+    /// Subjects of the baseline this run did not report.
+    pub gone_subjects: Vec<String>,
+    /// Subjects whose status got worse (pq → draft-only → classical → error).
+    pub regressions: Vec<StatusChange>,
+    /// Subjects whose status got better.
+    pub improvements: Vec<StatusChange>,
+    /// Findings not in the baseline (including those of new subjects).
+    pub new_findings: Vec<FindingChange>,
+    /// Findings of the baseline that are gone from a subject still reported.
+    pub fixed_findings: Vec<FindingChange>,
+    /// Findings in both.
+    pub unchanged_findings: u64,
+    /// True when there is a regression or a new finding.
+    pub changed: bool,
+    /// True when `--fail-on-change` was given.
+    pub fail_on_change: bool,
+    /// True when `--fail-on-change` was given and something changed (exit status 1).
+    pub failed: bool,
+}
+
+/// How good a status is: lower is better; `unknown` and anything else are
+/// not ranked (never a regression).
+fn rank(status: &str) -> Option<u8> {
+    match status {
+        "pq" => Some(0),
+        "draft-only" => Some(1),
+        "classical" => Some(2),
+        "error" => Some(3),
+        _ => None,
+    }
+}
+
+/// The comparison of a run, as it streams, with a baseline.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    baseline: Snapshot,
+    current: Snapshot,
+    fail_on_change: bool,
+}
+
+impl Comparison {
+    /// A comparison with `baseline`; `fail_on_change` makes a change fail the run.
+    pub fn new(baseline: Snapshot, fail_on_change: bool) -> Self {
+        Comparison {
+            baseline,
+            current: Snapshot::default(),
+            fail_on_change,
+        }
+    }
+
+    /// Records what the current run says about `subject`.
+    pub fn observe(&mut self, subject: &str, facts: SubjectFacts) {
+        self.current
+            .subjects
+            .entry(subject.to_string())
+            .or_default()
+            .merge(facts);
+    }
+
+    /// What changed, subject by subject in name order.
+    pub fn diff(&self) -> BaselineDiff {
+        let mut d = BaselineDiff {
+            new_subjects: Vec::new(),
+            gone_subjects: Vec::new(),
+            regressions: Vec::new(),
+            improvements: Vec::new(),
+            new_findings: Vec::new(),
+            fixed_findings: Vec::new(),
+            unchanged_findings: 0,
+            changed: false,
+            fail_on_change: self.fail_on_change,
+            failed: false,
+        };
+        let names: BTreeSet<&String> = self
+            .baseline
+            .subjects
+            .keys()
+            .chain(self.current.subjects.keys())
+            .collect();
+        let empty = SubjectFacts::default();
+        for name in names {
+            let (old, now) = match (
+                self.baseline.subjects.get(name),
+                self.current.subjects.get(name),
+            ) {
+                (Some(_), None) => {
+                    d.gone_subjects.push(name.clone());
+                    continue;
+                }
+                (None, Some(now)) => {
+                    d.new_subjects.push(name.clone());
+                    (&empty, now)
+                }
+                (Some(old), Some(now)) => (old, now),
+                (None, None) => continue,
+            };
+            if let (Some(from), Some(to)) = (&old.status, &now.status) {
+                let change = StatusChange {
+                    subject: name.clone(),
+                    from: from.clone(),
+                    to: to.clone(),
+                };
+                match (rank(from), rank(to)) {
+                    (Some(a), Some(b)) if b > a => d.regressions.push(change),
+                    (Some(a), Some(b)) if b < a => d.improvements.push(change),
+                    _ => {}
+                }
+            }
+            for (key, detail) in &now.findings {
+                if old.findings.contains_key(key) {
+                    d.unchanged_findings += 1;
+                } else {
+                    d.new_findings.push(FindingChange::new(name, key, detail));
+                }
+            }
+            for (key, detail) in &old.findings {
+                if !now.findings.contains_key(key) {
+                    d.fixed_findings.push(FindingChange::new(name, key, detail));
+                }
+            }
+        }
+        d.changed = !d.regressions.is_empty() || !d.new_findings.is_empty();
+        d.failed = d.fail_on_change && d.changed;
+        d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocab::FindingKind;
+
+    fn finding(kind: FindingKind, profile: &str) -> Finding {
+        Finding::new(kind, "d".into(), String::new(), vec![profile.into()])
+    }
+
+    #[test]
+    fn regressions_new_and_fixed_findings() {
+        let old = r#"{"schema":"pqready/v1","target":"a:443","verdict":{"status":"pq"},"findings":[{"id":"silent-downgrade","detail":"x","profiles":["go"],"certificates":[]}]}
+{"schema":"pqready/v1","target":"gone:443","verdict":{"status":"classical"},"findings":[]}
+{"schema":"pqready/v1","kind":"gate","failed":false}
+"#;
+        let mut c = Comparison::new(Snapshot::from_json(old).unwrap(), true);
+        c.observe(
+            "a:443",
+            SubjectFacts::new(
+                Some("classical"),
+                &[finding(FindingKind::ClassicalClient, "curl")],
+            ),
+        );
+        c.observe("b:443", SubjectFacts::new(Some("pq"), &[]));
+        let d = c.diff();
+        assert_eq!(d.new_subjects, ["b:443"]);
+        assert_eq!(d.gone_subjects, ["gone:443"]);
+        assert_eq!(d.regressions.len(), 1);
+        assert_eq!(
+            (d.regressions[0].from.as_str(), d.regressions[0].to.as_str()),
+            ("pq", "classical")
+        );
+        assert_eq!(d.new_findings.len(), 1);
+        assert_eq!(d.fixed_findings[0].id, "silent-downgrade");
+        assert!(d.failed);
+    }
+
+    #[test]
+    fn refuses_what_is_not_pqready_json() {
+        assert!(Snapshot::from_json("").is_err());
+        assert!(Snapshot::from_json("{\"version\":\"2.1.0\"}").is_err());
+        assert!(Snapshot::from_json("not json").is_err());
+        assert!(Snapshot::from_json("{\"schema\":\"pqready/v1\",\"kind\":\"profile\"}").is_err());
+    }
+}
