@@ -9,7 +9,6 @@ use serde_json::{json, Value};
 use std::path::Path;
 use support::command::run;
 
-const SARIF_SCHEMA: &str = include_str!("data/sarif-schema-2.1.0.json");
 const BASELINE_SCHEMA: &str = include_str!("../docs/schema/baseline.schema.json");
 
 fn assert_valid(schema: &str, doc: &Value) {
@@ -178,7 +177,8 @@ fn sarif_marks_new_unchanged_and_absent_results() {
     let out = run(&["demo", "--baseline", old.to_str().unwrap(), "-o", "sarif"]);
     assert_eq!(out.status.code(), Some(0));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_valid(SARIF_SCHEMA, &doc);
+    let errors = support::formats::sarif_violations(&doc);
+    assert!(errors.is_empty(), "{errors:?}");
     let results = doc["runs"][0]["results"].as_array().unwrap();
     let state = |rule: &str, s: &str| {
         results

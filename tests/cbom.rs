@@ -9,43 +9,12 @@
 
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
 
 mod support;
 
-fn schema_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cyclonedx")
-}
-
-/// Serves the `$ref`d schemas (spdx, jsf, cryptography-defs) from the
-/// offline copies: no network.
-struct LocalSchemas;
-
-impl jsonschema::Retrieve for LocalSchemas {
-    fn retrieve(
-        &self,
-        uri: &jsonschema::Uri<String>,
-    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
-        let name = uri.path().as_str().rsplit('/').next().unwrap_or_default();
-        let text = std::fs::read_to_string(schema_dir().join(name))
-            .map_err(|e| format!("{uri}: no offline copy ({e})"))?;
-        Ok(serde_json::from_str(&text)?)
-    }
-}
-
 /// Why `doc` is not a valid CycloneDX `version` document, one line per error.
 fn violations(version: &str, doc: &Value) -> Vec<String> {
-    let file = schema_dir().join(format!("bom-{version}.SNAPSHOT.schema.json"));
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    let validator = jsonschema::options()
-        .with_retriever(LocalSchemas)
-        .should_validate_formats(true)
-        .build(&schema)
-        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    validator
-        .iter_errors(doc)
-        .map(|e| format!("at {}: {e}", e.instance_path()))
-        .collect()
+    support::formats::cyclonedx_violations(version, doc)
 }
 
 fn assert_valid(version: &str, what: &str, doc: &Value) {

@@ -11,8 +11,6 @@ use std::path::Path;
 mod support;
 use support::command::run;
 
-const SARIF_SCHEMA: &str = include_str!("data/sarif-schema-2.1.0.json");
-
 /// `pqready ARGS`: its exit code and stdout.
 fn output(args: &[&str]) -> (Option<i32>, String) {
     let out = run(args);
@@ -28,12 +26,7 @@ fn sarif(args: &[&str], code: i32) -> Value {
     assert_eq!(status, Some(code), "`pqready {}`", args.join(" "));
     assert_eq!(text.lines().count(), 1, "one document on one line");
     let doc: Value = serde_json::from_str(&text).expect("SARIF is JSON");
-    let schema: Value = serde_json::from_str(SARIF_SCHEMA).unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&doc)
-        .map(|e| format!("at {}: {e}", e.instance_path()))
-        .collect();
+    let errors = support::formats::sarif_violations(&doc);
     assert!(
         errors.is_empty(),
         "`pqready {}` is not valid SARIF 2.1.0:\n{}",
