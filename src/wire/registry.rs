@@ -17,7 +17,7 @@
 //! draft-ietf-tls-mlkem (pure ML-KEM), draft-tls-westerbaan-xyber768d00 (the
 //! obsolete Kyber draft), draft-ietf-tls-mldsa (ML-DSA schemes), RFC 8446.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// What kind of key exchange a group performs.
@@ -163,6 +163,15 @@ impl Serialize for NamedGroup {
     }
 }
 
+/// Reads back what `Serialize` wrote: a registry name or `0xNNNN`.
+impl<'de> Deserialize<'de> for NamedGroup {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(d)?;
+        NamedGroup::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown named group '{text}'")))
+    }
+}
+
 /// RFC 8701 GREASE values (0x0a0a, 0x1a1a, … 0xfafa): clients send them to
 /// keep servers tolerant of unknown values; they carry no meaning.
 pub fn is_grease(v: u16) -> bool {
@@ -213,6 +222,26 @@ macro_rules! codepoints {
         impl Serialize for $ty {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.collect_str(self)
+            }
+        }
+
+        /// Reads back what `Serialize` wrote: the registry name or lower-case hex.
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = std::borrow::Cow::<str>::deserialize(d)?;
+                if let Some((code, _)) = $table.iter().find(|(_, n)| *n == text) {
+                    return Ok($ty(*code));
+                }
+                text.strip_prefix("0x")
+                    .filter(|h| !h.is_empty() && h.len() <= $hexw)
+                    .and_then(|h| <$int>::from_str_radix(h, 16).ok())
+                    .map($ty)
+                    .ok_or_else(|| {
+                        serde::de::Error::custom(format!(
+                            concat!("unknown ", stringify!($ty), " '{}'"),
+                            text
+                        ))
+                    })
             }
         }
     };
