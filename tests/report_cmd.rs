@@ -366,3 +366,39 @@ fn input_that_is_not_pqready_json_is_one_error_line() {
     one_error_line(&["report", "-"], Some(b"\x00\xff\xfe binary"));
     one_error_line(&["report", "-"], Some(b"{\"schema\":\"pqready/v1\"}"));
 }
+
+#[test]
+fn a_cluster_document_round_trips() {
+    let server = support::apiserver::TestApiServer::start(support::apiserver::Cluster::new());
+    let dir = tempfile::tempdir().unwrap();
+    let config = support::kubeconfig::token(dir.path(), &server);
+    let config = config.to_str().unwrap();
+    let audit = |format: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_pqready"))
+            .args(["cluster", "--kubeconfig", config, "-o", format])
+            .env("NO_COLOR", "1")
+            .env("PATH", "/usr/bin:/bin")
+            .env_remove("KUBECONFIG")
+            .env("HOME", "/nonexistent")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let saved = audit("json");
+    assert_eq!(saved.lines().count(), 1, "one cluster document");
+    let doc: Value = serde_json::from_str(&saved).unwrap();
+    assert_eq!(doc["kind"], "cluster");
+    let file = save(dir.path(), "cluster.json", &saved);
+    assert_eq!(stdout_of(&["report", &file, "-o", "json"]), saved);
+    let table = stdout_of(&["report", &file]);
+    assert_eq!(stable(&table), stable(&audit("table")));
+    assert!(table.contains("kube-apiserver"), "{table}");
+    assert_valid_sarif(&stdout_of(&["report", &file, "-o", "sarif"]));
+    let md = stdout_of(&["report", &file, "-o", "markdown"]);
+    assert_eq!(stable(&md), stable(&audit("markdown")));
+}

@@ -219,7 +219,8 @@ fn classify(value: Value) -> Result<Option<Saved>, String> {
     }
     let read = |what: &str, e: serde_json::Error| format!("not a valid {what}: {e}");
     if let Some(kind) = map.get("kind") {
-        let saved = match kind.as_str().unwrap_or_default() {
+        let kind = kind.as_str().unwrap_or_default();
+        let saved = match kind {
             "gate" => return Ok(None),
             "cluster" => Saved::Cluster(Box::new(
                 serde_json::from_value(value).map_err(|e| read("cluster document", e))?,
