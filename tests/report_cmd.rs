@@ -136,6 +136,15 @@ fn demo_json_re_renders_byte_identical_and_in_every_format() {
         .unwrap();
     assert_eq!(String::from_utf8(out.stdout).unwrap(), saved);
 
+    // A field added by a newer pqready/v1 is ignored, as docs/json.md asks.
+    let newer = saved.replace(
+        "{\"schema\":\"pqready/v1\",",
+        "{\"schema\":\"pqready/v1\",\"added\":[1],",
+    );
+    assert_ne!(newer, saved);
+    let newer = save(dir.path(), "newer.jsonl", &newer);
+    assert_eq!(stdout_of(&["report", &newer, "-o", "json"]), saved);
+
     // Table: the live table of a demo run, but for what varies between runs.
     let live = stdout_of(&["demo", "--clients", "all"]);
     let table = stdout_of(&["report", &file]);

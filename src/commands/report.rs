@@ -34,7 +34,6 @@ enum Saved {
 
 /// A `certs` document as saved.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct CertsDocument {
     #[serde(rename = "schema")]
     _schema: String,
@@ -46,7 +45,6 @@ struct CertsDocument {
 
 /// A `binaries` document as saved.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct BinariesDocument {
     #[serde(rename = "schema")]
     _schema: String,

@@ -433,6 +433,40 @@ mod tests {
     use std::collections::HashSet;
 
     #[test]
+    fn codepoints_read_back_what_they_serialise() {
+        for g in [
+            NamedGroup::X25519MLKEM768,
+            NamedGroup(0xfe01),
+            NamedGroup(0x0a0a),
+        ] {
+            let json = serde_json::to_string(&g).unwrap();
+            assert_eq!(
+                serde_json::from_str::<NamedGroup>(&json).unwrap(),
+                g,
+                "{json}"
+            );
+        }
+        for v in [ProtocolVersion::TLS1_3, ProtocolVersion(0x7f1c)] {
+            let json = serde_json::to_string(&v).unwrap();
+            assert_eq!(
+                serde_json::from_str::<ProtocolVersion>(&json).unwrap(),
+                v,
+                "{json}"
+            );
+        }
+        let alert = AlertDescription(0xfe);
+        let json = serde_json::to_string(&alert).unwrap();
+        assert_eq!(json, "\"0xfe\"");
+        assert_eq!(
+            serde_json::from_str::<AlertDescription>(&json).unwrap(),
+            alert
+        );
+        assert!(serde_json::from_str::<AlertDescription>("\"0x1ff\"").is_err());
+        assert!(serde_json::from_str::<NamedGroup>("\"no-such-group\"").is_err());
+        assert!(serde_json::from_str::<CipherSuite>("4865").is_err());
+    }
+
+    #[test]
     fn registry_has_no_duplicate_codes_or_names() {
         let codes: HashSet<u16> = GROUPS.iter().map(|g| g.group.0).collect();
         let names: HashSet<&str> = GROUPS.iter().map(|g| g.name).collect();
