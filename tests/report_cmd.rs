@@ -194,7 +194,12 @@ fn a_saved_gate_line_is_ignored_and_fail_on_recomputes_it() {
     let lines = json_lines(&saved);
     let gate = lines.last().unwrap();
     assert_eq!(gate["kind"], "gate");
-    let file = save(dir.path(), "gated.jsonl", &saved);
+    // A baseline comparison line (`--baseline`) is a decision too: ignored.
+    let with_baseline = format!(
+        "{saved}{}\n",
+        r#"{"schema":"pqready/v1","kind":"baseline","changed":false}"#
+    );
+    let file = save(dir.path(), "gated.jsonl", &with_baseline);
     // Without --fail-on: the targets only.
     let plain = stdout_of(&["report", &file, "-o", "json"]);
     assert_eq!(json_lines(&plain).len(), lines.len() - 1);

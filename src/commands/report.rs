@@ -202,8 +202,8 @@ fn restore_binaries(mut doc: BinariesDocument) -> BinariesDocument {
     doc
 }
 
-/// What one saved JSON value is; `None` for a `gate` line (recomputed by
-/// `--fail-on`, never copied).
+/// What one saved JSON value is; `None` for a `gate` or `baseline` line
+/// (recomputed by `--fail-on` or `--baseline`, never copied).
 fn classify(value: Value) -> Result<Option<Saved>, String> {
     let Value::Object(map) = &value else {
         return Err("not a pqready result (not a JSON object)".into());
@@ -219,7 +219,8 @@ fn classify(value: Value) -> Result<Option<Saved>, String> {
     if let Some(kind) = map.get("kind") {
         let kind = kind.as_str().unwrap_or_default();
         let saved = match kind {
-            "gate" => return Ok(None),
+            // Decisions about the saved run: recomputed from the flags given now.
+            "gate" | "baseline" => return Ok(None),
             "cluster" => Saved::Cluster(Box::new(
                 serde_json::from_value(value).map_err(|e| read("cluster document", e))?,
             )),

@@ -45,26 +45,6 @@ pub fn static_schema(text: &str) -> Result<&'static str, String> {
     }
 }
 
-/// The `kind` of every pqready JSON document, as written.
-pub const KINDS: &[&str] = &[
-    "cluster",
-    "certs",
-    "binaries",
-    "inspect-summary",
-    "gate",
-    "profiles",
-    "matrix",
-];
-
-/// Checks a document's `kind` read back from JSON: one of [`KINDS`].
-pub fn static_kind(text: &str) -> Result<&'static str, String> {
-    KINDS
-        .iter()
-        .copied()
-        .find(|k| *k == text)
-        .ok_or_else(|| format!("unknown document kind '{text}'"))
-}
-
 /// Everything reported about one target: the facts (`probe`) and the
 /// judgement (`assess`), side by side, each declared once. Field names are a
 /// contract (docs/json.md): add fields, never rename them.
