@@ -48,11 +48,15 @@ pub enum Command {
     Profiles(OutputArgs),
     /// Offline grid: which group each client version gets from each server version.
     Matrix(MatrixArgs),
+    /// Re-render saved JSON (`-o json` of any command, `inspect --json-log`)
+    /// in any format, without probing again.
+    Report(ReportArgs),
 }
 
 /// The subcommand names, for the kubectl plugin's default.
 const SUBCOMMANDS: &[&str] = &[
-    "probe", "cluster", "demo", "inspect", "binaries", "certs", "profiles", "matrix", "help",
+    "probe", "cluster", "demo", "inspect", "binaries", "certs", "profiles", "matrix", "report",
+    "help",
 ];
 
 /// The command line to parse. Installed as `kubectl-pqready`, the binary is a
@@ -259,6 +263,18 @@ pub struct BinariesArgs {
     #[arg(long, value_name = "FILE")]
     pub godebug_from: Option<PathBuf>,
     /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Flags of `pqready report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Saved JSON of pqready (`-o json` output of probe, demo, cluster, certs,
+    /// binaries or inspect, or an `inspect --json-log` file); `-` for standard input.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Output options (a saved `gate` line is ignored; `--fail-on` recomputes it).
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -33,6 +33,28 @@ pub fn unix_of_date(year: i64, month: i64, day: i64) -> i64 {
     (era * 146_097 + doe - 719_468) * 86_400
 }
 
+/// Seconds since 1970 of a timestamp written by [`rfc3339_seconds`]
+/// (`2026-11-26T16:05:59Z`; the year may have more digits or a sign), or
+/// `None` when `text` is not one.
+pub fn unix_of_rfc3339_seconds(text: &str) -> Option<i64> {
+    let body = text.strip_suffix('Z')?;
+    let (date, time) = body.split_once('T')?;
+    let (sign, date) = match date.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, date),
+    };
+    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (year, month, day) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.splitn(3, ':').map(|p| p.parse::<i64>().ok());
+    let (h, m, s) = (t.next()??, t.next()??, t.next()??);
+    let valid = (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && (0..24).contains(&h)
+        && (0..60).contains(&m)
+        && (0..=60).contains(&s);
+    valid.then(|| unix_of_date(sign * year, month, day) + h * 3600 + m * 60 + s)
+}
+
 /// Seconds since the Unix epoch, now.
 pub fn now_unix() -> i64 {
     SystemTime::now()
@@ -63,6 +85,16 @@ fn civil(secs: i64) -> (String, String) {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn rfc3339_seconds_reads_back() {
+        for unix in [0, 1_764_172_759, -86_401, 253_402_300_799, -62_135_596_800] {
+            let text = rfc3339_seconds(unix);
+            assert_eq!(unix_of_rfc3339_seconds(&text), Some(unix), "{text}");
+        }
+        assert_eq!(unix_of_rfc3339_seconds("2026-13-01T00:00:00Z"), None);
+        assert_eq!(unix_of_rfc3339_seconds("yesterday"), None);
+    }
 
     #[test]
     fn formats_known_instants() {

@@ -41,7 +41,7 @@ impl Default for CertRules {
 pub const EXPIRING_WITHIN_DAYS: i64 = 30;
 
 /// Where one table puts one key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Deadline {
     /// The table (`nist`, `cnsa2`).
     pub table: DeadlineTable,
@@ -60,10 +60,13 @@ pub struct Deadline {
 }
 
 /// A certificate with its judgement, flattened into one JSON object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct JudgedCertificate {
     /// What the certificate says.
-    #[serde(flatten)]
+    #[serde(
+        flatten,
+        deserialize_with = "crate::pki::deserialize_certificate_facts"
+    )]
     pub facts: CertificateFacts,
     /// Its key and its signature are both post-quantum.
     pub quantum_safe: bool,
@@ -72,7 +75,7 @@ pub struct JudgedCertificate {
 }
 
 /// A key (public, or a private key's public half) with its judgement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct JudgedKey {
     /// What the key is.
     #[serde(flatten)]

@@ -11,7 +11,7 @@ use crate::wire::{NamedGroup, ProtocolVersion};
 use serde::Serialize;
 
 /// One endpoint's verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Verdict {
     /// Stable status for machines.
     pub status: PqStatus,
@@ -20,7 +20,7 @@ pub struct Verdict {
 }
 
 /// Everything `assess` concludes about one endpoint.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct EndpointAssessment {
     /// Findings about client/server combinations, hello tolerance and the
     /// served certificates, most severe first.

@@ -12,7 +12,9 @@ use crate::wire::NamedGroup;
 use serde::Serialize;
 
 /// What `assess` concludes about one inspected connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct ClientAssessment {
     /// `pq`, `draft-only` or `classical`; null when no hello was parsed.
     pub verdict: Option<OfferVerdict>,

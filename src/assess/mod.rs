@@ -35,7 +35,7 @@ use crate::wire::NamedGroup;
 use serde::Serialize;
 
 /// One finding about a target, with what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     /// Stable identifier (`silent-downgrade`, `classical-client`, ...).
     pub id: FindingKind,
@@ -100,7 +100,9 @@ pub fn offer(groups: &[NamedGroup]) -> OfferVerdict {
 }
 
 /// What a Go binary offers, judged: by default and with the runtime GODEBUG.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct BinaryAssessment {
     /// The verdict on the built-in default offer; `None` when the Go version is not understood.
     pub verdict: Option<OfferVerdict>,

@@ -68,7 +68,7 @@ pub struct Exception {
 }
 
 /// An exception applied to a finding, as reported next to it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct AppliedException {
     /// Why it was accepted.
     pub reason: String,

@@ -19,7 +19,7 @@ use crate::vocab::{AuthKind, CheckId, CheckStatus, FindingKind};
 use serde::Serialize;
 
 /// A certificate the server sent that pqready could not read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct UnreadCertificate {
     /// SHA-256 of its DER, lower-case hex.
     pub fingerprint_sha256: String,

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 /// One variant: what was observed (its raw facts: how it ended, the hello's
 /// size, the leaf certificate's hash, the group) and how it compares.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct JudgedVariant {
     /// The observation; its `detail` also says when the certificate differed.
     #[serde(flatten)]
@@ -19,7 +19,7 @@ pub struct JudgedVariant {
 }
 
 /// The `hello_tolerance` report of one target.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct HelloTolerance {
     /// The verdict.
     pub verdict: ToleranceVerdict,

@@ -12,7 +12,9 @@
 use serde::Serialize;
 
 /// What kind of algorithm a key or signature is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Family {
     /// RSA (PKCS#1 v1.5 or PSS).

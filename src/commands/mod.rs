@@ -11,6 +11,7 @@ mod certs;
 mod cluster;
 mod inspect;
 mod output;
+mod report;
 
 use crate::assess::certs::CertRules;
 use crate::cli::{Cli, Command};
@@ -92,6 +93,7 @@ fn run_command(command: Command) -> Result<Outcome, CommandError> {
         }
         Command::Binaries(args) => binaries::run(args),
         Command::Certs(args) => certs::run(args),
+        Command::Report(args) => report::run(args),
         Command::Profiles(args) => {
             let output = catalog_output(args, "profiles")?;
             let profiles: Vec<_> = crate::catalog::profile::all().iter().collect();

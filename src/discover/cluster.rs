@@ -61,7 +61,7 @@ pub struct Includes {
 }
 
 /// One endpoint found in the cluster, before it is probed.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Component {
     /// What part of the cluster it is.
     pub category: Category,
@@ -90,7 +90,7 @@ pub struct Component {
 }
 
 /// The cluster as its API server describes itself.
-#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ClusterInfo {
     /// The API server URL.
     pub server: String,
@@ -103,7 +103,7 @@ pub struct ClusterInfo {
 }
 
 /// A kind of object pqready could not read.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Hidden {
     /// The resource, e.g. `nodes` or `validatingwebhookconfigurations.admissionregistration.k8s.io`.
     pub resource: String,

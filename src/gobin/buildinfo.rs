@@ -54,7 +54,9 @@ const MACHO_BUILDINFO: &str = "__go_buildinfo";
 const ELF_GO_MARKERS: [&[u8]; 3] = [b".go.buildinfo", b".gopclntab", b".note.go.buildid"];
 
 /// Which executable container the build info came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Container {
     /// 32-bit ELF.
@@ -68,7 +70,9 @@ pub enum Container {
 }
 
 /// How the version and module strings were stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// Go 1.18 and later: varint-prefixed strings right after the header.
@@ -78,7 +82,7 @@ pub enum Format {
 }
 
 /// One module line (`mod`, `dep`) with its optional replacement (`=>`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Module {
     /// Module path.
     pub path: String,
@@ -94,7 +98,9 @@ pub struct Module {
 
 /// The decoded module information text (what `go version -m` prints after
 /// the first line).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct ModInfo {
     /// The `go` line, when present (not written into binaries by current Go).
     pub go_version: Option<String>,
@@ -109,7 +115,7 @@ pub struct ModInfo {
 }
 
 /// Everything the build info blob says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct BuildInfo {
     /// The Go version string exactly as recorded (`go1.24.2`,
     /// `go1.23.1 X:nocoverageredesign`, `devel go1.27-abcdef ...`).

@@ -60,7 +60,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The main module of a Go binary.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct MainModule {
     /// Module path (`k8s.io/kubernetes`).
     pub path: String,
@@ -70,7 +70,7 @@ pub struct MainModule {
 
 /// A default key-exchange offer: what a Go program's TLS clients offer and
 /// its TLS servers accept, most preferred first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Offer {
     /// Every group, in preference order.
     pub groups: Vec<NamedGroup>,
@@ -120,7 +120,7 @@ pub fn combine_godebug(default: &str, runtime: &str) -> String {
 }
 
 /// The offer with a runtime `GODEBUG` applied on top of the binary's defaults.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct RuntimeOffer {
     /// The runtime GODEBUG value.
     pub godebug: String,
@@ -139,7 +139,7 @@ pub struct RuntimeOffer {
 
 /// What one Go binary offers by default, and why: facts read from its
 /// build info and the catalog's Go rules. `assess::binary` judges them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct GoBinary {
     /// The file, as reached by the walk.
     pub path: String,

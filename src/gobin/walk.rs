@@ -19,7 +19,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// Why a file was not analysed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum SkipReason {
     /// Not an executable, or an executable without Go build info.
@@ -33,7 +35,7 @@ pub enum SkipReason {
 }
 
 /// A file that could not be analysed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct FileError {
     /// The file or directory.
     pub path: String,
@@ -74,7 +76,9 @@ impl ScanItem {
 }
 
 /// Files seen, by outcome.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Counts {
     /// Go binaries reported.
     pub go_binaries: u64,

@@ -30,7 +30,7 @@ use std::net::SocketAddr;
 use std::time::SystemTime;
 
 /// One key share as offered: its group and its length in bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ShareSize {
     /// The group.
     pub group: NamedGroup,
@@ -41,7 +41,7 @@ pub struct ShareSize {
 /// Everything observed about one client connection: the facts of its JSON
 /// Lines record. Field names are a contract (README, "pqready inspect"):
 /// add, never rename.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ClientObservation {
     /// When the connection was accepted (RFC 3339, UTC).
     pub time: String,

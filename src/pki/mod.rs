@@ -20,7 +20,7 @@ use serde::Serialize;
 use x509_parser::prelude::*;
 
 /// What a public key is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct KeyFacts {
     /// `RSA`, `EC`, `Ed25519`, `Ed448`, `ML-DSA-65`, `SLH-DSA-SHA2-128s`,
     /// `MLDSA65-ECDSA-P256-SHA512` (composite), … or `unknown`.
@@ -138,7 +138,7 @@ pub fn unsigned_bits(bytes: &[u8]) -> u32 {
 }
 
 /// What a certificate says about itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct CertificateFacts {
     /// Subject distinguished name (RFC 4514 style).
     pub subject: String,
@@ -175,6 +175,23 @@ pub struct CertificateFacts {
     pub self_signed: bool,
     /// basicConstraints says CA.
     pub is_ca: bool,
+}
+
+/// Reads back [`CertificateFacts`] as `pqready report` finds them in saved
+/// JSON: the validity in seconds (not serialised) is recomputed from the
+/// RFC 3339 `not_before` and `not_after`.
+pub fn deserialize_certificate_facts<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<CertificateFacts, D::Error> {
+    use serde::de::Error;
+    let mut facts = <CertificateFacts as serde::Deserialize>::deserialize(d)?;
+    let unix = |text: &str| {
+        crate::time::unix_of_rfc3339_seconds(text)
+            .ok_or_else(|| D::Error::custom(format!("invalid certificate validity '{text}'")))
+    };
+    facts.not_before_unix = unix(&facts.not_before)?;
+    facts.not_after_unix = unix(&facts.not_after)?;
+    Ok(facts)
 }
 
 impl CertificateFacts {

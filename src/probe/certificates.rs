@@ -24,7 +24,7 @@ use crate::wire::{ProtocolVersion, SignatureScheme};
 use serde::Serialize;
 
 /// One handshake of the check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct AuthAttempt {
     /// Which schemes it offered: `mldsa` (ML-DSA only) or `classical` (all but ML-DSA).
     pub kind: AuthKind,
@@ -63,7 +63,7 @@ impl AuthAttempt {
 
 /// Whether the server authenticates with ML-DSA and with classical
 /// signatures, and with which schemes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct AuthenticationObservation {
     /// A handshake offering only ML-DSA completed with an ML-DSA signature.
     pub mldsa: bool,

@@ -139,7 +139,7 @@ impl CheckSet {
 }
 
 /// What became of one check on one target.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct CheckRecord {
     /// The check.
     pub id: CheckId,

@@ -32,7 +32,7 @@ use crate::wire::{AlertDescription, ClientHelloSpec, KeyShareEntry, NamedGroup, 
 use serde::Serialize;
 
 /// What group discovery observed.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct GroupsObservation {
     /// Supported groups, in registry order (post-quantum first).
     pub supported: Vec<NamedGroup>,

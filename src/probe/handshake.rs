@@ -26,7 +26,7 @@ use serde::Serialize;
 use std::sync::{Arc, Mutex};
 
 /// What one full rustls handshake negotiated.
-#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct HandshakeObservation {
     /// The key-exchange group; `None` if the handshake failed.
     pub negotiated_group: Option<NamedGroup>,

@@ -67,7 +67,7 @@ impl ProbeConfig {
 }
 
 /// Everything pqready observed about one target. Facts only.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct TargetObservation {
     /// The resolved address that was probed; null when resolution failed.
     pub address: Option<SocketAddr>,

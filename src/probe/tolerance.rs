@@ -39,7 +39,7 @@ const RECORD_SIZES: [usize; 5] = [1, 3, 16, 128, 512];
 const PADDED_SIZE: usize = 4096;
 
 /// What happened to one variant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct VariantObservation {
     /// Which variant (see the module docs).
     pub name: ToleranceVariant,

@@ -98,7 +98,7 @@ pub fn totals(counts: &Counts, errors: &[FileError]) -> String {
 
 /// One Go binary as reported: its facts and the verdicts `assess` gave,
 /// each declared once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct BinaryReport {
     /// What the build info says.
     #[serde(flatten)]
@@ -114,7 +114,7 @@ pub struct BinaryReport {
 }
 
 /// The runtime offer with its verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct RuntimeReport {
     /// What the runtime GODEBUG makes the binary offer.
     #[serde(flatten)]

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// A certificate found in a file, with its judgement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct CertificateReport {
     /// The certificate (subject, issuer, sans, serial, fingerprint_sha256,
     /// role, key, signature, validity) and its judgement (quantum_safe, deadlines).
@@ -39,7 +39,7 @@ pub struct CertificateReport {
 
 /// A key or certificate request found in a file: its algorithm and size,
 /// never its material.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct KeyReport {
     /// `public`, `private` or `csr`.
     pub kind: KeyKind,
@@ -59,7 +59,7 @@ pub struct KeyReport {
 }
 
 /// Everything reported about one file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct FileReport {
     /// The file as given or found; `-` is standard input.
     pub path: String,
@@ -123,7 +123,7 @@ impl FileReport {
 pub use crate::assess::gate::SeverityCounts;
 
 /// The earliest deadline date that certificates are valid past.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct CrossedDeadline {
     /// The last day before the deadline (`2030-12-31`).
     pub date: String,
@@ -136,7 +136,7 @@ pub struct CrossedDeadline {
 }
 
 /// How often one kind of finding was raised.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct FindingTally {
     /// The finding's id.
     pub id: FindingKind,
@@ -147,7 +147,9 @@ pub struct FindingTally {
 }
 
 /// What a `certs` run read, in numbers.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Summary {
     /// The deadline tables applied, in `--deadlines` order (the first drives findings).
     pub deadlines: Vec<DeadlineTable>,

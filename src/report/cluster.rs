@@ -13,7 +13,7 @@ use serde::Serialize;
 use std::fmt::Write;
 
 /// One component as reported.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ComponentReport {
     /// Where it was found.
     #[serde(flatten)]
@@ -42,7 +42,7 @@ impl ComponentReport {
 }
 
 /// A kubectl on this machine, replayed against the API server.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct LocalClient {
     /// The program (`kubectl`).
     pub name: String,
@@ -66,7 +66,7 @@ pub struct LocalClient {
 }
 
 /// Counts over the components.
-#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ClusterSummary {
     /// Components found.
     pub components: usize,
@@ -107,6 +107,42 @@ pub struct ClusterReport {
     pub hidden: Vec<Hidden>,
     /// Counts.
     pub summary: ClusterSummary,
+}
+
+/// [`ClusterReport`] as read back from JSON (`pqready report`).
+#[derive(serde::Deserialize)]
+struct ClusterReportWire {
+    schema: String,
+    kind: String,
+    cluster: ClusterInfo,
+    components: Vec<ComponentReport>,
+    local_clients: Vec<LocalClient>,
+    findings: Vec<Finding>,
+    hidden: Vec<Hidden>,
+    summary: ClusterSummary,
+}
+
+impl<'de> serde::Deserialize<'de> for ClusterReport {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let w = <ClusterReportWire as serde::Deserialize>::deserialize(d)?;
+        if w.kind != "cluster" {
+            return Err(D::Error::custom(format!(
+                "kind '{}' is not cluster",
+                w.kind
+            )));
+        }
+        Ok(ClusterReport {
+            schema: super::static_schema(&w.schema).map_err(D::Error::custom)?,
+            kind: "cluster",
+            cluster: w.cluster,
+            components: w.components,
+            local_clients: w.local_clients,
+            findings: w.findings,
+            hidden: w.hidden,
+            summary: w.summary,
+        })
+    }
 }
 
 impl ClusterReport {

@@ -13,7 +13,7 @@ use std::fmt::Write;
 
 /// One inspected connection as reported (one JSON Lines record): what was
 /// observed and what `assess` concluded, side by side.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct InspectRecord {
     /// The facts.
     #[serde(flatten)]
@@ -300,7 +300,7 @@ fn entry_handshake(e: &SummaryEntry) -> String {
 pub const MAX_SUMMARY_ENTRIES: usize = 1000;
 
 /// Clients seen so far, grouped by fingerprint, for the summary on exit.
-#[derive(Debug, Default, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Default, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Summary {
     /// Connections recorded.
     pub total: u64,
@@ -331,7 +331,7 @@ pub struct Summary {
 }
 
 /// One fingerprint's tally.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct SummaryEntry {
     /// The JA4 fingerprint.
     pub ja4: String,

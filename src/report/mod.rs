@@ -28,12 +28,22 @@ pub mod table;
 use crate::assess::EndpointAssessment;
 use crate::probe::{ProbeConfig, ProbeError, TargetObservation};
 use crate::vocab::ErrorKind;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use style::Style;
 
 /// The JSON schema identifier; bumped only for incompatible changes.
 pub const SCHEMA: &str = "pqready/v1";
+
+/// Checks a `schema` read back from JSON: only [`SCHEMA`] is accepted, so a document
+/// of another (future, incompatible) contract is refused rather than misread.
+pub fn static_schema(text: &str) -> Result<&'static str, String> {
+    if text == SCHEMA {
+        Ok(SCHEMA)
+    } else {
+        Err(format!("schema '{text}' is not {SCHEMA}"))
+    }
+}
 
 /// Everything reported about one target: the facts (`probe`) and the
 /// judgement (`assess`), side by side, each declared once. Field names are a
@@ -55,6 +65,34 @@ pub struct TargetReport {
     /// What it means.
     #[serde(flatten)]
     pub assessed: EndpointAssessment,
+}
+
+/// [`TargetReport`] as read back from JSON (`pqready report`): the same
+/// fields, with the schema owned until it is checked.
+#[derive(Deserialize)]
+struct TargetReportWire {
+    schema: String,
+    target: String,
+    error: Option<String>,
+    error_kind: Option<ErrorKind>,
+    #[serde(flatten)]
+    observed: TargetObservation,
+    #[serde(flatten)]
+    assessed: EndpointAssessment,
+}
+
+impl<'de> Deserialize<'de> for TargetReport {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let w = TargetReportWire::deserialize(d)?;
+        Ok(TargetReport {
+            schema: static_schema(&w.schema).map_err(serde::de::Error::custom)?,
+            target: w.target,
+            error: w.error,
+            error_kind: w.error_kind,
+            observed: w.observed,
+            assessed: w.assessed,
+        })
+    }
 }
 
 impl TargetReport {

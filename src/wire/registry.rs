@@ -17,7 +17,7 @@
 //! draft-ietf-tls-mlkem (pure ML-KEM), draft-tls-westerbaan-xyber768d00 (the
 //! obsolete Kyber draft), draft-ietf-tls-mldsa (ML-DSA schemes), RFC 8446.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// What kind of key exchange a group performs.
@@ -163,6 +163,15 @@ impl Serialize for NamedGroup {
     }
 }
 
+/// Reads back what `Serialize` wrote: a registry name or `0xNNNN`.
+impl<'de> Deserialize<'de> for NamedGroup {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(d)?;
+        NamedGroup::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown named group '{text}'")))
+    }
+}
+
 /// RFC 8701 GREASE values (0x0a0a, 0x1a1a, … 0xfafa): clients send them to
 /// keep servers tolerant of unknown values; they carry no meaning.
 pub fn is_grease(v: u16) -> bool {
@@ -213,6 +222,26 @@ macro_rules! codepoints {
         impl Serialize for $ty {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.collect_str(self)
+            }
+        }
+
+        /// Reads back what `Serialize` wrote: the registry name or lower-case hex.
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = std::borrow::Cow::<str>::deserialize(d)?;
+                if let Some((code, _)) = $table.iter().find(|(_, n)| *n == text) {
+                    return Ok($ty(*code));
+                }
+                text.strip_prefix("0x")
+                    .filter(|h| !h.is_empty() && h.len() <= $hexw)
+                    .and_then(|h| <$int>::from_str_radix(h, 16).ok())
+                    .map($ty)
+                    .ok_or_else(|| {
+                        serde::de::Error::custom(format!(
+                            concat!("unknown ", stringify!($ty), " '{}'"),
+                            text
+                        ))
+                    })
             }
         }
     };
@@ -402,6 +431,40 @@ codepoints! {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn codepoints_read_back_what_they_serialise() {
+        for g in [
+            NamedGroup::X25519MLKEM768,
+            NamedGroup(0xfe01),
+            NamedGroup(0x0a0a),
+        ] {
+            let json = serde_json::to_string(&g).unwrap();
+            assert_eq!(
+                serde_json::from_str::<NamedGroup>(&json).unwrap(),
+                g,
+                "{json}"
+            );
+        }
+        for v in [ProtocolVersion::TLS1_3, ProtocolVersion(0x7f1c)] {
+            let json = serde_json::to_string(&v).unwrap();
+            assert_eq!(
+                serde_json::from_str::<ProtocolVersion>(&json).unwrap(),
+                v,
+                "{json}"
+            );
+        }
+        let alert = AlertDescription(0xfe);
+        let json = serde_json::to_string(&alert).unwrap();
+        assert_eq!(json, "\"0xfe\"");
+        assert_eq!(
+            serde_json::from_str::<AlertDescription>(&json).unwrap(),
+            alert
+        );
+        assert!(serde_json::from_str::<AlertDescription>("\"0x1ff\"").is_err());
+        assert!(serde_json::from_str::<NamedGroup>("\"no-such-group\"").is_err());
+        assert!(serde_json::from_str::<CipherSuite>("4865").is_err());
+    }
 
     #[test]
     fn registry_has_no_duplicate_codes_or_names() {
