@@ -296,6 +296,28 @@ fn demo_markdown_is_a_short_summary() {
     );
     assert!(lines[first + 1].starts_with("  - Fix: "));
     assert!(lines.len() < 60, "{md}");
+
+    // A real CommonMark + GFM-tables parser (the one rustdoc uses) reads it
+    // as a pull-request comment would be read: a heading, one table with a
+    // row per endpoint, and the findings as a list.
+    let parser = pulldown_cmark::Parser::new_ext(&md, pulldown_cmark::Options::ENABLE_TABLES);
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, parser);
+    assert!(
+        html.starts_with("<h3>pqready: post-quantum TLS audit</h3>"),
+        "{html}"
+    );
+    assert_eq!(html.matches("<table>").count(), 1, "{html}");
+    assert_eq!(
+        html.matches("<tr>").count(),
+        1 + 4,
+        "header + one row per demo server: {html}"
+    );
+    assert!(html.contains("<td><code>pq-only</code></td>"), "{html}");
+    assert!(
+        html.contains("<h4>Top findings</h4>") && html.contains("<li><strong>high</strong>"),
+        "{html}"
+    );
 }
 
 #[test]
