@@ -11,8 +11,6 @@ mod support;
 use support::inspector::Inspector;
 use support::peers;
 
-const SARIF_SCHEMA: &str = include_str!("data/sarif-schema-2.1.0.json");
-
 fn run(args: &[&str]) -> Output {
     support::command::run(args)
 }
@@ -104,12 +102,7 @@ fn json_lines(text: &str) -> Vec<Value> {
 fn assert_valid_sarif(text: &str) -> Value {
     assert_eq!(text.lines().count(), 1, "one SARIF document");
     let doc: Value = serde_json::from_str(text).expect("SARIF is JSON");
-    let schema: Value = serde_json::from_str(SARIF_SCHEMA).unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&doc)
-        .map(|e| format!("at {}: {e}", e.instance_path()))
-        .collect();
+    let errors = support::formats::sarif_violations(&doc);
     assert!(
         errors.is_empty(),
         "not valid SARIF 2.1.0:\n{}",
@@ -327,6 +320,18 @@ fn an_inspect_json_log_re_renders_as_its_summary() {
     let md = stdout_of(&["report", &file, "-o", "markdown"]);
     assert!(!md.is_empty());
     assert_valid_sarif(&stdout_of(&["report", &file, "-o", "sarif"]));
+
+    // HTML: the distinct clients with their offers, self-contained.
+    let html = stdout_of(&["report", &file, "-o", "html"]);
+    assert!(html.contains("<h2>Inspected clients</h2>"), "{html}");
+    assert!(
+        html.contains("2 inspected connections from 2 distinct clients"),
+        "{html}"
+    );
+    assert!(
+        html.contains("X25519MLKEM768") && !html.contains("<script"),
+        "{html}"
+    );
 
     // The inspect summary document alone re-renders as itself.
     let summary_file = save(keep.path(), "summary.json", &summary);

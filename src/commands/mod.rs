@@ -88,7 +88,7 @@ fn run_command(command: Command) -> Result<Outcome, CommandError> {
         }
         Command::Cluster(args) => runtime()?.block_on(cluster::run(args)),
         Command::Inspect(args) => {
-            output::refuse_formats(&args.output, "inspect", &[Format::Cbom, Format::Html])?;
+            output::refuse_formats(&args.output, "inspect", &[Format::Cbom])?;
             runtime()?.block_on(inspect::run(args))
         }
         Command::Binaries(args) => binaries::run(args),

@@ -86,7 +86,7 @@ pub fn run(args: ReportArgs) -> Result<Outcome, CommandError> {
         .iter()
         .any(|s| matches!(s, Saved::InspectRecord(_) | Saved::InspectSummary(_)));
     if inspected {
-        refuse_formats(&args.output, "inspect", &[Format::Cbom, Format::Html])?;
+        refuse_formats(&args.output, "inspect", &[Format::Cbom])?;
     }
     let mut output = Output::open(args.output)?;
     let mut records = inspect::Summary::default();
