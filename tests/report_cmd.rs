@@ -336,8 +336,25 @@ fn an_inspect_json_log_re_renders_as_its_summary() {
     // The inspect summary document alone re-renders as itself.
     let summary_file = save(keep.path(), "summary.json", &summary);
     assert_eq!(stdout_of(&["report", &summary_file, "-o", "json"]), summary);
-    // What inspect cannot give, report refuses the same way.
-    one_error_line(&["report", &file, "-o", "cbom"], None);
+    // CycloneDX: each distinct client an application that depends on the
+    // algorithms it offered (the hybrid from its parts), valid 1.7.
+    let cbom: Value = serde_json::from_str(&stdout_of(&["report", &file, "-o", "cbom"])).unwrap();
+    let errors = support::formats::cyclonedx_violations("1.7", &cbom);
+    assert!(errors.is_empty(), "{errors:?}");
+    let components = cbom["components"].as_array().unwrap();
+    let clients: Vec<&Value> = components
+        .iter()
+        .filter(|c| c["description"] == "a TLS client seen by pqready inspect")
+        .collect();
+    assert_eq!(clients.len(), 2, "{cbom}");
+    let names: Vec<&str> = components
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"ML-KEM-768") && names.contains(&"X25519"),
+        "{names:?}"
+    );
 }
 
 #[test]

@@ -17,7 +17,7 @@ use crate::assess::certs::CertRules;
 use crate::cli::{Cli, Command};
 use crate::discover::Target;
 use crate::probe::ProbeConfig;
-use crate::report::{Format, Part};
+use crate::report::Part;
 use output::{Output, Progress};
 
 /// A failure that stops a command before it produces results: bad input,
@@ -87,10 +87,7 @@ fn run_command(command: Command) -> Result<Outcome, CommandError> {
             })
         }
         Command::Cluster(args) => runtime()?.block_on(cluster::run(args)),
-        Command::Inspect(args) => {
-            output::refuse_formats(&args.output, "inspect", &[Format::Cbom])?;
-            runtime()?.block_on(inspect::run(args))
-        }
+        Command::Inspect(args) => runtime()?.block_on(inspect::run(args)),
         Command::Binaries(args) => binaries::run(args),
         Command::Certs(args) => certs::run(args),
         Command::Report(args) => report::run(args),

@@ -45,26 +45,6 @@ pub fn style(args: &OutputArgs, terminal: bool) -> Style {
     }
 }
 
-/// Refuses, before `command` runs, an output format it has nothing for:
-/// one error line and exit 2 rather than an empty document.
-pub fn refuse_formats(
-    args: &OutputArgs,
-    command: &str,
-    refused: &[Format],
-) -> Result<(), super::CommandError> {
-    let format = args.format();
-    if !refused.contains(&format) {
-        return Ok(());
-    }
-    let name = clap::ValueEnum::to_possible_value(&format)
-        .map(|v| v.get_name().to_string())
-        .unwrap_or_default();
-    Err(super::CommandError(format!(
-        "-o {name} is not available for `{command}`: it reports the results of probe, demo, \
-         cluster, certs and binaries"
-    )))
-}
-
 /// A renderer writing to stdout or a file, with an optional progress display.
 pub struct Output {
     renderer: Box<dyn Renderer + Send>,

@@ -4,7 +4,7 @@
 //! read back into the report model and handed to the renderer as the parts a
 //! live run would have produced.
 
-use super::output::{refuse_formats, Output};
+use super::output::Output;
 use super::{CommandError, Outcome};
 use crate::cli::ReportArgs;
 use crate::gobin::{Counts, FileError};
@@ -12,7 +12,7 @@ use crate::report::binaries::BinaryReport;
 use crate::report::cert_files::{self, FileReport};
 use crate::report::cluster::ClusterReport;
 use crate::report::inspect::{self, InspectRecord};
-use crate::report::{Format, Part, TargetReport, SCHEMA};
+use crate::report::{Part, TargetReport, SCHEMA};
 use serde::Deserialize;
 use serde_json::Value;
 use std::io::Read;
@@ -81,12 +81,6 @@ pub fn run(args: ReportArgs) -> Result<Outcome, CommandError> {
         return Err(CommandError(
             "no pqready results in the input: nothing to report".into(),
         ));
-    }
-    let inspected = saved
-        .iter()
-        .any(|s| matches!(s, Saved::InspectRecord(_) | Saved::InspectSummary(_)));
-    if inspected {
-        refuse_formats(&args.output, "inspect", &[Format::Cbom])?;
     }
     let mut output = Output::open(args.output)?;
     let mut records = inspect::Summary::default();

@@ -804,6 +804,45 @@ impl CbomRenderer {
         self.push(component, algorithms);
     }
 
+    /// An `inspect` session: each distinct client offer as an application
+    /// component that depends on the key-exchange algorithms it offered.
+    fn inspected(&mut self, summary: &super::inspect::Summary) {
+        for (key, e) in &summary.clients {
+            let mut algorithms = Vec::new();
+            for g in &e.groups {
+                for a in Algorithm::of_group(*g) {
+                    algorithms.push(self.algorithm(&a));
+                }
+            }
+            let props: Props = vec![
+                ("pqready:ja4".into(), e.ja4.clone()),
+                ("pqready:connections".into(), e.count.to_string()),
+                (
+                    "pqready:offered-groups".into(),
+                    e.groups
+                        .iter()
+                        .map(|g| g.to_string())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                ),
+                ("pqready:offers-mldsa".into(), e.offers_mldsa.to_string()),
+                (
+                    "pqready:verdict".into(),
+                    e.verdict.map(|v| label_of(&v)).unwrap_or("unknown".into()),
+                ),
+                ("pqready:sample".into(), e.sample.clone()),
+            ];
+            let mut component = json!({
+                "type": "application",
+                "bom-ref": self.fresh_ref(format!("client/{key}")),
+                "name": e.profile,
+                "description": "a TLS client seen by pqready inspect",
+            });
+            set_properties(&mut component, &props);
+            self.push(component, algorithms);
+        }
+    }
+
     /// The whole document.
     fn document(&mut self) -> Value {
         let dependencies: Vec<Value> = std::mem::take(&mut self.dependencies)
@@ -936,12 +975,13 @@ impl Renderer for CbomRenderer {
             Part::Cluster(report) => self.cluster(report),
             Part::CertFile(file) => self.cert_file(file),
             Part::Binary(report) => self.binary(report),
-            // Totals and summaries add no cryptographic asset; inspect,
-            // profiles and matrix refuse `-o cbom` before they run.
+            // Totals add no cryptographic asset; profiles and matrix refuse
+            // `-o cbom` before they run.
+            // Each record is in the summary that closes an inspect session.
+            Part::InspectSummary(summary) => self.inspected(summary),
             Part::BinaryTotals { .. }
             | Part::CertSummary(_)
             | Part::InspectRecord(_)
-            | Part::InspectSummary(_)
             | Part::Profiles(_)
             | Part::Matrix { .. } => {}
         }
