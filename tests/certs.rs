@@ -30,6 +30,22 @@ mod support;
 
 use support::peers::openssl_in as openssl;
 
+/// `NAME.key` and a self-signed `NAME.crt` for `/CN=CN`, made by OpenSSL 3.5
+/// with `-newkey NEWKEY...` (e.g. `["EC", "-pkeyopt", "ec_paramgen_curve:P-256"]`).
+fn self_signed(dir: &Path, newkey: &[&str], name: &str, cn: &str, days: &str) {
+    let (key, crt, subject) = (
+        format!("{name}.key"),
+        format!("{name}.crt"),
+        format!("/CN={cn}"),
+    );
+    let mut args = vec!["req", "-x509", "-newkey"];
+    args.extend_from_slice(newkey);
+    args.extend_from_slice(&[
+        "-nodes", "-keyout", &key, "-subj", &subject, "-days", days, "-out", &crt,
+    ]);
+    openssl(dir, &args);
+}
+
 fn run(args: &[&str]) -> Output {
     support::command::run(args)
 }
@@ -847,24 +863,7 @@ fn openssl_chain_bundle_der_and_stdin() {
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    openssl(
-        d,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ML-DSA-87",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-subj",
-            "/CN=PQ Root",
-            "-days",
-            "3650",
-            "-out",
-            "ca.crt",
-        ],
-    );
+    self_signed(d, &["ML-DSA-87"], "ca", "PQ Root", "3650");
     openssl(
         d,
         &[
@@ -1281,44 +1280,14 @@ fn kubeconfigs_with_embedded_data_and_file_references() {
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    openssl(
+    self_signed(
         d,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-subj",
-            "/CN=cluster-ca",
-            "-days",
-            "365",
-            "-out",
-            "ca.crt",
-        ],
+        &["EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "ca",
+        "cluster-ca",
+        "365",
     );
-    openssl(
-        d,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ML-DSA-44",
-            "-nodes",
-            "-keyout",
-            "user.key",
-            "-subj",
-            "/CN=alice",
-            "-days",
-            "30",
-            "-out",
-            "user.crt",
-        ],
-    );
+    self_signed(d, &["ML-DSA-44"], "user", "alice", "30");
     std::fs::create_dir(d.join("creds")).unwrap();
     std::fs::rename(d.join("user.key"), d.join("creds/user.key")).unwrap();
     let embedded = kubeconfig_yaml(
@@ -1423,25 +1392,12 @@ fn tls_secrets_in_yaml_json_and_lists() {
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    openssl(
+    self_signed(
         d,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-subj",
-            "/CN=ingress-ca",
-            "-days",
-            "365",
-            "-out",
-            "ca.crt",
-        ],
+        &["EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "ca",
+        "ingress-ca",
+        "365",
     );
     openssl(
         d,
