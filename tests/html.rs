@@ -14,8 +14,8 @@
 //! `scripts/test` (PQREADY_REQUIRE_PEERS=1) fails instead.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Output;
+use std::time::Duration;
 
 mod support;
 
@@ -25,38 +25,10 @@ fn run(args: &[&str]) -> Output {
     support::command::run(args)
 }
 
-/// Headless Chromium from the prefix, with the flags this kind of machine
-/// needs (no sandbox, no GPU, no network of its own) and a fresh profile.
+/// Headless Chromium from the prefix (tests/support/clients.rs); it must
+/// finish within 120 s and succeed.
 fn chromium(args: &[&str]) -> Output {
-    let profile = tempfile::tempdir().unwrap();
-    let mut child = Command::new(peers::bin("chromium"))
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start chromium");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("chromium {args:?} did not finish in 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let out = child.wait_with_output().unwrap();
+    let out = support::clients::chromium(args, Duration::from_secs(120));
     assert!(
         out.status.success(),
         "chromium {args:?} failed ({}):\n{}",

@@ -748,6 +748,38 @@ fn forward_mode_drops_idle_clients_instead_of_starving_others() {
 
 // ---- which clients accept an ML-DSA server certificate -----------------------
 
+/// A real browser: Debian's Chromium offers ML-DSA signature schemes and
+/// completes a TLS 1.3 handshake with an ML-DSA-65 server certificate
+/// (certificate errors ignored: the certificate is self-signed).
+#[test]
+fn chromium_accepts_an_mldsa65_certificate() {
+    if !support::peers::require(&["chromium"]) {
+        return;
+    }
+    // Chromium may open a second, preconnected socket: the first record is enough.
+    let inspector = Inspector::start(&["--cert-type", "mldsa65", "-o", "json"], 1);
+    let url = format!("https://{}/", inspector.addr);
+    let _ = clients::chromium(
+        &["--ignore-certificate-errors", "--dump-dom", &url],
+        Duration::from_secs(60),
+    );
+    let (records, summary, live) = inspector.finish();
+    let r = &records[0];
+    assert_eq!(r["profile_match"], "chrome", "{live}");
+    assert_eq!(r["offers_mldsa"], true, "{r}");
+    assert_eq!(r["cert_type"], "mldsa65", "{r}");
+    assert_eq!(r["handshake_completed"], true, "{r}");
+    assert_eq!(r["negotiated_group"], "X25519MLKEM768", "{r}");
+    let summary: Value = serde_json::from_str(&summary).unwrap();
+    // Every Chromium connection (one or two) completed with the ML-DSA certificate.
+    assert!(
+        summary["accepts_mldsa_cert"].as_u64().unwrap() >= 1,
+        "{summary}"
+    );
+    assert_eq!(summary["rejects_mldsa_cert"], 0, "{summary}");
+    assert_eq!(summary["handshake_failed"], 0, "{summary}");
+}
+
 /// One real client against `inspect --cert-type T`: whether its hello offers
 /// an ML-DSA signature scheme and whether it completes the handshake.
 struct CertCase {

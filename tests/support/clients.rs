@@ -251,3 +251,38 @@ impl RealClient {
         }
     }
 }
+
+/// Headless Chromium from the peer prefix with the flags this kind of machine
+/// needs (no sandbox, no GPU, no network of its own) and a fresh profile;
+/// killed after `timeout`. Returns its output whatever its exit status.
+pub fn chromium(args: &[&str], timeout: Duration) -> std::process::Output {
+    let profile = tempfile::tempdir().unwrap();
+    let mut child = Command::new(bin("chromium"))
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start chromium");
+    let deadline = Instant::now() + timeout;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.wait_with_output().unwrap()
+}
