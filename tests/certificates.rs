@@ -190,32 +190,45 @@ fn s_server_with(setup: Setup, args: &[&str]) -> Peer {
     launch(setup, &bin("openssl"), &all, &[])
 }
 
-/// nginx serving each (chain file, key) pair of `pairs` on one TLS port:
-/// OpenSSL picks the certificate that matches the client's signature_algorithms.
+/// OpenSSL 3.5 `s_server` with an ML-DSA-65 root → leaf chain, and with
+/// `extra` arguments made from the setup's directory (a second certificate).
+fn mldsa_s_server(extra: impl FnOnce(&Path) -> Vec<String>) -> (Peer, Issued, Issued) {
+    let setup = Setup::new();
+    let (root, leaf) = mldsa_chain(setup.dir.path());
+    let more = extra(setup.dir.path());
+    let mut args = vec![
+        "-cert",
+        path(&leaf.cert),
+        "-key",
+        path(&leaf.key),
+        "-cert_chain",
+        path(&root.cert),
+    ];
+    args.extend(more.iter().map(String::as_str));
+    let peer = s_server_with(setup, &args);
+    (peer, root, leaf)
+}
+
 /// OpenSSL 3.5 `s_server` with an ML-DSA-65 chain (`-cert`) and an ECDSA
 /// certificate (`-dcert`): it picks by the client's signature_algorithms.
 fn dual_s_server() -> (Peer, Issued, Issued, Issued) {
-    let setup = Setup::new();
-    let (root, leaf) = mldsa_chain(setup.dir.path());
-    let ec = ec_self_signed(setup.dir.path(), "ec", "localhost ECDSA", None);
-    let peer = s_server_with(
-        setup,
-        &[
-            "-cert",
-            path(&leaf.cert),
-            "-key",
-            path(&leaf.key),
-            "-cert_chain",
-            path(&root.cert),
-            "-dcert",
-            path(&ec.cert),
-            "-dkey",
-            path(&ec.key),
-        ],
-    );
-    (peer, root, leaf, ec)
+    let mut ec = None;
+    let (peer, root, leaf) = mldsa_s_server(|dir| {
+        let cert = ec_self_signed(dir, "ec", "localhost ECDSA", None);
+        let args = vec![
+            "-dcert".to_string(),
+            path(&cert.cert).to_string(),
+            "-dkey".to_string(),
+            path(&cert.key).to_string(),
+        ];
+        ec = Some(cert);
+        args
+    });
+    (peer, root, leaf, ec.expect("made by the closure"))
 }
 
+/// nginx serving each (chain file, key) pair of `pairs` on one TLS port:
+/// OpenSSL picks the certificate that matches the client's signature_algorithms.
 fn nginx_with(setup: Setup, pairs: &[(PathBuf, PathBuf)]) -> Peer {
     let certificates: String = pairs
         .iter()
@@ -436,19 +449,7 @@ async fn openssl35_serves_an_mldsa65_chain() {
     if !require(&["openssl"]) {
         return;
     }
-    let setup = Setup::new();
-    let (root, leaf) = mldsa_chain(setup.dir.path());
-    let peer = s_server_with(
-        setup,
-        &[
-            "-cert",
-            path(&leaf.cert),
-            "-key",
-            path(&leaf.key),
-            "-cert_chain",
-            path(&root.cert),
-        ],
-    );
+    let (peer, root, leaf) = mldsa_s_server(|_| Vec::new());
     let r = probe(&peer, "", &[DeadlineTable::Nist]).await;
     assert_mldsa_only(&r, &root, &leaf);
 }
@@ -750,19 +751,7 @@ async fn full_probe_of_openssl35_counts_the_certificates_check() {
     if !require(&["openssl"]) {
         return;
     }
-    let setup = Setup::new();
-    let (root, leaf) = mldsa_chain(setup.dir.path());
-    let peer = s_server_with(
-        setup,
-        &[
-            "-cert",
-            path(&leaf.cert),
-            "-key",
-            path(&leaf.key),
-            "-cert_chain",
-            path(&root.cert),
-        ],
-    );
+    let (peer, root, leaf) = mldsa_s_server(|_| Vec::new());
     let r = loopback::probe(peer.addr, Some("localhost"), Duration::from_secs(10)).await;
     assert_eq!(r.error, None);
     // An ML-DSA-only server cannot do TLS 1.2 (no ML-DSA scheme there).

@@ -441,6 +441,13 @@ mod tests {
         crate::pki::parse_certificate(params.self_signed(&key).unwrap().der()).unwrap()
     }
 
+    fn finding_kinds(cert: &JudgedCertificate, rules: &CertRules) -> Vec<FindingKind> {
+        certificate_findings(cert, rules)
+            .iter()
+            .map(|f| f.id)
+            .collect()
+    }
+
     fn rules(tables: &[DeadlineTable]) -> CertRules {
         CertRules {
             deadlines: tables.to_vec(),
@@ -472,22 +479,13 @@ mod tests {
         );
         assert!(judged.deadlines[0].valid_past_disallowance);
         assert!(!judged.deadlines[0].valid_past_deprecation);
-        let kinds: Vec<_> = certificate_findings(&judged, &r)
-            .iter()
-            .map(|f| f.id)
-            .collect();
+        let kinds = finding_kinds(&judged, &r);
         assert_eq!(kinds, vec![FindingKind::ValidPastDisallowance]);
         let short = certificate(&p256_cert(2027), &r);
-        let kinds: Vec<_> = certificate_findings(&short, &r)
-            .iter()
-            .map(|f| f.id)
-            .collect();
+        let kinds = finding_kinds(&short, &r);
         assert_eq!(kinds, vec![FindingKind::QuantumVulnerableKey]);
         let expired = certificate(&p256_cert(2025), &r);
-        let kinds: Vec<_> = certificate_findings(&expired, &r)
-            .iter()
-            .map(|f| f.id)
-            .collect();
+        let kinds = finding_kinds(&expired, &r);
         assert_eq!(
             kinds,
             vec![
