@@ -231,36 +231,37 @@ impl Output {
     }
 }
 
-/// Reads and checks a `--policy` file: one error line naming the file and
-/// the problem.
-fn load_policy(path: &std::path::Path) -> Result<Policy, CommandError> {
-    const MAX_POLICY_BYTES: u64 = 1 << 20;
-    let fail = |why: String| CommandError(format!("--policy {}: {why}", path.display()));
-    let size = std::fs::metadata(path)
-        .map_err(|e| fail(format!("cannot read it: {e}")))?
-        .len();
-    if size > MAX_POLICY_BYTES {
-        return Err(fail(format!("larger than {MAX_POLICY_BYTES} bytes")));
+/// The text of the file a flag names, at most `max` bytes (read through a
+/// bounded reader, so a file that grows meanwhile cannot exceed it); errors
+/// are one line naming the flag and the file.
+fn read_flag_file(flag: &str, path: &std::path::Path, max: u64) -> Result<String, CommandError> {
+    use std::io::Read;
+    let fail = |why: String| CommandError(format!("{flag} {}: {why}", path.display()));
+    let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot read it: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(format!("cannot read it: {e}")))?;
+    if bytes.len() as u64 > max {
+        return Err(fail(format!("larger than {max} bytes")));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read it: {e}")))?;
-    Policy::from_yaml(&text).map_err(fail)
+    String::from_utf8(bytes).map_err(|_| fail("cannot read it: not UTF-8 text".into()))
 }
 
-/// Reads a `--baseline` file (an earlier `-o json` run): one error line
-/// naming the file and the problem.
+/// Reads and checks a `--policy` file.
+fn load_policy(path: &std::path::Path) -> Result<Policy, CommandError> {
+    let text = read_flag_file("--policy", path, 1 << 20)?;
+    Policy::from_yaml(&text)
+        .map_err(|why| CommandError(format!("--policy {}: {why}", path.display())))
+}
+
+/// Reads a `--baseline` file (an earlier `-o json` run).
 fn load_baseline(path: &std::path::Path) -> Result<Snapshot, CommandError> {
-    const MAX_BASELINE_BYTES: u64 = 64 << 20;
-    let fail = |why: String| CommandError(format!("--baseline {}: {why}", path.display()));
-    let size = std::fs::metadata(path)
-        .map_err(|e| fail(format!("cannot read it: {e}")))?
-        .len();
-    if size > MAX_BASELINE_BYTES {
-        return Err(fail(format!("larger than {MAX_BASELINE_BYTES} bytes")));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read it: {e}")))?;
+    let text = read_flag_file("--baseline", path, 64 << 20)?;
     Snapshot::from_json(&text).map_err(|why| {
-        fail(format!(
-            "{why}; expected the `-o json` output of probe, demo, cluster, certs or binaries"
+        CommandError(format!(
+            "--baseline {}: {why}; expected the `-o json` output of probe, demo, cluster, certs or binaries",
+            path.display()
         ))
     })
 }
