@@ -303,8 +303,17 @@ fn an_inspect_json_log_re_renders_as_its_summary() {
     for client in &list {
         assert!(client.run(inspector.addr).succeeded(), "{}", client.name);
     }
+    // A client exits once its handshake is done; the inspector writes its
+    // record just after: wait for both lines before saving the log.
     let log = inspector.log.clone();
-    let saved_log = std::fs::read_to_string(&log).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let saved_log = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.lines().count() >= list.len() || std::time::Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     let keep = tempfile::tempdir().unwrap();
     let file = save(keep.path(), "clients.jsonl", &saved_log);
     let (records, summary, _) = inspector.finish();
