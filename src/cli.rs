@@ -51,12 +51,15 @@ pub enum Command {
     /// Re-render saved JSON (`-o json` of any command, `inspect --json-log`)
     /// in any format, without probing again.
     Report(ReportArgs),
+    /// Serve Prometheus metrics: `/probe?target=` on request (allowed targets
+    /// only) and `/metrics` from scheduled scans of targets or the cluster.
+    Exporter(ExporterArgs),
 }
 
 /// The subcommand names, for the kubectl plugin's default.
 const SUBCOMMANDS: &[&str] = &[
     "probe", "cluster", "demo", "inspect", "binaries", "certs", "profiles", "matrix", "report",
-    "help",
+    "exporter", "help",
 ];
 
 /// The command line to parse. Installed as `kubectl-pqready`, the binary is a
@@ -335,6 +338,81 @@ impl DemoArgs {
     }
 }
 
+/// Flags of `pqready exporter`. Each may also be set in the `--config`
+/// file (docs: README, "Prometheus exporter"); a flag wins over the file.
+#[derive(Debug, Args, Default)]
+pub struct ExporterArgs {
+    /// Where to serve HTTP (default 127.0.0.1:9717; port 0 picks one).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// A YAML config file (keys as the flags, with `_`: `listen`, `allow`,
+    /// `targets`, `targets_file`, `cluster`, `interval`, ...).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Targets `/probe` may name: CIDRs (10.0.0.0/8), addresses, host names,
+    /// `*.domain`; comma-separated or repeated. Anything else gets HTTP 403
+    /// and no connection. Scheduled targets are always allowed.
+    #[arg(long, value_name = "CIDR|HOST", value_delimiter = ',')]
+    pub allow: Vec<String>,
+    /// A target to scan on schedule (repeatable): HOST[:PORT].
+    #[arg(long = "target", value_name = "HOST[:PORT]")]
+    pub targets: Vec<String>,
+    /// Scan the targets in FILE on schedule (one per line, as in `probe`;
+    /// re-read before every scan).
+    #[arg(long, value_name = "FILE")]
+    pub targets_file: Option<PathBuf>,
+    /// Scan the cluster on schedule, discovered as `pqready cluster` does
+    /// (again before every scan).
+    #[arg(long)]
+    pub cluster: bool,
+    /// Kubeconfig for --cluster (default: KUBECONFIG, else ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context for --cluster.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// --cluster with the pod's service account.
+    #[arg(long, conflicts_with_all = ["kubeconfig", "context"])]
+    pub in_cluster: bool,
+    /// --cluster: also discover `ingress`, `services`, `mesh` (as `pqready cluster --include`).
+    #[arg(long, value_name = "KIND", value_delimiter = ',')]
+    pub include: Vec<String>,
+    /// --cluster: limit the opt-in discovery to this namespace.
+    #[arg(short, long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Time between scheduled scans, e.g. 1h, 15m, 30s (default 1h).
+    #[arg(long, value_name = "DURATION")]
+    pub interval: Option<String>,
+    /// Random spread of each scan's start, as a share of --interval (default 10%).
+    #[arg(long, value_name = "PERCENT")]
+    pub jitter: Option<String>,
+    /// Endpoints a scheduled scan probes at once (default 16).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// At most N new connections per second, scans and /probe together (default: no limit).
+    #[arg(long, value_name = "N")]
+    pub rate: Option<u32>,
+    /// A /probe result younger than this is served again instead of probing
+    /// (default 5s); concurrent requests for one target always share one probe.
+    #[arg(long, value_name = "DURATION")]
+    pub min_reprobe_interval: Option<String>,
+    /// Distinct /probe probes running at once; more get HTTP 503 (default 32).
+    #[arg(long, value_name = "N")]
+    pub max_probes: Option<usize>,
+    /// Deadline for each network step (default 5s).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Also replay these client profiles (`all` or ids) against every scheduled target.
+    #[arg(long, value_name = "all|LIST")]
+    pub clients: Option<String>,
+    /// Which checks to run on scheduled targets (see `pqready probe --help`).
+    #[command(flatten)]
+    pub checks: CheckArgs,
+    /// Log lines as `text` (default) or `json` (one object per line, to stderr).
+    #[arg(long, value_name = "text|json")]
+    pub log_format: Option<String>,
+}
+
 /// Flags of `pqready cluster`.
 #[derive(Debug, Args)]
 pub struct ClusterArgs {
@@ -389,11 +467,19 @@ impl ClusterArgs {
 
     /// Which opt-in kinds to discover.
     pub fn includes(&self) -> Result<crate::discover::cluster::Includes, String> {
+        Self::parse_includes(&self.include, self.namespace.clone())
+    }
+
+    /// `--include` kinds and `--namespace`, checked (shared with the exporter).
+    pub fn parse_includes(
+        kinds: &[String],
+        namespace: Option<String>,
+    ) -> Result<crate::discover::cluster::Includes, String> {
         let mut out = crate::discover::cluster::Includes {
-            namespace: self.namespace.clone(),
+            namespace,
             ..Default::default()
         };
-        for kind in &self.include {
+        for kind in kinds {
             match kind.trim() {
                 "ingress" => out.ingress = true,
                 "services" => out.services = true,
@@ -420,8 +506,8 @@ impl ClusterArgs {
     }
 }
 
-/// The probe flags `probe` and `cluster` share, validated.
-fn probe_config(
+/// The probe flags `probe`, `cluster` and `exporter` share, validated.
+pub fn probe_config(
     timeout: &str,
     clients: Option<&str>,
     checks: &CheckArgs,

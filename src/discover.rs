@@ -5,6 +5,7 @@
 //! Bad input yields a [`TargetError`] naming the offending text and line.
 //! Must not: resolve names or open connections (that is `probe`/`net`).
 
+pub mod allow;
 pub mod cluster;
 
 use std::net::Ipv6Addr;

@@ -162,7 +162,7 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
 
 /// Probes a component's address; when it cannot be reached, its fallbacks
 /// in turn (the first that answers is reported).
-async fn probe_component(
+pub(super) async fn probe_component(
     component: &Component,
     config: &ProbeConfig,
     rules: &CertRules,

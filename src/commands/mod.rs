@@ -9,6 +9,7 @@
 mod binaries;
 mod certs;
 mod cluster;
+mod exporter;
 mod inspect;
 mod output;
 mod report;
@@ -46,7 +47,10 @@ pub enum Outcome {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<Outcome, CommandError> {
-    init_logging(cli.verbose);
+    // The exporter logs on its own terms (always, text or JSON).
+    if !matches!(cli.command, Command::Exporter(_)) {
+        init_logging(cli.verbose);
+    }
     let outcome = run_command(cli.command)?;
     Ok(match outcome {
         Outcome::Complete if output::gate_failed() => Outcome::GateFailed,
@@ -91,6 +95,7 @@ fn run_command(command: Command) -> Result<Outcome, CommandError> {
         Command::Binaries(args) => binaries::run(args),
         Command::Certs(args) => certs::run(args),
         Command::Report(args) => report::run(args),
+        Command::Exporter(args) => runtime()?.block_on(exporter::run(args)),
         Command::Profiles(args) => {
             let output = catalog_output(args, "profiles")?;
             let profiles: Vec<_> = crate::catalog::profile::all().iter().collect();

@@ -20,6 +20,7 @@ pub mod html;
 pub mod inspect;
 pub mod json;
 pub mod markdown;
+pub mod prometheus;
 pub mod sarif;
 pub mod schema;
 pub mod style;

@@ -2,6 +2,7 @@
 pub mod apiserver;
 pub mod clients;
 pub mod command;
+pub mod exporter;
 pub mod formats;
 pub mod inspector;
 pub mod kubeconfig;

@@ -1,0 +1,211 @@
+//! The scheduled scans: every `--interval` (moved by up to `--jitter`),
+//! collect the targets (fixed ones, the targets file read again, the
+//! cluster discovered again), probe them with bounded concurrency and the
+//! shared `--rate`, and install the results in one piece.
+
+use super::state::{Exporter, ScannedEndpoint, Snapshot};
+use crate::assess;
+use crate::assess::certs::CertRules;
+use crate::discover::cluster::{self as discovery, Category};
+use crate::discover::{self, Target};
+use crate::report::prometheus::{EndpointLabels, EndpointMetrics, ScanStats};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// Runs scans until `stop` fires.
+pub async fn run(state: Arc<Exporter>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        let started = Instant::now();
+        match scan(&state).await {
+            Ok(snapshot) => {
+                tracing::info!(
+                    endpoints = snapshot.stats.endpoints,
+                    errors = snapshot.stats.errors,
+                    seconds = snapshot.stats.duration_seconds,
+                    "scan completed"
+                );
+                state.complete_scan(snapshot);
+            }
+            Err(why) => {
+                tracing::warn!(error = %why, "scan could not run");
+                state.fail_scan();
+            }
+        }
+        let wait = next_wait(
+            state.settings.interval,
+            state.settings.jitter,
+            started.elapsed(),
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// The pause before the next scan: the interval, moved by a random share of
+/// up to `jitter` either way, less the time the scan took (never negative).
+fn next_wait(interval: Duration, jitter: f64, took: Duration) -> Duration {
+    let spread = (fastrand::f64() * 2.0 - 1.0) * jitter;
+    let target = interval.as_secs_f64() * (1.0 + spread);
+    Duration::from_secs_f64((target - took.as_secs_f64()).max(0.0))
+}
+
+/// One scan; an error when it could not run at all.
+async fn scan(state: &Arc<Exporter>) -> Result<Snapshot, String> {
+    let started = Instant::now();
+    let settings = &state.settings;
+    let mut work: Vec<(EndpointLabels, Work)> = Vec::new();
+    for t in &settings.targets {
+        work.push((labels_of(t), Work::Target(t.clone())));
+    }
+    if let Some(path) = &settings.targets_file {
+        let listed = discover::read_targets_file(path, None).map_err(|e| e.to_string())?;
+        for t in listed {
+            work.push((labels_of(&t), Work::Target(t)));
+        }
+    }
+    let mut apiserver = None;
+    if let Some((source, includes)) = &settings.cluster {
+        let (client, info) = discovery::connect(source, settings.scan.timeout)
+            .await
+            .map_err(|e| e.0)?;
+        let found = discovery::discover(&client, info, includes.clone())
+            .await
+            .map_err(|e| e.0)?;
+        apiserver = Some((found.cluster.git_version, found.cluster.go_version));
+        for component in found.components {
+            let Some(target) = &component.target else {
+                continue;
+            };
+            let labels = EndpointLabels {
+                target: Some(target.label.clone()),
+                category: Some(component.category.name().to_string()),
+                component: Some(component.name.clone()),
+            };
+            work.push((labels, Work::Component(Box::new(component))));
+        }
+    }
+    state.set_targets(work.len());
+
+    let limit = Arc::new(Semaphore::new(settings.concurrency));
+    let config = Arc::new(settings.scan.clone());
+    let apiserver = Arc::new(apiserver);
+    let mut running: JoinSet<(usize, EndpointMetrics)> = JoinSet::new();
+    let total = work.len();
+    let mut labels = Vec::with_capacity(total);
+    for (i, (label, item)) in work.into_iter().enumerate() {
+        labels.push(label);
+        let (limit, config, state, apiserver) =
+            (limit.clone(), config.clone(), state.clone(), apiserver.clone());
+        running.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            state.count_scan_probe();
+            (i, probe(item, &config, &apiserver).await)
+        });
+    }
+    let mut results: Vec<Option<EndpointMetrics>> = (0..total).map(|_| None).collect();
+    while let Some(done) = running.join_next().await {
+        if let Ok((i, metrics)) = done {
+            results[i] = Some(metrics);
+        }
+    }
+    let endpoints: Vec<ScannedEndpoint> = labels
+        .into_iter()
+        .zip(results)
+        .filter_map(|(labels, metrics)| metrics.map(|metrics| ScannedEndpoint { labels, metrics }))
+        .collect();
+    let errors = endpoints.iter().filter(|e| e.metrics.failed()).count();
+    Ok(Snapshot {
+        stats: ScanStats {
+            duration_seconds: started.elapsed().as_secs_f64(),
+            endpoints: endpoints.len(),
+            errors,
+            completed_at: crate::time::now_unix(),
+        },
+        endpoints,
+    })
+}
+
+enum Work {
+    Target(Target),
+    Component(Box<discovery::Component>),
+}
+
+fn labels_of(t: &Target) -> EndpointLabels {
+    EndpointLabels {
+        target: Some(t.label.clone()),
+        ..Default::default()
+    }
+}
+
+/// Probes one endpoint and keeps what its metrics show. A cluster
+/// component is tried at its fallbacks too, and also judged as a component
+/// (an API server that negotiates otherwise than its build should).
+async fn probe(
+    item: Work,
+    config: &crate::probe::ProbeConfig,
+    apiserver: &Option<(Option<String>, Option<String>)>,
+) -> EndpointMetrics {
+    match item {
+        Work::Target(target) => {
+            EndpointMetrics::of(&super::state::probe_contained(target, config.clone()).await)
+        }
+        Work::Component(component) => {
+            let rules = CertRules::default();
+            let Some(mut report) =
+                super::super::cluster::probe_component(&component, config, &rules).await
+            else {
+                let err = crate::probe::ProbeError::new(
+                    crate::vocab::ErrorKind::Internal,
+                    "no address to probe".into(),
+                );
+                return EndpointMetrics::of(&crate::report::TargetReport::failed(
+                    &component.name,
+                    None,
+                    &err,
+                    config,
+                    0,
+                ));
+            };
+            if report.error.is_none() {
+                let expected = (component.category == Category::Apiserver)
+                    .then(|| {
+                        apiserver.as_ref().and_then(|(git, go)| {
+                            assess::cluster::expected_apiserver(git.as_deref(), go.as_deref())
+                        })
+                    })
+                    .flatten();
+                let own = assess::cluster::component(
+                    &component.name,
+                    &report.observed,
+                    report.assessed.verdict.status,
+                    expected.as_ref(),
+                    &component.flags,
+                );
+                report.assessed.findings.extend(own);
+            }
+            EndpointMetrics::of(&report)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_stay_within_the_jitter_and_never_go_negative() {
+        let hour = Duration::from_secs(3600);
+        for _ in 0..1000 {
+            let w = next_wait(hour, 0.1, Duration::from_secs(60)).as_secs_f64();
+            assert!((3240.0 - 60.0..=3960.0 - 60.0).contains(&w), "{w}");
+        }
+        assert_eq!(
+            next_wait(Duration::from_secs(1), 0.0, Duration::from_secs(5)),
+            Duration::ZERO
+        );
+    }
+}

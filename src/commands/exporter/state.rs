@@ -1,0 +1,251 @@
+//! What the exporter holds between requests: the last completed scan, the
+//! `/probe` results (shared while running, reused while fresh), and its
+//! counters. Bounded: at most `max_probes` probes run for `/probe`, and a
+//! finished result is dropped once it is older than the re-probe interval.
+
+use super::settings::Settings;
+use crate::assess::certs::CertRules;
+use crate::discover::Target;
+use crate::probe::{ProbeConfig, ProbeError};
+use crate::report::prometheus::{
+    EndpointLabels, EndpointMetrics, ExporterStats, Exposition, ScanStats, PROBE_OUTCOMES,
+};
+use crate::report::TargetReport;
+use crate::vocab::ErrorKind;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+use tokio::sync::watch;
+
+/// A `/probe` request's outcome, as `pqready_exporter_probe_requests_total` counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestOutcome {
+    /// A new probe ran.
+    Probed = 0,
+    /// Joined a probe of the same target already running.
+    Shared = 1,
+    /// Served a result younger than the re-probe interval.
+    Cached = 2,
+    /// The target is outside `--allow`.
+    Refused = 3,
+    /// Bad parameters.
+    Invalid = 4,
+    /// Too many distinct probes running.
+    Busy = 5,
+}
+
+/// One endpoint of the last completed scan.
+#[derive(Debug)]
+pub struct ScannedEndpoint {
+    /// `target`, and in cluster mode `category` and `component`.
+    pub labels: EndpointLabels,
+    /// What its metrics show.
+    pub metrics: EndpointMetrics,
+}
+
+/// The last completed scheduled scan.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Every endpoint, in scan order.
+    pub endpoints: Vec<ScannedEndpoint>,
+    /// Its duration, size and errors.
+    pub stats: ScanStats,
+}
+
+/// A finished `/probe` probe.
+#[derive(Debug)]
+pub struct Finished {
+    at: Instant,
+    /// Its metrics.
+    pub metrics: EndpointMetrics,
+}
+
+enum Slot {
+    Running(watch::Receiver<Option<Arc<Finished>>>),
+    Done(Arc<Finished>),
+}
+
+/// What identifies one `/probe` probe: the target as named, the address
+/// it was allowed at, the checks and the client profiles.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ProbeKey {
+    /// `host:port`.
+    pub target: String,
+    /// The address the allow list checked (and the probe connects to).
+    pub address: Option<std::net::IpAddr>,
+    /// The checks and clients, as one canonical string.
+    pub variant: String,
+}
+
+/// The exporter's shared state.
+pub struct Exporter {
+    /// The settings it runs with.
+    pub settings: Settings,
+    snapshot: RwLock<Arc<Snapshot>>,
+    probes: Mutex<HashMap<ProbeKey, Slot>>,
+    in_flight: AtomicUsize,
+    ready: AtomicBool,
+    targets: AtomicUsize,
+    scans_succeeded: AtomicU64,
+    scans_failed: AtomicU64,
+    probes_scan: AtomicU64,
+    probes_on_demand: AtomicU64,
+    requests: [AtomicU64; PROBE_OUTCOMES.len()],
+    has_scanned: AtomicBool,
+}
+
+/// A `/probe` that could not start: too many probes already run.
+#[derive(Debug)]
+pub struct Busy;
+
+impl Exporter {
+    /// A fresh state; ready at once when nothing is scheduled.
+    pub fn new(settings: Settings) -> Self {
+        let ready = !settings.scheduled();
+        Exporter {
+            settings,
+            snapshot: RwLock::new(Arc::new(Snapshot::default())),
+            probes: Mutex::new(HashMap::new()),
+            in_flight: AtomicUsize::new(0),
+            ready: AtomicBool::new(ready),
+            targets: AtomicUsize::new(0),
+            scans_succeeded: AtomicU64::new(0),
+            scans_failed: AtomicU64::new(0),
+            probes_scan: AtomicU64::new(0),
+            probes_on_demand: AtomicU64::new(0),
+            requests: Default::default(),
+            has_scanned: AtomicBool::new(false),
+        }
+    }
+
+    /// True once the first scheduled scan completed (or nothing is scheduled).
+    pub fn ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    /// Counts a `/probe` request.
+    pub fn count(&self, outcome: RequestOutcome) {
+        self.requests[outcome as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a probe a scan ran.
+    pub fn count_scan_probe(&self) {
+        self.probes_scan.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records how many endpoints the running scan covers.
+    pub fn set_targets(&self, n: usize) {
+        self.targets.store(n, Ordering::Relaxed);
+    }
+
+    /// Installs a completed scan's results.
+    pub fn complete_scan(&self, snapshot: Snapshot) {
+        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(snapshot);
+        self.scans_succeeded.fetch_add(1, Ordering::Relaxed);
+        self.has_scanned.store(true, Ordering::Relaxed);
+        self.ready.store(true, Ordering::Relaxed);
+    }
+
+    /// Records a scan that could not run. The previous results stay; the
+    /// exporter is ready all the same (its metrics say what failed).
+    pub fn fail_scan(&self) {
+        self.scans_failed.fetch_add(1, Ordering::Relaxed);
+        self.ready.store(true, Ordering::Relaxed);
+    }
+
+    /// The `/metrics` page: every endpoint of the last scan, then the
+    /// exporter's own series.
+    pub fn metrics_page(&self) -> String {
+        let snapshot = self
+            .snapshot
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let now = crate::time::now_unix();
+        let mut page = Exposition::default();
+        for e in &snapshot.endpoints {
+            e.metrics.write(&e.labels, now, &mut page);
+        }
+        let stats = ExporterStats {
+            targets: self.targets.load(Ordering::Relaxed),
+            last_scan: self
+                .has_scanned
+                .load(Ordering::Relaxed)
+                .then_some(snapshot.stats),
+            scans_succeeded: self.scans_succeeded.load(Ordering::Relaxed),
+            scans_failed: self.scans_failed.load(Ordering::Relaxed),
+            probes_scan: self.probes_scan.load(Ordering::Relaxed),
+            probes_on_demand: self.probes_on_demand.load(Ordering::Relaxed),
+            probe_requests: std::array::from_fn(|i| self.requests[i].load(Ordering::Relaxed)),
+            in_flight: self.in_flight.load(Ordering::Relaxed),
+        };
+        stats.write(&mut page);
+        page.text()
+    }
+
+    /// The result of probing `target` for `key`: a fresh one when there is
+    /// one, the running probe's when one runs, else a new probe (unless
+    /// `max_probes` run already). The returned receiver yields the result.
+    pub fn probe(
+        self: &Arc<Self>,
+        key: ProbeKey,
+        target: Target,
+        config: ProbeConfig,
+    ) -> Result<(RequestOutcome, watch::Receiver<Option<Arc<Finished>>>), Busy> {
+        let mut probes = self.probes.lock().unwrap_or_else(|e| e.into_inner());
+        let fresh = self.settings.min_reprobe_interval;
+        match probes.get(&key) {
+            Some(Slot::Done(done)) if done.at.elapsed() < fresh => {
+                let (_, rx) = watch::channel(Some(done.clone()));
+                return Ok((RequestOutcome::Cached, rx));
+            }
+            Some(Slot::Running(rx)) => return Ok((RequestOutcome::Shared, rx.clone())),
+            _ => {}
+        }
+        if self.in_flight.load(Ordering::Relaxed) >= self.settings.max_probes {
+            return Err(Busy);
+        }
+        // Results past the re-probe interval are never served again: drop
+        // them, so the map holds at most what the last interval probed.
+        probes.retain(|_, slot| match slot {
+            Slot::Done(done) => done.at.elapsed() < fresh,
+            Slot::Running(_) => true,
+        });
+        let (tx, rx) = watch::channel(None);
+        probes.insert(key.clone(), Slot::Running(rx.clone()));
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.probes_on_demand.fetch_add(1, Ordering::Relaxed);
+        drop(probes);
+        let state = self.clone();
+        tokio::spawn(async move {
+            let report = probe_contained(target, config).await;
+            let finished = Arc::new(Finished {
+                at: Instant::now(),
+                metrics: EndpointMetrics::of(&report),
+            });
+            let mut probes = state.probes.lock().unwrap_or_else(|e| e.into_inner());
+            probes.insert(key, Slot::Done(finished.clone()));
+            state.in_flight.fetch_sub(1, Ordering::Relaxed);
+            drop(probes);
+            let _ = tx.send(Some(finished));
+        });
+        Ok((RequestOutcome::Probed, rx))
+    }
+}
+
+/// Probes one target; a panic inside the probe (a bug) becomes that
+/// target's error instead of a result that never arrives.
+pub async fn probe_contained(target: Target, config: ProbeConfig) -> TargetReport {
+    let rules = CertRules::default();
+    let (inner, inner_config) = (target.clone(), config.clone());
+    let run =
+        tokio::spawn(async move { crate::scan::scan_one_with(&inner, &inner_config, &rules).await });
+    match run.await {
+        Ok(report) => report,
+        Err(e) => {
+            let err = ProbeError::new(ErrorKind::Internal, format!("internal error: {e}"));
+            TargetReport::failed(&target.label, target.sni.clone(), &err, &config, 0)
+        }
+    }
+}
