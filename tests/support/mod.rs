@@ -7,4 +7,5 @@ pub mod formats;
 pub mod inspector;
 pub mod kubeconfig;
 pub mod peers;
+pub mod prometheus;
 pub mod tap;
