@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::apiserver::{Cluster, TestApiServer, TOKEN};
 use support::exporter::{get, sample, Exporter};
-use support::{kubeconfig, peers};
+use support::{kubeconfig, peers, prometheus};
 
 mod support;
 
@@ -51,7 +51,11 @@ fn scheduled_scans_report_each_peers_status() {
     );
     let text = &page.body;
     let status = |target: &str, s: &str| {
-        sample(text, "pqready_pq_status", &format!("target=\"{target}\",status=\"{s}\""))
+        sample(
+            text,
+            "pqready_pq_status",
+            &format!("target=\"{target}\",status=\"{s}\""),
+        )
     };
     for (target, expected) in targets.iter().zip(["pq", "classical", "draft-only", "pq"]) {
         assert_eq!(status(target, expected), Some(1.0), "{target}: {text}");
@@ -67,60 +71,128 @@ fn scheduled_scans_report_each_peers_status() {
     }
     let (o, g122, g123, g124) = (&targets[0], &targets[1], &targets[2], &targets[3]);
     assert_eq!(
-        sample(text, "probe_tls_group_info", &format!("target=\"{o}\",group=\"X25519MLKEM768\",id=\"0x11ec\"")),
+        sample(
+            text,
+            "probe_tls_group_info",
+            &format!("target=\"{o}\",group=\"X25519MLKEM768\",id=\"0x11ec\"")
+        ),
         Some(1.0)
     );
     assert_eq!(
-        sample(text, "probe_tls_group_info", &format!("target=\"{g123}\",group=\"X25519Kyber768Draft00\",id=\"0x6399\"")),
+        sample(
+            text,
+            "probe_tls_group_info",
+            &format!("target=\"{g123}\",group=\"X25519Kyber768Draft00\",id=\"0x6399\"")
+        ),
         Some(1.0)
     );
-    assert!(!text.contains(&format!("probe_tls_group_info{{target=\"{g122}\",group=\"X25519MLKEM768\"")));
+    assert!(!text.contains(&format!(
+        "probe_tls_group_info{{target=\"{g122}\",group=\"X25519MLKEM768\""
+    )));
     // The trap, as a metric: a Go 1.23 client gets no PQ group from Go 1.24.
     assert_eq!(
-        sample(text, "pqready_client_group_info", &format!("target=\"{g124}\",client=\"go1.23\",group=\"x25519\",id=\"0x001d\",pq=\"false\"")),
+        sample(
+            text,
+            "pqready_client_group_info",
+            &format!(
+                "target=\"{g124}\",client=\"go1.23\",group=\"x25519\",id=\"0x001d\",pq=\"false\""
+            )
+        ),
         Some(1.0),
         "{text}"
     );
     assert_eq!(
-        sample(text, "pqready_client_pq", &format!("target=\"{g124}\",client=\"go1.24\"")),
+        sample(
+            text,
+            "pqready_client_pq",
+            &format!("target=\"{g124}\",client=\"go1.24\"")
+        ),
         Some(1.0)
     );
     assert_eq!(
-        sample(text, "pqready_findings", &format!("target=\"{g124}\",kind=\"silent-downgrade\",severity=\"high\"")),
+        sample(
+            text,
+            "pqready_findings",
+            &format!("target=\"{g124}\",kind=\"silent-downgrade\",severity=\"high\"")
+        ),
         Some(1.0),
         "{text}"
     );
     assert_eq!(
-        sample(text, "pqready_hello_tolerance", &format!("target=\"{o}\",verdict=\"tolerant\"")),
+        sample(
+            text,
+            "pqready_hello_tolerance",
+            &format!("target=\"{o}\",verdict=\"tolerant\"")
+        ),
         Some(1.0)
     );
-    assert_eq!(
-        sample(text, "pqready_certificate_quantum_safe", &format!("target=\"{o}\",role=\"leaf\",fingerprint_sha256=")).or(Some(0.0)),
-        Some(0.0)
+    let leaf_safe = text
+        .lines()
+        .find(|l| {
+            l.starts_with(&format!(
+                "pqready_certificate_quantum_safe{{target=\"{o}\",role=\"leaf\""
+            ))
+        })
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        leaf_safe.ends_with(" 0"),
+        "an ECDSA leaf is not quantum-safe: {leaf_safe}"
     );
     // Certificate dates: a classical ECDSA key, disallowed after 2035 (P-256 is 128-bit).
     let deadline = text
         .lines()
-        .find(|l| l.starts_with(&format!("pqready_certificate_nist_deadline_timestamp_seconds{{target=\"{o}\",role=\"leaf\"")))
+        .find(|l| {
+            l.starts_with(&format!(
+                "pqready_certificate_nist_deadline_timestamp_seconds{{target=\"{o}\",role=\"leaf\""
+            ))
+        })
         .unwrap_or_else(|| panic!("{text}"));
-    assert!(deadline.contains("milestone=\"disallowed\"") && deadline.ends_with(" 2082758400"), "{deadline}");
-    assert!(text.contains(&format!("pqready_certificate_nist_deadline_remaining_seconds{{target=\"{o}\",role=\"leaf\"")));
+    assert!(
+        deadline.contains("milestone=\"disallowed\"") && deadline.ends_with(" 2082758400"),
+        "{deadline}"
+    );
+    assert!(text.contains(&format!(
+        "pqready_certificate_nist_deadline_remaining_seconds{{target=\"{o}\",role=\"leaf\""
+    )));
     // The exporter's own numbers.
-    assert_eq!(exporter.metric("pqready_exporter_scan_endpoints", ""), Some(4.0));
-    assert_eq!(exporter.metric("pqready_exporter_scan_errors", ""), Some(0.0));
-    assert_eq!(exporter.metric("pqready_exporter_targets", ""), Some(4.0));
-    assert_eq!(exporter.metric("pqready_exporter_scans_total", "result=\"success\""), Some(1.0));
-    assert_eq!(exporter.metric("pqready_exporter_probes_total", "source=\"scan\""), Some(4.0));
-    assert!(exporter.metric("pqready_exporter_last_scan_success_timestamp_seconds", "").unwrap() > 1.7e9);
     assert_eq!(
-        exporter.metric("pqready_exporter_build_info", &format!("version=\"{}\"", env!("CARGO_PKG_VERSION"))),
+        exporter.metric("pqready_exporter_scan_endpoints", ""),
+        Some(4.0)
+    );
+    assert_eq!(
+        exporter.metric("pqready_exporter_scan_errors", ""),
+        Some(0.0)
+    );
+    assert_eq!(exporter.metric("pqready_exporter_targets", ""), Some(4.0));
+    assert_eq!(
+        exporter.metric("pqready_exporter_scans_total", "result=\"success\""),
+        Some(1.0)
+    );
+    assert_eq!(
+        exporter.metric("pqready_exporter_probes_total", "source=\"scan\""),
+        Some(4.0)
+    );
+    assert!(
+        exporter
+            .metric("pqready_exporter_last_scan_success_timestamp_seconds", "")
+            .unwrap()
+            > 1.7e9
+    );
+    assert_eq!(
+        exporter.metric(
+            "pqready_exporter_build_info",
+            &format!("version=\"{}\"", env!("CARGO_PKG_VERSION"))
+        ),
         Some(1.0)
     );
     // Scrapes read the last scan; they never start one.
     for _ in 0..5 {
         exporter.get("/metrics");
     }
-    assert_eq!(exporter.metric("pqready_exporter_probes_total", "source=\"scan\""), Some(4.0));
+    assert_eq!(
+        exporter.metric("pqready_exporter_probes_total", "source=\"scan\""),
+        Some(4.0)
+    );
 }
 
 #[test]
@@ -132,22 +204,44 @@ fn probe_is_blackbox_style_and_only_for_allowed_targets() {
     let exporter = Exporter::start(&["--allow", "127.0.0.1/32"]);
     // Nothing scheduled: ready at once.
     assert_eq!(exporter.get("/readyz").status, 200);
-    let answer = exporter.get(&format!("/probe?target={}&checks=groups,handshake", server.addr));
+    let answer = exporter.get(&format!(
+        "/probe?target={}&checks=groups,handshake",
+        server.addr
+    ));
     assert_eq!(answer.status, 200, "{}", answer.body);
     let text = &answer.body;
     assert_eq!(sample(text, "probe_success", ""), Some(1.0), "{text}");
     assert_eq!(sample(text, "pqready_pq_ready", ""), Some(1.0));
-    assert_eq!(sample(text, "pqready_pq_status", "status=\"pq\""), Some(1.0));
-    assert_eq!(sample(text, "probe_tls_version_info", "version=\"TLS 1.3\""), Some(1.0));
     assert_eq!(
-        sample(text, "pqready_handshake_group_info", "group=\"X25519MLKEM768\",id=\"0x11ec\""),
+        sample(text, "pqready_pq_status", "status=\"pq\""),
         Some(1.0)
     );
-    assert!(!text.contains("target="), "no target label on /probe: {text}");
-    assert!(!text.contains("check=\"hello-tolerance\""), "checks= limits the checks");
+    assert_eq!(
+        sample(text, "probe_tls_version_info", "version=\"TLS 1.3\""),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            text,
+            "pqready_handshake_group_info",
+            "group=\"X25519MLKEM768\",id=\"0x11ec\""
+        ),
+        Some(1.0)
+    );
+    assert!(
+        !text.contains("target="),
+        "no target label on /probe: {text}"
+    );
+    assert!(
+        !text.contains("check=\"hello-tolerance\""),
+        "checks= limits the checks"
+    );
 
     // A name is checked at the address it resolves to.
-    let by_name = exporter.get(&format!("/probe?target=localhost:{}&checks=groups", server.addr.port()));
+    let by_name = exporter.get(&format!(
+        "/probe?target=localhost:{}&checks=groups",
+        server.addr.port()
+    ));
     assert_eq!(by_name.status, 200, "{}", by_name.body);
 
     // Outside --allow: 403, a log line, and no connection at all.
@@ -161,7 +255,11 @@ fn probe_is_blackbox_style_and_only_for_allowed_targets() {
         Err(e) if e.kind() == ErrorKind::WouldBlock => {}
         other => panic!("the refused target was connected to: {other:?}"),
     }
-    assert!(exporter.log().contains("probe refused"), "{}", exporter.log());
+    assert!(
+        exporter.log().contains("probe refused"),
+        "{}",
+        exporter.log()
+    );
 
     // A name whose address (from /etc/hosts) lies outside --allow: 403, no connection.
     let narrow = Exporter::start(&["--allow", "127.0.0.2/32"]);
@@ -170,7 +268,11 @@ fn probe_is_blackbox_style_and_only_for_allowed_targets() {
     let port = behind_name.local_addr().unwrap().port();
     let by_name = narrow.get(&format!("/probe?target=localhost:{port}"));
     assert_eq!(by_name.status, 403, "{}", by_name.body);
-    assert!(by_name.body.contains("resolves to 127.0.0.1"), "{}", by_name.body);
+    assert!(
+        by_name.body.contains("resolves to 127.0.0.1"),
+        "{}",
+        by_name.body
+    );
     std::thread::sleep(Duration::from_millis(300));
     match behind_name.accept() {
         Err(e) if e.kind() == ErrorKind::WouldBlock => {}
@@ -190,9 +292,24 @@ fn probe_is_blackbox_style_and_only_for_allowed_targets() {
     }
     assert_eq!(exporter.get("/nowhere").status, 404);
     assert_eq!(exporter.get("/healthz").status, 200);
-    assert_eq!(exporter.metric("pqready_exporter_probe_requests_total", "result=\"refused\""), Some(1.0));
-    assert_eq!(exporter.metric("pqready_exporter_probe_requests_total", "result=\"invalid\""), Some(4.0));
-    assert_eq!(exporter.metric("pqready_exporter_probe_requests_total", "result=\"probed\""), Some(2.0));
+    assert_eq!(
+        exporter.metric(
+            "pqready_exporter_probe_requests_total",
+            "result=\"refused\""
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        exporter.metric(
+            "pqready_exporter_probe_requests_total",
+            "result=\"invalid\""
+        ),
+        Some(4.0)
+    );
+    assert_eq!(
+        exporter.metric("pqready_exporter_probe_requests_total", "result=\"probed\""),
+        Some(2.0)
+    );
 }
 
 #[test]
@@ -220,7 +337,9 @@ impl CountingProxy {
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 count.fetch_add(1, Ordering::SeqCst);
-                let Ok(server) = TcpStream::connect(upstream) else { continue };
+                let Ok(server) = TcpStream::connect(upstream) else {
+                    continue;
+                };
                 let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
                 let (mut c1, mut s1) = (client, server);
                 std::thread::spawn(move || pipe(&mut c1, &mut s1));
@@ -271,17 +390,34 @@ fn concurrent_scrapes_share_one_probe() {
         .into_iter()
         .map(|h| h.join().unwrap())
         .collect();
-    let probes: Vec<_> = answers.iter().filter(|a| a.body.contains("probe_success")).collect();
+    let probes: Vec<_> = answers
+        .iter()
+        .filter(|a| a.body.contains("probe_success"))
+        .collect();
     assert_eq!(probes.len(), 150);
     for a in &probes {
         assert_eq!(a.status, 200);
-        assert_eq!(sample(&a.body, "probe_success", ""), Some(1.0), "{}", a.body);
+        assert_eq!(
+            sample(&a.body, "probe_success", ""),
+            Some(1.0),
+            "{}",
+            a.body
+        );
     }
     // One probe ran, and the server saw only its connections.
-    assert_eq!(exporter.metric("pqready_exporter_probes_total", "source=\"probe\""), Some(1.0));
-    let probed = exporter.metric("pqready_exporter_probe_requests_total", "result=\"probed\"").unwrap();
-    let shared = exporter.metric("pqready_exporter_probe_requests_total", "result=\"shared\"").unwrap();
-    let cached = exporter.metric("pqready_exporter_probe_requests_total", "result=\"cached\"").unwrap();
+    assert_eq!(
+        exporter.metric("pqready_exporter_probes_total", "source=\"probe\""),
+        Some(1.0)
+    );
+    let probed = exporter
+        .metric("pqready_exporter_probe_requests_total", "result=\"probed\"")
+        .unwrap();
+    let shared = exporter
+        .metric("pqready_exporter_probe_requests_total", "result=\"shared\"")
+        .unwrap();
+    let cached = exporter
+        .metric("pqready_exporter_probe_requests_total", "result=\"cached\"")
+        .unwrap();
     assert_eq!((probed, shared + cached), (1.0, 149.0));
     let per_probe = sample(&probes[0].body, "pqready_connections", "").unwrap() as usize;
     assert_eq!(proxy.accepted.load(Ordering::SeqCst), per_probe);
@@ -324,17 +460,38 @@ fn a_flood_of_distinct_targets_is_bounded() {
         let busy = answers.iter().filter(|a| a.status == 503).count();
         let ok = answers.iter().filter(|a| a.status == 200).count();
         assert_eq!(busy + ok, 200, "round {round}: only 200 and 503");
-        assert!(busy > 0, "round {round}: more than --max-probes distinct probes ran");
+        assert!(
+            busy > 0,
+            "round {round}: more than --max-probes distinct probes ran"
+        );
         for a in answers.iter().filter(|a| a.status == 200) {
-            assert_eq!(sample(&a.body, "probe_success", ""), Some(0.0), "{}", a.body);
+            assert_eq!(
+                sample(&a.body, "probe_success", ""),
+                Some(0.0),
+                "{}",
+                a.body
+            );
         }
-        assert!(exporter.metric("pqready_exporter_probes_in_flight", "").unwrap() <= 4.0);
+        assert!(
+            exporter
+                .metric("pqready_exporter_probes_in_flight", "")
+                .unwrap()
+                <= 4.0
+        );
     }
-    let probes = exporter.metric("pqready_exporter_probes_total", "source=\"probe\"").unwrap();
-    assert!(probes <= 3.0 * 20.0, "{probes} probes for 3 rounds of 20 targets");
+    let probes = exporter
+        .metric("pqready_exporter_probes_total", "source=\"probe\"")
+        .unwrap();
+    assert!(
+        probes <= 3.0 * 20.0,
+        "{probes} probes for 3 rounds of 20 targets"
+    );
     let after = exporter.rss_kib();
     eprintln!("RSS before {before} KiB, after 600 flood requests {after} KiB, {probes} probes");
-    assert!(after < before + 30 * 1024, "memory grew from {before} to {after} KiB");
+    assert!(
+        after < before + 30 * 1024,
+        "memory grew from {before} to {after} KiB"
+    );
 }
 
 #[test]
@@ -346,37 +503,89 @@ fn hung_and_closed_targets_time_out_and_are_reported() {
     let exporter = Exporter::start(&["--target", &h, "--target", &c, "--timeout", "1s"]);
     assert_eq!(exporter.get("/healthz").status, 200);
     exporter.wait_ready(Duration::from_secs(30));
-    eprintln!("a scan of a hung and a closed port took {:?}", started.elapsed());
+    eprintln!(
+        "a scan of a hung and a closed port took {:?}",
+        started.elapsed()
+    );
     let text = exporter.get("/metrics").body;
-    assert_eq!(sample(&text, "probe_success", &format!("target=\"{h}\"")), Some(0.0));
-    assert_eq!(sample(&text, "probe_success", &format!("target=\"{c}\"")), Some(0.0));
-    assert_eq!(sample(&text, "pqready_probe_error_info", &format!("target=\"{h}\",kind=\"timeout\"")), Some(1.0), "{text}");
-    assert_eq!(sample(&text, "pqready_probe_error_info", &format!("target=\"{c}\",kind=\"refused\"")), Some(1.0), "{text}");
-    assert_eq!(sample(&text, "pqready_pq_status", &format!("target=\"{h}\",status=\"error\"")), Some(1.0));
-    assert_eq!(exporter.metric("pqready_exporter_scan_errors", ""), Some(2.0));
+    assert_eq!(
+        sample(&text, "probe_success", &format!("target=\"{h}\"")),
+        Some(0.0)
+    );
+    assert_eq!(
+        sample(&text, "probe_success", &format!("target=\"{c}\"")),
+        Some(0.0)
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "pqready_probe_error_info",
+            &format!("target=\"{h}\",kind=\"timeout\"")
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "pqready_probe_error_info",
+            &format!("target=\"{c}\",kind=\"refused\"")
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "pqready_pq_status",
+            &format!("target=\"{h}\",status=\"error\"")
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        exporter.metric("pqready_exporter_scan_errors", ""),
+        Some(2.0)
+    );
 }
 
 #[test]
 fn readiness_waits_for_the_first_scan_and_sigterm_stops_cleanly() {
     let hung = silent_port();
     let h = hung.local_addr().unwrap().to_string();
-    let mut exporter = Exporter::start(&["--target", &h, "--timeout", "2s", "--log-format", "json"]);
+    let mut exporter =
+        Exporter::start(&["--target", &h, "--timeout", "2s", "--log-format", "json"]);
     assert_eq!(exporter.get("/healthz").status, 200);
     let early = exporter.get("/readyz");
     assert_eq!(early.status, 503, "{}", early.body);
     exporter.wait_ready(Duration::from_secs(30));
-    let status = exporter.terminate(Duration::from_secs(15)).expect("exits after SIGTERM");
+    let status = exporter
+        .terminate(Duration::from_secs(15))
+        .expect("exits after SIGTERM");
     assert_eq!(status.code(), Some(0), "{}", exporter.log());
     let log = exporter.log();
     let lines: Vec<serde_json::Value> = log
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect();
-    let messages: Vec<&str> = lines.iter().filter_map(|l| l["fields"]["message"].as_str()).collect();
-    assert!(messages.iter().any(|m| m.starts_with("listening on http://")), "{log}");
+    let messages: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l["fields"]["message"].as_str())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("listening on http://")),
+        "{log}"
+    );
     assert!(messages.contains(&"scan completed"), "{log}");
-    assert!(messages.contains(&"shutting down") && messages.contains(&"stopped"), "{log}");
-    let scan = lines.iter().find(|l| l["fields"]["message"] == "scan completed").unwrap();
+    assert!(
+        messages.contains(&"shutting down") && messages.contains(&"stopped"),
+        "{log}"
+    );
+    let scan = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "scan completed")
+        .unwrap();
     assert_eq!(scan["fields"]["errors"], 1);
     assert_eq!(scan["level"], "INFO");
 }
@@ -390,11 +599,17 @@ fn bad_settings_give_one_error_line() {
     let taken = taken.local_addr().unwrap().to_string();
     let missing = dir.path().join("missing.yaml");
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["--allow", "10.0.0.0/33"], "invalid --allow '10.0.0.0/33'"),
+        (
+            vec!["--allow", "10.0.0.0/33"],
+            "invalid --allow '10.0.0.0/33'",
+        ),
         (vec!["--interval", "0s"], "invalid --interval"),
         (vec!["--jitter", "80%"], "invalid --jitter"),
         (vec!["--config", config.to_str().unwrap()], "intervall"),
-        (vec!["--config", missing.to_str().unwrap()], "cannot read it"),
+        (
+            vec!["--config", missing.to_str().unwrap()],
+            "cannot read it",
+        ),
         (vec!["--listen", &taken], "cannot listen on"),
         (vec!["--target", "a:99999"], "invalid target"),
         (vec!["--log-format", "xml"], "invalid --log-format"),
@@ -408,7 +623,10 @@ fn bad_settings_give_one_error_line() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
-        assert!(err.starts_with("pqready: error:") && err.contains(says), "{args:?}: {err}");
+        assert!(
+            err.starts_with("pqready: error:") && err.contains(says),
+            "{args:?}: {err}"
+        );
     }
 }
 
@@ -418,11 +636,19 @@ fn the_example_config_file_runs() {
         return;
     }
     let server = peers::s_server(&[]);
-    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/exporter/exporter.yaml")).unwrap();
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/exporter/exporter.yaml"
+    ))
+    .unwrap();
     // The example's own targets are the operator's; here they point at the test peer.
     let dir = tempfile::tempdir().unwrap();
     let targets = dir.path().join("targets.txt");
-    std::fs::write(&targets, format!("# scanned every interval\n{}\n", server.addr)).unwrap();
+    std::fs::write(
+        &targets,
+        format!("# scanned every interval\n{}\n", server.addr),
+    )
+    .unwrap();
     let text = example
         .replace("0.0.0.0:9717", "127.0.0.1:0")
         .replace("/etc/pqready/targets.txt", targets.to_str().unwrap())
@@ -477,7 +703,10 @@ fn cluster_mode_labels_components_and_keeps_credentials_out() {
         text.contains("category=\"apiserver\",component=\"kube-apiserver\""),
         "{text}"
     );
-    assert_eq!(exporter.metric("pqready_exporter_scans_total", "result=\"success\""), Some(1.0));
+    assert_eq!(
+        exporter.metric("pqready_exporter_scans_total", "result=\"success\""),
+        Some(1.0)
+    );
     for place in [&text, &exporter.log()] {
         assert!(!place.contains(TOKEN), "the token leaked");
     }
@@ -497,7 +726,11 @@ fn cluster_mode_labels_components_and_keeps_credentials_out() {
     fast.wait_ready(READY);
     drop(server);
     let deadline = Instant::now() + Duration::from_secs(60);
-    while fast.metric("pqready_exporter_scans_total", "result=\"failure\"").unwrap_or(0.0) < 1.0 {
+    while fast
+        .metric("pqready_exporter_scans_total", "result=\"failure\"")
+        .unwrap_or(0.0)
+        < 1.0
+    {
         assert!(Instant::now() < deadline, "{}", fast.log());
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -507,10 +740,217 @@ fn cluster_mode_labels_components_and_keeps_credentials_out() {
     // A kubeconfig that cannot be used stops the exporter at start.
     let broken = kubeconfig::malformed(dir.path());
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_pqready"))
-        .args(["exporter", "--listen", "127.0.0.1:0", "--cluster", "--kubeconfig", broken.to_str().unwrap()])
+        .args([
+            "exporter",
+            "--listen",
+            "127.0.0.1:0",
+            "--cluster",
+            "--kubeconfig",
+            broken.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+/// The series of a PromQL answer as (label value of `key`, label value of `of`).
+fn pairs(answer: &serde_json::Value, key: &str, of: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = answer["data"]["result"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let m = &s["metric"];
+            (
+                m[key].as_str().unwrap_or("").to_string(),
+                m[of].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_real_prometheus_scrapes_the_exporter_with_the_example_config() {
+    if !peers::require(&[
+        "openssl",
+        "goserver-1.22",
+        "goserver-1.23",
+        "prometheus",
+        "promtool",
+    ]) {
+        return;
+    }
+    let openssl = peers::s_server(&[]);
+    let go122 = peers::go_server("1.22");
+    let go123 = peers::go_server("1.23");
+    let targets: Vec<String> = [&openssl, &go122, &go123]
+        .iter()
+        .map(|p| p.addr.to_string())
+        .collect();
+    let mut args = vec![
+        "--allow",
+        "127.0.0.1/32",
+        "--clients",
+        "go1.23,go1.24",
+        "--interval",
+        "1h",
+    ];
+    for t in &targets {
+        args.extend(["--target", t.as_str()]);
+    }
+    let exporter = Exporter::start(&args);
+    exporter.wait_ready(READY);
+
+    // promtool accepts every page the exporter serves.
+    let scheduled = exporter.get("/metrics").body;
+    prometheus::check_metrics(&scheduled).unwrap_or_else(|e| panic!("/metrics: {e}\n{scheduled}"));
+    for t in &targets {
+        let page = exporter.get(&format!("/probe?target={t}&clients=all")).body;
+        prometheus::check_metrics(&page).unwrap_or_else(|e| panic!("/probe {t}: {e}\n{page}"));
+    }
+    let refused = exporter.get("/probe?target=127.0.0.2:9");
+    assert_eq!(refused.status, 403);
+
+    // The example scrape config (deploy/exporter/prometheus.yml), pointed at
+    // this exporter and these peers, with test-sized intervals.
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/exporter/prometheus.yml"
+    ))
+    .unwrap();
+    let scrape_configs = example
+        .split_once("\nscrape_configs:\n")
+        .expect("the example has scrape_configs")
+        .1
+        .replace(
+            "pqready-exporter.pqready.svc:9717",
+            &exporter.addr.to_string(),
+        )
+        .replace(
+            "          - apiserver.example:6443",
+            &targets
+                .iter()
+                .map(|t| format!("          - {t}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+        .replace("scrape_interval: 60s", "scrape_interval: 1s")
+        .replace("scrape_timeout: 30s", "scrape_timeout: 1s")
+        .replace("scrape_interval: 5m", "scrape_interval: 3s")
+        .replace("scrape_timeout: 60s", "scrape_timeout: 3s");
+    let alerts = std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/exporter/alerts.yaml"
+    ));
+    let prom = prometheus::start(&scrape_configs, &[alerts.as_path()]);
+    let mut expected: Vec<(String, String)> = targets
+        .iter()
+        .cloned()
+        .zip(["pq", "classical", "draft-only"].map(String::from))
+        .collect();
+    expected.sort();
+    let wait = Duration::from_secs(60);
+    let has_all =
+        |a: &serde_json::Value| a["data"]["result"].as_array().is_some_and(|r| r.len() == 3);
+    // /metrics: one series per scheduled target, labelled `target`.
+    let scheduled = prom.wait_for("pqready_pq_status{job=\"pqready\"} == 1", wait, has_all);
+    assert_eq!(
+        pairs(&scheduled, "target", "status"),
+        expected,
+        "{scheduled}"
+    );
+    // /probe, blackbox style: the target became `instance`.
+    let probed = prom.wait_for(
+        "pqready_pq_status{job=\"pqready-probe\"} == 1",
+        wait,
+        has_all,
+    );
+    assert_eq!(pairs(&probed, "instance", "status"), expected, "{probed}");
+    let up = prom.query("probe_success{job=\"pqready-probe\"}");
+    assert_eq!(prometheus::values(&up), ["1", "1", "1"], "{up}");
+    let kyber = prom.query("probe_tls_group_info{job=\"pqready-probe\",id=\"0x6399\"}");
+    assert_eq!(
+        pairs(&kyber, "instance", "group"),
+        [(targets[2].clone(), "X25519Kyber768Draft00".to_string())]
+    );
+
+    // Every panel of the Grafana dashboard is valid PromQL over these series.
+    let dashboard: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/deploy/exporter/grafana-dashboard.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    // Each variable as "All" sets it (its allValue).
+    let all_values: Vec<(String, String)> = dashboard["templating"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| {
+            Some((
+                format!("${}", v["name"].as_str()?),
+                v["allValue"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    assert_eq!(all_values.len(), 2, "{all_values:?}");
+    let mut exprs = Vec::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for t in panel["targets"].as_array().into_iter().flatten() {
+            if let Some(e) = t["expr"].as_str() {
+                let expr = all_values
+                    .iter()
+                    .fold(e.to_string(), |e, (var, all)| e.replace(var, all));
+                exprs.push((panel["title"].as_str().unwrap_or("").to_string(), expr));
+            }
+        }
+    }
+    assert!(exprs.len() >= 15, "{exprs:?}");
+    let mut empty = Vec::new();
+    for (title, expr) in &exprs {
+        let answer = prom.query(expr);
+        assert_eq!(answer["status"], "success", "{title}: {expr}: {answer}");
+        if answer["data"]["result"]
+            .as_array()
+            .is_some_and(|r| r.is_empty())
+        {
+            empty.push(title.clone());
+        }
+    }
+    eprintln!("dashboard: {} queries, empty: {empty:?}", exprs.len());
+    let answered = prom.query("sum(pqready_pq_ready{category=~\".*\", target=~\".+\"})");
+    assert_eq!(prometheus::values(&answered), ["1"], "{answered}");
+
+    // The alert rules load and evaluate against the real series.
+    let deadline = Instant::now() + wait;
+    loop {
+        let rules = prom.rules();
+        let all: Vec<&serde_json::Value> = rules["data"]["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|g| g["rules"].as_array().into_iter().flatten())
+            .collect();
+        assert_eq!(all.len(), 7, "{rules}");
+        if all.iter().all(|r| r["health"] == "ok") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "rules not healthy: {rules}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // The Go 1.23 server (Kyber draft only) and a Go 1.24 client (ML-KEM
+    // only) share no PQ group: the silent-downgrade alert is pending (its
+    // `for:` is 10m).
+    let pending = prom.wait_for("ALERTS{alertname=\"PqreadySilentDowngrade\"}", wait, |a| {
+        a["data"]["result"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty())
+    });
+    assert!(pending.to_string().contains("pending"), "{pending}");
 }

@@ -173,11 +173,14 @@ fn alert_rule_unit_tests_catch_a_changed_threshold() {
     let src = exporter_dir();
     let tmp = tempfile::tempdir().unwrap();
     let rules = std::fs::read_to_string(src.join("alerts.yaml")).unwrap();
-    let original = "pqready_certificate_nist_deadline_days < 365";
+    let original = "pqready_certificate_nist_deadline_remaining_seconds < 365 * 86400";
     assert!(rules.contains(original), "the rule under test moved");
     std::fs::write(
         tmp.path().join("alerts.yaml"),
-        rules.replace(original, "pqready_certificate_nist_deadline_days < 30"),
+        rules.replace(
+            original,
+            "pqready_certificate_nist_deadline_remaining_seconds < 30 * 86400",
+        ),
     )
     .unwrap();
     let tests = tmp.path().join("alerts.test.yaml");

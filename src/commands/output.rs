@@ -234,7 +234,11 @@ impl Output {
 /// The text of the file a flag names, at most `max` bytes (read through a
 /// bounded reader, so a file that grows meanwhile cannot exceed it); errors
 /// are one line naming the flag and the file.
-pub(super) fn read_flag_file(flag: &str, path: &std::path::Path, max: u64) -> Result<String, CommandError> {
+pub(super) fn read_flag_file(
+    flag: &str,
+    path: &std::path::Path,
+    max: u64,
+) -> Result<String, CommandError> {
     use std::io::Read;
     let fail = |why: String| CommandError(format!("{flag} {}: {why}", path.display()));
     let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot read it: {e}")))?;

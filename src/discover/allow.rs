@@ -107,9 +107,7 @@ impl AllowList {
             v4 => v4,
         };
         self.entries.iter().any(|e| match e {
-            Entry::Cidr(net, bits) => {
-                net.is_ipv4() == ip.is_ipv4() && network(ip, *bits) == *net
-            }
+            Entry::Cidr(net, bits) => net.is_ipv4() == ip.is_ipv4() && network(ip, *bits) == *net,
             Entry::Name(_) => false,
         })
     }
@@ -145,7 +143,8 @@ mod tests {
 
     #[test]
     fn cidrs_cover_their_block_only() {
-        let allow = AllowList::parse(&["10.0.0.0/8", "192.168.1.7", "fd00::/8", "127.0.0.1/32"]).unwrap();
+        let allow =
+            AllowList::parse(&["10.0.0.0/8", "192.168.1.7", "fd00::/8", "127.0.0.1/32"]).unwrap();
         assert!(allow.permits_ip(ip("10.255.1.2")));
         assert!(!allow.permits_ip(ip("11.0.0.1")));
         assert!(allow.permits_ip(ip("192.168.1.7")));
@@ -162,7 +161,10 @@ mod tests {
         assert!(!loose.permits_ip(ip("10.2.0.1")));
         let all = AllowList::parse(&["0.0.0.0/0"]).unwrap();
         assert!(all.permits_ip(ip("8.8.8.8")));
-        assert!(!all.permits_ip(ip("::1")), "an IPv4 block covers no IPv6 address");
+        assert!(
+            !all.permits_ip(ip("::1")),
+            "an IPv4 block covers no IPv6 address"
+        );
     }
 
     #[test]
@@ -181,7 +183,16 @@ mod tests {
 
     #[test]
     fn bad_entries_are_refused_with_the_entry() {
-        for bad in ["", "10.0.0.0/33", "fd00::/129", "nope/8", "a..b", "*.", "http://x", "a b"] {
+        for bad in [
+            "",
+            "10.0.0.0/33",
+            "fd00::/129",
+            "nope/8",
+            "a..b",
+            "*.",
+            "http://x",
+            "a b",
+        ] {
             let err = AllowList::parse(&[bad]).unwrap_err();
             assert!(err.0.contains("invalid --allow"), "{bad}: {err}");
         }

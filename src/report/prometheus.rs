@@ -138,25 +138,16 @@ pub const AUTH_CLASSICAL: Metric = gauge(
     "Whether the server authenticates with a classical certificate.",
 );
 /// Findings per kind.
-pub const FINDINGS: Metric = gauge(
-    "pqready_findings",
-    "Findings of one kind for the endpoint.",
-);
+pub const FINDINGS: Metric = gauge("pqready_findings", "Findings of one kind for the endpoint.");
 /// Each check's outcome.
 pub const CHECK_SUCCESS: Metric = gauge(
     "pqready_check_success",
     "Whether a probe check completed (1) or failed (0).",
 );
 /// Connections the probe opened.
-pub const CONNECTIONS: Metric = gauge(
-    "pqready_connections",
-    "TCP connections the probe opened.",
-);
+pub const CONNECTIONS: Metric = gauge("pqready_connections", "TCP connections the probe opened.");
 /// A served certificate.
-pub const CERT_INFO: Metric = gauge(
-    "pqready_certificate_info",
-    "A certificate the server sent.",
-);
+pub const CERT_INFO: Metric = gauge("pqready_certificate_info", "A certificate the server sent.");
 /// Its notAfter.
 pub const CERT_NOT_AFTER: Metric = gauge(
     "pqready_certificate_not_after_timestamp_seconds",
@@ -315,7 +306,10 @@ impl EndpointMetrics {
             && (obs.handshake.version.is_some()
                 || !obs.groups.supported.is_empty()
                 || !obs.tls_versions.is_empty()
-                || obs.authentication.as_ref().is_some_and(|a| a.mldsa || a.classical));
+                || obs
+                    .authentication
+                    .as_ref()
+                    .is_some_and(|a| a.mldsa || a.classical));
         let findings = {
             let mut counted: Vec<(FindingKind, Severity, u32)> = Vec::new();
             for f in &report.assessed.findings {
@@ -457,14 +451,27 @@ impl EndpointMetrics {
             let pq = if c.pq { "true" } else { "false" };
             out.sample(
                 &CLIENT_GROUP,
-                &with(&[("client", &c.profile), ("group", name), ("id", id), ("pq", pq)]),
+                &with(&[
+                    ("client", &c.profile),
+                    ("group", name),
+                    ("id", id),
+                    ("pq", pq),
+                ]),
                 1.0,
             );
-            out.sample(&CLIENT_PQ, &with(&[("client", &c.profile)]), flag(c.standard_pq));
+            out.sample(
+                &CLIENT_PQ,
+                &with(&[("client", &c.profile)]),
+                flag(c.standard_pq),
+            );
         }
         if let Some((verdict, variants)) = &self.tolerance {
             for v in ToleranceVerdict::ALL {
-                out.sample(&TOLERANCE, &with(&[("verdict", v.name())]), flag(v == verdict));
+                out.sample(
+                    &TOLERANCE,
+                    &with(&[("verdict", v.name())]),
+                    flag(v == verdict),
+                );
             }
             for (variant, ok) in variants {
                 out.sample(
@@ -490,7 +497,10 @@ impl EndpointMetrics {
         }
         out.sample(&CONNECTIONS, &with(&[]), f64::from(self.connections));
         for c in &self.certificates {
-            let id = [("role", c.role.as_str()), ("fingerprint_sha256", &c.fingerprint)];
+            let id = [
+                ("role", c.role.as_str()),
+                ("fingerprint_sha256", &c.fingerprint),
+            ];
             let mut info = id.to_vec();
             info.extend([
                 ("subject", c.subject.as_str()),
@@ -500,8 +510,10 @@ impl EndpointMetrics {
             out.sample(&CERT_INFO, &with(&info), 1.0);
             out.sample(&CERT_NOT_AFTER, &with(&id), c.not_after as f64);
             out.sample(&CERT_QUANTUM_SAFE, &with(&id), flag(c.quantum_safe));
-            for (milestone, at) in [("deprecated", c.deprecated_at), ("disallowed", c.disallowed_at)]
-            {
+            for (milestone, at) in [
+                ("deprecated", c.deprecated_at),
+                ("disallowed", c.disallowed_at),
+            ] {
                 if let Some(at) = at {
                     let mut labels = id.to_vec();
                     labels.push(("milestone", milestone));
@@ -572,7 +584,10 @@ impl ExporterStats {
             out.sample(&SCAN_ERRORS, NO_LABELS, scan.errors as f64);
             out.sample(&LAST_SCAN, NO_LABELS, scan.completed_at as f64);
         }
-        for (result, n) in [("success", self.scans_succeeded), ("failure", self.scans_failed)] {
+        for (result, n) in [
+            ("success", self.scans_succeeded),
+            ("failure", self.scans_failed),
+        ] {
             out.sample(&SCANS, &[("result", result.to_string())], n as f64);
         }
         for (source, n) in [("scan", self.probes_scan), ("probe", self.probes_on_demand)] {
@@ -600,7 +615,11 @@ impl Exposition {
         labels: &[(K, V)],
         value: f64,
     ) {
-        let index = match self.families.iter().position(|(m, _)| m.name == metric.name) {
+        let index = match self
+            .families
+            .iter()
+            .position(|(m, _)| m.name == metric.name)
+        {
             Some(i) => i,
             None => {
                 self.families.push((*metric, String::new()));
@@ -700,7 +719,10 @@ mod tests {
         page.sample(&CERT_INFO, &[("subject", hostile.as_str())], 1.0);
         let text = page.text();
         let line = text.lines().nth(2).unwrap();
-        assert!(line.starts_with(r#"pqready_certificate_info{subject="CN=a\"b\\c\nd"#), "{line}");
+        assert!(
+            line.starts_with(r#"pqready_certificate_info{subject="CN=a\"b\\c\nd"#),
+            "{line}"
+        );
         assert!(line.len() < MAX_LABEL_CHARS + 64, "{}", line.len());
         assert_eq!(text.lines().count(), 3);
     }
@@ -708,7 +730,15 @@ mod tests {
     #[test]
     fn values_print_as_prometheus_reads_them() {
         let mut s = String::new();
-        for v in [1.0, 0.0, 1.5, 1_700_000_000.0, f64::NAN, f64::INFINITY, -3.0] {
+        for v in [
+            1.0,
+            0.0,
+            1.5,
+            1_700_000_000.0,
+            f64::NAN,
+            f64::INFINITY,
+            -3.0,
+        ] {
             write_value(v, &mut s);
             s.push(' ');
         }

@@ -188,7 +188,11 @@ fn metrics(body: String) -> Response<Full<Bytes>> {
     r
 }
 
-async fn handle(state: &Arc<Exporter>, req: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+async fn handle(
+    state: &Arc<Exporter>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<Full<Bytes>> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only GET\n");
         r.headers_mut().insert(
@@ -267,7 +271,11 @@ async fn probe(
         .and_then(|r| r.ok().and_then(|r| r.clone()));
     let mut page = Exposition::default();
     match finished {
-        Some(done) => done.metrics.write(&EndpointLabels::default(), crate::time::now_unix(), &mut page),
+        Some(done) => done.metrics.write(
+            &EndpointLabels::default(),
+            crate::time::now_unix(),
+            &mut page,
+        ),
         None => {
             // Out of time: as the blackbox exporter, a failed probe. The probe
             // goes on and its result serves the next scrape.

@@ -98,8 +98,12 @@ async fn scan(state: &Arc<Exporter>) -> Result<Snapshot, String> {
     let mut labels = Vec::with_capacity(total);
     for (i, (label, item)) in work.into_iter().enumerate() {
         labels.push(label);
-        let (limit, config, state, apiserver) =
-            (limit.clone(), config.clone(), state.clone(), apiserver.clone());
+        let (limit, config, state, apiserver) = (
+            limit.clone(),
+            config.clone(),
+            state.clone(),
+            apiserver.clone(),
+        );
         running.spawn(async move {
             let _permit = limit.acquire_owned().await;
             state.count_scan_probe();

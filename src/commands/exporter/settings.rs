@@ -253,7 +253,11 @@ pub fn parse_span(
 
 /// Parses `10%` or `10` (percent) into a share from 0 to 0.5.
 fn parse_share(text: &str) -> Result<f64, CommandError> {
-    let bad = || CommandError(format!("invalid --jitter '{text}': use a percentage from 0% to 50%"));
+    let bad = || {
+        CommandError(format!(
+            "invalid --jitter '{text}': use a percentage from 0% to 50%"
+        ))
+    };
     let value: f64 = text
         .trim()
         .trim_end_matches('%')

@@ -61,8 +61,11 @@ pub struct Finished {
     pub metrics: EndpointMetrics,
 }
 
+/// Where a `/probe` request waits for its result (`None` while it runs).
+pub type Pending = watch::Receiver<Option<Arc<Finished>>>;
+
 enum Slot {
-    Running(watch::Receiver<Option<Arc<Finished>>>),
+    Running(Pending),
     Done(Arc<Finished>),
 }
 
@@ -192,7 +195,7 @@ impl Exporter {
         key: ProbeKey,
         target: Target,
         config: ProbeConfig,
-    ) -> Result<(RequestOutcome, watch::Receiver<Option<Arc<Finished>>>), Busy> {
+    ) -> Result<(RequestOutcome, Pending), Busy> {
         let mut probes = self.probes.lock().unwrap_or_else(|e| e.into_inner());
         let fresh = self.settings.min_reprobe_interval;
         match probes.get(&key) {
@@ -240,7 +243,9 @@ pub async fn probe_contained(target: Target, config: ProbeConfig) -> TargetRepor
     let rules = CertRules::default();
     let (inner, inner_config) = (target.clone(), config.clone());
     let run =
-        tokio::spawn(async move { crate::scan::scan_one_with(&inner, &inner_config, &rules).await });
+        tokio::spawn(
+            async move { crate::scan::scan_one_with(&inner, &inner_config, &rules).await },
+        );
     match run.await {
         Ok(report) => report,
         Err(e) => {
