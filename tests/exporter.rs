@@ -954,3 +954,34 @@ fn a_real_prometheus_scrapes_the_exporter_with_the_example_config() {
     });
     assert!(pending.to_string().contains("pending"), "{pending}");
 }
+
+#[test]
+fn idle_and_half_sent_requests_do_not_block_scrapes() {
+    let exporter = Exporter::start(&["--allow", "127.0.0.1/32"]);
+    // 300 clients that connect and send half a request line, then nothing.
+    let stalled: Vec<TcpStream> = (0..300)
+        .map(|_| {
+            let mut s = TcpStream::connect(exporter.addr).unwrap();
+            s.write_all(b"GET /metr").unwrap();
+            s
+        })
+        .collect();
+    let started = Instant::now();
+    assert_eq!(exporter.get("/healthz").status, 200);
+    assert_eq!(exporter.get("/metrics").status, 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    // A request head over the limit is refused, not buffered.
+    let huge = format!("/probe?target={}", "a".repeat(64 * 1024));
+    let a = exporter.get(&huge);
+    assert!(
+        a.status == 431 || a.status == 400 || a.status == 0,
+        "{}",
+        a.status
+    );
+    assert_eq!(exporter.get("/healthz").status, 200);
+    drop(stalled);
+}

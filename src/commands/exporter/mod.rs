@@ -21,7 +21,6 @@ use crate::report::prometheus::{
     EndpointLabels, Exposition, NO_LABELS, PROBE_DURATION, PROBE_SUCCESS,
 };
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -169,8 +168,33 @@ fn init_logging(json: bool) {
     };
 }
 
-fn text(status: StatusCode, body: impl Into<String>) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body.into())));
+/// A response body made of shared pieces: `/metrics` sends the rendered
+/// scan (one buffer shared by every concurrent scrape) and the exporter's
+/// own series without copying them into one.
+struct Parts(std::collections::VecDeque<Bytes>);
+
+impl hyper::body::Body for Parts {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.pop_front().map(|b| Ok(hyper::body::Frame::data(b))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.0.iter().map(|b| b.len() as u64).sum())
+    }
+}
+
+fn text(status: StatusCode, body: impl Into<String>) -> Response<Parts> {
+    let mut r = Response::new(Parts([Bytes::from(body.into())].into()));
     *r.status_mut() = status;
     r.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
@@ -179,8 +203,8 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response<Full<Bytes>> {
     r
 }
 
-fn metrics(body: String) -> Response<Full<Bytes>> {
-    let mut r = text(StatusCode::OK, body);
+fn metrics(parts: Vec<Bytes>) -> Response<Parts> {
+    let mut r = Response::new(Parts(parts.into()));
     r.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
         hyper::header::HeaderValue::from_static(METRICS_TYPE),
@@ -192,7 +216,7 @@ async fn handle(
     state: &Arc<Exporter>,
     req: Request<Incoming>,
     peer: SocketAddr,
-) -> Response<Full<Bytes>> {
+) -> Response<Parts> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only GET\n");
         r.headers_mut().insert(
@@ -223,7 +247,7 @@ async fn probe(
     state: &Arc<Exporter>,
     req: &Request<Incoming>,
     peer: SocketAddr,
-) -> Response<Full<Bytes>> {
+) -> Response<Parts> {
     let started = Instant::now();
     let params = match ProbeParams::parse(req.uri().query().unwrap_or(""), &state.settings) {
         Ok(p) => p,
@@ -283,7 +307,7 @@ async fn probe(
             page.sample(&PROBE_DURATION, NO_LABELS, started.elapsed().as_secs_f64());
         }
     }
-    metrics(page.text())
+    metrics(vec![Bytes::from(page.text())])
 }
 
 /// Prometheus says how long it waits (`X-Prometheus-Scrape-Timeout-Seconds`):

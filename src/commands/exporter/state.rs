@@ -12,6 +12,7 @@ use crate::report::prometheus::{
 };
 use crate::report::TargetReport;
 use crate::vocab::ErrorKind;
+use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -96,7 +97,14 @@ pub struct Exporter {
     probes_on_demand: AtomicU64,
     requests: [AtomicU64; PROBE_OUTCOMES.len()],
     has_scanned: AtomicBool,
+    rendered: Mutex<Option<(Arc<Snapshot>, Instant, Bytes)>>,
 }
+
+/// How long one rendering of the scan's series serves scrapes: the only
+/// thing that changes between scans is the time left to certificate
+/// deadlines, so a second of staleness costs nothing, and a burst of
+/// scrapes renders once.
+pub const RENDERED_FOR: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A `/probe` that could not start: too many probes already run.
 #[derive(Debug)]
@@ -119,6 +127,7 @@ impl Exporter {
             probes_on_demand: AtomicU64::new(0),
             requests: Default::default(),
             has_scanned: AtomicBool::new(false),
+            rendered: Mutex::new(None),
         }
     }
 
@@ -157,19 +166,36 @@ impl Exporter {
         self.ready.store(true, Ordering::Relaxed);
     }
 
-    /// The `/metrics` page: every endpoint of the last scan, then the
-    /// exporter's own series.
-    pub fn metrics_page(&self) -> String {
+    /// The `/metrics` page: every endpoint of the last scan (rendered at
+    /// most once per [`RENDERED_FOR`] and shared by concurrent scrapes),
+    /// then the exporter's own series.
+    pub fn metrics_page(&self) -> Vec<Bytes> {
         let snapshot = self
             .snapshot
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let now = crate::time::now_unix();
+        let endpoints = {
+            let mut cache = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
+            match &*cache {
+                Some((of, at, bytes))
+                    if Arc::ptr_eq(of, &snapshot) && at.elapsed() < RENDERED_FOR =>
+                {
+                    bytes.clone()
+                }
+                _ => {
+                    let now = crate::time::now_unix();
+                    let mut page = Exposition::default();
+                    for e in &snapshot.endpoints {
+                        e.metrics.write(&e.labels, now, &mut page);
+                    }
+                    let bytes = Bytes::from(page.text());
+                    *cache = Some((snapshot.clone(), Instant::now(), bytes.clone()));
+                    bytes
+                }
+            }
+        };
         let mut page = Exposition::default();
-        for e in &snapshot.endpoints {
-            e.metrics.write(&e.labels, now, &mut page);
-        }
         let stats = ExporterStats {
             targets: self.targets.load(Ordering::Relaxed),
             last_scan: self
@@ -184,7 +210,7 @@ impl Exporter {
             in_flight: self.in_flight.load(Ordering::Relaxed),
         };
         stats.write(&mut page);
-        page.text()
+        vec![endpoints, Bytes::from(page.text())]
     }
 
     /// The result of probing `target` for `key`: a fresh one when there is

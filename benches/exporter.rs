@@ -1,0 +1,219 @@
+//! `pqready exporter` at 1,000 endpoints: scan time, memory (after each of
+//! three scans: it must not grow), the size of `/metrics`, and scrape
+//! latency alone and under load (32 clients scraping at once), plus
+//! `/probe` answered from a fresh result under the same load.
+//!
+//! The fleet is one nginx (OpenSSL 3.5, one worker) listening on 200
+//! loopback ports on each of 127.0.0.1 to 127.0.0.5: 1,000 endpoints.
+//! Run with `cargo bench --bench exporter` (nginx from scripts/install-peers).
+//! Prints numbers; asserts nothing (tests/exporter.rs checks correctness).
+
+#[path = "../tests/support/exporter.rs"]
+mod exporter;
+#[path = "../tests/support/peers.rs"]
+mod peers;
+
+use exporter::{get, sample, Exporter};
+use std::time::{Duration, Instant};
+
+const PORTS: usize = 200;
+const ADDRESSES: usize = 5;
+const LOAD_CLIENTS: usize = 32;
+const LOAD_SECONDS: u64 = 10;
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    if !peers::bin("nginx").exists() {
+        println!("exporter bench: nginx is not installed (scripts/install-peers); skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = peers::write_cert(dir.path());
+    let ports: Vec<u16> = (0..PORTS).map(|_| peers::free_port()).collect();
+    let mut listens = String::new();
+    let mut targets = String::new();
+    for a in 1..=ADDRESSES {
+        for p in &ports {
+            listens.push_str(&format!("    listen 127.0.0.{a}:{p} ssl;\n"));
+            targets.push_str(&format!("127.0.0.{a}:{p}\n"));
+        }
+    }
+    let d = dir.path().display();
+    let conf = format!(
+        "daemon off; master_process off; worker_processes 1; worker_rlimit_nofile 8192;
+pid {d}/nginx.pid; error_log {d}/error.log;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};
+  uwsgi_temp_path {d}; scgi_temp_path {d};
+  server {{
+{listens}    ssl_certificate {}; ssl_certificate_key {};
+    location / {{ return 200 \"ok\\n\"; }}
+  }}
+}}
+",
+        cert.display(),
+        key.display()
+    );
+    std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+    let mut nginx = std::process::Command::new(peers::bin("nginx"))
+        .args(["-p", &d.to_string(), "-c", &format!("{d}/nginx.conf")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start nginx");
+    let last = format!("127.0.0.{ADDRESSES}:{}", ports[PORTS - 1]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(&last).is_err() {
+        assert!(Instant::now() < deadline, "nginx did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let list = dir.path().join("targets.txt");
+    std::fs::write(&list, &targets).unwrap();
+    let list = list.to_str().unwrap();
+
+    println!(
+        "pqready exporter, {} endpoints (nginx on {PORTS} ports x {ADDRESSES} addresses)",
+        PORTS * ADDRESSES
+    );
+    for (label, extra) in [
+        ("full probe (default checks)", vec![]),
+        ("groups only", vec!["--only", "groups"]),
+    ] {
+        let mut args = vec![
+            "--targets-file",
+            list,
+            "--interval",
+            "1s",
+            "--jitter",
+            "0",
+            "--allow",
+            "127.0.0.1/32",
+            "--min-reprobe-interval",
+            "60s",
+        ];
+        args.extend(extra);
+        let exporter = Exporter::start(&args);
+        let started = Instant::now();
+        let mut rss_after = Vec::new();
+        let mut scan_seconds = Vec::new();
+        for scan in 1..=3 {
+            let deadline = Instant::now() + Duration::from_secs(600);
+            loop {
+                let done = exporter
+                    .metric("pqready_exporter_scans_total", "result=\"success\"")
+                    .unwrap_or(0.0);
+                if done >= scan as f64 {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "scan {scan} did not finish");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            rss_after.push(exporter.rss_kib());
+            scan_seconds.push(
+                exporter
+                    .metric("pqready_exporter_scan_duration_seconds", "")
+                    .unwrap(),
+            );
+        }
+        let first = started.elapsed();
+        let page = exporter.get("/metrics").body;
+        let series = page.lines().filter(|l| !l.starts_with('#')).count();
+        let errors = sample(&page, "pqready_exporter_scan_errors", "").unwrap_or(-1.0);
+        println!("\n{label}");
+        println!(
+            "  scans: {:.2} s, {:.2} s, {:.2} s ({:.0} endpoints/s); errors {errors}; 3 scans in {:.1} s",
+            scan_seconds[0],
+            scan_seconds[1],
+            scan_seconds[2],
+            (PORTS * ADDRESSES) as f64 / scan_seconds[0],
+            first.as_secs_f64()
+        );
+        println!(
+            "  RSS after scan 1/2/3: {} / {} / {} KiB; peak {} KiB",
+            rss_after[0],
+            rss_after[1],
+            rss_after[2],
+            exporter.peak_rss_kib()
+        );
+        println!("  /metrics: {} bytes, {series} series", page.len());
+
+        let mut alone = Vec::new();
+        for _ in 0..50 {
+            let t = Instant::now();
+            let a = get(exporter.addr, "/metrics", &[]);
+            alone.push(t.elapsed());
+            assert_eq!(a.status, 200);
+        }
+        println!("  scrape alone: {}", percentiles(&mut alone));
+
+        // Under load: LOAD_CLIENTS threads scraping /metrics (and a cached
+        // /probe) as fast as they can while the scans go on.
+        let probe_path = format!("/probe?target=127.0.0.1:{}", ports[0]);
+        get(exporter.addr, &probe_path, &[]);
+        let stop = Instant::now() + Duration::from_secs(LOAD_SECONDS);
+        let addr = exporter.addr;
+        let workers: Vec<_> = (0..LOAD_CLIENTS)
+            .map(|i| {
+                let probe_path = probe_path.clone();
+                std::thread::spawn(move || {
+                    let (mut metrics, mut probes) = (Vec::new(), Vec::new());
+                    while Instant::now() < stop {
+                        let (path, into) = if i % 4 == 0 {
+                            (probe_path.as_str(), &mut probes)
+                        } else {
+                            ("/metrics", &mut metrics)
+                        };
+                        let t = Instant::now();
+                        let a = get(addr, path, &[]);
+                        into.push(t.elapsed());
+                        assert_eq!(a.status, 200);
+                    }
+                    (metrics, probes)
+                })
+            })
+            .collect();
+        let (mut metrics, mut probes) = (Vec::new(), Vec::new());
+        for w in workers {
+            let (m, p) = w.join().unwrap();
+            metrics.extend(m);
+            probes.extend(p);
+        }
+        println!(
+            "  under load ({LOAD_CLIENTS} clients, {LOAD_SECONDS} s, scans running): /metrics {} scrapes/s, {}",
+            metrics.len() as u64 / LOAD_SECONDS,
+            percentiles(&mut metrics)
+        );
+        println!(
+            "                                             /probe (fresh result) {} /s, {}",
+            probes.len() as u64 / LOAD_SECONDS,
+            percentiles(&mut probes)
+        );
+        println!(
+            "  probes run for /probe during the load: {}; RSS after the load {} KiB, peak {} KiB",
+            exporter
+                .metric("pqready_exporter_probes_total", "source=\"probe\"")
+                .unwrap_or(-1.0),
+            exporter.rss_kib(),
+            exporter.peak_rss_kib()
+        );
+    }
+    let _ = nginx.kill();
+    let _ = nginx.wait();
+}
+
+fn percentiles(times: &mut [Duration]) -> String {
+    times.sort();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize].as_secs_f64() * 1000.0;
+    format!(
+        "p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms (n={})",
+        at(0.5),
+        at(0.9),
+        at(0.99),
+        at(1.0),
+        times.len()
+    )
+}
