@@ -812,6 +812,10 @@ fn a_real_prometheus_scrapes_the_exporter_with_the_example_config() {
         let page = exporter.get(&format!("/probe?target={t}&clients=all")).body;
         prometheus::check_metrics(&page).unwrap_or_else(|e| panic!("/probe {t}: {e}\n{page}"));
     }
+    let closed = kubeconfig::closed_port();
+    let failed = exporter.get(&format!("/probe?target={closed}")).body;
+    assert_eq!(sample(&failed, "probe_success", ""), Some(0.0), "{failed}");
+    prometheus::check_metrics(&failed).unwrap_or_else(|e| panic!("a failed /probe: {e}\n{failed}"));
     let refused = exporter.get("/probe?target=127.0.0.2:9");
     assert_eq!(refused.status, 403);
 

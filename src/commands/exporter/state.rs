@@ -86,7 +86,8 @@ pub struct ProbeKey {
 pub struct Exporter {
     /// The settings it runs with.
     pub settings: Settings,
-    snapshot: RwLock<Arc<Snapshot>>,
+    /// The last completed scan and its number (1 for the first).
+    snapshot: RwLock<(u64, Arc<Snapshot>)>,
     probes: Mutex<HashMap<ProbeKey, Slot>>,
     in_flight: AtomicUsize,
     ready: AtomicBool,
@@ -97,7 +98,7 @@ pub struct Exporter {
     probes_on_demand: AtomicU64,
     requests: [AtomicU64; PROBE_OUTCOMES.len()],
     has_scanned: AtomicBool,
-    rendered: Mutex<Option<(Arc<Snapshot>, Instant, Bytes)>>,
+    rendered: Mutex<Option<(u64, Instant, Bytes)>>,
 }
 
 /// How long one rendering of the scan's series serves scrapes: the only
@@ -116,7 +117,7 @@ impl Exporter {
         let ready = !settings.scheduled();
         Exporter {
             settings,
-            snapshot: RwLock::new(Arc::new(Snapshot::default())),
+            snapshot: RwLock::new((0, Arc::new(Snapshot::default()))),
             probes: Mutex::new(HashMap::new()),
             in_flight: AtomicUsize::new(0),
             ready: AtomicBool::new(ready),
@@ -153,7 +154,9 @@ impl Exporter {
 
     /// Installs a completed scan's results.
     pub fn complete_scan(&self, snapshot: Snapshot) {
-        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(snapshot);
+        let mut current = self.snapshot.write().unwrap_or_else(|e| e.into_inner());
+        *current = (current.0 + 1, Arc::new(snapshot));
+        drop(current);
         self.scans_succeeded.fetch_add(1, Ordering::Relaxed);
         self.has_scanned.store(true, Ordering::Relaxed);
         self.ready.store(true, Ordering::Relaxed);
@@ -170,7 +173,7 @@ impl Exporter {
     /// most once per [`RENDERED_FOR`] and shared by concurrent scrapes),
     /// then the exporter's own series.
     pub fn metrics_page(&self) -> Vec<Bytes> {
-        let snapshot = self
+        let (number, snapshot) = self
             .snapshot
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -178,9 +181,7 @@ impl Exporter {
         let endpoints = {
             let mut cache = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
             match &*cache {
-                Some((of, at, bytes))
-                    if Arc::ptr_eq(of, &snapshot) && at.elapsed() < RENDERED_FOR =>
-                {
+                Some((of, at, bytes)) if *of == number && at.elapsed() < RENDERED_FOR => {
                     bytes.clone()
                 }
                 _ => {
@@ -190,7 +191,7 @@ impl Exporter {
                         e.metrics.write(&e.labels, now, &mut page);
                     }
                     let bytes = Bytes::from(page.text());
-                    *cache = Some((snapshot.clone(), Instant::now(), bytes.clone()));
+                    *cache = Some((number, Instant::now(), bytes.clone()));
                     bytes
                 }
             }
