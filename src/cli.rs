@@ -354,7 +354,7 @@ pub struct ExporterArgs {
     /// and no connection. Scheduled targets are always allowed.
     #[arg(long, value_name = "CIDR|HOST", value_delimiter = ',')]
     pub allow: Vec<String>,
-    /// A target to scan on schedule (repeatable): HOST[:PORT].
+    /// A target to scan on schedule (repeatable): `HOST[:PORT]`.
     #[arg(long = "target", value_name = "HOST[:PORT]")]
     pub targets: Vec<String>,
     /// Scan the targets in FILE on schedule (one per line, as in `probe`;
