@@ -365,21 +365,9 @@ pub struct ExporterArgs {
     /// (again before every scan).
     #[arg(long)]
     pub cluster: bool,
-    /// Kubeconfig for --cluster (default: KUBECONFIG, else ~/.kube/config).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context for --cluster.
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
-    /// --cluster with the pod's service account.
-    #[arg(long, conflicts_with_all = ["kubeconfig", "context"])]
-    pub in_cluster: bool,
-    /// --cluster: also discover `ingress`, `services`, `mesh` (as `pqready cluster --include`).
-    #[arg(long, value_name = "KIND", value_delimiter = ',')]
-    pub include: Vec<String>,
-    /// --cluster: limit the opt-in discovery to this namespace.
-    #[arg(short, long, value_name = "NAMESPACE")]
-    pub namespace: Option<String>,
+    /// Where --cluster finds its credentials, and what it discovers.
+    #[command(flatten)]
+    pub kube: KubeArgs,
     /// Time between scheduled scans, e.g. 1h, 15m, 30s (default 1h).
     #[arg(long, value_name = "DURATION")]
     pub interval: Option<String>,
@@ -413,9 +401,9 @@ pub struct ExporterArgs {
     pub log_format: Option<String>,
 }
 
-/// Flags of `pqready cluster`.
-#[derive(Debug, Args)]
-pub struct ClusterArgs {
+/// The cluster flags `cluster` and `exporter --cluster` share.
+#[derive(Debug, Args, Clone, Default)]
+pub struct KubeArgs {
     /// Kubeconfig file (default: KUBECONFIG, several files merged as kubectl does, else ~/.kube/config).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
@@ -432,6 +420,30 @@ pub struct ClusterArgs {
     /// Limit the opt-in discovery (`--include`) to this namespace; cluster-wide components are always audited.
     #[arg(short, long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
+}
+
+impl KubeArgs {
+    /// Where the credentials come from.
+    pub fn source(&self) -> crate::discover::cluster::ClusterSource {
+        crate::discover::cluster::ClusterSource {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            in_cluster: self.in_cluster,
+        }
+    }
+
+    /// Which opt-in kinds to discover.
+    pub fn includes(&self) -> Result<crate::discover::cluster::Includes, String> {
+        parse_includes(&self.include, self.namespace.clone())
+    }
+}
+
+/// Flags of `pqready cluster`.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// Where the credentials come from, and what to discover.
+    #[command(flatten)]
+    pub kube: KubeArgs,
     /// Also replay these client profiles against every component: `all` or ids.
     #[arg(long, value_name = "all|LIST")]
     pub clients: Option<String>,
@@ -458,40 +470,12 @@ pub struct ClusterArgs {
 impl ClusterArgs {
     /// Where the credentials come from.
     pub fn source(&self) -> crate::discover::cluster::ClusterSource {
-        crate::discover::cluster::ClusterSource {
-            kubeconfig: self.kubeconfig.clone(),
-            context: self.context.clone(),
-            in_cluster: self.in_cluster,
-        }
+        self.kube.source()
     }
 
     /// Which opt-in kinds to discover.
     pub fn includes(&self) -> Result<crate::discover::cluster::Includes, String> {
-        Self::parse_includes(&self.include, self.namespace.clone())
-    }
-
-    /// `--include` kinds and `--namespace`, checked (shared with the exporter).
-    pub fn parse_includes(
-        kinds: &[String],
-        namespace: Option<String>,
-    ) -> Result<crate::discover::cluster::Includes, String> {
-        let mut out = crate::discover::cluster::Includes {
-            namespace,
-            ..Default::default()
-        };
-        for kind in kinds {
-            match kind.trim() {
-                "ingress" => out.ingress = true,
-                "services" => out.services = true,
-                "mesh" => out.mesh = true,
-                other => {
-                    return Err(format!(
-                        "invalid --include '{other}': known kinds are ingress, services, mesh"
-                    ))
-                }
-            }
-        }
-        Ok(out)
+        self.kube.includes()
     }
 
     /// The probe configuration used for every component.
@@ -504,6 +488,30 @@ impl ClusterArgs {
             self.concurrency,
         )
     }
+}
+
+/// `--include` kinds and `--namespace`, checked (shared with the exporter).
+pub fn parse_includes(
+    kinds: &[String],
+    namespace: Option<String>,
+) -> Result<crate::discover::cluster::Includes, String> {
+    let mut out = crate::discover::cluster::Includes {
+        namespace,
+        ..Default::default()
+    };
+    for kind in kinds {
+        match kind.trim() {
+            "ingress" => out.ingress = true,
+            "services" => out.services = true,
+            "mesh" => out.mesh = true,
+            other => {
+                return Err(format!(
+                    "invalid --include '{other}': known kinds are ingress, services, mesh"
+                ))
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The probe flags `probe`, `cluster` and `exporter` share, validated.

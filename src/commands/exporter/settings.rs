@@ -120,21 +120,22 @@ pub fn resolve(args: ExporterArgs) -> Result<Settings, CommandError> {
         // Read once now so a wrong path fails at start, not at the first scan.
         discover::read_targets_file(path, None).map_err(|e| err(e.to_string()))?;
     }
-    let in_cluster = args.in_cluster || file.in_cluster.unwrap_or(false);
-    let cluster = if args.cluster || file.cluster.unwrap_or(false) || args.in_cluster {
-        let includes = crate::cli::ClusterArgs::parse_includes(
-            if args.include.is_empty() {
+    let kube = args.kube;
+    let in_cluster = kube.in_cluster || file.in_cluster.unwrap_or(false);
+    let cluster = if args.cluster || file.cluster.unwrap_or(false) || kube.in_cluster {
+        let includes = crate::cli::parse_includes(
+            if kube.include.is_empty() {
                 &file.include
             } else {
-                &args.include
+                &kube.include
             },
-            args.namespace.or(file.namespace),
+            kube.namespace.or(file.namespace),
         )
         .map_err(err)?;
         Some((
             ClusterSource {
-                kubeconfig: args.kubeconfig.or(file.kubeconfig),
-                context: args.context.or(file.context),
+                kubeconfig: kube.kubeconfig.or(file.kubeconfig),
+                context: kube.context.or(file.context),
                 in_cluster,
             },
             includes,
