@@ -494,57 +494,71 @@ fn a_flood_of_distinct_targets_is_bounded() {
     );
 }
 
+/// A port that answers every connection with an HTTP error page and closes:
+/// models a hostile (or merely wrong) peer that does not speak TLS.
+fn garbage_port() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    addr
+}
+
 #[test]
-fn hung_and_closed_targets_time_out_and_are_reported() {
+fn hung_closed_and_hostile_targets_time_out_and_are_reported() {
     let hung = silent_port();
     let closed = kubeconfig::closed_port();
+    let garbage = garbage_port().to_string();
     let (h, c) = (hung.local_addr().unwrap().to_string(), closed.to_string());
     let started = Instant::now();
-    let exporter = Exporter::start(&["--target", &h, "--target", &c, "--timeout", "1s"]);
+    let exporter = Exporter::start(&[
+        "--target",
+        &h,
+        "--target",
+        &c,
+        "--target",
+        &garbage,
+        "--timeout",
+        "1s",
+    ]);
     assert_eq!(exporter.get("/healthz").status, 200);
     exporter.wait_ready(Duration::from_secs(30));
     eprintln!(
-        "a scan of a hung and a closed port took {:?}",
+        "a scan of a hung, a closed and a non-TLS port took {:?}",
         started.elapsed()
     );
     let text = exporter.get("/metrics").body;
-    assert_eq!(
-        sample(&text, "probe_success", &format!("target=\"{h}\"")),
-        Some(0.0)
-    );
-    assert_eq!(
-        sample(&text, "probe_success", &format!("target=\"{c}\"")),
-        Some(0.0)
-    );
-    assert_eq!(
-        sample(
-            &text,
-            "pqready_probe_error_info",
-            &format!("target=\"{h}\",kind=\"timeout\"")
-        ),
-        Some(1.0),
-        "{text}"
-    );
-    assert_eq!(
-        sample(
-            &text,
-            "pqready_probe_error_info",
-            &format!("target=\"{c}\",kind=\"refused\"")
-        ),
-        Some(1.0),
-        "{text}"
-    );
-    assert_eq!(
-        sample(
-            &text,
-            "pqready_pq_status",
-            &format!("target=\"{h}\",status=\"error\"")
-        ),
-        Some(1.0)
-    );
+    let value = |name: &str, labels: String| sample(&text, name, &labels);
+    for t in [&h, &c, &garbage] {
+        assert_eq!(
+            value("probe_success", format!("target=\"{t}\"")),
+            Some(0.0),
+            "{text}"
+        );
+        assert_eq!(
+            value(
+                "pqready_pq_status",
+                format!("target=\"{t}\",status=\"error\"")
+            ),
+            Some(1.0)
+        );
+    }
+    for (t, kind) in [(&h, "timeout"), (&c, "refused"), (&garbage, "not-tls")] {
+        assert_eq!(
+            value(
+                "pqready_probe_error_info",
+                format!("target=\"{t}\",kind=\"{kind}\"")
+            ),
+            Some(1.0),
+            "{t} {kind}: {text}"
+        );
+    }
     assert_eq!(
         exporter.metric("pqready_exporter_scan_errors", ""),
-        Some(2.0)
+        Some(3.0)
     );
 }
 
