@@ -201,6 +201,7 @@ pub async fn pump_first_flight(
     tcp: TcpStream,
     reframe: impl FnOnce(Vec<u8>) -> Vec<u8>,
     segmenting: Segmenting,
+    slot: Option<&WorkSlot>,
     sent: tokio::sync::oneshot::Sender<usize>,
 ) -> io::Result<()> {
     use crate::wire::record::HEADER_LEN;
@@ -217,7 +218,10 @@ pub async fn pump_first_flight(
         Segmenting::Split { first: n, pause } if n < first.len() => {
             tcp_w.write_all(&first[..n]).await?;
             tcp_w.flush().await?;
-            tokio::time::sleep(pause).await;
+            match slot {
+                Some(slot) => slot.release_and_wait(pause).await,
+                None => tokio::time::sleep(pause).await,
+            }
             tcp_w.write_all(&first[n..]).await?;
         }
         _ => tcp_w.write_all(&first).await?,
@@ -234,6 +238,32 @@ pub async fn pump_first_flight(
         r = down => { r?; }
     }
     Ok(())
+}
+
+/// A probe's share of `--concurrency`: held while the probe works, and
+/// given back for good when all that is left is a deliberate wait (the
+/// pause of a split ClientHello, the probe's last variant) and the one short
+/// handshake after it, so that waiting endpoints do not keep others from
+/// starting. Dropping it gives it back too.
+#[derive(Debug)]
+pub struct WorkSlot {
+    held: std::sync::Mutex<Option<tokio::sync::OwnedSemaphorePermit>>,
+}
+
+impl WorkSlot {
+    /// Waits for one of `slots` and holds it.
+    pub async fn take(slots: std::sync::Arc<tokio::sync::Semaphore>) -> WorkSlot {
+        WorkSlot {
+            held: std::sync::Mutex::new(slots.acquire_owned().await.ok()),
+        }
+    }
+
+    /// Gives the slot back, then waits `wait`.
+    pub async fn release_and_wait(&self, wait: Duration) {
+        let given_back = self.held.lock().unwrap_or_else(|e| e.into_inner()).take();
+        drop(given_back);
+        tokio::time::sleep(wait).await;
+    }
 }
 
 /// A global pace for new connections (`--rate N`: at most N per second,

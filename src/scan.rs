@@ -8,6 +8,7 @@
 use crate::assess;
 use crate::assess::certs::CertRules;
 use crate::discover::Target;
+use crate::net::WorkSlot;
 use crate::probe::{self, ProbeConfig};
 use crate::report::TargetReport;
 use crate::vocab::ErrorKind;
@@ -28,8 +29,19 @@ pub async fn scan_one_with(
     config: &ProbeConfig,
     rules: &CertRules,
 ) -> TargetReport {
+    scan_one_in(target, config, rules, None).await
+}
+
+/// As [`scan_one_with`], holding `slot` of the run's concurrency (given
+/// back when the probe only waits).
+pub async fn scan_one_in(
+    target: &Target,
+    config: &ProbeConfig,
+    rules: &CertRules,
+    slot: Option<Arc<WorkSlot>>,
+) -> TargetReport {
     let started = Instant::now();
-    match probe::probe_target(target, config).await {
+    match probe::probe_target_in(target, config, slot).await {
         Ok(observed) => {
             let assessed = assess::endpoint_with(&observed, rules);
             TargetReport::probed(&target.label, observed, assessed)
@@ -41,9 +53,17 @@ pub async fn scan_one_with(
     }
 }
 
-/// Scans `targets` with at most `concurrency` in flight, judging
-/// certificates by `rules`. `on_finish` sees each report as soon as it is
-/// done (for progress); `emit` receives them in input order.
+/// Endpoints in flight per slot of `--concurrency`: endpoints that only
+/// wait (a split hello's pause, ~200 ms against ~20 ms of work on a near
+/// server) give their slot to the next ones, up to this many times
+/// `concurrency` endpoints at once.
+pub const WINDOW_PER_SLOT: usize = 8;
+
+/// Scans `targets` with at most `concurrency` probes working at once (and
+/// up to [`WINDOW_PER_SLOT`] times as many started, those beyond working
+/// only while others wait), judging certificates by `rules`. `on_finish`
+/// sees each report as soon as it is done (for progress); `emit` receives
+/// them in input order.
 pub async fn scan(
     targets: Vec<Target>,
     config: ProbeConfig,
@@ -56,21 +76,30 @@ pub async fn scan(
     let rules = Arc::new(rules);
     let targets: Vec<Arc<Target>> = targets.into_iter().map(Arc::new).collect();
     let concurrency = concurrency.max(1);
+    let slots = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let window = concurrency.saturating_mul(WINDOW_PER_SLOT);
     let mut running: JoinSet<(usize, TargetReport)> = JoinSet::new();
     let mut index_of = std::collections::HashMap::new();
     let mut finished: BTreeMap<usize, TargetReport> = BTreeMap::new();
     let (mut next_spawn, mut next_emit) = (0usize, 0usize);
     while next_emit < targets.len() {
-        while running.len() < concurrency && next_spawn < targets.len() {
+        // Reports wait in `finished` until every earlier one is out: a slow
+        // endpoint holds back at most a few windows of them, so memory stays
+        // bounded however long the list.
+        while running.len() < window
+            && running.len() + finished.len() < window * WINDOW_PER_SLOT
+            && next_spawn < targets.len()
+        {
             let (idx, target, config) = (next_spawn, targets[next_spawn].clone(), config.clone());
-            let rules = rules.clone();
+            let (rules, slots) = (rules.clone(), slots.clone());
             let handle = running.spawn(async move {
                 let (inner, inner_config) = (target.clone(), config.clone());
+                let slot = Arc::new(WorkSlot::take(slots).await);
                 // A panic inside one probe is a bug; it fails that target only.
                 let report =
-                    match tokio::spawn(
-                        async move { scan_one_with(&inner, &inner_config, &rules).await },
-                    )
+                    match tokio::spawn(async move {
+                        scan_one_in(&inner, &inner_config, &rules, Some(slot)).await
+                    })
                     .await
                     {
                         Ok(report) => report,

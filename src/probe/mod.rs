@@ -161,6 +161,7 @@ pub struct Session {
     check: CheckId,
     counters: Arc<Counters>,
     rate: Option<Arc<net::ConnectRate>>,
+    slot: Option<Arc<net::WorkSlot>>,
 }
 
 impl Session {
@@ -174,12 +175,24 @@ impl Session {
             check: CheckId::Groups,
             counters: Arc::new(Counters::default()),
             rate: None,
+            slot: None,
         }
     }
 
     /// The same session, pacing its connections with `rate`.
     pub fn paced(self, rate: Option<Arc<net::ConnectRate>>) -> Session {
         Session { rate, ..self }
+    }
+
+    /// The same session, holding `slot` of the run's concurrency (given
+    /// back during deliberate pauses).
+    pub fn slotted(self, slot: Option<Arc<net::WorkSlot>>) -> Session {
+        Session { slot, ..self }
+    }
+
+    /// This probe's concurrency slot, if the run hands them out.
+    pub fn slot(&self) -> Option<&net::WorkSlot> {
+        self.slot.as_deref()
     }
 
     /// The same target, with connections charged to `check`.
@@ -311,9 +324,20 @@ pub async fn probe_target(
     target: &Target,
     config: &ProbeConfig,
 ) -> Result<TargetObservation, ProbeError> {
+    probe_target_in(target, config, None).await
+}
+
+/// As [`probe_target`], holding `slot` of the run's concurrency.
+pub async fn probe_target_in(
+    target: &Target,
+    config: &ProbeConfig,
+    slot: Option<Arc<net::WorkSlot>>,
+) -> Result<TargetObservation, ProbeError> {
     let started = Instant::now();
     let addr = net::resolve(&target.host, target.port, config.timeout).await?;
-    let session = Session::new(addr, target.sni.clone(), config.timeout).paced(config.rate.clone());
+    let session = Session::new(addr, target.sni.clone(), config.timeout)
+        .paced(config.rate.clone())
+        .slotted(slot);
     probe_session(&session, config, started)
         .await
         .map_err(|mut e| {
