@@ -459,6 +459,12 @@ pub struct ClusterArgs {
     /// At most N new connections per second across all endpoints (default: no limit).
     #[arg(long, value_name = "N")]
     pub rate: Option<u32>,
+    /// Audit only shard I of N (0-based: I in 0..N): the components whose
+    /// address hashes to I (those without an address go to shard 0); the
+    /// cluster, kubectl and unreadable kinds are in every shard's document.
+    /// Join the shards' `-o json` documents with `pqready report`.
+    #[arg(long, value_name = "I/N", value_parser = crate::discover::shard::Shard::parse)]
+    pub shard: Option<crate::discover::shard::Shard>,
     /// How certificates are judged.
     #[command(flatten)]
     pub deadlines: DeadlineArgs,
@@ -628,6 +634,11 @@ pub struct ProbeArgs {
     /// At most N new connections per second across all endpoints (default: no limit).
     #[arg(long, value_name = "N")]
     pub rate: Option<u32>,
+    /// Probe only shard I of N (0-based: I in 0..N): the targets whose
+    /// `host:port` hashes to I. Run every I on its own machine, then join the
+    /// outputs with `pqready report`.
+    #[arg(long, value_name = "I/N", value_parser = crate::discover::shard::Shard::parse)]
+    pub shard: Option<crate::discover::shard::Shard>,
     /// How certificates are judged.
     #[command(flatten)]
     pub deadlines: DeadlineArgs,
@@ -769,7 +780,10 @@ impl ProbeArgs {
         if out.is_empty() {
             return Err("no targets: give HOST[:PORT] arguments or --targets-file FILE".into());
         }
-        Ok(out)
+        Ok(match self.shard {
+            Some(shard) => shard.select(out, |t| Some(t.label.as_str())),
+            None => out,
+        })
     }
 
     /// Validated probe configuration.
@@ -818,6 +832,7 @@ mod tests {
             timeout: "1s".into(),
             concurrency: 1,
             rate: None,
+            shard: None,
             deadlines: DeadlineArgs::default(),
             output: OutputArgs::default(),
         };

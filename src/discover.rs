@@ -7,6 +7,7 @@
 
 pub mod allow;
 pub mod cluster;
+pub mod shard;
 
 use std::net::Ipv6Addr;
 use std::path::Path;

@@ -27,9 +27,14 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
     let (client, info) = discovery::connect(&args.source(), config.timeout)
         .await
         .map_err(|e| CommandError(e.0))?;
-    let found = discovery::discover(&client, info, includes)
+    let mut found = discovery::discover(&client, info, includes)
         .await
         .map_err(|e| CommandError(e.0))?;
+    // `--shard I/N`: only this shard's components are probed and listed; the
+    // cluster, kubectl and the kinds that could not be read stay in every shard.
+    if let Some(shard) = args.shard {
+        found.components = shard.select(found.components, |c| c.address.as_deref());
+    }
     let kubectl = local_kubectl(config.timeout.max(Duration::from_secs(10))).await;
 
     // The API server is also asked what the local kubectl would get.

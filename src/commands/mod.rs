@@ -62,6 +62,9 @@ fn run_command(command: Command) -> Result<Outcome, CommandError> {
     match command {
         Command::Probe(args) => {
             let targets = args.targets()?;
+            if let (Some(shard), true) = (args.shard, targets.is_empty()) {
+                eprintln!("pqready: shard {shard} holds none of the targets: nothing to probe");
+            }
             let config = args.config()?;
             let rules = args.deadlines.rules()?;
             runtime()?.block_on(probe(

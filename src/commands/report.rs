@@ -2,7 +2,9 @@
 //! again. Each file (or standard input) holds JSON Lines or whole
 //! documents, as `-o json` and `inspect --json-log` write them; each value is
 //! read back into the report model and handed to the renderer as the parts a
-//! live run would have produced.
+//! live run would have produced. Several `cluster` documents of one
+//! cluster (the outputs of `cluster --shard I/N`) are joined into one; the
+//! JSON Lines of `probe --shard I/N` runs simply follow one another.
 
 use super::output::Output;
 use super::{CommandError, Outcome};
@@ -82,6 +84,7 @@ pub fn run(args: ReportArgs) -> Result<Outcome, CommandError> {
             "no pqready results in the input: nothing to report".into(),
         ));
     }
+    let saved = join_cluster_shards(saved)?;
     let mut output = Output::open(args.output)?;
     let mut records = inspect::Summary::default();
     let mut any_record = false;
@@ -117,6 +120,37 @@ pub fn run(args: ReportArgs) -> Result<Outcome, CommandError> {
     }
     output.finish();
     Ok(Outcome::Complete)
+}
+
+/// Several `cluster` documents are the shards of one run (`pqready cluster
+/// --shard I/N`): they are joined into one document, where the first one was.
+/// Documents of different clusters are refused.
+fn join_cluster_shards(saved: Vec<Saved>) -> Result<Vec<Saved>, CommandError> {
+    let clusters = saved
+        .iter()
+        .filter(|s| matches!(s, Saved::Cluster(_)))
+        .count();
+    if clusters < 2 {
+        return Ok(saved);
+    }
+    let mut docs = Vec::with_capacity(clusters);
+    let mut out = Vec::with_capacity(saved.len() - clusters + 1);
+    let mut first_at = None;
+    for item in saved {
+        match item {
+            Saved::Cluster(doc) => {
+                first_at.get_or_insert(out.len());
+                docs.push(*doc);
+            }
+            other => out.push(other),
+        }
+    }
+    let merged = ClusterReport::merge(docs).map_err(CommandError)?;
+    out.insert(
+        first_at.expect("at least two cluster documents"),
+        Saved::Cluster(Box::new(merged)),
+    );
+    Ok(out)
 }
 
 fn read_stdin() -> Result<String, CommandError> {

@@ -194,6 +194,118 @@ impl ClusterReport {
     }
 }
 
+/// Which component a report is, for joining shards: two documents listing
+/// the same key are not shards of one run.
+fn component_key(c: &ComponentReport) -> (Category, &str, Option<&str>, &str, Option<&str>) {
+    (
+        c.component.category,
+        &c.component.name,
+        c.component.namespace.as_deref(),
+        &c.component.source,
+        c.component.address.as_deref(),
+    )
+}
+
+/// The findings [`ClusterReport::new`] copies from a component's probe
+/// (its name before the detail), as they appear in a saved document.
+fn copied_findings(c: &ComponentReport) -> Vec<Finding> {
+    if !c.reachable || c.speaks_tls == Some(false) {
+        return Vec::new();
+    }
+    c.result
+        .iter()
+        .flat_map(|r| &r.assessed.findings)
+        .map(|f| {
+            let mut f = f.clone();
+            f.detail = format!("{}: {}", c.component.name, f.detail);
+            f
+        })
+        .collect()
+}
+
+impl ClusterReport {
+    /// Joins the documents of `pqready cluster --shard I/N` runs of one
+    /// cluster into the document one run would have printed: the components
+    /// in discovery's category order (then by name), the findings and the
+    /// summary rebuilt by [`ClusterReport::new`], the unreadable kinds once,
+    /// and the kubectl replay from the shard that probed the API server.
+    /// Documents of different clusters (another API server URL), or two
+    /// documents listing the same component, are refused.
+    pub fn merge(docs: Vec<ClusterReport>) -> Result<ClusterReport, String> {
+        let Some(first) = docs.first() else {
+            return Err("no cluster document to join".into());
+        };
+        let server = first.cluster.server.clone();
+        if let Some(other) = docs.iter().find(|d| d.cluster.server != server) {
+            return Err(format!(
+                "cannot join cluster documents of different clusters: {server} and {}",
+                other.cluster.server
+            ));
+        }
+        if docs.len() == 1 {
+            return Ok(docs.into_iter().next().expect("one document"));
+        }
+        let mut seen = std::collections::BTreeMap::new();
+        for (i, doc) in docs.iter().enumerate() {
+            for c in &doc.components {
+                if let Some(j) = seen.insert(component_key(c), i) {
+                    if j != i {
+                        return Err(format!(
+                            "{} {} is in more than one cluster document: they are not shards of one run (pqready cluster --shard I/N)",
+                            c.component.category, c.component.name
+                        ));
+                    }
+                }
+            }
+        }
+        let mut cluster = first.cluster.clone();
+        // The kubectl replay is only real in the shard that probed the API server.
+        let apiserver_doc = docs
+            .iter()
+            .position(|d| {
+                d.components
+                    .iter()
+                    .any(|c| c.component.category == Category::Apiserver && c.result.is_some())
+            })
+            .unwrap_or(0);
+        let local_clients = docs[apiserver_doc].local_clients.clone();
+        let mut components = Vec::new();
+        let mut own = Vec::new();
+        let mut hidden: Vec<Hidden> = Vec::new();
+        for doc in docs {
+            cluster.git_version = cluster.git_version.or(doc.cluster.git_version);
+            cluster.go_version = cluster.go_version.or(doc.cluster.go_version);
+            cluster.context = cluster.context.or(doc.cluster.context);
+            // What is left after the copied probe findings is the
+            // document's own (per-component) findings.
+            let mut findings = doc.findings;
+            for copied in doc.components.iter().flat_map(copied_findings) {
+                if let Some(at) = findings.iter().position(|f| *f == copied) {
+                    findings.remove(at);
+                }
+            }
+            own.extend(findings);
+            for h in doc.hidden {
+                if !hidden
+                    .iter()
+                    .any(|k| k.resource == h.resource && k.reason == h.reason)
+                {
+                    hidden.push(h);
+                }
+            }
+            components.extend(doc.components);
+        }
+        components.sort_by(|a, b| component_key(a).cmp(&component_key(b)));
+        Ok(ClusterReport::new(
+            cluster,
+            components,
+            local_clients,
+            own,
+            hidden,
+        ))
+    }
+}
+
 /// The table: the cluster, components grouped by category, kubectl, what
 /// could not be read, the summary and the top findings with their fix.
 pub fn table(r: &ClusterReport, style: Style) -> String {
