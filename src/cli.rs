@@ -380,6 +380,9 @@ pub struct ExporterArgs {
     /// At most N new connections per second, scans and /probe together (default: no limit).
     #[arg(long, value_name = "N")]
     pub rate: Option<u32>,
+    /// At most N connections open at once to one IP address (default 64; 0: no cap).
+    #[arg(long, value_name = "N")]
+    pub per_host: Option<usize>,
     /// A /probe result younger than this is served again instead of probing
     /// (default 5s); concurrent requests for one target always share one probe.
     #[arg(long, value_name = "DURATION")]
@@ -459,6 +462,10 @@ pub struct ClusterArgs {
     /// At most N new connections per second across all endpoints (default: no limit).
     #[arg(long, value_name = "N")]
     pub rate: Option<u32>,
+    /// At most N connections open at once to one IP address, across all
+    /// endpoints (0: no cap).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PER_HOST)]
+    pub per_host: usize,
     /// Audit only shard I of N (0-based: I in 0..N): the components whose
     /// address hashes to I (those without an address go to shard 0); the
     /// cluster, kubectl and unreadable kinds are in every shard's document.
@@ -491,6 +498,7 @@ impl ClusterArgs {
             self.clients.as_deref(),
             &self.checks,
             self.rate,
+            self.per_host,
             self.concurrency,
         )
     }
@@ -520,12 +528,18 @@ pub fn parse_includes(
     Ok(out)
 }
 
+/// Connections open at once to one address unless `--per-host` says otherwise:
+/// enough for 16 endpoints of one host at work while others pause, few
+/// enough that one node never sees hundreds at once.
+pub const DEFAULT_PER_HOST: usize = 64;
+
 /// The probe flags `probe`, `cluster` and `exporter` share, validated.
 pub fn probe_config(
     timeout: &str,
     clients: Option<&str>,
     checks: &CheckArgs,
     pace: Option<u32>,
+    per_host: usize,
     concurrency: usize,
 ) -> Result<ProbeConfig, String> {
     let mut config = ProbeConfig {
@@ -537,6 +551,8 @@ pub fn probe_config(
     }
     config.checks = checks.set()?;
     config.rate = rate(pace)?;
+    config.per_host =
+        (per_host > 0).then(|| std::sync::Arc::new(crate::net::HostCap::new(per_host)));
     if concurrency == 0 {
         return Err("invalid --concurrency 0: must be at least 1".into());
     }
@@ -634,6 +650,10 @@ pub struct ProbeArgs {
     /// At most N new connections per second across all endpoints (default: no limit).
     #[arg(long, value_name = "N")]
     pub rate: Option<u32>,
+    /// At most N connections open at once to one IP address, across all
+    /// endpoints (0: no cap).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PER_HOST)]
+    pub per_host: usize,
     /// Probe only shard I of N (0-based: I in 0..N): the targets whose
     /// `host:port` hashes to I. Run every I on its own machine, then join the
     /// outputs with `pqready report`.
@@ -793,6 +813,7 @@ impl ProbeArgs {
             self.clients.as_deref(),
             &self.checks,
             self.rate,
+            self.per_host,
             self.concurrency,
         )?;
         for text in &self.groups {
@@ -832,6 +853,7 @@ mod tests {
             timeout: "1s".into(),
             concurrency: 1,
             rate: None,
+            per_host: DEFAULT_PER_HOST,
             shard: None,
             deadlines: DeadlineArgs::default(),
             output: OutputArgs::default(),

@@ -110,6 +110,7 @@ pub async fn resolve(host: &str, port: u16, limit: Duration) -> Result<SocketAdd
 pub struct Conn {
     stream: TcpStream,
     deadline: Instant,
+    host: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl Conn {
@@ -125,7 +126,11 @@ impl Conn {
         // Segments must leave in the shape the caller writes them: tolerance
         // checks depend on it, and small hellos should not wait for Nagle.
         let _ = stream.set_nodelay(true);
-        Ok(Conn { stream, deadline })
+        Ok(Conn {
+            stream,
+            deadline,
+            host: None,
+        })
     }
 
     /// Moves the deadline to `limit` from now.
@@ -161,9 +166,108 @@ impl Conn {
         }
     }
 
-    /// Hands the stream to a TLS library; the caller must bound it in time.
+    /// Hands the stream on (an uncapped connection); the caller must bound
+    /// it in time.
     pub fn into_stream(self) -> TcpStream {
         self.stream
+    }
+
+    /// Hands the stream to a TLS library with its place under the per-host
+    /// cap, kept until the stream is dropped; the caller must bound it in time.
+    pub fn into_held_stream(self) -> HeldStream {
+        HeldStream {
+            stream: self.stream,
+            _host: self.host,
+        }
+    }
+
+    /// The connection keeps `permit` (its place under the per-host cap).
+    pub fn holding(mut self, permit: Option<tokio::sync::OwnedSemaphorePermit>) -> Conn {
+        self.host = permit;
+        self
+    }
+}
+
+/// A TCP stream that keeps its connection's place under the per-host cap
+/// ([`HostCap`]) for as long as it lives.
+#[derive(Debug)]
+pub struct HeldStream {
+    stream: TcpStream,
+    _host: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl tokio::io::AsyncRead for HeldStream {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for HeldStream {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        std::pin::Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// At most `per_host` connections open at once to one IP address
+/// (`--per-host`), across every target of a run: endpoints that share a
+/// node (a kubelet, its NodePorts) are not all probed at once.
+#[derive(Debug)]
+pub struct HostCap {
+    per_host: usize,
+    hosts: std::sync::Mutex<
+        std::collections::HashMap<std::net::IpAddr, std::sync::Weak<tokio::sync::Semaphore>>,
+    >,
+}
+
+impl HostCap {
+    /// A cap of `per_host` connections (at least 1) per address.
+    pub fn new(per_host: usize) -> Self {
+        HostCap {
+            per_host: per_host.max(1),
+            hosts: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// Waits for a place to open one more connection to `ip`.
+    pub async fn enter(&self, ip: std::net::IpAddr) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let gate = {
+            let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+            match hosts.get(&ip).and_then(std::sync::Weak::upgrade) {
+                Some(gate) => gate,
+                None => {
+                    // Hosts with no connection open hold nothing: forget them.
+                    if hosts.len() >= 1024 {
+                        hosts.retain(|_, gate| gate.strong_count() > 0);
+                    }
+                    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(self.per_host));
+                    hosts.insert(ip, std::sync::Arc::downgrade(&gate));
+                    gate
+                }
+            }
+        };
+        gate.acquire_owned().await.ok()
     }
 }
 
@@ -198,7 +302,7 @@ impl Segmenting {
 /// The caller bounds the whole exchange in time.
 pub async fn pump_first_flight(
     pipe: tokio::io::DuplexStream,
-    tcp: TcpStream,
+    tcp: HeldStream,
     reframe: impl FnOnce(Vec<u8>) -> Vec<u8>,
     segmenting: Segmenting,
     slot: Option<&WorkSlot>,
@@ -206,7 +310,7 @@ pub async fn pump_first_flight(
 ) -> io::Result<()> {
     use crate::wire::record::HEADER_LEN;
     let (mut pipe_r, mut pipe_w) = tokio::io::split(pipe);
-    let (mut tcp_r, mut tcp_w) = tcp.into_split();
+    let (mut tcp_r, mut tcp_w) = tokio::io::split(tcp);
     let mut header = [0u8; HEADER_LEN];
     pipe_r.read_exact(&mut header).await?;
     let len = u16::from_be_bytes([header[3], header[4]]) as usize;
@@ -300,6 +404,42 @@ impl ConnectRate {
 mod tests {
     use super::ConnectRate;
     use std::time::{Duration, Instant};
+
+    #[tokio::test]
+    async fn a_waiting_probe_lets_another_one_work() {
+        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(1));
+        let first = super::WorkSlot::take(slots.clone()).await;
+        assert_eq!(slots.available_permits(), 0);
+        let waiting = first.release_and_wait(Duration::from_millis(200));
+        let second = async {
+            let second = super::WorkSlot::take(slots.clone()).await;
+            assert_eq!(slots.available_permits(), 0);
+            drop(second);
+        };
+        // The second takes the only slot while the first waits.
+        let (_, ()) = tokio::join!(waiting, async {
+            tokio::time::timeout(Duration::from_millis(150), second)
+                .await
+                .expect("the slot was given back during the wait")
+        });
+        assert_eq!(slots.available_permits(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_host_cap_counts_per_address() {
+        let cap = super::HostCap::new(2);
+        let a: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        let b: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+        let held = [cap.enter(a).await, cap.enter(a).await];
+        let third = tokio::time::timeout(Duration::from_millis(50), cap.enter(a)).await;
+        assert!(third.is_err(), "a third connection to one address waits");
+        assert!(
+            cap.enter(b).await.is_some(),
+            "another address has its own places"
+        );
+        drop(held);
+        assert!(cap.enter(a).await.is_some());
+    }
 
     #[tokio::test]
     async fn rate_spreads_connections_evenly() {

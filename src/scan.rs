@@ -96,27 +96,20 @@ pub async fn scan(
                 let (inner, inner_config) = (target.clone(), config.clone());
                 let slot = Arc::new(WorkSlot::take(slots).await);
                 // A panic inside one probe is a bug; it fails that target only.
-                let report =
-                    match tokio::spawn(async move {
-                        scan_one_in(&inner, &inner_config, &rules, Some(slot)).await
-                    })
-                    .await
-                    {
-                        Ok(report) => report,
-                        Err(e) => {
-                            let err = probe::ProbeError::new(
-                                ErrorKind::Internal,
-                                format!("internal error: {e}"),
-                            );
-                            TargetReport::failed(
-                                &target.label,
-                                target.sni.clone(),
-                                &err,
-                                &config,
-                                0,
-                            )
-                        }
-                    };
+                let report = match tokio::spawn(async move {
+                    scan_one_in(&inner, &inner_config, &rules, Some(slot)).await
+                })
+                .await
+                {
+                    Ok(report) => report,
+                    Err(e) => {
+                        let err = probe::ProbeError::new(
+                            ErrorKind::Internal,
+                            format!("internal error: {e}"),
+                        );
+                        TargetReport::failed(&target.label, target.sni.clone(), &err, &config, 0)
+                    }
+                };
                 (idx, report)
             });
             index_of.insert(handle.id(), idx);

@@ -182,11 +182,11 @@ pub fn server_name(session: &Session) -> Result<ServerName<'static>, String> {
 pub async fn connect(
     session: &Session,
     config: Arc<rustls::ClientConfig>,
-) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, ProbeError> {
+) -> Result<tokio_rustls::client::TlsStream<crate::net::HeldStream>, ProbeError> {
     let name = server_name(session).map_err(|e| ProbeError::new(ErrorKind::Internal, e))?;
     let conn = session.connect().await?;
     tokio_rustls::TlsConnector::from(config)
-        .connect(name, conn.into_stream())
+        .connect(name, conn.into_held_stream())
         .await
         .map_err(|e| ProbeError::new(tls_error_kind(&e), format!("handshake failed: {e}")))
 }

@@ -45,6 +45,9 @@ pub struct ProbeConfig {
     pub checks: CheckSet,
     /// A global pace for new connections (`--rate`), shared by every target.
     pub rate: Option<Arc<net::ConnectRate>>,
+    /// At most this many connections open at once to one address
+    /// (`--per-host`), shared by every target; none for no cap.
+    pub per_host: Option<Arc<net::HostCap>>,
 }
 
 impl Default for ProbeConfig {
@@ -55,6 +58,7 @@ impl Default for ProbeConfig {
             clients: Vec::new(),
             checks: CheckSet::all(),
             rate: None,
+            per_host: None,
         }
     }
 }
@@ -161,6 +165,7 @@ pub struct Session {
     check: CheckId,
     counters: Arc<Counters>,
     rate: Option<Arc<net::ConnectRate>>,
+    per_host: Option<Arc<net::HostCap>>,
     slot: Option<Arc<net::WorkSlot>>,
 }
 
@@ -175,13 +180,23 @@ impl Session {
             check: CheckId::Groups,
             counters: Arc::new(Counters::default()),
             rate: None,
+            per_host: None,
             slot: None,
         }
     }
 
-    /// The same session, pacing its connections with `rate`.
-    pub fn paced(self, rate: Option<Arc<net::ConnectRate>>) -> Session {
-        Session { rate, ..self }
+    /// The same session, pacing its connections with `rate` and keeping
+    /// them under `per_host`.
+    pub fn paced(
+        self,
+        rate: Option<Arc<net::ConnectRate>>,
+        per_host: Option<Arc<net::HostCap>>,
+    ) -> Session {
+        Session {
+            rate,
+            per_host,
+            ..self
+        }
     }
 
     /// The same session, holding `slot` of the run's concurrency (given
@@ -205,11 +220,15 @@ impl Session {
 
     /// Opens (and counts) a new connection.
     pub async fn connect(&self) -> Result<Conn, NetError> {
+        let place = match &self.per_host {
+            Some(cap) => cap.enter(self.addr.ip()).await,
+            None => None,
+        };
         if let Some(rate) = &self.rate {
             rate.wait().await;
         }
         self.counters.0[self.check as usize].fetch_add(1, Ordering::Relaxed);
-        Conn::open(self.addr, self.timeout).await
+        Ok(Conn::open(self.addr, self.timeout).await?.holding(place))
     }
 
     /// Connections opened so far, all checks together.
@@ -336,7 +355,7 @@ pub async fn probe_target_in(
     let started = Instant::now();
     let addr = net::resolve(&target.host, target.port, config.timeout).await?;
     let session = Session::new(addr, target.sni.clone(), config.timeout)
-        .paced(config.rate.clone())
+        .paced(config.rate.clone(), config.per_host.clone())
         .slotted(slot);
     probe_session(&session, config, started)
         .await

@@ -170,7 +170,7 @@ async fn shaped(
     let result = tokio::time::timeout(limit, async {
         let config = client_config(classical_only).map_err(|e| Failure(ErrorKind::Internal, e))?;
         let server = server_name(session).map_err(|e| Failure(ErrorKind::Internal, e))?;
-        let tcp = session.connect().await?.into_stream();
+        let tcp = session.connect().await?.into_held_stream();
         let (client_side, pump_side) = tokio::io::duplex(64 * 1024);
         let connector = tokio_rustls::TlsConnector::from(config);
         let (sent_tx, mut sent_rx) = tokio::sync::oneshot::channel();

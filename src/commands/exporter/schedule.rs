@@ -105,9 +105,9 @@ async fn scan(state: &Arc<Exporter>) -> Result<Snapshot, String> {
             apiserver.clone(),
         );
         running.spawn(async move {
-            let _permit = limit.acquire_owned().await;
+            let slot = Arc::new(crate::net::WorkSlot::take(limit).await);
             state.count_scan_probe();
-            (i, probe(item, &config, &apiserver).await)
+            (i, probe(item, &config, &apiserver, slot).await)
         });
     }
     let mut results: Vec<Option<EndpointMetrics>> = (0..total).map(|_| None).collect();
@@ -152,11 +152,12 @@ async fn probe(
     item: Work,
     config: &crate::probe::ProbeConfig,
     apiserver: &Option<(Option<String>, Option<String>)>,
+    slot: Arc<crate::net::WorkSlot>,
 ) -> EndpointMetrics {
     match item {
-        Work::Target(target) => {
-            EndpointMetrics::of(&super::state::probe_contained(target, config.clone()).await)
-        }
+        Work::Target(target) => EndpointMetrics::of(
+            &super::state::probe_contained(target, config.clone(), Some(slot)).await,
+        ),
         Work::Component(component) => {
             let rules = CertRules::default();
             let Some(mut report) =

@@ -35,6 +35,7 @@ struct FileConfig {
     jitter: Option<String>,
     concurrency: Option<usize>,
     rate: Option<u32>,
+    per_host: Option<usize>,
     min_reprobe_interval: Option<String>,
     max_probes: Option<usize>,
     timeout: Option<String>,
@@ -181,12 +182,16 @@ pub fn resolve(args: ExporterArgs) -> Result<Settings, CommandError> {
         args.clients.or(file.clients).as_deref(),
         &checks,
         args.rate.or(file.rate),
+        args.per_host
+            .or(file.per_host)
+            .unwrap_or(crate::cli::DEFAULT_PER_HOST),
         concurrency,
     )
     .map_err(err)?;
     let on_demand = ProbeConfig {
         timeout: scan.timeout,
         rate: scan.rate.clone(),
+        per_host: scan.per_host.clone(),
         ..ProbeConfig::default()
     };
     let json_logs = match args.log_format.or(file.log_format).as_deref() {

@@ -249,7 +249,7 @@ impl Exporter {
         drop(probes);
         let state = self.clone();
         tokio::spawn(async move {
-            let report = probe_contained(target, config).await;
+            let report = probe_contained(target, config, None).await;
             let finished = Arc::new(Finished {
                 at: Instant::now(),
                 metrics: EndpointMetrics::of(&report),
@@ -266,12 +266,18 @@ impl Exporter {
 
 /// Probes one target; a panic inside the probe (a bug) becomes that
 /// target's error instead of a result that never arrives.
-pub async fn probe_contained(target: Target, config: ProbeConfig) -> TargetReport {
+/// With `slot`, it holds that share of the scan's concurrency (given back
+/// while the probe only waits).
+pub async fn probe_contained(
+    target: Target,
+    config: ProbeConfig,
+    slot: Option<Arc<crate::net::WorkSlot>>,
+) -> TargetReport {
     let rules = CertRules::default();
     let (inner, inner_config) = (target.clone(), config.clone());
     let run =
         tokio::spawn(
-            async move { crate::scan::scan_one_with(&inner, &inner_config, &rules).await },
+            async move { crate::scan::scan_one_in(&inner, &inner_config, &rules, slot).await },
         );
     match run.await {
         Ok(report) => report,
