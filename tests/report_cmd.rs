@@ -3,10 +3,10 @@
 
 use serde_json::Value;
 use std::io::Write as _;
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 mod support;
+use support::command::save;
 
 use support::inspector::Inspector;
 use support::peers;
@@ -43,23 +43,7 @@ fn one_error_line(args: &[&str], input: Option<&[u8]>) -> String {
     let _ = stdin.write_all(input.unwrap_or_default());
     drop(stdin);
     let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "`pqready {}`: {stderr}",
-        args.join(" ")
-    );
-    assert!(out.stdout.is_empty(), "no output on error");
-    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
-    assert!(stderr.starts_with("pqready: error: "), "{stderr}");
-    stderr
-}
-
-fn save(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_string()
+    support::command::one_error_line_of(&out, args)
 }
 
 /// The parts of a demo table that differ from one run to the next: the

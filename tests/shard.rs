@@ -7,12 +7,12 @@
 
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::process::{Command, Output};
 use support::apiserver::{Cluster, TestApiServer};
 use support::{kubeconfig, peers};
 
 mod support;
+use support::command::save;
 
 /// `pqready ARGS` without a kubeconfig or kubectl from the environment.
 fn pqready(args: &[&str]) -> Output {
@@ -43,23 +43,7 @@ fn stdout_of(args: &[&str]) -> String {
 /// `pqready ARGS` must fail with exit 2 and one `pqready: error:` line: that line.
 fn one_error_line(args: &[&str]) -> String {
     let out = pqready(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "`pqready {}`: {stderr}",
-        args.join(" ")
-    );
-    assert!(out.stdout.is_empty(), "no output on error");
-    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
-    assert!(stderr.starts_with("pqready: error: "), "{stderr}");
-    stderr
-}
-
-fn save(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_string()
+    support::command::one_error_line_of(&out, args)
 }
 
 /// The targets of `probe -o json` output (its JSON Lines without `kind`).

@@ -29,3 +29,26 @@ pub fn json_lines(args: &[&str]) -> Vec<Value> {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect()
 }
+
+/// The one `pqready: error:` line of a run that must fail with exit status
+/// 2 and print nothing else (`args` name the run in the message).
+pub fn one_error_line_of(out: &Output, args: &[&str]) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "`pqready {}`: {stderr}",
+        args.join(" ")
+    );
+    assert!(out.stdout.is_empty(), "no output on error");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.starts_with("pqready: error: "), "{stderr}");
+    stderr
+}
+
+/// Writes `text` to `dir/name` and returns the path as a string argument.
+pub fn save(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
