@@ -3,11 +3,14 @@
 //!
 //! Run with `cargo bench --bench inspect`. The load generator shares the
 //! machine (and its 2 cores) with the inspector, so the numbers are a floor.
-//! Two workloads:
+//! Three workloads:
 //! - hello only: each client sends a Go 1.24-style post-quantum ClientHello
 //!   (1.4 KB, one record) and hangs up — the capture/record path alone;
 //! - full handshake: a rustls client (X25519MLKEM768 first) completes TLS
-//!   with the inspector in terminate mode — what a real client costs.
+//!   with the inspector in terminate mode — what a real client costs;
+//! - forward mode: the same client completes TLS with an in-process rustls
+//!   server (the demo's hybrid one) through `inspect --forward`, which
+//!   records each ClientHello and the server's answer and copies every byte.
 
 use pqready::catalog::profile;
 use pqready::inspect::capture::CaptureLimits;
@@ -23,8 +26,13 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
+fn terminate() -> Mode {
+    Mode::Terminate(terminate_config(generate(CertType::EcdsaP256).unwrap()).unwrap())
+}
+
 async fn measure(
     name: &str,
+    mode: Mode,
     total: u64,
     concurrency: usize,
     client: impl Fn(std::net::SocketAddr) -> tokio::task::JoinHandle<()>,
@@ -32,7 +40,7 @@ async fn measure(
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let config = ServeConfig {
-        mode: Mode::Terminate(terminate_config(generate(CertType::EcdsaP256).unwrap()).unwrap()),
+        mode,
         limits: CaptureLimits {
             max_hello: 65536,
             timeout: Duration::from_secs(10),
@@ -92,6 +100,7 @@ async fn main() {
         let hello = hello.clone();
         measure(
             "hello only (1.4 KB PQ hello)",
+            terminate(),
             20_000,
             concurrency,
             move |addr| {
@@ -107,10 +116,32 @@ async fn main() {
     }
     // The probe's own PQ-first client configuration (certificates captured, not checked).
     let client_config = pqready::probe::handshake::client_config(false).unwrap();
-    for concurrency in [16, 64] {
+    let upstream = pqready::demo::start_all()
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("the demo's hybrid server");
+    let upstream_addr = upstream.target();
+    let workloads = [
+        ("full TLS handshake (X25519MLKEM768)", None),
+        ("forward mode, full handshake upstream", Some(upstream_addr)),
+    ];
+    for ((name, forward), concurrency) in workloads
+        .iter()
+        .flat_map(|w| [16, 64].map(|c| (w.clone(), c)))
+    {
         let client_config = client_config.clone();
+        let mode = match forward {
+            None => terminate(),
+            Some(target) => Mode::Forward {
+                host: target.host.clone(),
+                port: target.port,
+            },
+        };
         measure(
-            "full TLS handshake (X25519MLKEM768)",
+            name,
+            mode,
             3_000,
             concurrency,
             move |addr| {
