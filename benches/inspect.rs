@@ -139,23 +139,17 @@ async fn main() {
                 port: target.port,
             },
         };
-        measure(
-            name,
-            mode,
-            3_000,
-            concurrency,
-            move |addr| {
-                let connector = tokio_rustls::TlsConnector::from(client_config.clone());
-                tokio::spawn(async move {
-                    if let Ok(s) = TcpStream::connect(addr).await {
-                        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-                        if let Ok(mut tls) = connector.connect(name, s).await {
-                            let _ = tls.shutdown().await;
-                        }
+        measure(name, mode, 3_000, concurrency, move |addr| {
+            let connector = tokio_rustls::TlsConnector::from(client_config.clone());
+            tokio::spawn(async move {
+                if let Ok(s) = TcpStream::connect(addr).await {
+                    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+                    if let Ok(mut tls) = connector.connect(name, s).await {
+                        let _ = tls.shutdown().await;
                     }
-                })
-            },
-        )
+                }
+            })
+        })
         .await;
     }
 }
