@@ -59,13 +59,8 @@ fn the_gate_fails_at_or_above_its_threshold() {
 
 #[test]
 fn could_not_run_stays_exit_2() {
-    // Nothing listens on a port the OS just handed out and took back.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let target = format!("127.0.0.1:{port}");
+    // Nothing listens on a loopback port the OS just handed out and took back.
+    let target = support::kubeconfig::closed_port().to_string();
     let out = run(&["probe", &target, "--fail-on", "low", "--timeout", "2s"]);
     assert_eq!(out.status.code(), Some(2));
 }

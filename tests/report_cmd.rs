@@ -2,8 +2,7 @@
 //! live run of the same results renders it, without probing again.
 
 use serde_json::Value;
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 mod support;
 use support::command::save;
@@ -31,18 +30,7 @@ fn stdout_of(args: &[&str]) -> String {
 
 /// `pqready ARGS` must fail with exit status 2 and one `pqready: error:` line.
 fn one_error_line(args: &[&str], input: Option<&[u8]>) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pqready"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run pqready");
-    let mut stdin = child.stdin.take().unwrap();
-    let _ = stdin.write_all(input.unwrap_or_default());
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
+    let out = support::command::run_with_stdin(args, input.unwrap_or_default());
     support::command::one_error_line_of(&out, args)
 }
 

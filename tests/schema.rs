@@ -207,13 +207,8 @@ fn the_gate_line_matches_the_gate_schema() {
 
 #[test]
 fn probe_error_report_matches_the_probe_target_schema() {
-    // A loopback port nobody listens on: bind one, note it, close it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let target = format!("127.0.0.1:{port}");
+    // Nothing listens on a loopback port the OS just handed out and took back.
+    let target = support::kubeconfig::closed_port().to_string();
     let (code, docs) = run_json(&["probe", &target, "--clients", "all", "-o", "json"]);
     assert_eq!(code, Some(2), "an unprobed target exits 2");
     assert_eq!(docs.len(), 1);

@@ -115,46 +115,22 @@ pub fn baseline_headline(d: &crate::assess::baseline::BaselineDiff, style: Style
 /// findings, new and gone subjects, improvements, fixed findings. Text from
 /// peers and files is escaped.
 pub fn baseline_items(d: &crate::assess::baseline::BaselineDiff) -> Vec<String> {
+    use crate::assess::baseline::{FindingChange, StatusChange};
     let p = |t: &str| super::printable(t).into_owned();
+    let status = |label: &str, c: &StatusChange| {
+        format!("{label}: {} {} -> {}", p(&c.subject), c.from, c.to)
+    };
+    let finding = |label: &str, f: &FindingChange| {
+        format!("{label}: {} {}: {}", p(&f.subject), f.id, p(&f.detail))
+    };
+    let subject = |label: &str, s: &String| format!("{label}: {}", p(s));
     let mut items = Vec::new();
-    for c in &d.regressions {
-        items.push(format!(
-            "regression: {} {} -> {}",
-            p(&c.subject),
-            c.from,
-            c.to
-        ));
-    }
-    for f in &d.new_findings {
-        items.push(format!(
-            "new finding: {} {}: {}",
-            p(&f.subject),
-            f.id,
-            p(&f.detail)
-        ));
-    }
-    for s in &d.new_subjects {
-        items.push(format!("new: {}", p(s)));
-    }
-    for s in &d.gone_subjects {
-        items.push(format!("gone: {}", p(s)));
-    }
-    for c in &d.improvements {
-        items.push(format!(
-            "improvement: {} {} -> {}",
-            p(&c.subject),
-            c.from,
-            c.to
-        ));
-    }
-    for f in &d.fixed_findings {
-        items.push(format!(
-            "fixed: {} {}: {}",
-            p(&f.subject),
-            f.id,
-            p(&f.detail)
-        ));
-    }
+    items.extend(d.regressions.iter().map(|c| status("regression", c)));
+    items.extend(d.new_findings.iter().map(|f| finding("new finding", f)));
+    items.extend(d.new_subjects.iter().map(|s| subject("new", s)));
+    items.extend(d.gone_subjects.iter().map(|s| subject("gone", s)));
+    items.extend(d.improvements.iter().map(|c| status("improvement", c)));
+    items.extend(d.fixed_findings.iter().map(|f| finding("fixed", f)));
     items
 }
 

@@ -13,6 +13,24 @@ pub fn run(args: &[&str]) -> Output {
         .expect("run pqready")
 }
 
+/// `pqready ARGS` with NO_COLOR=1, `input` on standard input.
+pub fn run_with_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pqready"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run pqready");
+    let mut stdin = child.stdin.take().unwrap();
+    // A command that exits before reading all of it closes the pipe: not an error here.
+    let _ = stdin.write_all(input);
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
 /// `pqready ARGS`, which must succeed, one JSON value per output line.
 pub fn json_lines(args: &[&str]) -> Vec<Value> {
     let out = run(args);
