@@ -97,7 +97,6 @@ pub struct Exporter {
     probes_scan: AtomicU64,
     probes_on_demand: AtomicU64,
     requests: [AtomicU64; PROBE_OUTCOMES.len()],
-    has_scanned: AtomicBool,
     rendered: Mutex<Option<(u64, Instant, Bytes)>>,
 }
 
@@ -127,7 +126,6 @@ impl Exporter {
             probes_scan: AtomicU64::new(0),
             probes_on_demand: AtomicU64::new(0),
             requests: Default::default(),
-            has_scanned: AtomicBool::new(false),
             rendered: Mutex::new(None),
         }
     }
@@ -158,7 +156,6 @@ impl Exporter {
         *current = (current.0 + 1, Arc::new(snapshot));
         drop(current);
         self.scans_succeeded.fetch_add(1, Ordering::Relaxed);
-        self.has_scanned.store(true, Ordering::Relaxed);
         self.ready.store(true, Ordering::Relaxed);
     }
 
@@ -199,10 +196,7 @@ impl Exporter {
         let mut page = Exposition::default();
         let stats = ExporterStats {
             targets: self.targets.load(Ordering::Relaxed),
-            last_scan: self
-                .has_scanned
-                .load(Ordering::Relaxed)
-                .then_some(snapshot.stats),
+            last_scan: (number > 0).then_some(snapshot.stats),
             scans_succeeded: self.scans_succeeded.load(Ordering::Relaxed),
             scans_failed: self.scans_failed.load(Ordering::Relaxed),
             probes_scan: self.probes_scan.load(Ordering::Relaxed),
