@@ -374,9 +374,14 @@ pub struct ExporterArgs {
     /// Random spread of each scan's start, as a share of --interval (default 10%).
     #[arg(long, value_name = "PERCENT")]
     pub jitter: Option<String>,
-    /// Endpoints a scheduled scan probes at once (default 16).
+    /// Endpoints a scheduled scan probes at once (fixed; default: start at
+    /// 16 and adapt up to --max-concurrency, as `pqready probe` does).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// The most endpoints a scheduled scan probes at once when the number
+    /// adapts (default 1024 without --concurrency, else --concurrency).
+    #[arg(long, value_name = "N")]
+    pub max_concurrency: Option<usize>,
     /// At most N new connections per second, scans and /probe together (default: no limit).
     #[arg(long, value_name = "N")]
     pub rate: Option<u32>,
@@ -456,9 +461,15 @@ pub struct ClusterArgs {
     /// Deadline for each network step, e.g. 5s, 1500ms.
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     pub timeout: String,
-    /// How many endpoints to probe at once.
-    #[arg(long, value_name = "N", default_value_t = 16)]
-    pub concurrency: usize,
+    /// How many endpoints to probe at once (a fixed number; default: start
+    /// at 16 and let more in while the network answers at its own pace, up
+    /// to --max-concurrency).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// The most endpoints to probe at once when the number adapts (default
+    /// 1024 without --concurrency, else the same as --concurrency).
+    #[arg(long, value_name = "N")]
+    pub max_concurrency: Option<usize>,
     /// At most N new connections per second across all endpoints (default: no limit).
     #[arg(long, value_name = "N")]
     pub rate: Option<u32>,
@@ -491,6 +502,11 @@ impl ClusterArgs {
         self.kube.includes()
     }
 
+    /// How many components are probed at once.
+    pub fn concurrency(&self) -> Result<std::sync::Arc<crate::net::Concurrency>, String> {
+        concurrency(self.concurrency, self.max_concurrency)
+    }
+
     /// The probe configuration used for every component.
     pub fn config(&self) -> Result<ProbeConfig, String> {
         probe_config(
@@ -499,7 +515,6 @@ impl ClusterArgs {
             &self.checks,
             self.rate,
             self.per_host,
-            self.concurrency,
         )
     }
 }
@@ -540,7 +555,6 @@ pub fn probe_config(
     checks: &CheckArgs,
     pace: Option<u32>,
     per_host: usize,
-    concurrency: usize,
 ) -> Result<ProbeConfig, String> {
     let mut config = ProbeConfig {
         timeout: parse_duration(timeout)?,
@@ -553,10 +567,57 @@ pub fn probe_config(
     config.rate = rate(pace)?;
     config.per_host =
         (per_host > 0).then(|| std::sync::Arc::new(crate::net::HostCap::new(per_host)));
-    if concurrency == 0 {
+    Ok(config)
+}
+
+/// `--concurrency` when none is given: where an adaptive run starts.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+/// `--max-concurrency` when neither is given.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 1024;
+
+/// File descriptors one probe may hold at its busiest (the legacy-version
+/// hellos, the handshake, a client profile and the certificates check run
+/// side by side), with room to spare.
+const FILES_PER_PROBE: u64 = 8;
+
+/// A run's concurrency from `--concurrency` and `--max-concurrency`.
+pub fn concurrency(
+    fixed: Option<usize>,
+    max: Option<usize>,
+) -> Result<std::sync::Arc<crate::net::Concurrency>, String> {
+    let (floor, ceiling) = concurrency_range(fixed, max)?;
+    Ok(crate::net::Concurrency::adaptive(floor, ceiling))
+}
+
+/// Where a run's concurrency starts and how far it may grow: a given
+/// `--concurrency` alone is fixed; otherwise the number adapts between the
+/// two. The top is kept within the open-file limit (raised to its hard
+/// limit first).
+pub fn concurrency_range(
+    fixed: Option<usize>,
+    max: Option<usize>,
+) -> Result<(usize, usize), String> {
+    if fixed == Some(0) {
         return Err("invalid --concurrency 0: must be at least 1".into());
     }
-    Ok(config)
+    if max == Some(0) {
+        return Err("invalid --max-concurrency 0: must be at least 1".into());
+    }
+    let floor = fixed.unwrap_or(DEFAULT_CONCURRENCY);
+    let ceiling = match (fixed, max) {
+        (_, Some(max)) if max < floor => {
+            return Err(format!(
+                "invalid --max-concurrency {max}: below --concurrency {floor}"
+            ))
+        }
+        (_, Some(max)) => max,
+        (Some(fixed), None) => fixed,
+        (None, None) => DEFAULT_MAX_CONCURRENCY,
+    };
+    let files = crate::net::open_files_allowed().saturating_sub(256) / FILES_PER_PROBE;
+    let ceiling = ceiling.min(usize::try_from(files).unwrap_or(usize::MAX).max(floor));
+    Ok((floor, ceiling))
 }
 
 /// `--only` and `--skip`, read against the probe check table.
@@ -644,9 +705,15 @@ pub struct ProbeArgs {
     /// Which checks to run.
     #[command(flatten)]
     pub checks: CheckArgs,
-    /// How many endpoints to probe at once.
-    #[arg(long, value_name = "N", default_value_t = 16)]
-    pub concurrency: usize,
+    /// How many endpoints to probe at once (a fixed number; default: start
+    /// at 16 and let more in while the network answers at its own pace, up
+    /// to --max-concurrency).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// The most endpoints to probe at once when the number adapts (default
+    /// 1024 without --concurrency, else the same as --concurrency).
+    #[arg(long, value_name = "N")]
+    pub max_concurrency: Option<usize>,
     /// At most N new connections per second across all endpoints (default: no limit).
     #[arg(long, value_name = "N")]
     pub rate: Option<u32>,
@@ -806,6 +873,11 @@ impl ProbeArgs {
         })
     }
 
+    /// How many endpoints are probed at once.
+    pub fn concurrency(&self) -> Result<std::sync::Arc<crate::net::Concurrency>, String> {
+        concurrency(self.concurrency, self.max_concurrency)
+    }
+
     /// Validated probe configuration.
     pub fn config(&self) -> Result<ProbeConfig, String> {
         let mut config = probe_config(
@@ -814,7 +886,6 @@ impl ProbeArgs {
             &self.checks,
             self.rate,
             self.per_host,
-            self.concurrency,
         )?;
         for text in &self.groups {
             let group = NamedGroup::parse(text)
@@ -851,7 +922,8 @@ mod tests {
             clients: None,
             checks: CheckArgs::default(),
             timeout: "1s".into(),
-            concurrency: 1,
+            concurrency: Some(1),
+            max_concurrency: None,
             rate: None,
             per_host: DEFAULT_PER_HOST,
             shard: None,

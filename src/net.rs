@@ -344,30 +344,248 @@ pub async fn pump_first_flight(
     Ok(())
 }
 
-/// A probe's share of `--concurrency`: held while the probe works, and
-/// given back for good when all that is left is a deliberate wait (the
+/// How many probes of a run work at once, and the run's gauge for it.
+///
+/// A fixed run (`floor == ceiling`) is a plain semaphore. An adaptive run
+/// starts at `floor` and, like TCP Vegas, reads the network's answer times:
+/// while exchanges take about as long as the fastest their endpoint has
+/// answered (the link's round trips, not a queue, set the pace), every answer
+/// lets one more probe in, up to `ceiling`; when they stretch to twice that
+/// (a server or our own CPU is queueing), the limit drops by a quarter, at
+/// most once per exchange time, never below `floor`. "Fastest" is per host
+/// (IP address): queueing at a server shows in its own answers, and a run
+/// mixing near and far hosts judges each against itself. On a near network the
+/// CPU is the bottleneck and the limit stays near `floor`; across a slow link
+/// probes mostly wait, and the limit grows until the link is full.
+#[derive(Debug)]
+pub struct Concurrency {
+    slots: std::sync::Arc<tokio::sync::Semaphore>,
+    floor: usize,
+    ceiling: usize,
+    gauge: std::sync::Mutex<Gauge>,
+    grew: tokio::sync::Notify,
+}
+
+#[derive(Debug)]
+struct Gauge {
+    limit: usize,
+    /// Permits to drop as they come back (what the last cut took away from
+    /// probes that were holding them).
+    owed: usize,
+    /// Smoothed ratio of an exchange's time to its host's fastest.
+    stretch: f64,
+    /// The fastest answer of each host seen (bounded: forgotten all at once
+    /// when full, as hosts then answer once or twice each anyway).
+    fastest: std::collections::HashMap<std::net::IpAddr, Duration>,
+    /// No cut before this (one per recent exchange time).
+    calm_until: Instant,
+}
+
+/// Below this smoothed stretch the limit grows.
+const GROW_BELOW: f64 = 1.5;
+/// Above this it shrinks.
+const SHRINK_ABOVE: f64 = 2.0;
+/// Exchanges shorter than this never raise the limit: the probes' own work
+/// (a fraction of a millisecond per exchange) is then not small beside the
+/// wait, and the default 16 already keep two cores busy. Near networks
+/// (a cluster, loopback) stay where they are; far ones grow.
+const WORTH_OVERLAPPING: Duration = Duration::from_millis(5);
+/// Hosts whose fastest answer is remembered.
+const HOSTS_REMEMBERED: usize = 16_384;
+
+impl Concurrency {
+    /// Exactly `n` probes at once.
+    pub fn fixed(n: usize) -> std::sync::Arc<Concurrency> {
+        Concurrency::adaptive(n, n)
+    }
+
+    /// `floor` probes at once to begin with, up to `ceiling` while the
+    /// network answers at its own pace.
+    pub fn adaptive(floor: usize, ceiling: usize) -> std::sync::Arc<Concurrency> {
+        let floor = floor.max(1);
+        std::sync::Arc::new(Concurrency {
+            slots: std::sync::Arc::new(tokio::sync::Semaphore::new(floor)),
+            floor,
+            ceiling: ceiling.max(floor),
+            gauge: std::sync::Mutex::new(Gauge {
+                limit: floor,
+                owed: 0,
+                stretch: 1.0,
+                fastest: std::collections::HashMap::new(),
+                calm_until: Instant::now(),
+            }),
+            grew: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// Probes allowed at work now.
+    pub fn limit(&self) -> usize {
+        self.gauge().limit
+    }
+
+    /// The most this run will ever allow.
+    pub fn ceiling(&self) -> usize {
+        self.ceiling
+    }
+
+    /// Waits until the limit has grown (at once if it grew since the last call).
+    pub async fn grown(&self) {
+        self.grew.notified().await
+    }
+
+    fn gauge(&self) -> std::sync::MutexGuard<'_, Gauge> {
+        self.gauge.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes in one answered exchange with `host` that took `took`.
+    pub fn observe(&self, host: std::net::IpAddr, took: Duration) {
+        if self.floor == self.ceiling {
+            return;
+        }
+        let took = took.max(Duration::from_micros(1));
+        let mut gauge = self.gauge();
+        if gauge.fastest.len() >= HOSTS_REMEMBERED && !gauge.fastest.contains_key(&host) {
+            gauge.fastest.clear();
+        }
+        let fastest = match gauge.fastest.get_mut(&host) {
+            Some(fastest) => {
+                *fastest = (*fastest).min(took);
+                *fastest
+            }
+            // A host's first answer says nothing about queueing yet.
+            None => {
+                gauge.fastest.insert(host, took);
+                return;
+            }
+        };
+        let ratio = took.as_secs_f64() / fastest.as_secs_f64();
+        gauge.stretch += (ratio.min(16.0) - gauge.stretch) / 8.0;
+        if gauge.stretch <= GROW_BELOW {
+            // Only a limit in use, across a wait worth overlapping, is worth raising.
+            if gauge.limit < self.ceiling
+                && took >= WORTH_OVERLAPPING
+                && self.slots.available_permits() == 0
+            {
+                gauge.limit += 1;
+                tracing::debug!(
+                    limit = gauge.limit,
+                    stretch = gauge.stretch,
+                    "concurrency grew"
+                );
+                match gauge.owed {
+                    0 => self.slots.add_permits(1),
+                    _ => gauge.owed -= 1,
+                }
+                self.grew.notify_one();
+            }
+        } else if gauge.stretch >= SHRINK_ABOVE && gauge.limit > self.floor {
+            let now = Instant::now();
+            if now >= gauge.calm_until {
+                let kept = (gauge.limit * 3 / 4).max(self.floor);
+                gauge.owed += gauge.limit - kept;
+                gauge.limit = kept;
+                tracing::debug!(limit = kept, stretch = gauge.stretch, "concurrency cut");
+                let owed = gauge.owed;
+                gauge.owed -= self.slots.forget_permits(owed);
+                gauge.calm_until = now + took;
+            }
+        }
+    }
+
+    fn give_back(&self, permit: tokio::sync::OwnedSemaphorePermit) {
+        let mut gauge = self.gauge();
+        if gauge.owed > 0 {
+            gauge.owed -= 1;
+            permit.forget();
+        }
+    }
+}
+
+/// A probe's share of a run's [`Concurrency`]: held while the probe works,
+/// and given back for good when all that is left is a deliberate wait (the
 /// pause of a split ClientHello, the probe's last variant) and the one short
 /// handshake after it, so that waiting endpoints do not keep others from
 /// starting. Dropping it gives it back too.
 #[derive(Debug)]
 pub struct WorkSlot {
+    run: std::sync::Arc<Concurrency>,
     held: std::sync::Mutex<Option<tokio::sync::OwnedSemaphorePermit>>,
 }
 
 impl WorkSlot {
-    /// Waits for one of `slots` and holds it.
-    pub async fn take(slots: std::sync::Arc<tokio::sync::Semaphore>) -> WorkSlot {
+    /// Waits for a place in `run` and holds it.
+    pub async fn take(run: std::sync::Arc<Concurrency>) -> WorkSlot {
+        let permit = run.slots.clone().acquire_owned().await.ok();
         WorkSlot {
-            held: std::sync::Mutex::new(slots.acquire_owned().await.ok()),
+            run,
+            held: std::sync::Mutex::new(permit),
         }
     }
 
     /// Gives the slot back, then waits `wait`.
     pub async fn release_and_wait(&self, wait: Duration) {
-        let given_back = self.held.lock().unwrap_or_else(|e| e.into_inner()).take();
-        drop(given_back);
+        self.release();
         tokio::time::sleep(wait).await;
     }
+
+    fn release(&self) {
+        let given_back = self.held.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(permit) = given_back {
+            self.run.give_back(permit);
+        }
+    }
+
+    /// Reports one exchange's time to the run (see [`Concurrency::observe`]).
+    pub fn observe(&self, host: std::net::IpAddr, took: Duration) {
+        self.run.observe(host, took);
+    }
+}
+
+impl Drop for WorkSlot {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// File descriptors a run may hold open: the soft limit, raised first (once)
+/// to the hard limit, as Go programs do at start. Shells often leave the soft
+/// limit at 1,024, which a scan of a slow estate with hundreds of endpoints
+/// in flight would run out of.
+pub fn open_files_allowed() -> u64 {
+    static ALLOWED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *ALLOWED.get_or_init(raise_open_files)
+}
+
+#[cfg(unix)]
+fn raise_open_files() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 1024;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit.rlim_cur = limit.rlim_max;
+            }
+        }
+    }
+    // rlim_t is narrower than u64 on some targets.
+    #[allow(clippy::useless_conversion)]
+    u64::try_from(limit.rlim_cur).unwrap_or(u64::MAX)
+}
+
+#[cfg(not(unix))]
+fn raise_open_files() -> u64 {
+    // Windows has no such per-process limit on sockets worth raising.
+    u64::MAX
 }
 
 /// A global pace for new connections (`--rate N`: at most N per second,
@@ -407,12 +625,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_waiting_probe_lets_another_one_work() {
-        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(1));
-        let first = super::WorkSlot::take(slots.clone()).await;
+        let run = super::Concurrency::fixed(1);
+        let slots = run.slots.clone();
+        let first = super::WorkSlot::take(run.clone()).await;
         assert_eq!(slots.available_permits(), 0);
         let waiting = first.release_and_wait(Duration::from_millis(200));
         let second = async {
-            let second = super::WorkSlot::take(slots.clone()).await;
+            let second = super::WorkSlot::take(run.clone()).await;
             assert_eq!(slots.available_permits(), 0);
             drop(second);
         };
@@ -423,6 +642,99 @@ mod tests {
                 .expect("the slot was given back during the wait")
         });
         assert_eq!(slots.available_permits(), 1);
+    }
+
+    const HOST: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1));
+
+    #[tokio::test]
+    async fn each_host_is_judged_against_its_own_fastest() {
+        let run = super::Concurrency::adaptive(2, 10);
+        let far = std::net::IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 2));
+        let mut held = Vec::new();
+        fill(&run, &mut held).await;
+        run.observe(HOST, Duration::from_millis(1));
+        for _ in 0..50 {
+            // 100 times slower than the near host, as fast as itself.
+            run.observe(far, Duration::from_millis(100));
+            fill(&run, &mut held).await;
+        }
+        assert_eq!(run.limit(), 10);
+    }
+
+    /// Takes every free place of `run`, as waiting probes would.
+    async fn fill(run: &std::sync::Arc<super::Concurrency>, held: &mut Vec<super::WorkSlot>) {
+        while run.slots.available_permits() > 0 {
+            held.push(super::WorkSlot::take(run.clone()).await);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_fixed_run_never_changes() {
+        let run = super::Concurrency::fixed(4);
+        let mut held = Vec::new();
+        fill(&run, &mut held).await;
+        for _ in 0..50 {
+            run.observe(HOST, Duration::from_millis(100));
+        }
+        assert_eq!((run.limit(), held.len()), (4, 4));
+    }
+
+    #[tokio::test]
+    async fn answers_at_the_links_pace_let_more_in_up_to_the_ceiling() {
+        let run = super::Concurrency::adaptive(2, 10);
+        let mut held = Vec::new();
+        fill(&run, &mut held).await;
+        for _ in 0..50 {
+            run.observe(HOST, Duration::from_millis(105));
+            fill(&run, &mut held).await;
+        }
+        assert_eq!((run.limit(), held.len()), (10, 10));
+    }
+
+    #[tokio::test]
+    async fn a_near_network_does_not_grow() {
+        let run = super::Concurrency::adaptive(2, 10);
+        let mut held = Vec::new();
+        fill(&run, &mut held).await;
+        for _ in 0..50 {
+            run.observe(HOST, Duration::from_micros(300));
+            fill(&run, &mut held).await;
+        }
+        assert_eq!(run.limit(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_unused_limit_does_not_grow() {
+        let run = super::Concurrency::adaptive(2, 10);
+        let _one = super::WorkSlot::take(run.clone()).await;
+        for _ in 0..50 {
+            run.observe(HOST, Duration::from_millis(100));
+        }
+        assert_eq!(run.limit(), 2);
+    }
+
+    #[tokio::test]
+    async fn queueing_cuts_the_limit_but_never_below_the_floor() {
+        let run = super::Concurrency::adaptive(2, 16);
+        let mut held = Vec::new();
+        fill(&run, &mut held).await;
+        while run.limit() < 16 {
+            run.observe(HOST, Duration::from_millis(10));
+            fill(&run, &mut held).await;
+        }
+        // Answers now take four times the host's fastest; one cut per
+        // answer's time at most.
+        let mut limits = Vec::new();
+        for _ in 0..12 {
+            run.observe(HOST, Duration::from_millis(40));
+            limits.push(run.limit());
+            std::thread::sleep(Duration::from_millis(41));
+        }
+        assert!(limits.windows(2).all(|w| w[1] <= w[0]), "{limits:?}");
+        assert_eq!(run.limit(), 2, "{limits:?}");
+        // The places taken away are dropped as the probes give them back.
+        held.clear();
+        assert_eq!(run.slots.available_permits(), 2);
     }
 
     #[tokio::test]

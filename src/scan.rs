@@ -8,7 +8,7 @@
 use crate::assess;
 use crate::assess::certs::CertRules;
 use crate::discover::Target;
-use crate::net::WorkSlot;
+use crate::net::{Concurrency, WorkSlot};
 use crate::probe::{self, ProbeConfig};
 use crate::report::TargetReport;
 use crate::vocab::ErrorKind;
@@ -59,7 +59,16 @@ pub async fn scan_one_in(
 /// `concurrency` endpoints at once.
 pub const WINDOW_PER_SLOT: usize = 8;
 
-/// Scans `targets` with at most `concurrency` probes working at once (and
+/// Endpoints in flight beyond the limit, at most (those whose slots went to
+/// others during a pause): the window is a multiple of a small limit, but
+/// not of one grown large on a slow link, where nobody pauses for long.
+pub const MAX_PAUSED: usize = 1024;
+
+/// Finished reports kept waiting for an earlier, slower one, at least: the
+/// bound on what a slow endpoint holds back (and so on memory).
+pub const MIN_HELD: usize = 1024;
+
+/// Scans `targets` with at most `run.limit()` probes working at once (and
 /// up to [`WINDOW_PER_SLOT`] times as many started, those beyond working
 /// only while others wait), judging certificates by `rules`. `on_finish`
 /// sees each report as soon as it is done (for progress); `emit` receives
@@ -68,33 +77,35 @@ pub async fn scan(
     targets: Vec<Target>,
     config: ProbeConfig,
     rules: CertRules,
-    concurrency: usize,
+    run: Arc<Concurrency>,
     mut on_finish: impl FnMut(&TargetReport),
     mut emit: impl FnMut(TargetReport),
 ) {
     let config = Arc::new(config);
     let rules = Arc::new(rules);
     let targets: Vec<Arc<Target>> = targets.into_iter().map(Arc::new).collect();
-    let concurrency = concurrency.max(1);
-    let slots = Arc::new(tokio::sync::Semaphore::new(concurrency));
-    let window = concurrency.saturating_mul(WINDOW_PER_SLOT);
     let mut running: JoinSet<(usize, TargetReport)> = JoinSet::new();
     let mut index_of = std::collections::HashMap::new();
     let mut finished: BTreeMap<usize, TargetReport> = BTreeMap::new();
     let (mut next_spawn, mut next_emit) = (0usize, 0usize);
     while next_emit < targets.len() {
+        let limit = run.limit();
+        let window = limit
+            .saturating_mul(WINDOW_PER_SLOT)
+            .min(limit.saturating_add(MAX_PAUSED));
         // Reports wait in `finished` until every earlier one is out: a slow
         // endpoint holds back at most a few windows of them, so memory stays
         // bounded however long the list.
+        let held = window.saturating_mul(2).max(MIN_HELD);
         while running.len() < window
-            && running.len() + finished.len() < window * WINDOW_PER_SLOT
+            && running.len() + finished.len() < held
             && next_spawn < targets.len()
         {
             let (idx, target, config) = (next_spawn, targets[next_spawn].clone(), config.clone());
-            let (rules, slots) = (rules.clone(), slots.clone());
+            let (rules, run) = (rules.clone(), run.clone());
             let handle = running.spawn(async move {
                 let (inner, inner_config) = (target.clone(), config.clone());
-                let slot = Arc::new(WorkSlot::take(slots).await);
+                let slot = Arc::new(WorkSlot::take(run).await);
                 // A panic inside one probe is a bug; it fails that target only.
                 let report = match tokio::spawn(async move {
                     scan_one_in(&inner, &inner_config, &rules, Some(slot)).await
@@ -115,7 +126,12 @@ pub async fn scan(
             index_of.insert(handle.id(), idx);
             next_spawn += 1;
         }
-        let (idx, report) = match running.join_next_with_id().await {
+        // A grown limit lets more start before the next one finishes.
+        let joined = tokio::select! {
+            joined = running.join_next_with_id() => joined,
+            () = run.grown(), if next_spawn < targets.len() => continue,
+        };
+        let (idx, report) = match joined {
             None => break,
             Some(Ok((_, done))) => done,
             // The wrapper above cannot panic; if its task still fails, that

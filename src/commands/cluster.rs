@@ -10,18 +10,19 @@ use crate::assess::certs::CertRules;
 use crate::catalog::profile;
 use crate::cli::ClusterArgs;
 use crate::discover::cluster::{self as discovery, Category, Component};
+use crate::net::WorkSlot;
 use crate::probe::ProbeConfig;
 use crate::report::cluster::{ClusterReport, ComponentReport, LocalClient};
 use crate::report::{Part, TargetReport};
-use crate::scan::scan_one_with;
+use crate::scan::scan_one_in;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 /// Runs the audit.
 pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
     let config = args.config()?;
+    let run = args.concurrency()?;
     let rules = Arc::new(args.deadlines.rules()?);
     let includes = args.includes()?;
     let (client, info) = discovery::connect(&args.source(), config.timeout)
@@ -58,7 +59,6 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
     });
     let ticker = output.ticker();
     let configs = (Arc::new(config), Arc::new(apiserver_config));
-    let limit = Arc::new(Semaphore::new(args.concurrency.max(1)));
     let mut running: JoinSet<(usize, Option<TargetReport>)> = JoinSet::new();
     for (i, component) in found.components.iter().enumerate() {
         let config = match component.category {
@@ -66,11 +66,14 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
             _ => configs.0.clone(),
         };
         let component = component.clone();
-        let limit = limit.clone();
+        let run = run.clone();
         let rules = rules.clone();
         running.spawn(async move {
-            let _permit = limit.acquire_owned().await;
-            (i, probe_component(&component, &config, &rules).await)
+            let slot = Arc::new(WorkSlot::take(run).await);
+            (
+                i,
+                probe_component(&component, &config, &rules, Some(slot)).await,
+            )
         });
     }
     let mut results: Vec<Option<TargetReport>> = vec![None; found.components.len()];
@@ -171,14 +174,15 @@ pub(super) async fn probe_component(
     component: &Component,
     config: &ProbeConfig,
     rules: &CertRules,
+    slot: Option<Arc<WorkSlot>>,
 ) -> Option<TargetReport> {
     let first = component.target.as_ref()?;
-    let mut report = scan_one_with(first, config, rules).await;
+    let mut report = scan_one_in(first, config, rules, slot.clone()).await;
     for fallback in &component.fallbacks {
         if !assess::cluster::unreachable(report.error_kind) {
             break;
         }
-        report = scan_one_with(fallback, config, rules).await;
+        report = scan_one_in(fallback, config, rules, slot.clone()).await;
     }
     Some(report)
 }

@@ -67,11 +67,12 @@ fn run_command(command: Command) -> Result<Outcome, CommandError> {
             }
             let config = args.config()?;
             let rules = args.deadlines.rules()?;
+            let concurrency = args.concurrency()?;
             runtime()?.block_on(probe(
                 targets,
                 config,
                 rules,
-                args.concurrency,
+                concurrency,
                 Output::open(args.output)?,
             ))
         }
@@ -88,7 +89,14 @@ fn run_command(command: Command) -> Result<Outcome, CommandError> {
                     );
                 }
                 let targets = servers.iter().map(|s| s.target()).collect();
-                let outcome = probe(targets, config, rules, 4, output).await;
+                let outcome = probe(
+                    targets,
+                    config,
+                    rules,
+                    crate::net::Concurrency::fixed(4),
+                    output,
+                )
+                .await;
                 drop(servers);
                 outcome
             })
@@ -169,7 +177,7 @@ async fn probe(
     targets: Vec<Target>,
     config: ProbeConfig,
     rules: CertRules,
-    concurrency: usize,
+    concurrency: std::sync::Arc<crate::net::Concurrency>,
     mut output: Output,
 ) -> Result<Outcome, CommandError> {
     output.progress(Progress::Bar {

@@ -220,6 +220,12 @@ impl Session {
 
     /// Opens (and counts) a new connection.
     pub async fn connect(&self) -> Result<Conn, NetError> {
+        Ok(self.connect_timed().await?.0)
+    }
+
+    /// As [`Session::connect`], with the instant the connection attempt
+    /// began (after any wait for the rate or the per-host cap).
+    async fn connect_timed(&self) -> Result<(Conn, Instant), NetError> {
         let place = match &self.per_host {
             Some(cap) => cap.enter(self.addr.ip()).await,
             None => None,
@@ -228,7 +234,18 @@ impl Session {
             rate.wait().await;
         }
         self.counters.0[self.check as usize].fetch_add(1, Ordering::Relaxed);
-        Ok(Conn::open(self.addr, self.timeout).await?.holding(place))
+        let began = Instant::now();
+        Ok((
+            Conn::open(self.addr, self.timeout).await?.holding(place),
+            began,
+        ))
+    }
+
+    /// Tells the run's concurrency how long an answered exchange took.
+    fn answered_in(&self, took: Duration) {
+        if let Some(slot) = &self.slot {
+            slot.observe(self.addr.ip(), took);
+        }
     }
 
     /// Connections opened so far, all checks together.
@@ -279,8 +296,14 @@ impl Session {
             crate::wire::record::MAX_PLAINTEXT,
             ProtocolVersion::TLS1_0,
         );
-        let reply = match self.connect().await {
-            Ok(mut conn) => exchange::exchange(&mut conn, &records, until).await,
+        let reply = match self.connect_timed().await {
+            Ok((mut conn, began)) => {
+                let reply = exchange::exchange(&mut conn, &records, until).await;
+                if reply.is_ok() {
+                    self.answered_in(began.elapsed());
+                }
+                reply
+            }
             Err(e) => Err(e),
         };
         match &reply {

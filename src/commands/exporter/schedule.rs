@@ -11,7 +11,6 @@ use crate::discover::{self, Target};
 use crate::report::prometheus::{EndpointLabels, EndpointMetrics, ScanStats};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 /// Runs scans until `stop` fires.
@@ -90,7 +89,7 @@ async fn scan(state: &Arc<Exporter>) -> Result<Snapshot, String> {
     }
     state.set_targets(work.len());
 
-    let limit = Arc::new(Semaphore::new(settings.concurrency));
+    let limit = crate::net::Concurrency::adaptive(settings.concurrency.0, settings.concurrency.1);
     let config = Arc::new(settings.scan.clone());
     let apiserver = Arc::new(apiserver);
     let mut running: JoinSet<(usize, EndpointMetrics)> = JoinSet::new();
@@ -161,7 +160,8 @@ async fn probe(
         Work::Component(component) => {
             let rules = CertRules::default();
             let Some(mut report) =
-                super::super::cluster::probe_component(&component, config, &rules).await
+                super::super::cluster::probe_component(&component, config, &rules, Some(slot))
+                    .await
             else {
                 let err = crate::probe::ProbeError::new(
                     crate::vocab::ErrorKind::Internal,

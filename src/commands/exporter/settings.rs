@@ -34,6 +34,7 @@ struct FileConfig {
     interval: Option<String>,
     jitter: Option<String>,
     concurrency: Option<usize>,
+    max_concurrency: Option<usize>,
     rate: Option<u32>,
     per_host: Option<usize>,
     min_reprobe_interval: Option<String>,
@@ -64,8 +65,9 @@ pub struct Settings {
     pub interval: Duration,
     /// Share of `interval` each scan's start may move by.
     pub jitter: f64,
-    /// Endpoints probed at once by a scan.
-    pub concurrency: usize,
+    /// Endpoints probed at once by a scan: where it starts, and how far it
+    /// may grow (the same when `--concurrency` alone is given).
+    pub concurrency: (usize, usize),
     /// A `/probe` result younger than this is served again.
     pub min_reprobe_interval: Duration,
     /// Distinct `/probe` probes at once.
@@ -151,10 +153,11 @@ pub fn resolve(args: ExporterArgs) -> Result<Settings, CommandError> {
         Duration::from_secs(7 * 86_400),
     )?;
     let jitter = parse_share(args.jitter.or(file.jitter).as_deref().unwrap_or("10%"))?;
-    let concurrency = args.concurrency.or(file.concurrency).unwrap_or(16);
-    if concurrency == 0 {
-        return Err(err("invalid --concurrency 0: must be at least 1".into()));
-    }
+    let concurrency = crate::cli::concurrency_range(
+        args.concurrency.or(file.concurrency),
+        args.max_concurrency.or(file.max_concurrency),
+    )
+    .map_err(err)?;
     let min_reprobe_interval = parse_span(
         "--min-reprobe-interval",
         args.min_reprobe_interval
@@ -185,7 +188,6 @@ pub fn resolve(args: ExporterArgs) -> Result<Settings, CommandError> {
         args.per_host
             .or(file.per_host)
             .unwrap_or(crate::cli::DEFAULT_PER_HOST),
-        concurrency,
     )
     .map_err(err)?;
     let on_demand = ProbeConfig {
