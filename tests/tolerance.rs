@@ -173,4 +173,71 @@ async fn multi_record_dropper_is_caught() {
     for (name, outcome) in [got[0], got[1], got[2], got[4]] {
         assert_eq!(outcome, "ok", "{name}: {got:?}");
     }
+    // Intolerance repeats: the failure was confirmed on a second connection.
+    let multi = &t.variants[3].observed;
+    assert_eq!(multi.attempts, 2, "{multi:?}");
+    assert!(multi.detail.contains("twice"), "{}", multi.detail);
+    assert!(t
+        .variants
+        .iter()
+        .enumerate()
+        .all(|(i, v)| i == 3 || v.observed.attempts == 1));
+}
+
+/// Models a server whose accept queue overflowed once: the connection that
+/// carries the first split ClientHello (the third big hello it sees) is
+/// reset; every other connection goes through.
+async fn resets_one_split_hello(backend: SocketAddr) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let split_hellos = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let split_hellos = split_hellos.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16 * 1024];
+                let Ok(n) = client.read(&mut buf).await else {
+                    return;
+                };
+                // The split variant's first write is 8 bytes.
+                if n == 8 && split_hellos.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                    let _ = client.set_linger(Some(Duration::ZERO));
+                    return; // dropped with linger 0: a reset
+                }
+                splice(client, backend, &buf[..n]).await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_reset_that_does_not_repeat_is_not_intolerance() {
+    if !peers::require(&["openssl"]) {
+        return;
+    }
+    let real = peers::s_server(&["-www"]);
+    let proxy = resets_one_split_hello(real.addr).await;
+    let r = probe(proxy).await;
+    assert_eq!(r.error, None);
+    let t = r.assessed.hello_tolerance.as_ref().unwrap();
+    assert_eq!(t.verdict, ToleranceVerdict::Tolerant, "{t:?}");
+    assert!(
+        outcomes(&r).iter().all(|(_, o)| *o == "ok"),
+        "{:?}",
+        outcomes(&r)
+    );
+    let split = &t.variants[2].observed;
+    assert_eq!(split.name.name(), "pq-split-segments");
+    assert_eq!(split.attempts, 2, "{split:?}");
+    assert!(
+        split.detail.contains("second attempt") && split.detail.contains("reset"),
+        "{}",
+        split.detail
+    );
+    assert!(!r
+        .assessed
+        .findings
+        .iter()
+        .any(|f| f.id == "hello-intolerance"));
 }

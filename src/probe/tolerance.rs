@@ -54,6 +54,15 @@ pub struct VariantObservation {
     pub leaf_sha256: Option<String>,
     /// Negotiated group, when known.
     pub negotiated_group: Option<NamedGroup>,
+    /// Connections this variant took: 2 when a first failure that was not
+    /// the server's own answer (a reset, a timeout, a close) was tried again
+    /// to confirm it; the observation is the second one's.
+    #[serde(default = "one_attempt")]
+    pub attempts: u8,
+}
+
+fn one_attempt() -> u8 {
+    1
 }
 
 /// How to shape the first flight: record framing, then TCP writes.
@@ -86,11 +95,51 @@ pub async fn check(session: &Session) -> Vec<VariantObservation> {
     // concurrency slot to other endpoints, and only one short handshake is
     // left after it. The report keeps the table order.
     let control = shaped(session, ToleranceVariant::Control, true, ONE_WRITE).await;
-    let one_segment = shaped(session, ToleranceVariant::PqOneSegment, false, ONE_WRITE).await;
-    let multi_record = shaped(session, ToleranceVariant::PqMultiRecord, false, multi).await;
-    let padded = padded(session).await;
-    let split = shaped(session, ToleranceVariant::PqSplitSegments, false, split).await;
+    let confirm = control.ending == Ending::Completed;
+    let one_segment = confirmed(confirm, || {
+        shaped(session, ToleranceVariant::PqOneSegment, false, ONE_WRITE)
+    })
+    .await;
+    let multi_record = confirmed(confirm, || {
+        shaped(session, ToleranceVariant::PqMultiRecord, false, multi)
+    })
+    .await;
+    let padded = confirmed(confirm, || padded(session)).await;
+    let split = confirmed(confirm, || {
+        shaped(session, ToleranceVariant::PqSplitSegments, false, split)
+    })
+    .await;
     vec![control, one_segment, split, multi_record, padded]
+}
+
+/// Runs a PQ variant, and once more if it failed without an answer from the
+/// server (reset, timeout, close) although the control completed: a full
+/// accept queue or a lost segment looks like that once, while intolerance
+/// repeats, and a false "intolerant" costs an operator more than one more
+/// connection does. An alert is the server's answer and is never retried.
+async fn confirmed<F, Fut>(control_completed: bool, mut attempt: F) -> VariantObservation
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = VariantObservation>,
+{
+    let first = attempt().await;
+    let unanswered = matches!(
+        first.ending,
+        Ending::Reset | Ending::Timeout | Ending::Closed
+    );
+    if !control_completed || !unanswered {
+        return first;
+    }
+    let mut second = attempt().await;
+    second.attempts = 2;
+    second.detail = match second.ending {
+        Ending::Completed => format!(
+            "{} on the second attempt (the first: {})",
+            second.detail, first.detail
+        ),
+        _ => format!("{} (twice; the first: {})", second.detail, first.detail),
+    };
+    second
 }
 
 /// How a failed variant ended, from the typed error kind.
@@ -164,6 +213,7 @@ async fn shaped(
         hello_bytes: 0,
         leaf_sha256: None,
         negotiated_group: None,
+        attempts: 1,
     };
     let mut hello_bytes = 0;
     let limit = session.timeout + shape.segmenting.pause();
@@ -270,6 +320,7 @@ async fn padded(session: &Session) -> VariantObservation {
         hello_bytes: PADDED_SIZE + 5,
         leaf_sha256: None,
         negotiated_group: None,
+        attempts: 1,
     };
     match session.hello(spec, ReadUntil::ServerHello).await {
         Ok(Reply::Hello { hello, .. }) => {
