@@ -201,7 +201,7 @@ async fn resets_one_split_hello(backend: SocketAddr) -> SocketAddr {
                 };
                 // The split variant's first write is 8 bytes.
                 if n == 8 && split_hellos.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
-                    let _ = client.set_linger(Some(Duration::ZERO));
+                    let _ = client.set_zero_linger();
                     return; // dropped with linger 0: a reset
                 }
                 splice(client, backend, &buf[..n]).await;
