@@ -309,7 +309,7 @@ mod tests {
         let path = dir.path().join("exporter.yaml");
         std::fs::write(
             &path,
-            "listen: 127.0.0.1:0\nallow: [10.0.0.0/8]\ntargets: [a.example:443]\ninterval: 5m\nmin_reprobe_interval: 2s\n",
+            "listen: 127.0.0.1:0\nallow: [10.0.0.0/8]\ntargets: [a.example:443]\ninterval: 5m\nmin_reprobe_interval: 2s\nmax_concurrency: 200\n",
         )
         .unwrap();
         let args = ExporterArgs {
@@ -321,6 +321,8 @@ mod tests {
         assert_eq!(s.listen, "127.0.0.1:0");
         assert_eq!(s.interval, Duration::from_secs(30));
         assert_eq!(s.min_reprobe_interval, Duration::from_secs(2));
+        // Adaptive from the default start up to the file's ceiling.
+        assert_eq!(s.concurrency, (crate::cli::DEFAULT_CONCURRENCY, 200));
         assert!(s.allow.permits_ip("10.1.1.1".parse().unwrap()));
         assert_eq!(s.targets.len(), 1);
         assert!(s.scheduled());
