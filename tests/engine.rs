@@ -56,8 +56,19 @@ async fn rustls_pq_hybrid_server() {
     assert_eq!(r.observed.handshake.certificate_chain.len(), 1);
     assert_eq!(r.assessed.verdict.status, PqStatus::Pq);
     // S+1 discovery, 2 selection checks, 3 legacy versions, 1 handshake,
-    // 2 certificates handshakes (ML-DSA, classical), 5 big-hello variants.
-    assert_eq!(r.observed.connections, 4 + 1 + 2 + 3 + 1 + 2 + 5);
+    // 2 certificates handshakes (ML-DSA, classical), 4 big-hello variants
+    // (the fifth, pq-one-segment, is the handshake's connection).
+    assert_eq!(r.observed.connections, 4 + 1 + 2 + 3 + 1 + 2 + 4);
+    let one_segment = &r.observed.hello_tolerance.as_ref().unwrap()[1];
+    assert_eq!(one_segment.name.name(), "pq-one-segment");
+    assert!(
+        one_segment
+            .detail
+            .contains("the handshake check's connection")
+            && one_segment.hello_bytes > 1_100
+            && one_segment.negotiated_group == Some(G::X25519MLKEM768),
+        "{one_segment:?}"
+    );
     assert_eq!(
         r.assessed.hello_tolerance.as_ref().unwrap().verdict,
         ToleranceVerdict::Tolerant
@@ -77,7 +88,7 @@ async fn rustls_classical_server() {
         r.assessed.verdict.text,
         "PQ key exchange: no (classical groups only: x25519, secp256r1, secp384r1)"
     );
-    assert_eq!(r.observed.connections, 3 + 1 + 2 + 3 + 1 + 2 + 5);
+    assert_eq!(r.observed.connections, 3 + 1 + 2 + 3 + 1 + 2 + 4);
 }
 
 #[tokio::test]
@@ -293,9 +304,9 @@ async fn key_share_driven_server_is_found_with_real_shares() {
     assert_eq!(r.assessed.verdict.status, PqStatus::Pq);
     assert!(r.observed.handshake.error.is_some());
     // One empty-share attempt, then one per group pqready can make a share for,
-    // 3 versions, the handshake, the 2 certificates handshakes and the 5
-    // big-hello variants.
-    assert_eq!(r.observed.connections, 1 + 11 + 3 + 1 + 2 + 5);
+    // 3 versions, the handshake, the 2 certificates handshakes and 4
+    // big-hello variants (pq-one-segment is the handshake's connection).
+    assert_eq!(r.observed.connections, 1 + 11 + 3 + 1 + 2 + 4);
     // This stub never completes a handshake, so the control fails too.
     assert_eq!(
         r.assessed.hello_tolerance.as_ref().unwrap().verdict,
@@ -317,7 +328,7 @@ async fn json_report_has_the_contract_fields() {
     assert_eq!(v["handshake"]["cipher_suite"], "TLS_AES_256_GCM_SHA384");
     assert_eq!(v["handshake"]["hello_retry"], false);
     assert_eq!(v["verdict"]["status"], "pq");
-    assert_eq!(v["connections"], 18);
+    assert_eq!(v["connections"], 17);
     assert_eq!(v["hello_tolerance"]["verdict"], "tolerant");
     assert_eq!(
         v["hello_tolerance"]["variants"].as_array().unwrap().len(),

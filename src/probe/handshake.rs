@@ -6,7 +6,10 @@
 //! needed — and the certificate chain the server sent. The chain is captured,
 //! not judged: certificate trust is deliberately not checked here (the
 //! signature over the handshake still is), because an audit must see servers
-//! with private CAs, and certificate analysis is a separate stage.
+//! with private CAs, and certificate analysis is a separate stage. The
+//! handshake runs through the hello-tolerance check's first-flight pump,
+//! unchanged (one record, one write), so the same connection is also that
+//! check's `pq-one-segment` variant.
 //!
 //! Also owns the capturing client the other rustls-based checks share
 //! ([`capturing_client`]): which signature schemes it offers, and which one
@@ -14,7 +17,7 @@
 //! verified with aws-lc-rs.
 
 use super::{ProbeError, Session};
-use crate::net::tls_error_kind;
+use crate::net::{pump_first_flight, tls_error_kind, NetError, Segmenting};
 use crate::vocab::ErrorKind;
 use crate::wire::{CipherSuite, NamedGroup, ProtocolVersion};
 use base64::Engine;
@@ -45,6 +48,10 @@ pub struct HandshakeObservation {
     /// The same chain as DER, for the `certificates` check to analyse.
     #[serde(skip)]
     pub der_chain: Vec<Vec<u8>>,
+    /// Bytes of the ClientHello record sent (in one write): this connection
+    /// is also the `pq-one-segment` variant of the hello-tolerance check.
+    #[serde(skip)]
+    pub hello_bytes: usize,
 }
 
 impl HandshakeObservation {
@@ -193,33 +200,164 @@ pub async fn connect(
 
 async fn run(session: &Session) -> Result<HandshakeObservation, ProbeError> {
     let config = client_config(false).map_err(|e| ProbeError::new(ErrorKind::Internal, e))?;
-    let tls = connect(session, config).await?;
-    let (_, state) = tls.get_ref();
-    let der_chain: Vec<Vec<u8>> = state
-        .peer_certificates()
-        .unwrap_or_default()
-        .iter()
-        .map(|c| c.as_ref().to_vec())
-        .collect();
-    Ok(HandshakeObservation {
-        negotiated_group: state
-            .negotiated_key_exchange_group()
-            .map(|g| NamedGroup(u16::from(g.name()))),
-        cipher_suite: state
-            .negotiated_cipher_suite()
-            .map(|s| CipherSuite(u16::from(s.suite()))),
-        version: state
-            .protocol_version()
-            .map(|v| ProtocolVersion(u16::from(v))),
-        hello_retry: state.handshake_kind() == Some(HandshakeKind::FullWithHelloRetryRequest),
-        certificate_chain: der_chain
+    // Through the first-flight pump unchanged (one record, one write), which
+    // also counts the hello's bytes.
+    let facts = |state: &rustls::ClientConnection| {
+        let der_chain: Vec<Vec<u8>> = state
+            .peer_certificates()
+            .unwrap_or_default()
             .iter()
-            .map(|c| base64::engine::general_purpose::STANDARD.encode(c))
-            .collect(),
-        der_chain,
-        error: None,
-        error_kind: None,
-    })
+            .map(|c| c.as_ref().to_vec())
+            .collect();
+        HandshakeObservation {
+            negotiated_group: state
+                .negotiated_key_exchange_group()
+                .map(|g| NamedGroup(u16::from(g.name()))),
+            cipher_suite: state
+                .negotiated_cipher_suite()
+                .map(|s| CipherSuite(u16::from(s.suite()))),
+            version: state
+                .protocol_version()
+                .map(|v| ProtocolVersion(u16::from(v))),
+            hello_retry: state.handshake_kind() == Some(HandshakeKind::FullWithHelloRetryRequest),
+            certificate_chain: der_chain
+                .iter()
+                .map(|c| base64::engine::general_purpose::STANDARD.encode(c))
+                .collect(),
+            der_chain,
+            error: None,
+            error_kind: None,
+            hello_bytes: 0,
+        }
+    };
+    match pumped_handshake(session, config, ONE_WRITE, facts).await {
+        Ok((obs, hello_bytes)) => Ok(HandshakeObservation { hello_bytes, ..obs }),
+        Err(failure) => {
+            let message = match failure.connected {
+                true => format!("handshake failed: {}", failure.detail),
+                false => failure.detail,
+            };
+            Ok(HandshakeObservation {
+                hello_bytes: failure.hello_bytes,
+                ..HandshakeObservation::failed(&ProbeError::new(failure.kind, message))
+            })
+        }
+    }
+}
+
+/// Re-frames a ClientHello record into other records.
+pub type Reframe = fn(&[u8]) -> Vec<u8>;
+
+/// How a handshake's first flight leaves: its ClientHello record re-framed
+/// (or not), then cut into TCP writes.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    /// Re-frames the ClientHello record into other records, if set.
+    pub reframe: Option<Reframe>,
+    /// How the (re-framed) first flight is written.
+    pub segmenting: Segmenting,
+}
+
+/// The first flight as rustls makes it: one record, one write.
+pub const ONE_WRITE: Shape = Shape {
+    reframe: None,
+    segmenting: Segmenting::OneWrite,
+};
+
+/// A failure of one pumped handshake: its kind, its words, and whether the
+/// connection had been made (a failure after that is the handshake's).
+pub struct Failure {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// Its words.
+    pub detail: String,
+    /// True once the TCP connection was made (the handshake failed).
+    pub connected: bool,
+    /// Bytes of the first flight sent before it failed.
+    pub hello_bytes: usize,
+}
+
+impl Failure {
+    /// A failure of our own (a bad name, a configuration).
+    pub fn internal(detail: String) -> Self {
+        Failure {
+            kind: ErrorKind::Internal,
+            detail,
+            connected: false,
+            hello_bytes: 0,
+        }
+    }
+}
+
+impl From<NetError> for Failure {
+    fn from(e: NetError) -> Self {
+        Failure {
+            kind: e.kind(),
+            detail: e.to_string(),
+            connected: false,
+            hello_bytes: 0,
+        }
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure {
+            kind: tls_error_kind(&e),
+            detail: e.to_string(),
+            connected: true,
+            hello_bytes: 0,
+        }
+    }
+}
+
+/// Connects, completes a rustls handshake with `config` whose first flight
+/// goes through the shaping pump (`shape`), and reads `facts` from the
+/// finished connection. Returns them with the bytes of the first flight.
+/// The caller bounds it in time.
+pub async fn pumped_handshake<T>(
+    session: &Session,
+    config: std::sync::Arc<rustls::ClientConfig>,
+    shape: Shape,
+    facts: impl FnOnce(&rustls::ClientConnection) -> T,
+) -> Result<(T, usize), Failure> {
+    let server = server_name(session).map_err(Failure::internal)?;
+    let tcp = session.connect().await?.into_held_stream();
+    let (client_side, pump_side) = tokio::io::duplex(64 * 1024);
+    let connector = tokio_rustls::TlsConnector::from(config);
+    let (sent_tx, mut sent_rx) = tokio::sync::oneshot::channel();
+    let reframe = |record: Vec<u8>| match shape.reframe {
+        Some(reframe) => reframe(&record),
+        None => record,
+    };
+    let pump = pump_first_flight(
+        pump_side,
+        tcp,
+        reframe,
+        shape.segmenting,
+        session.slot(),
+        sent_tx,
+    );
+    tokio::pin!(pump);
+    let handshake = connector.connect(server, client_side);
+    tokio::pin!(handshake);
+    // The pump runs until the handshake ends; a reset surfaces there first.
+    let mut pump_done = false;
+    let (tls, hello_bytes) = loop {
+        tokio::select! {
+            done = &mut handshake => {
+                let sent = sent_rx.try_recv().unwrap_or(0);
+                let tls = done.map_err(|e| Failure { hello_bytes: sent, ..Failure::from(e) })?;
+                break (tls, sent);
+            }
+            ended = &mut pump, if !pump_done => {
+                pump_done = true;
+                ended?;
+            }
+        }
+    };
+    let (_, state) = tls.get_ref();
+    Ok((facts(state), hello_bytes))
 }
 
 /// Accepts any certificate chain (it is captured for later analysis) but

@@ -471,7 +471,13 @@ async fn probe_session(
     // After the rest: the split variant pauses mid-hello, and single-threaded
     // servers would make concurrent probes wait behind it.
     let hello_tolerance = match runs(CheckId::HelloTolerance) {
-        true => Some(tolerance::check(&session.for_check(CheckId::HelloTolerance)).await),
+        true => Some(
+            tolerance::check(
+                &session.for_check(CheckId::HelloTolerance),
+                handshake.as_ref(),
+            )
+            .await,
+        ),
         false => None,
     };
     let handshake_ran: Ran<handshake::HandshakeObservation> =

@@ -10,7 +10,8 @@
 //! (the split one is sent last, see [`check`]):
 //!
 //! - `control`: a small classical hello (rustls, classical groups only), one write;
-//! - `pq-one-segment`: rustls' PQ hello, one write (the PQ baseline);
+//! - `pq-one-segment`: rustls' PQ hello, one write (the PQ baseline; when the
+//!   handshake check runs, its connection is this variant, see [`check`]);
 //! - `pq-split-segments`: the same record in two TCP writes — 8 bytes, a pause, the rest;
 //! - `pq-multi-record`: the same hello re-framed into records of 1, 3, 16, 128 and 512
 //!   bytes and the rest, in one write;
@@ -23,10 +24,12 @@
 //! that was routed to a different server. Facts only; `assess` decides.
 
 use super::exchange::{describe, ReadUntil, Reply};
-use super::handshake::{client_config, server_name};
+use super::handshake::{
+    client_config, pumped_handshake, Failure, HandshakeObservation, Shape, ONE_WRITE,
+};
 use super::Session;
 use crate::catalog::profile;
-use crate::net::{pump_first_flight, tls_error_kind, NetError, Segmenting};
+use crate::net::Segmenting;
 use crate::vocab::{Ending, ErrorKind, ToleranceVariant};
 use crate::wire::NamedGroup;
 use serde::Serialize;
@@ -65,30 +68,23 @@ fn one_attempt() -> u8 {
     1
 }
 
-/// How to shape the first flight: record framing, then TCP writes.
-#[derive(Debug, Clone, Copy)]
-struct Shape {
-    multi_record: bool,
-    segmenting: Segmenting,
-}
-
-const ONE_WRITE: Shape = Shape {
-    multi_record: false,
-    segmenting: Segmenting::OneWrite,
-};
-
-/// Runs every variant, one after the other.
-pub async fn check(session: &Session) -> Vec<VariantObservation> {
+/// Runs every variant, one after the other. With `handshake` (the
+/// handshake check's connection: rustls' PQ hello, one record, one write),
+/// that connection is the `pq-one-segment` variant instead of a new one.
+pub async fn check(
+    session: &Session,
+    handshake: Option<&HandshakeObservation>,
+) -> Vec<VariantObservation> {
     let pause = (session.timeout / 4).min(Duration::from_millis(200));
     let split = Shape {
-        multi_record: false,
+        reframe: None,
         segmenting: Segmenting::Split {
             first: FIRST_SEGMENT,
             pause,
         },
     };
     let multi = Shape {
-        multi_record: true,
+        reframe: Some(reframe),
         segmenting: Segmenting::OneWrite,
     };
     // The split variant goes last: during its pause the probe gives its
@@ -96,20 +92,46 @@ pub async fn check(session: &Session) -> Vec<VariantObservation> {
     // left after it. The report keeps the table order.
     let control = shaped(session, ToleranceVariant::Control, true, ONE_WRITE).await;
     let confirm = control.ending == Ending::Completed;
-    let one_segment = confirmed(confirm, || {
-        shaped(session, ToleranceVariant::PqOneSegment, false, ONE_WRITE)
-    })
-    .await;
-    let multi_record = confirmed(confirm, || {
-        shaped(session, ToleranceVariant::PqMultiRecord, false, multi)
-    })
-    .await;
-    let padded = confirmed(confirm, || padded(session)).await;
-    let split = confirmed(confirm, || {
-        shaped(session, ToleranceVariant::PqSplitSegments, false, split)
-    })
-    .await;
+    let one_write = || shaped(session, ToleranceVariant::PqOneSegment, false, ONE_WRITE);
+    let first = match handshake {
+        Some(handshake) => one_segment_of(session, handshake),
+        None => one_write().await,
+    };
+    let one_segment = confirmed(confirm, first, one_write).await;
+    let multi_attempt = || shaped(session, ToleranceVariant::PqMultiRecord, false, multi);
+    let multi_record = confirmed(confirm, multi_attempt().await, multi_attempt).await;
+    let padded = confirmed(confirm, padded(session).await, || padded(session)).await;
+    let split_attempt = || shaped(session, ToleranceVariant::PqSplitSegments, false, split);
+    let split = confirmed(confirm, split_attempt().await, split_attempt).await;
     vec![control, one_segment, split, multi_record, padded]
+}
+
+/// The `pq-one-segment` variant as the handshake check's connection saw it.
+fn one_segment_of(session: &Session, handshake: &HandshakeObservation) -> VariantObservation {
+    let obs = VariantObservation {
+        name: ToleranceVariant::PqOneSegment,
+        ending: match (&handshake.error, handshake.error_kind) {
+            (None, _) => Ending::Completed,
+            (Some(_), Some(kind)) => ending_of(kind),
+            (Some(_), None) => Ending::Error,
+        },
+        detail: match &handshake.error {
+            None => format!(
+                "handshake completed ({}; the handshake check's connection)",
+                handshake
+                    .negotiated_group
+                    .map(|g| g.to_string())
+                    .unwrap_or_default()
+            ),
+            Some(error) => format!("{error} (the handshake check's connection)"),
+        },
+        hello_bytes: handshake.hello_bytes,
+        leaf_sha256: handshake.der_chain.first().map(|c| sha256_hex(c)),
+        negotiated_group: handshake.negotiated_group,
+        attempts: 1,
+    };
+    log_variant(session, &obs);
+    obs
 }
 
 /// Runs a PQ variant, and once more if it failed without an answer from the
@@ -117,12 +139,15 @@ pub async fn check(session: &Session) -> Vec<VariantObservation> {
 /// accept queue or a lost segment looks like that once, while intolerance
 /// repeats, and a false "intolerant" costs an operator more than one more
 /// connection does. An alert is the server's answer and is never retried.
-async fn confirmed<F, Fut>(control_completed: bool, mut attempt: F) -> VariantObservation
+async fn confirmed<F, Fut>(
+    control_completed: bool,
+    first: VariantObservation,
+    again: F,
+) -> VariantObservation
 where
-    F: FnMut() -> Fut,
+    F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = VariantObservation>,
 {
-    let first = attempt().await;
     let unanswered = matches!(
         first.ending,
         Ending::Reset | Ending::Timeout | Ending::Closed
@@ -130,7 +155,7 @@ where
     if !control_completed || !unanswered {
         return first;
     }
-    let mut second = attempt().await;
+    let mut second = again().await;
     second.attempts = 2;
     second.detail = match second.ending {
         Ending::Completed => format!(
@@ -150,22 +175,6 @@ fn ending_of(kind: ErrorKind) -> Ending {
         ErrorKind::Alert => Ending::Alert,
         ErrorKind::Closed => Ending::Closed,
         _ => Ending::Error,
-    }
-}
-
-/// A failure of one variant: its kind and its words.
-struct Failure(ErrorKind, String);
-
-impl From<NetError> for Failure {
-    fn from(e: NetError) -> Self {
-        Failure(e.kind(), e.to_string())
-    }
-}
-
-impl From<std::io::Error> for Failure {
-    fn from(e: std::io::Error) -> Self {
-        let kind = tls_error_kind(&e);
-        Failure(kind, e.to_string())
     }
 }
 
@@ -215,56 +224,27 @@ async fn shaped(
         negotiated_group: None,
         attempts: 1,
     };
-    let mut hello_bytes = 0;
     let limit = session.timeout + shape.segmenting.pause();
+    let config = client_config(classical_only);
+    let run = async {
+        let config = config.map_err(Failure::internal)?;
+        pumped_handshake(session, config, shape, |state| {
+            let leaf = state
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .map(|c| sha256_hex(c.as_ref()));
+            let group = state
+                .negotiated_key_exchange_group()
+                .map(|g| NamedGroup(u16::from(g.name())));
+            (leaf, group)
+        })
+        .await
+    };
+    let mut hello_bytes = 0;
     let result = tokio::time::timeout(limit, async {
-        let config = client_config(classical_only).map_err(|e| Failure(ErrorKind::Internal, e))?;
-        let server = server_name(session).map_err(|e| Failure(ErrorKind::Internal, e))?;
-        let tcp = session.connect().await?.into_held_stream();
-        let (client_side, pump_side) = tokio::io::duplex(64 * 1024);
-        let connector = tokio_rustls::TlsConnector::from(config);
-        let (sent_tx, mut sent_rx) = tokio::sync::oneshot::channel();
-        let reframe = |record: Vec<u8>| {
-            if shape.multi_record {
-                reframe(&record)
-            } else {
-                record
-            }
-        };
-        let pump = pump_first_flight(
-            pump_side,
-            tcp,
-            reframe,
-            shape.segmenting,
-            session.slot(),
-            sent_tx,
-        );
-        tokio::pin!(pump);
-        let handshake = connector.connect(server, client_side);
-        tokio::pin!(handshake);
-        // The pump runs until the handshake ends; a reset surfaces there first.
-        let mut pump_done = false;
-        let tls = loop {
-            tokio::select! {
-                done = &mut handshake => {
-                    hello_bytes = sent_rx.try_recv().unwrap_or(0);
-                    break done?;
-                }
-                ended = &mut pump, if !pump_done => {
-                    pump_done = true;
-                    ended?;
-                }
-            }
-        };
-        let (_, state) = tls.get_ref();
-        let leaf = state
-            .peer_certificates()
-            .and_then(|c| c.first())
-            .map(|c| sha256_hex(c.as_ref()));
-        let group = state
-            .negotiated_key_exchange_group()
-            .map(|g| NamedGroup(u16::from(g.name())));
-        Ok::<_, Failure>((leaf, group))
+        let (facts, sent) = run.await?;
+        hello_bytes = sent;
+        Ok::<_, Failure>(facts)
     })
     .await;
     match result {
@@ -272,9 +252,10 @@ async fn shaped(
             obs.ending = Ending::Timeout;
             obs.detail = "no answer before the deadline".into();
         }
-        Ok(Err(Failure(kind, detail))) => {
-            obs.ending = ending_of(kind);
-            obs.detail = detail;
+        Ok(Err(failure)) => {
+            obs.ending = ending_of(failure.kind);
+            obs.detail = failure.detail;
+            hello_bytes = failure.hello_bytes;
         }
         Ok(Ok((leaf, group))) => {
             obs.ending = Ending::Completed;
