@@ -461,22 +461,9 @@ pub struct ClusterArgs {
     /// Deadline for each network step, e.g. 5s, 1500ms.
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     pub timeout: String,
-    /// How many endpoints to probe at once (a fixed number; default: start
-    /// at 16 and let more in while the network answers at its own pace, up
-    /// to --max-concurrency).
-    #[arg(long, value_name = "N")]
-    pub concurrency: Option<usize>,
-    /// The most endpoints to probe at once when the number adapts (default
-    /// 1024 without --concurrency, else the same as --concurrency).
-    #[arg(long, value_name = "N")]
-    pub max_concurrency: Option<usize>,
-    /// At most N new connections per second across all endpoints (default: no limit).
-    #[arg(long, value_name = "N")]
-    pub rate: Option<u32>,
-    /// At most N connections open at once to one IP address, across all
-    /// endpoints (0: no cap).
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_PER_HOST)]
-    pub per_host: usize,
+    /// How the run paces itself.
+    #[command(flatten)]
+    pub pace: PaceArgs,
     /// Audit only shard I of N (0-based: I in 0..N): the components whose
     /// address hashes to I (those without an address go to shard 0); the
     /// cluster, kubectl and unreadable kinds are in every shard's document.
@@ -502,20 +489,44 @@ impl ClusterArgs {
         self.kube.includes()
     }
 
-    /// How many components are probed at once.
-    pub fn concurrency(&self) -> Result<std::sync::Arc<crate::net::Concurrency>, String> {
-        concurrency(self.concurrency, self.max_concurrency)
-    }
-
     /// The probe configuration used for every component.
     pub fn config(&self) -> Result<ProbeConfig, String> {
         probe_config(
             &self.timeout,
             self.clients.as_deref(),
             &self.checks,
-            self.rate,
-            self.per_host,
+            self.pace.rate,
+            self.pace.per_host,
         )
+    }
+}
+
+/// How `probe` and `cluster` pace a run: endpoints at once, new connections
+/// per second, connections open at once to one address.
+#[derive(Debug, Args, Clone)]
+pub struct PaceArgs {
+    /// How many endpoints to probe at once (a fixed number; default: start
+    /// at 16 and let more in while the network answers at its own pace, up
+    /// to --max-concurrency).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// The most endpoints to probe at once when the number adapts (default
+    /// 1024 without --concurrency, else the same as --concurrency).
+    #[arg(long, value_name = "N")]
+    pub max_concurrency: Option<usize>,
+    /// At most N new connections per second across all endpoints (default: no limit).
+    #[arg(long, value_name = "N")]
+    pub rate: Option<u32>,
+    /// At most N connections open at once to one IP address, across all
+    /// endpoints (0: no cap).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PER_HOST)]
+    pub per_host: usize,
+}
+
+impl PaceArgs {
+    /// How many endpoints are probed at once.
+    pub fn concurrency(&self) -> Result<std::sync::Arc<crate::net::Concurrency>, String> {
+        concurrency(self.concurrency, self.max_concurrency)
     }
 }
 
@@ -705,22 +716,9 @@ pub struct ProbeArgs {
     /// Which checks to run.
     #[command(flatten)]
     pub checks: CheckArgs,
-    /// How many endpoints to probe at once (a fixed number; default: start
-    /// at 16 and let more in while the network answers at its own pace, up
-    /// to --max-concurrency).
-    #[arg(long, value_name = "N")]
-    pub concurrency: Option<usize>,
-    /// The most endpoints to probe at once when the number adapts (default
-    /// 1024 without --concurrency, else the same as --concurrency).
-    #[arg(long, value_name = "N")]
-    pub max_concurrency: Option<usize>,
-    /// At most N new connections per second across all endpoints (default: no limit).
-    #[arg(long, value_name = "N")]
-    pub rate: Option<u32>,
-    /// At most N connections open at once to one IP address, across all
-    /// endpoints (0: no cap).
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_PER_HOST)]
-    pub per_host: usize,
+    /// How the run paces itself.
+    #[command(flatten)]
+    pub pace: PaceArgs,
     /// Probe only shard I of N (0-based: I in 0..N): the targets whose
     /// `host:port` hashes to I. Run every I on its own machine, then join the
     /// outputs with `pqready report`.
@@ -873,19 +871,14 @@ impl ProbeArgs {
         })
     }
 
-    /// How many endpoints are probed at once.
-    pub fn concurrency(&self) -> Result<std::sync::Arc<crate::net::Concurrency>, String> {
-        concurrency(self.concurrency, self.max_concurrency)
-    }
-
     /// Validated probe configuration.
     pub fn config(&self) -> Result<ProbeConfig, String> {
         let mut config = probe_config(
             &self.timeout,
             self.clients.as_deref(),
             &self.checks,
-            self.rate,
-            self.per_host,
+            self.pace.rate,
+            self.pace.per_host,
         )?;
         for text in &self.groups {
             let group = NamedGroup::parse(text)
@@ -922,10 +915,12 @@ mod tests {
             clients: None,
             checks: CheckArgs::default(),
             timeout: "1s".into(),
-            concurrency: Some(1),
-            max_concurrency: None,
-            rate: None,
-            per_host: DEFAULT_PER_HOST,
+            pace: PaceArgs {
+                concurrency: Some(1),
+                max_concurrency: None,
+                rate: None,
+                per_host: DEFAULT_PER_HOST,
+            },
             shard: None,
             deadlines: DeadlineArgs::default(),
             output: OutputArgs::default(),

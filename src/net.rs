@@ -348,7 +348,7 @@ pub async fn pump_first_flight(
 ///
 /// A fixed run (`floor == ceiling`) is a plain semaphore. An adaptive run
 /// starts at `floor` and, like TCP Vegas, reads the network's answer times:
-/// while exchanges take about as long as the fastest their endpoint has
+/// while exchanges take about as long as the fastest their host has
 /// answered (the link's round trips, not a queue, set the pace), every answer
 /// lets one more probe in, up to `ceiling`; when they stretch to twice that
 /// (a server or our own CPU is queueing), the limit drops by a quarter, at
@@ -421,11 +421,6 @@ impl Concurrency {
     /// Probes allowed at work now.
     pub fn limit(&self) -> usize {
         self.gauge().limit
-    }
-
-    /// The most this run will ever allow.
-    pub fn ceiling(&self) -> usize {
-        self.ceiling
     }
 
     /// Waits until the limit has grown (at once if it grew since the last call).

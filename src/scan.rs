@@ -53,6 +53,26 @@ pub async fn scan_one_in(
     }
 }
 
+/// As [`scan_one_in`], in a task of its own: a panic inside the probe (a
+/// bug) becomes that target's error report instead of a result that never
+/// arrives, and the rest of the run goes on.
+pub async fn scan_one_contained(
+    target: Arc<Target>,
+    config: Arc<ProbeConfig>,
+    rules: Arc<CertRules>,
+    slot: Option<Arc<WorkSlot>>,
+) -> TargetReport {
+    let (inner, inner_config) = (target.clone(), config.clone());
+    let run = tokio::spawn(async move { scan_one_in(&inner, &inner_config, &rules, slot).await });
+    match run.await {
+        Ok(report) => report,
+        Err(e) => {
+            let err = probe::ProbeError::new(ErrorKind::Internal, format!("internal error: {e}"));
+            TargetReport::failed(&target.label, target.sni.clone(), &err, &config, 0)
+        }
+    }
+}
+
 /// Endpoints in flight per slot of `--concurrency`: endpoints that only
 /// wait (a split hello's pause, ~200 ms against ~20 ms of work on a near
 /// server) give their slot to the next ones, up to this many times
@@ -104,24 +124,11 @@ pub async fn scan(
             let (idx, target, config) = (next_spawn, targets[next_spawn].clone(), config.clone());
             let (rules, run) = (rules.clone(), run.clone());
             let handle = running.spawn(async move {
-                let (inner, inner_config) = (target.clone(), config.clone());
                 let slot = Arc::new(WorkSlot::take(run).await);
-                // A panic inside one probe is a bug; it fails that target only.
-                let report = match tokio::spawn(async move {
-                    scan_one_in(&inner, &inner_config, &rules, Some(slot)).await
-                })
-                .await
-                {
-                    Ok(report) => report,
-                    Err(e) => {
-                        let err = probe::ProbeError::new(
-                            ErrorKind::Internal,
-                            format!("internal error: {e}"),
-                        );
-                        TargetReport::failed(&target.label, target.sni.clone(), &err, &config, 0)
-                    }
-                };
-                (idx, report)
+                (
+                    idx,
+                    scan_one_contained(target, config, rules, Some(slot)).await,
+                )
             });
             index_of.insert(handle.id(), idx);
             next_spawn += 1;

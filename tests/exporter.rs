@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::apiserver::{Cluster, TestApiServer, TOKEN};
-use support::exporter::{get, sample, Exporter};
+use support::exporter::{get, sample, series_line, Exporter};
 use support::{kubeconfig, peers, prometheus};
 
 mod support;
@@ -126,27 +126,18 @@ fn scheduled_scans_report_each_peers_status() {
         ),
         Some(1.0)
     );
-    let leaf_safe = text
-        .lines()
-        .find(|l| {
-            l.starts_with(&format!(
-                "pqready_certificate_quantum_safe{{target=\"{o}\",role=\"leaf\""
-            ))
-        })
-        .unwrap_or_else(|| panic!("{text}"));
+    let leaf = format!("target=\"{o}\",role=\"leaf\"");
+    let leaf_safe = series_line(text, "pqready_certificate_quantum_safe", &leaf);
     assert!(
         leaf_safe.ends_with(" 0"),
         "an ECDSA leaf is not quantum-safe: {leaf_safe}"
     );
     // Certificate dates: a classical ECDSA key, disallowed after 2035 (P-256 is 128-bit).
-    let deadline = text
-        .lines()
-        .find(|l| {
-            l.starts_with(&format!(
-                "pqready_certificate_nist_deadline_timestamp_seconds{{target=\"{o}\",role=\"leaf\""
-            ))
-        })
-        .unwrap_or_else(|| panic!("{text}"));
+    let deadline = series_line(
+        text,
+        "pqready_certificate_nist_deadline_timestamp_seconds",
+        &leaf,
+    );
     assert!(
         deadline.contains("milestone=\"disallowed\"") && deadline.ends_with(" 2082758400"),
         "{deadline}"

@@ -184,9 +184,9 @@ async fn multi_record_dropper_is_caught() {
         .all(|(i, v)| i == 3 || v.observed.attempts == 1));
 }
 
-/// Models a server whose accept queue overflowed once: the connection that
-/// carries the first split ClientHello (the third big hello it sees) is
-/// reset; every other connection goes through.
+/// Models a server whose accept queue overflowed once: the first connection
+/// whose first read is the split variant's 8-byte first segment is reset;
+/// every other connection, the retry included, goes through.
 async fn resets_one_split_hello(backend: SocketAddr) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -22,7 +22,7 @@ use tokio::task::JoinSet;
 /// Runs the audit.
 pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
     let config = args.config()?;
-    let run = args.concurrency()?;
+    let run = args.pace.concurrency()?;
     let rules = Arc::new(args.deadlines.rules()?);
     let includes = args.includes()?;
     let (client, info) = discovery::connect(&args.source(), config.timeout)

@@ -67,7 +67,7 @@ fn run_command(command: Command) -> Result<Outcome, CommandError> {
             }
             let config = args.config()?;
             let rules = args.deadlines.rules()?;
-            let concurrency = args.concurrency()?;
+            let concurrency = args.pace.concurrency()?;
             runtime()?.block_on(probe(
                 targets,
                 config,

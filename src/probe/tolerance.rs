@@ -92,17 +92,20 @@ pub async fn check(
     // left after it. The report keeps the table order.
     let control = shaped(session, ToleranceVariant::Control, true, ONE_WRITE).await;
     let confirm = control.ending == Ending::Completed;
-    let one_write = || shaped(session, ToleranceVariant::PqOneSegment, false, ONE_WRITE);
-    let first = match handshake {
-        Some(handshake) => one_segment_of(session, handshake),
-        None => one_write().await,
-    };
-    let one_segment = confirmed(confirm, first, one_write).await;
-    let multi_attempt = || shaped(session, ToleranceVariant::PqMultiRecord, false, multi);
-    let multi_record = confirmed(confirm, multi_attempt().await, multi_attempt).await;
-    let padded = confirmed(confirm, padded(session).await, || padded(session)).await;
-    let split_attempt = || shaped(session, ToleranceVariant::PqSplitSegments, false, split);
-    let split = confirmed(confirm, split_attempt().await, split_attempt).await;
+    let reused = handshake.map(|handshake| one_segment_of(session, handshake));
+    let one_segment = confirmed(confirm, reused, || {
+        shaped(session, ToleranceVariant::PqOneSegment, false, ONE_WRITE)
+    })
+    .await;
+    let multi_record = confirmed(confirm, None, || {
+        shaped(session, ToleranceVariant::PqMultiRecord, false, multi)
+    })
+    .await;
+    let padded = confirmed(confirm, None, || padded(session)).await;
+    let split = confirmed(confirm, None, || {
+        shaped(session, ToleranceVariant::PqSplitSegments, false, split)
+    })
+    .await;
     vec![control, one_segment, split, multi_record, padded]
 }
 
@@ -134,20 +137,25 @@ fn one_segment_of(session: &Session, handshake: &HandshakeObservation) -> Varian
     obs
 }
 
-/// Runs a PQ variant, and once more if it failed without an answer from the
-/// server (reset, timeout, close) although the control completed: a full
-/// accept queue or a lost segment looks like that once, while intolerance
-/// repeats, and a false "intolerant" costs an operator more than one more
-/// connection does. An alert is the server's answer and is never retried.
+/// Runs a PQ variant (unless its `first` observation is already there), and
+/// once more if it failed without an answer from the server (reset,
+/// timeout, close) although the control completed: a full accept queue or a
+/// lost segment looks like that once, while intolerance repeats, and a false
+/// "intolerant" costs an operator more than one more connection does. An
+/// alert is the server's answer and is never retried.
 async fn confirmed<F, Fut>(
     control_completed: bool,
-    first: VariantObservation,
-    again: F,
+    first: Option<VariantObservation>,
+    attempt: F,
 ) -> VariantObservation
 where
-    F: FnOnce() -> Fut,
+    F: Fn() -> Fut,
     Fut: std::future::Future<Output = VariantObservation>,
 {
+    let first = match first {
+        Some(first) => first,
+        None => attempt().await,
+    };
     let unanswered = matches!(
         first.ending,
         Ending::Reset | Ending::Timeout | Ending::Closed
@@ -155,7 +163,7 @@ where
     if !control_completed || !unanswered {
         return first;
     }
-    let mut second = again().await;
+    let mut second = attempt().await;
     second.attempts = 2;
     second.detail = match second.ending {
         Ending::Completed => format!(
@@ -225,9 +233,8 @@ async fn shaped(
         attempts: 1,
     };
     let limit = session.timeout + shape.segmenting.pause();
-    let config = client_config(classical_only);
-    let run = async {
-        let config = config.map_err(Failure::internal)?;
+    let result = tokio::time::timeout(limit, async {
+        let config = client_config(classical_only).map_err(Failure::internal)?;
         pumped_handshake(session, config, shape, |state| {
             let leaf = state
                 .peer_certificates()
@@ -239,12 +246,6 @@ async fn shaped(
             (leaf, group)
         })
         .await
-    };
-    let mut hello_bytes = 0;
-    let result = tokio::time::timeout(limit, async {
-        let (facts, sent) = run.await?;
-        hello_bytes = sent;
-        Ok::<_, Failure>(facts)
     })
     .await;
     match result {
@@ -255,9 +256,10 @@ async fn shaped(
         Ok(Err(failure)) => {
             obs.ending = ending_of(failure.kind);
             obs.detail = failure.detail;
-            hello_bytes = failure.hello_bytes;
+            obs.hello_bytes = failure.hello_bytes;
         }
-        Ok(Ok((leaf, group))) => {
+        Ok(Ok(((leaf, group), hello_bytes))) => {
+            obs.hello_bytes = hello_bytes;
             obs.ending = Ending::Completed;
             obs.detail = format!(
                 "handshake completed ({})",
@@ -267,7 +269,6 @@ async fn shaped(
             obs.negotiated_group = group;
         }
     }
-    obs.hello_bytes = hello_bytes;
     log_variant(session, &obs);
     obs
 }

@@ -174,11 +174,7 @@ impl ClusterReport {
                 PqStatus::Error => summary.error += 1,
                 PqStatus::Unknown => summary.unknown += 1,
             }
-            for f in c.result.iter().flat_map(|r| &r.assessed.findings) {
-                let mut f = f.clone();
-                f.detail = format!("{}: {}", c.component.name, f.detail);
-                findings.push(f);
-            }
+            findings.extend(copied_findings(c));
         }
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         ClusterReport {
@@ -206,8 +202,9 @@ fn component_key(c: &ComponentReport) -> (Category, &str, Option<&str>, &str, Op
     )
 }
 
-/// The findings [`ClusterReport::new`] copies from a component's probe
-/// (its name before the detail), as they appear in a saved document.
+/// The findings of a component's probe that [`ClusterReport::new`] copies
+/// into the document's list (its name before the detail); joining shards
+/// takes them out again to find each document's own.
 fn copied_findings(c: &ComponentReport) -> Vec<Finding> {
     if !c.reachable || c.speaks_tls == Some(false) {
         return Vec::new();

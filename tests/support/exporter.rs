@@ -186,3 +186,12 @@ pub fn sample(text: &str, name: &str, labels: &str) -> Option<f64> {
         .find_map(|l| l.strip_prefix(key.as_str()))
         .and_then(|v| v.trim().parse().ok())
 }
+
+/// The line of the first series of `name` whose labels begin with
+/// `labels_start` (the rest of the labels and the value follow).
+pub fn series_line<'t>(text: &'t str, name: &str, labels_start: &str) -> &'t str {
+    let prefix = format!("{name}{{{labels_start}");
+    text.lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no {prefix}... in:\n{text}"))
+}

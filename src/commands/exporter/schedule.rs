@@ -155,7 +155,13 @@ async fn probe(
 ) -> EndpointMetrics {
     match item {
         Work::Target(target) => EndpointMetrics::of(
-            &super::state::probe_contained(target, config.clone(), Some(slot)).await,
+            &crate::scan::scan_one_contained(
+                Arc::new(target),
+                Arc::new(config.clone()),
+                Arc::new(CertRules::default()),
+                Some(slot),
+            )
+            .await,
         ),
         Work::Component(component) => {
             let rules = CertRules::default();

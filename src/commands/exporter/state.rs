@@ -6,12 +6,10 @@
 use super::settings::Settings;
 use crate::assess::certs::CertRules;
 use crate::discover::Target;
-use crate::probe::{ProbeConfig, ProbeError};
+use crate::probe::ProbeConfig;
 use crate::report::prometheus::{
     EndpointLabels, EndpointMetrics, ExporterStats, Exposition, ScanStats, PROBE_OUTCOMES,
 };
-use crate::report::TargetReport;
-use crate::vocab::ErrorKind;
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -243,7 +241,13 @@ impl Exporter {
         drop(probes);
         let state = self.clone();
         tokio::spawn(async move {
-            let report = probe_contained(target, config, None).await;
+            let report = crate::scan::scan_one_contained(
+                Arc::new(target),
+                Arc::new(config),
+                Arc::new(CertRules::default()),
+                None,
+            )
+            .await;
             let finished = Arc::new(Finished {
                 at: Instant::now(),
                 metrics: EndpointMetrics::of(&report),
@@ -255,29 +259,5 @@ impl Exporter {
             let _ = tx.send(Some(finished));
         });
         Ok((RequestOutcome::Probed, rx))
-    }
-}
-
-/// Probes one target; a panic inside the probe (a bug) becomes that
-/// target's error instead of a result that never arrives.
-/// With `slot`, it holds that share of the scan's concurrency (given back
-/// while the probe only waits).
-pub async fn probe_contained(
-    target: Target,
-    config: ProbeConfig,
-    slot: Option<Arc<crate::net::WorkSlot>>,
-) -> TargetReport {
-    let rules = CertRules::default();
-    let (inner, inner_config) = (target.clone(), config.clone());
-    let run =
-        tokio::spawn(
-            async move { crate::scan::scan_one_in(&inner, &inner_config, &rules, slot).await },
-        );
-    match run.await {
-        Ok(report) => report,
-        Err(e) => {
-            let err = ProbeError::new(ErrorKind::Internal, format!("internal error: {e}"));
-            TargetReport::failed(&target.label, target.sni.clone(), &err, &config, 0)
-        }
     }
 }
