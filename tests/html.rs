@@ -230,6 +230,48 @@ fn demo_with_every_client_renders_in_chromium() {
     assert_screenshot(&report, dir.path());
 }
 
+/// A plain-HTTP server and a closed port are counted as "no TLS" and
+/// "unreachable" in the summary, not as errors of the targets.
+#[test]
+fn plain_http_and_closed_targets_are_counted_as_such() {
+    if !peers::require(&["chromium", "nginx"]) {
+        return;
+    }
+    let http = peers::nginx_plain_http();
+    let closed = support::kubeconfig::closed_port();
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("probe.html");
+    let out = run(&[
+        "probe",
+        &http.addr.to_string(),
+        &closed.to_string(),
+        "-o",
+        "html",
+        "--output-file",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = visible_text(&dump_dom(&report));
+    for expected in ["unreachable 1", "no TLS 1", "error 0"] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} not rendered in:\n{text}"
+        );
+    }
+    // Each target's row carries its own badge.
+    for row in [
+        format!("{} no TLS", http.addr),
+        format!("{closed} unreachable"),
+    ] {
+        assert!(text.contains(&row), "{row:?} not rendered in:\n{text}");
+    }
+}
+
 /// A certificate rcgen made, PEM.
 fn rcgen_pem(alg: &'static rcgen::SignatureAlgorithm, cn: &str, year: i32) -> String {
     let key = rcgen::KeyPair::generate_for(alg).unwrap();

@@ -23,7 +23,7 @@ use crate::assess::certs::JudgedCertificate;
 use crate::assess::gate::GateDecision;
 use crate::assess::{Finding, OfferVerdict};
 use crate::gobin::{Counts, FileError};
-use crate::vocab::{PqStatus, Severity};
+use crate::vocab::{ErrorKind, PqStatus, Severity};
 use crate::wire::NamedGroup;
 use std::fmt::Write;
 
@@ -181,7 +181,7 @@ impl HtmlRenderer {
         if !self.targets.is_empty() {
             let mut counts = [0; BUCKETS.len()];
             for t in &self.targets {
-                counts[status_bucket(t.assessed.verdict.status)] += 1;
+                counts[target_bucket(t)] += 1;
             }
             rows.push(("probed targets".into(), counts));
         }
@@ -354,6 +354,18 @@ fn offer_bucket(verdict: Option<OfferVerdict>) -> usize {
         Some(OfferVerdict::DraftOnly) => 1,
         Some(OfferVerdict::Classical) => 2,
         None => 6,
+    }
+}
+
+/// A probed target's bucket: a target that could not be reached, or that
+/// does not speak TLS, is counted as such, not as an error of the target.
+fn target_bucket(t: &TargetReport) -> usize {
+    if crate::assess::cluster::unreachable(t.error_kind) {
+        3
+    } else if t.error_kind == Some(ErrorKind::NotTls) {
+        4
+    } else {
+        status_bucket(t.assessed.verdict.status)
     }
 }
 
@@ -661,7 +673,7 @@ fn targets_section(out: &mut String, targets: &[TargetReport]) {
             out,
             "<tr><td class=\"mono\">{}</td><td>{}</td><td>{verdict}</td><td>{}</td><td>{}</td><td>{gets}</td><td>{leaf}</td><td>{deadline}</td><td>{}</td></tr>",
             esc(&t.target),
-            badge(status_bucket(t.assessed.verdict.status)),
+            badge(target_bucket(t)),
             esc(&tls.join(", ")),
             esc(&groups(r.groups.server_order.as_deref().unwrap_or(&r.groups.supported))),
             r.authentication

@@ -328,6 +328,23 @@ pub fn nginx() -> Peer {
     )
 }
 
+/// nginx serving plain HTTP only: a port that answers, but not with TLS.
+pub fn nginx_plain_http() -> Peer {
+    let setup = Setup::new();
+    let conf = NGINX_CONF.replace(" ssl;", ";").replace(
+        "    ssl_certificate {cert}; ssl_certificate_key {key};\n",
+        "",
+    );
+    assert_ne!(conf, NGINX_CONF, "the TLS lines of NGINX_CONF changed");
+    std::fs::write(setup.dir.path().join("nginx.conf"), setup.fill(&conf)).unwrap();
+    launch(
+        setup,
+        &bin("nginx"),
+        &["-p", "{dir}", "-c", "{dir}/nginx.conf"],
+        &[],
+    )
+}
+
 /// Debian's etcd serving TLS on its client port.
 pub fn etcd(extra_env: &[(&str, &str)]) -> Peer {
     let peer_port = free_port().to_string();
