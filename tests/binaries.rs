@@ -1264,6 +1264,54 @@ fn runtime_godebug_from_a_systemd_unit_and_a_pod_spec() {
     }
 }
 
+/// The table names each binary's findings (the ones `--fail-on` counts),
+/// counts in the right number, and says "defaults only" only when no
+/// run-time GODEBUG was applied.
+#[test]
+fn table_shows_the_findings_the_gate_counts() {
+    if !require(&[&PREFIX, &GO]) {
+        return;
+    }
+    let built = built();
+    let dir = scratch().join("table");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    fs::copy(&built["go1.22"], dir.join("old-go")).unwrap();
+    fs::write(dir.join("notes.txt"), "not a program\n").unwrap();
+    let dir_arg = dir.to_str().unwrap();
+
+    let out = support::command::run(&["binaries", dir_arg, "--fail-on", "medium"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let finding = text
+        .lines()
+        .find(|l| l.contains("classical-binary"))
+        .unwrap_or_else(|| panic!("no classical-binary finding in:\n{text}"));
+    assert!(finding.trim_start().starts_with("MEDIUM"), "{finding}");
+    assert!(text.contains("fix: "), "{text}");
+    assert!(
+        text.contains("1 Go binary, 1 other file skipped, 0 errors"),
+        "{text}"
+    );
+    assert!(text.contains("Defaults only"), "{text}");
+
+    let unit = dir.join("app.service");
+    fs::write(
+        &unit,
+        "[Service]\nEnvironment=\"GODEBUG=tlsmlkem=0\"\nExecStart=/usr/bin/app\n",
+    )
+    .unwrap();
+    let out = support::command::run(&[
+        "binaries",
+        &dir.join("old-go").display().to_string(),
+        "--godebug-from",
+        unit.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("at run time (GODEBUG=tlsmlkem=0"), "{text}");
+    assert!(!text.contains("Defaults only"), "{text}");
+}
+
 // ------------------------------------------------------------- fuzzing
 
 /// Mutations and truncations of a real binary's build info never panic the

@@ -355,7 +355,7 @@ fn binaries_applies_a_runtime_godebug_and_rejects_missing_paths() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout)
-        .contains("0 Go binaries, 1 other files skipped, 0 errors"));
+        .contains("0 Go binaries, 1 other file skipped, 0 errors"));
     let out = pqready(&["binaries", "/nonexistent/bin"]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(stderr(&out).lines().count(), 1);

@@ -320,6 +320,44 @@ fn demo_markdown_is_a_short_summary() {
     );
 }
 
+/// Two silent downgrades that need different fixes (kubectl 1.32 against
+/// a Go 1.24 server: upgrade kubectl; kubectl 1.33 against a Go 1.23
+/// server: upgrade the server): the Markdown names both fixes.
+#[test]
+fn markdown_names_every_distinct_fix_of_a_kind() {
+    if !support::peers::require(&["goserver-1.23", "goserver-1.24"]) {
+        return;
+    }
+    let go123 = support::peers::go_server("1.23");
+    let go124 = support::peers::go_server("1.24");
+    let (code, md) = output(&[
+        "probe",
+        &go123.addr.to_string(),
+        &go124.addr.to_string(),
+        "--clients",
+        "kubectl1.32,kubectl1.33",
+        "-o",
+        "markdown",
+    ]);
+    assert_eq!(code, Some(0), "{md}");
+    let lines: Vec<&str> = md.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("`silent-downgrade` ×2"))
+        .unwrap_or_else(|| panic!("no silent-downgrade ×2 in:\n{md}"));
+    let fixes: Vec<&str> = lines[at + 1..]
+        .iter()
+        .take_while(|l| l.starts_with("  - Fix: "))
+        .copied()
+        .collect();
+    assert_eq!(fixes.len(), 2, "{md}");
+    assert!(fixes.iter().any(|f| f.contains("upgrade kubectl")), "{md}");
+    assert!(
+        fixes.iter().any(|f| f.contains("upgrade the server")),
+        "{md}"
+    );
+}
+
 #[test]
 fn markdown_of_many_files_is_truncated() {
     let dir = tempfile::tempdir().unwrap();

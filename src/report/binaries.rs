@@ -73,15 +73,46 @@ pub fn binary_lines(b: &BinaryReport, style: Style) -> String {
     for note in &b.notes {
         out.push_str(&format!("    note: {}\n", super::printable(note)));
     }
+    // The findings the gate counts are shown where the binary is.
+    for f in &b.findings {
+        out.push_str(&format!(
+            "    {} {}: {}\n      fix: {}\n",
+            style.severity(f.severity),
+            f.id,
+            super::printable(&f.detail),
+            f.remediation
+        ));
+        if let Some(note) = super::exception_note(f) {
+            out.push_str(&format!("      {note}\n"));
+        }
+    }
     out
 }
 
-/// The closing totals.
-pub fn totals(counts: &Counts, errors: &[FileError]) -> String {
-    let mut out = format!(
-        "{} Go binaries, {} other files skipped, {} errors\n",
-        counts.go_binaries, counts.skipped, counts.errors
-    );
+/// `n` with the noun in the number it takes.
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// What the walk counted, in words: `3 Go binaries, 1 other file skipped, 0 errors`.
+pub fn counts_sentence(counts: &Counts) -> String {
+    format!(
+        "{}, {} skipped, {}",
+        count(counts.go_binaries, "Go binary", "Go binaries"),
+        count(counts.skipped, "other file", "other files"),
+        count(counts.errors, "error", "errors")
+    )
+}
+
+/// The reminder printed under verdicts that come from build defaults alone.
+pub const DEFAULTS_ONLY: &str = "Defaults only: a GODEBUG environment variable at run time can \
+     still change them (--godebug-from reads one from a systemd unit or pod spec).";
+
+/// The closing totals; `runtime_applied` when `--godebug-from` applied a
+/// run-time GODEBUG to the binaries (the verdicts are then no longer
+/// defaults only).
+pub fn totals(counts: &Counts, errors: &[FileError], runtime_applied: bool) -> String {
+    let mut out = format!("{}\n", counts_sentence(counts));
     for e in errors {
         out.push_str(&format!(
             "error: {}: {}\n",
@@ -89,10 +120,10 @@ pub fn totals(counts: &Counts, errors: &[FileError]) -> String {
             super::printable(&e.error)
         ));
     }
-    out.push_str(
-        "Defaults only: a GODEBUG environment variable at run time can still change them \
-         (--godebug-from reads one from a systemd unit or pod spec).\n",
-    );
+    if !runtime_applied {
+        out.push_str(DEFAULTS_ONLY);
+        out.push('\n');
+    }
     out
 }
 

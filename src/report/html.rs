@@ -996,10 +996,16 @@ fn binaries_section(
     }
     out.push_str("</table>\n");
     if let Some((counts, errors)) = totals {
+        let defaults_only = if binaries.iter().any(|b| b.runtime.is_some()) {
+            String::new()
+        } else {
+            format!(" {}", super::binaries::DEFAULTS_ONLY)
+        };
         let _ = writeln!(
             out,
-            "<p>{} Go binaries, {} other files skipped, {} errors. Defaults only: a GODEBUG environment variable at run time can still change them.</p>",
-            counts.go_binaries, counts.skipped, counts.errors
+            "<p>{}.{}</p>",
+            super::binaries::counts_sentence(counts),
+            esc(&defaults_only)
         );
         for e in errors {
             let _ = writeln!(

@@ -15,6 +15,8 @@ use std::fmt::Write;
 pub const MAX_ROWS: usize = 15;
 /// Finding kinds listed at most.
 pub const MAX_FINDINGS: usize = 8;
+/// At most this many distinct fixes under one kind of finding.
+pub const MAX_FIXES: usize = 3;
 
 /// One line of the table.
 struct Row {
@@ -245,13 +247,31 @@ impl MarkdownRenderer {
             };
             let _ = writeln!(
                 out,
-                "- **{}** `{}`{times}: {}. {}{more}\n  - Fix: {}",
+                "- **{}** `{}`{times}: {}. {}{more}",
                 kind.severity(),
                 kind.name(),
                 kind.title(),
                 cell(&shorten(&first.detail, 240)),
-                cell(&shorten(&first.remediation, 240))
             );
+            // Findings of one kind can need different fixes (a silent
+            // downgrade is mended on the client or on the server): each
+            // distinct fix once, so none is hidden behind the first.
+            let mut fixes: Vec<&str> = Vec::new();
+            for f in list {
+                if !fixes.contains(&f.remediation.as_str()) {
+                    fixes.push(&f.remediation);
+                }
+            }
+            if let [only] = fixes.as_slice() {
+                let _ = writeln!(out, "  - Fix: {}", cell(&shorten(only, 240)));
+            } else {
+                for fix in fixes.iter().take(MAX_FIXES) {
+                    let _ = writeln!(out, "  - Fix: {}", cell(&shorten(fix, 240)));
+                }
+                if fixes.len() > MAX_FIXES {
+                    let _ = writeln!(out, "  - … and {} other fixes", fixes.len() - MAX_FIXES);
+                }
+            }
         }
         if kinds.len() > MAX_FINDINGS {
             let rest: usize = kinds[MAX_FINDINGS..].iter().map(|(_, l)| l.len()).sum();

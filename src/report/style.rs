@@ -1,7 +1,7 @@
 //! How text is laid out and painted for a terminal: columns, colour on or
 //! off, and the colour of each verdict. Every table renderer shares it.
 
-use crate::vocab::PqStatus;
+use crate::vocab::{PqStatus, Severity};
 
 /// Output options.
 #[derive(Debug, Clone, Copy)]
@@ -29,6 +29,16 @@ impl Style {
             PqStatus::Unknown => "0",
         };
         self.paint(code, text)
+    }
+
+    /// A severity as printed (`HIGH`, `MEDIUM`, `LOW`), in its colour.
+    pub fn severity(&self, severity: Severity) -> String {
+        let code = match severity {
+            Severity::High => "31",
+            Severity::Medium => "33",
+            _ => "0",
+        };
+        self.paint(code, &severity.name().to_uppercase())
     }
 }
 

@@ -4,8 +4,7 @@
 
 use super::{binaries, catalog, inspect, Part, Renderer, Style, TargetReport};
 use crate::vocab::{
-    CheckId, CheckStatus, DiscoveryMethod as Method, PqStatus, Selection, Severity,
-    ToleranceVerdict,
+    CheckId, CheckStatus, DiscoveryMethod as Method, PqStatus, Selection, ToleranceVerdict,
 };
 use crate::wire::NamedGroup;
 use std::fmt::Write;
@@ -17,6 +16,8 @@ pub struct TableRenderer {
     summary: Vec<SummaryRow>,
     gate: Option<String>,
     baseline: Option<String>,
+    /// A binary was shown with a run-time GODEBUG applied (`--godebug-from`).
+    runtime_godebug: bool,
 }
 
 impl TableRenderer {
@@ -27,6 +28,7 @@ impl TableRenderer {
             summary: Vec::new(),
             gate: None,
             baseline: None,
+            runtime_godebug: false,
         }
     }
 }
@@ -42,8 +44,13 @@ impl Renderer for TableRenderer {
             Part::Cluster(report) => super::cluster::table(report, style),
             Part::InspectRecord(record) => format!("{}\n", inspect::live_line(record, style)),
             Part::InspectSummary(summary) => inspect::summary_table(summary, style),
-            Part::Binary(report) => binaries::binary_lines(report, style),
-            Part::BinaryTotals { counts, errors } => binaries::totals(counts, errors),
+            Part::Binary(report) => {
+                self.runtime_godebug |= report.runtime.is_some();
+                binaries::binary_lines(report, style)
+            }
+            Part::BinaryTotals { counts, errors } => {
+                binaries::totals(counts, errors, self.runtime_godebug)
+            }
             Part::CertFile(file) => super::cert_files::file_block(file, style),
             Part::CertSummary(summary) => super::cert_files::summary_lines(summary),
             Part::Profiles(profiles) => catalog::profiles_table(profiles),
@@ -343,16 +350,10 @@ pub fn render_target(report: &TargetReport, style: Style) -> String {
         render_clients(&mut out, &r.clients, style);
     }
     for f in &judged.findings {
-        let sev = f.severity.name().to_uppercase();
-        let code = match f.severity {
-            Severity::High => "31",
-            Severity::Medium => "33",
-            _ => "0",
-        };
         row(
             &mut out,
             "finding",
-            &format!("{} {}: {}", style.paint(code, &sev), f.id, f.title),
+            &format!("{} {}: {}", style.severity(f.severity), f.id, f.title),
         );
         // Details name certificates, whose subjects come from the peer.
         row(&mut out, "", &super::printable(&f.detail));
