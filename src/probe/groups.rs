@@ -18,8 +18,8 @@
 //! A server that refuses empty key_share lists is probed the slow way, one
 //! connection per group with a real key share. A server without TLS 1.3 is
 //! probed by elimination over TLS 1.2 ECDHE, reading the curve from the
-//! ServerKeyExchange. An endpoint that hangs up without a byte on the first
-//! hello and again on an ordinary one does not speak TLS on that port: the
+//! ServerKeyExchange. An endpoint that hangs up without answering the first
+//! hello and again an ordinary one does not speak TLS on that port: the
 //! target fails there, after two connections.
 //!
 //! Observations only: whether the result is good is `assess`'s business.
@@ -86,7 +86,7 @@ enum Pick {
     Accept(NamedGroup),
     /// The server refused with an alert.
     Refuse(String),
-    /// The server closed or reset the connection without sending a byte.
+    /// The server closed or reset the connection without answering.
     Silent(String),
     /// TLS 1.3 was not negotiated (`protocol_version` alert or an older ServerHello).
     NoTls13(String),
@@ -223,8 +223,9 @@ pub async fn discover(
                     return Err(ProbeError::new(
                         ErrorKind::NotTls,
                         format!(
-                            "not a TLS server: it hung up without a byte on a ClientHello ({why}) \
-                             and on an ordinary one offering TLS 1.3 and 1.2 with an x25519 key share"
+                            "no TLS handshake succeeded (the server ended the connection without \
+                             answering a ClientHello ({why}), twice: the second an ordinary one \
+                             offering TLS 1.3 and 1.2 with an x25519 key share)"
                         ),
                     ));
                 }
@@ -260,7 +261,7 @@ pub async fn discover(
 }
 
 /// After a hang-up on the first hello (empty key_share list): does the
-/// endpoint hang up on an ordinary hello too — TLS 1.3 and 1.2, every
+/// endpoint hang up without an answer on an ordinary hello too — TLS 1.3 and 1.2, every
 /// candidate group, an x25519 key share, as any client would send? A TLS
 /// server answers that one (a hello or an alert); an endpoint that does not
 /// speak TLS on this port (PostgreSQL before SSLRequest, SSH, SMTP before
