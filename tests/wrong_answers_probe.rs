@@ -68,7 +68,11 @@ fn text(out: &std::process::Output) -> String {
 /// Nothing may claim the server has only classical groups: both servers
 /// support a post-quantum group.
 fn assert_no_classical_server_claim(r: &TargetReport) {
-    assert!(!kinds(r).contains(&FindingKind::ClassicalServer), "{:?}", r.assessed.findings);
+    assert!(
+        !kinds(r).contains(&FindingKind::ClassicalServer),
+        "{:?}",
+        r.assessed.findings
+    );
     for f in &r.assessed.findings {
         assert!(!f.detail.contains("only classical groups"), "{}", f.detail);
     }
@@ -87,7 +91,12 @@ async fn only_clients_against_go124_reports_the_silent_downgrade() {
     assert_eq!(status(&r, CheckId::Clients), CheckStatus::Completed);
     assert_eq!(status(&r, CheckId::Selection), CheckStatus::NotRun);
     assert_no_classical_server_claim(&r);
-    assert_eq!(kinds(&r), [FindingKind::SilentDowngrade], "{:?}", r.assessed.findings);
+    assert_eq!(
+        kinds(&r),
+        [FindingKind::SilentDowngrade],
+        "{:?}",
+        r.assessed.findings
+    );
     let f = &r.assessed.findings[0];
     assert_eq!(f.profiles, ["kubectl1.32"]);
     // One profile: "offers", "it settles".
@@ -96,7 +105,11 @@ async fn only_clients_against_go124_reports_the_silent_downgrade() {
         "kubectl1.32 offers X25519Kyber768Draft00; the server supports X25519MLKEM768. \
          No post-quantum group in common, so it settles on x25519 without any error"
     );
-    assert!(f.remediation.contains("upgrade kubectl to 1.33"), "{}", f.remediation);
+    assert!(
+        f.remediation.contains("upgrade kubectl to 1.33"),
+        "{}",
+        f.remediation
+    );
 
     // The same answer as the full probe of the same server.
     let full = probe(peer.addr, &[], "kubectl1.32").await;
@@ -119,12 +132,20 @@ async fn only_clients_against_go123_reports_the_silent_downgrade() {
     let r = probe(peer.addr, &["clients"], "go1.24,kubectl1.33").await;
     assert_eq!(r.error, None, "peer log:\n{}", peer.log());
     assert_no_classical_server_claim(&r);
-    assert_eq!(kinds(&r), [FindingKind::SilentDowngrade], "{:?}", r.assessed.findings);
+    assert_eq!(
+        kinds(&r),
+        [FindingKind::SilentDowngrade],
+        "{:?}",
+        r.assessed.findings
+    );
     let f = &r.assessed.findings[0];
     assert_eq!(f.profiles, ["go1.24", "kubectl1.33"]);
     assert!(
-        f.detail.starts_with("go1.24, kubectl1.33 offer X25519MLKEM768; the server supports X25519Kyber768Draft00.")
-            && f.detail.ends_with("so they settle on x25519 without any error"),
+        f.detail.starts_with(
+            "go1.24, kubectl1.33 offer X25519MLKEM768; the server supports X25519Kyber768Draft00."
+        ) && f
+            .detail
+            .ends_with("so they settle on x25519 without any error"),
         "{}",
         f.detail
     );
@@ -143,7 +164,11 @@ async fn only_groups_leaves_the_selection_rule_unobserved() {
     let addr = peer.addr.to_string();
     let args = ["probe", addr.as_str(), "--only", "groups"];
     let out = command::run(&args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let table = text(&out);
     assert!(table.contains("\n  selection    not checked\n"), "{table}");
     assert!(!table.contains("server's own order"), "{table}");
@@ -151,11 +176,18 @@ async fn only_groups_leaves_the_selection_rule_unobserved() {
     let mut json_args = args.to_vec();
     json_args.extend(["-o", "json"]);
     let line = command::json_lines(&json_args).remove(0);
-    assert_eq!(line["groups"]["selection"], serde_json::Value::Null, "{line}");
+    assert_eq!(
+        line["groups"]["selection"],
+        serde_json::Value::Null,
+        "{line}"
+    );
     // The order itself was observed by `groups`.
     assert_eq!(line["groups"]["server_order"][0], "X25519MLKEM768");
     let selection = &line["checks"][1];
-    assert_eq!((&selection["id"], &selection["status"]), (&"selection".into(), &"not-run".into()));
+    assert_eq!(
+        (&selection["id"], &selection["status"]),
+        (&"selection".into(), &"not-run".into())
+    );
 
     // With the selection check, Go 1.24's real rule.
     let full = command::json_lines(&["probe", addr.as_str(), "--only", "selection", "-o", "json"]);
@@ -175,7 +207,11 @@ async fn skip_groups_does_not_print_none_for_pq_groups() {
     let a = peer.addr.to_string();
     let b = format!("localhost:{}", peer.addr.port());
     let out = command::run(&["probe", &a, &b, "--skip", "groups,hello-tolerance"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let table = text(&out);
     let rows: Vec<&str> = table
         .lines()
@@ -245,13 +281,19 @@ async fn mldsa_only_server_is_a_finding_without_clients() {
     assert_eq!(r.error, None, "peer log:\n{}", peer.log());
     let auth = r.observed.authentication.as_ref().unwrap();
     assert!(auth.mldsa && !auth.classical, "{auth:?}");
-    assert_eq!(kinds(&r), [FindingKind::NoClassicalAuthentication], "{:?}", r.assessed.findings);
+    assert_eq!(
+        kinds(&r),
+        [FindingKind::NoClassicalAuthentication],
+        "{:?}",
+        r.assessed.findings
+    );
     let f = &r.assessed.findings[0];
     assert!(f.profiles.is_empty());
     // About the ML-DSA leaf; names built-in profiles that cannot verify it.
     assert_eq!(f.certificates.len(), 1);
     assert!(
-        f.detail.contains("authenticates only with ML-DSA (mldsa65)")
+        f.detail
+            .contains("authenticates only with ML-DSA (mldsa65)")
             && f.detail.contains("kubectl1.33")
             && f.detail.contains("go1.26")
             && !f.detail.contains("openssl3.5"),
@@ -263,7 +305,11 @@ async fn mldsa_only_server_is_a_finding_without_clients() {
     let addr = peer.addr.to_string();
     let out = command::run(&["probe", &addr, "--fail-on", "low", "--only", "certificates"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("HIGH no-classical-authentication"), "{}", text(&out));
+    assert!(
+        text(&out).contains("HIGH no-classical-authentication"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[tokio::test]
@@ -275,7 +321,11 @@ async fn mldsa_only_server_names_the_clients_it_locks_out() {
     let r = probe(peer.addr, &["certificates", "clients"], "all").await;
     assert_eq!(r.error, None, "peer log:\n{}", peer.log());
     // The failure is attributed to its cause, not to a generic handshake failure.
-    assert!(!kinds(&r).contains(&FindingKind::HandshakeFailure), "{:?}", r.assessed.findings);
+    assert!(
+        !kinds(&r).contains(&FindingKind::HandshakeFailure),
+        "{:?}",
+        r.assessed.findings
+    );
     let f = r
         .assessed
         .findings
@@ -301,9 +351,19 @@ async fn mldsa_only_server_names_the_clients_it_locks_out() {
     for id in ["go1.24", "kubectl1.33", "kubectl1.36", "openssl3.0"] {
         assert!(f.profiles.iter().any(|p| p == id), "{id}: {:?}", f.profiles);
     }
-    let openssl35 = r.observed.clients.iter().find(|c| c.profile == "openssl3.5").unwrap();
+    let openssl35 = r
+        .observed
+        .clients
+        .iter()
+        .find(|c| c.profile == "openssl3.5")
+        .unwrap();
     assert!(!openssl35.failed, "{openssl35:?}");
-    assert!(f.detail.contains(" fail to connect: they offer no ML-DSA signature scheme"), "{}", f.detail);
+    assert!(
+        f.detail
+            .contains(" fail to connect: they offer no ML-DSA signature scheme"),
+        "{}",
+        f.detail
+    );
 }
 
 // ---- low item: a PostgreSQL port ------------------------------------------------
@@ -330,8 +390,14 @@ impl Drop for Postgres {
 
 fn postgres_ids() -> (u32, u32) {
     let id = |flag: &str| {
-        let out = Command::new("id").args([flag, "postgres"]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().parse::<u32>().unwrap()
+        let out = Command::new("id")
+            .args([flag, "postgres"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<u32>()
+            .unwrap()
     };
     (id("-u"), id("-g"))
 }
@@ -359,7 +425,11 @@ impl Postgres {
             .arg(&data)
             .output()
             .unwrap();
-        assert!(init.status.success(), "initdb: {}", String::from_utf8_lossy(&init.stderr));
+        assert!(
+            init.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&init.stderr)
+        );
         let port = free_port();
         let log = std::fs::File::create(dir.path().join("postgres.log")).unwrap();
         let child = as_postgres(&bin.join("postgres"), uid, gid)
@@ -379,7 +449,11 @@ impl Postgres {
             if let Ok(Some(status)) = pg.child.try_wait() {
                 panic!("postgres exited ({status}):\n{}", pg.log());
             }
-            assert!(Instant::now() < deadline, "postgres did not listen:\n{}", pg.log());
+            assert!(
+                Instant::now() < deadline,
+                "postgres did not listen:\n{}",
+                pg.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         pg
@@ -392,12 +466,21 @@ impl Postgres {
 
 #[tokio::test]
 async fn postgres_port_is_not_tls_after_two_connections() {
-    if !require(&[&format!("{POSTGRES_BIN}/postgres"), &format!("{POSTGRES_BIN}/initdb")]) {
+    if !require(&[
+        &format!("{POSTGRES_BIN}/postgres"),
+        &format!("{POSTGRES_BIN}/initdb"),
+    ]) {
         return;
     }
     let pg = Postgres::start();
     let r = probe(pg.addr, &[], "all").await;
-    assert_eq!(r.error_kind, Some(ErrorKind::NotTls), "{:?}\n{}", r.error, pg.log());
+    assert_eq!(
+        r.error_kind,
+        Some(ErrorKind::NotTls),
+        "{:?}\n{}",
+        r.error,
+        pg.log()
+    );
     assert!(
         r.error
             .as_deref()
@@ -408,8 +491,16 @@ async fn postgres_port_is_not_tls_after_two_connections() {
     );
     // The empty-key-share hello and one ordinary hello; it used to be 23.
     assert_eq!(r.observed.connections, 2);
-    let groups = r.observed.checks.iter().find(|c| c.id == CheckId::Groups).unwrap();
-    assert_eq!((groups.status, groups.connections), (CheckStatus::Failed, 2));
+    let groups = r
+        .observed
+        .checks
+        .iter()
+        .find(|c| c.id == CheckId::Groups)
+        .unwrap();
+    assert_eq!(
+        (groups.status, groups.connections),
+        (CheckStatus::Failed, 2)
+    );
     // PostgreSQL saw exactly those two, as startup packets it could not read.
     let log = pg.log();
     assert_eq!(

@@ -83,8 +83,7 @@ pub fn client_findings(obs: &TargetObservation) -> Vec<Finding> {
             .collect();
         let got = result.negotiated_group;
         let kind = if result.failed {
-            if groups_known
-                && !server_pq.is_empty() && !server_classical && common.is_empty() {
+            if groups_known && !server_pq.is_empty() && !server_classical && common.is_empty() {
                 FindingKind::PqOnlyLockout
             } else {
                 FindingKind::HandshakeFailure
@@ -267,8 +266,11 @@ mod tests {
         );
         assert_eq!(f[0].profiles, ["kubectl1.32"]);
         assert!(
-            f[0].detail.starts_with("kubectl1.32 offers X25519Kyber768Draft00; ")
-                && f[0].detail.contains("it settles on x25519 without any error"),
+            f[0].detail
+                .starts_with("kubectl1.32 offers X25519Kyber768Draft00; ")
+                && f[0]
+                    .detail
+                    .contains("it settles on x25519 without any error"),
             "{}",
             f[0].detail
         );

@@ -144,7 +144,11 @@ fn no_mldsa_authentication(obs: &TargetObservation) -> Option<Finding> {
         "{} {} ML-DSA signatures ({}), but the server refused a handshake offering only \
          ML-DSA ({}) and authenticates with {used} only",
         profiles.join(", "),
-        if profiles.len() == 1 { "offers" } else { "offer" },
+        if profiles.len() == 1 {
+            "offers"
+        } else {
+            "offer"
+        },
         offered.join(", "),
         refused
             .error
