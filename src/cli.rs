@@ -636,7 +636,7 @@ pub fn concurrency_range(
 pub struct CheckArgs {
     /// Run only these checks (comma-separated or repeated): groups, selection,
     /// versions, handshake, clients, certificates, hello-tolerance. A check
-    /// that needs another (selection needs groups) brings it along.
+    /// that needs another (selection and clients need groups) brings it along.
     #[arg(long, value_name = "CHECK", value_delimiter = ',')]
     pub only: Vec<String>,
     /// Skip these checks (comma-separated or repeated), e.g. `--skip hello-tolerance`.

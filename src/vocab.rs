@@ -151,7 +151,8 @@ labels! {
         Mixed = "mixed",
         /// Only one group is supported: there is nothing to choose.
         SingleGroup = "single_group",
-        /// Could not be determined (not tested, no groups found, or the server misbehaved).
+        /// Tested, but could not be determined (inconclusive answers, or the
+        /// server misbehaved). A rule that was not tested is null, not this.
         Unknown = "unknown",
     }
 }
@@ -341,6 +342,8 @@ labels! {
         CertificateExpiring = "certificate-expiring",
         /// The server cannot authenticate with ML-DSA although clients could.
         NoMldsaAuthentication = "no-mldsa-authentication",
+        /// The server authenticates only with ML-DSA: clients without ML-DSA cannot connect.
+        NoClassicalAuthentication = "no-classical-authentication",
         /// `--policy`: an endpoint that must negotiate post-quantum key exchange does not.
         PolicyPqRequired = "policy-pq-required",
         /// `--policy`: an endpoint offers only the obsolete Kyber draft.
@@ -454,6 +457,7 @@ impl FindingKind {
         match self {
             FindingKind::SilentDowngrade
             | FindingKind::PqOnlyLockout
+            | FindingKind::NoClassicalAuthentication
             | FindingKind::HelloIntolerance
             | FindingKind::KeyExchangeMismatch
             | FindingKind::ValidPastDisallowance
@@ -512,6 +516,9 @@ impl FindingKind {
             FindingKind::CertificateExpiring => "Certificate expires within 30 days",
             FindingKind::NoMldsaAuthentication => {
                 "Server cannot authenticate with ML-DSA although its clients could"
+            }
+            FindingKind::NoClassicalAuthentication => {
+                "Server has no classical certificate: clients without ML-DSA cannot connect"
             }
             FindingKind::PolicyPqRequired => "Policy: post-quantum key exchange required",
             FindingKind::PolicyDraftOnly => "Policy: draft-only key exchange forbidden",
@@ -595,6 +602,11 @@ impl FindingKind {
             FindingKind::NoMldsaAuthentication => {
                 "The server authenticates only with classical signatures although its clients accept \
                  ML-DSA certificates."
+            }
+            FindingKind::NoClassicalAuthentication => {
+                "The server authenticates only with ML-DSA and refuses a handshake offering every \
+                 classical signature scheme, so clients that cannot verify ML-DSA (Go up to 1.26, \
+                 kubectl up to 1.36, OpenSSL before 3.5) cannot connect at all."
             }
             FindingKind::PolicyPqRequired => {
                 "The --policy file requires post-quantum key exchange for this endpoint (by its \
@@ -692,6 +704,11 @@ impl FindingKind {
             FindingKind::NoMldsaAuthentication => {
                 "add an ML-DSA certificate next to the classical one (OpenSSL 3.5 and nginx serve both \
                  and pick by the client's signature_algorithms), so capable clients authenticate post-quantum"
+            }
+            FindingKind::NoClassicalAuthentication => {
+                "add a classical certificate (ECDSA P-256 or RSA) next to the ML-DSA one (OpenSSL 3.5 \
+                 and nginx serve both and pick by the client's signature_algorithms), until every \
+                 client accepts ML-DSA"
             }
             FindingKind::ClassicalBinary => {
                 "rebuild it with Go 1.24 or later and drop tlsmlkem=0 (and tlskyber=0) from its \

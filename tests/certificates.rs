@@ -382,7 +382,14 @@ fn assert_mldsa_only(r: &TargetReport, root: &Issued, leaf: &Issued) {
     }
     // The PQ-first handshake (every scheme offered) got the ML-DSA chain too.
     assert_eq!(r.observed.handshake.certificate_chain.len(), 2);
-    assert!(kinds(r).is_empty(), "{:?}", r.assessed.findings);
+    // Without a classical certificate, clients without ML-DSA are locked out.
+    assert_eq!(
+        kinds(r),
+        [FindingKind::NoClassicalAuthentication],
+        "{:?}",
+        r.assessed.findings
+    );
+    assert_eq!(r.assessed.findings[0].certificates, [leaf.fingerprint()]);
 }
 
 /// What a server holding the ML-DSA-65 chain and an ECDSA certificate must show.

@@ -40,7 +40,7 @@ async fn rustls_pq_hybrid_server() {
         [G::X25519MLKEM768, G::X25519, G::SECP256R1, G::SECP384R1]
     );
     // rustls servers take the first group in the client's list they support.
-    assert_eq!(r.observed.groups.selection, Selection::ClientOrder);
+    assert_eq!(r.observed.groups.selection, Some(Selection::ClientOrder));
     assert_eq!(r.observed.groups.server_order, None);
     assert_eq!(r.observed.groups.key_share_preferred, Some(false));
     assert_eq!(r.observed.groups.method, Method::HelloRetryRequest);
@@ -112,7 +112,7 @@ async fn rustls_tls12_only_server() {
     assert_eq!(r.observed.tls_versions, [V::TLS1_2]);
     assert_eq!(r.observed.groups.method, Method::Tls12ServerKeyExchange);
     assert_eq!(r.observed.groups.supported, [G::X25519, G::SECP256R1]);
-    assert_eq!(r.observed.groups.selection, Selection::ClientOrder);
+    assert_eq!(r.observed.groups.selection, Some(Selection::ClientOrder));
     // A client-order server re-picking the curve kept last proves nothing is left.
     assert!(
         r.observed.groups.notes.is_empty(),

@@ -101,7 +101,7 @@ fn assert_openssl35_defaults(r: &TargetReport) {
             ][..]
         )
     );
-    assert_eq!(r.observed.groups.selection, Selection::ServerOrder);
+    assert_eq!(r.observed.groups.selection, Some(Selection::ServerOrder));
     assert_eq!(r.observed.groups.pq_over_key_share, Some(true));
     assert_eq!(
         r.observed.handshake.negotiated_group,
@@ -132,7 +132,7 @@ async fn openssl35_pq_only() {
     let r = probe(&peer).await;
     assert_eq!(r.observed.tls_versions, [V::TLS1_3]);
     assert_eq!(r.observed.groups.supported, [G::X25519MLKEM768]);
-    assert_eq!(r.observed.groups.selection, Selection::SingleGroup);
+    assert_eq!(r.observed.groups.selection, Some(Selection::SingleGroup));
     assert_eq!(
         r.observed.handshake.negotiated_group,
         Some(G::X25519MLKEM768)
@@ -160,7 +160,7 @@ async fn openssl35_secp256r1mlkem768_and_x25519() {
         r.observed.groups.supported,
         [G::SECP256R1MLKEM768, G::X25519]
     );
-    assert_eq!(r.observed.groups.selection, Selection::ClientOrder);
+    assert_eq!(r.observed.groups.selection, Some(Selection::ClientOrder));
     assert_eq!(r.observed.groups.server_order, None);
     // rustls does not offer SecP256r1MLKEM768 by default: a PQ-first client still lands on x25519.
     assert_eq!(r.observed.handshake.negotiated_group, Some(G::X25519));
@@ -184,7 +184,7 @@ async fn openssl35_one_tuple_follows_client_and_key_share() {
     );
     assert_eq!(
         r.observed.groups.selection,
-        Selection::KeyShareThenClientOrder
+        Some(Selection::KeyShareThenClientOrder)
     );
     assert_eq!(
         r.observed.handshake.negotiated_group,
@@ -205,7 +205,7 @@ async fn openssl35_serverpref_classical_first() {
     );
     assert_eq!(
         r.observed.groups.selection,
-        Selection::KeyShareThenServerOrder
+        Some(Selection::KeyShareThenServerOrder)
     );
     assert_eq!(r.observed.handshake.negotiated_group, Some(G::X25519));
     assert_eq!(r.assessed.verdict.status, PqStatus::Pq);
@@ -229,7 +229,7 @@ async fn openssl35_pure_mlkem_and_p384_hybrid() {
     );
     assert_eq!(
         r.observed.groups.selection,
-        Selection::KeyShareThenClientOrder
+        Some(Selection::KeyShareThenClientOrder)
     );
     // None of these is in rustls' default offer: the PQ-first client is locked out.
     assert_eq!(r.observed.handshake.negotiated_group, None);
@@ -292,7 +292,7 @@ async fn go122_server_is_classical() {
     );
     assert_eq!(
         r.observed.groups.selection,
-        Selection::KeyShareThenServerOrder
+        Some(Selection::KeyShareThenServerOrder)
     );
     assert_eq!(r.observed.handshake.negotiated_group, Some(G::X25519));
     assert_eq!(r.assessed.verdict.status, PqStatus::Classical);
@@ -321,7 +321,7 @@ async fn go123_server_offers_only_the_kyber_draft() {
     // A classical key share beats the draft: Go 1.23 only prefers shares.
     assert_eq!(
         r.observed.groups.selection,
-        Selection::KeyShareThenServerOrder
+        Some(Selection::KeyShareThenServerOrder)
     );
     assert_eq!(r.observed.groups.pq_over_key_share, Some(false));
     assert_eq!(r.observed.handshake.negotiated_group, Some(G::X25519));
@@ -337,7 +337,7 @@ async fn assert_go124_like(version: &str, expected: &[G]) {
     assert_eq!(r.observed.groups.server_order.as_deref(), Some(expected));
     assert_eq!(
         r.observed.groups.selection,
-        Selection::PqThenKeyShareThenServerOrder
+        Some(Selection::PqThenKeyShareThenServerOrder)
     );
     assert_eq!(r.observed.groups.pq_over_key_share, Some(true));
     assert_eq!(
@@ -418,7 +418,7 @@ async fn debian_etcd_is_classical_only() {
     assert_eq!(r.observed.groups.supported, GO_CLASSICAL);
     assert_eq!(
         r.observed.groups.selection,
-        Selection::KeyShareThenServerOrder
+        Some(Selection::KeyShareThenServerOrder)
     );
     assert_eq!(r.observed.handshake.negotiated_group, Some(G::X25519));
     assert_eq!(r.assessed.verdict.status, PqStatus::Classical);

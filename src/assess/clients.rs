@@ -3,11 +3,17 @@
 //! draft-only agreements, PQ groups in common but not chosen, clients locked
 //! out by a PQ-only server. Each replayed result is matched to its profile by
 //! id in the catalog, never by position.
+//!
+//! What the server supports comes from the `groups` check (which `clients`
+//! needs); a finding never claims a fact about the server's groups that
+//! was not observed. A failure that the server's ML-DSA-only authentication
+//! explains is left to `no-classical-authentication`.
 
+use super::authentication::explains_failure;
 use super::{join, unique, Finding};
 use crate::catalog::profile;
 use crate::probe::TargetObservation;
-use crate::vocab::{FindingKind, SERVER_UPGRADE};
+use crate::vocab::{CheckId, CheckStatus, FindingKind, SERVER_UPGRADE};
 use crate::wire::NamedGroup;
 
 /// One affected client, before findings are grouped.
@@ -29,8 +35,22 @@ fn names(groups: &[NamedGroup]) -> String {
     }
 }
 
+/// `one` for a single client, `many` for several.
+fn verb(count: usize, one: &'static str, many: &'static str) -> &'static str {
+    if count == 1 {
+        one
+    } else {
+        many
+    }
+}
+
 /// One finding per kind, naming every affected client, most severe first.
 pub fn client_findings(obs: &TargetObservation) -> Vec<Finding> {
+    // Without a completed discovery the server's set is unknown, not empty.
+    let groups_known = obs
+        .checks
+        .iter()
+        .any(|c| c.id == CheckId::Groups && c.status == CheckStatus::Completed);
     let server = &obs.groups.supported;
     let server_pq: Vec<NamedGroup> = server
         .iter()
@@ -42,6 +62,9 @@ pub fn client_findings(obs: &TargetObservation) -> Vec<Finding> {
     for result in &obs.clients {
         // A result the server never answered says nothing about the client.
         if result.unanswered() {
+            continue;
+        }
+        if result.failed && explains_failure(obs, &result.profile) {
             continue;
         }
         let Some(profile) = profile::find(&result.profile) else {
@@ -60,14 +83,14 @@ pub fn client_findings(obs: &TargetObservation) -> Vec<Finding> {
             .collect();
         let got = result.negotiated_group;
         let kind = if result.failed {
-            if !server_pq.is_empty() && !server_classical && common.is_empty() {
+            if groups_known && !server_pq.is_empty() && !server_classical && common.is_empty() {
                 FindingKind::PqOnlyLockout
             } else {
                 FindingKind::HandshakeFailure
             }
         } else if got == Some(NamedGroup::X25519KYBER768DRAFT00) {
             FindingKind::DraftOnly
-        } else if got.is_none_or(|g| g.is_post_quantum()) {
+        } else if got.is_none_or(|g| g.is_post_quantum()) || !groups_known {
             continue;
         } else if !offers.is_empty() && !server_pq.is_empty() && common.is_empty() {
             FindingKind::SilentDowngrade
@@ -116,21 +139,27 @@ pub fn client_findings(obs: &TargetObservation) -> Vec<Finding> {
             let offers = names(&unique(group.iter().flat_map(|h| h.offers.iter().copied())));
             let common = names(&unique(group.iter().flat_map(|h| h.common.iter().copied())));
             let spq = names(&server_pq);
+            let n = group.len();
+            let offer = verb(n, "offers", "offer");
             let detail = match kind {
                 FindingKind::SilentDowngrade => format!(
-                    "{who} offer {offers}; the server supports {spq}. No post-quantum group in common, so they settle on {got} without any error"
+                    "{who} {offer} {offers}; the server supports {spq}. No post-quantum group in common, so {} on {got} without any error",
+                    verb(n, "it settles", "they settle")
                 ),
                 FindingKind::ClassicalClient => format!(
-                    "{who} offer no post-quantum group and get {got}; the server supports {spq}"
+                    "{who} {offer} no post-quantum group and {} {got}; the server supports {spq}",
+                    verb(n, "gets", "get")
                 ),
                 FindingKind::ClassicalServer => format!(
-                    "{who} offer {offers}, but the server supports only classical groups: they get {got}"
+                    "{who} {offer} {offers}, but the server supports only classical groups: {} {got}",
+                    verb(n, "it gets", "they get")
                 ),
                 FindingKind::PqNotSelected => format!(
                     "{who} and the server both support {common}, yet the server chooses {got}"
                 ),
                 FindingKind::DraftOnly => format!(
-                    "{who} negotiate X25519Kyber768Draft00, a pre-standard draft that current clients and servers are dropping"
+                    "{who} {} X25519Kyber768Draft00, a pre-standard draft that current clients and servers are dropping",
+                    verb(n, "negotiates", "negotiate")
                 ),
                 FindingKind::PqOnlyLockout => {
                     format!("{who} cannot connect: the server accepts only {spq}")
@@ -212,7 +241,10 @@ mod tests {
             authentication: None,
             chains: Vec::new(),
             hello_tolerance: None,
-            checks: Vec::new(),
+            checks: vec![crate::probe::checks::CheckRecord {
+                status: crate::vocab::CheckStatus::Completed,
+                ..crate::probe::checks::CheckRecord::not_run(CheckId::Groups)
+            }],
             connections: 0,
             elapsed_ms: 0,
         }
@@ -234,7 +266,11 @@ mod tests {
         );
         assert_eq!(f[0].profiles, ["kubectl1.32"]);
         assert!(
-            f[0].detail.contains("settle on x25519 without any error"),
+            f[0].detail
+                .starts_with("kubectl1.32 offers X25519Kyber768Draft00; ")
+                && f[0]
+                    .detail
+                    .contains("it settles on x25519 without any error"),
             "{}",
             f[0].detail
         );
@@ -252,6 +288,15 @@ mod tests {
         let f = findings("go1.22", &["kubectl1.33"]);
         assert_eq!(f[0].id, FindingKind::ClassicalServer);
         assert!(f[0].remediation.contains("server"));
+    }
+
+    #[test]
+    fn claims_nothing_about_the_server_when_groups_did_not_run() {
+        let server = servers().iter().find(|s| s.id == "go1.24").unwrap();
+        let mut obs = observed(server, &[find("kubectl1.32").unwrap()]);
+        obs.checks.clear();
+        obs.groups = GroupsObservation::default();
+        assert!(client_findings(&obs).is_empty());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The judgement of one probed endpoint: its post-quantum verdict, plus the
-//! client-profile findings, the tolerance judgement and the served
-//! certificates gathered into one [`EndpointAssessment`].
+//! client-profile findings, the tolerance judgement, the served
+//! certificates and the authentication findings gathered into one
+//! [`EndpointAssessment`].
 
 use super::certs::{CertRules, JudgedCertificate};
 use super::served::{served, UnreadCertificate};
@@ -54,6 +55,7 @@ pub fn endpoint_with(obs: &TargetObservation, rules: &CertRules) -> EndpointAsse
     });
     let served = served(obs, rules);
     findings.extend(served.findings);
+    findings.extend(super::authentication::no_classical_authentication(obs));
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     EndpointAssessment {
         findings,

@@ -13,6 +13,7 @@
 //! Must not: send traffic, read files or format output. It reads `probe`,
 //! `inspect` and `gobin` facts and the `catalog`, and speaks the `vocab`.
 
+pub mod authentication;
 pub mod baseline;
 pub mod certs;
 mod clients;

@@ -141,9 +141,14 @@ fn no_mldsa_authentication(obs: &TargetObservation) -> Option<Finding> {
         .map(|s| s.to_string())
         .unwrap_or_else(|| "a classical scheme".into());
     let detail = format!(
-        "{} offer ML-DSA signatures ({}), but the server refused a handshake offering only \
+        "{} {} ML-DSA signatures ({}), but the server refused a handshake offering only \
          ML-DSA ({}) and authenticates with {used} only",
         profiles.join(", "),
+        if profiles.len() == 1 {
+            "offers"
+        } else {
+            "offer"
+        },
         offered.join(", "),
         refused
             .error

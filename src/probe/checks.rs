@@ -42,7 +42,9 @@ pub const CHECKS: &[CheckInfo] = &[
     CheckInfo {
         id: CheckId::Clients,
         summary: "replays the --clients profiles (one per distinct offer); runs only with --clients",
-        needs: None,
+        // Only the server's supported set tells a silent downgrade (the
+        // server has a PQ group the client lacks) from a classical server.
+        needs: Some(CheckId::Groups),
     },
     CheckInfo {
         id: CheckId::Certificates,
@@ -190,6 +192,8 @@ mod tests {
         assert!(!skip.contains(CheckId::Selection) && skip.contains(CheckId::Handshake));
         let groups = CheckSet::select(&names(&["groups"]), &[]).unwrap();
         assert!(groups.contains(CheckId::Groups) && !groups.contains(CheckId::Selection));
+        let clients = CheckSet::select(&names(&["clients"]), &[]).unwrap();
+        assert!(clients.contains(CheckId::Groups) && !clients.contains(CheckId::Selection));
     }
 
     #[test]

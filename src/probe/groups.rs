@@ -18,7 +18,9 @@
 //! A server that refuses empty key_share lists is probed the slow way, one
 //! connection per group with a real key share. A server without TLS 1.3 is
 //! probed by elimination over TLS 1.2 ECDHE, reading the curve from the
-//! ServerKeyExchange.
+//! ServerKeyExchange. An endpoint that hangs up without answering the first
+//! hello and again an ordinary one does not speak TLS on that port: the
+//! target fails there, after two connections.
 //!
 //! Observations only: whether the result is good is `assess`'s business.
 
@@ -39,8 +41,9 @@ pub struct GroupsObservation {
     /// The server's preference order, most preferred first; `None` when the
     /// server follows the client's order (it has no order of its own to show).
     pub server_order: Option<Vec<NamedGroup>>,
-    /// How the server chooses.
-    pub selection: Selection,
+    /// How the server chooses; `None` when not observed (the `selection`
+    /// check did not run, or nothing was found). Never a default.
+    pub selection: Option<Selection>,
     /// Whether a group with a client key share beats the server's favourite
     /// of the same kind (both post-quantum or both classical); `None` when it
     /// could not be tested.
@@ -64,7 +67,7 @@ impl Default for GroupsObservation {
         GroupsObservation {
             supported: Vec::new(),
             server_order: None,
-            selection: Selection::Unknown,
+            selection: None,
             key_share_preferred: None,
             pq_over_key_share: None,
             method: Method::None,
@@ -81,8 +84,10 @@ enum Pick {
     Retry(NamedGroup),
     /// ServerHello using this group (a key share we sent).
     Accept(NamedGroup),
-    /// The server refused (alert, or closed the connection).
+    /// The server refused with an alert.
     Refuse(String),
+    /// The server closed or reset the connection without answering.
+    Silent(String),
     /// TLS 1.3 was not negotiated (`protocol_version` alert or an older ServerHello).
     NoTls13(String),
     /// Anything else: a protocol violation or a non-TLS answer.
@@ -94,7 +99,7 @@ impl Pick {
         match self {
             Pick::Retry(g) => format!("a HelloRetryRequest for {g}"),
             Pick::Accept(g) => format!("a ServerHello for {g}"),
-            Pick::Refuse(why) | Pick::NoTls13(why) => why.clone(),
+            Pick::Refuse(why) | Pick::Silent(why) | Pick::NoTls13(why) => why.clone(),
             Pick::Broken(reply) => describe(reply),
         }
     }
@@ -113,9 +118,10 @@ async fn pick13(
         .await
     {
         Ok(reply) => reply,
-        // Closing instead of alerting is a refusal too, not a broken endpoint.
-        Err(NetError::Closed) => return Ok(Pick::Refuse("connection closed".into())),
-        Err(NetError::Reset) => return Ok(Pick::Refuse("connection reset".into())),
+        // Closing instead of alerting is a refusal too, not a broken endpoint
+        // (but see `silent_to_ordinary_hello`).
+        Err(NetError::Closed) => return Ok(Pick::Silent("connection closed".into())),
+        Err(NetError::Reset) => return Ok(Pick::Silent("connection reset".into())),
         Err(e) => return Err(e),
     };
     Ok(match &reply {
@@ -212,7 +218,21 @@ pub async fn discover(
                     format!("server selected {g}, which was not offered"),
                 ));
             }
-            Pick::Refuse(_) => {
+            Pick::Silent(why) if picks.is_empty() => {
+                if silent_to_ordinary_hello(session, candidates).await {
+                    return Err(ProbeError::new(
+                        ErrorKind::NotTls,
+                        format!(
+                            "no TLS handshake succeeded (the server ended the connection without \
+                             answering a ClientHello ({why}), twice: the second an ordinary one \
+                             offering TLS 1.3 and 1.2 with an x25519 key share)"
+                        ),
+                    ));
+                }
+                tls13_refused = true;
+                break;
+            }
+            Pick::Refuse(_) | Pick::Silent(_) => {
                 tls13_refused = picks.is_empty();
                 break;
             }
@@ -240,6 +260,30 @@ pub async fn discover(
     Ok(obs)
 }
 
+/// After a hang-up on the first hello (empty key_share list): does the
+/// endpoint hang up without an answer on an ordinary hello too — TLS 1.3 and 1.2, every
+/// candidate group, an x25519 key share, as any client would send? A TLS
+/// server answers that one (a hello or an alert); an endpoint that does not
+/// speak TLS on this port (PostgreSQL before SSLRequest, SSH, SMTP before
+/// STARTTLS) hangs up again, and probing it further only adds connections.
+async fn silent_to_ordinary_hello(session: &Session, candidates: &[NamedGroup]) -> bool {
+    let mut spec = ClientHelloSpec::tls13(
+        candidates.to_vec(),
+        key_share(NamedGroup::X25519).into_iter().collect(),
+    );
+    spec.versions = vec![ProtocolVersion::TLS1_3, ProtocolVersion::TLS1_2];
+    spec.cipher_suites = [
+        crate::wire::registry::TLS13_SUITES,
+        TLS12_ECDHE_AEAD_SUITES,
+        TLS12_ECDHE_CBC_SUITES,
+    ]
+    .concat();
+    matches!(
+        session.hello(spec, ReadUntil::ServerHello).await,
+        Err(NetError::Closed | NetError::Reset)
+    )
+}
+
 fn in_registry_order(groups: &[NamedGroup], candidates: &[NamedGroup]) -> Vec<NamedGroup> {
     candidates
         .iter()
@@ -260,7 +304,7 @@ async fn choose_rule(
 ) {
     obs.supported = in_registry_order(picks, candidates);
     if picks.len() < 2 {
-        obs.selection = Selection::SingleGroup;
+        obs.selection = Some(Selection::SingleGroup);
         obs.server_order = Some(picks.to_vec());
         return;
     }
@@ -300,12 +344,8 @@ async fn choose_rule(
         Order::Client => None,
         _ => Some(picks.to_vec()),
     };
-    obs.selection = match order {
-        Order::Server => Selection::ServerOrder,
-        Order::Client => Selection::ClientOrder,
-        Order::Mixed => Selection::Mixed,
-        Order::Unknown => Selection::Unknown,
-    };
+    // Whether key shares change the choice is the `selection` check's to
+    // find out: without it the rule stays unobserved, never a guess.
     if !refine {
         return;
     }
@@ -348,7 +388,7 @@ async fn choose_rule(
     }
 
     let shares_win = obs.key_share_preferred == Some(true);
-    obs.selection = match order {
+    obs.selection = Some(match order {
         Order::Server if shares_win && obs.pq_over_key_share == Some(true) => {
             Selection::PqThenKeyShareThenServerOrder
         }
@@ -358,7 +398,7 @@ async fn choose_rule(
         Order::Client => Selection::ClientOrder,
         Order::Mixed => Selection::Mixed,
         Order::Unknown => Selection::Unknown,
-    };
+    });
 }
 
 /// Offers `offered` with a real key share for `share`. `Some(true)` if the
@@ -422,11 +462,11 @@ async fn discover_by_key_share(
              (groups pqready cannot generate shares for were not tested)"
                 .into(),
         );
-        obs.selection = if found.len() == 1 {
+        obs.selection = Some(if found.len() == 1 {
             Selection::SingleGroup
         } else {
             Selection::Unknown
-        };
+        });
         obs.supported = found;
     }
 }
@@ -508,26 +548,27 @@ async fn discover_tls12(session: &Session, candidates: &[NamedGroup], obs: &mut 
     obs.method = Method::Tls12ServerKeyExchange;
     obs.supported = in_registry_order(&picks, candidates);
     if picks.len() < 2 {
-        obs.selection = Selection::SingleGroup;
+        obs.selection = Some(Selection::SingleGroup);
         obs.server_order = Some(picks);
         return;
     }
     let reversed: Vec<NamedGroup> = picks.iter().rev().copied().collect();
     let chosen = pick12(session, &reversed).await;
-    obs.selection = match chosen {
+    // TLS 1.2 has no key shares: the order check is the whole rule.
+    obs.selection = Some(match chosen {
         Some(g) if g == picks[0] => Selection::ServerOrder,
         Some(g) if Some(&g) == picks.last() => Selection::ClientOrder,
         Some(_) => Selection::Mixed,
         None => Selection::Unknown,
-    };
+    });
     // A client-order server that re-picks a curve we offered last has no
     // other curve left; a server-order one may rank untested curves lower.
-    if let Some(g) = repicked.filter(|_| obs.selection != Selection::ClientOrder) {
+    if let Some(g) = repicked.filter(|_| obs.selection != Some(Selection::ClientOrder)) {
         obs.notes.push(format!(
             "TLS 1.2: the server keeps choosing {g} (likely its certificate's curve), so curves it ranks lower could not be tested"
         ));
     }
-    obs.server_order = if obs.selection == Selection::ClientOrder {
+    obs.server_order = if obs.selection == Some(Selection::ClientOrder) {
         None
     } else {
         Some(picks)

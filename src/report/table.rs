@@ -266,11 +266,11 @@ pub fn render_target(report: &TargetReport, style: Style) -> String {
             ),
             None => row(&mut out, "groups", &groups_line(&g.supported, ", ")),
         }
-        row(
-            &mut out,
-            "selection",
-            selection_text(g.selection, g.key_share_preferred),
-        );
+        let rule = match g.selection {
+            Some(selection) => selection_text(selection, g.key_share_preferred),
+            None => "not checked",
+        };
+        row(&mut out, "selection", rule);
     }
     match g.method {
         Method::KeyShare => row(
@@ -460,12 +460,19 @@ impl SummaryRow {
             .filter(|g| g.is_post_quantum())
             .collect();
         let status = report.assessed.verdict.status;
+        // An empty set proves "none" only when discovery ran to the end.
+        let groups_completed = r
+            .checks
+            .iter()
+            .any(|c| c.id == CheckId::Groups && c.status == CheckStatus::Completed);
         SummaryRow {
             cells: [
                 report.target.clone(),
                 status.name().to_string(),
                 if report.error.is_some() {
                     "-".into()
+                } else if !groups_completed {
+                    "not checked".into()
                 } else if pq.is_empty() {
                     "none".into()
                 } else {
