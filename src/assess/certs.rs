@@ -302,7 +302,8 @@ fn table_finding(first: &Deadline, key: &KeyFacts, what: &str, weak: bool) -> Op
 }
 
 /// The findings about a chain (leaf first): each certificate's, plus a
-/// chain that mixes post-quantum and classical signatures. The leaf's key
+/// chain that mixes post-quantum and classical signatures (which replaces
+/// `quantum-vulnerable-signature` of its certificates). The leaf's key
 /// counts as a signature too: it signs the handshake, so an ML-DSA leaf
 /// issued by an ECDSA CA mixes them.
 pub fn chain_findings(chain: &[JudgedCertificate], rules: &CertRules) -> Vec<Finding> {
@@ -324,6 +325,9 @@ pub fn chain_findings(chain: &[JudgedCertificate], rules: &CertRules) -> Vec<Fin
                 .map(|c| format!("{} ({})", c.facts.short_name(), c.facts.signature_algorithm))
                 .collect::<Vec<_>>()
                 .join(" <- ");
+            // The chain's finding names each signature: a post-quantum key
+            // under a classical CA needs no second finding of its own.
+            out.retain(|f| f.id != FindingKind::QuantumVulnerableSignature);
             out.push(finding(
                 FindingKind::MixedChain,
                 leaf,
