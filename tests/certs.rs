@@ -2023,6 +2023,11 @@ fn cnsa2_ranks_what_it_already_disallows_highest() {
     assert_eq!(crossed["kind"], "already-disallowed", "{doc:#}");
     assert_eq!(crossed["table"], "cnsa2");
     assert_eq!(crossed["certificates"], 1);
+    // Its date is the day of the run: no later date exists.
+    assert!(
+        crossed["date"].as_str().unwrap().starts_with("20"),
+        "{crossed}"
+    );
     let table = run(&[
         "certs",
         d.join("rsa2048.crt").to_str().unwrap(),

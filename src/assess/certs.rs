@@ -4,8 +4,10 @@
 //! Owns: applying `catalog::deadlines` to one certificate (or key), comparing
 //! its validity with the dates, and the certificate findings: quantum-
 //! vulnerable keys (with the date to replace them by), validity past a
-//! deprecation or disallowance date, keys too small today, SHA-1/MD5
-//! signatures, chains mixing post-quantum and classical signatures, expired
+//! deprecation or disallowance date, keys too small today, keys the deciding
+//! table disallows today or does not approve, SHA-1/MD5 signatures, post-
+//! quantum keys under a quantum-vulnerable signature, chains mixing
+//! post-quantum and classical signatures, expired
 //! and soon-expiring certificates, and a server that cannot authenticate with
 //! ML-DSA although its clients could.
 //! Must not: parse certificates (that is `pki`) or format anything.
@@ -611,7 +613,7 @@ mod tests {
             .unwrap();
         let leaf = crate::pki::parse_certificate(leaf.der()).unwrap();
         assert_eq!(leaf.signature_algorithm, "ecdsa-with-SHA256");
-        assert!(mixed(&[leaf.clone()]));
+        assert!(mixed(std::slice::from_ref(&leaf)));
         // On its own (its CA elsewhere), the leaf still gets a finding: its
         // certificate's signature is the CA's quantum-vulnerable one.
         let judged = certificate(&leaf, &r);

@@ -180,14 +180,13 @@ pub struct Summary {
     pub findings: SeverityCounts,
     /// Each kind of finding raised, most severe first, with how often.
     pub finding_kinds: Vec<FindingTally>,
+    /// Certificates by date crossed; a key a table disallows already is
+    /// dated "" (before any date).
     #[serde(skip)]
     crossings: BTreeMap<(String, DeadlineTable, DeadlineKind), u64>,
-    /// Certificates whose key a table disallows already, by table.
+    /// The run's time (seconds since 1970).
     #[serde(skip)]
-    disallowed: BTreeMap<DeadlineTable, u64>,
-    /// The day of the run.
-    #[serde(skip)]
-    today: String,
+    now: i64,
 }
 
 impl Summary {
@@ -196,7 +195,7 @@ impl Summary {
     pub fn new(deadlines: &[DeadlineTable], now: i64) -> Self {
         Summary {
             deadlines: deadlines.to_vec(),
-            today: crate::time::date(now),
+            now,
             ..Summary::default()
         }
     }
@@ -218,7 +217,10 @@ impl Summary {
             }
             for d in &c.deadlines {
                 if d.status == DeadlineStatus::Disallowed {
-                    *self.disallowed.entry(d.table).or_default() += 1;
+                    *self
+                        .crossings
+                        .entry((String::new(), d.table, DeadlineKind::AlreadyDisallowed))
+                        .or_default() += 1;
                 }
                 for (past, date, kind) in [
                     (
@@ -269,27 +271,19 @@ impl Summary {
         }
         self.finding_kinds
             .sort_by_key(|t| (std::cmp::Reverse(t.severity), t.id));
-        let already = self
-            .disallowed
-            .iter()
-            .next()
-            .map(|(table, n)| CrossedDeadline {
-                date: self.today.clone(),
-                table: *table,
-                kind: DeadlineKind::AlreadyDisallowed,
-                certificates: *n,
-            });
-        self.earliest_deadline_crossed = already.or_else(|| {
+        self.earliest_deadline_crossed =
             self.crossings
                 .iter()
                 .next()
                 .map(|((date, table, kind), n)| CrossedDeadline {
-                    date: date.clone(),
+                    date: match kind {
+                        DeadlineKind::AlreadyDisallowed => crate::time::date(self.now),
+                        _ => date.clone(),
+                    },
                     table: *table,
                     kind: *kind,
                     certificates: *n,
-                })
-        });
+                });
     }
 
     /// Counts a directory walk's skipped files.
