@@ -2221,7 +2221,7 @@ fn probe_with_cnsa2_fails_the_gate_on_an_rsa2048_server() {
 #[test]
 fn go_binaries_are_skipped_not_broken_pem() {
     use support::peers;
-    if !peers::require(&["goserver-1.26", "openssl"]) {
+    if !peers::require(&["goserver-1.26", "openssl", "kubectl.1.33"]) {
         return;
     }
     let go = peers::bin("goserver-1.26");
@@ -2242,11 +2242,16 @@ fn go_binaries_are_skipped_not_broken_pem() {
     // Cut past its first PEM-looking string, still an ELF.
     let at = bytes.windows(11).position(|w| w == b"-----BEGIN ").unwrap();
     write(&d.join("goserver-cut"), &bytes[..at + 40]);
+    // A Go binary over the 8 MiB file cap (a link to the real kubectl
+    // 1.33, ~60 MB): recognised by its first bytes, skipped, not an error.
+    let kubectl = peers::kubectl_dir().unwrap().join("kubectl.1.33");
+    assert!(std::fs::metadata(&kubectl).unwrap().len() > 8 << 20);
+    std::os::unix::fs::symlink(&kubectl, d.join("kubectl")).unwrap();
     self_signed(&d, &["rsa:2048"], "ca", "ca", "365");
     let (code, doc) = certs_json(&[d.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{doc:#}");
     let s = &doc["summary"];
-    assert_eq!(s["skipped"], 2, "both executables: {doc:#}");
+    assert_eq!(s["skipped"], 3, "the three executables: {doc:#}");
     assert_eq!(s["unreadable"], 0, "{doc:#}");
     assert_eq!(s["files"], 2, "ca.crt and ca.key");
     assert_eq!(s["certificates"], 1);
