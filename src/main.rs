@@ -37,14 +37,25 @@ fn usage_error(e: clap::Error) -> ExitCode {
             ExitCode::from(2)
         }
         _ => {
+            // clap's message runs over several lines up to the first blank
+            // one ("...were not provided:" then the arguments; "invalid
+            // value" then the possible values): one line keeps all of it.
             let text = e.render().to_string();
-            let first = text
+            let message = text
                 .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid arguments");
+                .skip_while(|l| l.trim().is_empty())
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ");
+            let message = message.trim_start_matches("error: ");
             fail(&format!(
                 "{} (see --help)",
-                first.trim_start_matches("error: ")
+                if message.is_empty() {
+                    "invalid arguments"
+                } else {
+                    message
+                }
             ))
         }
     }

@@ -332,6 +332,15 @@ labels! {
         ValidPastDisallowance = "valid-past-disallowance",
         /// An RSA key below 2048 bits (or a DSA key below 2048).
         WeakKey = "weak-key",
+        /// A key whose algorithm or size the deciding deadline table already
+        /// disallows (RSA-2048 or P-256 under CNSA 2.0).
+        DisallowedAlgorithm = "disallowed-algorithm",
+        /// A post-quantum key the deciding deadline table does not approve
+        /// (ML-DSA-65 under CNSA 2.0, which wants ML-DSA-87).
+        NotApprovedAlgorithm = "not-approved-algorithm",
+        /// A certificate with a post-quantum key whose own signature (its
+        /// issuer's) is quantum-vulnerable.
+        QuantumVulnerableSignature = "quantum-vulnerable-signature",
         /// A signature made with SHA-1 (or MD5).
         WeakSignatureHash = "weak-signature-hash",
         /// A chain that mixes post-quantum and classical signatures.
@@ -448,6 +457,9 @@ labels! {
         Deprecation = "deprecation",
         /// The date after which the algorithm is disallowed.
         Disallowance = "disallowance",
+        /// The table disallows the algorithm already: it never approved it
+        /// (RSA-2048 under CNSA 2.0), so there is no later date.
+        AlreadyDisallowed = "already-disallowed",
     }
 }
 
@@ -466,6 +478,7 @@ impl FindingKind {
             | FindingKind::PolicyHelloTolerance
             | FindingKind::PolicyCertificateNotAfter
             | FindingKind::WeakKey
+            | FindingKind::DisallowedAlgorithm
             | FindingKind::WeakSignatureHash
             | FindingKind::CertificateExpired => Severity::High,
             FindingKind::ClassicalClient
@@ -476,6 +489,8 @@ impl FindingKind {
             | FindingKind::FlagNotEffective
             | FindingKind::ValidPastDeprecation
             | FindingKind::MixedChain
+            | FindingKind::NotApprovedAlgorithm
+            | FindingKind::QuantumVulnerableSignature
             | FindingKind::CertificateExpiring
             | FindingKind::ClassicalBinary => Severity::Medium,
             FindingKind::HelloToleranceInconclusive
@@ -510,6 +525,15 @@ impl FindingKind {
                 "Quantum-vulnerable certificate valid past its disallowance date"
             }
             FindingKind::WeakKey => "Key too small even against classical attacks",
+            FindingKind::DisallowedAlgorithm => {
+                "Key algorithm or size the deadline table already disallows"
+            }
+            FindingKind::NotApprovedAlgorithm => {
+                "Post-quantum key the deadline table does not approve"
+            }
+            FindingKind::QuantumVulnerableSignature => {
+                "Post-quantum key certified by a quantum-vulnerable signature"
+            }
             FindingKind::WeakSignatureHash => "Signature made with a broken hash (SHA-1 or MD5)",
             FindingKind::MixedChain => "Chain mixes post-quantum and classical signatures",
             FindingKind::CertificateExpired => "Certificate expired or not yet valid",
@@ -592,6 +616,20 @@ impl FindingKind {
             }
             FindingKind::WeakSignatureHash => {
                 "A signature made with SHA-1 or MD5, which clients reject and attackers can forge."
+            }
+            FindingKind::DisallowedAlgorithm => {
+                "The deciding deadline table (the first --deadlines) disallows this key's algorithm or \
+                 size today, not at a later date: CNSA 2.0 never approved RSA below 3072 bits, P-256, \
+                 P-521 or EdDSA."
+            }
+            FindingKind::NotApprovedAlgorithm => {
+                "The key is quantum-safe, but the deciding deadline table does not approve its \
+                 parameter set (CNSA 2.0 signs with ML-DSA-87 only)."
+            }
+            FindingKind::QuantumVulnerableSignature => {
+                "The certificate's key is post-quantum, but the signature on the certificate was made \
+                 by a quantum-vulnerable CA key (RSA, ECDSA, EdDSA): a quantum computer can forge \
+                 that CA's signature, so the post-quantum key protects nothing yet."
             }
             FindingKind::MixedChain => {
                 "A chain mixes post-quantum and classical signatures, so it is only as strong as its \
@@ -678,6 +716,17 @@ impl FindingKind {
                  accept ML-DSA (see `pqready inspect --cert-type mldsa65`)"
             }
             FindingKind::WeakKey => "reissue it with RSA-3072 or larger, ECDSA P-256 or larger, or ML-DSA",
+            FindingKind::DisallowedAlgorithm => {
+                "reissue it with an algorithm the table allows today (for CNSA 2.0: ML-DSA-87, or \
+                 RSA-3072+ or P-384 until 2033)"
+            }
+            FindingKind::NotApprovedAlgorithm => {
+                "reissue it with a parameter set the table approves (for CNSA 2.0: ML-DSA-87)"
+            }
+            FindingKind::QuantumVulnerableSignature => {
+                "have it issued by a CA with an ML-DSA key (migrate the CA, root first); until then its \
+                 post-quantum key adds no protection against a forged certificate"
+            }
             FindingKind::WeakSignatureHash => {
                 "reissue it signed with SHA-256 or stronger (or ML-DSA); clients reject SHA-1 signatures"
             }

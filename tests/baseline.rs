@@ -301,3 +301,91 @@ fn a_bad_baseline_is_one_error_line() {
     let alone = run(&["demo", "--fail-on-change"]);
     assert_eq!(alone.status.code(), Some(2));
 }
+
+/// Issue #20: `probe --baseline certs.json`, `certs --baseline probe.json`
+/// and `binaries --baseline certs.json` exited 0 with every subject new and
+/// every old one gone. Real documents of each command, fed to the others:
+/// one error line naming both kinds, exit 2, nothing on stdout.
+#[test]
+fn a_baseline_of_another_command_is_refused() {
+    if !support::peers::require(&["openssl", "goclient-1.26"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // certs: an OpenSSL 3.5 certificate.
+    support::peers::openssl_in(
+        d,
+        &[
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-subj",
+            "/CN=ca", "-days", "365", "-out", "ca.crt",
+        ],
+    );
+    let save = |name: &str, args: &[&str]| {
+        let path = d.join(name);
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend_from_slice(&["-o", "json", "--output-file", path.to_str().unwrap()]);
+        let out = run(&all);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        path
+    };
+    let ca = d.join("ca.crt");
+    let go = support::peers::bin("goclient-1.26");
+    let certs = save("certs.json", &["certs", ca.to_str().unwrap()]);
+    let probe = save("probe.json", &["demo"]);
+    let binaries = save("binaries.json", &["binaries", go.to_str().unwrap()]);
+    let port = support::peers::free_port().to_string();
+    let target = format!("127.0.0.1:{port}");
+    for (args, baseline, kinds) in [
+        (
+            vec!["probe", target.as_str()],
+            &certs,
+            "results of certs, not of probe or demo",
+        ),
+        (
+            vec!["demo"],
+            &binaries,
+            "results of binaries, not of probe or demo",
+        ),
+        (
+            vec!["certs", ca.to_str().unwrap()],
+            &probe,
+            "results of probe or demo, not of certs",
+        ),
+        (
+            vec!["binaries", go.to_str().unwrap()],
+            &certs,
+            "results of certs, not of binaries",
+        ),
+    ] {
+        let mut all = args.clone();
+        all.extend_from_slice(&["--baseline", baseline.to_str().unwrap()]);
+        let out = run(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{all:?}: {err}");
+        assert!(out.stdout.is_empty(), "{all:?}: nothing on stdout");
+        assert_eq!(err.lines().count(), 1, "{all:?}: {err}");
+        assert!(
+            err.starts_with("pqready: error: --baseline ") && err.contains(kinds),
+            "{all:?}: {err}"
+        );
+    }
+    // The same command's results are still a baseline.
+    for (args, baseline) in [
+        (vec!["certs", ca.to_str().unwrap()], &certs),
+        (vec!["binaries", go.to_str().unwrap()], &binaries),
+    ] {
+        let mut all = args.clone();
+        all.extend_from_slice(&["--baseline", baseline.to_str().unwrap(), "-o", "json"]);
+        let out = run(&all);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{all:?}");
+        let diff = lines(&out.stdout).pop().unwrap();
+        assert_eq!(diff["kind"], "baseline", "{all:?}");
+        assert_eq!(diff["new_subjects"], json!([]), "{all:?}");
+        assert_eq!(diff["gone_subjects"], json!([]), "{all:?}");
+    }
+}

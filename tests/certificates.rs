@@ -612,12 +612,21 @@ fn cnsa2_deadlines_change_the_judgement() {
     assert_eq!(deadline(&nist, "ML-DSA-65", 0)["status"], "acceptable");
     assert_eq!(deadline(&nist, "EC", 0)["disallowed_after"], "2035-12-31");
     let cnsa = json("cnsa2");
-    // CNSA 2.0 approves ML-DSA-87 only, and no P-256 at all.
+    // CNSA 2.0 approves ML-DSA-87 only (ML-DSA-65 never, so no date), and
+    // no P-256 at all: disallowed now, a HIGH finding.
     let mldsa = deadline(&cnsa, "ML-DSA-65", 0);
     assert_eq!(mldsa["table"], "cnsa2");
     assert_eq!(mldsa["status"], "not-approved");
-    assert_eq!(mldsa["disallowed_after"], "2033-12-31");
+    assert!(mldsa["disallowed_after"].is_null(), "{mldsa}");
     assert_eq!(deadline(&cnsa, "EC", 0)["status"], "disallowed");
+    let ids: Vec<&str> = cnsa["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"disallowed-algorithm"), "{ids:?}");
+    assert!(ids.contains(&"not-approved-algorithm"), "{ids:?}");
     let both = json("nist,cnsa2");
     assert_eq!(deadline(&both, "ML-DSA-65", 0)["table"], "nist");
     assert_eq!(deadline(&both, "ML-DSA-65", 1)["table"], "cnsa2");
@@ -641,10 +650,8 @@ fn cnsa2_deadlines_change_the_judgement() {
         "{text}"
     );
     assert!(text.contains("deadlines: NSA CNSA 2.0"), "{text}");
-    assert!(
-        text.contains("not approved: disallowed after 2033-12-31"),
-        "{text}"
-    );
+    assert!(text.contains("not approved"), "{text}");
+    assert!(text.contains("disallowed now"), "{text}");
 }
 
 // ---- nginx (OpenSSL 3.5) ----------------------------------------------------------

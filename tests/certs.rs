@@ -196,7 +196,7 @@ const fn pq(id: &'static str, name: &'static str, level: u64) -> Algorithm {
         quantum_safe: true,
         nist_level: Some(level),
         nist: ("acceptable", None, None),
-        cnsa2: ("not-approved", None, Y2033),
+        cnsa2: ("not-approved", None, None),
     }
 }
 
@@ -222,10 +222,8 @@ fn algorithms() -> Vec<Algorithm> {
             cnsa2: ("vulnerable", Y2025, Y2033),
             ..alg("p384", P384, "EC", None, Some("P-384"), EC_SIG)
         },
-        Algorithm {
-            cnsa2: ("vulnerable", Y2025, Y2033),
-            ..alg("p521", P521, "EC", None, Some("P-521"), EC_SIG)
-        },
+        // CNSA 1.0 names P-384 alone: P-521 was never CNSA.
+        alg("p521", P521, "EC", None, Some("P-521"), EC_SIG),
         alg(
             "ed25519",
             &["-algorithm", "ED25519"],
@@ -601,13 +599,12 @@ fn openssl_keys_certificates_and_csrs_have_exact_names_and_sizes() {
             + s["unknown"].as_u64().unwrap(),
         s["files"].as_u64().unwrap()
     );
-    // P-384 and P-521 and RSA-4096 certificates are valid past CNSA 2.0's 2025
-    // (their notAfter is a year from now): the earliest deadline crossed.
+    // RSA-2048, P-256, P-521, Ed25519 and Ed448 were never CNSA: already
+    // disallowed, which comes before P-384's and RSA-4096's 2025 date.
     let crossed = &s["earliest_deadline_crossed"];
-    assert_eq!(crossed["date"], "2025-12-31", "{s:#}");
+    assert_eq!(crossed["kind"], "already-disallowed", "{s:#}");
     assert_eq!(crossed["table"], "cnsa2");
-    assert_eq!(crossed["kind"], "deprecation");
-    assert_eq!(crossed["certificates"], 6);
+    assert_eq!(crossed["certificates"], 10);
 
     // The table shows the same names.
     let out = run(&["certs", dir.path().to_str().unwrap()]);
@@ -1933,4 +1930,341 @@ fn mutated_real_files_never_panic() {
         s["files"].as_u64().unwrap() + s["skipped"].as_u64().unwrap(),
         n
     );
+}
+
+// ------------------------------------------------------------- CNSA 2.0
+
+/// The severity of the finding `id` of a file entry.
+fn severity_of<'a>(file: &'a Value, id: &str) -> &'a str {
+    file["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {file:#}"))["severity"]
+        .as_str()
+        .unwrap()
+}
+
+/// Issue #20: under `--deadlines cnsa2`, an RSA-2048 CA valid to 2036 (never
+/// CNSA) was a LOW inventory item with "earliest deadline crossed: none"
+/// and exit 0, while a P-384 certificate valid to 2040 (CNSA 1.0 until
+/// 2033) was HIGH. Each row against OpenSSL 3.5-made certificates.
+#[test]
+fn cnsa2_ranks_what_it_already_disallows_highest() {
+    if !support::peers::require(&["openssl"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // As the issue made it: `openssl req -x509 -newkey rsa:2048 -days 3650`.
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "rsa2048.key",
+            "-subj",
+            "/CN=rsa2048-ca",
+            "-days",
+            "3650",
+            "-out",
+            "rsa2048.crt",
+        ],
+    );
+    self_signed(
+        d,
+        &["EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
+        "p384",
+        "p384",
+        "5000",
+    );
+    self_signed(d, &["rsa:3072"], "rsa3072", "rsa3072", "365");
+    self_signed(d, &["ML-DSA-87"], "mldsa87", "mldsa87", "365");
+    self_signed(d, &["ML-DSA-65"], "mldsa65", "mldsa65", "365");
+    let cnsa2 = |name: &str| {
+        let path = d.join(name);
+        let out = run(&[
+            "certs",
+            path.to_str().unwrap(),
+            "--deadlines",
+            "cnsa2",
+            "--fail-on",
+            "medium",
+            "-o",
+            "json",
+        ]);
+        let (stdout, stderr) = text(&out);
+        let doc: Value = serde_json::from_str(stdout.lines().next().unwrap())
+            .unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+        (out.status.code(), doc)
+    };
+
+    // RSA-2048, valid to 2036: never CNSA, disallowed now: HIGH, the
+    // earliest deadline crossed, and the gate fails.
+    let (code, doc) = cnsa2("rsa2048.crt");
+    assert_eq!(code, Some(1), "{doc:#}");
+    let file = entry(&doc, "rsa2048.crt");
+    assert!(year(&only_cert(file)["not_after"]) >= 2036);
+    assert_eq!(only_cert(file)["deadlines"][0]["status"], "disallowed");
+    assert_eq!(finding_ids(file), ["disallowed-algorithm"]);
+    assert_eq!(severity_of(file, "disallowed-algorithm"), "high");
+    let detail = file["findings"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("RSA-2048 is disallowed now by NSA CNSA 2.0")
+            && detail.contains("never CNSA"),
+        "{detail}"
+    );
+    let crossed = &doc["summary"]["earliest_deadline_crossed"];
+    assert_eq!(crossed["kind"], "already-disallowed", "{doc:#}");
+    assert_eq!(crossed["table"], "cnsa2");
+    assert_eq!(crossed["certificates"], 1);
+    // Its date is the day of the run: no later date exists.
+    assert!(
+        crossed["date"].as_str().unwrap().starts_with("20"),
+        "{crossed}"
+    );
+    let table = run(&[
+        "certs",
+        d.join("rsa2048.crt").to_str().unwrap(),
+        "--deadlines",
+        "cnsa2",
+    ]);
+    let (table, _) = text(&table);
+    assert!(
+        table.contains("earliest deadline crossed: 1 certificate already disallowed (cnsa2"),
+        "{table}"
+    );
+    assert!(table.contains("HIGH disallowed-algorithm:"), "{table}");
+
+    // P-384 valid to 2040: CNSA 1.0, but past the 2033 exclusive date.
+    let (code, doc) = cnsa2("p384.crt");
+    assert_eq!(code, Some(1));
+    let file = entry(&doc, "p384.crt");
+    assert!(year(&only_cert(file)["not_after"]) > 2033);
+    assert_eq!(finding_ids(file), ["valid-past-disallowance"]);
+    assert_eq!(
+        only_cert(file)["deadlines"][0]["disallowed_after"],
+        "2033-12-31"
+    );
+
+    // RSA-3072 for a year: CNSA 1.0, past the 2025 prefer-CNSA-2.0 date.
+    let (code, doc) = cnsa2("rsa3072.crt");
+    assert_eq!(code, Some(1));
+    let file = entry(&doc, "rsa3072.crt");
+    assert_eq!(only_cert(file)["deadlines"][0]["status"], "vulnerable");
+    assert_eq!(finding_ids(file), ["valid-past-deprecation"]);
+
+    // ML-DSA-87 is CNSA 2.0: nothing to say, the gate passes.
+    let (code, doc) = cnsa2("mldsa87.crt");
+    assert_eq!(code, Some(0), "{doc:#}");
+    let file = entry(&doc, "mldsa87.crt");
+    assert_eq!(only_cert(file)["deadlines"][0]["status"], "acceptable");
+    assert!(finding_ids(file).is_empty());
+    assert!(doc["summary"]["earliest_deadline_crossed"].is_null());
+
+    // ML-DSA-65 is quantum-safe but not CNSA 2.0: MEDIUM, below RSA-2048.
+    let (code, doc) = cnsa2("mldsa65.crt");
+    assert_eq!(code, Some(1));
+    let file = entry(&doc, "mldsa65.crt");
+    assert_eq!(only_cert(file)["quantum_safe"], true);
+    assert_eq!(only_cert(file)["deadlines"][0]["status"], "not-approved");
+    assert_eq!(finding_ids(file), ["not-approved-algorithm"]);
+    assert_eq!(severity_of(file, "not-approved-algorithm"), "medium");
+
+    // The default NIST table is unchanged: RSA-2048 to 2036 is past 2035.
+    let (code, doc) = certs_json(&[d.join("rsa2048.crt").to_str().unwrap()]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        finding_ids(entry(&doc, "rsa2048.crt")),
+        ["valid-past-disallowance"]
+    );
+}
+
+/// An ML-DSA-65 leaf signed by an RSA CA, the CA not in the file: its own
+/// signature is quantum-vulnerable, so it gets a finding of its own and the
+/// summary's quantum-vulnerable count has a finding to show for it.
+#[test]
+fn a_post_quantum_leaf_under_a_classical_ca_gets_a_finding_alone() {
+    if !support::peers::require(&["openssl"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    self_signed(d, &["rsa:2048"], "ca", "rsa-ca", "365");
+    openssl(
+        d,
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "ML-DSA-65",
+            "-nodes",
+            "-keyout",
+            "leaf.key",
+            "-subj",
+            "/CN=pq-leaf",
+            "-out",
+            "leaf.csr",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "x509", "-req", "-in", "leaf.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-days", "365",
+            "-out", "leaf.crt",
+        ],
+    );
+    let (code, doc) = certs_json(&[d.join("leaf.crt").to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{doc:#}");
+    let file = entry(&doc, "leaf.crt");
+    let cert = only_cert(file);
+    assert_eq!(cert["key_algorithm"], "ML-DSA-65");
+    assert_eq!(cert["signature_algorithm"], "sha256WithRSAEncryption");
+    assert_eq!(cert["quantum_safe"], false);
+    assert_eq!(finding_ids(file), ["quantum-vulnerable-signature"]);
+    assert_eq!(severity_of(file, "quantum-vulnerable-signature"), "medium");
+    let detail = file["findings"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("sha256WithRSAEncryption") && detail.contains("CN=rsa-ca"),
+        "{detail}"
+    );
+    let s = &doc["summary"];
+    assert_eq!(s["quantum_vulnerable"], 1);
+    assert_eq!(s["findings"]["medium"], 1);
+}
+
+/// `pqready probe --deadlines cnsa2 --fail-on medium` against a real
+/// OpenSSL 3.5 s_server with an RSA-2048 certificate: the gate fails.
+#[test]
+fn probe_with_cnsa2_fails_the_gate_on_an_rsa2048_server() {
+    use support::peers;
+    if !peers::require(&["openssl"]) {
+        return;
+    }
+    let mut setup = peers::Setup::new();
+    openssl(
+        setup.dir.path(),
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "rsa.key",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-days",
+            "365",
+            "-out",
+            "rsa.crt",
+        ],
+    );
+    setup.cert = setup.dir.path().join("rsa.crt");
+    setup.key = setup.dir.path().join("rsa.key");
+    let server = peers::launch(
+        setup,
+        &peers::bin("openssl"),
+        &[
+            "s_server",
+            "-accept",
+            "127.0.0.1:{port}",
+            "-cert",
+            "{cert}",
+            "-key",
+            "{key}",
+            "-quiet",
+        ],
+        &[],
+    );
+    let target = server.addr.to_string();
+    let out = run(&[
+        "probe",
+        &target,
+        "--only",
+        "certificates",
+        "--deadlines",
+        "cnsa2",
+        "--fail-on",
+        "medium",
+        "-o",
+        "json",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let result: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    let ids: Vec<&str> = result["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"disallowed-algorithm"), "{ids:?}\n{stdout}");
+    let gate: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(gate["kind"], "gate");
+    assert_eq!(gate["failed"], true);
+}
+
+// ------------------------------------------------------------ executables
+
+/// Issue #20: a Go binary (crypto/x509 holds "-----BEGIN " strings) was
+/// read as broken PEM ("block 1: no END line") and made the run exit 2.
+/// Found in a directory it is skipped and counted; named, it is one error
+/// that says what it is.
+#[test]
+fn go_binaries_are_skipped_not_broken_pem() {
+    use support::peers;
+    if !peers::require(&["goserver-1.26", "openssl", "kubectl.1.33"]) {
+        return;
+    }
+    let go = peers::bin("goserver-1.26");
+    let bytes = std::fs::read(&go).unwrap();
+    assert!(
+        bytes.starts_with(b"\x7fELF"),
+        "{} is not an ELF",
+        go.display()
+    );
+    assert!(
+        bytes.windows(11).any(|w| w == b"-----BEGIN "),
+        "the Go binary holds a PEM-looking string"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("tools");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::copy(&go, d.join("goserver")).unwrap();
+    // Cut past its first PEM-looking string, still an ELF.
+    let at = bytes.windows(11).position(|w| w == b"-----BEGIN ").unwrap();
+    write(&d.join("goserver-cut"), &bytes[..at + 40]);
+    // A Go binary over the 8 MiB file cap (a link to the real kubectl
+    // 1.33, ~60 MB): recognised by its first bytes, skipped, not an error.
+    let kubectl = peers::kubectl_dir().unwrap().join("kubectl.1.33");
+    assert!(std::fs::metadata(&kubectl).unwrap().len() > 8 << 20);
+    std::os::unix::fs::symlink(&kubectl, d.join("kubectl")).unwrap();
+    self_signed(&d, &["rsa:2048"], "ca", "ca", "365");
+    let (code, doc) = certs_json(&[d.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{doc:#}");
+    let s = &doc["summary"];
+    assert_eq!(s["skipped"], 3, "the three executables: {doc:#}");
+    assert_eq!(s["unreadable"], 0, "{doc:#}");
+    assert_eq!(s["files"], 2, "ca.crt and ca.key");
+    assert_eq!(s["certificates"], 1);
+    let out = run(&["certs", d.join("goserver").to_str().unwrap()]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout.contains("an ELF executable, not certificate material"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("END line") && !stdout.contains("(pem)"),
+        "{stdout}"
+    );
+    assert!(!stderr.contains("panicked"));
 }

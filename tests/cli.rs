@@ -39,6 +39,49 @@ fn demo_json_prints_one_object_per_server() {
     assert!(lines.iter().all(|v| v["schema"] == "pqready/v1"));
 }
 
+/// Issue #20: a missing argument printed "were not provided: (see --help)"
+/// without naming it, and a bad `-o` did not list the formats. Each is one
+/// line that says all of it.
+#[test]
+fn usage_errors_name_the_argument_and_the_choices() {
+    for (args, needles) in [
+        (
+            vec!["certs"],
+            vec!["required arguments were not provided: <PATH>..."],
+        ),
+        (
+            vec!["probe", "-o", "yaml", "127.0.0.1:1"],
+            vec![
+                "invalid value 'yaml' for '--output <FORMAT>'",
+                "[possible values: table, json, sarif, markdown, cbom, html]",
+            ],
+        ),
+        (
+            vec!["certs", "--deadlines", "nist", "-o", "yaml", "/"],
+            vec!["possible values: table, json"],
+        ),
+        (
+            vec![
+                "inspect",
+                "--listen",
+                "127.0.0.1:0",
+                "--cert-type",
+                "mldsa66",
+            ],
+            vec!["possible values: mldsa44, mldsa65, mldsa87"],
+        ),
+    ] {
+        let out = pqready(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert_eq!(err.matches("error:").count(), 1, "{err}");
+        for needle in needles {
+            assert!(err.contains(needle), "{args:?}: {needle}: {err}");
+        }
+    }
+}
+
 #[test]
 fn demo_table_shows_verdicts_and_summary() {
     let out = pqready(&["demo"]);

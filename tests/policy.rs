@@ -229,5 +229,7 @@ fn a_bad_policy_is_one_error_line() {
             lines[0].contains("--policy") && lines[0].contains(needle),
             "{err}"
         );
+        // The parser's own "error: " prefix is not repeated after ours.
+        assert_eq!(lines[0].matches("error:").count(), 1, "{err}");
     }
 }

@@ -68,11 +68,39 @@ impl SubjectFacts {
     }
 }
 
+/// Which command's results a document holds: a baseline compares only
+/// like with like (the subjects of `certs` are files, of `probe` targets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Results {
+    /// Targets: `probe` and `demo` (JSON Lines, one target per line).
+    Targets,
+    /// One `cluster` document.
+    Cluster,
+    /// One `certs` document.
+    Certs,
+    /// One `binaries` document.
+    Binaries,
+}
+
+impl Results {
+    /// The commands that write it.
+    pub const fn commands(self) -> &'static str {
+        match self {
+            Results::Targets => "probe or demo",
+            Results::Cluster => "cluster",
+            Results::Certs => "certs",
+            Results::Binaries => "binaries",
+        }
+    }
+}
+
 /// An earlier run, subject by subject.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
     /// Every subject of the run.
     pub subjects: BTreeMap<String, SubjectFacts>,
+    /// The kinds of results it held.
+    pub results: BTreeSet<Results>,
 }
 
 /// The schema every pqready JSON document names (report::SCHEMA).
@@ -101,6 +129,14 @@ impl Snapshot {
                     SCHEMA
                 ));
             }
+            let results = match value.get("kind").and_then(Value::as_str) {
+                None => Some(Results::Targets),
+                Some("cluster") => Some(Results::Cluster),
+                Some("certs") => Some(Results::Certs),
+                Some("binaries") => Some(Results::Binaries),
+                _ => None,
+            };
+            snapshot.results.extend(results);
             match value.get("kind").and_then(Value::as_str) {
                 None => snapshot.add_target(&value, None)?,
                 Some("gate" | "baseline") => {}
@@ -133,6 +169,19 @@ impl Snapshot {
             return Err("empty: no pqready JSON document".into());
         }
         Ok(snapshot)
+    }
+
+    /// Refuses a baseline that holds results of another command than
+    /// `expected` (whose subjects would all count as new and gone).
+    pub fn expect(&self, expected: Results) -> Result<(), String> {
+        match self.results.iter().find(|r| **r != expected) {
+            Some(other) => Err(format!(
+                "the results of {}, not of {}: compare a run with an earlier run of the same command",
+                other.commands(),
+                expected.commands()
+            )),
+            None => Ok(()),
+        }
     }
 
     fn add_target(&mut self, value: &Value, name: Option<String>) -> Result<(), String> {
@@ -447,5 +496,24 @@ mod tests {
         assert!(Snapshot::from_json("{\"version\":\"2.1.0\"}").is_err());
         assert!(Snapshot::from_json("not json").is_err());
         assert!(Snapshot::from_json("{\"schema\":\"pqready/v1\",\"kind\":\"profile\"}").is_err());
+    }
+
+    #[test]
+    fn a_baseline_must_hold_the_same_command_results() {
+        let certs =
+            Snapshot::from_json(r#"{"schema":"pqready/v1","kind":"certs","files":[]}"#).unwrap();
+        assert!(certs.expect(Results::Certs).is_ok());
+        let err = certs.expect(Results::Targets).unwrap_err();
+        assert!(
+            err.contains("results of certs, not of probe or demo"),
+            "{err}"
+        );
+        let probe = Snapshot::from_json(
+            "{\"schema\":\"pqready/v1\",\"target\":\"a:1\",\"verdict\":{\"status\":\"pq\"},\"findings\":[]}\n\
+             {\"schema\":\"pqready/v1\",\"kind\":\"gate\",\"failed\":false}",
+        )
+        .unwrap();
+        assert!(probe.expect(Results::Targets).is_ok());
+        assert!(probe.expect(Results::Binaries).is_err());
     }
 }

@@ -4,8 +4,10 @@
 //! Owns: applying `catalog::deadlines` to one certificate (or key), comparing
 //! its validity with the dates, and the certificate findings: quantum-
 //! vulnerable keys (with the date to replace them by), validity past a
-//! deprecation or disallowance date, keys too small today, SHA-1/MD5
-//! signatures, chains mixing post-quantum and classical signatures, expired
+//! deprecation or disallowance date, keys too small today, keys the deciding
+//! table disallows today or does not approve, SHA-1/MD5 signatures, post-
+//! quantum keys under a quantum-vulnerable signature, chains mixing
+//! post-quantum and classical signatures, expired
 //! and soon-expiring certificates, and a server that cannot authenticate with
 //! ML-DSA although its clients could.
 //! Must not: parse certificates (that is `pki`) or format anything.
@@ -210,7 +212,14 @@ pub fn certificate_findings(cert: &JudgedCertificate, rules: &CertRules) -> Vec<
             format!("{what}: expires on {}", date(facts.not_after_unix)),
         ));
     }
-    if facts.key.family.quantum_vulnerable() && !weak_modulus && !weak_curve {
+    let weak = weak_modulus || weak_curve;
+    if let Some(f) = cert
+        .deadlines
+        .first()
+        .and_then(|d| table_finding(d, &facts.key, &what, weak))
+    {
+        out.push(f.about_certificate(&facts.fingerprint_sha256));
+    } else if facts.key.family.quantum_vulnerable() && !weak {
         if let Some(first) = cert.deadlines.first() {
             let table = deadlines::table(first.table).name;
             let until = date(facts.not_after_unix);
@@ -245,11 +254,58 @@ pub fn certificate_findings(cert: &JudgedCertificate, rules: &CertRules) -> Vec<
             out.push(finding(kind, cert, detail));
         }
     }
+    let signature = facts.signature_family();
+    if facts.key.family.quantum_safe() && signature.quantum_vulnerable() {
+        out.push(finding(
+            FindingKind::QuantumVulnerableSignature,
+            cert,
+            format!(
+                "{what}: its {} key is post-quantum, but the certificate is signed with {} by a \
+                 quantum-vulnerable CA key ({})",
+                facts.key.describe(),
+                facts.signature_algorithm,
+                facts.issuer
+            ),
+        ));
+    }
     out
 }
 
+/// The finding the deciding table (`first`) makes about a key on its own
+/// standing, if any: disallowed today (unless `weak` already says so), or
+/// post-quantum but not approved. `what` names the key's holder.
+fn table_finding(first: &Deadline, key: &KeyFacts, what: &str, weak: bool) -> Option<Finding> {
+    let table = deadlines::table(first.table).name;
+    let (kind, detail) = match first.status {
+        DeadlineStatus::Disallowed if !weak => (
+            FindingKind::DisallowedAlgorithm,
+            format!(
+                "{what}: {} is disallowed now by {table} ({})",
+                key.describe(),
+                first.rule
+            ),
+        ),
+        DeadlineStatus::NotApproved => (
+            FindingKind::NotApprovedAlgorithm,
+            format!(
+                "{what}: {} is not approved by {table} ({})",
+                key.describe(),
+                first.rule
+            ),
+        ),
+        _ => return None,
+    };
+    Some(Finding::new(
+        kind,
+        detail,
+        kind.remediation().into(),
+        Vec::new(),
+    ))
+}
+
 /// The findings about a chain (leaf first): each certificate's, plus a
-/// chain that mixes post-quantum and classical signatures. The leaf's key
+/// chain that mixes post-quantum and classical signatures (which replaces
+/// `quantum-vulnerable-signature` of its certificates). The leaf's key
 /// counts as a signature too: it signs the handshake, so an ML-DSA leaf
 /// issued by an ECDSA CA mixes them.
 pub fn chain_findings(chain: &[JudgedCertificate], rules: &CertRules) -> Vec<Finding> {
@@ -271,6 +327,9 @@ pub fn chain_findings(chain: &[JudgedCertificate], rules: &CertRules) -> Vec<Fin
                 .map(|c| format!("{} ({})", c.facts.short_name(), c.facts.signature_algorithm))
                 .collect::<Vec<_>>()
                 .join(" <- ");
+            // The chain's finding names each signature: a post-quantum key
+            // under a classical CA needs no second finding of its own.
+            out.retain(|f| f.id != FindingKind::QuantumVulnerableSignature);
             out.push(finding(
                 FindingKind::MixedChain,
                 leaf,
@@ -320,6 +379,10 @@ pub fn key_findings(key: &JudgedKey, kind: KeyKind, what: &str) -> Vec<Finding> 
     let finding = |kind: FindingKind, detail: String| {
         Finding::new(kind, detail, kind.remediation().into(), Vec::new())
     };
+    let table_says = match (kind, key.deadlines.first()) {
+        (KeyKind::Private, _) | (_, None) => None,
+        (_, Some(first)) => table_finding(first, facts, &format!("{what}: {noun}"), weak),
+    };
     if weak {
         out.push(finding(
             FindingKind::WeakKey,
@@ -328,6 +391,8 @@ pub fn key_findings(key: &JudgedKey, kind: KeyKind, what: &str) -> Vec<Finding> 
                 facts.describe()
             ),
         ));
+    } else if let Some(f) = table_says {
+        out.push(f);
     } else if kind != KeyKind::Private && facts.family.quantum_vulnerable() {
         if let Some(first) = key.deadlines.first() {
             let table = deadlines::table(first.table).name;
@@ -496,6 +561,35 @@ mod tests {
     }
 
     #[test]
+    fn cnsa2_judges_what_it_disallows_today_and_what_it_does_not_approve() {
+        let r = rules(&[DeadlineTable::Cnsa2]);
+        // P-256 was never CNSA: disallowed now, however short its validity.
+        let p256 = certificate(&p256_cert(2027), &r);
+        assert_eq!(p256.deadlines[0].status, DeadlineStatus::Disallowed);
+        let findings = certificate_findings(&p256, &r);
+        assert_eq!(
+            findings.iter().map(|f| f.id).collect::<Vec<_>>(),
+            vec![FindingKind::DisallowedAlgorithm]
+        );
+        assert_eq!(findings[0].severity, crate::vocab::Severity::High);
+        assert!(findings[0].detail.contains("NSA CNSA 2.0"), "{findings:?}");
+        // ML-DSA-65 is quantum-safe but not CNSA 2.0.
+        let ml_dsa_65 = certificate(&ml_dsa_cert(), &r);
+        assert_eq!(
+            finding_kinds(&ml_dsa_65, &r),
+            vec![FindingKind::NotApprovedAlgorithm]
+        );
+        // The same keys on their own, as public keys.
+        let key = key(&p256.facts.key, &r);
+        let kinds: Vec<_> = key_findings(&key, KeyKind::Public, "p256.pub")
+            .iter()
+            .map(|f| f.id)
+            .collect();
+        assert_eq!(kinds, vec![FindingKind::DisallowedAlgorithm]);
+        assert!(key_findings(&key, KeyKind::Private, "p256.key").is_empty());
+    }
+
+    #[test]
     fn mixed_chains_are_found() {
         let r = rules(&[DeadlineTable::Nist]);
         let mixed = |facts: &[CertificateFacts]| {
@@ -519,6 +613,14 @@ mod tests {
             .unwrap();
         let leaf = crate::pki::parse_certificate(leaf.der()).unwrap();
         assert_eq!(leaf.signature_algorithm, "ecdsa-with-SHA256");
-        assert!(mixed(&[leaf]));
+        assert!(mixed(std::slice::from_ref(&leaf)));
+        // On its own (its CA elsewhere), the leaf still gets a finding: its
+        // certificate's signature is the CA's quantum-vulnerable one.
+        let judged = certificate(&leaf, &r);
+        assert!(!judged.quantum_safe);
+        assert_eq!(
+            finding_kinds(&judged, &r),
+            vec![FindingKind::QuantumVulnerableSignature]
+        );
     }
 }

@@ -138,11 +138,10 @@ impl Policy {
         let policy: Policy = serde_saphyr::from_str(text).map_err(|e| {
             // The parser's message names the place and the field, not the
             // file's other contents.
-            e.to_string()
-                .lines()
-                .next()
-                .unwrap_or("not a policy")
-                .to_string()
+            // Its "error: " prefix would double ours.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("not a policy");
+            first.strip_prefix("error: ").unwrap_or(first).to_string()
         })?;
         if let Some(date) = &policy.classical_certificates_not_after {
             parse_date(date, "classical_certificates_not_after")?;

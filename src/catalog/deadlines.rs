@@ -21,13 +21,16 @@ pub enum Covers {
         /// Only this NIST category, if set.
         level: Option<u8>,
     },
-    /// Quantum-vulnerable algorithms of known strength ≥ `min_security`,
-    /// optionally of one family.
+    /// Quantum-vulnerable algorithms of known strength from `min_security`
+    /// to `max_security`, optionally of one family.
     Classical {
         /// Only this family, if set.
         family: Option<Family>,
         /// Lowest classical security strength covered, in bits.
         min_security: u16,
+        /// Highest classical security strength covered, in bits (CNSA 1.0
+        /// names P-384 alone: P-521 is not one of its curves).
+        max_security: u16,
     },
     /// Every quantum-vulnerable algorithm, of known strength or not.
     AnyClassical,
@@ -77,6 +80,9 @@ const fn rule(
     }
 }
 
+/// `max_security` of a rule with no upper bound.
+const ANY_STRENGTH: u16 = u16::MAX;
+
 /// NIST IR 8547 (initial public draft, November 2024), Tables 2 and 3.
 pub const NIST: Table = Table {
     id: DeadlineTable::Nist,
@@ -98,6 +104,7 @@ pub const NIST: Table = Table {
             Covers::Classical {
                 family: None,
                 min_security: 128,
+                max_security: ANY_STRENGTH,
             },
             DeadlineStatus::Vulnerable,
             None,
@@ -108,6 +115,7 @@ pub const NIST: Table = Table {
             Covers::Classical {
                 family: None,
                 min_security: 112,
+                max_security: ANY_STRENGTH,
             },
             DeadlineStatus::Vulnerable,
             Some(2030),
@@ -118,6 +126,7 @@ pub const NIST: Table = Table {
             Covers::Classical {
                 family: None,
                 min_security: 0,
+                max_security: ANY_STRENGTH,
             },
             DeadlineStatus::Disallowed,
             None,
@@ -134,15 +143,26 @@ pub const NIST: Table = Table {
     ],
 };
 
-/// NSA CNSA 2.0 for web browsers, servers and cloud services: support and
-/// prefer CNSA 2.0 by 2025, use it exclusively by 2033. CNSA 2.0 signs with
-/// ML-DSA-87 only; until 2033 the CNSA 1.0 algorithms (RSA ≥ 3072, P-384)
-/// remain allowed.
+/// NSA CNSA 2.0 for web browsers, servers and cloud services.
+///
+/// CNSA 2.0 (CNSSP 15 Annex B, September 2022; FAQ updated December 2024)
+/// signs with ML-DSA-87 and establishes keys with ML-KEM-1024, nothing else
+/// public-key. Its timeline per category: software/firmware signing and
+/// networking equipment support and prefer CNSA 2.0 by 2025/2026 and use it
+/// exclusively by 2030; web browsers, servers and cloud services support and
+/// prefer it by 2025 and use it exclusively by 2033 (so do operating systems
+/// and niche equipment); the whole NSS transition ends in 2035 (NSM-10).
+/// Until the exclusive date the CNSA 1.0 algorithms stay allowed, and CNSA
+/// 1.0 (CNSSP 15, 2016) is RSA with a modulus of 3072 bits or more and
+/// ECDH/ECDSA on P-384 only: RSA-2048, P-256, P-521 and EdDSA were never
+/// CNSA, so they are disallowed today, not at a later date.
 pub const CNSA2: Table = Table {
     id: DeadlineTable::Cnsa2,
     name: "NSA CNSA 2.0 (web servers and cloud services)",
-    source: "NSA CNSSP 15 Annex B / CNSA 2.0 (Sep 2022) and its FAQ (Dec 2024): \
-             prefer by 2025, exclusively by 2033; CNSA 1.0 for the classical sizes",
+    source: "NSA CNSSP 15 Annex B / CNSA 2.0 (Sep 2022) and its FAQ (Dec 2024): web browsers, \
+             servers and cloud services support and prefer CNSA 2.0 by 2025, use it exclusively \
+             by 2033 (software/firmware signing and networking equipment by 2030, the whole \
+             transition by 2035); CNSA 1.0 (RSA ≥ 3072, P-384) until then",
     rules: &[
         rule(
             Covers::PostQuantum {
@@ -171,13 +191,15 @@ pub const CNSA2: Table = Table {
             },
             DeadlineStatus::NotApproved,
             None,
-            Some(2033),
-            "other post-quantum sets (ML-DSA-44/65, SLH-DSA, composites): not CNSA 2.0; gone by 2033",
+            None,
+            "other post-quantum sets (ML-DSA-44/65, SLH-DSA, composites): quantum-safe, \
+             not CNSA 2.0 (which signs with ML-DSA-87 only)",
         ),
         rule(
             Covers::Classical {
                 family: Some(Family::Rsa),
                 min_security: 128,
+                max_security: ANY_STRENGTH,
             },
             DeadlineStatus::Vulnerable,
             Some(2025),
@@ -188,18 +210,20 @@ pub const CNSA2: Table = Table {
             Covers::Classical {
                 family: Some(Family::Ec),
                 min_security: 192,
+                max_security: 192,
             },
             DeadlineStatus::Vulnerable,
             Some(2025),
             Some(2033),
-            "ECDSA/ECDH P-384 and up (CNSA 1.0): no longer preferred after 2025, disallowed after 2033",
+            "ECDSA/ECDH P-384 (CNSA 1.0): no longer preferred after 2025, disallowed after 2033",
         ),
         rule(
             Covers::AnyClassical,
             DeadlineStatus::Disallowed,
             None,
             None,
-            "other classical algorithms (RSA-2048, P-256, Ed25519): not CNSA approved",
+            "RSA below 3072, P-256, P-521, Ed25519, Ed448 and other classical algorithms: \
+             never CNSA (CNSA 1.0 is RSA ≥ 3072 or P-384), disallowed now",
         ),
     ],
 };
@@ -258,10 +282,11 @@ impl Table {
             Covers::Classical {
                 family: f,
                 min_security,
+                max_security,
             } => {
                 family.quantum_vulnerable()
                     && f.is_none_or(|f| f == family)
-                    && security_bits.is_some_and(|b| b >= min_security)
+                    && security_bits.is_some_and(|b| (min_security..=max_security).contains(&b))
             }
             Covers::AnyClassical => family.quantum_vulnerable(),
         })
@@ -295,27 +320,66 @@ mod tests {
         assert!(NIST.rule(Family::Unknown, None, None).is_none());
     }
 
+    /// Every CNSA 2.0 row against the published suite: ML-DSA-87 and
+    /// ML-KEM-1024 only; CNSA 1.0 (RSA ≥ 3072, P-384) until 2033 for web
+    /// servers and cloud services, preferred no more after 2025; everything
+    /// else classical (RSA-2048, P-256, P-521, EdDSA) was never CNSA.
     #[test]
-    fn cnsa2_wants_ml_dsa_87_and_cnsa1_sizes() {
+    fn cnsa2_rows_match_the_published_suite() {
+        let row = |family, bits, level| CNSA2.rule(family, bits, level).unwrap();
+        let dates = |r: &Rule| (r.status, r.deprecated_after, r.disallowed_after);
+        use DeadlineStatus::*;
+        // Post-quantum: ML-DSA-87 and ML-KEM-1024 are CNSA 2.0, nothing else.
         assert_eq!(
-            CNSA2.rule(Family::MlDsa, None, Some(5)).unwrap().status,
-            DeadlineStatus::Acceptable
+            dates(row(Family::MlDsa, None, Some(5))),
+            (Acceptable, None, None)
         );
         assert_eq!(
-            CNSA2.rule(Family::MlDsa, None, Some(3)).unwrap().status,
-            DeadlineStatus::NotApproved
+            dates(row(Family::MlKem, None, Some(5))),
+            (Acceptable, None, None)
         );
+        for (family, level) in [
+            (Family::MlDsa, Some(2)),
+            (Family::MlDsa, Some(3)),
+            (Family::MlKem, Some(3)),
+            (Family::SlhDsa, Some(5)),
+            (Family::CompositeMlDsa, Some(5)),
+        ] {
+            assert_eq!(dates(row(family, None, level)), (NotApproved, None, None));
+        }
+        // CNSA 1.0 sizes: allowed until the 2033 exclusive date.
+        for bits in [128, 152] {
+            // RSA-3072, RSA-4096
+            assert_eq!(
+                dates(row(Family::Rsa, Some(bits), None)),
+                (Vulnerable, Some(2025), Some(2033))
+            );
+        }
         assert_eq!(
-            CNSA2
-                .rule(Family::Ec, Some(192), None)
-                .unwrap()
-                .disallowed_after,
-            Some(2033)
+            dates(row(Family::Ec, Some(192), None)),
+            (Vulnerable, Some(2025), Some(2033))
         );
-        assert_eq!(
-            CNSA2.rule(Family::Ec, Some(128), None).unwrap().status,
-            DeadlineStatus::Disallowed
-        );
+        // Never CNSA: disallowed now, with no date.
+        for (family, bits) in [
+            (Family::Rsa, Some(112)),   // RSA-2048
+            (Family::Rsa, Some(80)),    // RSA-1024
+            (Family::Ec, Some(128)),    // P-256
+            (Family::Ec, Some(256)),    // P-521: CNSA 1.0 names P-384 only
+            (Family::EdDsa, Some(128)), // Ed25519
+            (Family::EdDsa, Some(224)), // Ed448
+            (Family::Dsa, Some(112)),
+            (Family::Rsa, None),
+        ] {
+            assert_eq!(
+                dates(row(family, bits, None)),
+                (Disallowed, None, None),
+                "{family:?} {bits:?}"
+            );
+        }
+        assert!(CNSA2.rule(Family::Unknown, None, None).is_none());
+        for date in ["2025", "2030", "2033", "2035"] {
+            assert!(CNSA2.source.contains(date), "{date}");
+        }
         assert_eq!(select("nist, cnsa2,nist").unwrap().len(), 2);
         assert!(select("fips").is_err());
     }

@@ -2,6 +2,7 @@
 
 use super::output::{Output, Progress};
 use super::{CommandError, Outcome};
+use crate::assess::baseline::Results;
 use crate::cli::BinariesArgs;
 use crate::gobin::{self, FileError, RuntimeGodebug, ScanItem};
 use crate::report::binaries::BinaryReport;
@@ -29,7 +30,7 @@ pub fn run(args: BinariesArgs) -> Result<Outcome, CommandError> {
             }
         },
     };
-    let mut output = Output::open(args.output)?;
+    let mut output = Output::open_for(args.output, Some(Results::Binaries))?;
     output.progress(Progress::Spinner {
         template: "{spinner} {pos} files examined ({elapsed}) {msg}",
     });

@@ -4,6 +4,7 @@
 
 use super::output::{Output, Progress};
 use super::{CommandError, Outcome};
+use crate::assess::baseline::Results;
 use crate::cli::CertsArgs;
 use crate::pki::files::{self, Limits, ReadItem};
 use crate::report::cert_files::{FileReport, Summary};
@@ -29,13 +30,13 @@ pub fn run(args: CertsArgs) -> Result<Outcome, CommandError> {
             )));
         }
     }
-    let mut output = Output::open(args.output)?;
+    let mut output = Output::open_for(args.output, Some(Results::Certs))?;
     output.progress(Progress::Spinner {
         template: "{spinner} {pos} files examined ({elapsed})",
     });
     let ticker = output.ticker();
     let policy = output.policy();
-    let mut summary = Summary::new(&rules.deadlines);
+    let mut summary = Summary::new(&rules.deadlines, rules.now);
     let counts = files::read_paths(&args.paths, &Limits::default(), |item| {
         ticker.tick();
         if let ReadItem::File(facts) = item {

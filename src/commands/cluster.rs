@@ -6,6 +6,7 @@
 use super::output::{Output, Progress};
 use super::{CommandError, Outcome};
 use crate::assess;
+use crate::assess::baseline::Results;
 use crate::assess::certs::CertRules;
 use crate::catalog::profile;
 use crate::cli::ClusterArgs;
@@ -47,7 +48,7 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
             }
         }
     }
-    let mut output = Output::open(args.output)?;
+    let mut output = Output::open_for(args.output, Some(Results::Cluster))?;
     let probed = found
         .components
         .iter()

@@ -14,6 +14,7 @@ mod inspect;
 mod output;
 mod report;
 
+use crate::assess::baseline::Results;
 use crate::assess::certs::CertRules;
 use crate::cli::{Cli, Command};
 use crate::discover::Target;
@@ -73,13 +74,13 @@ fn run_command(command: Command) -> Result<Outcome, CommandError> {
                 config,
                 rules,
                 concurrency,
-                Output::open(args.output)?,
+                Output::open_for(args.output, Some(Results::Targets))?,
             ))
         }
         Command::Demo(args) => {
             let config = args.config()?;
             let rules = args.deadlines.rules()?;
-            let output = Output::open(args.output)?;
+            let output = Output::open_for(args.output, Some(Results::Targets))?;
             runtime()?.block_on(async move {
                 let servers = crate::demo::start_all().await?;
                 if output.is_table() {

@@ -4,7 +4,7 @@
 //! finding that is rendered.
 
 use super::CommandError;
-use crate::assess::baseline::{self, Comparison, Snapshot, SubjectFacts};
+use crate::assess::baseline::{self, Comparison, Results, Snapshot, SubjectFacts};
 use crate::assess::gate::Gate;
 use crate::assess::policy::Policy;
 use crate::cli::OutputArgs;
@@ -70,8 +70,14 @@ impl Ticker {
 }
 
 impl Output {
-    /// Results in the format `args` asks for, to `--output-file` or stdout.
+    /// Results in the format `args` asks for, to `--output-file` or stdout,
+    /// of any command (`report`: a `--baseline` of any kind).
     pub fn open(args: OutputArgs) -> Result<Self, CommandError> {
+        Output::open_for(args, None)
+    }
+
+    /// Results of one kind: a `--baseline` of another kind is refused.
+    pub fn open_for(args: OutputArgs, results: Option<Results>) -> Result<Self, CommandError> {
         let format = args.format();
         let file = match &args.output_file {
             Some(path) => Some(std::io::BufWriter::new(
@@ -89,7 +95,10 @@ impl Output {
             None => None,
         };
         let baseline = match &args.baseline {
-            Some(path) => Some(Comparison::new(load_baseline(path)?, args.fail_on_change)),
+            Some(path) => Some(Comparison::new(
+                load_baseline(path, results)?,
+                args.fail_on_change,
+            )),
             None => None,
         };
         let terminal = file.is_none() && std::io::stdout().is_terminal();
@@ -260,14 +269,23 @@ fn load_policy(path: &std::path::Path) -> Result<Policy, CommandError> {
 }
 
 /// Reads a `--baseline` file (an earlier `-o json` run).
-fn load_baseline(path: &std::path::Path) -> Result<Snapshot, CommandError> {
+fn load_baseline(
+    path: &std::path::Path,
+    results: Option<Results>,
+) -> Result<Snapshot, CommandError> {
     let text = read_flag_file("--baseline", path, 64 << 20)?;
-    Snapshot::from_json(&text).map_err(|why| {
+    let snapshot = Snapshot::from_json(&text).map_err(|why| {
         CommandError(format!(
             "--baseline {}: {why}; expected the `-o json` output of probe, demo, cluster, certs or binaries",
             path.display()
         ))
-    })
+    })?;
+    if let Some(results) = results {
+        snapshot
+            .expect(results)
+            .map_err(|why| CommandError(format!("--baseline {}: {why}", path.display())))?;
+    }
+    Ok(snapshot)
 }
 
 /// The subjects a part reports, with their facts, for `--baseline`: a

@@ -356,6 +356,15 @@ pub fn read_bytes(name: &str, bytes: &[u8], options: &ReadOptions) -> Content {
         .and_then(|e| e.to_str())
         .is_some_and(|e| PKI_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
     match (sniffed, text) {
+        (Sniffed::Executable(what), _) => {
+            // An executable carries PEM-looking strings (Go's crypto/x509
+            // has "-----BEGIN " in it) but never a certificate to judge.
+            let reason = format!("{what}, not certificate material");
+            if !options.given && !claims_pki {
+                return Content::Nothing(reason);
+            }
+            reader.out.errors.push(reason);
+        }
         (Sniffed::Empty, _) => {
             if !options.given && !claims_pki {
                 return Content::Nothing("empty".into());
@@ -423,16 +432,43 @@ enum Sniffed {
     },
     Pem,
     Der,
+    /// An executable or object file (ELF, Mach-O, PE, WebAssembly, an `ar`
+    /// archive): named as the text says.
+    Executable(&'static str),
 }
 
-/// What the content looks like: JSON (`{`), YAML with top-level `kind:`,
-/// `apiVersion:` or `clusters:` keys, PEM (`-----BEGIN `), else DER.
+/// The executable and object formats, by their leading magic bytes.
+const EXECUTABLE_MAGIC: &[(&[u8], &str)] = &[
+    (b"\x7fELF", "an ELF executable"),
+    (b"\xcf\xfa\xed\xfe", "a Mach-O executable"),
+    (b"\xce\xfa\xed\xfe", "a Mach-O executable"),
+    (b"\xfe\xed\xfa\xcf", "a Mach-O executable"),
+    (b"\xfe\xed\xfa\xce", "a Mach-O executable"),
+    (b"\xca\xfe\xba\xbe", "a Mach-O universal binary"),
+    (b"\0asm", "a WebAssembly module"),
+    (b"!<arch>\n", "an ar archive"),
+];
+
+/// What the content looks like: an executable (by its magic bytes), JSON
+/// (`{`), YAML with top-level `kind:`, `apiVersion:` or `clusters:` keys,
+/// PEM (`-----BEGIN ` in text), else DER.
 fn sniff(bytes: &[u8], text: Option<&str>) -> Sniffed {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Sniffed::Empty;
     }
+    if let Some((_, what)) = EXECUTABLE_MAGIC.iter().find(|(m, _)| bytes.starts_with(m)) {
+        return Sniffed::Executable(what);
+    }
+    // "MZ" also begins words: only binary content is a PE executable.
+    if text.is_none() && bytes.starts_with(b"MZ") {
+        return Sniffed::Executable("a PE (Windows) executable");
+    }
     let Some(text) = text else {
-        return if find(bytes, b"-----BEGIN ", 0).is_some() {
+        // Binary content with a PEM-looking string inside is not PEM: a PEM
+        // file is text, and a NUL byte never appears in one (DER starts with
+        // a SEQUENCE tag, which is not a NUL either).
+        let starts_pem = bytes.trim_ascii_start().starts_with(b"-----BEGIN ");
+        return if find(bytes, b"-----BEGIN ", 0).is_some() && (starts_pem || !bytes.contains(&0)) {
             Sniffed::Pem
         } else {
             Sniffed::Der
@@ -1077,6 +1113,18 @@ pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, String> {
     read_limited(file, max)
 }
 
+/// What executable format the regular file at `path` begins with, if any
+/// (only its first bytes are read).
+fn executable_head(path: &Path) -> Option<&'static str> {
+    let file = std::fs::File::open(path).ok()?;
+    let mut head = Vec::new();
+    file.take(16).read_to_end(&mut head).ok()?;
+    match sniff(&head, None) {
+        Sniffed::Executable(what) => Some(what),
+        _ => None,
+    }
+}
+
 fn read_limited(reader: impl Read, max: u64) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
     reader
@@ -1231,7 +1279,16 @@ impl<F: FnMut(ReadItem)> Walker<'_, F> {
         let name = path.display().to_string();
         let bytes = match read_bounded(path, self.limits.max_file_bytes) {
             Ok(bytes) => bytes,
-            Err(e) => return self.failed(path, e),
+            Err(e) => {
+                // A directory of tools holds executables larger than any
+                // certificate file: one found there is skipped, not an error.
+                if !given && e == too_large(self.limits.max_file_bytes) {
+                    if let Some(what) = executable_head(path) {
+                        return self.skipped(path, &format!("{what}, not certificate material"));
+                    }
+                }
+                return self.failed(path, e);
+            }
         };
         let options = ReadOptions {
             limits: self.limits,

@@ -12,7 +12,9 @@ use super::{printable, Style};
 use crate::assess::certs::{self, JudgedCertificate, JudgedKey};
 use crate::assess::Finding;
 use crate::pki::files::FileFacts;
-use crate::vocab::{DeadlineKind, DeadlineTable, FileFormat, FindingKind, KeyKind, Severity};
+use crate::vocab::{
+    DeadlineKind, DeadlineStatus, DeadlineTable, FileFormat, FindingKind, KeyKind, Severity,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -125,11 +127,14 @@ pub use crate::assess::gate::SeverityCounts;
 /// The earliest deadline date that certificates are valid past.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct CrossedDeadline {
-    /// The last day before the deadline (`2030-12-31`).
+    /// The last day before the deadline (`2030-12-31`); for
+    /// `already-disallowed`, the day of the run (the table allows the
+    /// algorithm on no day).
     pub date: String,
     /// The table that sets it.
     pub table: DeadlineTable,
-    /// Whether it is the deprecation or the disallowance date.
+    /// Whether it is the deprecation or the disallowance date, or an
+    /// algorithm the table disallows already (which comes before any date).
     pub kind: DeadlineKind,
     /// Certificates valid past it.
     pub certificates: u64,
@@ -175,15 +180,22 @@ pub struct Summary {
     pub findings: SeverityCounts,
     /// Each kind of finding raised, most severe first, with how often.
     pub finding_kinds: Vec<FindingTally>,
+    /// Certificates by date crossed; a key a table disallows already is
+    /// dated "" (before any date).
     #[serde(skip)]
     crossings: BTreeMap<(String, DeadlineTable, DeadlineKind), u64>,
+    /// The run's time (seconds since 1970).
+    #[serde(skip)]
+    now: i64,
 }
 
 impl Summary {
-    /// An empty summary for a run with these tables.
-    pub fn new(deadlines: &[DeadlineTable]) -> Self {
+    /// An empty summary for a run with these tables, judged at `now`
+    /// (seconds since 1970).
+    pub fn new(deadlines: &[DeadlineTable], now: i64) -> Self {
         Summary {
             deadlines: deadlines.to_vec(),
+            now,
             ..Summary::default()
         }
     }
@@ -204,6 +216,12 @@ impl Summary {
                 self.quantum_vulnerable += 1;
             }
             for d in &c.deadlines {
+                if d.status == DeadlineStatus::Disallowed {
+                    *self
+                        .crossings
+                        .entry((String::new(), d.table, DeadlineKind::AlreadyDisallowed))
+                        .or_default() += 1;
+                }
                 for (past, date, kind) in [
                     (
                         d.valid_past_deprecation,
@@ -258,7 +276,10 @@ impl Summary {
                 .iter()
                 .next()
                 .map(|((date, table, kind), n)| CrossedDeadline {
-                    date: date.clone(),
+                    date: match kind {
+                        DeadlineKind::AlreadyDisallowed => crate::time::date(self.now),
+                        _ => date.clone(),
+                    },
                     table: *table,
                     kind: *kind,
                     certificates: *n,
@@ -448,6 +469,15 @@ pub fn summary_lines(summary: &Summary) -> String {
         summary.skipped
     );
     match &summary.earliest_deadline_crossed {
+        Some(c) if c.kind == DeadlineKind::AlreadyDisallowed => {
+            let _ = writeln!(
+                out,
+                "earliest deadline crossed: {} certificate{} already disallowed ({}: not allowed on any date)",
+                c.certificates,
+                if c.certificates == 1 { "" } else { "s" },
+                c.table,
+            );
+        }
         Some(c) => {
             let _ = writeln!(
                 out,
