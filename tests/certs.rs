@@ -2040,6 +2040,20 @@ fn cnsa2_ranks_what_it_already_disallows_highest() {
         "{table}"
     );
     assert!(table.contains("HIGH disallowed-algorithm:"), "{table}");
+    // The Markdown comment says the same, not "valid past <today>".
+    let md = run(&[
+        "certs",
+        d.join("rsa2048.crt").to_str().unwrap(),
+        "--deadlines",
+        "cnsa2",
+        "-o",
+        "markdown",
+    ]);
+    let (md, _) = text(&md);
+    assert!(
+        md.contains("Earliest deadline crossed: 1 certificate already disallowed (cnsa2"),
+        "{md}"
+    );
 
     // P-384 valid to 2040: CNSA 1.0, but past the 2033 exclusive date.
     let (code, doc) = cnsa2("p384.crt");

@@ -140,6 +140,30 @@ pub struct CrossedDeadline {
     pub certificates: u64,
 }
 
+impl CrossedDeadline {
+    /// In words, for every format: `2 certificates valid past 2035-12-31
+    /// (nist disallowance)`, or `1 certificate already disallowed (cnsa2:
+    /// not allowed on any date)`.
+    pub fn text(&self) -> String {
+        let n = format!(
+            "{} certificate{}",
+            self.certificates,
+            if self.certificates == 1 { "" } else { "s" }
+        );
+        if self.kind == DeadlineKind::AlreadyDisallowed {
+            format!(
+                "{n} already disallowed ({}: not allowed on any date)",
+                self.table
+            )
+        } else {
+            format!(
+                "{n} valid past {} ({} {})",
+                self.date, self.table, self.kind
+            )
+        }
+    }
+}
+
 /// How often one kind of finding was raised.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct FindingTally {
@@ -468,29 +492,14 @@ pub fn summary_lines(summary: &Summary) -> String {
         summary.unreadable,
         summary.skipped
     );
-    match &summary.earliest_deadline_crossed {
-        Some(c) if c.kind == DeadlineKind::AlreadyDisallowed => {
-            let _ = writeln!(
-                out,
-                "earliest deadline crossed: {} certificate{} already disallowed ({}: not allowed on any date)",
-                c.certificates,
-                if c.certificates == 1 { "" } else { "s" },
-                c.table,
-            );
-        }
-        Some(c) => {
-            let _ = writeln!(
-                out,
-                "earliest deadline crossed: {} certificate{} valid past {} ({} {})",
-                c.certificates,
-                if c.certificates == 1 { "" } else { "s" },
-                c.date,
-                c.table,
-                c.kind
-            );
-        }
-        None => out.push_str("earliest deadline crossed: none\n"),
-    }
+    let _ = writeln!(
+        out,
+        "earliest deadline crossed: {}",
+        summary
+            .earliest_deadline_crossed
+            .as_ref()
+            .map_or_else(|| "none".to_string(), CrossedDeadline::text)
+    );
     let f = &summary.findings;
     let _ = writeln!(
         out,

@@ -224,15 +224,7 @@ impl HtmlRenderer {
                 s.files, s.certificates, s.keys, s.quantum_safe, s.quantum_vulnerable, s.unknown, s.unreadable, s.skipped
             );
             if let Some(c) = &s.earliest_deadline_crossed {
-                let _ = writeln!(
-                    out,
-                    "<p>Earliest deadline crossed: {} certificate{} valid past {} ({} {}).</p>",
-                    c.certificates,
-                    if c.certificates == 1 { "" } else { "s" },
-                    esc(&c.date),
-                    c.table,
-                    c.kind
-                );
+                let _ = writeln!(out, "<p>Earliest deadline crossed: {}.</p>", esc(&c.text()));
             }
         }
         let findings = self.findings();

@@ -341,13 +341,8 @@ impl Renderer for MarkdownRenderer {
             Part::CertSummary(summary) => {
                 self.noun = "file";
                 if let Some(d) = &summary.earliest_deadline_crossed {
-                    self.notes.push(format!(
-                        "Earliest deadline crossed: {} ({} {}, {})",
-                        cell(&d.date),
-                        d.table,
-                        d.kind,
-                        plural(d.certificates as usize, "certificate")
-                    ));
+                    self.notes
+                        .push(format!("Earliest deadline crossed: {}", cell(&d.text())));
                 }
             }
             Part::InspectSummary(summary) => {
