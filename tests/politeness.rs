@@ -3,7 +3,7 @@
 //! counted by the test's own listeners (hung servers that hold every
 //! connection until the client gives up, so connections pile up if allowed).
 
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Read};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
@@ -18,7 +18,24 @@ struct Held {
 /// answer. At each accept, under one lock for all of them, connections the
 /// client has closed are let go first (its FIN is already in the socket:
 /// on loopback it arrives before the client's next connect even starts),
-/// so the count never runs ahead of what the client holds.
+/// so the count never runs ahead of what the client holds, nor behind it.
+/// True while the client keeps `stream` open. What it sent (its
+/// ClientHello) is read and dropped first: a peek would see those bytes and
+/// not the FIN behind them, and the count would then depend on when the
+/// bytes arrived.
+fn still_open(mut stream: &TcpStream) -> bool {
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return false,
+            Ok(_) => continue,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(_) => return false,
+        }
+    }
+}
+
 fn hung_servers(n: usize, held: &Arc<Mutex<Held>>) -> Vec<String> {
     (0..n)
         .map(|_| {
@@ -29,10 +46,7 @@ fn hung_servers(n: usize, held: &Arc<Mutex<Held>>) -> Vec<String> {
                 for stream in listener.incoming().flatten() {
                     stream.set_nonblocking(true).unwrap();
                     let mut held = held.lock().unwrap();
-                    held.open.retain(|s| {
-                        let mut byte = [0u8; 1];
-                        matches!(s.peek(&mut byte), Err(e) if e.kind() == ErrorKind::WouldBlock)
-                    });
+                    held.open.retain(|s| still_open(s));
                     held.open.push(stream);
                     held.most = held.most.max(held.open.len());
                 }
@@ -42,13 +56,19 @@ fn hung_servers(n: usize, held: &Arc<Mutex<Held>>) -> Vec<String> {
         .collect()
 }
 
-fn most_open(per_host: &str) -> usize {
+/// Probes 12 hung servers with `per_host` and `timeout`, and returns the
+/// most connections they held at once. With `until_all_held`, the run is
+/// stopped as soon as all 12 are held at once (or when it ends by itself):
+/// a long timeout then keeps every connection open for as long as the
+/// machine needs to make them, so the count does not depend on its speed.
+fn most_open(per_host: &str, timeout: &str, until_all_held: bool) -> usize {
+    const SERVERS: usize = 12;
     let held = Arc::new(Mutex::new(Held::default()));
-    let targets = hung_servers(12, &held);
+    let targets = hung_servers(SERVERS, &held);
     let mut args = vec![
         "probe",
         "--timeout",
-        "300ms",
+        timeout,
         "--concurrency",
         "12",
         "--per-host",
@@ -59,10 +79,21 @@ fn most_open(per_host: &str) -> usize {
         "json",
     ];
     args.extend(targets.iter().map(String::as_str));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pqready"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pqready"))
         .args(&args)
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    if until_all_held {
+        while held.lock().unwrap().most < SERVERS && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        return held.lock().unwrap().most;
+    }
+    let out = child.wait_with_output().unwrap();
     // Every target is hung: each fails with a timeout, and the run says so.
     assert_eq!(
         out.status.code(),
@@ -71,19 +102,21 @@ fn most_open(per_host: &str) -> usize {
         String::from_utf8_lossy(&out.stderr)
     );
     let lines = String::from_utf8_lossy(&out.stdout).lines().count();
-    assert_eq!(lines, 12);
+    assert_eq!(lines, SERVERS);
     let most = held.lock().unwrap().most;
     most
 }
 
 #[test]
 fn per_host_caps_connections_to_one_address_across_endpoints() {
-    let capped = most_open("3");
+    let capped = most_open("3", "300ms", false);
     assert!(
         capped <= 3,
         "{capped} connections were open at once with --per-host 3"
     );
-    let uncapped = most_open("0");
+    // Without a cap all 12 are open at once; a 60 s timeout leaves room for
+    // a loaded machine, and the run is stopped as soon as they are.
+    let uncapped = most_open("0", "60s", true);
     assert!(
         uncapped >= 12,
         "without a cap only {uncapped} were open at once: the test proves nothing"
