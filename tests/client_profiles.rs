@@ -307,7 +307,11 @@ fn browser_matches_profile(kind: BrowserKind) -> Option<Value> {
     let browser = Browser::open(kind, inspector.addr);
     let (records, summary, live) = inspector.finish();
     drop(browser);
-    assert_eq!(records.len(), 1, "--count 1 recorded {records:?}\n{summary}");
+    assert_eq!(
+        records.len(),
+        1,
+        "--count 1 recorded {records:?}\n{summary}"
+    );
     let r = records[0].clone();
     println!("{live}");
     let profile = pqready::catalog::profile::find(kind.profile()).unwrap();
@@ -328,7 +332,11 @@ fn browser_matches_profile(kind: BrowserKind) -> Option<Value> {
         .collect();
     assert_eq!(arr("groups"), named(&to_values(&profile.groups)), "groups");
     assert_eq!(shares(&r["key_shares"]), claimed_shares, "key shares");
-    assert_eq!(arr("versions"), named(&to_values(&profile.versions)), "versions");
+    assert_eq!(
+        arr("versions"),
+        named(&to_values(&profile.versions)),
+        "versions"
+    );
     assert_eq!(
         arr("signature_schemes"),
         named(&to_values(&profile.signature_schemes)),
@@ -389,8 +397,20 @@ fn mldsa_only_s_server() -> peers::Peer {
     peers::openssl_in(
         dir,
         &[
-            "req", "-x509", "-newkey", "ML-DSA-65", "-nodes", "-keyout", "mldsa.key", "-out",
-            "mldsa.pem", "-days", "30", "-subj", "/CN=localhost", "-addext",
+            "req",
+            "-x509",
+            "-newkey",
+            "ML-DSA-65",
+            "-nodes",
+            "-keyout",
+            "mldsa.key",
+            "-out",
+            "mldsa.pem",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
             "subjectAltName=DNS:localhost,IP:127.0.0.1",
         ],
     );
@@ -403,7 +423,14 @@ fn mldsa_only_s_server() -> peers::Peer {
         setup,
         &peers::bin("openssl"),
         &[
-            "s_server", "-accept", "127.0.0.1:{port}", "-cert", "{cert}", "-key", "{key}", "-www",
+            "s_server",
+            "-accept",
+            "127.0.0.1:{port}",
+            "-cert",
+            "{cert}",
+            "-key",
+            "{key}",
+            "-www",
         ],
         &[],
     )
@@ -411,7 +438,14 @@ fn mldsa_only_s_server() -> peers::Peer {
 
 /// What `pqready probe --clients PROFILE` predicts for `addr`: (failed, group).
 fn predicted(addr: std::net::SocketAddr, profile: &str) -> (bool, Value) {
-    let docs = command::json_lines(&["probe", &addr.to_string(), "--clients", profile, "-o", "json"]);
+    let docs = command::json_lines(&[
+        "probe",
+        &addr.to_string(),
+        "--clients",
+        profile,
+        "-o",
+        "json",
+    ]);
     let doc = docs
         .iter()
         .find(|d| d["target"].is_string())
@@ -466,7 +500,11 @@ fn chromium_completes_against_an_mldsa_only_server_as_chrome_profile_predicts() 
     let seen = decided(&tap, Duration::from_secs(10));
     assert!(seen.server_hello, "chromium's handshake: {seen}");
     assert_eq!(seen.version, Some(ProtocolVersion::TLS1_3), "{seen}");
-    assert_eq!(seen.negotiated_group, Some(NamedGroup::X25519MLKEM768), "{seen}");
+    assert_eq!(
+        seen.negotiated_group,
+        Some(NamedGroup::X25519MLKEM768),
+        "{seen}"
+    );
     assert!(
         page.contains("New, TLSv1.3, Cipher is"),
         "s_server's page did not reach chromium:\n{page}"

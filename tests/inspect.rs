@@ -135,8 +135,7 @@ fn terminate_mode_records_every_real_client() {
         // pqready's limit, never the client's downgrade.
         assert_eq!(r["downgraded"], false, "{}: {r}", client.name);
         let lacks: Vec<String> = serde_json::from_value(r["inspector_lacks"].clone()).unwrap();
-        let endpoint: Vec<String> =
-            serde_json::from_value(r["inspector_groups"].clone()).unwrap();
+        let endpoint: Vec<String> = serde_json::from_value(r["inspector_groups"].clone()).unwrap();
         let expected: Vec<String> = p
             .groups
             .iter()
@@ -182,7 +181,10 @@ fn outlook(r: &Value) -> Vec<(String, String, bool)> {
         .map(|o| {
             (
                 o["server"].as_str().unwrap().to_string(),
-                o["negotiated_group"].as_str().unwrap_or("fails").to_string(),
+                o["negotiated_group"]
+                    .as_str()
+                    .unwrap_or("fails")
+                    .to_string(),
                 o["downgraded"] == true,
             )
         })
@@ -202,14 +204,21 @@ fn terminate_mode_does_not_blame_clients_for_its_own_missing_kyber_draft() {
     let inspector = Inspector::start(&[], 2);
     for v in ["1.32", "1.33"] {
         let run = clients::kubectl(v).run(inspector.addr);
-        assert!(run.output.contains("pqready inspect recorded"), "kubectl {v}: {}", run.output);
+        assert!(
+            run.output.contains("pqready inspect recorded"),
+            "kubectl {v}: {}",
+            run.output
+        );
     }
     let (records, summary, live) = inspector.finish();
     assert_eq!(records.len(), 2, "{live}");
     let k132 = by_profile(&records, "go1.23");
     assert_eq!(k132["negotiated_group"], "x25519", "{k132}");
     assert_eq!(k132["downgraded"], false, "{k132}");
-    assert_eq!(k132["inspector_lacks"], serde_json::json!(["X25519Kyber768Draft00"]));
+    assert_eq!(
+        k132["inspector_lacks"],
+        serde_json::json!(["X25519Kyber768Draft00"])
+    );
     let s = |server: &str, group: &str, downgraded: bool| {
         (server.to_string(), group.to_string(), downgraded)
     };
@@ -240,7 +249,10 @@ fn terminate_mode_does_not_blame_clients_for_its_own_missing_kyber_draft() {
             s("openssl3.5", "X25519MLKEM768", false),
         ]
     );
-    let line132 = live.lines().find(|l| l.contains("X25519Kyber768Draft00(1216)")).unwrap();
+    let line132 = live
+        .lines()
+        .find(|l| l.contains("X25519Kyber768Draft00(1216)"))
+        .unwrap();
     assert!(
         line132.contains("| negotiated x25519 (pqready's endpoint has no X25519Kyber768Draft00: its limit, not the client's downgrade)"),
         "{line132}"
@@ -763,20 +775,32 @@ fn forward_mode_records_why_the_upstream_gave_no_answer() {
         &[],
     );
     for (upstream, why) in [
-        (closed, format!("upstream refused: {closed}: connection refused")),
+        (
+            closed,
+            format!("upstream refused: {closed}: connection refused"),
+        ),
         // http.server reads the hello as an HTTP/0.9 request: its error page, no status line.
-        (http.addr, "upstream not TLS: it sent \"<!DOCTYPE HTML>\"".to_string()),
+        (
+            http.addr,
+            "upstream not TLS: it sent \"<!DOCTYPE HTML>\"".to_string(),
+        ),
     ] {
         let inspector = Inspector::start(&["--forward", &upstream.to_string()], 1);
         let run = clients::kubectl("1.33").run(inspector.addr);
-        assert!(!run.succeeded(), "kubectl through a dead upstream: {}", run.output);
+        assert!(
+            !run.succeeded(),
+            "kubectl through a dead upstream: {}",
+            run.output
+        );
         let (records, summary, live) = inspector.finish();
         assert_eq!(records.len(), 1, "{live}");
         let r = &records[0];
         assert_eq!(r["error"], Value::Null, "{r}");
         assert_eq!(r["verdict"], "pq", "{r}");
         assert_eq!(r["negotiated_group"], Value::Null, "{r}");
-        let recorded = r["upstream_error"].as_str().unwrap_or_else(|| panic!("{r}"));
+        let recorded = r["upstream_error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{r}"));
         assert!(recorded.starts_with(&why), "{recorded:?} vs {why:?}");
         assert!(live.contains(&format!("| {why}")), "{live}");
         let kind = why.split(':').next().unwrap();

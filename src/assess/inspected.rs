@@ -2,7 +2,10 @@
 //! offered against what the connection settled on, and whether it would
 //! accept an ML-DSA server certificate.
 //!
-//! Owns: the downgrade rule and the ML-DSA certificate rule. Must not: read
+//! Owns: the downgrade rule (in terminate mode bounded by what pqready's own
+//! endpoint can negotiate), the ML-DSA certificate rule, and the outlook:
+//! what a server of each generation would give the observed offer (the
+//! `catalog::server` models). Must not: read
 //! sockets or bytes, or format anything; `inspect` supplies the offer, the
 //! negotiated group and the handshake's outcome, `report` renders the answer.
 
@@ -59,8 +62,14 @@ pub struct ServerOutlook {
 /// The server generations an inspected client is predicted against: each Go
 /// release's defaults (classical, Kyber draft, ML-KEM, ML-KEM + SecP hybrids)
 /// and OpenSSL 3.5 (nginx, haproxy).
-pub const SERVER_GENERATIONS: [&str; 6] =
-    ["go1.22", "go1.23", "go1.24", "go1.25", "go1.26", "openssl3.5"];
+pub const SERVER_GENERATIONS: [&str; 6] = [
+    "go1.22",
+    "go1.23",
+    "go1.24",
+    "go1.25",
+    "go1.26",
+    "openssl3.5",
+];
 
 /// Judges one inspected connection: its offer and, when the server's answer
 /// is known, whether it was downgraded.
@@ -105,6 +114,7 @@ pub fn client(observed: &ClientObservation) -> ClientAssessment {
 /// What each of [`SERVER_GENERATIONS`] would give the observed offer.
 pub fn outlook(observed: &ClientObservation) -> Vec<ServerOutlook> {
     let shares: Vec<NamedGroup> = observed.key_shares.iter().map(|k| k.group).collect();
+    // Only the offer fields matter to `predict`; the rest are placeholders.
     let offer = profile::ClientProfile {
         id: "observed".into(),
         description: "the observed ClientHello".into(),
@@ -279,6 +289,55 @@ mod tests {
         let none =
             ClientObservation::from_capture("127.0.0.1:1".parse().unwrap(), UNIX_EPOCH, &none);
         assert_eq!(client(&none).accepts_mldsa_cert, None);
+    }
+
+    /// A kubectl 1.32-like offer (Kyber draft + x25519) that got x25519.
+    fn draft_client_got_x25519(endpoint: Option<Vec<NamedGroup>>) -> ClientObservation {
+        let mut o = observed(WITHOUT);
+        o.groups = GO123.to_vec();
+        o.negotiated_group = Some(NamedGroup::X25519);
+        o.inspector_groups = endpoint;
+        o
+    }
+
+    #[test]
+    fn terminate_mode_does_not_blame_the_client_for_a_group_the_endpoint_lacks() {
+        let endpoint = vec![NamedGroup::X25519MLKEM768, NamedGroup::X25519];
+        let judged = client(&draft_client_got_x25519(Some(endpoint.clone())));
+        assert_eq!(judged.downgraded, Some(false));
+        assert_eq!(judged.inspector_lacks, [NamedGroup::X25519KYBER768DRAFT00]);
+        // Forward mode: a real server gave x25519 to a PQ offer.
+        let judged = client(&draft_client_got_x25519(None));
+        assert_eq!(judged.downgraded, Some(true));
+        assert!(judged.inspector_lacks.is_empty());
+        // Terminate mode, a group the endpoint has, still classical: the client's.
+        let mut o = observed(WITHOUT);
+        o.groups = GO124.to_vec();
+        o.negotiated_group = Some(NamedGroup::X25519);
+        o.inspector_groups = Some(endpoint);
+        assert_eq!(client(&o).downgraded, Some(true));
+    }
+
+    #[test]
+    fn the_outlook_marks_only_the_clients_own_downgrades() {
+        let draft = outlook(&draft_client_got_x25519(None));
+        let got: Vec<(&str, Option<NamedGroup>, bool)> = draft
+            .iter()
+            .map(|o| (o.server.as_str(), o.negotiated_group, o.downgraded))
+            .collect();
+        assert_eq!(got[0], ("go1.22", Some(NamedGroup::X25519), false));
+        assert_eq!(
+            got[1],
+            ("go1.23", Some(NamedGroup::X25519KYBER768DRAFT00), false)
+        );
+        assert_eq!(got[2], ("go1.24", Some(NamedGroup::X25519), true));
+        assert_eq!(got.len(), SERVER_GENERATIONS.len());
+        // ML-KEM against a draft-only server: the server is behind.
+        let mut mlkem = observed(WITHOUT);
+        mlkem.groups = GO124.to_vec();
+        let go123 = &outlook(&mlkem)[1];
+        assert_eq!(go123.negotiated_group, Some(NamedGroup::X25519));
+        assert!(!go123.downgraded);
     }
 
     #[test]

@@ -312,7 +312,10 @@ mod tests {
     #[test]
     fn an_alert_or_garbage_is_an_unreadable_answer() {
         let mut observer = AnswerObserver::default();
-        assert_eq!(observer.feed(&[21, 3, 3, 0, 2, 2, 40]), Observed::Done(None));
+        assert_eq!(
+            observer.feed(&[21, 3, 3, 0, 2, 2, 40]),
+            Observed::Done(None)
+        );
         assert_eq!(observer.why(), Some("upstream alert: handshake_failure"));
         let mut observer = AnswerObserver::default();
         assert_eq!(observer.feed(b"HTTP/1.1 400 Bad"), Observed::Done(None));

@@ -11,7 +11,9 @@
 //! - the hello deadline and size cap ([`CaptureLimits`]);
 //! - `max_connections` sessions (past their hello) at once;
 //! - `step_timeout` for connecting upstream, the server's answer and the TLS
-//!   handshake in terminate mode.
+//!   handshake in terminate mode;
+//! - with `stop_after`, exactly that many connections are admitted (each
+//!   makes one record); later ones are closed unrecorded.
 //!
 //! In terminate mode a client's record is sent once its TLS handshake has
 //! completed or failed (or `step_timeout` passed): it says which certificate
@@ -22,7 +24,8 @@
 //! such and the connection still works — and then bytes flow both ways
 //! untouched; the server's answer is observed ([`AnswerObserver`]) on the
 //! side, after each chunk has been passed on. A client's record is sent once
-//! its server's answer is known (or cannot be).
+//! its server's answer is known (or cannot be: then it says why — refused,
+//! not TLS, closed, an alert, timed out).
 //! Must not: parse bytes itself (that is `capture`, `answer` and `wire`) or
 //! judge them (that is `assess`).
 
@@ -463,7 +466,9 @@ async fn forward(
     };
     let mut upstream = upstream.into_stream();
     if let Err(e) = upstream.write_all(&first).await {
-        return Err(fail(format!("upstream closed: writing the hello to {addr}: {e}")));
+        return Err(fail(format!(
+            "upstream closed: writing the hello to {addr}: {e}"
+        )));
     }
     drop(first);
     let (mut client_read, mut client_write) = client.into_split();
