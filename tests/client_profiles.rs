@@ -7,6 +7,13 @@
 //! values are ignored on both sides. The clients come from the machine image
 //! (kubectl, /usr/bin/openssl, curl) and from `scripts/install-peers`.
 //!
+//! The browsers (the peer prefix's headless Chromium and Firefox ESR) are
+//! captured by `pqready inspect` and must match the `chrome` / `firefox`
+//! profiles in full, signature schemes included; against a real OpenSSL 3.5
+//! server with only an ML-DSA-65 certificate, what each browser really does
+//! (Chromium completes, Firefox is refused) must be what `probe --clients`
+//! predicts from the profile.
+//!
 //! The last tests check the capturing listener itself with hand-made bytes.
 
 use pqready::wire::record::fragment;
@@ -16,8 +23,9 @@ use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
-use support::clients::{self, RealClient};
+use support::clients::{self, Browser, BrowserKind, RealClient};
 use support::command;
+use support::inspector::Inspector;
 use support::peers;
 use support::tap::Tap;
 
@@ -263,6 +271,275 @@ fn openssl35_s_client_signature_schemes_match_profile() {
     let claimed: Vec<u16> = profile.signature_schemes.iter().map(|s| s.0).collect();
     assert_eq!(real, claimed, "real s_client vs the openssl3.5 profile");
     assert_eq!(&real[..3], [0x0905, 0x0906, 0x0904], "ML-DSA first");
+}
+
+/// A list of names from a record or a profile, GREASE values (`0x?a?a`) removed.
+fn named(values: &[Value]) -> Vec<String> {
+    values
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_string())
+        .filter(|name| {
+            !name
+                .strip_prefix("0x")
+                .and_then(|hex| u16::from_str_radix(hex, 16).ok())
+                .is_some_and(is_grease)
+        })
+        .collect()
+}
+
+fn to_values<T: serde::Serialize>(items: &[T]) -> Vec<Value> {
+    items
+        .iter()
+        .map(|i| serde_json::to_value(i).unwrap())
+        .collect()
+}
+
+/// A real headless browser connects to `pqready inspect --cert-type
+/// mldsa65`; its whole ClientHello as inspect recorded it — groups, key
+/// shares, versions, signature schemes, cipher suites — must be its
+/// profile's, GREASE aside, and inspect must name that profile exactly.
+/// Returns the record.
+fn browser_matches_profile(kind: BrowserKind) -> Option<Value> {
+    if !peers::require(&[kind.need()]) {
+        return None;
+    }
+    let inspector = Inspector::start(&["--cert-type", "mldsa65"], 1);
+    let browser = Browser::open(kind, inspector.addr);
+    let (records, summary, live) = inspector.finish();
+    drop(browser);
+    assert_eq!(
+        records.len(),
+        1,
+        "--count 1 recorded {records:?}\n{summary}"
+    );
+    let r = records[0].clone();
+    println!("{live}");
+    let profile = pqready::catalog::profile::find(kind.profile()).unwrap();
+    let arr = |field: &str| named(r[field].as_array().unwrap_or(&Vec::new()));
+    let shares = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .filter(|k| !named(&[k["group"].clone()]).is_empty())
+            .map(|k| format!("{}/{}", k["group"].as_str().unwrap(), k["length"]))
+            .collect()
+    };
+    let claimed_shares: Vec<String> = profile
+        .key_shares
+        .iter()
+        .filter(|g| !is_grease(g.0))
+        .map(|g| format!("{g}/{}", pqready::catalog::profile::share_len(*g)))
+        .collect();
+    assert_eq!(arr("groups"), named(&to_values(&profile.groups)), "groups");
+    assert_eq!(shares(&r["key_shares"]), claimed_shares, "key shares");
+    assert_eq!(
+        arr("versions"),
+        named(&to_values(&profile.versions)),
+        "versions"
+    );
+    assert_eq!(
+        arr("signature_schemes"),
+        named(&to_values(&profile.signature_schemes)),
+        "signature_algorithms of the real {kind:?} vs profile {}",
+        kind.profile()
+    );
+    assert_eq!(
+        arr("cipher_suites"),
+        named(&to_values(&profile.cipher_suites)),
+        "cipher suites"
+    );
+    assert_eq!(r["profile_match"], kind.profile(), "{r}");
+    assert_eq!(r["profile_match_exact"], true, "{r}");
+    Some(r)
+}
+
+/// Chromium 156 offers mldsa44/65/87 first and completes the handshake
+/// with inspect's ML-DSA-65 certificate; the `chrome` profile says the same.
+#[test]
+fn chromium_matches_chrome_profile_signature_schemes_included() {
+    let Some(r) = browser_matches_profile(BrowserKind::Chromium) else {
+        return;
+    };
+    assert_eq!(
+        named(r["signature_schemes"].as_array().unwrap())[..3],
+        ["mldsa44", "mldsa65", "mldsa87"]
+    );
+    assert_eq!(r["handshake_completed"], true, "{r}");
+    assert_eq!(r["accepts_mldsa_cert"], true, "{r}");
+    assert!(pqready::catalog::profile::find("chrome")
+        .unwrap()
+        .signature_schemes
+        .iter()
+        .any(|s| s.is_mldsa()));
+}
+
+/// Firefox ESR offers no ML-DSA scheme and so cannot complete a handshake
+/// with an ML-DSA-65 certificate; the `firefox` profile says the same.
+#[test]
+fn firefox_esr_matches_firefox_profile_signature_schemes_included() {
+    let Some(r) = browser_matches_profile(BrowserKind::FirefoxEsr) else {
+        return;
+    };
+    assert_eq!(r["offers_mldsa"], false, "{r}");
+    assert_eq!(r["handshake_completed"], false, "{r}");
+    assert_eq!(
+        r["handshake_error"], "peer is incompatible: NoSignatureSchemesInCommon",
+        "{r}"
+    );
+    assert_eq!(r["accepts_mldsa_cert"], false, "{r}");
+}
+
+/// OpenSSL 3.5 `s_server -www` holding only a self-signed ML-DSA-65
+/// certificate for localhost/127.0.0.1.
+fn mldsa_only_s_server() -> peers::Peer {
+    let setup = peers::Setup::new();
+    let dir = setup.dir.path();
+    peers::openssl_in(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ML-DSA-65",
+            "-nodes",
+            "-keyout",
+            "mldsa.key",
+            "-out",
+            "mldsa.pem",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ],
+    );
+    let setup = peers::Setup {
+        cert: dir.join("mldsa.pem"),
+        key: dir.join("mldsa.key"),
+        ..setup
+    };
+    peers::launch(
+        setup,
+        &peers::bin("openssl"),
+        &[
+            "s_server",
+            "-accept",
+            "127.0.0.1:{port}",
+            "-cert",
+            "{cert}",
+            "-key",
+            "{key}",
+            "-www",
+        ],
+        &[],
+    )
+}
+
+/// What `pqready probe --clients PROFILE` predicts for `addr`: (failed, group).
+fn predicted(addr: std::net::SocketAddr, profile: &str) -> (bool, Value) {
+    let docs = command::json_lines(&[
+        "probe",
+        &addr.to_string(),
+        "--clients",
+        profile,
+        "-o",
+        "json",
+    ]);
+    let doc = docs
+        .iter()
+        .find(|d| d["target"].is_string())
+        .unwrap_or_else(|| panic!("no target report in {docs:?}"));
+    let client = doc["clients"]
+        .as_array()
+        .expect("clients")
+        .iter()
+        .find(|c| c["profile"] == profile)
+        .unwrap_or_else(|| panic!("no {profile} in {doc}"))
+        .clone();
+    (client["failed"] == true, client["negotiated_group"].clone())
+}
+
+/// The first connection through `tap` whose handshake is decided (a final
+/// ServerHello or an alert), however many the browser opened.
+fn decided(tap: &Tap, timeout: Duration) -> support::tap::Observation {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(o) = tap
+            .snapshot()
+            .into_iter()
+            .find(|o| o.server_hello || o.server_alert.is_some() || o.client_alert.is_some())
+        {
+            return o;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no handshake decided through the tap: {:?}",
+            tap.snapshot()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Against a real OpenSSL 3.5 server with only an ML-DSA-65 certificate,
+/// real Chromium completes TLS 1.3 with X25519MLKEM768 (the tap sees the
+/// ServerHello, s_server's `-www` page says `New, TLSv1.3`), and replaying
+/// the `chrome` profile predicts the same. Before, the profile offered no
+/// ML-DSA scheme and the prediction was a failed handshake.
+#[test]
+fn chromium_completes_against_an_mldsa_only_server_as_chrome_profile_predicts() {
+    if !peers::require(&["chromium", "openssl"]) {
+        return;
+    }
+    let server = mldsa_only_s_server();
+    let tap = Tap::start(server.addr);
+    let mut browser = Browser::open(BrowserKind::Chromium, tap.addr());
+    let page = browser
+        .output_after_exit(Duration::from_secs(90))
+        .expect("chromium --dump-dom did not finish");
+    let seen = decided(&tap, Duration::from_secs(10));
+    assert!(seen.server_hello, "chromium's handshake: {seen}");
+    assert_eq!(seen.version, Some(ProtocolVersion::TLS1_3), "{seen}");
+    assert_eq!(
+        seen.negotiated_group,
+        Some(NamedGroup::X25519MLKEM768),
+        "{seen}"
+    );
+    assert!(
+        page.contains("New, TLSv1.3, Cipher is"),
+        "s_server's page did not reach chromium:\n{page}"
+    );
+    let (failed, group) = predicted(server.addr, "chrome");
+    assert!(!failed, "probe --clients chrome predicts a failure");
+    assert_eq!(group, "X25519MLKEM768");
+}
+
+/// The same server refuses real Firefox ESR (no signature scheme in
+/// common: `handshake_failure`), and replaying the `firefox` profile
+/// predicts that failure.
+#[test]
+fn firefox_esr_fails_against_an_mldsa_only_server_as_firefox_profile_predicts() {
+    if !peers::require(&["firefox-esr", "openssl"]) {
+        return;
+    }
+    let server = mldsa_only_s_server();
+    let tap = Tap::start(server.addr);
+    let browser = Browser::open(BrowserKind::FirefoxEsr, tap.addr());
+    let seen = decided(&tap, Duration::from_secs(90));
+    drop(browser);
+    assert!(!seen.server_hello, "firefox got a ServerHello: {seen}");
+    assert_eq!(
+        seen.server_alert.map(|a| a.description.to_string()),
+        Some("handshake_failure".to_string()),
+        "{seen}"
+    );
+    assert!(
+        server.log().contains("no suitable signature algorithm"),
+        "s_server's log:\n{}",
+        server.log()
+    );
+    let (failed, _) = predicted(server.addr, "firefox");
+    assert!(failed, "probe --clients firefox predicts success");
 }
 
 #[test]

@@ -372,9 +372,18 @@ async fn pq_only_server_locks_out_classical_client_profiles() {
         r.observed.clients[0].detail.as_deref(),
         Some("alert handshake_failure")
     );
-    // The lockout, and the demo certificate's quantum-vulnerable key.
+    // The lockout, the demo certificate's quantum-vulnerable key, and no
+    // ML-DSA authentication although `chrome` (like Chromium) offers ML-DSA.
     let ids: Vec<_> = r.assessed.findings.iter().map(|f| f.id.name()).collect();
-    assert_eq!(ids, ["pq-only-lockout", "quantum-vulnerable-key"]);
+    assert_eq!(
+        ids,
+        [
+            "pq-only-lockout",
+            "quantum-vulnerable-key",
+            "no-mldsa-authentication"
+        ]
+    );
+    assert_eq!(r.assessed.findings[2].profiles, ["chrome"]);
     assert_eq!(
         r.assessed.findings[0].profiles,
         ["kubectl1.31", "kubectl1.32"]

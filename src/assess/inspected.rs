@@ -2,41 +2,154 @@
 //! offered against what the connection settled on, and whether it would
 //! accept an ML-DSA server certificate.
 //!
-//! Owns: the downgrade rule and the ML-DSA certificate rule. Must not: read
+//! Owns: the downgrade rule (in terminate mode bounded by what pqready's own
+//! endpoint can negotiate), the ML-DSA certificate rule, and the outlook:
+//! what a server of each generation would give the observed offer (the
+//! `catalog::server` models). Must not: read
 //! sockets or bytes, or format anything; `inspect` supplies the offer, the
 //! negotiated group and the handshake's outcome, `report` renders the answer.
 
+use crate::catalog::{profile, server};
 use crate::inspect::ClientObservation;
 use crate::vocab::{CertType, OfferVerdict};
 use crate::wire::NamedGroup;
 use serde::Serialize;
 
 /// What `assess` concludes about one inspected connection.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ClientAssessment {
     /// `pq`, `draft-only` or `classical`; null when no hello was parsed.
     pub verdict: Option<OfferVerdict>,
     /// The client offered a post-quantum group and the connection settled on
-    /// a classical one ([`downgraded`]); null when the negotiated group is unknown.
+    /// a classical one ([`downgraded`]); null when the negotiated group is
+    /// unknown. In terminate mode only a post-quantum group pqready's own
+    /// endpoint can negotiate counts: a client whose only post-quantum offer
+    /// is one the endpoint lacks (the Kyber draft) is not downgraded by it.
     pub downgraded: Option<bool>,
     /// Whether this client accepts an ML-DSA server certificate
     /// ([`accepts_mldsa_cert`]): measured when one was served, false when it
     /// offers no ML-DSA signature scheme; null when unknown.
     pub accepts_mldsa_cert: Option<bool>,
+    /// Terminate mode: the post-quantum groups the client offered that
+    /// pqready's own endpoint cannot negotiate (its classical result there
+    /// is pqready's limit, not the client's); empty otherwise.
+    #[serde(default)]
+    pub inspector_lacks: Vec<NamedGroup>,
+    /// What a server of each generation would give this client, predicted
+    /// from its offer (`pqready matrix` models); empty when no hello was read.
+    #[serde(default)]
+    pub servers: Vec<ServerOutlook>,
 }
+
+/// What one server generation would negotiate with an observed client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct ServerOutlook {
+    /// The server model (`pqready matrix`): `go1.22` … `go1.26`, `openssl3.5`.
+    pub server: String,
+    /// The group it would negotiate; null when the handshake would fail.
+    pub negotiated_group: Option<NamedGroup>,
+    /// A HelloRetryRequest would come first.
+    pub hello_retry: bool,
+    /// No group in common: the handshake would fail.
+    pub failed: bool,
+    /// The client's downgrade: it offers a post-quantum group, the server
+    /// offers a standard (ML-KEM) one, yet they would settle on a classical
+    /// group (the Kyber draft alone against Go 1.24 and later). A classical
+    /// result against a server with only the draft is the server's age.
+    pub downgraded: bool,
+}
+
+/// The server generations an inspected client is predicted against: each Go
+/// release's defaults (classical, Kyber draft, ML-KEM, ML-KEM + SecP hybrids)
+/// and OpenSSL 3.5 (nginx, haproxy).
+pub const SERVER_GENERATIONS: [&str; 6] = [
+    "go1.22",
+    "go1.23",
+    "go1.24",
+    "go1.25",
+    "go1.26",
+    "openssl3.5",
+];
 
 /// Judges one inspected connection: its offer and, when the server's answer
 /// is known, whether it was downgraded.
 pub fn client(observed: &ClientObservation) -> ClientAssessment {
+    let inspector_lacks: Vec<NamedGroup> = match &observed.inspector_groups {
+        Some(endpoint) => observed
+            .groups
+            .iter()
+            .copied()
+            .filter(|g| g.is_post_quantum() && !endpoint.contains(g))
+            .collect(),
+        None => Vec::new(),
+    };
+    let downgraded = match &observed.inspector_groups {
+        // Terminate mode: only the PQ groups this endpoint could have chosen.
+        Some(endpoint) => {
+            let usable: Vec<NamedGroup> = observed
+                .groups
+                .iter()
+                .copied()
+                .filter(|g| endpoint.contains(g))
+                .collect();
+            downgraded(&usable, observed.negotiated_group)
+        }
+        None => downgraded(&observed.groups, observed.negotiated_group),
+    };
     ClientAssessment {
         verdict: observed
             .hello_read()
             .then(|| super::offer(&observed.groups)),
-        downgraded: downgraded(&observed.groups, observed.negotiated_group),
+        downgraded,
         accepts_mldsa_cert: accepts_mldsa_cert(observed),
+        inspector_lacks,
+        servers: if observed.hello_read() {
+            outlook(observed)
+        } else {
+            Vec::new()
+        },
     }
+}
+
+/// What each of [`SERVER_GENERATIONS`] would give the observed offer.
+pub fn outlook(observed: &ClientObservation) -> Vec<ServerOutlook> {
+    let shares: Vec<NamedGroup> = observed.key_shares.iter().map(|k| k.group).collect();
+    // Only the offer fields matter to `predict`; the rest are placeholders.
+    let offer = profile::ClientProfile {
+        id: "observed".into(),
+        description: "the observed ClientHello".into(),
+        family: profile::Family::Browser,
+        groups: observed.groups.clone(),
+        key_shares: shares,
+        versions: observed.versions.clone(),
+        cipher_suites: observed.cipher_suites.clone(),
+        signature_schemes: observed.signature_schemes.clone(),
+        based_on: None,
+        upgrade_hint: String::new(),
+        source: String::new(),
+    };
+    let offers_pq = offer.offers_pq();
+    SERVER_GENERATIONS
+        .iter()
+        .filter_map(|id| server::all().iter().find(|m| m.id == *id))
+        .map(|model| {
+            let o = model.predict(&offer);
+            // The client is behind only where the server offers a standard
+            // (ML-KEM) group: against a draft-only server a classical result
+            // is the server's age, not the client's.
+            let server_standard = model
+                .groups()
+                .iter()
+                .any(|g| g.info().is_some_and(|i| i.kind.is_standard_post_quantum()));
+            ServerOutlook {
+                server: model.id.clone(),
+                negotiated_group: o.negotiated_group,
+                hello_retry: o.hello_retry,
+                failed: o.failed,
+                downgraded: offers_pq && server_standard && !o.failed && !o.pq(),
+            }
+        })
+        .collect()
 }
 
 /// True for the ML-DSA certificate types.
@@ -176,6 +289,55 @@ mod tests {
         let none =
             ClientObservation::from_capture("127.0.0.1:1".parse().unwrap(), UNIX_EPOCH, &none);
         assert_eq!(client(&none).accepts_mldsa_cert, None);
+    }
+
+    /// A kubectl 1.32-like offer (Kyber draft + x25519) that got x25519.
+    fn draft_client_got_x25519(endpoint: Option<Vec<NamedGroup>>) -> ClientObservation {
+        let mut o = observed(WITHOUT);
+        o.groups = GO123.to_vec();
+        o.negotiated_group = Some(NamedGroup::X25519);
+        o.inspector_groups = endpoint;
+        o
+    }
+
+    #[test]
+    fn terminate_mode_does_not_blame_the_client_for_a_group_the_endpoint_lacks() {
+        let endpoint = vec![NamedGroup::X25519MLKEM768, NamedGroup::X25519];
+        let judged = client(&draft_client_got_x25519(Some(endpoint.clone())));
+        assert_eq!(judged.downgraded, Some(false));
+        assert_eq!(judged.inspector_lacks, [NamedGroup::X25519KYBER768DRAFT00]);
+        // Forward mode: a real server gave x25519 to a PQ offer.
+        let judged = client(&draft_client_got_x25519(None));
+        assert_eq!(judged.downgraded, Some(true));
+        assert!(judged.inspector_lacks.is_empty());
+        // Terminate mode, a group the endpoint has, still classical: the client's.
+        let mut o = observed(WITHOUT);
+        o.groups = GO124.to_vec();
+        o.negotiated_group = Some(NamedGroup::X25519);
+        o.inspector_groups = Some(endpoint);
+        assert_eq!(client(&o).downgraded, Some(true));
+    }
+
+    #[test]
+    fn the_outlook_marks_only_the_clients_own_downgrades() {
+        let draft = outlook(&draft_client_got_x25519(None));
+        let got: Vec<(&str, Option<NamedGroup>, bool)> = draft
+            .iter()
+            .map(|o| (o.server.as_str(), o.negotiated_group, o.downgraded))
+            .collect();
+        assert_eq!(got[0], ("go1.22", Some(NamedGroup::X25519), false));
+        assert_eq!(
+            got[1],
+            ("go1.23", Some(NamedGroup::X25519KYBER768DRAFT00), false)
+        );
+        assert_eq!(got[2], ("go1.24", Some(NamedGroup::X25519), true));
+        assert_eq!(got.len(), SERVER_GENERATIONS.len());
+        // ML-KEM against a draft-only server: the server is behind.
+        let mut mlkem = observed(WITHOUT);
+        mlkem.groups = GO124.to_vec();
+        let go123 = &outlook(&mlkem)[1];
+        assert_eq!(go123.negotiated_group, Some(NamedGroup::X25519));
+        assert!(!go123.downgraded);
     }
 
     #[test]

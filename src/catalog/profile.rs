@@ -165,6 +165,36 @@ pub const OPENSSL35_SIGNATURE_SCHEMES: [u16; 26] = [
     0x0502, 0x0602,
 ];
 
+/// A GREASE signature scheme (RFC 8701) as Chromium sends it, first.
+pub const GREASE_SCHEME: u16 = 0x0a0a;
+
+/// Chromium 156's signature_algorithms, in order, after its GREASE value:
+/// mldsa44, mldsa65, mldsa87, then ECDSA P-256, RSA-PSS and PKCS#1 by hash.
+/// Captured with `pqready inspect` from the peer prefix's headless Chromium
+/// 156.0.8078.129 (Debian trixie); tests/client_profiles.rs re-checks it.
+pub const CHROMIUM156_SIGNATURE_SCHEMES: [u16; 11] = [
+    0x0904, 0x0905, 0x0906, 0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601,
+];
+
+/// Chromium 156's cipher_suites, in order, after its GREASE value.
+pub const CHROMIUM156_CIPHER_SUITES: [u16; 15] = [
+    0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c,
+    0x009d, 0x002f, 0x0035,
+];
+
+/// Firefox ESR 153's signature_algorithms, in order: ECDSA, RSA-PSS, PKCS#1,
+/// then the SHA-1 legacy pair; no ML-DSA. Captured with `pqready inspect`
+/// from the peer prefix's headless Firefox ESR 153.8.0esr (Debian trixie).
+pub const FIREFOX_ESR153_SIGNATURE_SCHEMES: [u16; 11] = [
+    0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0203, 0x0201,
+];
+
+/// Firefox ESR 153's cipher_suites, in order.
+pub const FIREFOX_ESR153_CIPHER_SUITES: [u16; 16] = [
+    0x1301, 0x1303, 0x1302, 0xc02b, 0xc02f, 0xcca9, 0xcca8, 0xc02c, 0xc030, 0xc00a, 0xc013, 0xc014,
+    0x009c, 0x009d, 0x002f, 0x0035,
+];
+
 const TLS13_AND_12: [ProtocolVersion; 2] = [ProtocolVersion::TLS1_3, ProtocolVersion::TLS1_2];
 
 /// Go versions and GODEBUG variants with their own profile.
@@ -288,18 +318,32 @@ fn build_all() -> Vec<ClientProfile> {
         "use rustls 0.23.27 or later with the aws-lc-rs provider defaults",
         "rustls 0.23 crypto::aws_lc_rs::DEFAULT_KX_GROUPS; the X25519 share reuses the hybrid's classical half",
     ));
-    out.push(literal(
+    let schemes = |codes: &[u16]| codes.iter().map(|c| SignatureScheme(*c)).collect();
+    let suites = |codes: &[u16]| codes.iter().map(|c| CipherSuite(*c)).collect();
+    let mut chrome = literal(
         "chrome",
-        "Google Chrome (131 and later)",
+        "Google Chrome (131 and later; signature schemes as Chromium 156)",
         Family::Browser,
         &[GREASE_GROUP, G::X25519MLKEM768, G::X25519, G::SECP256R1, G::SECP384R1],
         &[GREASE_GROUP, G::X25519MLKEM768, G::X25519],
         "update the browser",
-        "Chromium/BoringSSL defaults since Chrome 131 (X25519MLKEM768 replaced X25519Kyber768Draft00)",
-    ));
-    out.push(literal(
+        "Chromium/BoringSSL defaults since Chrome 131 (X25519MLKEM768 replaced X25519Kyber768Draft00); \
+         signature schemes (ML-DSA first) and cipher suites captured from headless Chromium 156.0.8078.129",
+    );
+    // What the server may sign with decides whether an ML-DSA-only server
+    // works: the real list, ML-DSA included, never what pqready can verify.
+    chrome.signature_schemes = std::iter::once(GREASE_SCHEME)
+        .chain(CHROMIUM156_SIGNATURE_SCHEMES)
+        .map(SignatureScheme)
+        .collect();
+    chrome.cipher_suites = std::iter::once(0x0a0a)
+        .chain(CHROMIUM156_CIPHER_SUITES)
+        .map(CipherSuite)
+        .collect();
+    out.push(chrome);
+    let mut firefox = literal(
         "firefox",
-        "Mozilla Firefox (132 and later, ESR 140)",
+        "Mozilla Firefox (132 and later, ESR 140 and 153)",
         Family::Browser,
         &[
             G::X25519MLKEM768,
@@ -312,8 +356,12 @@ fn build_all() -> Vec<ClientProfile> {
         ],
         &[G::X25519MLKEM768, G::X25519, G::SECP256R1],
         "update the browser",
-        "Firefox/NSS defaults since Firefox 132 (mlkem768x25519 on by default)",
-    ));
+        "Firefox/NSS defaults since Firefox 132 (mlkem768x25519 on by default); signature \
+         schemes (no ML-DSA) and cipher suites captured from headless Firefox ESR 153.8.0esr",
+    );
+    firefox.signature_schemes = schemes(&FIREFOX_ESR153_SIGNATURE_SCHEMES);
+    firefox.cipher_suites = suites(&FIREFOX_ESR153_CIPHER_SUITES);
+    out.push(firefox);
     for k in KUBERNETES {
         let base = go_profile(k.go_minor, k.godebug());
         out.push(ClientProfile {

@@ -12,7 +12,9 @@
 use crate::wire::server_hello::{
     server_key_exchange_curve, HANDSHAKE_SERVER_HELLO_DONE, HANDSHAKE_SERVER_KEY_EXCHANGE,
 };
-use crate::wire::{Event, FlightLimits, FlightReader, NamedGroup, ProtocolVersion, Sender};
+use crate::wire::{
+    Event, FlightError, FlightLimits, FlightReader, NamedGroup, ProtocolVersion, Sender,
+};
 
 /// The most upstream bytes looked at per connection. A ServerHello is at
 /// most a few KiB; a TLS 1.2 certificate chain before the ServerKeyExchange
@@ -42,6 +44,10 @@ pub enum Observed {
     Done(Option<ServerAnswer>),
 }
 
+/// How many of the server's first bytes are kept to describe an answer that
+/// is not TLS.
+const HEAD_LEN: usize = 24;
+
 /// Reads the server's side of one connection until its answer is known.
 #[derive(Debug)]
 pub struct AnswerObserver {
@@ -50,6 +56,10 @@ pub struct AnswerObserver {
     /// A TLS 1.2 ServerHello waiting for its ServerKeyExchange.
     tls12_hello: Option<ProtocolVersion>,
     done: Option<Option<ServerAnswer>>,
+    /// The server's first bytes, to describe a non-TLS answer.
+    head: Vec<u8>,
+    /// Why the answer could not be read, once it could not.
+    why: Option<String>,
 }
 
 impl Default for AnswerObserver {
@@ -65,6 +75,8 @@ impl Default for AnswerObserver {
             hello_retry: false,
             tls12_hello: None,
             done: None,
+            head: Vec::new(),
+            why: None,
         }
     }
 }
@@ -75,12 +87,24 @@ impl AnswerObserver {
         if let Some(done) = self.done {
             return Observed::Done(done);
         }
+        let room = HEAD_LEN.saturating_sub(self.head.len());
+        self.head.extend_from_slice(&bytes[..room.min(bytes.len())]);
         self.reader.push(bytes);
         loop {
             let event = match self.reader.next_event() {
                 Ok(Some(event)) => event,
                 Ok(None) => return Observed::Pending,
-                Err(_) => return self.finish(None),
+                Err(FlightError::Header { first: true, .. }) => {
+                    self.why = Some(format!(
+                        "upstream not TLS: it sent {}",
+                        super::capture::preview(&self.head)
+                    ));
+                    return self.finish(None);
+                }
+                Err(e) => {
+                    self.why = Some(format!("upstream answer unreadable: {e}"));
+                    return self.finish(None);
+                }
             };
             if let Some(answer) = self.on_event(event) {
                 return self.finish(answer);
@@ -93,10 +117,21 @@ impl AnswerObserver {
         if let Some(done) = self.done {
             return done;
         }
+        self.why = Some(if self.head.is_empty() {
+            "upstream closed without answering".into()
+        } else {
+            "upstream closed before its answer was complete".into()
+        });
         match self.finish(None) {
             Observed::Done(answer) => answer,
             Observed::Pending => None,
         }
+    }
+
+    /// Why the answer could not be read (`upstream not TLS: …`, `upstream
+    /// closed …`, `upstream alert: …`); `None` while pending or once read.
+    pub fn why(&self) -> Option<&str> {
+        self.why.as_deref()
     }
 
     fn finish(&mut self, answer: Option<ServerAnswer>) -> Observed {
@@ -131,7 +166,10 @@ impl AnswerObserver {
                 None
             }
             // Before a ServerHello, any other handshake message is out of order.
-            Event::Handshake(_) if self.tls12_hello.is_none() => Some(None),
+            Event::Handshake(_) if self.tls12_hello.is_none() => {
+                self.why = Some("upstream answer out of order".into());
+                Some(None)
+            }
             Event::Handshake(msg) => {
                 let version = self.tls12_hello?;
                 match msg.typ {
@@ -148,7 +186,14 @@ impl AnswerObserver {
             // A compatibility change_cipher_spec (after a HelloRetryRequest).
             Event::ChangeCipherSpec => None,
             Event::Alert(alert) if alert.level == 1 => None,
-            Event::Alert(_) | Event::ServerHello(_) | Event::ClientHello { .. } => Some(None),
+            Event::Alert(alert) => {
+                self.why = Some(format!("upstream alert: {}", alert.description));
+                Some(None)
+            }
+            Event::ServerHello(_) | Event::ClientHello { .. } => {
+                self.why = Some("upstream answer out of order".into());
+                Some(None)
+            }
             Event::RecordHeader(_) => None,
         }
     }
@@ -266,11 +311,29 @@ mod tests {
 
     #[test]
     fn an_alert_or_garbage_is_an_unreadable_answer() {
-        assert_eq!(observe(&[&[21, 3, 3, 0, 2, 2, 40]]), Observed::Done(None));
-        assert_eq!(observe(&[b"HTTP/1.1 400 Bad"]), Observed::Done(None));
+        let mut observer = AnswerObserver::default();
+        assert_eq!(
+            observer.feed(&[21, 3, 3, 0, 2, 2, 40]),
+            Observed::Done(None)
+        );
+        assert_eq!(observer.why(), Some("upstream alert: handshake_failure"));
+        let mut observer = AnswerObserver::default();
+        assert_eq!(observer.feed(b"HTTP/1.1 400 Bad"), Observed::Done(None));
+        assert_eq!(
+            observer.why(),
+            Some("upstream not TLS: it sent \"HTTP/1.1 400 Bad\"")
+        );
         let mut observer = AnswerObserver::default();
         assert_eq!(observer.feed(&[22, 3, 3]), Observed::Pending);
+        assert_eq!(observer.why(), None);
         assert_eq!(observer.give_up(), None);
+        assert_eq!(
+            observer.why(),
+            Some("upstream closed before its answer was complete")
+        );
+        let mut observer = AnswerObserver::default();
+        assert_eq!(observer.give_up(), None);
+        assert_eq!(observer.why(), Some("upstream closed without answering"));
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub struct Capture {
     pub result: Result<ClientHello, CaptureError>,
 }
 
-fn preview(bytes: &[u8]) -> String {
+pub(crate) fn preview(bytes: &[u8]) -> String {
     let head = &bytes[..bytes.len().min(24)];
     if head
         .iter()

@@ -87,6 +87,17 @@ pub struct ClientObservation {
     pub hello_retry: Option<bool>,
     /// The version the server selected; null when unknown.
     pub server_version: Option<ProtocolVersion>,
+    /// Forward mode: why the upstream's answer is unknown (`upstream
+    /// refused: …`, `upstream not TLS: …`, `upstream closed …`, `upstream
+    /// alert: …`, `upstream timed out …`); null when it was read, and in
+    /// terminate mode.
+    #[serde(default)]
+    pub upstream_error: Option<String>,
+    /// Terminate mode: the key-exchange groups pqready's own TLS endpoint
+    /// can negotiate, in its order (what this connection could get, not what
+    /// a real server would give the client); null in forward mode.
+    #[serde(default)]
+    pub inspector_groups: Option<Vec<NamedGroup>>,
     /// Terminate mode: the type of the certificate served (null for a
     /// `--cert` of another type); null in forward mode.
     pub cert_type: Option<CertType>,
@@ -129,6 +140,8 @@ impl ClientObservation {
             negotiated_group: None,
             hello_retry: None,
             server_version: None,
+            upstream_error: None,
+            inspector_groups: None,
             cert_type: None,
             handshake_completed: None,
             handshake_error: None,
@@ -152,6 +165,17 @@ impl ClientObservation {
         self.negotiated_group = answer.and_then(|a| a.group);
         self.hello_retry = answer.map(|a| a.hello_retry);
         self.server_version = answer.map(|a| a.version);
+    }
+
+    /// Forward mode: the upstream's answer, or why it is unknown.
+    pub fn set_upstream(&mut self, answer: Result<ServerAnswer, String>) {
+        match answer {
+            Ok(answer) => self.set_answer(Some(&answer)),
+            Err(why) => {
+                self.set_answer(None);
+                self.upstream_error = Some(why);
+            }
+        }
     }
 
     /// Terminate mode: the certificate served and how the handshake ended

@@ -11,7 +11,9 @@
 //! - the hello deadline and size cap ([`CaptureLimits`]);
 //! - `max_connections` sessions (past their hello) at once;
 //! - `step_timeout` for connecting upstream, the server's answer and the TLS
-//!   handshake in terminate mode.
+//!   handshake in terminate mode;
+//! - with `stop_after`, exactly that many connections are admitted (each
+//!   makes one record); later ones are closed unrecorded.
 //!
 //! In terminate mode a client's record is sent once its TLS handshake has
 //! completed or failed (or `step_timeout` passed): it says which certificate
@@ -22,7 +24,8 @@
 //! such and the connection still works — and then bytes flow both ways
 //! untouched; the server's answer is observed ([`AnswerObserver`]) on the
 //! side, after each chunk has been passed on. A client's record is sent once
-//! its server's answer is known (or cannot be).
+//! its server's answer is known (or cannot be: then it says why — refused,
+//! not TLS, closed, an alert, timed out).
 //! Must not: parse bytes itself (that is `capture`, `answer` and `wire`) or
 //! judge them (that is `assess`).
 
@@ -97,6 +100,9 @@ pub struct Terminate {
     /// The type of its certificate, for the records (`None`: a `--cert` of
     /// a type pqready does not name).
     pub cert_type: Option<CertType>,
+    /// The key-exchange groups it can negotiate, in its order: a client's
+    /// result here is bounded by them (rustls has no Kyber draft).
+    pub groups: Vec<NamedGroup>,
 }
 
 /// A TLS server for terminate mode: every key-exchange group rustls offers
@@ -110,6 +116,11 @@ pub fn terminate_config(served: ServedCert) -> Result<Terminate, String> {
     } = served;
     let mut provider = rustls::crypto::aws_lc_rs::default_provider();
     provider.kx_groups = rustls::crypto::aws_lc_rs::ALL_KX_GROUPS.to_vec();
+    let groups = provider
+        .kx_groups
+        .iter()
+        .map(|g| NamedGroup(u16::from(g.name())))
+        .collect();
     let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
@@ -120,6 +131,7 @@ pub fn terminate_config(served: ServedCert) -> Result<Terminate, String> {
     Ok(Terminate {
         tls: Arc::new(config),
         cert_type,
+        groups,
     })
 }
 
@@ -128,6 +140,7 @@ pub fn terminate_config(served: ServedCert) -> Result<Terminate, String> {
 fn no_handshake(record: &mut ClientObservation, mode: &Mode) {
     if let Mode::Terminate(t) = mode {
         record.set_handshake(t.cert_type, Err(None));
+        record.inspector_groups = Some(t.groups.clone());
     }
 }
 
@@ -147,6 +160,11 @@ pub async fn serve(
     // Every handler holds a clone; `recv` returns None once all have ended.
     let (alive, mut all_ended) = mpsc::channel::<()>(1);
     let config = Arc::new(config);
+    // Connections that will make a record. With `stop_after` the accept loop
+    // (one task, so the decision is per connection and final) admits exactly
+    // that many and closes the rest unrecorded: a browser opening two
+    // connections at once cannot make `--count 1` record two.
+    let mut admitted = 0u64;
     tokio::pin!(shutdown);
     let grace = loop {
         let (stream, peer) = tokio::select! {
@@ -161,6 +179,11 @@ pub async fn serve(
             },
         };
         let accepted = SystemTime::now();
+        if config.stop_after.is_some_and(|n| admitted >= n) {
+            drop(stream);
+            continue;
+        }
+        admitted += 1;
         let Some(slot) = pending.enter(peer.ip()) else {
             // Never wait here: close at once and say why (dropped when the
             // record channel is full, so a flood cannot block accepting).
@@ -171,7 +194,9 @@ pub async fn serve(
                 config.max_pending_per_source
             ));
             no_handshake(&mut record, &config.mode);
-            let _ = records.try_send(record);
+            if records.try_send(record).is_err() {
+                admitted -= 1; // not recorded: the count stays open
+            }
             continue;
         };
         let (config, records, sessions, alive) = (
@@ -330,14 +355,16 @@ async fn handle(
                 Some(answer_tx),
             );
             let report = async {
-                // A dropped sender (upstream unreachable, connection over) or
-                // no answer in time both mean: unknown.
-                let answer = tokio::time::timeout(config.step_timeout, answer_rx)
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .flatten();
-                record.set_answer(answer.as_ref());
+                let answer = match tokio::time::timeout(config.step_timeout, answer_rx).await {
+                    Ok(Ok(answer)) => answer,
+                    // Only when the session ended in a way `forward` did not name.
+                    Ok(Err(_)) => Err("upstream session ended before its answer".into()),
+                    Err(_) => Err(format!(
+                        "upstream timed out: no answer within {:?}",
+                        config.step_timeout
+                    )),
+                };
+                record.set_upstream(answer);
                 let _ = records.send(record).await;
             };
             let _ = tokio::join!(session, report);
@@ -399,26 +426,50 @@ fn rustls_answer(
     })
 }
 
+/// The upstream's answer to a forwarded hello, or why it is unknown.
+type UpstreamAnswer = Result<ServerAnswer, String>;
+
 /// Connects upstream, replays the captured bytes, then copies both ways
 /// until both directions end. With `answer`, the upstream's bytes are also
 /// shown to an [`AnswerObserver`] — after each chunk was passed on — until the
-/// answer is known; the result goes to `answer` (dropped: unknown).
+/// answer is known; the result, or why there is none (the upstream refused,
+/// closed, reset, or is not TLS), goes to `answer`.
 async fn forward(
     client: TcpStream,
     first: Vec<u8>,
     host: &str,
     port: u16,
     limit: Duration,
-    answer: Option<oneshot::Sender<Option<ServerAnswer>>>,
+    answer: Option<oneshot::Sender<UpstreamAnswer>>,
 ) -> io::Result<()> {
-    let addr = net::resolve(host, port, limit)
-        .await
-        .map_err(|e| io::Error::other(e.to_string()))?;
-    let mut upstream = net::Conn::open(addr, limit)
-        .await
-        .map_err(|e| io::Error::other(e.to_string()))?
-        .into_stream();
-    upstream.write_all(&first).await?;
+    let mut answer = answer;
+    let mut fail = |why: String| {
+        if let Some(tx) = answer.take() {
+            let _ = tx.send(Err(why.clone()));
+        }
+        io::Error::other(why)
+    };
+    let addr = match net::resolve(host, port, limit).await {
+        Ok(addr) => addr,
+        Err(e) => return Err(fail(format!("upstream unreachable: {host}:{port}: {e}"))),
+    };
+    let upstream = match net::Conn::open(addr, limit).await {
+        Ok(conn) => conn,
+        Err(e) => {
+            let what = match e {
+                net::NetError::Refused => "upstream refused",
+                net::NetError::Timeout(_) => "upstream timed out",
+                _ => "upstream unreachable",
+            };
+            return Err(fail(format!("{what}: {addr}: {e}")));
+        }
+    };
+    let mut upstream = upstream.into_stream();
+    if let Err(e) = upstream.write_all(&first).await {
+        return Err(fail(format!(
+            "upstream closed: writing the hello to {addr}: {e}"
+        )));
+    }
     drop(first);
     let (mut client_read, mut client_write) = client.into_split();
     let (mut upstream_read, mut upstream_write) = upstream.into_split();
@@ -430,18 +481,27 @@ async fn forward(
         let mut observer = answer.map(|tx| (AnswerObserver::default(), tx));
         let mut buf = vec![0u8; 16 * 1024];
         loop {
-            let n = upstream_read.read(&mut buf).await?;
+            let n = match upstream_read.read(&mut buf).await {
+                Ok(n) => n,
+                Err(e) => {
+                    if let Some((_, tx)) = observer.take() {
+                        let _ = tx.send(Err(format!("upstream reset: {e}")));
+                    }
+                    return Err(e);
+                }
+            };
             if n == 0 {
                 if let Some((mut observer, tx)) = observer.take() {
-                    let _ = tx.send(observer.give_up());
+                    let answer = observer.give_up();
+                    let _ = tx.send(observed(answer, &observer));
                 }
                 return client_write.shutdown().await;
             }
             client_write.write_all(&buf[..n]).await?;
             if let Some((o, _)) = observer.as_mut() {
                 if let Observed::Done(result) = o.feed(&buf[..n]) {
-                    if let Some((_, tx)) = observer.take() {
-                        let _ = tx.send(result);
+                    if let Some((o, tx)) = observer.take() {
+                        let _ = tx.send(observed(result, &o));
                     }
                 }
             }
@@ -449,6 +509,16 @@ async fn forward(
     };
     tokio::try_join!(up, down)?;
     Ok(())
+}
+
+/// The observer's result as an [`UpstreamAnswer`].
+fn observed(answer: Option<ServerAnswer>, observer: &AnswerObserver) -> UpstreamAnswer {
+    answer.ok_or_else(|| {
+        observer
+            .why()
+            .unwrap_or("upstream answer unreadable")
+            .to_string()
+    })
 }
 
 /// Answers an HTTP request politely so HTTP clients see a normal server.

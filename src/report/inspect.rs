@@ -68,18 +68,14 @@ pub fn live_line(record: &InspectRecord, style: Style) -> String {
             style.paint("31", &format!("error: {err}"))
         );
     }
-    let profile = match (&r.profile_match, r.profile_match_exact) {
-        (Some(p), true) => p.clone(),
-        (Some(p), false) => format!("~{p}"),
-        (None, _) => "unknown".into(),
-    };
+    let profile = profile_label(r);
     let shares: Vec<String> = r
         .key_shares
         .iter()
         .map(|k| format!("{}({})", k.group, k.length))
         .collect();
     format!(
-        "{} {} sni={} {} | groups {} | shares {} | {} B in {} reads/{} records | {}{} ja4={}{}{}",
+        "{} {} sni={} {} | groups {} | shares {} | {} B in {} reads/{} records | {}{} ja4={}{}{}{}",
         r.time,
         r.peer,
         super::printable(r.sni.as_deref().unwrap_or("-")),
@@ -98,7 +94,64 @@ pub fn live_line(record: &InspectRecord, style: Style) -> String {
         r.ja4.as_deref().unwrap_or("-"),
         answer_text(record, style),
         handshake_text(r, style),
+        outlook_text(record, style),
     )
+}
+
+/// The closest profile (`~` when not exact) and, for a Go profile, the
+/// kubectl releases built that way: `go1.24 = kubectl1.33,kubectl1.34`.
+fn profile_label(r: &ClientObservation) -> String {
+    match (&r.profile_match, r.profile_match_exact) {
+        (Some(p), true) => {
+            let kubectl: Vec<&str> = r
+                .profile_equivalents
+                .iter()
+                .map(String::as_str)
+                .filter(|id| id.starts_with("kubectl"))
+                .collect();
+            if kubectl.is_empty() || p.starts_with("kubectl") {
+                p.clone()
+            } else {
+                format!("{p} = {}", kubectl.join(","))
+            }
+        }
+        (Some(p), false) => format!("~{p}"),
+        (None, _) => "unknown".into(),
+    }
+}
+
+/// Terminate mode: what a server of each generation would give this client
+/// (` | servers: go1.22 x25519; go1.23 X25519Kyber768Draft00; go1.24-openssl3.5
+/// x25519 DOWNGRADED`), consecutive equal outcomes joined; empty otherwise.
+fn outlook_text(record: &InspectRecord, style: Style) -> String {
+    if record.observed.inspector_groups.is_none() || record.assessed.servers.is_empty() {
+        return String::new();
+    }
+    let outcome = |o: &crate::assess::inspected::ServerOutlook| match o.negotiated_group {
+        Some(g) if o.downgraded => format!("{g} {}", style.paint("31", "DOWNGRADED")),
+        Some(g) if o.hello_retry => format!("{g} after HelloRetryRequest"),
+        Some(g) => g.to_string(),
+        None => "handshake fails".into(),
+    };
+    let mut runs: Vec<(String, String, String)> = Vec::new();
+    for o in &record.assessed.servers {
+        let text = outcome(o);
+        match runs.last_mut() {
+            Some((_, last, same)) if *same == text => *last = o.server.clone(),
+            _ => runs.push((o.server.clone(), o.server.clone(), text)),
+        }
+    }
+    let parts: Vec<String> = runs
+        .into_iter()
+        .map(|(first, last, text)| {
+            if first == last {
+                format!("{first} {text}")
+            } else {
+                format!("{first}-{last} {text}")
+            }
+        })
+        .collect();
+    format!(" | servers: {}", parts.join("; "))
 }
 
 /// ` | CERT cert: handshake completed` (or FAILED, with why) in terminate
@@ -154,9 +207,10 @@ impl<'a> SummaryDocument<'a> {
 fn answer_text(record: &InspectRecord, style: Style) -> String {
     let r = &record.observed;
     let Some(group) = r.negotiated_group else {
-        return match r.server_version {
-            Some(v) => format!(" | negotiated {v} without a named group"),
-            None => String::new(),
+        return match (r.server_version, &r.upstream_error) {
+            (Some(v), _) => format!(" | negotiated {v} without a named group"),
+            (None, Some(why)) => format!(" | {}", style.paint("31", &super::printable(why))),
+            (None, None) => String::new(),
         };
     };
     let mut out = format!(" | negotiated {group}");
@@ -166,6 +220,11 @@ fn answer_text(record: &InspectRecord, style: Style) -> String {
     if record.assessed.downgraded == Some(true) {
         out.push(' ');
         out.push_str(&style.paint("31", "DOWNGRADED"));
+    } else if !group.is_post_quantum() && !record.assessed.inspector_lacks.is_empty() {
+        out.push_str(&format!(
+            " (pqready's endpoint has no {}: its limit, not the client's downgrade)",
+            names(&record.assessed.inspector_lacks)
+        ));
     }
     out
 }
@@ -283,6 +342,9 @@ pub fn summary_table(s: &Summary, style: Style) -> String {
     for (err, n) in &s.errors {
         let _ = writeln!(out, "{n:>5}  error: {err}");
     }
+    for (why, n) in &s.upstream_errors {
+        let _ = writeln!(out, "{n:>5}  {}", style.paint("31", why));
+    }
     out
 }
 
@@ -328,6 +390,10 @@ pub struct Summary {
     pub accepts_mldsa_cert: u64,
     /// Connections judged not to accept one (`accepts_mldsa_cert` false).
     pub rejects_mldsa_cert: u64,
+    /// Forward mode: connections whose upstream answer is unknown, by why
+    /// (`upstream refused`, `upstream not TLS`, `upstream closed` ...).
+    #[serde(default)]
+    pub upstream_errors: BTreeMap<String, u64>,
 }
 
 /// One fingerprint's tally.
@@ -337,7 +403,8 @@ pub struct SummaryEntry {
     pub ja4: String,
     /// How many connections had it.
     pub count: u64,
-    /// Closest profile, with `~` when not exact.
+    /// Closest profile, with `~` when not exact; an exact Go profile also
+    /// names the kubectl releases built that way (`go1.24 = kubectl1.33,kubectl1.34`).
     pub profile: String,
     /// The offer's verdict.
     pub verdict: Option<OfferVerdict>,
@@ -372,6 +439,15 @@ impl Summary {
         if record.assessed.downgraded == Some(true) {
             self.downgraded += 1;
         }
+        if let Some(why) = &r.upstream_error {
+            // The kind, not the text (it may quote the upstream's bytes).
+            let kind = why.split(':').next().unwrap_or(why);
+            let mut kind: String = kind.chars().take(60).collect();
+            if !self.upstream_errors.contains_key(&kind) && self.upstream_errors.len() >= 100 {
+                kind = "other".into();
+            }
+            *self.upstream_errors.entry(kind).or_insert(0) += 1;
+        }
         if r.cert_type.is_some() {
             self.cert_type = r.cert_type;
         }
@@ -401,11 +477,7 @@ impl Summary {
                 let entry = self.clients.entry(key).or_insert_with(|| SummaryEntry {
                     ja4: ja4.clone(),
                     count: 0,
-                    profile: match (&r.profile_match, r.profile_match_exact) {
-                        (Some(p), true) => p.clone(),
-                        (Some(p), false) => format!("~{p}"),
-                        (None, _) => "unknown".into(),
-                    },
+                    profile: profile_label(r),
                     verdict: record.assessed.verdict,
                     groups: r.groups.clone(),
                     sample: format!("{} sni={}", r.peer, r.sni.as_deref().unwrap_or("-")),

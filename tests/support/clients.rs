@@ -286,3 +286,151 @@ pub fn chromium(args: &[&str], timeout: Duration) -> std::process::Output {
     }
     child.wait_with_output().unwrap()
 }
+
+/// Which browser a [`Browser`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrowserKind {
+    /// The peer prefix's headless Chromium (profile `chrome`).
+    Chromium,
+    /// The peer prefix's headless Firefox ESR (profile `firefox`).
+    FirefoxEsr,
+}
+
+impl BrowserKind {
+    /// The peer prefix program [`super::peers::require`] must find.
+    pub fn need(self) -> &'static str {
+        match self {
+            BrowserKind::Chromium => "chromium",
+            BrowserKind::FirefoxEsr => "firefox-esr",
+        }
+    }
+
+    /// The pqready profile that should describe it.
+    pub fn profile(self) -> &'static str {
+        match self {
+            BrowserKind::Chromium => "chrome",
+            BrowserKind::FirefoxEsr => "firefox",
+        }
+    }
+}
+
+/// A headless browser loading one loopback `https://` URL, with a fresh
+/// profile and every other destination sent to a closed loopback port (its
+/// own background traffic never leaves the machine); it and its child
+/// processes (one process group) are killed when dropped. Chromium ignores
+/// certificate errors (the servers here are self-signed); Firefox stops at
+/// its certificate error page, after the handshake.
+pub struct Browser {
+    child: std::process::Child,
+    _profile: tempfile::TempDir,
+}
+
+/// Where the browsers' non-loopback traffic goes: nothing listens there.
+const DEAD_END_PROXY: &str = "127.0.0.1:9";
+
+impl Browser {
+    /// Starts `kind` on `https://{addr}/`.
+    pub fn open(kind: BrowserKind, addr: SocketAddr) -> Browser {
+        use std::os::unix::process::CommandExt as _;
+        assert!(addr.ip().is_loopback(), "browsers only connect to loopback");
+        let profile = tempfile::tempdir().unwrap();
+        let url = format!("https://{addr}/");
+        let mut cmd = Command::new(bin(kind.need()));
+        match kind {
+            BrowserKind::Chromium => {
+                cmd.args([
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--ignore-certificate-errors",
+                    &format!("--proxy-server={DEAD_END_PROXY}"),
+                ])
+                .arg(format!("--user-data-dir={}", profile.path().display()))
+                .args(["--dump-dom", &url]);
+            }
+            BrowserKind::FirefoxEsr => {
+                let (host, port) = DEAD_END_PROXY.split_once(':').unwrap();
+                let mut prefs = String::new();
+                for (name, value) in [
+                    // Loopback is never proxied (allow_hijacking_localhost is false).
+                    ("network.proxy.type", "1".to_string()),
+                    ("network.proxy.http", format!("\"{host}\"")),
+                    ("network.proxy.http_port", port.to_string()),
+                    ("network.proxy.ssl", format!("\"{host}\"")),
+                    ("network.proxy.ssl_port", port.to_string()),
+                    ("network.proxy.socks", format!("\"{host}\"")),
+                    ("network.proxy.socks_port", port.to_string()),
+                    ("network.proxy.socks_remote_dns", "true".into()),
+                    ("network.http.http3.enable", "false".into()),
+                    ("network.trr.mode", "5".into()),
+                    ("network.dns.disablePrefetch", "true".into()),
+                    ("network.prefetch-next", "false".into()),
+                    ("network.predictor.enabled", "false".into()),
+                    ("network.captive-portal-service.enabled", "false".into()),
+                    ("network.connectivity-service.enabled", "false".into()),
+                    ("app.update.auto", "false".into()),
+                    ("app.normandy.enabled", "false".into()),
+                    ("browser.safebrowsing.malware.enabled", "false".into()),
+                    ("browser.safebrowsing.phishing.enabled", "false".into()),
+                    ("datareporting.policy.dataSubmissionEnabled", "false".into()),
+                    ("toolkit.telemetry.enabled", "false".into()),
+                    ("dom.push.connection.enabled", "false".into()),
+                    ("extensions.update.enabled", "false".into()),
+                    ("services.settings.server", "\"http://127.0.0.1:9/\"".into()),
+                    ("browser.shell.checkDefaultBrowser", "false".into()),
+                ] {
+                    prefs.push_str(&format!("user_pref(\"{name}\", {value});\n"));
+                }
+                std::fs::write(profile.path().join("user.js"), prefs).unwrap();
+                cmd.args(["--headless", "-no-remote", "-profile"])
+                    .arg(profile.path())
+                    .arg(&url)
+                    .env("HOME", profile.path());
+            }
+        }
+        let out = std::fs::File::create(profile.path().join("stdout.log")).unwrap();
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", kind.need()));
+        Browser {
+            child,
+            _profile: profile,
+        }
+    }
+}
+
+impl Browser {
+    /// Waits up to `timeout` for the browser to exit by itself (Chromium's
+    /// `--dump-dom` does once the page loaded) and returns its stdout; `None`
+    /// if it was still running.
+    pub fn output_after_exit(&mut self, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        while self.child.try_wait().ok()?.is_none() {
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::fs::read_to_string(self._profile.path().join("stdout.log")).ok()
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // The whole group: the browser's renderer, GPU and content processes too.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
