@@ -46,7 +46,7 @@ fn hung_servers(n: usize, held: &Arc<Mutex<Held>>) -> Vec<String> {
                 for stream in listener.incoming().flatten() {
                     stream.set_nonblocking(true).unwrap();
                     let mut held = held.lock().unwrap();
-                    held.open.retain(|s| still_open(s));
+                    held.open.retain(still_open);
                     held.open.push(stream);
                     held.most = held.most.max(held.open.len());
                 }
