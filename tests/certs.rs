@@ -2160,44 +2160,7 @@ fn probe_with_cnsa2_fails_the_gate_on_an_rsa2048_server() {
     if !peers::require(&["openssl"]) {
         return;
     }
-    let mut setup = peers::Setup::new();
-    openssl(
-        setup.dir.path(),
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "rsa.key",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            "-days",
-            "365",
-            "-out",
-            "rsa.crt",
-        ],
-    );
-    setup.cert = setup.dir.path().join("rsa.crt");
-    setup.key = setup.dir.path().join("rsa.key");
-    let server = peers::launch(
-        setup,
-        &peers::bin("openssl"),
-        &[
-            "s_server",
-            "-accept",
-            "127.0.0.1:{port}",
-            "-cert",
-            "{cert}",
-            "-key",
-            "{key}",
-            "-quiet",
-        ],
-        &[],
-    );
+    let server = peers::s_server_self_signed("rsa:2048", &["-quiet"]);
     let target = server.addr.to_string();
     let out = run(&[
         "probe",

@@ -392,48 +392,7 @@ fn firefox_esr_matches_firefox_profile_signature_schemes_included() {
 /// OpenSSL 3.5 `s_server -www` holding only a self-signed ML-DSA-65
 /// certificate for localhost/127.0.0.1.
 fn mldsa_only_s_server() -> peers::Peer {
-    let setup = peers::Setup::new();
-    let dir = setup.dir.path();
-    peers::openssl_in(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ML-DSA-65",
-            "-nodes",
-            "-keyout",
-            "mldsa.key",
-            "-out",
-            "mldsa.pem",
-            "-days",
-            "30",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ],
-    );
-    let setup = peers::Setup {
-        cert: dir.join("mldsa.pem"),
-        key: dir.join("mldsa.key"),
-        ..setup
-    };
-    peers::launch(
-        setup,
-        &peers::bin("openssl"),
-        &[
-            "s_server",
-            "-accept",
-            "127.0.0.1:{port}",
-            "-cert",
-            "{cert}",
-            "-key",
-            "{key}",
-            "-www",
-        ],
-        &[],
-    )
+    peers::s_server_self_signed("ML-DSA-65", &["-www"])
 }
 
 /// What `pqready probe --clients PROFILE` predicts for `addr`: (failed, group).

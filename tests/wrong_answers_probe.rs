@@ -233,42 +233,7 @@ async fn skip_groups_does_not_print_none_for_pq_groups() {
 /// OpenSSL 3.5 `s_server` holding only a self-signed ML-DSA-65 certificate
 /// made by OpenSSL 3.5 (`req -x509 -newkey mldsa65`).
 fn mldsa_only_server() -> Peer {
-    let setup = Setup::new();
-    openssl_in(
-        setup.dir.path(),
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "mldsa65",
-            "-nodes",
-            "-keyout",
-            "mldsa.key",
-            "-out",
-            "mldsa.pem",
-            "-subj",
-            "/CN=localhost",
-            "-days",
-            "365",
-            "-addext",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ],
-    );
-    launch(
-        setup,
-        &bin("openssl"),
-        &[
-            "s_server",
-            "-accept",
-            "127.0.0.1:{port}",
-            "-quiet",
-            "-cert",
-            "{dir}/mldsa.pem",
-            "-key",
-            "{dir}/mldsa.key",
-        ],
-        &[],
-    )
+    peers::s_server_self_signed("mldsa65", &["-quiet"])
 }
 
 #[tokio::test]

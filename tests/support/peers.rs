@@ -278,7 +278,15 @@ pub fn launch(setup: Setup, program: &Path, args: &[&str], extra_env: &[(&str, &
 
 /// OpenSSL 3.5 `s_server` with extra flags (e.g. `-groups LIST`).
 pub fn s_server(groups: &[&str]) -> Peer {
-    let mut args = vec![
+    let mut args = vec!["-quiet"];
+    args.extend_from_slice(groups);
+    s_server_in(Setup::new(), &args)
+}
+
+/// OpenSSL 3.5 `s_server` on `setup`'s port and with its certificate and
+/// key, plus `args` (`-quiet`, `-www`, `-groups LIST`...).
+pub fn s_server_in(setup: Setup, args: &[&str]) -> Peer {
+    let mut all = vec![
         "s_server",
         "-accept",
         "127.0.0.1:{port}",
@@ -286,10 +294,43 @@ pub fn s_server(groups: &[&str]) -> Peer {
         "{cert}",
         "-key",
         "{key}",
-        "-quiet",
     ];
-    args.extend_from_slice(groups);
-    start(&bin("openssl"), &args, &[])
+    all.extend_from_slice(args);
+    launch(setup, &bin("openssl"), &all, &[])
+}
+
+/// OpenSSL 3.5 `s_server` holding only a self-signed certificate for
+/// localhost/127.0.0.1 whose key OpenSSL 3.5 makes with `req -x509 -newkey
+/// NEWKEY` (`rsa:2048`, `mldsa65`...), plus `args`.
+pub fn s_server_self_signed(newkey: &str, args: &[&str]) -> Peer {
+    let setup = Setup::new();
+    let dir = setup.dir.path();
+    openssl_in(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            newkey,
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.crt",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-days",
+            "365",
+        ],
+    );
+    let setup = Setup {
+        cert: dir.join("server.crt"),
+        key: dir.join("server.key"),
+        ..setup
+    };
+    s_server_in(setup, args)
 }
 
 /// A Go `crypto/tls` server with the default configuration, built with Go `version`.
