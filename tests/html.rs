@@ -238,7 +238,8 @@ fn plain_http_and_closed_targets_are_counted_as_such() {
         return;
     }
     let http = peers::nginx_plain_http();
-    let closed = support::kubeconfig::closed_port();
+    let refusing = peers::RefusingPort::new();
+    let closed = refusing.addr;
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("probe.html");
     let out = run(&[

@@ -767,7 +767,8 @@ fn forward_mode_records_why_the_upstream_gave_no_answer() {
     if !peers::require(&["kubectl.1.33", "/usr/bin/python3"]) {
         return;
     }
-    let closed: SocketAddr = format!("127.0.0.1:{}", peers::free_port()).parse().unwrap();
+    let refusing = peers::RefusingPort::new();
+    let closed = refusing.addr;
     let http = peers::launch(
         peers::Setup::new(),
         std::path::Path::new("/usr/bin/python3"),

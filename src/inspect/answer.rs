@@ -5,7 +5,7 @@
 //! selected version, whether a HelloRetryRequest came first, and the
 //! key-exchange group (TLS 1.3 ServerHello key_share; TLS 1.2
 //! ServerKeyExchange curve). Must not: touch sockets, delay or change the
-//! bytes (the caller copies first and observes after), or judge the result.
+//! bytes (the caller shows it each chunk as it copies it), or judge the result.
 //! Bounded: it gives up after [`MAX_OBSERVED_BYTES`] or at the first thing it
 //! cannot read, and then holds no buffers.
 
@@ -82,7 +82,7 @@ impl Default for AnswerObserver {
 }
 
 impl AnswerObserver {
-    /// Looks at the next bytes the server sent (after they were passed on).
+    /// Looks at the next bytes the server sent (as they are passed on).
     pub fn feed(&mut self, bytes: &[u8]) -> Observed {
         if let Some(done) = self.done {
             return Observed::Done(done);

@@ -431,7 +431,7 @@ type UpstreamAnswer = Result<ServerAnswer, String>;
 
 /// Connects upstream, replays the captured bytes, then copies both ways
 /// until both directions end. With `answer`, the upstream's bytes are also
-/// shown to an [`AnswerObserver`] — after each chunk was passed on — until the
+/// shown to an [`AnswerObserver`] — as each chunk is passed on — until the
 /// answer is known; the result, or why there is none (the upstream refused,
 /// closed, reset, or is not TLS), goes to `answer`.
 async fn forward(
@@ -497,7 +497,9 @@ async fn forward(
                 }
                 return client_write.shutdown().await;
             }
-            client_write.write_all(&buf[..n]).await?;
+            // Observed before it is passed on (no await in between, so no
+            // delay): the answer is the upstream's, known even if the
+            // client is already gone and the write below fails.
             if let Some((o, _)) = observer.as_mut() {
                 if let Observed::Done(result) = o.feed(&buf[..n]) {
                     if let Some((o, tx)) = observer.take() {
@@ -505,6 +507,7 @@ async fn forward(
                     }
                 }
             }
+            client_write.write_all(&buf[..n]).await?;
         }
     };
     tokio::try_join!(up, down)?;

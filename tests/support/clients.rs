@@ -252,23 +252,27 @@ impl RealClient {
     }
 }
 
+/// The flags every headless Chromium here runs with: no sandbox, no GPU,
+/// no QUIC and no network of its own (updates, sync, first-run pages).
+const CHROMIUM_HEADLESS: [&str; 8] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
 /// Headless Chromium from the peer prefix with the flags this kind of machine
 /// needs (no sandbox, no GPU, no network of its own) and a fresh profile;
 /// killed after `timeout`. Returns its output whatever its exit status.
 pub fn chromium(args: &[&str], timeout: Duration) -> std::process::Output {
     let profile = tempfile::tempdir().unwrap();
     let mut child = Command::new(bin("chromium"))
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-        ])
+        .args(CHROMIUM_HEADLESS)
+        .arg("--hide-scrollbars")
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .args(args)
         .stdin(Stdio::null())
@@ -338,20 +342,13 @@ impl Browser {
         let mut cmd = Command::new(bin(kind.need()));
         match kind {
             BrowserKind::Chromium => {
-                cmd.args([
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--ignore-certificate-errors",
-                    &format!("--proxy-server={DEAD_END_PROXY}"),
-                ])
-                .arg(format!("--user-data-dir={}", profile.path().display()))
-                .args(["--dump-dom", &url]);
+                cmd.args(CHROMIUM_HEADLESS)
+                    .args([
+                        "--ignore-certificate-errors",
+                        &format!("--proxy-server={DEAD_END_PROXY}"),
+                    ])
+                    .arg(format!("--user-data-dir={}", profile.path().display()))
+                    .args(["--dump-dom", &url]);
             }
             BrowserKind::FirefoxEsr => {
                 let (host, port) = DEAD_END_PROXY.split_once(':').unwrap();

@@ -164,6 +164,48 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// A loopback port where connections are refused for as long as this is
+/// held: a TCP socket bound to it and never listening. Unlike a port bound
+/// and released, no other test's listener can take it in the meantime.
+pub struct RefusingPort {
+    /// Held only to keep the port; closed when dropped.
+    _socket: std::os::fd::OwnedFd,
+    /// Connecting here is refused.
+    pub addr: SocketAddr,
+}
+
+impl RefusingPort {
+    pub fn new() -> Self {
+        use std::os::fd::FromRawFd;
+        // SAFETY: plain socket calls on a descriptor this function owns;
+        // the sockaddr structures are fully initialised before use.
+        unsafe {
+            let raw = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+            assert!(raw >= 0, "socket: {}", std::io::Error::last_os_error());
+            let fd = std::os::fd::OwnedFd::from_raw_fd(raw);
+            let mut sin: libc::sockaddr_in = std::mem::zeroed();
+            sin.sin_family = libc::AF_INET as libc::sa_family_t;
+            sin.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+            let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            let bound = libc::bind(raw, (&sin as *const libc::sockaddr_in).cast(), len);
+            assert_eq!(bound, 0, "bind: {}", std::io::Error::last_os_error());
+            let mut got = len;
+            let named =
+                libc::getsockname(raw, (&mut sin as *mut libc::sockaddr_in).cast(), &mut got);
+            assert_eq!(named, 0, "getsockname: {}", std::io::Error::last_os_error());
+            let addr =
+                SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, u16::from_be(sin.sin_port)));
+            RefusingPort { _socket: fd, addr }
+        }
+    }
+}
+
+impl Default for RefusingPort {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// A running peer process; killed when dropped.
 pub struct Peer {
     child: Child,
