@@ -179,7 +179,9 @@ pub fn accepts_mldsa_cert(observed: &ClientObservation) -> Option<bool> {
         if observed.handshake_completed == Some(true) {
             return Some(true);
         }
-        if observed.handshake_error.is_some() {
+        // A client that left without an alert (a browser's spare
+        // connection) did not reject the certificate.
+        if observed.handshake_error.is_some() && !observed.handshake_abandoned {
             return Some(false);
         }
     }
@@ -248,6 +250,35 @@ mod tests {
         SignatureScheme::ECDSA_SECP256R1_SHA256,
         SignatureScheme::RSA_PSS_RSAE_SHA256,
     ];
+
+    #[test]
+    fn a_client_leaving_without_an_alert_did_not_reject_the_certificate() {
+        let mut left = observed(WITH_MLDSA);
+        left.set_handshake(
+            Some(CertType::Mldsa65),
+            Err(Some("tls handshake eof".into())),
+        );
+        left.set_abandoned_by(&std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
+        assert_eq!(client(&left).accepts_mldsa_cert, None);
+        let mut alerted = observed(WITH_MLDSA);
+        alerted.set_handshake(
+            Some(CertType::Mldsa65),
+            Err(Some("received fatal alert: BadCertificate".into())),
+        );
+        alerted.set_abandoned_by(&std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "received fatal alert: BadCertificate",
+        ));
+        assert_eq!(client(&alerted).accepts_mldsa_cert, Some(false));
+        // Without ML-DSA in its hello it cannot accept one, whatever it did.
+        let mut classical = observed(WITHOUT);
+        classical.set_handshake(
+            Some(CertType::Mldsa65),
+            Err(Some("tls handshake eof".into())),
+        );
+        classical.set_abandoned_by(&std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
+        assert_eq!(client(&classical).accepts_mldsa_cert, Some(false));
+    }
 
     #[test]
     fn a_served_mldsa_certificate_decides_by_the_handshake() {

@@ -109,6 +109,11 @@ pub struct ClientObservation {
     /// (e.g. `peer is incompatible: NoSignatureSchemesInCommon`, `received
     /// fatal alert: BadCertificate`); null otherwise.
     pub handshake_error: Option<String>,
+    /// Terminate mode: the client closed or reset the connection during the
+    /// handshake without sending an alert (a browser's spare connection, a
+    /// client that gave up): it said nothing about the certificate.
+    #[serde(default)]
+    pub handshake_abandoned: bool,
     /// Every field of the hello was read (a connection refused afterwards
     /// still was); not serialised: `verdict` is null otherwise.
     #[serde(skip)]
@@ -145,6 +150,7 @@ impl ClientObservation {
             cert_type: None,
             handshake_completed: None,
             handshake_error: None,
+            handshake_abandoned: false,
             hello_described: false,
         };
         let hello = match &cap.result {
@@ -188,6 +194,16 @@ impl ClientObservation {
         self.cert_type = cert_type;
         self.handshake_completed = Some(outcome.is_ok());
         self.handshake_error = outcome.err().flatten();
+    }
+
+    /// Terminate mode: the handshake failed because the client left
+    /// without an alert (`error` is the I/O error the handshake ended with).
+    pub fn set_abandoned_by(&mut self, error: &std::io::Error) {
+        use std::io::ErrorKind as K;
+        self.handshake_abandoned = matches!(
+            error.kind(),
+            K::UnexpectedEof | K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe
+        );
     }
 
     /// True when a complete ClientHello was read and described.

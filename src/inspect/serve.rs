@@ -381,7 +381,10 @@ async fn handle(
             let handshake = tokio::time::timeout(config.step_timeout, acceptor.accept(prefixed));
             let outcome = match handshake.await {
                 Ok(Ok(tls)) => Ok(tls),
-                Ok(Err(e)) => Err(e.to_string()),
+                Ok(Err(e)) => {
+                    record.set_abandoned_by(&e);
+                    Err(e.to_string())
+                }
                 Err(_) => Err(format!(
                     "timed out after {:?} waiting for the TLS handshake",
                     config.step_timeout

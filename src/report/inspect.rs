@@ -303,10 +303,17 @@ pub fn summary_table(s: &Summary, style: Style) -> String {
                 Some(t) => t.name(),
                 None => "--cert (another key type)",
             };
-            let text = format!(
+            let mut text = format!(
                 "certificate served: {cert}; handshakes: {} completed, {} failed",
                 s.handshake_completed, s.handshake_failed
             );
+            if s.handshake_abandoned > 0 {
+                let _ = write!(
+                    text,
+                    ", {} left by the client without an alert",
+                    s.handshake_abandoned
+                );
+            }
             let _ = if s.handshake_failed > 0 {
                 writeln!(out, "{}", style.paint("31", &text))
             } else {
@@ -384,8 +391,13 @@ pub struct Summary {
     pub cert_type: Option<CertType>,
     /// Terminate mode: connections whose TLS handshake completed.
     pub handshake_completed: u64,
-    /// Terminate mode: connections whose TLS handshake was attempted and failed.
+    /// Terminate mode: connections whose TLS handshake was attempted and
+    /// failed (not counting those the client left without an alert).
     pub handshake_failed: u64,
+    /// Terminate mode: connections the client closed mid-handshake without
+    /// an alert (`handshake_abandoned`: a browser's spare connection).
+    #[serde(default)]
+    pub handshake_abandoned: u64,
     /// Connections judged to accept an ML-DSA server certificate (`accepts_mldsa_cert` true).
     pub accepts_mldsa_cert: u64,
     /// Connections judged not to accept one (`accepts_mldsa_cert` false).
@@ -453,10 +465,11 @@ impl Summary {
         }
         let (completed, failed) = (
             r.handshake_completed == Some(true),
-            r.handshake_error.is_some(),
+            r.handshake_error.is_some() && !r.handshake_abandoned,
         );
         self.handshake_completed += u64::from(completed);
         self.handshake_failed += u64::from(failed);
+        self.handshake_abandoned += u64::from(r.handshake_abandoned);
         match record.assessed.accepts_mldsa_cert {
             Some(true) => self.accepts_mldsa_cert += 1,
             Some(false) => self.rejects_mldsa_cert += 1,

@@ -67,6 +67,37 @@ impl Inspector {
         }
     }
 
+    /// The JSON Lines records written so far.
+    pub fn records_so_far(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// Waits until a record written so far satisfies `wanted` (at most 60 s;
+    /// a condition, not a pause), and returns the records then.
+    pub fn wait_for_record(&self, wanted: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let records = self.records_so_far();
+            if records.iter().any(&wanted) || Instant::now() > deadline {
+                return records;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops the inspector as Ctrl-C or SIGTERM would, then [`Self::finish`]es.
+    pub fn stop(self) -> (Vec<Value>, String, String) {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        self.finish()
+    }
+
     /// Waits for the process to exit (it stops after `--count` clients) and
     /// returns the JSON Lines records, the summary (stdout) and the live lines.
     pub fn finish(mut self) -> (Vec<Value>, String, String) {
