@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
         let rules = CertRules::default();
         let assessed = pqready::assess::certs::file(&facts, &rules);
         let report = FileReport::of(facts, assessed);
-        let mut summary = Summary::new(&rules.deadlines);
+        let mut summary = Summary::new(&rules.deadlines, rules.now);
         summary.add(&report);
         let _ = cert_files::file_block(&report, Style { color: true });
         let _ = cert_files::summary_lines(&summary);
