@@ -264,6 +264,17 @@ fn plain_http_and_closed_targets_are_counted_as_such() {
             "{expected:?} not rendered in:\n{text}"
         );
     }
+    // The terminal summary says why each could not be probed, too.
+    let table = run(&["probe", &http.addr.to_string(), &closed.to_string()]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    for (target, status) in [(http.addr, "error (not-tls)"), (closed, "error (refused)")] {
+        assert!(
+            table
+                .lines()
+                .any(|l| l.starts_with(&target.to_string()) && l.contains(status)),
+            "{target} {status} not in:\n{table}"
+        );
+    }
     // Each target's row carries its own badge.
     for row in [
         format!("{} no TLS", http.addr),

@@ -465,10 +465,15 @@ impl SummaryRow {
             .checks
             .iter()
             .any(|c| c.id == CheckId::Groups && c.status == CheckStatus::Completed);
+        // Why it could not be probed, as the Markdown summary says it.
+        let status_text = match (status, report.error_kind) {
+            (PqStatus::Error, Some(kind)) => format!("error ({kind})"),
+            _ => status.name().to_string(),
+        };
         SummaryRow {
             cells: [
                 report.target.clone(),
-                status.name().to_string(),
+                status_text,
                 if report.error.is_some() {
                     "-".into()
                 } else if !groups_completed {
