@@ -255,13 +255,7 @@ http {{
 }}
 "
     );
-    std::fs::write(setup.dir.path().join("nginx.conf"), setup.fill(&conf)).unwrap();
-    launch(
-        setup,
-        &bin("nginx"),
-        &["-p", "{dir}", "-c", "{dir}/nginx.conf"],
-        &[],
-    )
+    peers::nginx_with(setup, &conf)
 }
 
 /// `files` concatenated into `name` in `dir` (a chain file, leaf first).

@@ -45,6 +45,32 @@ fn self_signed(dir: &Path, newkey: &[&str], name: &str, cn: &str, days: &str) {
     openssl(dir, &args);
 }
 
+/// `NAME.key` (a new `newkey` key) and `NAME.crt` for `/CN=cn` in `dir`,
+/// issued by `ca` (`CA.crt`, `CA.key`) with OpenSSL 3.5 (`req -new`, then
+/// `x509 -req` with `x509_args`).
+fn issued(dir: &Path, newkey: &str, name: &str, cn: &str, ca: &str, x509_args: &[&str]) {
+    let (key, csr, crt, subject) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.crt"),
+        format!("/CN={cn}"),
+    );
+    let (ca_crt, ca_key) = (format!("{ca}.crt"), format!("{ca}.key"));
+    openssl(
+        dir,
+        &[
+            "req", "-new", "-newkey", newkey, "-nodes", "-keyout", &key, "-subj", &subject, "-out",
+            &csr,
+        ],
+    );
+    let mut args = vec![
+        "x509", "-req", "-in", &csr, "-CA", &ca_crt, "-CAkey", &ca_key,
+    ];
+    args.extend_from_slice(x509_args);
+    args.extend_from_slice(&["-out", &crt]);
+    openssl(dir, &args);
+}
+
 fn run(args: &[&str]) -> Output {
     support::command::run(args)
 }
@@ -851,40 +877,13 @@ fn openssl_chain_bundle_der_and_stdin() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     self_signed(d, &["ML-DSA-87"], "ca", "PQ Root", "3650");
-    openssl(
+    issued(
         d,
-        &[
-            "req",
-            "-new",
-            "-newkey",
-            "ML-DSA-65",
-            "-nodes",
-            "-keyout",
-            "leaf.key",
-            "-subj",
-            "/CN=leaf.test",
-            "-out",
-            "leaf.csr",
-        ],
-    );
-    openssl(
-        d,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "leaf.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-set_serial",
-            "7",
-            "-days",
-            "90",
-            "-out",
-            "leaf.crt",
-        ],
+        "ML-DSA-65",
+        "leaf",
+        "leaf.test",
+        "ca",
+        &["-set_serial", "7", "-days", "90"],
     );
     write(
         &d.join("bundle.pem"),
@@ -2110,29 +2109,7 @@ fn a_post_quantum_leaf_under_a_classical_ca_gets_a_finding_alone() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     self_signed(d, &["rsa:2048"], "ca", "rsa-ca", "365");
-    openssl(
-        d,
-        &[
-            "req",
-            "-new",
-            "-newkey",
-            "ML-DSA-65",
-            "-nodes",
-            "-keyout",
-            "leaf.key",
-            "-subj",
-            "/CN=pq-leaf",
-            "-out",
-            "leaf.csr",
-        ],
-    );
-    openssl(
-        d,
-        &[
-            "x509", "-req", "-in", "leaf.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-days", "365",
-            "-out", "leaf.crt",
-        ],
-    );
+    issued(d, "ML-DSA-65", "leaf", "pq-leaf", "ca", &["-days", "365"]);
     let (code, doc) = certs_json(&[d.join("leaf.crt").to_str().unwrap()]);
     assert_eq!(code, Some(0), "{doc:#}");
     let file = entry(&doc, "leaf.crt");

@@ -401,8 +401,13 @@ http {
 
 /// nginx (OpenSSL 3.5) with its default TLS settings.
 pub fn nginx() -> Peer {
-    let setup = Setup::new();
-    std::fs::write(setup.dir.path().join("nginx.conf"), setup.fill(NGINX_CONF)).unwrap();
+    nginx_with(Setup::new(), NGINX_CONF)
+}
+
+/// nginx (OpenSSL 3.5) with `conf` (the {…} placeholders of [`Setup::fill`]
+/// filled) as its whole configuration, in `setup`'s directory.
+pub fn nginx_with(setup: Setup, conf: &str) -> Peer {
+    std::fs::write(setup.dir.path().join("nginx.conf"), setup.fill(conf)).unwrap();
     launch(
         setup,
         &bin("nginx"),
@@ -413,19 +418,12 @@ pub fn nginx() -> Peer {
 
 /// nginx serving plain HTTP only: a port that answers, but not with TLS.
 pub fn nginx_plain_http() -> Peer {
-    let setup = Setup::new();
     let conf = NGINX_CONF.replace(" ssl;", ";").replace(
         "    ssl_certificate {cert}; ssl_certificate_key {key};\n",
         "",
     );
     assert_ne!(conf, NGINX_CONF, "the TLS lines of NGINX_CONF changed");
-    std::fs::write(setup.dir.path().join("nginx.conf"), setup.fill(&conf)).unwrap();
-    launch(
-        setup,
-        &bin("nginx"),
-        &["-p", "{dir}", "-c", "{dir}/nginx.conf"],
-        &[],
-    )
+    nginx_with(Setup::new(), &conf)
 }
 
 /// Debian's etcd serving TLS on its client port.
