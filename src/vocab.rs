@@ -301,6 +301,15 @@ labels! {
     /// Every kind of finding pqready reports: the future SARIF rules and
     /// Prometheus labels. Each has a fixed severity, title and standing advice.
     pub enum FindingKind {
+        /// The endpoint supports no post-quantum key-exchange group: every
+        /// connection to it can be recorded today and decrypted later.
+        ClassicalKeyExchange = "classical-key-exchange",
+        /// The endpoint's only post-quantum group is the obsolete
+        /// X25519Kyber768Draft00: today's clients get classical from it.
+        DraftOnlyKeyExchange = "draft-only-key-exchange",
+        /// The endpoint supports a post-quantum group, but a client offering
+        /// both gets a classical one (its own order puts a classical group first).
+        PqNotPreferred = "pq-not-preferred",
         /// A PQ-capable client and a PQ-capable server share no PQ group.
         SilentDowngrade = "silent-downgrade",
         /// The server supports PQ; the client offers none.
@@ -464,7 +473,9 @@ labels! {
 }
 
 impl FindingKind {
-    /// How much it matters.
+    /// How much it matters by default; [`FindingKind::sensitive_severity`]
+    /// raises some kinds on endpoints that carry secrets, and a policy's
+    /// `severity_overrides` may set any.
     pub const fn severity(self) -> Severity {
         match self {
             FindingKind::SilentDowngrade
@@ -492,16 +503,34 @@ impl FindingKind {
             | FindingKind::NotApprovedAlgorithm
             | FindingKind::QuantumVulnerableSignature
             | FindingKind::CertificateExpiring
-            | FindingKind::ClassicalBinary => Severity::Medium,
-            FindingKind::HelloToleranceInconclusive
+            | FindingKind::ClassicalBinary
+            | FindingKind::ClassicalKeyExchange
+            | FindingKind::DraftOnlyKeyExchange => Severity::Medium,
+            FindingKind::PqNotPreferred
+            | FindingKind::HelloToleranceInconclusive
             | FindingKind::QuantumVulnerableKey
             | FindingKind::NoMldsaAuthentication => Severity::Low,
+        }
+    }
+
+    /// The severity on an endpoint that carries secrets or credentials (a
+    /// cluster's API server, etcd, webhooks and aggregated APIs, or a
+    /// policy's `sensitive` targets), when it differs from the default.
+    pub const fn sensitive_severity(self) -> Option<Severity> {
+        match self {
+            FindingKind::ClassicalKeyExchange => Some(Severity::High),
+            _ => None,
         }
     }
 
     /// One line naming the problem.
     pub const fn title(self) -> &'static str {
         match self {
+            FindingKind::ClassicalKeyExchange => "No post-quantum key exchange",
+            FindingKind::DraftOnlyKeyExchange => {
+                "Only the obsolete X25519Kyber768Draft00 post-quantum group"
+            }
+            FindingKind::PqNotPreferred => "Post-quantum group supported but not preferred",
             FindingKind::SilentDowngrade => "Silent downgrade to classical key exchange",
             FindingKind::ClassicalClient => "Post-quantum-capable server, classical client",
             FindingKind::ClassicalServer => "Post-quantum client, classical server",
@@ -559,6 +588,21 @@ impl FindingKind {
     /// What the kind means, in a sentence or two (a SARIF rule's full description).
     pub const fn description(self) -> &'static str {
         match self {
+            FindingKind::ClassicalKeyExchange => {
+                "The endpoint supports no post-quantum key-exchange group, so every connection to it \
+                 uses classical key exchange: traffic recorded today can be decrypted once a large \
+                 quantum computer exists (harvest now, decrypt later)."
+            }
+            FindingKind::DraftOnlyKeyExchange => {
+                "The endpoint's only post-quantum group is the obsolete X25519Kyber768Draft00 (Go \
+                 1.23's default). Current clients offer X25519MLKEM768 instead, so they get classical \
+                 key exchange from it."
+            }
+            FindingKind::PqNotPreferred => {
+                "The endpoint supports a post-quantum group, but it chooses by its own order and puts a \
+                 classical group first, so a client that offers both (every browser, Go 1.24+) gets \
+                 classical key exchange."
+            }
             FindingKind::SilentDowngrade => {
                 "A post-quantum-capable client and a post-quantum-capable server share no post-quantum \
                  group, so their connections quietly use classical key exchange."
@@ -673,6 +717,16 @@ impl FindingKind {
     /// (naming the client to upgrade).
     pub const fn remediation(self) -> &'static str {
         match self {
+            FindingKind::ClassicalKeyExchange => SERVER_UPGRADE,
+            FindingKind::DraftOnlyKeyExchange => {
+                "upgrade the server to Go 1.24+ (Kubernetes 1.33+), OpenSSL 3.5+ or another stack \
+                 that supports X25519MLKEM768; drop tlskyber=0/tlsmlkem=0 from its GODEBUG"
+            }
+            FindingKind::PqNotPreferred => {
+                "put X25519MLKEM768 first in the server's group list (OpenSSL: `-groups \
+                 X25519MLKEM768:X25519`, nginx `ssl_ecdh_curve`, Go: leave CurvePreferences nil or \
+                 list it first)"
+            }
             FindingKind::SilentDowngrade | FindingKind::ClassicalClient => {
                 "upgrade the client to a build that offers X25519MLKEM768 (Go 1.24+ defaults, kubectl 1.33+, OpenSSL 3.5+)"
             }
