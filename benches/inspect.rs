@@ -58,7 +58,8 @@ async fn measure(
             listener,
             config,
             |observed| {
-                let record = InspectRecord::of(observed);
+                let assessed = pqready::assess::Judge::default().inspected(&observed);
+                let record = InspectRecord::new(observed, assessed);
                 pq += u64::from(record.assessed.verdict.is_some());
                 summary.add(&record);
             },

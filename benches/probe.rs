@@ -123,9 +123,9 @@ async fn main() {
         };
         let started = Instant::now();
         let mut done = 0usize;
-        let rules = pqready::assess::certs::CertRules::default();
+        let judge = pqready::assess::Judge::default();
         let run = pqready::net::Concurrency::fixed(concurrency);
-        scan(list, config, rules, run, |_| {}, |_| done += 1).await;
+        scan(list, config, judge, run, |_| {}, |_| done += 1).await;
         let secs = started.elapsed().as_secs_f64();
         println!(
             "scan of {done} endpoints, concurrency {concurrency:>3}, big-hello check {}: {secs:.2} s, {:.0} endpoints/s (probes and servers share the 2 cores)",

@@ -5,13 +5,14 @@
 //! they are ready (so output streams and memory stays bounded by the window
 //! of targets in flight). One failing target never stops the others.
 
-use crate::assess;
 use crate::assess::certs::CertRules;
+use crate::assess::policy::Subject;
+use crate::assess::Judge;
 use crate::discover::Target;
 use crate::net::{Concurrency, WorkSlot};
 use crate::probe::{self, ProbeConfig};
 use crate::report::TargetReport;
-use crate::vocab::ErrorKind;
+use crate::vocab::{ComponentCategory, ErrorKind};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -29,21 +30,38 @@ pub async fn scan_one_with(
     config: &ProbeConfig,
     rules: &CertRules,
 ) -> TargetReport {
-    scan_one_in(target, config, rules, None).await
+    let judge = Judge::new(rules.clone(), None);
+    scan_one_in(target, config, &judge, Identity::default(), None).await
 }
 
-/// As [`scan_one_with`], holding `slot` of the run's concurrency (given
-/// back when the probe only waits).
+/// Who a target is beyond its address: a cluster component's name and
+/// category, which the judge weighs (etcd's traffic carries Secrets).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Identity<'a> {
+    /// The component's name.
+    pub name: Option<&'a str>,
+    /// The component's category.
+    pub category: Option<ComponentCategory>,
+}
+
+/// Probes `target`, holding `slot` of the run's concurrency (given back
+/// when the probe only waits), and judges it as `identity` with `judge`.
 pub async fn scan_one_in(
     target: &Target,
     config: &ProbeConfig,
-    rules: &CertRules,
+    judge: &Judge,
+    identity: Identity<'_>,
     slot: Option<Arc<WorkSlot>>,
 ) -> TargetReport {
     let started = Instant::now();
+    let subject = Subject {
+        target: &target.label,
+        name: identity.name,
+        category: identity.category,
+    };
     match probe::probe_target_in(target, config, slot).await {
         Ok(observed) => {
-            let assessed = assess::endpoint_with(&observed, rules);
+            let assessed = judge.endpoint(&observed, &subject);
             TargetReport::probed(&target.label, observed, assessed)
         }
         Err(err) => {
@@ -59,11 +77,13 @@ pub async fn scan_one_in(
 pub async fn scan_one_contained(
     target: Arc<Target>,
     config: Arc<ProbeConfig>,
-    rules: Arc<CertRules>,
+    judge: Arc<Judge>,
     slot: Option<Arc<WorkSlot>>,
 ) -> TargetReport {
     let (inner, inner_config) = (target.clone(), config.clone());
-    let run = tokio::spawn(async move { scan_one_in(&inner, &inner_config, &rules, slot).await });
+    let run = tokio::spawn(async move {
+        scan_one_in(&inner, &inner_config, &judge, Identity::default(), slot).await
+    });
     match run.await {
         Ok(report) => report,
         Err(e) => {
@@ -90,19 +110,19 @@ pub const MIN_HELD: usize = 1024;
 
 /// Scans `targets` with at most `run.limit()` probes working at once (and
 /// up to [`WINDOW_PER_SLOT`] times as many started, those beyond working
-/// only while others wait), judging certificates by `rules`. `on_finish`
+/// only while others wait), judging each with `judge`. `on_finish`
 /// sees each report as soon as it is done (for progress); `emit` receives
 /// them in input order.
 pub async fn scan(
     targets: Vec<Target>,
     config: ProbeConfig,
-    rules: CertRules,
+    judge: Judge,
     run: Arc<Concurrency>,
     mut on_finish: impl FnMut(&TargetReport),
     mut emit: impl FnMut(TargetReport),
 ) {
     let config = Arc::new(config);
-    let rules = Arc::new(rules);
+    let judge = Arc::new(judge);
     let targets: Vec<Arc<Target>> = targets.into_iter().map(Arc::new).collect();
     let mut running: JoinSet<(usize, TargetReport)> = JoinSet::new();
     let mut index_of = std::collections::HashMap::new();
@@ -122,12 +142,12 @@ pub async fn scan(
             && next_spawn < targets.len()
         {
             let (idx, target, config) = (next_spawn, targets[next_spawn].clone(), config.clone());
-            let (rules, run) = (rules.clone(), run.clone());
+            let (judge, run) = (judge.clone(), run.clone());
             let handle = running.spawn(async move {
                 let slot = Arc::new(WorkSlot::take(run).await);
                 (
                     idx,
-                    scan_one_contained(target, config, rules, Some(slot)).await,
+                    scan_one_contained(target, config, judge, Some(slot)).await,
                 )
             });
             index_of.insert(handle.id(), idx);

@@ -301,15 +301,6 @@ labels! {
     /// Every kind of finding pqready reports: the future SARIF rules and
     /// Prometheus labels. Each has a fixed severity, title and standing advice.
     pub enum FindingKind {
-        /// The endpoint supports no post-quantum key-exchange group: every
-        /// connection to it can be recorded today and decrypted later.
-        ClassicalKeyExchange = "classical-key-exchange",
-        /// The endpoint's only post-quantum group is the obsolete
-        /// X25519Kyber768Draft00: today's clients get classical from it.
-        DraftOnlyKeyExchange = "draft-only-key-exchange",
-        /// The endpoint supports a post-quantum group, but a client offering
-        /// both gets a classical one (its own order puts a classical group first).
-        PqNotPreferred = "pq-not-preferred",
         /// A PQ-capable client and a PQ-capable server share no PQ group.
         SilentDowngrade = "silent-downgrade",
         /// The server supports PQ; the client offers none.
@@ -373,6 +364,15 @@ labels! {
         /// A Go binary whose TLS clients and servers offer no standard
         /// post-quantum group (classical only, or only the obsolete Kyber draft).
         ClassicalBinary = "classical-binary",
+        /// The endpoint supports no post-quantum key-exchange group: every
+        /// connection to it can be recorded today and decrypted later.
+        ClassicalKeyExchange = "classical-key-exchange",
+        /// The endpoint's only post-quantum group is the obsolete
+        /// X25519Kyber768Draft00: today's clients get classical from it.
+        DraftOnlyKeyExchange = "draft-only-key-exchange",
+        /// The endpoint supports a post-quantum group, but a client offering
+        /// both gets a classical one (its own order puts a classical group first).
+        PqNotPreferred = "pq-not-preferred",
     }
 }
 

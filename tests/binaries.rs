@@ -111,14 +111,20 @@ fn binary(path: &Path) -> GoBinary {
 
 /// The report (facts and verdicts) for one file, which must be a Go binary.
 fn report(path: &Path) -> BinaryReport {
-    BinaryReport::of(binary(path))
+    judged(binary(path))
+}
+
+/// Facts judged by the default judge, as `pqready binaries` reports them.
+fn judged(binary: pqready::gobin::GoBinary) -> BinaryReport {
+    let (verdict, findings) = pqready::assess::Judge::default().binary(&binary, &binary.path);
+    BinaryReport::new(binary, verdict, findings)
 }
 
 /// The report with a runtime GODEBUG applied.
 fn report_with(path: &Path, runtime: &RuntimeGodebug) -> BinaryReport {
     let mut facts = binary(path);
     facts.apply_runtime(runtime);
-    BinaryReport::of(facts)
+    judged(facts)
 }
 
 fn godebug(r: &BinaryReport) -> &str {
@@ -357,7 +363,7 @@ fn google_cloud_sdk_go_tools() {
                 .unwrap()
                 .display()
                 .to_string();
-            binaries.insert(rel, BinaryReport::of(*r));
+            binaries.insert(rel, judged(*r));
         }
         ScanItem::Skipped { path, reason } => {
             skipped.push((
@@ -1037,7 +1043,7 @@ fn walks_a_directory_of_mixed_files() {
                     .to_string();
                 let what = match item {
                     ScanItem::Binary(r) => {
-                        format!("go {:?}", BinaryReport::of((**r).clone()).verdict.unwrap())
+                        format!("go {:?}", judged((**r).clone()).verdict.unwrap())
                     }
                     ScanItem::Skipped { reason, .. } => format!("skip {reason:?}"),
                     ScanItem::Error { .. } => "error".to_string(),

@@ -24,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
         std::time::SystemTime::UNIX_EPOCH,
         &capture,
     );
-    let record = InspectRecord::of(observed);
+    let assessed = pqready::assess::Judge::default().inspected(&observed);
+    let record = InspectRecord::new(observed, assessed);
     let _ = pqready::report::json::line(&record);
 });

@@ -39,14 +39,10 @@ pub struct EndpointAssessment {
     pub certificate_errors: Vec<UnreadCertificate>,
 }
 
-/// Judges one probed endpoint, with the default certificate rules (NIST
-/// IR 8547, now).
-pub fn endpoint(obs: &TargetObservation) -> EndpointAssessment {
-    endpoint_with(obs, &CertRules::default())
-}
-
-/// Judges one probed endpoint; certificates by `rules` (`--deadlines`).
-pub fn endpoint_with(obs: &TargetObservation, rules: &CertRules) -> EndpointAssessment {
+/// The standing rules about one probed endpoint that need no subject:
+/// client profiles, hello tolerance, served certificates, authentication
+/// (unsorted; [`super::Judge::endpoint`] adds the rest and sorts).
+pub(super) fn standing_rules(obs: &TargetObservation, rules: &CertRules) -> EndpointAssessment {
     let mut findings = client_findings(obs);
     let hello_tolerance = obs.hello_tolerance.as_deref().map(|variants| {
         let (judged, finding) = hello_tolerance(variants);
@@ -56,7 +52,6 @@ pub fn endpoint_with(obs: &TargetObservation, rules: &CertRules) -> EndpointAsse
     let served = served(obs, rules);
     findings.extend(served.findings);
     findings.extend(super::authentication::no_classical_authentication(obs));
-    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     EndpointAssessment {
         findings,
         hello_tolerance,

@@ -1,8 +1,13 @@
 //! Assessment: the only place where observations become judgements.
 //!
-//! Owns: one entry point per kind of observation, each returning an
-//! assessment value that `report` renders next to the facts:
-//! - [`endpoint`] for a probed TLS endpoint: its post-quantum verdict, the
+//! Owns: the [`Judge`], one entry per subject (a probed endpoint, a cluster
+//! component, a certificate file, a Go binary), running the standing rules,
+//! then the policy's rules, overrides and exceptions, then sorting; and the
+//! rule modules it calls, each returning values `report` renders next to
+//! the facts:
+//! - [`key_exchange`] for an endpoint's own groups (classical, draft-only,
+//!   post-quantum but not preferred);
+//! - `endpoint` for a probed TLS endpoint's post-quantum verdict, the
 //!   client-profile findings and the big-ClientHello tolerance judgement;
 //! - [`offer`] for what a client (an inspected ClientHello, a Go binary's
 //!   default) offers;
@@ -21,6 +26,8 @@ pub mod cluster;
 mod endpoint;
 pub mod gate;
 pub mod inspected;
+pub mod judge;
+pub mod key_exchange;
 pub mod policy;
 pub mod served;
 mod tolerance;
@@ -29,7 +36,8 @@ pub use crate::vocab::{
     FindingKind, OfferVerdict, PqStatus, Severity, ToleranceOutcome, ToleranceVerdict,
 };
 pub use clients::client_findings;
-pub use endpoint::{endpoint, endpoint_with, unreachable, verdict, EndpointAssessment, Verdict};
+pub use endpoint::{unreachable, verdict, EndpointAssessment, Verdict};
+pub use judge::Judge;
 pub use tolerance::{hello_tolerance, HelloTolerance, JudgedVariant};
 
 use crate::wire::NamedGroup;

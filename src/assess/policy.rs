@@ -12,7 +12,7 @@
 
 use super::certs::JudgedCertificate;
 use super::{Finding, HelloTolerance};
-use crate::vocab::{ComponentCategory, FindingKind, PqStatus, ToleranceVerdict};
+use crate::vocab::{ComponentCategory, FindingKind, PqStatus, Severity, ToleranceVerdict};
 use serde::{Deserialize, Serialize};
 
 /// A policy file.
@@ -34,9 +34,35 @@ pub struct Policy {
     /// a quantum-vulnerable key.
     #[serde(default)]
     pub classical_certificates_not_after: Option<String>,
+    /// Endpoints that carry secrets or credentials besides those pqready
+    /// knows (a cluster's API server, etcd, webhooks and aggregated APIs):
+    /// their `classical-key-exchange` finding is high.
+    #[serde(default)]
+    pub sensitive: Vec<Selector>,
+    /// Severities the organisation sets for findings, by finding id and,
+    /// optionally, component category or target pattern; the first entry
+    /// that matches a finding wins.
+    #[serde(default)]
+    pub severity_overrides: Vec<SeverityOverride>,
     /// Accepted exceptions.
     #[serde(default)]
     pub exceptions: Vec<Exception>,
+}
+
+/// One `severity_overrides` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityOverride {
+    /// The finding it applies to.
+    pub finding: FindingKind,
+    /// Only in this component category (`cluster`).
+    #[serde(default)]
+    pub category: Option<ComponentCategory>,
+    /// Only for targets, component names or file paths this pattern matches.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The severity to report instead of the default.
+    pub severity: Severity,
 }
 
 /// Which endpoints a rule covers: all given conditions must hold.
@@ -76,6 +102,13 @@ pub struct AppliedException {
     pub expires: String,
     /// True when that day has passed: the finding counts again.
     pub expired: bool,
+}
+
+impl Selector {
+    fn selects(&self, subject: &Subject<'_>) -> bool {
+        self.category.is_none_or(|c| Some(c) == subject.category)
+            && self.target.as_deref().is_none_or(|t| subject.matches(t))
+    }
 }
 
 /// What a rule is applied to.
@@ -152,19 +185,50 @@ impl Policy {
                 return Err(format!("exception for '{}' has no reason", e.target));
             }
         }
-        for s in &policy.require_pq {
-            if s.category.is_none() && s.target.is_none() {
-                return Err("a require_pq entry needs a category, a target or both".into());
+        for (list, name) in [
+            (&policy.require_pq, "require_pq"),
+            (&policy.sensitive, "sensitive"),
+        ] {
+            if list
+                .iter()
+                .any(|s| s.category.is_none() && s.target.is_none())
+            {
+                return Err(format!("a {name} entry needs a category, a target or both"));
             }
         }
         Ok(policy)
     }
 
     fn requires_pq(&self, subject: &Subject<'_>) -> bool {
-        self.require_pq.iter().any(|s| {
-            s.category.is_none_or(|c| Some(c) == subject.category)
-                && s.target.as_deref().is_none_or(|t| subject.matches(t))
+        self.require_pq.iter().any(|s| s.selects(subject))
+    }
+
+    /// Why the policy counts this endpoint as carrying secrets, when it does.
+    pub fn marks_sensitive(&self, subject: &Subject<'_>) -> Option<String> {
+        self.sensitive.iter().find(|s| s.selects(subject)).map(|s| {
+            let by = match (&s.category, &s.target) {
+                (Some(c), Some(t)) => format!("category {c}, target {t}"),
+                (Some(c), None) => format!("category {c}"),
+                (None, Some(t)) => format!("target {t}"),
+                (None, None) => "every endpoint".to_string(),
+            };
+            format!("the policy marks it sensitive ({by})")
         })
+    }
+
+    /// Sets the severity of each finding a `severity_overrides` entry
+    /// matches (the first one that does).
+    pub fn override_severities(&self, subject: &Subject<'_>, findings: &mut [Finding]) {
+        for finding in findings.iter_mut() {
+            let entry = self.severity_overrides.iter().find(|o| {
+                o.finding == finding.id
+                    && o.category.is_none_or(|c| Some(c) == subject.category)
+                    && o.target.as_deref().is_none_or(|t| subject.matches(t))
+            });
+            if let Some(entry) = entry {
+                finding.severity = entry.severity;
+            }
+        }
     }
 
     /// The policy's findings about one probed endpoint.

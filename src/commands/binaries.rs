@@ -35,7 +35,7 @@ pub fn run(args: BinariesArgs) -> Result<Outcome, CommandError> {
         template: "{spinner} {pos} files examined ({elapsed}) {msg}",
     });
     let ticker = output.ticker();
-    let policy = output.policy();
+    let judge = crate::assess::Judge::new(Default::default(), output.policy());
     let mut errors: Vec<FileError> = Vec::new();
     let counts = gobin::scan(&args.paths, args.follow_symlinks, |item| {
         ticker.tick();
@@ -44,20 +44,9 @@ pub fn run(args: BinariesArgs) -> Result<Outcome, CommandError> {
                 if let Some(rt) = &runtime {
                     binary.apply_runtime(rt);
                 }
-                let mut report = BinaryReport::of(*binary);
-                if let Some(policy) = &policy {
-                    let path = report.path.clone();
-                    let subject = crate::assess::policy::Subject {
-                        target: &path,
-                        name: None,
-                        category: None,
-                    };
-                    policy.apply_exceptions(
-                        &subject,
-                        &mut report.findings,
-                        crate::time::now_unix(),
-                    );
-                }
+                let path = binary.path.clone();
+                let (judged, findings) = judge.binary(&binary, &path);
+                let report = BinaryReport::new(*binary, judged, findings);
                 output.part(Part::Binary(&report));
             }
             ScanItem::Error { path, error } => errors.push(FileError {

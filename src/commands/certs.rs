@@ -35,16 +35,14 @@ pub fn run(args: CertsArgs) -> Result<Outcome, CommandError> {
         template: "{spinner} {pos} files examined ({elapsed})",
     });
     let ticker = output.ticker();
-    let policy = output.policy();
+    let judge = crate::assess::Judge::new(rules.clone(), output.policy());
     let mut summary = Summary::new(&rules.deadlines, rules.now);
     let counts = files::read_paths(&args.paths, &Limits::default(), |item| {
         ticker.tick();
         if let ReadItem::File(facts) = item {
             let assessed = crate::assess::certs::file(&facts, &rules);
             let mut report = FileReport::of(*facts, assessed);
-            if let Some(policy) = &policy {
-                apply_policy(policy, &mut report);
-            }
+            judge_file(&judge, &mut report);
             // Counts and names only: never a field of a key or a kubeconfig.
             tracing::debug!(
                 path = %crate::report::printable(&report.path),
@@ -68,8 +66,9 @@ pub fn run(args: CertsArgs) -> Result<Outcome, CommandError> {
     })
 }
 
-/// Applies `--policy` to one file: the certificate rule and the exceptions.
-fn apply_policy(policy: &crate::assess::policy::Policy, report: &mut FileReport) {
+/// Judges one file as its own subject: the policy's certificate rule,
+/// overrides and exceptions, most severe first.
+fn judge_file(judge: &crate::assess::Judge, report: &mut FileReport) {
     let path = report.path.clone();
     let subject = crate::assess::policy::Subject {
         target: &path,
@@ -81,11 +80,5 @@ fn apply_policy(policy: &crate::assess::policy::Policy, report: &mut FileReport)
         .iter()
         .map(|c| c.certificate.clone())
         .collect();
-    report
-        .findings
-        .extend(policy.certificate_findings(&subject, &certificates));
-    policy.apply_exceptions(&subject, &mut report.findings, crate::time::now_unix());
-    report
-        .findings
-        .sort_by_key(|f| std::cmp::Reverse(f.severity));
+    judge.file(&subject, &certificates, &mut report.findings);
 }

@@ -7,7 +7,6 @@ use super::output::{Output, Progress};
 use super::{CommandError, Outcome};
 use crate::assess;
 use crate::assess::baseline::Results;
-use crate::assess::certs::CertRules;
 use crate::catalog::profile;
 use crate::cli::ClusterArgs;
 use crate::discover::cluster::{self as discovery, Category, Component};
@@ -15,7 +14,7 @@ use crate::net::WorkSlot;
 use crate::probe::ProbeConfig;
 use crate::report::cluster::{ClusterReport, ComponentReport, LocalClient};
 use crate::report::{Part, TargetReport};
-use crate::scan::scan_one_in;
+use crate::scan::{scan_one_in, Identity};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -24,7 +23,7 @@ use tokio::task::JoinSet;
 pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
     let config = args.config()?;
     let run = args.pace.concurrency()?;
-    let rules = Arc::new(args.deadlines.rules()?);
+    let rules = args.deadlines.rules()?;
     let includes = args.includes()?;
     let (client, info) = discovery::connect(&args.source(), config.timeout)
         .await
@@ -49,6 +48,7 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
         }
     }
     let mut output = Output::open_for(args.output, Some(Results::Cluster))?;
+    let judge = Arc::new(assess::Judge::new(rules, output.policy()));
     let probed = found
         .components
         .iter()
@@ -68,12 +68,12 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
         };
         let component = component.clone();
         let run = run.clone();
-        let rules = rules.clone();
+        let judge = judge.clone();
         running.spawn(async move {
             let slot = Arc::new(WorkSlot::take(run).await);
             (
                 i,
-                probe_component(&component, &config, &rules, Some(slot)).await,
+                probe_component(&component, &config, &judge, Some(slot)).await,
             )
         });
     }
@@ -89,8 +89,7 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
 
     let mut findings = Vec::new();
     let mut components = Vec::with_capacity(found.components.len());
-    let policy = output.policy();
-    for (component, mut result) in found.components.into_iter().zip(results) {
+    for (component, result) in found.components.into_iter().zip(results) {
         let expected = (component.category == Category::Apiserver)
             .then(|| {
                 assess::cluster::expected_apiserver(
@@ -104,32 +103,18 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
             None => true,
         };
         if let Some(r) = result.as_ref().filter(|r| r.error.is_none()) {
-            let mut own = assess::cluster::component(
-                &component.name,
+            let subject = assess::policy::Subject {
+                target: &r.target,
+                name: Some(&component.name),
+                category: Some(component.category),
+            };
+            findings.extend(judge.component(
                 &r.observed,
                 r.assessed.verdict.status,
                 expected.as_ref(),
                 &component.flags,
-            );
-            if let Some(policy) = &policy {
-                let address = r.target.clone();
-                let subject = assess::policy::Subject {
-                    target: &address,
-                    name: Some(&component.name),
-                    category: Some(component.category),
-                };
-                policy.apply_exceptions(&subject, &mut own, crate::time::now_unix());
-            }
-            findings.extend(own);
-        }
-        if let (Some(policy), Some(r)) = (&policy, result.as_mut()) {
-            let address = r.target.clone();
-            let subject = assess::policy::Subject {
-                target: &address,
-                name: Some(&component.name),
-                category: Some(component.category),
-            };
-            super::apply_policy(policy, r, &subject);
+                &subject,
+            ));
         }
         let speaks_tls = result
             .as_ref()
@@ -174,16 +159,20 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
 pub(super) async fn probe_component(
     component: &Component,
     config: &ProbeConfig,
-    rules: &CertRules,
+    judge: &assess::Judge,
     slot: Option<Arc<WorkSlot>>,
 ) -> Option<TargetReport> {
     let first = component.target.as_ref()?;
-    let mut report = scan_one_in(first, config, rules, slot.clone()).await;
+    let identity = Identity {
+        name: Some(&component.name),
+        category: Some(component.category),
+    };
+    let mut report = scan_one_in(first, config, judge, identity, slot.clone()).await;
     for fallback in &component.fallbacks {
         if !assess::cluster::unreachable(report.error_kind) {
             break;
         }
-        report = scan_one_in(fallback, config, rules, slot.clone()).await;
+        report = scan_one_in(fallback, config, judge, identity, slot.clone()).await;
     }
     Some(report)
 }

@@ -43,11 +43,13 @@ pub async fn run(args: InspectArgs) -> Result<Outcome, CommandError> {
     let output = Output::open_without_findings(args.output)?;
     let mut records = JsonRenderer::default();
     let mut summary = Summary::default();
+    let judge = crate::assess::Judge::default();
     crate::inspect::serve::run(
         listener,
         config,
         |observed| {
-            let record = InspectRecord::of(observed);
+            let assessed = judge.inspected(&observed);
+            let record = InspectRecord::new(observed, assessed);
             summary.add(&record);
             eprint!("{}", live.part(Part::InspectRecord(&record)));
             if let Some(log) = &mut log {

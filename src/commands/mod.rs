@@ -188,24 +188,15 @@ async fn probe(
     let mut failed = false;
     // `on_finish` ticks the bar as targets end; `emit` prints in input order.
     let ticker = output.ticker();
-    let policy = output.policy();
+    let judge = crate::assess::Judge::new(rules, output.policy());
     crate::scan::scan(
         targets,
         config,
-        rules,
+        judge,
         concurrency,
         |_| ticker.tick(),
-        |mut report| {
+        |report| {
             failed |= report.error.is_some();
-            if let Some(policy) = &policy {
-                let target = report.target.clone();
-                let subject = crate::assess::policy::Subject {
-                    target: &target,
-                    name: None,
-                    category: None,
-                };
-                apply_policy(policy, &mut report, &subject);
-            }
             output.part(Part::Target(&report));
         },
     )
@@ -216,31 +207,4 @@ async fn probe(
     } else {
         Outcome::Complete
     })
-}
-
-/// Applies `--policy` to one endpoint's report: its rules' findings (when
-/// the endpoint was probed) and its exceptions, most severe first again.
-fn apply_policy(
-    policy: &crate::assess::policy::Policy,
-    report: &mut crate::report::TargetReport,
-    subject: &crate::assess::policy::Subject<'_>,
-) {
-    if report.error.is_none() {
-        let extra = policy.endpoint_findings(
-            subject,
-            report.assessed.verdict.status,
-            report.assessed.hello_tolerance.as_ref(),
-            &report.assessed.certificates,
-        );
-        report.assessed.findings.extend(extra);
-    }
-    policy.apply_exceptions(
-        subject,
-        &mut report.assessed.findings,
-        crate::time::now_unix(),
-    );
-    report
-        .assessed
-        .findings
-        .sort_by_key(|f| std::cmp::Reverse(f.severity));
 }

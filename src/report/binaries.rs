@@ -155,14 +155,17 @@ pub struct RuntimeReport {
 }
 
 impl BinaryReport {
-    /// Judges `binary` and reports it.
-    pub fn of(binary: GoBinary) -> Self {
-        let judged = crate::assess::binary(&binary);
+    /// Puts `binary`'s facts next to what the judge concluded
+    /// ([`crate::assess::Judge::binary`]).
+    pub fn new(
+        binary: GoBinary,
+        judged: crate::assess::BinaryAssessment,
+        findings: Vec<crate::assess::Finding>,
+    ) -> Self {
         let runtime = binary.runtime.clone().map(|offer| RuntimeReport {
             offer,
             verdict: judged.runtime_verdict,
         });
-        let findings = crate::assess::binary_findings(&binary, &judged);
         BinaryReport {
             binary,
             verdict: judged.verdict,
@@ -209,6 +212,11 @@ pub struct Document<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn judged(binary: GoBinary) -> BinaryReport {
+        let (verdict, findings) = crate::assess::Judge::default().binary(&binary, "/x");
+        BinaryReport::new(binary, verdict, findings)
+    }
     use crate::gobin::tests::info;
     use crate::gobin::{combine_godebug, RuntimeGodebug};
     use crate::wire::NamedGroup;
@@ -216,7 +224,7 @@ mod tests {
 
     #[test]
     fn judges_default_offers_through_the_shared_rule() {
-        let r = |v, g: Option<&str>| BinaryReport::of(GoBinary::new(Path::new("/x"), &info(v, g)));
+        let r = |v, g: Option<&str>| judged(GoBinary::new(Path::new("/x"), &info(v, g)));
         assert_eq!(r("go1.22.12", None).verdict, Some(OfferVerdict::Classical));
         let old = r("go1.22.12", None);
         assert_eq!(old.findings.len(), 1);
@@ -264,15 +272,15 @@ mod tests {
     fn applies_a_runtime_godebug_on_top() {
         let mut binary = GoBinary::new(Path::new("/x"), &info("go1.24.0", Some("tlsmlkem=0")));
         assert_eq!(
-            BinaryReport::of(binary.clone()).verdict,
+            judged(binary.clone()).verdict,
             Some(OfferVerdict::Classical)
         );
-        assert_eq!(BinaryReport::of(binary.clone()).findings.len(), 1);
+        assert_eq!(judged(binary.clone()).findings.len(), 1);
         binary.apply_runtime(&RuntimeGodebug {
             value: "tlsmlkem=1".into(),
             source: "etcd.service".into(),
         });
-        let r = BinaryReport::of(binary);
+        let r = judged(binary);
         let rt = r.runtime.as_ref().unwrap();
         assert_eq!(rt.offer.effective_godebug, "tlsmlkem=0,tlsmlkem=1");
         assert_eq!(rt.verdict, Some(OfferVerdict::Pq));

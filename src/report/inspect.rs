@@ -24,9 +24,8 @@ pub struct InspectRecord {
 }
 
 impl InspectRecord {
-    /// Judges `observed` and reports it.
-    pub fn of(observed: ClientObservation) -> Self {
-        let assessed = crate::assess::inspected::client(&observed);
+    /// Puts `observed` next to its judgement ([`crate::assess::Judge::inspected`]).
+    pub fn new(observed: ClientObservation, assessed: ClientAssessment) -> Self {
         InspectRecord { observed, assessed }
     }
 }
@@ -540,7 +539,8 @@ mod tests {
             &cap,
         );
         observed.set_answer(answer.as_ref());
-        InspectRecord::of(observed)
+        let assessed = crate::assess::Judge::default().inspected(&observed);
+        InspectRecord::new(observed, assessed)
     }
 
     fn answer(group: NamedGroup) -> Option<ServerAnswer> {
@@ -627,7 +627,8 @@ mod tests {
             observed.set_answer(answer(NamedGroup::X25519MLKEM768).as_ref());
         }
         observed.set_handshake(Some(cert), outcome);
-        InspectRecord::of(observed)
+        let assessed = crate::assess::Judge::default().inspected(&observed);
+        InspectRecord::new(observed, assessed)
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use super::state::{Exporter, ScannedEndpoint, Snapshot};
 use crate::assess;
-use crate::assess::certs::CertRules;
+use crate::assess::Judge;
 use crate::discover::cluster::{self as discovery, Category};
 use crate::discover::{self, Target};
 use crate::report::prometheus::{EndpointLabels, EndpointMetrics, ScanStats};
@@ -158,15 +158,15 @@ async fn probe(
             &crate::scan::scan_one_contained(
                 Arc::new(target),
                 Arc::new(config.clone()),
-                Arc::new(CertRules::default()),
+                Arc::new(Judge::default()),
                 Some(slot),
             )
             .await,
         ),
         Work::Component(component) => {
-            let rules = CertRules::default();
+            let judge = Judge::default();
             let Some(mut report) =
-                super::super::cluster::probe_component(&component, config, &rules, Some(slot))
+                super::super::cluster::probe_component(&component, config, &judge, Some(slot))
                     .await
             else {
                 let err = crate::probe::ProbeError::new(
@@ -189,14 +189,20 @@ async fn probe(
                         })
                     })
                     .flatten();
-                let own = assess::cluster::component(
-                    &component.name,
+                let subject = assess::policy::Subject {
+                    target: &report.target,
+                    name: Some(&component.name),
+                    category: Some(component.category),
+                };
+                let own = judge.component(
                     &report.observed,
                     report.assessed.verdict.status,
                     expected.as_ref(),
                     &component.flags,
+                    &subject,
                 );
                 report.assessed.findings.extend(own);
+                judge.finish(&subject, &mut report.assessed.findings);
             }
             EndpointMetrics::of(&report)
         }

@@ -4,7 +4,6 @@
 //! finished result is dropped once it is older than the re-probe interval.
 
 use super::settings::Settings;
-use crate::assess::certs::CertRules;
 use crate::discover::Target;
 use crate::probe::ProbeConfig;
 use crate::report::prometheus::{
@@ -244,7 +243,7 @@ impl Exporter {
             let report = crate::scan::scan_one_contained(
                 Arc::new(target),
                 Arc::new(config),
-                Arc::new(CertRules::default()),
+                Arc::new(crate::assess::Judge::default()),
                 None,
             )
             .await;
