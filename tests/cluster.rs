@@ -357,6 +357,44 @@ fn audits_every_component_against_real_peers() {
         "pq"
     );
 
+    // Key exchange is judged without --clients: a classical etcd or API
+    // server carries Secrets (high), a classical kubelet does not (medium),
+    // a webhook offering only the Kyber draft gets classical clients.
+    let key_exchange = |category: &str, name: &str| -> Vec<(String, String)> {
+        component(&doc, category, name)["result"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["id"].as_str().unwrap().ends_with("key-exchange"))
+            .map(|f| {
+                (
+                    f["id"].as_str().unwrap().into(),
+                    f["severity"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let high = vec![("classical-key-exchange".to_string(), "high".to_string())];
+    assert_eq!(key_exchange("etcd", "etcd-node-a"), high);
+    assert_eq!(key_exchange("apiserver", "kube-apiserver"), high);
+    let etcd_finding = &component(&doc, "etcd", "etcd-node-a")["result"]["findings"][0];
+    assert!(
+        etcd_finding["detail"]
+            .as_str()
+            .unwrap()
+            .contains("every Secret of the cluster"),
+        "{etcd_finding}"
+    );
+    assert_eq!(
+        key_exchange("kubelet", "node-b"),
+        vec![("classical-key-exchange".to_string(), "medium".to_string())]
+    );
+    assert_eq!(
+        key_exchange("webhook", "policy.example.com"),
+        vec![("draft-only-key-exchange".to_string(), "medium".to_string())]
+    );
+    assert!(key_exchange("kubelet", "node-a").is_empty());
+
     // The API server's build says PQ; the wire says classical.
     let findings = doc["findings"].as_array().unwrap();
     let mismatch = findings

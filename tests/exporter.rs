@@ -118,6 +118,22 @@ fn scheduled_scans_report_each_peers_status() {
         Some(1.0),
         "{text}"
     );
+    // Key exchange is judged without --clients: the Go 1.22 server is
+    // classical, the Go 1.23 one offers only the Kyber draft.
+    for (target, kind) in [
+        (&targets[1], "classical-key-exchange"),
+        (&targets[2], "draft-only-key-exchange"),
+    ] {
+        assert_eq!(
+            sample(
+                text,
+                "pqready_findings",
+                &format!("target=\"{target}\",kind=\"{kind}\",severity=\"medium\"")
+            ),
+            Some(1.0),
+            "{text}"
+        );
+    }
     assert_eq!(
         sample(
             text,

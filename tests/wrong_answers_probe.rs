@@ -132,9 +132,14 @@ async fn only_clients_against_go123_reports_the_silent_downgrade() {
     let r = probe(peer.addr, &["clients"], "go1.24,kubectl1.33").await;
     assert_eq!(r.error, None, "peer log:\n{}", peer.log());
     assert_no_classical_server_claim(&r);
+    // The server's own draft-only groups are judged too (--only clients
+    // runs group discovery).
     assert_eq!(
         kinds(&r),
-        [FindingKind::SilentDowngrade],
+        [
+            FindingKind::SilentDowngrade,
+            FindingKind::DraftOnlyKeyExchange
+        ],
         "{:?}",
         r.assessed.findings
     );

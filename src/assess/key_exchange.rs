@@ -54,10 +54,6 @@ pub fn findings(
     if !groups_ran {
         return Vec::new();
     }
-    let who = match subject.name {
-        Some(name) if name != subject.target => format!("{name} ({})", subject.target),
-        _ => subject.target.to_string(),
-    };
     let supported = &obs.groups.supported;
     let offered = if supported.is_empty() {
         "no key-exchange group was found".to_string()
@@ -83,8 +79,8 @@ pub fn findings(
             let mut finding = Finding::new(
                 kind,
                 format!(
-                    "{who}: no post-quantum key exchange ({why}): its traffic can be recorded \
-                     today and decrypted later"
+                    "no post-quantum key exchange ({why}): its traffic can be recorded today and \
+                     decrypted later"
                 ),
                 kind.remediation().to_string(),
                 Vec::new(),
@@ -102,15 +98,14 @@ pub fn findings(
             vec![Finding::new(
                 kind,
                 format!(
-                    "{who}: {offered}; its only post-quantum group is the obsolete \
-                     X25519Kyber768Draft00, which no current client offers, so they all get \
-                     classical key exchange"
+                    "{offered}; its only post-quantum group is the obsolete X25519Kyber768Draft00, \
+                     which no current client offers, so they all get classical key exchange"
                 ),
                 kind.remediation().to_string(),
                 Vec::new(),
             )]
         }
-        PqStatus::Pq => not_preferred(obs, &who).into_iter().collect(),
+        PqStatus::Pq => not_preferred(obs).into_iter().collect(),
         PqStatus::Error | PqStatus::Unknown => Vec::new(),
     }
 }
@@ -119,13 +114,13 @@ pub fn findings(
 /// classical ones, with key shares for both (browsers, Go 1.24+, rustls),
 /// gets a classical group. Proven by the PQ-first handshake itself, or read
 /// off the server's own order when it chooses by that order.
-fn not_preferred(obs: &TargetObservation, who: &str) -> Option<Finding> {
+fn not_preferred(obs: &TargetObservation) -> Option<Finding> {
     let kind = FindingKind::PqNotPreferred;
     let detail = |got: NamedGroup, how: &str| {
         Finding::new(
             kind,
             format!(
-                "{who} supports {} but {how} {got}: a client that offers both gets classical key \
+                "it supports {} but {how} {got}: a client that offers both gets classical key \
                  exchange",
                 join(
                     &obs.groups

@@ -671,6 +671,19 @@ impl CbomRenderer {
             "pqready:verdict".into(),
             label_of(&r.assessed.verdict.status),
         ));
+        // The endpoint's own findings (key exchange, clients, tolerance);
+        // those about a certificate go with that certificate's asset.
+        for f in r
+            .assessed
+            .findings
+            .iter()
+            .filter(|f| f.certificates.is_empty())
+        {
+            props.push((
+                format!("pqready:finding:{}", f.id),
+                f.severity.name().to_string(),
+            ));
+        }
         props.extend(extra.iter().cloned());
         let mut component = json!({
             "type": "cryptographic-asset",

@@ -455,6 +455,45 @@ pub fn etcd(extra_env: &[(&str, &str)]) -> Peer {
     )
 }
 
+const CADDYFILE: &str = "{
+  admin off
+  persist_config off
+  auto_https off
+  storage file_system {dir}/data
+}
+:{port} {
+  bind 127.0.0.1
+  tls {cert} {key}
+  respond \"ok\"
+}
+";
+
+/// Caddy 2.11 (trixie-backports) serving `respond ok` over TLS with its own
+/// defaults; `extra_env` is for GODEBUG (`tlsmlkem=0` makes it classical).
+pub fn caddy(extra_env: &[(&str, &str)]) -> Peer {
+    let setup = Setup::new();
+    std::fs::write(setup.dir.path().join("Caddyfile"), setup.fill(CADDYFILE)).unwrap();
+    let dir = setup.dir.path().to_str().unwrap().to_string();
+    let mut env: Vec<(&str, &str)> = vec![
+        ("HOME", dir.as_str()),
+        ("XDG_DATA_HOME", dir.as_str()),
+        ("XDG_CONFIG_HOME", dir.as_str()),
+    ];
+    env.extend_from_slice(extra_env);
+    launch(
+        setup,
+        &bin("caddy"),
+        &[
+            "run",
+            "--config",
+            "{dir}/Caddyfile",
+            "--adapter",
+            "caddyfile",
+        ],
+        &env,
+    )
+}
+
 const HAPROXY_CONF: &str = "global
   maxconn 100
 defaults
