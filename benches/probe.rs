@@ -135,9 +135,9 @@ async fn main() {
     }
 }
 
-/// The core checks (the README's table: groups, selection, versions and the
-/// PQ-first handshake; not the two `certificates` handshakes), with or
-/// without the big-hello variants.
+/// The core checks (docs/guides/performance.md's table: groups, selection,
+/// versions and the PQ-first handshake; not the two `certificates`
+/// handshakes), with or without the big-hello variants.
 fn checks(hello_tolerance: bool) -> pqready::probe::checks::CheckSet {
     let all =
         pqready::probe::checks::CheckSet::all().without(pqready::vocab::CheckId::Certificates);

@@ -54,13 +54,40 @@ pub enum Command {
     /// Serve Prometheus metrics: `/probe?target=` on request (allowed targets
     /// only) and `/metrics` from scheduled scans of targets or the cluster.
     Exporter(ExporterArgs),
+    /// Print a shell completion script (bash, zsh or fish) to standard output.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to standard output, or write one page per
+    /// subcommand into a directory with --dir.
+    Man(ManArgs),
 }
 
-/// The subcommand names, for the kubectl plugin's default.
-const SUBCOMMANDS: &[&str] = &[
-    "probe", "cluster", "demo", "inspect", "binaries", "certs", "profiles", "matrix", "report",
-    "exporter", "help",
-];
+/// Flags of `pqready completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+/// The shells `pqready completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    /// Bash: source it, or put it in ~/.local/share/bash-completion/completions/pqready.
+    Bash,
+    /// Zsh: put it as `_pqready` in a directory of your $fpath.
+    Zsh,
+    /// Fish: put it in ~/.config/fish/completions/pqready.fish.
+    Fish,
+}
+
+/// Flags of `pqready man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write pqready.1 and one page per subcommand (pqready-probe.1, ...)
+    /// into DIR instead of printing pqready.1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
 
 /// The command line to parse. Installed as `kubectl-pqready`, the binary is a
 /// kubectl plugin: `kubectl pqready [FLAGS]` means `pqready cluster [FLAGS]`
@@ -81,7 +108,13 @@ pub fn plugin_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<st
     }
     let first = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
     let asks_for_meta = matches!(first, "-h" | "--help" | "-V" | "--version");
-    if !SUBCOMMANDS.contains(&first) && !asks_for_meta {
+    // Read from the definitions, so a new subcommand is never taken for a
+    // cluster flag.
+    let is_subcommand = first == "help"
+        || <Cli as clap::CommandFactory>::command()
+            .get_subcommands()
+            .any(|s| s.get_name() == first);
+    if !is_subcommand && !asks_for_meta {
         args.insert(1, "cluster".into());
     }
     args[0] = "kubectl pqready".into();
@@ -339,7 +372,7 @@ impl DemoArgs {
 }
 
 /// Flags of `pqready exporter`. Each may also be set in the `--config`
-/// file (docs: README, "Prometheus exporter"); a flag wins over the file.
+/// file (docs/guides/exporter.md); a flag wins over the file.
 #[derive(Debug, Args, Default)]
 pub struct ExporterArgs {
     /// Where to serve HTTP (default 127.0.0.1:9717; port 0 picks one).

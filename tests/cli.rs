@@ -562,3 +562,192 @@ fn verbose_logs_each_exchange_to_stderr_only() {
     assert_eq!(check(&r, "groups")["status"], "failed");
     assert_eq!(check(&r, "groups")["error_kind"], "refused");
 }
+
+/// The subcommands a user can type, read from the clap definitions.
+fn subcommand_names() -> Vec<String> {
+    use clap::CommandFactory;
+    pqready::cli::Cli::command()
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect()
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = pqready(args);
+    assert!(
+        out.status.success(),
+        "pqready {}: {}",
+        args.join(" "),
+        stderr(&out)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+fn on_path(program: &str) -> bool {
+    std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Each shell's script names every subcommand and the flags of one, in that
+/// shell's own syntax; a shell that is installed must also parse it.
+#[test]
+fn completions_name_the_subcommands_and_flags_for_each_shell() {
+    let names = subcommand_names();
+    assert!(names.iter().any(|n| n == "completions") && names.iter().any(|n| n == "man"));
+    for shell in ["bash", "zsh", "fish"] {
+        let script = stdout_of(&["completions", shell]);
+        for name in &names {
+            let registered = match shell {
+                // The subcommand list offered after `pqready `, and its own case.
+                "bash" => script.contains(&format!("pqready,{name})")),
+                "zsh" => script.contains(&format!("'{name}:")),
+                _ => script.contains(&format!("__fish_pqready_needs_command\" -f -a \"{name}\"")),
+            };
+            assert!(registered, "{shell}: subcommand {name} missing:\n{script}");
+        }
+        for flag in ["fail-on", "targets-file", "only", "deadlines"] {
+            let present = match shell {
+                "bash" => script.contains(&format!("--{flag} ")),
+                "zsh" => {
+                    script.contains(&format!("'--{flag}="))
+                        || script.contains(&format!("'*--{flag}="))
+                }
+                _ => script.contains(&format!(
+                    "__fish_pqready_using_subcommand probe\" -l {flag} "
+                )),
+            };
+            assert!(present, "{shell}: probe's --{flag} missing:\n{script}");
+        }
+        if on_path(shell) {
+            let check = std::process::Command::new(shell)
+                .args(["-n", "-c", &script])
+                .output()
+                .unwrap();
+            assert!(check.status.success(), "{shell} -n: {}", stderr(&check));
+        }
+    }
+    let bad = pqready(&["completions", "tcsh"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("[possible values: bash, zsh, fish]"));
+}
+
+/// The bash script is sourced into a real bash and asked to complete
+/// `pqready ` and `pqready probe --fail`, as the shell does on Tab.
+#[test]
+fn bash_completion_completes_subcommands_and_flags() {
+    if !on_path("bash") {
+        eprintln!("skipping: no bash on PATH");
+        return;
+    }
+    let script = stdout_of(&["completions", "bash"]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pqready.bash");
+    std::fs::write(&file, script).unwrap();
+    let complete = |words: &str| -> Vec<String> {
+        let program = format!(
+            "source '{}'\nCOMP_WORDS=({words})\nCOMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))\n\
+             COMP_LINE=\"${{COMP_WORDS[*]}}\"\nCOMP_POINT=${{#COMP_LINE}}\n\
+             _pqready pqready \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"\n\
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            file.display()
+        );
+        let out = std::process::Command::new("bash")
+            .args(["--norc", "--noprofile", "-c", &program])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "bash: {}", stderr(&out));
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    let first = complete("pqready ''");
+    for name in subcommand_names() {
+        assert!(first.contains(&name), "{name} not offered: {first:?}");
+    }
+    let flags = complete("pqready probe --fail");
+    assert_eq!(flags, ["--fail-on", "--fail-on-change"], "{flags:?}");
+    let shells = complete("pqready completions ''");
+    let values: Vec<&String> = shells.iter().filter(|w| !w.starts_with('-')).collect();
+    assert_eq!(values, ["bash", "zsh", "fish"], "{shells:?}");
+}
+
+/// The roff page has the structure `man` expects and names every
+/// subcommand; where groff is installed it renders without a warning.
+fn assert_man_page(page: &str, title: &str, names: &[String]) {
+    assert!(
+        page.contains(&format!(".TH {title} 1 ")),
+        "{title}: no .TH:\n{page}"
+    );
+    for section in [".SH NAME", ".SH SYNOPSIS", ".SH DESCRIPTION", ".SH OPTIONS"] {
+        assert!(page.contains(section), "{title}: no {section}:\n{page}");
+    }
+    for name in names {
+        // roff escapes the dash of `pqready-probe(1)`.
+        assert!(
+            page.contains(&format!("pqready\\-{name}(1)")),
+            "{title}: subcommand {name} missing:\n{page}"
+        );
+    }
+    if on_path("groff") {
+        use std::io::Write as _;
+        // -k runs preconv, as man does, so UTF-8 help text is input, not noise.
+        let mut child = std::process::Command::new("groff")
+            .args(["-k", "-man", "-Tutf8", "-ww", "-z"])
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(page.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "groff failed on {title}");
+        assert!(
+            out.stderr.is_empty(),
+            "groff warns on {title}: {}",
+            stderr(&out)
+        );
+    } else {
+        eprintln!("groff not on PATH: checked the structure of {title} only");
+    }
+}
+
+#[test]
+fn man_page_renders_and_names_every_subcommand() {
+    let names: Vec<String> = subcommand_names()
+        .into_iter()
+        .filter(|n| n != "help")
+        .collect();
+    let page = stdout_of(&["man"]);
+    assert_man_page(&page, "pqready", &names);
+    assert!(page.contains(".SH SUBCOMMANDS"), "{page}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("man1");
+    stdout_of(&["man", "--dir", out_dir.to_str().unwrap()]);
+    let top = std::fs::read_to_string(out_dir.join("pqready.1")).unwrap();
+    assert_eq!(top, page, "--dir writes the same top page");
+    for name in &names {
+        let title = format!("pqready-{name}");
+        let sub = std::fs::read_to_string(out_dir.join(format!("{title}.1")))
+            .unwrap_or_else(|e| panic!("{title}.1: {e}"));
+        assert_man_page(&sub, &title, &[]);
+    }
+    let probe = std::fs::read_to_string(out_dir.join("pqready-probe.1")).unwrap();
+    for flag in ["\\-\\-fail\\-on", "\\-\\-targets\\-file", "\\-\\-deadlines"] {
+        assert!(probe.contains(flag), "pqready-probe.1 lacks {flag}");
+    }
+    let pages = std::fs::read_dir(&out_dir).unwrap().count();
+    assert_eq!(
+        pages,
+        names.len() + 1,
+        "one page per subcommand and pqready.1"
+    );
+}

@@ -47,7 +47,7 @@ pub struct Rule {
     pub deprecated_after: Option<i64>,
     /// Disallowed after the end of this year.
     pub disallowed_after: Option<i64>,
-    /// The rule in words, for the README and the table.
+    /// The rule in words, for docs/guides/certificates.md and the table.
     pub text: &'static str,
 }
 

@@ -10,6 +10,7 @@ mod binaries;
 mod certs;
 mod cluster;
 mod exporter;
+mod generated;
 mod inspect;
 mod output;
 mod report;
@@ -108,6 +109,8 @@ fn run_command(command: Command) -> Result<Outcome, CommandError> {
         Command::Certs(args) => certs::run(args),
         Command::Report(args) => report::run(args),
         Command::Exporter(args) => runtime()?.block_on(exporter::run(args)),
+        Command::Completions(args) => generated::completions(args),
+        Command::Man(args) => generated::man(args),
         Command::Profiles(args) => {
             let output = catalog_output(args, "profiles")?;
             let profiles: Vec<_> = crate::catalog::profile::all().iter().collect();

@@ -39,8 +39,8 @@ pub struct ShareSize {
 }
 
 /// Everything observed about one client connection: the facts of its JSON
-/// Lines record. Field names are a contract (README, "pqready inspect"):
-/// add, never rename.
+/// Lines record. Field names are a contract (docs/guides/inspect.md, "JSON
+/// Lines records"): add, never rename.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ClientObservation {
     /// When the connection was accepted (RFC 3339, UTC).

@@ -21,6 +21,7 @@ pub mod inspect;
 pub mod json;
 pub mod markdown;
 pub mod prometheus;
+pub mod reference;
 pub mod sarif;
 pub mod schema;
 pub mod style;
