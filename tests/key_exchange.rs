@@ -8,8 +8,9 @@
 //! finding, and every format carries the finding.
 //!
 //! Peers: OpenSSL 3.5 `s_server` (group lists set by `-groups`), the Go
-//! 1.22/1.23/1.24 `crypto/tls` goserver with its defaults, and Caddy 2.11
-//! (trixie-backports) with its own defaults, and with GODEBUG=tlsmlkem=0.
+//! 1.22/1.23/1.24 `crypto/tls` goserver with its defaults, and Debian's
+//! Caddy 2.11 (trixie-backports, built with tlsmlkem=0 in its
+//! DefaultGODEBUG) as shipped and with GODEBUG=tlsmlkem=1.
 
 mod support;
 
@@ -70,17 +71,27 @@ fn gate_medium(target: &str) -> (Option<i32>, Vec<(String, String)>) {
     (out.status.code(), key_exchange(&doc))
 }
 
+/// OpenSSL 3.5 `s_server -groups GROUPS` with a year-long P-256
+/// certificate (the default test certificate is valid past 2035: a high
+/// finding of its own would hide what the gate says about key exchange).
+fn openssl_with_groups(groups: &str) -> peers::Peer {
+    peers::s_server_self_signed(
+        "EC -pkeyopt ec_paramgen_curve:P-256",
+        &["-quiet", "-groups", groups],
+    )
+}
+
 #[test]
 fn openssl_classical_fails_the_medium_gate_and_pq_preferred_passes() {
     if !peers::require(&["openssl"]) {
         return;
     }
-    let classical = peers::s_server(&["-groups", "X25519:P-256"]);
+    let classical = openssl_with_groups("X25519:P-256");
     let (code, found) = gate_medium(&classical.addr.to_string());
     assert_eq!(found, pair("classical-key-exchange", "medium"));
     assert_eq!(code, Some(1), "a classical server fails --fail-on medium");
 
-    let pq = peers::s_server(&["-groups", "X25519MLKEM768:X25519"]);
+    let pq = openssl_with_groups("X25519MLKEM768:X25519");
     let (code, found) = gate_medium(&pq.addr.to_string());
     assert!(found.is_empty(), "{found:?}");
     assert_eq!(
@@ -91,7 +102,7 @@ fn openssl_classical_fails_the_medium_gate_and_pq_preferred_passes() {
 
     // OpenSSL tuples: x25519 in a tuple before X25519MLKEM768 is chosen
     // whenever the client offers both.
-    let classical_first = peers::s_server(&["-groups", "X25519/X25519MLKEM768"]);
+    let classical_first = openssl_with_groups("X25519/X25519MLKEM768");
     let target = classical_first.addr.to_string();
     let (code, found) = gate_medium(&target);
     assert_eq!(found, pair("pq-not-preferred", "low"));
@@ -124,11 +135,13 @@ fn go_defaults_by_version() {
 }
 
 #[test]
-fn caddy_with_and_without_tlsmlkem() {
+fn caddy_as_debian_builds_it_and_with_tlsmlkem_on() {
     if !peers::require(&["caddy"]) {
         return;
     }
-    let classical = peers::caddy(&[("GODEBUG", "tlsmlkem=0")]);
+    // Debian's Caddy 2.11 carries tlsmlkem=0 in its DefaultGODEBUG (its
+    // go.mod's go line is old): classical, as `pqready binaries` says too.
+    let classical = peers::caddy(&[]);
     let out = probe(
         &classical.addr.to_string(),
         &["--fail-on", "medium", "-o", "json"],
@@ -138,7 +151,7 @@ fn caddy_with_and_without_tlsmlkem() {
     assert_eq!(key_exchange(&doc), pair("classical-key-exchange", "medium"));
     assert_eq!(out.status.code(), Some(1));
 
-    let pq = peers::caddy(&[]);
+    let pq = peers::caddy(&[("GODEBUG", "tlsmlkem=1")]);
     let (code, found) = gate_medium(&pq.addr.to_string());
     assert_eq!((code, found), (Some(0), Vec::new()), "{}", pq.log());
 }
@@ -148,7 +161,7 @@ fn the_policy_marks_targets_sensitive_and_overrides_severities() {
     if !peers::require(&["openssl"]) {
         return;
     }
-    let classical = peers::s_server(&["-groups", "X25519:P-256"]);
+    let classical = openssl_with_groups("X25519:P-256");
     let target = classical.addr.to_string();
     let dir = tempfile::tempdir().unwrap();
     let sensitive = save(
@@ -162,13 +175,17 @@ fn the_policy_marks_targets_sensitive_and_overrides_severities() {
     );
     let doc = document(&out);
     assert_eq!(key_exchange(&doc), pair("classical-key-exchange", "high"));
+    let finding = &doc["findings"][0];
+    assert_eq!(
+        finding["id"], "classical-key-exchange",
+        "the most severe first"
+    );
     assert!(
-        doc["findings"][0]["detail"]
+        finding["detail"]
             .as_str()
             .unwrap()
             .contains("the policy marks it sensitive"),
-        "{}",
-        doc["findings"][0]
+        "{finding}"
     );
     assert_eq!(out.status.code(), Some(1));
 
@@ -219,7 +236,7 @@ fn every_format_carries_the_finding() {
     if !peers::require(&["openssl"]) {
         return;
     }
-    let classical = peers::s_server(&["-groups", "X25519:P-256"]);
+    let classical = openssl_with_groups("X25519:P-256");
     let target = classical.addr.to_string();
     let text = |out: &Output| String::from_utf8_lossy(&out.stdout).into_owned();
 
@@ -261,7 +278,7 @@ fn saved_results_keep_the_finding_in_pqready_report() {
     if !peers::require(&["openssl"]) {
         return;
     }
-    let classical = peers::s_server(&["-groups", "X25519:P-256"]);
+    let classical = openssl_with_groups("X25519:P-256");
     let out = probe(&classical.addr.to_string(), &["-o", "json"]);
     let dir = tempfile::tempdir().unwrap();
     let saved = save(

@@ -341,38 +341,47 @@ pub fn s_server_in(setup: Setup, args: &[&str]) -> Peer {
     launch(setup, &bin("openssl"), &all, &[])
 }
 
-/// OpenSSL 3.5 `s_server` holding only a self-signed certificate for
-/// localhost/127.0.0.1 whose key OpenSSL 3.5 makes with `req -x509 -newkey
-/// NEWKEY` (`rsa:2048`, `mldsa65`...), plus `args`.
-pub fn s_server_self_signed(newkey: &str, args: &[&str]) -> Peer {
+/// A peer setup whose certificate is self-signed for localhost/127.0.0.1,
+/// valid for a year, with a key OpenSSL 3.5 makes with `req -x509 -newkey
+/// NEWKEY` (`rsa:2048`, `mldsa65`, `EC -pkeyopt ec_paramgen_curve:P-256`:
+/// split at spaces): unlike [`Setup::new`]'s (valid until
+/// 4096, past every deadline), it raises no high certificate finding.
+pub fn self_signed_setup(newkey: &str) -> Setup {
     let setup = Setup::new();
     let dir = setup.dir.path();
+    let mut args = vec!["req", "-x509", "-newkey"];
+    args.extend(newkey.split_whitespace());
     openssl_in(
         dir,
         &[
-            "req",
-            "-x509",
-            "-newkey",
-            newkey,
-            "-nodes",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.crt",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            "-days",
-            "365",
-        ],
+            &args[..],
+            &[
+                "-nodes",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.crt",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-days",
+                "365",
+            ],
+        ]
+        .concat(),
     );
-    let setup = Setup {
+    Setup {
         cert: dir.join("server.crt"),
         key: dir.join("server.key"),
         ..setup
-    };
-    s_server_in(setup, args)
+    }
+}
+
+/// OpenSSL 3.5 `s_server` holding only a [`self_signed_setup`] certificate
+/// with a NEWKEY key, plus `args`.
+pub fn s_server_self_signed(newkey: &str, args: &[&str]) -> Peer {
+    s_server_in(self_signed_setup(newkey), args)
 }
 
 /// A Go `crypto/tls` server with the default configuration, built with Go `version`.
@@ -469,9 +478,11 @@ const CADDYFILE: &str = "{
 ";
 
 /// Caddy 2.11 (trixie-backports) serving `respond ok` over TLS with its own
-/// defaults; `extra_env` is for GODEBUG (`tlsmlkem=0` makes it classical).
+/// defaults and a year-long P-256 certificate. Debian builds it with
+/// `tlsmlkem=0` in its DefaultGODEBUG, so it is classical unless
+/// `extra_env` sets GODEBUG=tlsmlkem=1.
 pub fn caddy(extra_env: &[(&str, &str)]) -> Peer {
-    let setup = Setup::new();
+    let setup = self_signed_setup("EC -pkeyopt ec_paramgen_curve:P-256");
     std::fs::write(setup.dir.path().join("Caddyfile"), setup.fill(CADDYFILE)).unwrap();
     let dir = setup.dir.path().to_str().unwrap().to_string();
     let mut env: Vec<(&str, &str)> = vec![
