@@ -52,6 +52,27 @@ impl Judge {
         assessed
     }
 
+    /// An endpoint judged and saved by an earlier pqready (`pqready
+    /// report`): the rules added since, whose findings it lacks, are applied
+    /// to its saved observation. Its other findings, with the policy and
+    /// exceptions they were judged with, stay as saved.
+    pub fn saved_endpoint(
+        &self,
+        obs: &TargetObservation,
+        assessed: &mut EndpointAssessment,
+        subject: &Subject<'_>,
+    ) {
+        let missing: Vec<Finding> =
+            key_exchange::findings(obs, &assessed.verdict, subject, self.policy.as_deref())
+                .into_iter()
+                .filter(|f| !assessed.findings.iter().any(|saved| saved.id == f.id))
+                .collect();
+        if !missing.is_empty() {
+            assessed.findings.extend(missing);
+            self.finish(subject, &mut assessed.findings);
+        }
+    }
+
     /// A cluster component's own findings, beyond its endpoint's: its key
     /// exchange against its build, its TLS flags against the wire.
     pub fn component(
