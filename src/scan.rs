@@ -5,8 +5,8 @@
 //! they are ready (so output streams and memory stays bounded by the window
 //! of targets in flight). One failing target never stops the others.
 
-use crate::assess;
 use crate::assess::certs::CertRules;
+use crate::checks;
 use crate::discover::Target;
 use crate::net::{Concurrency, WorkSlot};
 use crate::probe::{self, ProbeConfig};
@@ -14,7 +14,6 @@ use crate::report::TargetReport;
 use crate::vocab::ErrorKind;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
 use tokio::task::JoinSet;
 
 /// Probes, assesses and reports one target, judging certificates by the
@@ -40,17 +39,22 @@ pub async fn scan_one_in(
     rules: &CertRules,
     slot: Option<Arc<WorkSlot>>,
 ) -> TargetReport {
-    let started = Instant::now();
-    match probe::probe_target_in(target, config, slot).await {
-        Ok(observed) => {
-            let assessed = assess::endpoint_with(&observed, rules);
-            TargetReport::probed(&target.label, observed, assessed)
-        }
-        Err(err) => {
-            let ms = started.elapsed().as_millis() as u64;
-            TargetReport::failed(&target.label, target.sni.clone(), &err, config, ms)
-        }
-    }
+    let observed = checks::probe(target, config, slot).await;
+    let assessed = checks::assess(&observed, rules);
+    TargetReport::probed(&target.label, observed, assessed)
+}
+
+/// The report of a target that was never probed (its probe task failed, or
+/// it had no address): `err` on the first check `config` runs.
+pub fn unprobed(
+    label: &str,
+    sni: Option<String>,
+    err: &probe::ProbeError,
+    config: &ProbeConfig,
+) -> TargetReport {
+    let observed = checks::unprobed(sni, err, config);
+    let assessed = checks::assess(&observed, &CertRules::default());
+    TargetReport::probed(label, observed, assessed)
 }
 
 /// As [`scan_one_in`], in a task of its own: a panic inside the probe (a
@@ -68,7 +72,7 @@ pub async fn scan_one_contained(
         Ok(report) => report,
         Err(e) => {
             let err = probe::ProbeError::new(ErrorKind::Internal, format!("internal error: {e}"));
-            TargetReport::failed(&target.label, target.sni.clone(), &err, &config, 0)
+            unprobed(&target.label, target.sni.clone(), &err, &config)
         }
     }
 }
@@ -148,10 +152,7 @@ pub async fn scan(
                 let t = &targets[idx];
                 let err =
                     probe::ProbeError::new(ErrorKind::Internal, format!("internal error: {e}"));
-                (
-                    idx,
-                    TargetReport::failed(&t.label, t.sni.clone(), &err, &config, 0),
-                )
+                (idx, unprobed(&t.label, t.sni.clone(), &err, &config))
             }
         };
         on_finish(&report);

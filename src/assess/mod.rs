@@ -2,8 +2,9 @@
 //!
 //! Owns: one entry point per kind of observation, each returning an
 //! assessment value that `report` renders next to the facts:
-//! - [`endpoint`] for a probed TLS endpoint: its post-quantum verdict, the
-//!   client-profile findings and the big-ClientHello tolerance judgement;
+//! - [`endpoint_with`] for a probed TLS endpoint: its post-quantum verdict,
+//!   then each probe check's [`Judge`] hook (the client-profile findings, the
+//!   big-ClientHello tolerance judgement, the served certificates);
 //! - [`offer`] for what a client (an inspected ClientHello, a Go binary's
 //!   default) offers;
 //! - [`binary`] for a Go executable's default and runtime offers;
@@ -29,7 +30,7 @@ pub use crate::vocab::{
     FindingKind, OfferVerdict, PqStatus, Severity, ToleranceOutcome, ToleranceVerdict,
 };
 pub use clients::client_findings;
-pub use endpoint::{endpoint, endpoint_with, unreachable, verdict, EndpointAssessment, Verdict};
+pub use endpoint::{endpoint_with, verdict, EndpointAssessment, Judge, Verdict};
 pub use tolerance::{hello_tolerance, HelloTolerance, JudgedVariant};
 
 use crate::wire::NamedGroup;
