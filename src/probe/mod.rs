@@ -95,7 +95,8 @@ pub struct TargetObservation {
     /// report inside the judged `hello_tolerance`, next to each outcome.
     #[serde(skip)]
     pub hello_tolerance: Option<Vec<tolerance::VariantObservation>>,
-    /// What became of each check, in table order.
+    /// What became of each check, in the order they ran (stage by stage,
+    /// in table order within a stage).
     pub checks: Vec<CheckRecord>,
     /// TCP connections opened for this target.
     pub connections: u32,
