@@ -7,10 +7,12 @@
 use crate::assess::certs::CertRules;
 use crate::catalog::profile::{self, ClientProfile};
 use crate::catalog::server::{self, ServerModel};
+use crate::checks;
 use crate::discover::{self, Target};
 use crate::probe::checks::CheckSet;
 use crate::probe::ProbeConfig;
 use crate::report::Format;
+use crate::vocab::CheckId;
 use crate::wire::NamedGroup;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -664,23 +666,84 @@ pub fn concurrency_range(
     Ok((floor, ceiling))
 }
 
-/// `--only` and `--skip`, read against the probe check table.
+/// `--only` and `--skip`, over the checks of `checks::ALL_CHECKS`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct CheckArgs {
-    /// Run only these checks (comma-separated or repeated): groups, selection,
-    /// versions, handshake, clients, certificates, hello-tolerance. A check
-    /// that needs another (selection and clients need groups) brings it along.
-    #[arg(long, value_name = "CHECK", value_delimiter = ',')]
-    pub only: Vec<String>,
-    /// Skip these checks (comma-separated or repeated), e.g. `--skip hello-tolerance`.
-    #[arg(long, value_name = "CHECK", value_delimiter = ',')]
-    pub skip: Vec<String>,
+    /// Run only these checks (comma-separated or repeated). A check that
+    /// needs another brings it along.
+    #[arg(long, value_name = "CHECK", value_delimiter = ',', value_parser = CheckName)]
+    pub only: Vec<CheckId>,
+    /// Skip these checks (comma-separated or repeated), e.g. `--skip
+    /// hello-tolerance`. A check that needs a skipped one is skipped too.
+    #[arg(long, value_name = "CHECK", value_delimiter = ',', value_parser = CheckName)]
+    pub skip: Vec<CheckId>,
 }
 
 impl CheckArgs {
     /// The selected checks.
     pub fn set(&self) -> Result<CheckSet, String> {
-        CheckSet::select(&self.only, &self.skip)
+        CheckSet::pick(&self.only, &self.skip)
+    }
+
+    /// The same flags from check names (a configuration file's lists).
+    pub fn named(only: &[String], skip: &[String]) -> Result<Self, String> {
+        let ids = |flag: &str, names: &[String]| -> Result<Vec<CheckId>, String> {
+            names.iter().map(|n| checks::parse(flag, n)).collect()
+        };
+        Ok(CheckArgs {
+            only: ids("--only", only)?,
+            skip: ids("--skip", skip)?,
+        })
+    }
+}
+
+/// The checks `--only` and `--skip` accept, in table order, each with its
+/// one line from the table.
+impl clap::ValueEnum for CheckId {
+    fn value_variants<'a>() -> &'a [Self] {
+        static IN_TABLE_ORDER: std::sync::OnceLock<Vec<CheckId>> = std::sync::OnceLock::new();
+        IN_TABLE_ORDER.get_or_init(|| checks::ALL_CHECKS.iter().map(|c| c.id()).collect())
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let check = checks::check(*self)?;
+        let help = match check.needs() {
+            Some(need) => format!("{} [needs {need}]", check.summary()),
+            None => check.summary().to_string(),
+        };
+        Some(clap::builder::PossibleValue::new(self.name()).help(help))
+    }
+}
+
+/// Reads a check name as clap's enum parser does, ignoring the spaces
+/// around it (`--only "groups, versions"`).
+#[derive(Debug, Clone, Copy)]
+struct CheckName;
+
+impl clap::builder::TypedValueParser for CheckName {
+    type Value = CheckId;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<CheckId, clap::Error> {
+        let trimmed = value
+            .to_str()
+            .map_or(value, |v| std::ffi::OsStr::new(v.trim()));
+        clap::builder::EnumValueParser::<CheckId>::new().parse_ref(cmd, arg, trimmed)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        use clap::ValueEnum;
+        Some(Box::new(
+            CheckId::value_variants()
+                .iter()
+                .filter_map(CheckId::to_possible_value),
+        ))
     }
 }
 

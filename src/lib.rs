@@ -12,9 +12,16 @@
 //!                     catalog (static facts) + vocab (every label)
 //! ```
 //!
+//! A probe check holds both a run and an assess hook, so the checks sit in
+//! [`checks`], above `probe` and `assess`, which see them only through the
+//! traits they define (`probe::checks::Check`, `assess::Judge`).
+//!
 //! - [`commands`] runs one subcommand: the runtime, where output goes, progress, exit status.
 //! - [`discover`] turns user input (host:port lists, files) into [`discover::Target`]s.
-//! - [`probe`] talks to a target and records what it did: a table of checks, observations only.
+//! - [`probe`] talks to a target and records what it did: the session loop that runs the
+//!   checks, their network primitives and observations; facts only.
+//! - [`checks`] holds each probe check in one file (its run and its assess hook) and
+//!   `ALL_CHECKS`, the table handed down to `probe` and `assess`.
 //! - [`inspect`] is the server side: it accepts clients and records their ClientHellos and
 //!   the server's answers.
 //! - [`gobin`] reads Go executables' build info offline.
@@ -31,6 +38,7 @@
 
 pub mod assess;
 pub mod catalog;
+pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod demo;

@@ -8,6 +8,7 @@
 use crate::assess::certs::CertRules;
 use crate::assess::policy::Subject;
 use crate::assess::Judge;
+use crate::checks;
 use crate::discover::Target;
 use crate::net::{Concurrency, WorkSlot};
 use crate::probe::{self, ProbeConfig};
@@ -15,7 +16,6 @@ use crate::report::TargetReport;
 use crate::vocab::{ComponentCategory, ErrorKind};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
 use tokio::task::JoinSet;
 
 /// Probes, assesses and reports one target, judging certificates by the
@@ -53,22 +53,32 @@ pub async fn scan_one_in(
     identity: Identity<'_>,
     slot: Option<Arc<WorkSlot>>,
 ) -> TargetReport {
-    let started = Instant::now();
+    let observed = checks::probe(target, config, slot).await;
     let subject = Subject {
         target: &target.label,
         name: identity.name,
         category: identity.category,
     };
-    match probe::probe_target_in(target, config, slot).await {
-        Ok(observed) => {
-            let assessed = judge.endpoint(&observed, &subject);
-            TargetReport::probed(&target.label, observed, assessed)
-        }
-        Err(err) => {
-            let ms = started.elapsed().as_millis() as u64;
-            TargetReport::failed(&target.label, target.sni.clone(), &err, config, ms)
-        }
-    }
+    let assessed = checks::assess(&observed, judge, &subject);
+    TargetReport::probed(&target.label, observed, assessed)
+}
+
+/// The report of a target that was never probed (its probe task failed, or
+/// it had no address): `err` on the first check `config` runs.
+pub fn unprobed(
+    label: &str,
+    sni: Option<String>,
+    err: &probe::ProbeError,
+    config: &ProbeConfig,
+) -> TargetReport {
+    let observed = checks::unprobed(sni, err, config);
+    let subject = Subject {
+        target: label,
+        name: None,
+        category: None,
+    };
+    let assessed = checks::assess(&observed, &Judge::default(), &subject);
+    TargetReport::probed(label, observed, assessed)
 }
 
 /// As [`scan_one_in`], in a task of its own: a panic inside the probe (a
@@ -88,7 +98,7 @@ pub async fn scan_one_contained(
         Ok(report) => report,
         Err(e) => {
             let err = probe::ProbeError::new(ErrorKind::Internal, format!("internal error: {e}"));
-            TargetReport::failed(&target.label, target.sni.clone(), &err, &config, 0)
+            unprobed(&target.label, target.sni.clone(), &err, &config)
         }
     }
 }
@@ -168,10 +178,7 @@ pub async fn scan(
                 let t = &targets[idx];
                 let err =
                     probe::ProbeError::new(ErrorKind::Internal, format!("internal error: {e}"));
-                (
-                    idx,
-                    TargetReport::failed(&t.label, t.sni.clone(), &err, &config, 0),
-                )
+                (idx, unprobed(&t.label, t.sni.clone(), &err, &config))
             }
         };
         on_finish(&report);

@@ -1,11 +1,11 @@
-//! The judgement of one probed endpoint: its post-quantum verdict, plus the
-//! client-profile findings, the tolerance judgement, the served
-//! certificates and the authentication findings gathered into one
-//! [`EndpointAssessment`].
+//! The judgement of one probed endpoint: its post-quantum verdict, plus
+//! what each probe check's assess hook ([`CheckJudge`]) adds (the client-profile
+//! findings, the tolerance judgement, the served certificates and the
+//! authentication findings), gathered into one [`EndpointAssessment`].
 
 use super::certs::{CertRules, JudgedCertificate};
-use super::served::{served, UnreadCertificate};
-use super::{client_findings, hello_tolerance, join, Finding, HelloTolerance};
+use super::served::UnreadCertificate;
+use super::{join, Finding, HelloTolerance};
 use crate::probe::TargetObservation;
 use crate::vocab::{CheckId, CheckStatus, PqStatus};
 use crate::wire::{NamedGroup, ProtocolVersion};
@@ -39,30 +39,49 @@ pub struct EndpointAssessment {
     pub certificate_errors: Vec<UnreadCertificate>,
 }
 
-/// The standing rules about one probed endpoint that need no subject:
-/// client profiles, hello tolerance, served certificates, authentication
-/// (unsorted; [`super::Judge::endpoint`] adds the rest and sorts).
-pub(super) fn standing_rules(obs: &TargetObservation, rules: &CertRules) -> EndpointAssessment {
-    let mut findings = client_findings(obs);
-    let hello_tolerance = obs.hello_tolerance.as_deref().map(|variants| {
-        let (judged, finding) = hello_tolerance(variants);
-        findings.extend(finding);
-        judged
-    });
-    let served = served(obs, rules);
-    findings.extend(served.findings);
-    findings.extend(super::authentication::no_classical_authentication(obs));
-    EndpointAssessment {
-        findings,
-        hello_tolerance,
-        verdict: verdict(obs),
-        certificates: served.certificates,
-        certificate_errors: served.unread,
+/// The assess hook of one probe check: judges what that check observed.
+///
+/// The checks themselves live in `crate::checks` (above `assess`, since each
+/// also holds a probe run); [`endpoint_with`] calls each one's hook in table
+/// order, after the endpoint's own rules.
+pub trait CheckJudge {
+    /// Adds its judgement of `obs` to `out`: findings, and the parts of the
+    /// assessment that belong to this check. Nothing by default.
+    fn judge(&self, _obs: &TargetObservation, _rules: &CertRules, _out: &mut EndpointAssessment) {}
+}
+
+/// The standing rules about one probed endpoint that need no subject: the
+/// endpoint's verdict (it reads groups, handshake and versions together),
+/// then each of `checks`' hooks in table order; certificates by `rules`
+/// (`--deadlines`). Findings end up most severe first, in that order among
+/// equals. [`super::Judge::endpoint`] adds the rules that weigh the subject,
+/// and the policy.
+pub fn endpoint_with<J: CheckJudge + ?Sized>(
+    obs: &TargetObservation,
+    rules: &CertRules,
+    checks: &[&J],
+) -> EndpointAssessment {
+    if obs.failure().is_some() {
+        return unreachable();
     }
+    let mut judged = EndpointAssessment {
+        findings: Vec::new(),
+        hello_tolerance: None,
+        verdict: verdict(obs),
+        certificates: Vec::new(),
+        certificate_errors: Vec::new(),
+    };
+    for check in checks {
+        check.judge(obs, rules, &mut judged);
+    }
+    judged
+        .findings
+        .sort_by_key(|f| std::cmp::Reverse(f.severity));
+    judged
 }
 
 /// The assessment of an endpoint that could not be probed.
-pub fn unreachable() -> EndpointAssessment {
+fn unreachable() -> EndpointAssessment {
     EndpointAssessment {
         findings: Vec::new(),
         hello_tolerance: None,

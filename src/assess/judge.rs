@@ -11,7 +11,7 @@
 use super::certs::CertRules;
 use super::cluster::{self, Expected};
 use super::policy::{Policy, Subject};
-use super::{endpoint, key_exchange, EndpointAssessment, Finding};
+use super::{endpoint_with, key_exchange, CheckJudge, EndpointAssessment, Finding};
 use crate::probe::TargetObservation;
 use crate::vocab::PqStatus;
 use std::collections::BTreeMap;
@@ -32,10 +32,16 @@ impl Judge {
         Judge { rules, policy }
     }
 
-    /// A probed endpoint: key exchange, client profiles, hello tolerance,
-    /// served certificates and authentication, then the policy.
-    pub fn endpoint(&self, obs: &TargetObservation, subject: &Subject<'_>) -> EndpointAssessment {
-        let mut assessed = endpoint::standing_rules(obs, &self.rules);
+    /// A probed endpoint: key exchange, then each of `checks`' hooks (client
+    /// profiles, hello tolerance, served certificates and authentication),
+    /// then the policy.
+    pub fn endpoint<J: CheckJudge + ?Sized>(
+        &self,
+        obs: &TargetObservation,
+        subject: &Subject<'_>,
+        checks: &[&J],
+    ) -> EndpointAssessment {
+        let mut assessed = endpoint_with(obs, &self.rules, checks);
         let mut findings =
             key_exchange::findings(obs, &assessed.verdict, subject, self.policy.as_deref());
         findings.append(&mut assessed.findings);

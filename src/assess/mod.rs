@@ -7,8 +7,9 @@
 //! the facts:
 //! - [`key_exchange`] for an endpoint's own groups (classical, draft-only,
 //!   post-quantum but not preferred);
-//! - `endpoint` for a probed TLS endpoint's post-quantum verdict, the
-//!   client-profile findings and the big-ClientHello tolerance judgement;
+//! - [`endpoint_with`] for a probed TLS endpoint: its post-quantum verdict,
+//!   then each probe check's [`CheckJudge`] hook (the client-profile findings,
+//!   the big-ClientHello tolerance judgement, the served certificates);
 //! - [`offer`] for what a client (an inspected ClientHello, a Go binary's
 //!   default) offers;
 //! - [`binary`] for a Go executable's default and runtime offers;
@@ -36,7 +37,7 @@ pub use crate::vocab::{
     FindingKind, OfferVerdict, PqStatus, Severity, ToleranceOutcome, ToleranceVerdict,
 };
 pub use clients::client_findings;
-pub use endpoint::{unreachable, verdict, EndpointAssessment, Verdict};
+pub use endpoint::{endpoint_with, verdict, CheckJudge, EndpointAssessment, Verdict};
 pub use judge::Judge;
 pub use tolerance::{hello_tolerance, HelloTolerance, JudgedVariant};
 

@@ -1,67 +1,157 @@
-//! The table of probe checks: what each one does, what it costs, whether it
-//! runs by default, and which other check it builds on. `--only`, `--skip`,
-//! the per-check JSON records and `--help` all read this one table, so a new
-//! check is one entry here plus its module.
+//! What every check plugs into: the [`Check`] trait the session loop runs,
+//! the [`CheckSet`] a configuration selects, and the [`CheckRecord`] each
+//! check leaves on a target.
+//!
+//! The checks themselves are not here: each is one file of `crate::checks`
+//! (its id, what it needs, its run and its assess hook), and `ALL_CHECKS`
+//! there is the table. That module sits above `probe` and `assess` because
+//! a check holds both a run (probe primitives) and a judgement (assess
+//! functions); `probe` only sees a check through this trait, handed to
+//! [`super::probe_target`] by the caller. For the same reason the selection
+//! rules that follow `needs` (`CheckSet::with`, `without`, `select`) are
+//! defined in `crate::checks`, beside the table they read.
 
+use super::{ProbeConfig, ProbeError, Session, TargetObservation};
 use crate::vocab::{CheckId, CheckStatus, ErrorKind};
 use serde::Serialize;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 
-/// One row of the table.
-#[derive(Debug, Clone, Copy)]
-pub struct CheckInfo {
-    /// Its id.
-    pub id: CheckId,
-    /// What it finds out, and what it costs in connections.
-    pub summary: &'static str,
-    /// A check whose result it needs; selecting it selects that one too.
-    pub needs: Option<CheckId>,
+/// When a check runs, relative to the others. Checks of one stage run at
+/// once; a stage starts when the one before it is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    /// Alone, before any other: its first exchange tells whether the
+    /// endpoint speaks TLS at all, so its failure is the target's and
+    /// nothing else runs.
+    First,
+    /// With the other checks of the middle stage.
+    Middle,
+    /// After every other: for a check that pauses mid-exchange, which would
+    /// keep single-threaded servers from answering the others.
+    Last,
 }
 
-/// Every check, in the order they run.
-pub const CHECKS: &[CheckInfo] = &[
-    CheckInfo {
-        id: CheckId::Groups,
-        summary: "supported key-exchange groups and the server's order (S+2 connections)",
-        needs: None,
-    },
-    CheckInfo {
-        id: CheckId::Selection,
-        summary: "whether a client key share beats the server's order, and PQ over a classical share (up to 2)",
-        needs: Some(CheckId::Groups),
-    },
-    CheckInfo {
-        id: CheckId::Versions,
-        summary: "which of TLS 1.2, 1.1 and 1.0 are accepted (3)",
-        needs: None,
-    },
-    CheckInfo {
-        id: CheckId::Handshake,
-        summary: "one complete PQ-first rustls handshake: group, suite, certificate chain (1)",
-        needs: None,
-    },
-    CheckInfo {
-        id: CheckId::Clients,
-        summary: "replays the --clients profiles (one per distinct offer); runs only with --clients",
-        // Only the server's supported set tells a silent downgrade (the
-        // server has a PQ group the client lacks) from a classical server.
-        needs: Some(CheckId::Groups),
-    },
-    CheckInfo {
-        id: CheckId::Certificates,
-        summary: "two handshakes restricted to ML-DSA and to classical signature schemes: \
-                  both chains and whether each kind authenticates (2)",
-        needs: None,
-    },
-    CheckInfo {
-        id: CheckId::HelloTolerance,
-        summary: "five big-ClientHello variants: split segments, many records, 4 KiB (5)",
-        needs: None,
-    },
-];
+/// One probe check as the session loop sees it.
+pub trait Check: Send + Sync {
+    /// Its id (what `--only`, `--skip` and the JSON records name).
+    fn id(&self) -> CheckId;
 
-/// The row of `id`.
-pub fn info(id: CheckId) -> &'static CheckInfo {
-    CHECKS.iter().find(|c| c.id == id).unwrap_or(&CHECKS[0])
+    /// What it finds out, and what it costs in connections (`--help`).
+    fn summary(&self) -> &'static str;
+
+    /// A check whose result it needs; selecting it selects that one too,
+    /// and skipping that one skips it.
+    fn needs(&self) -> Option<CheckId> {
+        None
+    }
+
+    /// When it runs.
+    fn stage(&self) -> Stage {
+        Stage::Middle
+    }
+
+    /// Whether it has anything to do under `config` (a selected check that
+    /// has not is recorded as not run).
+    fn applies(&self, _config: &ProbeConfig) -> bool {
+        true
+    }
+
+    /// Runs against `ctx.session` (whose connections are charged to this
+    /// check) and says how to write what it saw into the target's
+    /// observation.
+    fn run<'a>(&'a self, ctx: &'a Context<'a>) -> Running<'a>;
+}
+
+/// What a check runs with.
+#[derive(Debug)]
+pub struct Context<'a> {
+    /// The target, with connections charged to this check.
+    pub session: Session,
+    /// How to probe.
+    pub config: &'a ProbeConfig,
+    /// What the checks of earlier stages observed.
+    pub seen: &'a TargetObservation,
+    /// The checks that run on this target.
+    pub running: CheckSet,
+}
+
+/// A check's run in progress.
+pub type Running<'a> = Pin<Box<dyn Future<Output = Ran> + Send + 'a>>;
+
+/// Writes what a check saw into the target's observation.
+pub type Fill = Box<dyn FnOnce(&mut TargetObservation) + Send>;
+
+/// What became of one check's run, before it is recorded.
+pub struct Ran {
+    /// Completed, or why it failed; `None` when it had nothing to do.
+    pub outcome: Option<Result<(), ProbeError>>,
+    /// Its part of the observation (applied in table order once its stage
+    /// is over, so a later check of the same stage can build on it).
+    pub fill: Option<Fill>,
+}
+
+impl Ran {
+    /// A check that had nothing to do.
+    pub fn not_run() -> Self {
+        Ran {
+            outcome: None,
+            fill: None,
+        }
+    }
+
+    /// A check that completed and saw what `fill` writes.
+    pub fn completed(fill: impl FnOnce(&mut TargetObservation) + Send + 'static) -> Self {
+        Ran {
+            outcome: Some(Ok(())),
+            fill: Some(Box::new(fill)),
+        }
+    }
+
+    /// A check that failed with `error`, having seen nothing.
+    pub fn failed(error: ProbeError) -> Self {
+        Ran {
+            outcome: Some(Err(error)),
+            fill: None,
+        }
+    }
+
+    /// A check that completed unless `error` says otherwise, and saw what
+    /// `fill` writes either way.
+    pub fn ended(
+        error: Option<ProbeError>,
+        fill: impl FnOnce(&mut TargetObservation) + Send + 'static,
+    ) -> Self {
+        Ran {
+            outcome: Some(error.map_or(Ok(()), Err)),
+            fill: Some(Box::new(fill)),
+        }
+    }
+}
+
+/// Runs every future at once on the current task and returns their
+/// outputs in order (what `tokio::join!` does for a list).
+pub(super) async fn together<'a>(mut runs: Vec<Running<'a>>) -> Vec<Ran> {
+    let mut done: Vec<Option<Ran>> = runs.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (run, slot) in runs.iter_mut().zip(done.iter_mut()) {
+            if slot.is_none() {
+                match run.as_mut().poll(cx) {
+                    Poll::Ready(ran) => *slot = Some(ran),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    done.into_iter().flatten().collect()
 }
 
 /// A set of checks.
@@ -71,7 +161,9 @@ pub struct CheckSet(u32);
 impl CheckSet {
     /// Every check.
     pub fn all() -> Self {
-        CheckId::ALL.iter().fold(CheckSet(0), |s, c| s.with(*c))
+        CheckId::ALL
+            .iter()
+            .fold(CheckSet::none(), |s, c| s.inserted(*c))
     }
 
     /// No check.
@@ -83,60 +175,19 @@ impl CheckSet {
         1 << (id as u32)
     }
 
-    /// This set plus `id` and what it needs.
-    pub fn with(self, id: CheckId) -> Self {
-        let set = CheckSet(self.0 | Self::bit(id));
-        match info(id).needs {
-            Some(need) if !set.contains(need) => set.with(need),
-            _ => set,
-        }
+    /// This set plus `id` alone (not what it needs).
+    pub(crate) fn inserted(self, id: CheckId) -> Self {
+        CheckSet(self.0 | Self::bit(id))
     }
 
-    /// This set without `id` and without what needs it.
-    pub fn without(self, id: CheckId) -> Self {
-        let mut set = CheckSet(self.0 & !Self::bit(id));
-        for dependent in CHECKS.iter().filter(|c| c.needs == Some(id)) {
-            set = set.without(dependent.id);
-        }
-        set
+    /// This set without `id` alone (not what needs it).
+    pub(crate) fn removed(self, id: CheckId) -> Self {
+        CheckSet(self.0 & !Self::bit(id))
     }
 
     /// True if `id` is in the set.
     pub fn contains(self, id: CheckId) -> bool {
         self.0 & Self::bit(id) != 0
-    }
-
-    /// `--only` then `--skip`, each a list of check names.
-    pub fn select(only: &[String], skip: &[String]) -> Result<Self, String> {
-        let parse = |flag: &str, name: &String| {
-            CheckId::parse(name.trim()).ok_or_else(|| {
-                format!(
-                    "invalid {flag} '{}': known checks are {}",
-                    name.trim(),
-                    CheckId::ALL
-                        .iter()
-                        .map(|c| c.name())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })
-        };
-        let mut set = if only.is_empty() {
-            CheckSet::all()
-        } else {
-            let mut set = CheckSet::none();
-            for name in only {
-                set = set.with(parse("--only", name)?);
-            }
-            set
-        };
-        for name in skip {
-            set = set.without(parse("--skip", name)?);
-        }
-        if set == CheckSet::none() {
-            return Err("no check left to run: --only and --skip exclude every check".into());
-        }
-        Ok(set)
     }
 }
 
@@ -166,40 +217,28 @@ impl CheckRecord {
             connections: 0,
         }
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn names(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn every_check_has_a_row() {
-        for id in CheckId::ALL {
-            assert_eq!(info(*id).id, *id);
+    /// What `outcome` says of check `id`, which opened `connections`.
+    pub fn of(id: CheckId, outcome: Option<&Result<(), ProbeError>>, connections: u32) -> Self {
+        match outcome {
+            None => CheckRecord {
+                connections,
+                ..CheckRecord::not_run(id)
+            },
+            Some(Ok(())) => CheckRecord {
+                id,
+                status: CheckStatus::Completed,
+                error_kind: None,
+                error: None,
+                connections,
+            },
+            Some(Err(e)) => CheckRecord {
+                id,
+                status: CheckStatus::Failed,
+                error_kind: Some(e.kind),
+                error: Some(e.message.clone()),
+                connections,
+            },
         }
-    }
-
-    #[test]
-    fn only_pulls_in_what_a_check_needs_and_skip_drops_dependents() {
-        let only = CheckSet::select(&names(&["selection"]), &[]).unwrap();
-        assert!(only.contains(CheckId::Groups) && only.contains(CheckId::Selection));
-        assert!(!only.contains(CheckId::Versions));
-        let skip = CheckSet::select(&[], &names(&["groups"])).unwrap();
-        assert!(!skip.contains(CheckId::Selection) && skip.contains(CheckId::Handshake));
-        let groups = CheckSet::select(&names(&["groups"]), &[]).unwrap();
-        assert!(groups.contains(CheckId::Groups) && !groups.contains(CheckId::Selection));
-        let clients = CheckSet::select(&names(&["clients"]), &[]).unwrap();
-        assert!(clients.contains(CheckId::Groups) && !clients.contains(CheckId::Selection));
-    }
-
-    #[test]
-    fn rejects_unknown_and_empty_selections() {
-        let err = CheckSet::select(&names(&["grups"]), &[]).unwrap_err();
-        assert!(err.contains("known checks are groups, selection"), "{err}");
-        assert!(CheckSet::select(&names(&["groups"]), &names(&["groups"])).is_err());
     }
 }

@@ -1,10 +1,15 @@
 //! Probing: talk to one target and record what it did.
 //!
-//! Owns: the checks that send traffic — key-exchange groups, TLS versions, a
-//! full rustls handshake, client-profile replay, ML-DSA and classical
-//! authentication with the certificate chains, big-ClientHello tolerance —
-//! and the per-target [`Session`] that counts the connections they use. Each
-//! check returns a serde-typed observation.
+//! Owns: the network primitives of the checks — key-exchange groups, TLS
+//! versions, a full rustls handshake, client-profile replay, ML-DSA and
+//! classical authentication with the certificate chains, big-ClientHello
+//! tolerance — with their serde-typed observations; the per-target
+//! [`Session`] that counts the connections they use; and the session loop
+//! ([`probe_target`]) that runs a table of [`checks::Check`]s stage by stage
+//! and returns one [`TargetObservation`], also for a target it could not
+//! probe. The table itself is `crate::checks::ALL_CHECKS`, handed in by the
+//! caller: each check there also holds its assess hook, which `probe` must
+//! not see.
 //!
 //! Must not: assign severity or verdicts (that is `assess`), format output
 //! (that is `report`), or touch sockets except through `net`.
@@ -24,7 +29,7 @@ use crate::net::{self, Conn, NetError};
 use crate::vocab::{CheckId, CheckStatus, ErrorKind};
 use crate::wire::record::fragment;
 use crate::wire::{ClientHelloSpec, NamedGroup, ProtocolVersion};
-use checks::{CheckRecord, CheckSet};
+use checks::{together, Check, CheckRecord, CheckSet, Context, Ran, Stage};
 use exchange::{ReadUntil, Reply};
 use serde::Serialize;
 use std::net::SocketAddr;
@@ -63,13 +68,6 @@ impl Default for ProbeConfig {
     }
 }
 
-impl ProbeConfig {
-    /// True if `id` will run against each target.
-    pub fn runs(&self, id: CheckId) -> bool {
-        self.checks.contains(id) && (id != CheckId::Clients || !self.clients.is_empty())
-    }
-}
-
 /// Everything pqready observed about one target. Facts only.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct TargetObservation {
@@ -97,7 +95,8 @@ pub struct TargetObservation {
     /// report inside the judged `hello_tolerance`, next to each outcome.
     #[serde(skip)]
     pub hello_tolerance: Option<Vec<tolerance::VariantObservation>>,
-    /// What became of each check, in table order.
+    /// What became of each check, in the order they ran (stage by stage,
+    /// in table order within a stage).
     pub checks: Vec<CheckRecord>,
     /// TCP connections opened for this target.
     pub connections: u32,
@@ -106,33 +105,10 @@ pub struct TargetObservation {
 }
 
 impl TargetObservation {
-    /// The observation of a target that failed as a whole: the first check
-    /// that was to run carries the failure, the others did not run.
-    pub fn unreachable(
-        sni: Option<String>,
-        err: &ProbeError,
-        config: &ProbeConfig,
-        elapsed_ms: u64,
-    ) -> Self {
-        let failing = checks::CHECKS
-            .iter()
-            .map(|c| c.id)
-            .find(|id| config.runs(*id));
-        let checks = checks::CHECKS
-            .iter()
-            .map(|c| match err.check.or(failing) {
-                Some(id) if id == c.id => CheckRecord {
-                    id,
-                    status: CheckStatus::Failed,
-                    error_kind: Some(err.kind),
-                    error: Some(err.message.clone()),
-                    connections: err.connections,
-                },
-                _ => CheckRecord::not_run(c.id),
-            })
-            .collect();
+    /// An observation of `addr` with nothing seen yet.
+    fn empty(address: Option<SocketAddr>, sni: Option<String>) -> Self {
         TargetObservation {
-            address: err.address,
+            address,
             sni,
             tls_versions: Vec::new(),
             groups: groups::GroupsObservation::default(),
@@ -141,11 +117,78 @@ impl TargetObservation {
             authentication: None,
             chains: Vec::new(),
             hello_tolerance: None,
+            checks: Vec::new(),
+            connections: 0,
+            elapsed_ms: 0,
+        }
+    }
+
+    /// The observation of a target that failed as a whole: the check that
+    /// failed it (or else the first of `checks` that was to run, in run
+    /// order) carries the failure and every connection, the others did not
+    /// run, and nothing else is kept.
+    pub fn unreachable<C: Check + ?Sized>(
+        sni: Option<String>,
+        err: &ProbeError,
+        checks: &[&C],
+        config: &ProbeConfig,
+        elapsed_ms: u64,
+    ) -> Self {
+        let order = run_order(checks);
+        let failing = err.check.unwrap_or_else(|| {
+            let first = order.first().map(|c| c.id()).unwrap_or(CheckId::Groups);
+            order
+                .iter()
+                .find(|c| config.checks.contains(c.id()) && c.applies(config))
+                .map_or(first, |c| c.id())
+        });
+        let failure = Err(err.clone());
+        let checks = order
+            .iter()
+            .map(|c| match c.id() == failing {
+                true => CheckRecord::of(c.id(), Some(&failure), err.connections),
+                false => CheckRecord::not_run(c.id()),
+            })
+            .collect();
+        TargetObservation {
             checks,
             connections: err.connections,
             elapsed_ms,
+            ..TargetObservation::empty(err.address, sni)
         }
     }
+
+    /// True if something that ran saw the endpoint speak TLS.
+    pub fn spoke_tls(&self) -> bool {
+        !self.tls_versions.is_empty()
+            || !self.groups.supported.is_empty()
+            || self.clients.iter().any(|c| c.version.is_some())
+    }
+
+    /// Why the target as a whole could not be probed: the record of the
+    /// check that failed it, when nothing that ran saw the endpoint speak
+    /// TLS and a check failed; `None` for a probed target.
+    pub fn failure(&self) -> Option<&CheckRecord> {
+        match self.spoke_tls() {
+            true => None,
+            false => self.checks.iter().find(|c| c.status == CheckStatus::Failed),
+        }
+    }
+
+    /// Notes that the server accepted `version` (kept newest first, once).
+    pub fn saw_version(&mut self, version: ProtocolVersion) {
+        if !self.tls_versions.contains(&version) {
+            self.tls_versions.push(version);
+            self.tls_versions.sort_by(|a, b| b.cmp(a));
+        }
+    }
+}
+
+/// `checks` in the order they run: by stage, then in table order.
+fn run_order<'c, C: Check + ?Sized>(checks: &[&'c C]) -> Vec<&'c C> {
+    let mut order = checks.to_vec();
+    order.sort_by_key(|c| c.stage());
+    order
 }
 
 /// Connections opened, per check.
@@ -361,267 +404,116 @@ impl From<NetError> for ProbeError {
     }
 }
 
-/// Resolves and probes one target with the configured checks.
-pub async fn probe_target(
+/// Resolves and probes one target with the selected `checks` of the table,
+/// holding `slot` of the run's concurrency. Always an observation: a target
+/// that could not be probed gets one that says why
+/// ([`TargetObservation::failure`]).
+pub async fn probe_target<C: Check + ?Sized>(
     target: &Target,
-    config: &ProbeConfig,
-) -> Result<TargetObservation, ProbeError> {
-    probe_target_in(target, config, None).await
-}
-
-/// As [`probe_target`], holding `slot` of the run's concurrency.
-pub async fn probe_target_in(
-    target: &Target,
+    checks: &[&C],
     config: &ProbeConfig,
     slot: Option<Arc<net::WorkSlot>>,
-) -> Result<TargetObservation, ProbeError> {
+) -> TargetObservation {
     let started = Instant::now();
-    let addr = net::resolve(&target.host, target.port, config.timeout).await?;
-    let session = Session::new(addr, target.sni.clone(), config.timeout)
-        .paced(config.rate.clone(), config.per_host.clone())
-        .slotted(slot);
-    probe_session(&session, config, started)
-        .await
-        .map_err(|mut e| {
-            e.address = Some(addr);
-            e.connections = session.connections();
-            e
-        })
+    let observed = match net::resolve(&target.host, target.port, config.timeout).await {
+        Ok(addr) => {
+            let session = Session::new(addr, target.sni.clone(), config.timeout)
+                .paced(config.rate.clone(), config.per_host.clone())
+                .slotted(slot);
+            probe_session(&session, checks, config, started)
+                .await
+                .map_err(|e| ProbeError {
+                    address: Some(addr),
+                    connections: session.connections(),
+                    ..e
+                })
+        }
+        Err(e) => Err(ProbeError::from(e)),
+    };
+    observed.unwrap_or_else(|e| {
+        let ms = started.elapsed().as_millis() as u64;
+        TargetObservation::unreachable(target.sni.clone(), &e, checks, config, ms)
+    })
 }
 
-/// One check's result, before it is recorded.
-type Ran<T> = Option<Result<T, ProbeError>>;
-
-fn record<T>(session: &Session, id: CheckId, ran: &Ran<T>) -> CheckRecord {
-    let connections = session.connections_of(id);
-    match ran {
-        None => CheckRecord {
-            connections,
-            ..CheckRecord::not_run(id)
-        },
-        Some(Ok(_)) => CheckRecord {
-            id,
-            status: CheckStatus::Completed,
-            error_kind: None,
-            error: None,
-            connections,
-        },
-        Some(Err(e)) => CheckRecord {
-            id,
-            status: CheckStatus::Failed,
-            error_kind: Some(e.kind),
-            error: Some(e.message.clone()),
-            connections,
-        },
-    }
-}
-
-async fn probe_session(
+/// Runs the selected checks stage by stage, each stage's checks at once,
+/// and writes what each saw into one observation, in table order.
+async fn probe_session<C: Check + ?Sized>(
     session: &Session,
+    checks: &[&C],
     config: &ProbeConfig,
     started: Instant,
 ) -> Result<TargetObservation, ProbeError> {
-    let runs = |id| config.runs(id);
-    // Discovery runs first: its first exchange tells whether the endpoint
-    // speaks TLS at all, and an endpoint that does not fails as a whole.
-    let groups: Ran<groups::GroupsObservation> = if runs(CheckId::Groups) {
-        let discovered = groups::discover(
-            &session.for_check(CheckId::Groups),
-            &session.for_check(CheckId::Selection),
-            &config.candidate_groups,
-            runs(CheckId::Selection),
-        )
-        .await?;
-        Some(Ok(discovered))
-    } else {
-        None
-    };
-    let (versions, handshake, clients, certificates) = tokio::join!(
-        async {
-            match runs(CheckId::Versions) {
-                true => Some(
-                    versions::probe_legacy_versions(&session.for_check(CheckId::Versions)).await,
-                ),
-                false => None,
-            }
-        },
-        async {
-            match runs(CheckId::Handshake) {
-                true => {
-                    Some(handshake::full_handshake(&session.for_check(CheckId::Handshake)).await)
-                }
-                false => None,
-            }
-        },
-        async {
-            match runs(CheckId::Clients) {
-                true => Some(
-                    clients::check(&session.for_check(CheckId::Clients), &config.clients).await,
-                ),
-                false => None,
-            }
-        },
-        async {
-            match runs(CheckId::Certificates) {
-                true => Some(certificates::check(&session.for_check(CheckId::Certificates)).await),
-                false => None,
-            }
-        },
-    );
-    // After the rest: the split variant pauses mid-hello, and single-threaded
-    // servers would make concurrent probes wait behind it.
-    let hello_tolerance = match runs(CheckId::HelloTolerance) {
-        true => Some(
-            tolerance::check(
-                &session.for_check(CheckId::HelloTolerance),
-                handshake.as_ref(),
-            )
-            .await,
-        ),
-        false => None,
-    };
-    let handshake_ran: Ran<handshake::HandshakeObservation> =
-        handshake.map(|obs| match &obs.error {
-            Some(message) => Err(ProbeError::new(
-                obs.error_kind.unwrap_or(ErrorKind::Tls),
-                message.clone(),
-            )),
-            None => Ok(obs),
-        });
-    let checks = vec![
-        record(session, CheckId::Groups, &groups),
-        match &groups {
-            Some(Ok(_)) if runs(CheckId::Selection) => {
-                record(session, CheckId::Selection, &Some(Ok(())))
-            }
-            _ => record(session, CheckId::Selection, &None::<Result<(), _>>),
-        },
-        record(session, CheckId::Versions, &versions),
-        record(session, CheckId::Handshake, &handshake_ran),
-        record(
-            session,
-            CheckId::Clients,
-            &clients
-                .as_ref()
-                .map(|results| match results.iter().find(|c| c.unanswered()) {
-                    Some(c) => Err(ProbeError::new(
-                        c.error_kind.unwrap_or(ErrorKind::Io),
-                        format!(
-                            "{}: {}",
-                            c.profile,
-                            c.detail.as_deref().unwrap_or("no answer")
-                        ),
-                    )),
-                    None => Ok(()),
-                }),
-        ),
-        record(
-            session,
-            CheckId::Certificates,
-            &certificates.as_ref().map(|c| match &c.failure {
-                Some(e) => Err(e.clone()),
-                None => Ok(()),
-            }),
-        ),
-        record(
-            session,
-            CheckId::HelloTolerance,
-            &hello_tolerance.as_ref().map(Ok::<_, ProbeError>),
-        ),
-    ];
-    let groups = groups.and_then(Result::ok).unwrap_or_default();
-    let handshake = match handshake_ran {
-        Some(Ok(obs)) => obs,
-        Some(Err(e)) => handshake::HandshakeObservation::failed(&e),
-        None => handshake::HandshakeObservation::default(),
-    };
-    let clients = clients.unwrap_or_default();
-    // The chains the certificates check analyses: the PQ-first handshake's
-    // first (what a default client sees), then its own.
-    let (authentication, chains) = match certificates {
-        Some(check) => {
-            let mut chains = Vec::new();
-            if !handshake.der_chain.is_empty() {
-                chains.push(certificates::CapturedChain::parse(
-                    certificates::ChainSource::Handshake,
-                    &handshake.der_chain,
-                ));
-            }
-            chains.extend(check.chains);
-            (Some(check.observation), chains)
-        }
-        None => (None, Vec::new()),
-    };
-
-    let mut tls_versions = match &versions {
-        Some(Ok(v)) => v.clone(),
-        _ => Vec::new(),
-    };
-    if groups.tls13 || handshake.version == Some(ProtocolVersion::TLS1_3) {
-        tls_versions.insert(0, ProtocolVersion::TLS1_3);
-    }
-    // Curves read from TLS 1.2 ServerKeyExchanges prove TLS 1.2 even when
-    // the versions check did not run.
-    if groups.method == crate::vocab::DiscoveryMethod::Tls12ServerKeyExchange
-        && !groups.supported.is_empty()
-        && !tls_versions.contains(&ProtocolVersion::TLS1_2)
-    {
-        tls_versions.push(ProtocolVersion::TLS1_2);
-        tls_versions.sort_by(|a, b| b.cmp(a));
-    }
-    let completed_auth = authentication
+    let order = run_order(checks);
+    // A check runs when it is selected and has something to do; the
+    // selection already holds what each selected check needs.
+    let running = order
         .iter()
-        .flat_map(|a| &a.attempts)
-        .filter_map(|a| a.version);
-    for v in handshake.version.into_iter().chain(completed_auth) {
-        if !tls_versions.contains(&v) {
-            tls_versions.push(v);
-            tls_versions.sort_by(|a, b| b.cmp(a));
+        .filter(|c| config.checks.contains(c.id()) && c.applies(config))
+        .fold(CheckSet::none(), |set, c| set.inserted(c.id()));
+    let mut obs = TargetObservation::empty(Some(session.addr), session.sni.clone());
+    let mut outcomes: Vec<(CheckId, Option<Result<(), ProbeError>>)> = Vec::new();
+    for this in order.chunk_by(|a, b| a.stage() == b.stage()) {
+        let contexts: Vec<Context<'_>> = this
+            .iter()
+            .map(|c| Context {
+                session: session.for_check(c.id()),
+                config,
+                seen: &obs,
+                running,
+            })
+            .collect();
+        let runs: Vec<checks::Running<'_>> = this
+            .iter()
+            .zip(&contexts)
+            .filter(|(c, _)| running.contains(c.id()))
+            .map(|(c, ctx)| c.run(ctx))
+            .collect();
+        let mut ran = together(runs).await.into_iter();
+        drop(contexts);
+        for check in this {
+            let result = match running.contains(check.id()) {
+                true => ran.next().unwrap_or_else(Ran::not_run),
+                false => Ran::not_run(),
+            };
+            if let Some(fill) = result.fill {
+                fill(&mut obs);
+            }
+            if let (Stage::First, Some(Err(e))) = (check.stage(), &result.outcome) {
+                return Err(e.clone());
+            }
+            outcomes.push((check.id(), result.outcome));
         }
     }
-    let spoke_tls = !tls_versions.is_empty()
-        || !groups.supported.is_empty()
-        || clients.iter().any(|c| c.version.is_some());
-    if !spoke_tls {
-        // Nothing that ran saw the endpoint speak TLS: the target fails with
-        // the first failure in table order.
-        if let Some(first) = checks.iter().find(|c| c.status == CheckStatus::Failed) {
-            // A failure to reach the endpoint keeps its kind; anything else
-            // means it accepted connections but never spoke TLS with us.
-            let kind = match first.error_kind {
-                Some(
-                    kind @ (ErrorKind::Resolve
-                    | ErrorKind::Refused
-                    | ErrorKind::Timeout
-                    | ErrorKind::Io
-                    | ErrorKind::Internal),
-                ) => kind,
-                _ => ErrorKind::NotTls,
-            };
-            let message = first.error.clone().unwrap_or_default();
-            let message = if kind == ErrorKind::NotTls {
-                format!("no TLS handshake succeeded ({message})")
-            } else {
-                message
-            };
-            return Err(ProbeError {
-                check: Some(first.id),
-                ..ProbeError::new(kind, message)
-            });
-        }
+    obs.checks = outcomes
+        .iter()
+        .map(|(id, outcome)| CheckRecord::of(*id, outcome.as_ref(), session.connections_of(*id)))
+        .collect();
+    if let Some(first) = obs.failure() {
+        // A failure to reach the endpoint keeps its kind; anything else
+        // means it accepted connections but never spoke TLS with us.
+        let kind = match first.error_kind {
+            Some(
+                kind @ (ErrorKind::Resolve
+                | ErrorKind::Refused
+                | ErrorKind::Timeout
+                | ErrorKind::Io
+                | ErrorKind::Internal),
+            ) => kind,
+            _ => ErrorKind::NotTls,
+        };
+        let message = first.error.clone().unwrap_or_default();
+        let message = if kind == ErrorKind::NotTls {
+            format!("no TLS handshake succeeded ({message})")
+        } else {
+            message
+        };
+        return Err(ProbeError {
+            check: Some(first.id),
+            ..ProbeError::new(kind, message)
+        });
     }
-    Ok(TargetObservation {
-        address: Some(session.addr),
-        sni: session.sni.clone(),
-        tls_versions,
-        groups,
-        handshake,
-        clients,
-        authentication,
-        chains,
-        hello_tolerance,
-        checks,
-        connections: session.connections(),
-        elapsed_ms: started.elapsed().as_millis() as u64,
-    })
+    obs.connections = session.connections();
+    obs.elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(obs)
 }

@@ -28,7 +28,7 @@ pub mod style;
 pub mod table;
 
 use crate::assess::EndpointAssessment;
-use crate::probe::{ProbeConfig, ProbeError, TargetObservation};
+use crate::probe::TargetObservation;
 use crate::vocab::ErrorKind;
 use serde::{Deserialize, Serialize};
 
@@ -98,33 +98,17 @@ impl<'de> Deserialize<'de> for TargetReport {
 }
 
 impl TargetReport {
-    /// A report for a target that was probed.
+    /// A report of a probed target; one that could not be probed carries
+    /// why (the observation's [`TargetObservation::failure`]).
     pub fn probed(target: &str, observed: TargetObservation, assessed: EndpointAssessment) -> Self {
+        let failure = observed.failure();
         TargetReport {
             schema: SCHEMA,
             target: target.to_string(),
-            error: None,
-            error_kind: None,
+            error: failure.and_then(|f| f.error.clone()),
+            error_kind: failure.and_then(|f| f.error_kind),
             observed,
             assessed,
-        }
-    }
-
-    /// A report for a target that could not be probed.
-    pub fn failed(
-        target: &str,
-        sni: Option<String>,
-        err: &ProbeError,
-        config: &ProbeConfig,
-        elapsed_ms: u64,
-    ) -> Self {
-        TargetReport {
-            schema: SCHEMA,
-            target: target.to_string(),
-            error: Some(err.message.clone()),
-            error_kind: Some(err.kind),
-            observed: TargetObservation::unreachable(sni, err, config, elapsed_ms),
-            assessed: crate::assess::unreachable(),
         }
     }
 }

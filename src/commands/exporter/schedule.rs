@@ -173,12 +173,11 @@ async fn probe(
                     crate::vocab::ErrorKind::Internal,
                     "no address to probe".into(),
                 );
-                return EndpointMetrics::of(&crate::report::TargetReport::failed(
+                return EndpointMetrics::of(&crate::scan::unprobed(
                     &component.name,
                     None,
                     &err,
                     config,
-                    0,
                 ));
             };
             if report.error.is_none() {

@@ -173,10 +173,7 @@ pub fn resolve(args: ExporterArgs) -> Result<Settings, CommandError> {
     }
     let timeout = args.timeout.or(file.timeout);
     let checks = if args.checks.only.is_empty() && args.checks.skip.is_empty() {
-        CheckArgs {
-            only: file.checks,
-            skip: file.skip,
-        }
+        CheckArgs::named(&file.checks, &file.skip).map_err(err)?
     } else {
         args.checks
     };
