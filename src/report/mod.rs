@@ -97,6 +97,11 @@ impl<'de> Deserialize<'de> for TargetReport {
 }
 
 impl TargetReport {
+    /// Where it stands, as `assess` derives it from its verdict and error kind.
+    pub fn standing(&self) -> crate::vocab::Standing {
+        crate::assess::standing::endpoint(self.assessed.verdict.status, self.error_kind)
+    }
+
     /// A report for a target that was probed.
     pub fn probed(target: &str, observed: TargetObservation, assessed: EndpointAssessment) -> Self {
         TargetReport {
