@@ -3,9 +3,10 @@
 //! typed in two places.
 //!
 //! Owns: check ids, error kinds, the server's selection rule, tolerance
-//! variants and outcomes, verdicts, severities and finding kinds (with their
-//! id, severity, title and standing remediation). Serde spells each variant
-//! exactly as the JSON contract (docs/json.md) does.
+//! variants and outcomes, verdicts, standings (with their one ranking),
+//! severities and finding kinds (with their id, severity, title and standing
+//! remediation). Serde spells each variant exactly as the JSON contract
+//! (docs/json.md) does.
 //!
 //! Must not: hold data about a particular target, decide anything, or import
 //! any other module of the crate: every layer may import it.
@@ -250,6 +251,63 @@ labels! {
         Error = "error",
         /// Probed, but the checks that decide it did not run (`--only`, `--skip`).
         Unknown = "unknown",
+    }
+}
+
+labels! {
+    /// Where a subject (an endpoint, a cluster component, a Go binary, an
+    /// inspected client) stands, in one word: its post-quantum status, or why
+    /// there is none. Every table, chart, badge, count and baseline says
+    /// this word and no other.
+    ///
+    /// Declared best first, and that order is the ranking ([`Standing::rank`]):
+    /// a value is *worse* than every value before it, meaning further from a
+    /// post-quantum key exchange this run confirmed. `classical` is worse than
+    /// `draft-only` (no client gets PQ rather than only obsolete ones),
+    /// `no-tls` worse than `classical` (nothing is encrypted at all),
+    /// `unreachable` worse than `no-tls` (nothing could be checked from here)
+    /// and `error` worst (the endpoint broke the probe). `unknown` is declared
+    /// last but is outside the ranking: nothing was decided, so it is neither
+    /// better nor worse than anything.
+    pub enum Standing {
+        /// A standard post-quantum group (ML-KEM) is supported or offered.
+        Pq = "pq",
+        /// The only post-quantum group is the obsolete X25519Kyber768Draft00.
+        DraftOnly = "draft-only",
+        /// Classical key exchange only.
+        Classical = "classical",
+        /// Reached, but it does not speak TLS (a plain HTTP or gRPC port).
+        NoTls = "no-tls",
+        /// Not reachable from where pqready ran (refused, timed out, no route,
+        /// no such name).
+        Unreachable = "unreachable",
+        /// Reached, but the probe failed (a TLS error, an alert, a reset), or
+        /// there was no address to probe.
+        Error = "error",
+        /// Examined, but what decides it was not (`--only`/`--skip`, an
+        /// unreadable ClientHello, a Go version pqready does not know).
+        Unknown = "unknown",
+    }
+}
+
+impl Standing {
+    /// The position in the ranking: 0 for `pq`, higher is worse (see
+    /// [`Standing`]); `None` for `unknown`, which ranks against nothing.
+    pub const fn rank(self) -> Option<u8> {
+        match self {
+            Standing::Pq => Some(0),
+            Standing::DraftOnly => Some(1),
+            Standing::Classical => Some(2),
+            Standing::NoTls => Some(3),
+            Standing::Unreachable => Some(4),
+            Standing::Error => Some(5),
+            Standing::Unknown => None,
+        }
+    }
+
+    /// True when `self` ranks worse than `other`; false when either is `unknown`.
+    pub fn is_worse_than(self, other: Standing) -> bool {
+        matches!((self.rank(), other.rank()), (Some(a), Some(b)) if a > b)
     }
 }
 
@@ -853,5 +911,29 @@ mod tests {
             assert!(kind.description().ends_with('.'));
         }
         assert!(Severity::High > Severity::Medium && Severity::Low > Severity::Info);
+    }
+
+    #[test]
+    fn standings_rank_in_declaration_order_and_unknown_against_nothing() {
+        let ranked: Vec<Standing> = Standing::ALL
+            .iter()
+            .copied()
+            .filter(|s| s.rank().is_some())
+            .collect();
+        assert_eq!(ranked.len(), Standing::ALL.len() - 1);
+        for pair in ranked.windows(2) {
+            assert!(pair[1].is_worse_than(pair[0]), "{pair:?}");
+            assert!(!pair[0].is_worse_than(pair[1]), "{pair:?}");
+            assert_eq!(pair[0].rank().map(|r| r + 1), pair[1].rank());
+        }
+        assert!(Standing::Classical.is_worse_than(Standing::DraftOnly));
+        assert!(Standing::Error.is_worse_than(Standing::Unreachable));
+        assert!(!Standing::Pq.is_worse_than(Standing::Pq));
+        for s in Standing::ALL {
+            assert!(!s.is_worse_than(Standing::Unknown));
+            assert!(!Standing::Unknown.is_worse_than(*s));
+        }
+        assert_eq!(Standing::parse("no-tls"), Some(Standing::NoTls));
+        assert_eq!(Standing::ALL.last(), Some(&Standing::Unknown));
     }
 }

@@ -553,6 +553,21 @@ fn hung_closed_and_hostile_targets_time_out_and_are_reported() {
             Some(1.0)
         );
     }
+    // Where each stands, in the words every table and chart uses.
+    for (t, standing) in [
+        (&h, "unreachable"),
+        (&c, "unreachable"),
+        (&garbage, "no-tls"),
+    ] {
+        assert_eq!(
+            value(
+                "pqready_standing",
+                format!("target=\"{t}\",standing=\"{standing}\"")
+            ),
+            Some(1.0),
+            "{t} {standing}: {text}"
+        );
+    }
     for (t, kind) in [(&h, "timeout"), (&c, "refused"), (&garbage, "not-tls")] {
         assert_eq!(
             value(

@@ -230,8 +230,9 @@ fn demo_with_every_client_renders_in_chromium() {
     assert_screenshot(&report, dir.path());
 }
 
-/// A plain-HTTP server and a closed port are counted as "no TLS" and
-/// "unreachable" in the summary, not as errors of the targets.
+/// A plain-HTTP server and a closed port are counted as "no-tls" and
+/// "unreachable" in the summary, not as errors of the targets, and the
+/// terminal table says the same words.
 #[test]
 fn plain_http_and_closed_targets_are_counted_as_such() {
     if !peers::require(&["chromium", "nginx"]) {
@@ -258,16 +259,16 @@ fn plain_http_and_closed_targets_are_counted_as_such() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = visible_text(&dump_dom(&report));
-    for expected in ["unreachable 1", "no TLS 1", "error 0"] {
+    for expected in ["unreachable 1", "no-tls 1", "error 0"] {
         assert!(
             text.contains(expected),
             "{expected:?} not rendered in:\n{text}"
         );
     }
-    // The terminal summary says why each could not be probed, too.
+    // The terminal summary says the same word, and why it could not be probed.
     let table = run(&["probe", &http.addr.to_string(), &closed.to_string()]);
     let table = String::from_utf8_lossy(&table.stdout);
-    for (target, status) in [(http.addr, "error (not-tls)"), (closed, "error (refused)")] {
+    for (target, status) in [(http.addr, "no-tls"), (closed, "unreachable (refused)")] {
         assert!(
             table
                 .lines()
@@ -277,7 +278,7 @@ fn plain_http_and_closed_targets_are_counted_as_such() {
     }
     // Each target's row carries its own badge.
     for row in [
-        format!("{} no TLS", http.addr),
+        format!("{} no-tls", http.addr),
         format!("{closed} unreachable"),
     ] {
         assert!(text.contains(&row), "{row:?} not rendered in:\n{text}");

@@ -9,7 +9,8 @@
 //! findings. Must not: read files (commands hand over the text) or format
 //! the result (each renderer shows it).
 
-use super::Finding;
+use super::{standing, Finding};
+use crate::vocab::{ErrorKind, OfferVerdict, PqStatus, Standing};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -41,18 +42,18 @@ impl FindingKey {
 /// What a run says about one subject.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SubjectFacts {
-    /// Its status (`pq`, `draft-only`, `classical`, `error`, `unknown`);
-    /// none for subjects without one (files, the cluster as a whole).
-    pub status: Option<String>,
+    /// Where it stands; none for subjects without a standing (files, the
+    /// cluster as a whole).
+    pub status: Option<Standing>,
     /// Its findings, by key, with their detail.
     pub findings: BTreeMap<FindingKey, String>,
 }
 
 impl SubjectFacts {
     /// The facts of a subject with `status` and `findings` (the current run).
-    pub fn new(status: Option<&str>, findings: &[Finding]) -> Self {
+    pub fn new(status: Option<Standing>, findings: &[Finding]) -> Self {
         SubjectFacts {
-            status: status.map(str::to_string),
+            status,
             findings: findings
                 .iter()
                 .map(|f| (FindingKey::of(f), f.detail.clone()))
@@ -138,7 +139,9 @@ impl Snapshot {
             };
             snapshot.results.extend(results);
             match value.get("kind").and_then(Value::as_str) {
-                None => snapshot.add_target(&value, None)?,
+                None => {
+                    snapshot.add_target(&value, None)?;
+                }
                 Some("gate" | "baseline") => {}
                 Some("cluster") => snapshot.add_cluster(&value)?,
                 Some("certs") => {
@@ -151,11 +154,12 @@ impl Snapshot {
                     for binary in array(&value, "binaries")? {
                         let path = string(binary, "path")?;
                         // The offer that applies at run time, as the current run judges it.
-                        let status = match binary.get("runtime").filter(|r| !r.is_null()) {
-                            Some(runtime) => runtime.get("verdict").and_then(Value::as_str),
-                            None => binary.get("verdict").and_then(Value::as_str),
+                        let verdict = match binary.get("runtime").filter(|r| !r.is_null()) {
+                            Some(runtime) => runtime.get("verdict"),
+                            None => binary.get("verdict"),
                         };
-                        snapshot.add(path, status, findings(binary)?);
+                        let verdict = verdict.and_then(Value::as_str).and_then(OfferVerdict::parse);
+                        snapshot.add(path, Some(standing::offer(verdict)), findings(binary)?);
                     }
                 }
                 Some(other) => {
@@ -184,16 +188,28 @@ impl Snapshot {
         }
     }
 
-    fn add_target(&mut self, value: &Value, name: Option<String>) -> Result<(), String> {
+    /// Adds a probed target (as `name`, else as its `target`) and returns
+    /// where it stands: by its verdict and error kind, as the run judged it.
+    fn add_target(
+        &mut self,
+        value: &Value,
+        name: Option<String>,
+    ) -> Result<Option<Standing>, String> {
         let target = string(value, "target")?;
         let status = value
             .get("verdict")
             .and_then(|v| v.get("status"))
             .and_then(Value::as_str)
             .ok_or("a target without verdict.status")?;
+        let error_kind = value
+            .get("error_kind")
+            .and_then(Value::as_str)
+            .and_then(ErrorKind::parse);
+        // A status this version does not know is compared with nothing.
+        let standing = PqStatus::parse(status).map(|s| standing::endpoint(s, error_kind));
         let subject = name.unwrap_or_else(|| target.to_string());
-        self.add(&subject, Some(status), findings(value)?);
-        Ok(())
+        self.add(&subject, standing, findings(value)?);
+        Ok(standing)
     }
 
     fn add_cluster(&mut self, value: &Value) -> Result<(), String> {
@@ -203,18 +219,28 @@ impl Snapshot {
                 .ok_or("a component without `component`")?;
             let subject =
                 component_subject(string(component, "category")?, string(component, "name")?);
-            match c.get("result").filter(|r| !r.is_null()) {
-                Some(result) => self.add_target(result, Some(subject))?,
-                None => self.add(&subject, None, Vec::new()),
-            }
+            let probed = match c.get("result").filter(|r| !r.is_null()) {
+                Some(result) => self.add_target(result, Some(subject.clone()))?,
+                None => None,
+            };
+            let reachable = c.get("reachable").and_then(Value::as_bool).unwrap_or(true);
+            let speaks_tls = c.get("speaks_tls").and_then(Value::as_bool);
+            // The component's standing, not its probe's, as the current run records it.
+            self.subjects.entry(subject).or_default().status =
+                Some(standing::component(reachable, speaks_tls, probed));
         }
         self.add(CLUSTER_SUBJECT, None, findings(value)?);
         Ok(())
     }
 
-    fn add(&mut self, subject: &str, status: Option<&str>, findings: Vec<(FindingKey, String)>) {
+    fn add(
+        &mut self,
+        subject: &str,
+        status: Option<Standing>,
+        findings: Vec<(FindingKey, String)>,
+    ) {
         let facts = SubjectFacts {
-            status: status.map(str::to_string),
+            status,
             findings: findings.into_iter().collect(),
         };
         self.subjects
@@ -280,10 +306,10 @@ fn findings(value: &Value) -> Result<Vec<(FindingKey, String)>, String> {
 pub struct StatusChange {
     /// The target, component (`category/name`), file or binary.
     pub subject: String,
-    /// Its status in the baseline.
-    pub from: String,
-    /// Its status now.
-    pub to: String,
+    /// Where it stood in the baseline.
+    pub from: Standing,
+    /// Where it stands now.
+    pub to: Standing,
 }
 
 /// A finding that appeared or went away.
@@ -328,7 +354,9 @@ pub struct BaselineDiff {
     pub new_subjects: Vec<String>,
     /// Subjects of the baseline this run did not report.
     pub gone_subjects: Vec<String>,
-    /// Subjects whose status got worse (pq → draft-only → classical → error).
+    /// Subjects whose standing got worse (by `Standing::rank`: pq →
+    /// draft-only → classical → no-tls → unreachable → error; never to or
+    /// from unknown).
     pub regressions: Vec<StatusChange>,
     /// Subjects whose status got better.
     pub improvements: Vec<StatusChange>,
@@ -344,18 +372,6 @@ pub struct BaselineDiff {
     pub fail_on_change: bool,
     /// True when `--fail-on-change` was given and something changed (exit status 1).
     pub failed: bool,
-}
-
-/// How good a status is: lower is better; `unknown` and anything else are
-/// not ranked (never a regression).
-fn rank(status: &str) -> Option<u8> {
-    match status {
-        "pq" => Some(0),
-        "draft-only" => Some(1),
-        "classical" => Some(2),
-        "error" => Some(3),
-        _ => None,
-    }
 }
 
 /// The comparison of a run, as it streams, with a baseline.
@@ -422,16 +438,16 @@ impl Comparison {
                 (Some(old), Some(now)) => (old, now),
                 (None, None) => continue,
             };
-            if let (Some(from), Some(to)) = (&old.status, &now.status) {
+            if let (Some(from), Some(to)) = (old.status, now.status) {
                 let change = StatusChange {
                     subject: name.clone(),
-                    from: from.clone(),
-                    to: to.clone(),
+                    from,
+                    to,
                 };
-                match (rank(from), rank(to)) {
-                    (Some(a), Some(b)) if b > a => d.regressions.push(change),
-                    (Some(a), Some(b)) if b < a => d.improvements.push(change),
-                    _ => {}
+                if to.is_worse_than(from) {
+                    d.regressions.push(change);
+                } else if from.is_worse_than(to) {
+                    d.improvements.push(change);
                 }
             }
             for (key, detail) in &now.findings {
@@ -472,22 +488,83 @@ mod tests {
         c.observe(
             "a:443",
             SubjectFacts::new(
-                Some("classical"),
+                Some(Standing::Classical),
                 &[finding(FindingKind::ClassicalClient, "curl")],
             ),
         );
-        c.observe("b:443", SubjectFacts::new(Some("pq"), &[]));
+        c.observe("b:443", SubjectFacts::new(Some(Standing::Pq), &[]));
         let d = c.diff();
         assert_eq!(d.new_subjects, ["b:443"]);
         assert_eq!(d.gone_subjects, ["gone:443"]);
         assert_eq!(d.regressions.len(), 1);
         assert_eq!(
-            (d.regressions[0].from.as_str(), d.regressions[0].to.as_str()),
-            ("pq", "classical")
+            (d.regressions[0].from, d.regressions[0].to),
+            (Standing::Pq, Standing::Classical)
         );
         assert_eq!(d.new_findings.len(), 1);
         assert_eq!(d.fixed_findings[0].id, "silent-downgrade");
         assert!(d.failed);
+    }
+
+    #[test]
+    fn standings_are_compared_by_their_one_ranking() {
+        let old = r#"{"schema":"pqready/v1","target":"refused:1","verdict":{"status":"error"},"error_kind":"refused","findings":[]}
+{"schema":"pqready/v1","target":"was-pq:1","verdict":{"status":"pq"},"findings":[]}
+{"schema":"pqready/v1","target":"not-run:1","verdict":{"status":"unknown"},"findings":[]}
+{"schema":"pqready/v1","target":"plain:1","verdict":{"status":"error"},"error_kind":"not-tls","findings":[]}
+"#;
+        let snapshot = Snapshot::from_json(old).unwrap();
+        assert_eq!(
+            snapshot.subjects["refused:1"].status,
+            Some(Standing::Unreachable)
+        );
+        assert_eq!(snapshot.subjects["plain:1"].status, Some(Standing::NoTls));
+        let mut c = Comparison::new(snapshot, false);
+        c.observe(
+            "refused:1",
+            SubjectFacts::new(Some(Standing::Unreachable), &[]),
+        );
+        c.observe(
+            "was-pq:1",
+            SubjectFacts::new(Some(Standing::Unreachable), &[]),
+        );
+        c.observe(
+            "not-run:1",
+            SubjectFacts::new(Some(Standing::Classical), &[]),
+        );
+        c.observe("plain:1", SubjectFacts::new(Some(Standing::Pq), &[]));
+        let d = c.diff();
+        let changes = |list: &[StatusChange]| -> Vec<(String, Standing, Standing)> {
+            list.iter()
+                .map(|c| (c.subject.clone(), c.from, c.to))
+                .collect()
+        };
+        assert_eq!(
+            changes(&d.regressions),
+            [("was-pq:1".into(), Standing::Pq, Standing::Unreachable)]
+        );
+        assert_eq!(
+            changes(&d.improvements),
+            [("plain:1".into(), Standing::NoTls, Standing::Pq)]
+        );
+    }
+
+    #[test]
+    fn a_cluster_component_stands_by_its_reachability_before_its_probe() {
+        let doc = r#"{"schema":"pqready/v1","kind":"cluster","findings":[],"components":[
+{"component":{"category":"service","name":"far"},"reachable":false,"speaks_tls":null,
+ "result":{"target":"10.0.0.1:443","verdict":{"status":"error"},"error_kind":"timeout","findings":[]}},
+{"component":{"category":"service","name":"metrics"},"reachable":true,"speaks_tls":false,
+ "result":{"target":"10.0.0.2:80","verdict":{"status":"error"},"error_kind":"not-tls","findings":[]}},
+{"component":{"category":"apiserver","name":"api"},"reachable":true,"speaks_tls":true,
+ "result":{"target":"10.0.0.3:6443","verdict":{"status":"pq"},"findings":[]}},
+{"component":{"category":"webhook","name":"none"},"reachable":true,"speaks_tls":null,"result":null}]}"#;
+        let s = Snapshot::from_json(doc).unwrap();
+        let at = |name: &str| s.subjects[name].status;
+        assert_eq!(at("service/far"), Some(Standing::Unreachable));
+        assert_eq!(at("service/metrics"), Some(Standing::NoTls));
+        assert_eq!(at("apiserver/api"), Some(Standing::Pq));
+        assert_eq!(at("webhook/none"), Some(Standing::Error));
     }
 
     #[test]

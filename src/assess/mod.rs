@@ -14,7 +14,9 @@
 //!   default) offers;
 //! - [`binary`] for a Go executable's default and runtime offers;
 //! - [`certs`] for certificates and keys: quantum safety, deadlines, findings;
-//!   [`served`] applies it to the chains a probed server presented.
+//!   [`served`] applies it to the chains a probed server presented;
+//! - [`standing`] for where each subject stands, in the one word every
+//!   format shows.
 //!
 //! Must not: send traffic, read files or format output. It reads `probe`,
 //! `inspect` and `gobin` facts and the `catalog`, and speaks the `vocab`.
@@ -31,10 +33,11 @@ pub mod judge;
 pub mod key_exchange;
 pub mod policy;
 pub mod served;
+pub mod standing;
 mod tolerance;
 
 pub use crate::vocab::{
-    FindingKind, OfferVerdict, PqStatus, Severity, ToleranceOutcome, ToleranceVerdict,
+    FindingKind, OfferVerdict, PqStatus, Severity, Standing, ToleranceOutcome, ToleranceVerdict,
 };
 pub use clients::client_findings;
 pub use endpoint::{endpoint_with, verdict, CheckJudge, EndpointAssessment, Verdict};

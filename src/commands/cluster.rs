@@ -132,12 +132,12 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
         .map(|k| local_client(k, &components))
         .into_iter()
         .collect();
-    // Unreachable addresses and ports without TLS are listed, not failures.
-    let failed = components.iter().any(|c| {
-        c.reachable
-            && c.speaks_tls != Some(false)
-            && c.result.as_ref().is_some_and(|r| r.error.is_some())
-    });
+    // Only a probe that failed makes the run partial: unreachable addresses
+    // and ports without TLS are listed, and a component without an address
+    // was not probed.
+    let failed = components
+        .iter()
+        .any(|c| c.result.is_some() && c.standing() == crate::vocab::Standing::Error);
     let report = ClusterReport::new(
         found.cluster,
         components,

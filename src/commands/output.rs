@@ -292,9 +292,8 @@ fn load_baseline(
 /// target, each cluster component (and the cluster as a whole), a file, a
 /// binary.
 fn subjects(part: &Part<'_>) -> Vec<(String, SubjectFacts)> {
-    let target = |r: &report::TargetReport| {
-        SubjectFacts::new(Some(r.assessed.verdict.status.name()), &r.assessed.findings)
-    };
+    let target =
+        |r: &report::TargetReport| SubjectFacts::new(Some(r.standing()), &r.assessed.findings);
     match part {
         Part::Target(r) => vec![(r.target.clone(), target(r))],
         Part::Cluster(c) => {
@@ -306,8 +305,9 @@ fn subjects(part: &Part<'_>) -> Vec<(String, SubjectFacts)> {
                         comp.component.category.name(),
                         &comp.component.name,
                     );
-                    let facts = comp.result.as_ref().map(target).unwrap_or_default();
-                    (subject, facts)
+                    let findings = comp.result.iter().flat_map(|r| &r.assessed.findings);
+                    let findings: Vec<_> = findings.cloned().collect();
+                    (subject, SubjectFacts::new(Some(comp.standing()), &findings))
                 })
                 .collect();
             out.push((
@@ -318,15 +318,10 @@ fn subjects(part: &Part<'_>) -> Vec<(String, SubjectFacts)> {
         }
         Part::CertFile(f) => vec![(f.path.clone(), SubjectFacts::new(None, &f.findings))],
         Part::Binary(b) => {
-            let status = b
-                .runtime
-                .as_ref()
-                .map(|r| r.verdict)
-                .unwrap_or(b.verdict)
-                .map(|v| v.name());
+            let standing = crate::assess::standing::offer(b.effective_verdict());
             vec![(
                 b.binary.path.clone(),
-                SubjectFacts::new(status, &b.findings),
+                SubjectFacts::new(Some(standing), &b.findings),
             )]
         }
         _ => Vec::new(),

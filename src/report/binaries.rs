@@ -6,18 +6,9 @@ use crate::assess::OfferVerdict;
 use crate::gobin::{Counts, FileError, GoBinary, RuntimeOffer};
 use serde::Serialize;
 
-fn verdict_label(v: Option<OfferVerdict>) -> (&'static str, &'static str) {
-    match v {
-        Some(OfferVerdict::Pq) => ("pq", "32"),
-        Some(OfferVerdict::DraftOnly) => ("draft-only", "33"),
-        Some(OfferVerdict::Classical) => ("classical", "31"),
-        None => ("unknown", "33"),
-    }
-}
-
 /// One Go binary as a few lines for a terminal.
 pub fn binary_lines(b: &BinaryReport, style: Style) -> String {
-    let (label, code) = verdict_label(b.verdict);
+    let standing = crate::assess::standing::offer(b.verdict);
     let module = b
         .main_module
         .as_ref()
@@ -47,7 +38,7 @@ pub fn binary_lines(b: &BinaryReport, style: Style) -> String {
     };
     let mut out = format!(
         "{}  {}  {}  {}\n    module {module}; TLS GODEBUG {}; default PQ offer: {pq}\n",
-        style.paint(code, &format!("{label:<10}")),
+        style.standing(standing, &format!("{standing:<10}")),
         super::printable(&b.go_version),
         super::printable(&b.path),
         if b.cgo_enabled == Some(true) {
@@ -62,12 +53,12 @@ pub fn binary_lines(b: &BinaryReport, style: Style) -> String {
         },
     );
     if let Some(rt) = &b.runtime {
-        let (rl, rc) = verdict_label(rt.verdict);
+        let at_run_time = crate::assess::standing::offer(rt.verdict);
         out.push_str(&format!(
             "    at run time (GODEBUG={} from {}): {}\n",
             super::printable(&rt.offer.godebug),
             super::printable(&rt.offer.source),
-            style.paint(rc, rl)
+            style.standing(at_run_time, at_run_time.name())
         ));
     }
     for note in &b.notes {

@@ -1,7 +1,7 @@
 //! Rendering of the static catalog: `pqready profiles` and `pqready matrix`.
 //! Pure formatting of what `catalog` computed.
 
-use super::style::Style;
+use super::style::{Style, Tone};
 use super::SCHEMA;
 use crate::catalog::profile::{share_len, ClientProfile};
 use crate::catalog::server::{MatrixCell, ServerModel};
@@ -79,7 +79,7 @@ pub fn matrix_table(
     for s in servers {
         header.push_str(&format!("  {:<col_w$}", s.id));
     }
-    let _ = writeln!(out, "{}", style.paint("1", header.trim_end()));
+    let _ = writeln!(out, "{}", style.paint(Tone::Heading, header.trim_end()));
     for (i, c) in clients.iter().enumerate() {
         let mut line = format!("{:<row_w$}", c.id);
         for cell in &cells[i * servers.len()..(i + 1) * servers.len()] {
@@ -89,17 +89,9 @@ pub fn matrix_table(
                     format!("{}{}", short(g), if cell.hello_retry { "*" } else { "" })
                 }
             };
-            let code = if cell.failed {
-                "31"
-            } else if cell.negotiated_group == Some(NamedGroup::X25519KYBER768DRAFT00) {
-                "33"
-            } else if cell.pq {
-                "32"
-            } else {
-                "33"
-            };
+            let tone = super::style::handshake(cell.failed, true, cell.negotiated_group);
             line.push_str("  ");
-            line.push_str(&style.paint(code, &format!("{label:<col_w$}")));
+            line.push_str(&style.paint(tone, &format!("{label:<col_w$}")));
         }
         let _ = writeln!(out, "{}", line.trim_end());
     }

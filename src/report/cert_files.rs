@@ -8,6 +8,7 @@
 //! Must not: read files or judge.
 
 use super::certs::{certificate_table, deadline_text};
+use super::style::Tone;
 use super::{printable, Style};
 use crate::assess::certs::{self, JudgedCertificate, JudgedKey};
 use crate::assess::Finding;
@@ -372,10 +373,10 @@ fn key_table(keys: &[KeyReport], indent: &str, style: Style) -> String {
         })
         .collect();
     let (head, lines) = super::style::columns(header, &rows);
-    let mut out = format!("{indent}{}\n", style.paint("1", &head));
+    let mut out = format!("{indent}{}\n", style.paint(Tone::Heading, &head));
     for (line, key) in lines.iter().zip(keys) {
-        let code = if key.key.quantum_safe { "32" } else { "33" };
-        let _ = writeln!(out, "{indent}{}", style.paint(code, line));
+        let tone = super::style::key(key.key.quantum_safe);
+        let _ = writeln!(out, "{indent}{}", style.paint(tone, line));
     }
     out
 }
@@ -392,7 +393,11 @@ pub fn file_block(file: &FileReport, style: Style) -> String {
     } else {
         &file.path
     };
-    let _ = writeln!(out, "{}{format}", style.paint("1", &printable(path)));
+    let _ = writeln!(
+        out,
+        "{}{format}",
+        style.paint(Tone::Heading, &printable(path))
+    );
     // Certificates that came together and form a chain get a numbered
     // table of their own; the others share one.
     let mut singles: Vec<JudgedCertificate> = Vec::new();
@@ -446,16 +451,10 @@ pub fn file_block(file: &FileReport, style: Style) -> String {
         }
     }
     for f in &file.findings {
-        let code = match f.severity {
-            Severity::High => "31",
-            Severity::Medium => "33",
-            _ => "0",
-        };
-        let severity = f.severity.name().to_uppercase();
         let _ = writeln!(
             out,
             "  {} {}: {}",
-            style.paint(code, &severity),
+            style.severity(f.severity),
             f.id,
             printable(&f.detail)
         );
@@ -470,7 +469,7 @@ pub fn file_block(file: &FileReport, style: Style) -> String {
         let _ = writeln!(
             out,
             "  {}: {}",
-            style.paint("31", "error"),
+            style.paint(Tone::Bad, "error"),
             printable(error)
         );
     }

@@ -39,13 +39,7 @@ pub fn deadline_text(d: &Deadline) -> String {
 }
 
 fn paint_deadline(d: &Deadline, text: &str, style: Style) -> String {
-    let code = match d.status {
-        DeadlineStatus::Acceptable => "32",
-        DeadlineStatus::Disallowed => "31",
-        _ if d.valid_past_disallowance => "31",
-        _ => "33",
-    };
-    style.paint(code, text)
+    style.paint(super::style::deadline(d), text)
 }
 
 /// The certificates as rows under a header, each line prefixed by `indent`.
@@ -94,7 +88,10 @@ pub fn certificate_table(
         })
         .collect();
     let (head, lines) = super::style::columns(header, &rows);
-    let mut out = format!("{indent}{}\n", style.paint("1", &head));
+    let mut out = format!(
+        "{indent}{}\n",
+        style.paint(super::style::Tone::Heading, &head)
+    );
     for (line, cert) in lines.iter().zip(certs) {
         let text = match cert.deadlines.first() {
             Some(d) => paint_deadline(d, line, style),

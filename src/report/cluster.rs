@@ -2,12 +2,12 @@
 //! probe report and what its build should offer, the local kubectl, the
 //! findings and a summary; and its table, grouped by component.
 
-use super::style::Style;
+use super::style::{Style, Tone};
 use super::{TargetReport, SCHEMA};
 use crate::assess::cluster::Expected;
 use crate::assess::Finding;
 use crate::discover::cluster::{Category, ClusterInfo, Component, Hidden};
-use crate::vocab::PqStatus;
+use crate::vocab::Standing;
 use crate::wire::NamedGroup;
 use serde::Serialize;
 use std::fmt::Write;
@@ -32,12 +32,14 @@ pub struct ComponentReport {
 }
 
 impl ComponentReport {
-    /// Its post-quantum status: the probe's verdict, `error` when it has no address.
-    pub fn status(&self) -> PqStatus {
-        self.result
-            .as_ref()
-            .map(|r| r.assessed.verdict.status)
-            .unwrap_or(PqStatus::Error)
+    /// Where it stands, as `assess` derives it from its reachability, whether
+    /// it speaks TLS and its probe.
+    pub fn standing(&self) -> Standing {
+        crate::assess::standing::component(
+            self.reachable,
+            self.speaks_tls,
+            self.result.as_ref().map(TargetReport::standing),
+        )
     }
 }
 
@@ -84,6 +86,37 @@ pub struct ClusterSummary {
     pub error: usize,
     /// Probed, but the deciding checks did not run.
     pub unknown: usize,
+}
+
+impl ClusterSummary {
+    /// The counts in one sentence, each standing by its word: `10
+    /// components: 5 pq, 1 draft-only, 3 classical, 1 unreachable from here,
+    /// 0 errors`, then `no-tls` and `unknown` when there are any.
+    pub fn sentence(&self) -> String {
+        let mut text = format!(
+            "{} components: {} {}, {} {}, {} {}, {} {} from here, {} {}s",
+            self.components,
+            self.pq,
+            Standing::Pq,
+            self.draft_only,
+            Standing::DraftOnly,
+            self.classical,
+            Standing::Classical,
+            self.unreachable,
+            Standing::Unreachable,
+            self.error,
+            Standing::Error,
+        );
+        for (n, standing) in [
+            (self.not_tls, Standing::NoTls),
+            (self.unknown, Standing::Unknown),
+        ] {
+            if n > 0 {
+                let _ = write!(text, ", {n} {standing}");
+            }
+        }
+        text
+    }
 }
 
 /// The whole `pqready cluster` document.
@@ -159,21 +192,16 @@ impl ClusterReport {
             ..ClusterSummary::default()
         };
         for c in &components {
-            if !c.reachable {
-                summary.unreachable += 1;
-                continue;
-            }
-            if c.speaks_tls == Some(false) {
-                summary.not_tls += 1;
-                continue;
-            }
-            match c.status() {
-                PqStatus::Pq => summary.pq += 1,
-                PqStatus::DraftOnly => summary.draft_only += 1,
-                PqStatus::Classical => summary.classical += 1,
-                PqStatus::Error => summary.error += 1,
-                PqStatus::Unknown => summary.unknown += 1,
-            }
+            let count = match c.standing() {
+                Standing::Pq => &mut summary.pq,
+                Standing::DraftOnly => &mut summary.draft_only,
+                Standing::Classical => &mut summary.classical,
+                Standing::NoTls => &mut summary.not_tls,
+                Standing::Unreachable => &mut summary.unreachable,
+                Standing::Error => &mut summary.error,
+                Standing::Unknown => &mut summary.unknown,
+            };
+            *count += 1;
             findings.extend(copied_findings(c));
         }
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
@@ -206,7 +234,7 @@ fn component_key(c: &ComponentReport) -> (Category, &str, Option<&str>, &str, Op
 /// into the document's list (its name before the detail); joining shards
 /// takes them out again to find each document's own.
 fn copied_findings(c: &ComponentReport) -> Vec<Finding> {
-    if !c.reachable || c.speaks_tls == Some(false) {
+    if matches!(c.standing(), Standing::Unreachable | Standing::NoTls) {
         return Vec::new();
     }
     c.result
@@ -311,7 +339,7 @@ pub fn table(r: &ClusterReport, style: Style) -> String {
     let _ = writeln!(
         out,
         "{} {} ({}, {}){}",
-        style.paint("1", "cluster"),
+        style.paint(Tone::Heading, "cluster"),
         super::printable(&c.server),
         c.git_version.as_deref().unwrap_or("?"),
         c.go_version.as_deref().unwrap_or("?"),
@@ -325,13 +353,6 @@ pub fn table(r: &ClusterReport, style: Style) -> String {
         .iter()
         .map(|c| {
             let result = c.result.as_ref();
-            let status = if !c.reachable {
-                "unreachable".to_string()
-            } else if c.speaks_tls == Some(false) {
-                "no TLS".to_string()
-            } else {
-                c.status().name().to_string()
-            };
             let pq: Vec<String> = result
                 .map(|r| {
                     r.observed
@@ -350,7 +371,7 @@ pub fn table(r: &ClusterReport, style: Style) -> String {
                     super::printable(&c.component.name)
                 ),
                 c.component.address.clone().unwrap_or_else(|| "-".into()),
-                status,
+                c.standing().to_string(),
                 if pq.is_empty() {
                     "-".into()
                 } else {
@@ -371,19 +392,14 @@ pub fn table(r: &ClusterReport, style: Style) -> String {
         "PQ CLIENT GETS",
     ];
     let (head, lines) = super::style::columns(header, &rows);
-    let _ = writeln!(out, "\n{}", style.paint("1", &head));
+    let _ = writeln!(out, "\n{}", style.paint(Tone::Heading, &head));
     let mut last: Option<Category> = None;
     for (text, c) in lines.iter().zip(&r.components) {
         if last.is_some_and(|l| l != c.component.category) {
             let _ = writeln!(out);
         }
         last = Some(c.component.category);
-        let painted = if c.reachable {
-            style.status(c.status(), text)
-        } else {
-            style.paint("2", text)
-        };
-        let _ = writeln!(out, "{painted}");
+        let _ = writeln!(out, "{}", style.standing(c.standing(), text));
         if let Some(e) = &c.expected {
             let _ = writeln!(
                 out,
@@ -396,13 +412,14 @@ pub fn table(r: &ClusterReport, style: Style) -> String {
         for (k, v) in &c.component.flags {
             let _ = writeln!(out, "    --{k}={}", super::printable(v));
         }
-        if !c.reachable {
+        let standing = c.standing();
+        if standing == Standing::Unreachable {
             let _ = writeln!(
                 out,
                 "    unreachable from here ({}): run `pqready cluster --in-cluster` in a pod (deploy/job.yaml)",
                 c.result.as_ref().and_then(|r| r.error.as_deref()).unwrap_or("no route")
             );
-        } else if c.speaks_tls == Some(false) {
+        } else if standing == Standing::NoTls {
             let _ = writeln!(out, "    does not speak TLS on this port");
         } else if let Some(err) = c.result.as_ref().and_then(|r| r.error.as_deref()) {
             let _ = writeln!(out, "    error: {}", super::printable(err));
@@ -441,27 +458,7 @@ pub fn table(r: &ClusterReport, style: Style) -> String {
     for h in &r.hidden {
         let _ = writeln!(out, "not read: {} ({})", h.resource, h.reason);
     }
-    let s = &r.summary;
-    let _ = writeln!(
-        out,
-        "\n{} components: {} pq, {} draft-only, {} classical, {} unreachable from here, {} errors{}{}",
-        s.components,
-        s.pq,
-        s.draft_only,
-        s.classical,
-        s.unreachable,
-        s.error,
-        if s.not_tls > 0 {
-            format!(", {} without TLS", s.not_tls)
-        } else {
-            String::new()
-        },
-        if s.unknown > 0 {
-            format!(", {} not determined", s.unknown)
-        } else {
-            String::new()
-        }
-    );
+    let _ = writeln!(out, "\n{}", r.summary.sentence());
     // Findings of one kind are grouped: a cluster has many certificates, and
     // one line per kind keeps the other kinds in view.
     let mut groups: Vec<Vec<&Finding>> = Vec::new();

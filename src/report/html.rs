@@ -18,12 +18,13 @@ use super::binaries::BinaryReport;
 use super::cert_files::{FileReport, Summary as CertSummary};
 use super::certs::{auth_text, deadline_text};
 use super::cluster::ClusterReport;
+use super::style::{self, Tone, Use};
 use super::{printable, Part, Renderer, TargetReport};
 use crate::assess::certs::JudgedCertificate;
 use crate::assess::gate::GateDecision;
-use crate::assess::{Finding, OfferVerdict};
+use crate::assess::Finding;
 use crate::gobin::{Counts, FileError};
-use crate::vocab::{ErrorKind, PqStatus, Severity};
+use crate::vocab::{Severity, Standing};
 use crate::wire::NamedGroup;
 use std::fmt::Write;
 
@@ -74,6 +75,8 @@ impl Renderer for HtmlRenderer {
     fn finish(&mut self) -> String {
         let mut out = String::with_capacity(64 * 1024);
         out.push_str(HEAD);
+        out.push_str(&style::stylesheet());
+        out.push_str(BODY);
         let _ = writeln!(out, "<h1>pqready report</h1>");
         let _ = writeln!(out, "<p class=\"lead\">{}</p>", esc(&self.scope()));
         if let Some(gate) = &self.gate {
@@ -177,23 +180,23 @@ impl HtmlRenderer {
 
     fn summary_section(&self, out: &mut String) {
         out.push_str("<section id=\"summary\">\n<h2>Summary</h2>\n");
-        let mut rows: Vec<(String, [u64; BUCKETS.len()])> = Vec::new();
+        let mut rows: Vec<(String, StandingCounts)> = Vec::new();
         if !self.targets.is_empty() {
-            let mut counts = [0; BUCKETS.len()];
+            let mut counts = [0; Standing::ALL.len()];
             for t in &self.targets {
-                counts[target_bucket(t)] += 1;
+                counts[t.standing() as usize] += 1;
             }
             rows.push(("probed targets".into(), counts));
         }
         for c in &self.clusters {
-            let mut categories: Vec<(String, [u64; BUCKETS.len()])> = Vec::new();
+            let mut categories: Vec<(String, StandingCounts)> = Vec::new();
             for comp in &c.components {
-                let bucket = component_bucket(comp);
+                let bucket = comp.standing() as usize;
                 let name = comp.component.category.to_string();
                 match categories.iter_mut().find(|(n, _)| *n == name) {
                     Some((_, counts)) => counts[bucket] += 1,
                     None => {
-                        let mut counts = [0; BUCKETS.len()];
+                        let mut counts = [0; Standing::ALL.len()];
                         counts[bucket] = 1;
                         categories.push((name, counts));
                     }
@@ -202,9 +205,9 @@ impl HtmlRenderer {
             rows.extend(categories);
         }
         if !self.binaries.is_empty() {
-            let mut counts = [0; BUCKETS.len()];
+            let mut counts = [0; Standing::ALL.len()];
             for b in &self.binaries {
-                counts[offer_bucket(b.verdict)] += 1;
+                counts[crate::assess::standing::offer(b.verdict) as usize] += 1;
             }
             rows.push(("Go binaries (default offer)".into(), counts));
         }
@@ -229,13 +232,21 @@ impl HtmlRenderer {
         }
         let findings = self.findings();
         let count = |s: Severity| findings.iter().filter(|(_, f)| f.severity == s).count();
+        let counts: Vec<String> = Severity::ALL
+            .iter()
+            .rev()
+            .map(|s| {
+                format!(
+                    "<span class=\"{}\">{} {s}</span>",
+                    style::severity_class(*s),
+                    count(*s)
+                )
+            })
+            .collect();
         let _ = writeln!(
             out,
-            "<p class=\"counts\">Findings: <span class=\"sev-high\">{} high</span>, <span class=\"sev-medium\">{} medium</span>, <span class=\"sev-low\">{} low</span>, <span class=\"sev-info\">{} info</span>.</p>",
-            count(Severity::High),
-            count(Severity::Medium),
-            count(Severity::Low),
-            count(Severity::Info)
+            "<p class=\"counts\">Findings: {}.</p>",
+            counts.join(", ")
         );
         out.push_str("</section>\n");
     }
@@ -262,6 +273,7 @@ impl HtmlRenderer {
     }
 }
 
+/// The document up to the stylesheet (`style::stylesheet`), and from it to the body.
 const HEAD: &str = r#"<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -270,36 +282,8 @@ const HEAD: &str = r#"<!DOCTYPE html>
 <meta name="generator" content="pqready">
 <title>pqready report</title>
 <style>
-body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;margin:24px auto;max-width:1200px;padding:0 16px;color:#1d2327;background:#fff;font-size:14px;line-height:1.4}
-h1{font-size:26px;margin:0 0 4px}
-h2{font-size:20px;border-bottom:2px solid #d0d7de;padding-bottom:4px;margin-top:32px}
-h3{font-size:16px;margin:18px 0 6px}
-.lead{color:#57606a;margin-top:0}
-table{border-collapse:collapse;width:100%;margin:8px 0 16px}
-th,td{border:1px solid #d0d7de;padding:4px 6px;text-align:left;vertical-align:top}
-th{background:#f3f5f7}
-code,.mono{font-family:"DejaVu Sans Mono",monospace;font-size:12px;word-break:break-all}
-.b{display:inline-block;padding:1px 6px;border-radius:3px;font-weight:bold;font-size:12px}
-.st-pq{background:#d6f0d8;color:#14532d}.st-draft-only{background:#fdecc8;color:#7a4d00}
-.st-classical{background:#fbd5d5;color:#8a1c1c}.st-unreachable,.st-no-tls,.st-unknown{background:#e5e7eb;color:#374151}
-.st-error{background:#f3d0e6;color:#701a4b}
-.m-pq{background:#d6f0d8}.m-classical{background:#fdecc8}.m-fail{background:#fbd5d5}.m-none{background:#f3f5f7;color:#6b7280}
-.sev-high{color:#b91c1c;font-weight:bold}.sev-medium{color:#b45309;font-weight:bold}.sev-low{color:#1d4ed8}.sev-info{color:#4b5563}
-.gate{padding:8px 12px;border-radius:4px;font-weight:bold;margin:12px 0}
-.gate-failed{background:#fbd5d5;color:#8a1c1c;border:1px solid #e5a3a3}.gate-passed{background:#d6f0d8;color:#14532d;border:1px solid #9fd3a5}
-.fix{color:#14532d}
-.note{color:#57606a}
-svg{max-width:100%;height:auto;display:block;margin:4px 0 12px}
-svg text{font-family:"DejaVu Sans",Arial,sans-serif;font-size:12px;fill:#1d2327}
-svg .f-pq{fill:#2e7d32}svg .f-draft-only{fill:#d97706}svg .f-classical{fill:#c62828}
-svg .f-unreachable{fill:#9ca3af}svg .f-no-tls{fill:#cbd5e1}svg .f-error{fill:#7e22ce}svg .f-unknown{fill:#e5e7eb}
-svg .c-safe{stroke:#2e7d32}svg .c-ok{stroke:#60a5fa}svg .c-deprecated{stroke:#d97706}svg .c-disallowed{stroke:#c62828}
-svg .dl{stroke:#374151;stroke-dasharray:4 3}svg .axis{stroke:#9ca3af}svg text.inv{fill:#fff}
-footer{margin-top:40px;color:#6b7280;font-size:12px}
-</style>
-</head>
-<body>
 "#;
+const BODY: &str = "</style>\n</head>\n<body>\n";
 
 /// `text` safe inside HTML text and attribute values (control characters
 /// shown escaped, as in the table output).
@@ -319,66 +303,18 @@ pub fn esc(text: &str) -> String {
     out
 }
 
-/// The status buckets of the charts, in drawing order: (label, CSS suffix).
-const BUCKETS: [(&str, &str); 7] = [
-    ("pq", "pq"),
-    ("draft-only", "draft-only"),
-    ("classical", "classical"),
-    ("unreachable", "unreachable"),
-    ("no TLS", "no-tls"),
-    ("error", "error"),
-    ("unknown", "unknown"),
-];
+/// Subjects per standing, indexed by `Standing as usize` (the drawing order).
+type StandingCounts = [u64; Standing::ALL.len()];
 
-fn status_bucket(status: PqStatus) -> usize {
-    match status {
-        PqStatus::Pq => 0,
-        PqStatus::DraftOnly => 1,
-        PqStatus::Classical => 2,
-        PqStatus::Error => 5,
-        PqStatus::Unknown => 6,
-    }
-}
-
-fn offer_bucket(verdict: Option<OfferVerdict>) -> usize {
-    match verdict {
-        Some(OfferVerdict::Pq) => 0,
-        Some(OfferVerdict::DraftOnly) => 1,
-        Some(OfferVerdict::Classical) => 2,
-        None => 6,
-    }
-}
-
-/// A probed target's bucket: a target that could not be reached, or that
-/// does not speak TLS, is counted as such, not as an error of the target.
-fn target_bucket(t: &TargetReport) -> usize {
-    if crate::assess::cluster::unreachable(t.error_kind) {
-        3
-    } else if t.error_kind == Some(ErrorKind::NotTls) {
-        4
-    } else {
-        status_bucket(t.assessed.verdict.status)
-    }
-}
-
-/// A component's bucket, as the cluster summary counts it.
-fn component_bucket(c: &super::cluster::ComponentReport) -> usize {
-    if !c.reachable {
-        3
-    } else if c.speaks_tls == Some(false) {
-        4
-    } else {
-        status_bucket(c.status())
-    }
-}
-
-fn badge(bucket: usize) -> String {
-    let (label, class) = BUCKETS[bucket];
-    format!("<span class=\"b st-{class}\">{label}</span>")
+fn badge(standing: Standing) -> String {
+    format!(
+        "<span class=\"b {}\">{standing}</span>",
+        style::standing(standing).class(Use::Badge)
+    )
 }
 
 /// One horizontal stacked bar per row, with a legend of the totals.
-fn status_chart(rows: &[(String, [u64; BUCKETS.len()])]) -> String {
+fn status_chart(rows: &[(String, StandingCounts)]) -> String {
     const LABEL_W: u32 = 210;
     const BAR_W: u32 = 560;
     const ROW_H: u32 = 28;
@@ -397,19 +333,20 @@ fn status_chart(rows: &[(String, [u64; BUCKETS.len()])]) -> String {
             esc(label)
         );
         let mut x = LABEL_W as f64;
-        for (bucket, &n) in counts.iter().enumerate() {
+        for (&standing, &n) in Standing::ALL.iter().zip(counts) {
             if n == 0 || total == 0 {
                 continue;
             }
             let w = BAR_W as f64 * n as f64 / total as f64;
-            let (name, class) = BUCKETS[bucket];
+            let tone = style::standing(standing);
             let _ = writeln!(
                 svg,
-                "<rect class=\"f-{class}\" x=\"{x:.1}\" y=\"{y}\" width=\"{w:.1}\" height=\"{}\"><title>{name}: {n}</title></rect>",
+                "<rect class=\"{}\" x=\"{x:.1}\" y=\"{y}\" width=\"{w:.1}\" height=\"{}\"><title>{standing}: {n}</title></rect>",
+                tone.class(Use::Fill),
                 ROW_H - 6
             );
             if w >= 22.0 {
-                let dark = matches!(bucket, 3 | 4 | 6);
+                let dark = tone.light_fill();
                 let _ = writeln!(
                     svg,
                     "<text{} x=\"{:.1}\" y=\"{}\">{n}</text>",
@@ -424,11 +361,12 @@ fn status_chart(rows: &[(String, [u64; BUCKETS.len()])]) -> String {
     // Legend: every bucket with its total over all rows.
     let ly = rows.len() as u32 * ROW_H + 20;
     let mut lx = 0u32;
-    for (bucket, (name, class)) in BUCKETS.iter().enumerate() {
+    for (bucket, standing) in Standing::ALL.iter().enumerate() {
         let total: u64 = rows.iter().map(|(_, c)| c[bucket]).sum();
         let _ = writeln!(
             svg,
-            "<rect class=\"f-{class}\" x=\"{lx}\" y=\"{}\" width=\"12\" height=\"12\"/><text x=\"{}\" y=\"{}\">{name} {total}</text>",
+            "<rect class=\"{}\" x=\"{lx}\" y=\"{}\" width=\"12\" height=\"12\"/><text x=\"{}\" y=\"{}\">{standing} {total}</text>",
+            style::standing(*standing).class(Use::Fill),
             ly - 10,
             lx + 16,
             ly
@@ -444,20 +382,6 @@ fn unix_of(date: &str) -> Option<i64> {
     let mut parts = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
     let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
     Some(crate::time::unix_of_date(y, m, d))
-}
-
-/// How the timeline colours a certificate: past a disallowance date, past a
-/// deprecation date, quantum-safe, or classical but within its dates.
-fn timeline_class(c: &JudgedCertificate) -> (&'static str, &'static str) {
-    if c.deadlines.iter().any(|d| d.valid_past_disallowance) {
-        ("c-disallowed", "valid past a disallowance date")
-    } else if c.deadlines.iter().any(|d| d.valid_past_deprecation) {
-        ("c-deprecated", "valid past a deprecation date")
-    } else if c.quantum_safe {
-        ("c-safe", "quantum-safe")
-    } else {
-        ("c-ok", "within its deadlines")
-    }
 }
 
 /// Each certificate's validity as a line on a time axis, with the deadline
@@ -538,7 +462,8 @@ fn timeline_chart(certs: &[&JudgedCertificate]) -> String {
     }
     for (i, c) in shown.iter().enumerate() {
         let ry = top + ROW_H * i as u32 + ROW_H / 2;
-        let (class, meaning) = timeline_class(c);
+        let (tone, meaning) = style::validity(c.quantum_safe, &c.deadlines);
+        let class = tone.class(Use::Line);
         let name = c.facts.short_name();
         let short: String = name.chars().take(34).collect();
         let _ = writeln!(
@@ -560,7 +485,15 @@ fn timeline_chart(certs: &[&JudgedCertificate]) -> String {
     }
     svg.push_str("</svg>\n");
     let mut out = svg;
-    out.push_str("<p class=\"note\">Each line is a certificate's validity; green: quantum-safe, blue: classical but within its deadlines, amber: valid past a deprecation date, red: valid past a disallowance date. Dashed lines: the deadline dates of the tables applied.");
+    let legend: Vec<String> = style::VALIDITIES
+        .iter()
+        .map(|(tone, meaning)| format!("{}: {meaning}", tone.called()))
+        .collect();
+    let _ = write!(
+        out,
+        "<p class=\"note\">Each line is a certificate's validity; {}. Dashed lines: the deadline dates of the tables applied.",
+        legend.join(", ")
+    );
     if certs.len() > SHOWN {
         let _ = write!(
             out,
@@ -592,11 +525,7 @@ fn baseline_section(out: &mut String, d: &crate::assess::baseline::BaselineDiff)
 }
 
 fn gate_section(out: &mut String, d: &GateDecision) {
-    let class = if d.failed {
-        "gate-failed"
-    } else {
-        "gate-passed"
-    };
+    let class = style::decision(d.failed).class(Use::Badge);
     // The same words as the table's last line; nothing in it comes from a peer.
     let line = super::table::gate_line(d, super::Style { color: false });
     let text = line
@@ -665,7 +594,7 @@ fn targets_section(out: &mut String, targets: &[TargetReport]) {
             out,
             "<tr><td class=\"mono\">{}</td><td>{}</td><td>{verdict}</td><td>{}</td><td>{}</td><td>{gets}</td><td>{leaf}</td><td>{deadline}</td><td>{}</td></tr>",
             esc(&t.target),
-            badge(target_bucket(t)),
+            badge(t.standing()),
             esc(&tls.join(", ")),
             esc(&groups(r.groups.server_order.as_deref().unwrap_or(&r.groups.supported))),
             r.authentication
@@ -702,7 +631,7 @@ fn certificate_table<'a>(
             .iter()
             .map(|d| format!("{}: {}", d.table, esc(&deadline_text(d))))
             .collect();
-        let (class, _) = timeline_class(c);
+        let (tone, _) = style::validity(c.quantum_safe, &c.deadlines);
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td class=\"mono\">{}</td></tr>",
@@ -712,10 +641,9 @@ fn certificate_table<'a>(
             esc(&f.signature_algorithm),
             esc(f.not_after.get(..10).unwrap_or(&f.not_after)),
             if c.quantum_safe { "yes" } else { "no" },
-            match class {
-                "c-disallowed" => "sev-high",
-                "c-deprecated" => "sev-medium",
-                _ => "",
+            match tone {
+                Tone::Bad | Tone::Warn => style::emphasis(tone, true),
+                _ => String::new(),
             },
             deadlines.join("<br>"),
             esc(source.unwrap_or("served"))
@@ -741,7 +669,7 @@ fn matrix_section(out: &mut String, targets: &[TargetReport]) {
             }
         }
     }
-    out.push_str("<section id=\"matrix\">\n<h2>Client × server matrix</h2>\n<p>What each replayed client profile negotiated with each target: green post-quantum, amber classical, red the handshake fails.</p>\n<table>\n<tr><th>Client profile</th>");
+    let _ = write!(out, "<section id=\"matrix\">\n<h2>Client × server matrix</h2>\n<p>What each replayed client profile negotiated with each target: {}.</p>\n<table>\n<tr><th>Client profile</th>", style::handshake_legend());
     for t in &columns {
         let _ = write!(out, "<th class=\"mono\">{}</th>", esc(&t.target));
     }
@@ -750,10 +678,13 @@ fn matrix_section(out: &mut String, targets: &[TargetReport]) {
         let _ = write!(out, "<tr><th>{}</th>", esc(profile));
         for t in &columns {
             let cell = t.observed.clients.iter().find(|c| c.profile == profile);
-            let (class, text) = match cell {
-                None => ("m-none", "-".to_string()),
-                Some(c) if c.unanswered() => ("m-none", "no answer".to_string()),
-                Some(c) if c.failed => ("m-fail", "fails".to_string()),
+            let tone = cell.map_or(Tone::Plain, |c| {
+                style::handshake(c.failed, !c.unanswered(), c.negotiated_group)
+            });
+            let text = match cell {
+                None => "-".to_string(),
+                Some(c) if c.unanswered() => "no answer".to_string(),
+                Some(c) if c.failed => "fails".to_string(),
                 Some(c) => {
                     let group = c
                         .negotiated_group
@@ -761,13 +692,15 @@ fn matrix_section(out: &mut String, targets: &[TargetReport]) {
                         .or_else(|| c.version.map(|v| format!("{v}, no ECDHE")))
                         .unwrap_or_else(|| "-".into());
                     let hrr = if c.hello_retry { " (HRR)" } else { "" };
-                    (
-                        if c.pq { "m-pq" } else { "m-classical" },
-                        format!("{group}{hrr}"),
-                    )
+                    format!("{group}{hrr}")
                 }
             };
-            let _ = write!(out, "<td class=\"{class}\">{}</td>", esc(&text));
+            let _ = write!(
+                out,
+                "<td class=\"{}\">{}</td>",
+                tone.class(Use::Badge),
+                esc(&text)
+            );
         }
         out.push_str("</tr>\n");
     }
@@ -787,12 +720,7 @@ fn cluster_section(out: &mut String, r: &ClusterReport) {
             .map(|n| format!(", context {}", esc(n)))
             .unwrap_or_default()
     );
-    let s = &r.summary;
-    let _ = writeln!(
-        out,
-        "<p>{} components: {} pq, {} draft-only, {} classical, {} unreachable from here, {} without TLS, {} errors, {} not determined.</p>",
-        s.components, s.pq, s.draft_only, s.classical, s.unreachable, s.not_tls, s.error, s.unknown
-    );
+    let _ = writeln!(out, "<p>{}.</p>", esc(&r.summary.sentence()));
     let mut categories: Vec<_> = Vec::new();
     for comp in &r.components {
         if !categories.contains(&comp.component.category) {
@@ -842,7 +770,7 @@ fn cluster_section(out: &mut String, r: &ClusterReport) {
                 "<tr><td>{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{leaf}</td><td>{deadline}</td><td>{}</td><td>{}</td></tr>",
                 esc(&comp.component.name),
                 esc(comp.component.address.as_deref().unwrap_or("-")),
-                badge(component_bucket(comp)),
+                badge(comp.standing()),
                 esc(&groups(&pq)),
                 result
                     .and_then(|r| r.observed.handshake.negotiated_group)
@@ -867,7 +795,7 @@ fn cluster_section(out: &mut String, r: &ClusterReport) {
                 esc(&k.git_version),
                 esc(&k.go_version),
                 esc(&k.profile),
-                if k.pq { "m-pq" } else if k.negotiated_group.is_none() { "m-fail" } else { "m-classical" },
+                style::handshake(k.negotiated_group.is_none(), true, k.negotiated_group).class(Use::Badge),
                 k.negotiated_group
                     .map(|g| g.to_string())
                     .unwrap_or_else(|| "fails".into()),
@@ -947,7 +875,12 @@ fn certs_section(out: &mut String, files: &[FileReport], summary: Option<&CertSu
             let _ = writeln!(out, "<p class=\"note\">note: {}</p>", esc(note));
         }
         if let Some(e) = &file.error {
-            let _ = writeln!(out, "<p class=\"sev-high\">error: {}</p>", esc(e));
+            let _ = writeln!(
+                out,
+                "<p class=\"{}\">error: {}</p>",
+                style::emphasis(Tone::Bad, true),
+                esc(e)
+            );
         }
     }
     out.push_str("</section>\n");
@@ -973,7 +906,7 @@ fn binaries_section(
                     "GODEBUG={} from {}: {}",
                     esc(&rt.offer.godebug),
                     esc(&rt.offer.source),
-                    badge(offer_bucket(rt.verdict))
+                    badge(crate::assess::standing::offer(rt.verdict))
                 )
             })
             .unwrap_or_else(|| "-".into());
@@ -982,7 +915,7 @@ fn binaries_section(
             "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{module}</td><td>{runtime}</td></tr>",
             esc(&b.path),
             esc(&b.go_version),
-            badge(offer_bucket(b.verdict)),
+            badge(crate::assess::standing::offer(b.verdict)),
             esc(&groups(&b.pq_default_groups)),
         );
     }
@@ -1002,7 +935,8 @@ fn binaries_section(
         for e in errors {
             let _ = writeln!(
                 out,
-                "<p class=\"sev-high\">error: {}: {}</p>",
+                "<p class=\"{}\">error: {}: {}</p>",
+                style::emphasis(Tone::Bad, true),
                 esc(&e.path),
                 esc(&e.error)
             );
@@ -1016,7 +950,12 @@ fn binaries_section(
 fn clients_section(out: &mut String, summary: &super::inspect::Summary) {
     out.push_str("<section id=\"clients\">\n<h2>Inspected clients</h2>\n<table>\n<tr><th>Client (closest profile)</th><th>Connections</th><th>Offer</th><th>Offered groups</th><th>ML-DSA</th><th>Handshakes</th><th>Sample</th><th>JA4</th></tr>\n");
     let mut entries: Vec<&super::inspect::SummaryEntry> = summary.clients.values().collect();
-    entries.sort_by_key(|e| (offer_bucket(e.verdict), std::cmp::Reverse(e.count)));
+    entries.sort_by_key(|e| {
+        (
+            crate::assess::standing::offer(e.verdict),
+            std::cmp::Reverse(e.count),
+        )
+    });
     for e in entries {
         let handshakes = match (e.handshake_completed, e.handshake_failed) {
             (0, 0) => "-".to_string(),
@@ -1027,7 +966,7 @@ fn clients_section(out: &mut String, summary: &super::inspect::Summary) {
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{handshakes}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td></tr>",
             esc(&e.profile),
             e.count,
-            badge(offer_bucket(e.verdict)),
+            badge(crate::assess::standing::offer(e.verdict)),
             esc(&groups(&e.groups)),
             if e.offers_mldsa { "offered" } else { "no" },
             esc(&e.sample),
@@ -1050,7 +989,12 @@ fn clients_section(out: &mut String, summary: &super::inspect::Summary) {
         summary.offered_mldsa
     );
     for (error, count) in &summary.errors {
-        let _ = writeln!(out, "<p class=\"sev-medium\">{count} × {}</p>", esc(error));
+        let _ = writeln!(
+            out,
+            "<p class=\"{}\">{count} × {}</p>",
+            style::emphasis(Tone::Warn, true),
+            esc(error)
+        );
     }
     out.push_str("</section>\n");
 }
@@ -1063,15 +1007,16 @@ fn findings_section(out: &mut String, findings: &[(String, Finding)]) {
     }
     out.push_str("<table>\n<tr><th>Severity</th><th>Finding</th><th>Where</th><th>Detail</th><th>Fix</th></tr>\n");
     for (place, f) in findings {
-        let sev = f.severity.name();
         let _ = writeln!(
             out,
-            "<tr><td class=\"sev-{sev}\">{}</td><td><span class=\"mono\">{}</span><br>{}</td><td class=\"mono\">{}</td><td>{}</td><td class=\"fix\">{}</td></tr>",
-            sev.to_uppercase(),
+            "<tr><td class=\"{}\">{}</td><td><span class=\"mono\">{}</span><br>{}</td><td class=\"mono\">{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
+            style::severity_class(f.severity),
+            f.severity.name().to_uppercase(),
             f.id,
             esc(&f.title),
             esc(place),
             esc(&f.detail),
+            Tone::Good.class(Use::Text),
             esc(&f.remediation)
         );
     }

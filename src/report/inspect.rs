@@ -1,7 +1,7 @@
 //! Rendering for `pqready inspect`: one live line per client (stderr), the
 //! JSON Lines record (`--json-log`), and the summary table on exit.
 
-use super::style::Style;
+use super::style::{Style, Tone};
 use crate::assess::inspected::ClientAssessment;
 use crate::assess::OfferVerdict;
 use crate::inspect::ClientObservation;
@@ -40,12 +40,7 @@ fn verdict_text(v: Option<OfferVerdict>) -> &'static str {
 }
 
 fn paint_verdict(style: Style, v: Option<OfferVerdict>, text: &str) -> String {
-    let code = match v {
-        Some(OfferVerdict::Pq) => "32",
-        Some(OfferVerdict::DraftOnly) => "33",
-        _ => "31",
-    };
-    style.paint(code, text)
+    style.standing(crate::assess::standing::offer(v), text)
 }
 
 fn names(groups: &[NamedGroup]) -> String {
@@ -64,7 +59,7 @@ pub fn live_line(record: &InspectRecord, style: Style) -> String {
             "{} {} {}",
             r.time,
             r.peer,
-            style.paint("31", &format!("error: {err}"))
+            style.paint(Tone::Bad, &format!("error: {err}"))
         );
     }
     let profile = profile_label(r);
@@ -127,7 +122,7 @@ fn outlook_text(record: &InspectRecord, style: Style) -> String {
         return String::new();
     }
     let outcome = |o: &crate::assess::inspected::ServerOutlook| match o.negotiated_group {
-        Some(g) if o.downgraded => format!("{g} {}", style.paint("31", "DOWNGRADED")),
+        Some(g) if o.downgraded => format!("{g} {}", style.paint(Tone::Bad, "DOWNGRADED")),
         Some(g) if o.hello_retry => format!("{g} after HelloRetryRequest"),
         Some(g) => g.to_string(),
         None => "handshake fails".into(),
@@ -169,7 +164,7 @@ fn handshake_text(r: &ClientObservation, style: Style) -> String {
     match &r.handshake_error {
         Some(why) => format!(
             " | {cert}: handshake {} ({})",
-            style.paint("31", "FAILED"),
+            style.paint(Tone::Bad, "FAILED"),
             super::printable(why)
         ),
         None => format!(" | {cert}: no handshake"),
@@ -208,7 +203,7 @@ fn answer_text(record: &InspectRecord, style: Style) -> String {
     let Some(group) = r.negotiated_group else {
         return match (r.server_version, &r.upstream_error) {
             (Some(v), _) => format!(" | negotiated {v} without a named group"),
-            (None, Some(why)) => format!(" | {}", style.paint("31", &super::printable(why))),
+            (None, Some(why)) => format!(" | {}", style.paint(Tone::Bad, &super::printable(why))),
             (None, None) => String::new(),
         };
     };
@@ -218,7 +213,7 @@ fn answer_text(record: &InspectRecord, style: Style) -> String {
     }
     if record.assessed.downgraded == Some(true) {
         out.push(' ');
-        out.push_str(&style.paint("31", "DOWNGRADED"));
+        out.push_str(&style.paint(Tone::Bad, "DOWNGRADED"));
     } else if !group.is_post_quantum() && !record.assessed.inspector_lacks.is_empty() {
         out.push_str(&format!(
             " (pqready's endpoint has no {}: its limit, not the client's downgrade)",
@@ -262,7 +257,7 @@ pub fn summary_table(s: &Summary, style: Style) -> String {
             let handshake = if handshakes {
                 let text = format!("{:<9}", entry_handshake(e));
                 let text = if e.handshake_failed > 0 {
-                    style.paint("31", &text)
+                    style.paint(Tone::Bad, &text)
                 } else {
                     text
                 };
@@ -314,7 +309,7 @@ pub fn summary_table(s: &Summary, style: Style) -> String {
                 );
             }
             let _ = if s.handshake_failed > 0 {
-                writeln!(out, "{}", style.paint("31", &text))
+                writeln!(out, "{}", style.paint(Tone::Bad, &text))
             } else {
                 writeln!(out, "{text}")
             };
@@ -340,7 +335,7 @@ pub fn summary_table(s: &Summary, style: Style) -> String {
             s.downgraded
         );
         let _ = if s.downgraded > 0 {
-            writeln!(out, "{}", style.paint("31", &text))
+            writeln!(out, "{}", style.paint(Tone::Bad, &text))
         } else {
             writeln!(out, "{text}")
         };
@@ -349,7 +344,7 @@ pub fn summary_table(s: &Summary, style: Style) -> String {
         let _ = writeln!(out, "{n:>5}  error: {err}");
     }
     for (why, n) in &s.upstream_errors {
-        let _ = writeln!(out, "{n:>5}  {}", style.paint("31", why));
+        let _ = writeln!(out, "{n:>5}  {}", style.paint(Tone::Bad, why));
     }
     out
 }

@@ -7,7 +7,7 @@
 
 use super::{Part, Renderer, TargetReport};
 use crate::assess::Finding;
-use crate::vocab::{FindingKind, OfferVerdict, PqStatus, Severity};
+use crate::vocab::{FindingKind, Severity, Standing};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -21,10 +21,20 @@ pub const MAX_FIXES: usize = 3;
 /// One line of the table.
 struct Row {
     name: String,
+    /// Worst first (by [`Standing::rank`]): sorts the table so truncation
+    /// keeps what matters.
+    standing: Standing,
+    /// The cell: the standing's word (with why, for a target that could not
+    /// be probed), or a file's state.
     status: String,
-    /// Worst first: sorts the table so truncation keeps what matters.
-    rank: u8,
     findings: Vec<Severity>,
+}
+
+impl Row {
+    /// Its place in the table: worst first, `unknown` last.
+    fn order(&self) -> std::cmp::Reverse<Option<u8>> {
+        std::cmp::Reverse(self.standing.rank())
+    }
 }
 
 /// The Markdown renderer.
@@ -40,25 +50,6 @@ pub struct MarkdownRenderer {
     gate: Option<String>,
     /// What changed since `--baseline`.
     changes: Option<String>,
-}
-
-fn status_rank(status: PqStatus) -> u8 {
-    match status {
-        PqStatus::Error => 0,
-        PqStatus::Classical => 1,
-        PqStatus::DraftOnly => 2,
-        PqStatus::Unknown => 3,
-        PqStatus::Pq => 4,
-    }
-}
-
-fn offer_rank(verdict: Option<OfferVerdict>) -> (String, u8) {
-    match verdict {
-        Some(OfferVerdict::Classical) => ("classical".into(), 1),
-        Some(OfferVerdict::DraftOnly) => ("draft-only".into(), 2),
-        None => ("unknown".into(), 3),
-        Some(OfferVerdict::Pq) => ("pq".into(), 4),
-    }
 }
 
 /// Text safe inside a table cell or a list item: no control characters, no
@@ -87,15 +78,11 @@ fn plural(n: usize, word: &str) -> String {
 
 impl MarkdownRenderer {
     fn target(&mut self, report: &TargetReport, name: String) {
-        let status = report.assessed.verdict.status;
-        let text = match (status, report.error_kind) {
-            (PqStatus::Error, Some(kind)) => format!("error ({kind})"),
-            _ => status.name().to_string(),
-        };
+        let standing = report.standing();
         self.rows.push(Row {
             name,
-            status: text,
-            rank: status_rank(status),
+            standing,
+            status: super::style::standing_text(standing, report.error_kind),
             findings: report
                 .assessed
                 .findings
@@ -124,17 +111,11 @@ impl MarkdownRenderer {
         ));
         for c in &r.components {
             let name = format!("{}/{}", c.component.category, c.component.name);
-            let (status, rank) = if !c.reachable {
-                ("unreachable".to_string(), 0)
-            } else if c.speaks_tls == Some(false) {
-                ("not TLS".to_string(), 3)
-            } else {
-                (c.status().name().to_string(), status_rank(c.status()))
-            };
+            let standing = c.standing();
             self.rows.push(Row {
                 name,
-                status,
-                rank,
+                standing,
+                status: standing.to_string(),
                 findings: c
                     .result
                     .iter()
@@ -148,9 +129,9 @@ impl MarkdownRenderer {
     }
 
     fn counts_line(&self) -> String {
-        let mut statuses: BTreeMap<(u8, &str), usize> = BTreeMap::new();
+        let mut statuses: BTreeMap<(std::cmp::Reverse<Option<u8>>, &str), usize> = BTreeMap::new();
         for row in &self.rows {
-            *statuses.entry((row.rank, &row.status)).or_default() += 1;
+            *statuses.entry((row.order(), &row.status)).or_default() += 1;
         }
         let noun = if self.noun.is_empty() {
             "result"
@@ -159,6 +140,7 @@ impl MarkdownRenderer {
         };
         let mut line = format!("**{}**", plural(self.rows.len(), noun));
         if !statuses.is_empty() {
+            // Best first, as the table is worst first.
             let parts: Vec<String> = statuses
                 .iter()
                 .rev()
@@ -199,7 +181,7 @@ impl MarkdownRenderer {
         };
         let mut title = noun.to_string();
         title[..1].make_ascii_uppercase();
-        self.rows.sort_by_key(|r| r.rank);
+        self.rows.sort_by_key(Row::order);
         let _ = writeln!(out, "| {title} | Status | Findings |\n| --- | --- | --- |");
         for row in self.rows.iter().take(MAX_ROWS) {
             let findings = match row.findings.iter().max() {
@@ -302,28 +284,28 @@ impl Renderer for MarkdownRenderer {
                     .iter()
                     .map(|c| c.certificate.quantum_safe)
                     .chain(file.keys.iter().map(|k| k.key.quantum_safe));
-                let (status, rank) = match (&file.error, safe.clone().all(|s| s), safe.count()) {
-                    (Some(_), _, _) => ("unreadable", 0),
-                    (None, _, 0) => ("nothing read", 3),
-                    (None, false, _) => ("quantum-vulnerable", 1),
-                    (None, true, _) => ("quantum-safe", 4),
+                // A file has no standing; it sorts as the nearest one would.
+                let (status, like) = match (&file.error, safe.clone().all(|s| s), safe.count()) {
+                    (Some(_), _, _) => ("unreadable", Standing::Error),
+                    (None, _, 0) => ("nothing read", Standing::Unknown),
+                    (None, false, _) => ("quantum-vulnerable", Standing::Classical),
+                    (None, true, _) => ("quantum-safe", Standing::Pq),
                 };
-                let status = status.to_string();
                 self.rows.push(Row {
                     name: file.path.clone(),
-                    status,
-                    rank,
+                    standing: like,
+                    status: status.to_string(),
                     findings: file.findings.iter().map(|f| f.severity).collect(),
                 });
                 self.findings.extend(file.findings.iter().cloned());
             }
             Part::Binary(binary) => {
                 self.noun = "binary";
-                let (status, rank) = offer_rank(binary.effective_verdict());
+                let standing = crate::assess::standing::offer(binary.effective_verdict());
                 self.rows.push(Row {
                     name: format!("{} ({})", binary.path, binary.go_version),
-                    status,
-                    rank,
+                    standing,
+                    status: standing.to_string(),
                     findings: binary.findings.iter().map(|f| f.severity).collect(),
                 });
                 self.findings.extend(binary.findings.iter().cloned());
@@ -348,11 +330,11 @@ impl Renderer for MarkdownRenderer {
             Part::InspectSummary(summary) => {
                 self.noun = "client";
                 for entry in summary.clients.values() {
-                    let (status, rank) = offer_rank(entry.verdict);
+                    let standing = crate::assess::standing::offer(entry.verdict);
                     self.rows.push(Row {
                         name: format!("{} ×{}", entry.profile, entry.count),
-                        status,
-                        rank,
+                        standing,
+                        status: standing.to_string(),
                         findings: Vec::new(),
                     });
                 }

@@ -98,6 +98,11 @@ impl<'de> Deserialize<'de> for TargetReport {
 }
 
 impl TargetReport {
+    /// Where it stands, as `assess` derives it from its verdict and error kind.
+    pub fn standing(&self) -> crate::vocab::Standing {
+        crate::assess::standing::endpoint(self.assessed.verdict.status, self.error_kind)
+    }
+
     /// A report of a probed target; one that could not be probed carries
     /// why (the observation's [`TargetObservation::failure`]).
     pub fn probed(target: &str, observed: TargetObservation, assessed: EndpointAssessment) -> Self {

@@ -14,7 +14,7 @@
 //! crate writes only OpenMetrics. The format itself is a few lines.
 
 use super::TargetReport;
-use crate::vocab::{CheckStatus, FindingKind, PqStatus, Severity, ToleranceVariant};
+use crate::vocab::{CheckStatus, FindingKind, PqStatus, Severity, Standing, ToleranceVariant};
 use crate::vocab::{DeadlineTable, ToleranceOutcome, ToleranceVerdict};
 use std::fmt::Write as _;
 
@@ -101,6 +101,11 @@ pub const PQ_READY: Metric = gauge(
 pub const PQ_STATUS: Metric = gauge(
     "pqready_pq_status",
     "The endpoint's post-quantum key-exchange status: 1 for the current one.",
+);
+/// The standing as a state set.
+pub const STANDING: Metric = gauge(
+    "pqready_standing",
+    "Where the endpoint stands (pq, draft-only, classical, no-tls, unreachable, error, unknown): 1 for the current one.",
 );
 /// What the PQ-first handshake negotiated.
 pub const HANDSHAKE_GROUP: Metric = gauge(
@@ -270,6 +275,7 @@ pub struct EndpointMetrics {
     earliest_expiry: Option<i64>,
     groups: Vec<(String, String)>,
     status: PqStatus,
+    standing: Standing,
     handshake_group: Option<(String, String)>,
     clients: Vec<ClientMetrics>,
     tolerance: Option<(ToleranceVerdict, Vec<(ToleranceVariant, bool)>)>,
@@ -366,6 +372,7 @@ impl EndpointMetrics {
                 .map(|g| group_labels(*g))
                 .collect(),
             status: report.assessed.verdict.status,
+            standing: report.standing(),
             handshake_group: obs.handshake.negotiated_group.map(group_labels),
             clients: obs
                 .clients
@@ -432,6 +439,13 @@ impl EndpointMetrics {
                 &PQ_STATUS,
                 &with(&[("status", status.name())]),
                 flag(*status == self.status),
+            );
+        }
+        for standing in Standing::ALL {
+            out.sample(
+                &STANDING,
+                &with(&[("standing", standing.name())]),
+                flag(*standing == self.standing),
             );
         }
         if let Some((name, id)) = &self.handshake_group {

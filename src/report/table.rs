@@ -2,10 +2,9 @@
 //! than one target was probed. Colour only when asked (the caller decides
 //! from TTY, `--no-color` and `NO_COLOR`). Pure formatting.
 
+use super::style::Tone;
 use super::{binaries, catalog, inspect, Part, Renderer, Style, TargetReport};
-use crate::vocab::{
-    CheckId, CheckStatus, DiscoveryMethod as Method, PqStatus, Selection, ToleranceVerdict,
-};
+use crate::vocab::{CheckId, CheckStatus, DiscoveryMethod as Method, Selection, Standing};
 use crate::wire::NamedGroup;
 use std::fmt::Write;
 
@@ -111,9 +110,9 @@ pub fn baseline_headline(d: &crate::assess::baseline::BaselineDiff, style: Style
     let verdict = if !d.fail_on_change {
         String::new()
     } else if d.failed {
-        format!(" (--fail-on-change: {})", style.paint("31", "FAILED"))
+        format!(" (--fail-on-change: {})", style.paint(Tone::Bad, "FAILED"))
     } else {
-        format!(" (--fail-on-change: {})", style.paint("32", "passed"))
+        format!(" (--fail-on-change: {})", style.paint(Tone::Good, "passed"))
     };
     format!("changes since baseline{verdict}: {counts}")
 }
@@ -144,11 +143,7 @@ pub fn baseline_items(d: &crate::assess::baseline::BaselineDiff) -> Vec<String> 
 /// `gate: FAILED (--fail-on medium, --policy): 3 findings at or above medium, 1 policy
 /// violation, 1 excepted (high 1, medium 2, low 4, info 0)`.
 pub fn gate_line(d: &crate::assess::gate::GateDecision, style: Style) -> String {
-    let (word, code) = if d.failed {
-        ("FAILED", "31")
-    } else {
-        ("passed", "32")
-    };
+    let word = if d.failed { "FAILED" } else { "passed" };
     let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut flags = Vec::new();
     let mut parts = Vec::new();
@@ -169,7 +164,7 @@ pub fn gate_line(d: &crate::assess::gate::GateDecision, style: Style) -> String 
     let f = &d.findings;
     format!(
         "gate: {} ({}): {} (high {}, medium {}, low {}, info {})\n",
-        style.paint(code, word),
+        style.paint(super::style::decision(d.failed), word),
         flags.join(", "),
         parts.join(", "),
         f.high,
@@ -226,14 +221,18 @@ pub fn render_target(report: &TargetReport, style: Style) -> String {
         .as_ref()
         .map(|s| format!(" sni={s}"))
         .unwrap_or_default();
-    let _ = writeln!(out, "{}{addr}{sni}", style.paint("1", &report.target));
+    let _ = writeln!(
+        out,
+        "{}{addr}{sni}",
+        style.paint(Tone::Heading, &report.target)
+    );
     let row = |out: &mut String, k: &str, v: &str| {
         let _ = writeln!(out, "  {k:<12} {v}");
     };
     row(
         &mut out,
         "verdict",
-        &style.status(judged.verdict.status, &judged.verdict.text),
+        &style.standing(report.standing(), &judged.verdict.text),
     );
     if let Some(err) = &report.error {
         row(&mut out, "error", err);
@@ -330,11 +329,6 @@ pub fn render_target(report: &TargetReport, style: Style) -> String {
     );
     if let Some(t) = &judged.hello_tolerance {
         let verdict = t.verdict.name();
-        let code = match t.verdict {
-            ToleranceVerdict::Tolerant => "32",
-            ToleranceVerdict::Intolerant => "31",
-            ToleranceVerdict::Inconclusive => "33",
-        };
         let parts: Vec<String> = t
             .variants
             .iter()
@@ -343,7 +337,11 @@ pub fn render_target(report: &TargetReport, style: Style) -> String {
         row(
             &mut out,
             "big hello",
-            &format!("{} ({})", style.paint(code, verdict), parts.join(", ")),
+            &format!(
+                "{} ({})",
+                style.paint(super::style::tolerance(t.verdict), verdict),
+                parts.join(", ")
+            ),
         );
     }
     if !r.clients.is_empty() {
@@ -429,14 +427,8 @@ fn render_clients(out: &mut String, clients: &[crate::probe::clients::ClientResu
             if c.hello_retry { "yes" } else { "no" },
             if c.pq { "yes" } else { "no" }
         );
-        let code = if c.failed {
-            "31"
-        } else if c.pq {
-            "32"
-        } else {
-            "33"
-        };
-        let _ = writeln!(out, "  {:<12} {}", "", style.paint(code, &line));
+        let tone = super::style::handshake(c.failed, !c.unanswered(), c.negotiated_group);
+        let _ = writeln!(out, "  {:<12} {}", "", style.paint(tone, &line));
     }
 }
 
@@ -445,7 +437,7 @@ fn render_clients(out: &mut String, clients: &[crate::probe::clients::ClientResu
 #[derive(Debug, Clone)]
 pub struct SummaryRow {
     cells: [String; 5],
-    status: PqStatus,
+    standing: Standing,
 }
 
 impl SummaryRow {
@@ -459,21 +451,16 @@ impl SummaryRow {
             .copied()
             .filter(|g| g.is_post_quantum())
             .collect();
-        let status = report.assessed.verdict.status;
+        let standing = report.standing();
         // An empty set proves "none" only when discovery ran to the end.
         let groups_completed = r
             .checks
             .iter()
             .any(|c| c.id == CheckId::Groups && c.status == CheckStatus::Completed);
-        // Why it could not be probed, as the Markdown summary says it.
-        let status_text = match (status, report.error_kind) {
-            (PqStatus::Error, Some(kind)) => format!("error ({kind})"),
-            _ => status.name().to_string(),
-        };
         SummaryRow {
             cells: [
                 report.target.clone(),
-                status_text,
+                super::style::standing_text(standing, report.error_kind),
                 if report.error.is_some() {
                     "-".into()
                 } else if !groups_completed {
@@ -489,7 +476,7 @@ impl SummaryRow {
                     .unwrap_or_else(|| "-".into()),
                 r.connections.to_string(),
             ],
-            status,
+            standing,
         }
     }
 }
@@ -500,9 +487,9 @@ pub fn render_summary(rows: &[SummaryRow], style: Style) -> String {
     let cells: Vec<[String; 5]> = rows.iter().map(|r| r.cells.clone()).collect();
     let (head, lines) = super::style::columns(header, &cells);
     let mut out = String::new();
-    let _ = writeln!(out, "{}", style.paint("1", &head));
+    let _ = writeln!(out, "{}", style.paint(Tone::Heading, &head));
     for (text, row) in lines.iter().zip(rows) {
-        let _ = writeln!(out, "{}", style.status(row.status, text));
+        let _ = writeln!(out, "{}", style.standing(row.standing, text));
     }
     out
 }
