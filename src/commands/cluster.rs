@@ -6,7 +6,6 @@
 use super::output::{Output, Progress};
 use super::{CommandError, Outcome};
 use crate::assess;
-use crate::assess::baseline::Results;
 use crate::assess::certs::CertRules;
 use crate::catalog::profile;
 use crate::cli::ClusterArgs;
@@ -16,6 +15,7 @@ use crate::probe::ProbeConfig;
 use crate::report::cluster::{ClusterReport, ComponentReport, LocalClient};
 use crate::report::{Part, TargetReport};
 use crate::scan::scan_one_in;
+use crate::vocab::DocumentKind;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -48,7 +48,7 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
             }
         }
     }
-    let mut output = Output::open_for(args.output, Some(Results::Cluster))?;
+    let mut output = Output::open_for(args.output, Some(DocumentKind::Cluster))?;
     let probed = found
         .components
         .iter()
