@@ -13,7 +13,7 @@ use std::path::Path;
 
 /// Runs the command.
 pub fn run(args: CertsArgs) -> Result<Outcome, CommandError> {
-    let rules = args.rules()?;
+    let rules = args.deadlines.rules()?;
     for path in &args.paths {
         if path.as_path() == Path::new("-") {
             continue;

@@ -35,6 +35,12 @@ impl From<String> for CommandError {
     }
 }
 
+impl From<crate::cli::FlagError> for CommandError {
+    fn from(e: crate::cli::FlagError) -> Self {
+        CommandError(e.to_string())
+    }
+}
+
 /// How a command that ran ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
