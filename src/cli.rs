@@ -155,12 +155,12 @@ pub struct InspectArgs {
     pub json_log: Option<PathBuf>,
     /// Deadline for each network step: the ClientHello (unless --hello-timeout),
     /// connecting upstream, the server's answer, the TLS handshake.
-    #[arg(long, value_name = "DURATION", default_value = "10s")]
-    pub timeout: String,
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
     /// Time a client has to send its complete ClientHello
     /// (default: 3s in forward mode, capped by --timeout; else --timeout).
-    #[arg(long, value_name = "DURATION")]
-    pub hello_timeout: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub hello_timeout: Option<Duration>,
     /// Sessions (clients past their ClientHello) handled at once; more are closed.
     #[arg(long, value_name = "N", default_value_t = 512)]
     pub max_connections: usize,
@@ -195,7 +195,7 @@ impl InspectArgs {
                 self.listen
             )
         })?;
-        let timeout = parse_duration(&self.timeout)?;
+        let timeout = self.timeout;
         if self.max_connections == 0 || self.max_connections > 1_000_000 {
             return Err(format!(
                 "invalid --max-connections {}: must be 1 to 1000000",
@@ -260,10 +260,8 @@ impl InspectArgs {
                 self.max_pending_per_source
             ));
         }
-        let hello_timeout = match (&self.hello_timeout, &mode) {
-            (Some(t), _) => {
-                parse_duration(t).map_err(|e| e.replace("--timeout", "--hello-timeout"))?
-            }
+        let hello_timeout = match (self.hello_timeout, &mode) {
+            (Some(t), _) => t,
             (None, Mode::Forward { .. }) => {
                 timeout.min(crate::inspect::serve::FORWARD_HELLO_TIMEOUT)
             }
@@ -325,31 +323,20 @@ pub struct CertsArgs {
     /// Secrets (YAML or JSON, one or a List), kubeadm PKI directories (/etc/kubernetes/pki).
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
-    /// Deadline tables to apply: `nist` (NIST IR 8547 ipd), `cnsa2` (NSA CNSA 2.0) or both,
-    /// comma-separated; the first drives the findings and the table column.
-    #[arg(long, value_name = "nist|cnsa2|nist,cnsa2", default_value = "nist")]
-    pub deadlines: String,
+    /// How certificates are judged.
+    #[command(flatten)]
+    pub deadlines: DeadlineArgs,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
-impl CertsArgs {
-    /// How certificates are judged: the chosen tables, and now.
-    pub fn rules(&self) -> Result<crate::assess::certs::CertRules, String> {
-        Ok(crate::assess::certs::CertRules {
-            deadlines: crate::catalog::deadlines::select(&self.deadlines)?,
-            now: crate::time::now_unix(),
-        })
-    }
-}
-
 /// Flags of `pqready demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Also replay these client profiles against the demo servers: `all` or ids.
-    #[arg(long, value_name = "all|LIST")]
-    pub clients: Option<String>,
+    /// Client profiles to replay.
+    #[command(flatten)]
+    pub clients: ClientsArgs,
     /// Which checks to run (see `pqready probe --help`).
     #[command(flatten)]
     pub checks: CheckArgs,
@@ -363,12 +350,12 @@ pub struct DemoArgs {
 
 impl DemoArgs {
     /// The probe configuration for the demo.
-    pub fn config(&self) -> Result<ProbeConfig, String> {
+    pub fn config(&self) -> Result<ProbeConfig, FlagError> {
         let mut config = ProbeConfig::default();
-        if let Some(spec) = &self.clients {
-            config.clients = profile::select(spec)?;
+        if let Some(spec) = &self.clients.clients {
+            config.clients = profile::select(spec).map_err(FlagError::Selection)?;
         }
-        config.checks = self.checks.set()?;
+        config.checks = self.checks.set().map_err(FlagError::Selection)?;
         Ok(config)
     }
 }
@@ -476,9 +463,56 @@ impl KubeArgs {
     }
 
     /// Which opt-in kinds to discover.
-    pub fn includes(&self) -> Result<crate::discover::cluster::Includes, String> {
+    pub fn includes(&self) -> Result<crate::discover::cluster::Includes, FlagError> {
         parse_includes(&self.include, self.namespace.clone())
     }
+}
+
+/// `--timeout` of `probe` and `cluster`, parsed once into a duration.
+#[derive(Debug, Args, Clone)]
+pub struct TimeoutArgs {
+    /// Deadline for each network step, e.g. 5s, 1500ms.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+/// `--clients` of `probe`, `cluster` and `demo`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ClientsArgs {
+    /// Also replay these client profiles against every endpoint: `all` or
+    /// ids from `pqready profiles`, comma-separated (e.g. kubectl1.32,go1.24).
+    #[arg(long, value_name = "all|LIST")]
+    pub clients: Option<String>,
+}
+
+/// Why flag values were refused: one line naming the flag.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FlagError {
+    /// A count that must be at least 1.
+    #[error("invalid {0} 0: must be at least 1")]
+    Zero(&'static str),
+    /// `--max-concurrency` below `--concurrency`.
+    #[error("invalid --max-concurrency {0}: below --concurrency {1}")]
+    MaxBelowConcurrency(usize, usize),
+    /// `--rate 0`.
+    #[error("invalid --rate 0: must be at least 1 connection per second")]
+    ZeroRate,
+    /// An `--include` kind pqready does not discover.
+    #[error("invalid --include '{0}': known kinds are ingress, services, mesh")]
+    Include(String),
+    /// A `--group` that is neither a codepoint nor a registry name.
+    #[error("invalid --group '{0}': use a codepoint like 0x11ec or a name like X25519MLKEM768")]
+    Group(String),
+    /// Neither target arguments nor a targets file.
+    #[error("no targets: give HOST[:PORT] arguments or --targets-file FILE")]
+    NoTargets,
+    /// A target argument or targets file that cannot be read.
+    #[error(transparent)]
+    Target(#[from] discover::TargetError),
+    /// A list of catalog ids (`--clients`, `--servers`, `--deadlines`,
+    /// `--only`, `--skip`) naming an unknown entry; the catalog's message.
+    #[error("{0}")]
+    Selection(String),
 }
 
 /// Flags of `pqready cluster`.
@@ -487,15 +521,15 @@ pub struct ClusterArgs {
     /// Where the credentials come from, and what to discover.
     #[command(flatten)]
     pub kube: KubeArgs,
-    /// Also replay these client profiles against every component: `all` or ids.
-    #[arg(long, value_name = "all|LIST")]
-    pub clients: Option<String>,
+    /// Client profiles to replay.
+    #[command(flatten)]
+    pub clients: ClientsArgs,
     /// Which checks to run (see `pqready probe --help`).
     #[command(flatten)]
     pub checks: CheckArgs,
-    /// Deadline for each network step, e.g. 5s, 1500ms.
-    #[arg(long, value_name = "DURATION", default_value = "5s")]
-    pub timeout: String,
+    /// The deadline of each network step.
+    #[command(flatten)]
+    pub timeout: TimeoutArgs,
     /// How the run paces itself.
     #[command(flatten)]
     pub pace: PaceArgs,
@@ -520,15 +554,15 @@ impl ClusterArgs {
     }
 
     /// Which opt-in kinds to discover.
-    pub fn includes(&self) -> Result<crate::discover::cluster::Includes, String> {
+    pub fn includes(&self) -> Result<crate::discover::cluster::Includes, FlagError> {
         self.kube.includes()
     }
 
     /// The probe configuration used for every component.
-    pub fn config(&self) -> Result<ProbeConfig, String> {
+    pub fn config(&self) -> Result<ProbeConfig, FlagError> {
         probe_config(
-            &self.timeout,
-            self.clients.as_deref(),
+            self.timeout.timeout,
+            self.clients.clients.as_deref(),
             &self.checks,
             self.pace.rate,
             self.pace.per_host,
@@ -560,7 +594,7 @@ pub struct PaceArgs {
 
 impl PaceArgs {
     /// How many endpoints are probed at once.
-    pub fn concurrency(&self) -> Result<std::sync::Arc<crate::net::Concurrency>, String> {
+    pub fn concurrency(&self) -> Result<std::sync::Arc<crate::net::Concurrency>, FlagError> {
         concurrency(self.concurrency, self.max_concurrency)
     }
 }
@@ -569,7 +603,7 @@ impl PaceArgs {
 pub fn parse_includes(
     kinds: &[String],
     namespace: Option<String>,
-) -> Result<crate::discover::cluster::Includes, String> {
+) -> Result<crate::discover::cluster::Includes, FlagError> {
     let mut out = crate::discover::cluster::Includes {
         namespace,
         ..Default::default()
@@ -579,11 +613,7 @@ pub fn parse_includes(
             "ingress" => out.ingress = true,
             "services" => out.services = true,
             "mesh" => out.mesh = true,
-            other => {
-                return Err(format!(
-                    "invalid --include '{other}': known kinds are ingress, services, mesh"
-                ))
-            }
+            other => return Err(FlagError::Include(other.to_string())),
         }
     }
     Ok(out)
@@ -596,20 +626,20 @@ pub const DEFAULT_PER_HOST: usize = 64;
 
 /// The probe flags `probe`, `cluster` and `exporter` share, validated.
 pub fn probe_config(
-    timeout: &str,
+    timeout: Duration,
     clients: Option<&str>,
     checks: &CheckArgs,
     pace: Option<u32>,
     per_host: usize,
-) -> Result<ProbeConfig, String> {
+) -> Result<ProbeConfig, FlagError> {
     let mut config = ProbeConfig {
-        timeout: parse_duration(timeout)?,
+        timeout,
         ..ProbeConfig::default()
     };
     if let Some(spec) = clients {
-        config.clients = profile::select(spec)?;
+        config.clients = profile::select(spec).map_err(FlagError::Selection)?;
     }
-    config.checks = checks.set()?;
+    config.checks = checks.set().map_err(FlagError::Selection)?;
     config.rate = rate(pace)?;
     config.per_host =
         (per_host > 0).then(|| std::sync::Arc::new(crate::net::HostCap::new(per_host)));
@@ -631,32 +661,28 @@ const FILES_PER_PROBE: u64 = 8;
 pub fn concurrency(
     fixed: Option<usize>,
     max: Option<usize>,
-) -> Result<std::sync::Arc<crate::net::Concurrency>, String> {
+) -> Result<std::sync::Arc<crate::net::Concurrency>, FlagError> {
     let (floor, ceiling) = concurrency_range(fixed, max)?;
     Ok(crate::net::Concurrency::adaptive(floor, ceiling))
 }
 
 /// Where a run's concurrency starts and how far it may grow: a given
 /// `--concurrency` alone is fixed; otherwise the number adapts between the
-/// two. The top is kept within the open-file limit (raised to its hard
-/// limit first).
+/// two. The top is kept within the open-file limit (which `main` raises to
+/// its hard limit at startup).
 pub fn concurrency_range(
     fixed: Option<usize>,
     max: Option<usize>,
-) -> Result<(usize, usize), String> {
+) -> Result<(usize, usize), FlagError> {
     if fixed == Some(0) {
-        return Err("invalid --concurrency 0: must be at least 1".into());
+        return Err(FlagError::Zero("--concurrency"));
     }
     if max == Some(0) {
-        return Err("invalid --max-concurrency 0: must be at least 1".into());
+        return Err(FlagError::Zero("--max-concurrency"));
     }
     let floor = fixed.unwrap_or(DEFAULT_CONCURRENCY);
     let ceiling = match (fixed, max) {
-        (_, Some(max)) if max < floor => {
-            return Err(format!(
-                "invalid --max-concurrency {max}: below --concurrency {floor}"
-            ))
-        }
+        (_, Some(max)) if max < floor => return Err(FlagError::MaxBelowConcurrency(max, floor)),
         (_, Some(max)) => max,
         (Some(fixed), None) => fixed,
         (None, None) => DEFAULT_MAX_CONCURRENCY,
@@ -769,7 +795,7 @@ impl MatrixArgs {
     #[allow(clippy::type_complexity)]
     pub fn selection(
         &self,
-    ) -> Result<(Vec<&'static ClientProfile>, Vec<&'static ServerModel>), String> {
+    ) -> Result<(Vec<&'static ClientProfile>, Vec<&'static ServerModel>), FlagError> {
         let default_ids = |prefix: &str| {
             let mut ids: Vec<String> = crate::catalog::kubernetes::KUBERNETES
                 .iter()
@@ -778,8 +804,10 @@ impl MatrixArgs {
             ids.extend(crate::catalog::go::MINORS.map(|m| format!("go1.{m}")));
             ids.join(",")
         };
-        let clients = profile::select(self.clients.as_deref().unwrap_or(&default_ids("kubectl")))?;
-        let servers = server::select(self.servers.as_deref().unwrap_or(&default_ids("k8s")))?;
+        let clients = profile::select(self.clients.as_deref().unwrap_or(&default_ids("kubectl")))
+            .map_err(FlagError::Selection)?;
+        let servers = server::select(self.servers.as_deref().unwrap_or(&default_ids("k8s")))
+            .map_err(FlagError::Selection)?;
         Ok((clients, servers))
     }
 }
@@ -802,13 +830,12 @@ pub struct ProbeArgs {
     /// Also test this group codepoint (0xNNNN) or registry name; repeatable.
     #[arg(long = "group", value_name = "0xNNNN")]
     pub groups: Vec<String>,
-    /// Deadline for each network step, e.g. 5s, 1500ms.
-    #[arg(long, value_name = "DURATION", default_value = "5s")]
-    pub timeout: String,
-    /// Also replay these client profiles against each target: `all` or ids
-    /// from `pqready profiles`, comma-separated (e.g. kubectl1.32,go1.24).
-    #[arg(long, value_name = "all|LIST")]
-    pub clients: Option<String>,
+    /// The deadline of each network step.
+    #[command(flatten)]
+    pub timeout: TimeoutArgs,
+    /// Client profiles to replay.
+    #[command(flatten)]
+    pub clients: ClientsArgs,
     /// Which checks to run.
     #[command(flatten)]
     pub checks: CheckArgs,
@@ -831,9 +858,9 @@ pub struct ProbeArgs {
 /// `--deadlines`: the tables that date the served certificates' keys.
 #[derive(Debug, Args, Clone)]
 pub struct DeadlineArgs {
-    /// Deadline tables for the certificates check: nist (NIST IR 8547, the
+    /// Deadline tables that date certificates' keys: nist (NIST IR 8547, the
     /// default), cnsa2 (NSA CNSA 2.0), or both, comma-separated; the first
-    /// one drives the findings.
+    /// one drives the findings (and the deadline column of `certs`).
     #[arg(long, value_name = "nist|cnsa2|nist,cnsa2", default_value = "nist")]
     pub deadlines: String,
 }
@@ -848,19 +875,20 @@ impl Default for DeadlineArgs {
 
 impl DeadlineArgs {
     /// The certificate rules: the selected tables, judged as of now.
-    pub fn rules(&self) -> Result<CertRules, String> {
+    pub fn rules(&self) -> Result<CertRules, FlagError> {
         Ok(CertRules {
-            deadlines: crate::catalog::deadlines::select(&self.deadlines)?,
+            deadlines: crate::catalog::deadlines::select(&self.deadlines)
+                .map_err(FlagError::Selection)?,
             ..CertRules::default()
         })
     }
 }
 
 /// `--rate N` as a shared pace; 0 is refused.
-fn rate(value: Option<u32>) -> Result<Option<std::sync::Arc<crate::net::ConnectRate>>, String> {
+fn rate(value: Option<u32>) -> Result<Option<std::sync::Arc<crate::net::ConnectRate>>, FlagError> {
     match value {
         None => Ok(None),
-        Some(0) => Err("invalid --rate 0: must be at least 1 connection per second".into()),
+        Some(0) => Err(FlagError::ZeroRate),
         Some(n) => Ok(Some(std::sync::Arc::new(
             crate::net::ConnectRate::per_second(n),
         ))),
@@ -927,9 +955,21 @@ impl OutputArgs {
     }
 }
 
-/// Parses `5`, `5s`, `1.5s` or `500ms`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("invalid --timeout '{text}': use e.g. 5s or 500ms");
+/// Why a DURATION flag value was refused (clap names the flag and the value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Not a number with an optional `s` or `ms`.
+    #[error("use e.g. 5s or 500ms")]
+    Syntax,
+    /// Zero, negative, or longer than any step should wait.
+    #[error("must be between 1ms and 600s")]
+    Range,
+}
+
+/// Parses `5`, `5s`, `1.5s` or `500ms`: the value parser of every step
+/// deadline flag (`--timeout`, `--hello-timeout`).
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
+    let bad = || DurationError::Syntax;
     let (num, scale) = if let Some(ms) = text.strip_suffix("ms") {
         (ms, 0.001)
     } else if let Some(s) = text.strip_suffix('s') {
@@ -940,26 +980,24 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let value: f64 = num.trim().parse().map_err(|_| bad())?;
     let secs = value * scale;
     if !secs.is_finite() || !(0.001..=600.0).contains(&secs) {
-        return Err(format!(
-            "invalid --timeout '{text}': must be between 1ms and 600s"
-        ));
+        return Err(DurationError::Range);
     }
     Ok(Duration::from_secs_f64(secs))
 }
 
 impl ProbeArgs {
     /// Validated targets, from arguments then the targets file.
-    pub fn targets(&self) -> Result<Vec<Target>, String> {
+    pub fn targets(&self) -> Result<Vec<Target>, FlagError> {
         let sni = self.sni.as_deref();
         let mut out = Vec::new();
         for t in &self.targets {
-            out.push(discover::parse_target(t, sni).map_err(|e| e.to_string())?);
+            out.push(discover::parse_target(t, sni)?);
         }
         if let Some(path) = &self.targets_file {
-            out.extend(discover::read_targets_file(path, sni).map_err(|e| e.to_string())?);
+            out.extend(discover::read_targets_file(path, sni)?);
         }
         if out.is_empty() {
-            return Err("no targets: give HOST[:PORT] arguments or --targets-file FILE".into());
+            return Err(FlagError::NoTargets);
         }
         Ok(match self.shard {
             Some(shard) => shard.select(out, |t| Some(t.label.as_str())),
@@ -968,17 +1006,17 @@ impl ProbeArgs {
     }
 
     /// Validated probe configuration.
-    pub fn config(&self) -> Result<ProbeConfig, String> {
+    pub fn config(&self) -> Result<ProbeConfig, FlagError> {
         let mut config = probe_config(
-            &self.timeout,
-            self.clients.as_deref(),
+            self.timeout.timeout,
+            self.clients.clients.as_deref(),
             &self.checks,
             self.pace.rate,
             self.pace.per_host,
         )?;
         for text in &self.groups {
-            let group = NamedGroup::parse(text)
-                .ok_or_else(|| format!("invalid --group '{text}': use a codepoint like 0x11ec or a name like X25519MLKEM768"))?;
+            let group =
+                NamedGroup::parse(text).ok_or_else(|| FlagError::Group(text.to_string()))?;
             if !config.candidate_groups.contains(&group) {
                 config.candidate_groups.push(group);
             }
@@ -1002,15 +1040,64 @@ mod tests {
     }
 
     #[test]
+    fn step_deadlines_are_parsed_once_by_clap() {
+        let parse = |words: &[&str]| Cli::try_parse_from(words.iter().copied());
+        let Command::Probe(probe) = parse(&["pqready", "probe", "--timeout", "1500ms", "h"])
+            .unwrap()
+            .command
+        else {
+            panic!("not probe");
+        };
+        assert_eq!(probe.timeout.timeout, Duration::from_millis(1500));
+        let Command::Cluster(cluster) = parse(&["pqready", "cluster"]).unwrap().command else {
+            panic!("not cluster");
+        };
+        assert_eq!(cluster.timeout.timeout, Duration::from_secs(5));
+        let Command::Inspect(inspect) = parse(&["pqready", "inspect", "--listen", "127.0.0.1:0"])
+            .unwrap()
+            .command
+        else {
+            panic!("not inspect");
+        };
+        assert_eq!(
+            (inspect.timeout, inspect.hello_timeout),
+            (Duration::from_secs(10), None)
+        );
+        for (words, flag) in [
+            (
+                vec!["pqready", "probe", "--timeout", "forever", "h"],
+                "--timeout",
+            ),
+            (vec!["pqready", "cluster", "--timeout", "0"], "--timeout"),
+            (
+                vec![
+                    "pqready",
+                    "inspect",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--hello-timeout",
+                    "1h",
+                ],
+                "--hello-timeout",
+            ),
+        ] {
+            let err = parse(&words).unwrap_err().to_string();
+            assert!(err.contains(flag), "{words:?}: {err}");
+        }
+    }
+
+    #[test]
     fn adds_user_groups_once() {
         let args = ProbeArgs {
             targets: vec![],
             targets_file: None,
             sni: None,
             groups: vec!["0xfe01".into(), "x25519".into()],
-            clients: None,
+            clients: ClientsArgs::default(),
             checks: CheckArgs::default(),
-            timeout: "1s".into(),
+            timeout: TimeoutArgs {
+                timeout: Duration::from_secs(1),
+            },
             pace: PaceArgs {
                 concurrency: Some(1),
                 max_concurrency: None,
@@ -1035,7 +1122,7 @@ mod tests {
         assert_eq!(DeadlineArgs::default().rules().unwrap().deadlines, [Nist]);
         assert_eq!(args("cnsa2").rules().unwrap().deadlines, [Cnsa2]);
         assert_eq!(args("cnsa2,nist").rules().unwrap().deadlines, [Cnsa2, Nist]);
-        let err = args("fips").rules().unwrap_err();
+        let err = args("fips").rules().unwrap_err().to_string();
         assert!(err.contains("invalid --deadlines 'fips'"), "{err}");
     }
 

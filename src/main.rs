@@ -15,6 +15,8 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
+    // Before any command sizes its concurrency from the limit.
+    pqready::net::raise_open_files_limit();
     match commands::run(cli) {
         Ok(Outcome::Complete) => ExitCode::SUCCESS,
         Ok(Outcome::GateFailed) => ExitCode::from(1),

@@ -542,44 +542,52 @@ impl Drop for WorkSlot {
     }
 }
 
-/// File descriptors a run may hold open: the soft limit, raised first (once)
-/// to the hard limit, as Go programs do at start. Shells often leave the soft
-/// limit at 1,024, which a scan of a slow estate with hundreds of endpoints
-/// in flight would run out of.
-pub fn open_files_allowed() -> u64 {
-    static ALLOWED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *ALLOWED.get_or_init(raise_open_files)
+/// Raises the soft limit of open files to the hard limit, as Go programs do
+/// at start: shells often leave it at 1,024, which a scan of a slow estate
+/// with hundreds of endpoints in flight would run out of. Called once by
+/// `main` at startup; validating flags only reads the limit.
+pub fn raise_open_files_limit() {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit and setrlimit only read and write the struct passed.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0
+                && limit.rlim_cur < limit.rlim_max
+            {
+                let raised = libc::rlimit {
+                    rlim_cur: limit.rlim_max,
+                    rlim_max: limit.rlim_max,
+                };
+                libc::setrlimit(libc::RLIMIT_NOFILE, &raised);
+            }
+        }
+    }
 }
 
+/// File descriptors a run may hold open: the current soft limit.
 #[cfg(unix)]
-fn raise_open_files() -> u64 {
+pub fn open_files_allowed() -> u64 {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
-    // SAFETY: getrlimit and setrlimit only read and write the struct passed.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
-            return 1024;
-        }
-        if limit.rlim_cur < limit.rlim_max {
-            let raised = libc::rlimit {
-                rlim_cur: limit.rlim_max,
-                rlim_max: limit.rlim_max,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                limit.rlim_cur = limit.rlim_max;
-            }
-        }
+    // SAFETY: getrlimit only writes the struct passed.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return 1024;
     }
     // rlim_t is narrower than u64 on some targets.
     #[allow(clippy::useless_conversion)]
     u64::try_from(limit.rlim_cur).unwrap_or(u64::MAX)
 }
 
+/// File descriptors a run may hold open: Windows has no such per-process
+/// limit on sockets worth raising.
 #[cfg(not(unix))]
-fn raise_open_files() -> u64 {
-    // Windows has no such per-process limit on sockets worth raising.
+pub fn open_files_allowed() -> u64 {
     u64::MAX
 }
 

@@ -530,6 +530,59 @@ labels! {
     }
 }
 
+labels! {
+    /// What one saved JSON value is: the documents pqready writes with
+    /// `-o json` (and `inspect --json-log`), as the `kind` field spells them.
+    /// Targets and inspect records are JSON Lines without a `kind` field; the
+    /// spelling here names them in messages only.
+    pub enum DocumentKind {
+        /// One probed endpoint (`probe`, `demo`): a JSON line with `target`.
+        Target = "target",
+        /// The `cluster` document.
+        Cluster = "cluster",
+        /// The `certs` document.
+        Certs = "certs",
+        /// The `binaries` document.
+        Binaries = "binaries",
+        /// One inspected client connection: a JSON line with `ja4` and `peer`.
+        InspectRecord = "inspect-record",
+        /// The end of an inspect session.
+        InspectSummary = "inspect-summary",
+        /// The `--fail-on` decision.
+        Gate = "gate",
+        /// What changed since `--baseline`.
+        Baseline = "baseline",
+        /// The offline client × server prediction (`matrix`): the catalog, not results.
+        Matrix = "matrix",
+    }
+}
+
+impl DocumentKind {
+    /// The commands that write it, for messages that compare two runs.
+    pub const fn commands(self) -> &'static str {
+        match self {
+            DocumentKind::Target => "probe or demo",
+            DocumentKind::Cluster => "cluster",
+            DocumentKind::Certs => "certs",
+            DocumentKind::Binaries => "binaries",
+            DocumentKind::InspectRecord | DocumentKind::InspectSummary => "inspect",
+            DocumentKind::Gate => "--fail-on",
+            DocumentKind::Baseline => "--baseline",
+            DocumentKind::Matrix => "matrix",
+        }
+    }
+
+    /// True for the results a command produced, false for decisions about
+    /// them (`gate`, `baseline`: recomputed from the flags of the run that
+    /// reads them) and for the catalog (`matrix`).
+    pub const fn is_result(self) -> bool {
+        !matches!(
+            self,
+            DocumentKind::Gate | DocumentKind::Baseline | DocumentKind::Matrix
+        )
+    }
+}
+
 impl FindingKind {
     /// How much it matters by default; [`FindingKind::sensitive_severity`]
     /// raises some kinds on endpoints that carry secrets, and a policy's

@@ -50,9 +50,13 @@ fn earlier_demo(dir: &Path) -> std::path::PathBuf {
                 d["verdict"]["status"] = json!("pq");
                 d["findings"].as_array_mut().unwrap().push(json!({
                     "id": "silent-downgrade",
+                    "severity": "high",
+                    "title": "Silent downgrade",
                     "detail": "curl was downgraded",
+                    "remediation": "",
                     "profiles": ["curl-8"],
                     "certificates": [],
+                    "exception": null,
                 }));
             }
             "pq-only" => d["findings"]

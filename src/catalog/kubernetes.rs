@@ -1,3 +1,5 @@
+//! Kubernetes facts: the components' default secure ports, the names that
+//! mark a pod as meshed (sidecar containers, Istio ambient's ztunnel), and
 //! Kubernetes releases → the Go toolchain their binaries are built with and
 //! the Go version their go.mod declares. kubectl and the control-plane
 //! components of one release come from one Go workspace (`k8s.io/kubernetes`),
@@ -68,6 +70,48 @@ pub static KUBERNETES: &[KubernetesBuild] = &[
 /// The build facts for Kubernetes `1.minor`, if known.
 pub fn build(minor: u32) -> Option<&'static KubernetesBuild> {
     KUBERNETES.iter().find(|k| k.minor == minor)
+}
+
+/// The kubelet's default secure port (`--port`), when its Node does not say.
+pub const KUBELET_PORT: u16 = 10250;
+
+/// kube-controller-manager's default `--secure-port`.
+pub const CONTROLLER_MANAGER_PORT: u16 = 10257;
+
+/// kube-scheduler's default `--secure-port`.
+pub const SCHEDULER_PORT: u16 = 10259;
+
+/// A service mesh whose pods carry a proxy container next to the workload.
+#[derive(Debug, Clone, Copy)]
+pub struct Sidecar {
+    /// The mesh, as reported (`istio`, `linkerd`).
+    pub mesh: &'static str,
+    /// The name of its proxy container.
+    pub container: &'static str,
+}
+
+/// The sidecar meshes, in the order a pod is matched against them.
+pub static SIDECARS: &[Sidecar] = &[
+    Sidecar {
+        mesh: "istio",
+        container: "istio-proxy",
+    },
+    Sidecar {
+        mesh: "linkerd",
+        container: "linkerd-proxy",
+    },
+];
+
+/// Istio ambient mode: no sidecar; the node's ztunnel terminates mTLS.
+pub mod ambient {
+    /// The mesh, as reported.
+    pub const MESH: &str = "istio ambient";
+    /// The pod label (name, value) that enrols a pod.
+    pub const LABEL: (&str, &str) = ("istio.io/dataplane-mode", "ambient");
+    /// The annotation (name, value) the CNI sets on an enrolled pod.
+    pub const ANNOTATION: (&str, &str) = ("ambient.istio.io/redirection", "enabled");
+    /// The port ztunnel accepts HBONE (mTLS) on.
+    pub const HBONE_PORT: u16 = 15008;
 }
 
 #[cfg(test)]

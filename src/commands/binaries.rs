@@ -2,11 +2,11 @@
 
 use super::output::{Output, Progress};
 use super::{CommandError, Outcome};
-use crate::assess::baseline::Results;
 use crate::cli::BinariesArgs;
 use crate::gobin::{self, FileError, RuntimeGodebug, ScanItem};
 use crate::report::binaries::BinaryReport;
 use crate::report::Part;
+use crate::vocab::DocumentKind;
 
 /// Runs the walk.
 pub fn run(args: BinariesArgs) -> Result<Outcome, CommandError> {
@@ -30,7 +30,7 @@ pub fn run(args: BinariesArgs) -> Result<Outcome, CommandError> {
             }
         },
     };
-    let mut output = Output::open_for(args.output, Some(Results::Binaries))?;
+    let mut output = Output::open_for(args.output, Some(DocumentKind::Binaries))?;
     output.progress(Progress::Spinner {
         template: "{spinner} {pos} files examined ({elapsed}) {msg}",
     });

@@ -4,16 +4,16 @@
 
 use super::output::{Output, Progress};
 use super::{CommandError, Outcome};
-use crate::assess::baseline::Results;
 use crate::cli::CertsArgs;
 use crate::pki::files::{self, Limits, ReadItem};
 use crate::report::cert_files::{FileReport, Summary};
 use crate::report::Part;
+use crate::vocab::DocumentKind;
 use std::path::Path;
 
 /// Runs the command.
 pub fn run(args: CertsArgs) -> Result<Outcome, CommandError> {
-    let rules = args.rules()?;
+    let rules = args.deadlines.rules()?;
     for path in &args.paths {
         if path.as_path() == Path::new("-") {
             continue;
@@ -30,7 +30,7 @@ pub fn run(args: CertsArgs) -> Result<Outcome, CommandError> {
             )));
         }
     }
-    let mut output = Output::open_for(args.output, Some(Results::Certs))?;
+    let mut output = Output::open_for(args.output, Some(DocumentKind::Certs))?;
     output.progress(Progress::Spinner {
         template: "{spinner} {pos} files examined ({elapsed})",
     });

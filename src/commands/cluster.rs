@@ -6,7 +6,6 @@
 use super::output::{Output, Progress};
 use super::{CommandError, Outcome};
 use crate::assess;
-use crate::assess::baseline::Results;
 use crate::catalog::profile;
 use crate::cli::ClusterArgs;
 use crate::discover::cluster::{self as discovery, Category, Component};
@@ -15,6 +14,7 @@ use crate::probe::ProbeConfig;
 use crate::report::cluster::{ClusterReport, ComponentReport, LocalClient};
 use crate::report::{Part, TargetReport};
 use crate::scan::{scan_one_in, Identity};
+use crate::vocab::DocumentKind;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -47,7 +47,7 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
             }
         }
     }
-    let mut output = Output::open_for(args.output, Some(Results::Cluster))?;
+    let mut output = Output::open_for(args.output, Some(DocumentKind::Cluster))?;
     let judge = Arc::new(assess::Judge::new(rules, output.policy()));
     let probed = found
         .components

@@ -15,12 +15,12 @@ mod inspect;
 mod output;
 mod report;
 
-use crate::assess::baseline::Results;
 use crate::assess::certs::CertRules;
 use crate::cli::{Cli, Command};
 use crate::discover::Target;
 use crate::probe::ProbeConfig;
 use crate::report::Part;
+use crate::vocab::DocumentKind;
 use output::{Output, Progress};
 
 /// A failure that stops a command before it produces results: bad input,
@@ -33,6 +33,12 @@ pub struct CommandError(pub String);
 impl From<String> for CommandError {
     fn from(message: String) -> Self {
         CommandError(message)
+    }
+}
+
+impl From<crate::cli::FlagError> for CommandError {
+    fn from(e: crate::cli::FlagError) -> Self {
+        CommandError(e.to_string())
     }
 }
 
@@ -75,13 +81,13 @@ fn run_command(command: Command) -> Result<Outcome, CommandError> {
                 config,
                 rules,
                 concurrency,
-                Output::open_for(args.output, Some(Results::Targets))?,
+                Output::open_for(args.output, Some(DocumentKind::Target))?,
             ))
         }
         Command::Demo(args) => {
             let config = args.config()?;
             let rules = args.deadlines.rules()?;
-            let output = Output::open_for(args.output, Some(Results::Targets))?;
+            let output = Output::open_for(args.output, Some(DocumentKind::Target))?;
             runtime()?.block_on(async move {
                 let servers = crate::demo::start_all().await?;
                 if output.is_table() {

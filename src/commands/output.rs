@@ -4,11 +4,12 @@
 //! finding that is rendered.
 
 use super::CommandError;
-use crate::assess::baseline::{self, Comparison, Results, Snapshot, SubjectFacts};
+use crate::assess::baseline::{self, Comparison, Snapshot, SubjectFacts};
 use crate::assess::gate::Gate;
 use crate::assess::policy::Policy;
 use crate::cli::OutputArgs;
 use crate::report::{self, Format, Part, Renderer, Style};
+use crate::vocab::DocumentKind;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -77,7 +78,7 @@ impl Output {
     }
 
     /// Results of one kind: a `--baseline` of another kind is refused.
-    pub fn open_for(args: OutputArgs, results: Option<Results>) -> Result<Self, CommandError> {
+    pub fn open_for(args: OutputArgs, results: Option<DocumentKind>) -> Result<Self, CommandError> {
         let format = args.format();
         let file = match &args.output_file {
             Some(path) => Some(std::io::BufWriter::new(
@@ -268,22 +269,50 @@ fn load_policy(path: &std::path::Path) -> Result<Policy, CommandError> {
         .map_err(|why| CommandError(format!("--policy {}: {why}", path.display())))
 }
 
-/// Reads a `--baseline` file (an earlier `-o json` run).
+/// Reads a `--baseline` file (an earlier `-o json` run) through the reader
+/// `pqready report` uses, and takes each subject's facts from its parts
+/// exactly as the current run's are taken ([`subjects`]).
 fn load_baseline(
     path: &std::path::Path,
-    results: Option<Results>,
+    results: Option<DocumentKind>,
 ) -> Result<Snapshot, CommandError> {
+    let flag = format!("--baseline {}", path.display());
     let text = read_flag_file("--baseline", path, 64 << 20)?;
-    let snapshot = Snapshot::from_json(&text).map_err(|why| {
-        CommandError(format!(
-            "--baseline {}: {why}; expected the `-o json` output of probe, demo, cluster, certs or binaries",
-            path.display()
-        ))
-    })?;
+    let documents =
+        report::document::read(&flag, &text).map_err(|e| CommandError(e.to_string()))?;
+    let mut snapshot = Snapshot::default();
+    for document in &documents {
+        let kind = document.kind();
+        match kind {
+            DocumentKind::Gate | DocumentKind::Baseline => continue,
+            DocumentKind::Target
+            | DocumentKind::Cluster
+            | DocumentKind::Certs
+            | DocumentKind::Binaries => {
+                snapshot.results.insert(kind);
+            }
+            DocumentKind::InspectRecord | DocumentKind::InspectSummary | DocumentKind::Matrix => {
+                return Err(CommandError(format!(
+                    "{flag}: {} output, not the results of probe, demo, cluster, certs or binaries",
+                    kind.commands()
+                )))
+            }
+        }
+        for part in document.parts() {
+            for (subject, facts) in subjects(&part) {
+                snapshot.observe(&subject, facts);
+            }
+        }
+    }
+    if snapshot.results.is_empty() {
+        return Err(CommandError(format!(
+            "{flag}: no results in it; expected the `-o json` output of probe, demo, cluster, certs or binaries"
+        )));
+    }
     if let Some(results) = results {
         snapshot
             .expect(results)
-            .map_err(|why| CommandError(format!("--baseline {}: {why}", path.display())))?;
+            .map_err(|why| CommandError(format!("{flag}: {why}")))?;
     }
     Ok(snapshot)
 }

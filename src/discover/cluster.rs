@@ -19,6 +19,7 @@
 //! from the server's or the kubeconfig's text).
 
 use super::{Target, DEFAULT_PORT};
+use crate::catalog::kubernetes;
 pub use crate::vocab::ComponentCategory as Category;
 use k8s_openapi::api::admissionregistration::v1::{
     MutatingWebhookConfiguration, ValidatingWebhookConfiguration, WebhookClientConfig,
@@ -488,9 +489,9 @@ impl Found {
                 }
                 "kube-controller-manager" | "kube-scheduler" => {
                     let default = if component == "kube-scheduler" {
-                        10259
+                        kubernetes::SCHEDULER_PORT
                     } else {
-                        10257
+                        kubernetes::CONTROLLER_MANAGER_PORT
                     };
                     let port = flags
                         .get("secure-port")
@@ -561,7 +562,7 @@ impl Found {
                 .and_then(|d| d.kubelet_endpoint.as_ref())
                 .map(|e| e.port)
                 .filter(|p| (1..=65535).contains(p))
-                .unwrap_or(10250) as u16;
+                .map_or(kubernetes::KUBELET_PORT, |p| p as u16);
             let target = address.map(|a| target(&a, port));
             let note = target
                 .is_none()
@@ -1040,9 +1041,6 @@ impl Found {
 /// Meshed workloads probed at most, one pod each.
 pub const MESH_SAMPLE: usize = 50;
 
-/// The port istio's ztunnel accepts HBONE (mTLS) on in ambient mode.
-const HBONE_PORT: u16 = 15008;
-
 /// The mesh a pod is in and the inbound port its mTLS answers on, if meshed.
 pub fn mesh_port(pod: &Pod) -> Option<(&'static str, Option<u16>)> {
     let spec = pod.spec.as_ref()?;
@@ -1053,27 +1051,31 @@ pub fn mesh_port(pod: &Pod) -> Option<(&'static str, Option<u16>)> {
     };
     let mut all = names(&spec.containers);
     all.extend(names(spec.init_containers.as_deref().unwrap_or_default()));
-    let mesh = if all.iter().any(|n| n == "istio-proxy") {
-        "istio"
-    } else if all.iter().any(|n| n == "linkerd-proxy") {
-        "linkerd"
-    } else if labels.get("istio.io/dataplane-mode").map(String::as_str) == Some("ambient")
-        || annotations
-            .get("ambient.istio.io/redirection")
-            .map(String::as_str)
-            == Some("enabled")
-    {
-        return Some(("istio ambient", Some(HBONE_PORT)));
-    } else {
+    let is = |map: &std::collections::BTreeMap<String, String>, (key, value): (&str, &str)| {
+        map.get(key).map(String::as_str) == Some(value)
+    };
+    let Some(sidecar) = kubernetes::SIDECARS
+        .iter()
+        .find(|s| all.iter().any(|n| n == s.container))
+    else {
+        if is(&labels, kubernetes::ambient::LABEL)
+            || is(&annotations, kubernetes::ambient::ANNOTATION)
+        {
+            return Some((
+                kubernetes::ambient::MESH,
+                Some(kubernetes::ambient::HBONE_PORT),
+            ));
+        }
         return None;
     };
     let port = spec
         .containers
         .iter()
-        .filter(|c| c.name != "istio-proxy" && c.name != "linkerd-proxy")
+        .filter(|c| !kubernetes::SIDECARS.iter().any(|s| s.container == c.name))
         .flat_map(|c| c.ports.iter().flatten())
         .find(|p| p.protocol.as_deref().is_none_or(|p| p == "TCP"))
         .and_then(|p| u16::try_from(p.container_port).ok());
+    let mesh = sidecar.mesh;
     Some((mesh, port))
 }
 

@@ -30,36 +30,69 @@ impl fmt::Display for Shard {
     }
 }
 
+/// Why a `--shard` value was refused; each message ends with the usage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShardError {
+    /// No `/`.
+    NotIndexOfCount(String),
+    /// A part that is not a decimal number.
+    NotANumber(&'static str, String),
+    /// A part beyond `u32`.
+    TooLarge(&'static str, String),
+    /// `N` is 0.
+    NoShards,
+    /// `N` above [`MAX_SHARDS`].
+    TooManyShards(u32),
+    /// `I >= N`.
+    IndexNotBelowCount(u32, u32),
+}
+
+impl fmt::Display for ShardError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ShardError::NotIndexOfCount(text) => write!(f, "'{text}' is not I/N"),
+            ShardError::NotANumber(what, part) => write!(f, "{what} '{part}' is not a number"),
+            ShardError::TooLarge(what, part) => write!(f, "{what} '{part}' is too large"),
+            ShardError::NoShards => write!(f, "the shard count must be at least 1"),
+            ShardError::TooManyShards(count) => {
+                write!(f, "the shard count {count} is more than {MAX_SHARDS}")
+            }
+            ShardError::IndexNotBelowCount(index, count) => write!(
+                f,
+                "the shard index {index} is not below the shard count {count} (indices are 0-based)"
+            ),
+        }?;
+        write!(f, ": use I/N with 0 <= I < N <= {MAX_SHARDS}, e.g. 0/4")
+    }
+}
+
+impl std::error::Error for ShardError {}
+
 impl Shard {
     /// Parses `I/N` (e.g. `0/4`); the error says what is wrong in one line.
-    pub fn parse(text: &str) -> Result<Shard, String> {
-        let usage = format!("use I/N with 0 <= I < N <= {MAX_SHARDS}, e.g. 0/4");
+    pub fn parse(text: &str) -> Result<Shard, ShardError> {
         let (i, n) = text
             .trim()
             .split_once('/')
-            .ok_or_else(|| format!("'{text}' is not I/N: {usage}"))?;
-        let number = |part: &str, what: &str| {
+            .ok_or_else(|| ShardError::NotIndexOfCount(text.to_string()))?;
+        let number = |part: &str, what: &'static str| {
             let part = part.trim();
             if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!("{what} '{part}' is not a number: {usage}"));
+                return Err(ShardError::NotANumber(what, part.to_string()));
             }
             part.parse::<u32>()
-                .map_err(|_| format!("{what} '{part}' is too large: {usage}"))
+                .map_err(|_| ShardError::TooLarge(what, part.to_string()))
         };
         let index = number(i, "shard index")?;
         let count = number(n, "shard count")?;
         if count == 0 {
-            return Err(format!("the shard count must be at least 1: {usage}"));
+            return Err(ShardError::NoShards);
         }
         if count > MAX_SHARDS {
-            return Err(format!(
-                "the shard count {count} is more than {MAX_SHARDS}: {usage}"
-            ));
+            return Err(ShardError::TooManyShards(count));
         }
         if index >= count {
-            return Err(format!(
-                "the shard index {index} is not below the shard count {count} (indices are 0-based): {usage}"
-            ));
+            return Err(ShardError::IndexNotBelowCount(index, count));
         }
         Ok(Shard { index, count })
     }
@@ -143,11 +176,14 @@ mod tests {
             "1.0/4",
             "0/4/5",
         ] {
-            let err = Shard::parse(bad).unwrap_err();
+            let err = Shard::parse(bad).unwrap_err().to_string();
             assert!(!err.contains('\n'), "{bad}: {err}");
             assert!(err.contains("I/N"), "{bad}: {err}");
         }
-        assert!(Shard::parse("3/3").unwrap_err().contains("0-based"));
+        assert!(Shard::parse("3/3")
+            .unwrap_err()
+            .to_string()
+            .contains("0-based"));
     }
 
     #[test]

@@ -183,21 +183,47 @@ impl std::ops::Deref for BinaryReport {
     }
 }
 
-/// The `pqready binaries` JSON document.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-pub struct Document<'a> {
+/// The `pqready binaries` JSON document, as written and as read back.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct Document {
     /// Always `pqready/v1`.
-    #[schemars(extend("const" = crate::report::SCHEMA))]
-    pub schema: &'static str,
+    #[schemars(with = "String", extend("const" = crate::report::SCHEMA))]
+    pub schema: crate::report::Schema,
     /// Always `binaries`.
-    #[schemars(extend("const" = "binaries"))]
-    pub kind: &'static str,
+    #[schemars(with = "String", extend("const" = "binaries"))]
+    pub kind: crate::vocab::DocumentKind,
     /// Every Go binary found, in walk order.
-    pub binaries: &'a [BinaryReport],
+    pub binaries: Vec<BinaryReport>,
     /// What the walk saw.
-    pub counts: &'a Counts,
+    pub counts: Counts,
     /// Files that could not be read.
-    pub errors: &'a [FileError],
+    pub errors: Vec<FileError>,
+}
+
+impl Document {
+    /// The document of a walk.
+    pub fn new(binaries: Vec<BinaryReport>, counts: Counts, errors: Vec<FileError>) -> Self {
+        Document {
+            schema: crate::report::Schema,
+            kind: crate::vocab::DocumentKind::Binaries,
+            binaries,
+            counts,
+            errors,
+        }
+    }
+
+    /// Puts back what a saved binary's JSON carries only once: the runtime
+    /// offer (serialised next to its verdict, not inside the build info) and
+    /// whether it is known (its verdict is null exactly when it is not).
+    pub fn restore(mut self) -> Self {
+        for b in &mut self.binaries {
+            if let Some(rt) = &mut b.runtime {
+                rt.offer.known = rt.verdict.is_some();
+            }
+            b.binary.runtime = b.runtime.as_ref().map(|r| r.offer.clone());
+        }
+        self
+    }
 }
 
 #[cfg(test)]

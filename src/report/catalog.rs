@@ -2,7 +2,6 @@
 //! Pure formatting of what `catalog` computed.
 
 use super::style::{Style, Tone};
-use super::SCHEMA;
 use crate::catalog::profile::{share_len, ClientProfile};
 use crate::catalog::server::{MatrixCell, ServerModel};
 use crate::wire::NamedGroup;
@@ -116,11 +115,11 @@ pub struct Entry<'a> {
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct MatrixDocument<'a> {
     /// Always `pqready/v1`.
-    #[schemars(extend("const" = crate::report::SCHEMA))]
-    pub schema: &'static str,
+    #[schemars(with = "String", extend("const" = crate::report::SCHEMA))]
+    pub schema: crate::report::Schema,
     /// Always `matrix`.
-    #[schemars(extend("const" = "matrix"))]
-    pub kind: &'static str,
+    #[schemars(with = "String", extend("const" = "matrix"))]
+    pub kind: crate::vocab::DocumentKind,
     /// Rows.
     pub clients: Vec<Entry<'a>>,
     /// Columns.
@@ -137,8 +136,8 @@ impl<'a> MatrixDocument<'a> {
         cells: &'a [MatrixCell],
     ) -> Self {
         MatrixDocument {
-            schema: SCHEMA,
-            kind: "matrix",
+            schema: crate::report::Schema,
+            kind: crate::vocab::DocumentKind::Matrix,
             clients: clients
                 .iter()
                 .map(|c| Entry {

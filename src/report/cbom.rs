@@ -24,7 +24,7 @@ use crate::assess::certs::JudgedCertificate;
 use crate::catalog::algorithms::{self, Family};
 use crate::pki::KeyFacts;
 use crate::vocab::KeyKind;
-use crate::wire::{NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::wire::{GroupPart, NamedGroup, ProtocolVersion, SignatureScheme};
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 
@@ -230,33 +230,19 @@ impl Algorithm {
         }
     }
 
-    /// The algorithms a TLS group is made of: a hybrid is its parts.
+    /// The algorithms a TLS group is made of, as the group registry lists
+    /// them: a hybrid is its parts.
     fn of_group(group: NamedGroup) -> Vec<Algorithm> {
-        let named = |n: &str| Algorithm::named(n);
-        let parts: Vec<Option<Algorithm>> = match group {
-            NamedGroup::X25519MLKEM768 => vec![named("ML-KEM-768"), named("X25519")],
-            NamedGroup::SECP256R1MLKEM768 => vec![named("ML-KEM-768"), Self::ecdh("P-256")],
-            NamedGroup::SECP384R1MLKEM1024 => vec![named("ML-KEM-1024"), Self::ecdh("P-384")],
-            NamedGroup::MLKEM512 => vec![named("ML-KEM-512")],
-            NamedGroup::MLKEM768 => vec![named("ML-KEM-768")],
-            NamedGroup::MLKEM1024 => vec![named("ML-KEM-1024")],
-            NamedGroup::X25519KYBER768DRAFT00 => vec![Some(kyber768_draft()), named("X25519")],
-            NamedGroup::X25519 => vec![named("X25519")],
-            NamedGroup::X448 => vec![named("X448")],
-            NamedGroup::SECP256R1 => vec![Self::ecdh("P-256")],
-            NamedGroup::SECP384R1 => vec![Self::ecdh("P-384")],
-            NamedGroup::SECP521R1 => vec![Self::ecdh("P-521")],
-            NamedGroup::BRAINPOOLP256R1TLS13 => vec![Self::ecdh("brainpoolP256r1")],
-            NamedGroup::BRAINPOOLP384R1TLS13 => vec![Self::ecdh("brainpoolP384r1")],
-            NamedGroup::BRAINPOOLP512R1TLS13 => vec![Self::ecdh("brainpoolP512r1")],
-            NamedGroup::FFDHE2048 => vec![Some(Self::ffdh(2048))],
-            NamedGroup::FFDHE3072 => vec![Some(Self::ffdh(3072))],
-            NamedGroup::FFDHE4096 => vec![Some(Self::ffdh(4096))],
-            NamedGroup::FFDHE6144 => vec![Some(Self::ffdh(6144))],
-            NamedGroup::FFDHE8192 => vec![Some(Self::ffdh(8192))],
-            _ => vec![],
-        };
-        parts.into_iter().flatten().collect()
+        let parts = group.info().map(|i| i.parts).unwrap_or_default();
+        parts
+            .iter()
+            .filter_map(|part| match *part {
+                GroupPart::Key(name) => Algorithm::named(name),
+                GroupPart::Ecdh(curve) => Self::ecdh(curve),
+                GroupPart::Ffdh(bits) => Some(Self::ffdh(bits)),
+                GroupPart::Kyber768Draft => Some(kyber768_draft()),
+            })
+            .collect()
     }
 
     /// The algorithm behind a TLS signature scheme.
@@ -1020,6 +1006,19 @@ impl Renderer for CbomRenderer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_registry_group_part_is_a_catalog_algorithm() {
+        for g in crate::wire::GROUPS {
+            assert!(!g.parts.is_empty(), "{}", g.name);
+            assert_eq!(
+                Algorithm::of_group(g.group).len(),
+                g.parts.len(),
+                "{}: a part the algorithm catalog does not know",
+                g.name
+            );
+        }
+    }
 
     #[test]
     fn a_hybrid_group_is_its_parts() {

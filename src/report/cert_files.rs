@@ -317,19 +317,31 @@ impl Summary {
     }
 }
 
-/// The `pqready certs -o json` document.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-pub struct Document<'a> {
+/// The `pqready certs -o json` document, as written and as read back.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct Document {
     /// Always `pqready/v1`.
-    #[schemars(extend("const" = crate::report::SCHEMA))]
-    pub schema: &'static str,
+    #[schemars(with = "String", extend("const" = crate::report::SCHEMA))]
+    pub schema: crate::report::Schema,
     /// Always `certs`.
-    #[schemars(extend("const" = "certs"))]
-    pub kind: &'static str,
+    #[schemars(with = "String", extend("const" = "certs"))]
+    pub kind: crate::vocab::DocumentKind,
     /// One entry per file, in the order read.
-    pub files: &'a [FileReport],
+    pub files: Vec<FileReport>,
     /// The whole run in numbers.
-    pub summary: &'a Summary,
+    pub summary: Summary,
+}
+
+impl Document {
+    /// The document of a run.
+    pub fn new(files: Vec<FileReport>, summary: Summary) -> Self {
+        Document {
+            schema: crate::report::Schema,
+            kind: crate::vocab::DocumentKind::Certs,
+            files,
+            summary,
+        }
+    }
 }
 
 fn key_table(keys: &[KeyReport], indent: &str, style: Style) -> String {

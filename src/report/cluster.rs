@@ -3,11 +3,11 @@
 //! findings and a summary; and its table, grouped by component.
 
 use super::style::{Style, Tone};
-use super::{TargetReport, SCHEMA};
+use super::TargetReport;
 use crate::assess::cluster::Expected;
 use crate::assess::Finding;
 use crate::discover::cluster::{Category, ClusterInfo, Component, Hidden};
-use crate::vocab::Standing;
+use crate::vocab::{DocumentKind, Standing};
 use crate::wire::NamedGroup;
 use serde::Serialize;
 use std::fmt::Write;
@@ -120,14 +120,14 @@ impl ClusterSummary {
 }
 
 /// The whole `pqready cluster` document.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ClusterReport {
     /// Always `pqready/v1`.
-    #[schemars(extend("const" = crate::report::SCHEMA))]
-    pub schema: &'static str,
+    #[schemars(with = "String", extend("const" = crate::report::SCHEMA))]
+    pub schema: crate::report::Schema,
     /// Always `cluster`.
-    #[schemars(extend("const" = "cluster"))]
-    pub kind: &'static str,
+    #[schemars(with = "String", extend("const" = "cluster"))]
+    pub kind: DocumentKind,
     /// The cluster.
     pub cluster: ClusterInfo,
     /// Every component, API server first.
@@ -140,42 +140,6 @@ pub struct ClusterReport {
     pub hidden: Vec<Hidden>,
     /// Counts.
     pub summary: ClusterSummary,
-}
-
-/// [`ClusterReport`] as read back from JSON (`pqready report`).
-#[derive(serde::Deserialize)]
-struct ClusterReportWire {
-    schema: String,
-    kind: String,
-    cluster: ClusterInfo,
-    components: Vec<ComponentReport>,
-    local_clients: Vec<LocalClient>,
-    findings: Vec<Finding>,
-    hidden: Vec<Hidden>,
-    summary: ClusterSummary,
-}
-
-impl<'de> serde::Deserialize<'de> for ClusterReport {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let w = <ClusterReportWire as serde::Deserialize>::deserialize(d)?;
-        if w.kind != "cluster" {
-            return Err(D::Error::custom(format!(
-                "kind '{}' is not cluster",
-                w.kind
-            )));
-        }
-        Ok(ClusterReport {
-            schema: super::static_schema(&w.schema).map_err(D::Error::custom)?,
-            kind: "cluster",
-            cluster: w.cluster,
-            components: w.components,
-            local_clients: w.local_clients,
-            findings: w.findings,
-            hidden: w.hidden,
-            summary: w.summary,
-        })
-    }
 }
 
 impl ClusterReport {
@@ -206,8 +170,8 @@ impl ClusterReport {
         }
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         ClusterReport {
-            schema: SCHEMA,
-            kind: "cluster",
+            schema: crate::report::Schema,
+            kind: DocumentKind::Cluster,
             cluster,
             components,
             local_clients,
@@ -248,6 +212,20 @@ fn copied_findings(c: &ComponentReport) -> Vec<Finding> {
         .collect()
 }
 
+/// Why cluster documents cannot be joined into one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MergeError {
+    /// Nothing to join.
+    #[error("no cluster document to join")]
+    Empty,
+    /// Two API server URLs.
+    #[error("cannot join cluster documents of different clusters: {0} and {1}")]
+    DifferentClusters(String, String),
+    /// A component listed by two documents.
+    #[error("{0} {1} is in more than one cluster document: they are not shards of one run (pqready cluster --shard I/N)")]
+    SameComponent(Category, String),
+}
+
 impl ClusterReport {
     /// Joins the documents of `pqready cluster --shard I/N` runs of one
     /// cluster into the document one run would have printed: the components
@@ -256,15 +234,15 @@ impl ClusterReport {
     /// and the kubectl replay from the shard that probed the API server.
     /// Documents of different clusters (another API server URL), or two
     /// documents listing the same component, are refused.
-    pub fn merge(docs: Vec<ClusterReport>) -> Result<ClusterReport, String> {
+    pub fn merge(docs: Vec<ClusterReport>) -> Result<ClusterReport, MergeError> {
         let Some(first) = docs.first() else {
-            return Err("no cluster document to join".into());
+            return Err(MergeError::Empty);
         };
         let server = first.cluster.server.clone();
         if let Some(other) = docs.iter().find(|d| d.cluster.server != server) {
-            return Err(format!(
-                "cannot join cluster documents of different clusters: {server} and {}",
-                other.cluster.server
+            return Err(MergeError::DifferentClusters(
+                server,
+                other.cluster.server.clone(),
             ));
         }
         if docs.len() == 1 {
@@ -275,9 +253,9 @@ impl ClusterReport {
             for c in &doc.components {
                 if let Some(j) = seen.insert(component_key(c), i) {
                     if j != i {
-                        return Err(format!(
-                            "{} {} is in more than one cluster document: they are not shards of one run (pqready cluster --shard I/N)",
-                            c.component.category, c.component.name
+                        return Err(MergeError::SameComponent(
+                            c.component.category,
+                            c.component.name.clone(),
                         ));
                     }
                 }

@@ -175,11 +175,11 @@ fn handshake_text(r: &ClientObservation, style: Style) -> String {
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct SummaryDocument<'a> {
     /// Always `pqready/v1`.
-    #[schemars(extend("const" = crate::report::SCHEMA))]
-    pub schema: &'static str,
+    #[schemars(with = "String", extend("const" = crate::report::SCHEMA))]
+    pub schema: crate::report::Schema,
     /// Always `inspect-summary`.
-    #[schemars(extend("const" = "inspect-summary"))]
-    pub kind: &'static str,
+    #[schemars(with = "String", extend("const" = "inspect-summary"))]
+    pub kind: crate::vocab::DocumentKind,
     /// The summary.
     #[serde(flatten)]
     pub summary: &'a Summary,
@@ -189,8 +189,8 @@ impl<'a> SummaryDocument<'a> {
     /// The document for `summary`.
     pub fn new(summary: &'a Summary) -> Self {
         SummaryDocument {
-            schema: super::SCHEMA,
-            kind: "inspect-summary",
+            schema: crate::report::Schema,
+            kind: crate::vocab::DocumentKind::InspectSummary,
             summary,
         }
     }

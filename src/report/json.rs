@@ -9,6 +9,7 @@ use super::binaries::BinaryReport;
 use super::{binaries, catalog, inspect, Part, Renderer, SCHEMA};
 use crate::assess::baseline::BaselineDiff;
 use crate::assess::gate::GateDecision;
+use crate::vocab::DocumentKind;
 use serde::Serialize;
 
 /// One value as a single JSON line.
@@ -38,13 +39,7 @@ impl Renderer for JsonRenderer {
             }
             Part::BinaryTotals { counts, errors } => {
                 let binaries = std::mem::take(&mut self.binaries);
-                line(&binaries::Document {
-                    schema: SCHEMA,
-                    kind: "binaries",
-                    binaries: &binaries,
-                    counts,
-                    errors,
-                })
+                line(&binaries::Document::new(binaries, *counts, errors.to_vec()))
             }
             // `certs` is one document, written with the summary.
             Part::CertFile(file) => {
@@ -53,12 +48,7 @@ impl Renderer for JsonRenderer {
             }
             Part::CertSummary(summary) => {
                 let files = std::mem::take(&mut self.cert_files);
-                line(&super::cert_files::Document {
-                    schema: SCHEMA,
-                    kind: "certs",
-                    files: &files,
-                    summary,
-                })
+                line(&super::cert_files::Document::new(files, summary.clone()))
             }
             Part::Profiles(profiles) => profiles.iter().map(line).collect(),
             Part::Matrix {
@@ -86,11 +76,11 @@ impl Renderer for JsonRenderer {
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct BaselineDocument<'a> {
     /// Always `pqready/v1`.
-    #[schemars(extend("const" = SCHEMA))]
-    pub schema: &'static str,
+    #[schemars(with = "String", extend("const" = SCHEMA))]
+    pub schema: crate::report::Schema,
     /// Always `baseline`.
-    #[schemars(extend("const" = "baseline"))]
-    pub kind: &'static str,
+    #[schemars(with = "String", extend("const" = "baseline"))]
+    pub kind: DocumentKind,
     /// The changes.
     #[serde(flatten)]
     pub diff: &'a BaselineDiff,
@@ -100,8 +90,8 @@ impl<'a> BaselineDocument<'a> {
     /// The document of `diff`.
     pub fn new(diff: &'a BaselineDiff) -> Self {
         BaselineDocument {
-            schema: SCHEMA,
-            kind: "baseline",
+            schema: crate::report::Schema,
+            kind: DocumentKind::Baseline,
             diff,
         }
     }
@@ -111,11 +101,11 @@ impl<'a> BaselineDocument<'a> {
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct GateDocument<'a> {
     /// Always `pqready/v1`.
-    #[schemars(extend("const" = SCHEMA))]
-    pub schema: &'static str,
+    #[schemars(with = "String", extend("const" = SCHEMA))]
+    pub schema: crate::report::Schema,
     /// Always `gate`.
-    #[schemars(extend("const" = "gate"))]
-    pub kind: &'static str,
+    #[schemars(with = "String", extend("const" = "gate"))]
+    pub kind: DocumentKind,
     /// The decision.
     #[serde(flatten)]
     pub decision: &'a GateDecision,
@@ -125,8 +115,8 @@ impl<'a> GateDocument<'a> {
     /// The document of `decision`.
     pub fn new(decision: &'a GateDecision) -> Self {
         GateDocument {
-            schema: SCHEMA,
-            kind: "gate",
+            schema: crate::report::Schema,
+            kind: DocumentKind::Gate,
             decision,
         }
     }

@@ -16,6 +16,7 @@ pub mod cbom;
 pub mod cert_files;
 pub mod certs;
 pub mod cluster;
+pub mod document;
 pub mod html;
 pub mod inspect;
 pub mod json;
@@ -37,24 +38,39 @@ pub use style::Style;
 /// The JSON schema identifier; bumped only for incompatible changes.
 pub const SCHEMA: &str = "pqready/v1";
 
-/// Checks a `schema` read back from JSON: only [`SCHEMA`] is accepted, so a document
-/// of another (future, incompatible) contract is refused rather than misread.
-pub fn static_schema(text: &str) -> Result<&'static str, String> {
-    if text == SCHEMA {
-        Ok(SCHEMA)
-    } else {
-        Err(format!("schema '{text}' is not {SCHEMA}"))
+/// The `schema` field of every document: written as [`SCHEMA`]; reading
+/// refuses any other value, so a document of another (future, incompatible)
+/// contract is refused rather than misread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Schema;
+
+impl Serialize for Schema {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(SCHEMA)
+    }
+}
+
+impl<'de> Deserialize<'de> for Schema {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        if text == SCHEMA {
+            Ok(Schema)
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "schema '{text}' is not {SCHEMA}"
+            )))
+        }
     }
 }
 
 /// Everything reported about one target: the facts (`probe`) and the
 /// judgement (`assess`), side by side, each declared once. Field names are a
 /// contract (docs/json.md): add fields, never rename them.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TargetReport {
     /// Always `pqready/v1` (`SCHEMA`): the version of this contract.
-    #[schemars(extend("const" = SCHEMA))]
-    pub schema: &'static str,
+    #[schemars(with = "String", extend("const" = SCHEMA))]
+    pub schema: Schema,
     /// The target as given, normalised to `host:port`.
     pub target: String,
     /// Why the target could not be probed, or null.
@@ -69,34 +85,6 @@ pub struct TargetReport {
     pub assessed: EndpointAssessment,
 }
 
-/// [`TargetReport`] as read back from JSON (`pqready report`): the same
-/// fields, with the schema owned until it is checked.
-#[derive(Deserialize)]
-struct TargetReportWire {
-    schema: String,
-    target: String,
-    error: Option<String>,
-    error_kind: Option<ErrorKind>,
-    #[serde(flatten)]
-    observed: TargetObservation,
-    #[serde(flatten)]
-    assessed: EndpointAssessment,
-}
-
-impl<'de> Deserialize<'de> for TargetReport {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let w = TargetReportWire::deserialize(d)?;
-        Ok(TargetReport {
-            schema: static_schema(&w.schema).map_err(serde::de::Error::custom)?,
-            target: w.target,
-            error: w.error,
-            error_kind: w.error_kind,
-            observed: w.observed,
-            assessed: w.assessed,
-        })
-    }
-}
-
 impl TargetReport {
     /// Where it stands, as `assess` derives it from its verdict and error kind.
     pub fn standing(&self) -> crate::vocab::Standing {
@@ -108,7 +96,7 @@ impl TargetReport {
     pub fn probed(target: &str, observed: TargetObservation, assessed: EndpointAssessment) -> Self {
         let failure = observed.failure();
         TargetReport {
-            schema: SCHEMA,
+            schema: Schema,
             target: target.to_string(),
             error: failure.and_then(|f| f.error.clone()),
             error_kind: failure.and_then(|f| f.error_kind),

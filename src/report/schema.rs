@@ -184,7 +184,7 @@ pub fn documents() -> Vec<(&'static str, Schema)> {
         ),
         (
             "binaries",
-            document::<BinariesDocument<'static>>(
+            document::<BinariesDocument>(
                 "binaries",
                 "The document `pqready binaries -o json` prints: every Go binary found, \
                  its default key-exchange offer, and the files that could not be read.",
@@ -192,7 +192,7 @@ pub fn documents() -> Vec<(&'static str, Schema)> {
         ),
         (
             "certs",
-            document::<super::cert_files::Document<'static>>(
+            document::<super::cert_files::Document>(
                 "certs",
                 "The document `pqready certs -o json` prints: every file read, with its \
                  certificates, keys and certificate requests (algorithm and size only), \

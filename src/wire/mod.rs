@@ -23,7 +23,7 @@ pub use codec::WireError;
 pub use flight::{Event, FlightError, FlightLimits, FlightReader, Sender};
 pub use record::{Alert, HandshakeMessage, HandshakeReassembler, RecordHeader};
 pub use registry::{
-    AlertDescription, CipherSuite, ExtensionType, GroupInfo, GroupKind, NamedGroup,
+    AlertDescription, CipherSuite, ExtensionType, GroupInfo, GroupKind, GroupPart, NamedGroup,
     ProtocolVersion, SignatureScheme, GROUPS,
 };
 pub use server_hello::{SelectedShare, ServerHello};

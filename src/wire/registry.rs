@@ -64,6 +64,24 @@ pub struct GroupInfo {
     pub client_share_len: usize,
     /// Size of a server key share in bytes.
     pub server_share_len: usize,
+    /// The algorithms it is made of, post-quantum first: a hybrid is its
+    /// parts (X25519MLKEM768 is ML-KEM-768 and X25519).
+    pub parts: &'static [GroupPart],
+}
+
+/// One algorithm a named group is made of, named as the algorithm catalog
+/// (`catalog::algorithms`) names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupPart {
+    /// A key algorithm by its catalog name (`ML-KEM-768`, `X25519`, `X448`).
+    Key(&'static str),
+    /// Elliptic-curve Diffie-Hellman over a catalog curve (`P-256`, `brainpoolP256r1`).
+    Ecdh(&'static str),
+    /// Finite-field Diffie-Hellman with a modulus of this many bits (RFC 7919).
+    Ffdh(u32),
+    /// The pre-standard Kyber768 (round 3) KEM of X25519Kyber768Draft00: no
+    /// catalog entry and no OID.
+    Kyber768Draft,
 }
 
 /// A TLS named group (supported_groups / key_share codepoint). Unknown values are kept.
@@ -71,7 +89,7 @@ pub struct GroupInfo {
 pub struct NamedGroup(pub u16);
 
 macro_rules! groups {
-    ($( $konst:ident = $code:literal, $name:literal, $kind:ident, $cs:literal, $ss:literal; )*) => {
+    ($( $konst:ident = $code:literal, $name:literal, $kind:ident, $cs:literal, $ss:literal, [$($part:ident $(($arg:expr))?),*]; )*) => {
         impl NamedGroup {
             $( #[doc = $name] pub const $konst: NamedGroup = NamedGroup($code); )*
         }
@@ -79,32 +97,32 @@ macro_rules! groups {
         /// client would prefer them. Group discovery offers them in this order.
         pub static GROUPS: &[GroupInfo] = &[
             $( GroupInfo { group: NamedGroup($code), name: $name, kind: GroupKind::$kind,
-                           client_share_len: $cs, server_share_len: $ss }, )*
+                           client_share_len: $cs, server_share_len: $ss, parts: &[$(GroupPart::$part $(($arg))?),*] }, )*
         ];
     };
 }
 
 groups! {
-    X25519MLKEM768        = 0x11EC, "X25519MLKEM768",        HybridMlKem, 1216, 1120;
-    SECP256R1MLKEM768     = 0x11EB, "SecP256r1MLKEM768",     HybridMlKem, 1249, 1153;
-    SECP384R1MLKEM1024    = 0x11ED, "SecP384r1MLKEM1024",    HybridMlKem, 1665, 1665;
-    MLKEM512              = 0x0200, "MLKEM512",              MlKem,        800,  768;
-    MLKEM768              = 0x0201, "MLKEM768",              MlKem,       1184, 1088;
-    MLKEM1024             = 0x0202, "MLKEM1024",             MlKem,       1568, 1568;
-    X25519KYBER768DRAFT00 = 0x6399, "X25519Kyber768Draft00", KyberDraft,  1216, 1120;
-    X25519                = 0x001D, "x25519",                Ecdhe,         32,   32;
-    X448                  = 0x001E, "x448",                  Ecdhe,         56,   56;
-    SECP256R1             = 0x0017, "secp256r1",             Ecdhe,         65,   65;
-    SECP384R1             = 0x0018, "secp384r1",             Ecdhe,         97,   97;
-    SECP521R1             = 0x0019, "secp521r1",             Ecdhe,        133,  133;
-    BRAINPOOLP256R1TLS13  = 0x001F, "brainpoolP256r1tls13",  Ecdhe,         65,   65;
-    BRAINPOOLP384R1TLS13  = 0x0020, "brainpoolP384r1tls13",  Ecdhe,         97,   97;
-    BRAINPOOLP512R1TLS13  = 0x0021, "brainpoolP512r1tls13",  Ecdhe,        129,  129;
-    FFDHE2048             = 0x0100, "ffdhe2048",             Ffdhe,        256,  256;
-    FFDHE3072             = 0x0101, "ffdhe3072",             Ffdhe,        384,  384;
-    FFDHE4096             = 0x0102, "ffdhe4096",             Ffdhe,        512,  512;
-    FFDHE6144             = 0x0103, "ffdhe6144",             Ffdhe,        768,  768;
-    FFDHE8192             = 0x0104, "ffdhe8192",             Ffdhe,       1024, 1024;
+    X25519MLKEM768        = 0x11EC, "X25519MLKEM768",        HybridMlKem, 1216, 1120, [Key("ML-KEM-768"), Key("X25519")];
+    SECP256R1MLKEM768     = 0x11EB, "SecP256r1MLKEM768",     HybridMlKem, 1249, 1153, [Key("ML-KEM-768"), Ecdh("P-256")];
+    SECP384R1MLKEM1024    = 0x11ED, "SecP384r1MLKEM1024",    HybridMlKem, 1665, 1665, [Key("ML-KEM-1024"), Ecdh("P-384")];
+    MLKEM512              = 0x0200, "MLKEM512",              MlKem,        800,  768, [Key("ML-KEM-512")];
+    MLKEM768              = 0x0201, "MLKEM768",              MlKem,       1184, 1088, [Key("ML-KEM-768")];
+    MLKEM1024             = 0x0202, "MLKEM1024",             MlKem,       1568, 1568, [Key("ML-KEM-1024")];
+    X25519KYBER768DRAFT00 = 0x6399, "X25519Kyber768Draft00", KyberDraft,  1216, 1120, [Kyber768Draft, Key("X25519")];
+    X25519                = 0x001D, "x25519",                Ecdhe,         32,   32, [Key("X25519")];
+    X448                  = 0x001E, "x448",                  Ecdhe,         56,   56, [Key("X448")];
+    SECP256R1             = 0x0017, "secp256r1",             Ecdhe,         65,   65, [Ecdh("P-256")];
+    SECP384R1             = 0x0018, "secp384r1",             Ecdhe,         97,   97, [Ecdh("P-384")];
+    SECP521R1             = 0x0019, "secp521r1",             Ecdhe,        133,  133, [Ecdh("P-521")];
+    BRAINPOOLP256R1TLS13  = 0x001F, "brainpoolP256r1tls13",  Ecdhe,         65,   65, [Ecdh("brainpoolP256r1")];
+    BRAINPOOLP384R1TLS13  = 0x0020, "brainpoolP384r1tls13",  Ecdhe,         97,   97, [Ecdh("brainpoolP384r1")];
+    BRAINPOOLP512R1TLS13  = 0x0021, "brainpoolP512r1tls13",  Ecdhe,        129,  129, [Ecdh("brainpoolP512r1")];
+    FFDHE2048             = 0x0100, "ffdhe2048",             Ffdhe,        256,  256, [Ffdh(2048)];
+    FFDHE3072             = 0x0101, "ffdhe3072",             Ffdhe,        384,  384, [Ffdh(3072)];
+    FFDHE4096             = 0x0102, "ffdhe4096",             Ffdhe,        512,  512, [Ffdh(4096)];
+    FFDHE6144             = 0x0103, "ffdhe6144",             Ffdhe,        768,  768, [Ffdh(6144)];
+    FFDHE8192             = 0x0104, "ffdhe8192",             Ffdhe,       1024, 1024, [Ffdh(8192)];
 }
 
 impl NamedGroup {

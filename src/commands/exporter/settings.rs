@@ -134,7 +134,7 @@ pub fn resolve(args: ExporterArgs) -> Result<Settings, CommandError> {
             },
             kube.namespace.or(file.namespace),
         )
-        .map_err(err)?;
+        .map_err(|e| err(e.to_string()))?;
         Some((
             ClusterSource {
                 kubeconfig: kube.kubeconfig.or(file.kubeconfig),
@@ -157,7 +157,7 @@ pub fn resolve(args: ExporterArgs) -> Result<Settings, CommandError> {
         args.concurrency.or(file.concurrency),
         args.max_concurrency.or(file.max_concurrency),
     )
-    .map_err(err)?;
+    .map_err(|e| err(e.to_string()))?;
     let min_reprobe_interval = parse_span(
         "--min-reprobe-interval",
         args.min_reprobe_interval
@@ -177,8 +177,11 @@ pub fn resolve(args: ExporterArgs) -> Result<Settings, CommandError> {
     } else {
         args.checks
     };
+    let timeout = timeout.as_deref().unwrap_or("5s");
+    let timeout = crate::cli::parse_duration(timeout)
+        .map_err(|e| err(format!("invalid --timeout '{timeout}': {e}")))?;
     let scan = crate::cli::probe_config(
-        timeout.as_deref().unwrap_or("5s"),
+        timeout,
         args.clients.or(file.clients).as_deref(),
         &checks,
         args.rate.or(file.rate),
@@ -186,7 +189,7 @@ pub fn resolve(args: ExporterArgs) -> Result<Settings, CommandError> {
             .or(file.per_host)
             .unwrap_or(crate::cli::DEFAULT_PER_HOST),
     )
-    .map_err(err)?;
+    .map_err(|e| err(e.to_string()))?;
     let on_demand = ProbeConfig {
         timeout: scan.timeout,
         rate: scan.rate.clone(),
