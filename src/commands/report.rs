@@ -48,7 +48,7 @@ pub fn run(args: ReportArgs) -> Result<Outcome, CommandError> {
             "no pqready results in the input: nothing to report".into(),
         ));
     }
-    let saved = join_cluster_shards(saved)?;
+    let saved = rejudge(join_cluster_shards(saved)?);
     let mut output = Output::open(args.output)?;
     let mut records = inspect::Summary::default();
     let mut any_record = false;
@@ -66,6 +66,35 @@ pub fn run(args: ReportArgs) -> Result<Outcome, CommandError> {
     }
     output.finish();
     Ok(Outcome::Complete)
+}
+
+/// Saved endpoints get the findings of rules added since they were judged
+/// (key exchange, judged by default since issue 21), so an older saved run
+/// reports what a run today would; what they carry stays as saved.
+fn rejudge(saved: Vec<Document>) -> Vec<Document> {
+    let judge = crate::assess::Judge::default();
+    let endpoint = |r: &mut crate::report::TargetReport, name: Option<&str>, category| {
+        let target = r.target.clone();
+        let subject = crate::assess::policy::Subject {
+            target: &target,
+            name,
+            category,
+        };
+        judge.saved_endpoint(&r.observed, &mut r.assessed, &subject);
+    };
+    saved
+        .into_iter()
+        .map(|document| match document {
+            Document::Target(mut r) => {
+                endpoint(&mut r, None, None);
+                Document::Target(r)
+            }
+            Document::Cluster(doc) => Document::Cluster(Box::new(doc.with_component_findings(
+                |r, category, name| endpoint(r, Some(name), Some(category)),
+            ))),
+            other => other,
+        })
+        .collect()
 }
 
 /// Several `cluster` documents are the shards of one run (`pqready cluster

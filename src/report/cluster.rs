@@ -227,6 +227,35 @@ pub enum MergeError {
 }
 
 impl ClusterReport {
+    /// The document with each component's probe findings changed by
+    /// `change` (the probe report, its category and name), and the
+    /// document's list and summary rebuilt by [`ClusterReport::new`], as a
+    /// run that had found them would have written it.
+    pub fn with_component_findings(
+        self,
+        mut change: impl FnMut(&mut TargetReport, Category, &str),
+    ) -> ClusterReport {
+        let mut own = self.findings;
+        for copied in self.components.iter().flat_map(copied_findings) {
+            if let Some(at) = own.iter().position(|f| *f == copied) {
+                own.remove(at);
+            }
+        }
+        let mut components = self.components;
+        for c in &mut components {
+            if let Some(result) = c.result.as_mut() {
+                change(result, c.component.category, &c.component.name);
+            }
+        }
+        ClusterReport::new(
+            self.cluster,
+            components,
+            self.local_clients,
+            own,
+            self.hidden,
+        )
+    }
+
     /// Joins the documents of `pqready cluster --shard I/N` runs of one
     /// cluster into the document one run would have printed: the components
     /// in discovery's category order (then by name), the findings and the
