@@ -104,7 +104,7 @@ fn terminate_mode_records_every_real_client() {
     }
     let list = clients_under_test();
     let inspector = Inspector::start(&[], list.len());
-    for client in &list {
+    for (i, client) in list.iter().enumerate() {
         let run = client.run(inspector.addr);
         assert!(
             run.succeeded(),
@@ -112,6 +112,8 @@ fn terminate_mode_records_every_real_client() {
             client.name,
             run.output
         );
+        // Records then follow the order of `list` (see wait_for_records).
+        inspector.wait_for_records(i + 1);
     }
     let (records, summary, live) = inspector.finish();
     assert_eq!(records.len(), list.len(), "{live}");
@@ -357,7 +359,7 @@ fn expect(client: RealClient, group: &'static str, downgraded: bool) -> Expect {
 /// checks each record: the offer, and the server's answer read off the wire.
 fn forward_through(upstream: SocketAddr, list: &[Expect]) -> (String, String) {
     let inspector = Inspector::start(&["--forward", &upstream.to_string()], list.len());
-    for Expect { client, .. } in list {
+    for (i, Expect { client, .. }) in list.iter().enumerate() {
         let run = client.run(inspector.addr);
         assert!(
             run.succeeded(),
@@ -373,6 +375,8 @@ fn forward_through(upstream: SocketAddr, list: &[Expect]) -> (String, String) {
                 client.name
             );
         }
+        // Records then follow the order of `list` (see wait_for_records).
+        inspector.wait_for_records(i + 1);
     }
     let (records, summary, live) = inspector.finish();
     assert_eq!(records.len(), list.len(), "one record per client:\n{live}");
@@ -564,9 +568,11 @@ fn forward_mode_serves_real_clients_while_hundreds_of_connections_idle() {
     // the per-source limit, so every one of them is held open.
     let mut flood = idle_connections(inspector.addr, [127, 0, 0, 2], idle, false);
     flood.extend(idle_connections(inspector.addr, [127, 0, 0, 3], drip, true));
-    for client in &list {
+    for (i, client) in list.iter().enumerate() {
         let run = client.run(inspector.addr);
         assert!(run.succeeded(), "{} starved: {}", client.name, run.output);
+        // Served records then follow the order of `list`.
+        inspector.wait_for_matching(i + 1, |r| r["error"].is_null());
     }
     drop(flood);
     let (records, _, live) = inspector.finish();
@@ -647,13 +653,16 @@ fn echo_server() -> SocketAddr {
     addr
 }
 
-fn send_and_read_back(addr: SocketAddr, chunks: &[Vec<u8>], expect: usize) -> Vec<u8> {
-    let mut s = TcpStream::connect(addr).unwrap();
+/// Sends `chunks` through `inspector`, each once the inspector has read the
+/// one before (so each is a TCP read of its own however loaded the machine
+/// is), and reads `expect` bytes back.
+fn send_and_read_back(inspector: &Inspector, chunks: &[Vec<u8>], expect: usize) -> Vec<u8> {
+    let mut s = TcpStream::connect(inspector.addr).unwrap();
     s.set_nodelay(true).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     for c in chunks {
         s.write_all(c).unwrap();
-        std::thread::sleep(Duration::from_millis(30));
+        inspector.wait_read(&s);
     }
     let mut got = vec![0u8; expect];
     s.read_exact(&mut got).unwrap();
@@ -667,11 +676,7 @@ fn forward_mode_passes_bytes_it_cannot_parse_and_split_hellos_unchanged() {
     // Models a non-TLS protocol on the port: it must still work through the tap.
     let garbage = b"\x00\x01PING not a TLS record at all\r\n".to_vec();
     assert_eq!(
-        send_and_read_back(
-            inspector.addr,
-            std::slice::from_ref(&garbage),
-            garbage.len()
-        ),
+        send_and_read_back(&inspector, std::slice::from_ref(&garbage), garbage.len()),
         garbage
     );
     // A post-quantum hello cut into 250-byte records, sent in 3 TCP writes.
@@ -683,7 +688,7 @@ fn forward_mode_passes_bytes_it_cannot_parse_and_split_hellos_unchanged() {
         .map(|c| c.to_vec())
         .collect();
     assert_eq!(
-        send_and_read_back(inspector.addr, &thirds, records.len()),
+        send_and_read_back(&inspector, &thirds, records.len()),
         records
     );
     let (logged, _, _) = inspector.finish();
@@ -733,26 +738,28 @@ fn forward_mode_closes_sessions_over_max_connections_instead_of_queueing() {
         "the refused client got {} bytes",
         rest.len()
     );
+    // Each record is written when its session's answer is known, so their
+    // order is not fixed: each is found by the client socket it describes.
+    let (held_peer, extra_peer) = (
+        held.local_addr().unwrap().to_string(),
+        extra.local_addr().unwrap().to_string(),
+    );
     // Ending the held session lets the inspector exit promptly.
     drop(held);
     let (records, summary, live) = inspector.finish();
     assert_eq!(records.len(), 2, "{live}");
-    // Each record is written when its session's answer is known, so their
-    // order is not fixed: find each by what it says. Both sessions came from
-    // this test's two sockets, and exactly one of them was refused.
-    let refused_text = "refused: 1 sessions already open (--max-connections)";
-    let refused: Vec<&Value> = records
-        .iter()
-        .filter(|r| r["error"] == refused_text)
-        .collect();
-    let held: Vec<&Value> = records
-        .iter()
-        .filter(|r| r["error"] == Value::Null)
-        .collect();
-    assert_eq!((held.len(), refused.len()), (1, 1), "{records:?}");
-    let (held, refused) = (held[0], refused[0]);
+    let of = |peer: &str| {
+        let found: Vec<&Value> = records.iter().filter(|r| r["peer"] == peer).collect();
+        assert_eq!(found.len(), 1, "one record for {peer}: {records:?}");
+        found[0]
+    };
+    let (held, refused) = (of(&held_peer), of(&extra_peer));
+    assert_eq!(held["error"], Value::Null, "{held}");
     assert_eq!(held["verdict"], "pq", "{held}");
-    assert_ne!(held["peer"], refused["peer"], "{records:?}");
+    assert_eq!(
+        refused["error"], "refused: 1 sessions already open (--max-connections)",
+        "{refused}"
+    );
     // The hello was still read and described.
     assert_eq!(refused["verdict"], "pq", "{refused}");
     assert!(summary.contains("error: refused"), "{summary}");
@@ -816,34 +823,43 @@ fn hostile_clients_are_recorded_and_the_inspector_keeps_serving() {
     }
     let inspector = Inspector::start(&["--timeout", "1s", "--max-hello", "4096"], 6);
     let addr = inspector.addr;
-    let send = |bytes: &[u8], then_wait: Duration| {
+    // Each client stays connected until the inspector has recorded it (the
+    // inspector closes it), so what it is never depends on how long the
+    // inspector takes to read it; only the one modelling a hang-up closes.
+    // Each is recorded before the next connects: five clients waiting for
+    // their hello at once would be over the per-address limit.
+    let send = |bytes: &[u8]| {
         let mut s = TcpStream::connect(addr).unwrap();
         let _ = s.write_all(bytes);
-        std::thread::sleep(then_wait);
+        s
     };
-    // Models a plain HTTP client on the TLS port.
-    send(
-        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
-        Duration::from_millis(100),
-    );
+    let mut open = Vec::new();
+    for (i, bytes) in [
+        // Models a plain HTTP client on the TLS port.
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+        // Models a hello far beyond any real client (padded to 20 KB, cap 4 KB).
+        fragment(&pq_hello(Some(20_000)), 16384, ProtocolVersion::TLS1_0),
+        // Models a record header announcing more than TLS allows.
+        vec![22, 3, 1, 0xff, 0xff, 1],
+    ]
+    .iter()
+    .enumerate()
+    {
+        open.push(send(bytes));
+        inspector.wait_for_records(i + 1);
+    }
     // Models a client that stops halfway through its hello and hangs up.
-    send(
+    drop(send(
         &fragment(&pq_hello(None), 16384, ProtocolVersion::TLS1_0)[..700],
-        Duration::ZERO,
-    );
-    // Models a hello far beyond any real client (padded to 20 KB, cap 4 KB).
-    send(
-        &fragment(&pq_hello(Some(20_000)), 16384, ProtocolVersion::TLS1_0),
-        Duration::from_millis(100),
-    );
+    ));
+    inspector.wait_for_records(4);
     // Models a slow-loris sender: one byte, then silence past the deadline.
-    send(&[22], Duration::from_millis(1500));
-    // Models a record header announcing more than TLS allows.
-    send(&[22, 3, 1, 0xff, 0xff, 1], Duration::from_millis(100));
+    open.push(send(&[22]));
     // And a normal client is still served.
     let run = clients::goclient("1.24").run(addr);
     assert!(run.succeeded(), "{}", run.output);
     let (records, _, _) = inspector.finish();
+    drop(open);
     // Handlers run concurrently, so records arrive in completion order.
     let mut errors: Vec<String> = records
         .iter()
@@ -925,8 +941,10 @@ fn forward_mode_drops_idle_clients_instead_of_starving_others() {
         ],
         2,
     );
+    // The idle connection is accepted first, so a slot taken at accept
+    // would starve the real client.
     let idle = TcpStream::connect(inspector.addr).unwrap();
-    std::thread::sleep(Duration::from_millis(100));
+    inspector.wait_accepted(&idle);
     let run = clients::goclient("1.24").run(inspector.addr);
     assert!(
         run.succeeded(),
@@ -1036,7 +1054,7 @@ fn case(client: RealClient, offers_mldsa: bool, completes: bool) -> CertCase {
 /// the negotiated group only when it completed) and the summary's counts.
 fn serve_cert_type(cert_type: &str, list: &[CertCase]) -> (Vec<Value>, String, String) {
     let inspector = Inspector::start(&["--cert-type", cert_type], list.len());
-    for c in list {
+    for (i, c) in list.iter().enumerate() {
         let run = c.client.run(inspector.addr);
         let who = &c.client.name;
         assert_eq!(
@@ -1053,6 +1071,9 @@ fn serve_cert_type(cert_type: &str, list: &[CertCase]) -> (Vec<Value>, String, S
                 run.output
             );
         }
+        // A failed handshake's record may come after the client exited:
+        // waiting keeps the records in the order of `list`.
+        inspector.wait_for_records(i + 1);
     }
     let (records, summary, live) = inspector.finish();
     assert_eq!(records.len(), list.len(), "one record per client:\n{live}");

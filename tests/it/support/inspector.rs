@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -89,6 +89,62 @@ impl Inspector {
         }
     }
 
+    /// Waits (at most 60 s) until `n` records were written, and returns them.
+    /// A record is written when its session's answer is known, which can be
+    /// after the client exited: a test that runs clients one by one and waits
+    /// for each one's record gets the records in the order of its clients.
+    pub fn wait_for_records(&self, n: usize) -> Vec<Value> {
+        self.wait_for_matching(n, |_| true)
+    }
+
+    /// Waits (at most 60 s) until `n` records satisfy `wanted`; returns all.
+    pub fn wait_for_matching(&self, n: usize, wanted: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let records = self.records_so_far();
+            let matching = records.iter().filter(|r| wanted(r)).count();
+            if matching >= n {
+                return records;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{matching} of {n} records after 60 s: {records:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits (at most 60 s) until the inspector has accepted `client`'s
+    /// connection: a condition, so a test can order its clients without
+    /// guessing how long the accept loop takes under load.
+    pub fn wait_accepted(&self, client: &TcpStream) {
+        self.wait_server_side(client, "accepted", |s| s.accepted);
+    }
+
+    /// Waits (at most 60 s) until the inspector has read every byte `client`
+    /// sent so far, so the next write reaches it as a read of its own.
+    pub fn wait_read(&self, client: &TcpStream) {
+        self.wait_server_side(client, "read everything sent", |s| {
+            s.accepted && s.unread == 0 && s.client_unacked == 0
+        });
+    }
+
+    fn wait_server_side(&self, client: &TcpStream, what: &str, done: impl Fn(&ServerSide) -> bool) {
+        let client = client.local_addr().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let side = server_side(self.addr, client);
+            if side.as_ref().is_some_and(&done) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the inspector never {what} for {client}: {side:?}"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// Stops the inspector as Ctrl-C or SIGTERM would, then [`Self::finish`]es.
     pub fn stop(self) -> (Vec<Value>, String, String) {
         // SAFETY: kill(2) on our own child's pid.
@@ -130,4 +186,56 @@ impl Drop for Inspector {
     fn drop(&mut self) {
         let _ = self.child.kill();
     }
+}
+
+/// The server's side of one loopback connection, as Linux shows it in
+/// /proc/net/tcp (the kernel's own state: no timing involved).
+#[derive(Debug)]
+pub struct ServerSide {
+    /// accept(2) returned it: a socket still in the accept queue has inode 0.
+    pub accepted: bool,
+    /// Bytes received that the server has not read yet (rx_queue).
+    pub unread: u64,
+    /// Bytes the client sent that the server's kernel has not acknowledged
+    /// (the client's tx_queue): zero once they are all in `unread` or read.
+    pub client_unacked: u64,
+}
+
+/// The connection between `server` (listening) and `client`, if it exists.
+pub fn server_side(server: SocketAddr, client: SocketAddr) -> Option<ServerSide> {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let (s, c) = (proc_addr(server), proc_addr(client));
+    // Columns: sl local remote st tx_queue:rx_queue tr:when retrnsmt uid timeout inode.
+    let queues = |row: &Vec<&str>| {
+        let (tx, rx) = row[4].split_once(':').unwrap();
+        (
+            u64::from_str_radix(tx, 16).unwrap(),
+            u64::from_str_radix(rx, 16).unwrap(),
+        )
+    };
+    let server_row = rows.iter().find(|r| r[1] == s && r[2] == c)?;
+    let client_row = rows.iter().find(|r| r[1] == c && r[2] == s)?;
+    Some(ServerSide {
+        accepted: server_row[9] != "0",
+        unread: queues(server_row).1,
+        client_unacked: queues(client_row).0,
+    })
+}
+
+/// `ADDR:PORT` as /proc/net/tcp writes an IPv4 address: the address's
+/// bytes as a native-endian word, the port big-endian, both in hex.
+fn proc_addr(a: SocketAddr) -> String {
+    let SocketAddr::V4(v4) = a else {
+        panic!("{a}: only IPv4 loopback is looked up in /proc/net/tcp")
+    };
+    format!(
+        "{:08X}:{:04X}",
+        u32::from_ne_bytes(v4.ip().octets()),
+        v4.port()
+    )
 }
