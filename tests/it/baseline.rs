@@ -338,8 +338,8 @@ fn a_baseline_of_another_command_is_refused() {
     let certs = save("certs.json", &["certs", ca.to_str().unwrap()]);
     let probe = save("probe.json", &["demo"]);
     let binaries = save("binaries.json", &["binaries", go.to_str().unwrap()]);
-    let port = support::peers::free_port().to_string();
-    let target = format!("127.0.0.1:{port}");
+    let refusing = support::peers::RefusingPort::new();
+    let target = refusing.addr.to_string();
     for (args, baseline, kinds) in [
         (
             vec!["probe", target.as_str()],

@@ -187,9 +187,10 @@ fn typo_gives_one_error_line_and_exit_2() {
 
 #[test]
 fn failing_endpoint_is_reported_and_the_run_goes_on() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let closed = listener.local_addr().unwrap().to_string();
-    drop(listener);
+    // Bound and never listening: refused for the whole test, and no other
+    // test's listener can take the port (as it could a released one).
+    let refusing = peers::RefusingPort::new();
+    let closed = refusing.addr.to_string();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("targets.txt");
     std::fs::write(

@@ -12,7 +12,6 @@ use pqready::vocab::{DiscoveryMethod as Method, Selection};
 use pqready::wire::{CipherSuite, NamedGroup as G, ProtocolVersion as V};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpListener;
 
 use crate::support::loopback;
 use crate::support::scripted;
@@ -206,9 +205,10 @@ async fn silent_server_times_out_within_the_deadline() {
 
 #[tokio::test]
 async fn refused_port_is_a_clear_error() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
+    // Bound and never listening: refused for the whole test, and no other
+    // test's listener can take the port (as it could a released one).
+    let refusing = crate::support::peers::RefusingPort::new();
+    let addr = refusing.addr;
     let r = loopback::probe(addr, None, Duration::from_secs(2)).await;
     assert_eq!(r.error_kind, Some(ErrorKind::Refused));
     assert_eq!(r.observed.address, Some(addr));

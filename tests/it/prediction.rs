@@ -497,8 +497,9 @@ fn tap_records_an_alert_instead_of_a_server_hello() {
 
 #[test]
 fn tap_notes_a_refused_upstream_and_closes() {
-    let port = peers::free_port(); // nothing listens there
-    let tap = Tap::start(SocketAddr::from(([127, 0, 0, 1], port)));
+    // Nothing listens there, and no other test's listener can take the port.
+    let refusing = peers::RefusingPort::new();
+    let tap = Tap::start(refusing.addr);
     let mut client = TcpStream::connect(tap.addr()).unwrap();
     let _ = client.write_all(&client_hello(vec![NamedGroup::X25519], NamedGroup::X25519));
     let mut rest = Vec::new();

@@ -324,8 +324,13 @@ pub fn malformed(dir: &Path) -> PathBuf {
     path
 }
 
-/// A loopback address where nothing listens (bound, then released).
+/// A loopback address where connections are refused until the test binary
+/// exits: the port stays bound (never listening), so no listener of another
+/// test can take it, as it could a port bound and released.
 pub fn closed_port() -> std::net::SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap()
+    let port = super::peers::RefusingPort::new();
+    let addr = port.addr;
+    // Held for the life of the process: callers keep only the address.
+    std::mem::forget(port);
+    addr
 }
