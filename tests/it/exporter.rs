@@ -241,6 +241,9 @@ fn probe_is_blackbox_style_and_only_for_allowed_targets() {
     let refused = exporter.get(&format!("/probe?target={}", outside.local_addr().unwrap()));
     assert_eq!(refused.status, 403, "{}", refused.body);
     assert!(refused.body.contains("not allowed"), "{}", refused.body);
+    // Proving that something does not happen has no condition to wait for:
+    // this pause gives a wrong exporter time to connect after answering. A
+    // right one never connects, so the pause cannot make the test fail.
     std::thread::sleep(Duration::from_millis(300));
     match outside.accept() {
         Err(e) if e.kind() == ErrorKind::WouldBlock => {}
@@ -264,6 +267,7 @@ fn probe_is_blackbox_style_and_only_for_allowed_targets() {
         "{}",
         by_name.body
     );
+    // As above: time for a wrong exporter to connect, none needed by a right one.
     std::thread::sleep(Duration::from_millis(300));
     match behind_name.accept() {
         Err(e) if e.kind() == ErrorKind::WouldBlock => {}
