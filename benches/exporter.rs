@@ -6,11 +6,11 @@
 //! The fleet is one nginx (OpenSSL 3.5, one worker) listening on 200
 //! loopback ports on each of 127.0.0.1 to 127.0.0.5: 1,000 endpoints.
 //! Run with `cargo bench --bench exporter` (nginx from scripts/install-peers).
-//! Prints numbers; asserts nothing (tests/exporter.rs checks correctness).
+//! Prints numbers; asserts nothing (tests/it/exporter.rs checks correctness).
 
-#[path = "../tests/support/exporter.rs"]
+#[path = "../tests/it/support/exporter.rs"]
 mod exporter;
-#[path = "../tests/support/peers.rs"]
+#[path = "../tests/it/support/peers.rs"]
 mod peers;
 
 use exporter::{get, sample, Exporter};

@@ -11,7 +11,7 @@
 //! the client CPU; the numbers are wall-clock times of the whole kubectl
 //! process (about 100 ms of it is kubectl starting up).
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use pqready::catalog::profile;

@@ -4,9 +4,9 @@
 //!
 //! Run with `cargo bench --bench probe` (peers from scripts/install-peers;
 //! peers that are not installed are skipped with a note). Prints numbers; it
-//! asserts nothing — correctness lives in tests/interop.rs.
+//! asserts nothing — correctness lives in tests/it/interop.rs.
 
-#[path = "../tests/support/peers.rs"]
+#[path = "../tests/it/support/peers.rs"]
 mod peers;
 
 use pqready::demo;

@@ -9,7 +9,7 @@
 //! built from these fields, never pasted.
 //!
 //! Each profile is checked against the real client's captured ClientHello
-//! where that client exists on the test machine (tests/client_profiles.rs).
+//! where that client exists on the test machine (tests/it/client_profiles.rs).
 
 use super::go::{self, GoDebug};
 use super::kubernetes::KUBERNETES;
@@ -171,7 +171,7 @@ pub const GREASE_SCHEME: u16 = 0x0a0a;
 /// Chromium 156's signature_algorithms, in order, after its GREASE value:
 /// mldsa44, mldsa65, mldsa87, then ECDSA P-256, RSA-PSS and PKCS#1 by hash.
 /// Captured with `pqready inspect` from the peer prefix's headless Chromium
-/// 156.0.8078.129 (Debian trixie); tests/client_profiles.rs re-checks it.
+/// 156.0.8078.129 (Debian trixie); tests/it/client_profiles.rs re-checks it.
 pub const CHROMIUM156_SIGNATURE_SCHEMES: [u16; 11] = [
     0x0904, 0x0905, 0x0906, 0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601,
 ];

@@ -223,6 +223,10 @@ mod tests {
         fragment(&spec.encode(), record_size, ProtocolVersion::TLS1_0)
     }
 
+    /// Feeds `chunks` 5 ms apart, then stays open. The tests run on tokio's
+    /// paused clock over an in-memory pipe: the clock moves only when every
+    /// task waits, so each chunk is read before the next is written (one read
+    /// per chunk) and the deadlines are exact, however loaded the machine is.
     async fn run(chunks: Vec<Vec<u8>>, limits: CaptureLimits) -> Capture {
         let (mut client, mut server) = tokio::io::duplex(1 << 20);
         tokio::spawn(async move {
@@ -235,7 +239,7 @@ mod tests {
         capture(&mut server, limits).await
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn captures_a_hello_split_across_records_and_reads() {
         let bytes = hello_bytes(50);
         let chunks: Vec<Vec<u8>> = bytes.chunks(40).map(|c| c.to_vec()).collect();
@@ -251,7 +255,7 @@ mod tests {
         assert_eq!(cap.raw, bytes);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn reports_plain_http() {
         let cap = run(
             vec![b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec()],
@@ -264,7 +268,7 @@ mod tests {
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn caps_the_hello_size() {
         let limits = CaptureLimits {
             max_hello: 100,
@@ -278,7 +282,7 @@ mod tests {
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn times_out_a_dripping_client() {
         let limits = CaptureLimits {
             max_hello: 1 << 16,

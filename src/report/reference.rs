@@ -1,7 +1,7 @@
 //! Reference pages generated from the code: every finding kind
 //! (docs/reference/findings.md) and every subcommand and flag
 //! (docs/reference/cli.md). The committed pages are checked against these
-//! functions by tests/docs.rs, so the documentation cannot drift from the
+//! functions by tests/it/docs.rs, so the documentation cannot drift from the
 //! vocabulary or the clap definitions.
 //!
 //! Owns: the Markdown of those two pages. Must not: decide severities or
@@ -18,7 +18,7 @@ pub const FINDINGS_FILE: &str = "docs/reference/findings.md";
 pub const CLI_FILE: &str = "docs/reference/cli.md";
 
 /// How a committed page is refreshed; printed in the page and by the test.
-const REFRESH: &str = "PQREADY_WRITE_DOCS=1 cargo test --test docs";
+const REFRESH: &str = "PQREADY_WRITE_DOCS=1 cargo test --test it docs::";
 
 /// The findings reference: every [`FindingKind::ALL`] with its id, default
 /// severity, severity on sensitive endpoints (when it differs), title,

@@ -3,7 +3,7 @@
 //! Owns: the list of JSON documents pqready emits — one entry per kind of
 //! object a command prints with `-o json` (or `--json-log`) — and their
 //! schemas, generated from the report types themselves (draft 2020-12).
-//! The committed copies live in docs/schema/; tests/schema.rs checks that
+//! The committed copies live in docs/schema/; tests/it/schema.rs checks that
 //! they match what this module generates and validates real output against
 //! them.
 //!

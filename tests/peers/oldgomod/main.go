@@ -2,7 +2,7 @@
 // by default, so pqready's tests can compare what `pqready binaries`
 // predicts from the build info with what the program really does.
 //
-// tests/binaries.rs builds it with each Go toolchain of the peer prefix and
+// tests/it/binaries.rs builds it with each Go toolchain of the peer prefix and
 // with go.mod "go" lines older than the toolchain (the case the directory is
 // named after: an old go line turns on old GODEBUG defaults such as
 // tlsmlkem=0). It never touches the network: the client and a server that

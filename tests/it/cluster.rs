@@ -1,0 +1,945 @@
+//! `pqready cluster` end to end, as an operator runs it: the real binary with
+//! a kubeconfig (token, client certificate or exec plugin) against the test
+//! API server of tests/it/support/apiserver.rs (real TLS, the exact JSON shapes
+//! of the Kubernetes API), whose objects point at real peers on loopback:
+//! Go 1.22/1.23/1.24 `crypto/tls` servers as kubelets and webhooks, OpenSSL
+//! 3.5 as a controller's secure port, nginx behind a Service, Debian etcd as
+//! the control plane's etcd, and a real kubectl 1.32 as the local client.
+
+use serde_json::Value;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use support::apiserver::{
+    kubeadm, ClientConfig, Cluster, Service, ServicePort, TestApiServer, EXEC_TOKEN, TOKEN,
+};
+use support::{kubeconfig, peers};
+
+use crate::support;
+
+const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// `pqready ARGS` with PATH holding only `path_dirs` (for the local kubectl) and the system dirs.
+fn pqready(args: &[&str], path_dirs: &[&Path]) -> Output {
+    let mut path: Vec<PathBuf> = path_dirs.iter().map(|p| p.to_path_buf()).collect();
+    path.extend(["/usr/bin", "/bin"].map(PathBuf::from));
+    Command::new(env!("CARGO_BIN_EXE_pqready"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("PATH", std::env::join_paths(path).unwrap())
+        .env_remove("KUBECONFIG")
+        .env("HOME", "/nonexistent")
+        .output()
+        .expect("run pqready")
+}
+
+/// The run succeeded (exit 0); its stderr otherwise.
+fn assert_ok(out: &Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `pqready cluster --kubeconfig CONFIG --only groups -o json EXTRA...`: the
+/// quickest audit, for tests about discovery and credentials.
+fn groups_audit(config: &Path, extra: &[&str]) -> Output {
+    let config = config.to_str().unwrap();
+    let mut args = vec![
+        "cluster",
+        "--kubeconfig",
+        config,
+        "--only",
+        "groups",
+        "-o",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    pqready(&args, &[])
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not one JSON document ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// Neither stream holds any of `secrets`.
+fn assert_no_secret(out: &Output, secrets: &[&str]) {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for secret in secrets {
+        assert!(!text.contains(secret), "a credential leaked: {secret}");
+    }
+}
+
+/// The document matches docs/schema/cluster.schema.json (generated from the types).
+fn assert_schema(doc: &Value) {
+    let schema = serde_json::to_value(pqready::report::schema::schema("cluster").unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("at {}: {e}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "not a cluster document:\n{}",
+        errors.join("\n")
+    );
+}
+
+fn component<'a>(doc: &'a Value, category: &str, name: &str) -> &'a Value {
+    doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == category && c["name"] == name)
+        .unwrap_or_else(|| panic!("no {category} {name} in {:#}", doc["components"]))
+}
+
+fn status(c: &Value) -> &str {
+    c["result"]["verdict"]["status"].as_str().unwrap_or("none")
+}
+
+/// A directory whose `kubectl` is the machine's real kubectl 1.32 build.
+fn kubectl_132(dir: &Path) -> PathBuf {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let real = peers::kubectl_dir().unwrap().join("kubectl.1.32");
+    std::os::unix::fs::symlink(real, bin.join("kubectl")).unwrap();
+    bin
+}
+
+#[test]
+fn audits_every_component_against_real_peers() {
+    let needs = [
+        "goserver-1.22",
+        "goserver-1.23",
+        "goserver-1.24",
+        "openssl",
+        "nginx",
+        "usr/bin/etcd",
+        "kubectl.1.32",
+    ];
+    if !peers::require(&needs) {
+        return;
+    }
+    let kubelet_pq = peers::go_server("1.24");
+    let kubelet_classical = peers::go_server("1.22");
+    let webhook_draft = peers::go_server("1.23");
+    let controller = peers::s_server(&[]);
+    let nginx = peers::nginx();
+    let etcd = peers::etcd(&[]);
+    let closed = kubeconfig::closed_port();
+    let etcd_url = format!("https://{}", etcd.addr);
+    let cluster = Cluster::new()
+        .version("v1.33.2", "go1.24.4")
+        // An API server that claims go1.24 behind a classical TLS proxy.
+        .tls_groups(true)
+        .node("node-a", kubelet_pq.addr)
+        .node("node-b", kubelet_classical.addr)
+        .static_pod(
+            "kube-apiserver",
+            "node-a",
+            kubeadm::apiserver(LOOPBACK, 6443, &etcd_url),
+        )
+        .static_pod("etcd", "node-a", kubeadm::etcd("node-a", &etcd_url))
+        .static_pod(
+            "kube-controller-manager",
+            "node-a",
+            kubeadm::controller_manager(controller.addr.port()),
+        )
+        .static_pod(
+            "kube-scheduler",
+            "node-a",
+            kubeadm::scheduler(closed.port()),
+        )
+        .validating_webhook(
+            "policy",
+            ClientConfig::url(&format!("https://{}/validate", webhook_draft.addr)),
+        )
+        .service(Service::cluster_ip(
+            "hooks",
+            "mutator",
+            "127.0.0.1",
+            vec![ServicePort::new("https", nginx.addr.port())],
+        ))
+        .mutating_webhook(
+            "mutate",
+            ClientConfig::service("hooks", "mutator", nginx.addr.port()),
+        )
+        // A ClusterIP nothing answers on: its endpoint (nginx) is probed instead.
+        .service(Service::cluster_ip(
+            "crds",
+            "converter",
+            "127.0.0.1",
+            vec![ServicePort::new("https", closed.port()).target(nginx.addr.port())],
+        ))
+        .endpoint_slice("crds", "converter", &[LOOPBACK], nginx.addr.port())
+        .crd_conversion(
+            "widgets.example.com",
+            ClientConfig::service("crds", "converter", closed.port()),
+        )
+        .crd("gadgets.example.com")
+        .service(Service::cluster_ip(
+            "kube-system",
+            "metrics-server",
+            "127.0.0.1",
+            vec![ServicePort::new("https", kubelet_pq.addr.port())],
+        ))
+        .apiservice(
+            "v1beta1.metrics.k8s.io",
+            Some(("kube-system", "metrics-server", kubelet_pq.addr.port())),
+        )
+        .apiservice("v1.apps", None);
+    let server = TestApiServer::start(cluster);
+    let dir = tempfile::tempdir().unwrap();
+    let config = kubeconfig::token(dir.path(), &server);
+    let path = kubectl_132(dir.path());
+    let started = std::time::Instant::now();
+    let out = pqready(
+        &[
+            "cluster",
+            "--kubeconfig",
+            config.to_str().unwrap(),
+            "-o",
+            "json",
+        ],
+        &[&path],
+    );
+    let wall = started.elapsed();
+    assert_no_secret(&out, &[TOKEN]);
+    // One component cannot be reached (the scheduler's closed port): that is
+    // reported, not a failure.
+    assert_ok(&out);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = json(&out);
+    assert_eq!(
+        (doc["schema"].as_str(), doc["kind"].as_str()),
+        (Some("pqready/v1"), Some("cluster"))
+    );
+    assert_eq!(doc["cluster"]["server"], server.url());
+    assert_eq!(doc["cluster"]["git_version"], "v1.33.2");
+    assert_eq!(doc["cluster"]["go_version"], "go1.24.4");
+    assert_eq!(doc["cluster"]["context"], "test-token");
+
+    let found: Vec<(String, String, String)> = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["category"].as_str().unwrap().to_string(),
+                c["name"].as_str().unwrap().to_string(),
+                c["address"].as_str().unwrap_or("-").to_string(),
+            )
+        })
+        .collect();
+    let addr = |a: SocketAddr| a.to_string();
+    let expected = [
+        (
+            "apiserver",
+            "kube-apiserver".to_string(),
+            addr(server.addr()),
+        ),
+        ("etcd", "etcd-node-a".to_string(), addr(etcd.addr)),
+        (
+            "controller",
+            "kube-controller-manager-node-a".to_string(),
+            addr(controller.addr),
+        ),
+        (
+            "controller",
+            "kube-scheduler-node-a".to_string(),
+            addr(closed),
+        ),
+        ("kubelet", "node-a".to_string(), addr(kubelet_pq.addr)),
+        (
+            "kubelet",
+            "node-b".to_string(),
+            addr(kubelet_classical.addr),
+        ),
+        (
+            "webhook",
+            "policy.example.com".to_string(),
+            addr(webhook_draft.addr),
+        ),
+        (
+            "webhook",
+            "mutate.example.com".to_string(),
+            addr(nginx.addr),
+        ),
+        (
+            "webhook",
+            "widgets.example.com conversion".to_string(),
+            addr(closed),
+        ),
+        (
+            "apiservice",
+            "v1beta1.metrics.k8s.io".to_string(),
+            addr(kubelet_pq.addr),
+        ),
+    ];
+    assert_eq!(found.len(), expected.len(), "{found:#?}");
+    for (category, name, address) in &expected {
+        assert!(
+            found
+                .iter()
+                .any(|f| (f.0.as_str(), &f.1, &f.2) == (*category, name, address)),
+            "missing {category} {name} {address} in {found:#?}"
+        );
+    }
+
+    // Every verdict, from real peers.
+    let api = component(&doc, "apiserver", "kube-apiserver");
+    assert_eq!(status(api), "classical");
+    assert_eq!(api["expected"]["model"], "k8s1.33");
+    assert_eq!(api["expected"]["verdict"], "pq");
+    assert_eq!(api["flags"]["tls-min-version"], "VersionTLS12");
+    assert_eq!(api["flags"]["etcd-servers"], etcd_url);
+    assert_eq!(
+        status(component(&doc, "etcd", "etcd-node-a")),
+        "classical",
+        "Debian etcd: tlsmlkem=0"
+    );
+    assert_eq!(
+        status(component(
+            &doc,
+            "controller",
+            "kube-controller-manager-node-a"
+        )),
+        "pq"
+    );
+    let scheduler = component(&doc, "controller", "kube-scheduler-node-a");
+    assert_eq!(scheduler["reachable"], false);
+    assert_eq!(scheduler["result"]["error_kind"], "refused");
+    assert_eq!(status(component(&doc, "kubelet", "node-a")), "pq");
+    assert_eq!(status(component(&doc, "kubelet", "node-b")), "classical");
+    // Each component's served certificates and authentication (a Go
+    // kubelet's own self-signed ECDSA P-256 certificate; Go cannot sign
+    // with ML-DSA).
+    let kubelet = &component(&doc, "kubelet", "node-a")["result"];
+    assert_eq!(kubelet["authentication"]["mldsa"], false, "{kubelet}");
+    assert_eq!(kubelet["authentication"]["classical"], true, "{kubelet}");
+    assert_eq!(kubelet["certificates"][0]["role"], "leaf");
+    assert_eq!(kubelet["certificates"][0]["curve"], "P-256");
+    assert_eq!(
+        kubelet["certificates"][0]["deadlines"][0]["disallowed_after"],
+        "2035-12-31"
+    );
+    assert_eq!(
+        status(component(&doc, "webhook", "policy.example.com")),
+        "draft-only"
+    );
+    assert_eq!(
+        status(component(&doc, "webhook", "mutate.example.com")),
+        "pq"
+    );
+    let conversion = component(&doc, "webhook", "widgets.example.com conversion");
+    assert_eq!(conversion["reachable"], true, "its endpoint answered");
+    assert_eq!(conversion["result"]["target"], addr(nginx.addr));
+    assert_eq!(status(conversion), "pq");
+    assert_eq!(
+        status(component(&doc, "apiservice", "v1beta1.metrics.k8s.io")),
+        "pq"
+    );
+
+    // Key exchange is judged without --clients: a classical etcd or API
+    // server carries Secrets (high), a classical kubelet does not (medium),
+    // a webhook offering only the Kyber draft gets classical clients.
+    let key_exchange = |category: &str, name: &str| -> Vec<(String, String)> {
+        component(&doc, category, name)["result"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["id"].as_str().unwrap().ends_with("key-exchange"))
+            .map(|f| {
+                (
+                    f["id"].as_str().unwrap().into(),
+                    f["severity"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let high = vec![("classical-key-exchange".to_string(), "high".to_string())];
+    assert_eq!(key_exchange("etcd", "etcd-node-a"), high);
+    assert_eq!(key_exchange("apiserver", "kube-apiserver"), high);
+    let etcd_finding = &component(&doc, "etcd", "etcd-node-a")["result"]["findings"][0];
+    assert!(
+        etcd_finding["detail"]
+            .as_str()
+            .unwrap()
+            .contains("every Secret of the cluster"),
+        "{etcd_finding}"
+    );
+    assert_eq!(
+        key_exchange("kubelet", "node-b"),
+        vec![("classical-key-exchange".to_string(), "medium".to_string())]
+    );
+    assert_eq!(
+        key_exchange("webhook", "policy.example.com"),
+        vec![("draft-only-key-exchange".to_string(), "medium".to_string())]
+    );
+    assert!(key_exchange("kubelet", "node-a").is_empty());
+
+    // The API server's build says PQ; the wire says classical.
+    let findings = doc["findings"].as_array().unwrap();
+    let mismatch = findings
+        .iter()
+        .find(|f| f["id"] == "key-exchange-mismatch")
+        .unwrap_or_else(|| panic!("no mismatch finding: {findings:#?}"));
+    assert_eq!(mismatch["severity"], "high");
+    assert!(
+        mismatch["detail"].as_str().unwrap().contains("k8s1.33"),
+        "{mismatch}"
+    );
+
+    // The local kubectl 1.32 (go1.23) against this API server.
+    let local = &doc["local_clients"][0];
+    assert_eq!(local["profile"], "kubectl1.32");
+    assert!(
+        local["build_godebug"].is_string(),
+        "its build info was read: {local}"
+    );
+    assert_eq!(local["negotiated_group"], "x25519");
+    assert_eq!(local["pq"], false);
+    assert!(
+        local["advice"]
+            .as_str()
+            .unwrap()
+            .contains("upgrade kubectl to 1.33"),
+        "{local}"
+    );
+
+    assert_eq!(doc["summary"]["components"], 10);
+    assert_eq!(doc["summary"]["unreachable"], 1);
+    assert_eq!(doc["summary"]["pq"], 5);
+    assert_eq!(doc["summary"]["classical"], 3);
+    assert_eq!(doc["summary"]["draft_only"], 1);
+    assert!(
+        doc["hidden"].as_array().unwrap().is_empty(),
+        "{}",
+        doc["hidden"]
+    );
+    // The API server was asked only for what discovery reads, always authenticated.
+    let requests = server.requests();
+    assert!(requests.iter().all(|r| r.method == "GET"));
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.user.as_deref() == Some("token-user")),
+        "{requests:?}"
+    );
+    let connections: u64 = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["result"]["connections"].as_u64().unwrap_or(0))
+        .sum();
+    eprintln!(
+        "cluster audit: {} components, {connections} probe connections, {} API requests, {:.2} s",
+        found.len(),
+        requests.len(),
+        wall.as_secs_f64()
+    );
+
+    // The table says the same, grouped by component, with the fix.
+    let table = pqready(
+        &["cluster", "--kubeconfig", config.to_str().unwrap()],
+        &[&path],
+    );
+    assert_eq!(table.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&table.stdout);
+    for needle in [
+        "apiserver kube-apiserver",
+        "expected pq from its build (k8s1.33)",
+        "--tls-min-version=VersionTLS12",
+        "unreachable from here",
+        "local kubectl (",
+        "your kubectl v1.32",
+        "did not answer; probed its endpoint",
+        "10 components: 5 pq, 1 draft-only, 3 classical, 1 unreachable from here, 0 errors",
+        "HIGH key-exchange-mismatch",
+        "fix: ",
+        "    certificate localhost: EC P-256, signed with ecdsa-with-SHA256, not after ",
+        "; nist: disallowed after 2035-12-31",
+        "    auth: ML-DSA: no (received fatal alert: HandshakeFailure); classical: yes (ecdsa_secp256r1_sha256)",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    assert_no_secret(&table, &[TOKEN]);
+
+    // The exchange formats carry the same audit: SARIF results at each
+    // component, a CycloneDX CBOM of every component's cryptography, a
+    // Markdown summary and an HTML page; each is valid, none leaks the token.
+    let format = |name: &str| {
+        let out = pqready(
+            &[
+                "cluster",
+                "--kubeconfig",
+                config.to_str().unwrap(),
+                "-o",
+                name,
+            ],
+            &[&path],
+        );
+        assert_eq!(out.status.code(), Some(0), "-o {name}");
+        assert_no_secret(&out, &[TOKEN]);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let findings = doc["findings"].as_array().unwrap().len();
+    let sarif: Value = serde_json::from_str(&format("sarif")).unwrap();
+    let errors = support::formats::sarif_violations(&sarif);
+    assert!(errors.is_empty(), "cluster SARIF:\n{}", errors.join("\n"));
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(
+        results.len(),
+        findings,
+        "one SARIF result per cluster finding"
+    );
+    assert!(results.iter().any(
+        |r| r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("cluster/apiserver/"))
+    ));
+    let cbom: Value = serde_json::from_str(&format("cbom")).unwrap();
+    let errors = support::formats::cyclonedx_violations("1.7", &cbom);
+    assert!(errors.is_empty(), "cluster CBOM:\n{}", errors.join("\n"));
+    let names: Vec<&str> = cbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"ML-KEM-768") && names.contains(&"X25519"),
+        "{names:?}"
+    );
+    let markdown = format("markdown");
+    assert!(
+        markdown.contains("kube-apiserver") && markdown.lines().count() <= 60,
+        "{markdown}"
+    );
+    let html = format("html");
+    assert!(html.contains("kube-apiserver") && !html.contains("<script"));
+}
+
+/// A small cluster: one API server (PQ) and nothing else.
+fn small() -> TestApiServer {
+    TestApiServer::start(Cluster::new())
+}
+
+#[test]
+fn client_certificates_and_exec_plugins_work_as_for_kubectl() {
+    let server = small();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key_pem) = kubeconfig::client_cert(dir.path(), &server, "auditor");
+    let exec = kubeconfig::exec(dir.path(), &server);
+    for (config, secrets) in [(&cert, vec![key_pem.as_str()]), (&exec, vec![EXEC_TOKEN])] {
+        let out = groups_audit(config, &[]);
+        assert_ok(&out);
+        assert_no_secret(&out, &secrets);
+        let doc = json(&out);
+        let api = component(&doc, "apiserver", "kube-apiserver");
+        assert_eq!(status(api), "pq");
+        assert_eq!(api["result"]["checks"][0]["status"], "completed");
+    }
+    assert!(kubeconfig::exec_plugin_runs(dir.path()) >= 1);
+    let users: Vec<Option<String>> = server.requests().into_iter().map(|r| r.user).collect();
+    assert!(users.contains(&Some("auditor".into())) && users.contains(&Some("exec-user".into())));
+}
+
+#[test]
+fn kubeconfig_files_merge_and_contexts_select() {
+    let server = small();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, _, joined) = kubeconfig::split(dir.path(), &server);
+    let out = Command::new(env!("CARGO_BIN_EXE_pqready"))
+        .args(["cluster", "--only", "groups", "-o", "json"])
+        .env("KUBECONFIG", &joined)
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(json(&out)["cluster"]["server"], server.url());
+    let multi = kubeconfig::multi(dir.path(), &server, "auditor", "unreachable");
+    let out = groups_audit(&multi, &["--context", "test-exec", "--rate", "500", "-v"]);
+    // -v logs pqready's exchanges, never a credential.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sending ClientHello"));
+    assert_no_secret(&out, &[EXEC_TOKEN, TOKEN]);
+    assert_ok(&out);
+    assert_eq!(json(&out)["cluster"]["context"], "test-exec");
+}
+
+#[test]
+fn rbac_denials_are_reported_and_the_audit_goes_on() {
+    let kubelet = SocketAddr::from((LOOPBACK, kubeconfig::closed_port().port()));
+    let server = TestApiServer::start(
+        Cluster::new()
+            .node("node-a", kubelet)
+            .deny("/api/v1/nodes")
+            .deny("/apis/apiregistration.k8s.io"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = kubeconfig::token(dir.path(), &server);
+    let out = groups_audit(&config, &[]);
+    assert_ok(&out);
+    let doc = json(&out);
+    assert_schema(&doc);
+    let hidden: Vec<(&str, &str)> = doc["hidden"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["resource"].as_str().unwrap(),
+                h["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        hidden,
+        [
+            ("nodes", "not visible with these permissions"),
+            (
+                "apiservices.apiregistration.k8s.io",
+                "not visible with these permissions"
+            ),
+        ]
+    );
+    assert_eq!(status(component(&doc, "apiserver", "kube-apiserver")), "pq");
+}
+
+#[test]
+fn bad_kubeconfigs_and_servers_give_one_error_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_kubernetes = TestApiServer::start(Cluster::new().route(
+        "/version",
+        404,
+        serde_json::json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404}),
+    ));
+    let good = kubeconfig::token(dir.path(), &not_kubernetes);
+    let multi = kubeconfig::multi(dir.path(), &not_kubernetes, "auditor", "unreachable");
+    let malformed = kubeconfig::malformed(dir.path());
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["--kubeconfig".into(), "/nonexistent/config".into()],
+            "cannot read kubeconfig",
+        ),
+        (
+            vec!["--kubeconfig".into(), malformed.display().to_string()],
+            "not a valid kubeconfig",
+        ),
+        (
+            vec![
+                "--kubeconfig".into(),
+                multi.display().to_string(),
+                "--context".into(),
+                "nope".into(),
+            ],
+            "context 'nope' is not in the kubeconfig",
+        ),
+        (
+            vec!["--kubeconfig".into(), multi.display().to_string()],
+            "did not answer /version",
+        ),
+        (
+            vec!["--kubeconfig".into(), good.display().to_string()],
+            "404",
+        ),
+        (
+            vec!["--include".into(), "everything".into()],
+            "invalid --include",
+        ),
+    ];
+    for (args, expect) in cases {
+        let mut all = vec!["cluster".to_string()];
+        all.extend(args);
+        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+        let out = pqready(&refs, &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{all:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{all:?}: {err}");
+        assert!(
+            err.starts_with("pqready: error: ") && err.contains(expect),
+            "{all:?}: {err}"
+        );
+        assert_no_secret(&out, &[TOKEN, EXEC_TOKEN]);
+    }
+}
+
+#[test]
+fn works_as_a_kubectl_plugin() {
+    if !peers::require(&["kubectl.1.33"]) {
+        return;
+    }
+    let server = small();
+    let dir = tempfile::tempdir().unwrap();
+    let config = kubeconfig::token(dir.path(), &server);
+    let bin = dir.path().join("plugins");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_pqready"), bin.join("kubectl-pqready")).unwrap();
+    let kubectl = peers::kubectl_dir().unwrap().join("kubectl.1.33");
+    let out = Command::new(kubectl)
+        .args([
+            "pqready",
+            "--kubeconfig",
+            config.to_str().unwrap(),
+            "--only",
+            "groups",
+            "-o",
+            "json",
+        ])
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let doc = json(&out);
+    assert_eq!(doc["kind"], "cluster");
+    assert_eq!(doc["cluster"]["server"], server.url());
+}
+
+/// A plain-HTTP Service port, written only for this test: it answers every
+/// connection with an HTTP 400, as an HTTP server does to a ClientHello.
+fn plain_http_port() -> SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+            let mut buf = [0u8; 2048];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    addr
+}
+
+#[test]
+fn opt_in_discovery_of_ingress_gateways_services_and_mesh() {
+    if !peers::require(&["goserver-1.24", "nginx"]) {
+        return;
+    }
+    use support::apiserver::Listener;
+    let go124 = peers::go_server("1.24");
+    let nginx = peers::nginx();
+    let http = plain_http_port();
+    let server = TestApiServer::start(
+        Cluster::new()
+            .service(Service::load_balancer(
+                "shop",
+                "frontend",
+                "127.0.0.1",
+                vec![ServicePort::new("https", nginx.addr.port())],
+                vec![LOOPBACK],
+            ))
+            .service(Service::cluster_ip(
+                "shop",
+                "metrics",
+                "127.0.0.1",
+                vec![ServicePort::new("http", http.port())],
+            ))
+            .ingress(
+                "shop",
+                "storefront",
+                &["localhost"],
+                &["localhost"],
+                ("frontend", 443),
+                &[],
+            )
+            .gateway(
+                "shop",
+                "public",
+                vec![
+                    Listener::new("https", "HTTPS", go124.addr.port(), Some("shop.example")),
+                    Listener::new("http", "HTTP", 8080, None),
+                ],
+                &[LOOPBACK],
+            )
+            .pod(
+                "shop",
+                "cart-7d9f-abcde",
+                LOOPBACK,
+                &[("app", "cart")],
+                &[("sidecar.istio.io/status", "{}")],
+                &[("cart", &[go124.addr.port()]), ("istio-proxy", &[15090])],
+            )
+            .pod(
+                "shop",
+                "ledger-1",
+                LOOPBACK,
+                &[("istio.io/dataplane-mode", "ambient")],
+                &[],
+                &[("ledger", &[http.port()])],
+            )
+            .service(Service::external_name(
+                "shop",
+                "pricing",
+                "localhost",
+                vec![ServicePort::new("https", go124.addr.port())],
+            ))
+            .apiservice(
+                "v1.pricing.example.com",
+                Some(("shop", "pricing", go124.addr.port())),
+            )
+            .pod(
+                "shop",
+                "plain-1",
+                LOOPBACK,
+                &[("app", "plain")],
+                &[],
+                &[("plain", &[http.port()])],
+            ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = kubeconfig::token(dir.path(), &server);
+    let out = pqready(
+        &[
+            "cluster",
+            "--kubeconfig",
+            config.to_str().unwrap(),
+            "--include",
+            "ingress,services,mesh",
+            "-n",
+            "shop",
+            "--skip",
+            "hello-tolerance",
+            "-o",
+            "json",
+        ],
+        &[],
+    );
+    assert_ok(&out);
+    let doc = json(&out);
+    let lb = component(&doc, "ingress", &format!("frontend:{}", nginx.addr.port()));
+    assert_eq!(status(lb), "pq");
+    // An Ingress TLS host is probed on 443 by name, with it as SNI.
+    let ingress = component(&doc, "ingress", "storefront localhost");
+    assert_eq!(ingress["address"], "localhost:443");
+    assert_eq!(ingress["result"]["sni"], "localhost", "{ingress}");
+    let gw = component(&doc, "gateway", "public https");
+    assert_eq!(gw["address"], go124.addr.to_string());
+    assert_eq!(
+        gw["result"]["sni"], "shop.example",
+        "the listener's hostname is the SNI"
+    );
+    assert_eq!(status(gw), "pq");
+    assert!(
+        !doc["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "public http"),
+        "plain HTTP listeners are not TLS endpoints"
+    );
+    // Every Service port, TLS or not: the plain one is listed as such, not as an error.
+    let metrics = component(&doc, "service", &format!("metrics:{}", http.port()));
+    assert_eq!(metrics["speaks_tls"], false, "{metrics}");
+    assert_eq!(doc["summary"]["not_tls"], 1);
+    assert_eq!(doc["summary"]["error"], 0);
+    // The sidecar and the ambient pods are meshed; the plain one is not.
+    let mesh: Vec<&Value> = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["category"] == "mesh")
+        .collect();
+    assert_eq!(mesh.len(), 2, "{mesh:?}");
+    assert_eq!(mesh[0]["name"], "cart-7d9f-abcde (istio)");
+    assert_eq!(mesh[0]["address"], go124.addr.to_string());
+    assert_eq!(status(mesh[0]), "pq");
+    // An ambient pod is probed on ztunnel's HBONE port, not its app port.
+    assert_eq!(mesh[1]["name"], "ledger-1 (istio ambient)");
+    assert_eq!(mesh[1]["address"], "127.0.0.1:15008");
+    // An APIService backed by an ExternalName Service is probed at that name.
+    let external = component(&doc, "apiservice", "v1.pricing.example.com");
+    assert_eq!(
+        external["address"],
+        format!("localhost:{}", go124.addr.port())
+    );
+    assert_eq!(external["result"]["sni"], "localhost");
+    assert_eq!(status(external), "pq");
+    // -n limits the opt-in kinds to one namespace: no cluster-wide list of them.
+    let requests = server.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.path.starts_with("/api/v1/namespaces/shop/pods")),
+        "{requests:?}"
+    );
+    assert!(
+        !requests.iter().any(|r| r.path.starts_with("/api/v1/pods")),
+        "{requests:?}"
+    );
+}
+
+/// `--in-cluster` as in a pod: the service account's token, CA and namespace
+/// at the fixed path kube-rs reads, inside a private mount namespace (a tmpfs
+/// over /run, so nothing outside the test sees them), and the API server in
+/// KUBERNETES_SERVICE_HOST/PORT.
+#[test]
+fn in_cluster_mode_uses_the_service_account() {
+    let probe = Command::new("unshare").args(["--mount", "true"]).output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipping cluster::in_cluster_mode_uses_the_service_account: `unshare --mount` is not permitted here (needs root)");
+        return;
+    }
+    const SA_TOKEN: &str = "sa-token-SECRET-789";
+    let server = TestApiServer::start(
+        Cluster::new().token(SA_TOKEN, "system:serviceaccount:pqready:pqready"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("token"), SA_TOKEN).unwrap();
+    std::fs::write(dir.path().join("ca.crt"), server.ca_pem()).unwrap();
+    std::fs::write(dir.path().join("namespace"), "pqready").unwrap();
+    let script = format!(
+        "set -e; mount -t tmpfs tmpfs /run; \
+         mkdir -p /run/secrets/kubernetes.io/serviceaccount; \
+         cp {d}/token {d}/ca.crt {d}/namespace /run/secrets/kubernetes.io/serviceaccount/; \
+         exec \"$0\" cluster --in-cluster --only groups -o json",
+        d = dir.path().display()
+    );
+    let out = Command::new("unshare")
+        .args([
+            "--mount",
+            "sh",
+            "-c",
+            &script,
+            env!("CARGO_BIN_EXE_pqready"),
+        ])
+        .env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+        .env("KUBERNETES_SERVICE_PORT", server.addr().port().to_string())
+        .env("PATH", "/usr/bin:/bin")
+        .env_remove("KUBECONFIG")
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_no_secret(&out, &[SA_TOKEN]);
+    let doc = json(&out);
+    assert_eq!(doc["cluster"]["context"], Value::Null);
+    assert_eq!(status(component(&doc, "apiserver", "kube-apiserver")), "pq");
+    assert!(server
+        .requests()
+        .iter()
+        .all(|r| r.user.as_deref() == Some("system:serviceaccount:pqready:pqready")));
+    // Outside a pod, --in-cluster is one clear error.
+    let out = pqready(&["cluster", "--in-cluster"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--in-cluster: no service account here"));
+}
