@@ -571,16 +571,6 @@ impl DocumentKind {
             DocumentKind::Matrix => "matrix",
         }
     }
-
-    /// True for the results a command produced, false for decisions about
-    /// them (`gate`, `baseline`: recomputed from the flags of the run that
-    /// reads them) and for the catalog (`matrix`).
-    pub const fn is_result(self) -> bool {
-        !matches!(
-            self,
-            DocumentKind::Gate | DocumentKind::Baseline | DocumentKind::Matrix
-        )
-    }
 }
 
 impl FindingKind {

@@ -7,7 +7,7 @@
 //! secrets or credentials), `draft-only-key-exchange` and `pq-not-preferred`,
 //! and which endpoints count as carrying secrets.
 //!
-//! Must not: look at client profiles (that is [`super::clients`]: a pair's
+//! Must not: look at client profiles (that is `assess::clients`: a pair's
 //! outcome) or at certificates; it judges the server's own groups only, and
 //! only when group discovery completed.
 

@@ -298,11 +298,6 @@ impl KubeadmCache {
     }
 }
 
-/// The kubeadm role of the file at `path` (see [`KUBEADM_ROLES`]).
-pub fn kubeadm_role(path: &Path) -> Option<&'static str> {
-    KubeadmCache::default().role(path)
-}
-
 // ------------------------------------------------------------------ reading
 
 /// How to read one file's bytes.

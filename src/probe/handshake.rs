@@ -65,15 +65,6 @@ impl HandshakeObservation {
     }
 }
 
-/// The groups the modern-client handshake offers, in order (rustls' defaults).
-pub fn client_groups() -> Vec<NamedGroup> {
-    provider()
-        .kx_groups
-        .iter()
-        .map(|g| NamedGroup(u16::from(g.name())))
-        .collect()
-}
-
 /// The aws-lc-rs provider with its default groups (X25519MLKEM768 first).
 pub fn provider() -> CryptoProvider {
     rustls::crypto::aws_lc_rs::default_provider()

@@ -195,11 +195,6 @@ impl FlightReader {
         self.reassembler = HandshakeReassembler::new(0);
     }
 
-    /// True once the reader stopped (by error or by [`FlightReader::stop`]).
-    pub fn is_stopped(&self) -> bool {
-        self.stopped
-    }
-
     /// Complete records read so far.
     pub fn records(&self) -> u32 {
         self.records

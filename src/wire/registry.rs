@@ -335,19 +335,6 @@ pub const TLS12_ECDHE_CBC_SUITES: &[CipherSuite] = &[
     CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
 ];
 
-impl CipherSuite {
-    /// True for the TLS 1.3 AEAD suites (0x13xx).
-    pub fn is_tls13(self) -> bool {
-        self.0 >> 8 == 0x13
-    }
-
-    /// True for TLS 1.2 suites whose key exchange is ECDHE.
-    pub fn is_ecdhe(self) -> bool {
-        self.known_name()
-            .is_some_and(|n| n.starts_with("TLS_ECDHE_"))
-    }
-}
-
 codepoints! {
     /// A TLS 1.3 signature scheme (also used for TLS 1.2 signature_algorithms).
     SignatureScheme(u16), SIGNATURE_SCHEMES, 4 {

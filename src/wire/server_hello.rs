@@ -11,8 +11,6 @@ use super::registry::{CipherSuite, ExtensionType, NamedGroup, ProtocolVersion};
 
 /// Handshake message type of a ServerHello (and of a HelloRetryRequest).
 pub const HANDSHAKE_SERVER_HELLO: u8 = 2;
-/// Handshake message type of a Certificate.
-pub const HANDSHAKE_CERTIFICATE: u8 = 11;
 /// Handshake message type of a ServerKeyExchange.
 pub const HANDSHAKE_SERVER_KEY_EXCHANGE: u8 = 12;
 /// Handshake message type of a ServerHelloDone.
