@@ -466,11 +466,14 @@ pub fn table(r: &ClusterReport, style: Style) -> String {
         let _ = writeln!(out, "not read: {} ({})", h.resource, h.reason);
     }
     let _ = writeln!(out, "\n{}", r.summary.sentence());
-    // Findings of one kind are grouped: a cluster has many certificates, and
-    // one line per kind keeps the other kinds in view.
+    // Findings of one kind and severity are grouped: a cluster has many
+    // certificates, and one line per kind keeps the other kinds in view.
     let mut groups: Vec<Vec<&Finding>> = Vec::new();
     for f in &r.findings {
-        match groups.iter_mut().find(|g| g[0].id == f.id) {
+        match groups
+            .iter_mut()
+            .find(|g| (g[0].id, g[0].severity) == (f.id, f.severity))
+        {
             Some(group) => group.push(f),
             None => groups.push(vec![f]),
         }

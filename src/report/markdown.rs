@@ -205,17 +205,19 @@ impl MarkdownRenderer {
         if self.findings.is_empty() {
             return;
         }
-        // One entry per kind, most severe first, in first-seen order within a severity.
-        let mut kinds: Vec<(FindingKind, Vec<&Finding>)> = Vec::new();
+        // One entry per kind and severity (a classical etcd is high, a
+        // classical kubelet medium), most severe first, in first-seen order
+        // within a severity.
+        let mut kinds: Vec<((FindingKind, Severity), Vec<&Finding>)> = Vec::new();
         for f in &self.findings {
-            match kinds.iter_mut().find(|(k, _)| *k == f.id) {
+            match kinds.iter_mut().find(|(k, _)| *k == (f.id, f.severity)) {
                 Some((_, list)) => list.push(f),
-                None => kinds.push((f.id, vec![f])),
+                None => kinds.push(((f.id, f.severity), vec![f])),
             }
         }
-        kinds.sort_by_key(|(k, _)| std::cmp::Reverse(k.severity()));
+        kinds.sort_by_key(|((_, severity), _)| std::cmp::Reverse(*severity));
         out.push_str("#### Top findings\n\n");
-        for (kind, list) in kinds.iter().take(MAX_FINDINGS) {
+        for ((kind, severity), list) in kinds.iter().take(MAX_FINDINGS) {
             let first = list[0];
             let times = if list.len() > 1 {
                 format!(" ×{}", list.len())
@@ -230,7 +232,7 @@ impl MarkdownRenderer {
             let _ = writeln!(
                 out,
                 "- **{}** `{}`{times}: {}. {}{more}",
-                kind.severity(),
+                severity,
                 kind.name(),
                 kind.title(),
                 cell(&shorten(&first.detail, 240)),

@@ -319,7 +319,10 @@ impl EndpointMetrics {
         let findings = {
             let mut counted: Vec<(FindingKind, Severity, u32)> = Vec::new();
             for f in &report.assessed.findings {
-                match counted.iter_mut().find(|(k, _, _)| *k == f.id) {
+                match counted
+                    .iter_mut()
+                    .find(|(k, s, _)| (*k, *s) == (f.id, f.severity))
+                {
                     Some(entry) => entry.2 += 1,
                     None => counted.push((f.id, f.severity, 1)),
                 }

@@ -394,6 +394,26 @@ fn audits_every_component_against_real_peers() {
         vec![("draft-only-key-exchange".to_string(), "medium".to_string())]
     );
     assert!(key_exchange("kubelet", "node-a").is_empty());
+    // The table and the Markdown group findings by kind and severity: the
+    // medium kubelet is not counted among the high ones.
+    let saved = dir.path().join("cluster.json");
+    std::fs::write(&saved, &out.stdout).unwrap();
+    for (format, high, medium) in [
+        (
+            "table",
+            "HIGH classical-key-exchange ×2:",
+            "MEDIUM classical-key-exchange:",
+        ),
+        (
+            "markdown",
+            "**high** `classical-key-exchange` ×2:",
+            "**medium** `classical-key-exchange`:",
+        ),
+    ] {
+        let rendered = pqready(&["report", saved.to_str().unwrap(), "-o", format], &[]);
+        let text = String::from_utf8_lossy(&rendered.stdout);
+        assert!(text.contains(high) && text.contains(medium), "{text}");
+    }
 
     // The API server's build says PQ; the wire says classical.
     let findings = doc["findings"].as_array().unwrap();
