@@ -4,8 +4,9 @@
 //!
 //! Owns: check ids, error kinds, the server's selection rule, tolerance
 //! variants and outcomes, verdicts, standings (with their one ranking),
-//! severities and finding kinds (with their id, severity, title and standing
-//! remediation). Serde spells each variant exactly as the JSON contract
+//! severities and finding kinds (with their id, title, description and
+//! standing remediation; how severe each kind is, is a judgement and lives
+//! in `assess::severity`). Serde spells each variant exactly as the JSON contract
 //! (docs/json.md) does.
 //!
 //! Must not: hold data about a particular target, decide anything, or import
@@ -574,56 +575,6 @@ impl DocumentKind {
 }
 
 impl FindingKind {
-    /// How much it matters by default; [`FindingKind::sensitive_severity`]
-    /// raises some kinds on endpoints that carry secrets, and a policy's
-    /// `severity_overrides` may set any.
-    pub const fn severity(self) -> Severity {
-        match self {
-            FindingKind::SilentDowngrade
-            | FindingKind::PqOnlyLockout
-            | FindingKind::NoClassicalAuthentication
-            | FindingKind::HelloIntolerance
-            | FindingKind::KeyExchangeMismatch
-            | FindingKind::ValidPastDisallowance
-            | FindingKind::PolicyPqRequired
-            | FindingKind::PolicyDraftOnly
-            | FindingKind::PolicyHelloTolerance
-            | FindingKind::PolicyCertificateNotAfter
-            | FindingKind::WeakKey
-            | FindingKind::DisallowedAlgorithm
-            | FindingKind::WeakSignatureHash
-            | FindingKind::CertificateExpired => Severity::High,
-            FindingKind::ClassicalClient
-            | FindingKind::ClassicalServer
-            | FindingKind::PqNotSelected
-            | FindingKind::DraftOnly
-            | FindingKind::HandshakeFailure
-            | FindingKind::FlagNotEffective
-            | FindingKind::ValidPastDeprecation
-            | FindingKind::MixedChain
-            | FindingKind::NotApprovedAlgorithm
-            | FindingKind::QuantumVulnerableSignature
-            | FindingKind::CertificateExpiring
-            | FindingKind::ClassicalBinary
-            | FindingKind::ClassicalKeyExchange
-            | FindingKind::DraftOnlyKeyExchange => Severity::Medium,
-            FindingKind::PqNotPreferred
-            | FindingKind::HelloToleranceInconclusive
-            | FindingKind::QuantumVulnerableKey
-            | FindingKind::NoMldsaAuthentication => Severity::Low,
-        }
-    }
-
-    /// The severity on an endpoint that carries secrets or credentials (a
-    /// cluster's API server, etcd, webhooks and aggregated APIs, or a
-    /// policy's `sensitive` targets), when it differs from the default.
-    pub const fn sensitive_severity(self) -> Option<Severity> {
-        match self {
-            FindingKind::ClassicalKeyExchange => Some(Severity::High),
-            _ => None,
-        }
-    }
-
     /// One line naming the problem.
     pub const fn title(self) -> &'static str {
         match self {

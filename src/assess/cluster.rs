@@ -42,6 +42,49 @@ pub fn expected_apiserver(git_version: Option<&str>, go_version: Option<&str>) -
     })
 }
 
+/// What the local kubectl gets from the API server, judged from its replay
+/// there (`clients` of the API server's observation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalClientJudgement {
+    /// The group its replay negotiated; `None` when it failed or never ran.
+    pub negotiated_group: Option<NamedGroup>,
+    /// True when that group is post-quantum.
+    pub pq: bool,
+    /// What to do, when it does not get standard post-quantum key exchange.
+    pub advice: Option<String>,
+}
+
+/// Judges the local kubectl (`profile`, reporting `git_version` and
+/// `go_version`) from the API server's observation, if it was probed.
+pub fn local_client(
+    profile: &str,
+    git_version: &str,
+    go_version: &str,
+    apiserver: Option<&TargetObservation>,
+) -> LocalClientJudgement {
+    let replay = apiserver.and_then(|o| o.clients.iter().find(|c| c.profile == profile));
+    let negotiated_group = replay.and_then(|r| r.negotiated_group);
+    let standard = negotiated_group.is_some_and(|g| g.is_standard_post_quantum());
+    let advice = match (replay, standard) {
+        (None, _) => Some("the API server could not be asked".to_string()),
+        (Some(_), true) => None,
+        (Some(r), false) => crate::catalog::profile::find(&r.profile).map(|p| {
+            format!(
+                "your kubectl {git_version} ({go_version}) gets {}: {}",
+                negotiated_group
+                    .map(|g| g.to_string())
+                    .unwrap_or_else(|| "no handshake".into()),
+                p.upgrade_hint
+            )
+        }),
+    };
+    LocalClientJudgement {
+        negotiated_group,
+        pq: replay.is_some_and(|r| r.pq),
+        advice,
+    }
+}
+
 /// True when a failure means the address cannot be reached from where
 /// pqready runs (a ClusterIP or pod IP from outside the cluster), rather
 /// than a broken endpoint.

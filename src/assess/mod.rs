@@ -33,6 +33,7 @@ pub mod judge;
 pub mod key_exchange;
 pub mod policy;
 pub mod served;
+pub mod severity;
 pub mod standing;
 mod tolerance;
 

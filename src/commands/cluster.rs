@@ -242,30 +242,15 @@ async fn local_kubectl(limit: Duration) -> Option<Kubectl> {
     })
 }
 
-/// What the local kubectl gets from the API server, from its replay.
+/// The local kubectl's facts next to the judge's view of its replay.
 fn local_client(k: Kubectl, components: &[ComponentReport]) -> LocalClient {
-    let replay = components
+    let apiserver = components
         .iter()
         .find(|c| c.component.category == Category::Apiserver)
         .and_then(|c| c.result.as_ref())
-        .and_then(|r| r.observed.clients.iter().find(|c| c.profile == k.profile));
-    let negotiated_group = replay.and_then(|r| r.negotiated_group);
-    let standard = negotiated_group.is_some_and(|g| g.is_standard_post_quantum());
-    let advice = match (replay, standard) {
-        (None, _) => Some("the API server could not be asked".to_string()),
-        (Some(_), true) => None,
-        (Some(r), false) => profile::find(&r.profile).map(|p| {
-            format!(
-                "your kubectl {} ({}) gets {}: {}",
-                k.git_version,
-                k.go_version,
-                negotiated_group
-                    .map(|g| g.to_string())
-                    .unwrap_or_else(|| "no handshake".into()),
-                p.upgrade_hint
-            )
-        }),
-    };
+        .map(|r| &r.observed);
+    let judged =
+        assess::cluster::local_client(&k.profile, &k.git_version, &k.go_version, apiserver);
     LocalClient {
         name: "kubectl".into(),
         path: k.path,
@@ -273,8 +258,8 @@ fn local_client(k: Kubectl, components: &[ComponentReport]) -> LocalClient {
         go_version: k.go_version,
         profile: k.profile,
         build_godebug: k.build_godebug,
-        negotiated_group,
-        pq: replay.is_some_and(|r| r.pq),
-        advice,
+        negotiated_group: judged.negotiated_group,
+        pq: judged.pq,
+        advice: judged.advice,
     }
 }
