@@ -218,26 +218,9 @@ fn names(groups: &[NamedGroup]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::groups::GroupsObservation;
 
     fn observed(groups: &[NamedGroup], versions: &[ProtocolVersion]) -> TargetObservation {
-        TargetObservation {
-            address: None,
-            sni: None,
-            tls_versions: versions.to_vec(),
-            groups: GroupsObservation {
-                supported: groups.to_vec(),
-                ..GroupsObservation::default()
-            },
-            handshake: Default::default(),
-            clients: Vec::new(),
-            authentication: None,
-            chains: Vec::new(),
-            hello_tolerance: None,
-            checks: Vec::new(),
-            connections: 0,
-            elapsed_ms: 0,
-        }
+        TargetObservation::with_groups(groups, versions)
     }
 
     #[test]

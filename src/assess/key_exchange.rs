@@ -166,37 +166,22 @@ fn not_preferred(obs: &TargetObservation) -> Option<Finding> {
 mod tests {
     use super::*;
     use crate::probe::checks::CheckRecord;
-    use crate::probe::groups::GroupsObservation;
     use crate::probe::TargetObservation;
     use crate::vocab::Severity;
     use crate::wire::ProtocolVersion;
 
     fn observed(groups: &[NamedGroup], order: Option<&[NamedGroup]>) -> TargetObservation {
-        TargetObservation {
-            address: None,
-            sni: None,
-            tls_versions: vec![ProtocolVersion::TLS1_3],
-            groups: GroupsObservation {
-                supported: groups.to_vec(),
-                server_order: order.map(|o| o.to_vec()),
-                selection: order.map(|_| Selection::ServerOrder),
-                ..GroupsObservation::default()
-            },
-            handshake: Default::default(),
-            clients: Vec::new(),
-            authentication: None,
-            chains: Vec::new(),
-            hello_tolerance: None,
-            checks: vec![CheckRecord {
-                id: CheckId::Groups,
-                status: CheckStatus::Completed,
-                error_kind: None,
-                error: None,
-                connections: 1,
-            }],
-            connections: 0,
-            elapsed_ms: 0,
-        }
+        let mut obs = TargetObservation::with_groups(groups, &[ProtocolVersion::TLS1_3]);
+        obs.groups.server_order = order.map(|o| o.to_vec());
+        obs.groups.selection = order.map(|_| Selection::ServerOrder);
+        obs.checks = vec![CheckRecord {
+            id: CheckId::Groups,
+            status: CheckStatus::Completed,
+            error_kind: None,
+            error: None,
+            connections: 1,
+        }];
+        obs
     }
 
     fn judge(

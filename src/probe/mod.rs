@@ -104,6 +104,34 @@ pub struct TargetObservation {
     pub elapsed_ms: u64,
 }
 
+#[cfg(test)]
+impl TargetObservation {
+    /// An observation of a server that accepted `versions` and supports
+    /// `groups`, with nothing else observed, for the judges' unit tests.
+    pub(crate) fn with_groups(
+        groups: &[crate::wire::NamedGroup],
+        versions: &[crate::wire::ProtocolVersion],
+    ) -> Self {
+        TargetObservation {
+            address: None,
+            sni: None,
+            tls_versions: versions.to_vec(),
+            groups: groups::GroupsObservation {
+                supported: groups.to_vec(),
+                ..groups::GroupsObservation::default()
+            },
+            handshake: Default::default(),
+            clients: Vec::new(),
+            authentication: None,
+            chains: Vec::new(),
+            hello_tolerance: None,
+            checks: Vec::new(),
+            connections: 0,
+            elapsed_ms: 0,
+        }
+    }
+}
+
 impl TargetObservation {
     /// An observation of `addr` with nothing seen yet.
     fn empty(address: Option<SocketAddr>, sni: Option<String>) -> Self {
