@@ -179,39 +179,83 @@ pub struct InspectArgs {
     pub output: OutputArgs,
 }
 
+/// Why `pqready inspect`'s flags were refused, or its TLS server could not
+/// be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum InspectFlagError {
+    /// `--listen` that is not ADDR:PORT.
+    #[error("invalid --listen '{0}': use ADDR:PORT, e.g. 127.0.0.1:8443")]
+    Listen(String),
+    /// `--max-connections` out of range.
+    #[error("invalid --max-connections {0}: must be 1 to 1000000")]
+    MaxConnections(usize),
+    /// `--max-hello` out of range.
+    #[error("invalid --max-hello {0}: must be 512 to 65536")]
+    MaxHello(usize),
+    /// `--max-pending-per-source` out of range.
+    #[error("invalid --max-pending-per-source {0}: must be 1 to 1000000")]
+    MaxPendingPerSource(usize),
+    /// `--count 0`.
+    #[error("invalid --count 0: must be at least 1")]
+    ZeroCount,
+    /// `--forward` that is not a target.
+    #[error("invalid --forward: {0}")]
+    Forward(discover::TargetError),
+    /// `--cert-type` naming no type.
+    #[error("invalid --cert-type '{0}'")]
+    CertType(String),
+    /// `--cert` that cannot be read as PEM certificates.
+    #[error("cannot read certificate '{}': {why}", path.display())]
+    ReadCertificate {
+        /// The file.
+        path: PathBuf,
+        /// What the PEM reader said.
+        why: rustls::pki_types::pem::Error,
+    },
+    /// `--cert` holding no certificate.
+    #[error("no certificate in '{}'", .0.display())]
+    NoCertificate(PathBuf),
+    /// `--key` that cannot be read as a PEM private key.
+    #[error("cannot read private key '{}': {why}", path.display())]
+    ReadKey {
+        /// The file.
+        path: PathBuf,
+        /// What the PEM reader said.
+        why: rustls::pki_types::pem::Error,
+    },
+    /// The certificate to serve could not be generated.
+    #[error(transparent)]
+    Generate(#[from] crate::inspect::cert::GenerateError),
+    /// The TLS server could not be set up with the certificate.
+    #[error(transparent)]
+    Tls(#[from] crate::inspect::serve::TlsConfigError),
+}
+
 impl InspectArgs {
     /// Validated listener settings.
     pub fn config(
         &self,
-    ) -> Result<(std::net::SocketAddr, crate::inspect::serve::ServeConfig), String> {
+    ) -> Result<(std::net::SocketAddr, crate::inspect::serve::ServeConfig), InspectFlagError> {
         use crate::inspect::cert::{self, ServedCert};
         use crate::inspect::serve::{terminate_config, Mode, ServeConfig};
         use crate::vocab::CertType;
         use rustls::pki_types::pem::PemObject;
         use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-        let listen: std::net::SocketAddr = self.listen.parse().map_err(|_| {
-            format!(
-                "invalid --listen '{}': use ADDR:PORT, e.g. 127.0.0.1:8443",
-                self.listen
-            )
-        })?;
+        let listen: std::net::SocketAddr = self
+            .listen
+            .parse()
+            .map_err(|_| InspectFlagError::Listen(self.listen.clone()))?;
         let timeout = self.timeout;
         if self.max_connections == 0 || self.max_connections > 1_000_000 {
-            return Err(format!(
-                "invalid --max-connections {}: must be 1 to 1000000",
-                self.max_connections
-            ));
+            return Err(InspectFlagError::MaxConnections(self.max_connections));
         }
         if !(512..=crate::wire::client_hello::MAX_CLIENT_HELLO_LEN).contains(&self.max_hello) {
-            return Err(format!(
-                "invalid --max-hello {}: must be 512 to 65536",
-                self.max_hello
-            ));
+            return Err(InspectFlagError::MaxHello(self.max_hello));
         }
         let mode = match &self.forward {
             Some(upstream) => {
-                let t = discover::parse_target(upstream, None)
-                    .map_err(|e| format!("invalid --forward: {e}"))?;
+                let t =
+                    discover::parse_target(upstream, None).map_err(InspectFlagError::Forward)?;
                 Mode::Forward {
                     host: t.host,
                     port: t.port,
@@ -223,14 +267,18 @@ impl InspectArgs {
                         let chain: Vec<CertificateDer<'static>> =
                             CertificateDer::pem_file_iter(cert)
                                 .and_then(|it| it.collect::<Result<_, _>>())
-                                .map_err(|e| {
-                                    format!("cannot read certificate '{}': {e}", cert.display())
+                                .map_err(|why| InspectFlagError::ReadCertificate {
+                                    path: cert.clone(),
+                                    why,
                                 })?;
                         if chain.is_empty() {
-                            return Err(format!("no certificate in '{}'", cert.display()));
+                            return Err(InspectFlagError::NoCertificate(cert.clone()));
                         }
-                        let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
-                            format!("cannot read private key '{}': {e}", key.display())
+                        let key = PrivateKeyDer::from_pem_file(key).map_err(|why| {
+                            InspectFlagError::ReadKey {
+                                path: key.clone(),
+                                why,
+                            }
                         })?;
                         let cert_type = cert::detect(&chain[0]);
                         ServedCert {
@@ -242,7 +290,7 @@ impl InspectArgs {
                     _ => {
                         let cert_type = match self.cert_type.as_deref() {
                             Some(name) => CertType::parse(name)
-                                .ok_or_else(|| format!("invalid --cert-type '{name}'"))?,
+                                .ok_or_else(|| InspectFlagError::CertType(name.to_string()))?,
                             None => CertType::EcdsaP256,
                         };
                         cert::generate(cert_type)?
@@ -252,12 +300,11 @@ impl InspectArgs {
             }
         };
         if self.count == Some(0) {
-            return Err("invalid --count 0: must be at least 1".into());
+            return Err(InspectFlagError::ZeroCount);
         }
         if self.max_pending_per_source == 0 || self.max_pending_per_source > 1_000_000 {
-            return Err(format!(
-                "invalid --max-pending-per-source {}: must be 1 to 1000000",
-                self.max_pending_per_source
+            return Err(InspectFlagError::MaxPendingPerSource(
+                self.max_pending_per_source,
             ));
         }
         let hello_timeout = match (self.hello_timeout, &mode) {
@@ -353,9 +400,9 @@ impl DemoArgs {
     pub fn config(&self) -> Result<ProbeConfig, FlagError> {
         let mut config = ProbeConfig::default();
         if let Some(spec) = &self.clients.clients {
-            config.clients = profile::select(spec).map_err(FlagError::Selection)?;
+            config.clients = profile::select(spec)?;
         }
-        config.checks = self.checks.set().map_err(FlagError::Selection)?;
+        config.checks = self.checks.set()?;
         Ok(config)
     }
 }
@@ -509,10 +556,13 @@ pub enum FlagError {
     /// A target argument or targets file that cannot be read.
     #[error(transparent)]
     Target(#[from] discover::TargetError),
-    /// A list of catalog ids (`--clients`, `--servers`, `--deadlines`,
-    /// `--only`, `--skip`) naming an unknown entry; the catalog's message.
-    #[error("{0}")]
-    Selection(String),
+    /// A list of catalog ids (`--clients`, `--servers`, `--deadlines`)
+    /// naming an unknown entry, or none.
+    #[error(transparent)]
+    Selection(#[from] crate::catalog::SelectError),
+    /// `--only` or `--skip` naming an unknown check, or leaving none.
+    #[error(transparent)]
+    Checks(#[from] checks::SelectError),
 }
 
 /// Flags of `pqready cluster`.
@@ -637,9 +687,9 @@ pub fn probe_config(
         ..ProbeConfig::default()
     };
     if let Some(spec) = clients {
-        config.clients = profile::select(spec).map_err(FlagError::Selection)?;
+        config.clients = profile::select(spec)?;
     }
-    config.checks = checks.set().map_err(FlagError::Selection)?;
+    config.checks = checks.set()?;
     config.rate = rate(pace)?;
     config.per_host =
         (per_host > 0).then(|| std::sync::Arc::new(crate::net::HostCap::new(per_host)));
@@ -707,15 +757,16 @@ pub struct CheckArgs {
 
 impl CheckArgs {
     /// The selected checks.
-    pub fn set(&self) -> Result<CheckSet, String> {
+    pub fn set(&self) -> Result<CheckSet, checks::SelectError> {
         CheckSet::pick(&self.only, &self.skip)
     }
 
     /// The same flags from check names (a configuration file's lists).
-    pub fn named(only: &[String], skip: &[String]) -> Result<Self, String> {
-        let ids = |flag: &str, names: &[String]| -> Result<Vec<CheckId>, String> {
-            names.iter().map(|n| checks::parse(flag, n)).collect()
-        };
+    pub fn named(only: &[String], skip: &[String]) -> Result<Self, checks::SelectError> {
+        let ids =
+            |flag: &'static str, names: &[String]| -> Result<Vec<CheckId>, checks::SelectError> {
+                names.iter().map(|n| checks::parse(flag, n)).collect()
+            };
         Ok(CheckArgs {
             only: ids("--only", only)?,
             skip: ids("--skip", skip)?,
@@ -804,10 +855,8 @@ impl MatrixArgs {
             ids.extend(crate::catalog::go::MINORS.map(|m| format!("go1.{m}")));
             ids.join(",")
         };
-        let clients = profile::select(self.clients.as_deref().unwrap_or(&default_ids("kubectl")))
-            .map_err(FlagError::Selection)?;
-        let servers = server::select(self.servers.as_deref().unwrap_or(&default_ids("k8s")))
-            .map_err(FlagError::Selection)?;
+        let clients = profile::select(self.clients.as_deref().unwrap_or(&default_ids("kubectl")))?;
+        let servers = server::select(self.servers.as_deref().unwrap_or(&default_ids("k8s")))?;
         Ok((clients, servers))
     }
 }
@@ -877,8 +926,7 @@ impl DeadlineArgs {
     /// The certificate rules: the selected tables, judged as of now.
     pub fn rules(&self) -> Result<CertRules, FlagError> {
         Ok(CertRules {
-            deadlines: crate::catalog::deadlines::select(&self.deadlines)
-                .map_err(FlagError::Selection)?,
+            deadlines: crate::catalog::deadlines::select(&self.deadlines)?,
             ..CertRules::default()
         })
     }
@@ -938,10 +986,16 @@ pub struct OutputArgs {
     pub fail_on_change: bool,
 }
 
-fn parse_severity(text: &str) -> Result<crate::vocab::Severity, String> {
+/// A `--fail-on` value that is no gating severity (clap names the flag and
+/// the value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("use low, medium or high")]
+pub struct SeverityError;
+
+fn parse_severity(text: &str) -> Result<crate::vocab::Severity, SeverityError> {
     crate::vocab::Severity::parse(text)
         .filter(|s| *s != crate::vocab::Severity::Info)
-        .ok_or_else(|| "use low, medium or high".to_string())
+        .ok_or(SeverityError)
 }
 
 impl OutputArgs {

@@ -93,15 +93,36 @@ impl Drop for DemoServer {
     }
 }
 
+/// Why a demo server did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// rcgen could not make the self-signed certificate.
+    #[error("cannot generate demo certificate: {0}")]
+    Certificate(rcgen::Error),
+    /// rustls refused the configuration (versions, certificate or key).
+    #[error("{0}")]
+    Tls(rustls::Error),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {why}")]
+    Listen {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why binding failed.
+        why: std::io::Error,
+    },
+    /// The bound socket's address could not be read.
+    #[error("{0}")]
+    LocalAddr(std::io::Error),
+}
+
 /// Starts one server on 127.0.0.1 with an ephemeral port.
-pub async fn start(config: DemoConfig) -> Result<DemoServer, String> {
+pub async fn start(config: DemoConfig) -> Result<DemoServer, DemoError> {
     start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
 }
 
 /// Starts one server on `bind` (a loopback address; port 0 picks one).
-pub async fn start_on(config: DemoConfig, bind: SocketAddr) -> Result<DemoServer, String> {
-    let (cert, signing_key) =
-        certificate(config.name).map_err(|e| format!("cannot generate demo certificate: {e}"))?;
+pub async fn start_on(config: DemoConfig, bind: SocketAddr) -> Result<DemoServer, DemoError> {
+    let (cert, signing_key) = certificate(config.name).map_err(DemoError::Certificate)?;
     let chain = vec![CertificateDer::from(cert.der().to_vec())];
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(signing_key.serialize_der()));
     let mut provider = rustls::crypto::aws_lc_rs::default_provider();
@@ -113,15 +134,15 @@ pub async fn start_on(config: DemoConfig, bind: SocketAddr) -> Result<DemoServer
     };
     let server = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
         .with_protocol_versions(versions)
-        .map_err(|e| e.to_string())?
+        .map_err(DemoError::Tls)?
         .with_no_client_auth()
         .with_single_cert(chain, key)
-        .map_err(|e| e.to_string())?;
+        .map_err(DemoError::Tls)?;
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
     let listener = TcpListener::bind(bind)
         .await
-        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(|why| DemoError::Listen { addr: bind, why })?;
+    let addr = listener.local_addr().map_err(DemoError::LocalAddr)?;
     let task = tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let acceptor = acceptor.clone();
@@ -160,7 +181,7 @@ fn certificate(name: &str) -> Result<(rcgen::Certificate, rcgen::KeyPair), rcgen
 }
 
 /// Starts every demo server.
-pub async fn start_all() -> Result<Vec<DemoServer>, String> {
+pub async fn start_all() -> Result<Vec<DemoServer>, DemoError> {
     let mut servers = Vec::new();
     for config in demo_configs() {
         servers.push(start(config).await?);

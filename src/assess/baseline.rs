@@ -94,16 +94,30 @@ impl Snapshot {
 
     /// Refuses a baseline that holds results of another command than
     /// `expected` (whose subjects would all count as new and gone).
-    pub fn expect(&self, expected: DocumentKind) -> Result<(), String> {
+    pub fn expect(&self, expected: DocumentKind) -> Result<(), OtherCommand> {
         match self.results.iter().find(|r| **r != expected) {
-            Some(other) => Err(format!(
-                "the results of {}, not of {}: compare a run with an earlier run of the same command",
-                other.commands(),
-                expected.commands()
-            )),
+            Some(other) => Err(OtherCommand {
+                found: *other,
+                expected,
+            }),
             None => Ok(()),
         }
     }
+}
+
+/// A baseline holding the results of another command than the current
+/// run's (`commands` prefixes the flag and the file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the results of {}, not of {}: compare a run with an earlier run of the same command",
+    found.commands(),
+    expected.commands()
+)]
+pub struct OtherCommand {
+    /// What the baseline holds.
+    pub found: DocumentKind,
+    /// What the current run produces.
+    pub expected: DocumentKind,
 }
 
 /// The subject name of a cluster component: `category/name`.
@@ -368,8 +382,16 @@ mod tests {
         certs.results.insert(DocumentKind::Certs);
         assert!(certs.expect(DocumentKind::Certs).is_ok());
         let err = certs.expect(DocumentKind::Target).unwrap_err();
+        assert_eq!(
+            err,
+            OtherCommand {
+                found: DocumentKind::Certs,
+                expected: DocumentKind::Target
+            }
+        );
         assert!(
-            err.contains("results of certs, not of probe or demo"),
+            err.to_string()
+                .contains("results of certs, not of probe or demo"),
             "{err}"
         );
         let mut probe = Snapshot::default();

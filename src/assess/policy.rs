@@ -148,8 +148,35 @@ fn glob(pattern: &str, text: &str) -> bool {
     true
 }
 
-fn parse_date(text: &str, what: &str) -> Result<i64, String> {
-    let bad = || format!("invalid {what} '{text}': use YYYY-MM-DD");
+/// Why a policy file was refused (one line; `commands` prefixes the flag
+/// and the file).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    /// Not YAML, or not the policy model: the parser's first line, which
+    /// names the place and the field, not the file's other contents.
+    #[error("{0}")]
+    Syntax(String),
+    /// A date that is not YYYY-MM-DD.
+    #[error("invalid {field} '{text}': use YYYY-MM-DD")]
+    Date {
+        /// The field holding it.
+        field: &'static str,
+        /// The text given.
+        text: String,
+    },
+    /// An exception (for this target pattern) without a reason.
+    #[error("exception for '{0}' has no reason")]
+    NoReason(String),
+    /// A `require_pq` or `sensitive` entry that selects nothing.
+    #[error("a {0} entry needs a category, a target or both")]
+    EmptySelector(&'static str),
+}
+
+fn parse_date(text: &str, field: &'static str) -> Result<i64, PolicyError> {
+    let bad = || PolicyError::Date {
+        field,
+        text: text.to_string(),
+    };
     let mut parts = text.splitn(3, '-');
     let mut next = |len: usize| {
         parts
@@ -167,14 +194,14 @@ fn parse_date(text: &str, what: &str) -> Result<i64, String> {
 
 impl Policy {
     /// Reads a policy from YAML (JSON is YAML too) and checks its dates.
-    pub fn from_yaml(text: &str) -> Result<Policy, String> {
+    pub fn from_yaml(text: &str) -> Result<Policy, PolicyError> {
         let policy: Policy = serde_saphyr::from_str(text).map_err(|e| {
             // The parser's message names the place and the field, not the
             // file's other contents.
             // Its "error: " prefix would double ours.
             let text = e.to_string();
             let first = text.lines().next().unwrap_or("not a policy");
-            first.strip_prefix("error: ").unwrap_or(first).to_string()
+            PolicyError::Syntax(first.strip_prefix("error: ").unwrap_or(first).to_string())
         })?;
         if let Some(date) = &policy.classical_certificates_not_after {
             parse_date(date, "classical_certificates_not_after")?;
@@ -182,7 +209,7 @@ impl Policy {
         for e in &policy.exceptions {
             parse_date(&e.expires, "exception expires")?;
             if e.reason.trim().is_empty() {
-                return Err(format!("exception for '{}' has no reason", e.target));
+                return Err(PolicyError::NoReason(e.target.clone()));
             }
         }
         for (list, name) in [
@@ -193,7 +220,7 @@ impl Policy {
                 .iter()
                 .any(|s| s.category.is_none() && s.target.is_none())
             {
-                return Err(format!("a {name} entry needs a category, a target or both"));
+                return Err(PolicyError::EmptySelector(name));
             }
         }
         Ok(policy)
@@ -388,14 +415,29 @@ exceptions:
 
     #[test]
     fn rejects_bad_policies() {
-        assert!(Policy::from_yaml("require_pq: [{}]").is_err());
-        assert!(Policy::from_yaml("unknown_rule: true").is_err());
-        assert!(Policy::from_yaml("classical_certificates_not_after: 2030-13-01").is_err());
-        assert!(
-            Policy::from_yaml("exceptions: [{target: x, reason: '', expires: 2027-01-01}]")
-                .is_err()
+        assert_eq!(
+            Policy::from_yaml("require_pq: [{}]"),
+            Err(PolicyError::EmptySelector("require_pq"))
         );
-        assert!(Policy::from_yaml("require_pq: [{category: toaster}]").is_err());
+        assert!(matches!(
+            Policy::from_yaml("unknown_rule: true"),
+            Err(PolicyError::Syntax(_))
+        ));
+        assert_eq!(
+            Policy::from_yaml("classical_certificates_not_after: 2030-13-01"),
+            Err(PolicyError::Date {
+                field: "classical_certificates_not_after",
+                text: "2030-13-01".into()
+            })
+        );
+        assert_eq!(
+            Policy::from_yaml("exceptions: [{target: x, reason: '', expires: 2027-01-01}]"),
+            Err(PolicyError::NoReason("x".into()))
+        );
+        assert!(matches!(
+            Policy::from_yaml("require_pq: [{category: toaster}]"),
+            Err(PolicyError::Syntax(_))
+        ));
     }
 
     #[test]

@@ -96,7 +96,7 @@ fn judge_chain(
                     unread.push(UnreadCertificate {
                         fingerprint_sha256: cert.fingerprint_sha256.clone(),
                         role: role(position, len, false).to_string(),
-                        error: error.clone(),
+                        error: error.to_string(),
                     });
                 }
             }

@@ -237,27 +237,29 @@ pub fn table(id: DeadlineTable) -> &'static Table {
 }
 
 /// Parses `--deadlines`: a comma-separated list of table ids.
-pub fn select(spec: &str) -> Result<Vec<DeadlineTable>, String> {
+pub fn select(spec: &str) -> Result<Vec<DeadlineTable>, super::SelectError> {
     let mut out = Vec::new();
     for name in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let id = DeadlineTable::parse(name).ok_or_else(|| {
-            format!(
-                "invalid --deadlines '{name}': known tables are {}",
-                DeadlineTable::ALL
-                    .iter()
-                    .map(|t| t.name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+        let id = DeadlineTable::parse(name).ok_or_else(|| super::SelectError::UnknownTable {
+            name: name.to_string(),
         })?;
         if !out.contains(&id) {
             out.push(id);
         }
     }
     if out.is_empty() {
-        return Err("empty --deadlines: name nist, cnsa2 or both".into());
+        return Err(super::SelectError::NoTables);
     }
     Ok(out)
+}
+
+/// The table names `--deadlines` accepts, for its error message.
+pub(super) fn known_tables() -> String {
+    DeadlineTable::ALL
+        .iter()
+        .map(|t| t.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Table {
@@ -381,6 +383,16 @@ mod tests {
             assert!(CNSA2.source.contains(date), "{date}");
         }
         assert_eq!(select("nist, cnsa2,nist").unwrap().len(), 2);
-        assert!(select("fips").is_err());
+        assert_eq!(
+            select("fips"),
+            Err(crate::catalog::SelectError::UnknownTable {
+                name: "fips".into()
+            })
+        );
+        assert_eq!(
+            select("fips").unwrap_err().to_string(),
+            "invalid --deadlines 'fips': known tables are nist, cnsa2"
+        );
+        assert_eq!(select(" "), Err(crate::catalog::SelectError::NoTables));
     }
 }

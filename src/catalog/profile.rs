@@ -463,7 +463,7 @@ pub fn find(id: &str) -> Option<&'static ClientProfile> {
 }
 
 /// Parses `all` or a comma-separated list of ids.
-pub fn select(spec: &str) -> Result<Vec<&'static ClientProfile>, String> {
+pub fn select(spec: &str) -> Result<Vec<&'static ClientProfile>, super::SelectError> {
     super::select_by_id(
         all(),
         spec,
@@ -551,7 +551,16 @@ mod tests {
 
     #[test]
     fn rejects_unknown_profiles() {
-        assert!(select("go1.24,nope").unwrap_err().contains("'nope'"));
+        let err = select("go1.24,nope").unwrap_err();
+        assert!(
+            matches!(&err, crate::catalog::SelectError::Unknown { id, .. } if id == "nope"),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("'nope'"), "{err}");
+        assert!(matches!(
+            select(" , "),
+            Err(crate::catalog::SelectError::Empty { .. })
+        ));
         assert_eq!(select("go1.24, kubectl1.33").unwrap().len(), 2);
     }
 }

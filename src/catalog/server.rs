@@ -194,7 +194,7 @@ fn build_all() -> Vec<ServerModel> {
 }
 
 /// Parses `all` or a comma-separated list of server model ids.
-pub fn select(spec: &str) -> Result<Vec<&'static ServerModel>, String> {
+pub fn select(spec: &str) -> Result<Vec<&'static ServerModel>, super::SelectError> {
     super::select_by_id(
         all(),
         spec,

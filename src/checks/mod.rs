@@ -88,23 +88,53 @@ pub fn assess(obs: &TargetObservation, judge: &Judge, subject: &Subject<'_>) -> 
     judge.endpoint(obs, subject, ALL_CHECKS)
 }
 
+/// Why a check selection was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectError {
+    /// A name that is no check's id, given to `flag` (`--only`, `--skip`,
+    /// or the exporter's `checks=`).
+    #[error("invalid {flag} '{name}': known checks are {}", known_checks())]
+    Unknown {
+        /// Where the name was given.
+        flag: &'static str,
+        /// The name, trimmed.
+        name: String,
+    },
+    /// `--only` and `--skip` together leave nothing to run.
+    #[error("no check left to run: --only and --skip exclude every check")]
+    NoneLeft,
+}
+
+impl SelectError {
+    /// The same error, naming `flag` instead (a caller whose input is
+    /// not spelled `--only`).
+    pub fn given_as(self, flag: &'static str) -> Self {
+        match self {
+            SelectError::Unknown { name, .. } => SelectError::Unknown { flag, name },
+            other => other,
+        }
+    }
+}
+
+fn known_checks() -> String {
+    ALL_CHECKS
+        .iter()
+        .map(|c| c.id().name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The check spelled `name` (surrounding spaces ignored), or an error
 /// naming `flag` and the known checks.
-pub fn parse(flag: &str, name: &str) -> Result<CheckId, String> {
+pub fn parse(flag: &'static str, name: &str) -> Result<CheckId, SelectError> {
     let name = name.trim();
     ALL_CHECKS
         .iter()
         .map(|c| c.id())
         .find(|id| id.name() == name)
-        .ok_or_else(|| {
-            format!(
-                "invalid {flag} '{name}': known checks are {}",
-                ALL_CHECKS
-                    .iter()
-                    .map(|c| c.id().name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+        .ok_or_else(|| SelectError::Unknown {
+            flag,
+            name: name.to_string(),
         })
 }
 
@@ -131,7 +161,7 @@ impl CheckSet {
     }
 
     /// `--only` then `--skip`: every check when `only` is empty.
-    pub fn pick(only: &[CheckId], skip: &[CheckId]) -> Result<Self, String> {
+    pub fn pick(only: &[CheckId], skip: &[CheckId]) -> Result<Self, SelectError> {
         let mut set = if only.is_empty() {
             CheckSet::all()
         } else {
@@ -141,16 +171,17 @@ impl CheckSet {
             set = set.without(*id);
         }
         if set == CheckSet::none() {
-            return Err("no check left to run: --only and --skip exclude every check".into());
+            return Err(SelectError::NoneLeft);
         }
         Ok(set)
     }
 
     /// As [`CheckSet::pick`], from check names.
-    pub fn select(only: &[String], skip: &[String]) -> Result<Self, String> {
-        let parse_all = |flag: &str, names: &[String]| -> Result<Vec<CheckId>, String> {
-            names.iter().map(|n| parse(flag, n)).collect()
-        };
+    pub fn select(only: &[String], skip: &[String]) -> Result<Self, SelectError> {
+        let parse_all =
+            |flag: &'static str, names: &[String]| -> Result<Vec<CheckId>, SelectError> {
+                names.iter().map(|n| parse(flag, n)).collect()
+            };
         CheckSet::pick(&parse_all("--only", only)?, &parse_all("--skip", skip)?)
     }
 }
@@ -188,8 +219,19 @@ mod tests {
     #[test]
     fn rejects_unknown_and_empty_selections() {
         let err = CheckSet::select(&names(&["grups"]), &[]).unwrap_err();
-        assert!(err.contains("known checks are groups, selection"), "{err}");
-        assert!(CheckSet::select(&names(&["groups"]), &names(&["groups"])).is_err());
+        assert!(
+            matches!(&err, SelectError::Unknown { flag: "--only", name } if name == "grups"),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .contains("known checks are groups, selection"),
+            "{err}"
+        );
+        assert_eq!(
+            CheckSet::select(&names(&["groups"]), &names(&["groups"])),
+            Err(SelectError::NoneLeft)
+        );
         assert_eq!(
             CheckSet::select(&names(&[" versions "]), &[]),
             Ok(CheckSet::none().with(CheckId::Versions))

@@ -36,11 +36,24 @@ impl From<String> for CommandError {
     }
 }
 
-impl From<crate::cli::FlagError> for CommandError {
-    fn from(e: crate::cli::FlagError) -> Self {
-        CommandError(e.to_string())
-    }
+/// The library's typed errors become one line each, as they read.
+macro_rules! command_error_from {
+    ($($error:ty),* $(,)?) => {
+        $(impl From<$error> for CommandError {
+            fn from(e: $error) -> Self {
+                CommandError(e.to_string())
+            }
+        })*
+    };
 }
+
+command_error_from!(
+    crate::cli::FlagError,
+    crate::cli::InspectFlagError,
+    crate::demo::DemoError,
+    crate::gobin::godebug::GodebugFileError,
+    crate::checks::SelectError,
+);
 
 /// How a command that ran ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

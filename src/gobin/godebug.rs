@@ -20,11 +20,64 @@
 //! error: pqready cannot tell which one applies to the binary.
 
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const NAME: &str = "GODEBUG";
 /// Files larger than this are not service definitions.
 const MAX_LEN: u64 = 8 << 20;
+
+/// Why a text's GODEBUG setting cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GodebugError {
+    /// A Kubernetes env entry whose value comes from elsewhere.
+    #[error("GODEBUG comes from a ConfigMap or Secret (valueFrom); point pqready at that ConfigMap, or give the value directly")]
+    ValueFrom,
+    /// A YAML block scalar (`|` or `>`), which the line reader does not read.
+    #[error("GODEBUG is a YAML block scalar; write it on one line")]
+    BlockScalar,
+    /// Several different values, each once, in the order found.
+    #[error(
+        "sets GODEBUG to different values ({}); point pqready at the one that starts this binary",
+        .0.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ")
+    )]
+    Different(Vec<String>),
+}
+
+/// Why a file's GODEBUG setting cannot be read; each message starts with
+/// the path.
+#[derive(Debug, thiserror::Error)]
+pub enum GodebugFileError {
+    /// The file cannot be read.
+    #[error("{}: {why}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        why: std::io::Error,
+    },
+    /// A directory, device, FIFO or socket.
+    #[error("{}: not a regular file", path.display())]
+    NotRegular {
+        /// The path.
+        path: PathBuf,
+    },
+    /// Larger than any service definition.
+    #[error("{}: {len} bytes is too large for a unit, manifest or environment file", path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size in bytes.
+        len: u64,
+    },
+    /// Read, but its setting cannot be told.
+    #[error("{}: {why}", path.display())]
+    Content {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with its setting.
+        why: GodebugError,
+    },
+}
 
 /// A runtime GODEBUG value and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +91,7 @@ pub struct RuntimeGodebug {
 impl RuntimeGodebug {
     /// Reads the GODEBUG set by the unit, manifest or environment file at
     /// `path`; `Ok(None)` when it sets none.
-    pub fn from_file(path: &Path) -> Result<Option<RuntimeGodebug>, String> {
+    pub fn from_file(path: &Path) -> Result<Option<RuntimeGodebug>, GodebugFileError> {
         Ok(godebug_from_file(path)?.map(|value| RuntimeGodebug {
             value,
             source: path.display().to_string(),
@@ -48,25 +101,33 @@ impl RuntimeGodebug {
 
 /// Extracts the GODEBUG value a systemd unit, Kubernetes manifest, image
 /// config, Dockerfile or environment file sets; `Ok(None)` when it sets none.
-pub fn godebug_from_file(path: &Path) -> Result<Option<String>, String> {
-    let what = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| format!("{what}: {e}"))?;
+pub fn godebug_from_file(path: &Path) -> Result<Option<String>, GodebugFileError> {
+    let read = |why| GodebugFileError::Read {
+        path: path.to_path_buf(),
+        why,
+    };
+    let meta = std::fs::metadata(path).map_err(read)?;
     if !meta.is_file() {
-        return Err(format!("{what}: not a regular file"));
+        return Err(GodebugFileError::NotRegular {
+            path: path.to_path_buf(),
+        });
     }
     if meta.len() > MAX_LEN {
-        return Err(format!(
-            "{what}: {} bytes is too large for a unit, manifest or environment file",
-            meta.len()
-        ));
+        return Err(GodebugFileError::TooLarge {
+            path: path.to_path_buf(),
+            len: meta.len(),
+        });
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("{what}: {e}"))?;
+    let bytes = std::fs::read(path).map_err(read)?;
     let text = String::from_utf8_lossy(&bytes);
-    godebug_from_text(&text).map_err(|e| format!("{what}: {e}"))
+    godebug_from_text(&text).map_err(|why| GodebugFileError::Content {
+        path: path.to_path_buf(),
+        why,
+    })
 }
 
 /// [`godebug_from_file`] on text already read.
-pub fn godebug_from_text(text: &str) -> Result<Option<String>, String> {
+pub fn godebug_from_text(text: &str) -> Result<Option<String>, GodebugError> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         if let Ok(value) = serde_json::from_str::<Value>(trimmed) {
@@ -84,32 +145,28 @@ pub fn godebug_from_text(text: &str) -> Result<Option<String>, String> {
 }
 
 /// One value, or an error when the file sets different ones.
-fn single(mut found: Vec<String>) -> Result<Option<String>, String> {
+fn single(mut found: Vec<String>) -> Result<Option<String>, GodebugError> {
     found.dedup();
     let first = found.first().cloned();
     if found.iter().any(|v| Some(v) != first.as_ref()) {
-        let mut distinct: Vec<&String> = Vec::new();
-        for v in &found {
+        let mut distinct: Vec<String> = Vec::new();
+        for v in found {
             if !distinct.contains(&v) {
                 distinct.push(v);
             }
         }
-        let list: Vec<String> = distinct.iter().map(|v| format!("{v:?}")).collect();
-        return Err(format!(
-            "sets GODEBUG to different values ({}); point pqready at the one that starts this binary",
-            list.join(", ")
-        ));
+        return Err(GodebugError::Different(distinct));
     }
     Ok(first)
 }
 
-fn json_values(value: &Value, found: &mut Vec<String>) -> Result<(), String> {
+fn json_values(value: &Value, found: &mut Vec<String>) -> Result<(), GodebugError> {
     match value {
         Value::Object(map) => {
             if map.get("name").and_then(Value::as_str) == Some(NAME) {
                 match (map.get("value"), map.get("valueFrom")) {
                     (Some(Value::String(v)), _) => found.push(v.clone()),
-                    (None, Some(_)) => return Err(value_from_error()),
+                    (None, Some(_)) => return Err(GodebugError::ValueFrom),
                     (None, None) => found.push(String::new()),
                     _ => {}
                 }
@@ -136,10 +193,6 @@ fn json_values(value: &Value, found: &mut Vec<String>) -> Result<(), String> {
         _ => {}
     }
     Ok(())
-}
-
-fn value_from_error() -> String {
-    "GODEBUG comes from a ConfigMap or Secret (valueFrom); point pqready at that ConfigMap, or give the value directly".to_string()
 }
 
 fn is_systemd_unit(text: &str) -> bool {
@@ -300,7 +353,7 @@ fn key_value(text: &str) -> Option<(String, &str)> {
     Some((scalar(key), value.trim()))
 }
 
-fn yaml_values(text: &str) -> Result<Vec<String>, String> {
+fn yaml_values(text: &str) -> Result<Vec<String>, GodebugError> {
     let lines = yaml_lines(text);
     let mut found = Vec::new();
     for (i, line) in lines.iter().enumerate() {
@@ -367,7 +420,7 @@ fn yaml_values(text: &str) -> Result<Vec<String>, String> {
         if name.as_deref() == Some(NAME) {
             match value {
                 Some(v) => found.push(v),
-                None if value_from => return Err(value_from_error()),
+                None if value_from => return Err(GodebugError::ValueFrom),
                 None => found.push(String::new()),
             }
         }
@@ -375,9 +428,9 @@ fn yaml_values(text: &str) -> Result<Vec<String>, String> {
     Ok(found)
 }
 
-fn block_scalar_guard(value: &str) -> Result<String, String> {
+fn block_scalar_guard(value: &str) -> Result<String, GodebugError> {
     if value.starts_with('|') || value.starts_with('>') {
-        return Err("GODEBUG is a YAML block scalar; write it on one line".to_string());
+        return Err(GodebugError::BlockScalar);
     }
     Ok(scalar(value))
 }
@@ -445,11 +498,20 @@ mod tests {
         let flow = "env:\n- {name: GODEBUG, value: tlskyber=0}\n";
         assert_eq!(get(flow).as_deref(), Some("tlskyber=0"));
         let from = "env:\n- name: GODEBUG\n  valueFrom:\n    configMapKeyRef: {name: x, key: y}\n";
-        assert!(godebug_from_text(from).unwrap_err().contains("valueFrom"));
-        let two = "env:\n- name: GODEBUG\n  value: a=1\n---\nenv:\n- name: GODEBUG\n  value: a=0\n";
-        assert!(godebug_from_text(two)
+        assert_eq!(godebug_from_text(from), Err(GodebugError::ValueFrom));
+        assert!(godebug_from_text(from)
             .unwrap_err()
-            .contains("different values"));
+            .to_string()
+            .contains("valueFrom"));
+        let two = "env:\n- name: GODEBUG\n  value: a=1\n---\nenv:\n- name: GODEBUG\n  value: a=0\n";
+        assert_eq!(
+            godebug_from_text(two),
+            Err(GodebugError::Different(vec!["a=1".into(), "a=0".into()]))
+        );
+        assert_eq!(
+            godebug_from_text(two).unwrap_err().to_string(),
+            "sets GODEBUG to different values (\"a=1\", \"a=0\"); point pqready at the one that starts this binary"
+        );
         let same = "env:\n- name: GODEBUG\n  value: a=1\n- name: X\n  value: a=0\n";
         assert_eq!(get(same).as_deref(), Some("a=1"));
         let compose = "services:\n  app:\n    environment:\n      - GODEBUG=tlsmlkem=0\n";

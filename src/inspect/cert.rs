@@ -27,9 +27,20 @@ pub struct ServedCert {
     pub cert_type: Option<CertType>,
 }
 
+/// A certificate of this type could not be generated (the key, its
+/// parameters or the signature).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot generate a {cert_type} certificate: {why}")]
+pub struct GenerateError {
+    /// The type asked for.
+    pub cert_type: CertType,
+    /// What rcgen said.
+    pub why: rcgen::Error,
+}
+
 /// A fresh self-signed certificate of `cert_type` for [`SUBJECT_ALT_NAMES`].
-pub fn generate(cert_type: CertType) -> Result<ServedCert, String> {
-    let fail = |e: rcgen::Error| format!("cannot generate a {cert_type} certificate: {e}");
+pub fn generate(cert_type: CertType) -> Result<ServedCert, GenerateError> {
+    let fail = |why: rcgen::Error| GenerateError { cert_type, why };
     let key = match cert_type {
         CertType::Mldsa44 => rcgen::KeyPair::generate_for(&rcgen::PKCS_ML_DSA_44),
         CertType::Mldsa65 => rcgen::KeyPair::generate_for(&rcgen::PKCS_ML_DSA_65),

@@ -29,6 +29,61 @@ use serde::Serialize;
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
+/// Why the upstream's answer to a forwarded hello is unknown (the
+/// record's `upstream_error`).
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    /// The upstream's name did not resolve.
+    #[error("upstream unreachable: {host}:{port}: {why}")]
+    Unresolved {
+        /// The `--forward` host.
+        host: String,
+        /// The `--forward` port.
+        port: u16,
+        /// What resolving it said.
+        why: crate::net::NetError,
+    },
+    /// The connection to the upstream failed: refused, timed out, or
+    /// unreachable.
+    #[error("{}: {addr}: {why}", connect_failure(why))]
+    Connect {
+        /// The upstream's address.
+        addr: SocketAddr,
+        /// How connecting failed.
+        why: crate::net::NetError,
+    },
+    /// Writing the captured hello upstream failed.
+    #[error("upstream closed: writing the hello to {addr}: {why}")]
+    WriteHello {
+        /// The upstream's address.
+        addr: SocketAddr,
+        /// The write's error.
+        why: std::io::Error,
+    },
+    /// Reading the upstream failed before its answer was known (the I/O
+    /// error's message; the error itself ends the session).
+    #[error("upstream reset: {0}")]
+    Reset(String),
+    /// The upstream closed, or sent what is not a TLS answer: the
+    /// observer's reason.
+    #[error("{0}")]
+    Unreadable(String),
+    /// The session ended in a way the forwarder did not name.
+    #[error("upstream session ended before its answer")]
+    Ended,
+    /// No answer within the step timeout.
+    #[error("upstream timed out: no answer within {0:?}")]
+    NoAnswer(std::time::Duration),
+}
+
+fn connect_failure(why: &crate::net::NetError) -> &'static str {
+    match why {
+        crate::net::NetError::Refused => "upstream refused",
+        crate::net::NetError::Timeout(_) => "upstream timed out",
+        _ => "upstream unreachable",
+    }
+}
+
 /// One key share as offered: its group and its length in bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ShareSize {
@@ -174,12 +229,12 @@ impl ClientObservation {
     }
 
     /// Forward mode: the upstream's answer, or why it is unknown.
-    pub fn set_upstream(&mut self, answer: Result<ServerAnswer, String>) {
+    pub fn set_upstream(&mut self, answer: Result<ServerAnswer, UpstreamError>) {
         match answer {
             Ok(answer) => self.set_answer(Some(&answer)),
             Err(why) => {
                 self.set_answer(None);
-                self.upstream_error = Some(why);
+                self.upstream_error = Some(why.to_string());
             }
         }
     }

@@ -32,7 +32,7 @@
 use super::answer::{AnswerObserver, Observed, ServerAnswer};
 use super::capture::{capture, CaptureError, CaptureLimits};
 use super::cert::ServedCert;
-use super::ClientObservation;
+use super::{ClientObservation, UpstreamError};
 use crate::net;
 use crate::vocab::CertType;
 use crate::wire::{NamedGroup, ProtocolVersion};
@@ -105,10 +105,22 @@ pub struct Terminate {
     pub groups: Vec<NamedGroup>,
 }
 
+/// Why terminate mode's TLS server could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsConfigError {
+    /// The provider supports none of rustls's default protocol versions.
+    #[error("{0}")]
+    Versions(rustls::Error),
+    /// The certificate and the private key do not belong together (or the
+    /// key is of a type rustls cannot sign with).
+    #[error("certificate and key do not fit: {0}")]
+    CertificateKey(rustls::Error),
+}
+
 /// A TLS server for terminate mode: every key-exchange group rustls offers
 /// (post-quantum first) and `served`'s certificate (see [`super::cert`]).
 /// ML-DSA certificates sign in TLS 1.3 only, as rustls does.
-pub fn terminate_config(served: ServedCert) -> Result<Terminate, String> {
+pub fn terminate_config(served: ServedCert) -> Result<Terminate, TlsConfigError> {
     let ServedCert {
         chain,
         key,
@@ -123,10 +135,10 @@ pub fn terminate_config(served: ServedCert) -> Result<Terminate, String> {
         .collect();
     let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(TlsConfigError::Versions)?
         .with_no_client_auth()
         .with_single_cert(chain, key)
-        .map_err(|e| format!("certificate and key do not fit: {e}"))?;
+        .map_err(TlsConfigError::CertificateKey)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Terminate {
         tls: Arc::new(config),
@@ -358,11 +370,8 @@ async fn handle(
                 let answer = match tokio::time::timeout(config.step_timeout, answer_rx).await {
                     Ok(Ok(answer)) => answer,
                     // Only when the session ended in a way `forward` did not name.
-                    Ok(Err(_)) => Err("upstream session ended before its answer".into()),
-                    Err(_) => Err(format!(
-                        "upstream timed out: no answer within {:?}",
-                        config.step_timeout
-                    )),
+                    Ok(Err(_)) => Err(UpstreamError::Ended),
+                    Err(_) => Err(UpstreamError::NoAnswer(config.step_timeout)),
                 };
                 record.set_upstream(answer);
                 let _ = records.send(record).await;
@@ -430,7 +439,7 @@ fn rustls_answer(
 }
 
 /// The upstream's answer to a forwarded hello, or why it is unknown.
-type UpstreamAnswer = Result<ServerAnswer, String>;
+type UpstreamAnswer = Result<ServerAnswer, UpstreamError>;
 
 /// Connects upstream, replays the captured bytes, then copies both ways
 /// until both directions end. With `answer`, the upstream's bytes are also
@@ -446,32 +455,30 @@ async fn forward(
     answer: Option<oneshot::Sender<UpstreamAnswer>>,
 ) -> io::Result<()> {
     let mut answer = answer;
-    let mut fail = |why: String| {
+    let mut fail = |why: UpstreamError| {
+        let text = why.to_string();
         if let Some(tx) = answer.take() {
-            let _ = tx.send(Err(why.clone()));
+            let _ = tx.send(Err(why));
         }
-        io::Error::other(why)
+        io::Error::other(text)
     };
     let addr = match net::resolve(host, port, limit).await {
         Ok(addr) => addr,
-        Err(e) => return Err(fail(format!("upstream unreachable: {host}:{port}: {e}"))),
+        Err(why) => {
+            return Err(fail(UpstreamError::Unresolved {
+                host: host.to_string(),
+                port,
+                why,
+            }))
+        }
     };
     let upstream = match net::Conn::open(addr, limit).await {
         Ok(conn) => conn,
-        Err(e) => {
-            let what = match e {
-                net::NetError::Refused => "upstream refused",
-                net::NetError::Timeout(_) => "upstream timed out",
-                _ => "upstream unreachable",
-            };
-            return Err(fail(format!("{what}: {addr}: {e}")));
-        }
+        Err(why) => return Err(fail(UpstreamError::Connect { addr, why })),
     };
     let mut upstream = upstream.into_stream();
-    if let Err(e) = upstream.write_all(&first).await {
-        return Err(fail(format!(
-            "upstream closed: writing the hello to {addr}: {e}"
-        )));
+    if let Err(why) = upstream.write_all(&first).await {
+        return Err(fail(UpstreamError::WriteHello { addr, why }));
     }
     drop(first);
     let (mut client_read, mut client_write) = client.into_split();
@@ -488,7 +495,7 @@ async fn forward(
                 Ok(n) => n,
                 Err(e) => {
                     if let Some((_, tx)) = observer.take() {
-                        let _ = tx.send(Err(format!("upstream reset: {e}")));
+                        let _ = tx.send(Err(UpstreamError::Reset(e.to_string())));
                     }
                     return Err(e);
                 }
@@ -520,10 +527,12 @@ async fn forward(
 /// The observer's result as an [`UpstreamAnswer`].
 fn observed(answer: Option<ServerAnswer>, observer: &AnswerObserver) -> UpstreamAnswer {
     answer.ok_or_else(|| {
-        observer
-            .why()
-            .unwrap_or("upstream answer unreadable")
-            .to_string()
+        UpstreamError::Unreadable(
+            observer
+                .why()
+                .unwrap_or("upstream answer unreadable")
+                .to_string(),
+        )
     })
 }
 

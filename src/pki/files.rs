@@ -27,7 +27,7 @@
 //! Must not: judge (that is `assess::certs`) or format anything.
 
 use super::keys::{self, CsrFacts, PemKind};
-use super::{parse_certificate, CertificateFacts, KeyFacts};
+use super::{parse_certificate, CertificateFacts, KeyFacts, PkiError};
 use crate::vocab::{FileFormat, KeyKind};
 use base64::Engine as _;
 use serde_json::Value;
@@ -375,7 +375,7 @@ pub fn read_bytes(name: &str, bytes: &[u8], options: &ReadOptions) -> Content {
                     if !options.given && !kind.as_deref().is_some_and(is_our_kind) {
                         return Content::Nothing(format!("not a kubeconfig or Secret ({e})"));
                     }
-                    reader.out.errors.push(e);
+                    reader.out.errors.push(e.to_string());
                 }
             }
         }
@@ -390,7 +390,7 @@ pub fn read_bytes(name: &str, bytes: &[u8], options: &ReadOptions) -> Content {
                     return Content::Nothing("no certificate material".into());
                 }
                 reader.out.format = None;
-                reader.out.errors.push(e);
+                reader.out.errors.push(e.to_string());
             }
         }
     }
@@ -503,24 +503,37 @@ fn json_kind_hint(text: &str) -> Option<String> {
     Some(value[..value.find('"')?].to_string())
 }
 
-/// The documents of a YAML stream or a JSON text. Errors say where, never
-/// what: the text may hold tokens and keys.
-fn parse_documents(text: &str, json: bool) -> Result<Vec<Value>, String> {
+/// Why a YAML or JSON file did not parse: where, never what (the text may
+/// hold tokens and keys).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum SyntaxError {
+    #[error("not valid JSON (line {line}, column {column})")]
+    Json { line: usize, column: usize },
+    #[error("not valid YAML (line {line}, column {column})")]
+    Yaml { line: usize, column: usize },
+    #[error("not valid YAML")]
+    YamlSomewhere,
+}
+
+/// The documents of a YAML stream or a JSON text.
+fn parse_documents(text: &str, json: bool) -> Result<Vec<Value>, SyntaxError> {
     if json {
         return serde_json::from_str::<Value>(text)
             .map(|v| vec![v])
-            .map_err(|e| format!("not valid JSON (line {}, column {})", e.line(), e.column()));
+            .map_err(|e| SyntaxError::Json {
+                line: e.line(),
+                column: e.column(),
+            });
     }
     let mut options = serde_saphyr::Options::default();
     options.with_snippet = false;
     serde_saphyr::from_multiple_with_options::<Value>(text, options).map_err(|e| {
         match e.location() {
-            Some(at) => format!(
-                "not valid YAML (line {}, column {})",
-                at.line(),
-                at.column()
-            ),
-            None => "not valid YAML".into(),
+            Some(at) => SyntaxError::Yaml {
+                line: at.line() as usize,
+                column: at.column() as usize,
+            },
+            None => SyntaxError::YamlSomewhere,
         }
     })
 }
@@ -690,7 +703,7 @@ impl Reader<'_> {
         if find(bytes, b"-----BEGIN ", 0).is_some() {
             self.pem(bytes, place);
         } else if let Err(e) = self.der(bytes, place) {
-            self.error(place, e);
+            self.error(place, e.to_string());
         }
     }
 
@@ -770,7 +783,7 @@ impl Reader<'_> {
 
     /// One DER structure: a certificate, else a CSR, a public key or a
     /// private key. The error names what it is not.
-    fn der(&mut self, der: &[u8], place: &Place) -> Result<(), String> {
+    fn der(&mut self, der: &[u8], place: &Place) -> Result<(), NotMaterial> {
         let what = "DER";
         let as_certificate = match parse_certificate(der) {
             Ok(facts) => {
@@ -799,10 +812,7 @@ impl Reader<'_> {
             self.key(KeyKind::Private, k, place, what);
             return Ok(());
         }
-        Err(format!(
-            "neither PEM nor a DER certificate, certificate request, public key or private key \
-             ({as_certificate})"
-        ))
+        Err(NotMaterial(as_certificate))
     }
 
     /// YAML or JSON documents: Secrets, Lists of them, kubeconfigs.
@@ -1028,12 +1038,45 @@ fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
         .map(|i| i + from)
 }
 
+/// Bytes that are no DER structure pqready reads; carries why they are not
+/// a certificate.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("neither PEM nor a DER certificate, certificate request, public key or private key ({0})")]
+struct NotMaterial(PkiError);
+
+/// Why a PEM block was not decoded, in words that never quote the block (a
+/// base64 error names a character of what may be a private key).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum PemBlockError {
+    #[error("no END line before the next BEGIN line")]
+    EndAfterNextBegin,
+    #[error("no END line (truncated?)")]
+    NoEnd,
+    /// The labels, already made safe to show.
+    #[error("BEGIN {0} does not match END {1}")]
+    MismatchedTags(String, String),
+    #[error("empty BEGIN label")]
+    EmptyBegin,
+    #[error("empty END label")]
+    EmptyEnd,
+    #[error("no data")]
+    NoData,
+    #[error("bad base64")]
+    BadBase64,
+    #[error("malformed header line")]
+    BadHeader,
+    #[error("not UTF-8")]
+    NotUtf8,
+    #[error("malformed framing")]
+    BadFraming,
+}
+
 /// Each PEM block of `bytes` (at most `max_blocks`; the flag says more were
 /// left), decoded by the `pem` crate, or why not. A block without its END
 /// line, or interrupted by another BEGIN line, is an error of its own; text
 /// around blocks is ignored. Linear in the input: the next END line is
 /// searched for once and reused while it lies ahead.
-fn pem_blocks(bytes: &[u8], max_blocks: usize) -> (Vec<Result<pem::Pem, String>>, bool) {
+fn pem_blocks(bytes: &[u8], max_blocks: usize) -> (Vec<Result<pem::Pem, PemBlockError>>, bool) {
     const BEGIN: &[u8] = b"-----BEGIN ";
     const END: &[u8] = b"-----END ";
     let mut out = Vec::new();
@@ -1055,13 +1098,13 @@ fn pem_blocks(bytes: &[u8], max_blocks: usize) -> (Vec<Result<pem::Pem, String>>
         };
         let end = match (end, next_begin) {
             (Some(end), Some(next)) if next < end => {
-                out.push(Err("no END line before the next BEGIN line".into()));
+                out.push(Err(PemBlockError::EndAfterNextBegin));
                 pos = next;
                 continue;
             }
             (Some(end), _) => end,
             (None, _) => {
-                out.push(Err("no END line (truncated?)".into()));
+                out.push(Err(PemBlockError::NoEnd));
                 break;
             }
         };
@@ -1074,20 +1117,18 @@ fn pem_blocks(bytes: &[u8], max_blocks: usize) -> (Vec<Result<pem::Pem, String>>
     (out, false)
 }
 
-/// A `pem` error in words that never quote the block (a base64 error
-/// names a character of what may be a private key).
-fn pem_error(e: &pem::PemError) -> String {
+fn pem_error(e: &pem::PemError) -> PemBlockError {
     match e {
         pem::PemError::MismatchedTags(begin, end) => {
-            format!("BEGIN {} does not match END {}", shown(begin), shown(end))
+            PemBlockError::MismatchedTags(shown(begin), shown(end))
         }
-        pem::PemError::MissingBeginTag => "empty BEGIN label".into(),
-        pem::PemError::MissingEndTag => "empty END label".into(),
-        pem::PemError::MissingData => "no data".into(),
-        pem::PemError::InvalidData(_) => "bad base64".into(),
-        pem::PemError::InvalidHeader(_) => "malformed header line".into(),
-        pem::PemError::NotUtf8(_) => "not UTF-8".into(),
-        pem::PemError::MalformedFraming => "malformed framing".into(),
+        pem::PemError::MissingBeginTag => PemBlockError::EmptyBegin,
+        pem::PemError::MissingEndTag => PemBlockError::EmptyEnd,
+        pem::PemError::MissingData => PemBlockError::NoData,
+        pem::PemError::InvalidData(_) => PemBlockError::BadBase64,
+        pem::PemError::InvalidHeader(_) => PemBlockError::BadHeader,
+        pem::PemError::NotUtf8(_) => PemBlockError::NotUtf8,
+        pem::PemError::MalformedFraming => PemBlockError::BadFraming,
     }
 }
 
@@ -1096,13 +1137,13 @@ fn pem_error(e: &pem::PemError) -> String {
 /// Reads at most `max` bytes of the regular file at `path`; a larger file,
 /// or one that is not a regular file, is an error (and is not opened, so a
 /// FIFO cannot block the run).
-pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
     let meta = std::fs::metadata(path).map_err(|e| io_error(&e))?;
     if !meta.is_file() {
-        return Err("not a regular file".into());
+        return Err(ReadError::NotRegular);
     }
     if meta.len() > max {
-        return Err(too_large(max));
+        return Err(ReadError::TooLarge(max));
     }
     let file = std::fs::File::open(path).map_err(|e| io_error(&e))?;
     read_limited(file, max)
@@ -1120,31 +1161,47 @@ fn executable_head(path: &Path) -> Option<&'static str> {
     }
 }
 
-fn read_limited(reader: impl Read, max: u64) -> Result<Vec<u8>, String> {
+fn read_limited(reader: impl Read, max: u64) -> Result<Vec<u8>, ReadError> {
     let mut bytes = Vec::new();
     reader
         .take(max + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| io_error(&e))?;
     if bytes.len() as u64 > max {
-        return Err(too_large(max));
+        return Err(ReadError::TooLarge(max));
     }
     Ok(bytes)
 }
 
-fn too_large(max: u64) -> String {
-    format!("larger than the {max}-byte limit: not read")
+/// Why a file or directory was not read, in a few words (no path: the
+/// caller shows it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    /// It does not exist.
+    #[error("no such file or directory")]
+    NotFound,
+    /// The operating system refused access.
+    #[error("permission denied")]
+    PermissionDenied,
+    /// Another I/O error: its message without the OS error number.
+    #[error("{0}")]
+    Io(String),
+    /// A directory, device, FIFO or socket where a file was to be read.
+    #[error("not a regular file")]
+    NotRegular,
+    /// Larger than this many bytes.
+    #[error("larger than the {0}-byte limit: not read")]
+    TooLarge(u64),
 }
 
-/// An I/O error in a few words (no path: the caller shows it).
-fn io_error(e: &std::io::Error) -> String {
+fn io_error(e: &std::io::Error) -> ReadError {
     use std::io::ErrorKind as K;
     match e.kind() {
-        K::NotFound => "no such file or directory".into(),
-        K::PermissionDenied => "permission denied".into(),
+        K::NotFound => ReadError::NotFound,
+        K::PermissionDenied => ReadError::PermissionDenied,
         _ => {
             let text = e.to_string();
-            text.split(" (os error").next().unwrap_or(&text).to_string()
+            ReadError::Io(text.split(" (os error").next().unwrap_or(&text).to_string())
         }
     }
 }
@@ -1175,7 +1232,7 @@ pub fn read_paths<P: AsRef<Path>>(
             continue;
         }
         match std::fs::metadata(root) {
-            Err(e) => walker.failed(root, io_error(&e)),
+            Err(e) => walker.failed(root, io_error(&e).to_string()),
             Ok(m) if m.is_dir() => walker.dir(root),
             Ok(m) if m.is_file() => walker.file(root, true),
             Ok(_) => walker.failed(root, "not a regular file or directory".into()),
@@ -1251,7 +1308,7 @@ impl<F: FnMut(ReadItem)> Walker<'_, F> {
         let item = match read_limited(std::io::stdin().lock(), self.limits.max_file_bytes) {
             Err(e) => {
                 let mut facts = FileFacts::new("-");
-                facts.errors.push(e);
+                facts.errors.push(e.to_string());
                 facts
             }
             Ok(bytes) => match read_bytes("-", &bytes, &options) {
@@ -1277,12 +1334,12 @@ impl<F: FnMut(ReadItem)> Walker<'_, F> {
             Err(e) => {
                 // A directory of tools holds executables larger than any
                 // certificate file: one found there is skipped, not an error.
-                if !given && e == too_large(self.limits.max_file_bytes) {
+                if !given && matches!(e, ReadError::TooLarge(_)) {
                     if let Some(what) = executable_head(path) {
                         return self.skipped(path, &format!("{what}, not certificate material"));
                     }
                 }
-                return self.failed(path, e);
+                return self.failed(path, e.to_string());
             }
         };
         let options = ReadOptions {
@@ -1321,7 +1378,7 @@ impl<F: FnMut(ReadItem)> Walker<'_, F> {
             let entries = match std::fs::read_dir(&dir) {
                 Ok(entries) => entries,
                 Err(e) => {
-                    self.failed(&dir, io_error(&e));
+                    self.failed(&dir, io_error(&e).to_string());
                     continue;
                 }
             };
@@ -1329,7 +1386,7 @@ impl<F: FnMut(ReadItem)> Walker<'_, F> {
             for entry in entries {
                 match entry {
                     Ok(entry) => listed.push(entry.path()),
-                    Err(e) => self.failed(&dir, io_error(&e)),
+                    Err(e) => self.failed(&dir, io_error(&e).to_string()),
                 }
                 if listed.len() as u64 > self.limits.max_files {
                     break;
@@ -1361,7 +1418,7 @@ impl<F: FnMut(ReadItem)> Walker<'_, F> {
                     Err(_) if std::fs::symlink_metadata(&path).is_ok() => {
                         self.skipped(&path, "broken symbolic link")
                     }
-                    Err(e) => self.failed(&path, io_error(&e)),
+                    Err(e) => self.failed(&path, io_error(&e).to_string()),
                 }
             }
             stack.extend(subdirs.into_iter().rev().map(|d| (d, depth + 1)));

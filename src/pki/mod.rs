@@ -122,9 +122,9 @@ pub fn key_facts(spki: &SubjectPublicKeyInfo<'_>) -> KeyFacts {
 }
 
 /// Parses a DER SubjectPublicKeyInfo (a `PUBLIC KEY` PEM block).
-pub fn public_key_facts(der: &[u8]) -> Result<KeyFacts, String> {
+pub fn public_key_facts(der: &[u8]) -> Result<KeyFacts, PkiError> {
     let (_, spki) = SubjectPublicKeyInfo::from_der(der)
-        .map_err(|e| format!("not a SubjectPublicKeyInfo: {e}"))?;
+        .map_err(|e| PkiError(format!("not a SubjectPublicKeyInfo: {e}")))?;
     Ok(key_facts(&spki))
 }
 

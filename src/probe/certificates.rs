@@ -124,7 +124,7 @@ pub struct CapturedCertificate {
     /// SHA-256 of its DER, lower-case hex.
     pub fingerprint_sha256: String,
     /// What it says, or why `pki` could not read it.
-    pub facts: Result<CertificateFacts, String>,
+    pub facts: Result<CertificateFacts, pki::PkiError>,
 }
 
 /// A chain as the server sent it, leaf first.
@@ -148,7 +148,7 @@ impl CapturedChain {
                     let der = der.as_ref();
                     CapturedCertificate {
                         fingerprint_sha256: fingerprint(der),
-                        facts: pki::parse_certificate(der).map_err(|e| e.to_string()),
+                        facts: pki::parse_certificate(der),
                     }
                 })
                 .collect(),
@@ -209,7 +209,7 @@ async fn attempt(session: &Session, kind: AuthKind) -> (AuthAttempt, Vec<Vec<u8>
     };
     let run = async {
         let (config, verifier) = handshake::capturing_client(handshake::provider(), signatures)
-            .map_err(|e| ProbeError::new(ErrorKind::Internal, e))?;
+            .map_err(|e| ProbeError::new(ErrorKind::Internal, e.to_string()))?;
         let tls = handshake::connect(session, config).await?;
         let (_, state) = tls.get_ref();
         let version = state

@@ -95,9 +95,26 @@ pub async fn full_handshake(session: &Session) -> HandshakeObservation {
     obs
 }
 
+/// Why a capturing client configuration could not be built (a mismatch
+/// between pqready and its crypto provider, not a fact about a server).
+#[derive(Debug, thiserror::Error)]
+pub enum ClientConfigError {
+    /// The provider verifies none of the schemes asked for.
+    #[error("the crypto provider verifies none of the requested signature schemes")]
+    NoSchemes,
+    /// rustls refused the protocol versions for the provider.
+    #[error("{0}")]
+    Versions(rustls::Error),
+}
+
+/// A session's SNI that is not a DNS name rustls accepts.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid SNI: {0}")]
+pub struct InvalidSni(rustls::pki_types::InvalidDnsNameError);
+
 /// A rustls client configuration that captures (does not validate) the
 /// server's certificate; `classical_only` drops every post-quantum group.
-pub fn client_config(classical_only: bool) -> Result<Arc<rustls::ClientConfig>, String> {
+pub fn client_config(classical_only: bool) -> Result<Arc<rustls::ClientConfig>, ClientConfigError> {
     let mut provider = provider();
     if classical_only {
         provider
@@ -131,7 +148,7 @@ pub const MLDSA_SCHEMES: [SignatureScheme; 3] = [
 pub fn capturing_client(
     provider: CryptoProvider,
     signatures: Signatures,
-) -> Result<(Arc<rustls::ClientConfig>, Arc<CaptureOnly>), String> {
+) -> Result<(Arc<rustls::ClientConfig>, Arc<CaptureOnly>), ClientConfigError> {
     let provider = Arc::new(provider);
     let all = provider
         .signature_verification_algorithms
@@ -148,7 +165,7 @@ pub fn capturing_client(
             .collect(),
     };
     if offered.is_empty() {
-        return Err("the crypto provider verifies none of the requested signature schemes".into());
+        return Err(ClientConfigError::NoSchemes);
     }
     let verifier = Arc::new(CaptureOnly {
         provider: provider.clone(),
@@ -160,7 +177,7 @@ pub fn capturing_client(
         Signatures::MlDsa => builder.with_protocol_versions(&[&rustls::version::TLS13]),
         _ => builder.with_safe_default_protocol_versions(),
     }
-    .map_err(|e| e.to_string())?;
+    .map_err(ClientConfigError::Versions)?;
     let config = builder
         .dangerous()
         .with_custom_certificate_verifier(verifier.clone())
@@ -169,9 +186,9 @@ pub fn capturing_client(
 }
 
 /// The name rustls should use for this session: the SNI, else the IP.
-pub fn server_name(session: &Session) -> Result<ServerName<'static>, String> {
+pub fn server_name(session: &Session) -> Result<ServerName<'static>, InvalidSni> {
     match &session.sni {
-        Some(sni) => ServerName::try_from(sni.clone()).map_err(|e| format!("invalid SNI: {e}")),
+        Some(sni) => ServerName::try_from(sni.clone()).map_err(InvalidSni),
         None => Ok(ServerName::IpAddress(session.addr.ip().into())),
     }
 }
@@ -181,7 +198,8 @@ pub async fn connect(
     session: &Session,
     config: Arc<rustls::ClientConfig>,
 ) -> Result<tokio_rustls::client::TlsStream<crate::net::HeldStream>, ProbeError> {
-    let name = server_name(session).map_err(|e| ProbeError::new(ErrorKind::Internal, e))?;
+    let name =
+        server_name(session).map_err(|e| ProbeError::new(ErrorKind::Internal, e.to_string()))?;
     let conn = session.connect().await?;
     tokio_rustls::TlsConnector::from(config)
         .connect(name, conn.into_held_stream())
@@ -190,7 +208,8 @@ pub async fn connect(
 }
 
 async fn run(session: &Session) -> Result<HandshakeObservation, ProbeError> {
-    let config = client_config(false).map_err(|e| ProbeError::new(ErrorKind::Internal, e))?;
+    let config =
+        client_config(false).map_err(|e| ProbeError::new(ErrorKind::Internal, e.to_string()))?;
     // Through the first-flight pump unchanged (one record, one write), which
     // also counts the hello's bytes.
     let facts = |state: &rustls::ClientConnection| {
@@ -312,7 +331,7 @@ pub async fn pumped_handshake<T>(
     shape: Shape,
     facts: impl FnOnce(&rustls::ClientConnection) -> T,
 ) -> Result<(T, usize), Failure> {
-    let server = server_name(session).map_err(Failure::internal)?;
+    let server = server_name(session).map_err(|e| Failure::internal(e.to_string()))?;
     let tcp = session.connect().await?.into_held_stream();
     let (client_side, pump_side) = tokio::io::duplex(64 * 1024);
     let connector = tokio_rustls::TlsConnector::from(config);

@@ -234,7 +234,7 @@ async fn shaped(
     };
     let limit = session.timeout + shape.segmenting.pause();
     let result = tokio::time::timeout(limit, async {
-        let config = client_config(classical_only).map_err(Failure::internal)?;
+        let config = client_config(classical_only).map_err(|e| Failure::internal(e.to_string()))?;
         pumped_handshake(session, config, shape, |state| {
             let leaf = state
                 .peer_certificates()

@@ -332,8 +332,21 @@ struct ProbeParams {
     variant: String,
 }
 
+/// Why a `/probe` request's parameters were refused (400).
+#[derive(Debug, thiserror::Error)]
+enum ParamError {
+    #[error("missing parameter: target=HOST:PORT")]
+    NoTarget,
+    #[error(transparent)]
+    Target(#[from] crate::discover::TargetError),
+    #[error(transparent)]
+    Checks(#[from] crate::checks::SelectError),
+    #[error(transparent)]
+    Clients(#[from] crate::catalog::SelectError),
+}
+
 impl ProbeParams {
-    fn parse(query: &str, settings: &Settings) -> Result<Self, String> {
+    fn parse(query: &str, settings: &Settings) -> Result<Self, ParamError> {
         let (mut target, mut checks, mut clients) = (None, None, None);
         for (k, v) in form_urlencoded::parse(query.as_bytes()) {
             match k.as_ref() {
@@ -344,13 +357,13 @@ impl ProbeParams {
                 _ => {}
             }
         }
-        let target = target.ok_or("missing parameter: target=HOST:PORT")?;
-        let target = crate::discover::parse_target(&target, None).map_err(|e| e.to_string())?;
+        let target = target.ok_or(ParamError::NoTarget)?;
+        let target = crate::discover::parse_target(&target, None)?;
         let mut config = settings.on_demand.clone();
         if let Some(spec) = &checks {
             let only: Vec<String> = spec.split(',').map(|s| s.trim().to_string()).collect();
             config.checks = crate::probe::checks::CheckSet::select(&only, &[])
-                .map_err(|e| e.replace("--only", "checks="))?;
+                .map_err(|e| e.given_as("checks="))?;
         }
         if let Some(spec) = &clients {
             config.clients = crate::catalog::profile::select(spec)?;
@@ -373,10 +386,28 @@ impl ProbeParams {
     }
 }
 
+/// Why `/probe` may not connect to a target (403).
+#[derive(Debug, thiserror::Error)]
+enum Refusal {
+    #[error("no --allow entry names it (the allow list is empty)")]
+    EmptyAllowList,
+    #[error("{0} is in no --allow block")]
+    AddressOutside(std::net::IpAddr),
+    #[error("no --allow entry names it")]
+    NameNotListed,
+    #[error("cannot resolve it to check --allow: {0}")]
+    Unresolved(crate::net::NetError),
+    #[error("it resolves to {0}, in no --allow block")]
+    ResolvesOutside(std::net::IpAddr),
+}
+
 /// Whether `/probe` may connect to `target`, and the address it may
 /// connect to: a scheduled target or a name the allow list names as is;
 /// else the address (the name resolved once) must lie in an allowed block.
-async fn allowed(settings: &Settings, target: &Target) -> Result<Option<std::net::IpAddr>, String> {
+async fn allowed(
+    settings: &Settings,
+    target: &Target,
+) -> Result<Option<std::net::IpAddr>, Refusal> {
     if settings
         .targets
         .iter()
@@ -385,27 +416,27 @@ async fn allowed(settings: &Settings, target: &Target) -> Result<Option<std::net
         return Ok(None);
     }
     if settings.allow.is_empty() {
-        return Err("no --allow entry names it (the allow list is empty)".into());
+        return Err(Refusal::EmptyAllowList);
     }
     if let Ok(ip) = target.host.parse::<std::net::IpAddr>() {
         return if settings.allow.permits_ip(ip) {
             Ok(Some(ip))
         } else {
-            Err(format!("{ip} is in no --allow block"))
+            Err(Refusal::AddressOutside(ip))
         };
     }
     if settings.allow.permits_name(&target.host) {
         return Ok(None);
     }
     if !settings.allow.has_addresses() {
-        return Err("no --allow entry names it".into());
+        return Err(Refusal::NameNotListed);
     }
     let addr = crate::net::resolve(&target.host, target.port, settings.on_demand.timeout)
         .await
-        .map_err(|e| format!("cannot resolve it to check --allow: {e}"))?;
+        .map_err(Refusal::Unresolved)?;
     if settings.allow.permits_ip(addr.ip()) {
         Ok(Some(addr.ip()))
     } else {
-        Err(format!("it resolves to {}, in no --allow block", addr.ip()))
+        Err(Refusal::ResolvesOutside(addr.ip()))
     }
 }

@@ -52,8 +52,17 @@ fn next_wait(interval: Duration, jitter: f64, took: Duration) -> Duration {
     Duration::from_secs_f64((target - took.as_secs_f64()).max(0.0))
 }
 
+/// Why a scheduled scan could not run at all.
+#[derive(Debug, thiserror::Error)]
+enum ScanError {
+    #[error(transparent)]
+    TargetsFile(#[from] discover::TargetError),
+    #[error(transparent)]
+    Cluster(#[from] discovery::ClusterError),
+}
+
 /// One scan; an error when it could not run at all.
-async fn scan(state: &Arc<Exporter>) -> Result<Snapshot, String> {
+async fn scan(state: &Arc<Exporter>) -> Result<Snapshot, ScanError> {
     let started = Instant::now();
     let settings = &state.settings;
     let mut work: Vec<(EndpointLabels, Work)> = Vec::new();
@@ -61,19 +70,15 @@ async fn scan(state: &Arc<Exporter>) -> Result<Snapshot, String> {
         work.push((labels_of(t), Work::Target(t.clone())));
     }
     if let Some(path) = &settings.targets_file {
-        let listed = discover::read_targets_file(path, None).map_err(|e| e.to_string())?;
+        let listed = discover::read_targets_file(path, None)?;
         for t in listed {
             work.push((labels_of(&t), Work::Target(t)));
         }
     }
     let mut apiserver = None;
     if let Some((source, includes)) = &settings.cluster {
-        let (client, info) = discovery::connect(source, settings.scan.timeout)
-            .await
-            .map_err(|e| e.0)?;
-        let found = discovery::discover(&client, info, includes.clone())
-            .await
-            .map_err(|e| e.0)?;
+        let (client, info) = discovery::connect(source, settings.scan.timeout).await?;
+        let found = discovery::discover(&client, info, includes.clone()).await?;
         apiserver = Some((found.cluster.git_version, found.cluster.go_version));
         for component in found.components {
             let Some(target) = &component.target else {

@@ -173,7 +173,7 @@ pub fn resolve(args: ExporterArgs) -> Result<Settings, CommandError> {
     }
     let timeout = args.timeout.or(file.timeout);
     let checks = if args.checks.only.is_empty() && args.checks.skip.is_empty() {
-        CheckArgs::named(&file.checks, &file.skip).map_err(err)?
+        CheckArgs::named(&file.checks, &file.skip)?
     } else {
         args.checks
     };
