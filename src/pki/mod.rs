@@ -121,13 +121,6 @@ pub fn key_facts(spki: &SubjectPublicKeyInfo<'_>) -> KeyFacts {
     KeyFacts::from_oids(&oid, curve.as_deref(), modulus_bits)
 }
 
-/// Parses a DER SubjectPublicKeyInfo (a `PUBLIC KEY` PEM block).
-pub fn public_key_facts(der: &[u8]) -> Result<KeyFacts, PkiError> {
-    let (_, spki) = SubjectPublicKeyInfo::from_der(der)
-        .map_err(|e| PkiError(format!("not a SubjectPublicKeyInfo: {e}")))?;
-    Ok(key_facts(&spki))
-}
-
 /// Bits in a big-endian unsigned integer, ignoring leading zero bytes.
 pub fn unsigned_bits(bytes: &[u8]) -> u32 {
     let trimmed: &[u8] = match bytes.iter().position(|b| *b != 0) {
