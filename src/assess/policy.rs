@@ -106,8 +106,7 @@ pub struct AppliedException {
 
 impl Selector {
     fn selects(&self, subject: &Subject<'_>) -> bool {
-        self.category.is_none_or(|c| Some(c) == subject.category)
-            && self.target.as_deref().is_none_or(|t| subject.matches(t))
+        subject.selected_by(self.category, self.target.as_deref())
     }
 }
 
@@ -123,6 +122,11 @@ pub struct Subject<'a> {
 }
 
 impl Subject<'_> {
+    /// True when it is in `category` and matches `target`, each when given.
+    fn selected_by(&self, category: Option<ComponentCategory>, target: Option<&str>) -> bool {
+        category.is_none_or(|c| Some(c) == self.category) && target.is_none_or(|t| self.matches(t))
+    }
+
     fn matches(&self, pattern: &str) -> bool {
         glob(pattern, self.target) || self.name.is_some_and(|n| glob(pattern, n))
     }
@@ -248,9 +252,7 @@ impl Policy {
     pub fn override_severities(&self, subject: &Subject<'_>, findings: &mut [Finding]) {
         for finding in findings.iter_mut() {
             let entry = self.severity_overrides.iter().find(|o| {
-                o.finding == finding.id
-                    && o.category.is_none_or(|c| Some(c) == subject.category)
-                    && o.target.as_deref().is_none_or(|t| subject.matches(t))
+                o.finding == finding.id && subject.selected_by(o.category, o.target.as_deref())
             });
             if let Some(entry) = entry {
                 finding.severity = entry.severity;
