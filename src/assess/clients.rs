@@ -13,7 +13,7 @@ use super::authentication::explains_failure;
 use super::{join, unique, Finding};
 use crate::catalog::profile;
 use crate::probe::TargetObservation;
-use crate::vocab::{CheckId, CheckStatus, FindingKind, SERVER_UPGRADE};
+use crate::vocab::{CheckId, FindingKind, SERVER_UPGRADE};
 use crate::wire::NamedGroup;
 
 /// One affected client, before findings are grouped.
@@ -47,10 +47,7 @@ fn verb(count: usize, one: &'static str, many: &'static str) -> &'static str {
 /// One finding per kind, naming every affected client, most severe first.
 pub fn client_findings(obs: &TargetObservation) -> Vec<Finding> {
     // Without a completed discovery the server's set is unknown, not empty.
-    let groups_known = obs
-        .checks
-        .iter()
-        .any(|c| c.id == CheckId::Groups && c.status == CheckStatus::Completed);
+    let groups_known = obs.completed(CheckId::Groups);
     let server = &obs.groups.supported;
     let server_pq: Vec<NamedGroup> = server
         .iter()

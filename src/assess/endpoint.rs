@@ -7,7 +7,7 @@ use super::certs::{CertRules, JudgedCertificate};
 use super::served::UnreadCertificate;
 use super::{join, Finding, HelloTolerance};
 use crate::probe::TargetObservation;
-use crate::vocab::{CheckId, CheckStatus, PqStatus};
+use crate::vocab::{CheckId, PqStatus};
 use crate::wire::{NamedGroup, ProtocolVersion};
 use serde::Serialize;
 
@@ -96,10 +96,7 @@ fn unreachable() -> EndpointAssessment {
 
 /// The post-quantum verdict of one endpoint.
 pub fn verdict(obs: &TargetObservation) -> Verdict {
-    let groups_ran = obs
-        .checks
-        .iter()
-        .any(|c| c.id == CheckId::Groups && c.status == CheckStatus::Completed);
+    let groups_ran = obs.completed(CheckId::Groups);
     if !groups_ran {
         return verdict_without_groups(obs);
     }

@@ -14,7 +14,7 @@
 use super::policy::{Policy, Subject};
 use super::{join, Finding, Verdict};
 use crate::probe::TargetObservation;
-use crate::vocab::{CheckId, CheckStatus, ComponentCategory, FindingKind, PqStatus, Selection};
+use crate::vocab::{CheckId, ComponentCategory, FindingKind, PqStatus, Selection};
 use crate::wire::NamedGroup;
 
 /// Why an endpoint's traffic is worth more than most, when it is.
@@ -47,10 +47,7 @@ pub fn findings(
     subject: &Subject<'_>,
     policy: Option<&Policy>,
 ) -> Vec<Finding> {
-    let groups_ran = obs
-        .checks
-        .iter()
-        .any(|c| c.id == CheckId::Groups && c.status == CheckStatus::Completed);
+    let groups_ran = obs.completed(CheckId::Groups);
     if !groups_ran {
         return Vec::new();
     }
@@ -167,6 +164,7 @@ mod tests {
     use super::*;
     use crate::probe::checks::CheckRecord;
     use crate::probe::TargetObservation;
+    use crate::vocab::CheckStatus;
     use crate::vocab::Severity;
     use crate::wire::ProtocolVersion;
 

@@ -193,6 +193,14 @@ impl TargetObservation {
             || self.clients.iter().any(|c| c.version.is_some())
     }
 
+    /// True when check `id` ran to the end (an empty result of it then
+    /// means "none", not "unknown").
+    pub fn completed(&self, id: CheckId) -> bool {
+        self.checks
+            .iter()
+            .any(|c| c.id == id && c.status == CheckStatus::Completed)
+    }
+
     /// Why the target as a whole could not be probed: the record of the
     /// check that failed it, when nothing that ran saw the endpoint speak
     /// TLS and a check failed; `None` for a probed target.

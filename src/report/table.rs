@@ -453,10 +453,7 @@ impl SummaryRow {
             .collect();
         let standing = report.standing();
         // An empty set proves "none" only when discovery ran to the end.
-        let groups_completed = r
-            .checks
-            .iter()
-            .any(|c| c.id == CheckId::Groups && c.status == CheckStatus::Completed);
+        let groups_completed = r.completed(CheckId::Groups);
         SummaryRow {
             cells: [
                 report.target.clone(),
