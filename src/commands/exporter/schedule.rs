@@ -206,7 +206,6 @@ async fn probe(
                     &subject,
                 );
                 report.assessed.findings.extend(own);
-                judge.finish(&subject, &mut report.assessed.findings);
             }
             EndpointMetrics::of(&report)
         }
