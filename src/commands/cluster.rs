@@ -90,31 +90,17 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
     let mut findings = Vec::new();
     let mut components = Vec::with_capacity(found.components.len());
     for (component, result) in found.components.into_iter().zip(results) {
-        let expected = (component.category == Category::Apiserver)
-            .then(|| {
-                assess::cluster::expected_apiserver(
-                    found.cluster.git_version.as_deref(),
-                    found.cluster.go_version.as_deref(),
-                )
-            })
-            .flatten();
+        let expected = expected(
+            &component,
+            found.cluster.git_version.as_deref(),
+            found.cluster.go_version.as_deref(),
+        );
         let reachable = match &result {
             Some(r) => !assess::cluster::unreachable(r.error_kind),
             None => true,
         };
-        if let Some(r) = result.as_ref().filter(|r| r.error.is_none()) {
-            let subject = assess::policy::Subject {
-                target: &r.target,
-                name: Some(&component.name),
-                category: Some(component.category),
-            };
-            findings.extend(judge.component(
-                &r.observed,
-                r.assessed.verdict.status,
-                expected.as_ref(),
-                &component.flags,
-                &subject,
-            ));
+        if let Some(r) = &result {
+            findings.extend(component_findings(&judge, &component, r, expected.as_ref()));
         }
         let speaks_tls = result
             .as_ref()
@@ -152,6 +138,43 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
     } else {
         Outcome::Complete
     })
+}
+
+/// What the component's build should offer: the API server's, from the
+/// version it reports; nothing for the others.
+pub(super) fn expected(
+    component: &Component,
+    git_version: Option<&str>,
+    go_version: Option<&str>,
+) -> Option<assess::cluster::Expected> {
+    (component.category == Category::Apiserver)
+        .then(|| assess::cluster::expected_apiserver(git_version, go_version))
+        .flatten()
+}
+
+/// A probed component's own findings (its build against the wire, its TLS
+/// flags), judged as that component; none when it could not be probed.
+pub(super) fn component_findings(
+    judge: &assess::Judge,
+    component: &Component,
+    report: &TargetReport,
+    expected: Option<&assess::cluster::Expected>,
+) -> Vec<assess::Finding> {
+    if report.error.is_some() {
+        return Vec::new();
+    }
+    let subject = assess::policy::Subject {
+        target: &report.target,
+        name: Some(&component.name),
+        category: Some(component.category),
+    };
+    judge.component(
+        &report.observed,
+        report.assessed.verdict.status,
+        expected,
+        &component.flags,
+        &subject,
+    )
 }
 
 /// Probes a component's address; when it cannot be reached, its fallbacks

@@ -4,9 +4,8 @@
 //! shared `--rate`, and install the results in one piece.
 
 use super::state::{Exporter, ScannedEndpoint, Snapshot};
-use crate::assess;
 use crate::assess::Judge;
-use crate::discover::cluster::{self as discovery, Category};
+use crate::discover::cluster::{self as discovery};
 use crate::discover::{self, Target};
 use crate::report::prometheus::{EndpointLabels, EndpointMetrics, ScanStats};
 use std::sync::Arc;
@@ -185,28 +184,18 @@ async fn probe(
                     config,
                 ));
             };
-            if report.error.is_none() {
-                let expected = (component.category == Category::Apiserver)
-                    .then(|| {
-                        apiserver.as_ref().and_then(|(git, go)| {
-                            assess::cluster::expected_apiserver(git.as_deref(), go.as_deref())
-                        })
-                    })
-                    .flatten();
-                let subject = assess::policy::Subject {
-                    target: &report.target,
-                    name: Some(&component.name),
-                    category: Some(component.category),
-                };
-                let own = judge.component(
-                    &report.observed,
-                    report.assessed.verdict.status,
-                    expected.as_ref(),
-                    &component.flags,
-                    &subject,
-                );
-                report.assessed.findings.extend(own);
-            }
+            let (git, go) = match apiserver {
+                Some((git, go)) => (git.as_deref(), go.as_deref()),
+                None => (None, None),
+            };
+            let expected = super::super::cluster::expected(&component, git, go);
+            let own = super::super::cluster::component_findings(
+                &judge,
+                &component,
+                &report,
+                expected.as_ref(),
+            );
+            report.assessed.findings.extend(own);
             EndpointMetrics::of(&report)
         }
     }
