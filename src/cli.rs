@@ -589,6 +589,12 @@ pub struct ClusterArgs {
     /// Join the shards' `-o json` documents with `pqready report`.
     #[arg(long, value_name = "I/N", value_parser = crate::discover::shard::Shard::parse)]
     pub shard: Option<crate::discover::shard::Shard>,
+    /// Find the cluster's clients (kubelets, kube-proxy, scheduler,
+    /// controller manager, workloads, the API server, the local kubectl) and
+    /// replay each against the servers it talks to: the EDGES section and
+    /// the actions list. `--edges=false` turns them off.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub edges: bool,
     /// How certificates are judged.
     #[command(flatten)]
     pub deadlines: DeadlineArgs,
@@ -605,7 +611,9 @@ impl ClusterArgs {
 
     /// Which opt-in kinds to discover.
     pub fn includes(&self) -> Result<crate::discover::cluster::Includes, FlagError> {
-        self.kube.includes()
+        let mut includes = self.kube.includes()?;
+        includes.edges = self.edges;
+        Ok(includes)
     }
 
     /// The probe configuration used for every component.
@@ -656,6 +664,7 @@ pub fn parse_includes(
 ) -> Result<crate::discover::cluster::Includes, FlagError> {
     let mut out = crate::discover::cluster::Includes {
         namespace,
+        edges: true,
         ..Default::default()
     };
     for kind in kinds {

@@ -432,6 +432,66 @@ labels! {
         /// The endpoint supports a post-quantum group, but a client offering
         /// both gets a classical one (its own order puts a classical group first).
         PqNotPreferred = "pq-not-preferred",
+        /// A cluster client and the server it talks to are both post-quantum
+        /// capable but share no post-quantum group: their edge is classical.
+        SilentDowngradeEdge = "silent-downgrade-edge",
+        /// A cluster client→server edge negotiates classical key exchange.
+        ClassicalEdge = "classical-edge",
+        /// A cluster client whose build pqready cannot tell: its edges are
+        /// listed without a prediction.
+        UnknownClientBuild = "unknown-client-build",
+    }
+}
+
+labels! {
+    /// What kind of cluster component a client on an edge is.
+    pub enum ClientKind {
+        /// A Node's kubelet, as a client of the API server.
+        Kubelet = "kubelet",
+        /// kube-proxy on a Node.
+        KubeProxy = "kube-proxy",
+        /// kube-scheduler.
+        KubeScheduler = "kube-scheduler",
+        /// kube-controller-manager.
+        KubeControllerManager = "kube-controller-manager",
+        /// The API server, as a client of etcd, kubelets, webhooks and aggregated APIs.
+        KubeApiserver = "kube-apiserver",
+        /// kubectl on the machine pqready runs on.
+        Kubectl = "kubectl",
+        /// A workload (Deployment, DaemonSet, StatefulSet) talking to the API server.
+        Workload = "workload",
+    }
+}
+
+labels! {
+    /// Where a cluster client's version comes from.
+    pub enum ClientBasis {
+        /// A Node's `status.nodeInfo` (`kubeletVersion`, `kubeProxyVersion`).
+        NodeInfo = "node-info",
+        /// The tag of the container image it runs.
+        ImageTag = "image-tag",
+        /// The API server's `/version` (`gitVersion`, `goVersion`).
+        VersionEndpoint = "version-endpoint",
+        /// The binary on this machine (`kubectl version --client`, its build info).
+        LocalBinary = "local-binary",
+        /// Nothing tells its build.
+        Unknown = "unknown",
+    }
+}
+
+labels! {
+    /// What a cluster edge's traffic carries, for how much its key exchange matters.
+    pub enum Cargo {
+        /// Secret objects (the API server↔etcd traffic, what a kubelet fetches for its pods).
+        Secrets = "secrets",
+        /// Credentials: service-account tokens, the caller's identity, a user's bearer token.
+        Credentials = "credentials",
+        /// Objects sent for admission or conversion (which may be Secrets).
+        AdmissionObjects = "admission-objects",
+        /// exec, attach, port-forward and log streams to a kubelet.
+        Streams = "streams",
+        /// Cluster state: Pods, Services, EndpointSlices, Nodes.
+        ClusterState = "cluster-state",
     }
 }
 
@@ -583,6 +643,9 @@ impl FindingKind {
                 "Only the obsolete X25519Kyber768Draft00 post-quantum group"
             }
             FindingKind::PqNotPreferred => "Post-quantum group supported but not preferred",
+            FindingKind::SilentDowngradeEdge => "Silent downgrade between two cluster components",
+            FindingKind::ClassicalEdge => "Classical key exchange between two cluster components",
+            FindingKind::UnknownClientBuild => "Cluster client of unknown build",
             FindingKind::SilentDowngrade => "Silent downgrade to classical key exchange",
             FindingKind::ClassicalClient => "Post-quantum-capable server, classical client",
             FindingKind::ClassicalServer => "Post-quantum client, classical server",
@@ -654,6 +717,20 @@ impl FindingKind {
                 "The endpoint supports a post-quantum group, but it chooses by its own order and puts a \
                  classical group first, so a client that offers both (every browser, Go 1.24+) gets \
                  classical key exchange."
+            }
+            FindingKind::SilentDowngradeEdge => {
+                "A cluster client and the server it talks to (a kubelet and the API server, the API \
+                 server and etcd...) are both post-quantum capable but share no post-quantum group, so \
+                 their connections quietly use classical key exchange: version skew during an upgrade \
+                 does this without an error."
+            }
+            FindingKind::ClassicalEdge => {
+                "A cluster client→server edge negotiates classical key exchange: its traffic can be \
+                 recorded today and decrypted once a large quantum computer exists."
+            }
+            FindingKind::UnknownClientBuild => {
+                "pqready cannot tell which TLS build a cluster client runs (its image is not a known \
+                 Kubernetes component), so what its connections negotiate is not predicted."
             }
             FindingKind::SilentDowngrade => {
                 "A post-quantum-capable client and a post-quantum-capable server share no post-quantum \
@@ -773,6 +850,19 @@ impl FindingKind {
             FindingKind::DraftOnlyKeyExchange => {
                 "upgrade the server to Go 1.24+ (Kubernetes 1.33+), OpenSSL 3.5+ or another stack \
                  that supports X25519MLKEM768; drop tlskyber=0/tlsmlkem=0 from its GODEBUG"
+            }
+            FindingKind::SilentDowngradeEdge => {
+                "upgrade the side that lacks X25519MLKEM768 (the actions list names it): a Go 1.23 build \
+                 (Kubernetes 1.30–1.32) offers only the Kyber draft, Go 1.24+ (Kubernetes 1.33+) only \
+                 X25519MLKEM768"
+            }
+            FindingKind::ClassicalEdge => {
+                "upgrade the classical side of the edge (the actions list names it) to a build that \
+                 offers X25519MLKEM768: Go 1.24+ with default settings (Kubernetes 1.33+), OpenSSL 3.5+"
+            }
+            FindingKind::UnknownClientBuild => {
+                "check the workload's TLS stack with `pqready binaries` on its image's binary or \
+                 `pqready inspect` on its traffic"
             }
             FindingKind::PqNotPreferred => {
                 "put X25519MLKEM768 first in the server's group list (OpenSSL: `-groups \

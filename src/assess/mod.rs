@@ -26,6 +26,7 @@ pub mod baseline;
 pub mod certs;
 mod clients;
 pub mod cluster;
+pub mod edges;
 mod endpoint;
 pub mod gate;
 pub mod inspected;

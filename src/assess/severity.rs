@@ -14,6 +14,7 @@ impl FindingKind {
     pub const fn severity(self) -> Severity {
         match self {
             FindingKind::SilentDowngrade
+            | FindingKind::SilentDowngradeEdge
             | FindingKind::PqOnlyLockout
             | FindingKind::NoClassicalAuthentication
             | FindingKind::HelloIntolerance
@@ -40,11 +41,13 @@ impl FindingKind {
             | FindingKind::CertificateExpiring
             | FindingKind::ClassicalBinary
             | FindingKind::ClassicalKeyExchange
-            | FindingKind::DraftOnlyKeyExchange => Severity::Medium,
+            | FindingKind::DraftOnlyKeyExchange
+            | FindingKind::ClassicalEdge => Severity::Medium,
             FindingKind::PqNotPreferred
             | FindingKind::HelloToleranceInconclusive
             | FindingKind::QuantumVulnerableKey
             | FindingKind::NoMldsaAuthentication => Severity::Low,
+            FindingKind::UnknownClientBuild => Severity::Info,
         }
     }
 
@@ -53,7 +56,7 @@ impl FindingKind {
     /// policy's `sensitive` targets), when it differs from the default.
     pub const fn sensitive_severity(self) -> Option<Severity> {
         match self {
-            FindingKind::ClassicalKeyExchange => Some(Severity::High),
+            FindingKind::ClassicalKeyExchange | FindingKind::ClassicalEdge => Some(Severity::High),
             _ => None,
         }
     }

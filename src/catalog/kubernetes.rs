@@ -72,6 +72,81 @@ pub fn build(minor: u32) -> Option<&'static KubernetesBuild> {
     KUBERNETES.iter().find(|k| k.minor == minor)
 }
 
+/// The minor release of a Kubernetes version string (`v1.32.4`,
+/// `v1.33.0-eks-1a2b3c`, `1.31`), if it is one.
+pub fn release_minor(version: &str) -> Option<u32> {
+    let mut parts = version.trim().trim_start_matches('v').split('.');
+    (parts.next()? == "1").then_some(())?;
+    let minor = parts.next()?;
+    let digits: String = minor.chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits.parse().ok()
+}
+
+/// The client profile a Kubernetes component of `version` offers (the Go
+/// profile its release is built with, GODEBUG defaults included), when the
+/// release is in [`KUBERNETES`]. kubectl has its own ids (`kubectl1.N`),
+/// which [`super::profile`] derives from the same line.
+pub fn component_profile(version: &str) -> Option<String> {
+    let build = build(release_minor(version)?)?;
+    Some(format!(
+        "go1.{}{}",
+        build.go_minor,
+        build.godebug().suffix()
+    ))
+}
+
+/// The Kubernetes components whose container images pqready recognises:
+/// the image name (the last path segment of the repository) and what it is.
+pub static COMPONENT_IMAGES: &[(&str, ComponentImage)] = &[
+    ("kube-proxy", ComponentImage::KubeProxy),
+    ("kube-scheduler", ComponentImage::KubeScheduler),
+    (
+        "kube-controller-manager",
+        ComponentImage::KubeControllerManager,
+    ),
+    ("kube-apiserver", ComponentImage::KubeApiserver),
+    ("kubectl", ComponentImage::Kubectl),
+];
+
+/// A Kubernetes component a container image runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ComponentImage {
+    /// `registry.k8s.io/kube-proxy`.
+    KubeProxy,
+    /// `registry.k8s.io/kube-scheduler`.
+    KubeScheduler,
+    /// `registry.k8s.io/kube-controller-manager`.
+    KubeControllerManager,
+    /// `registry.k8s.io/kube-apiserver`.
+    KubeApiserver,
+    /// `registry.k8s.io/kubectl` (and bitnami-style `kubectl` images).
+    Kubectl,
+}
+
+/// An image reference split into its name (last repository segment) and
+/// tag: `registry.k8s.io/kube-proxy:v1.32.4@sha256:…` → (`kube-proxy`,
+/// `Some("v1.32.4")`). A digest-only reference has no tag.
+pub fn image_name_and_tag(image: &str) -> (&str, Option<&str>) {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let last = without_digest.rsplit('/').next().unwrap_or(without_digest);
+    match last.split_once(':') {
+        Some((name, tag)) => (name, Some(tag)),
+        None => (last, None),
+    }
+}
+
+/// The Kubernetes component an image runs and the version its tag names,
+/// when the image is one of [`COMPONENT_IMAGES`]; the version is `None`
+/// when the tag names no Kubernetes release (`latest`, a digest).
+pub fn component_image(image: &str) -> Option<(ComponentImage, Option<String>)> {
+    let (name, tag) = image_name_and_tag(image);
+    let (_, kind) = COMPONENT_IMAGES.iter().find(|(n, _)| *n == name)?;
+    let version = tag
+        .filter(|t| release_minor(t).is_some())
+        .map(str::to_string);
+    Some((*kind, version))
+}
+
 /// The kubelet's default secure port (`--port`), when its Node does not say.
 pub const KUBELET_PORT: u16 = 10250;
 
@@ -117,6 +192,34 @@ pub mod ambient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_releases_images_and_their_profiles() {
+        assert_eq!(release_minor("v1.32.4"), Some(32));
+        assert_eq!(release_minor("v1.33.0-eks-1a2b3c"), Some(33));
+        assert_eq!(release_minor("v2.1.0"), None);
+        assert_eq!(release_minor("latest"), None);
+        assert_eq!(component_profile("v1.32.4").as_deref(), Some("go1.23"));
+        assert_eq!(
+            component_profile("v1.30.2").as_deref(),
+            Some("go1.23+tlskyber=0")
+        );
+        assert_eq!(component_profile("v1.33.1").as_deref(), Some("go1.24"));
+        assert_eq!(component_profile("v1.99.0"), None);
+        assert_eq!(
+            component_image("registry.k8s.io/kube-proxy:v1.32.4@sha256:abc"),
+            Some((ComponentImage::KubeProxy, Some("v1.32.4".into())))
+        );
+        assert_eq!(
+            component_image("registry.example:5000/mirror/kube-scheduler:v1.33.0"),
+            Some((ComponentImage::KubeScheduler, Some("v1.33.0".into())))
+        );
+        assert_eq!(
+            component_image("registry.k8s.io/kube-proxy@sha256:abc"),
+            Some((ComponentImage::KubeProxy, None))
+        );
+        assert_eq!(component_image("example/app:1"), None);
+    }
 
     #[test]
     fn matches_the_default_godebug_of_the_observed_kubectl_builds() {

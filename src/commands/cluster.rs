@@ -114,6 +114,15 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
             result,
         });
     }
+    let edges = if args.edges {
+        let mut clients = found.clients;
+        if let Some(k) = &kubectl {
+            clients.push(k.as_client());
+        }
+        edges(&clients, &components, &configs.0, &judge, &run).await
+    } else {
+        Vec::new()
+    };
     let local_clients = kubectl
         .map(|k| local_client(k, &components))
         .into_iter()
@@ -130,6 +139,7 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
         local_clients,
         findings,
         found.hidden,
+        edges,
     );
     output.part(Part::Cluster(&report));
     output.finish();
@@ -138,6 +148,95 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
     } else {
         Outcome::Complete
     })
+}
+
+/// Every client→server edge among `clients` and the probed `components`,
+/// judged: each server is asked once per distinct client offer (its
+/// clients' profiles replayed together, as `--clients` does), all servers
+/// at once within the run's concurrency.
+pub(super) async fn edges(
+    clients: &[discovery::ClusterClient],
+    components: &[ComponentReport],
+    config: &ProbeConfig,
+    judge: &assess::Judge,
+    run: &Arc<crate::net::Concurrency>,
+) -> Vec<assess::edges::Edge> {
+    let categories: Vec<Category> = components.iter().map(|c| c.component.category).collect();
+    let pairs = discovery::edge_pairs(clients, &categories);
+    // Each server's distinct client profiles, for the servers worth asking.
+    let mut asked: Vec<Vec<&'static profile::ClientProfile>> = vec![Vec::new(); components.len()];
+    for (c, s) in &pairs {
+        let Some(p) = clients[*c].profile.as_deref().and_then(profile::find) else {
+            continue;
+        };
+        let server = &components[*s];
+        let probed = matches!(
+            server.standing(),
+            crate::vocab::Standing::Pq
+                | crate::vocab::Standing::DraftOnly
+                | crate::vocab::Standing::Classical
+                | crate::vocab::Standing::Unknown
+        );
+        if probed && !asked[*s].iter().any(|q| q.id == p.id) {
+            asked[*s].push(p);
+        }
+    }
+    let mut running: JoinSet<(usize, Vec<crate::probe::clients::ClientResult>)> = JoinSet::new();
+    for (s, profiles) in asked.into_iter().enumerate() {
+        let Some(target) = components[s]
+            .result
+            .as_ref()
+            .and_then(|r| probed_target(&components[s].component, &r.target))
+        else {
+            continue;
+        };
+        if profiles.is_empty() {
+            continue;
+        }
+        let run = run.clone();
+        let timeout = config.timeout;
+        running.spawn(async move {
+            let slot = Arc::new(WorkSlot::take(run).await);
+            let results =
+                crate::probe::clients::replay(&target, &profiles, timeout, Some(slot)).await;
+            (s, results)
+        });
+    }
+    let mut replays: Vec<Vec<crate::probe::clients::ClientResult>> =
+        vec![Vec::new(); components.len()];
+    while let Some(done) = running.join_next().await {
+        if let Ok((s, results)) = done {
+            replays[s] = results;
+        }
+    }
+    pairs
+        .iter()
+        .map(|(c, s)| {
+            let client = &clients[*c];
+            let server = &components[*s];
+            let side = assess::edges::ServerSide {
+                component: &server.component,
+                standing: server.standing(),
+                observed: server.result.as_ref().map(|r| &r.observed),
+            };
+            let replay = client
+                .profile
+                .as_deref()
+                .and_then(|id| replays[*s].iter().find(|r| r.profile == id));
+            assess::edges::edge(client, &side, replay, judge)
+        })
+        .collect()
+}
+
+/// The target a component's report was probed at: its address, or the
+/// fallback that answered.
+fn probed_target(component: &Component, label: &str) -> Option<crate::discover::Target> {
+    component
+        .target
+        .iter()
+        .chain(&component.fallbacks)
+        .find(|t| t.label == label)
+        .cloned()
 }
 
 /// What the component's build should offer: the API server's, from the
@@ -207,6 +306,22 @@ struct Kubectl {
     go_version: String,
     profile: String,
     build_godebug: Option<String>,
+}
+
+impl Kubectl {
+    /// This kubectl as a client of the API server.
+    fn as_client(&self) -> discovery::ClusterClient {
+        discovery::ClusterClient {
+            kind: crate::vocab::ClientKind::Kubectl,
+            name: "kubectl".into(),
+            version: Some(self.git_version.clone()),
+            go_version: Some(self.go_version.clone()),
+            profile: Some(self.profile.clone()),
+            basis: crate::vocab::ClientBasis::LocalBinary,
+            source: self.path.clone(),
+            image: None,
+        }
+    }
 }
 
 async fn local_kubectl(limit: Duration) -> Option<Kubectl> {

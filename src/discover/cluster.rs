@@ -21,10 +21,12 @@
 use super::{Target, DEFAULT_PORT};
 use crate::catalog::kubernetes;
 pub use crate::vocab::ComponentCategory as Category;
+use crate::vocab::{ClientBasis, ClientKind};
 use k8s_openapi::api::admissionregistration::v1::{
     MutatingWebhookConfiguration, ValidatingWebhookConfiguration, WebhookClientConfig,
 };
-use k8s_openapi::api::core::v1::{Node, Pod, Service};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{Node, Pod, PodSpec, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -57,8 +59,12 @@ pub struct Includes {
     pub services: bool,
     /// A sample of pods in a service mesh (Istio sidecar or ambient, Linkerd).
     pub mesh: bool,
-    /// Only this namespace (`-n`), for the opt-in kinds.
+    /// Only this namespace (`-n`), for the opt-in kinds and the workloads
+    /// listed as clients.
     pub namespace: Option<String>,
+    /// The clients of the cluster's edges: kubelets, kube-proxy, the
+    /// scheduler and controller manager, workloads (`--edges`, on by default).
+    pub edges: bool,
 }
 
 /// One endpoint found in the cluster, before it is probed.
@@ -88,6 +94,60 @@ pub struct Component {
     #[serde(skip)]
     #[schemars(skip)]
     pub fallbacks: Vec<Target>,
+}
+
+/// A component that opens TLS connections to another (a kubelet to the API
+/// server, the API server to etcd...), with the version that decides what it
+/// offers and where that version was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct ClusterClient {
+    /// What it is.
+    pub kind: ClientKind,
+    /// Its name: the node for a kubelet or kube-proxy, the pod or workload otherwise.
+    pub name: String,
+    /// Its Kubernetes version (`v1.32.4`), when known.
+    pub version: Option<String>,
+    /// Its Go version (`go1.24.2`), when known (the API server's `/version`, a local binary).
+    pub go_version: Option<String>,
+    /// The client profile its build offers (`pqready profiles`); null when
+    /// its build is unknown: never guessed.
+    pub profile: Option<String>,
+    /// Where the version was read.
+    pub basis: ClientBasis,
+    /// The object or file it was read from, e.g. `Node/worker-1 status.nodeInfo.kubeletVersion`.
+    pub source: String,
+    /// The container image, for a client found by its image.
+    pub image: Option<String>,
+}
+
+impl ClusterClient {
+    /// A Kubernetes component of `version` (null when unknown): its profile
+    /// is its release's Go build, from the catalog.
+    pub fn component(
+        kind: ClientKind,
+        name: String,
+        version: Option<String>,
+        basis: ClientBasis,
+        source: String,
+        image: Option<String>,
+    ) -> Self {
+        let profile = version.as_deref().and_then(kubernetes::component_profile);
+        let basis = if version.is_some() {
+            basis
+        } else {
+            ClientBasis::Unknown
+        };
+        ClusterClient {
+            kind,
+            name,
+            version,
+            go_version: None,
+            profile,
+            basis,
+            source,
+            image,
+        }
+    }
 }
 
 /// The cluster as its API server describes itself.
@@ -121,6 +181,9 @@ pub struct Discovery {
     pub components: Vec<Component>,
     /// Object kinds that could not be read (RBAC denials, missing APIs).
     pub hidden: Vec<Hidden>,
+    /// The components that are clients of others, the API server first
+    /// (the local kubectl is not among them: it is not in the cluster).
+    pub clients: Vec<ClusterClient>,
 }
 
 /// A discovery failure that stops the audit: no usable credentials, or an
@@ -295,6 +358,7 @@ pub async fn discover(
         components: Vec::new(),
         hidden: Vec::new(),
         services: BTreeMap::new(),
+        clients: vec![apiserver_client(&cluster)],
     };
     found.apiserver(&cluster);
     found.control_plane().await;
@@ -313,11 +377,47 @@ pub async fn discover(
     if includes.mesh {
         found.mesh(includes.namespace.as_deref()).await;
     }
+    if includes.edges {
+        found.workloads(includes.namespace.as_deref()).await;
+    }
     Ok(Discovery {
         cluster,
         components: found.components,
         hidden: found.hidden,
+        clients: found.clients,
     })
+}
+
+/// The API server as a client (of etcd, kubelets, webhooks, aggregated
+/// APIs): its release's profile from `/version`, else its Go version's.
+fn apiserver_client(cluster: &ClusterInfo) -> ClusterClient {
+    let by_release = cluster
+        .git_version
+        .as_deref()
+        .and_then(kubernetes::component_profile);
+    let by_go = || {
+        cluster
+            .go_version
+            .as_deref()
+            .and_then(crate::gobin::go_minor)
+            .filter(|m| crate::catalog::go::MINORS.contains(m))
+            .map(|m| format!("go1.{m}"))
+    };
+    let profile = by_release.or_else(by_go);
+    ClusterClient {
+        kind: ClientKind::KubeApiserver,
+        name: "kube-apiserver".into(),
+        version: cluster.git_version.clone(),
+        go_version: cluster.go_version.clone(),
+        basis: if profile.is_some() {
+            ClientBasis::VersionEndpoint
+        } else {
+            ClientBasis::Unknown
+        },
+        profile,
+        source: "/version".into(),
+        image: None,
+    }
 }
 
 /// A `Target` for `host:port` (IPv6 in brackets in the label), with SNI for names.
@@ -366,6 +466,21 @@ struct Found {
     components: Vec<Component>,
     hidden: Vec<Hidden>,
     services: BTreeMap<(String, String), Option<Service>>,
+    clients: Vec<ClusterClient>,
+}
+
+/// The first container image of a pod spec, and the spec's say on whether
+/// a service-account token is mounted (the default is yes).
+fn spec_images(spec: Option<&PodSpec>) -> (Vec<(String, String)>, bool) {
+    let Some(spec) = spec else {
+        return (Vec::new(), false);
+    };
+    let images = spec
+        .containers
+        .iter()
+        .filter_map(|c| Some((c.name.clone(), c.image.clone()?)))
+        .collect();
+    (images, spec.automount_service_account_token != Some(false))
 }
 
 impl Found {
@@ -488,6 +603,28 @@ impl Found {
                     c.flags = tls_flags;
                 }
                 "kube-controller-manager" | "kube-scheduler" => {
+                    let kind = if component == "kube-scheduler" {
+                        ClientKind::KubeScheduler
+                    } else {
+                        ClientKind::KubeControllerManager
+                    };
+                    let image = pod
+                        .spec
+                        .as_ref()
+                        .and_then(|s| s.containers.first())
+                        .and_then(|c| c.image.clone());
+                    let version = image
+                        .as_deref()
+                        .and_then(kubernetes::component_image)
+                        .and_then(|(_, v)| v);
+                    self.clients.push(ClusterClient::component(
+                        kind,
+                        name.clone(),
+                        version,
+                        ClientBasis::ImageTag,
+                        format!("{source} image"),
+                        image,
+                    ));
                     let default = if component == "kube-scheduler" {
                         kubernetes::SCHEDULER_PORT
                     } else {
@@ -563,6 +700,27 @@ impl Found {
                 .map(|e| e.port)
                 .filter(|p| (1..=65535).contains(p))
                 .map_or(kubernetes::KUBELET_PORT, |p| p as u16);
+            let info = status.and_then(|s| s.node_info.as_ref());
+            let set = |v: Option<&String>| v.filter(|v| !v.is_empty()).cloned();
+            let kubelet_version = set(info.map(|i| &i.kubelet_version));
+            self.clients.push(ClusterClient::component(
+                ClientKind::Kubelet,
+                name.clone(),
+                kubelet_version,
+                ClientBasis::NodeInfo,
+                format!("Node/{name} status.nodeInfo.kubeletVersion"),
+                None,
+            ));
+            if let Some(proxy) = set(info.map(|i| &i.kube_proxy_version)) {
+                self.clients.push(ClusterClient::component(
+                    ClientKind::KubeProxy,
+                    name.clone(),
+                    Some(proxy),
+                    ClientBasis::NodeInfo,
+                    format!("Node/{name} status.nodeInfo.kubeProxyVersion"),
+                    None,
+                ));
+            }
             let target = address.map(|a| target(&a, port));
             let note = target
                 .is_none()
@@ -1040,6 +1198,144 @@ impl Found {
 
 /// Meshed workloads probed at most, one pod each.
 pub const MESH_SAMPLE: usize = 50;
+
+impl Found {
+    /// Deployments, DaemonSets and StatefulSets as clients of the API
+    /// server: a known Kubernetes component image gets its release's
+    /// profile, anything else is a client of unknown build. A workload
+    /// whose pods mount no service-account token is not an API client and
+    /// is left out. kube-proxy comes from its DaemonSet only when no Node
+    /// reported `kubeProxyVersion`.
+    async fn workloads(&mut self, namespace: Option<&str>) {
+        let params = ListParams::default();
+        let api = |client: &Client| match namespace {
+            Some(ns) => (
+                Api::namespaced(client.clone(), ns),
+                Api::namespaced(client.clone(), ns),
+                Api::namespaced(client.clone(), ns),
+            ),
+            None => (
+                Api::all(client.clone()),
+                Api::all(client.clone()),
+                Api::all(client.clone()),
+            ),
+        };
+        let (deployments, daemonsets, statefulsets): (
+            Api<Deployment>,
+            Api<DaemonSet>,
+            Api<StatefulSet>,
+        ) = api(&self.client);
+        let mut found: Vec<(String, String, Option<PodSpec>)> = Vec::new();
+        for d in self.list(deployments, "deployments.apps", &params).await {
+            let spec = d.spec.and_then(|s| s.template.spec);
+            found.push(("Deployment".into(), full_name(&d.metadata), spec));
+        }
+        for d in self.list(daemonsets, "daemonsets.apps", &params).await {
+            let spec = d.spec.and_then(|s| s.template.spec);
+            found.push(("DaemonSet".into(), full_name(&d.metadata), spec));
+        }
+        for d in self.list(statefulsets, "statefulsets.apps", &params).await {
+            let spec = d.spec.and_then(|s| s.template.spec);
+            found.push(("StatefulSet".into(), full_name(&d.metadata), spec));
+        }
+        let proxy_from_nodes = self.clients.iter().any(|c| c.kind == ClientKind::KubeProxy);
+        for (kind, name, spec) in found {
+            let (images, api_client) = spec_images(spec.as_ref());
+            if !api_client {
+                continue;
+            }
+            let several = images.len() > 1;
+            for (container, image) in images {
+                let client_name = if several {
+                    format!("{name} ({container})")
+                } else {
+                    name.clone()
+                };
+                let source = format!("{kind}/{name} container {container} image");
+                let client = match kubernetes::component_image(&image) {
+                    Some((kubernetes::ComponentImage::KubeApiserver, _)) => continue,
+                    Some((kubernetes::ComponentImage::KubeProxy, _)) if proxy_from_nodes => {
+                        continue
+                    }
+                    Some((component, version)) => {
+                        let kind = match component {
+                            kubernetes::ComponentImage::KubeProxy => ClientKind::KubeProxy,
+                            kubernetes::ComponentImage::KubeScheduler => ClientKind::KubeScheduler,
+                            kubernetes::ComponentImage::KubeControllerManager => {
+                                ClientKind::KubeControllerManager
+                            }
+                            _ => ClientKind::Workload,
+                        };
+                        let mut client = ClusterClient::component(
+                            kind,
+                            client_name,
+                            version,
+                            ClientBasis::ImageTag,
+                            source,
+                            Some(image.clone()),
+                        );
+                        // A kubectl image runs kubectl: its own profile id.
+                        if component == kubernetes::ComponentImage::Kubectl {
+                            client.profile = client
+                                .version
+                                .as_deref()
+                                .and_then(kubernetes::release_minor)
+                                .map(|m| format!("kubectl1.{m}"))
+                                .filter(|id| crate::catalog::profile::find(id).is_some());
+                        }
+                        client
+                    }
+                    None => ClusterClient {
+                        kind: ClientKind::Workload,
+                        name: client_name,
+                        version: None,
+                        go_version: None,
+                        profile: None,
+                        basis: ClientBasis::Unknown,
+                        source,
+                        image: Some(image),
+                    },
+                };
+                self.clients.push(client);
+            }
+        }
+    }
+}
+
+/// Who talks to whom: for each client, the servers among `servers` (the
+/// components' categories, in document order) it opens connections to, as
+/// (client index, server index) pairs. Every client but the API server is
+/// a client of the API server; the API server is a client of etcd, of each
+/// kubelet (logs, exec, port-forward), of each webhook and of each
+/// aggregated API. Servers missing from `servers` (another shard's) have
+/// no pairs here.
+pub fn edge_pairs(clients: &[ClusterClient], servers: &[Category]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (c, client) in clients.iter().enumerate() {
+        for (s, category) in servers.iter().enumerate() {
+            let talks = match client.kind {
+                ClientKind::KubeApiserver => matches!(
+                    category,
+                    Category::Etcd | Category::Kubelet | Category::Webhook | Category::Apiservice
+                ),
+                _ => *category == Category::Apiserver,
+            };
+            if talks {
+                out.push((c, s));
+            }
+        }
+    }
+    out
+}
+
+/// `namespace/name` of an object.
+fn full_name(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> String {
+    format!(
+        "{}/{}",
+        meta.namespace.as_deref().unwrap_or_default(),
+        meta.name.as_deref().unwrap_or_default()
+    )
+}
 
 /// The mesh a pod is in and the inbound port its mTLS answers on, if meshed.
 pub fn mesh_port(pod: &Pod) -> Option<(&'static str, Option<u16>)> {

@@ -177,3 +177,38 @@ pub async fn check(session: &Session, profiles: &[&ClientProfile]) -> Vec<Client
     }
     out
 }
+
+/// Replays `profiles` against `target` on their own (the cluster's edges:
+/// each client of a server, once per distinct offer), outside a full probe.
+pub async fn replay(
+    target: &crate::discover::Target,
+    profiles: &[&ClientProfile],
+    timeout: std::time::Duration,
+    slot: Option<std::sync::Arc<crate::net::WorkSlot>>,
+) -> Vec<ClientResult> {
+    match crate::net::resolve(&target.host, target.port, timeout).await {
+        Ok(addr) => {
+            let session = Session::new(addr, target.sni.clone(), timeout)
+                .slotted(slot)
+                .for_check(crate::vocab::CheckId::Clients);
+            check(&session, profiles).await
+        }
+        Err(e) => {
+            let kind = e.kind();
+            let detail = e.to_string();
+            profiles
+                .iter()
+                .map(|p| ClientResult {
+                    profile: p.id.clone(),
+                    negotiated_group: None,
+                    hello_retry: false,
+                    failed: true,
+                    pq: false,
+                    version: None,
+                    detail: Some(detail.clone()),
+                    error_kind: Some(kind),
+                })
+                .collect()
+        }
+    }
+}

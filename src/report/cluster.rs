@@ -5,6 +5,7 @@
 use super::style::{Style, Tone};
 use super::TargetReport;
 use crate::assess::cluster::Expected;
+use crate::assess::edges::{Action, Edge};
 use crate::assess::Finding;
 use crate::discover::cluster::{Category, ClusterInfo, Component, Hidden};
 use crate::vocab::{DocumentKind, Standing};
@@ -86,6 +87,84 @@ pub struct ClusterSummary {
     pub error: usize,
     /// Probed, but the deciding checks did not run.
     pub unknown: usize,
+    /// The client→server edges, counted by standing.
+    #[serde(default)]
+    pub edges: EdgeSummary,
+}
+
+/// Counts over the edges, by standing.
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub struct EdgeSummary {
+    /// Edges listed.
+    pub total: usize,
+    /// Negotiating a standard post-quantum group.
+    pub pq: usize,
+    /// Negotiating the obsolete Kyber draft.
+    pub draft_only: usize,
+    /// Negotiating a classical group.
+    pub classical: usize,
+    /// Of the classical ones, silent downgrades (both sides PQ-capable).
+    pub silent_downgrade: usize,
+    /// Server not reachable from where pqready ran.
+    pub unreachable: usize,
+    /// Server answered without TLS.
+    pub no_tls: usize,
+    /// The client's handshake failed, or the server could not be probed.
+    pub error: usize,
+    /// Not predicted: a client of unknown build, or a server not asked.
+    pub unknown: usize,
+}
+
+impl EdgeSummary {
+    /// Counts `edges`.
+    pub fn of(edges: &[Edge]) -> Self {
+        let mut out = EdgeSummary {
+            total: edges.len(),
+            ..EdgeSummary::default()
+        };
+        for e in edges {
+            let count = match e.standing {
+                Standing::Pq => &mut out.pq,
+                Standing::DraftOnly => &mut out.draft_only,
+                Standing::Classical => &mut out.classical,
+                Standing::NoTls => &mut out.no_tls,
+                Standing::Unreachable => &mut out.unreachable,
+                Standing::Error => &mut out.error,
+                Standing::Unknown => &mut out.unknown,
+            };
+            *count += 1;
+            out.silent_downgrade += usize::from(e.silent_downgrade);
+        }
+        out
+    }
+
+    /// `12 edges: 7 pq, 0 draft-only, 4 classical (3 silent downgrades), …`.
+    pub fn sentence(&self) -> String {
+        let mut text = format!(
+            "{} edges: {} {}, {} {}, {} {} ({} silent downgrades)",
+            self.total,
+            self.pq,
+            Standing::Pq,
+            self.draft_only,
+            Standing::DraftOnly,
+            self.classical,
+            Standing::Classical,
+            self.silent_downgrade,
+        );
+        for (n, standing) in [
+            (self.unreachable, Standing::Unreachable),
+            (self.no_tls, Standing::NoTls),
+            (self.error, Standing::Error),
+            (self.unknown, Standing::Unknown),
+        ] {
+            if n > 0 {
+                let _ = write!(text, ", {n} {standing}");
+            }
+        }
+        text
+    }
 }
 
 impl ClusterSummary {
@@ -134,8 +213,16 @@ pub struct ClusterReport {
     pub components: Vec<ComponentReport>,
     /// kubectl on this machine against this API server.
     pub local_clients: Vec<LocalClient>,
-    /// Every finding, most severe first, each naming its component in `detail`.
+    /// Every finding, most severe first, each naming its component (or
+    /// edge) in `detail`.
     pub findings: Vec<Finding>,
+    /// Every client→server edge and what it negotiates (`--edges=false`: none).
+    #[serde(default)]
+    pub edges: Vec<Edge>,
+    /// The upgrades that fix the classical and silently downgraded edges,
+    /// most edges fixed first.
+    #[serde(default)]
+    pub actions: Vec<Action>,
     /// Object kinds that could not be read.
     pub hidden: Vec<Hidden>,
     /// Counts.
@@ -150,11 +237,15 @@ impl ClusterReport {
         local_clients: Vec<LocalClient>,
         mut findings: Vec<Finding>,
         hidden: Vec<Hidden>,
+        edges: Vec<Edge>,
     ) -> Self {
         let mut summary = ClusterSummary {
             components: components.len(),
+            edges: EdgeSummary::of(&edges),
             ..ClusterSummary::default()
         };
+        findings.extend(edges.iter().flat_map(|e| e.findings.iter().cloned()));
+        let actions = crate::assess::edges::actions(&edges);
         for c in &components {
             let count = match c.standing() {
                 Standing::Pq => &mut summary.pq,
@@ -176,9 +267,28 @@ impl ClusterReport {
             components,
             local_clients,
             findings,
+            edges,
+            actions,
             hidden,
             summary,
         }
+    }
+
+    /// The document's own findings: without the copies [`ClusterReport::new`]
+    /// makes of each component's probe findings and each edge's.
+    fn own_findings(&self) -> Vec<Finding> {
+        let mut own = self.findings.clone();
+        let copies = self
+            .components
+            .iter()
+            .flat_map(copied_findings)
+            .chain(self.edges.iter().flat_map(|e| e.findings.iter().cloned()));
+        for copied in copies {
+            if let Some(at) = own.iter().position(|f| *f == copied) {
+                own.remove(at);
+            }
+        }
+        own
     }
 }
 
@@ -235,12 +345,7 @@ impl ClusterReport {
         self,
         mut change: impl FnMut(&mut TargetReport, Category, &str),
     ) -> ClusterReport {
-        let mut own = self.findings;
-        for copied in self.components.iter().flat_map(copied_findings) {
-            if let Some(at) = own.iter().position(|f| *f == copied) {
-                own.remove(at);
-            }
-        }
+        let own = self.own_findings();
         let mut components = self.components;
         for c in &mut components {
             if let Some(result) = c.result.as_mut() {
@@ -253,6 +358,7 @@ impl ClusterReport {
             self.local_clients,
             own,
             self.hidden,
+            self.edges,
         )
     }
 
@@ -304,19 +410,16 @@ impl ClusterReport {
         let mut components = Vec::new();
         let mut own = Vec::new();
         let mut hidden: Vec<Hidden> = Vec::new();
+        let mut edges = Vec::new();
         for doc in docs {
+            // What is left after the copied probe and edge findings is the
+            // document's own (per-component) findings.
+            own.extend(doc.own_findings());
             cluster.git_version = cluster.git_version.or(doc.cluster.git_version);
             cluster.go_version = cluster.go_version.or(doc.cluster.go_version);
             cluster.context = cluster.context.or(doc.cluster.context);
-            // What is left after the copied probe findings is the
-            // document's own (per-component) findings.
-            let mut findings = doc.findings;
-            for copied in doc.components.iter().flat_map(copied_findings) {
-                if let Some(at) = findings.iter().position(|f| *f == copied) {
-                    findings.remove(at);
-                }
-            }
-            own.extend(findings);
+            // Each shard lists the edges of the servers it probed.
+            edges.extend(doc.edges);
             for h in doc.hidden {
                 if !hidden
                     .iter()
@@ -334,6 +437,7 @@ impl ClusterReport {
             local_clients,
             own,
             hidden,
+            edges,
         ))
     }
 }
@@ -462,10 +566,14 @@ pub fn table(r: &ClusterReport, style: Style) -> String {
             ),
         };
     }
+    edge_lines(&mut out, r, style);
     for h in &r.hidden {
         let _ = writeln!(out, "not read: {} ({})", h.resource, h.reason);
     }
     let _ = writeln!(out, "\n{}", r.summary.sentence());
+    if r.summary.edges.total > 0 {
+        let _ = writeln!(out, "{}", r.summary.edges.sentence());
+    }
     // Findings of one kind and severity are grouped: a cluster has many
     // certificates, and one line per kind keeps the other kinds in view.
     let mut groups: Vec<Vec<&Finding>> = Vec::new();
@@ -508,6 +616,122 @@ pub fn table(r: &ClusterReport, style: Style) -> String {
         );
     }
     out
+}
+
+/// The EDGES section (edges alike but for their names on one row: a
+/// cluster has many kubelets) and the actions, most edges fixed first.
+fn edge_lines(out: &mut String, r: &ClusterReport, style: Style) {
+    if r.edges.is_empty() {
+        return;
+    }
+    type Key<'a> = (
+        crate::vocab::ClientKind,
+        Option<&'a str>,
+        Option<&'a str>,
+        Category,
+        Option<NamedGroup>,
+        Standing,
+        Option<crate::vocab::FindingKind>,
+        bool,
+    );
+    let mut rows: Vec<(Key<'_>, Vec<&str>, Vec<&str>)> = Vec::new();
+    for e in &r.edges {
+        let key: Key<'_> = (
+            e.client.kind,
+            e.client.version.as_deref(),
+            e.client.profile.as_deref(),
+            e.server.category,
+            e.negotiated_group,
+            e.standing,
+            e.findings.first().map(|f| f.id),
+            e.hello_retry,
+        );
+        match rows.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, clients, servers)) => {
+                if !clients.contains(&e.client.name.as_str()) {
+                    clients.push(&e.client.name);
+                }
+                if !servers.contains(&e.server.name.as_str()) {
+                    servers.push(&e.server.name);
+                }
+            }
+            None => rows.push((key, vec![&e.client.name], vec![&e.server.name])),
+        }
+    }
+    let named = |kind: &str, names: &[&str]| match names {
+        [one] => super::printable(&crate::assess::edges::named(kind, one)).into_owned(),
+        many => format!("{kind} ×{}", many.len()),
+    };
+    let table: Vec<[String; 5]> = rows
+        .iter()
+        .map(
+            |(
+                (kind, version, profile, category, group, standing, finding, retry),
+                clients,
+                servers,
+            )| {
+                [
+                    format!(
+                        "{} → {}",
+                        named(kind.name(), clients),
+                        named(category.name(), servers)
+                    ),
+                    match (version, profile) {
+                        (Some(v), Some(p)) => format!("{} ({p})", super::printable(v)),
+                        (None, Some(p)) => (*p).to_string(),
+                        (Some(v), None) => format!("{} (unknown build)", super::printable(v)),
+                        (None, None) => "unknown build".into(),
+                    },
+                    group
+                        .map(|g| format!("{g}{}", if *retry { " (HRR)" } else { "" }))
+                        .unwrap_or_else(|| "-".into()),
+                    standing.to_string(),
+                    finding.map(|f| f.to_string()).unwrap_or_else(|| "-".into()),
+                ]
+            },
+        )
+        .collect();
+    let header = [
+        "EDGE (CLIENT → SERVER)",
+        "CLIENT BUILD",
+        "GROUP",
+        "STATUS",
+        "FINDING",
+    ];
+    let (head, lines) = super::style::columns(header, &table);
+    let _ = writeln!(out, "\n{}", style.paint(Tone::Heading, head.trim_end()));
+    for (text, ((.., standing, _, _), clients, servers)) in lines.iter().zip(&rows) {
+        let _ = writeln!(out, "{}", style.standing(*standing, text.trim_end()));
+        if clients.len() > 1 || servers.len() > 1 {
+            let names: Vec<&str> = if clients.len() > 1 {
+                clients.clone()
+            } else {
+                servers.clone()
+            };
+            let shown: Vec<String> = names
+                .iter()
+                .take(5)
+                .map(|n| super::printable(n).into_owned())
+                .collect();
+            let more = names.len().saturating_sub(5);
+            let _ = writeln!(
+                out,
+                "    {}{}",
+                shown.join(", "),
+                if more > 0 {
+                    format!(", … {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    if !r.actions.is_empty() {
+        let _ = writeln!(out, "\n{}", style.paint(Tone::Heading, "UPGRADE FIRST"));
+        for (i, a) in r.actions.iter().enumerate() {
+            let _ = writeln!(out, "{}. {}", i + 1, super::printable(&a.action));
+        }
+    }
 }
 
 /// Each leaf certificate the component served, with its key and first

@@ -21,6 +21,7 @@ mod client_profiles;
 mod cluster;
 mod deploy;
 mod docs;
+mod edges;
 mod engine;
 mod exporter;
 mod gate;

@@ -376,6 +376,23 @@ pub const RESOURCES: &[Resource] = &[
     res("", "v1", "pods", "pod", "Pod", true),
     res("", "v1", "services", "service", "Service", true),
     res(
+        "apps",
+        "v1",
+        "deployments",
+        "deployment",
+        "Deployment",
+        true,
+    ),
+    res("apps", "v1", "daemonsets", "daemonset", "DaemonSet", true),
+    res(
+        "apps",
+        "v1",
+        "statefulsets",
+        "statefulset",
+        "StatefulSet",
+        true,
+    ),
+    res(
         "admissionregistration.k8s.io",
         "v1",
         "validatingwebhookconfigurations",
@@ -601,12 +618,38 @@ impl Cluster {
     /// A Node with the given `status.addresses` (type, address); a
     /// `Hostname` address is added.
     pub fn node_with_addresses(self, name: &str, addresses: &[(&str, &str)], port: u16) -> Self {
+        let version = self.git_version.clone();
+        self.node_at_version(name, addresses, port, &version, Some(&version))
+    }
+
+    /// A Node whose kubelet (on `kubelet`) reports `kubelet_version`, and
+    /// no `kubeProxyVersion` (kubelets stopped setting it in 1.31,
+    /// KEP-4004): as in a cluster mid-upgrade, nodes of several versions.
+    pub fn node_version(self, name: &str, kubelet: SocketAddr, kubelet_version: &str) -> Self {
+        let ip = kubelet.ip().to_string();
+        self.node_at_version(
+            name,
+            &[("InternalIP", &ip)],
+            kubelet.port(),
+            kubelet_version,
+            None,
+        )
+    }
+
+    fn node_at_version(
+        self,
+        name: &str,
+        addresses: &[(&str, &str)],
+        port: u16,
+        kubelet_version: &str,
+        kube_proxy_version: Option<&str>,
+    ) -> Self {
         let mut addrs: Vec<Value> = addresses
             .iter()
             .map(|(t, a)| json!({ "type": t, "address": a }))
             .collect();
         addrs.push(json!({ "type": "Hostname", "address": name }));
-        let kubelet_version = self.git_version.clone();
+        let kube_proxy_version = kube_proxy_version.unwrap_or_default();
         self.object(
             "nodes",
             json!({
@@ -628,7 +671,7 @@ impl Cluster {
                         "bootID": "5c2b1f4e-0000-4000-8000-000000000001",
                         "containerRuntimeVersion": "containerd://1.7.27",
                         "kernelVersion": "6.8.0-60-generic",
-                        "kubeProxyVersion": kubelet_version,
+                        "kubeProxyVersion": kube_proxy_version,
                         "kubeletVersion": kubelet_version,
                         "machineID": "0f8e3c0e8a8d4f7d9d3a9f2b7c1e0a11",
                         "operatingSystem": "linux",
@@ -664,10 +707,22 @@ impl Cluster {
     /// `tier=control-plane`, `spec.containers[0].command` = `command`,
     /// host network, pod IP = the node's (add the node first).
     pub fn static_pod(self, component: &str, node: &str, command: Vec<String>) -> Self {
+        let tag = self.git_version.clone();
+        self.static_pod_tagged(component, node, command, &tag)
+    }
+
+    /// A static pod as [`Cluster::static_pod`] whose image is
+    /// `registry.k8s.io/<component>:<image_tag>` (a control plane mid-upgrade).
+    pub fn static_pod_tagged(
+        self,
+        component: &str,
+        node: &str,
+        command: Vec<String>,
+        image_tag: &str,
+    ) -> Self {
         let ip = self.node_ip(node);
         let name = format!("{component}-{node}");
         let hash = format!("{:032x}", self.serial + 0xfeed);
-        let image_tag = self.git_version.clone();
         self.object(
             "pods",
             json!({
@@ -704,6 +759,41 @@ impl Cluster {
                     "podIP": ip,
                     "podIPs": [{ "ip": ip }],
                 },
+            }),
+        )
+    }
+
+    /// A workload of `plural` (`deployments`, `daemonsets`, `statefulsets`)
+    /// whose pod template runs `containers` (name, image); `automount`
+    /// false sets `automountServiceAccountToken: false` on the template.
+    pub fn workload(
+        self,
+        plural: &str,
+        namespace: &str,
+        name: &str,
+        containers: &[(&str, &str)],
+        automount: bool,
+    ) -> Self {
+        let cs: Vec<Value> = containers
+            .iter()
+            .map(|(n, image)| json!({ "name": n, "image": image }))
+            .collect();
+        let mut pod_spec = json!({ "containers": cs, "restartPolicy": "Always" });
+        if !automount {
+            pod_spec["automountServiceAccountToken"] = json!(false);
+        }
+        let mut spec = json!({
+            "selector": { "matchLabels": { "app": name } },
+            "template": { "metadata": { "labels": { "app": name } }, "spec": pod_spec },
+        });
+        if plural == "statefulsets" {
+            spec["serviceName"] = json!(name);
+        }
+        self.object(
+            plural,
+            json!({
+                "metadata": { "name": name, "namespace": namespace, "labels": { "app": name } },
+                "spec": spec,
             }),
         )
     }

@@ -1,0 +1,551 @@
+//! Judgements about a cluster's edges: each client→server pair (a kubelet
+//! and the API server, the API server and etcd...), what their connections
+//! negotiate, whether that is a silent downgrade, what the traffic carries
+//! and so how much a classical edge matters, and which upgrades fix the
+//! most edges.
+//!
+//! The group an edge gets is never computed here: it is the client's own
+//! ClientHello replayed against the server (`probe::clients::replay`, the
+//! engine of `--clients`). This module reads that answer next to what the
+//! server was seen to support.
+//!
+//! Must not: probe, read the Kubernetes API or format anything.
+
+use super::policy::Subject;
+use super::{Finding, Judge};
+use crate::catalog::profile::{self, ClientProfile};
+use crate::discover::cluster::{Category, ClusterClient, Component};
+use crate::probe::clients::ClientResult;
+use crate::probe::TargetObservation;
+use crate::vocab::{Cargo, CheckId, ClientBasis, ClientKind, FindingKind, Severity, Standing};
+use crate::wire::NamedGroup;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The client end of an edge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct EdgeClient {
+    /// What it is.
+    pub kind: ClientKind,
+    /// Its name (the node, the workload, `kube-apiserver`, `kubectl`).
+    pub name: String,
+    /// Its Kubernetes version, when known.
+    pub version: Option<String>,
+    /// Its Go version, when known.
+    pub go_version: Option<String>,
+    /// The client profile replayed for it; null for a client of unknown build.
+    pub profile: Option<String>,
+    /// Where its version was read.
+    pub basis: ClientBasis,
+}
+
+/// The server end of an edge: a component of the cluster document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct EdgeServer {
+    /// The component's category.
+    pub category: Category,
+    /// The component's name.
+    pub name: String,
+    /// The address probed; null when it has none.
+    pub address: Option<String>,
+    /// It supports a standard post-quantum group (ML-KEM); null when its
+    /// groups were not probed.
+    pub supports_pq: Option<bool>,
+}
+
+/// Whether an edge could authenticate post-quantum today.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct EdgeMldsa {
+    /// The client's profile offers ML-DSA signature schemes (so its build
+    /// verifies ML-DSA certificates); null for a client of unknown build.
+    pub client_accepts: Option<bool>,
+    /// The server completed a handshake signed with ML-DSA; null when its
+    /// authentication was not probed.
+    pub server_offers: Option<bool>,
+    /// Both: the edge could authenticate with ML-DSA today.
+    pub possible: bool,
+}
+
+/// One client→server edge of the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct Edge {
+    /// Who connects.
+    pub client: EdgeClient,
+    /// To what.
+    pub server: EdgeServer,
+    /// The group the client's replay negotiated; null when it did not
+    /// complete (or was not replayed).
+    pub negotiated_group: Option<NamedGroup>,
+    /// True when the server asked for another key share first (one more round trip).
+    pub hello_retry: bool,
+    /// Where the edge stands: the negotiated group's standing, else why
+    /// there is none (`unreachable`, `error`, `unknown` for a client of
+    /// unknown build).
+    pub standing: Standing,
+    /// Both sides are post-quantum capable, they share no post-quantum
+    /// group, and the edge is classical.
+    pub silent_downgrade: bool,
+    /// ML-DSA on this edge.
+    pub mldsa: EdgeMldsa,
+    /// What its traffic carries.
+    pub carries: Vec<Cargo>,
+    /// Why it has no group, when it has none.
+    pub note: Option<String>,
+    /// Its findings, most severe first.
+    pub findings: Vec<Finding>,
+}
+
+impl Edge {
+    /// `kubelet node-1 → kube-apiserver`, as details and tables name it
+    /// (the kind is left out where the name already says it).
+    pub fn label(&self) -> String {
+        format!(
+            "{} → {}",
+            named(self.client.kind.name(), &self.client.name),
+            named(self.server.category.name(), &self.server.name)
+        )
+    }
+}
+
+/// `kind name`, or the name alone when it already holds the kind
+/// (`kube-apiserver`, `etcd-node-a`).
+pub fn named(kind: &str, name: &str) -> String {
+    if name.contains(kind) {
+        name.to_string()
+    } else {
+        format!("{kind} {name}")
+    }
+}
+
+/// What an edge's traffic carries, by who connects to what.
+pub fn cargo(client: ClientKind, server: Category) -> Vec<Cargo> {
+    match (client, server) {
+        (ClientKind::KubeApiserver, Category::Etcd) => vec![Cargo::Secrets],
+        (ClientKind::KubeApiserver, Category::Webhook) => {
+            vec![Cargo::AdmissionObjects, Cargo::Secrets]
+        }
+        (ClientKind::KubeApiserver, Category::Apiservice) => vec![Cargo::Credentials],
+        (ClientKind::KubeApiserver, _) => vec![Cargo::Streams],
+        (ClientKind::Kubelet, _) => vec![Cargo::Secrets, Cargo::Credentials],
+        (ClientKind::KubeControllerManager, _) => vec![Cargo::Secrets, Cargo::Credentials],
+        (ClientKind::Kubectl, _) => vec![Cargo::Secrets, Cargo::Credentials],
+        (ClientKind::Workload, _) => vec![Cargo::Credentials],
+        (ClientKind::KubeScheduler | ClientKind::KubeProxy, _) => vec![Cargo::ClusterState],
+    }
+}
+
+/// True when recorded traffic of this kind stays valuable for years:
+/// Secrets and credentials (a classical edge carrying them is high).
+fn sensitive(carries: &[Cargo]) -> bool {
+    carries
+        .iter()
+        .any(|c| matches!(c, Cargo::Secrets | Cargo::Credentials))
+}
+
+fn cargo_text(carries: &[Cargo]) -> String {
+    carries
+        .iter()
+        .map(|c| match c {
+            Cargo::Secrets => "Secrets",
+            Cargo::Credentials => "credentials",
+            Cargo::AdmissionObjects => "admission objects",
+            Cargo::Streams => "exec/log streams",
+            Cargo::ClusterState => "cluster state",
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// True when a profile offers an ML-DSA signature scheme.
+fn accepts_mldsa(profile: &ClientProfile) -> bool {
+    profile
+        .signature_schemes
+        .iter()
+        .any(|s| crate::probe::certificates::is_mldsa(*s))
+}
+
+/// The server end of an edge, as probed.
+pub struct ServerSide<'a> {
+    /// The component.
+    pub component: &'a Component,
+    /// Where it stands.
+    pub standing: Standing,
+    /// Its probe's observation, when it was probed.
+    pub observed: Option<&'a TargetObservation>,
+}
+
+/// Judges one edge: `replay` is the client's profile replayed against the
+/// server (none when it was not replayed: an unknown build, a server that
+/// could not be probed).
+pub fn edge(
+    client: &ClusterClient,
+    server: &ServerSide<'_>,
+    replay: Option<&ClientResult>,
+    judge: &Judge,
+) -> Edge {
+    let component = server.component;
+    let carries = cargo(client.kind, component.category);
+    let profile = client.profile.as_deref().and_then(profile::find);
+    let server_offers = server
+        .observed
+        .and_then(|o| o.authentication.as_ref())
+        .map(|a| a.mldsa);
+    let client_accepts = profile.map(accepts_mldsa);
+    let mut edge = Edge {
+        client: EdgeClient {
+            kind: client.kind,
+            name: client.name.clone(),
+            version: client.version.clone(),
+            go_version: client.go_version.clone(),
+            profile: profile.map(|p| p.id.clone()),
+            basis: client.basis,
+        },
+        server: EdgeServer {
+            category: component.category,
+            name: component.name.clone(),
+            address: component.address.clone(),
+            supports_pq: server
+                .observed
+                .filter(|o| o.completed(CheckId::Groups))
+                .map(|o| {
+                    o.groups
+                        .supported
+                        .iter()
+                        .any(|g| g.is_standard_post_quantum())
+                }),
+        },
+        negotiated_group: None,
+        hello_retry: false,
+        standing: Standing::Unknown,
+        silent_downgrade: false,
+        mldsa: EdgeMldsa {
+            client_accepts,
+            server_offers,
+            possible: client_accepts == Some(true) && server_offers == Some(true),
+        },
+        carries,
+        note: None,
+        findings: Vec::new(),
+    };
+    let label = edge.label();
+    let Some(profile) = profile else {
+        edge.note = Some(format!("no client profile: {}", unknown_reason(client)));
+        edge.findings.push(Finding::new(
+            FindingKind::UnknownClientBuild,
+            format!(
+                "{label}: {}; what it negotiates is not predicted",
+                unknown_reason(client)
+            ),
+            FindingKind::UnknownClientBuild.remediation().into(),
+            Vec::new(),
+        ));
+        finish(judge, &mut edge);
+        return edge;
+    };
+    match (server.standing, replay) {
+        (Standing::Unreachable | Standing::NoTls | Standing::Error, _) => {
+            edge.standing = server.standing;
+            edge.note = Some(format!(
+                "the server could not be probed ({})",
+                server.standing
+            ));
+        }
+        (_, None) => {
+            edge.note = Some("the server was not asked".into());
+        }
+        (_, Some(r)) if r.unanswered() => {
+            edge.standing = Standing::Unreachable;
+            edge.note = r.detail.clone();
+        }
+        (_, Some(r)) if r.failed || r.negotiated_group.is_none() => {
+            edge.standing = Standing::Error;
+            edge.note = Some(format!(
+                "the client's handshake fails: {}",
+                r.detail.as_deref().unwrap_or("no group")
+            ));
+        }
+        (_, Some(r)) => {
+            let group = r.negotiated_group.expect("checked above");
+            edge.negotiated_group = Some(group);
+            edge.hello_retry = r.hello_retry;
+            edge.standing = if group.is_standard_post_quantum() {
+                Standing::Pq
+            } else if group.is_post_quantum() {
+                Standing::DraftOnly
+            } else {
+                Standing::Classical
+            };
+            let server_pq: Vec<NamedGroup> = server
+                .observed
+                .filter(|o| o.completed(CheckId::Groups))
+                .map(|o| {
+                    o.groups
+                        .supported
+                        .iter()
+                        .copied()
+                        .filter(|g| g.is_post_quantum())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let client_pq: Vec<NamedGroup> = profile
+                .groups
+                .iter()
+                .copied()
+                .filter(|g| g.is_post_quantum())
+                .collect();
+            let common = client_pq.iter().any(|g| server_pq.contains(g));
+            edge.silent_downgrade = edge.standing == Standing::Classical
+                && !client_pq.is_empty()
+                && !server_pq.is_empty()
+                && !common;
+            let build = client_build(client, profile);
+            if edge.silent_downgrade {
+                edge.findings.push(Finding::new(
+                    FindingKind::SilentDowngradeEdge,
+                    format!(
+                        "{label}: {build} offers {}, the server supports {}: no group in common, \
+                         the edge gets {group}",
+                        super::join(&client_pq),
+                        super::join(&server_pq)
+                    ),
+                    FindingKind::SilentDowngradeEdge.remediation().into(),
+                    vec![profile.id.clone()],
+                ));
+            } else if edge.standing == Standing::Classical {
+                edge.findings.push(Finding::new(
+                    FindingKind::ClassicalEdge,
+                    format!(
+                        "{label}: {build} gets {group}{}; it carries {}",
+                        if server_pq.is_empty() {
+                            " (the server supports no post-quantum group)".to_string()
+                        } else if client_pq.is_empty() {
+                            " (the client offers no post-quantum group)".to_string()
+                        } else {
+                            String::new()
+                        },
+                        cargo_text(&edge.carries)
+                    ),
+                    FindingKind::ClassicalEdge.remediation().into(),
+                    vec![profile.id.clone()],
+                ));
+            }
+        }
+    }
+    finish(judge, &mut edge);
+    edge
+}
+
+/// `kubelet v1.32.4 (go1.23)`: what the client runs, for details.
+fn client_build(client: &ClusterClient, profile: &ClientProfile) -> String {
+    match &client.version {
+        Some(v) => format!("{} {v} ({})", client.kind, profile.id),
+        None => format!("{} ({})", client.kind, profile.id),
+    }
+}
+
+fn unknown_reason(client: &ClusterClient) -> String {
+    match (&client.image, &client.version) {
+        (Some(image), _) => {
+            format!("its image {image} is not a Kubernetes component pqready knows")
+        }
+        (None, Some(v)) => format!("version {v} is not in pqready's catalog"),
+        (None, None) => "its version is not reported".into(),
+    }
+}
+
+/// Severity by what the edge carries (or the policy's `sensitive`), then
+/// the judge's overrides and exceptions, with the server as the subject.
+fn finish(judge: &Judge, edge: &mut Edge) {
+    let mut findings = std::mem::take(&mut edge.findings);
+    let target = edge.server.address.as_deref().unwrap_or(&edge.server.name);
+    let label = edge.label();
+    let subject = Subject {
+        target,
+        name: Some(&label),
+        category: Some(edge.server.category),
+    };
+    let marked = judge
+        .policy
+        .as_deref()
+        .and_then(|p| p.marks_sensitive(&subject));
+    for f in findings.iter_mut() {
+        if sensitive(&edge.carries) || marked.is_some() {
+            if let Some(raised) = f.id.sensitive_severity() {
+                f.severity = raised;
+            }
+        }
+    }
+    judge.finish(&subject, &mut findings);
+    edge.findings = findings;
+}
+
+/// One upgrade and the bad edges it fixes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct Action {
+    /// What to do, in a sentence naming how many edges it fixes.
+    pub action: String,
+    /// How many classical or silently downgraded edges it fixes.
+    pub fixes_edges: usize,
+    /// What those edges carry.
+    pub carries: Vec<Cargo>,
+    /// The components to upgrade (`kubelet node-1`, `etcd etcd-cp-1`).
+    pub components: Vec<String>,
+    /// The edges it fixes.
+    pub edges: Vec<String>,
+    /// The most severe finding among those edges.
+    pub severity: Severity,
+}
+
+/// The side of a bad edge that must change: the server when it supports no
+/// standard post-quantum group, else the client.
+enum Side {
+    Client,
+    Server,
+}
+
+/// The upgrades that fix the classical and silently downgraded edges,
+/// most edges fixed first, then the most severe, then by name. One action
+/// per kind of component and version: the three kubelets of v1.32.4 are one
+/// upgrade, fixing their edges to the API server and the API server's to them.
+pub fn actions(edges: &[Edge]) -> Vec<Action> {
+    #[derive(Default)]
+    struct Group {
+        components: Vec<String>,
+        edges: Vec<String>,
+        carries: Vec<Cargo>,
+        severity: Option<Severity>,
+        server_side: bool,
+    }
+    let mut groups: BTreeMap<(String, Option<String>), Group> = BTreeMap::new();
+    for e in edges {
+        let bad = e.silent_downgrade || e.standing == Standing::Classical;
+        if !bad {
+            continue;
+        }
+        let side = match e.server.supports_pq {
+            Some(false) => Side::Server,
+            _ => Side::Client,
+        };
+        let (kind, name, version) = match side {
+            Side::Client => (
+                e.client.kind.to_string(),
+                e.client.name.clone(),
+                e.client.version.clone(),
+            ),
+            Side::Server => (
+                server_kind(e.server.category).to_string(),
+                e.server.name.clone(),
+                server_version(edges, &e.server),
+            ),
+        };
+        let group = groups.entry((kind.clone(), version)).or_default();
+        let unit = named(&kind, &name);
+        if !group.components.contains(&unit) {
+            group.components.push(unit);
+        }
+        group.edges.push(e.label());
+        for c in &e.carries {
+            if !group.carries.contains(c) {
+                group.carries.push(*c);
+            }
+        }
+        let worst = e.findings.iter().map(|f| f.severity).max();
+        group.severity = group.severity.max(worst);
+        group.server_side |= matches!(side, Side::Server);
+    }
+    let mut out: Vec<Action> = groups
+        .into_iter()
+        .map(|((kind, version), g)| {
+            let n = g.components.len();
+            let what = if n == 1 {
+                g.components[0].clone()
+            } else {
+                format!("{n} {}", plural(&kind))
+            };
+            let from = version
+                .as_deref()
+                .map(|v| format!(" from {v}"))
+                .unwrap_or_default();
+            let to = match kind.as_str() {
+                "kube-apiserver"
+                | "kubelet"
+                | "kube-proxy"
+                | "kube-scheduler"
+                | "kube-controller-manager" => "to v1.33 or later (Go 1.24+, X25519MLKEM768)",
+                "kubectl" => "to kubectl 1.33 or later",
+                _ => "to a build with X25519MLKEM768 (Go 1.24+ defaults, OpenSSL 3.5+)",
+            };
+            let fixes = g.edges.len();
+            // One or two edges are named; more are in `edges`.
+            let which = if fixes <= 2 {
+                format!("{}, ", g.edges.join(", "))
+            } else {
+                String::new()
+            };
+            let mut carries = g.carries;
+            carries.sort();
+            Action {
+                action: format!(
+                    "upgrade {what}{from} {to}: fixes {fixes} edge{} ({which}carries {})",
+                    if fixes == 1 { "" } else { "s" },
+                    cargo_text(&carries)
+                ),
+                fixes_edges: fixes,
+                carries,
+                components: g.components,
+                edges: g.edges,
+                severity: g.severity.unwrap_or(Severity::Medium),
+            }
+        })
+        .collect();
+    // What the edges carry breaks ties: Secrets first, then credentials.
+    let weight = |a: &Action| {
+        (
+            a.carries.contains(&Cargo::Secrets),
+            a.carries.contains(&Cargo::Credentials),
+        )
+    };
+    out.sort_by(|a, b| {
+        b.fixes_edges
+            .cmp(&a.fixes_edges)
+            .then(b.severity.cmp(&a.severity))
+            .then(weight(b).cmp(&weight(a)))
+            .then(a.action.cmp(&b.action))
+    });
+    out
+}
+
+/// The kind of component a server category names, as actions count them.
+fn server_kind(category: Category) -> &'static str {
+    match category {
+        Category::Apiserver => "kube-apiserver",
+        Category::Kubelet => "kubelet",
+        Category::Controller => "controller",
+        other => other.name(),
+    }
+}
+
+/// A server's version, when it is also a client whose version is known
+/// (a kubelet's Node reports it; the API server's `/version`).
+fn server_version(edges: &[Edge], server: &EdgeServer) -> Option<String> {
+    let as_client = match server.category {
+        Category::Kubelet => Some(ClientKind::Kubelet),
+        Category::Apiserver => Some(ClientKind::KubeApiserver),
+        _ => None,
+    }?;
+    edges
+        .iter()
+        .find(|e| {
+            e.client.kind == as_client
+                && (as_client == ClientKind::KubeApiserver || e.client.name == server.name)
+        })
+        .and_then(|e| e.client.version.clone())
+}
+
+fn plural(kind: &str) -> String {
+    match kind {
+        "etcd" => "etcd members".into(),
+        "kube-proxy" => "kube-proxies".into(),
+        other => format!("{other}s"),
+    }
+}
