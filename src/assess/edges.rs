@@ -549,3 +549,218 @@ fn plural(kind: &str) -> String {
         other => format!("{other}s"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::checks::CheckRecord;
+    use crate::vocab::CheckStatus;
+    use crate::wire::ProtocolVersion;
+    use NamedGroup as G;
+
+    fn server(category: Category, name: &str) -> Component {
+        Component {
+            category,
+            name: name.into(),
+            namespace: None,
+            source: "test".into(),
+            address: Some(format!("{name}:443")),
+            flags: BTreeMap::new(),
+            note: None,
+            target: None,
+            fallbacks: Vec::new(),
+        }
+    }
+
+    fn supporting(groups: &[NamedGroup]) -> TargetObservation {
+        let mut obs = TargetObservation::with_groups(groups, &[ProtocolVersion::TLS1_3]);
+        obs.checks = vec![CheckRecord {
+            id: CheckId::Groups,
+            status: CheckStatus::Completed,
+            error_kind: None,
+            error: None,
+            connections: 1,
+        }];
+        obs
+    }
+
+    fn client(kind: ClientKind, name: &str, version: Option<&str>) -> ClusterClient {
+        ClusterClient::component(
+            kind,
+            name.into(),
+            version.map(str::to_string),
+            ClientBasis::NodeInfo,
+            "test".into(),
+            None,
+        )
+    }
+
+    fn got(profile: &str, group: Option<NamedGroup>) -> ClientResult {
+        ClientResult {
+            profile: profile.into(),
+            negotiated_group: group,
+            hello_retry: false,
+            failed: group.is_none(),
+            pq: group.is_some_and(|g| g.is_post_quantum()),
+            version: Some(ProtocolVersion::TLS1_3),
+            detail: None,
+            error_kind: None,
+        }
+    }
+
+    fn judged(
+        c: &ClusterClient,
+        component: &Component,
+        obs: &TargetObservation,
+        group: Option<NamedGroup>,
+        judge: &Judge,
+    ) -> Edge {
+        let side = ServerSide {
+            component,
+            standing: Standing::Pq,
+            observed: Some(obs),
+        };
+        let replay = c.profile.as_deref().map(|p| got(p, group));
+        edge(c, &side, replay.as_ref(), judge)
+    }
+
+    #[test]
+    fn a_pair_of_pq_builds_without_a_common_group_is_a_silent_downgrade() {
+        let api = server(Category::Apiserver, "kube-apiserver");
+        let pq = supporting(&[G::X25519MLKEM768, G::X25519]);
+        let old = client(ClientKind::Kubelet, "node-a", Some("v1.32.4"));
+        let e = judged(&old, &api, &pq, Some(G::X25519), &Judge::default());
+        assert!(e.silent_downgrade);
+        assert_eq!(e.standing, Standing::Classical);
+        assert_eq!(e.findings.len(), 1);
+        assert_eq!(e.findings[0].id, FindingKind::SilentDowngradeEdge);
+        assert_eq!(e.findings[0].severity, Severity::High);
+        assert_eq!(e.server.supports_pq, Some(true));
+        assert_eq!(e.mldsa.client_accepts, Some(false));
+        assert_eq!(e.mldsa.server_offers, None, "authentication not probed");
+        let new = client(ClientKind::Kubelet, "node-b", Some("v1.33.0"));
+        let e = judged(&new, &api, &pq, Some(G::X25519MLKEM768), &Judge::default());
+        assert_eq!((e.standing, e.findings.len()), (Standing::Pq, 0));
+    }
+
+    #[test]
+    fn a_classical_edge_is_high_where_it_carries_secrets() {
+        let classical = supporting(&[G::X25519, G::SECP256R1]);
+        let api = client(ClientKind::KubeApiserver, "kube-apiserver", Some("v1.33.1"));
+        let etcd = server(Category::Etcd, "etcd-a");
+        let e = judged(&api, &etcd, &classical, Some(G::X25519), &Judge::default());
+        assert!(!e.silent_downgrade, "etcd offers no PQ group at all");
+        assert_eq!(e.findings[0].id, FindingKind::ClassicalEdge);
+        assert_eq!(e.findings[0].severity, Severity::High);
+        assert_eq!(e.carries, [Cargo::Secrets]);
+        // The API server's streams to a classical kubelet: medium.
+        let kubelet = server(Category::Kubelet, "node-a");
+        let e = judged(
+            &api,
+            &kubelet,
+            &classical,
+            Some(G::X25519),
+            &Judge::default(),
+        );
+        assert_eq!(e.findings[0].severity, Severity::Medium);
+        // kube-proxy reads cluster state: medium.
+        let api_server = server(Category::Apiserver, "kube-apiserver");
+        let proxy = client(ClientKind::KubeProxy, "node-a", Some("v1.31.0"));
+        let pq = supporting(&[G::X25519MLKEM768, G::X25519]);
+        let e = judged(&proxy, &api_server, &pq, Some(G::X25519), &Judge::default());
+        assert_eq!(
+            e.findings[0].id,
+            FindingKind::ClassicalEdge,
+            "1.31: tlskyber=0"
+        );
+        assert_eq!(e.findings[0].severity, Severity::Medium);
+    }
+
+    #[test]
+    fn the_policy_overrides_edge_severities_by_the_server() {
+        let policy = crate::assess::policy::Policy::from_yaml(
+            "severity_overrides:\n  - finding: classical-edge\n    category: etcd\n    severity: low\n",
+        )
+        .unwrap();
+        let judge = Judge::new(Default::default(), Some(std::sync::Arc::new(policy)));
+        let classical = supporting(&[G::X25519]);
+        let api = client(ClientKind::KubeApiserver, "kube-apiserver", Some("v1.33.1"));
+        let e = judged(
+            &api,
+            &server(Category::Etcd, "etcd-a"),
+            &classical,
+            Some(G::X25519),
+            &judge,
+        );
+        assert_eq!(e.findings[0].severity, Severity::Low);
+    }
+
+    #[test]
+    fn a_client_of_unknown_build_is_listed_never_guessed() {
+        let api = server(Category::Apiserver, "kube-apiserver");
+        let pq = supporting(&[G::X25519MLKEM768, G::X25519]);
+        let mut cart = client(ClientKind::Workload, "shop/cart", None);
+        cart.image = Some("example/cart:1".into());
+        assert_eq!(
+            (cart.profile.as_deref(), cart.basis),
+            (None, ClientBasis::Unknown)
+        );
+        let e = judged(&cart, &api, &pq, None, &Judge::default());
+        assert_eq!(e.standing, Standing::Unknown);
+        assert_eq!(e.negotiated_group, None);
+        assert_eq!(e.findings[0].id, FindingKind::UnknownClientBuild);
+        assert_eq!(e.findings[0].severity, Severity::Info);
+        assert!(e.findings[0].detail.contains("example/cart:1"));
+    }
+
+    #[test]
+    fn actions_group_by_component_and_version_most_edges_first() {
+        let api = server(Category::Apiserver, "kube-apiserver");
+        let pq = supporting(&[G::X25519MLKEM768, G::X25519]);
+        let draft = supporting(&[G::X25519KYBER768DRAFT00, G::X25519]);
+        let classical = supporting(&[G::X25519]);
+        let apiserver = client(ClientKind::KubeApiserver, "kube-apiserver", Some("v1.33.1"));
+        let judge = Judge::default();
+        let mut edges = Vec::new();
+        for node in ["a", "b"] {
+            let kubelet = client(ClientKind::Kubelet, node, Some("v1.32.4"));
+            edges.push(judged(&kubelet, &api, &pq, Some(G::X25519), &judge));
+            let as_server = server(Category::Kubelet, node);
+            edges.push(judged(
+                &apiserver,
+                &as_server,
+                &draft,
+                Some(G::X25519),
+                &judge,
+            ));
+        }
+        let etcd = server(Category::Etcd, "etcd-a");
+        edges.push(judged(
+            &apiserver,
+            &etcd,
+            &classical,
+            Some(G::X25519),
+            &judge,
+        ));
+        let fine = client(ClientKind::Kubelet, "c", Some("v1.33.1"));
+        edges.push(judged(&fine, &api, &pq, Some(G::X25519MLKEM768), &judge));
+        let actions = actions(&edges);
+        assert_eq!(actions.len(), 2, "{actions:#?}");
+        assert_eq!(actions[0].fixes_edges, 4);
+        assert!(
+            actions[0]
+                .action
+                .starts_with("upgrade 2 kubelets from v1.32.4 to v1.33"),
+            "{}",
+            actions[0].action
+        );
+        assert_eq!(actions[0].components, ["kubelet a", "kubelet b"]);
+        assert_eq!(actions[1].fixes_edges, 1);
+        assert_eq!(actions[1].carries, [Cargo::Secrets]);
+        assert!(
+            actions[1].action.contains("etcd-a"),
+            "{}",
+            actions[1].action
+        );
+    }
+}

@@ -611,7 +611,9 @@ fn rbac_denials_are_reported_and_the_audit_goes_on() {
         Cluster::new()
             .node("node-a", kubelet)
             .deny("/api/v1/nodes")
-            .deny("/apis/apiregistration.k8s.io"),
+            .deny("/apis/apiregistration.k8s.io")
+            // An older ClusterRole, without the workloads the edges read.
+            .deny("/apis/apps"),
     );
     let dir = tempfile::tempdir().unwrap();
     let config = kubeconfig::token(dir.path(), &server);
@@ -638,8 +640,18 @@ fn rbac_denials_are_reported_and_the_audit_goes_on() {
                 "apiservices.apiregistration.k8s.io",
                 "not visible with these permissions"
             ),
+            ("deployments.apps", "not visible with these permissions"),
+            ("daemonsets.apps", "not visible with these permissions"),
+            ("statefulsets.apps", "not visible with these permissions"),
         ]
     );
+    // The edges the API server still gives: its own connections need no
+    // workload, and none is guessed.
+    assert!(doc["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["client"]["kind"] != "workload"));
     assert_eq!(status(component(&doc, "apiserver", "kube-apiserver")), "pq");
 }
 

@@ -379,19 +379,88 @@ fn a_cluster_mid_upgrade_has_its_silent_downgrades_listed_and_checked_on_the_wir
     assert_eq!(off["actions"], serde_json::json!([]));
 }
 
+/// A directory whose `kubectl` is the machine's real kubectl 1.33 build.
+fn kubectl_133(dir: &Path) -> PathBuf {
+    let bin = dir.join("bin133");
+    std::fs::create_dir_all(&bin).unwrap();
+    let real = peers::kubectl_dir().unwrap().join("kubectl.1.33");
+    std::os::unix::fs::symlink(real, bin.join("kubectl")).unwrap();
+    bin
+}
+
 #[test]
-fn newer_go_clients_negotiate_what_their_profile_predicts() {
-    // Go 1.26 offers the NIST-curve hybrids too: against the API server it
-    // still gets X25519MLKEM768, as its profile's replay says.
-    if !peers::require(&["goclient-1.26", "kubectl.1.33"]) {
+fn newer_builds_get_what_their_replay_predicts_on_the_wire() {
+    // A control plane on Kubernetes 1.36 (Go 1.26: the NIST-curve hybrids
+    // too) next to a v1.33 API server, a Go 1.23 etcd stand-in... each edge
+    // predicted by pqready, then the real client of that build run against
+    // the same server.
+    let needs = [
+        "goclient-1.26",
+        "goclient-1.24",
+        "goserver-1.26",
+        "kubectl.1.33",
+    ];
+    if !peers::require(&needs) {
         return;
     }
-    let server = TestApiServer::start(Cluster::new());
-    for client in [clients::goclient("1.26"), clients::kubectl("1.33")] {
+    let kubelet_136 = peers::go_server("1.26");
+    let closed = kubeconfig::closed_port();
+    let cluster = Cluster::new()
+        .version("v1.33.2", "go1.24.4")
+        .node_version("node-136", kubelet_136.addr, "v1.36.0")
+        .static_pod_tagged(
+            "kube-scheduler",
+            "node-136",
+            kubeadm::scheduler(closed.port()),
+            "v1.36.0",
+        );
+    let server = TestApiServer::start(cluster);
+    let dir = tempfile::tempdir().unwrap();
+    let config = kubeconfig::token(dir.path(), &server);
+    let path = kubectl_133(dir.path());
+    let out = pqready(
+        &[
+            "cluster",
+            "--kubeconfig",
+            config.to_str().unwrap(),
+            "-o",
+            "json",
+        ],
+        &[&path],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let api = ("apiserver", "kube-apiserver");
+    let scheduler = edge(&doc, ("kube-scheduler", "kube-scheduler-node-136"), api);
+    assert_eq!(scheduler["client"]["profile"], "go1.26");
+    let kubelet = edge(&doc, ("kubelet", "node-136"), api);
+    let kubectl = edge(&doc, ("kubectl", "kubectl"), api);
+    assert_eq!(kubectl["client"]["profile"], "kubectl1.33");
+    let to_kubelet = edge(
+        &doc,
+        ("kube-apiserver", "kube-apiserver"),
+        ("kubelet", "node-136"),
+    );
+    for e in [scheduler, kubelet, kubectl, to_kubelet] {
+        assert_eq!(e["standing"], "pq", "{e:#}");
+        assert!(finding_ids(e).is_empty(), "{e:#}");
+    }
+    let wire = [
+        (clients::goclient("1.26"), server.addr(), scheduler),
+        (clients::goclient("1.26"), server.addr(), kubelet),
+        (clients::kubectl("1.33"), server.addr(), kubectl),
+        (clients::goclient("1.24"), kubelet_136.addr, to_kubelet),
+    ];
+    for (client, addr, e) in wire {
         assert_eq!(
-            on_the_wire(&client, server.addr()),
-            "X25519MLKEM768",
-            "{}",
+            on_the_wire(&client, addr),
+            e["negotiated_group"].as_str().unwrap(),
+            "{} to {addr}",
             client.name
         );
     }

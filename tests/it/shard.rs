@@ -211,6 +211,38 @@ fn cluster_shards_join_into_the_unsharded_document() {
         ids
     };
     assert_eq!(ids(&joined), ids(&whole));
+    // Each shard computed the edges of the servers it probed: joined, they
+    // are the unsharded run's, and so are the actions.
+    let edges = |doc: &Value| {
+        let mut edges: Vec<String> = doc["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| serde_json::to_string(e).unwrap())
+            .collect();
+        edges.sort();
+        edges
+    };
+    assert_eq!(edges(&joined), edges(&whole));
+    let of_kind = |kind: &str| {
+        whole["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["client"]["kind"] == kind)
+            .count()
+    };
+    // Each kubelet → the API server, the API server → each kubelet, and
+    // each node's kube-proxy (these Nodes report kubeProxyVersion).
+    assert_eq!(
+        (
+            of_kind("kubelet"),
+            of_kind("kube-apiserver"),
+            of_kind("kube-proxy")
+        ),
+        (kubelets.len(), kubelets.len(), kubelets.len())
+    );
+    assert_eq!(joined["actions"], whole["actions"]);
     // Re-reading the joined document is byte-identical, and the table works.
     let joined_text = serde_json::to_string(&joined).unwrap();
     let again = save(dir.path(), "joined.json", &joined_text);
