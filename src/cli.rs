@@ -837,12 +837,12 @@ impl clap::builder::TypedValueParser for CheckName {
 #[derive(Debug, Args)]
 pub struct MatrixArgs {
     /// Client profiles (rows): `all` or ids from `pqready profiles`, comma-separated.
-    /// Default: kubectl 1.27-1.36 and Go 1.22-1.26.
+    /// Default: kubectl 1.27-1.37 and Go 1.22-1.27.
     #[arg(long, value_name = "all|LIST")]
     pub clients: Option<String>,
-    /// Server models (columns): `all` or ids, comma-separated: k8s1.27 … k8s1.36
-    /// (API servers), go1.22 … go1.26, go1.24+tlsmlkem=0, openssl3.5, rustls0.23.
-    /// Default: Kubernetes 1.27-1.36 and Go 1.22-1.26.
+    /// Server models (columns): `all` or ids, comma-separated: k8s1.27 … k8s1.37
+    /// (API servers), go1.22 … go1.27, go1.24+tlsmlkem=0, openssl3.5, rustls0.23.
+    /// Default: Kubernetes 1.27-1.37 and Go 1.22-1.27.
     #[arg(long, value_name = "all|LIST")]
     pub servers: Option<String>,
     /// Output options.

@@ -817,7 +817,7 @@ impl FindingKind {
             FindingKind::NoClassicalAuthentication => {
                 "The server authenticates only with ML-DSA and refuses a handshake offering every \
                  classical signature scheme, so clients that cannot verify ML-DSA (Go up to 1.26, \
-                 kubectl up to 1.36, OpenSSL before 3.5) cannot connect at all."
+                 kubectl up to 1.37, OpenSSL before 3.5) cannot connect at all."
             }
             FindingKind::PolicyPqRequired => {
                 "The --policy file requires post-quantum key exchange for this endpoint (by its \

@@ -44,7 +44,7 @@ pub struct ClientAssessment {
 /// What one server generation would negotiate with an observed client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ServerOutlook {
-    /// The server model (`pqready matrix`): `go1.22` … `go1.26`, `openssl3.5`.
+    /// The server model (`pqready matrix`): `go1.22` … `go1.27`, `openssl3.5`.
     pub server: String,
     /// The group it would negotiate; null when the handshake would fail.
     pub negotiated_group: Option<NamedGroup>,
@@ -62,12 +62,13 @@ pub struct ServerOutlook {
 /// The server generations an inspected client is predicted against: each Go
 /// release's defaults (classical, Kyber draft, ML-KEM, ML-KEM + SecP hybrids)
 /// and OpenSSL 3.5 (nginx, haproxy).
-pub const SERVER_GENERATIONS: [&str; 6] = [
+pub const SERVER_GENERATIONS: [&str; 7] = [
     "go1.22",
     "go1.23",
     "go1.24",
     "go1.25",
     "go1.26",
+    "go1.27",
     "openssl3.5",
 ];
 

@@ -8,6 +8,11 @@
 //!   `X25519Kyber768Draft00` first unless `tlskyber=0`; Go 1.24 and 1.25 put
 //!   `X25519MLKEM768` first unless `tlsmlkem=0`; Go 1.26 adds
 //!   `SecP256r1MLKEM768, SecP384r1MLKEM1024` after it unless `tlssecpmlkem=0`.
+//!   Go 1.27 keeps 1.26's list: it knows pure `MLKEM1024` (in
+//!   `curvePreferenceOrder`) but `defaultCurveEnabled` leaves it off.
+//! - `defaults.go` `defaultSupportedSignatureAlgorithms`: Go 1.27 puts
+//!   `MLDSA44, MLDSA65, MLDSA87` first (TLS 1.3 only) and verifies ML-DSA
+//!   certificates; no GODEBUG turns that off. See [`GO127_SIGNATURE_SCHEMES`].
 //! - `handshake_client.go` `makeClientHello`: a key share for the first
 //!   preference, plus a separate X25519 share when that first group is an
 //!   X25519 hybrid (Kyber draft or X25519MLKEM768).
@@ -82,9 +87,25 @@ pub fn default_godebug(toolchain: u32, module: u32) -> GoDebug {
     }
 }
 
-/// The Go minor versions pqready models (`go1.22` … `go1.26`): profiles,
+/// The Go minor versions pqready models (`go1.22` … `go1.27`): profiles,
 /// server models and the matrix's default rows all come from this range.
-pub const MINORS: std::ops::RangeInclusive<u32> = 22..=26;
+pub const MINORS: std::ops::RangeInclusive<u32> = 22..=27;
+
+/// The first Go release that offers ML-DSA signature schemes and verifies
+/// ML-DSA certificates.
+pub const FIRST_MLDSA_MINOR: u32 = 27;
+
+/// Go 1.27's signature_algorithms in a ClientHello offering TLS 1.3 and 1.2,
+/// in order: `defaultSupportedSignatureAlgorithms` (mldsa44, mldsa65,
+/// mldsa87, RSA-PSS SHA-256, ECDSA P-256, Ed25519, RSA-PSS SHA-384/512,
+/// PKCS#1 SHA-256/384/512, ECDSA P-384, P-521) without the SHA-1 pair, which
+/// `isDisabledSignatureAlgorithm` drops since Go 1.25 (`tlssha1`). Captured
+/// from the peer prefix's goclient-1.27 (Go 1.27.3, Debian sid);
+/// tests/it/client_profiles.rs re-checks it on the wire.
+pub const GO127_SIGNATURE_SCHEMES: [u16; 13] = [
+    0x0904, 0x0905, 0x0906, 0x0804, 0x0403, 0x0807, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0503,
+    0x0603,
+];
 
 /// The GODEBUG switches that exist in Go `1.minor` and change its key
 /// exchange, as the variants worth modelling (`tlskyber=0`, `tlsmlkem=0`,
@@ -171,6 +192,13 @@ mod tests {
             CLASSICAL
         );
         assert_eq!(default_curve_preferences(26, none).len(), 7);
+        // MLKEM1024 alone is known to Go 1.27 but not enabled by default.
+        assert_eq!(
+            default_curve_preferences(27, none),
+            default_curve_preferences(26, none)
+        );
+        assert!(!default_curve_preferences(27, none).contains(&G::MLKEM1024));
+        assert_eq!(switches(27), switches(26));
         assert_eq!(
             default_curve_preferences(26, GoDebug::parse("tlssecpmlkem=0")).len(),
             5

@@ -37,7 +37,7 @@ impl KubernetesBuild {
 
 const OBSERVED: &str = "the kubectl build on the test machine (`go version -m`: Go version and DefaultGODEBUG); go.mod of the release";
 
-/// Kubernetes 1.27 to 1.36. Adding a release is adding one line.
+/// Kubernetes 1.27 to 1.37. Adding a release is adding one line.
 pub static KUBERNETES: &[KubernetesBuild] = &[
     KubernetesBuild { minor: 27, go_minor: 22, module_go_minor: 20, source: OBSERVED },
     KubernetesBuild { minor: 28, go_minor: 22, module_go_minor: 20, source: OBSERVED },
@@ -64,6 +64,14 @@ pub static KUBERNETES: &[KubernetesBuild] = &[
         go_minor: 26,
         module_go_minor: 26,
         source: "Kubernetes v1.36.0: Go 1.26 (CHANGELOG-1.36), go.mod `go 1.26.0` / `godebug default=go1.26`",
+    },
+    // Go 1.27 came to Kubernetes only after v1.37.0 (CHANGELOG-1.38: "now
+    // built with Go 1.27.1"), so kubectl 1.37 offers no ML-DSA.
+    KubernetesBuild {
+        minor: 37,
+        go_minor: 26,
+        module_go_minor: 26,
+        source: "Kubernetes v1.37: Go 1.26 (CHANGELOG-1.37: built with Go 1.26.3, then 1.26.4; Go 1.27.1 only in 1.38), go.mod `go 1.26.0` / `godebug default=go1.26` (k8s.io/kubectl v0.37.0-beta.0)",
     },
 ];
 
@@ -229,5 +237,7 @@ mod tests {
         assert_eq!(build(32).unwrap().godebug(), GoDebug::default());
         assert_eq!(build(33).unwrap().godebug(), GoDebug::default());
         assert_eq!(build(36).unwrap().godebug(), GoDebug::default());
+        assert_eq!(build(37).unwrap().go_minor, 26);
+        assert_eq!(build(37).unwrap().godebug(), GoDebug::default());
     }
 }

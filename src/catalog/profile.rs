@@ -104,6 +104,13 @@ impl ClientProfile {
             .any(|g| g.info().is_some_and(|i| i.kind.is_standard_post_quantum()))
     }
 
+    /// True if the profile offers an ML-DSA signature scheme (mldsa44,
+    /// mldsa65 or mldsa87), so a server may authenticate to it with an
+    /// ML-DSA certificate.
+    pub fn accepts_mldsa(&self) -> bool {
+        self.signature_schemes.iter().any(|s| s.is_mldsa())
+    }
+
     /// Builds this profile's ClientHello with fresh, valid key shares.
     pub fn client_hello(&self, server_name: Option<String>) -> ClientHelloSpec {
         let shares: Vec<KeyShareEntry> = self
@@ -200,10 +207,24 @@ const TLS13_AND_12: [ProtocolVersion; 2] = [ProtocolVersion::TLS1_3, ProtocolVer
 /// Go versions and GODEBUG variants with their own profile.
 const GO_UPGRADE: &str = "rebuild with Go 1.24 or later, with a go.mod `go` line of 1.24 or later and without tlsmlkem=0 in GODEBUG";
 
+/// The signature_algorithms of a Go `1.minor` client: Go 1.27's captured
+/// list (ML-DSA first); before it, the generic modern list (none of them
+/// offers ML-DSA, which is what findings rest on).
+fn go_signature_schemes(minor: u32) -> Vec<SignatureScheme> {
+    if minor >= go::FIRST_MLDSA_MINOR {
+        go::GO127_SIGNATURE_SCHEMES
+            .iter()
+            .map(|s| SignatureScheme(*s))
+            .collect()
+    } else {
+        modern_schemes()
+    }
+}
+
 /// The Go client profile for `1.minor` with `debug`.
 pub fn go_profile(minor: u32, debug: GoDebug) -> ClientProfile {
     let id = format!("go1.{minor}{}", debug.suffix());
-    let described = if debug == GoDebug::default() {
+    let mut described = if debug == GoDebug::default() {
         format!("Go 1.{minor} crypto/tls client, default configuration")
     } else {
         format!(
@@ -211,6 +232,11 @@ pub fn go_profile(minor: u32, debug: GoDebug) -> ClientProfile {
             debug.suffix().trim_start_matches('+').replace('+', ",")
         )
     };
+    // Its key exchange can equal an older release's (1.27 offers 1.26's
+    // groups): the description says what else tells them apart.
+    if minor >= go::FIRST_MLDSA_MINOR {
+        described.push_str("; accepts ML-DSA certificates");
+    }
     ClientProfile {
         id,
         description: described,
@@ -219,7 +245,7 @@ pub fn go_profile(minor: u32, debug: GoDebug) -> ClientProfile {
         key_shares: go::client_key_shares(minor, debug),
         versions: TLS13_AND_12.to_vec(),
         cipher_suites: modern_suites(),
-        signature_schemes: modern_schemes(),
+        signature_schemes: go_signature_schemes(minor),
         based_on: None,
         upgrade_hint: GO_UPGRADE.into(),
         source: "Go src/crypto/tls defaults.go and handshake_client.go (see catalog::go)".into(),
@@ -389,7 +415,8 @@ fn build_all() -> Vec<ClientProfile> {
 pub struct ProfileMatch {
     /// The closest profile (the first in catalog order among equals).
     pub id: String,
-    /// True if groups, their order and key shares are identical.
+    /// True if groups, their order and key shares are identical, and the
+    /// profile offers ML-DSA exactly when the client does.
     pub exact: bool,
     /// Every profile with exactly this offer (one client can look like several).
     pub equivalent: Vec<String>,
@@ -404,14 +431,22 @@ fn without_grease(groups: &[NamedGroup]) -> Vec<NamedGroup> {
 }
 
 /// The built-in profile closest to an observed offer: an exact match of
-/// supported groups (in order), key-share groups and GREASE use if there is one, else the
-/// profile sharing the longest common prefix of groups, then the most groups,
-/// then the same key shares. `None` if no profile shares any group.
-pub fn closest(groups: &[NamedGroup], key_shares: &[NamedGroup]) -> Option<ProfileMatch> {
+/// supported groups (in order), key-share groups, GREASE use and ML-DSA
+/// offering (`signature_schemes`) if there is one, else the profile sharing
+/// the longest common prefix of groups, then the most groups, then the same
+/// key shares, then the same ML-DSA offering. `None` if no profile shares
+/// any group.
+pub fn closest(
+    groups: &[NamedGroup],
+    key_shares: &[NamedGroup],
+    signature_schemes: &[SignatureScheme],
+) -> Option<ProfileMatch> {
     // Browsers send a GREASE group (a random value each time): its presence,
     // not its value, tells Chrome apart from rustls, which offers the same groups.
     let greased = groups.len() != without_grease(groups).len();
     let (groups, key_shares) = (without_grease(groups), without_grease(key_shares));
+    // Go 1.27 offers Go 1.26's groups and shares; only ML-DSA tells them apart.
+    let mldsa = signature_schemes.iter().any(|s| s.is_mldsa());
     let profiles = all();
     let exact: Vec<String> = profiles
         .iter()
@@ -419,6 +454,7 @@ pub fn closest(groups: &[NamedGroup], key_shares: &[NamedGroup]) -> Option<Profi
             (p.groups.len() != without_grease(&p.groups).len()) == greased
                 && without_grease(&p.groups) == groups
                 && without_grease(&p.key_shares) == key_shares
+                && p.accepts_mldsa() == mldsa
         })
         .map(|p| p.id.clone())
         .collect();
@@ -438,15 +474,16 @@ pub fn closest(groups: &[NamedGroup], key_shares: &[NamedGroup]) -> Option<Profi
             .count();
         let shared = theirs.iter().filter(|g| groups.contains(g)).count();
         let shares_equal = without_grease(&p.key_shares) == key_shares;
-        (prefix, shared, shares_equal)
+        (prefix, shared, shares_equal, p.accepts_mldsa() == mldsa)
     };
     let best = profiles.iter().filter(|p| score(p).1 > 0).max_by_key(|p| {
         // max_by_key keeps the last maximum; prefer catalog order among ties.
-        let (a, b, c) = score(p);
+        let (a, b, c, d) = score(p);
         (
             a,
             b,
             c,
+            d,
             std::cmp::Reverse(profiles.iter().position(|q| q.id == p.id)),
         )
     })?;
@@ -493,6 +530,9 @@ mod tests {
             "firefox",
             "kubectl1.27",
             "kubectl1.36",
+            "go1.27",
+            "go1.27+tlssecpmlkem=0",
+            "kubectl1.37",
         ] {
             assert!(ids.iter().any(|i| i == id), "{id}");
         }
@@ -524,6 +564,26 @@ mod tests {
     }
 
     #[test]
+    fn only_go_127_and_later_accept_mldsa_among_go_builds() {
+        for minor in super::go::MINORS {
+            let p = find(&format!("go1.{minor}")).unwrap();
+            assert_eq!(p.accepts_mldsa(), minor >= 27, "{}", p.id);
+        }
+        let go127 = find("go1.27").unwrap();
+        let first: Vec<u16> = go127.signature_schemes[..3].iter().map(|s| s.0).collect();
+        assert_eq!(first, [0x0904, 0x0905, 0x0906]);
+        // Its key exchange is Go 1.26's; only the signature schemes differ.
+        assert_eq!(go127.offer_key(), find("go1.26").unwrap().offer_key());
+        // GODEBUG variants change key exchange only.
+        assert!(find("go1.27+tlsmlkem=0").unwrap().accepts_mldsa());
+        assert!(find("chrome").unwrap().accepts_mldsa());
+        assert!(find("openssl3.5").unwrap().accepts_mldsa());
+        assert!(!find("firefox").unwrap().accepts_mldsa());
+        // Kubernetes 1.37 is still a Go 1.26 build.
+        assert!(!find("kubectl1.37").unwrap().accepts_mldsa());
+    }
+
+    #[test]
     fn builds_hellos_with_real_share_sizes() {
         let hello = find("chrome").unwrap().client_hello(None);
         let sizes: Vec<usize> = hello.key_shares.iter().map(|k| k.payload.len()).collect();
@@ -533,20 +593,42 @@ mod tests {
     #[test]
     fn matches_offers_to_profiles() {
         let k133 = find("kubectl1.33").unwrap();
-        let m = closest(&k133.groups, &k133.key_shares).unwrap();
+        let m = closest(&k133.groups, &k133.key_shares, &k133.signature_schemes).unwrap();
         assert_eq!((m.id.as_str(), m.exact), ("go1.24", true));
         assert!(m.equivalent.contains(&"kubectl1.33".to_string()));
         let chrome = find("chrome").unwrap();
         let mut groups = chrome.groups.clone();
         groups[0] = NamedGroup(0x6a6a); // another GREASE value
-        assert_eq!(closest(&groups, &chrome.key_shares).unwrap().id, "chrome");
+        assert_eq!(
+            closest(&groups, &chrome.key_shares, &chrome.signature_schemes)
+                .unwrap()
+                .id,
+            "chrome"
+        );
         let m = closest(
             &[NamedGroup::X25519MLKEM768, NamedGroup::X25519],
             &[NamedGroup::X25519],
+            &[],
         )
         .unwrap();
         assert!(!m.exact);
-        assert_eq!(closest(&[NamedGroup(0x1234)], &[]), None);
+        assert_eq!(closest(&[NamedGroup(0x1234)], &[], &[]), None);
+    }
+
+    #[test]
+    fn mldsa_tells_go_127_from_go_126() {
+        let go126 = find("go1.26").unwrap();
+        let go127 = find("go1.27").unwrap();
+        let m = closest(&go127.groups, &go127.key_shares, &go127.signature_schemes).unwrap();
+        assert_eq!((m.id.as_str(), m.exact), ("go1.27", true));
+        assert!(!m
+            .equivalent
+            .iter()
+            .any(|id| id == "go1.26" || id == "kubectl1.37"));
+        let m = closest(&go126.groups, &go126.key_shares, &go126.signature_schemes).unwrap();
+        assert_eq!((m.id.as_str(), m.exact), ("go1.26", true));
+        assert!(m.equivalent.contains(&"kubectl1.37".to_string()));
+        assert!(!m.equivalent.contains(&"go1.27".to_string()));
     }
 
     #[test]

@@ -291,7 +291,7 @@ impl ClientObservation {
         self.signature_schemes = hello.signature_schemes()?;
         self.offers_mldsa = self.signature_schemes.iter().any(|s| s.is_mldsa());
         let share_groups: Vec<NamedGroup> = shares.iter().map(|k| k.group).collect();
-        if let Some(m) = closest(&self.groups, &share_groups) {
+        if let Some(m) = closest(&self.groups, &share_groups, &self.signature_schemes) {
             self.profile_match = Some(m.id.clone());
             self.profile_match_exact = m.exact;
             self.profile_equivalents = m.equivalent.into_iter().filter(|id| *id != m.id).collect();

@@ -2,7 +2,7 @@
 //! the other Go tools shipped in the Google Cloud SDK directory next to the
 //! host's `kubectl`, Debian's etcd and Go toolchains from the peer prefix
 //! (`scripts/install-peers`), and programs these tests build with the peer
-//! prefix's Go 1.22–1.26 toolchains (with current and old go.mod `go` lines,
+//! prefix's Go 1.22–1.27 toolchains (with current and old go.mod `go` lines,
 //! a go.mod `godebug` line, a `//go:debug` directive, and cross-compiled
 //! for Mach-O, PE, 32-bit and big-endian targets).
 //!
@@ -76,7 +76,7 @@ const SDK: [&str; 7] = [
     "kubectl.1.33",
 ];
 /// The peer prefix's Go toolchains ([`built`] uses each; `go version -m` is go1.26).
-const GO: [&str; 5] = ["go1.22", "go1.23", "go1.24", "go1.25", "go1.26"];
+const GO: [&str; 6] = ["go1.22", "go1.23", "go1.24", "go1.25", "go1.26", "go1.27"];
 /// What [`peers`] checks: every test that uses the peer prefix needs these.
 const PREFIX: [&str; 2] = ["go1.26", "usr/bin/etcd"];
 /// Debian's etcd in the peer prefix: the wrapper and the real programs.
@@ -577,13 +577,14 @@ fn debian_go_toolchains() {
         return;
     }
     let p = peers();
-    let cases: [(u32, Option<&str>, OfferVerdict, &[NamedGroup]); 5] = [
+    let cases: [(u32, Option<&str>, OfferVerdict, &[NamedGroup]); 6] = [
         (22, Some("httplaxcontentlength=1,httpmuxgo121=1,netedns0=0,panicnil=1,tls10server=1,tlsrsakex=1,tlsunsafeekm=1"), Classical, &[]),
         // Debian's Go 1.23 `go` command is built with tlskyber=0.
         (23, Some("asynctimerchan=1,gotypesalias=0,httplaxcontentlength=1,httpmuxgo121=1,httpservecontentkeepheaders=1,netedns0=0,panicnil=1,tls10server=1,tls3des=1,tlskyber=0,tlsrsakex=1,tlsunsafeekm=1,winreadlinkvolume=0,winsymlink=0,x509keypairleaf=0,x509negativeserial=1"), Classical, &[]),
         (24, Some(""), Pq, &[MLKEM]),
         (25, Some(""), Pq, &[MLKEM]),
         (26, Some(""), Pq, &SECP_HYBRIDS),
+        (27, Some(""), Pq, &SECP_HYBRIDS),
     ];
     for (minor, default_godebug, verdict, pq) in cases {
         for tool in ["go", "gofmt"] {
@@ -618,7 +619,7 @@ struct Build {
     tls_switches: Option<&'static [&'static str]>,
 }
 
-const BUILDS: [Build; 11] = [
+const BUILDS: [Build; 13] = [
     Build {
         name: "go1.22",
         go: 22,
@@ -663,6 +664,17 @@ const BUILDS: [Build; 11] = [
         name: "go1.26",
         go: 26,
         go_line: "1.26",
+        go_mod_extra: "",
+        directive: None,
+        verdict: Pq,
+        pq: &SECP_HYBRIDS,
+        tls_switches: None,
+    },
+    // Go 1.27 keeps Go 1.26's groups (MLKEM1024 stays off by default).
+    Build {
+        name: "go1.27",
+        go: 27,
+        go_line: "1.27",
         go_mod_extra: "",
         directive: None,
         verdict: Pq,
@@ -717,6 +729,16 @@ const BUILDS: [Build; 11] = [
             "tlssha1=1",
             "tlsunsafeekm=1",
         ]),
+    },
+    Build {
+        name: "go1.27-mod1.24",
+        go: 27,
+        go_line: "1.24",
+        go_mod_extra: "",
+        directive: None,
+        verdict: Pq,
+        pq: &[MLKEM],
+        tls_switches: Some(&["tlssecpmlkem=0", "tlssha1=1"]),
     },
     // A go.mod `godebug` line overrides the old go line's default.
     Build {
@@ -832,7 +854,7 @@ fn offered(bin: &Path, godebug: Option<&str>) -> Vec<NamedGroup> {
 }
 
 #[test]
-fn programs_built_with_go_1_22_to_1_26_and_old_go_mod_lines() {
+fn programs_built_with_go_1_22_to_1_27_and_old_go_mod_lines() {
     if !require(&[&PREFIX, &GO]) {
         return;
     }

@@ -235,6 +235,8 @@ fn profiles_json_lists_every_profile_with_share_sizes() {
         "go1.23",
         "go1.24+tlsmlkem=0",
         "go1.26",
+        "go1.27",
+        "go1.27+tlsmlkem=0",
         "openssl3.0",
         "openssl3.5",
         "rustls0.23",
@@ -243,18 +245,63 @@ fn profiles_json_lists_every_profile_with_share_sizes() {
     ] {
         assert!(ids.contains(&id), "{id}");
     }
-    for minor in 27..=36 {
+    for minor in 27..=37 {
         assert!(
             ids.contains(&format!("kubectl1.{minor}").as_str()),
             "kubectl1.{minor}"
         );
     }
+    let k137 = profiles.iter().find(|p| p["id"] == "kubectl1.37").unwrap();
+    assert_eq!(k137["based_on"], "go1.26");
+    let go127 = profiles.iter().find(|p| p["id"] == "go1.27").unwrap();
+    let go126 = profiles.iter().find(|p| p["id"] == "go1.26").unwrap();
+    assert_eq!(go127["groups"], go126["groups"]);
+    assert_eq!(go127["key_shares"], go126["key_shares"]);
+    assert!(
+        go127["description"]
+            .as_str()
+            .unwrap()
+            .ends_with("accepts ML-DSA certificates"),
+        "{go127}"
+    );
     let k133 = profiles.iter().find(|p| p["id"] == "kubectl1.33").unwrap();
     assert_eq!(k133["based_on"], "go1.24");
     assert_eq!(k133["groups"][0], "X25519MLKEM768");
     assert_eq!(
         k133["key_shares"],
         serde_json::json!([{"group": "X25519MLKEM768", "length": 1216}, {"group": "x25519", "length": 32}])
+    );
+}
+
+/// The table names Go 1.27 and kubectl 1.37 (a Go 1.26 build) and says
+/// what tells Go 1.27 from Go 1.26, whose key exchange it shares.
+#[test]
+fn profiles_table_lists_go127_and_kubectl137() {
+    let out = pqready(&["profiles"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let row = |id: &str| {
+        text.lines()
+            .filter(|l| l.split_whitespace().next() == Some(id))
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        row("go1.27")
+            .iter()
+            .any(|l| l.contains("X25519MLKEM768(1216),x25519(32)")),
+        "{text}"
+    );
+    assert!(
+        row("go1.27").iter().any(|l| l.contains(
+            "Go 1.27 crypto/tls client, default configuration; accepts ML-DSA certificates"
+        )),
+        "{text}"
+    );
+    assert!(
+        row("kubectl1.37")
+            .iter()
+            .any(|l| l.contains("kubectl 1.37 (built with Go 1.26) = go1.26")),
+        "{text}"
     );
 }
 
@@ -304,6 +351,8 @@ fn matrix_table_has_a_row_per_client() {
         "{text}"
     );
     assert!(text.contains("k8s1.36"), "{text}");
+    assert!(text.contains("k8s1.37"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("go1.27")), "{text}");
 }
 
 #[test]

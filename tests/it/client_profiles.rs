@@ -1,6 +1,6 @@
 //! Client profile fidelity: each real client on the machine (kubectl
 //! 1.27–1.33, OpenSSL 3.0 `s_client`, curl, OpenSSL 3.5 `s_client`, Go
-//! `crypto/tls` 1.22–1.26) connects to a loopback listener that reads its
+//! `crypto/tls` 1.22–1.27) connects to a loopback listener that reads its
 //! ClientHello and closes; the pqready profile that claims to be that client
 //! (`pqready profiles --json`) must offer exactly the same supported_groups
 //! in the same order and the same key shares (group, order, length). GREASE
@@ -244,17 +244,12 @@ fidelity! {
     go124_client_matches_profile => "goclient-1.24";
     go125_client_matches_profile => "goclient-1.25";
     go126_client_matches_profile => "goclient-1.26";
+    go127_client_matches_profile => "goclient-1.27";
 }
 
-/// The `no-mldsa-authentication` finding rests on which profiles offer
-/// ML-DSA signature schemes: OpenSSL 3.5's must offer exactly what the real
-/// `s_client` sends in signature_algorithms, in order.
-#[test]
-fn openssl35_s_client_signature_schemes_match_profile() {
-    let client = clients::openssl35();
-    if !peers::require(&[&client.need]) {
-        return;
-    }
+/// The signature_algorithms `client` really sends, in order, and the ones
+/// its profile claims.
+fn signature_schemes(client: &RealClient) -> (Vec<u16>, Vec<u16>) {
     let sink = Tap::sink();
     let run = client.run(sink.addr());
     let obs = sink
@@ -267,10 +262,44 @@ fn openssl35_s_client_signature_schemes_match_profile() {
         .iter()
         .map(|s| s.0)
         .collect();
-    let profile = pqready::catalog::profile::find("openssl3.5").expect("openssl3.5 profile");
+    let profile = pqready::catalog::profile::find(&client.profile)
+        .unwrap_or_else(|| panic!("no profile {}", client.profile));
     let claimed: Vec<u16> = profile.signature_schemes.iter().map(|s| s.0).collect();
+    println!("{}: signature_algorithms {real:04x?}", client.name);
+    (real, claimed)
+}
+
+/// The `no-mldsa-authentication` finding rests on which profiles offer
+/// ML-DSA signature schemes: OpenSSL 3.5's must offer exactly what the real
+/// `s_client` sends in signature_algorithms, in order.
+#[test]
+fn openssl35_s_client_signature_schemes_match_profile() {
+    let client = clients::openssl35();
+    if !peers::require(&[&client.need]) {
+        return;
+    }
+    let (real, claimed) = signature_schemes(&client);
     assert_eq!(real, claimed, "real s_client vs the openssl3.5 profile");
     assert_eq!(&real[..3], [0x0905, 0x0906, 0x0904], "ML-DSA first");
+}
+
+/// Go 1.27 is the first Go to offer ML-DSA: mldsa44, mldsa65, mldsa87 first,
+/// then Go 1.26's schemes; the `go1.27` profile must send exactly that, and
+/// the real Go 1.26 client none of them (its profile accepts no ML-DSA).
+#[test]
+fn go127_client_signature_schemes_match_profile() {
+    let (go127, go126) = (clients::goclient("1.27"), clients::goclient("1.26"));
+    if !peers::require(&[&go127.need, &go126.need]) {
+        return;
+    }
+    let (real, claimed) = signature_schemes(&go127);
+    assert_eq!(real, claimed, "real goclient-1.27 vs the go1.27 profile");
+    assert_eq!(&real[..3], [0x0904, 0x0905, 0x0906], "ML-DSA first");
+    let (real126, _) = signature_schemes(&go126);
+    assert_eq!(real[3..], real126, "after ML-DSA, Go 1.26's list");
+    let profile = |id: &str| pqready::catalog::profile::find(id).unwrap();
+    assert!(profile("go1.27").accepts_mldsa());
+    assert!(!profile("go1.26").accepts_mldsa());
 }
 
 /// A list of names from a record or a profile, GREASE values (`0x?a?a`) removed.

@@ -1,6 +1,6 @@
 //! `pqready inspect` end to end, as a user runs it: the real binary on a
 //! loopback port, real clients (kubectl 1.29/1.32/1.33, OpenSSL 3.0 and 3.5
-//! `s_client`, curl, Go 1.22–1.26 clients) in terminate mode and, in forward
+//! `s_client`, curl, Go 1.22–1.27 clients) in terminate mode and, in forward
 //! mode, in front of real servers (a Go 1.24 `crypto/tls` server and nginx).
 //! Records are read back from the JSON Lines log and compared with exactly
 //! what each client offers (its profile, proven by tests/it/client_profiles.rs).
@@ -232,6 +232,7 @@ fn terminate_mode_does_not_blame_clients_for_its_own_missing_kyber_draft() {
             s("go1.24", "x25519", true),
             s("go1.25", "x25519", true),
             s("go1.26", "x25519", true),
+            s("go1.27", "x25519", true),
             s("openssl3.5", "x25519", true),
         ]
     );
@@ -248,6 +249,7 @@ fn terminate_mode_does_not_blame_clients_for_its_own_missing_kyber_draft() {
             s("go1.24", "X25519MLKEM768", false),
             s("go1.25", "X25519MLKEM768", false),
             s("go1.26", "X25519MLKEM768", false),
+            s("go1.27", "X25519MLKEM768", false),
             s("openssl3.5", "X25519MLKEM768", false),
         ]
     );
@@ -1010,6 +1012,64 @@ fn chromium_accepts_an_mldsa65_certificate() {
     assert_eq!(summary["handshake_failed"], 0, "{summary}");
 }
 
+/// A real Go 1.27 client: `inspect` names it `go1.27` (not `go1.26`, whose
+/// groups and key shares it shares: its ML-DSA signature schemes tell them
+/// apart) and sees it complete a TLS 1.3 handshake with an ML-DSA-65
+/// certificate, which the real Go 1.26 client next to it cannot.
+#[test]
+fn go127_client_is_named_go127_and_accepts_an_mldsa65_certificate() {
+    let list = [clients::goclient("1.27"), clients::goclient("1.26")];
+    if !peers::require(&clients::needs(&list)) {
+        return;
+    }
+    let inspector = Inspector::start(&["--cert-type", "mldsa65"], list.len());
+    let mut runs = Vec::new();
+    for (i, client) in list.iter().enumerate() {
+        runs.push(client.run(inspector.addr));
+        inspector.wait_for_records(i + 1);
+    }
+    let (records, summary, live) = inspector.finish();
+    assert_eq!(records.len(), 2, "{live}");
+    let (go127, go126) = (&records[0], &records[1]);
+
+    assert!(runs[0].succeeded(), "goclient-1.27: {}", runs[0].output);
+    assert_eq!(go127["profile_match"], "go1.27", "{go127}");
+    assert_eq!(go127["profile_match_exact"], true, "{go127}");
+    assert_eq!(
+        go127["profile_equivalents"],
+        serde_json::json!([]),
+        "{go127}"
+    );
+    assert_eq!(go127["offers_mldsa"], true, "{go127}");
+    let schemes: Vec<String> = serde_json::from_value(go127["signature_schemes"].clone()).unwrap();
+    assert_eq!(schemes[..3], ["mldsa44", "mldsa65", "mldsa87"], "{go127}");
+    assert_eq!(go127["cert_type"], "mldsa65", "{go127}");
+    assert_eq!(go127["handshake_completed"], true, "{go127}");
+    assert_eq!(go127["server_version"], "TLSv1.3", "{go127}");
+    assert_eq!(go127["negotiated_group"], "X25519MLKEM768", "{go127}");
+    assert_eq!(go127["accepts_mldsa_cert"], true, "{go127}");
+    assert_record(go127, &list[0]);
+
+    assert!(!runs[1].succeeded(), "goclient-1.26: {}", runs[1].output);
+    assert_eq!(go126["profile_match"], "go1.26", "{go126}");
+    let equivalents: Vec<String> =
+        serde_json::from_value(go126["profile_equivalents"].clone()).unwrap();
+    assert!(
+        equivalents.contains(&"kubectl1.37".to_string())
+            && !equivalents.contains(&"go1.27".to_string()),
+        "{go126}"
+    );
+    assert_eq!(go126["offers_mldsa"], false, "{go126}");
+    assert_eq!(go126["handshake_completed"], false, "{go126}");
+    assert_eq!(go126["accepts_mldsa_cert"], false, "{go126}");
+
+    assert!(
+        summary.contains("would accept an ML-DSA server certificate: 1 yes, 1 no, 0 unknown"),
+        "{summary}"
+    );
+    assert_eq!(live.matches(" go1.27 ").count(), 1, "{live}");
+}
+
 /// `--count 1` records exactly one connection although headless Chromium
 /// opens two at once (a preconnected spare): the accept loop admits exactly
 /// `--count` connections, one decision per connection, and closes the rest
@@ -1133,29 +1193,42 @@ fn mldsa_clients() -> Vec<RealClient> {
     list
 }
 
+/// The clients that offer ML-DSA signature schemes (measured).
+fn offers_mldsa(client: &RealClient) -> bool {
+    matches!(
+        client.name.as_str(),
+        "openssl-3.5 s_client" | "goclient-1.27"
+    )
+}
+
 #[test]
-fn an_mldsa65_certificate_is_accepted_only_by_openssl35() {
+fn an_mldsa65_certificate_is_accepted_only_by_openssl35_and_go127() {
     if !peers::require(&clients::needs(&mldsa_clients())) {
         return;
     }
-    // Measured: of these, only OpenSSL 3.5 offers ML-DSA (mldsa65, mldsa87,
-    // mldsa44 first in its signature_algorithms). Go 1.22-1.26 (kubectl
-    // 1.29 is Go 1.22, kubectl 1.33 Go 1.24) and OpenSSL 3.0 (s_client and
-    // curl) offer none, so the server cannot sign for them at all.
+    // Measured: of these, only OpenSSL 3.5 (mldsa65, mldsa87, mldsa44 first
+    // in its signature_algorithms) and Go 1.27 (mldsa44, mldsa65, mldsa87
+    // first) offer ML-DSA. Go 1.22-1.26 (kubectl 1.29 is Go 1.22, kubectl
+    // 1.33 Go 1.24) and OpenSSL 3.0 (s_client and curl) offer none, so the
+    // server cannot sign for them at all.
     let list: Vec<CertCase> = mldsa_clients()
         .into_iter()
         .map(|c| {
-            let pq_signer = c.name == "openssl-3.5 s_client";
+            let pq_signer = offers_mldsa(&c);
             case(c, pq_signer, pq_signer)
         })
         .collect();
     let (records, summary, _) = serve_cert_type("mldsa65", &list);
     let judged: Vec<&Value> = records.iter().map(|r| &r["accepts_mldsa_cert"]).collect();
-    let mut expected = vec![Value::Bool(false); list.len()];
-    expected[0] = Value::Bool(true);
+    let expected: Vec<Value> = list.iter().map(|c| Value::Bool(c.offers_mldsa)).collect();
     assert_eq!(judged, expected.iter().collect::<Vec<_>>());
+    let yes = list.iter().filter(|c| c.offers_mldsa).count();
+    assert_eq!(yes, 2, "OpenSSL 3.5 and Go 1.27");
     assert!(
-        summary.contains("would accept an ML-DSA server certificate: 1 yes, 9 no, 0 unknown"),
+        summary.contains(&format!(
+            "would accept an ML-DSA server certificate: {yes} yes, {} no, 0 unknown",
+            list.len() - yes
+        )),
         "{summary}"
     );
     assert!(summary.contains("ML-DSA  HANDSHAKE"), "{summary}");
@@ -1169,18 +1242,27 @@ fn an_ecdsa_p256_certificate_is_accepted_by_every_client() {
     let list: Vec<CertCase> = mldsa_clients()
         .into_iter()
         .map(|c| {
-            let pq_signer = c.name == "openssl-3.5 s_client";
+            let pq_signer = offers_mldsa(&c);
             case(c, pq_signer, true)
         })
         .collect();
     let (records, summary, _) = serve_cert_type("ecdsa-p256", &list);
-    // Offering ML-DSA is necessary, not sufficient: OpenSSL 3.5 stays unknown.
-    assert_eq!(records[0]["accepts_mldsa_cert"], Value::Null);
-    assert!(records[1..]
-        .iter()
-        .all(|r| r["accepts_mldsa_cert"] == false));
+    // Offering ML-DSA is necessary, not sufficient: OpenSSL 3.5 and Go 1.27
+    // stay unknown.
+    for (r, c) in records.iter().zip(&list) {
+        let expected = if c.offers_mldsa {
+            Value::Null
+        } else {
+            Value::Bool(false)
+        };
+        assert_eq!(r["accepts_mldsa_cert"], expected, "{}: {r}", c.client.name);
+    }
+    let unknown = list.iter().filter(|c| c.offers_mldsa).count();
     assert!(
-        summary.contains("would accept an ML-DSA server certificate: 0 yes, 9 no, 1 unknown"),
+        summary.contains(&format!(
+            "would accept an ML-DSA server certificate: 0 yes, {} no, {unknown} unknown",
+            list.len() - unknown
+        )),
         "{summary}"
     );
 }

@@ -385,6 +385,51 @@ async fn go126_server_adds_nist_hybrids() {
     .await;
 }
 
+/// Go 1.27 (Debian sid's 1.27.3) keeps Go 1.26's key exchange: MLKEM1024
+/// is known but not enabled by default. `pqready probe`, as a user runs it,
+/// must see exactly the groups of server model `go1.27`, in its order.
+#[tokio::test]
+async fn go127_server_keeps_go126_groups_as_its_model_says() {
+    if !require(&["goserver-1.27"]) {
+        return;
+    }
+    let model = pqready::catalog::server::select("go1.27")
+        .unwrap()
+        .remove(0);
+    let groups = model.groups();
+    assert!(!groups.contains(&G::MLKEM1024));
+    assert_go124_like("1.27", &groups).await;
+
+    let peer = go_server("1.27");
+    let addr = peer.addr.to_string();
+    let lines = crate::support::command::json_lines(&["probe", &addr, "-o", "json"]);
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap_or_else(|| panic!("not a list: {v}"))
+            .iter()
+            .map(|g| g.as_str().unwrap().to_string())
+            .collect()
+    };
+    let expected: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+    assert_eq!(
+        names(&lines[0]["groups"]["supported"]),
+        expected,
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        names(&lines[0]["groups"]["server_order"]),
+        expected,
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        lines[0]["groups"]["selection"], "pq_then_key_share_then_server_order",
+        "{}",
+        lines[0]
+    );
+}
+
 // ---- nginx and etcd ------------------------------------------------------------
 
 #[tokio::test]
@@ -493,10 +538,11 @@ async fn matrix_agrees_with_live_go_servers() {
         "goserver-1.24",
         "goserver-1.25",
         "goserver-1.26",
+        "goserver-1.27",
     ]) {
         return;
     }
-    for version in ["1.22", "1.23", "1.24", "1.25", "1.26"] {
+    for version in ["1.22", "1.23", "1.24", "1.25", "1.26", "1.27"] {
         assert_matrix_agrees(&go_server(version), &format!("go{version}")).await;
     }
 }

@@ -11,7 +11,7 @@
 //! Servers: OpenSSL 3.5 `s_server -www` with its default groups,
 //! `-groups X25519MLKEM768`, `-groups SecP256r1MLKEM768:x25519` and
 //! `-groups x25519:secp256r1:X25519MLKEM768 -serverpref`; nginx (OpenSSL
-//! 3.5); Go `crypto/tls` 1.22, 1.23, 1.24 and 1.26 with defaults; Debian's
+//! 3.5); Go `crypto/tls` 1.22, 1.23, 1.24, 1.26 and 1.27 with defaults; Debian's
 //! etcd; and `s_server -groups secp384r1`, where every client must retry
 //! (no deployment above makes any of these clients do so). The last tests
 //! check the tap itself against a scripted server.
@@ -343,6 +343,13 @@ fn go124_server() {
 fn go126_server() {
     check_server("go1.26 server", &["goserver-1.26"], || {
         peers::go_server("1.26")
+    });
+}
+
+#[test]
+fn go127_server() {
+    check_server("go1.27 server", &["goserver-1.27"], || {
+        peers::go_server("1.27")
     });
 }
 

@@ -22,7 +22,7 @@ pub const RUN_TIMEOUT: Duration = Duration::from_secs(20);
 /// kubectl builds on the machine.
 pub const KUBECTL_VERSIONS: [&str; 7] = ["1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33"];
 /// Go toolchains the peer prefix builds goclient with.
-pub const GO_VERSIONS: [&str; 5] = ["1.22", "1.23", "1.24", "1.25", "1.26"];
+pub const GO_VERSIONS: [&str; 6] = ["1.22", "1.23", "1.24", "1.25", "1.26", "1.27"];
 
 #[derive(Debug, Clone)]
 enum Kind {
@@ -46,7 +46,7 @@ pub struct RealClient {
 }
 
 /// Every real client, in a fixed order: kubectl 1.27–1.33, OpenSSL 3.0
-/// s_client, curl, OpenSSL 3.5 s_client, goclient 1.22–1.26.
+/// s_client, curl, OpenSSL 3.5 s_client, goclient 1.22–1.27.
 pub fn all() -> Vec<RealClient> {
     let mut out: Vec<RealClient> = KUBECTL_VERSIONS.iter().map(|v| kubectl(v)).collect();
     out.push(openssl30());

@@ -4,7 +4,7 @@
 // have throw-away certificates): which key-exchange groups it offers is
 // decided entirely by the Go release it was built with and by the default
 // GODEBUG that the go.mod "go" line selects. scripts/install-peers builds it
-// once per Go toolchain (goclient-1.22 ... goclient-1.26), each with a go.mod
+// once per Go toolchain (goclient-1.22 ... goclient-1.27), each with a go.mod
 // whose go line is that toolchain's own version.
 //
 // Usage: goclient -connect 127.0.0.1:PORT [-servername NAME]

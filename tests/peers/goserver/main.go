@@ -4,7 +4,7 @@
 // MinVersion/MaxVersion, no cipher list): which key-exchange groups it accepts
 // is decided entirely by the Go release it was built with and by the default
 // GODEBUG that the go.mod "go" line selects. scripts/install-peers builds it
-// once per Go toolchain (goserver-1.22 ... goserver-1.26), each with a go.mod
+// once per Go toolchain (goserver-1.22 ... goserver-1.27), each with a go.mod
 // whose go line is that toolchain's own version.
 //
 // Usage: goserver -listen 127.0.0.1:PORT [-cert FILE -key FILE]
