@@ -156,14 +156,6 @@ fn cargo_text(carries: &[Cargo]) -> String {
         .join(", ")
 }
 
-/// True when a profile offers an ML-DSA signature scheme.
-fn accepts_mldsa(profile: &ClientProfile) -> bool {
-    profile
-        .signature_schemes
-        .iter()
-        .any(|s| crate::probe::certificates::is_mldsa(*s))
-}
-
 /// The server end of an edge, as probed.
 pub struct ServerSide<'a> {
     /// The component.
@@ -190,7 +182,7 @@ pub fn edge(
         .observed
         .and_then(|o| o.authentication.as_ref())
         .map(|a| a.mldsa);
-    let client_accepts = profile.map(accepts_mldsa);
+    let client_accepts = profile.map(ClientProfile::accepts_mldsa);
     let mut edge = Edge {
         client: EdgeClient {
             kind: client.kind,

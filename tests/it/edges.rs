@@ -465,3 +465,64 @@ fn newer_builds_get_what_their_replay_predicts_on_the_wire() {
         );
     }
 }
+
+#[test]
+fn an_api_server_built_with_go_127_can_authenticate_an_mldsa_webhook() {
+    // A release pqready's catalog does not know yet (v1.38.0) is judged by
+    // its Go version: go1.27, which offers ML-DSA and verifies it.
+    let needs = ["goclient-1.27", "goserver-1.27", "openssl"];
+    if !peers::require(&needs) {
+        return;
+    }
+    let mldsa_hook = peers::s_server_self_signed("mldsa65", &[]);
+    let classical_hook = peers::go_server("1.27");
+    let cluster = Cluster::new()
+        .version("v1.38.0", "go1.27.3")
+        .validating_webhook(
+            "pq-auth",
+            ClientConfig::url(&format!("https://{}/validate", mldsa_hook.addr)),
+        )
+        .validating_webhook(
+            "ecdsa-auth",
+            ClientConfig::url(&format!("https://{}/validate", classical_hook.addr)),
+        );
+    let server = TestApiServer::start(cluster);
+    let dir = tempfile::tempdir().unwrap();
+    let config = kubeconfig::token(dir.path(), &server);
+    let out = pqready(
+        &[
+            "cluster",
+            "--kubeconfig",
+            config.to_str().unwrap(),
+            "-o",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let api = ("kube-apiserver", "kube-apiserver");
+    let pq_auth = edge(&doc, api, ("webhook", "pq-auth.example.com"));
+    assert_eq!(pq_auth["client"]["profile"], "go1.27");
+    assert_eq!(pq_auth["client"]["basis"], "version-endpoint");
+    assert_eq!(
+        pq_auth["mldsa"],
+        serde_json::json!({"client_accepts": true, "server_offers": true, "possible": true})
+    );
+    let ecdsa = edge(&doc, api, ("webhook", "ecdsa-auth.example.com"));
+    assert_eq!(ecdsa["mldsa"]["server_offers"], false);
+    assert_eq!(ecdsa["mldsa"]["possible"], false);
+    for (hook, e) in [(mldsa_hook.addr, pq_auth), (classical_hook.addr, ecdsa)] {
+        assert_eq!(e["standing"], "pq", "{e:#}");
+        assert_eq!(
+            on_the_wire(&clients::goclient("1.27"), hook),
+            e["negotiated_group"].as_str().unwrap(),
+            "goclient-1.27 to {hook}"
+        );
+    }
+}
