@@ -1,7 +1,8 @@
 //! Baselines (`--baseline OLD.json`): what changed since an earlier run.
 //!
 //! Owns: the facts of a run per subject — a target `host:port`, a cluster
-//! component `category/name`, a file path, a binary path — its status and
+//! component `category/name`, a cluster edge `edge/client → server`, a file
+//! path, a binary path — its status and
 //! its findings ([`Snapshot`]), collected the same way from an earlier run's
 //! documents (read back by `report::document`) and from the current run as
 //! it streams ([`Comparison::observe`]), and the judgement of what changed
@@ -123,6 +124,11 @@ pub struct OtherCommand {
 /// The subject name of a cluster component: `category/name`.
 pub fn component_subject(category: &str, name: &str) -> String {
     format!("{category}/{name}")
+}
+
+/// The subject name of a cluster edge: `edge/<client> → <server>`.
+pub fn edge_subject(label: &str) -> String {
+    format!("edge/{label}")
 }
 
 /// A subject whose status changed.

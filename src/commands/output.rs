@@ -318,8 +318,8 @@ fn load_baseline(
 }
 
 /// The subjects a part reports, with their facts, for `--baseline`: a
-/// target, each cluster component (and the cluster as a whole), a file, a
-/// binary.
+/// target, each cluster component and edge (and the cluster as a whole), a
+/// file, a binary.
 fn subjects(part: &Part<'_>) -> Vec<(String, SubjectFacts)> {
     let target =
         |r: &report::TargetReport| SubjectFacts::new(Some(r.standing()), &r.assessed.findings);
@@ -339,6 +339,14 @@ fn subjects(part: &Part<'_>) -> Vec<(String, SubjectFacts)> {
                     (subject, SubjectFacts::new(Some(comp.standing()), &findings))
                 })
                 .collect();
+            // An edge whose group gets worse (a new client build, a server
+            // rolled back) is a regression like a component's.
+            out.extend(c.edges.iter().map(|e| {
+                (
+                    baseline::edge_subject(&e.label()),
+                    SubjectFacts::new(Some(e.standing), &e.findings),
+                )
+            }));
             out.push((
                 baseline::CLUSTER_SUBJECT.to_string(),
                 SubjectFacts::new(None, &c.findings),

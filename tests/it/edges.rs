@@ -526,3 +526,67 @@ fn an_api_server_built_with_go_127_can_authenticate_an_mldsa_webhook() {
         );
     }
 }
+
+#[test]
+fn an_edge_that_gets_worse_is_a_regression_against_the_baseline() {
+    // A node rolled back from v1.33.2 to v1.32.4: its kubelet's own server
+    // is unchanged (the same Go 1.24 peer), but its client build now offers
+    // only the Kyber draft, so its edge to the API server drops to x25519.
+    if !peers::require(&["goserver-1.24"]) {
+        return;
+    }
+    let kubelet = peers::go_server("1.24");
+    let dir = tempfile::tempdir().unwrap();
+    let audit = |version: &str, extra: &[&str]| {
+        let server =
+            TestApiServer::start(Cluster::new().version("v1.33.2", "go1.24.4").node_version(
+                "node-a",
+                kubelet.addr,
+                version,
+            ));
+        let config = kubeconfig::token(dir.path(), &server);
+        let mut args = vec![
+            "cluster",
+            "--kubeconfig",
+            config.to_str().unwrap(),
+            "--only",
+            "groups",
+            "-o",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        pqready(&args, &[])
+    };
+    let before = audit("v1.33.2", &[]);
+    assert_eq!(before.status.code(), Some(0));
+    let old = dir.path().join("before.json");
+    std::fs::write(&old, &before.stdout).unwrap();
+    let old = old.to_str().unwrap();
+    let after = audit("v1.32.4", &["--baseline", old, "--fail-on-change"]);
+    assert_eq!(
+        after.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&after.stderr)
+    );
+    let text = String::from_utf8_lossy(&after.stdout);
+    let diff: Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|d| d["kind"] == "baseline")
+        .expect("a baseline document");
+    assert_eq!(
+        diff["regressions"],
+        serde_json::json!([{
+            "subject": "edge/kubelet node-a → kube-apiserver",
+            "from": "pq",
+            "to": "classical"
+        }])
+    );
+    assert!(diff["new_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["id"] == "silent-downgrade-edge"
+            && f["subject"] == "edge/kubelet node-a → kube-apiserver"));
+}
