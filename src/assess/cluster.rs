@@ -54,21 +54,25 @@ pub struct LocalClientJudgement {
     pub advice: Option<String>,
 }
 
+/// What the local kubectl's replay against the API server got: the group
+/// (`None` when its handshake failed), from the API server's `clients`
+/// replay or from the kubectl → API server edge.
+pub type LocalReplay = Option<Option<NamedGroup>>;
+
 /// Judges the local kubectl (`profile`, reporting `git_version` and
-/// `go_version`) from the API server's observation, if it was probed.
+/// `go_version`) from its replay against the API server, if it ran.
 pub fn local_client(
     profile: &str,
     git_version: &str,
     go_version: &str,
-    apiserver: Option<&TargetObservation>,
+    replay: LocalReplay,
 ) -> LocalClientJudgement {
-    let replay = apiserver.and_then(|o| o.clients.iter().find(|c| c.profile == profile));
-    let negotiated_group = replay.and_then(|r| r.negotiated_group);
+    let negotiated_group = replay.flatten();
     let standard = negotiated_group.is_some_and(|g| g.is_standard_post_quantum());
     let advice = match (replay, standard) {
         (None, _) => Some("the API server could not be asked".to_string()),
         (Some(_), true) => None,
-        (Some(r), false) => crate::catalog::profile::find(&r.profile).map(|p| {
+        (Some(_), false) => crate::catalog::profile::find(profile).map(|p| {
             format!(
                 "your kubectl {git_version} ({go_version}) gets {}: {}",
                 negotiated_group
@@ -80,7 +84,7 @@ pub fn local_client(
     };
     LocalClientJudgement {
         negotiated_group,
-        pq: replay.is_some_and(|r| r.pq),
+        pq: negotiated_group.is_some_and(|g| g.is_post_quantum()),
         advice,
     }
 }

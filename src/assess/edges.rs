@@ -448,17 +448,31 @@ pub fn actions(edges: &[Edge]) -> Vec<Action> {
     let mut out: Vec<Action> = groups
         .into_iter()
         .map(|((kind, version), g)| {
+            let mut g = g;
+            // Sorted, so joined shards list them as one run does.
+            g.components.sort();
+            g.edges.sort();
             let n = g.components.len();
             let what = if n == 1 {
                 g.components[0].clone()
             } else {
                 format!("{n} {}", plural(&kind))
             };
-            let from = version
+
+            // A release whose build already offers X25519MLKEM768 and still
+            // gets classical is not fixed by an upgrade: something in front
+            // of it, or an override of its defaults, is.
+            let already = version
                 .as_deref()
-                .map(|v| format!(" from {v}"))
-                .unwrap_or_default();
+                .and_then(crate::catalog::kubernetes::component_profile)
+                .and_then(|id| profile::find(&id))
+                .is_some_and(ClientProfile::offers_standard_pq);
             let to = match kind.as_str() {
+                _ if already => {
+                    "(its release already offers X25519MLKEM768): find what terminates TLS in \
+                     front of it or overrides its defaults (GODEBUG=tlsmlkem=0, \
+                     --tls-curve-preferences)"
+                }
                 "kube-apiserver"
                 | "kubelet"
                 | "kube-proxy"
@@ -467,6 +481,11 @@ pub fn actions(edges: &[Edge]) -> Vec<Action> {
                 "kubectl" => "to kubectl 1.33 or later",
                 _ => "to a build with X25519MLKEM768 (Go 1.24+ defaults, OpenSSL 3.5+)",
             };
+            let verb = if already { "fix" } else { "upgrade" };
+            let from = version
+                .as_deref()
+                .map(|v| format!(" {} {v}", if already { "at" } else { "from" }))
+                .unwrap_or_default();
             let fixes = g.edges.len();
             // One or two edges are named; more are in `edges`.
             let which = if fixes <= 2 {
@@ -478,7 +497,7 @@ pub fn actions(edges: &[Edge]) -> Vec<Action> {
             carries.sort();
             Action {
                 action: format!(
-                    "upgrade {what}{from} {to}: fixes {fixes} edge{} ({which}carries {})",
+                    "{verb} {what}{from} {to}: fixes {fixes} edge{} ({which}carries {})",
                     if fixes == 1 { "" } else { "s" },
                     cargo_text(&carries)
                 ),
@@ -753,6 +772,43 @@ mod tests {
             actions[1].action.contains("etcd-a"),
             "{}",
             actions[1].action
+        );
+    }
+
+    #[test]
+    fn a_release_that_should_be_pq_is_fixed_not_upgraded() {
+        // A v1.33 kubelet whose server answers classically: its release
+        // offers X25519MLKEM768, so something in front of it does not.
+        let classical = supporting(&[G::X25519]);
+        let apiserver = client(ClientKind::KubeApiserver, "kube-apiserver", Some("v1.33.1"));
+        let judge = Judge::default();
+        let mut edges = Vec::new();
+        let new_kubelet = client(ClientKind::Kubelet, "node-a", Some("v1.33.1"));
+        let api = server(Category::Apiserver, "kube-apiserver");
+        let pq = supporting(&[G::X25519MLKEM768, G::X25519]);
+        edges.push(judged(
+            &new_kubelet,
+            &api,
+            &pq,
+            Some(G::X25519MLKEM768),
+            &judge,
+        ));
+        let kubelet = server(Category::Kubelet, "node-a");
+        edges.push(judged(
+            &apiserver,
+            &kubelet,
+            &classical,
+            Some(G::X25519),
+            &judge,
+        ));
+        let actions = actions(&edges);
+        assert_eq!(actions.len(), 1);
+        assert!(
+            actions[0]
+                .action
+                .starts_with("fix kubelet node-a at v1.33.1 (its release already offers"),
+            "{}",
+            actions[0].action
         );
     }
 }

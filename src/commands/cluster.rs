@@ -38,9 +38,10 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
     }
     let kubectl = local_kubectl(config.timeout.max(Duration::from_secs(10))).await;
 
-    // The API server is also asked what the local kubectl would get.
+    // The API server is also asked what the local kubectl would get: by its
+    // edge, or (`--edges=false`) as one of the API server's `--clients`.
     let mut apiserver_config = config.clone();
-    if let Some(k) = &kubectl {
+    if let Some(k) = kubectl.as_ref().filter(|_| !args.edges) {
         if let Some(p) = profile::find(&k.profile) {
             if !apiserver_config.clients.iter().any(|c| c.id == p.id) {
                 apiserver_config.clients.push(p);
@@ -124,7 +125,7 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
         Vec::new()
     };
     let local_clients = kubectl
-        .map(|k| local_client(k, &components))
+        .map(|k| local_client(k, &components, &edges))
         .into_iter()
         .collect();
     // Only a probe that failed makes the run partial: unreachable addresses
@@ -380,15 +381,40 @@ async fn local_kubectl(limit: Duration) -> Option<Kubectl> {
     })
 }
 
-/// The local kubectl's facts next to the judge's view of its replay.
-fn local_client(k: Kubectl, components: &[ComponentReport]) -> LocalClient {
-    let apiserver = components
+/// The local kubectl's facts next to the judge's view of its replay: its
+/// edge to the API server, else the API server's `--clients` replay.
+fn local_client(
+    k: Kubectl,
+    components: &[ComponentReport],
+    edges: &[assess::edges::Edge],
+) -> LocalClient {
+    let by_edge = edges
         .iter()
-        .find(|c| c.component.category == Category::Apiserver)
-        .and_then(|c| c.result.as_ref())
-        .map(|r| &r.observed);
-    let judged =
-        assess::cluster::local_client(&k.profile, &k.git_version, &k.go_version, apiserver);
+        .find(|e| e.client.kind == crate::vocab::ClientKind::Kubectl)
+        .filter(|e| {
+            matches!(
+                e.standing,
+                crate::vocab::Standing::Pq
+                    | crate::vocab::Standing::DraftOnly
+                    | crate::vocab::Standing::Classical
+                    | crate::vocab::Standing::Error
+            )
+        })
+        .map(|e| e.negotiated_group);
+    let by_replay = || {
+        components
+            .iter()
+            .find(|c| c.component.category == Category::Apiserver)
+            .and_then(|c| c.result.as_ref())
+            .and_then(|r| r.observed.clients.iter().find(|c| c.profile == k.profile))
+            .map(|r| r.negotiated_group)
+    };
+    let judged = assess::cluster::local_client(
+        &k.profile,
+        &k.git_version,
+        &k.go_version,
+        by_edge.or_else(by_replay),
+    );
     LocalClient {
         name: "kubectl".into(),
         path: k.path,
