@@ -1310,20 +1310,28 @@ impl Found {
 /// aggregated API. Servers missing from `servers` (another shard's) have
 /// no pairs here.
 pub fn edge_pairs(clients: &[ClusterClient], servers: &[Category]) -> Vec<(usize, usize)> {
+    let indices = |wanted: fn(&Category) -> bool| -> Vec<usize> {
+        servers
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| wanted(c))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let apiservers = indices(|c| *c == Category::Apiserver);
+    let apiserver_reaches = indices(|c| {
+        matches!(
+            c,
+            Category::Etcd | Category::Kubelet | Category::Webhook | Category::Apiservice
+        )
+    });
     let mut out = Vec::new();
     for (c, client) in clients.iter().enumerate() {
-        for (s, category) in servers.iter().enumerate() {
-            let talks = match client.kind {
-                ClientKind::KubeApiserver => matches!(
-                    category,
-                    Category::Etcd | Category::Kubelet | Category::Webhook | Category::Apiservice
-                ),
-                _ => *category == Category::Apiserver,
-            };
-            if talks {
-                out.push((c, s));
-            }
-        }
+        let reaches = match client.kind {
+            ClientKind::KubeApiserver => &apiserver_reaches,
+            _ => &apiservers,
+        };
+        out.extend(reaches.iter().map(|s| (c, *s)));
     }
     out
 }
@@ -1410,6 +1418,40 @@ pub fn pod_flags(pod: &Pod) -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clients_reach_the_api_server_and_the_api_server_reaches_the_rest() {
+        let client = |kind| {
+            ClusterClient::component(
+                kind,
+                "c".into(),
+                None,
+                ClientBasis::NodeInfo,
+                String::new(),
+                None,
+            )
+        };
+        let clients = [
+            client(ClientKind::Kubelet),
+            client(ClientKind::KubeApiserver),
+        ];
+        let servers = [
+            Category::Apiserver,
+            Category::Etcd,
+            Category::Controller,
+            Category::Kubelet,
+            Category::Webhook,
+            Category::Apiservice,
+            Category::Ingress,
+        ];
+        assert_eq!(
+            edge_pairs(&clients, &servers),
+            [(0, 0), (1, 1), (1, 3), (1, 4), (1, 5)]
+        );
+        assert!(edge_pairs(&clients, &[Category::Kubelet][..1])
+            .iter()
+            .all(|(c, _)| *c == 1));
+    }
 
     #[test]
     fn reads_urls_and_addresses_as_targets() {

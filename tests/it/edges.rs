@@ -328,6 +328,9 @@ fn a_cluster_mid_upgrade_has_its_silent_downgrades_listed_and_checked_on_the_wir
             edge(&doc, ("kubelet", "old-1"), api),
         ),
         (clients::goclient("1.24"), server.addr(), new),
+        (clients::goclient("1.23"), server.addr(), cm),
+        (clients::goclient("1.23"), server.addr(), proxy),
+        (clients::goclient("1.24"), server.addr(), sched),
         (clients::kubectl("1.32"), server.addr(), kubectl),
         (clients::goclient("1.24"), etcd.addr, to_etcd),
         (
