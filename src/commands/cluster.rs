@@ -96,24 +96,10 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
             found.cluster.git_version.as_deref(),
             found.cluster.go_version.as_deref(),
         );
-        let reachable = match &result {
-            Some(r) => !assess::cluster::unreachable(r.error_kind),
-            None => true,
-        };
         if let Some(r) = &result {
             findings.extend(component_findings(&judge, &component, r, expected.as_ref()));
         }
-        let speaks_tls = result
-            .as_ref()
-            .filter(|_| reachable)
-            .map(|r| r.error_kind != Some(crate::vocab::ErrorKind::NotTls));
-        components.push(ComponentReport {
-            component,
-            reachable,
-            speaks_tls,
-            expected,
-            result,
-        });
+        components.push(component_report(component, result, expected));
     }
     let edges = if args.edges {
         let mut clients = found.clients;
@@ -227,6 +213,31 @@ pub(super) async fn edges(
             assess::edges::edge(client, &side, replay, judge)
         })
         .collect()
+}
+
+/// A component next to its probe: reachable unless the probe found no
+/// way to it, speaking TLS unless it answered without (null when it was
+/// not probed or not reached).
+pub(super) fn component_report(
+    component: Component,
+    result: Option<TargetReport>,
+    expected: Option<assess::cluster::Expected>,
+) -> ComponentReport {
+    let reachable = match &result {
+        Some(r) => !assess::cluster::unreachable(r.error_kind),
+        None => true,
+    };
+    let speaks_tls = result
+        .as_ref()
+        .filter(|_| reachable)
+        .map(|r| r.error_kind != Some(crate::vocab::ErrorKind::NotTls));
+    ComponentReport {
+        component,
+        reachable,
+        speaks_tls,
+        expected,
+        result,
+    }
 }
 
 /// The target a component's report was probed at: its address, or the

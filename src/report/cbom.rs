@@ -3,7 +3,8 @@
 //!
 //! Owns: mapping the report model onto CycloneDX cryptographic assets —
 //! a `protocol` asset per endpoint and TLS version (its negotiated suite with
-//! the endpoint's groups and signature schemes), `algorithm` assets (a hybrid
+//! the endpoint's groups and signature schemes) and per edge of a cluster
+//! (the group its client negotiates with its server), `algorithm` assets (a hybrid
 //! group is modelled from its parts: X25519MLKEM768 is ML-KEM-768 and
 //! X25519), `certificate` assets, `related-crypto-material` assets for keys,
 //! and Go binaries as `application` components — linked by `bom-ref`, each
@@ -694,6 +695,86 @@ impl CbomRenderer {
             }
             self.target(result, &props);
         }
+        for e in &report.edges {
+            self.edge(e);
+        }
+    }
+
+    /// A client→server edge of a cluster: a TLS protocol asset whose
+    /// algorithms are the group the client's replay negotiated (none when
+    /// it negotiated none).
+    fn edge(&mut self, e: &crate::assess::edges::Edge) {
+        let client = format!("{}/{}", e.client.kind.name(), e.client.name);
+        let server = format!("{}/{}", e.server.category.name(), e.server.name);
+        let bom_ref = self.fresh_ref(format!("crypto/edge/{client}/{server}"));
+        let mut algorithms: Vec<String> = Vec::new();
+        if let Some(g) = e.negotiated_group {
+            for a in Algorithm::of_group(g) {
+                algorithms.push(self.algorithm(&a));
+            }
+        }
+        dedup(&mut algorithms);
+        let mut protocol = Map::new();
+        protocol.insert("type".into(), json!("tls"));
+        if !algorithms.is_empty() {
+            if self.v17() {
+                protocol.insert(
+                    "relatedCryptographicAssets".into(),
+                    json!(algorithms
+                        .iter()
+                        .map(|r| json!({"type": "algorithm", "ref": r}))
+                        .collect::<Vec<_>>()),
+                );
+            } else {
+                protocol.insert("cryptoRefArray".into(), json!(algorithms));
+            }
+        }
+        let mut props: Props = vec![
+            ("pqready:edge:client".into(), client),
+            ("pqready:edge:server".into(), server),
+        ];
+        if let Some(address) = &e.server.address {
+            props.push(("pqready:edge:server-address".into(), address.clone()));
+        }
+        if let Some(v) = &e.client.version {
+            props.push(("pqready:edge:client-version".into(), v.clone()));
+        }
+        if let Some(p) = &e.client.profile {
+            props.push(("pqready:edge:client-profile".into(), p.clone()));
+        }
+        props.push((
+            "pqready:edge:client-basis".into(),
+            label_of(&e.client.basis),
+        ));
+        if let Some(g) = e.negotiated_group {
+            props.push(("pqready:negotiated-group".into(), g.to_string()));
+        }
+        props.push(("pqready:edge:standing".into(), label_of(&e.standing)));
+        props.push((
+            "pqready:edge:silent-downgrade".into(),
+            e.silent_downgrade.to_string(),
+        ));
+        props.push(("pqready:edge:hello-retry".into(), e.hello_retry.to_string()));
+        if !e.carries.is_empty() {
+            props.push((
+                "pqready:edge:carries".into(),
+                e.carries.iter().map(label_of).collect::<Vec<_>>().join(","),
+            ));
+        }
+        for f in &e.findings {
+            props.push((
+                format!("pqready:finding:{}", f.id),
+                f.severity.name().to_string(),
+            ));
+        }
+        let mut component = json!({
+            "type": "cryptographic-asset",
+            "bom-ref": bom_ref,
+            "name": e.label(),
+            "cryptoProperties": {"assetType": "protocol", "protocolProperties": protocol},
+        });
+        set_properties(&mut component, &props);
+        self.push(component, algorithms);
     }
 
     fn cert_file(&mut self, file: &FileReport) {

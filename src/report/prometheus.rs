@@ -14,6 +14,8 @@
 //! crate writes only OpenMetrics. The format itself is a few lines.
 
 use super::TargetReport;
+use crate::assess::edges::Edge;
+use crate::assess::Finding;
 use crate::vocab::{CheckStatus, FindingKind, PqStatus, Severity, Standing, ToleranceVariant};
 use crate::vocab::{DeadlineTable, ToleranceOutcome, ToleranceVerdict};
 use std::fmt::Write as _;
@@ -106,6 +108,11 @@ pub const PQ_STATUS: Metric = gauge(
 pub const STANDING: Metric = gauge(
     "pqready_standing",
     "Where the endpoint stands (pq, draft-only, classical, no-tls, unreachable, error, unknown): 1 for the current one.",
+);
+/// Where each client→server edge of a cluster stands, as a state set.
+pub const EDGE_STANDING: Metric = gauge(
+    "pqready_edge_standing",
+    "Where a client→server edge of the cluster stands (pq, draft-only, classical, no-tls, unreachable, error, unknown): 1 for the current one.",
 );
 /// What the PQ-first handshake negotiated.
 pub const HANDSHAKE_GROUP: Metric = gauge(
@@ -280,7 +287,7 @@ pub struct EndpointMetrics {
     clients: Vec<ClientMetrics>,
     tolerance: Option<(ToleranceVerdict, Vec<(ToleranceVariant, bool)>)>,
     authentication: Option<(bool, bool)>,
-    findings: Vec<(FindingKind, Severity, u32)>,
+    findings: FindingCounts,
     checks: Vec<(&'static str, bool)>,
     connections: u32,
     certificates: Vec<CertificateMetrics>,
@@ -316,19 +323,8 @@ impl EndpointMetrics {
                     .authentication
                     .as_ref()
                     .is_some_and(|a| a.mldsa || a.classical));
-        let findings = {
-            let mut counted: Vec<(FindingKind, Severity, u32)> = Vec::new();
-            for f in &report.assessed.findings {
-                match counted
-                    .iter_mut()
-                    .find(|(k, s, _)| (*k, *s) == (f.id, f.severity))
-                {
-                    Some(entry) => entry.2 += 1,
-                    None => counted.push((f.id, f.severity, 1)),
-                }
-            }
-            counted
-        };
+        let mut findings = FindingCounts::default();
+        findings.add(&report.assessed.findings);
         let certificates: Vec<CertificateMetrics> = report
             .assessed
             .certificates
@@ -416,6 +412,12 @@ impl EndpointMetrics {
         !self.success
     }
 
+    /// Counts more findings for this endpoint: those of the cluster's
+    /// edges it is the server of.
+    pub fn add_findings(&mut self, findings: &[Finding]) {
+        self.findings.add(findings);
+    }
+
     /// Writes this endpoint's series into `out`, labelled with `labels`;
     /// remaining time to deadlines counts from `now` (unix seconds).
     pub fn write<'a>(&'a self, labels: &'a EndpointLabels, now: i64, out: &mut Exposition) {
@@ -497,13 +499,7 @@ impl EndpointMetrics {
             out.sample(&AUTH_MLDSA, &with(&[]), flag(mldsa));
             out.sample(&AUTH_CLASSICAL, &with(&[]), flag(classical));
         }
-        for (kind, severity, count) in &self.findings {
-            out.sample(
-                &FINDINGS,
-                &with(&[("kind", kind.name()), ("severity", severity.name())]),
-                f64::from(*count),
-            );
-        }
+        self.findings.write(&base, out);
         for (check, ok) in &self.checks {
             out.sample(&CHECK_SUCCESS, &with(&[("check", check)]), flag(*ok));
         }
@@ -540,6 +536,123 @@ impl EndpointMetrics {
                 let remaining = next.map(|at| at - now).unwrap_or(0);
                 out.sample(&CERT_DEADLINE_REMAINING, &with(&id), remaining as f64);
             }
+        }
+    }
+}
+
+/// Findings counted by kind and severity, in order of first appearance.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FindingCounts(Vec<(FindingKind, Severity, u32)>);
+
+impl FindingCounts {
+    /// Counts `findings`.
+    pub fn add(&mut self, findings: &[Finding]) {
+        for f in findings {
+            match self
+                .0
+                .iter_mut()
+                .find(|(k, s, _)| (*k, *s) == (f.id, f.severity))
+            {
+                Some(entry) => entry.2 += 1,
+                None => self.0.push((f.id, f.severity, 1)),
+            }
+        }
+    }
+
+    /// True when nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// One `pqready_findings` series per kind and severity, after `base`.
+    fn write(&self, base: &[(&'static str, &str)], out: &mut Exposition) {
+        for (kind, severity, count) in &self.0 {
+            out.sample(
+                &FINDINGS,
+                &joined(
+                    base,
+                    &[("kind", kind.name()), ("severity", severity.name())],
+                ),
+                f64::from(*count),
+            );
+        }
+    }
+}
+
+/// One client→server edge of a cluster, as much of it as its series show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeMetrics {
+    client_kind: &'static str,
+    client: String,
+    server_category: &'static str,
+    server: String,
+    /// The negotiated group's IANA name; empty when there is none.
+    group: String,
+    standing: Standing,
+}
+
+impl EdgeMetrics {
+    /// What the series of `edge` show.
+    pub fn of(edge: &Edge) -> Self {
+        EdgeMetrics {
+            client_kind: edge.client.kind.name(),
+            client: edge.client.name.clone(),
+            server_category: edge.server.category.name(),
+            server: edge.server.name.clone(),
+            group: edge
+                .negotiated_group
+                .map(|g| g.to_string())
+                .unwrap_or_default(),
+            standing: edge.standing,
+        }
+    }
+
+    fn labels(&self) -> [(&'static str, &str); 5] {
+        [
+            ("client_kind", self.client_kind),
+            ("client", &self.client),
+            ("server_category", self.server_category),
+            ("server", &self.server),
+            ("group", &self.group),
+        ]
+    }
+}
+
+/// What a scheduled cluster scan shows beyond its endpoints: each edge's
+/// standing, and the findings of edges to components that have no
+/// endpoint series (no address to probe), under their category and name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClusterMetrics {
+    /// Every edge, in the document's order.
+    pub edges: Vec<EdgeMetrics>,
+    /// Edge findings of components without an address: (category, name, counts).
+    pub unprobed: Vec<(String, String, FindingCounts)>,
+}
+
+impl ClusterMetrics {
+    /// Writes the edges' series. An edge whose labels repeat an earlier
+    /// one's (two workloads of one name) is written once: Prometheus
+    /// rejects a whole page that holds a series twice.
+    pub fn write(&self, out: &mut Exposition) {
+        let mut seen = std::collections::HashSet::new();
+        for e in &self.edges {
+            let labels = e.labels();
+            if !seen.insert(labels) {
+                continue;
+            }
+            for standing in Standing::ALL {
+                out.sample(
+                    &EDGE_STANDING,
+                    &joined(&labels, &[("standing", standing.name())]),
+                    if *standing == e.standing { 1.0 } else { 0.0 },
+                );
+            }
+        }
+        for (category, component, counts) in &self.unprobed {
+            counts.write(
+                &[("category", category.as_str()), ("component", component)],
+                out,
+            );
         }
     }
 }
@@ -746,6 +859,51 @@ mod tests {
         );
         assert!(line.len() < MAX_LABEL_CHARS + 64, "{}", line.len());
         assert_eq!(text.lines().count(), 3);
+    }
+
+    #[test]
+    fn edges_are_a_state_set_written_once_and_unprobed_findings_keep_their_component() {
+        let edge = |client: &str, standing| EdgeMetrics {
+            client_kind: "workload",
+            client: client.into(),
+            server_category: "apiserver",
+            server: "kube-apiserver".into(),
+            group: String::new(),
+            standing,
+        };
+        let mut counts = FindingCounts::default();
+        let finding = Finding::new(
+            FindingKind::UnknownClientBuild,
+            "x".into(),
+            String::new(),
+            Vec::new(),
+        );
+        counts.add(&[finding.clone(), finding]);
+        let cluster = ClusterMetrics {
+            // Two workloads of one name (a Deployment and a StatefulSet).
+            edges: vec![
+                edge("shop/cart", Standing::Unknown),
+                edge("shop/cart", Standing::Unknown),
+                edge("shop/web", Standing::Classical),
+            ],
+            unprobed: vec![("webhook".into(), "policy".into(), counts)],
+        };
+        let mut page = Exposition::default();
+        cluster.write(&mut page);
+        let text = page.text();
+        let series: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("pqready_edge_standing{"))
+            .collect();
+        assert_eq!(series.len(), 2 * Standing::ALL.len(), "{text}");
+        assert!(text.contains(
+            "pqready_edge_standing{client_kind=\"workload\",client=\"shop/web\",server_category=\"apiserver\",server=\"kube-apiserver\",group=\"\",standing=\"classical\"} 1\n"
+        ));
+        let ones = series.iter().filter(|l| l.ends_with(" 1")).count();
+        assert_eq!(ones, 2, "{text}");
+        assert!(text.contains(
+            "pqready_findings{category=\"webhook\",component=\"policy\",kind=\"unknown-client-build\",severity=\"info\"} 2\n"
+        ), "{text}");
     }
 
     #[test]

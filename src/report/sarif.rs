@@ -1,6 +1,7 @@
 //! The SARIF 2.1.0 renderer (`-o sarif`), for code scanning and other SARIF
 //! consumers: one rule per [`FindingKind`], one result per finding, the
-//! endpoint, cluster component or file as its location. Parts are collected
+//! endpoint, cluster component or file as its location (an edge of a
+//! cluster: its server, then its client). Parts are collected
 //! and written as one document by [`Renderer::finish`]. Pure formatting: the
 //! results are exactly the findings `assess` made.
 
@@ -69,13 +70,26 @@ enum Place {
     },
     /// A file: a physical location.
     File(String),
+    /// A client→server edge of a cluster: the server (where the result
+    /// is, at its address) and the client, both as logical locations.
+    Edge {
+        server: Box<Place>,
+        client_name: String,
+        client_qualified: String,
+        client: Value,
+    },
 }
 
 impl Place {
-    fn key(&self) -> &str {
+    fn key(&self) -> String {
         match self {
-            Place::Logical { qualified, .. } => qualified,
-            Place::File(path) => path,
+            Place::Logical { qualified, .. } => qualified.clone(),
+            Place::File(path) => path.clone(),
+            Place::Edge {
+                server,
+                client_qualified,
+                ..
+            } => format!("{client_qualified}→{}", server.key()),
         }
     }
 
@@ -102,6 +116,23 @@ impl Place {
                     "region": { "startLine": 1 },
                 }
             }),
+            Place::Edge {
+                server,
+                client_name,
+                client_qualified,
+                client,
+            } => {
+                let mut location = server.location();
+                if let Some(list) = location["logicalLocations"].as_array_mut() {
+                    list.push(json!({
+                        "name": client_name,
+                        "fullyQualifiedName": client_qualified,
+                        "kind": "resource",
+                        "properties": client,
+                    }));
+                }
+                location
+            }
         }
     }
 }
@@ -235,6 +266,66 @@ impl SarifRenderer {
                     rest.remove(i);
                 }
                 self.result(&subject, f, &message, &place);
+            }
+        }
+        // Edge findings are at the edge: its server, and its client.
+        for e in &r.edges {
+            let server = r
+                .components
+                .iter()
+                .find(|c| {
+                    c.component.category == e.server.category
+                        && c.component.name == e.server.name
+                        && c.component.address == e.server.address
+                })
+                .map(place_of)
+                .unwrap_or_else(|| Place::Logical {
+                    name: e.server.name.clone(),
+                    qualified: format!("cluster/{}/{}", e.server.category.name(), e.server.name),
+                    address: e.server.address.clone(),
+                });
+            let mut client = json!({ "kind": e.client.kind.name() });
+            if let Some(v) = &e.client.version {
+                client["version"] = json!(v);
+            }
+            if let Some(p) = &e.client.profile {
+                client["profile"] = json!(p);
+            }
+            let place = Place::Edge {
+                server: Box::new(server),
+                client_name: e.client.name.clone(),
+                client_qualified: format!(
+                    "cluster/client/{}/{}",
+                    e.client.kind.name(),
+                    e.client.name
+                ),
+                client,
+            };
+            for f in &e.findings {
+                if let Some(i) = rest
+                    .iter()
+                    .position(|g| g.id == f.id && g.detail == f.detail)
+                {
+                    rest.remove(i);
+                }
+                self.result(
+                    crate::assess::baseline::CLUSTER_SUBJECT,
+                    f,
+                    &f.detail,
+                    &place,
+                );
+                if let Some(result) = self.results.last_mut() {
+                    result["properties"]["edge"] = json!({
+                        "client": e.client.name,
+                        "client_kind": e.client.kind.name(),
+                        "server": e.server.name,
+                        "server_category": e.server.category.name(),
+                        "server_address": e.server.address,
+                        "negotiated_group": e.negotiated_group.map(|g| g.to_string()),
+                        "standing": e.standing.name(),
+                        "silent_downgrade": e.silent_downgrade,
+                    });
+                }
             }
         }
         // Cluster-level findings name their component first.

@@ -488,3 +488,109 @@ fn catalog_commands_and_bad_versions_refuse_cbom() {
         "{err}"
     );
 }
+
+/// The protocol asset of the edge `client` (`kind/name`) → `server` (`category/name`).
+fn edge_asset<'a>(doc: &'a Value, client: &str, server: &str) -> &'a Value {
+    of_type(doc, "protocol")
+        .into_iter()
+        .find(|c| {
+            property(c, "pqready:edge:client") == Some(client)
+                && property(c, "pqready:edge:server") == Some(server)
+        })
+        .unwrap_or_else(|| panic!("no edge asset {client} → {server}"))
+}
+
+#[test]
+fn cluster_cbom_lists_each_edge_as_a_protocol_asset() {
+    if !support::peers::require(&crate::exporter::EDGE_PEERS) {
+        return;
+    }
+    let cluster = crate::exporter::edge_cluster();
+    let config = cluster.config.to_str().unwrap();
+    let json = support::command::json_lines(&["cluster", "--kubeconfig", config, "-o", "json"]);
+    let edges = json[0]["edges"].as_array().unwrap().clone();
+    let doc = cbom(&["cluster", "--kubeconfig", config, "-o", "cbom"]);
+    assert_valid("1.7", "cluster -o cbom", &doc);
+    assert_linked(&doc);
+    for e in &edges {
+        let client = format!(
+            "{}/{}",
+            e["client"]["kind"].as_str().unwrap(),
+            e["client"]["name"].as_str().unwrap()
+        );
+        let server = format!(
+            "{}/{}",
+            e["server"]["category"].as_str().unwrap(),
+            e["server"]["name"].as_str().unwrap()
+        );
+        let asset = edge_asset(&doc, &client, &server);
+        let protocol = &asset["cryptoProperties"]["protocolProperties"];
+        assert_eq!(protocol["type"], "tls");
+        assert_eq!(
+            property(asset, "pqready:edge:standing"),
+            e["standing"].as_str()
+        );
+        assert_eq!(
+            property(asset, "pqready:negotiated-group"),
+            e["negotiated_group"].as_str()
+        );
+        assert_eq!(
+            property(asset, "pqready:edge:server-address"),
+            e["server"]["address"].as_str()
+        );
+        for f in e["findings"].as_array().unwrap() {
+            let name = format!("pqready:finding:{}", f["id"].as_str().unwrap());
+            assert_eq!(property(asset, &name), f["severity"].as_str(), "{asset:#}");
+        }
+        // The negotiated group is its algorithms: a hybrid is its parts.
+        let refs: Vec<&str> = protocol["relatedCryptographicAssets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| r["ref"].as_str().unwrap())
+            .collect();
+        let want: &[&str] = match e["negotiated_group"].as_str() {
+            Some("X25519MLKEM768") => &["crypto/algorithm/ML-KEM-768", "crypto/algorithm/X25519"],
+            Some("x25519") => &["crypto/algorithm/X25519"],
+            None => &[],
+            Some(other) => panic!("an edge negotiated {other}"),
+        };
+        assert_eq!(refs, want, "{asset:#}");
+    }
+    let downgrade = edge_asset(&doc, "kubelet/old-1", "apiserver/kube-apiserver");
+    assert_eq!(
+        property(downgrade, "pqready:edge:silent-downgrade"),
+        Some("true")
+    );
+    assert_eq!(
+        property(downgrade, "pqready:finding:silent-downgrade-edge"),
+        Some("high")
+    );
+    let unknown = edge_asset(&doc, "workload/shop/cart", "apiserver/kube-apiserver");
+    assert_eq!(property(unknown, "pqready:edge:standing"), Some("unknown"));
+    assert_eq!(property(unknown, "pqready:edge:client-profile"), None);
+    // Every edge once.
+    let listed = of_type(&doc, "protocol")
+        .into_iter()
+        .filter(|c| property(c, "pqready:edge:client").is_some())
+        .count();
+    assert_eq!(listed, edges.len());
+
+    // 1.6: the same assets, linked by `cryptoRefArray`.
+    let old = cbom(&[
+        "cluster",
+        "--kubeconfig",
+        config,
+        "-o",
+        "cbom",
+        "--cbom-version",
+        "1.6",
+    ]);
+    assert_valid("1.6", "cluster -o cbom --cbom-version 1.6", &old);
+    assert_linked(&old);
+    let pq = edge_asset(&old, "kubelet/new-1", "apiserver/kube-apiserver");
+    assert_eq!(
+        pq["cryptoProperties"]["protocolProperties"]["cryptoRefArray"],
+        serde_json::json!(["crypto/algorithm/ML-KEM-768", "crypto/algorithm/X25519"])
+    );
+}

@@ -1034,3 +1034,276 @@ fn idle_and_half_sent_requests_do_not_block_scrapes() {
     assert_eq!(exporter.get("/healthz").status, 200);
     drop(stalled);
 }
+
+/// A cluster mid-upgrade for the edge series: the test API server v1.33.2
+/// (X25519MLKEM768), a kubelet v1.32.4 on a Go 1.23 `crypto/tls` server
+/// (only the Kyber draft: a silent downgrade both ways), one v1.33.2 on
+/// Go 1.24 (PQ), one v1.29.8 on Go 1.22 (no PQ at all: classical), and a
+/// workload of unknown build. The peers live as long as it does.
+pub(crate) struct EdgeCluster {
+    pub server: TestApiServer,
+    pub config: std::path::PathBuf,
+    pub old: SocketAddr,
+    pub classical: SocketAddr,
+    _peers: Vec<peers::Peer>,
+    _dir: tempfile::TempDir,
+}
+
+/// The peers [`edge_cluster`] needs.
+pub(crate) const EDGE_PEERS: [&str; 3] = ["goserver-1.22", "goserver-1.23", "goserver-1.24"];
+
+pub(crate) fn edge_cluster() -> EdgeCluster {
+    let old = peers::go_server("1.23");
+    let new = peers::go_server("1.24");
+    let classical = peers::go_server("1.22");
+    let server = TestApiServer::start(
+        Cluster::new()
+            .version("v1.33.2", "go1.24.4")
+            .node_version("old-1", old.addr, "v1.32.4")
+            .node_version("new-1", new.addr, "v1.33.2")
+            .node_version("mid-1", classical.addr, "v1.29.8")
+            .workload(
+                "deployments",
+                "shop",
+                "cart",
+                &[("cart", "ghcr.io/example/cart:2.1")],
+                true,
+            ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = kubeconfig::token(dir.path(), &server);
+    EdgeCluster {
+        server,
+        config,
+        old: old.addr,
+        classical: classical.addr,
+        _peers: vec![old, new, classical],
+        _dir: dir,
+    }
+}
+
+/// The labels of an exposition line (`name{a="x",b="y"} 1`), in order;
+/// the values here hold no escaped quote.
+pub(crate) fn labels_of(line: &str) -> Vec<(String, String)> {
+    let inner = line
+        .split_once('{')
+        .and_then(|(_, rest)| rest.rsplit_once('}'))
+        .map(|(inner, _)| inner)
+        .unwrap_or("");
+    let mut out = Vec::new();
+    let mut rest = inner;
+    while let Some((key, after)) = rest.split_once("=\"") {
+        let end = after.find('"').expect("a closing quote");
+        out.push((key.to_string(), after[..end].to_string()));
+        rest = after[end + 1..].trim_start_matches(',');
+    }
+    out
+}
+
+/// Every `pqready_edge_standing` series at 1, as (client_kind, client,
+/// server_category, server, group, standing).
+fn edges_at_one(text: &str) -> std::collections::BTreeSet<Vec<String>> {
+    text.lines()
+        .filter(|l| l.starts_with("pqready_edge_standing{") && l.ends_with(" 1"))
+        .map(|l| labels_of(l).into_iter().map(|(_, v)| v).collect())
+        .collect()
+}
+
+#[test]
+fn cluster_mode_exports_each_edge_as_pqready_cluster_judges_it() {
+    let mut needs = EDGE_PEERS.to_vec();
+    needs.push("promtool");
+    if !peers::require(&needs) {
+        return;
+    }
+    let cluster = edge_cluster();
+    let config = cluster.config.to_str().unwrap();
+    let exporter = Exporter::start(&["--cluster", "--kubeconfig", config]);
+    exporter.wait_ready(READY);
+    let text = exporter.get("/metrics").body;
+    prometheus::check_metrics(&text).unwrap_or_else(|e| panic!("promtool: {e}\n{text}"));
+    for place in [&text, &exporter.log()] {
+        assert!(!place.contains(TOKEN), "the token leaked");
+    }
+
+    // The same edges as `pqready cluster`, given no kubectl on its PATH
+    // (the exporter replays none).
+    let empty = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pqready"))
+        .args(["cluster", "--kubeconfig", config, "-o", "json"])
+        .env("PATH", empty.path())
+        .env_remove("KUBECONFIG")
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let edges = doc["edges"].as_array().unwrap();
+    let expected: std::collections::BTreeSet<Vec<String>> = edges
+        .iter()
+        .map(|e| {
+            [
+                &e["client"]["kind"],
+                &e["client"]["name"],
+                &e["server"]["category"],
+                &e["server"]["name"],
+                &e["negotiated_group"],
+                &e["standing"],
+            ]
+            .iter()
+            .map(|v| v.as_str().unwrap_or("").to_string())
+            .collect()
+        })
+        .collect();
+    // 4 clients of the API server (3 kubelets, the workload), the API
+    // server to 3 kubelets.
+    assert_eq!(edges.len(), 7, "{:#}", doc["edges"]);
+    assert_eq!(edges_at_one(&text), expected, "{text}");
+    // A state set: each edge has all seven standings, one of them at 1.
+    let series = text
+        .lines()
+        .filter(|l| l.starts_with("pqready_edge_standing{"))
+        .count();
+    assert_eq!(series, 7 * edges.len(), "{text}");
+    let row = |kind: &str, client: &str, category: &str, server: &str, group: &str, standing| {
+        vec![kind, client, category, server, group, standing]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let at_one = edges_at_one(&text);
+    for want in [
+        // Go 1.23 offers only the Kyber draft, the API server only ML-KEM.
+        row(
+            "kubelet",
+            "old-1",
+            "apiserver",
+            "kube-apiserver",
+            "x25519",
+            "classical",
+        ),
+        row(
+            "kube-apiserver",
+            "kube-apiserver",
+            "kubelet",
+            "old-1",
+            "x25519",
+            "classical",
+        ),
+        row(
+            "kubelet",
+            "new-1",
+            "apiserver",
+            "kube-apiserver",
+            "X25519MLKEM768",
+            "pq",
+        ),
+        row(
+            "kubelet",
+            "mid-1",
+            "apiserver",
+            "kube-apiserver",
+            "x25519",
+            "classical",
+        ),
+        // Never guessed: no group, standing unknown.
+        row(
+            "workload",
+            "shop/cart",
+            "apiserver",
+            "kube-apiserver",
+            "",
+            "unknown",
+        ),
+    ] {
+        assert!(at_one.contains(&want), "no {want:?} in {at_one:#?}");
+    }
+    let line = series_line(
+        &text,
+        "pqready_edge_standing",
+        "client_kind=\"kubelet\",client=\"old-1\"",
+    );
+    assert_eq!(
+        labels_of(line)
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "client_kind",
+            "client",
+            "server_category",
+            "server",
+            "group",
+            "standing"
+        ]
+    );
+
+    // Edge findings count for their server's endpoint, as severities the
+    // cluster document gives them.
+    let api = format!(
+        "target=\"{}\",category=\"apiserver\",component=\"kube-apiserver\"",
+        cluster.server.addr()
+    );
+    let findings = |labels: &str, kind: &str, severity: &str| {
+        sample(
+            &text,
+            "pqready_findings",
+            &format!("{labels},kind=\"{kind}\",severity=\"{severity}\""),
+        )
+    };
+    assert_eq!(
+        findings(&api, "silent-downgrade-edge", "high"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        findings(&api, "classical-edge", "high"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        findings(&api, "unknown-client-build", "info"),
+        Some(1.0),
+        "{text}"
+    );
+    let old = format!(
+        "target=\"{}\",category=\"kubelet\",component=\"old-1\"",
+        cluster.old
+    );
+    assert_eq!(
+        findings(&old, "silent-downgrade-edge", "high"),
+        Some(1.0),
+        "{text}"
+    );
+    let mid = format!(
+        "target=\"{}\",category=\"kubelet\",component=\"mid-1\"",
+        cluster.classical
+    );
+    // The API server's exec/log streams to a kubelet: medium.
+    assert_eq!(
+        findings(&mid, "classical-edge", "medium"),
+        Some(1.0),
+        "{text}"
+    );
+    // Every edge finding of the document is counted once.
+    let edge_kinds = [
+        "silent-downgrade-edge",
+        "classical-edge",
+        "unknown-client-build",
+    ];
+    let counted: f64 = text
+        .lines()
+        .filter(|l| l.starts_with("pqready_findings{"))
+        .filter(|l| {
+            labels_of(l)
+                .iter()
+                .any(|(k, v)| k == "kind" && edge_kinds.contains(&v.as_str()))
+        })
+        .map(|l| l.rsplit_once(' ').unwrap().1.parse::<f64>().unwrap())
+        .sum();
+    let in_doc = edges
+        .iter()
+        .map(|e| e["findings"].as_array().unwrap().len())
+        .sum::<usize>();
+    assert_eq!(counted, in_doc as f64, "{text}");
+    assert_eq!(in_doc, 5, "{:#}", doc["edges"]);
+}

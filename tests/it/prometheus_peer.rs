@@ -195,3 +195,95 @@ fn alert_rule_unit_tests_catch_a_changed_threshold() {
     assert!(text.contains("FAILED"), "{text}");
     assert!(text.contains("PqreadyCertificateDeadlineNear"), "{text}");
 }
+
+/// A real Prometheus scrapes the exporter in cluster mode: the edges of a
+/// cluster mid-upgrade are series it stores and PromQL selects by label.
+#[test]
+fn prometheus_stores_the_exporters_edge_series() {
+    let mut needs = crate::exporter::EDGE_PEERS.to_vec();
+    needs.push("prometheus");
+    if !peers::require(&needs) {
+        return;
+    }
+    let cluster = crate::exporter::edge_cluster();
+    let exporter = support::exporter::Exporter::start(&[
+        "--cluster",
+        "--kubeconfig",
+        cluster.config.to_str().unwrap(),
+        "--only",
+        "groups,handshake",
+    ]);
+    exporter.wait_ready(Duration::from_secs(90));
+    let prom = prometheus::start(
+        &format!(
+            "- job_name: pqready\n  static_configs:\n    - targets: [\"{}\"]\n",
+            exporter.addr
+        ),
+        &[],
+    );
+    let wait = Duration::from_secs(60);
+    // Seven edges (three kubelets and a workload to the API server, the API
+    // server to the three kubelets), one standing each.
+    let edges = prom.wait_for("pqready_edge_standing{job=\"pqready\"} == 1", wait, |a| {
+        a["data"]["result"].as_array().is_some_and(|r| r.len() == 7)
+    });
+    let stored: Vec<[String; 5]> = edges["data"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let m = &s["metric"];
+            [
+                "client_kind",
+                "client",
+                "server_category",
+                "server",
+                "standing",
+            ]
+            .map(|k| m[k].as_str().unwrap_or("").to_string())
+        })
+        .collect();
+    let has = |row: [&str; 5]| {
+        stored
+            .iter()
+            .any(|s| s.iter().zip(row).all(|(a, b)| a == b))
+    };
+    assert!(
+        has(["kubelet", "new-1", "apiserver", "kube-apiserver", "pq"]),
+        "{stored:?}"
+    );
+    assert!(
+        has([
+            "kubelet",
+            "old-1",
+            "apiserver",
+            "kube-apiserver",
+            "classical"
+        ]),
+        "{stored:?}"
+    );
+    // The PQ edge by its group; the downgraded ones are x25519 next to a
+    // server that supports ML-KEM, and counted as their findings.
+    let pq = prom.query("pqready_edge_standing{group=\"X25519MLKEM768\",standing=\"pq\"} == 1");
+    let mut pq_clients: Vec<String> = pq["data"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["metric"]["client"].as_str().unwrap().to_string())
+        .collect();
+    pq_clients.sort();
+    assert_eq!(pq_clients, ["kube-apiserver", "new-1"], "{pq}");
+    let old = prom.query(
+        "pqready_edge_standing{client=\"old-1\",server=\"kube-apiserver\",standing=\"classical\"}",
+    );
+    assert_eq!(values(&old), ["1"], "{old}");
+    assert_eq!(old["data"]["result"][0]["metric"]["group"], "x25519");
+    let downgrades = prom.query("sum(pqready_findings{kind=\"silent-downgrade-edge\"})");
+    assert_eq!(values(&downgrades), ["2"], "{downgrades}");
+    // `group=""` is no label at all to Prometheus: the edge of unknown build.
+    let unknown = prom.query("pqready_edge_standing{group=\"\",standing=\"unknown\"} == 1");
+    assert_eq!(
+        unknown["data"]["result"][0]["metric"]["client"], "shop/cart",
+        "{unknown}"
+    );
+}

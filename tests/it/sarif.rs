@@ -56,11 +56,7 @@ fn check_rules(doc: &Value) {
         assert_eq!(rule["id"], kind.name());
         assert_eq!(rule["shortDescription"]["text"], kind.title());
         assert_eq!(rule["help"]["text"], kind.remediation());
-        let level = match kind.severity().name() {
-            "high" => "error",
-            "medium" => "warning",
-            _ => "note",
-        };
+        let level = level_of(kind.severity().name());
         assert_eq!(rule["defaultConfiguration"]["level"], level, "{kind}");
         assert_eq!(rule["properties"]["tags"][1], "post-quantum");
     }
@@ -68,10 +64,18 @@ fn check_rules(doc: &Value) {
     for result in results_of(doc) {
         let index = result["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(result["ruleId"], rules[index]["id"]);
-        assert_eq!(
-            result["level"], rules[index]["defaultConfiguration"]["level"],
-            "{result}"
-        );
+        // The rule's level, unless the finding is about something that
+        // carries secrets (a classical edge to etcd): then its raised one.
+        let raised = FindingKind::ALL[index]
+            .sensitive_severity()
+            .filter(|s| result["properties"]["severity"] == s.name());
+        match raised {
+            Some(s) => assert_eq!(result["level"], level_of(s.name()), "{result}"),
+            None => assert_eq!(
+                result["level"], rules[index]["defaultConfiguration"]["level"],
+                "{result}"
+            ),
+        }
         assert!(!result["message"]["text"].as_str().unwrap().is_empty());
         assert_eq!(result["locations"].as_array().unwrap().len(), 1);
         let fp = result["partialFingerprints"]["pqreadyFinding/v1"]
@@ -79,6 +83,15 @@ fn check_rules(doc: &Value) {
             .unwrap();
         assert_eq!(fp.len(), 64);
         assert!(fingerprints.insert(fp.to_string()), "duplicate fingerprint");
+    }
+}
+
+/// The SARIF level of a severity.
+fn level_of(severity: &str) -> &'static str {
+    match severity {
+        "high" => "error",
+        "medium" => "warning",
+        _ => "note",
     }
 }
 
@@ -432,4 +445,89 @@ fn the_gate_is_in_sarif_and_markdown() {
         first.starts_with("✅ **gate: passed (--fail-on high)"),
         "{text}"
     );
+}
+
+/// The logical location of `result` at `index` (0: where it is, 1: the
+/// client of an edge).
+fn logical(result: &Value, index: usize) -> &Value {
+    &result["locations"][0]["logicalLocations"][index]
+}
+
+#[test]
+fn cluster_sarif_has_a_result_per_edge_finding_at_its_edge() {
+    if !support::peers::require(&crate::exporter::EDGE_PEERS) {
+        return;
+    }
+    let cluster = crate::exporter::edge_cluster();
+    let config = cluster.config.to_str().unwrap();
+    let doc = sarif(&["cluster", "--kubeconfig", config, "-o", "sarif"], 0);
+    let json = support::command::json_lines(&["cluster", "--kubeconfig", config, "-o", "json"]);
+    let cluster_doc = &json[0];
+    let results = results_of(&doc);
+    // One result per finding of the document, edge findings included.
+    assert_eq!(
+        results.len(),
+        cluster_doc["findings"].as_array().unwrap().len(),
+        "{doc:#}"
+    );
+    let mut edge_findings = 0;
+    for e in cluster_doc["edges"].as_array().unwrap() {
+        for f in e["findings"].as_array().unwrap() {
+            edge_findings += 1;
+            let at: Vec<&Value> = results
+                .iter()
+                .filter(|r| r["ruleId"] == f["id"] && r["message"]["text"] == f["detail"])
+                .collect();
+            assert_eq!(at.len(), 1, "{f}: {at:#?}");
+            let r = at[0];
+            let server = logical(r, 0);
+            let qualified = format!(
+                "cluster/{}/{}",
+                e["server"]["category"].as_str().unwrap(),
+                e["server"]["name"].as_str().unwrap()
+            );
+            assert_eq!(server["fullyQualifiedName"], qualified.as_str(), "{r:#}");
+            assert_eq!(
+                server["properties"]["address"], e["server"]["address"],
+                "{r:#}"
+            );
+            let client = logical(r, 1);
+            assert_eq!(client["name"], e["client"]["name"], "{r:#}");
+            assert_eq!(
+                client["fullyQualifiedName"],
+                format!(
+                    "cluster/client/{}/{}",
+                    e["client"]["kind"].as_str().unwrap(),
+                    e["client"]["name"].as_str().unwrap()
+                )
+                .as_str()
+            );
+            assert_eq!(client["properties"]["kind"], e["client"]["kind"]);
+            let edge = &r["properties"]["edge"];
+            assert_eq!(edge["client"], e["client"]["name"]);
+            assert_eq!(edge["server"], e["server"]["name"]);
+            assert_eq!(edge["standing"], e["standing"]);
+            assert_eq!(edge["negotiated_group"], e["negotiated_group"]);
+            assert_eq!(r["properties"]["severity"], f["severity"]);
+        }
+    }
+    assert!(edge_findings >= 5, "{:#}", cluster_doc["edges"]);
+    // The silent downgrade of the old kubelet: an error at the API server,
+    // from kubelet old-1.
+    let downgrade = results
+        .iter()
+        .find(|r| r["ruleId"] == "silent-downgrade-edge" && logical(r, 1)["name"] == "old-1")
+        .unwrap_or_else(|| panic!("no downgrade from old-1: {doc:#}"));
+    assert_eq!(downgrade["level"], "error");
+    assert_eq!(
+        logical(downgrade, 0)["fullyQualifiedName"],
+        "cluster/apiserver/kube-apiserver"
+    );
+    assert_eq!(logical(downgrade, 1)["properties"]["profile"], "go1.23");
+    let unknown = results
+        .iter()
+        .find(|r| r["ruleId"] == "unknown-client-build")
+        .expect("the workload of unknown build");
+    assert_eq!(logical(unknown, 1)["name"], "shop/cart");
+    assert_eq!(unknown["level"], "note");
 }

@@ -1,13 +1,18 @@
 //! The scheduled scans: every `--interval` (moved by up to `--jitter`),
 //! collect the targets (fixed ones, the targets file read again, the
 //! cluster discovered again), probe them with bounded concurrency and the
-//! shared `--rate`, and install the results in one piece.
+//! shared `--rate`, and install the results in one piece. A cluster round
+//! also judges the edges between the components, as `pqready cluster` does.
 
 use super::state::{Exporter, ScannedEndpoint, Snapshot};
 use crate::assess::Judge;
 use crate::discover::cluster::{self as discovery};
 use crate::discover::{self, Target};
-use crate::report::prometheus::{EndpointLabels, EndpointMetrics, ScanStats};
+use crate::report::cluster::ComponentReport;
+use crate::report::prometheus::{
+    ClusterMetrics, EdgeMetrics, EndpointLabels, EndpointMetrics, FindingCounts, ScanStats,
+};
+use crate::report::TargetReport;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
@@ -74,12 +79,11 @@ async fn scan(state: &Arc<Exporter>) -> Result<Snapshot, ScanError> {
             work.push((labels_of(&t), Work::Target(t)));
         }
     }
-    let mut apiserver = None;
+    let mut found = None;
     if let Some((source, includes)) = &settings.cluster {
         let (client, info) = discovery::connect(source, settings.scan.timeout).await?;
-        let found = discovery::discover(&client, info, includes.clone()).await?;
-        apiserver = Some((found.cluster.git_version, found.cluster.go_version));
-        for component in found.components {
+        let discovered = discovery::discover(&client, info, includes.clone()).await?;
+        for (i, component) in discovered.components.iter().enumerate() {
             let Some(target) = &component.target else {
                 continue;
             };
@@ -88,15 +92,20 @@ async fn scan(state: &Arc<Exporter>) -> Result<Snapshot, ScanError> {
                 category: Some(component.category.name().to_string()),
                 component: Some(component.name.clone()),
             };
-            work.push((labels, Work::Component(Box::new(component))));
+            work.push((labels, Work::Component(i, Box::new(component.clone()))));
         }
+        found = Some(discovered);
     }
     state.set_targets(work.len());
 
     let limit = crate::net::Concurrency::adaptive(settings.concurrency.0, settings.concurrency.1);
     let config = Arc::new(settings.scan.clone());
-    let apiserver = Arc::new(apiserver);
-    let mut running: JoinSet<(usize, EndpointMetrics)> = JoinSet::new();
+    let apiserver = Arc::new(
+        found
+            .as_ref()
+            .map(|f| (f.cluster.git_version.clone(), f.cluster.go_version.clone())),
+    );
+    let mut running: JoinSet<(usize, Probed)> = JoinSet::new();
     let total = work.len();
     let mut labels = Vec::with_capacity(total);
     for (i, (label, item)) in work.into_iter().enumerate() {
@@ -113,15 +122,28 @@ async fn scan(state: &Arc<Exporter>) -> Result<Snapshot, ScanError> {
             (i, probe(item, &config, &apiserver, slot).await)
         });
     }
-    let mut results: Vec<Option<EndpointMetrics>> = (0..total).map(|_| None).collect();
+    let mut results: Vec<Option<Probed>> = (0..total).map(|_| None).collect();
     while let Some(done) = running.join_next().await {
-        if let Ok((i, metrics)) = done {
-            results[i] = Some(metrics);
+        if let Ok((i, probed)) = done {
+            results[i] = Some(probed);
         }
     }
+    let (metrics, cluster) = match found {
+        Some(found) => cluster_round(found, results, &config, &limit).await,
+        None => (
+            results
+                .into_iter()
+                .map(|r| match r {
+                    Some(Probed::Endpoint(m)) => Some(*m),
+                    _ => None,
+                })
+                .collect(),
+            ClusterMetrics::default(),
+        ),
+    };
     let endpoints: Vec<ScannedEndpoint> = labels
         .into_iter()
-        .zip(results)
+        .zip(metrics)
         .filter_map(|(labels, metrics)| metrics.map(|metrics| ScannedEndpoint { labels, metrics }))
         .collect();
     let errors = endpoints.iter().filter(|e| e.metrics.failed()).count();
@@ -133,12 +155,112 @@ async fn scan(state: &Arc<Exporter>) -> Result<Snapshot, ScanError> {
             completed_at: crate::time::now_unix(),
         },
         endpoints,
+        cluster,
     })
+}
+
+/// The end of a cluster round, once every endpoint was probed: the edges
+/// between the components, judged as `pqready cluster` judges them (each
+/// client's profile replayed against its servers), and each endpoint's
+/// metrics with the findings of the edges it serves. Results come in the
+/// order of `results` (the scan's work).
+async fn cluster_round(
+    found: discovery::Discovery,
+    results: Vec<Option<Probed>>,
+    config: &crate::probe::ProbeConfig,
+    limit: &Arc<crate::net::Concurrency>,
+) -> (Vec<Option<EndpointMetrics>>, ClusterMetrics) {
+    let mut reports: Vec<Option<TargetReport>> = found.components.iter().map(|_| None).collect();
+    let mut order: Vec<Option<Placed>> = Vec::with_capacity(results.len());
+    for r in results {
+        order.push(match r {
+            Some(Probed::Endpoint(m)) => Some(Placed::Endpoint(m)),
+            Some(Probed::Component(i, report)) => {
+                reports[i] = Some(*report);
+                Some(Placed::Component(i))
+            }
+            None => None,
+        });
+    }
+    let (git, go) = (
+        found.cluster.git_version.as_deref(),
+        found.cluster.go_version.as_deref(),
+    );
+    let components: Vec<ComponentReport> = found
+        .components
+        .into_iter()
+        .zip(reports)
+        .map(|(component, result)| {
+            let expected = super::super::cluster::expected(&component, git, go);
+            super::super::cluster::component_report(component, result, expected)
+        })
+        .collect();
+    let judge = Judge::default();
+    let edges =
+        super::super::cluster::edges(&found.clients, &components, config, &judge, limit).await;
+    // Each edge's findings count for its server.
+    let mut served: Vec<Vec<crate::assess::Finding>> =
+        components.iter().map(|_| Vec::new()).collect();
+    for e in &edges {
+        let server = components.iter().position(|c| {
+            c.component.category == e.server.category
+                && c.component.name == e.server.name
+                && c.component.address == e.server.address
+        });
+        if let Some(s) = server {
+            served[s].extend(e.findings.iter().cloned());
+        }
+    }
+    let metrics = order
+        .into_iter()
+        .map(|placed| match placed? {
+            Placed::Endpoint(m) => Some(*m),
+            Placed::Component(i) => {
+                let mut m = EndpointMetrics::of(components[i].result.as_ref()?);
+                m.add_findings(&served[i]);
+                Some(m)
+            }
+        })
+        .collect();
+    let unprobed = components
+        .iter()
+        .zip(&served)
+        .filter(|(c, findings)| c.result.is_none() && !findings.is_empty())
+        .map(|(c, findings)| {
+            let mut counts = FindingCounts::default();
+            counts.add(findings);
+            (
+                c.component.category.name().to_string(),
+                c.component.name.clone(),
+                counts,
+            )
+        })
+        .collect();
+    let cluster = ClusterMetrics {
+        edges: edges.iter().map(EdgeMetrics::of).collect(),
+        unprobed,
+    };
+    (metrics, cluster)
 }
 
 enum Work {
     Target(Target),
-    Component(Box<discovery::Component>),
+    /// A cluster component: its index among the discovered ones, and itself.
+    Component(usize, Box<discovery::Component>),
+}
+
+/// What one endpoint's probe left: a target's metrics, or a cluster
+/// component's whole report (its edges are judged from it once every
+/// component was probed).
+enum Probed {
+    Endpoint(Box<EndpointMetrics>),
+    Component(usize, Box<TargetReport>),
+}
+
+/// Where an endpoint's metrics come from once a cluster round ends.
+enum Placed {
+    Endpoint(Box<EndpointMetrics>),
+    Component(usize),
 }
 
 fn labels_of(t: &Target) -> EndpointLabels {
@@ -148,17 +270,17 @@ fn labels_of(t: &Target) -> EndpointLabels {
     }
 }
 
-/// Probes one endpoint and keeps what its metrics show. A cluster
-/// component is tried at its fallbacks too, and also judged as a component
-/// (an API server that negotiates otherwise than its build should).
+/// Probes one endpoint. A cluster component is tried at its fallbacks too,
+/// and also judged as a component (an API server that negotiates otherwise
+/// than its build should).
 async fn probe(
     item: Work,
     config: &crate::probe::ProbeConfig,
     apiserver: &Option<(Option<String>, Option<String>)>,
     slot: Arc<crate::net::WorkSlot>,
-) -> EndpointMetrics {
+) -> Probed {
     match item {
-        Work::Target(target) => EndpointMetrics::of(
+        Work::Target(target) => Probed::Endpoint(Box::new(EndpointMetrics::of(
             &crate::scan::scan_one_contained(
                 Arc::new(target),
                 Arc::new(config.clone()),
@@ -166,8 +288,8 @@ async fn probe(
                 Some(slot),
             )
             .await,
-        ),
-        Work::Component(component) => {
+        ))),
+        Work::Component(i, component) => {
             let judge = Judge::default();
             let Some(mut report) =
                 super::super::cluster::probe_component(&component, config, &judge, Some(slot))
@@ -177,12 +299,12 @@ async fn probe(
                     crate::vocab::ErrorKind::Internal,
                     "no address to probe".into(),
                 );
-                return EndpointMetrics::of(&crate::scan::unprobed(
+                return Probed::Endpoint(Box::new(EndpointMetrics::of(&crate::scan::unprobed(
                     &component.name,
                     None,
                     &err,
                     config,
-                ));
+                ))));
             };
             let (git, go) = match apiserver {
                 Some((git, go)) => (git.as_deref(), go.as_deref()),
@@ -196,7 +318,7 @@ async fn probe(
                 expected.as_ref(),
             );
             report.assessed.findings.extend(own);
-            EndpointMetrics::of(&report)
+            Probed::Component(i, Box::new(report))
         }
     }
 }

@@ -7,7 +7,8 @@ use super::settings::Settings;
 use crate::discover::Target;
 use crate::probe::ProbeConfig;
 use crate::report::prometheus::{
-    EndpointLabels, EndpointMetrics, ExporterStats, Exposition, ScanStats, PROBE_OUTCOMES,
+    ClusterMetrics, EndpointLabels, EndpointMetrics, ExporterStats, Exposition, ScanStats,
+    PROBE_OUTCOMES,
 };
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -47,6 +48,8 @@ pub struct ScannedEndpoint {
 pub struct Snapshot {
     /// Every endpoint, in scan order.
     pub endpoints: Vec<ScannedEndpoint>,
+    /// In cluster mode, the edges between its components.
+    pub cluster: ClusterMetrics,
     /// Its duration, size and errors.
     pub stats: ScanStats,
 }
@@ -184,6 +187,7 @@ impl Exporter {
                     for e in &snapshot.endpoints {
                         e.metrics.write(&e.labels, now, &mut page);
                     }
+                    snapshot.cluster.write(&mut page);
                     let bytes = Bytes::from(page.text());
                     *cache = Some((number, Instant::now(), bytes.clone()));
                     bytes
