@@ -618,12 +618,82 @@ pub fn table(r: &ClusterReport, style: Style) -> String {
     out
 }
 
-/// The EDGES section (edges alike but for their names on one row: a
-/// cluster has many kubelets) and the actions, most edges fixed first.
-fn edge_lines(out: &mut String, r: &ClusterReport, style: Style) {
-    if r.edges.is_empty() {
-        return;
+/// Edges alike but for the names of their ends: one row of the EDGES
+/// table, one line of the HTML graph (a cluster has many kubelets, and a
+/// thousand rows that say the same hide the one that differs).
+pub struct EdgeRow<'a> {
+    /// The edges, in document order: one client kind, version and profile,
+    /// one server category, group, standing, first finding, HelloRetryRequest
+    /// and silent downgrade.
+    pub edges: Vec<&'a Edge>,
+    /// Their clients' names, each once, in document order.
+    pub clients: Vec<&'a str>,
+    /// Their servers' names, each once, in document order.
+    pub servers: Vec<&'a str>,
+}
+
+impl<'a> EdgeRow<'a> {
+    /// The first edge: what every edge of the row shares.
+    pub fn first(&self) -> &'a Edge {
+        self.edges[0]
     }
+
+    /// `kubelet ×3`, or `kubelet node-1` for one (as given: the caller
+    /// makes it printable or escapes it).
+    pub fn client_label(&self) -> String {
+        names(self.first().client.kind.name(), &self.clients)
+    }
+
+    /// `kube-apiserver`, `kubelet ×3`.
+    pub fn server_label(&self) -> String {
+        names(self.first().server.category.name(), &self.servers)
+    }
+
+    /// `kubelet ×3 → kube-apiserver`.
+    pub fn label(&self) -> String {
+        format!("{} → {}", self.client_label(), self.server_label())
+    }
+
+    /// What the clients run: `v1.32.4 (go1.23)`, `go1.24`, `unknown build`.
+    pub fn build(&self) -> String {
+        let c = &self.first().client;
+        match (&c.version, &c.profile) {
+            (Some(v), Some(p)) => format!("{v} ({p})"),
+            (None, Some(p)) => p.clone(),
+            (Some(v), None) => format!("{v} (unknown build)"),
+            (None, None) => "unknown build".into(),
+        }
+    }
+
+    /// The group negotiated, `(HRR)` after it when it took another round
+    /// trip; `-` when there is none.
+    pub fn group(&self) -> String {
+        let e = self.first();
+        e.negotiated_group
+            .map(|g| format!("{g}{}", if e.hello_retry { " (HRR)" } else { "" }))
+            .unwrap_or_else(|| "-".into())
+    }
+
+    /// The most severe finding of its edges, when they have one.
+    pub fn finding(&self) -> Option<&'a Finding> {
+        self.edges
+            .iter()
+            .filter_map(|e| e.findings.first())
+            .max_by_key(|f| f.severity)
+    }
+}
+
+/// `kind name` for one name, `kind ×N` for more.
+fn names(kind: &str, names: &[&str]) -> String {
+    match names {
+        [one] => crate::assess::edges::named(kind, one),
+        many => format!("{kind} ×{}", many.len()),
+    }
+}
+
+/// `edges` as rows of edges alike but for their names, in the order each
+/// row's first edge comes.
+pub fn edge_rows<'a>(edges: &'a [Edge]) -> Vec<EdgeRow<'a>> {
     type Key<'a> = (
         crate::vocab::ClientKind,
         Option<&'a str>,
@@ -633,10 +703,10 @@ fn edge_lines(out: &mut String, r: &ClusterReport, style: Style) {
         Standing,
         Option<crate::vocab::FindingKind>,
         bool,
+        bool,
     );
-    let mut rows: Vec<(Key<'_>, Vec<&str>, Vec<&str>)> = Vec::new();
-    for e in &r.edges {
-        let key: Key<'_> = (
+    fn key(e: &Edge) -> Key<'_> {
+        (
             e.client.kind,
             e.client.version.as_deref(),
             e.client.profile.as_deref(),
@@ -645,51 +715,57 @@ fn edge_lines(out: &mut String, r: &ClusterReport, style: Style) {
             e.standing,
             e.findings.first().map(|f| f.id),
             e.hello_retry,
-        );
-        match rows.iter_mut().find(|(k, _, _)| *k == key) {
-            Some((_, clients, servers)) => {
-                if !clients.contains(&e.client.name.as_str()) {
-                    clients.push(&e.client.name);
+            e.silent_downgrade,
+        )
+    }
+    let mut rows: Vec<(Key<'a>, EdgeRow<'a>)> = Vec::new();
+    for e in edges {
+        let k = key(e);
+        match rows.iter_mut().find(|(at, _)| *at == k) {
+            Some((_, row)) => {
+                if !row.clients.contains(&e.client.name.as_str()) {
+                    row.clients.push(&e.client.name);
                 }
-                if !servers.contains(&e.server.name.as_str()) {
-                    servers.push(&e.server.name);
+                if !row.servers.contains(&e.server.name.as_str()) {
+                    row.servers.push(&e.server.name);
                 }
+                row.edges.push(e);
             }
-            None => rows.push((key, vec![&e.client.name], vec![&e.server.name])),
+            None => rows.push((
+                k,
+                EdgeRow {
+                    edges: vec![e],
+                    clients: vec![&e.client.name],
+                    servers: vec![&e.server.name],
+                },
+            )),
         }
     }
-    let named = |kind: &str, names: &[&str]| match names {
-        [one] => super::printable(&crate::assess::edges::named(kind, one)).into_owned(),
-        many => format!("{kind} ×{}", many.len()),
-    };
+    rows.into_iter().map(|(_, row)| row).collect()
+}
+
+/// The EDGES section (one row per [`EdgeRow`]) and the actions, most edges
+/// fixed first.
+fn edge_lines(out: &mut String, r: &ClusterReport, style: Style) {
+    if r.edges.is_empty() {
+        return;
+    }
+    let rows = edge_rows(&r.edges);
     let table: Vec<[String; 5]> = rows
         .iter()
-        .map(
-            |(
-                (kind, version, profile, category, group, standing, finding, retry),
-                clients,
-                servers,
-            )| {
-                [
-                    format!(
-                        "{} → {}",
-                        named(kind.name(), clients),
-                        named(category.name(), servers)
-                    ),
-                    match (version, profile) {
-                        (Some(v), Some(p)) => format!("{} ({p})", super::printable(v)),
-                        (None, Some(p)) => (*p).to_string(),
-                        (Some(v), None) => format!("{} (unknown build)", super::printable(v)),
-                        (None, None) => "unknown build".into(),
-                    },
-                    group
-                        .map(|g| format!("{g}{}", if *retry { " (HRR)" } else { "" }))
-                        .unwrap_or_else(|| "-".into()),
-                    standing.to_string(),
-                    finding.map(|f| f.to_string()).unwrap_or_else(|| "-".into()),
-                ]
-            },
-        )
+        .map(|row| {
+            [
+                super::printable(&row.label()).into_owned(),
+                super::printable(&row.build()).into_owned(),
+                row.group(),
+                row.first().standing.to_string(),
+                row.first()
+                    .findings
+                    .first()
+                    .map(|f| f.id.to_string())
+                    .unwrap_or_else(|| "-".into()),
+            ]
+        })
         .collect();
     let header = [
         "EDGE (CLIENT → SERVER)",
@@ -700,14 +776,15 @@ fn edge_lines(out: &mut String, r: &ClusterReport, style: Style) {
     ];
     let (head, lines) = super::style::columns(header, &table);
     let _ = writeln!(out, "\n{}", style.paint(Tone::Heading, head.trim_end()));
-    for (text, ((.., standing, _, _), clients, servers)) in lines.iter().zip(&rows) {
-        let _ = writeln!(out, "{}", style.standing(*standing, text.trim_end()));
+    for (text, row) in lines.iter().zip(&rows) {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.standing(row.first().standing, text.trim_end())
+        );
+        let (clients, servers) = (&row.clients, &row.servers);
         if clients.len() > 1 || servers.len() > 1 {
-            let names: Vec<&str> = if clients.len() > 1 {
-                clients.clone()
-            } else {
-                servers.clone()
-            };
+            let names = if clients.len() > 1 { clients } else { servers };
             let shown: Vec<String> = names
                 .iter()
                 .take(5)

@@ -8,7 +8,9 @@
 //! certificate's validity against the deadline dates its judgement names),
 //! the `--fail-on` decision, a table per target or component, every finding
 //! with its fix, the client × server matrix where client profiles were
-//! replayed, and the `certs` and `binaries` results.
+//! replayed, a cluster's connections as a graph (an inline SVG laid out
+//! here, alike edges drawn as one line) with what to upgrade first and a row
+//! per line, and the `certs` and `binaries` results.
 //!
 //! Must not: judge. Every status, deadline and finding comes from the model;
 //! this module only lays them out. Every string from a peer or a file is
@@ -17,15 +19,17 @@
 use super::binaries::BinaryReport;
 use super::cert_files::{FileReport, Summary as CertSummary};
 use super::certs::{auth_text, deadline_text};
-use super::cluster::ClusterReport;
+use super::cluster::{edge_rows, ClusterReport, EdgeRow};
 use super::style::{self, Tone, Use};
 use super::{printable, Part, Renderer, TargetReport};
 use crate::assess::certs::JudgedCertificate;
 use crate::assess::gate::GateDecision;
 use crate::assess::Finding;
+use crate::discover::cluster::Category;
 use crate::gobin::{Counts, FileError};
-use crate::vocab::{Severity, Standing};
+use crate::vocab::{ClientKind, Severity, Standing};
 use crate::wire::NamedGroup;
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// The HTML renderer: keeps every part until [`Renderer::finish`].
@@ -721,6 +725,7 @@ fn cluster_section(out: &mut String, r: &ClusterReport) {
             .unwrap_or_default()
     );
     let _ = writeln!(out, "<p>{}.</p>", esc(&r.summary.sentence()));
+    edges_section(out, r);
     let mut categories: Vec<_> = Vec::new();
     for comp in &r.components {
         if !categories.contains(&comp.component.category) {
@@ -813,6 +818,615 @@ fn cluster_section(out: &mut String, r: &ClusterReport) {
         );
     }
     out.push_str("</section>\n");
+}
+
+/// The cluster's connections: the graph, what to upgrade first, and a row
+/// per line of the graph.
+fn edges_section(out: &mut String, r: &ClusterReport) {
+    if r.edges.is_empty() {
+        return;
+    }
+    let rows = edge_rows(&r.edges);
+    let _ = writeln!(
+        out,
+        "<h3>Connections: client → server</h3>\n<p>{}.</p>",
+        esc(&r.summary.edges.sentence())
+    );
+    out.push_str(&edge_graph(&rows));
+    let standings: Vec<String> = Standing::ALL
+        .iter()
+        .filter(|s| rows.iter().any(|row| row.first().standing == **s))
+        .map(|s| format!("{} {s}", style::standing(*s).called()))
+        .collect();
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">Each line is one or more connections alike but for the names at their ends, from a client (left) to the server it connects to; its colour is what they negotiate ({}); dashed: a silent downgrade (both sides post-quantum capable, no group in common); dotted: not predicted; thicker: more connections. Boxes group components of one kind and version. Hover a line or a box for its names.</p>",
+        standings.join(", ")
+    );
+    if !r.actions.is_empty() {
+        out.push_str("<h3>Upgrade first</h3>\n<ol class=\"actions\">\n");
+        for a in &r.actions {
+            let _ = writeln!(
+                out,
+                "<li><span class=\"{}\">{}</span> {}</li>",
+                style::severity_class(a.severity),
+                a.severity.name().to_uppercase(),
+                esc(&a.action)
+            );
+        }
+        out.push_str("</ol>\n");
+    }
+    out.push_str("<table class=\"edges\">\n<tr><th>Edge (client → server)</th><th>Client build</th><th>Group</th><th>Status</th><th>ML-DSA</th><th>Carries</th><th>Finding</th><th>Names and notes</th></tr>\n");
+    for row in &rows {
+        let e = row.first();
+        let silent = if e.silent_downgrade {
+            format!(
+                " <span class=\"{}\">silent downgrade</span>",
+                style::emphasis(Tone::Bad, true)
+            )
+        } else {
+            String::new()
+        };
+        let finding = row
+            .finding()
+            .map(|f| {
+                format!(
+                    "<span class=\"{}\">{}</span><br>{}",
+                    style::severity_class(f.severity),
+                    f.severity.name().to_uppercase(),
+                    f.id
+                )
+            })
+            .unwrap_or_else(|| "-".into());
+        let carries: Vec<&str> = e.carries.iter().map(|c| c.name()).collect();
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}{silent}</td><td>{}</td><td>{}</td><td>{finding}</td><td>{}</td></tr>",
+            esc(&row.label()),
+            esc(&row.build()),
+            esc(&row.group()),
+            badge(e.standing),
+            esc(&mldsa_text(row)),
+            esc(&carries.join(", ")),
+            names_cell(row)
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+/// Whether a row's edges could authenticate with ML-DSA today, and if not,
+/// which side lacks it.
+fn mldsa_text(row: &EdgeRow<'_>) -> String {
+    let n = row.edges.len();
+    let possible = row.edges.iter().filter(|e| e.mldsa.possible).count();
+    if possible == n {
+        return "possible".into();
+    }
+    if possible > 0 {
+        return format!("possible on {possible} of {n}");
+    }
+    let m = &row.first().mldsa;
+    match (m.client_accepts, m.server_offers) {
+        (Some(false), Some(false)) => "no (neither side)".into(),
+        (client, server) => {
+            let mut why = Vec::new();
+            match client {
+                Some(false) => why.push("the client does not accept it"),
+                None => why.push("the client's build is unknown"),
+                Some(true) => {}
+            }
+            match server {
+                Some(false) => why.push("the server offers none"),
+                None => why.push("the server was not asked"),
+                Some(true) => {}
+            }
+            format!("no ({})", why.join(", "))
+        }
+    }
+}
+
+/// More names than fit on a line stay folded (`<details>` needs no script).
+const NAMES_INLINE: usize = 10;
+
+/// The names a grouped row stands for, and its edges' notes.
+fn names_cell(row: &EdgeRow<'_>) -> String {
+    let mut cell = String::new();
+    let (kind, names) = if row.clients.len() > 1 {
+        (row.first().client.kind.name(), &row.clients)
+    } else {
+        (row.first().server.category.name(), &row.servers)
+    };
+    if names.len() > 1 {
+        let list = names.iter().map(|n| esc(n)).collect::<Vec<_>>().join(", ");
+        if names.len() > NAMES_INLINE {
+            let _ = write!(
+                cell,
+                "<details><summary>{} {kind} names</summary>{list}</details>",
+                names.len()
+            );
+        } else {
+            cell.push_str(&list);
+        }
+    }
+    // Each note once, in the order first seen (a thousand workloads of
+    // unknown build each have their own).
+    let mut seen = std::collections::HashSet::new();
+    let notes: Vec<&str> = row
+        .edges
+        .iter()
+        .filter_map(|e| e.note.as_deref())
+        .filter(|n| seen.insert(*n))
+        .collect();
+    for note in notes.iter().take(3) {
+        if !cell.is_empty() {
+            cell.push_str("<br>");
+        }
+        let _ = write!(cell, "<span class=\"note\">{}</span>", esc(note));
+    }
+    if notes.len() > 3 {
+        let _ = write!(
+            cell,
+            "<br><span class=\"note\">… and {} other notes</span>",
+            notes.len() - 3
+        );
+    }
+    if cell.is_empty() {
+        cell.push('-');
+    }
+    cell
+}
+
+/// Where a box of the graph stands: clients, the API server, the servers
+/// it (or another client) connects to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Clients,
+    Hub,
+    Servers,
+}
+
+/// A box of the graph: one component, or several of one kind and version
+/// whose connections are alike.
+struct GraphNode<'a> {
+    column: Column,
+    /// Its place in its column: the kind's position among the kinds, its
+    /// version, its first name.
+    order: (usize, Option<&'a str>, &'a str),
+    names: Vec<&'a str>,
+    label: String,
+    detail: String,
+    addresses: Vec<&'a str>,
+    y: f64,
+    h: f64,
+}
+
+/// The cluster as a graph, drawn as an inline SVG: boxes in three columns
+/// (clients, the API server, the servers it connects to), a line per
+/// [`EdgeRow`] from client to server in the colour of its standing,
+/// labelled with its group, dashed when it is a silent downgrade. Laid out
+/// from the rows alone (no measuring, no randomness): the same document
+/// draws the same picture.
+fn edge_graph(rows: &[EdgeRow<'_>]) -> String {
+    const WIDTH: f64 = 1180.0;
+    const NODE_W: f64 = 250.0;
+    const HUB_X: f64 = 510.0;
+    const HUB_W: f64 = 160.0;
+    const RIGHT_X: f64 = WIDTH - NODE_W - 1.0;
+    const TOP: f64 = 36.0;
+    const NODE_H: f64 = 40.0;
+    const GAP: f64 = 14.0;
+    const PORT: f64 = 18.0;
+    let mut nodes: Vec<GraphNode<'_>> = Vec::new();
+    // (row, from node, to node)
+    let mut links: Vec<(usize, usize, usize)> = Vec::new();
+    fn node_of<'a>(
+        nodes: &mut Vec<GraphNode<'a>>,
+        column: Column,
+        row: &EdgeRow<'a>,
+        client: bool,
+        versions: &BTreeMap<(ClientKind, &str), &str>,
+    ) -> usize {
+        let e = row.first();
+        let (names, rank, version) = if client {
+            let rank = ClientKind::ALL.iter().position(|k| *k == e.client.kind);
+            (&row.clients, rank.unwrap_or(0), e.client.version.as_deref())
+        } else {
+            let rank = Category::ALL.iter().position(|c| *c == e.server.category);
+            (&row.servers, rank.unwrap_or(0), None)
+        };
+        // The API server is one box whether it connects or is connected to.
+        let found = nodes.iter().position(|n| {
+            n.column == column
+                && n.names == *names
+                && (column == Column::Hub || n.order.0 == rank && n.order.1 == version)
+        });
+        let at = match found {
+            Some(at) => at,
+            None => {
+                nodes.push(GraphNode {
+                    column,
+                    order: (rank, version, names[0]),
+                    names: names.clone(),
+                    label: if client {
+                        row.client_label()
+                    } else {
+                        row.server_label()
+                    },
+                    detail: if client {
+                        row.build()
+                    } else {
+                        server_detail(row, versions)
+                    },
+                    addresses: Vec::new(),
+                    y: 0.0,
+                    h: NODE_H,
+                });
+                nodes.len() - 1
+            }
+        };
+        if client && column == Column::Hub {
+            // What the API server runs says more than whether it is PQ capable.
+            nodes[at].detail = row.build();
+        }
+        if !client {
+            for a in row.edges.iter().filter_map(|e| e.server.address.as_deref()) {
+                if !nodes[at].addresses.contains(&a) {
+                    nodes[at].addresses.push(a);
+                }
+            }
+        }
+        at
+    }
+    // A server's version, when it is also a client that reports one.
+    let versions: BTreeMap<(ClientKind, &str), &str> = rows
+        .iter()
+        .flat_map(|r| &r.edges)
+        .filter_map(|e| {
+            Some((
+                (e.client.kind, e.client.name.as_str()),
+                e.client.version.as_deref()?,
+            ))
+        })
+        .collect();
+    for (i, row) in rows.iter().enumerate() {
+        let e = row.first();
+        let client_hub = e.client.kind == ClientKind::KubeApiserver;
+        let from = node_of(
+            &mut nodes,
+            if client_hub {
+                Column::Hub
+            } else {
+                Column::Clients
+            },
+            row,
+            true,
+            &versions,
+        );
+        let server_hub = !client_hub && e.server.category == Category::Apiserver;
+        let to = node_of(
+            &mut nodes,
+            if server_hub {
+                Column::Hub
+            } else {
+                Column::Servers
+            },
+            row,
+            false,
+            &versions,
+        );
+        links.push((i, from, to));
+    }
+    // Heights: room for every line that leaves or enters a box.
+    for (at, node) in nodes.iter_mut().enumerate() {
+        let out = links.iter().filter(|l| l.1 == at).count() as f64;
+        let into = links.iter().filter(|l| l.2 == at).count() as f64;
+        node.h = NODE_H.max(out.max(into) * PORT + 12.0);
+    }
+    let column = |nodes: &[GraphNode<'_>], c: Column| -> Vec<usize> {
+        let mut at: Vec<usize> = (0..nodes.len()).filter(|i| nodes[*i].column == c).collect();
+        at.sort_by(|a, b| {
+            nodes[*a]
+                .order
+                .cmp(&nodes[*b].order)
+                .then(nodes[*a].names.cmp(&nodes[*b].names))
+        });
+        at
+    };
+    let stack = |nodes: &mut [GraphNode<'_>], at: &[usize], top: f64| -> f64 {
+        let mut y = top;
+        for i in at {
+            nodes[*i].y = y;
+            y += nodes[*i].h + GAP;
+        }
+        y - top - if at.is_empty() { 0.0 } else { GAP }
+    };
+    let (left, hub, right) = (
+        column(&nodes, Column::Clients),
+        column(&nodes, Column::Hub),
+        column(&nodes, Column::Servers),
+    );
+    let tall = stack(&mut nodes, &left, TOP).max(stack(&mut nodes, &right, TOP));
+    let hub_h: f64 = hub.iter().map(|i| nodes[*i].h + GAP).sum::<f64>() - GAP;
+    let _ = stack(&mut nodes, &hub, TOP + ((tall - hub_h) / 2.0).max(0.0));
+    let bottom = nodes.iter().map(|n| n.y + n.h).fold(TOP, f64::max);
+    let x = |c: Column| match c {
+        Column::Clients => (0.5, NODE_W),
+        Column::Hub => (HUB_X, HUB_W),
+        Column::Servers => (RIGHT_X, NODE_W),
+    };
+    // Where each line leaves and enters its boxes: spread along the side,
+    // in the order of the other ends, so lines into one box do not cross.
+    let centre = |n: &GraphNode<'_>| n.y + n.h / 2.0;
+    let mut ends = vec![(0.0, 0.0); links.len()];
+    for (at, node) in nodes.iter().enumerate() {
+        for leaving in [true, false] {
+            let mut mine: Vec<usize> = (0..links.len())
+                .filter(|l| {
+                    if leaving {
+                        links[*l].1 == at
+                    } else {
+                        links[*l].2 == at
+                    }
+                })
+                .collect();
+            let other = |l: usize| if leaving { links[l].2 } else { links[l].1 };
+            mine.sort_by(|a, b| {
+                centre(&nodes[other(*a)])
+                    .total_cmp(&centre(&nodes[other(*b)]))
+                    .then(a.cmp(b))
+            });
+            let n = mine.len() as f64;
+            for (k, l) in mine.iter().enumerate() {
+                let y = node.y + node.h * (k as f64 + 1.0) / (n + 1.0);
+                if leaving {
+                    ends[*l].0 = y;
+                } else {
+                    ends[*l].1 = y;
+                }
+            }
+        }
+    }
+    let legend_y = bottom + 30.0;
+    let height = legend_y + 40.0;
+    let mut svg = format!(
+        "<svg role=\"img\" aria-label=\"cluster connections\" class=\"graph\" width=\"{WIDTH}\" height=\"{height:.0}\" viewBox=\"0 0 {WIDTH} {height:.0}\">\n"
+    );
+    for (c, title) in [
+        (Column::Clients, "clients"),
+        (Column::Hub, "API server"),
+        (Column::Servers, "servers"),
+    ] {
+        let _ = writeln!(
+            svg,
+            "<text class=\"col\" x=\"{:.1}\" y=\"16\">{title}</text>",
+            x(c).0 + 4.0
+        );
+    }
+    for (l, (i, from, to)) in links.iter().enumerate() {
+        let row = &rows[*i];
+        let e = row.first();
+        let tone = style::standing(e.standing);
+        let (x1, y1) = (
+            x(nodes[*from].column).0 + x(nodes[*from].column).1,
+            ends[l].0,
+        );
+        let (x2, y2) = (x(nodes[*to].column).0, ends[l].1);
+        let bend = (x2 - x1) / 2.0;
+        let n = row.edges.len();
+        let width = (2.0 + (n as f64).log2() * 0.8).min(7.0);
+        let mut class = format!("edge {}", tone.class(Use::Line));
+        if e.silent_downgrade {
+            class.push_str(" sd");
+        } else if e.standing == Standing::Unknown {
+            class.push_str(" unk");
+        }
+        let _ = writeln!(
+            svg,
+            "<path class=\"{class}\" stroke-width=\"{width:.1}\" d=\"M{x1:.1},{y1:.1} C{:.1},{y1:.1} {:.1},{y2:.1} {x2:.1},{y2:.1} M{:.1},{:.1} L{x2:.1},{y2:.1} L{:.1},{:.1}\"><title>{}</title></path>",
+            x1 + bend,
+            x2 - bend,
+            x2 - 9.0,
+            y2 - 5.0,
+            x2 - 9.0,
+            y2 + 5.0,
+            esc(&edge_title(row))
+        );
+        let what = match e.negotiated_group {
+            Some(_) => row.group(),
+            None => e.standing.to_string(),
+        };
+        let times = if n > 1 {
+            format!(" ×{n}")
+        } else {
+            String::new()
+        };
+        let silent = if e.silent_downgrade {
+            format!(
+                "<tspan class=\"{} heavy\"> · silent downgrade</tspan>",
+                Tone::Bad.class(Use::Fill)
+            )
+        } else {
+            String::new()
+        };
+        // Beside the box the line belongs to (the API server's side is
+        // crowded): after a client's box, before a server's.
+        let (lx, ly, anchor) = if nodes[*from].column == Column::Hub {
+            (x2 - 12.0, y2 - 5.0, "end")
+        } else {
+            (x1 + 8.0, y1 - 5.0, "start")
+        };
+        let _ = writeln!(
+            svg,
+            "<text class=\"el\" x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"{anchor}\">{}{times}{silent}</text>",
+            esc(&what)
+        );
+    }
+    for node in &nodes {
+        let (nx, w) = x(node.column);
+        let class = if node.column == Column::Hub {
+            format!(
+                "node {} {}",
+                Tone::Quiet.class(Use::Fill),
+                Tone::Heading.class(Use::Line)
+            )
+        } else {
+            format!(
+                "node {} {}",
+                Tone::Plain.class(Use::Fill),
+                Tone::Muted.class(Use::Line)
+            )
+        };
+        // Characters that fit: about 7 px each in bold 12 px, 6 in 11 px.
+        let label = fit(&node.label, ((w - 14.0) / 7.2) as usize);
+        let detail = fit(&node.detail, ((w - 14.0) / 6.2) as usize);
+        let _ = writeln!(
+            svg,
+            "<g><title>{}</title><rect class=\"{class}\" x=\"{nx:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" rx=\"4\"/><text class=\"heavy\" x=\"{:.1}\" y=\"{:.1}\">{}</text><text class=\"sub\" x=\"{:.1}\" y=\"{:.1}\">{}</text></g>",
+            esc(&node_title(node)),
+            node.y,
+            node.h,
+            nx + 7.0,
+            node.y + node.h / 2.0 - 3.0,
+            esc(&label),
+            nx + 7.0,
+            node.y + node.h / 2.0 + 12.0,
+            esc(&detail)
+        );
+    }
+    // The legend: each standing drawn, then what a dashed line means.
+    let mut lx = 0.5;
+    let mut items: Vec<(String, &str)> = Standing::ALL
+        .iter()
+        .filter(|s| rows.iter().any(|r| r.first().standing == **s))
+        .map(|s| {
+            let tone = style::standing(*s).class(Use::Line);
+            let extra = if *s == Standing::Unknown { " unk" } else { "" };
+            (format!("edge {tone}{extra}"), s.name())
+        })
+        .collect();
+    items.push((
+        format!(
+            "edge {} sd",
+            style::standing(Standing::Classical).class(Use::Line)
+        ),
+        "silent downgrade",
+    ));
+    for (class, text) in items {
+        let _ = writeln!(
+            svg,
+            "<path class=\"key {class}\" stroke-width=\"3\" d=\"M{lx:.1},{legend_y:.1} L{:.1},{legend_y:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\">{text}</text>",
+            lx + 30.0,
+            lx + 36.0,
+            legend_y + 4.0
+        );
+        lx += 60.0 + 7.5 * text.len() as f64;
+    }
+    let _ = writeln!(
+        svg,
+        "<text class=\"sub\" x=\"{lx:.1}\" y=\"{:.1}\">thicker: more connections</text>",
+        legend_y + 4.0
+    );
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// The servers of a row: their version when they are also clients that
+/// report one (a kubelet's Node), and whether they support a standard
+/// post-quantum group.
+fn server_detail(row: &EdgeRow<'_>, versions: &BTreeMap<(ClientKind, &str), &str>) -> String {
+    let seen: Vec<Option<bool>> = row.edges.iter().map(|e| e.server.supports_pq).collect();
+    let pq = if seen.iter().all(|s| *s == Some(true)) {
+        "post-quantum capable"
+    } else if seen.iter().all(|s| *s == Some(false)) {
+        "no post-quantum group"
+    } else if seen.iter().all(Option::is_none) {
+        "groups not probed"
+    } else {
+        "post-quantum on some"
+    };
+    let as_client = match row.first().server.category {
+        Category::Kubelet => Some(ClientKind::Kubelet),
+        Category::Apiserver => Some(ClientKind::KubeApiserver),
+        _ => None,
+    };
+    let mut of = row
+        .servers
+        .iter()
+        .map(|name| as_client.and_then(|k| versions.get(&(k, *name))));
+    match of.next().flatten() {
+        Some(v) if of.all(|w| w == Some(v)) => format!("{v} · {pq}"),
+        _ => pq.to_string(),
+    }
+}
+
+/// At most `max` characters of `text`, `…` for the rest.
+fn fit(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// Names listed in a hover text at most.
+const TITLE_NAMES: usize = 20;
+
+fn listed(names: &[&str]) -> String {
+    let mut text = names
+        .iter()
+        .take(TITLE_NAMES)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > TITLE_NAMES {
+        let _ = write!(text, ", … and {} more", names.len() - TITLE_NAMES);
+    }
+    text
+}
+
+/// A box's hover text: what it is, and every name it stands for (the
+/// first [`TITLE_NAMES`]).
+fn node_title(node: &GraphNode<'_>) -> String {
+    let mut text = format!("{} ({})", node.label, node.detail);
+    if node.names.len() > 1 {
+        let _ = write!(text, ": {}", listed(&node.names));
+    }
+    if !node.addresses.is_empty() {
+        let _ = write!(text, "; at {}", listed(&node.addresses));
+    }
+    text
+}
+
+/// A line's hover text: the edge, what it negotiates, what it carries, its
+/// finding, and the names it stands for.
+fn edge_title(row: &EdgeRow<'_>) -> String {
+    let e = row.first();
+    let n = row.edges.len();
+    let mut text = format!(
+        "{}: {n} connection{}, {} ({}), {}",
+        row.label(),
+        if n == 1 { "" } else { "s" },
+        row.group(),
+        row.build(),
+        e.standing
+    );
+    if e.silent_downgrade {
+        text.push_str(", silent downgrade");
+    }
+    let carries: Vec<&str> = e.carries.iter().map(|c| c.name()).collect();
+    if !carries.is_empty() {
+        let _ = write!(text, "; carries {}", carries.join(", "));
+    }
+    if let Some(f) = row.finding() {
+        let _ = write!(text, "; {} ({})", f.id, f.severity);
+    }
+    for names in [&row.clients, &row.servers] {
+        if names.len() > 1 {
+            let _ = write!(text, "; {}", listed(names));
+        }
+    }
+    text
 }
 
 fn certs_section(out: &mut String, files: &[FileReport], summary: Option<&CertSummary>) {
@@ -1047,6 +1661,173 @@ mod tests {
         assert!(html.contains("No results."), "{html}");
     }
 
+    fn render_cluster(r: &ClusterReport) -> String {
+        let mut renderer = HtmlRenderer::default();
+        renderer.part(Part::Cluster(r));
+        renderer.finish()
+    }
+
+    /// The graph's SVG in a page.
+    fn graph_of(html: &str) -> &str {
+        let start = html
+            .find("<svg role=\"img\" aria-label=\"cluster connections\"")
+            .expect("a graph");
+        let end = start + html[start..].find("</svg>").expect("a whole SVG") + 6;
+        &html[start..end]
+    }
+
+    #[test]
+    fn a_cluster_is_drawn_with_a_line_per_row_of_alike_edges() {
+        let doc = sample::cluster(3, 1);
+        let html = render_cluster(&doc);
+        let svg = graph_of(&html);
+        let rows = edge_rows(&doc.edges);
+        // etcd, webhook, kube-proxy, the workload, kubectl, and each
+        // kubelet version both ways.
+        assert_eq!(rows.len(), 9);
+        assert_eq!(
+            svg.matches("<path class=\"edge ").count(),
+            rows.len(),
+            "{svg}"
+        );
+        // Boxes: the API server once, the clients, the servers.
+        assert_eq!(
+            svg.matches("<rect class=\"node ").count(),
+            1 + 5 + 4,
+            "{svg}"
+        );
+        assert!(svg.contains(">kubelet ×3</text>"), "{svg}");
+        assert!(svg.contains(">v1.32.4 (go1.23)</text>"), "{svg}");
+        // The three silent downgrades (the old kubelets both ways, kube-proxy)
+        // are dashed, red and say so.
+        let silent = format!(
+            "<path class=\"edge {} sd\"",
+            style::standing(Standing::Classical).class(Use::Line)
+        );
+        assert_eq!(svg.matches(&silent).count(), 3, "{svg}");
+        assert_eq!(
+            svg.matches("· silent downgrade</tspan>").count(),
+            3,
+            "{svg}"
+        );
+        // API server → etcd: classical but not a silent downgrade (etcd has
+        // no post-quantum group): red, solid.
+        assert_eq!(
+            svg.matches(&format!(
+                "<path class=\"edge {}\"",
+                style::standing(Standing::Classical).class(Use::Line)
+            ))
+            .count(),
+            1,
+            "{svg}"
+        );
+        assert!(svg.contains("x25519 ×3<tspan"), "{svg}");
+        // Every line and box says what it is on hover.
+        assert_eq!(svg.matches("<title>").count(), rows.len() + 10, "{svg}");
+        // The actions, in order, and a table row per line.
+        let actions = &html[html.find("<ol class=\"actions\">").expect("actions")..];
+        assert!(
+            actions.contains("upgrade 3 kubelets from v1.32.4"),
+            "{actions}"
+        );
+        let first = actions.find("<li>").unwrap();
+        assert!(
+            actions[first..]
+                .starts_with("<li><span class=\"fg-bad heavy\">HIGH</span> upgrade 3 kubelets"),
+            "{actions}"
+        );
+        let table = &html[html.find("<table class=\"edges\">").expect("edges table")..];
+        let table = &table[..table.find("</table>").unwrap()];
+        assert_eq!(table.matches("<tr><td>").count(), rows.len(), "{table}");
+        assert!(table.contains("kubelet ×3 → kube-apiserver"), "{table}");
+        assert!(table.contains("node-0000, node-0001, node-0002"), "{table}");
+        assert!(table.contains("<td>no (neither side)</td>"), "{table}");
+        assert!(
+            table.contains(
+                "<td>no (the client&#39;s build is unknown, the server offers none)</td>"
+            ),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn a_hostile_workload_name_is_escaped_everywhere() {
+        let html = render_cluster(&sample::cluster(1, 1));
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains(sample::HOSTILE));
+        let escaped = esc(sample::HOSTILE);
+        // The box cuts the name before escaping it: no entity cut in half.
+        assert!(
+            graph_of(&html).contains(">workload &lt;script&gt;alert(1)&lt;/scri…</text>"),
+            "{html}"
+        );
+        // Whole in the box's and the line's hover texts, the table, the note,
+        // the finding.
+        assert!(html.matches(&escaped).count() >= 4, "{html}");
+    }
+
+    #[test]
+    fn a_thousand_kubelets_are_four_lines_not_two_thousand() {
+        let small = render_cluster(&sample::cluster(3, 1));
+        let big_doc = sample::cluster(600, 400);
+        let big = render_cluster(&big_doc);
+        let (small, svg) = (graph_of(&small), graph_of(&big));
+        assert_eq!(svg.matches("<path class=\"edge ").count(), 9);
+        assert!(svg.contains(">kubelet ×600</text>"), "{svg}");
+        assert!(svg.contains("x25519 ×600<tspan"), "{svg}");
+        // Hover texts list 20 names, then how many more.
+        assert!(svg.contains("node-0019, … and 580 more"), "{svg}");
+        // The same picture, a little longer hover texts: no box or line per kubelet.
+        assert!(
+            svg.len() < small.len() + 4 * 1024,
+            "{} bytes for 1000 kubelets, {} for 4",
+            svg.len(),
+            small.len()
+        );
+        // The names are all in the table, folded.
+        assert!(big.contains("<details><summary>600 kubelet names</summary>"));
+        assert!(big.contains("node-0599</details>"));
+    }
+
+    #[test]
+    fn boxes_of_a_column_do_not_overlap_and_lines_stay_inside() {
+        let doc = sample::cluster(5, 2);
+        let html = render_cluster(&doc);
+        let svg = graph_of(&html);
+        let num = |tag: &str, attr: &str| -> f64 {
+            let at = tag.find(&format!(" {attr}=\"")).unwrap() + attr.len() + 3;
+            tag[at..at + tag[at..].find('"').unwrap()].parse().unwrap()
+        };
+        let mut boxes: Vec<(f64, f64, f64)> = svg
+            .match_indices("<rect class=\"node ")
+            .map(|(at, _)| {
+                let tag = &svg[at..at + svg[at..].find("/>").unwrap()];
+                (num(tag, "x"), num(tag, "y"), num(tag, "height"))
+            })
+            .collect();
+        boxes.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        for pair in boxes.windows(2) {
+            if pair[0].0 == pair[1].0 {
+                assert!(pair[0].1 + pair[0].2 < pair[1].1, "{pair:?} overlap");
+            }
+        }
+        let width = num(svg, "width");
+        let height = num(svg, "height");
+        for (at, _) in svg.match_indices(" d=\"M") {
+            let d = &svg[at + 4..at + 4 + svg[at + 4..].find('"').unwrap()];
+            for point in d.split(|c: char| c == ' ' || c.is_ascii_alphabetic()) {
+                let Some((x, y)) = point.split_once(',') else {
+                    continue;
+                };
+                let (x, y): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
+                assert!(
+                    (0.0..=width).contains(&x) && (0.0..=height).contains(&y),
+                    "{d}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn a_malicious_subject_is_escaped_in_tables_and_charts() {
         let key = rcgen::KeyPair::generate().unwrap();
@@ -1064,5 +1845,201 @@ mod tests {
             assert!(!text.contains("<script"), "{text}");
             assert!(text.contains("&lt;script&gt;"), "{text}");
         }
+    }
+}
+
+/// A cluster document with edges, as `pqready cluster` writes one for a
+/// cluster mid-upgrade (tests/it/edges.rs runs the real one): `old`
+/// kubelets at v1.32.4 (Go 1.23, the Kyber draft only) and `new` at v1.33.2
+/// against an API server v1.33.2, a classical etcd, kube-proxy v1.32.4, a
+/// webhook, and a workload of unknown build named `<script>alert(1)</script>`.
+#[cfg(test)]
+pub(crate) mod sample {
+    use crate::assess::edges::{cargo, Edge, EdgeClient, EdgeMldsa, EdgeServer};
+    use crate::assess::Finding;
+    use crate::discover::cluster::{Category, ClusterInfo, Component};
+    use crate::report::cluster::{ClusterReport, ComponentReport};
+    use crate::vocab::{ClientBasis, ClientKind, FindingKind, Standing};
+    use crate::wire::NamedGroup;
+
+    pub const HOSTILE: &str = "<script>alert(1)</script>";
+
+    fn component(category: Category, name: &str, address: &str) -> ComponentReport {
+        ComponentReport {
+            component: Component {
+                category,
+                name: name.into(),
+                namespace: None,
+                source: format!("test/{name}"),
+                address: Some(address.into()),
+                flags: Default::default(),
+                note: None,
+                target: None,
+                fallbacks: Vec::new(),
+            },
+            reachable: true,
+            speaks_tls: Some(true),
+            expected: None,
+            result: None,
+        }
+    }
+
+    /// One edge; its standing, silent downgrade and finding as `assess`
+    /// judges them from the group and what each side supports.
+    fn edge(
+        client: (ClientKind, &str, Option<&str>, Option<&str>),
+        server: (Category, &str, bool),
+        group: Option<NamedGroup>,
+    ) -> Edge {
+        let (kind, name, version, profile) = client;
+        let (category, server_name, server_pq) = server;
+        // A Go 1.23 kubelet supports the Kyber draft: post-quantum, not ML-KEM.
+        let server_draft = category == Category::Kubelet && !server_pq;
+        let client_pq = matches!(profile, Some("go1.23" | "go1.24"));
+        let standing = match (profile, group) {
+            (None, _) => Standing::Unknown,
+            (_, Some(g)) if g.is_standard_post_quantum() => Standing::Pq,
+            (_, Some(_)) => Standing::Classical,
+            (_, None) => Standing::Error,
+        };
+        let silent = standing == Standing::Classical && client_pq && (server_pq || server_draft);
+        let carries = cargo(kind, category);
+        let finding = match standing {
+            Standing::Unknown => Some(FindingKind::UnknownClientBuild),
+            Standing::Classical if silent => Some(FindingKind::SilentDowngradeEdge),
+            Standing::Classical => Some(FindingKind::ClassicalEdge),
+            _ => None,
+        };
+        let mut e = Edge {
+            client: EdgeClient {
+                kind,
+                name: name.into(),
+                version: version.map(Into::into),
+                go_version: None,
+                profile: profile.map(Into::into),
+                basis: if profile.is_some() {
+                    ClientBasis::NodeInfo
+                } else {
+                    ClientBasis::Unknown
+                },
+            },
+            server: EdgeServer {
+                category,
+                name: server_name.into(),
+                address: Some(format!("{server_name}:443")),
+                supports_pq: Some(server_pq),
+            },
+            negotiated_group: group,
+            hello_retry: false,
+            standing,
+            silent_downgrade: silent,
+            mldsa: EdgeMldsa {
+                client_accepts: profile.map(|_| false),
+                server_offers: Some(false),
+                possible: false,
+            },
+            carries,
+            note: profile
+                .is_none()
+                .then(|| format!("no client profile: its image {name}:1 is unknown")),
+            findings: Vec::new(),
+        };
+        if let Some(kind) = finding {
+            let mut f = Finding::new(
+                kind,
+                format!("{}: test", e.label()),
+                kind.remediation().into(),
+                Vec::new(),
+            );
+            if e.carries.iter().any(|c| {
+                matches!(
+                    c,
+                    crate::vocab::Cargo::Secrets | crate::vocab::Cargo::Credentials
+                )
+            }) {
+                f.severity = kind.sensitive_severity().unwrap_or(f.severity);
+            }
+            e.findings.push(f);
+        }
+        e
+    }
+
+    /// The document, with `old` and `new` kubelets.
+    pub fn cluster(old: usize, new: usize) -> ClusterReport {
+        let x25519 = Some(NamedGroup::X25519);
+        let mlkem = Some(NamedGroup::X25519MLKEM768);
+        let api = (Category::Apiserver, "kube-apiserver", true);
+        let apiserver = (
+            ClientKind::KubeApiserver,
+            "kube-apiserver",
+            Some("v1.33.2"),
+            Some("go1.24"),
+        );
+        let mut components = vec![
+            component(Category::Apiserver, "kube-apiserver", "10.0.0.1:6443"),
+            component(Category::Etcd, "etcd-cp-1", "10.0.0.1:2379"),
+            component(Category::Webhook, "policy.example.com", "10.0.0.9:443"),
+        ];
+        let mut edges = vec![
+            edge(apiserver, (Category::Etcd, "etcd-cp-1", false), x25519),
+            edge(
+                apiserver,
+                (Category::Webhook, "policy.example.com", true),
+                mlkem,
+            ),
+            edge(
+                (
+                    ClientKind::KubeProxy,
+                    "kube-system/kube-proxy",
+                    Some("v1.32.4"),
+                    Some("go1.23"),
+                ),
+                api,
+                x25519,
+            ),
+            edge((ClientKind::Workload, HOSTILE, None, None), api, None),
+            edge(
+                (
+                    ClientKind::Kubectl,
+                    "kubectl",
+                    Some("v1.33.1"),
+                    Some("go1.24"),
+                ),
+                api,
+                mlkem,
+            ),
+        ];
+        for i in 0..old + new {
+            let name = format!("node-{i:04}");
+            let (version, profile, pq) = if i < old {
+                ("v1.32.4", "go1.23", false)
+            } else {
+                ("v1.33.2", "go1.24", true)
+            };
+            components.push(component(Category::Kubelet, &name, "10.1.0.1:10250"));
+            edges.push(edge(
+                (ClientKind::Kubelet, &name, Some(version), Some(profile)),
+                api,
+                if pq { mlkem } else { x25519 },
+            ));
+            edges.push(edge(
+                apiserver,
+                (Category::Kubelet, &name, pq),
+                if pq { mlkem } else { x25519 },
+            ));
+        }
+        ClusterReport::new(
+            ClusterInfo {
+                server: "https://10.0.0.1:6443".into(),
+                git_version: Some("v1.33.2".into()),
+                go_version: Some("go1.24.4".into()),
+                context: None,
+            },
+            components,
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            edges,
+        )
     }
 }

@@ -1,6 +1,7 @@
 //! The Markdown renderer (`-o markdown`): a short summary for a pull-request
 //! or issue comment — a heading, one line of counts, a compact table of the
-//! endpoints, components, files, binaries or clients with their status, and
+//! endpoints, components, files, binaries or clients with their status, a
+//! cluster's edges (alike ones on one row) and what to upgrade first, and
 //! the top findings with their fix. Long inputs are grouped and truncated
 //! ("… and N more") so the comment stays under about 60 lines. Parts are
 //! collected and written by [`Renderer::finish`]. Pure formatting.
@@ -17,6 +18,11 @@ pub const MAX_ROWS: usize = 15;
 pub const MAX_FINDINGS: usize = 8;
 /// At most this many distinct fixes under one kind of finding.
 pub const MAX_FIXES: usize = 3;
+/// Rows of the edges table at most (the worst first): with the upgrades, a
+/// cluster's comment stays about 60 lines.
+pub const MAX_EDGE_ROWS: usize = 6;
+/// Upgrades listed at most (those that fix the most edges first).
+pub const MAX_ACTIONS: usize = 3;
 
 /// One line of the table.
 struct Row {
@@ -50,6 +56,8 @@ pub struct MarkdownRenderer {
     gate: Option<String>,
     /// What changed since `--baseline`.
     changes: Option<String>,
+    /// A cluster's edges and what to upgrade first, under the table.
+    edges: Vec<String>,
 }
 
 /// Text safe inside a table cell or a list item: no control characters, no
@@ -126,6 +134,9 @@ impl MarkdownRenderer {
         }
         // The cluster document already holds every component's findings.
         self.findings.extend(r.findings.iter().cloned());
+        if !r.edges.is_empty() {
+            self.edges.push(edges(r));
+        }
     }
 
     fn counts_line(&self) -> String {
@@ -269,6 +280,54 @@ impl MarkdownRenderer {
     }
 }
 
+/// A cluster's edges as the table prints them (edges alike but for their
+/// names on one row), most severe finding first so that the cut keeps what
+/// matters, then what to upgrade first.
+fn edges(r: &super::cluster::ClusterReport) -> String {
+    let mut out = format!("#### Edges\n\n{}\n\n", cell(&r.summary.edges.sentence()));
+    let mut rows = super::cluster::edge_rows(&r.edges);
+    // Stable: rows of one severity keep the document's order.
+    rows.sort_by_key(|row| std::cmp::Reverse(row.finding().map(|f| f.severity)));
+    out.push_str("| Edge (client → server) | Client build | Group | Status | Finding |\n| --- | --- | --- | --- | --- |\n");
+    for row in rows.iter().take(MAX_EDGE_ROWS) {
+        let e = row.first();
+        let status = if e.silent_downgrade {
+            format!("{} (**silent downgrade**)", e.standing)
+        } else {
+            e.standing.to_string()
+        };
+        let finding = row
+            .finding()
+            .map(|f| format!("`{}` ({})", f.id, f.severity))
+            .unwrap_or_else(|| "–".into());
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {status} | {finding} |",
+            cell(&row.label()),
+            cell(&row.build()),
+            cell(&row.group()),
+        );
+    }
+    if rows.len() > MAX_EDGE_ROWS {
+        let _ = writeln!(out, "| … and {} more | | | | |", rows.len() - MAX_EDGE_ROWS);
+    }
+    if !r.actions.is_empty() {
+        out.push_str("\n**Upgrade first**\n");
+        for (i, a) in r.actions.iter().take(MAX_ACTIONS).enumerate() {
+            let _ = writeln!(out, "{}. **{}** {}", i + 1, a.severity, cell(&a.action));
+        }
+        if r.actions.len() > MAX_ACTIONS {
+            let _ = writeln!(
+                out,
+                "{}. … and {} more upgrades",
+                MAX_ACTIONS + 1,
+                r.actions.len() - MAX_ACTIONS
+            );
+        }
+    }
+    out
+}
+
 impl Renderer for MarkdownRenderer {
     fn part(&mut self, part: Part<'_>) -> String {
         match part {
@@ -390,6 +449,9 @@ impl Renderer for MarkdownRenderer {
             let _ = writeln!(out, "{note}\n");
         }
         self.table(&mut out);
+        for section in std::mem::take(&mut self.edges) {
+            let _ = writeln!(out, "{section}");
+        }
         if let Some(changes) = self.changes.take() {
             let _ = writeln!(out, "{changes}\n");
         }
@@ -403,6 +465,81 @@ impl Renderer for MarkdownRenderer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn render(r: &super::super::cluster::ClusterReport) -> String {
+        let mut md = MarkdownRenderer::default();
+        md.part(Part::Cluster(r));
+        md.finish()
+    }
+
+    #[test]
+    fn a_cluster_has_its_edges_and_upgrades() {
+        let doc = crate::report::html::sample::cluster(3, 1);
+        let md = render(&doc);
+        let edges = &md[md.find("#### Edges\n").expect("an edges section")..];
+        let table: Vec<&str> = edges
+            .lines()
+            .skip_while(|l| !l.starts_with("| Edge"))
+            .take_while(|l| l.starts_with('|'))
+            .collect();
+        // The header, its rule, the first rows of alike edges, how many more.
+        assert_eq!(crate::report::cluster::edge_rows(&doc.edges).len(), 9);
+        assert_eq!(table.len(), 2 + MAX_EDGE_ROWS + 1, "{md}");
+        assert_eq!(table[2 + MAX_EDGE_ROWS], "| … and 3 more | | | | |", "{md}");
+        // Most severe first: the four high rows, the info one, then those
+        // without a finding.
+        assert!(table[2..6].iter().all(|l| l.ends_with("(high) |")), "{md}");
+        assert!(table[6].contains("`unknown-client-build` (info)"), "{md}");
+        assert!(table[7].ends_with("| X25519MLKEM768 | pq | – |"), "{md}");
+        assert!(
+            table.contains(
+                &"| `kubelet ×3 → kube-apiserver` | v1.32.4 (go1.23) | x25519 | classical (**silent downgrade**) | `silent-downgrade-edge` (high) |"
+            ),
+            "{md}"
+        );
+        // Escaped for Markdown: the hostile name stays inside its code span.
+        assert!(
+            table.iter().any(|l| l.starts_with("| `workload <script>alert(1)</script> → kube-apiserver` |")),
+            "{md}"
+        );
+        let upgrades = &md[md.find("\n**Upgrade first**\n").expect("the upgrades")..];
+        assert!(
+            upgrades.contains("\n1. **high** upgrade 3 kubelets from v1.32.4 to v1.33 or later"),
+            "{md}"
+        );
+        // The edges come before the findings.
+        assert!(md.find("#### Edges").unwrap() < md.find("#### Top findings").unwrap());
+    }
+
+    #[test]
+    fn many_kinds_of_edges_are_cut_with_a_count() {
+        let mut doc = crate::report::html::sample::cluster(2, 2);
+        // Each kubelet another version: a row of its own.
+        for (i, e) in doc.edges.iter_mut().enumerate() {
+            if e.client.kind == crate::vocab::ClientKind::Kubelet {
+                e.client.version = Some(format!("v1.33.{i}"));
+            }
+        }
+        let extra: Vec<_> = (0..20)
+            .map(|i| {
+                let mut e = doc.edges[0].clone();
+                e.client.version = Some(format!("v9.{i}"));
+                e
+            })
+            .collect();
+        doc.edges.extend(extra);
+        let rows = crate::report::cluster::edge_rows(&doc.edges).len();
+        assert!(rows > MAX_EDGE_ROWS);
+        let md = render(&doc);
+        let shown = md.lines().filter(|l| l.starts_with("| `")).count();
+        // The components' table is cut at MAX_ROWS; the edges' at MAX_EDGE_ROWS.
+        let components = doc.components.len().min(MAX_ROWS);
+        assert_eq!(shown, components + MAX_EDGE_ROWS, "{md}");
+        assert!(
+            md.contains(&format!("| … and {} more | | | | |", rows - MAX_EDGE_ROWS)),
+            "{md}"
+        );
+    }
 
     #[test]
     fn cells_cannot_break_the_table() {

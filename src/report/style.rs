@@ -43,12 +43,15 @@ pub enum Tone {
 }
 
 /// A tone's colours: terminal SGR code (empty: left as it is), CSS text
-/// colour, badge background, chart fill (and line), and its name in a legend.
+/// colour, badge background, chart fill, line (the fill, but for the pale
+/// tones, whose fill would vanish as a thin line on white), and its name in
+/// a legend.
 struct Palette {
     sgr: &'static str,
     text: &'static str,
     background: &'static str,
     fill: &'static str,
+    line: &'static str,
     called: &'static str,
 }
 
@@ -85,6 +88,7 @@ impl Tone {
             text,
             background,
             fill,
+            line: fill,
             called,
         };
         match self {
@@ -93,9 +97,18 @@ impl Tone {
             Tone::Bad => p("31", "#991b1b", "#fbd5d5", "#c62828", "red"),
             Tone::Broken => p("35", "#701a4b", "#f3d0e6", "#7e22ce", "purple"),
             Tone::Info => p("", "#1d4ed8", "#dbeafe", "#60a5fa", "blue"),
-            Tone::Quiet => p("", "#374151", "#eef0f3", "#cbd5e1", "light grey"),
-            Tone::Muted => p("2", "#374151", "#e5e7eb", "#9ca3af", "grey"),
-            Tone::Plain => p("", "#4b5563", "#f3f5f7", "#e5e7eb", "pale grey"),
+            Tone::Quiet => Palette {
+                line: "#94a3b8",
+                ..p("", "#374151", "#eef0f3", "#cbd5e1", "light grey")
+            },
+            Tone::Muted => Palette {
+                line: "#6b7280",
+                ..p("2", "#374151", "#e5e7eb", "#9ca3af", "grey")
+            },
+            Tone::Plain => Palette {
+                line: "#a8a29e",
+                ..p("", "#4b5563", "#f3f5f7", "#e5e7eb", "pale grey")
+            },
             Tone::Heading => p("1", "#1d2327", "#f3f5f7", "#374151", "dark grey"),
         }
     }
@@ -309,7 +322,7 @@ pub fn stylesheet() -> String {
             tone.class(Use::Fill),
             p.fill,
             tone.class(Use::Line),
-            p.fill
+            p.line
         );
     }
     css
@@ -332,6 +345,7 @@ code,.mono{font-family:"DejaVu Sans Mono",monospace;font-size:12px;word-break:br
 svg{max-width:100%;height:auto;display:block;margin:4px 0 12px}
 svg text{font-family:"DejaVu Sans",Arial,sans-serif;font-size:12px;fill:#1d2327}
 svg .dl{stroke:#374151;stroke-dasharray:4 3}svg .axis{stroke:#9ca3af}svg text.inv{fill:#fff}
+svg .edge{fill:none;stroke-linejoin:round;stroke-linecap:round}svg .sd{stroke-dasharray:9 5}svg .unk{stroke-dasharray:1 5}svg .node{stroke-width:1.2}svg text.sub,svg text.el{font-size:11px}svg text.el{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}svg text.col{font-weight:bold}
 footer{margin-top:40px;color:#6b7280;font-size:12px}
 "#;
 
@@ -378,6 +392,36 @@ mod tests {
             for usage in [Use::Badge, Use::Fill] {
                 assert!(css.contains(&format!(".{}{{", tone.class(usage))), "{s}");
             }
+        }
+    }
+
+    #[test]
+    fn every_standing_has_its_own_line_colour_and_none_is_pale() {
+        let lines: std::collections::BTreeSet<&str> = Standing::ALL
+            .iter()
+            .map(|s| self::standing(*s).palette().line)
+            .collect();
+        assert_eq!(lines.len(), Standing::ALL.len());
+        let css = stylesheet();
+        for s in Standing::ALL {
+            let tone = self::standing(*s);
+            let p = tone.palette();
+            assert!(
+                css.contains(&format!(
+                    "svg .{}{{stroke:{}}}",
+                    tone.class(Use::Line),
+                    p.line
+                )),
+                "{s}"
+            );
+            // A thin line on white must be seen: no channel above 0xb0
+            // on all three (the pale fills #cbd5e1, #e5e7eb would vanish).
+            let channel = |i: usize| u8::from_str_radix(&p.line[i..i + 2], 16).unwrap();
+            assert!(
+                (1..7).step_by(2).any(|i| channel(i) < 0xb0),
+                "{s}: {}",
+                p.line
+            );
         }
     }
 

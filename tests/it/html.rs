@@ -404,3 +404,193 @@ fn commands_without_results_refuse_html() {
         );
     }
 }
+
+/// The key of a line of the cluster graph, from the JSON document: edges
+/// alike in everything but the names at their ends.
+fn line_key(e: &serde_json::Value) -> String {
+    let c = &e["client"];
+    [
+        &c["kind"],
+        &c["version"],
+        &c["profile"],
+        &e["server"]["category"],
+        &e["negotiated_group"],
+        &e["standing"],
+        &e["findings"][0]["id"],
+        &e["hello_retry"],
+        &e["silent_downgrade"],
+    ]
+    .map(|v| v.to_string())
+    .join("|")
+}
+
+const HOSTILE_WORKLOAD: &str = "<script>alert(1)</script>";
+
+/// `pqready cluster` on a cluster mid-upgrade (three kubelets v1.32.4 on a
+/// Go 1.23 server, one v1.33.2 on Go 1.24, a classical etcd, a workload of
+/// unknown build named `<script>alert(1)</script>`), its document rendered
+/// by `report -o html`: the connections are an SVG graph with one line per
+/// kind of edge, the silent downgrades dashed and named, the hostile name
+/// escaped; Chromium renders it. `report -o markdown` lists the same edges.
+#[test]
+fn a_cluster_s_connections_are_drawn_as_a_graph() {
+    use support::apiserver::{kubeadm, Cluster, TestApiServer};
+    if !peers::require(&["chromium", "goserver-1.23", "goserver-1.24", "usr/bin/etcd"]) {
+        return;
+    }
+    let kubelet_132 = peers::go_server("1.23");
+    let kubelet_133 = peers::go_server("1.24");
+    let etcd = peers::etcd(&[]);
+    let etcd_url = format!("https://{}", etcd.addr);
+    let loopback = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+    let cluster = Cluster::new()
+        .version("v1.33.2", "go1.24.4")
+        .node_version("old-1", kubelet_132.addr, "v1.32.4")
+        .node_version("old-2", kubelet_132.addr, "v1.32.4")
+        .node_version("old-3", kubelet_132.addr, "v1.32.4")
+        .node_version("new-1", kubelet_133.addr, "v1.33.2")
+        .static_pod(
+            "kube-apiserver",
+            "new-1",
+            kubeadm::apiserver(loopback, 6443, &etcd_url),
+        )
+        .static_pod("etcd", "new-1", kubeadm::etcd("new-1", &etcd_url))
+        .workload(
+            "deployments",
+            "shop",
+            HOSTILE_WORKLOAD,
+            &[("app", "ghcr.io/example/app:2.1")],
+            true,
+        );
+    let server = TestApiServer::start(cluster);
+    let dir = tempfile::tempdir().unwrap();
+    let config = support::kubeconfig::token(dir.path(), &server);
+    // No kubectl on PATH: the edges are the cluster's alone.
+    let empty = dir.path().join("bin");
+    std::fs::create_dir(&empty).unwrap();
+    let pqready = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pqready"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env("PATH", &empty)
+            .env("HOME", "/nonexistent")
+            .env_remove("KUBECONFIG")
+            .output()
+            .expect("run pqready")
+    };
+    let out = pqready(&[
+        "cluster",
+        "--kubeconfig",
+        config.to_str().unwrap(),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let saved = dir.path().join("cluster.json");
+    std::fs::write(&saved, &out.stdout).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let edges = doc["edges"].as_array().unwrap();
+    let mut lines: Vec<String> = edges.iter().map(line_key).collect();
+    lines.sort();
+    lines.dedup();
+    let silent_lines = {
+        let mut s: Vec<String> = edges
+            .iter()
+            .filter(|e| e["silent_downgrade"] == true)
+            .map(line_key)
+            .collect();
+        s.sort();
+        s.dedup();
+        s.len()
+    };
+    // The old kubelets to the API server and back, at least.
+    assert!(silent_lines >= 2, "{edges:#?}");
+    assert!(lines.len() < edges.len(), "nothing grouped: {edges:#?}");
+
+    let report = dir.path().join("cluster.html");
+    let out = pqready(&[
+        "report",
+        saved.to_str().unwrap(),
+        "-o",
+        "html",
+        "--output-file",
+        report.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(&report).unwrap();
+    // The cluster's URLs (the API server, etcd) are printed as text, never linked.
+    assert_self_contained(&html.replace("https://127.0.0.1:", "127.0.0.1:"));
+    let start = html
+        .find("<svg role=\"img\" aria-label=\"cluster connections\"")
+        .expect("the graph");
+    let svg = &html[start..start + html[start..].find("</svg>").unwrap()];
+    assert_eq!(
+        svg.matches("<path class=\"edge ").count(),
+        lines.len(),
+        "one line per kind of edge:\n{svg}"
+    );
+    assert_eq!(
+        svg.matches("<path class=\"edge s-bad sd\"").count(),
+        silent_lines,
+        "{svg}"
+    );
+    assert_eq!(
+        svg.matches("· silent downgrade</tspan>").count(),
+        silent_lines,
+        "{svg}"
+    );
+    assert!(svg.contains(">kubelet ×3</text>"), "{svg}");
+    assert!(svg.contains(">v1.32.4 (go1.23)</text>"), "{svg}");
+    // The hostile name is text wherever it is printed.
+    assert!(!html.contains(HOSTILE_WORKLOAD));
+    assert!(html.contains("shop/&lt;script&gt;alert(1)&lt;/script&gt;"));
+
+    let dom = dump_dom(&report);
+    assert!(!dom.to_ascii_lowercase().contains("<script"), "{dom}");
+    // Chromium built the SVG: its lines are in the DOM.
+    assert_eq!(
+        dom.matches("<path class=\"edge ").count(),
+        lines.len(),
+        "{dom}"
+    );
+    let text = visible_text(&dom);
+    for expected in [
+        "Connections: client → server",
+        "kubelet ×3",
+        "x25519 ×3 · silent downgrade",
+        "X25519MLKEM768",
+        "Upgrade first",
+        "HIGH upgrade 3 kubelets from v1.32.4",
+        "Edge (client → server)",
+        "kubelet ×3 → kube-apiserver",
+        "old-1, old-2, old-3",
+        &format!("workload shop/{HOSTILE_WORKLOAD} → kube-apiserver"),
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} not rendered in:\n{text}"
+        );
+    }
+    assert_screenshot(&report, dir.path());
+
+    let md = pqready(&["report", saved.to_str().unwrap(), "-o", "markdown"]);
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(md.contains("#### Edges"), "{md}");
+    assert!(
+        md.contains("| `kubelet ×3 → kube-apiserver` | v1.32.4 (go1.23) | x25519 | classical (**silent downgrade**) |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("\n1. **high** upgrade 3 kubelets from v1.32.4"),
+        "{md}"
+    );
+}
