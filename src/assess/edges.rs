@@ -17,27 +17,10 @@ use crate::catalog::profile::{self, ClientProfile};
 use crate::discover::cluster::{Category, ClusterClient, Component};
 use crate::probe::clients::ClientResult;
 use crate::probe::TargetObservation;
-use crate::vocab::{Cargo, CheckId, ClientBasis, ClientKind, FindingKind, Severity, Standing};
+use crate::vocab::{Cargo, CheckId, ClientKind, FindingKind, Severity, Standing};
 use crate::wire::NamedGroup;
 use serde::Serialize;
 use std::collections::BTreeMap;
-
-/// The client end of an edge.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct EdgeClient {
-    /// What it is.
-    pub kind: ClientKind,
-    /// Its name (the node, the workload, `kube-apiserver`, `kubectl`).
-    pub name: String,
-    /// Its Kubernetes version, when known.
-    pub version: Option<String>,
-    /// Its Go version, when known.
-    pub go_version: Option<String>,
-    /// The client profile replayed for it; null for a client of unknown build.
-    pub profile: Option<String>,
-    /// Where its version was read.
-    pub basis: ClientBasis,
-}
 
 /// The server end of an edge: a component of the cluster document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -69,8 +52,10 @@ pub struct EdgeMldsa {
 /// One client→server edge of the cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Edge {
-    /// Who connects.
-    pub client: EdgeClient,
+    /// Who connects: its kind, name, version, Go version, the profile
+    /// replayed for it (null for a client of unknown build) and where its
+    /// version was read.
+    pub client: ClusterClient,
     /// To what.
     pub server: EdgeServer,
     /// The group the client's replay negotiated; null when it did not
@@ -184,13 +169,9 @@ pub fn edge(
         .map(|a| a.mldsa);
     let client_accepts = profile.map(ClientProfile::accepts_mldsa);
     let mut edge = Edge {
-        client: EdgeClient {
-            kind: client.kind,
-            name: client.name.clone(),
-            version: client.version.clone(),
-            go_version: client.go_version.clone(),
+        client: ClusterClient {
             profile: profile.map(|p| p.id.clone()),
-            basis: client.basis,
+            ..client.clone()
         },
         server: EdgeServer {
             category: component.category,
@@ -565,7 +546,7 @@ fn plural(kind: &str) -> String {
 mod tests {
     use super::*;
     use crate::probe::checks::CheckRecord;
-    use crate::vocab::CheckStatus;
+    use crate::vocab::{CheckStatus, ClientBasis};
     use crate::wire::ProtocolVersion;
     use NamedGroup as G;
 

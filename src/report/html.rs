@@ -1855,8 +1855,9 @@ mod tests {
 /// webhook, and a workload of unknown build named `<script>alert(1)</script>`.
 #[cfg(test)]
 pub(crate) mod sample {
-    use crate::assess::edges::{cargo, Edge, EdgeClient, EdgeMldsa, EdgeServer};
+    use crate::assess::edges::{cargo, Edge, EdgeMldsa, EdgeServer};
     use crate::assess::Finding;
+    use crate::discover::cluster::ClusterClient;
     use crate::discover::cluster::{Category, ClusterInfo, Component};
     use crate::report::cluster::{ClusterReport, ComponentReport};
     use crate::vocab::{ClientBasis, ClientKind, FindingKind, Standing};
@@ -1911,7 +1912,7 @@ pub(crate) mod sample {
             _ => None,
         };
         let mut e = Edge {
-            client: EdgeClient {
+            client: ClusterClient {
                 kind,
                 name: name.into(),
                 version: version.map(Into::into),
@@ -1922,6 +1923,8 @@ pub(crate) mod sample {
                 } else {
                     ClientBasis::Unknown
                 },
+                source: String::new(),
+                image: None,
             },
             server: EdgeServer {
                 category,

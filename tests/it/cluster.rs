@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use support::apiserver::{
     kubeadm, ClientConfig, Cluster, Service, ServicePort, TestApiServer, EXEC_TOKEN, TOKEN,
@@ -16,22 +16,9 @@ use support::apiserver::{
 use support::{kubeconfig, peers};
 
 use crate::support;
+use support::command::run_with_path as pqready;
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
-
-/// `pqready ARGS` with PATH holding only `path_dirs` (for the local kubectl) and the system dirs.
-fn pqready(args: &[&str], path_dirs: &[&Path]) -> Output {
-    let mut path: Vec<PathBuf> = path_dirs.iter().map(|p| p.to_path_buf()).collect();
-    path.extend(["/usr/bin", "/bin"].map(PathBuf::from));
-    Command::new(env!("CARGO_BIN_EXE_pqready"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("PATH", std::env::join_paths(path).unwrap())
-        .env_remove("KUBECONFIG")
-        .env("HOME", "/nonexistent")
-        .output()
-        .expect("run pqready")
-}
 
 /// The run succeeded (exit 0); its stderr otherwise.
 fn assert_ok(out: &Output) {
@@ -108,15 +95,6 @@ fn component<'a>(doc: &'a Value, category: &str, name: &str) -> &'a Value {
 
 fn status(c: &Value) -> &str {
     c["result"]["verdict"]["status"].as_str().unwrap_or("none")
-}
-
-/// A directory whose `kubectl` is the machine's real kubectl 1.32 build.
-fn kubectl_132(dir: &Path) -> PathBuf {
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let real = peers::kubectl_dir().unwrap().join("kubectl.1.32");
-    std::os::unix::fs::symlink(real, bin.join("kubectl")).unwrap();
-    bin
 }
 
 #[test]
@@ -204,7 +182,7 @@ fn audits_every_component_against_real_peers() {
     let server = TestApiServer::start(cluster);
     let dir = tempfile::tempdir().unwrap();
     let config = kubeconfig::token(dir.path(), &server);
-    let path = kubectl_132(dir.path());
+    let path = support::clients::kubectl_on_path(dir.path(), "1.32");
     let started = std::time::Instant::now();
     let out = pqready(
         &[

@@ -15,8 +15,6 @@
 
 use serde_json::Value;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::Duration;
 use support::apiserver::{
     kubeadm, ClientConfig, Cluster, Service, ServicePort, TestApiServer, TOKEN,
@@ -26,30 +24,9 @@ use support::tap::Tap;
 use support::{kubeconfig, peers};
 
 use crate::support;
+use support::command::run_with_path as pqready;
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
-
-fn pqready(args: &[&str], path_dirs: &[&Path]) -> Output {
-    let mut path: Vec<PathBuf> = path_dirs.iter().map(|p| p.to_path_buf()).collect();
-    path.extend(["/usr/bin", "/bin"].map(PathBuf::from));
-    Command::new(env!("CARGO_BIN_EXE_pqready"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("PATH", std::env::join_paths(path).unwrap())
-        .env_remove("KUBECONFIG")
-        .env("HOME", "/nonexistent")
-        .output()
-        .expect("run pqready")
-}
-
-/// A directory whose `kubectl` is the machine's real kubectl 1.32 build.
-fn kubectl_132(dir: &Path) -> PathBuf {
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let real = peers::kubectl_dir().unwrap().join("kubectl.1.32");
-    std::os::unix::fs::symlink(real, bin.join("kubectl")).unwrap();
-    bin
-}
 
 /// The edge from `client` (kind, name) to `server` (category, name).
 fn edge<'a>(doc: &'a Value, client: (&str, &str), server: (&str, &str)) -> &'a Value {
@@ -177,7 +154,7 @@ fn a_cluster_mid_upgrade_has_its_silent_downgrades_listed_and_checked_on_the_wir
     let server = TestApiServer::start(cluster);
     let dir = tempfile::tempdir().unwrap();
     let config = kubeconfig::token(dir.path(), &server);
-    let path = kubectl_132(dir.path());
+    let path = support::clients::kubectl_on_path(dir.path(), "1.32");
     let config = config.to_str().unwrap();
     let out = pqready(&["cluster", "--kubeconfig", config, "-o", "json"], &[&path]);
     assert_eq!(
@@ -382,15 +359,6 @@ fn a_cluster_mid_upgrade_has_its_silent_downgrades_listed_and_checked_on_the_wir
     assert_eq!(off["actions"], serde_json::json!([]));
 }
 
-/// A directory whose `kubectl` is the machine's real kubectl 1.33 build.
-fn kubectl_133(dir: &Path) -> PathBuf {
-    let bin = dir.join("bin133");
-    std::fs::create_dir_all(&bin).unwrap();
-    let real = peers::kubectl_dir().unwrap().join("kubectl.1.33");
-    std::os::unix::fs::symlink(real, bin.join("kubectl")).unwrap();
-    bin
-}
-
 #[test]
 fn newer_builds_get_what_their_replay_predicts_on_the_wire() {
     // A control plane on Kubernetes 1.36 (Go 1.26: the NIST-curve hybrids
@@ -420,7 +388,7 @@ fn newer_builds_get_what_their_replay_predicts_on_the_wire() {
     let server = TestApiServer::start(cluster);
     let dir = tempfile::tempdir().unwrap();
     let config = kubeconfig::token(dir.path(), &server);
-    let path = kubectl_133(dir.path());
+    let path = support::clients::kubectl_on_path(dir.path(), "1.33");
     let out = pqready(
         &[
             "cluster",

@@ -66,6 +66,16 @@ pub fn by_name(name: &str) -> RealClient {
 
 pub use super::peers::kubectl_dir;
 
+/// A new directory under `dir` whose `kubectl` is the machine's real
+/// `kubectl.VERSION` build, to put on PATH as the local kubectl.
+pub fn kubectl_on_path(dir: &Path, version: &str) -> PathBuf {
+    let bin = dir.join(format!("kubectl-{version}"));
+    std::fs::create_dir_all(&bin).unwrap();
+    let real = kubectl_dir().unwrap().join(format!("kubectl.{version}"));
+    std::os::unix::fs::symlink(real, bin.join("kubectl")).unwrap();
+    bin
+}
+
 /// `kubectl.1.NN`, profile `kubectl1.NN`.
 pub fn kubectl(version: &str) -> RealClient {
     RealClient {

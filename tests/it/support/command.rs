@@ -13,6 +13,22 @@ pub fn run(args: &[&str]) -> Output {
         .expect("run pqready")
 }
 
+/// `pqready ARGS` as an operator's shell runs it for a cluster: PATH holding
+/// only `path_dirs` (where the local kubectl is) and the system dirs, no
+/// KUBECONFIG and a HOME without one, NO_COLOR=1.
+pub fn run_with_path(args: &[&str], path_dirs: &[&std::path::Path]) -> Output {
+    let mut path: Vec<std::path::PathBuf> = path_dirs.iter().map(|p| p.to_path_buf()).collect();
+    path.extend(["/usr/bin", "/bin"].map(std::path::PathBuf::from));
+    Command::new(env!("CARGO_BIN_EXE_pqready"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("PATH", std::env::join_paths(path).unwrap())
+        .env_remove("KUBECONFIG")
+        .env("HOME", "/nonexistent")
+        .output()
+        .expect("run pqready")
+}
+
 /// `pqready ARGS` with NO_COLOR=1, `input` on standard input.
 pub fn run_with_stdin(args: &[&str], input: &[u8]) -> Output {
     use std::io::Write as _;
