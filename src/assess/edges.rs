@@ -545,8 +545,7 @@ fn plural(kind: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::checks::CheckRecord;
-    use crate::vocab::{CheckStatus, ClientBasis};
+    use crate::vocab::ClientBasis;
     use crate::wire::ProtocolVersion;
     use NamedGroup as G;
 
@@ -565,15 +564,7 @@ mod tests {
     }
 
     fn supporting(groups: &[NamedGroup]) -> TargetObservation {
-        let mut obs = TargetObservation::with_groups(groups, &[ProtocolVersion::TLS1_3]);
-        obs.checks = vec![CheckRecord {
-            id: CheckId::Groups,
-            status: CheckStatus::Completed,
-            error_kind: None,
-            error: None,
-            connections: 1,
-        }];
-        obs
+        TargetObservation::with_completed_groups(groups, &[ProtocolVersion::TLS1_3])
     }
 
     fn client(kind: ClientKind, name: &str, version: Option<&str>) -> ClusterClient {

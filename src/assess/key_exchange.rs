@@ -162,23 +162,15 @@ fn not_preferred(obs: &TargetObservation) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::checks::CheckRecord;
     use crate::probe::TargetObservation;
-    use crate::vocab::CheckStatus;
     use crate::vocab::Severity;
     use crate::wire::ProtocolVersion;
 
     fn observed(groups: &[NamedGroup], order: Option<&[NamedGroup]>) -> TargetObservation {
-        let mut obs = TargetObservation::with_groups(groups, &[ProtocolVersion::TLS1_3]);
+        let mut obs =
+            TargetObservation::with_completed_groups(groups, &[ProtocolVersion::TLS1_3]);
         obs.groups.server_order = order.map(|o| o.to_vec());
         obs.groups.selection = order.map(|_| Selection::ServerOrder);
-        obs.checks = vec![CheckRecord {
-            id: CheckId::Groups,
-            status: CheckStatus::Completed,
-            error_kind: None,
-            error: None,
-            connections: 1,
-        }];
         obs
     }
 

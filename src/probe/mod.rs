@@ -106,6 +106,23 @@ pub struct TargetObservation {
 
 #[cfg(test)]
 impl TargetObservation {
+    /// [`TargetObservation::with_groups`] whose `groups` check ran to the
+    /// end: its groups are the server's whole set, as the judges require.
+    pub(crate) fn with_completed_groups(
+        groups: &[crate::wire::NamedGroup],
+        versions: &[crate::wire::ProtocolVersion],
+    ) -> Self {
+        let mut obs = Self::with_groups(groups, versions);
+        obs.checks = vec![CheckRecord {
+            id: CheckId::Groups,
+            status: CheckStatus::Completed,
+            error_kind: None,
+            error: None,
+            connections: 1,
+        }];
+        obs
+    }
+
     /// An observation of a server that accepted `versions` and supports
     /// `groups`, with nothing else observed, for the judges' unit tests.
     pub(crate) fn with_groups(
