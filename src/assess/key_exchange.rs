@@ -167,8 +167,7 @@ mod tests {
     use crate::wire::ProtocolVersion;
 
     fn observed(groups: &[NamedGroup], order: Option<&[NamedGroup]>) -> TargetObservation {
-        let mut obs =
-            TargetObservation::with_completed_groups(groups, &[ProtocolVersion::TLS1_3]);
+        let mut obs = TargetObservation::with_completed_groups(groups, &[ProtocolVersion::TLS1_3]);
         obs.groups.server_order = order.map(|o| o.to_vec());
         obs.groups.selection = order.map(|_| Selection::ServerOrder);
         obs
