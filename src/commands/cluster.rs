@@ -1,7 +1,8 @@
-//! `pqready cluster`: discover the cluster's endpoints through its API,
-//! replay the local kubectl against the API server, probe every endpoint
-//! (falling back to a Service's endpoints when its ClusterIP does not
-//! answer), judge each component and print one document.
+//! `pqready cluster`: discover the cluster's endpoints and clients through
+//! its API, probe every endpoint (falling back to a Service's endpoints when
+//! its ClusterIP does not answer), replay each client (the local kubectl
+//! included) against the servers it talks to, judge each component and
+//! edge, and print one document.
 
 use super::output::{Output, Progress};
 use super::{CommandError, Outcome};

@@ -8,7 +8,11 @@
 //! `/version`, Nodes' kubelets, control-plane static pods and their TLS
 //! flags, admission and CRD conversion webhooks, aggregated APIServices,
 //! and, when asked, Ingresses, LoadBalancer Services, Gateways and every
-//! Service port), and turning each into a [`Component`] with a [`Target`].
+//! Service port), and turning each into a [`Component`] with a [`Target`];
+//! and the cluster's clients ([`ClusterClient`]: kubelets and kube-proxy
+//! from Nodes, the scheduler and controller manager from their images,
+//! workloads from theirs, the API server from `/version`) with who talks to
+//! whom ([`edge_pairs`]).
 //!
 //! The kube-rs client is the one outbound connection outside `net`: it
 //! speaks HTTPS to the API server for discovery only; every endpoint,
