@@ -132,16 +132,30 @@ impl ClientProfile {
         spec
     }
 
-    /// A key identifying the ClientHello shape that decides key exchange, so
-    /// profiles that send the same offer are probed once.
-    pub fn offer_key(&self) -> (Vec<NamedGroup>, Vec<NamedGroup>, Vec<ProtocolVersion>) {
+    /// A key identifying the ClientHello shape that decides the handshake:
+    /// key exchange (groups, key shares, versions) and what the server may
+    /// answer with (cipher suites, signature schemes), so profiles that send
+    /// the same offer are probed once. Go 1.27 offers Go 1.26's groups but
+    /// ML-DSA too: an ML-DSA-only server answers them differently.
+    pub fn offer_key(&self) -> OfferKey {
         (
             self.groups.clone(),
             self.key_shares.clone(),
             self.versions.clone(),
+            self.cipher_suites.clone(),
+            self.signature_schemes.clone(),
         )
     }
 }
+
+/// What [`ClientProfile::offer_key`] compares.
+pub type OfferKey = (
+    Vec<NamedGroup>,
+    Vec<NamedGroup>,
+    Vec<ProtocolVersion>,
+    Vec<CipherSuite>,
+    Vec<SignatureScheme>,
+);
 
 fn modern_suites() -> Vec<CipherSuite> {
     [TLS13_SUITES, TLS12_ECDHE_AEAD_SUITES].concat()
@@ -572,8 +586,18 @@ mod tests {
         let go127 = find("go1.27").unwrap();
         let first: Vec<u16> = go127.signature_schemes[..3].iter().map(|s| s.0).collect();
         assert_eq!(first, [0x0904, 0x0905, 0x0906]);
-        // Its key exchange is Go 1.26's; only the signature schemes differ.
-        assert_eq!(go127.offer_key(), find("go1.26").unwrap().offer_key());
+        // Its key exchange is Go 1.26's; the signature schemes differ, so
+        // a replay of one never stands for the other.
+        let go126 = find("go1.26").unwrap();
+        assert_eq!(
+            (&go127.groups, &go127.key_shares),
+            (&go126.groups, &go126.key_shares)
+        );
+        assert_ne!(go127.offer_key(), go126.offer_key());
+        assert_eq!(
+            find("kubectl1.33").unwrap().offer_key(),
+            find("go1.24").unwrap().offer_key()
+        );
         // GODEBUG variants change key exchange only.
         assert!(find("go1.27+tlsmlkem=0").unwrap().accepts_mldsa());
         assert!(find("chrome").unwrap().accepts_mldsa());

@@ -2,7 +2,9 @@
 //! and record what that client would negotiate.
 //!
 //! Owns: one connection per distinct offer (profiles with the same groups,
-//! key shares and versions — e.g. kubectl 1.33 and Go 1.24 — share one), and
+//! key shares, versions, cipher suites and signature schemes — e.g.
+//! kubectl 1.33 and Go 1.24 — share one; Go 1.27 and Go 1.26 differ by
+//! ML-DSA, which an ML-DSA-only server answers differently), and
 //! reading the answer as the real client would: a ServerHello settles the
 //! group; a HelloRetryRequest for a group the client lists means one more
 //! round trip and that group; an alert or a group the client never offered
