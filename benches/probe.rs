@@ -23,6 +23,7 @@ fn target_for(addr: std::net::SocketAddr) -> Target {
         host: addr.ip().to_string(),
         port: addr.port(),
         sni: Some("localhost".into()),
+        protocol: pqready::vocab::Protocol::Tls,
     }
 }
 

@@ -83,6 +83,7 @@ impl DemoServer {
             host: self.addr.ip().to_string(),
             port: self.addr.port(),
             sni: Some("localhost".into()),
+            protocol: crate::vocab::Protocol::Tls,
         }
     }
 }

@@ -26,6 +26,8 @@ pub struct Target {
     pub port: u16,
     /// SNI to send: `--sni`, else the host when it is a name, else none.
     pub sni: Option<String>,
+    /// What it speaks (TLS unless a scheme, a flag or a well-known port says otherwise).
+    pub protocol: crate::vocab::Protocol,
 }
 
 /// Bad target input.
@@ -91,6 +93,7 @@ pub fn parse_target(text: &str, sni: Option<&str>) -> Result<Target, TargetError
         host,
         port,
         sni,
+        protocol: crate::vocab::Protocol::Tls,
     })
 }
 

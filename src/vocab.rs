@@ -444,6 +444,44 @@ labels! {
 }
 
 labels! {
+    /// What a target speaks: TLS from the first byte, TLS after a
+    /// protocol's own plaintext preamble (STARTTLS and its kin), SSH, or
+    /// TLS inside QUIC. URL schemes use the same spellings (`postgres://`).
+    pub enum Protocol {
+        /// TLS from the first byte (HTTPS and every implicit-TLS port).
+        Tls = "tls",
+        /// PostgreSQL: SSLRequest, then TLS.
+        Postgres = "postgres",
+        /// MySQL/MariaDB: the server greeting, an SSL request packet, then TLS.
+        Mysql = "mysql",
+        /// SMTP: EHLO, STARTTLS.
+        Smtp = "smtp",
+        /// IMAP: STARTTLS.
+        Imap = "imap",
+        /// POP3: STLS.
+        Pop3 = "pop3",
+        /// LDAP: the StartTLS extended operation.
+        Ldap = "ldap",
+        /// XMPP: `<starttls/>` in the stream.
+        Xmpp = "xmpp",
+        /// FTP: AUTH TLS.
+        Ftp = "ftp",
+        /// SSH: its own key exchange, no TLS.
+        Ssh = "ssh",
+        /// QUIC v1: TLS 1.3 in Initial packets over UDP.
+        Quic = "quic",
+    }
+}
+
+// `labels!` derives a fixed set of traits; TLS is the default here.
+#[allow(clippy::derivable_impls)]
+impl Default for Protocol {
+    fn default() -> Self {
+        Protocol::Tls
+    }
+}
+
+labels! {
     /// What kind of cluster component a client on an edge is.
     pub enum ClientKind {
         /// A Node's kubelet, as a client of the API server.

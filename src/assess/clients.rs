@@ -211,6 +211,7 @@ mod tests {
     /// with each client's result predicted by the model.
     fn observed(server: &ServerModel, clients: &[&ClientProfile]) -> TargetObservation {
         TargetObservation {
+            protocol: crate::vocab::Protocol::Tls,
             address: Some("127.0.0.1:443".parse().unwrap()),
             sni: None,
             tls_versions: vec![ProtocolVersion::TLS1_3],

@@ -189,6 +189,7 @@ mod tests {
                 error_kind: error,
             };
         TargetObservation {
+            protocol: crate::vocab::Protocol::Tls,
             address: None,
             sni: None,
             tls_versions: Vec::new(),

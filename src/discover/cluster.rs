@@ -438,6 +438,7 @@ pub fn target(host: &str, port: u16) -> Target {
         host: host.to_string(),
         port,
         sni: (!is_ip).then(|| host.to_string()),
+        protocol: crate::vocab::Protocol::Tls,
     }
 }
 

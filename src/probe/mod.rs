@@ -71,6 +71,11 @@ impl Default for ProbeConfig {
 /// Everything pqready observed about one target. Facts only.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct TargetObservation {
+    /// What the target speaks: `tls`, a STARTTLS protocol (`postgres`,
+    /// `smtp`...), `ssh` or `quic`; absent in documents written before it
+    /// existed, which were all `tls`.
+    #[serde(default)]
+    pub protocol: crate::vocab::Protocol,
     /// The resolved address that was probed; null when resolution failed.
     pub address: Option<SocketAddr>,
     /// The SNI sent, if any.
@@ -130,6 +135,7 @@ impl TargetObservation {
         versions: &[crate::wire::ProtocolVersion],
     ) -> Self {
         TargetObservation {
+            protocol: crate::vocab::Protocol::Tls,
             address: None,
             sni: None,
             tls_versions: versions.to_vec(),
@@ -153,6 +159,7 @@ impl TargetObservation {
     /// An observation of `addr` with nothing seen yet.
     fn empty(address: Option<SocketAddr>, sni: Option<String>) -> Self {
         TargetObservation {
+            protocol: crate::vocab::Protocol::Tls,
             address,
             sni,
             tls_versions: Vec::new(),
@@ -483,10 +490,12 @@ pub async fn probe_target<C: Check + ?Sized>(
         }
         Err(e) => Err(ProbeError::from(e)),
     };
-    observed.unwrap_or_else(|e| {
+    let mut observed = observed.unwrap_or_else(|e| {
         let ms = started.elapsed().as_millis() as u64;
         TargetObservation::unreachable(target.sni.clone(), &e, checks, config, ms)
-    })
+    });
+    observed.protocol = target.protocol;
+    observed
 }
 
 /// Runs the selected checks stage by stage, each stage's checks at once,

@@ -17,6 +17,7 @@ pub fn target(addr: SocketAddr, sni: Option<&str>) -> Target {
         host: addr.ip().to_string(),
         port: addr.port(),
         sni: sni.map(String::from),
+        protocol: pqready::vocab::Protocol::Tls,
     }
 }
 
