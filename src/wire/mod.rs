@@ -13,6 +13,7 @@ pub mod client_hello;
 pub mod codec;
 pub mod flight;
 pub mod keyshare;
+pub mod quic;
 pub mod record;
 pub mod registry;
 pub mod schema;
