@@ -876,9 +876,12 @@ pub struct ProbeArgs {
     /// Endpoints to probe (see the flag's help text).
     #[arg(
         value_name = "HOST[:PORT]",
-        help = "Endpoints: HOST[:PORT] (default port 443), [IPv6]:PORT, or https://HOST[:PORT]"
+        help = "Endpoints: HOST[:PORT] (default port 443), [IPv6]:PORT, https://HOST[:PORT], or quic://HOST[:PORT] (HTTP/3 over UDP)"
     )]
     pub targets: Vec<String>,
+    /// Probe every target over QUIC v1 (UDP) instead of TLS over TCP.
+    #[arg(long)]
+    pub quic: bool,
     /// Read more targets from FILE, one per line; '#' starts a comment.
     #[arg(long, value_name = "FILE")]
     pub targets_file: Option<PathBuf>,
@@ -1061,6 +1064,9 @@ impl ProbeArgs {
         }
         if out.is_empty() {
             return Err(FlagError::NoTargets);
+        }
+        if self.quic {
+            out = out.into_iter().map(discover::over_quic).collect();
         }
         Ok(match self.shard {
             Some(shard) => shard.select(out, |t| Some(t.label.as_str())),

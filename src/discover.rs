@@ -1,7 +1,7 @@
 //! Target discovery: turn what the user typed into a list of targets.
 //!
 //! Owns: parsing `HOST[:PORT]`, `[IPv6]:PORT`, bare IPv6 addresses and
-//! `https://` URLs, and reading targets files (one per line, `#` comments).
+//! `https://` and `quic://` URLs, and reading targets files (one per line, `#` comments).
 //! Bad input yields a [`TargetError`] naming the offending text and line.
 //! Must not: resolve names or open connections (that is `probe`/`net`).
 
@@ -39,10 +39,15 @@ pub struct TargetError(pub String);
 pub fn parse_target(text: &str, sni: Option<&str>) -> Result<Target, TargetError> {
     let bad = |why: &str| TargetError(format!("invalid target '{text}': {why}"));
     let mut rest = text.trim();
-    if let Some(stripped) = rest.strip_prefix("https://") {
+    let mut protocol = crate::vocab::Protocol::Tls;
+    if let Some(stripped) = rest.strip_prefix("quic://") {
+        // HTTP/3's UDP port is HTTPS's: 443 unless given.
+        protocol = crate::vocab::Protocol::Quic;
+        rest = stripped.split('/').next().unwrap_or("");
+    } else if let Some(stripped) = rest.strip_prefix("https://") {
         rest = stripped.split('/').next().unwrap_or("");
     } else if rest.contains("://") {
-        return Err(bad("only https:// URLs or HOST[:PORT] are accepted"));
+        return Err(bad("only https:// or quic:// URLs or HOST[:PORT] are accepted"));
     }
     if rest.is_empty() {
         return Err(bad("empty host"));
@@ -83,6 +88,11 @@ pub fn parse_target(text: &str, sni: Option<&str>) -> Result<Target, TargetError
     } else {
         format!("{host}:{port}")
     };
+    // The scheme keeps a QUIC target apart from the TCP one on the same port.
+    let label = match protocol {
+        crate::vocab::Protocol::Quic => format!("quic://{label}"),
+        _ => label,
+    };
     let sni = match sni {
         Some(name) => Some(check_sni(name)?),
         None if is_ip => None,
@@ -93,8 +103,20 @@ pub fn parse_target(text: &str, sni: Option<&str>) -> Result<Target, TargetError
         host,
         port,
         sni,
-        protocol: crate::vocab::Protocol::Tls,
+        protocol,
     })
+}
+
+/// The same target over QUIC (`--quic`): UDP, same host and port.
+pub fn over_quic(target: Target) -> Target {
+    match target.protocol {
+        crate::vocab::Protocol::Quic => target,
+        _ => Target {
+            label: format!("quic://{}", target.label),
+            protocol: crate::vocab::Protocol::Quic,
+            ..target
+        },
+    }
 }
 
 /// Validates a `--sni` value: a DNS host name (SNI cannot carry an IP address).

@@ -2,8 +2,8 @@
 //! `inspect --forward` to its upstream); listeners live with their servers
 //! (`inspect`, `demo`).
 //!
-//! Owns: name resolution, TCP connect, writes and reads — each bounded by a
-//! deadline — and the mapping of I/O failures onto a small typed [`NetError`]
+//! Owns: name resolution, TCP connect, writes and reads, and UDP datagrams
+//! for QUIC — each bounded by a deadline — and the mapping of I/O failures onto a small typed [`NetError`]
 //! with stable labels. It moves bytes only: it never parses TLS (that is
 //! `wire`) and never decides what a failure means (that is `probe`/`assess`).
 
@@ -185,6 +185,52 @@ impl Conn {
     pub fn holding(mut self, permit: Option<tokio::sync::OwnedSemaphorePermit>) -> Conn {
         self.host = permit;
         self
+    }
+}
+
+/// A UDP socket talking to one peer (QUIC probes): sends whole datagrams
+/// and receives them until a deadline the caller gives each time.
+#[derive(Debug)]
+pub struct Datagrams {
+    socket: tokio::net::UdpSocket,
+}
+
+impl Datagrams {
+    /// A socket on an ephemeral port of the right family, connected to
+    /// `addr` so only its datagrams arrive (and an ICMP port-unreachable
+    /// surfaces as [`NetError::Refused`]).
+    pub async fn open(addr: SocketAddr) -> Result<Datagrams, NetError> {
+        let local: SocketAddr = match addr {
+            SocketAddr::V4(_) => (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
+            SocketAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
+        };
+        let socket = tokio::net::UdpSocket::bind(local)
+            .await
+            .map_err(NetError::from_io)?;
+        socket.connect(addr).await.map_err(NetError::from_io)?;
+        Ok(Datagrams { socket })
+    }
+
+    /// Sends one datagram.
+    pub async fn send(&self, datagram: &[u8]) -> Result<(), NetError> {
+        self.socket
+            .send(datagram)
+            .await
+            .map(|_| ())
+            .map_err(NetError::from_io)
+    }
+
+    /// The next datagram (cut to `buf.len()`), or `None` at `deadline`.
+    pub async fn recv_until(
+        &self,
+        deadline: Instant,
+        buf: &mut [u8],
+    ) -> Result<Option<usize>, NetError> {
+        match timeout_at(deadline, self.socket.recv(buf)).await {
+            Err(_) => Ok(None),
+            Ok(Err(e)) => Err(NetError::from_io(e)),
+            Ok(Ok(n)) => Ok(Some(n)),
+        }
     }
 }
 

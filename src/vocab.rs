@@ -186,6 +186,9 @@ labels! {
         PqMultiRecord = "pq-multi-record",
         /// A hello padded to 4 KiB.
         Padded4k = "padded-4k",
+        /// QUIC: a post-quantum hello spanning two Initial packets (the
+        /// QUIC form of tldr.fail); its control is a hello that fits one.
+        QuicTwoInitials = "quic-two-initials",
     }
 }
 

@@ -20,6 +20,7 @@ pub mod clients;
 pub mod exchange;
 pub mod groups;
 pub mod handshake;
+pub mod quic;
 pub mod tolerance;
 pub mod versions;
 
@@ -103,7 +104,11 @@ pub struct TargetObservation {
     /// What became of each check, in the order they ran (stage by stage,
     /// in table order within a stage).
     pub checks: Vec<CheckRecord>,
-    /// TCP connections opened for this target.
+    /// What the QUIC exchanges cost (a `quic` target only; absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quic: Option<quic::QuicObservation>,
+    /// Connections opened for this target (TCP connections, or QUIC
+    /// connection attempts for a `quic` target).
     pub connections: u32,
     /// Wall-clock time spent on this target.
     pub elapsed_ms: u64,
@@ -149,6 +154,7 @@ impl TargetObservation {
             chains: Vec::new(),
             hello_tolerance: None,
             checks: Vec::new(),
+            quic: None,
             connections: 0,
             elapsed_ms: 0,
         }
@@ -170,6 +176,7 @@ impl TargetObservation {
             chains: Vec::new(),
             hello_tolerance: None,
             checks: Vec::new(),
+            quic: None,
             connections: 0,
             elapsed_ms: 0,
         }
@@ -270,6 +277,8 @@ pub struct Session {
     rate: Option<Arc<net::ConnectRate>>,
     per_host: Option<Arc<net::HostCap>>,
     slot: Option<Arc<net::WorkSlot>>,
+    /// Set for a QUIC target: its hellos go in Initial packets over UDP.
+    quic: Option<Arc<quic::QuicCounters>>,
 }
 
 impl Session {
@@ -285,7 +294,22 @@ impl Session {
             rate: None,
             per_host: None,
             slot: None,
+            quic: None,
         }
+    }
+
+    /// The same target over QUIC: every hello goes in Initial packets
+    /// over UDP (each exchange is one QUIC connection attempt).
+    pub fn over_quic(self) -> Session {
+        Session {
+            quic: Some(Arc::default()),
+            ..self
+        }
+    }
+
+    /// What the QUIC exchanges cost so far; `None` for a TCP target.
+    pub fn quic(&self) -> Option<quic::QuicObservation> {
+        self.quic.as_ref().map(|c| c.observation())
     }
 
     /// The same session, pacing its connections with `rate` and keeping
@@ -329,6 +353,15 @@ impl Session {
     /// As [`Session::connect`], with the instant the connection attempt
     /// began (after any wait for the rate or the per-host cap).
     async fn connect_timed(&self) -> Result<(Conn, Instant), NetError> {
+        let (place, began) = self.admit().await;
+        Ok((
+            Conn::open(self.addr, self.timeout).await?.holding(place),
+            began,
+        ))
+    }
+
+    /// Waits for the per-host cap and the rate, and counts one connection.
+    async fn admit(&self) -> (Option<tokio::sync::OwnedSemaphorePermit>, Instant) {
         let place = match &self.per_host {
             Some(cap) => cap.enter(self.addr.ip()).await,
             None => None,
@@ -337,11 +370,30 @@ impl Session {
             rate.wait().await;
         }
         self.counters.0[self.check as usize].fetch_add(1, Ordering::Relaxed);
-        let began = Instant::now();
-        Ok((
-            Conn::open(self.addr, self.timeout).await?.holding(place),
-            began,
-        ))
+        (place, Instant::now())
+    }
+
+    /// One QUIC connection attempt: `spec` (with this session's SNI and
+    /// fresh randoms) in client Initials, the server's answer back.
+    pub async fn quic_hello(&self, mut spec: ClientHelloSpec) -> Result<quic::Answer, NetError> {
+        let counters = self.quic.clone().unwrap_or_default();
+        if spec.server_name.is_none() {
+            spec.server_name = self.sni.clone();
+        }
+        aws_lc_rs::rand::fill(&mut spec.random)
+            .map_err(|_| NetError::Io("no randomness".into()))?;
+        let (_place, began) = self.admit().await;
+        let answer = quic::exchange(self.addr, spec, self.timeout, &counters).await;
+        match &answer {
+            Ok(a) => {
+                self.answered_in(began.elapsed());
+                tracing::debug!(target = %self.addr, check = %self.check, initials = a.initials, answer = %exchange::describe(&a.reply), "QUIC server answered")
+            }
+            Err(e) => {
+                tracing::debug!(target = %self.addr, check = %self.check, error = %e, "no QUIC answer")
+            }
+        }
+        answer
     }
 
     /// Tells the run's concurrency how long an answered exchange took.
@@ -372,6 +424,10 @@ impl Session {
         mut spec: ClientHelloSpec,
         until: ReadUntil,
     ) -> Result<Reply, NetError> {
+        if self.quic.is_some() {
+            // QUIC is TLS 1.3 only: the answer is always a ServerHello or HRR.
+            return self.quic_hello(spec).await.map(|a| a.reply);
+        }
         if spec.server_name.is_none() {
             spec.server_name = self.sni.clone();
         }
@@ -480,6 +536,10 @@ pub async fn probe_target<C: Check + ?Sized>(
             let session = Session::new(addr, target.sni.clone(), config.timeout)
                 .paced(config.rate.clone(), config.per_host.clone())
                 .slotted(slot);
+            let session = match target.protocol {
+                crate::vocab::Protocol::Quic => session.over_quic(),
+                _ => session,
+            };
             probe_session(&session, checks, config, started)
                 .await
                 .map_err(|e| ProbeError {
@@ -498,6 +558,11 @@ pub async fn probe_target<C: Check + ?Sized>(
     observed
 }
 
+/// The checks that run over QUIC: the ones made of single hello exchanges.
+/// The others need a whole TLS connection (rustls over TCP) and are
+/// recorded as not run on a `quic` target.
+const QUIC_CHECKS: [CheckId; 3] = [CheckId::Groups, CheckId::Selection, CheckId::HelloTolerance];
+
 /// Runs the selected checks stage by stage, each stage's checks at once,
 /// and writes what each saw into one observation, in table order.
 async fn probe_session<C: Check + ?Sized>(
@@ -512,6 +577,7 @@ async fn probe_session<C: Check + ?Sized>(
     let running = order
         .iter()
         .filter(|c| config.checks.contains(c.id()) && c.applies(config))
+        .filter(|c| session.quic.is_none() || QUIC_CHECKS.contains(&c.id()))
         .fold(CheckSet::none(), |set, c| set.inserted(c.id()));
     let mut obs = TargetObservation::empty(Some(session.addr), session.sni.clone());
     let mut outcomes: Vec<(CheckId, Option<Result<(), ProbeError>>)> = Vec::new();
@@ -575,6 +641,7 @@ async fn probe_session<C: Check + ?Sized>(
             ..ProbeError::new(kind, message)
         });
     }
+    obs.quic = session.quic();
     obs.connections = session.connections();
     obs.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(obs)
