@@ -47,7 +47,9 @@ pub fn parse_target(text: &str, sni: Option<&str>) -> Result<Target, TargetError
     } else if let Some(stripped) = rest.strip_prefix("https://") {
         rest = stripped.split('/').next().unwrap_or("");
     } else if rest.contains("://") {
-        return Err(bad("only https:// or quic:// URLs or HOST[:PORT] are accepted"));
+        return Err(bad(
+            "only https:// or quic:// URLs or HOST[:PORT] are accepted",
+        ));
     }
     if rest.is_empty() {
         return Err(bad("empty host"));

@@ -531,6 +531,7 @@ pub async fn probe_target<C: Check + ?Sized>(
     slot: Option<Arc<net::WorkSlot>>,
 ) -> TargetObservation {
     let started = Instant::now();
+    let mut quic_seen = None;
     let observed = match net::resolve(&target.host, target.port, config.timeout).await {
         Ok(addr) => {
             let session = Session::new(addr, target.sni.clone(), config.timeout)
@@ -540,13 +541,15 @@ pub async fn probe_target<C: Check + ?Sized>(
                 crate::vocab::Protocol::Quic => session.over_quic(),
                 _ => session,
             };
-            probe_session(&session, checks, config, started)
+            let observed = probe_session(&session, checks, config, started)
                 .await
                 .map_err(|e| ProbeError {
                     address: Some(addr),
                     connections: session.connections(),
                     ..e
-                })
+                });
+            quic_seen = session.quic();
+            observed
         }
         Err(e) => Err(ProbeError::from(e)),
     };
@@ -555,6 +558,8 @@ pub async fn probe_target<C: Check + ?Sized>(
         TargetObservation::unreachable(target.sni.clone(), &e, checks, config, ms)
     });
     observed.protocol = target.protocol;
+    // A QUIC target that failed still says how many datagrams it cost.
+    observed.quic = observed.quic.take().or(quic_seen);
     observed
 }
 

@@ -158,6 +158,12 @@ pub async fn exchange(
         let n = match socket.recv_until(wake, &mut buf).await? {
             Some(n) => n,
             None if Instant::now() >= deadline => match noise.take() {
+                _ if !stream.contiguous().is_empty() => {
+                    break Reply::Malformed(format!(
+                        "the server's Initials carried {} bytes of its first handshake message, then stopped",
+                        stream.contiguous().len()
+                    ))
+                }
                 Some(noise) => break Reply::NotTls(noise),
                 None => return Err(NetError::Timeout("the QUIC Initial exchange")),
             },
@@ -272,7 +278,9 @@ async fn send_all(
 fn first_message(stream: &CryptoStream) -> Option<Reply> {
     let (typ, body) = stream.first_message()?;
     Some(if typ != HANDSHAKE_SERVER_HELLO {
-        Reply::Malformed(format!("expected ServerHello, got handshake message type {typ}"))
+        Reply::Malformed(format!(
+            "expected ServerHello, got handshake message type {typ}"
+        ))
     } else {
         match ServerHello::parse(body) {
             Ok(hello) => Reply::Hello {
@@ -285,7 +293,11 @@ fn first_message(stream: &CryptoStream) -> Option<Reply> {
 }
 
 fn describe_noise(datagram: &[u8], why: &WireError) -> String {
-    let hex: Vec<String> = datagram.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let hex: Vec<String> = datagram
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!(
         "a {}-byte datagram that is not a QUIC v1 answer ({why}): {}",
         datagram.len(),

@@ -378,7 +378,9 @@ pub fn client_close(
     put_varint(&mut payload, 0); // frame type
     put_varint(&mut payload, 0); // empty reason
     payload.resize(
-        MIN_INITIAL_DATAGRAM.saturating_sub(header + TAG_LEN).max(24),
+        MIN_INITIAL_DATAGRAM
+            .saturating_sub(header + TAG_LEN)
+            .max(24),
         0,
     );
     seal_initial(keys, dcid, scid, token, pn, &payload)
@@ -543,7 +545,11 @@ pub fn parse_datagram(
             });
         }
         if rest[0] & 0x80 == 0 {
-            // Short header: runs to the datagram's end.
+            // A short header runs to the datagram's end. Leading a datagram,
+            // before any handshake, it is noise rather than QUIC.
+            if out.is_empty() {
+                return Err(WireError::Invalid("short-header packet before a handshake"));
+            }
             out.push(ServerPacket::Opaque);
             break;
         }
@@ -698,7 +704,8 @@ fn verify_retry(without_tag: &[u8], tag: &[u8], odcid: &[u8]) -> Result<(), Wire
     pseudo.extend_from_slice(odcid);
     pseudo.extend_from_slice(without_tag);
     let key = LessSafeKey::new(
-        UnboundKey::new(&AES_128_GCM, &RETRY_KEY_V1).map_err(|_| WireError::Invalid("Retry key"))?,
+        UnboundKey::new(&AES_128_GCM, &RETRY_KEY_V1)
+            .map_err(|_| WireError::Invalid("Retry key"))?,
     );
     let expected = key
         .seal_in_place_separate_tag(
@@ -925,7 +932,9 @@ mod tests {
         let (parsed, used) = parse_long(packet, &keys.client, dcid, dcid).unwrap();
         assert_eq!(used, packet.len());
         match parsed {
-            ServerPacket::Initial { scid: s, frames, .. } => {
+            ServerPacket::Initial {
+                scid: s, frames, ..
+            } => {
                 assert_eq!(s, scid);
                 frames
             }
@@ -988,7 +997,16 @@ mod tests {
 
     #[test]
     fn varints_round_trip() {
-        for v in [0, 63, 64, 16383, 16384, (1 << 30) - 1, 1 << 30, (1 << 62) - 1] {
+        for v in [
+            0,
+            63,
+            64,
+            16383,
+            16384,
+            (1 << 30) - 1,
+            1 << 30,
+            (1 << 62) - 1,
+        ] {
             let mut b = Vec::new();
             put_varint(&mut b, v);
             assert_eq!(read_varint(&mut Reader::new(&b), "v").unwrap(), v);
@@ -998,8 +1016,14 @@ mod tests {
             read_varint(&mut Reader::new(&hex("c2197c5eff14e88c")), "v").unwrap(),
             151_288_809_941_952_652
         );
-        assert_eq!(read_varint(&mut Reader::new(&hex("7bbd")), "v").unwrap(), 15_293);
-        assert_eq!(decode_packet_number(Some(0xa82f30ea), 0x9b32, 16), 0xa82f9b32);
+        assert_eq!(
+            read_varint(&mut Reader::new(&hex("7bbd")), "v").unwrap(),
+            15_293
+        );
+        assert_eq!(
+            decode_packet_number(Some(0xa82f30ea), 0x9b32, 16),
+            0xa82f9b32
+        );
     }
 
     #[test]
@@ -1008,8 +1032,7 @@ mod tests {
         let packet = hex(A3_PROTECTED);
         for cut in 0..packet.len() {
             assert!(
-                parse_datagram(&packet[..cut], &keys.server, &hex(DCID), &[]).is_err()
-                    || cut == 0,
+                parse_datagram(&packet[..cut], &keys.server, &hex(DCID), &[]).is_err() || cut == 0,
                 "cut at {cut}"
             );
         }

@@ -1,0 +1,397 @@
+//! Issue 23 §3: QUIC. `probe quic://HOST:PORT` (and `--quic`) sends its
+//! ClientHellos in QUIC v1 Initials over UDP and reads the server's
+//! Initials: groups, the server's order and choice, and whether a
+//! post-quantum hello spanning two Initials is answered.
+//!
+//! Real peers: Debian's Caddy 2.11 (quic-go; classical as shipped, PQ with
+//! GODEBUG=tlsmlkem=1) and nginx with OpenSSL 3.5's QUIC (`listen … quic`,
+//! also with `quic_retry on`). Each negotiated group is confirmed by a real
+//! QUIC client: OpenSSL 3.5's `s_client -quic` (the ServerHello it read),
+//! and for nginx also by the server itself, `$ssl_curve` served to
+//! trixie's curl over HTTP/3. Hostile loopback UDP
+//! servers: one that never answers, one that answers garbage, one whose
+//! Initial is cut short, one that only speaks another QUIC version.
+
+use crate::support;
+
+use pqready::scan::scan_one;
+use pqready::wire::quic::{put_varint, seal_initial, InitialKeys};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+use support::command::run;
+use support::peers;
+use tokio::net::UdpSocket;
+
+/// `pqready probe quic://ADDR -o json` (a generous per-step timeout for loaded machines).
+fn probe(addr: SocketAddr, args: &[&str]) -> Value {
+    let target = format!("quic://{addr}");
+    let mut all = vec!["probe", &target, "--timeout", "10s", "-o", "json"];
+    all.extend_from_slice(args);
+    let out = run(&all);
+    document(&out)
+}
+
+fn document(out: &Output) -> Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next().unwrap_or_else(|| {
+        panic!(
+            "no output; stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    serde_json::from_str(first).unwrap()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn variant<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["hello_tolerance"]["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} variant: {doc}"))
+}
+
+/// The group OpenSSL 3.5's own QUIC client (`s_client -quic -alpn h3`,
+/// offering X25519MLKEM768 and x25519 key shares, as pqready's
+/// `quic-two-initials` does) reads in the server's ServerHello, from its
+/// `-trace`: the codepoint.
+fn s_client_quic_group(addr: SocketAddr) -> u16 {
+    let out = Command::new(peers::bin("openssl"))
+        .args(["s_client", "-quic", "-alpn", "h3", "-trace", "-connect"])
+        .arg(addr.to_string())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let hello = text
+        .find("ServerHello, Length")
+        .unwrap_or_else(|| panic!("no ServerHello in s_client's trace: {text}"));
+    let after = &text[hello..];
+    let share = &after[after.find("key_share(51)").expect("a key_share")..];
+    // "NamedGroup: X25519MLKEM768 (4588)"
+    let line = share.lines().find(|l| l.contains("NamedGroup:")).unwrap();
+    let code = line.rsplit('(').next().unwrap().trim_end_matches(')');
+    code.trim().parse().unwrap()
+}
+
+/// The body trixie's curl gets over HTTP/3 only.
+fn curl_h3(addr: SocketAddr) -> String {
+    let out = Command::new(peers::bin("curl"))
+        .args(["-s", "--http3-only", "-k", "--max-time", "10"])
+        .arg(format!("https://{addr}/"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "curl over HTTP/3 failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn codepoint(name: &Value) -> u16 {
+    let name = name.as_str().unwrap();
+    pqready::wire::GROUPS
+        .iter()
+        .find(|g| g.name == name)
+        .unwrap_or_else(|| panic!("unknown group {name}"))
+        .group
+        .0
+}
+
+#[test]
+fn caddy_over_quic_as_debian_builds_it_and_with_tlsmlkem_on() {
+    if !peers::require(&["caddy", "openssl"]) {
+        return;
+    }
+    let classical = peers::caddy(&[]);
+    let doc = probe(classical.addr, &[]);
+    assert_eq!(doc["protocol"], "quic", "{doc}");
+    assert_eq!(doc["target"], format!("quic://{}", classical.addr));
+    assert_eq!(doc["verdict"]["status"], "classical", "{doc}");
+    assert_eq!(
+        strings(&doc["groups"]["supported"]),
+        ["x25519", "secp256r1"]
+    );
+    // The PQ-first offer (shares for X25519MLKEM768 and x25519) spans two
+    // Initials; Caddy answers it, with x25519.
+    let two = variant(&doc, "quic-two-initials");
+    assert_eq!(two["outcome"], "ok", "{two}");
+    assert_eq!(two["negotiated_group"], "x25519", "{two}");
+    assert!(two["detail"]
+        .as_str()
+        .unwrap()
+        .contains("in 2 Initial packets"));
+    assert_eq!(doc["hello_tolerance"]["verdict"], "tolerant");
+    // Only hello-sized checks run over QUIC.
+    for check in doc["checks"].as_array().unwrap() {
+        let ran = check["status"] != "not-run";
+        let quic =
+            ["groups", "selection", "hello-tolerance"].contains(&check["id"].as_str().unwrap());
+        assert_eq!(ran, quic, "{check}");
+    }
+    assert_eq!(doc["quic"]["retries"], 0);
+    assert_eq!(
+        s_client_quic_group(classical.addr),
+        codepoint(&two["negotiated_group"]),
+        "OpenSSL's QUIC client gets the same group"
+    );
+
+    let pq = peers::caddy(&[("GODEBUG", "tlsmlkem=1")]);
+    let doc = probe(pq.addr, &[]);
+    assert_eq!(doc["verdict"]["status"], "pq", "{doc}");
+    assert_eq!(
+        strings(&doc["groups"]["supported"]),
+        ["X25519MLKEM768", "x25519", "secp256r1"]
+    );
+    let two = variant(&doc, "quic-two-initials");
+    assert_eq!(two["negotiated_group"], "X25519MLKEM768", "{two}");
+    assert_eq!(s_client_quic_group(pq.addr), 0x11ec);
+}
+
+const NGINX_QUIC: &str = "daemon off; master_process off; worker_processes 1;
+pid {dir}/nginx.pid; error_log {dir}/error.log;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path {dir}; proxy_temp_path {dir}; fastcgi_temp_path {dir};
+  uwsgi_temp_path {dir}; scgi_temp_path {dir};
+  server {
+    listen 127.0.0.1:{port} ssl;
+    listen 127.0.0.1:{port} quic;
+    ssl_certificate {cert}; ssl_certificate_key {key};
+    RETRY
+    location / { return 200 \"$ssl_curve\\n\"; }
+  }
+}
+";
+
+#[test]
+fn nginx_over_quic_with_and_without_retry() {
+    if !peers::require(&["nginx", "curl", "openssl"]) {
+        return;
+    }
+    let plain = peers::nginx_with(peers::Setup::new(), &NGINX_QUIC.replace("RETRY", ""));
+    let doc = probe(plain.addr, &[]);
+    assert_eq!(doc["verdict"]["status"], "pq", "{doc}");
+    let supported = strings(&doc["groups"]["supported"]);
+    assert_eq!(supported[0], "X25519MLKEM768", "{doc}");
+    assert!(supported.contains(&"x25519".to_string()), "{doc}");
+    assert_eq!(doc["quic"]["retries"], 0);
+    assert_eq!(
+        variant(&doc, "quic-two-initials")["negotiated_group"],
+        "X25519MLKEM768"
+    );
+    // nginx's own view ($ssl_curve) of a real HTTP/3 client's connection.
+    assert_eq!(curl_h3(plain.addr), "0x11ec");
+    assert_eq!(s_client_quic_group(plain.addr), 0x11ec);
+    // The same groups as over TCP: one TLS stack behind both listeners.
+    let tcp = run(&[
+        "probe",
+        &plain.addr.to_string(),
+        "--timeout",
+        "10s",
+        "--only",
+        "groups",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        document(&tcp)["groups"]["supported"],
+        doc["groups"]["supported"]
+    );
+
+    // With quic_retry on, every connection attempt is sent a Retry first:
+    // the probe resends with the token and gets the same answers.
+    let retry = peers::nginx_with(
+        peers::Setup::new(),
+        &NGINX_QUIC.replace("RETRY", "quic_retry on;"),
+    );
+    let with_retry = probe(retry.addr, &[]);
+    assert_eq!(
+        with_retry["groups"]["supported"], doc["groups"]["supported"],
+        "{with_retry}"
+    );
+    assert_eq!(with_retry["quic"]["retries"], with_retry["connections"]);
+    assert_eq!(
+        variant(&with_retry, "quic-two-initials")["outcome"],
+        "ok",
+        "{with_retry}"
+    );
+}
+
+// ---- hostile UDP servers -------------------------------------------------
+
+const TIMEOUT: Duration = Duration::from_millis(600);
+
+async fn scan_quic(addr: SocketAddr) -> pqready::report::TargetReport {
+    let mut target = support::loopback::target(addr, None);
+    target.protocol = pqready::vocab::Protocol::Quic;
+    let config = support::loopback::config(TIMEOUT);
+    let started = Instant::now();
+    let report = scan_one(&target, &config).await;
+    // The first exchange fails the target: one timeout, plus scheduling slack.
+    assert!(
+        started.elapsed() < TIMEOUT * 4,
+        "probe took {:?}",
+        started.elapsed()
+    );
+    report
+}
+
+/// A UDP server that hands each datagram to `answer` and sends back what it returns.
+async fn udp_server(
+    answer: fn(&[u8]) -> Vec<Vec<u8>>,
+) -> (SocketAddr, tokio::task::JoinHandle<u32>) {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = socket.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let mut seen = 0;
+        let mut buf = vec![0u8; 65_536];
+        while let Ok(Ok((n, from))) =
+            tokio::time::timeout(Duration::from_secs(5), socket.recv_from(&mut buf)).await
+        {
+            seen += 1;
+            for reply in answer(&buf[..n]) {
+                let _ = socket.send_to(&reply, from).await;
+            }
+        }
+        seen
+    });
+    (addr, task)
+}
+
+fn error(r: &pqready::report::TargetReport) -> (String, String) {
+    (
+        r.error_kind.map_or("none", |k| k.name()).to_string(),
+        r.error.clone().unwrap_or_default(),
+    )
+}
+
+#[tokio::test]
+async fn a_udp_port_that_never_answers_times_out_after_bounded_resends() {
+    let (addr, task) = udp_server(|_| Vec::new()).await;
+    let r = scan_quic(addr).await;
+    assert_eq!(
+        error(&r),
+        (
+            "timeout".into(),
+            "timed out during the QUIC Initial exchange".into()
+        )
+    );
+    assert_eq!(r.observed.connections, 1);
+    // The empty-key-share hello fits one Initial: sent once, resent at most twice.
+    let quic = r
+        .observed
+        .quic
+        .expect("a failed QUIC target keeps its counts");
+    assert_eq!(quic.datagrams_received, 0);
+    assert!((1..=3).contains(&quic.datagrams_sent), "{quic:?}");
+    task.abort();
+}
+
+#[tokio::test]
+async fn a_closed_udp_port_is_refused() {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = socket.local_addr().unwrap();
+    drop(socket);
+    let r = scan_quic(addr).await;
+    assert_eq!(error(&r).0, "refused", "{:?}", error(&r));
+}
+
+#[tokio::test]
+async fn garbage_answers_are_not_quic() {
+    let (addr, _task) = udp_server(|_| vec![b"HELLO, I AM NOT QUIC".to_vec()]).await;
+    let r = scan_quic(addr).await;
+    let (kind, message) = error(&r);
+    assert_eq!(kind, "not-tls", "{message}");
+    assert!(
+        message.contains("a 20-byte datagram that is not a QUIC v1 answer")
+            && message.contains("48 45 4c 4c 4f"),
+        "{message}"
+    );
+}
+
+/// Reads a client Initial's header far enough to answer it: (DCID, SCID).
+fn client_ids(datagram: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let dlen = datagram[5] as usize;
+    let dcid = datagram[6..6 + dlen].to_vec();
+    let slen = datagram[6 + dlen] as usize;
+    let scid = datagram[7 + dlen..7 + dlen + slen].to_vec();
+    (dcid, scid)
+}
+
+/// A server Initial to the client that sent `datagram`, carrying `crypto`
+/// at offset 0 in a CRYPTO frame.
+fn server_initial(datagram: &[u8], crypto: &[u8]) -> Vec<u8> {
+    let (dcid, scid) = client_ids(datagram);
+    let keys = InitialKeys::new(&dcid).unwrap();
+    let mut payload = vec![0x06, 0x00];
+    put_varint(&mut payload, crypto.len() as u64);
+    payload.extend_from_slice(crypto);
+    payload.resize(payload.len().max(40), 0);
+    seal_initial(&keys.server, &scid, &[0x55; 8], &[], 0, &payload).unwrap()
+}
+
+/// The first 60 bytes of a ServerHello: the message header promises 90.
+const HALF_SERVER_HELLO: &[u8] = &[
+    2, 0, 0, 90, 3, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+    22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 0, 0x13, 0x01, 0, 0, 0x2e, 0, 0x2b, 0, 2, 3, 4, 0,
+    0x33, 0, 0x24, 0, 0x1d, 0, 0x20, 1, 2,
+];
+
+#[tokio::test]
+async fn a_server_initial_cut_short_in_the_datagram_is_reported() {
+    let (addr, _task) = udp_server(|d| {
+        let packet = server_initial(d, HALF_SERVER_HELLO);
+        vec![packet[..packet.len() - 30].to_vec()]
+    })
+    .await;
+    let r = scan_quic(addr).await;
+    let (kind, message) = error(&r);
+    assert_eq!(kind, "not-tls", "{message}");
+    assert!(message.contains("truncated packet"), "{message}");
+}
+
+#[tokio::test]
+async fn a_server_hello_cut_short_across_initials_is_reported() {
+    let (addr, _task) = udp_server(|d| vec![server_initial(d, HALF_SERVER_HELLO)]).await;
+    let r = scan_quic(addr).await;
+    let (kind, message) = error(&r);
+    assert_eq!(kind, "malformed", "{message}");
+    assert!(
+        message.contains("carried 60 bytes of its first handshake message, then stopped"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_of_another_quic_version_is_named() {
+    let (addr, _task) = udp_server(|d| {
+        let (dcid, scid) = client_ids(d);
+        let mut vn = vec![0x80, 0, 0, 0, 0, scid.len() as u8];
+        vn.extend_from_slice(&scid);
+        vn.push(dcid.len() as u8);
+        vn.extend_from_slice(&dcid);
+        vn.extend_from_slice(&0x6b33_43cfu32.to_be_bytes());
+        vec![vn]
+    })
+    .await;
+    let r = scan_quic(addr).await;
+    let (kind, message) = error(&r);
+    assert_eq!(kind, "not-tls", "{message}");
+    assert!(
+        message.contains("does not speak QUIC v1 (it lists 0x6b3343cf)"),
+        "{message}"
+    );
+}
