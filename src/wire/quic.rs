@@ -589,7 +589,7 @@ fn parse_long(
             ));
         }
         let list = r.rest();
-        if list.is_empty() || list.len() % 4 != 0 {
+        if list.is_empty() || !list.len().is_multiple_of(4) {
             return Err(WireError::Invalid("Version Negotiation version list"));
         }
         let versions = list
