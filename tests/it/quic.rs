@@ -157,6 +157,7 @@ fn caddy_over_quic_as_debian_builds_it_and_with_tlsmlkem_on() {
     let two = variant(&doc, "quic-two-initials");
     assert_eq!(two["negotiated_group"], "X25519MLKEM768", "{two}");
     assert_eq!(s_client_quic_group(pq.addr), 0x11ec);
+    crate::schema::assert_valid("probe-target", "a QUIC probe", &[doc.clone()]);
 }
 
 const NGINX_QUIC: &str = "daemon off; master_process off; worker_processes 1;
@@ -290,6 +291,8 @@ async fn a_udp_port_that_never_answers_times_out_after_bounded_resends() {
         )
     );
     assert_eq!(r.observed.connections, 1);
+    let doc = serde_json::to_value(&r).unwrap();
+    crate::schema::assert_valid("probe-target", "a failed QUIC probe", &[doc]);
     // The empty-key-share hello fits one Initial: sent once, resent at most twice.
     let quic = r
         .observed

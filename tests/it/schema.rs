@@ -132,7 +132,7 @@ fn violations(name: &str, doc: &Value) -> Vec<String> {
 }
 
 /// Asserts that every one of `docs` (at least one) matches schema `name`.
-fn assert_valid(name: &str, what: &str, docs: &[Value]) {
+pub(crate) fn assert_valid(name: &str, what: &str, docs: &[Value]) {
     assert!(!docs.is_empty(), "{what}: no output to validate");
     for doc in docs {
         let errors = violations(name, doc);
