@@ -239,6 +239,23 @@ mod tests {
     }
 
     #[test]
+    fn parses_quic_targets() {
+        use crate::vocab::Protocol;
+        let q = t("quic://example.com");
+        assert_eq!((q.port, q.protocol), (443, Protocol::Quic));
+        assert_eq!(q.label, "quic://example.com:443");
+        assert_eq!(q.sni.as_deref(), Some("example.com"));
+        let q = t("quic://[::1]:8443/");
+        assert_eq!((q.host.as_str(), q.port), ("::1", 8443));
+        assert_eq!(q.label, "quic://[::1]:8443");
+        let flagged = over_quic(t("10.0.0.1:443"));
+        assert_eq!(flagged.label, "quic://10.0.0.1:443");
+        assert_eq!(flagged.protocol, Protocol::Quic);
+        assert_eq!(over_quic(flagged.clone()), flagged);
+        assert_eq!(t("example.com").protocol, Protocol::Tls);
+    }
+
+    #[test]
     fn rejects_bad_targets() {
         for bad in [
             "",

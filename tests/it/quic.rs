@@ -157,7 +157,7 @@ fn caddy_over_quic_as_debian_builds_it_and_with_tlsmlkem_on() {
     let two = variant(&doc, "quic-two-initials");
     assert_eq!(two["negotiated_group"], "X25519MLKEM768", "{two}");
     assert_eq!(s_client_quic_group(pq.addr), 0x11ec);
-    crate::schema::assert_valid("probe-target", "a QUIC probe", &[doc.clone()]);
+    crate::schema::assert_valid("probe-target", "a QUIC probe", std::slice::from_ref(&doc));
 }
 
 const NGINX_QUIC: &str = "daemon off; master_process off; worker_processes 1;
