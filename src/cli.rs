@@ -876,9 +876,14 @@ pub struct ProbeArgs {
     /// Endpoints to probe (see the flag's help text).
     #[arg(
         value_name = "HOST[:PORT]",
-        help = "Endpoints: HOST[:PORT] (default port 443), [IPv6]:PORT, or https://HOST[:PORT]"
+        help = "Endpoints: HOST[:PORT] (default port 443), [IPv6]:PORT, https://HOST[:PORT], \
+                or ssh://HOST[:PORT] (an SSH server's key exchange, default port 22)"
     )]
     pub targets: Vec<String>,
+    /// Probe the command-line targets as SSH servers (as if each were
+    /// written ssh://HOST[:PORT]; default port 22).
+    #[arg(long)]
+    pub ssh: bool,
     /// Read more targets from FILE, one per line; '#' starts a comment.
     #[arg(long, value_name = "FILE")]
     pub targets_file: Option<PathBuf>,
@@ -1054,7 +1059,11 @@ impl ProbeArgs {
         let sni = self.sni.as_deref();
         let mut out = Vec::new();
         for t in &self.targets {
-            out.push(discover::parse_target(t, sni)?);
+            let t = match self.ssh && !t.contains("://") {
+                true => format!("ssh://{t}"),
+                false => t.clone(),
+            };
+            out.push(discover::parse_target(&t, sni)?);
         }
         if let Some(path) = &self.targets_file {
             out.extend(discover::read_targets_file(path, sni)?);

@@ -243,6 +243,7 @@ mod tests {
                 status: crate::vocab::CheckStatus::Completed,
                 ..crate::probe::checks::CheckRecord::not_run(CheckId::Groups)
             }],
+            ssh: None,
             connections: 0,
             elapsed_ms: 0,
         }

@@ -52,6 +52,10 @@ impl Judge {
                 assessed.hello_tolerance.as_ref(),
                 &assessed.certificates,
             ));
+            if obs.ssh.is_some() {
+                // SSH has no ClientHello to tolerate.
+                findings.retain(|f| f.id != crate::vocab::FindingKind::PolicyHelloTolerance);
+            }
         }
         self.finish(subject, &mut findings);
         assessed.findings = findings;

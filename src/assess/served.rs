@@ -223,6 +223,7 @@ mod tests {
                 status: CheckStatus::Completed,
                 ..CheckRecord::not_run(CheckId::Certificates)
             }],
+            ssh: None,
             connections: 0,
             elapsed_ms: 0,
         }

@@ -20,6 +20,7 @@ pub mod clients;
 pub mod exchange;
 pub mod groups;
 pub mod handshake;
+pub mod ssh;
 pub mod tolerance;
 pub mod versions;
 
@@ -103,6 +104,10 @@ pub struct TargetObservation {
     /// What became of each check, in the order they ran (stage by stage,
     /// in table order within a stage).
     pub checks: Vec<CheckRecord>,
+    /// What an `ssh` target's server identified as and offered; absent for
+    /// every other protocol (whose TLS checks fill the fields above).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<ssh::SshObservation>,
     /// TCP connections opened for this target.
     pub connections: u32,
     /// Wall-clock time spent on this target.
@@ -149,6 +154,7 @@ impl TargetObservation {
             chains: Vec::new(),
             hello_tolerance: None,
             checks: Vec::new(),
+            ssh: None,
             connections: 0,
             elapsed_ms: 0,
         }
@@ -170,6 +176,7 @@ impl TargetObservation {
             chains: Vec::new(),
             hello_tolerance: None,
             checks: Vec::new(),
+            ssh: None,
             connections: 0,
             elapsed_ms: 0,
         }
@@ -474,6 +481,10 @@ pub async fn probe_target<C: Check + ?Sized>(
     config: &ProbeConfig,
     slot: Option<Arc<net::WorkSlot>>,
 ) -> TargetObservation {
+    if target.protocol == crate::vocab::Protocol::Ssh {
+        // No TLS check applies to an SSH server: its own probe runs instead.
+        return ssh::probe_ssh(target, config, slot).await;
+    }
     let started = Instant::now();
     let observed = match net::resolve(&target.host, target.port, config.timeout).await {
         Ok(addr) => {

@@ -204,7 +204,13 @@ pub fn parse_disconnect(payload: &[u8]) -> Result<(u32, String), SshError> {
     let text = r.string()?;
     let description = text
         .iter()
-        .map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '?' })
+        .map(|&b| {
+            if (0x20..0x7f).contains(&b) {
+                b as char
+            } else {
+                '?'
+            }
+        })
         .take(200)
         .collect();
     Ok((reason, description))
@@ -494,7 +500,10 @@ mod tests {
             first_client_match(&["mlkem768x25519-sha256", "curve25519-sha256"], &server),
             Some("mlkem768x25519-sha256")
         );
-        assert_eq!(first_client_match(&["sntrup761x25519-sha512"], &server), None);
+        assert_eq!(
+            first_client_match(&["sntrup761x25519-sha512"], &server),
+            None
+        );
     }
 
     #[test]
