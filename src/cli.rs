@@ -1162,6 +1162,7 @@ mod tests {
     fn adds_user_groups_once() {
         let args = ProbeArgs {
             targets: vec![],
+            ssh: false,
             targets_file: None,
             sni: None,
             groups: vec!["0xfe01".into(), "x25519".into()],

@@ -50,7 +50,7 @@ pub fn endpoint(ssh: &SshObservation) -> EndpointAssessment {
         },
         certificates: Vec::new(),
         certificate_errors: Vec::new(),
-        ssh: None,
+        ssh_kex: None,
     };
     if !ssh.complete() {
         return out;
@@ -141,7 +141,7 @@ pub fn endpoint(ssh: &SshObservation) -> EndpointAssessment {
             ));
         }
     }
-    out.ssh = Some(SshAssessment { pq_kex, clients });
+    out.ssh_kex = Some(SshAssessment { pq_kex, clients });
     out
 }
 
@@ -167,7 +167,7 @@ mod tests {
         assert_eq!(judged.findings[0].id, FindingKind::ClassicalSshKex);
         assert!(judged.verdict.text.contains("curve25519-sha256"));
         assert!(!judged.verdict.text.contains("ext-info-s"));
-        let ssh = judged.ssh.unwrap();
+        let ssh = judged.ssh_kex.unwrap();
         assert!(ssh.clients.iter().all(|c| !c.pq));
     }
 
@@ -179,7 +179,7 @@ mod tests {
         assert_eq!(finding.id, FindingKind::SshPqNotNegotiated);
         assert!(finding.profiles.contains(&"openssh-9.8".to_string()));
         assert!(!finding.profiles.contains(&"openssh-9.9".to_string()));
-        let ssh = judged.ssh.unwrap();
+        let ssh = judged.ssh_kex.unwrap();
         let get = |id: &str| {
             ssh.clients
                 .iter()
@@ -202,7 +202,7 @@ mod tests {
             "mlkem768x25519-sha256",
         ]));
         assert!(judged.findings.is_empty());
-        let ssh = judged.ssh.unwrap();
+        let ssh = judged.ssh_kex.unwrap();
         let last = ssh.clients.last().unwrap();
         assert_eq!(last.kex.as_deref(), Some("mlkem768x25519-sha256"));
     }
@@ -214,6 +214,6 @@ mod tests {
             ..SshObservation::default()
         });
         assert_eq!(judged.verdict.status, PqStatus::Error);
-        assert!(judged.findings.is_empty() && judged.ssh.is_none());
+        assert!(judged.findings.is_empty() && judged.ssh_kex.is_none());
     }
 }

@@ -161,12 +161,11 @@ pub async fn probe_ssh(
             }
             obs.connections = 1;
             let began = Instant::now();
-            match exchange(addr, config).await {
-                Ok(got) => {
+            match exchange(addr, config, &mut ssh).await {
+                Ok(()) => {
                     if let Some(slot) = &slot {
                         slot.observe(addr.ip(), began.elapsed());
                     }
-                    ssh = got;
                 }
                 Err(e) => fail(&mut ssh, &e),
             }
@@ -184,17 +183,19 @@ fn fail(ssh: &mut SshObservation, e: &ProbeError) {
     ssh.error_kind = Some(e.kind);
 }
 
-/// One connection: what the server identified as and listed, or why not.
+/// One connection: what the server identified as and listed into `obs`
+/// (as far as it got), or why not.
 async fn exchange(
     addr: std::net::SocketAddr,
     config: &ProbeConfig,
-) -> Result<SshObservation, ProbeError> {
+    obs: &mut SshObservation,
+) -> Result<(), ProbeError> {
     let mut conn = Conn::open(addr, config.timeout).await?;
     conn.set_deadline_in(config.timeout);
     let mut hello = ssh::client_identification(SOFTWARE);
     hello.extend(ssh::encode_packet(&client_kexinit().encode()));
     conn.write_all(&hello).await?;
-    let result = read_server(&mut conn).await;
+    let result = read_server(&mut conn, obs).await;
     if result.is_ok() {
         // Hang up politely; the answer is already in hand, so a failure
         // to say goodbye changes nothing.
@@ -210,7 +211,7 @@ async fn exchange(
 /// Reads the server's identification, then packets up to its KEXINIT. The
 /// buffer never outgrows what the parsers accept: an identification within
 /// `MAX_PREAMBLE` plus one line, then one packet of at most `MAX_PACKET`.
-async fn read_server(conn: &mut Conn) -> Result<SshObservation, ProbeError> {
+async fn read_server(conn: &mut Conn, obs: &mut SshObservation) -> Result<(), ProbeError> {
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
     let ident = loop {
@@ -224,11 +225,8 @@ async fn read_server(conn: &mut Conn) -> Result<SshObservation, ProbeError> {
         }
         fill(conn, &mut buf, &mut chunk, "before its SSH identification").await?;
     };
-    let mut obs = SshObservation {
-        identification: Some(ident.line.clone()),
-        software: Some(ident.software.clone()),
-        ..SshObservation::default()
-    };
+    obs.identification = Some(ident.line.clone());
+    obs.software = Some(ident.software.clone());
     let mut skipped = 0;
     loop {
         match ssh::parse_packet(&buf) {
@@ -246,7 +244,7 @@ async fn read_server(conn: &mut Conn) -> Result<SshObservation, ProbeError> {
                         obs.macs_s2c = init.macs_s2c;
                         obs.compression = init.compression_s2c;
                         obs.first_kex_packet_follows = init.first_kex_packet_follows;
-                        return Ok(obs);
+                        return Ok(());
                     }
                     Some(&ssh::MSG_DISCONNECT) => {
                         let said = ssh::parse_disconnect(&payload)

@@ -317,7 +317,7 @@ pub fn render_target(report: &TargetReport, style: Style) -> String {
         return out;
     }
     if let Some(ssh) = &r.ssh {
-        render_ssh(&mut out, ssh, judged.ssh.as_ref(), style, &row);
+        render_ssh(&mut out, ssh, judged.ssh_kex.as_ref(), style, &row);
         row(
             &mut out,
             "connections",
@@ -525,7 +525,7 @@ impl SummaryRow {
         let standing = report.standing();
         // An empty set proves "none" only when discovery ran to the end.
         let groups_completed = r.completed(CheckId::Groups);
-        if let Some(ssh) = &report.assessed.ssh {
+        if let Some(ssh) = &report.assessed.ssh_kex {
             // An SSH server: its PQ hybrids, and what the newest OpenSSH gets.
             let newest = ssh.clients.last().and_then(|c| c.kex.clone());
             return SummaryRow {
