@@ -118,14 +118,26 @@ pub fn endpoint(ssh: &SshObservation) -> EndpointAssessment {
         let classical: Vec<&SshClientOutcome> = clients.iter().filter(|c| !c.pq).collect();
         if !classical.is_empty() {
             let kind = FindingKind::SshPqNotNegotiated;
-            let who: Vec<String> = classical
+            // One clause per outcome: `OpenSSH 9.0 … OpenSSH 9.8 (10 profiles) get X`.
+            let mut outcomes: Vec<(Option<&str>, Vec<&str>)> = Vec::new();
+            for c in &classical {
+                let kex = c.kex.as_deref();
+                match outcomes.iter_mut().find(|(k, _)| *k == kex) {
+                    Some((_, names)) => names.push(profile_name(&c.profile)),
+                    None => outcomes.push((kex, vec![profile_name(&c.profile)])),
+                }
+            }
+            let who: Vec<String> = outcomes
                 .iter()
-                .map(|c| {
-                    format!(
-                        "{} gets {}",
-                        profile_name(&c.profile),
-                        c.kex.as_deref().unwrap_or("no key exchange in common")
-                    )
+                .map(|(kex, names)| {
+                    let got = kex.unwrap_or("no key exchange in common");
+                    match names.as_slice() {
+                        [one] => format!("{one} gets {got}"),
+                        [first, .., last] => {
+                            format!("{first} to {last} ({} profiles) get {got}", names.len())
+                        }
+                        [] => String::new(),
+                    }
                 })
                 .collect();
             out.findings.push(Finding::new(
