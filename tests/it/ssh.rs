@@ -298,6 +298,66 @@ fn an_mlkem_only_openssh_leaves_openssh_9_2_classical() {
     assert_eq!(real_client_kex("ssh", server.addr), "mlkem768x25519-sha256");
 }
 
+#[test]
+fn every_output_format_shows_the_ssh_server() {
+    if !peers::require(&["sshd", "ssh-keygen", "/usr/bin/unshare"]) {
+        return;
+    }
+    let server = openssh(
+        "sshd",
+        "ssh-keygen",
+        &["KexAlgorithms=mlkem768x25519-sha256,curve25519-sha256"],
+    );
+    let target = format!("ssh://{}", server.addr);
+    let run = |format: &str| {
+        let out = crate::support::command::run(&["probe", &target, "-o", format]);
+        assert!(out.status.success(), "{format}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let table = run("table");
+    assert!(
+        table.contains("SSH server   SSH-2.0-OpenSSH_10.0"),
+        "{table}"
+    );
+    assert!(
+        table.contains("kex          mlkem768x25519-sha256, curve25519-sha256"),
+        "{table}"
+    );
+    assert!(
+        table.contains("OpenSSH 9.9 – 10.2: mlkem768x25519-sha256"),
+        "{table}"
+    );
+    assert!(table.contains("ssh-pq-not-negotiated"), "{table}");
+
+    let sarif: Value = serde_json::from_str(&run("sarif")).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["ruleId"], "ssh-pq-not-negotiated");
+
+    let cbom: Value = serde_json::from_str(&run("cbom")).unwrap();
+    let components = cbom["components"].as_array().unwrap();
+    let protocol = components
+        .iter()
+        .find(|c| c["cryptoProperties"]["assetType"] == "protocol")
+        .expect("a protocol asset");
+    assert_eq!(
+        protocol["cryptoProperties"]["protocolProperties"]["type"],
+        "ssh"
+    );
+    let names: Vec<&str> = components
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"ML-KEM-768") && names.contains(&"X25519"),
+        "{names:?}"
+    );
+
+    let html = run("html");
+    assert!(html.contains("SSH key exchange of"), "no SSH table");
+    assert!(html.contains("mlkem768x25519-sha256, curve25519-sha256"));
+}
+
 // ---------------------------------------------------------------- hostile --
 
 const TIMEOUT: Duration = Duration::from_millis(800);
