@@ -483,3 +483,47 @@ async fn a_kexinit_cut_short_is_malformed_or_closed() {
     let ssh = report.observed.ssh.unwrap();
     assert!(ssh.error.unwrap().contains("before its KEXINIT"));
 }
+
+#[test]
+fn cluster_include_nodes_ssh_audits_each_nodes_ssh_server() {
+    use crate::support::apiserver::{Cluster, TestApiServer};
+    use crate::support::kubeconfig;
+    if !peers::require(&["sshd", "ssh-keygen", "/usr/bin/unshare"]) {
+        return;
+    }
+    let ssh = openssh("sshd", "ssh-keygen", &[]);
+    // The Node's kubelet port is the SSH server's too: the kubelet probe
+    // finds no TLS there, the nodes-ssh probe finds OpenSSH on --ssh-port.
+    let server = TestApiServer::start(Cluster::new().node("worker-1", ssh.addr));
+    let dir = tempfile::tempdir().unwrap();
+    let config = kubeconfig::token(dir.path(), &server);
+    let port = ssh.addr.port().to_string();
+    let out = crate::support::command::run_with_path(
+        &[
+            "cluster",
+            "--kubeconfig",
+            config.to_str().unwrap(),
+            "--include",
+            "nodes-ssh",
+            "--ssh-port",
+            &port,
+            "--edges=false",
+            "-o",
+            "json",
+        ],
+        &[],
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    let node = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == "node-ssh")
+        .unwrap_or_else(|| panic!("no node-ssh component: {doc:#}"));
+    assert_eq!(node["name"], "worker-1");
+    assert_eq!(node["result"]["protocol"], "ssh");
+    assert_eq!(node["result"]["verdict"]["status"], "pq");
+    assert_eq!(node["result"]["ssh"]["kex"][0], "mlkem768x25519-sha256");
+}
