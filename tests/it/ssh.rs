@@ -132,7 +132,8 @@ fn probe(addr: SocketAddr) -> Value {
     let mut lines = json_lines(&["probe", &target, "-o", "json"]);
     let report = lines.remove(0);
     eprintln!(
-        "ssh probe {addr}: {} connection(s), {} ms inside pqready, {} ms wall",
+        "ssh probe {addr} ({}): {} connection(s), {} ms inside pqready, {} ms wall",
+        report["ssh"]["software"],
         report["connections"],
         report["elapsed_ms"],
         started.elapsed().as_millis()
