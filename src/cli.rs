@@ -491,9 +491,13 @@ pub struct KubeArgs {
     #[arg(long, conflicts_with_all = ["kubeconfig", "context"])]
     pub in_cluster: bool,
     /// Also discover: `ingress` (Ingress TLS hosts, LoadBalancer Services, Gateway listeners),
-    /// `services` (every Service port), `mesh` (a pod per workload with an Istio or Linkerd sidecar, or in Istio ambient).
+    /// `services` (every Service port), `mesh` (a pod per workload with an Istio or Linkerd sidecar, or in Istio ambient),
+    /// `nodes-ssh` (each Node's SSH server: its key exchange, on its InternalIP).
     #[arg(long, value_name = "KIND", value_delimiter = ',')]
     pub include: Vec<String>,
+    /// The port of the Nodes' SSH servers (`--include nodes-ssh`).
+    #[arg(long, value_name = "PORT", default_value_t = crate::discover::SSH_PORT)]
+    pub ssh_port: u16,
     /// Limit the opt-in discovery (`--include`) to this namespace; cluster-wide components are always audited.
     #[arg(short, long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
@@ -511,7 +515,11 @@ impl KubeArgs {
 
     /// Which opt-in kinds to discover.
     pub fn includes(&self) -> Result<crate::discover::cluster::Includes, FlagError> {
-        parse_includes(&self.include, self.namespace.clone())
+        let mut includes = parse_includes(&self.include, self.namespace.clone())?;
+        if includes.nodes_ssh.is_some() {
+            includes.nodes_ssh = Some(self.ssh_port);
+        }
+        Ok(includes)
     }
 }
 
@@ -545,7 +553,7 @@ pub enum FlagError {
     #[error("invalid --rate 0: must be at least 1 connection per second")]
     ZeroRate,
     /// An `--include` kind pqready does not discover.
-    #[error("invalid --include '{0}': known kinds are ingress, services, mesh")]
+    #[error("invalid --include '{0}': known kinds are ingress, services, mesh, nodes-ssh")]
     Include(String),
     /// A `--group` that is neither a codepoint nor a registry name.
     #[error("invalid --group '{0}': use a codepoint like 0x11ec or a name like X25519MLKEM768")]
@@ -672,6 +680,7 @@ pub fn parse_includes(
             "ingress" => out.ingress = true,
             "services" => out.services = true,
             "mesh" => out.mesh = true,
+            "nodes-ssh" => out.nodes_ssh = Some(crate::discover::SSH_PORT),
             other => return Err(FlagError::Include(other.to_string())),
         }
     }
@@ -876,12 +885,18 @@ pub struct ProbeArgs {
     /// Endpoints to probe (see the flag's help text).
     #[arg(
         value_name = "HOST[:PORT]",
-        help = "Endpoints: HOST[:PORT] (default port 443), [IPv6]:PORT, https://HOST[:PORT], or quic://HOST[:PORT] (HTTP/3 over UDP)"
+        help = "Endpoints: HOST[:PORT] (default port 443), [IPv6]:PORT, https://HOST[:PORT], \
+                quic://HOST[:PORT] (HTTP/3 over UDP), or ssh://HOST[:PORT] (an SSH server's \
+                key exchange, default port 22)"
     )]
     pub targets: Vec<String>,
     /// Probe every target over QUIC v1 (UDP) instead of TLS over TCP.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "ssh")]
     pub quic: bool,
+    /// Probe the command-line targets as SSH servers (as if each were
+    /// written ssh://HOST[:PORT]; default port 22).
+    #[arg(long)]
+    pub ssh: bool,
     /// Read more targets from FILE, one per line; '#' starts a comment.
     #[arg(long, value_name = "FILE")]
     pub targets_file: Option<PathBuf>,
@@ -1057,7 +1072,11 @@ impl ProbeArgs {
         let sni = self.sni.as_deref();
         let mut out = Vec::new();
         for t in &self.targets {
-            out.push(discover::parse_target(t, sni)?);
+            let t = match self.ssh && !t.contains("://") {
+                true => format!("ssh://{t}"),
+                false => t.clone(),
+            };
+            out.push(discover::parse_target(&t, sni)?);
         }
         if let Some(path) = &self.targets_file {
             out.extend(discover::read_targets_file(path, sni)?);
@@ -1160,6 +1179,7 @@ mod tests {
         let args = ProbeArgs {
             targets: vec![],
             quic: false,
+            ssh: false,
             targets_file: None,
             sni: None,
             groups: vec!["0xfe01".into(), "x25519".into()],

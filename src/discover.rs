@@ -40,15 +40,20 @@ pub fn parse_target(text: &str, sni: Option<&str>) -> Result<Target, TargetError
     let bad = |why: &str| TargetError(format!("invalid target '{text}': {why}"));
     let mut rest = text.trim();
     let mut protocol = crate::vocab::Protocol::Tls;
+    let mut default_port = DEFAULT_PORT;
     if let Some(stripped) = rest.strip_prefix("quic://") {
         // HTTP/3's UDP port is HTTPS's: 443 unless given.
         protocol = crate::vocab::Protocol::Quic;
         rest = stripped.split('/').next().unwrap_or("");
+    } else if let Some(stripped) = rest.strip_prefix("ssh://") {
+        rest = stripped.split('/').next().unwrap_or("");
+        protocol = crate::vocab::Protocol::Ssh;
+        default_port = SSH_PORT;
     } else if let Some(stripped) = rest.strip_prefix("https://") {
         rest = stripped.split('/').next().unwrap_or("");
     } else if rest.contains("://") {
         return Err(bad(
-            "only https:// or quic:// URLs or HOST[:PORT] are accepted",
+            "only https://, quic:// or ssh:// URLs or HOST[:PORT] are accepted",
         ));
     }
     if rest.is_empty() {
@@ -59,7 +64,7 @@ pub fn parse_target(text: &str, sni: Option<&str>) -> Result<Target, TargetError
         addr.parse::<Ipv6Addr>()
             .map_err(|_| bad("not an IPv6 address inside [ ]"))?;
         let port = match after {
-            "" => DEFAULT_PORT,
+            "" => default_port,
             p => parse_port(
                 p.strip_prefix(':')
                     .ok_or_else(|| bad("expected ':' after ']'"))?,
@@ -68,14 +73,14 @@ pub fn parse_target(text: &str, sni: Option<&str>) -> Result<Target, TargetError
         };
         (addr.to_string(), port)
     } else if rest.parse::<Ipv6Addr>().is_ok() {
-        (rest.to_string(), DEFAULT_PORT)
+        (rest.to_string(), default_port)
     } else {
         match rest.rsplit_once(':') {
             Some((h, p)) => (
                 h.to_string(),
                 parse_port(p).ok_or_else(|| bad("port must be 1-65535"))?,
             ),
-            None => (rest.to_string(), DEFAULT_PORT),
+            None => (rest.to_string(), default_port),
         }
     };
     if host.is_empty() {
@@ -90,10 +95,11 @@ pub fn parse_target(text: &str, sni: Option<&str>) -> Result<Target, TargetError
     } else {
         format!("{host}:{port}")
     };
-    // The scheme keeps a QUIC target apart from the TCP one on the same port.
+    // The scheme keeps a target of another protocol apart from a TLS one
+    // on the same port (QUIC's UDP 443 next to HTTPS's TCP 443).
     let label = match protocol {
-        crate::vocab::Protocol::Quic => format!("quic://{label}"),
-        _ => label,
+        crate::vocab::Protocol::Tls => label,
+        other => format!("{other}://{label}"),
     };
     let sni = match sni {
         Some(name) => Some(check_sni(name)?),
@@ -120,6 +126,9 @@ pub fn over_quic(target: Target) -> Target {
         },
     }
 }
+
+/// The port of `ssh://` targets without one.
+pub const SSH_PORT: u16 = 22;
 
 /// Validates a `--sni` value: a DNS host name (SNI cannot carry an IP address).
 pub fn check_sni(name: &str) -> Result<String, TargetError> {
@@ -217,6 +226,17 @@ mod tests {
 
     fn t(text: &str) -> Target {
         parse_target(text, None).unwrap()
+    }
+
+    #[test]
+    fn ssh_urls_speak_ssh_on_port_22_unless_told() {
+        use crate::vocab::Protocol;
+        let ssh = t("ssh://node-1.example");
+        assert_eq!((ssh.protocol, ssh.port), (Protocol::Ssh, 22));
+        assert_eq!(ssh.label, "ssh://node-1.example:22");
+        assert_eq!(t("ssh://[::1]:2222").port, 2222);
+        assert_eq!(t("ssh://10.0.0.1:2200/").protocol, Protocol::Ssh);
+        assert_eq!(t("example.com").protocol, Protocol::Tls);
     }
 
     #[test]

@@ -443,6 +443,12 @@ labels! {
         /// A cluster client whose build pqready cannot tell: its edges are
         /// listed without a prediction.
         UnknownClientBuild = "unknown-client-build",
+        /// An SSH server that offers no post-quantum hybrid key exchange
+        /// (`mlkem768x25519-sha256`, `sntrup761x25519-sha512`).
+        ClassicalSshKex = "classical-ssh-kex",
+        /// An SSH server that offers a post-quantum hybrid, yet a real
+        /// client's default order negotiates a classical one with it.
+        SshPqNotNegotiated = "ssh-pq-not-negotiated",
     }
 }
 
@@ -587,6 +593,8 @@ labels! {
         Service = "service",
         /// A mesh sidecar's inbound port.
         Mesh = "mesh",
+        /// A Node's SSH server (`--include nodes-ssh`).
+        NodeSsh = "node-ssh",
     }
 }
 
@@ -738,6 +746,10 @@ impl FindingKind {
             FindingKind::ClassicalBinary => {
                 "Go binary offers no standard post-quantum key exchange"
             }
+            FindingKind::ClassicalSshKex => "No post-quantum SSH key exchange",
+            FindingKind::SshPqNotNegotiated => {
+                "SSH server offers post-quantum key exchange, but a real client negotiates classical"
+            }
         }
     }
 
@@ -880,6 +892,16 @@ impl FindingKind {
                 "A Go executable's TLS stack offers no standard post-quantum group (classical groups \
                  only, or only the obsolete Kyber draft), by default or with its runtime GODEBUG."
             }
+            FindingKind::ClassicalSshKex => {
+                "The SSH server offers no post-quantum hybrid key exchange (mlkem768x25519-sha256, \
+                 sntrup761x25519-sha512): every session to it, logins and copied files included, can \
+                 be recorded today and decrypted once a large quantum computer exists."
+            }
+            FindingKind::SshPqNotNegotiated => {
+                "The SSH server offers a post-quantum hybrid, but a real client's default key-exchange \
+                 list (an OpenSSH release) shares no post-quantum method with it, so that client \
+                 negotiates classical key exchange (SSH picks the client's first match)."
+            }
         }
     }
 
@@ -999,6 +1021,16 @@ impl FindingKind {
             FindingKind::ClassicalBinary => {
                 "rebuild it with Go 1.24 or later and drop tlsmlkem=0 (and tlskyber=0) from its \
                  DefaultGODEBUG, //go:debug lines and runtime GODEBUG, so it offers X25519MLKEM768"
+            }
+            FindingKind::ClassicalSshKex => {
+                "upgrade the SSH server to OpenSSH 9.9+ (mlkem768x25519-sha256; 10.0+ prefers it) or \
+                 at least 9.0 (sntrup761x25519-sha512), or another server with a post-quantum hybrid, \
+                 and keep it in KexAlgorithms"
+            }
+            FindingKind::SshPqNotNegotiated => {
+                "add mlkem768x25519-sha256 and sntrup761x25519-sha512@openssh.com (older clients know \
+                 only this spelling) to the server's KexAlgorithms, so every OpenSSH 9.0+ client finds \
+                 a post-quantum method in common"
             }
         }
     }

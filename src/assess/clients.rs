@@ -244,6 +244,7 @@ mod tests {
                 ..crate::probe::checks::CheckRecord::not_run(CheckId::Groups)
             }],
             quic: None,
+            ssh: None,
             connections: 0,
             elapsed_ms: 0,
         }

@@ -37,6 +37,12 @@ pub struct EndpointAssessment {
     pub certificates: Vec<JudgedCertificate>,
     /// Certificates the server sent that could not be read.
     pub certificate_errors: Vec<UnreadCertificate>,
+    /// An SSH server's post-quantum hybrids and what each OpenSSH client
+    /// profile negotiates with it; absent for every other protocol.
+    /// (Named apart from the observation's `ssh`: both sit at the top of
+    /// a flattened report.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_kex: Option<super::ssh::SshAssessment>,
 }
 
 /// The assess hook of one probe check: judges what that check observed.
@@ -61,6 +67,10 @@ pub fn endpoint_with<J: CheckJudge + ?Sized>(
     rules: &CertRules,
     checks: &[&J],
 ) -> EndpointAssessment {
+    if let Some(ssh) = &obs.ssh {
+        // No TLS check ran on an SSH server; its own rules judge it.
+        return super::ssh::endpoint(ssh);
+    }
     if obs.failure().is_some() {
         return unreachable();
     }
@@ -70,6 +80,7 @@ pub fn endpoint_with<J: CheckJudge + ?Sized>(
         verdict: verdict(obs),
         certificates: Vec::new(),
         certificate_errors: Vec::new(),
+        ssh_kex: None,
     };
     for check in checks {
         check.judge(obs, rules, &mut judged);
@@ -87,6 +98,7 @@ fn unreachable() -> EndpointAssessment {
         hello_tolerance: None,
         certificates: Vec::new(),
         certificate_errors: Vec::new(),
+        ssh_kex: None,
         verdict: Verdict {
             status: PqStatus::Error,
             text: "PQ key exchange: unknown (the endpoint could not be probed)".into(),

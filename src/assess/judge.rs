@@ -44,6 +44,17 @@ impl Judge {
         let mut assessed = endpoint_with(obs, &self.rules, checks);
         let mut findings =
             key_exchange::findings(obs, &assessed.verdict, subject, self.policy.as_deref());
+        if obs.ssh.is_some() {
+            // A classical SSH server that carries secrets weighs as a TLS one does.
+            if let Some(reason) = key_exchange::carries_secrets(subject, self.policy.as_deref()) {
+                for f in &mut assessed.findings {
+                    if let Some(raised) = f.id.sensitive_severity() {
+                        f.severity = raised;
+                        f.detail.push_str(&format!("; {reason}"));
+                    }
+                }
+            }
+        }
         findings.append(&mut assessed.findings);
         if let Some(policy) = &self.policy {
             findings.extend(policy.endpoint_findings(
@@ -52,6 +63,10 @@ impl Judge {
                 assessed.hello_tolerance.as_ref(),
                 &assessed.certificates,
             ));
+            if obs.ssh.is_some() {
+                // SSH has no ClientHello to tolerate.
+                findings.retain(|f| f.id != crate::vocab::FindingKind::PolicyHelloTolerance);
+            }
         }
         self.finish(subject, &mut findings);
         assessed.findings = findings;

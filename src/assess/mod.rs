@@ -35,6 +35,7 @@ pub mod key_exchange;
 pub mod policy;
 pub mod served;
 pub mod severity;
+pub mod ssh;
 pub mod standing;
 mod tolerance;
 

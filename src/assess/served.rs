@@ -224,6 +224,7 @@ mod tests {
                 ..CheckRecord::not_run(CheckId::Certificates)
             }],
             quic: None,
+            ssh: None,
             connections: 0,
             elapsed_ms: 0,
         }

@@ -42,11 +42,13 @@ impl FindingKind {
             | FindingKind::ClassicalBinary
             | FindingKind::ClassicalKeyExchange
             | FindingKind::DraftOnlyKeyExchange
-            | FindingKind::ClassicalEdge => Severity::Medium,
+            | FindingKind::ClassicalEdge
+            | FindingKind::ClassicalSshKex => Severity::Medium,
             FindingKind::PqNotPreferred
             | FindingKind::HelloToleranceInconclusive
             | FindingKind::QuantumVulnerableKey
-            | FindingKind::NoMldsaAuthentication => Severity::Low,
+            | FindingKind::NoMldsaAuthentication
+            | FindingKind::SshPqNotNegotiated => Severity::Low,
             FindingKind::UnknownClientBuild => Severity::Info,
         }
     }
@@ -56,7 +58,9 @@ impl FindingKind {
     /// policy's `sensitive` targets), when it differs from the default.
     pub const fn sensitive_severity(self) -> Option<Severity> {
         match self {
-            FindingKind::ClassicalKeyExchange | FindingKind::ClassicalEdge => Some(Severity::High),
+            FindingKind::ClassicalKeyExchange
+            | FindingKind::ClassicalEdge
+            | FindingKind::ClassicalSshKex => Some(Severity::High),
             _ => None,
         }
     }

@@ -8,6 +8,7 @@ pub mod go;
 pub mod kubernetes;
 pub mod profile;
 pub mod server;
+pub mod ssh;
 
 /// Why a list of catalog ids (`--clients`, `--servers`, `--deadlines`,
 /// the exporter's `clients=`) was refused.

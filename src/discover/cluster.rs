@@ -69,6 +69,8 @@ pub struct Includes {
     /// The clients of the cluster's edges: kubelets, kube-proxy, the
     /// scheduler and controller manager, workloads (`--edges`, on by default).
     pub edges: bool,
+    /// Each Node's SSH server, on this port (`--include nodes-ssh`, `--ssh-port`).
+    pub nodes_ssh: Option<u16>,
 }
 
 /// One endpoint found in the cluster, before it is probed.
@@ -380,6 +382,9 @@ pub async fn discover(
     }
     if includes.mesh {
         found.mesh(includes.namespace.as_deref()).await;
+    }
+    if let Some(port) = includes.nodes_ssh {
+        found.nodes_ssh(port).await;
     }
     if includes.edges {
         found.workloads(includes.namespace.as_deref()).await;
@@ -732,6 +737,40 @@ impl Found {
                 .then(|| "the Node has no InternalIP or ExternalIP".to_string());
             self.push(
                 Category::Kubelet,
+                name.clone(),
+                None,
+                format!("Node/{name}"),
+                target,
+                note,
+            );
+        }
+    }
+
+    /// Each Node's SSH server: its InternalIP (else ExternalIP) on `port`,
+    /// probed for its key exchange, not TLS.
+    async fn nodes_ssh(&mut self, port: u16) {
+        let api: Api<Node> = Api::all(self.client.clone());
+        for node in self.list(api, "nodes", &ListParams::default()).await {
+            let name = node.metadata.name.clone().unwrap_or_default();
+            let addresses = node
+                .status
+                .as_ref()
+                .and_then(|s| s.addresses.clone())
+                .unwrap_or_default();
+            let address = ["InternalIP", "ExternalIP"]
+                .iter()
+                .find_map(|kind| addresses.iter().find(|a| a.type_ == *kind))
+                .map(|a| a.address.clone());
+            let target = address.map(|a| Target {
+                protocol: crate::vocab::Protocol::Ssh,
+                sni: None,
+                ..target(&a, port)
+            });
+            let note = target
+                .is_none()
+                .then(|| "the Node has no InternalIP or ExternalIP".to_string());
+            self.push(
+                Category::NodeSsh,
                 name.clone(),
                 None,
                 format!("Node/{name}"),

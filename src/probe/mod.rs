@@ -21,6 +21,7 @@ pub mod exchange;
 pub mod groups;
 pub mod handshake;
 pub mod quic;
+pub mod ssh;
 pub mod tolerance;
 pub mod versions;
 
@@ -107,6 +108,10 @@ pub struct TargetObservation {
     /// What the QUIC exchanges cost (a `quic` target only; absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quic: Option<quic::QuicObservation>,
+    /// What an `ssh` target's server identified as and offered; absent for
+    /// every other protocol (whose TLS checks fill the fields above).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<ssh::SshObservation>,
     /// Connections opened for this target (TCP connections, or QUIC
     /// connection attempts for a `quic` target).
     pub connections: u32,
@@ -155,6 +160,7 @@ impl TargetObservation {
             hello_tolerance: None,
             checks: Vec::new(),
             quic: None,
+            ssh: None,
             connections: 0,
             elapsed_ms: 0,
         }
@@ -177,6 +183,7 @@ impl TargetObservation {
             hello_tolerance: None,
             checks: Vec::new(),
             quic: None,
+            ssh: None,
             connections: 0,
             elapsed_ms: 0,
         }
@@ -530,6 +537,10 @@ pub async fn probe_target<C: Check + ?Sized>(
     config: &ProbeConfig,
     slot: Option<Arc<net::WorkSlot>>,
 ) -> TargetObservation {
+    if target.protocol == crate::vocab::Protocol::Ssh {
+        // No TLS check applies to an SSH server: its own probe runs instead.
+        return ssh::probe_ssh(target, config, slot).await;
+    }
     let started = Instant::now();
     let mut quic_seen = None;
     let observed = match net::resolve(&target.host, target.port, config.timeout).await {

@@ -292,6 +292,26 @@ impl Algorithm {
 }
 
 /// The pre-standard Kyber of X25519Kyber768Draft00: not ML-KEM, so no family.
+/// The key-agreement algorithms of an SSH key-exchange method, where the
+/// catalog has them.
+fn ssh_kex_algorithms(kex: &str) -> Vec<Algorithm> {
+    let named = |names: &[&str]| names.iter().filter_map(|n| Algorithm::named(n)).collect();
+    match kex {
+        "mlkem768x25519-sha256" => named(&["ML-KEM-768", "X25519"]),
+        k if k.starts_with("sntrup761x25519-sha512") => named(&["X25519"]),
+        "curve25519-sha256" | "curve25519-sha256@libssh.org" => named(&["X25519"]),
+        "ecdh-sha2-nistp256" => Algorithm::ecdh("P-256").into_iter().collect(),
+        "ecdh-sha2-nistp384" => Algorithm::ecdh("P-384").into_iter().collect(),
+        "ecdh-sha2-nistp521" => Algorithm::ecdh("P-521").into_iter().collect(),
+        "diffie-hellman-group14-sha256" | "diffie-hellman-group14-sha1" => {
+            vec![Algorithm::ffdh(2048)]
+        }
+        "diffie-hellman-group16-sha512" => vec![Algorithm::ffdh(4096)],
+        "diffie-hellman-group18-sha512" => vec![Algorithm::ffdh(8192)],
+        _ => Vec::new(),
+    }
+}
+
 fn kyber768_draft() -> Algorithm {
     Algorithm {
         name: "Kyber768-Draft00".into(),
@@ -530,6 +550,10 @@ impl CbomRenderer {
             return;
         }
         let obs = &r.observed;
+        if let Some(ssh) = &obs.ssh {
+            self.ssh(r, ssh, extra);
+            return;
+        }
         let certs: Vec<String> = r
             .assessed
             .certificates
@@ -549,6 +573,64 @@ impl CbomRenderer {
         for version in &obs.tls_versions {
             self.protocol(r, *version, &groups, &schemes, &certs, extra);
         }
+    }
+
+    /// An SSH server: one `ssh` protocol asset, its key-exchange methods'
+    /// algorithms as related assets (sntrup761 has no algorithm entry of its
+    /// own: its method names stay in `pqready:ssh-kex`).
+    fn ssh(&mut self, r: &TargetReport, ssh: &crate::probe::ssh::SshObservation, extra: &Props) {
+        let bom_ref = self.fresh_ref(format!("crypto/protocol/{}/ssh", r.target));
+        let mut algorithms: Vec<String> = Vec::new();
+        for kex in &ssh.kex {
+            for a in ssh_kex_algorithms(kex) {
+                algorithms.push(self.algorithm(&a));
+            }
+        }
+        dedup(&mut algorithms);
+        let mut protocol = Map::new();
+        protocol.insert("type".into(), json!("ssh"));
+        protocol.insert("version".into(), json!("2.0"));
+        if !algorithms.is_empty() {
+            if self.v17() {
+                protocol.insert(
+                    "relatedCryptographicAssets".into(),
+                    json!(algorithms
+                        .iter()
+                        .map(|a| json!({"type": "algorithm", "ref": a}))
+                        .collect::<Vec<_>>()),
+                );
+            } else {
+                protocol.insert("cryptoRefArray".into(), json!(algorithms));
+            }
+        }
+        let mut props: Props = vec![("pqready:target".into(), r.target.clone())];
+        if let Some(addr) = r.observed.address {
+            props.push(("pqready:address".into(), addr.to_string()));
+        }
+        if let Some(software) = &ssh.software {
+            props.push(("pqready:ssh-software".into(), software.clone()));
+        }
+        props.push(("pqready:ssh-kex".into(), ssh.kex.join(",")));
+        props.push(("pqready:ssh-host-key".into(), ssh.host_key.join(",")));
+        props.push((
+            "pqready:verdict".into(),
+            label_of(&r.assessed.verdict.status),
+        ));
+        for f in &r.assessed.findings {
+            props.push((
+                format!("pqready:finding:{}", f.id),
+                f.severity.name().to_string(),
+            ));
+        }
+        props.extend(extra.iter().cloned());
+        let mut component = json!({
+            "type": "cryptographic-asset",
+            "bom-ref": bom_ref,
+            "name": "SSH 2.0",
+            "cryptoProperties": {"assetType": "protocol", "protocolProperties": protocol},
+        });
+        set_properties(&mut component, &props);
+        self.push(component, algorithms);
     }
 
     fn protocol(

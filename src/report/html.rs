@@ -594,6 +594,28 @@ fn targets_section(out: &mut String, targets: &[TargetReport]) {
             Some(e) => format!("{}<br>error: {}", esc(&t.assessed.verdict.text), esc(e)),
             None => esc(&t.assessed.verdict.text),
         };
+        if let Some(ssh) = &r.ssh {
+            // An SSH server: its protocol, key exchange in its order, and
+            // what the newest OpenSSH profile negotiates.
+            let newest = t
+                .assessed
+                .ssh_kex
+                .as_ref()
+                .and_then(|j| j.clients.last())
+                .and_then(|c| c.kex.clone())
+                .unwrap_or_else(|| "-".into());
+            let _ = writeln!(
+                out,
+                "<tr><td class=\"mono\">{}</td><td>{}</td><td>{verdict}</td><td>SSH {}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>-</td><td>-</td><td class=\"mono\">{}</td></tr>",
+                esc(&t.target),
+                badge(t.standing()),
+                esc(ssh.software.as_deref().unwrap_or("")),
+                esc(&ssh.kex.join(", ")),
+                esc(&newest),
+                esc(&ssh.host_key.join(", "))
+            );
+            continue;
+        }
         let _ = writeln!(
             out,
             "<tr><td class=\"mono\">{}</td><td>{}</td><td>{verdict}</td><td>{}</td><td>{}</td><td>{gets}</td><td>{leaf}</td><td>{deadline}</td><td>{}</td></tr>",
@@ -608,6 +630,27 @@ fn targets_section(out: &mut String, targets: &[TargetReport]) {
         );
     }
     out.push_str("</table>\n");
+    for t in targets {
+        let Some(judged) = &t.assessed.ssh_kex else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "<h3>SSH key exchange of <span class=\"mono\">{}</span></h3>\n<table>\n<tr><th>Client</th><th>Negotiates</th><th>PQ</th></tr>",
+            esc(&t.target)
+        );
+        for c in &judged.clients {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td class=\"mono\">{}</td><td>{}</td></tr>",
+                esc(crate::catalog::ssh::ssh_client(&c.profile)
+                    .map_or(c.profile.as_str(), |p| p.name)),
+                esc(c.kex.as_deref().unwrap_or("no key exchange in common")),
+                if c.pq { "yes" } else { "no" }
+            );
+        }
+        out.push_str("</table>\n");
+    }
     for t in targets
         .iter()
         .filter(|t| !t.assessed.certificates.is_empty())

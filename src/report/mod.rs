@@ -95,11 +95,19 @@ impl TargetReport {
     /// why (the observation's [`TargetObservation::failure`]).
     pub fn probed(target: &str, observed: TargetObservation, assessed: EndpointAssessment) -> Self {
         let failure = observed.failure();
+        let (error, error_kind) = match &observed.ssh {
+            // An SSH target runs no TLS check: its own probe says why not.
+            Some(ssh) => (ssh.error.clone(), ssh.error_kind),
+            None => (
+                failure.and_then(|f| f.error.clone()),
+                failure.and_then(|f| f.error_kind),
+            ),
+        };
         TargetReport {
             schema: Schema,
             target: target.to_string(),
-            error: failure.and_then(|f| f.error.clone()),
-            error_kind: failure.and_then(|f| f.error_kind),
+            error,
+            error_kind,
             observed,
             assessed,
         }

@@ -119,6 +119,14 @@ pub const HANDSHAKE_GROUP: Metric = gauge(
     "pqready_handshake_group_info",
     "The key-exchange group a post-quantum-first rustls client negotiated.",
 );
+/// Each key-exchange method an SSH server offers.
+pub const SSH_KEX: Metric = gauge(
+    "pqready_ssh_kex_info",
+    "A key-exchange method the SSH server offers (pq: whether it is a post-quantum hybrid).",
+);
+/// SSH methods per endpoint that get series (a server lists about ten; a
+/// hostile one must not multiply the exporter's series).
+pub const MAX_SSH_KEX: usize = 32;
 /// What each replayed client profile negotiates.
 pub const CLIENT_GROUP: Metric = gauge(
     "pqready_client_group_info",
@@ -284,6 +292,7 @@ pub struct EndpointMetrics {
     status: PqStatus,
     standing: Standing,
     handshake_group: Option<(String, String)>,
+    ssh_kex: Vec<String>,
     clients: Vec<ClientMetrics>,
     tolerance: Option<(ToleranceVerdict, Vec<(ToleranceVariant, bool)>)>,
     authentication: Option<(bool, bool)>,
@@ -315,8 +324,10 @@ impl EndpointMetrics {
     pub fn of(report: &TargetReport) -> Self {
         let obs = &report.observed;
         let answered = report.error.is_none();
+        let ssh_answered = obs.ssh.as_ref().is_some_and(|s| s.complete());
         let success = answered
-            && (obs.handshake.version.is_some()
+            && (ssh_answered
+                || obs.handshake.version.is_some()
                 || !obs.groups.supported.is_empty()
                 || !obs.tls_versions.is_empty()
                 || obs
@@ -373,6 +384,17 @@ impl EndpointMetrics {
             status: report.assessed.verdict.status,
             standing: report.standing(),
             handshake_group: obs.handshake.negotiated_group.map(group_labels),
+            ssh_kex: obs
+                .ssh
+                .iter()
+                .flat_map(|s| {
+                    s.kex
+                        .iter()
+                        .filter(|k| !crate::wire::ssh::is_pseudo_kex(k))
+                        .take(MAX_SSH_KEX)
+                        .cloned()
+                })
+                .collect(),
             clients: obs
                 .clients
                 .iter()
@@ -455,6 +477,13 @@ impl EndpointMetrics {
         }
         if let Some((name, id)) = &self.handshake_group {
             out.sample(&HANDSHAKE_GROUP, &with(&[("group", name), ("id", id)]), 1.0);
+        }
+        for kex in &self.ssh_kex {
+            let pq = match crate::catalog::ssh::is_pq_kex(kex) {
+                true => "true",
+                false => "false",
+            };
+            out.sample(&SSH_KEX, &with(&[("kex", kex), ("pq", pq)]), 1.0);
         }
         for c in &self.clients {
             let (name, id) = c
@@ -826,6 +855,41 @@ fn write_value(value: f64, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ssh_server_gets_one_kex_series_per_method_without_pseudo_methods() {
+        let mut obs = crate::probe::TargetObservation::with_groups(&[], &[]);
+        let ssh = crate::probe::ssh::SshObservation {
+            kex: ["mlkem768x25519-sha256", "curve25519-sha256", "ext-info-s"]
+                .map(String::from)
+                .to_vec(),
+            ..Default::default()
+        };
+        let assessed = crate::assess::ssh::endpoint(&ssh);
+        obs.ssh = Some(ssh);
+        let report = TargetReport::probed("n:22", obs, assessed);
+        let labels = EndpointLabels {
+            target: Some("n:22".into()),
+            category: None,
+            component: None,
+        };
+        let mut page = Exposition::default();
+        EndpointMetrics::of(&report).write(&labels, 0, &mut page);
+        let text = page.text();
+        let kex: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("pqready_ssh_kex_info{"))
+            .collect();
+        assert_eq!(
+            kex,
+            [
+                r#"pqready_ssh_kex_info{target="n:22",kex="mlkem768x25519-sha256",pq="true"} 1"#,
+                r#"pqready_ssh_kex_info{target="n:22",kex="curve25519-sha256",pq="false"} 1"#,
+            ]
+        );
+        assert!(text.contains("probe_success{target=\"n:22\"} 1"), "{text}");
+        assert!(text.contains("pqready_standing{target=\"n:22\",standing=\"pq\"} 1"));
+    }
 
     #[test]
     fn families_are_grouped_with_help_and_type_once() {

@@ -207,6 +207,79 @@ fn selection_text(selection: Selection, key_share_preferred: Option<bool>) -> &'
     }
 }
 
+/// The SSH lines of a target block: what the server identified as and
+/// offered, and what each OpenSSH release negotiates with it.
+fn render_ssh(
+    out: &mut String,
+    ssh: &crate::probe::ssh::SshObservation,
+    judged: Option<&crate::assess::ssh::SshAssessment>,
+    style: Style,
+    row: &dyn Fn(&mut String, &str, &str),
+) {
+    if let Some(id) = &ssh.identification {
+        row(out, "SSH server", id);
+    }
+    let kex: Vec<String> = ssh
+        .kex
+        .iter()
+        .map(|k| match crate::catalog::ssh::is_pq_kex(k) {
+            true => style.paint(Tone::Good, k),
+            false => k.clone(),
+        })
+        .collect();
+    row(out, "kex", &kex.join(", "));
+    row(out, "host keys", &ssh.host_key.join(", "));
+    row(out, "ciphers", &ssh.ciphers_s2c.join(", "));
+    row(out, "MACs", &ssh.macs_s2c.join(", "));
+    let Some(judged) = judged else { return };
+    // Equal outcomes of consecutive releases share one line.
+    let mut lines: Vec<(String, String, Option<String>)> = Vec::new();
+    for c in &judged.clients {
+        let name =
+            crate::catalog::ssh::ssh_client(&c.profile).map_or(c.profile.as_str(), |p| p.name);
+        match lines.last_mut() {
+            Some((_, last, kex))
+                if *kex == c.kex && !c.profile.contains("debian") && !last.contains("Debian") =>
+            {
+                *last = name.to_string();
+            }
+            _ => lines.push((name.to_string(), name.to_string(), c.kex.clone())),
+        }
+    }
+    for (first, last, kex) in lines {
+        let who = match first == last {
+            true => first,
+            false => format!("{first} – {}", last.trim_start_matches("OpenSSH ")),
+        };
+        let got = match kex.as_deref() {
+            Some(k) if crate::catalog::ssh::is_pq_kex(k) => style.paint(Tone::Good, k),
+            Some(k) => style.paint(Tone::Bad, k),
+            None => style.paint(Tone::Bad, "no key exchange in common"),
+        };
+        row(out, "client", &format!("{who}: {got}"));
+    }
+}
+
+/// The findings lines of a target block.
+fn render_findings_of(out: &mut String, judged: &crate::assess::EndpointAssessment, style: Style) {
+    let row = |out: &mut String, k: &str, v: &str| {
+        let _ = writeln!(out, "  {k:<12} {v}");
+    };
+    for f in &judged.findings {
+        row(
+            out,
+            "finding",
+            &format!("{} {}: {}", style.severity(f.severity), f.id, f.title),
+        );
+        // Details name certificates, whose subjects come from the peer.
+        row(out, "", &super::printable(&f.detail));
+        if let Some(note) = super::exception_note(f) {
+            row(out, "", &note);
+        }
+        row(out, "", &format!("fix: {}", f.remediation));
+    }
+}
+
 /// Renders one target as a block of labelled lines.
 pub fn render_target(report: &TargetReport, style: Style) -> String {
     let r = &report.observed;
@@ -241,6 +314,16 @@ pub fn render_target(report: &TargetReport, style: Style) -> String {
             "connections",
             &format!("{} in {} ms", r.connections, r.elapsed_ms),
         );
+        return out;
+    }
+    if let Some(ssh) = &r.ssh {
+        render_ssh(&mut out, ssh, judged.ssh_kex.as_ref(), style, &row);
+        row(
+            &mut out,
+            "connections",
+            &format!("{} in {} ms", r.connections, r.elapsed_ms),
+        );
+        render_findings_of(&mut out, judged, style);
         return out;
     }
     let ran = |id: CheckId| {
@@ -347,19 +430,7 @@ pub fn render_target(report: &TargetReport, style: Style) -> String {
     if !r.clients.is_empty() {
         render_clients(&mut out, &r.clients, style);
     }
-    for f in &judged.findings {
-        row(
-            &mut out,
-            "finding",
-            &format!("{} {}: {}", style.severity(f.severity), f.id, f.title),
-        );
-        // Details name certificates, whose subjects come from the peer.
-        row(&mut out, "", &super::printable(&f.detail));
-        if let Some(note) = super::exception_note(f) {
-            row(&mut out, "", &note);
-        }
-        row(&mut out, "", &format!("fix: {}", f.remediation));
-    }
+    render_findings_of(&mut out, judged, style);
     for note in &g.notes {
         row(&mut out, "note", note);
     }
@@ -454,6 +525,23 @@ impl SummaryRow {
         let standing = report.standing();
         // An empty set proves "none" only when discovery ran to the end.
         let groups_completed = r.completed(CheckId::Groups);
+        if let Some(ssh) = &report.assessed.ssh_kex {
+            // An SSH server: its PQ hybrids, and what the newest OpenSSH gets.
+            let newest = ssh.clients.last().and_then(|c| c.kex.clone());
+            return SummaryRow {
+                cells: [
+                    report.target.clone(),
+                    super::style::standing_text(standing, report.error_kind),
+                    match ssh.pq_kex.is_empty() {
+                        true => "none (ssh)".into(),
+                        false => format!("{} (ssh)", ssh.pq_kex.join(",")),
+                    },
+                    newest.unwrap_or_else(|| "-".into()),
+                    r.connections.to_string(),
+                ],
+                standing,
+            };
+        }
         SummaryRow {
             cells: [
                 report.target.clone(),

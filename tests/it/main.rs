@@ -41,6 +41,7 @@ mod sarif;
 mod schema;
 mod shard;
 mod slow_link;
+mod ssh;
 mod tolerance;
 mod wire_props;
 mod wrong_answers_probe;
