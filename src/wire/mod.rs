@@ -17,6 +17,7 @@ pub mod record;
 pub mod registry;
 pub mod schema;
 pub mod server_hello;
+pub mod starttls;
 
 pub use client_hello::{ClientHello, ClientHelloSpec, Extension, KeyShareEntry};
 pub use codec::WireError;
