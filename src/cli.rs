@@ -876,9 +876,14 @@ pub struct ProbeArgs {
     /// Endpoints to probe (see the flag's help text).
     #[arg(
         value_name = "HOST[:PORT]",
-        help = "Endpoints: HOST[:PORT] (default port 443), [IPv6]:PORT, or https://HOST[:PORT]"
+        help = "Endpoints: HOST[:PORT] (default port 443), [IPv6]:PORT, https://HOST[:PORT], or a STARTTLS URL (postgres://, mysql://, smtp://, imap://, pop3://, ldap://, xmpp://, ftp://HOST[:PORT])"
     )]
     pub targets: Vec<String>,
+    /// Speak this protocol's plaintext preamble (STARTTLS) before TLS with
+    /// every target given without a scheme; without it, well-known ports
+    /// (5432, 3306, 25, 587, 143, 110, 389, 5222, 21) pick theirs.
+    #[arg(long, value_name = "KIND", value_parser = parse_starttls)]
+    pub starttls: Option<crate::vocab::Protocol>,
     /// Read more targets from FILE, one per line; '#' starts a comment.
     #[arg(long, value_name = "FILE")]
     pub targets_file: Option<PathBuf>,
@@ -1048,16 +1053,25 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// Parses `--starttls`: a protocol with a STARTTLS preamble.
+fn parse_starttls(text: &str) -> Result<crate::vocab::Protocol, String> {
+    crate::vocab::Protocol::parse(&text.to_ascii_lowercase())
+        .filter(|p| discover::starttls_port(*p).is_some())
+        .ok_or_else(|| {
+            "expected one of postgres, mysql, smtp, imap, pop3, ldap, xmpp, ftp".to_string()
+        })
+}
+
 impl ProbeArgs {
     /// Validated targets, from arguments then the targets file.
     pub fn targets(&self) -> Result<Vec<Target>, FlagError> {
         let sni = self.sni.as_deref();
         let mut out = Vec::new();
         for t in &self.targets {
-            out.push(discover::parse_target(t, sni)?);
+            out.push(discover::parse_target_as(t, sni, self.starttls)?);
         }
         if let Some(path) = &self.targets_file {
-            out.extend(discover::read_targets_file(path, sni)?);
+            out.extend(discover::read_targets_file_as(path, sni, self.starttls)?);
         }
         if out.is_empty() {
             return Err(FlagError::NoTargets);
@@ -1153,6 +1167,7 @@ mod tests {
     fn adds_user_groups_once() {
         let args = ProbeArgs {
             targets: vec![],
+            starttls: None,
             targets_file: None,
             sni: None,
             groups: vec!["0xfe01".into(), "x25519".into()],
