@@ -38,6 +38,47 @@ impl Target {
     pub fn domain(&self) -> &str {
         self.sni.as_deref().unwrap_or(&self.host)
     }
+
+    /// The same endpoint speaking `protocol`, its label saying so
+    /// (`postgres://host:port`; `host:port` for TLS).
+    pub fn speaking(self, protocol: crate::vocab::Protocol) -> Target {
+        let address = match self.label.split_once("://") {
+            Some((_, address)) => address.to_string(),
+            None => self.label.clone(),
+        };
+        let label = match protocol {
+            crate::vocab::Protocol::Tls => address,
+            other => format!("{other}://{address}"),
+        };
+        Target {
+            label,
+            protocol,
+            ..self
+        }
+    }
+}
+
+/// The STARTTLS protocol (or TLS) a service's port is named for: an
+/// `appProtocol` or port name such as `postgresql`, `mysql`, `smtp`,
+/// `xmpp-client` (also as the first word of `mysql-primary`); `None` for
+/// names that say nothing.
+pub fn named_protocol(name: &str) -> Option<crate::vocab::Protocol> {
+    use crate::vocab::Protocol;
+    let name = name.to_ascii_lowercase();
+    let name = name.rsplit('/').next().unwrap_or("");
+    let word = |n: &str| match n {
+        "https" | "tls" | "h2" => Some(Protocol::Tls),
+        "postgres" | "postgresql" | "pgsql" => Some(Protocol::Postgres),
+        "mysql" | "mariadb" => Some(Protocol::Mysql),
+        "smtp" | "submission" => Some(Protocol::Smtp),
+        "imap" => Some(Protocol::Imap),
+        "pop3" => Some(Protocol::Pop3),
+        "ldap" => Some(Protocol::Ldap),
+        "xmpp" | "xmpp-client" => Some(Protocol::Xmpp),
+        "ftp" => Some(Protocol::Ftp),
+        _ => None,
+    };
+    word(name).or_else(|| name.split(['-', '_']).find_map(word))
 }
 
 /// Bad target input.
@@ -110,7 +151,9 @@ pub fn parse_target_as(
         })?);
         let authority = after.split(['/', '?']).next().unwrap_or("");
         // postgres://user@host: the user is not ours to send.
-        rest = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+        rest = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host);
     } else if let Some(protocol) = starttls {
         schemed = starttls_port(protocol).map(|port| (protocol, port));
     }
@@ -335,9 +378,24 @@ mod tests {
     fn starttls_schemes_ports_and_flag() {
         use crate::vocab::Protocol;
         let cases = [
-            ("postgres://db.example", Protocol::Postgres, 5432, "postgres://db.example:5432"),
-            ("postgresql://u@db:6000/app?x=1", Protocol::Postgres, 6000, "postgres://db:6000"),
-            ("mysql://10.0.0.1", Protocol::Mysql, 3306, "mysql://10.0.0.1:3306"),
+            (
+                "postgres://db.example",
+                Protocol::Postgres,
+                5432,
+                "postgres://db.example:5432",
+            ),
+            (
+                "postgresql://u@db:6000/app?x=1",
+                Protocol::Postgres,
+                6000,
+                "postgres://db:6000",
+            ),
+            (
+                "mysql://10.0.0.1",
+                Protocol::Mysql,
+                3306,
+                "mysql://10.0.0.1:3306",
+            ),
             ("smtp://mx", Protocol::Smtp, 25, "smtp://mx:25"),
             ("IMAP://mail:1143", Protocol::Imap, 1143, "imap://mail:1143"),
             ("pop3://[::1]", Protocol::Pop3, 110, "pop3://[::1]:110"),
@@ -379,6 +437,29 @@ mod tests {
         let protocols: Vec<_> = file.unwrap().iter().map(|t| t.protocol).collect();
         assert_eq!(protocols, [Protocol::Smtp, Protocol::Imap]);
         assert_eq!(t("xmpp://chat").domain(), "chat");
+        assert_eq!(t("db:5432").speaking(Protocol::Tls).label, "db:5432");
+        assert_eq!(
+            t("db:15432").speaking(Protocol::Postgres).label,
+            "postgres://db:15432"
+        );
+    }
+
+    #[test]
+    fn service_port_names() {
+        use crate::vocab::Protocol;
+        for (name, protocol) in [
+            ("postgresql", Some(Protocol::Postgres)),
+            ("tcp-postgres", Some(Protocol::Postgres)),
+            ("mysql-primary", Some(Protocol::Mysql)),
+            ("xmpp-client", Some(Protocol::Xmpp)),
+            ("SMTP", Some(Protocol::Smtp)),
+            ("kubernetes.io/h2c", None),
+            ("https", Some(Protocol::Tls)),
+            ("metrics", None),
+            ("", None),
+        ] {
+            assert_eq!(named_protocol(name), protocol, "{name}");
+        }
     }
 
     #[test]

@@ -23,7 +23,9 @@ pub async fn run(conn: &mut Conn, mut preamble: Preamble) -> Result<(), NetError
     let mut chunk = vec![0u8; 4096];
     let mut steps = 0;
     loop {
-        let room = (MAX_REPLY + 1).saturating_sub(buf.len()).clamp(1, chunk.len());
+        let room = (MAX_REPLY + 1)
+            .saturating_sub(buf.len())
+            .clamp(1, chunk.len());
         let n = conn.read_some(&mut chunk[..room]).await?;
         if n == 0 {
             return Err(NetError::Closed);
@@ -61,7 +63,7 @@ pub async fn run(conn: &mut Conn, mut preamble: Preamble) -> Result<(), NetError
                 }
                 Progress::Garbage(words) => {
                     return Err(NetError::NoStartTls(format!(
-                        "not a {protocol} server: {words}"
+                        "the server does not speak {protocol}: {words}"
                     )))
                 }
             }

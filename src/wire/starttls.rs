@@ -476,7 +476,10 @@ fn ber(buf: &[u8]) -> Result<Option<(u8, &[u8], usize)>, ()> {
             let Some(bytes) = buf.get(2..2 + n) else {
                 return Ok(None);
             };
-            (bytes.iter().fold(0usize, |a, &b| a << 8 | b as usize), 2 + n)
+            (
+                bytes.iter().fold(0usize, |a, &b| a << 8 | b as usize),
+                2 + n,
+            )
         }
         _ => return Err(()),
     };
@@ -555,7 +558,10 @@ fn looks_coded(buf: &[u8]) -> bool {
 fn coded_reply(buf: &[u8]) -> Option<(Result<Coded<'_>, String>, usize)> {
     let (first, mut at) = take_line(buf)?;
     let Some(code) = first.get(..3).filter(|h| h.iter().all(u8::is_ascii_digit)) else {
-        return Some((Err(format!("not a numbered reply: {}", printable(first))), at));
+        return Some((
+            Err(format!("not a numbered reply: {}", printable(first))),
+            at,
+        ));
     };
     let mut lines = vec![first.get(4..).unwrap_or_default()];
     let mut more = first.get(3) == Some(&b'-');
@@ -746,7 +752,10 @@ mod tests {
         };
         assert_eq!(send.len(), 36);
         assert_eq!(&send[..4], &[32, 0, 0, 1]);
-        assert_ne!(u32::from_le_bytes(send[4..8].try_into().unwrap()) & 0x800, 0);
+        assert_ne!(
+            u32::from_le_bytes(send[4..8].try_into().unwrap()) & 0x800,
+            0
+        );
         assert_eq!(sent.len(), 2);
         assert_eq!(
             converse(Protocol::Mysql, &[&mysql_greeting(0xfffe & !0x800)]).1,
@@ -798,7 +807,15 @@ mod tests {
             Progress::Garbage(_)
         ));
         assert!(matches!(
-            converse(Protocol::Smtp, &[b"220 hi\r\n", b"250-x\r\n250 STARTTLS\r\n", b"220 go\r\n\x16"]).1,
+            converse(
+                Protocol::Smtp,
+                &[
+                    b"220 hi\r\n",
+                    b"250-x\r\n250 STARTTLS\r\n",
+                    b"220 go\r\n\x16"
+                ]
+            )
+            .1,
             Progress::Garbage(_)
         ));
     }
@@ -815,10 +832,17 @@ mod tests {
         assert_eq!(end, ready());
         assert_eq!(sent[1], b"a STARTTLS\r\n");
         assert_eq!(
-            converse(Protocol::Imap, &[b"* OK hi\r\n", b"a BAD unknown command\r\n"]).1,
+            converse(
+                Protocol::Imap,
+                &[b"* OK hi\r\n", b"a BAD unknown command\r\n"]
+            )
+            .1,
             Progress::Refused("a BAD unknown command".into())
         );
-        let (sent, end) = converse(Protocol::Pop3, &[b"+OK Dovecot ready.\r\n", b"+OK Begin TLS\r\n"]);
+        let (sent, end) = converse(
+            Protocol::Pop3,
+            &[b"+OK Dovecot ready.\r\n", b"+OK Begin TLS\r\n"],
+        );
         assert_eq!((sent[1].as_slice(), end), (&b"STLS\r\n"[..], ready()));
         assert_eq!(
             converse(Protocol::Pop3, &[b"+OK hi\r\n", b"-ERR no\r\n"]).1,
@@ -833,7 +857,11 @@ mod tests {
         );
         assert_eq!((sent[1].as_slice(), end), (&b"AUTH TLS\r\n"[..], ready()));
         assert_eq!(
-            converse(Protocol::Ftp, &[b"220 hi\r\n", b"530 Please login with USER and PASS.\r\n"]).1,
+            converse(
+                Protocol::Ftp,
+                &[b"220 hi\r\n", b"530 Please login with USER and PASS.\r\n"]
+            )
+            .1,
             Progress::Refused("530 Please login with USER and PASS.".into())
         );
     }
@@ -847,7 +875,9 @@ mod tests {
             0x30, 0x0c, 0x02, 0x01, 0x01, 0x78, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00,
         ];
         assert_eq!(converse(Protocol::Ldap, &[&ok[..5], &ok[5..]]).1, ready());
-        let mut refused = vec![0x30, 0, 0x02, 0x01, 0x01, 0x78, 0, 0x0a, 0x01, 0x34, 0x04, 0x00, 0x04];
+        let mut refused = vec![
+            0x30, 0, 0x02, 0x01, 0x01, 0x78, 0, 0x0a, 0x01, 0x34, 0x04, 0x00, 0x04,
+        ];
         let text = b"unavailable";
         refused.push(text.len() as u8);
         refused.extend_from_slice(text);
@@ -875,7 +905,10 @@ mod tests {
         );
         assert_eq!(end, ready());
         assert!(String::from_utf8_lossy(&sent[0]).contains("to='example.org'"));
-        assert_eq!(sent[1], b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+        assert_eq!(
+            sent[1],
+            b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
+        );
         let (_, end) = converse(
             Protocol::Xmpp,
             &[b"<stream:stream><stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"],

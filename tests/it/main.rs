@@ -40,6 +40,7 @@ mod sarif;
 mod schema;
 mod shard;
 mod slow_link;
+mod starttls;
 mod tolerance;
 mod wire_props;
 mod wrong_answers_probe;
