@@ -68,6 +68,33 @@ fn unprivileged(program: &Path) -> Command {
     cmd
 }
 
+/// `program` (a path like `/usr/sbin/dovecot`) from the peer prefix's
+/// `/usr`, as an unprivileged user ([`unprivileged`]) in a mount namespace
+/// where the prefix's `usr` is bound over `/usr`: servers that run helpers
+/// and read files at paths compiled in (Dovecot's `/usr/bin/doveconf`,
+/// `/usr/lib/dovecot/imap-login`) find the prefix's, and the host's
+/// merged-/usr loader link (`/lib64` → `usr/lib64`) finds trixie's loader.
+/// The user namespace keeps the capability to mount (`--keep-caps`); the
+/// host's mounts are not touched.
+fn in_prefix_usr(program: &str, args: &[String]) -> Command {
+    let mut cmd = Command::new("/usr/bin/unshare");
+    cmd.args([
+        "--user",
+        "--map-user=65534",
+        "--map-group=65534",
+        "--mount",
+        "--keep-caps",
+        "--",
+        "/bin/sh",
+        "-c",
+        r#"mount --bind "$0/usr" /usr && exec "$@""#,
+    ])
+    .arg(peers_dir())
+    .arg(program)
+    .args(args);
+    cmd
+}
+
 const PG_BIN: &str = "usr/lib/postgresql/17/bin";
 
 /// PostgreSQL 17 from the peer prefix on a free loopback port, with `ssl`
@@ -113,6 +140,86 @@ fn postgres(ssl: bool) -> Server {
         dir,
     }
     .wait_listening()
+}
+
+/// Dovecot 2.4 from the peer prefix serving IMAP and POP3 (STARTTLS on
+/// both) on free loopback ports, with a test certificate; returns the
+/// server and the POP3 address (the server's is IMAP's).
+fn dovecot() -> (Server, SocketAddr) {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = write_cert(dir.path());
+    for sub in ["run", "state", "home"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+    }
+    let (imap, pop3) = (free_port(), free_port());
+    let d = dir.path().display();
+    let config = format!(
+        r#"dovecot_config_version = 2.4.1
+dovecot_storage_version = 2.4.1
+base_dir = {d}/run
+state_dir = {d}/state
+protocols = imap pop3
+listen = 127.0.0.1
+default_login_user = nobody
+default_internal_user = nobody
+default_internal_group = nogroup
+log_path = {d}/server.log
+ssl = yes
+ssl_server_cert_file = {cert}
+ssl_server_key_file = {key}
+passdb static {{
+  password = not-used
+}}
+userdb static {{
+  fields {{
+    uid = nobody
+    gid = nogroup
+    home = {d}/home
+  }}
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    port = {imap}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  chroot =
+  inet_listener pop3 {{
+    port = {pop3}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+"#,
+        cert = cert.display(),
+        key = key.display(),
+    );
+    let conf = dir.path().join("dovecot.conf");
+    std::fs::write(&conf, config).unwrap();
+    let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+    // -F: in the foreground, so that killing the child stops the server
+    // (its processes exit with their master).
+    let child = in_prefix_usr(
+        "/usr/sbin/dovecot",
+        &["-F".into(), "-c".into(), conf.display().to_string()],
+    )
+    .stdin(Stdio::null())
+    .stdout(log.try_clone().unwrap())
+    .stderr(log)
+    .spawn()
+    .unwrap();
+    let server = Server {
+        child,
+        addr: format!("127.0.0.1:{imap}").parse().unwrap(),
+        dir,
+    }
+    .wait_listening();
+    (server, format!("127.0.0.1:{pop3}").parse().unwrap())
 }
 
 /// The group OpenSSL 3.5's `s_client -starttls PROTO` (its default groups)
@@ -243,6 +350,32 @@ fn postgres17_is_audited_after_its_sslrequest() {
     );
     // The well-known port needs no scheme: the same preamble by port number
     // is covered by discover's unit tests (5432 is not free on loopback).
+}
+
+/// OpenSSL 3.5's default groups, as Dovecot leaves them, in pqready's
+/// registry order (`groups.supported`).
+const OPENSSL35_GROUPS: [&str; 8] = [
+    "X25519MLKEM768",
+    "x25519",
+    "x448",
+    "secp256r1",
+    "secp384r1",
+    "secp521r1",
+    "ffdhe2048",
+    "ffdhe3072",
+];
+
+#[test]
+fn dovecot_imap_and_pop3_are_audited_after_starttls() {
+    if !require(&["/usr/bin/unshare", "openssl", "usr/sbin/dovecot"]) {
+        return;
+    }
+    let (dovecot, pop3) = dovecot();
+    for (scheme, addr) in [("imap", dovecot.addr), ("pop3", pop3)] {
+        let doc = assert_audited(scheme, scheme, addr, &OPENSSL35_GROUPS, || dovecot.log());
+        assert_eq!(doc["handshake"]["negotiated_group"], "X25519MLKEM768");
+        assert_eq!(doc["verdict"]["status"], "pq", "{doc:#}");
+    }
 }
 
 #[test]
