@@ -25,7 +25,20 @@ struct Server {
 }
 
 impl Drop for Server {
+    /// SIGTERM first, so that servers with helper processes (Postfix's
+    /// smtpd, Dovecot's logins, PostgreSQL's backends) stop and reap them;
+    /// SIGKILL if it has not exited within five seconds.
     fn drop(&mut self) {
+        // SAFETY: kill(2) on our own child's pid, which it still holds
+        // (not reaped yet).
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -55,44 +68,72 @@ impl Server {
     }
 }
 
-/// `program` run as an unprivileged user without changing user: in a new
-/// user namespace that maps the test's own user (root, under scripts/test)
-/// to `nobody`. Servers that refuse to run as root (PostgreSQL) then see an
-/// ordinary user that owns the files the test made, and the prefix under
-/// /root (mode 0700) stays readable, which a real switch to `nobody` would
-/// lose.
-fn unprivileged(program: &Path) -> Command {
-    let mut cmd = Command::new("/usr/bin/unshare");
-    cmd.args(["--user", "--map-user=65534", "--map-group=65534", "--"])
-        .arg(program);
-    cmd
-}
-
 /// `program` (a path like `/usr/sbin/dovecot`) from the peer prefix's
-/// `/usr`, as an unprivileged user ([`unprivileged`]) in a mount namespace
-/// where the prefix's `usr` is bound over `/usr`: servers that run helpers
-/// and read files at paths compiled in (Dovecot's `/usr/bin/doveconf`,
-/// `/usr/lib/dovecot/imap-login`) find the prefix's, and the host's
-/// merged-/usr loader link (`/lib64` → `usr/lib64`) finds trixie's loader.
-/// The user namespace keeps the capability to mount (`--keep-caps`); the
-/// host's mounts are not touched.
-fn in_prefix_usr(program: &str, args: &[String]) -> Command {
+/// `/usr`, in a mount namespace where the prefix's `usr` is bound over
+/// `/usr`: servers that run helpers and read files at paths compiled in
+/// (Dovecot's `/usr/bin/doveconf`, `/usr/lib/dovecot/imap-login`, initdb's
+/// postgres) find the prefix's, and the host's merged-/usr loader link
+/// (`/lib64` → `usr/lib64`) finds trixie's loader. The host's mounts are not
+/// touched.
+///
+/// The servers run as an unprivileged user without changing user: in a new
+/// user namespace that maps the test's own user (root, under scripts/test)
+/// to `nobody`, keeping the capability to mount (`--keep-caps`). Servers that
+/// refuse root (PostgreSQL) then see an ordinary user that owns the files
+/// the test made, and the prefix under /root (mode 0700) stays readable,
+/// which a real switch to `nobody` would lose. Postfix's master insists on
+/// being root: `as_root` keeps the test's own (root) user and only adds the
+/// mount namespace.
+fn in_prefix_usr(program: &str, args: &[String], as_root: bool) -> Command {
     let mut cmd = Command::new("/usr/bin/unshare");
+    match as_root {
+        true => cmd.args(["--mount"]),
+        false => cmd.args([
+            "--user",
+            "--map-user=65534",
+            "--map-group=65534",
+            "--mount",
+            "--keep-caps",
+        ]),
+    };
     cmd.args([
-        "--user",
-        "--map-user=65534",
-        "--map-group=65534",
-        "--mount",
-        "--keep-caps",
         "--",
         "/bin/sh",
         "-c",
-        r#"mount --bind "$0/usr" /usr && exec "$@""#,
+        r#"mount -t overlay overlay -o "lowerdir=$0/usr:/usr" /usr && exec "$@""#,
     ])
     .arg(peers_dir())
     .arg(program)
     .args(args);
     cmd
+}
+
+/// Starts `program args` from the prefix ([`in_prefix_usr`]) with its output
+/// in `dir`/server.log and waits until it listens on `port`.
+fn serve(
+    dir: tempfile::TempDir,
+    port: u16,
+    program: &str,
+    args: &[String],
+    as_root: bool,
+) -> Server {
+    let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+    let child = in_prefix_usr(program, args, as_root)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    Server {
+        child,
+        addr: format!("127.0.0.1:{port}").parse().unwrap(),
+        dir,
+    }
+    .wait_listening()
+}
+
+fn path(p: &Path) -> String {
+    p.display().to_string()
 }
 
 const PG_BIN: &str = "usr/lib/postgresql/17/bin";
@@ -105,13 +146,14 @@ fn postgres(ssl: bool) -> Server {
     let (cert, key) = write_cert(dir.path());
     // PostgreSQL refuses a key others can read.
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let bin_dir = peers_dir().join(PG_BIN);
-    let data = dir.path().join("data");
-    let init = unprivileged(&bin_dir.join("initdb"))
-        .args(["--no-sync", "-A", "trust", "-U", "postgres", "-D"])
-        .arg(&data)
-        .output()
-        .unwrap();
+    let data = path(&dir.path().join("data"));
+    let init = in_prefix_usr(
+        &format!("/{PG_BIN}/initdb"),
+        &["--no-sync", "-A", "trust", "-U", "postgres", "-D", &data].map(String::from),
+        false,
+    )
+    .output()
+    .unwrap();
     assert!(
         init.status.success(),
         "initdb: {}{}",
@@ -119,27 +161,18 @@ fn postgres(ssl: bool) -> Server {
         String::from_utf8_lossy(&init.stderr)
     );
     let port = free_port();
-    let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
-    let child = unprivileged(&bin_dir.join("postgres"))
-        .arg("-D")
-        .arg(&data)
-        .args(["-c", "listen_addresses=127.0.0.1"])
-        .args(["-c", &format!("port={port}")])
-        .args(["-c", "unix_socket_directories="])
-        .args(["-c", &format!("ssl={}", if ssl { "on" } else { "off" })])
-        .args(["-c", &format!("ssl_cert_file={}", cert.display())])
-        .args(["-c", &format!("ssl_key_file={}", key.display())])
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    Server {
-        child,
-        addr: format!("127.0.0.1:{port}").parse().unwrap(),
-        dir,
+    let mut args = vec!["-D".to_string(), data];
+    for setting in [
+        "listen_addresses=127.0.0.1".to_string(),
+        format!("port={port}"),
+        "unix_socket_directories=".into(),
+        format!("ssl={}", if ssl { "on" } else { "off" }),
+        format!("ssl_cert_file={}", path(&cert)),
+        format!("ssl_key_file={}", path(&key)),
+    ] {
+        args.extend(["-c".to_string(), setting]);
     }
-    .wait_listening()
+    serve(dir, port, &format!("/{PG_BIN}/postgres"), &args, false)
 }
 
 /// Dovecot 2.4 from the peer prefix serving IMAP and POP3 (STARTTLS on
@@ -201,25 +234,199 @@ service pop3-login {{
     );
     let conf = dir.path().join("dovecot.conf");
     std::fs::write(&conf, config).unwrap();
-    let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
     // -F: in the foreground, so that killing the child stops the server
     // (its processes exit with their master).
-    let child = in_prefix_usr(
-        "/usr/sbin/dovecot",
-        &["-F".into(), "-c".into(), conf.display().to_string()],
-    )
-    .stdin(Stdio::null())
-    .stdout(log.try_clone().unwrap())
-    .stderr(log)
-    .spawn()
-    .unwrap();
-    let server = Server {
-        child,
-        addr: format!("127.0.0.1:{imap}").parse().unwrap(),
+    let server = serve(
         dir,
-    }
-    .wait_listening();
+        imap,
+        "/usr/sbin/dovecot",
+        &["-F".into(), "-c".into(), path(&conf)],
+        false,
+    );
     (server, format!("127.0.0.1:{pop3}").parse().unwrap())
+}
+
+/// OpenLDAP's slapd from the peer prefix, with no database (the StartTLS
+/// operation needs none), on a free loopback port.
+fn slapd() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = write_cert(dir.path());
+    let port = free_port();
+    let conf = dir.path().join("slapd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "pidfile {}\nTLSCertificateFile {}\nTLSCertificateKeyFile {}\n",
+            path(&dir.path().join("slapd.pid")),
+            path(&cert),
+            path(&key)
+        ),
+    )
+    .unwrap();
+    // -d 0: in the foreground, logging nothing.
+    let args = [
+        "-d",
+        "0",
+        "-f",
+        &path(&conf),
+        "-h",
+        &format!("ldap://127.0.0.1:{port}/"),
+    ];
+    serve(dir, port, "/usr/sbin/slapd", &args.map(String::from), false)
+}
+
+/// MariaDB from the peer prefix with TLS, on a free loopback port: an empty
+/// data directory and no grant tables are enough to greet and start TLS.
+fn mariadb() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = write_cert(dir.path());
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let port = free_port();
+    let d = dir.path();
+    let args = [
+        "--no-defaults".to_string(),
+        format!("--datadir={}", path(&data)),
+        "--bind-address=127.0.0.1".into(),
+        format!("--port={port}"),
+        format!("--socket={}", path(&d.join("mariadb.sock"))),
+        format!("--pid-file={}", path(&d.join("mariadb.pid"))),
+        "--skip-grant-tables".into(),
+        format!("--ssl-cert={}", path(&cert)),
+        format!("--ssl-key={}", path(&key)),
+    ];
+    serve(dir, port, "/usr/sbin/mariadbd", &args, false)
+}
+
+/// Prosody from the peer prefix: client connections on a free loopback
+/// port for the domain `localhost`, STARTTLS offered.
+fn prosody() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = write_cert(dir.path());
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    let port = free_port();
+    let d = path(dir.path());
+    let conf = dir.path().join("prosody.cfg.lua");
+    std::fs::write(
+        &conf,
+        format!(
+            r#"pidfile = "{d}/prosody.pid"
+data_path = "{d}/data"
+log = {{ info = "{d}/prosody.log" }}
+c2s_ports = {{ {port} }}
+c2s_interfaces = {{ "127.0.0.1" }}
+c2s_direct_tls_ports = {{ }}
+s2s_ports = {{ }}
+http_ports = {{ }}
+https_ports = {{ }}
+modules_enabled = {{ "tls", "saslauth", "disco" }}
+modules_disabled = {{ "s2s", "http", "posix" }}
+VirtualHost "localhost"
+  ssl = {{ certificate = "{cert}", key = "{key}" }}
+"#,
+            cert = path(&cert),
+            key = path(&key)
+        ),
+    )
+    .unwrap();
+    let args = [
+        "/usr/bin/prosody".to_string(),
+        "--config".into(),
+        path(&conf),
+    ];
+    serve(dir, port, "/usr/bin/lua5.4", &args, false)
+}
+
+/// vsftpd from the peer prefix with explicit TLS (AUTH TLS), standalone in
+/// the foreground as the launching user, on a free loopback port.
+fn vsftpd() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = write_cert(dir.path());
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let port = free_port();
+    let conf = dir.path().join("vsftpd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listen=YES\nlisten_address=127.0.0.1\nlisten_port={port}\nbackground=NO\n\
+             run_as_launching_user=YES\nanonymous_enable=NO\nlocal_enable=YES\n\
+             ssl_enable=YES\nrsa_cert_file={}\nrsa_private_key_file={}\n\
+             secure_chroot_dir={}\nseccomp_sandbox=NO\nxferlog_enable=NO\n",
+            path(&cert),
+            path(&key),
+            path(&empty)
+        ),
+    )
+    .unwrap();
+    serve(dir, port, "/usr/sbin/vsftpd", &[path(&conf)], false)
+}
+
+/// Postfix's master from the peer prefix running one smtpd with
+/// opportunistic TLS on a free loopback port, as root (it insists) in a
+/// mount namespace. Its processes run as Debian's `mail` user (uid 8; Postfix
+/// wants a mail owner of its own, not `nobody`, its default_privs) with
+/// `staff` as the setgid group, both in every Debian base system; the log
+/// goes to `server.log` (there is no syslog here).
+fn postfix() -> Server {
+    use std::os::unix::fs::PermissionsExt as _;
+    const MAIL_UID: u32 = 8;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (cert, key) = write_cert(dir.path());
+    let d = dir.path();
+    for sub in [
+        "conf",
+        "queue",
+        "queue/pid",
+        "queue/public",
+        "queue/private",
+        "data",
+    ] {
+        std::fs::create_dir(d.join(sub)).unwrap();
+    }
+    for owned in [
+        "queue",
+        "queue/pid",
+        "queue/public",
+        "queue/private",
+        "data",
+    ] {
+        std::os::unix::fs::chown(d.join(owned), Some(MAIL_UID), None).unwrap();
+    }
+    let port = free_port();
+    std::fs::write(
+        d.join("conf/main.cf"),
+        format!(
+            "compatibility_level = 3.6\nqueue_directory = {q}\ndata_directory = {data}\n\
+             mail_owner = mail\nsetgid_group = staff\ninet_interfaces = 127.0.0.1\n\
+             inet_protocols = ipv4\nmyhostname = localhost\nmydestination =\n\
+             local_recipient_maps =\nalias_maps =\nalias_database =\n\
+             maillog_file = {d}/server.log\nmaillog_file_prefixes = {d}\n\
+             smtpd_tls_cert_file = {cert}\nsmtpd_tls_key_file = {key}\n\
+             smtpd_tls_security_level = may\n",
+            q = path(&d.join("queue")),
+            data = path(&d.join("data")),
+            d = path(d),
+            cert = path(&cert),
+            key = path(&key)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("conf/master.cf"),
+        format!(
+            "127.0.0.1:{port} inet n - n - - smtpd\n\
+             postlog unix-dgram n - n - 1 postlogd\n\
+             proxymap unix - - n - - proxymap\n\
+             tlsmgr unix - - n 1000? 1 tlsmgr\n\
+             anvil unix - - n - 1 anvil\n"
+        ),
+    )
+    .unwrap();
+    // -d: in the foreground.
+    let args = ["-c".to_string(), path(&d.join("conf")), "-d".into()];
+    serve(dir, port, "/usr/lib/postfix/sbin/master", &args, true)
 }
 
 /// The group OpenSSL 3.5's `s_client -starttls PROTO` (its default groups)
@@ -244,9 +451,14 @@ fn openssl_group(proto: &str, addr: SocketAddr, extra: &[&str]) -> String {
             .strip_prefix("Negotiated TLS1.3 group: ")
             .map(str::to_string)
             .or_else(|| {
-                l.trim()
-                    .strip_prefix("Peer Temp Key: ")
-                    .map(|k| k.split(", ").nth(1).unwrap_or(k).to_string())
+                l.trim().strip_prefix("Peer Temp Key: ").map(|k| {
+                    // "ECDH, prime256v1, 256 bits" or "X25519, 253 bits".
+                    let parts: Vec<&str> = k.split(", ").collect();
+                    match parts[0] {
+                        "ECDH" | "DH" => parts.get(1).unwrap_or(&k).to_string(),
+                        first => first.to_string(),
+                    }
+                })
             })
     });
     let group = group.unwrap_or_else(|| panic!("no group in s_client's output:\n{text}"));
@@ -291,6 +503,7 @@ fn assert_audited(
     proto: &str,
     addr: SocketAddr,
     groups: &[&str],
+    s_client: &[&str],
     log: impl Fn() -> String,
 ) -> serde_json::Value {
     let target = format!("{scheme}://{addr}");
@@ -309,7 +522,12 @@ fn assert_audited(
         .as_str()
         .unwrap_or_else(|| panic!("no handshake: {}", context()))
         .to_string();
-    assert_eq!(negotiated, openssl_group(proto, addr, &[]), "{}", context());
+    assert_eq!(
+        negotiated,
+        openssl_group(proto, addr, s_client),
+        "{}",
+        context()
+    );
     assert!(!strings(&doc["tls_versions"]).is_empty(), "{}", context());
     assert!(
         doc["certificates"]
@@ -336,7 +554,9 @@ fn postgres17_is_audited_after_its_sslrequest() {
     let pg = postgres(true);
     // PostgreSQL 17 sets one curve (ssl_ecdh_curve, default prime256v1):
     // no post-quantum key exchange, whatever the OpenSSL underneath.
-    let doc = assert_audited("postgres", "postgres", pg.addr, &["secp256r1"], || pg.log());
+    let doc = assert_audited("postgres", "postgres", pg.addr, &["secp256r1"], &[], || {
+        pg.log()
+    });
     assert_eq!(doc["handshake"]["negotiated_group"], "secp256r1");
     let kinds: Vec<String> = doc["findings"]
         .as_array()
@@ -372,10 +592,116 @@ fn dovecot_imap_and_pop3_are_audited_after_starttls() {
     }
     let (dovecot, pop3) = dovecot();
     for (scheme, addr) in [("imap", dovecot.addr), ("pop3", pop3)] {
-        let doc = assert_audited(scheme, scheme, addr, &OPENSSL35_GROUPS, || dovecot.log());
+        let doc = assert_audited(scheme, scheme, addr, &OPENSSL35_GROUPS, &[], || {
+            dovecot.log()
+        });
         assert_eq!(doc["handshake"]["negotiated_group"], "X25519MLKEM768");
         assert_eq!(doc["verdict"]["status"], "pq", "{doc:#}");
     }
+}
+
+#[test]
+fn slapd_is_audited_after_the_starttls_operation() {
+    if !require(&["/usr/bin/unshare", "openssl", "usr/sbin/slapd"]) {
+        return;
+    }
+    let ldap = slapd();
+    let doc = assert_audited("ldap", "ldap", ldap.addr, &OPENSSL35_GROUPS, &[], || {
+        ldap.log()
+    });
+    assert_eq!(doc["handshake"]["negotiated_group"], "X25519MLKEM768");
+}
+
+#[test]
+fn mariadb_is_audited_after_its_ssl_request() {
+    if !require(&["/usr/bin/unshare", "openssl", "usr/sbin/mariadbd"]) {
+        return;
+    }
+    let db = mariadb();
+    let doc = assert_audited("mysql", "mysql", db.addr, &OPENSSL35_GROUPS, &[], || {
+        db.log()
+    });
+    assert_eq!(doc["handshake"]["negotiated_group"], "X25519MLKEM768");
+}
+
+#[test]
+fn prosody_is_audited_after_starttls_in_the_stream() {
+    if !require(&["/usr/bin/unshare", "openssl", "usr/bin/prosody"]) {
+        return;
+    }
+    let xmpp = prosody();
+    // The stream is addressed to the domain the server hosts (the SNI).
+    let target = format!("xmpp://{}", xmpp.addr);
+    let out = command::run(&["probe", &target, "--sni", "localhost", "-o", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    // Prosody (LuaSec) sets its own classical curves, client order.
+    assert_eq!(
+        strings(&doc["groups"]["supported"]),
+        ["x25519", "secp256r1", "secp384r1"],
+        "{doc:#}\n{}",
+        xmpp.log()
+    );
+    let openssl = openssl_group("xmpp", xmpp.addr, &["-xmpphost", "localhost"]);
+    assert_eq!(
+        doc["handshake"]["negotiated_group"],
+        openssl.as_str(),
+        "{doc:#}"
+    );
+    assert_eq!(openssl, "x25519");
+    eprintln!(
+        "starttls::xmpp: {} connections, elapsed_ms {}",
+        doc["connections"], doc["elapsed_ms"]
+    );
+    // Another domain gets the server's stream error as the detail.
+    let out = command::run(&["probe", &target, "--sni", "elsewhere.example", "-o", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["error_kind"], "not-tls", "{doc:#}");
+    assert!(
+        doc["error"].as_str().unwrap().contains("host-unknown"),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn vsftpd_is_audited_after_auth_tls() {
+    if !require(&["/usr/bin/unshare", "openssl", "usr/sbin/vsftpd"]) {
+        return;
+    }
+    let ftp = vsftpd();
+    // vsftpd sets one curve (P-256) itself.
+    let doc = assert_audited("ftp", "ftp", ftp.addr, &["secp256r1"], &[], || ftp.log());
+    assert_eq!(doc["handshake"]["negotiated_group"], "secp256r1");
+}
+
+#[test]
+fn postfix_is_audited_after_ehlo_and_starttls() {
+    if !require(&["/usr/bin/unshare", "openssl", "usr/lib/postfix/sbin/master"]) {
+        return;
+    }
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        // Postfix's master runs only as root; scripts/test runs as root.
+        assert!(
+            std::env::var("PQREADY_REQUIRE_PEERS").as_deref() != Ok("1"),
+            "postfix needs root"
+        );
+        return;
+    }
+    let smtp = postfix();
+    // Postfix 3.10 sets its own groups (tls_eecdh_auto_curves,
+    // tls_ffdhe_auto_groups): none post-quantum.
+    let groups = [
+        "x25519",
+        "x448",
+        "secp256r1",
+        "secp384r1",
+        "secp521r1",
+        "ffdhe2048",
+        "ffdhe3072",
+    ];
+    let doc = assert_audited("smtp", "smtp", smtp.addr, &groups, &[], || smtp.log());
+    assert_eq!(doc["handshake"]["negotiated_group"], "x25519");
 }
 
 #[test]
