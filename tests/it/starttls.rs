@@ -18,9 +18,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A server process of the peer prefix, killed (and reaped) when dropped,
 /// with its working directory.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     dir: tempfile::TempDir,
 }
 
@@ -45,7 +45,7 @@ impl Drop for Server {
 }
 
 impl Server {
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
@@ -140,7 +140,7 @@ const PG_BIN: &str = "usr/lib/postgresql/17/bin";
 
 /// PostgreSQL 17 from the peer prefix on a free loopback port, with `ssl`
 /// on or off and a test certificate; no Unix socket.
-fn postgres(ssl: bool) -> Server {
+pub(crate) fn postgres(ssl: bool) -> Server {
     use std::os::unix::fs::PermissionsExt as _;
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = write_cert(dir.path());
@@ -248,7 +248,7 @@ service pop3-login {{
 
 /// OpenLDAP's slapd from the peer prefix, with no database (the StartTLS
 /// operation needs none), on a free loopback port.
-fn slapd() -> Server {
+pub(crate) fn slapd() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = write_cert(dir.path());
     let port = free_port();
