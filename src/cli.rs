@@ -1164,6 +1164,25 @@ mod tests {
     }
 
     #[test]
+    fn starttls_flag_takes_starttls_protocols_only() {
+        use crate::vocab::Protocol;
+        assert_eq!(parse_starttls("postgres"), Ok(Protocol::Postgres));
+        assert_eq!(parse_starttls("SMTP"), Ok(Protocol::Smtp));
+        for bad in ["tls", "ssh", "quic", "https", "postgresql?"] {
+            assert!(parse_starttls(bad).is_err(), "{bad}");
+        }
+        let args = match Cli::try_parse_from(["pqready", "probe", "--starttls", "ftp", "files"]) {
+            Ok(Cli {
+                command: Command::Probe(args),
+                ..
+            }) => args,
+            other => panic!("{other:?}"),
+        };
+        let targets = args.targets().unwrap();
+        assert_eq!(targets[0].label, "ftp://files:21");
+    }
+
+    #[test]
     fn adds_user_groups_once() {
         let args = ProbeArgs {
             targets: vec![],
