@@ -836,3 +836,131 @@ async fn a_server_refusing_starttls_is_not_tls_in_its_own_words() {
     );
     assert_eq!(r.observed.connections, 1);
 }
+
+/// What a scripted server of `protocol` says, to the point where it agrees
+/// to TLS: its greeting (for protocols where the server speaks first), then
+/// one reply after each message of the client.
+fn go_ahead_script(protocol: Protocol) -> (&'static [u8], Vec<&'static [u8]>) {
+    const MYSQL_GREETING: &[u8] = b"\x3c\0\0\0\x0a11.8.3-MariaDB\0\x07\0\0\0abcdefgh\0\xfe\xff\x2d\x02\0\xff\x81\x15\0\0\0\0\0\0\0\0\0\0ijklmnopqrst\0";
+    const LDAP_OK: &[u8] = b"\x30\x0c\x02\x01\x01\x78\x07\x0a\x01\x00\x04\x00\x04\x00";
+    match protocol {
+        Protocol::Postgres => (b"", vec![b"S"]),
+        Protocol::Mysql => (MYSQL_GREETING, vec![]),
+        Protocol::Smtp => (
+            b"220 mx ESMTP\r\n",
+            vec![b"250-mx\r\n250 STARTTLS\r\n", b"220 2.0.0 go ahead\r\n"],
+        ),
+        Protocol::Imap => (b"* OK ready\r\n", vec![b"a OK begin TLS\r\n"]),
+        Protocol::Pop3 => (b"+OK ready\r\n", vec![b"+OK begin TLS\r\n"]),
+        Protocol::Ldap => (b"", vec![LDAP_OK]),
+        Protocol::Xmpp => (
+            b"",
+            vec![
+                b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' version='1.0'><stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>",
+                b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+            ],
+        ),
+        Protocol::Ftp => (b"220 ftp ready\r\n", vec![b"234 AUTH TLS ok\r\n"]),
+        other => panic!("{other} has no preamble"),
+    }
+}
+
+const STARTTLS_PROTOCOLS: [Protocol; 8] = [
+    Protocol::Postgres,
+    Protocol::Mysql,
+    Protocol::Smtp,
+    Protocol::Imap,
+    Protocol::Pop3,
+    Protocol::Ldap,
+    Protocol::Xmpp,
+    Protocol::Ftp,
+];
+
+/// Models, for every protocol, a server that agrees to STARTTLS and then
+/// hangs up when the ClientHello comes (a TLS side that is not set up):
+/// the plaintext goes through, and the target is not TLS.
+#[tokio::test]
+async fn every_preamble_reaches_tls_and_a_closing_server_is_not_tls() {
+    for protocol in STARTTLS_PROTOCOLS {
+        let (greeting, replies) = go_ahead_script(protocol);
+        let addr = broken_server(move |mut s| {
+            let replies = replies.clone();
+            async move {
+                let _ = s.write_all(greeting).await;
+                let mut buf = [0u8; 4096];
+                for reply in replies {
+                    if !matches!(s.read(&mut buf).await, Ok(n) if n > 0) {
+                        return;
+                    }
+                    let _ = s.write_all(reply).await;
+                }
+                // The ClientHello (or, for MySQL, the SSL request first).
+                let _ = s.read(&mut buf).await;
+            }
+        })
+        .await;
+        let r = probe_as(addr, protocol, Duration::from_secs(2)).await;
+        assert_eq!(
+            r.error_kind,
+            Some(ErrorKind::NotTls),
+            "{protocol}: {:?}",
+            r.error
+        );
+        let error = r.error.clone().unwrap();
+        // Past the preamble: the failure is TLS's, not the preamble's.
+        assert!(
+            !error.contains("STARTTLS") && !error.contains("does not speak"),
+            "{protocol}: {error}"
+        );
+        assert_eq!(r.target, format!("{protocol}://{addr}"));
+    }
+}
+
+/// Models, for every protocol, a port where something else answers with
+/// bytes no such server sends.
+#[tokio::test]
+async fn every_preamble_calls_garbage_not_tls() {
+    for protocol in STARTTLS_PROTOCOLS {
+        let addr = broken_server(|mut s| async move {
+            let _ = s.write_all(b"\xff\xfe\x00 no protocol at all\r\n").await;
+            let mut buf = [0u8; 1024];
+            while matches!(s.read(&mut buf).await, Ok(n) if n > 0) {}
+        })
+        .await;
+        let r = probe_as(addr, protocol, Duration::from_secs(2)).await;
+        assert_eq!(
+            r.error_kind,
+            Some(ErrorKind::NotTls),
+            "{protocol}: {:?}",
+            r.error
+        );
+        let error = r.error.unwrap();
+        assert!(
+            error.starts_with(&format!("the server does not speak {protocol}: ")),
+            "{protocol}: {error}"
+        );
+        assert_eq!(r.observed.connections, 1, "{protocol}");
+    }
+}
+
+/// Models, for every protocol, a server that takes the connection and never
+/// says a word (nor answers the client's first message).
+#[tokio::test]
+async fn every_preamble_times_out_on_a_silent_server() {
+    for protocol in STARTTLS_PROTOCOLS {
+        let addr = broken_server(|mut s| async move {
+            let mut buf = [0u8; 1024];
+            while matches!(s.read(&mut buf).await, Ok(n) if n > 0) {}
+        })
+        .await;
+        let started = Instant::now();
+        let r = probe_as(addr, protocol, Duration::from_millis(200)).await;
+        assert_eq!(
+            r.error_kind,
+            Some(ErrorKind::Timeout),
+            "{protocol}: {:?}",
+            r.error
+        );
+        assert!(started.elapsed() < Duration::from_secs(5), "{protocol}");
+    }
+}
