@@ -886,17 +886,23 @@ pub struct ProbeArgs {
     #[arg(
         value_name = "HOST[:PORT]",
         help = "Endpoints: HOST[:PORT] (default port 443), [IPv6]:PORT, https://HOST[:PORT], \
-                quic://HOST[:PORT] (HTTP/3 over UDP), or ssh://HOST[:PORT] (an SSH server's \
-                key exchange, default port 22)"
+                quic://HOST[:PORT] (HTTP/3 over UDP), ssh://HOST[:PORT] (an SSH server's key \
+                exchange, default port 22), or a STARTTLS URL (postgres://, mysql://, smtp://, \
+                imap://, pop3://, ldap://, xmpp://, ftp://HOST[:PORT])"
     )]
     pub targets: Vec<String>,
     /// Probe every target over QUIC v1 (UDP) instead of TLS over TCP.
-    #[arg(long, conflicts_with = "ssh")]
+    #[arg(long, conflicts_with_all = ["ssh", "starttls"])]
     pub quic: bool,
     /// Probe the command-line targets as SSH servers (as if each were
     /// written ssh://HOST[:PORT]; default port 22).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "starttls")]
     pub ssh: bool,
+    /// Speak this protocol's plaintext preamble (STARTTLS) before TLS with
+    /// every target given without a scheme; without it, well-known ports
+    /// (5432, 3306, 25, 587, 143, 110, 389, 5222, 21) pick theirs.
+    #[arg(long, value_name = "KIND", value_parser = parse_starttls)]
+    pub starttls: Option<crate::vocab::Protocol>,
     /// Read more targets from FILE, one per line; '#' starts a comment.
     #[arg(long, value_name = "FILE")]
     pub targets_file: Option<PathBuf>,
@@ -1066,6 +1072,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// Parses `--starttls`: a protocol with a STARTTLS preamble.
+fn parse_starttls(text: &str) -> Result<crate::vocab::Protocol, String> {
+    crate::vocab::Protocol::parse(&text.to_ascii_lowercase())
+        .filter(|p| discover::starttls_port(*p).is_some())
+        .ok_or_else(|| {
+            "expected one of postgres, mysql, smtp, imap, pop3, ldap, xmpp, ftp".to_string()
+        })
+}
+
 impl ProbeArgs {
     /// Validated targets, from arguments then the targets file.
     pub fn targets(&self) -> Result<Vec<Target>, FlagError> {
@@ -1076,10 +1091,10 @@ impl ProbeArgs {
                 true => format!("ssh://{t}"),
                 false => t.clone(),
             };
-            out.push(discover::parse_target(&t, sni)?);
+            out.push(discover::parse_target_as(&t, sni, self.starttls)?);
         }
         if let Some(path) = &self.targets_file {
-            out.extend(discover::read_targets_file(path, sni)?);
+            out.extend(discover::read_targets_file_as(path, sni, self.starttls)?);
         }
         if out.is_empty() {
             return Err(FlagError::NoTargets);
@@ -1175,11 +1190,31 @@ mod tests {
     }
 
     #[test]
+    fn starttls_flag_takes_starttls_protocols_only() {
+        use crate::vocab::Protocol;
+        assert_eq!(parse_starttls("postgres"), Ok(Protocol::Postgres));
+        assert_eq!(parse_starttls("SMTP"), Ok(Protocol::Smtp));
+        for bad in ["tls", "ssh", "quic", "https", "postgresql?"] {
+            assert!(parse_starttls(bad).is_err(), "{bad}");
+        }
+        let args = match Cli::try_parse_from(["pqready", "probe", "--starttls", "ftp", "files"]) {
+            Ok(Cli {
+                command: Command::Probe(args),
+                ..
+            }) => args,
+            other => panic!("{other:?}"),
+        };
+        let targets = args.targets().unwrap();
+        assert_eq!(targets[0].label, "ftp://files:21");
+    }
+
+    #[test]
     fn adds_user_groups_once() {
         let args = ProbeArgs {
             targets: vec![],
             quic: false,
             ssh: false,
+            starttls: None,
             targets_file: None,
             sni: None,
             groups: vec!["0xfe01".into(), "x25519".into()],

@@ -1,7 +1,10 @@
 //! Target discovery: turn what the user typed into a list of targets.
 //!
-//! Owns: parsing `HOST[:PORT]`, `[IPv6]:PORT`, bare IPv6 addresses and
-//! `https://` and `quic://` URLs, and reading targets files (one per line, `#` comments).
+//! Owns: parsing `HOST[:PORT]`, `[IPv6]:PORT`, bare IPv6 addresses,
+//! `https://` URLs, `quic://` and `ssh://` URLs and the STARTTLS schemes
+//! (`postgres://`, `smtp://`...), the well-known ports that pick a STARTTLS
+//! protocol when no scheme is given, and reading targets files (one per
+//! line, `#` comments).
 //! Bad input yields a [`TargetError`] naming the offending text and line.
 //! Must not: resolve names or open connections (that is `probe`/`net`).
 
@@ -30,32 +33,139 @@ pub struct Target {
     pub protocol: crate::vocab::Protocol,
 }
 
+impl Target {
+    /// The name the target is reached by, for protocols that say it in
+    /// their preamble (XMPP's stream `to`): the SNI, else the host.
+    pub fn domain(&self) -> &str {
+        self.sni.as_deref().unwrap_or(&self.host)
+    }
+
+    /// The same endpoint speaking `protocol`, its label saying so
+    /// (`postgres://host:port`; `host:port` for TLS).
+    pub fn speaking(self, protocol: crate::vocab::Protocol) -> Target {
+        let address = match self.label.split_once("://") {
+            Some((_, address)) => address.to_string(),
+            None => self.label.clone(),
+        };
+        let label = match protocol {
+            crate::vocab::Protocol::Tls => address,
+            other => format!("{other}://{address}"),
+        };
+        Target {
+            label,
+            protocol,
+            ..self
+        }
+    }
+}
+
+/// The STARTTLS protocol (or TLS) a service's port is named for: an
+/// `appProtocol` or port name such as `postgresql`, `mysql`, `smtp`,
+/// `xmpp-client` (also as the first word of `mysql-primary`); `None` for
+/// names that say nothing.
+pub fn named_protocol(name: &str) -> Option<crate::vocab::Protocol> {
+    use crate::vocab::Protocol;
+    let name = name.to_ascii_lowercase();
+    let name = name.rsplit('/').next().unwrap_or("");
+    let word = |n: &str| match n {
+        "https" | "tls" | "h2" => Some(Protocol::Tls),
+        "postgres" | "postgresql" | "pgsql" => Some(Protocol::Postgres),
+        "mysql" | "mariadb" => Some(Protocol::Mysql),
+        "smtp" | "submission" => Some(Protocol::Smtp),
+        "imap" => Some(Protocol::Imap),
+        "pop3" => Some(Protocol::Pop3),
+        "ldap" => Some(Protocol::Ldap),
+        "xmpp" | "xmpp-client" => Some(Protocol::Xmpp),
+        "ftp" => Some(Protocol::Ftp),
+        _ => None,
+    };
+    word(name).or_else(|| name.split(['-', '_']).find_map(word))
+}
+
 /// Bad target input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct TargetError(pub String);
 
+/// The protocol a URL scheme names and its default port (`https`, `quic`,
+/// `ssh`, and the STARTTLS protocols by their
+/// [`Protocol`](crate::vocab::Protocol) names, plus `postgresql`).
+pub fn scheme_protocol(scheme: &str) -> Option<(crate::vocab::Protocol, u16)> {
+    use crate::vocab::Protocol;
+    let scheme = scheme.to_ascii_lowercase();
+    let protocol = match scheme.as_str() {
+        "https" => Protocol::Tls,
+        "postgresql" => Protocol::Postgres,
+        "quic" => Protocol::Quic,
+        "ssh" => Protocol::Ssh,
+        other => Protocol::parse(other).filter(|p| starttls_port(*p).is_some())?,
+    };
+    let port = match protocol {
+        Protocol::Ssh => SSH_PORT,
+        // HTTP/3's UDP port is HTTPS's: 443 unless given.
+        other => starttls_port(other).unwrap_or(DEFAULT_PORT),
+    };
+    Some((protocol, port))
+}
+
+/// The standard port of a STARTTLS protocol; none for the others.
+pub fn starttls_port(protocol: crate::vocab::Protocol) -> Option<u16> {
+    use crate::vocab::Protocol;
+    match protocol {
+        Protocol::Postgres => Some(5432),
+        Protocol::Mysql => Some(3306),
+        Protocol::Smtp => Some(25),
+        Protocol::Imap => Some(143),
+        Protocol::Pop3 => Some(110),
+        Protocol::Ldap => Some(389),
+        Protocol::Xmpp => Some(5222),
+        Protocol::Ftp => Some(21),
+        Protocol::Tls | Protocol::Ssh | Protocol::Quic => None,
+    }
+}
+
+/// The STARTTLS protocol a well-known port speaks (SMTP's submission port
+/// 587 too); none for every other port, implicit-TLS ones (465, 993, 995,
+/// 636) included.
+pub fn well_known_starttls(port: u16) -> Option<crate::vocab::Protocol> {
+    use crate::vocab::Protocol;
+    match port {
+        587 => Some(Protocol::Smtp),
+        _ => Protocol::ALL
+            .iter()
+            .copied()
+            .find(|p| starttls_port(*p) == Some(port)),
+    }
+}
+
 /// Parses one target. `sni` overrides the name sent in SNI.
 pub fn parse_target(text: &str, sni: Option<&str>) -> Result<Target, TargetError> {
+    parse_target_as(text, sni, None)
+}
+
+/// As [`parse_target`]; a target without a scheme speaks `starttls` when
+/// given (`--starttls`), else what its port is known for.
+pub fn parse_target_as(
+    text: &str,
+    sni: Option<&str>,
+    starttls: Option<crate::vocab::Protocol>,
+) -> Result<Target, TargetError> {
     let bad = |why: &str| TargetError(format!("invalid target '{text}': {why}"));
     let mut rest = text.trim();
-    let mut protocol = crate::vocab::Protocol::Tls;
-    let mut default_port = DEFAULT_PORT;
-    if let Some(stripped) = rest.strip_prefix("quic://") {
-        // HTTP/3's UDP port is HTTPS's: 443 unless given.
-        protocol = crate::vocab::Protocol::Quic;
-        rest = stripped.split('/').next().unwrap_or("");
-    } else if let Some(stripped) = rest.strip_prefix("ssh://") {
-        rest = stripped.split('/').next().unwrap_or("");
-        protocol = crate::vocab::Protocol::Ssh;
-        default_port = SSH_PORT;
-    } else if let Some(stripped) = rest.strip_prefix("https://") {
-        rest = stripped.split('/').next().unwrap_or("");
-    } else if rest.contains("://") {
-        return Err(bad(
-            "only https://, quic:// or ssh:// URLs or HOST[:PORT] are accepted",
-        ));
+    let mut schemed = None;
+    if let Some((scheme, after)) = rest.split_once("://") {
+        schemed = Some(scheme_protocol(scheme).ok_or_else(|| {
+            bad("only https://, quic://, ssh://, postgres://, mysql://, smtp://, imap://, pop3://, ldap://, xmpp://, ftp:// URLs or HOST[:PORT] are accepted")
+        })?);
+        let authority = after.split(['/', '?']).next().unwrap_or("");
+        // postgres://user@host: the user is not ours to send.
+        rest = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host);
+    } else if let Some(protocol) = starttls {
+        schemed = starttls_port(protocol).map(|port| (protocol, port));
     }
+    let default_port = schemed.map_or(DEFAULT_PORT, |(_, port)| port);
     if rest.is_empty() {
         return Err(bad("empty host"));
     }
@@ -90,7 +200,11 @@ pub fn parse_target(text: &str, sni: Option<&str>) -> Result<Target, TargetError
     if !is_ip && !valid_hostname(&host) {
         return Err(bad("not a valid host name"));
     }
-    let label = if host.contains(':') {
+    let protocol = match schemed {
+        Some((protocol, _)) => protocol,
+        None => well_known_starttls(port).unwrap_or(crate::vocab::Protocol::Tls),
+    };
+    let address = if host.contains(':') {
         format!("[{host}]:{port}")
     } else {
         format!("{host}:{port}")
@@ -98,8 +212,8 @@ pub fn parse_target(text: &str, sni: Option<&str>) -> Result<Target, TargetError
     // The scheme keeps a target of another protocol apart from a TLS one
     // on the same port (QUIC's UDP 443 next to HTTPS's TCP 443).
     let label = match protocol {
-        crate::vocab::Protocol::Tls => label,
-        other => format!("{other}://{label}"),
+        crate::vocab::Protocol::Tls => address,
+        other => format!("{other}://{address}"),
     };
     let sni = match sni {
         Some(name) => Some(check_sni(name)?),
@@ -174,6 +288,16 @@ pub fn parse_targets_text(
     text: &str,
     sni: Option<&str>,
 ) -> Result<Vec<Target>, TargetError> {
+    parse_targets_text_as(source, text, sni, None)
+}
+
+/// As [`parse_targets_text`], with [`parse_target_as`]'s `starttls`.
+pub fn parse_targets_text_as(
+    source: &str,
+    text: &str,
+    sni: Option<&str>,
+    starttls: Option<crate::vocab::Protocol>,
+) -> Result<Vec<Target>, TargetError> {
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();
@@ -181,7 +305,8 @@ pub fn parse_targets_text(
             continue;
         }
         out.push(
-            parse_target(line, sni).map_err(|e| TargetError(format!("{source}:{}: {e}", n + 1)))?,
+            parse_target_as(line, sni, starttls)
+                .map_err(|e| TargetError(format!("{source}:{}: {e}", n + 1)))?,
         );
     }
     Ok(out)
@@ -192,6 +317,15 @@ pub const MAX_TARGETS_FILE: u64 = 8 * 1024 * 1024;
 
 /// Reads and parses a targets file (a regular file of at most [`MAX_TARGETS_FILE`] bytes).
 pub fn read_targets_file(path: &Path, sni: Option<&str>) -> Result<Vec<Target>, TargetError> {
+    read_targets_file_as(path, sni, None)
+}
+
+/// As [`read_targets_file`], with [`parse_target_as`]'s `starttls`.
+pub fn read_targets_file_as(
+    path: &Path,
+    sni: Option<&str>,
+    starttls: Option<crate::vocab::Protocol>,
+) -> Result<Vec<Target>, TargetError> {
     let meta = std::fs::metadata(path).map_err(|e| {
         TargetError(format!(
             "cannot read targets file '{}': {e}",
@@ -217,7 +351,7 @@ pub fn read_targets_file(path: &Path, sni: Option<&str>) -> Result<Vec<Target>, 
             path.display()
         ))
     })?;
-    parse_targets_text(&path.display().to_string(), &text, sni)
+    parse_targets_text_as(&path.display().to_string(), &text, sni, starttls)
 }
 
 #[cfg(test)]
@@ -284,11 +418,100 @@ mod tests {
             "host:abc",
             "[::1",
             "[nothost]:1",
-            "ftp://x",
+            "gopher://x",
+            "ssh-ish://x",
             "bad host",
             "a..b",
         ] {
             assert!(parse_target(bad, None).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn starttls_schemes_ports_and_flag() {
+        use crate::vocab::Protocol;
+        let cases = [
+            (
+                "postgres://db.example",
+                Protocol::Postgres,
+                5432,
+                "postgres://db.example:5432",
+            ),
+            (
+                "postgresql://u@db:6000/app?x=1",
+                Protocol::Postgres,
+                6000,
+                "postgres://db:6000",
+            ),
+            (
+                "mysql://10.0.0.1",
+                Protocol::Mysql,
+                3306,
+                "mysql://10.0.0.1:3306",
+            ),
+            ("smtp://mx", Protocol::Smtp, 25, "smtp://mx:25"),
+            ("IMAP://mail:1143", Protocol::Imap, 1143, "imap://mail:1143"),
+            ("pop3://[::1]", Protocol::Pop3, 110, "pop3://[::1]:110"),
+            ("ldap://dir", Protocol::Ldap, 389, "ldap://dir:389"),
+            ("xmpp://chat", Protocol::Xmpp, 5222, "xmpp://chat:5222"),
+            ("ftp://files:2121", Protocol::Ftp, 2121, "ftp://files:2121"),
+            // Well-known ports without a scheme.
+            ("db:5432", Protocol::Postgres, 5432, "postgres://db:5432"),
+            ("db:3306", Protocol::Mysql, 3306, "mysql://db:3306"),
+            ("mx:25", Protocol::Smtp, 25, "smtp://mx:25"),
+            ("mx:587", Protocol::Smtp, 587, "smtp://mx:587"),
+            ("mail:143", Protocol::Imap, 143, "imap://mail:143"),
+            ("mail:110", Protocol::Pop3, 110, "pop3://mail:110"),
+            ("dir:389", Protocol::Ldap, 389, "ldap://dir:389"),
+            ("chat:5222", Protocol::Xmpp, 5222, "xmpp://chat:5222"),
+            ("files:21", Protocol::Ftp, 21, "ftp://files:21"),
+            // Implicit TLS stays TLS, as does an explicit https://.
+            ("mx:465", Protocol::Tls, 465, "mx:465"),
+            ("mail:993", Protocol::Tls, 993, "mail:993"),
+            ("mail:995", Protocol::Tls, 995, "mail:995"),
+            ("dir:636", Protocol::Tls, 636, "dir:636"),
+            ("https://db:5432", Protocol::Tls, 5432, "db:5432"),
+        ];
+        for (text, protocol, port, label) in cases {
+            let target = t(text);
+            assert_eq!(
+                (target.protocol, target.port, target.label.as_str()),
+                (protocol, port, label),
+                "{text}"
+            );
+        }
+        let flagged = |text| parse_target_as(text, None, Some(Protocol::Smtp)).unwrap();
+        assert_eq!(flagged("mx").label, "smtp://mx:25");
+        assert_eq!(flagged("mx:2525").label, "smtp://mx:2525");
+        // A scheme wins over the flag.
+        assert_eq!(flagged("imap://mail").protocol, Protocol::Imap);
+        assert_eq!(flagged("https://web").protocol, Protocol::Tls);
+        let file = parse_targets_text_as("t", "mx:2525\nimap://m\n", None, Some(Protocol::Smtp));
+        let protocols: Vec<_> = file.unwrap().iter().map(|t| t.protocol).collect();
+        assert_eq!(protocols, [Protocol::Smtp, Protocol::Imap]);
+        assert_eq!(t("xmpp://chat").domain(), "chat");
+        assert_eq!(t("db:5432").speaking(Protocol::Tls).label, "db:5432");
+        assert_eq!(
+            t("db:15432").speaking(Protocol::Postgres).label,
+            "postgres://db:15432"
+        );
+    }
+
+    #[test]
+    fn service_port_names() {
+        use crate::vocab::Protocol;
+        for (name, protocol) in [
+            ("postgresql", Some(Protocol::Postgres)),
+            ("tcp-postgres", Some(Protocol::Postgres)),
+            ("mysql-primary", Some(Protocol::Mysql)),
+            ("xmpp-client", Some(Protocol::Xmpp)),
+            ("SMTP", Some(Protocol::Smtp)),
+            ("kubernetes.io/h2c", None),
+            ("https", Some(Protocol::Tls)),
+            ("metrics", None),
+            ("", None),
+        ] {
+            assert_eq!(named_protocol(name), protocol, "{name}");
         }
     }
 

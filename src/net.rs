@@ -36,6 +36,10 @@ pub enum NetError {
     /// Any other I/O error, with the OS's words.
     #[error("{0}")]
     Io(String),
+    /// The plaintext before TLS (STARTTLS and its kin) did not lead to TLS:
+    /// the server refused, or does not speak the protocol; what it said.
+    #[error("{0}")]
+    NoStartTls(String),
 }
 
 impl NetError {
@@ -48,6 +52,7 @@ impl NetError {
             NetError::Reset => ErrorKind::Reset,
             NetError::Closed => ErrorKind::Closed,
             NetError::Io(_) => ErrorKind::Io,
+            NetError::NoStartTls(_) => ErrorKind::NotTls,
         }
     }
 

@@ -429,6 +429,30 @@ fn apiserver_client(cluster: &ClusterInfo) -> ClusterClient {
     }
 }
 
+/// What a Service's `port` speaks: its `appProtocol`, else its name, else
+/// its number (5432, 3306, 25...) when any of them names a STARTTLS protocol;
+/// TLS otherwise.
+fn service_port_protocol(
+    spec: &k8s_openapi::api::core::v1::ServiceSpec,
+    port: u16,
+) -> crate::vocab::Protocol {
+    let entry = spec
+        .ports
+        .iter()
+        .flatten()
+        .find(|p| u16::try_from(p.port).ok() == Some(port));
+    entry
+        .and_then(|p| p.app_protocol.as_deref())
+        .and_then(crate::discover::named_protocol)
+        .or_else(|| {
+            entry
+                .and_then(|p| p.name.as_deref())
+                .and_then(crate::discover::named_protocol)
+        })
+        .or_else(|| crate::discover::well_known_starttls(port))
+        .unwrap_or(crate::vocab::Protocol::Tls)
+}
+
 /// A `Target` for `host:port` (IPv6 in brackets in the label), with SNI for names.
 pub fn target(host: &str, port: u16) -> Target {
     let host = host.trim_start_matches('[').trim_end_matches(']');
@@ -1141,6 +1165,11 @@ impl Found {
             return;
         };
         let spec = svc.spec.clone().unwrap_or_default();
+        let protocol = match category {
+            Category::Service => service_port_protocol(&spec, port),
+            // Webhooks, aggregated APIs and the like speak TLS by contract.
+            _ => crate::vocab::Protocol::Tls,
+        };
         let (primary, target_port) = match spec.type_.as_deref() {
             Some("ExternalName") => (spec.external_name.as_deref().map(|h| target(h, port)), None),
             _ => {
@@ -1173,6 +1202,11 @@ impl Found {
                 (rest.next(), rest.collect())
             }
         };
+        let primary = primary.map(|t| t.speaking(protocol));
+        let fallbacks: Vec<Target> = fallbacks
+            .into_iter()
+            .map(|t| t.speaking(protocol))
+            .collect();
         let note = primary.is_none().then(|| {
             format!("Service {namespace}/{service} has no ClusterIP and no ready endpoints")
         });

@@ -191,6 +191,7 @@ pub async fn replay(
     match crate::net::resolve(&target.host, target.port, timeout).await {
         Ok(addr) => {
             let session = Session::new(addr, target.sni.clone(), timeout)
+                .speaking(target.protocol, target.domain())
                 .slotted(slot)
                 .for_check(crate::vocab::CheckId::Clients);
             check(&session, profiles).await

@@ -22,6 +22,7 @@ pub mod groups;
 pub mod handshake;
 pub mod quic;
 pub mod ssh;
+pub mod starttls;
 pub mod tolerance;
 pub mod versions;
 
@@ -279,6 +280,9 @@ pub struct Session {
     pub sni: Option<String>,
     /// Per-step deadline.
     pub timeout: Duration,
+    /// The plaintext each connection begins with before TLS (STARTTLS),
+    /// and the name it gives the server; none for TLS from the first byte.
+    preamble: Option<Arc<crate::wire::starttls::Preamble>>,
     check: CheckId,
     counters: Arc<Counters>,
     rate: Option<Arc<net::ConnectRate>>,
@@ -296,6 +300,7 @@ impl Session {
             addr,
             sni,
             timeout,
+            preamble: None,
             check: CheckId::Groups,
             counters: Arc::new(Counters::default()),
             rate: None,
@@ -333,6 +338,16 @@ impl Session {
         }
     }
 
+    /// The same session, every connection of which first runs `protocol`'s
+    /// preamble (STARTTLS) towards `domain`; unchanged for protocols that
+    /// begin with TLS.
+    pub fn speaking(self, protocol: crate::vocab::Protocol, domain: &str) -> Session {
+        Session {
+            preamble: crate::wire::starttls::Preamble::new(protocol, domain).map(Arc::new),
+            ..self
+        }
+    }
+
     /// The same session, holding `slot` of the run's concurrency (given
     /// back during deliberate pauses).
     pub fn slotted(self, slot: Option<Arc<net::WorkSlot>>) -> Session {
@@ -352,7 +367,10 @@ impl Session {
         }
     }
 
-    /// Opens (and counts) a new connection.
+    /// Opens (and counts) a new connection, past the target's preamble
+    /// when it has one (the preamble has one step's time; the connection
+    /// then has a fresh one): every check's TLS starts where it would on an
+    /// implicit-TLS port.
     pub async fn connect(&self) -> Result<Conn, NetError> {
         Ok(self.connect_timed().await?.0)
     }
@@ -361,10 +379,13 @@ impl Session {
     /// began (after any wait for the rate or the per-host cap).
     async fn connect_timed(&self) -> Result<(Conn, Instant), NetError> {
         let (place, began) = self.admit().await;
-        Ok((
-            Conn::open(self.addr, self.timeout).await?.holding(place),
-            began,
-        ))
+        let mut conn = Conn::open(self.addr, self.timeout).await?.holding(place);
+        if let Some(preamble) = &self.preamble {
+            conn.set_deadline_in(self.timeout);
+            starttls::run(&mut conn, (**preamble).clone()).await?;
+            conn.set_deadline_in(self.timeout);
+        }
+        Ok((conn, began))
     }
 
     /// Waits for the per-host cap and the rate, and counts one connection.
@@ -546,6 +567,7 @@ pub async fn probe_target<C: Check + ?Sized>(
     let observed = match net::resolve(&target.host, target.port, config.timeout).await {
         Ok(addr) => {
             let session = Session::new(addr, target.sni.clone(), config.timeout)
+                .speaking(target.protocol, target.domain())
                 .paced(config.rate.clone(), config.per_host.clone())
                 .slotted(slot);
             let session = match target.protocol {

@@ -19,6 +19,7 @@ pub mod registry;
 pub mod schema;
 pub mod server_hello;
 pub mod ssh;
+pub mod starttls;
 
 pub use client_hello::{ClientHello, ClientHelloSpec, Extension, KeyShareEntry};
 pub use codec::WireError;

@@ -953,3 +953,61 @@ fn in_cluster_mode_uses_the_service_account() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--in-cluster: no service account here"));
 }
+
+#[test]
+fn services_speaking_starttls_are_audited_not_dismissed() {
+    if !peers::require(&[
+        "/usr/bin/unshare",
+        "usr/lib/postgresql/17/bin/postgres",
+        "usr/sbin/slapd",
+    ]) {
+        return;
+    }
+    let pg = crate::starttls::postgres(true);
+    let ldap = crate::starttls::slapd();
+    let server = TestApiServer::start(
+        Cluster::new()
+            // Known by its port's name.
+            .service(Service::cluster_ip(
+                "data",
+                "db",
+                "127.0.0.1",
+                vec![ServicePort::new("postgresql", pg.addr.port())],
+            ))
+            // Known by its appProtocol only.
+            .service(Service::cluster_ip(
+                "data",
+                "directory",
+                "127.0.0.1",
+                vec![ServicePort::new("main", ldap.addr.port()).app_protocol("ldap")],
+            )),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = kubeconfig::token(dir.path(), &server);
+    let out = pqready(
+        &[
+            "cluster",
+            "--kubeconfig",
+            config.to_str().unwrap(),
+            "--include",
+            "services",
+            "-n",
+            "data",
+            "--skip",
+            "hello-tolerance",
+            "-o",
+            "json",
+        ],
+        &[],
+    );
+    let doc = json(&out);
+    let db = component(&doc, "service", &format!("db:{}", pg.addr.port()));
+    assert_eq!(db["result"]["protocol"], "postgres", "{db:#}\n{}", pg.log());
+    assert_eq!(db["speaks_tls"], true, "{db:#}");
+    assert_eq!(status(db), "classical", "{db:#}");
+    assert_eq!(db["result"]["handshake"]["negotiated_group"], "secp256r1");
+    let directory = component(&doc, "service", &format!("directory:{}", ldap.addr.port()));
+    assert_eq!(directory["result"]["protocol"], "ldap", "{directory:#}");
+    assert_eq!(status(directory), "pq", "{directory:#}\n{}", ldap.log());
+    assert_eq!(doc["summary"]["not_tls"], 0, "{:#}", doc["summary"]);
+}

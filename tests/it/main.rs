@@ -42,6 +42,7 @@ mod schema;
 mod shard;
 mod slow_link;
 mod ssh;
+mod starttls;
 mod tolerance;
 mod wire_props;
 mod wrong_answers_probe;

@@ -116,6 +116,8 @@ pub struct ServicePort {
     pub target_port: u16,
     /// `TCP` unless changed.
     pub protocol: String,
+    /// `appProtocol`, when set.
+    pub app_protocol: Option<String>,
 }
 
 impl ServicePort {
@@ -126,7 +128,13 @@ impl ServicePort {
             port,
             target_port: port,
             protocol: "TCP".into(),
+            app_protocol: None,
         }
+    }
+
+    pub fn app_protocol(mut self, app_protocol: &str) -> Self {
+        self.app_protocol = Some(app_protocol.into());
+        self
     }
 
     pub fn target(mut self, target_port: u16) -> Self {
@@ -923,8 +931,12 @@ impl Cluster {
             .ports
             .iter()
             .map(|p| {
-                json!({ "name": p.name, "port": p.port, "targetPort": p.target_port,
-                        "protocol": p.protocol })
+                let mut port = json!({ "name": p.name, "port": p.port,
+                        "targetPort": p.target_port, "protocol": p.protocol });
+                if let Some(app) = &p.app_protocol {
+                    port["appProtocol"] = json!(app);
+                }
+                port
             })
             .collect();
         let mut spec = json!({ "type": s.kind.as_str(), "ports": ports });
