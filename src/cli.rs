@@ -895,7 +895,7 @@ pub struct ProbeArgs {
     #[arg(long, conflicts_with_all = ["ssh", "starttls"])]
     pub quic: bool,
     /// Probe the command-line targets as SSH servers (as if each were
-    /// written ssh://HOST[:PORT]; default port 22).
+    /// written `ssh://HOST[:PORT]`; default port 22).
     #[arg(long, conflicts_with = "starttls")]
     pub ssh: bool,
     /// Speak this protocol's plaintext preamble (STARTTLS) before TLS with
