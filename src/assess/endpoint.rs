@@ -42,7 +42,7 @@ pub struct EndpointAssessment {
     /// (Named apart from the observation's `ssh`: both sit at the top of
     /// a flattened report.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ssh_kex: Option<super::ssh::SshAssessment>,
+    pub ssh_kex: Option<SshAssessment>,
 }
 
 /// The assess hook of one probe check: judges what that check observed.
@@ -67,10 +67,6 @@ pub fn endpoint_with<J: CheckJudge + ?Sized>(
     rules: &CertRules,
     checks: &[&J],
 ) -> EndpointAssessment {
-    if let Some(ssh) = &obs.ssh {
-        // No TLS check ran on an SSH server; its own rules judge it.
-        return super::ssh::endpoint(ssh);
-    }
     if obs.failure().is_some() {
         return unreachable();
     }
@@ -89,6 +85,28 @@ pub fn endpoint_with<J: CheckJudge + ?Sized>(
         .findings
         .sort_by_key(|f| std::cmp::Reverse(f.severity));
     judged
+}
+
+/// What `assess` concludes about an SSH server beyond its verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct SshAssessment {
+    /// The post-quantum hybrids the server offers, in its order.
+    pub pq_kex: Vec<String>,
+    /// What each OpenSSH client profile negotiates with this server (the
+    /// client's first method the server lists), oldest release first.
+    pub clients: Vec<SshClientOutcome>,
+}
+
+/// One client profile against this server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct SshClientOutcome {
+    /// The profile's id (`openssh-10.0`).
+    pub profile: String,
+    /// The key exchange it negotiates; null when the two share none (the
+    /// client cannot connect).
+    pub kex: Option<String>,
+    /// Whether that key exchange is a post-quantum hybrid.
+    pub pq: bool,
 }
 
 /// The assessment of an endpoint that could not be probed.

@@ -41,7 +41,11 @@ impl Judge {
         subject: &Subject<'_>,
         checks: &[&J],
     ) -> EndpointAssessment {
-        let mut assessed = endpoint_with(obs, &self.rules, checks);
+        // No TLS check ran on an SSH server; its own rules judge it.
+        let mut assessed = match &obs.ssh {
+            Some(ssh) => super::ssh::endpoint(ssh),
+            None => endpoint_with(obs, &self.rules, checks),
+        };
         let mut findings =
             key_exchange::findings(obs, &assessed.verdict, subject, self.policy.as_deref());
         if obs.ssh.is_some() {

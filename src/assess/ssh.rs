@@ -10,34 +10,12 @@
 //! Must not: send traffic or format output.
 
 use super::endpoint::{EndpointAssessment, Verdict};
+pub use super::endpoint::{SshAssessment, SshClientOutcome};
 use super::Finding;
 use crate::catalog::ssh::{is_pq_kex, SSH_CLIENTS};
 use crate::probe::ssh::SshObservation;
 use crate::vocab::{FindingKind, PqStatus};
 use crate::wire::ssh::{first_client_match, is_pseudo_kex};
-use serde::{Deserialize, Serialize};
-
-/// What `assess` concludes about an SSH server beyond its verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct SshAssessment {
-    /// The post-quantum hybrids the server offers, in its order.
-    pub pq_kex: Vec<String>,
-    /// What each OpenSSH client profile negotiates with this server (the
-    /// client's first method the server lists), oldest release first.
-    pub clients: Vec<SshClientOutcome>,
-}
-
-/// One client profile against this server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct SshClientOutcome {
-    /// The profile's id (`openssh-10.0`).
-    pub profile: String,
-    /// The key exchange it negotiates; null when the two share none (the
-    /// client cannot connect).
-    pub kex: Option<String>,
-    /// Whether that key exchange is a post-quantum hybrid.
-    pub pq: bool,
-}
 
 /// The assessment of an SSH endpoint.
 pub fn endpoint(ssh: &SshObservation) -> EndpointAssessment {

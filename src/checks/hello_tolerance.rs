@@ -36,7 +36,11 @@ impl Check for HelloTolerance {
                 .running
                 .contains(CheckId::Handshake)
                 .then_some(&ctx.seen.handshake);
-            let variants = tolerance::check(&ctx.session, handshake).await;
+            // Over QUIC the variants are Initials, not TCP segments.
+            let variants = match ctx.session.quic() {
+                Some(_) => crate::probe::quic::tolerance(&ctx.session).await,
+                None => tolerance::check(&ctx.session, handshake).await,
+            };
             Ran::completed(move |obs| obs.hello_tolerance = Some(variants))
         })
     }

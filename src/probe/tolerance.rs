@@ -75,9 +75,6 @@ pub async fn check(
     session: &Session,
     handshake: Option<&HandshakeObservation>,
 ) -> Vec<VariantObservation> {
-    if session.quic().is_some() {
-        return super::quic::tolerance(session).await;
-    }
     let pause = (session.timeout / 4).min(Duration::from_millis(200));
     let split = Shape {
         reframe: None,
