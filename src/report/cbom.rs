@@ -379,6 +379,28 @@ impl CbomRenderer {
         self.version == SpecVersion::V1_7
     }
 
+    /// Links a protocol asset to `related` (kind, bom-ref) assets:
+    /// `relatedCryptographicAssets` in CycloneDX 1.7, `cryptoRefArray` in 1.6.
+    fn relate(&self, protocol: &mut Map<String, Value>, related: &[(&str, &String)]) {
+        if related.is_empty() {
+            return;
+        }
+        if self.v17() {
+            protocol.insert(
+                "relatedCryptographicAssets".into(),
+                json!(related
+                    .iter()
+                    .map(|(t, r)| json!({"type": t, "ref": r}))
+                    .collect::<Vec<_>>()),
+            );
+        } else {
+            protocol.insert(
+                "cryptoRefArray".into(),
+                json!(related.iter().map(|(_, r)| r).collect::<Vec<_>>()),
+            );
+        }
+    }
+
     /// A `bom-ref` not used yet, from `wanted`.
     fn fresh_ref(&self, wanted: String) -> String {
         if !self.refs.contains(&wanted) {
@@ -590,19 +612,8 @@ impl CbomRenderer {
         let mut protocol = Map::new();
         protocol.insert("type".into(), json!("ssh"));
         protocol.insert("version".into(), json!("2.0"));
-        if !algorithms.is_empty() {
-            if self.v17() {
-                protocol.insert(
-                    "relatedCryptographicAssets".into(),
-                    json!(algorithms
-                        .iter()
-                        .map(|a| json!({"type": "algorithm", "ref": a}))
-                        .collect::<Vec<_>>()),
-                );
-            } else {
-                protocol.insert("cryptoRefArray".into(), json!(algorithms));
-            }
-        }
+        let related: Vec<(&str, &String)> = algorithms.iter().map(|a| ("algorithm", a)).collect();
+        self.relate(&mut protocol, &related);
         let mut props: Props = vec![("pqready:target".into(), r.target.clone())];
         if let Some(addr) = r.observed.address {
             props.push(("pqready:address".into(), addr.to_string()));
@@ -693,22 +704,7 @@ impl CbomRenderer {
             .map(|a| ("algorithm", a))
             .chain(certs.iter().map(|c| ("certificate", c)))
             .collect();
-        if !related.is_empty() {
-            if self.v17() {
-                protocol.insert(
-                    "relatedCryptographicAssets".into(),
-                    json!(related
-                        .iter()
-                        .map(|(t, r)| json!({"type": t, "ref": r}))
-                        .collect::<Vec<_>>()),
-                );
-            } else {
-                protocol.insert(
-                    "cryptoRefArray".into(),
-                    json!(related.iter().map(|(_, r)| r).collect::<Vec<_>>()),
-                );
-            }
-        }
+        self.relate(&mut protocol, &related);
         let mut props: Props = vec![("pqready:target".into(), r.target.clone())];
         if let Some(addr) = obs.address {
             props.push(("pqready:address".into(), addr.to_string()));
@@ -798,19 +794,8 @@ impl CbomRenderer {
         dedup(&mut algorithms);
         let mut protocol = Map::new();
         protocol.insert("type".into(), json!("tls"));
-        if !algorithms.is_empty() {
-            if self.v17() {
-                protocol.insert(
-                    "relatedCryptographicAssets".into(),
-                    json!(algorithms
-                        .iter()
-                        .map(|r| json!({"type": "algorithm", "ref": r}))
-                        .collect::<Vec<_>>()),
-                );
-            } else {
-                protocol.insert("cryptoRefArray".into(), json!(algorithms));
-            }
-        }
+        let related: Vec<(&str, &String)> = algorithms.iter().map(|a| ("algorithm", a)).collect();
+        self.relate(&mut protocol, &related);
         let mut props: Props = vec![
             ("pqready:edge:client".into(), client),
             ("pqready:edge:server".into(), server),
