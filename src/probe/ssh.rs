@@ -66,6 +66,21 @@ impl SshObservation {
 /// The software pqready names in its identification line.
 const SOFTWARE: &str = concat!("pqready_", env!("CARGO_PKG_VERSION"));
 
+/// SHA-1 groups no current OpenSSH offers by default, listed last so that
+/// an old server still answers with its whole KEXINIT.
+const LEGACY_KEX: &[&str] = &["diffie-hellman-group14-sha1", "diffie-hellman-group1-sha1"];
+
+/// The newest OpenSSH profile's key exchange, without its pseudo-methods
+/// (pqready signals no extension and no strict key exchange).
+fn newest_openssh_kex() -> impl Iterator<Item = &'static str> {
+    crate::catalog::ssh::SSH_CLIENTS
+        .last()
+        .map_or(&[][..], |p| p.kex)
+        .iter()
+        .copied()
+        .filter(|k| !crate::wire::ssh::is_pseudo_kex(k))
+}
+
 /// The KEXINIT pqready sends: every method a current server might list,
 /// post-quantum first, so that the server finds something in common and
 /// answers in full rather than giving up early.
@@ -75,22 +90,10 @@ fn client_kexinit() -> KexInit {
     KexInit {
         // Zeros: the cookie only salts a key exchange that never happens.
         cookie: [0; 16],
-        kex: v(&[
-            "mlkem768x25519-sha256",
-            "sntrup761x25519-sha512",
-            "sntrup761x25519-sha512@openssh.com",
-            "curve25519-sha256",
-            "curve25519-sha256@libssh.org",
-            "ecdh-sha2-nistp256",
-            "ecdh-sha2-nistp384",
-            "ecdh-sha2-nistp521",
-            "diffie-hellman-group-exchange-sha256",
-            "diffie-hellman-group16-sha512",
-            "diffie-hellman-group18-sha512",
-            "diffie-hellman-group14-sha256",
-            "diffie-hellman-group14-sha1",
-            "diffie-hellman-group1-sha1",
-        ]),
+        kex: newest_openssh_kex()
+            .chain(LEGACY_KEX.iter().copied())
+            .map(str::to_string)
+            .collect(),
         host_key: v(&[
             "ssh-ed25519",
             "ecdsa-sha2-nistp256",
@@ -327,6 +330,25 @@ fn not_ssh(e: &SshError, buf: &[u8]) -> ProbeError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offers_the_newest_openssh_methods_then_the_legacy_groups() {
+        let kex = client_kexinit().kex;
+        assert_eq!(
+            kex.first().map(String::as_str),
+            Some("mlkem768x25519-sha256")
+        );
+        assert_eq!(
+            &kex[kex.len() - 3..],
+            [
+                "diffie-hellman-group14-sha256",
+                "diffie-hellman-group14-sha1",
+                "diffie-hellman-group1-sha1"
+            ]
+        );
+        assert_eq!(kex.len(), 14);
+        assert!(!kex.iter().any(|k| crate::wire::ssh::is_pseudo_kex(k)));
+    }
 
     #[test]
     fn the_client_kexinit_offers_pq_first_and_encodes_in_bounds() {
