@@ -1085,16 +1085,18 @@ impl ProbeArgs {
     /// Validated targets, from arguments then the targets file.
     pub fn targets(&self) -> Result<Vec<Target>, FlagError> {
         let sni = self.sni.as_deref();
+        // Targets written without a scheme, on the command line or in the
+        // file alike, speak what the flags say.
+        let assume = match self.ssh {
+            true => Some(crate::vocab::Protocol::Ssh),
+            false => self.starttls,
+        };
         let mut out = Vec::new();
         for t in &self.targets {
-            let t = match self.ssh && !t.contains("://") {
-                true => format!("ssh://{t}"),
-                false => t.clone(),
-            };
-            out.push(discover::parse_target_as(&t, sni, self.starttls)?);
+            out.push(discover::parse_target_as(t, sni, assume)?);
         }
         if let Some(path) = &self.targets_file {
-            out.extend(discover::read_targets_file_as(path, sni, self.starttls)?);
+            out.extend(discover::read_targets_file_as(path, sni, assume)?);
         }
         if out.is_empty() {
             return Err(FlagError::NoTargets);

@@ -143,12 +143,13 @@ pub fn parse_target(text: &str, sni: Option<&str>) -> Result<Target, TargetError
     parse_target_as(text, sni, None)
 }
 
-/// As [`parse_target`]; a target without a scheme speaks `starttls` when
-/// given (`--starttls`), else what its port is known for.
+/// As [`parse_target`]; a target without a scheme speaks `assume` when
+/// given (`--starttls KIND`, `--ssh`: as if written with that protocol's
+/// scheme, its default port included), else what its port is known for.
 pub fn parse_target_as(
     text: &str,
     sni: Option<&str>,
-    starttls: Option<crate::vocab::Protocol>,
+    assume: Option<crate::vocab::Protocol>,
 ) -> Result<Target, TargetError> {
     let bad = |why: &str| TargetError(format!("invalid target '{text}': {why}"));
     let mut rest = text.trim();
@@ -162,8 +163,8 @@ pub fn parse_target_as(
         rest = authority
             .rsplit_once('@')
             .map_or(authority, |(_, host)| host);
-    } else if let Some(protocol) = starttls {
-        schemed = starttls_port(protocol).map(|port| (protocol, port));
+    } else if let Some(protocol) = assume {
+        schemed = scheme_protocol(protocol.name());
     }
     let default_port = schemed.map_or(DEFAULT_PORT, |(_, port)| port);
     if rest.is_empty() {
@@ -296,7 +297,7 @@ pub fn parse_targets_text_as(
     source: &str,
     text: &str,
     sni: Option<&str>,
-    starttls: Option<crate::vocab::Protocol>,
+    assume: Option<crate::vocab::Protocol>,
 ) -> Result<Vec<Target>, TargetError> {
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -305,7 +306,7 @@ pub fn parse_targets_text_as(
             continue;
         }
         out.push(
-            parse_target_as(line, sni, starttls)
+            parse_target_as(line, sni, assume)
                 .map_err(|e| TargetError(format!("{source}:{}: {e}", n + 1)))?,
         );
     }
@@ -320,11 +321,11 @@ pub fn read_targets_file(path: &Path, sni: Option<&str>) -> Result<Vec<Target>, 
     read_targets_file_as(path, sni, None)
 }
 
-/// As [`read_targets_file`], with [`parse_target_as`]'s `starttls`.
+/// As [`read_targets_file`], with [`parse_target_as`]'s `assume`.
 pub fn read_targets_file_as(
     path: &Path,
     sni: Option<&str>,
-    starttls: Option<crate::vocab::Protocol>,
+    assume: Option<crate::vocab::Protocol>,
 ) -> Result<Vec<Target>, TargetError> {
     let meta = std::fs::metadata(path).map_err(|e| {
         TargetError(format!(
@@ -351,7 +352,7 @@ pub fn read_targets_file_as(
             path.display()
         ))
     })?;
-    parse_targets_text_as(&path.display().to_string(), &text, sni, starttls)
+    parse_targets_text_as(&path.display().to_string(), &text, sni, assume)
 }
 
 #[cfg(test)]
@@ -489,6 +490,25 @@ mod tests {
         let file = parse_targets_text_as("t", "mx:2525\nimap://m\n", None, Some(Protocol::Smtp));
         let protocols: Vec<_> = file.unwrap().iter().map(|t| t.protocol).collect();
         assert_eq!(protocols, [Protocol::Smtp, Protocol::Imap]);
+        // --ssh assumes SSH (and port 22) for every schemeless line: port
+        // numbers that STARTTLS would claim are just ports here.
+        let ssh = parse_targets_text_as(
+            "t",
+            "node-1\nnode-2:2222\nnode-3:25\nhttps://web\n",
+            None,
+            Some(Protocol::Ssh),
+        )
+        .unwrap();
+        let got: Vec<_> = ssh.iter().map(|t| (t.protocol, t.label.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (Protocol::Ssh, "ssh://node-1:22"),
+                (Protocol::Ssh, "ssh://node-2:2222"),
+                (Protocol::Ssh, "ssh://node-3:25"),
+                (Protocol::Tls, "web:443"),
+            ]
+        );
         assert_eq!(t("xmpp://chat").domain(), "chat");
         assert_eq!(t("db:5432").speaking(Protocol::Tls).label, "db:5432");
         assert_eq!(

@@ -109,6 +109,9 @@ labels! {
         Io = "io",
         /// The endpoint does not speak TLS (or no TLS handshake succeeded).
         NotTls = "not-tls",
+        /// An `ssh://` target that answered without an SSH identification
+        /// (another protocol listens there).
+        NotSsh = "not-ssh",
         /// TLS-framed but undecodable, or cut short.
         Malformed = "malformed",
         /// The peer broke the protocol (chose something never offered).

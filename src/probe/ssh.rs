@@ -226,7 +226,16 @@ async fn read_server(conn: &mut Conn, obs: &mut SshObservation) -> Result<(), Pr
             Ok(None) => {}
             Err(e) => return Err(not_ssh(&e, &buf)),
         }
-        fill(conn, &mut buf, &mut chunk, "before its SSH identification").await?;
+        if let Err(mut e) = fill(conn, &mut buf, &mut chunk, "before its SSH identification").await
+        {
+            // Bytes and then the end, without an identification: an HTTP
+            // or TLS server (its 400 page, its alert) behind ssh://.
+            if e.kind == ErrorKind::Closed && !buf.is_empty() {
+                e.kind = ErrorKind::NotSsh;
+                e.message = format!("{} (it sent \"{}\")", e.message, printable(&buf));
+            }
+            return Err(e);
+        }
     };
     obs.identification = Some(ident.line.clone());
     obs.software = Some(ident.software.clone());
@@ -309,11 +318,20 @@ fn malformed(e: &SshError) -> ProbeError {
 }
 
 /// A server that answered, but not with an SSH identification: its first
-/// bytes, printable, say what it is.
+/// bytes, printable, say what it is. An identification line that is there
+/// but broken stays `malformed` (or `peer-misbehaved` for SSH 1).
 fn not_ssh(e: &SshError, buf: &[u8]) -> ProbeError {
     let mut err = malformed(e);
-    let shown: String = buf
-        .iter()
+    if matches!(e, SshError::TooLong(_)) {
+        err.kind = ErrorKind::NotSsh;
+    }
+    err.message = format!("{} (it sent \"{}\")", err.message, printable(buf));
+    err
+}
+
+/// The first 40 bytes of `buf`, non-printable ones as dots.
+fn printable(buf: &[u8]) -> String {
+    buf.iter()
         .take(40)
         .map(|&b| {
             if (0x20..0x7f).contains(&b) {
@@ -322,9 +340,7 @@ fn not_ssh(e: &SshError, buf: &[u8]) -> ProbeError {
                 '.'
             }
         })
-        .collect();
-    err.message = format!("{} (it sent \"{shown}\")", err.message);
-    err
+        .collect()
 }
 
 #[cfg(test)]

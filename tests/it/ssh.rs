@@ -357,6 +357,50 @@ fn every_output_format_shows_the_ssh_server() {
     let html = run("html");
     assert!(html.contains("SSH key exchange of"), "no SSH table");
     assert!(html.contains("mlkem768x25519-sha256, curve25519-sha256"));
+
+    let markdown = run("markdown");
+    assert!(
+        markdown.contains(&format!("| `{target}` | pq | 1 (worst: low) |")),
+        "{markdown}"
+    );
+    assert!(markdown.contains("`ssh-pq-not-negotiated`"), "{markdown}");
+
+    // --ssh makes schemeless lines of a targets file SSH targets too.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("nodes.txt");
+    std::fs::write(&file, format!("# nodes\n{}\n", server.addr)).unwrap();
+    let out = crate::support::command::run(&[
+        "probe",
+        "--ssh",
+        "--targets-file",
+        file.to_str().unwrap(),
+        "-o",
+        "json",
+    ]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["target"], target.as_str(), "{doc:#}");
+    assert_eq!(doc["protocol"], "ssh", "{doc:#}");
+    assert_eq!(doc["ssh"]["kex"][0], "mlkem768x25519-sha256", "{doc:#}");
+}
+
+#[test]
+fn an_ssh_url_at_a_web_server_is_not_ssh_in_its_own_words() {
+    if !peers::require(&["nginx"]) {
+        return;
+    }
+    // nginx answers the identification line as a bad HTTP request, then
+    // closes: the detail quotes what it sent.
+    let web = peers::nginx_plain_http();
+    let out =
+        crate::support::command::run(&["probe", &format!("ssh://{}", web.addr), "-o", "json"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["error_kind"], "not-ssh", "{doc:#}");
+    assert!(
+        doc["error"].as_str().unwrap().contains("HTTP/1.1 400"),
+        "{doc:#}"
+    );
+    assert_eq!(doc["verdict"]["status"], "error", "{doc:#}");
+    assert_eq!(doc["connections"], 1, "{doc:#}");
 }
 
 // ---------------------------------------------------------------- hostile --
@@ -421,7 +465,7 @@ async fn a_server_that_answers_garbage_is_not_ssh() {
     })
     .await;
     let report = probe_hostile(addr).await;
-    assert_eq!(report.error_kind.map(|k| k.name()), Some("malformed"));
+    assert_eq!(report.error_kind.map(|k| k.name()), Some("not-ssh"));
     let error = report.error.unwrap();
     assert!(
         error.contains("no SSH identification") && error.contains("xxxx"),
