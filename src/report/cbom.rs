@@ -659,12 +659,20 @@ impl CbomRenderer {
         let mut algorithms: Vec<String> = Vec::new();
         let mut suites = Vec::new();
         let negotiated = obs.handshake.version == Some(version);
-        if let (true, Some(suite)) = (negotiated, obs.handshake.cipher_suite) {
+        // Without a completed handshake (`--only groups`, a QUIC target
+        // probed by its Initials) the groups were still seen, in TLS 1.3
+        // hellos: that version's asset links them, without a suite.
+        let groups_seen_only = obs.handshake.version.is_none()
+            && version == ProtocolVersion::TLS1_3
+            && !groups.is_empty();
+        if negotiated || groups_seen_only {
             for g in groups {
                 for a in Algorithm::of_group(*g) {
                     algorithms.push(self.algorithm(&a));
                 }
             }
+        }
+        if let (true, Some(suite)) = (negotiated, obs.handshake.cipher_suite) {
             for s in schemes {
                 if let Some(a) = Algorithm::of_scheme(*s) {
                     algorithms.push(self.algorithm(&a));
@@ -706,11 +714,26 @@ impl CbomRenderer {
             .collect();
         self.relate(&mut protocol, &related);
         let mut props: Props = vec![("pqready:target".into(), r.target.clone())];
+        // TLS after a STARTTLS preamble, or inside QUIC: what carries it
+        // (CycloneDX's protocol types have no word for either).
+        if obs.protocol != crate::vocab::Protocol::Tls {
+            props.push(("pqready:protocol".into(), obs.protocol.name().into()));
+        }
         if let Some(addr) = obs.address {
             props.push(("pqready:address".into(), addr.to_string()));
         }
         if let Some(sni) = &obs.sni {
             props.push(("pqready:sni".into(), sni.clone()));
+        }
+        if groups_seen_only {
+            props.push((
+                "pqready:tls-groups".into(),
+                groups
+                    .iter()
+                    .map(|g| g.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ));
         }
         if negotiated {
             if let Some(g) = obs.handshake.negotiated_group {

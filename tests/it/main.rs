@@ -35,6 +35,7 @@ mod policy;
 mod politeness;
 mod prediction;
 mod prometheus_peer;
+mod protocol_reports;
 mod quic;
 mod report_cmd;
 mod sarif;

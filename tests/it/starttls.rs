@@ -136,7 +136,7 @@ fn path(p: &Path) -> String {
     p.display().to_string()
 }
 
-const PG_BIN: &str = "usr/lib/postgresql/17/bin";
+pub(crate) const PG_BIN: &str = "usr/lib/postgresql/17/bin";
 
 /// PostgreSQL 17 from the peer prefix on a free loopback port, with `ssl`
 /// on or off and a test certificate; no Unix socket.
