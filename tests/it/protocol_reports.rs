@@ -189,3 +189,71 @@ fn quic_in_every_output_format() {
         rendered.cbom
     );
 }
+
+/// The exporter's `/probe` takes the same URLs: an SSH server, a STARTTLS
+/// database and a QUIC endpoint each get their series, as a TLS endpoint
+/// does.
+#[test]
+fn the_exporter_probes_each_protocol_by_its_url() {
+    use crate::support::exporter::{sample, Exporter};
+    if !peers::require(&[
+        "/usr/bin/unshare",
+        &format!("{PG_BIN}/postgres"),
+        "sshd",
+        "ssh-keygen",
+        "caddy",
+    ]) {
+        return;
+    }
+    let pg = postgres(true);
+    let ssh = crate::ssh::openssh("sshd", "ssh-keygen", &[]);
+    let caddy = peers::caddy(&[("GODEBUG", "tlsmlkem=1")]);
+    let exporter = Exporter::start(&["--allow", "127.0.0.1/32"]);
+    let scrape = |target: String| {
+        let answer = exporter.get(&format!("/probe?target={target}"));
+        assert_eq!(answer.status, 200, "{target}: {}", answer.body);
+        assert_eq!(
+            sample(&answer.body, "probe_success", ""),
+            Some(1.0),
+            "{target}: {}",
+            answer.body
+        );
+        answer.body
+    };
+
+    let text = scrape(format!("ssh://{}", ssh.addr));
+    assert_eq!(
+        sample(
+            &text,
+            "pqready_ssh_kex_info",
+            "kex=\"mlkem768x25519-sha256\",pq=\"true\""
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(sample(&text, "pqready_pq_ready", ""), Some(1.0), "{text}");
+
+    let text = scrape(format!("postgres://{}", pg.addr));
+    assert_eq!(
+        sample(
+            &text,
+            "pqready_handshake_group_info",
+            "group=\"secp256r1\",id=\"0x0017\""
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(sample(&text, "pqready_pq_ready", ""), Some(0.0), "{text}");
+
+    let text = scrape(format!("quic://{}", caddy.addr));
+    assert_eq!(sample(&text, "pqready_pq_ready", ""), Some(1.0), "{text}");
+    assert_eq!(
+        sample(
+            &text,
+            "probe_tls_group_info",
+            "group=\"X25519MLKEM768\",id=\"0x11ec\""
+        ),
+        Some(1.0),
+        "{text}"
+    );
+}

@@ -23,7 +23,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// As root it runs as an unprivileged user of a user namespace: a root sshd
 /// wants a privilege-separation user this machine need not have, and
 /// nothing here needs root.
-fn openssh(sshd: &str, keygen: &str, options: &[&str]) -> Peer {
+pub(crate) fn openssh(sshd: &str, keygen: &str, options: &[&str]) -> Peer {
     let setup = Setup::new();
     let key = setup.dir.path().join("hostkey");
     let made = Command::new(bin(keygen))
