@@ -58,7 +58,8 @@ pub async fn run(conn: &mut Conn, mut preamble: Preamble) -> Result<(), NetError
                 }
                 Progress::Refused(words) => {
                     return Err(NetError::NoStartTls(format!(
-                        "the server refused {protocol} STARTTLS: {words}"
+                        "the server refused {protocol} STARTTLS: {words}{}",
+                        hint(&preamble, &words)
                     )))
                 }
                 Progress::Garbage(words) => {
@@ -68,5 +69,19 @@ pub async fn run(conn: &mut Conn, mut preamble: Preamble) -> Result<(), NetError
                 }
             }
         }
+    }
+}
+
+/// What to do about a refusal the user can fix: an XMPP stream is
+/// addressed to a domain, and a target given by its IP address names none.
+fn hint(preamble: &Preamble, words: &str) -> &'static str {
+    let addressed_by_ip = preamble.domain().parse::<std::net::IpAddr>().is_ok();
+    if preamble.protocol() == crate::vocab::Protocol::Xmpp
+        && addressed_by_ip
+        && words.contains("host-unknown")
+    {
+        " (the stream was addressed to the IP address: give the XMPP domain with --sni)"
+    } else {
+        ""
     }
 }

@@ -112,6 +112,11 @@ impl Preamble {
         self.protocol
     }
 
+    /// The name the stream is addressed to (XMPP's `to`).
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
     /// What the client sends before reading anything (empty when the server
     /// speaks first).
     pub fn opening(&self) -> Vec<u8> {

@@ -661,6 +661,15 @@ fn prosody_is_audited_after_starttls_in_the_stream() {
         doc["error"].as_str().unwrap().contains("host-unknown"),
         "{doc:#}"
     );
+    // By IP alone the stream names no domain Prosody hosts: the error
+    // says how to name one.
+    let (doc, _) = probe_json(&target);
+    assert_eq!(doc["error_kind"], "not-tls", "{doc:#}");
+    let error = doc["error"].as_str().unwrap();
+    assert!(
+        error.contains("host-unknown") && error.contains("--sni"),
+        "{error}"
+    );
 }
 
 #[test]
