@@ -490,7 +490,8 @@ pub struct KubeArgs {
     /// Use the pod's service account (run inside the cluster).
     #[arg(long, conflicts_with_all = ["kubeconfig", "context"])]
     pub in_cluster: bool,
-    /// Also discover: `ingress` (Ingress TLS hosts, LoadBalancer Services, Gateway listeners),
+    /// Also discover: `ingress` (Ingress TLS hosts, LoadBalancer Services, Gateway listeners, and over QUIC
+    /// their HTTP/3 where a Service's UDP port or an Envoy Gateway ClientTrafficPolicy says so),
     /// `services` (every Service port), `mesh` (a pod per workload with an Istio or Linkerd sidecar, or in Istio ambient),
     /// `nodes-ssh` (each Node's SSH server: its key exchange, on its InternalIP).
     #[arg(long, value_name = "KIND", value_delimiter = ',')]

@@ -14,6 +14,24 @@
 //! workloads from theirs, the API server from `/version`) with who talks to
 //! whom ([`edge_pairs`]).
 //!
+//! `--include ingress` also finds HTTP/3 (QUIC over UDP), from what
+//! controllers actually publish, and adds a `quic` component next to the
+//! TCP one (`<name> (quic)`, its source naming the signal):
+//! - a LoadBalancer Service's UDP port whose name or `appProtocol` says
+//!   `http3`/`h3`/`quic` (Traefik's chart: `websecure-http3`; Envoy
+//!   Gateway: `<https port>-h3`), or that has the number of an HTTPS TCP
+//!   port of the same Service (a mixed-protocol Service in front of Caddy or
+//!   nginx `listen 443 quic`) ([`http3_udp_port`]); any other UDP port is
+//!   not TLS and is not listed;
+//! - a Gateway's HTTPS listener made HTTP/3 by an Envoy Gateway
+//!   ClientTrafficPolicy (`gateway.envoyproxy.io/v1alpha1`, `spec.http3`,
+//!   accepted for that Gateway) ([`http3_policy`]): the listener's address,
+//!   port and SNI over QUIC.
+//!
+//! An Ingress gets its QUIC target through its controller's Service or
+//! Gateway: no Ingress annotation is read, since in these controllers
+//! HTTP/3 is switched on for an entry point or listener, not per Ingress.
+//!
 //! The kube-rs client is the one outbound connection outside `net`: it
 //! speaks HTTPS to the API server for discovery only; every endpoint,
 //! the API server included, is probed through `probe`/`net` afterwards.
@@ -57,7 +75,8 @@ pub struct ClusterSource {
 /// Which opt-in endpoint kinds to include (`--include`), and where.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Includes {
-    /// Ingress TLS hosts, LoadBalancer Services, Gateway TLS/HTTPS listeners.
+    /// Ingress TLS hosts, LoadBalancer Services, Gateway TLS/HTTPS
+    /// listeners, and their HTTP/3 (QUIC) where a Service or policy says so.
     pub ingress: bool,
     /// Every Service port.
     pub services: bool,
@@ -959,16 +978,20 @@ impl Found {
     }
 
     /// Gateway API Gateways' TLS and HTTPS listeners, at the Gateway's
-    /// addresses (else the listener's hostname). Gateway is not in
-    /// k8s-openapi, so it is read as a dynamic object.
+    /// addresses (else the listener's hostname); and, for an HTTPS listener
+    /// an Envoy Gateway ClientTrafficPolicy makes HTTP/3 ([`http3_policy`]),
+    /// the same address and port over QUIC. Gateway and ClientTrafficPolicy
+    /// are not in k8s-openapi, so they are read as dynamic objects.
     async fn gateways(&mut self, namespace: Option<&str>) {
         use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
-        let gvk = GroupVersionKind::gvk("gateway.networking.k8s.io", "v1", "Gateway");
-        let resource = ApiResource::from_gvk(&gvk);
-        let api: Api<DynamicObject> = match namespace {
-            Some(ns) => Api::namespaced_with(self.client.clone(), ns, &resource),
-            None => Api::all_with(self.client.clone(), &resource),
+        let dynamic = |client: &Client, resource: &ApiResource| -> Api<DynamicObject> {
+            match namespace {
+                Some(ns) => Api::namespaced_with(client.clone(), ns, resource),
+                None => Api::all_with(client.clone(), resource),
+            }
         };
+        let gvk = GroupVersionKind::gvk("gateway.networking.k8s.io", "v1", "Gateway");
+        let api = dynamic(&self.client, &ApiResource::from_gvk(&gvk));
         let gateways = self
             .list(
                 api,
@@ -976,9 +999,35 @@ impl Found {
                 &ListParams::default(),
             )
             .await;
+        // Only a cluster with an HTTPS listener is asked for policies: most
+        // run no Envoy Gateway, and its missing kind is then not worth a line.
+        let has_https = gateways.iter().any(|gw| {
+            gw.data["spec"]["listeners"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|l| l["protocol"] == "HTTPS")
+        });
+        let policies: Vec<serde_json::Value> = if has_https {
+            let (group, version, kind) = CLIENT_TRAFFIC_POLICY;
+            let gvk = GroupVersionKind::gvk(group, version, kind);
+            let api = dynamic(&self.client, &ApiResource::from_gvk(&gvk));
+            self.list(
+                api,
+                "clienttrafficpolicies.gateway.envoyproxy.io",
+                &ListParams::default(),
+            )
+            .await
+            .into_iter()
+            .filter_map(|p| serde_json::to_value(p).ok())
+            .collect()
+        } else {
+            Vec::new()
+        };
         for gw in gateways {
             let name = gw.metadata.name.clone().unwrap_or_default();
             let ns = gw.metadata.namespace.clone();
+            let labels = gw.metadata.labels.clone().unwrap_or_default();
             let addresses: Vec<String> = gw.data["status"]["addresses"]
                 .as_array()
                 .into_iter()
@@ -1011,15 +1060,40 @@ impl Found {
                 let note = t
                     .is_none()
                     .then(|| "the Gateway has no address yet".to_string());
+                let source = format!(
+                    "Gateway/{}/{name} listener {listener_name} ({protocol})",
+                    ns.as_deref().unwrap_or("")
+                );
                 self.push(
                     Category::Gateway,
                     format!("{name} {listener_name}"),
                     ns.clone(),
+                    source.clone(),
+                    t.clone(),
+                    note.clone(),
+                );
+                // HTTP/3 terminates TLS itself: a TLS (passthrough) listener has none.
+                if protocol != "HTTPS" {
+                    continue;
+                }
+                let Some(policy) = http3_policy(
+                    &policies,
+                    ns.as_deref().unwrap_or(""),
+                    &name,
+                    &labels,
+                    &listener_name,
+                ) else {
+                    continue;
+                };
+                self.push(
+                    Category::Gateway,
+                    format!("{name} {listener_name} (quic)"),
+                    ns.clone(),
                     format!(
-                        "Gateway/{}/{name} listener {listener_name} ({protocol})",
+                        "{source}: HTTP/3 by ClientTrafficPolicy/{}/{policy} spec.http3",
                         ns.as_deref().unwrap_or("")
                     ),
-                    t,
+                    t.map(|t| t.speaking(crate::vocab::Protocol::Quic)),
                     note,
                 );
             }
@@ -1072,6 +1146,11 @@ impl Found {
         }
     }
 
+    /// LoadBalancer Services at each `status.loadBalancer.ingress` address:
+    /// every TCP port as TLS, and a UDP port that serves HTTP/3
+    /// ([`http3_udp_port`]) over QUIC as well. Any other UDP (or SCTP)
+    /// port is not TLS and is left out, as `--include services` leaves
+    /// out non-TCP ports.
     async fn load_balancers(&mut self, namespace: Option<&str>) {
         let api: Api<Service> = self.scoped(namespace);
         for svc in self.list(api, "services", &ListParams::default()).await {
@@ -1081,6 +1160,11 @@ impl Found {
             }
             let name = svc.metadata.name.clone().unwrap_or_default();
             let ns = svc.metadata.namespace.clone();
+            let source = format!(
+                "Service/{}/{name} LoadBalancer",
+                ns.as_deref().unwrap_or("")
+            );
+            let ports = spec.ports.clone().unwrap_or_default();
             let ingress = svc
                 .status
                 .and_then(|s| s.load_balancer)
@@ -1090,21 +1174,37 @@ impl Found {
                 let Some(host) = lb.ip.or(lb.hostname) else {
                     continue;
                 };
-                for port in spec.ports.clone().unwrap_or_default() {
+                for port in &ports {
                     let Ok(p) = u16::try_from(port.port) else {
                         continue;
                     };
-                    self.push(
-                        Category::Ingress,
-                        format!("{name}:{p}"),
-                        ns.clone(),
-                        format!(
-                            "Service/{}/{name} LoadBalancer",
-                            ns.as_deref().unwrap_or("")
-                        ),
-                        Some(target(&host, p)),
-                        None,
-                    );
+                    match port.protocol.as_deref().unwrap_or("TCP") {
+                        "TCP" => {
+                            self.push(
+                                Category::Ingress,
+                                format!("{name}:{p}"),
+                                ns.clone(),
+                                source.clone(),
+                                Some(target(&host, p)),
+                                None,
+                            );
+                        }
+                        "UDP" => {
+                            let Some(why) = http3_udp_port(&ports, port) else {
+                                tracing::debug!(service = %name, port = p, "UDP port not HTTP/3: not probed");
+                                continue;
+                            };
+                            self.push(
+                                Category::Ingress,
+                                format!("{name}:{p} (quic)"),
+                                ns.clone(),
+                                format!("{source} UDP port {p}: HTTP/3 ({why})"),
+                                Some(target(&host, p).speaking(crate::vocab::Protocol::Quic)),
+                                None,
+                            );
+                        }
+                        _ => {}
+                    }
                 }
             }
         }
@@ -1272,6 +1372,212 @@ impl Found {
         }
         out
     }
+}
+
+/// Words that name HTTP/3 in a Service port's name or `appProtocol`:
+/// Traefik's chart names its UDP port `<entrypoint>-http3`
+/// (`websecure-http3`), Envoy Gateway names it `<https port name>-h3`.
+const HTTP3_WORDS: &[&str] = &["http3", "h3", "quic"];
+
+/// Whether `name` (a port name or `appProtocol`, e.g. `websecure-http3`,
+/// `https-443-h3`, `kubernetes.io/h3`) names HTTP/3, as a whole or as one
+/// of its `-`/`_`/`.`-separated words.
+fn names_http3(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    let name = name.rsplit('/').next().unwrap_or("");
+    name.split(['-', '_', '.'])
+        .chain(std::iter::once(name))
+        .any(|w| HTTP3_WORDS.contains(&w))
+}
+
+/// Why the UDP port `udp` of a LoadBalancer Service serves HTTP/3, or
+/// `None` when nothing says it does (DNS, syslog, a game server...: not
+/// TLS, not probed).
+///
+/// Two signals, both what controllers publish:
+/// - its name or `appProtocol` says `http3`, `h3` or `quic` (Traefik's
+///   `websecure-http3`, Envoy Gateway's `https-443-h3`);
+/// - it has the number of an HTTPS TCP port of the same Service (one named
+///   or `appProtocol`'d `https`/`tls`/`h2`, or port 443 unless named for a
+///   STARTTLS protocol), as a mixed-protocol Service in front of Caddy, nginx's
+///   `listen 443 quic` or any HTTP/3 server publishes it. A TCP twin that is
+///   not HTTPS (DNS's `dns-tcp` 53 next to `dns` 53/UDP) says nothing.
+pub fn http3_udp_port(
+    ports: &[k8s_openapi::api::core::v1::ServicePort],
+    udp: &k8s_openapi::api::core::v1::ServicePort,
+) -> Option<String> {
+    if let Some(app) = udp.app_protocol.as_deref().filter(|a| names_http3(a)) {
+        return Some(format!("appProtocol {app}"));
+    }
+    if let Some(name) = udp.name.as_deref().filter(|n| names_http3(n)) {
+        return Some(format!("port name {name}"));
+    }
+    let https = ports.iter().find(|p| {
+        p.port == udp.port && p.protocol.as_deref().unwrap_or("TCP") == "TCP" && {
+            let named = p
+                .app_protocol
+                .as_deref()
+                .and_then(crate::discover::named_protocol)
+                .or_else(|| p.name.as_deref().and_then(crate::discover::named_protocol));
+            match named {
+                Some(protocol) => protocol == crate::vocab::Protocol::Tls,
+                None => p.port == i32::from(DEFAULT_PORT),
+            }
+        }
+    })?;
+    Some(match https.name.as_deref().filter(|n| !n.is_empty()) {
+        Some(name) => format!("beside HTTPS TCP port {} ({name})", https.port),
+        None => format!("beside HTTPS TCP port {}", https.port),
+    })
+}
+
+/// The group and kind of Envoy Gateway's ClientTrafficPolicy: its
+/// `spec.http3` turns on HTTP/3 (QUIC on the HTTPS listener's port) for the
+/// Gateways or listeners it targets.
+pub const CLIENT_TRAFFIC_POLICY: (&str, &str, &str) =
+    ("gateway.envoyproxy.io", "v1alpha1", "ClientTrafficPolicy");
+
+/// Whether `policy` targets Gateway `gateway` (name and labels, in the
+/// policy's namespace): `Some(None)` for the whole Gateway, `Some(Some(s))`
+/// for its listener `s`; through `spec.targetRef` (deprecated),
+/// `spec.targetRefs` or `spec.targetSelectors`.
+fn policy_targets(
+    policy: &serde_json::Value,
+    gateway: &str,
+    labels: &BTreeMap<String, String>,
+) -> Vec<Option<String>> {
+    let spec = &policy["spec"];
+    let refs = spec["targetRef"]
+        .as_object()
+        .map(|_| &spec["targetRef"])
+        .into_iter()
+        .chain(spec["targetRefs"].as_array().into_iter().flatten());
+    let is_gateway = |group: &serde_json::Value, kind: &serde_json::Value| {
+        group.as_str().unwrap_or("gateway.networking.k8s.io") == "gateway.networking.k8s.io"
+            && kind == "Gateway"
+    };
+    let mut out: Vec<Option<String>> = refs
+        .filter(|r| is_gateway(&r["group"], &r["kind"]) && r["name"] == gateway)
+        .map(|r| r["sectionName"].as_str().map(str::to_string))
+        .collect();
+    let selected = spec["targetSelectors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| is_gateway(&s["group"], &s["kind"]))
+        .any(|s| selector_matches(&s["matchLabels"], &s["matchExpressions"], labels));
+    if selected {
+        out.push(None);
+    }
+    out
+}
+
+/// A label selector (`matchLabels` and `matchExpressions`, ANDed) against
+/// `labels`; an empty selector selects everything, an unknown operator
+/// nothing.
+fn selector_matches(
+    match_labels: &serde_json::Value,
+    match_expressions: &serde_json::Value,
+    labels: &BTreeMap<String, String>,
+) -> bool {
+    let by_labels = match_labels
+        .as_object()
+        .into_iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k).map(String::as_str) == v.as_str());
+    let by_expressions = match_expressions.as_array().into_iter().flatten().all(|e| {
+        let key = e["key"].as_str().unwrap_or("");
+        let values: Vec<&str> = e["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str())
+            .collect();
+        let value = labels.get(key).map(String::as_str);
+        match e["operator"].as_str().unwrap_or("") {
+            "In" => value.is_some_and(|v| values.contains(&v)),
+            "NotIn" => value.is_none_or(|v| !values.contains(&v)),
+            "Exists" => value.is_some(),
+            "DoesNotExist" => value.is_none(),
+            _ => false,
+        }
+    });
+    by_labels && by_expressions
+}
+
+/// Whether the implementation reported `policy` accepted for Gateway
+/// `gateway` (`status.ancestors[]` naming it, condition `Accepted` true).
+/// A policy it has not reconciled, has rejected, or that names a Gateway
+/// of another implementation (no ancestor status at all) changes nothing
+/// on the wire.
+fn policy_accepted(policy: &serde_json::Value, namespace: &str, gateway: &str) -> bool {
+    policy["status"]["ancestors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| {
+            let r = &a["ancestorRef"];
+            r["name"] == gateway
+                && r["kind"].as_str().unwrap_or("Gateway") == "Gateway"
+                && r["namespace"].as_str().is_none_or(|ns| ns == namespace)
+        })
+        .any(|a| {
+            a["conditions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| c["type"] == "Accepted" && c["status"] == "True")
+        })
+}
+
+/// The ClientTrafficPolicy (its name) that turns HTTP/3 on for `listener`
+/// of Gateway `gateway` in `namespace`, among `policies`; `None` when
+/// none does. As Envoy Gateway resolves them: a policy naming the listener
+/// (`sectionName`) wins over one naming the whole Gateway, and among equals
+/// the oldest (`creationTimestamp`, then name) wins; the winner turns
+/// HTTP/3 on only if it has `spec.http3` and was accepted for this Gateway.
+pub fn http3_policy<'a>(
+    policies: &'a [serde_json::Value],
+    namespace: &str,
+    gateway: &str,
+    labels: &BTreeMap<String, String>,
+    listener: &str,
+) -> Option<&'a str> {
+    let mut section = Vec::new();
+    let mut whole = Vec::new();
+    for p in policies {
+        if p["metadata"]["namespace"].as_str() != Some(namespace)
+            || !policy_accepted(p, namespace, gateway)
+        {
+            continue;
+        }
+        for target in policy_targets(p, gateway, labels) {
+            match target {
+                Some(s) if s == listener => section.push(p),
+                Some(_) => {}
+                None => whole.push(p),
+            }
+        }
+    }
+    let oldest = |list: Vec<&'a serde_json::Value>| {
+        list.into_iter().min_by_key(|p| {
+            (
+                p["metadata"]["creationTimestamp"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+                p["metadata"]["name"].as_str().unwrap_or("").to_string(),
+            )
+        })
+    };
+    let winner = if section.is_empty() {
+        oldest(whole)?
+    } else {
+        oldest(section)?
+    };
+    winner["spec"]["http3"]
+        .is_object()
+        .then(|| winner["metadata"]["name"].as_str().unwrap_or(""))
 }
 
 /// Meshed workloads probed at most, one pod each.
@@ -1496,6 +1802,207 @@ pub fn pod_flags(pod: &Pod) -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn port(name: &str, number: i32, protocol: &str) -> k8s_openapi::api::core::v1::ServicePort {
+        k8s_openapi::api::core::v1::ServicePort {
+            name: Some(name.into()),
+            port: number,
+            protocol: Some(protocol.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_udp_port_is_http3_by_its_name_or_its_https_twin_only() {
+        // Traefik's chart: websecure 443/TCP and websecure-http3 443/UDP.
+        let traefik = [
+            port("websecure", 443, "TCP"),
+            port("websecure-http3", 443, "UDP"),
+        ];
+        assert_eq!(
+            http3_udp_port(&traefik, &traefik[1]).as_deref(),
+            Some("port name websecure-http3")
+        );
+        // Envoy Gateway: https-443 and https-443-h3.
+        let eg = [
+            port("https-443", 443, "TCP"),
+            port("https-443-h3", 443, "UDP"),
+        ];
+        assert!(http3_udp_port(&eg, &eg[1]).is_some());
+        let app = port("udp", 8443, "UDP");
+        let app = k8s_openapi::api::core::v1::ServicePort {
+            app_protocol: Some("kubernetes.io/h3".into()),
+            ..app
+        };
+        assert_eq!(
+            http3_udp_port(&[], &app).as_deref(),
+            Some("appProtocol kubernetes.io/h3")
+        );
+        // A neutral name beside an HTTPS TCP port of the same number.
+        let mixed = [port("https", 8443, "TCP"), port("udp", 8443, "UDP")];
+        assert_eq!(
+            http3_udp_port(&mixed, &mixed[1]).as_deref(),
+            Some("beside HTTPS TCP port 8443 (https)")
+        );
+        let bare = [port("", 443, "TCP"), port("", 443, "UDP")];
+        assert!(http3_udp_port(&bare, &bare[1]).is_some());
+        // DNS over both: the TCP twin is not HTTPS.
+        let dns = [port("dns-tcp", 53, "TCP"), port("dns", 53, "UDP")];
+        assert_eq!(http3_udp_port(&dns, &dns[1]), None);
+        // A TCP twin named for a STARTTLS protocol says nothing either.
+        let other = [port("postgres", 5432, "TCP"), port("udp", 5432, "UDP")];
+        assert_eq!(http3_udp_port(&other, &other[1]), None);
+        // A lone UDP port, and a twin on another number.
+        let syslog = [port("https", 443, "TCP"), port("syslog", 514, "UDP")];
+        assert_eq!(http3_udp_port(&syslog, &syslog[1]), None);
+        // "h3" must be a word, not any substring.
+        assert!(!names_http3("ch3ck") && !names_http3("quicker"));
+        assert!(names_http3("H3") && names_http3("web_quic"));
+    }
+
+    fn policy(
+        name: &str,
+        created: &str,
+        spec: serde_json::Value,
+        accepted: &[(&str, bool)],
+    ) -> serde_json::Value {
+        let ancestors: Vec<serde_json::Value> = accepted
+            .iter()
+            .map(|(gw, ok)| {
+                serde_json::json!({
+                    "ancestorRef": {"group": "gateway.networking.k8s.io", "kind": "Gateway",
+                                    "name": gw, "namespace": "web"},
+                    "controllerName": "gateway.envoyproxy.io/gatewayclass-controller",
+                    "conditions": [{"type": "Accepted", "status": if *ok { "True" } else { "False" },
+                                    "reason": if *ok { "Accepted" } else { "Conflicted" }}],
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "ClientTrafficPolicy",
+            "metadata": {"name": name, "namespace": "web", "creationTimestamp": created},
+            "spec": spec,
+            "status": {"ancestors": ancestors},
+        })
+    }
+
+    #[test]
+    fn client_traffic_policies_resolve_as_envoy_gateway_does() {
+        let none = BTreeMap::new();
+        let to = |section: Option<&str>| {
+            let mut r = serde_json::json!({"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "eg"});
+            if let Some(s) = section {
+                r["sectionName"] = serde_json::json!(s);
+            }
+            r
+        };
+        let h3 = |refs: serde_json::Value| serde_json::json!({"targetRefs": refs, "http3": {}});
+        let on = policy(
+            "enable-http3",
+            "2025-01-02T00:00:00Z",
+            h3(serde_json::json!([to(None)])),
+            &[("eg", true)],
+        );
+        assert_eq!(
+            http3_policy(std::slice::from_ref(&on), "web", "eg", &none, "https"),
+            Some("enable-http3")
+        );
+        assert_eq!(
+            http3_policy(std::slice::from_ref(&on), "web", "other", &none, "https"),
+            None
+        );
+        assert_eq!(
+            http3_policy(std::slice::from_ref(&on), "shop", "eg", &none, "https"),
+            None
+        );
+        // The deprecated singular targetRef counts too.
+        let single = policy(
+            "single",
+            "2025-01-02T00:00:00Z",
+            serde_json::json!({"targetRef": to(None), "http3": {}}),
+            &[("eg", true)],
+        );
+        assert_eq!(
+            http3_policy(&[single], "web", "eg", &none, "https"),
+            Some("single")
+        );
+        // Not accepted (no status yet, or rejected): no signal.
+        let pending = policy(
+            "pending",
+            "2025-01-02T00:00:00Z",
+            h3(serde_json::json!([to(None)])),
+            &[],
+        );
+        let rejected = policy(
+            "rejected",
+            "2025-01-02T00:00:00Z",
+            h3(serde_json::json!([to(None)])),
+            &[("eg", false)],
+        );
+        assert_eq!(
+            http3_policy(&[pending, rejected], "web", "eg", &none, "https"),
+            None
+        );
+        // A listener's own policy without http3 overrides a Gateway-wide one with it.
+        let off = policy(
+            "tls-only",
+            "2025-01-03T00:00:00Z",
+            serde_json::json!({"targetRefs": [to(Some("https"))], "tls": {"minVersion": "1.3"}}),
+            &[("eg", true)],
+        );
+        let both = [on.clone(), off];
+        assert_eq!(http3_policy(&both, "web", "eg", &none, "https"), None);
+        assert_eq!(
+            http3_policy(&both, "web", "eg", &none, "https-2"),
+            Some("enable-http3")
+        );
+        // Among equals the oldest wins.
+        let newer = policy(
+            "newer",
+            "2025-02-01T00:00:00Z",
+            serde_json::json!({"targetRefs": [to(None)]}),
+            &[("eg", true)],
+        );
+        assert_eq!(
+            http3_policy(&[newer.clone(), on.clone()], "web", "eg", &none, "https"),
+            Some("enable-http3")
+        );
+        let older = policy(
+            "older",
+            "2024-12-01T00:00:00Z",
+            serde_json::json!({"targetRefs": [to(None)]}),
+            &[("eg", true)],
+        );
+        assert_eq!(
+            http3_policy(&[older, on], "web", "eg", &none, "https"),
+            None
+        );
+        // Selected by labels.
+        let selector = policy(
+            "by-label",
+            "2025-01-02T00:00:00Z",
+            serde_json::json!({"http3": {}, "targetSelectors": [{"kind": "Gateway",
+                "matchLabels": {"edge": "public"},
+                "matchExpressions": [{"key": "tier", "operator": "In", "values": ["web", "api"]}]}]}),
+            &[("eg", true)],
+        );
+        let labels: BTreeMap<String, String> = [
+            ("edge".to_string(), "public".to_string()),
+            ("tier".to_string(), "web".to_string()),
+        ]
+        .into();
+        assert_eq!(
+            http3_policy(
+                std::slice::from_ref(&selector),
+                "web",
+                "eg",
+                &labels,
+                "https"
+            ),
+            Some("by-label")
+        );
+        assert_eq!(http3_policy(&[selector], "web", "eg", &none, "https"), None);
+    }
 
     #[test]
     fn clients_reach_the_api_server_and_the_api_server_reaches_the_rest() {

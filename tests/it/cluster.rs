@@ -1011,3 +1011,229 @@ fn services_speaking_starttls_are_audited_not_dismissed() {
     assert_eq!(status(directory), "pq", "{directory:#}\n{}", ldap.log());
     assert_eq!(doc["summary"]["not_tls"], 0, "{:#}", doc["summary"]);
 }
+
+/// `pqready cluster --include ingress -n web -o json` (every check), for the HTTP/3 tests.
+fn ingress_audit(server: &TestApiServer, dir: &Path) -> Value {
+    let config = kubeconfig::token(dir, server);
+    let out = pqready(
+        &[
+            "cluster",
+            "--kubeconfig",
+            config.to_str().unwrap(),
+            "--include",
+            "ingress",
+            "-n",
+            "web",
+            "--timeout",
+            "10s",
+            "-o",
+            "json",
+        ],
+        &[],
+    );
+    assert_ok(&out);
+    let doc = json(&out);
+    assert_schema(&doc);
+    doc
+}
+
+fn names(doc: &Value) -> Vec<String> {
+    doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Issue 23 §3: `--include ingress` tries QUIC where the cluster says HTTP/3
+/// is served. Debian's Caddy 2.11 (with GODEBUG=tlsmlkem=1, so it is
+/// post-quantum) answers TCP and UDP on one loopback port, standing for an
+/// ingress controller's 443: behind a LoadBalancer Service published as
+/// Traefik's chart publishes it (`websecure` TCP, `websecure-http3` UDP, same
+/// number), and behind a Gateway whose HTTPS listener an Envoy Gateway
+/// ClientTrafficPolicy makes HTTP/3. The group pqready reports over QUIC is
+/// the one OpenSSL 3.5's own QUIC client gets from the same port.
+#[test]
+fn ingress_http3_is_probed_over_quic_where_a_service_or_policy_says_so() {
+    if !peers::require(&["caddy", "openssl"]) {
+        return;
+    }
+    use support::apiserver::Listener;
+    let caddy = peers::caddy(&[("GODEBUG", "tlsmlkem=1")]);
+    let p = caddy.addr.port();
+    // A UDP port that is not HTTP/3 (syslog): held, so no one else takes it.
+    let syslog = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let q = syslog.local_addr().unwrap().port();
+    let server = TestApiServer::start(
+        Cluster::new()
+            .service(Service::load_balancer(
+                "web",
+                "traefik",
+                "127.0.0.1",
+                vec![
+                    ServicePort::new("websecure", p),
+                    ServicePort::new("websecure-http3", p).udp(),
+                    ServicePort::new("syslog", q).udp(),
+                ],
+                vec![LOOPBACK],
+            ))
+            .gateway(
+                "web",
+                "public",
+                vec![Listener::new("https", "HTTPS", p, Some("shop.example"))],
+                &[LOOPBACK],
+            )
+            .client_traffic_policy("web", "enable-http3", "public", None, true)
+            // A policy without http3, and a Gateway with no policy at all.
+            .gateway(
+                "web",
+                "internal",
+                vec![Listener::new("https", "HTTPS", p, Some("internal.example"))],
+                &[LOOPBACK],
+            )
+            .client_traffic_policy("web", "tls-only", "internal", None, false)
+            .gateway(
+                "web",
+                "plain",
+                vec![Listener::new("https", "HTTPS", p, None)],
+                &[LOOPBACK],
+            ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let doc = ingress_audit(&server, dir.path());
+    let all = names(&doc);
+
+    // The LoadBalancer: TCP as before, plus its HTTP/3 port over QUIC.
+    let tcp = component(&doc, "ingress", &format!("traefik:{p}"));
+    assert_eq!(tcp["address"], format!("127.0.0.1:{p}"));
+    assert_eq!(status(tcp), "pq", "{tcp:#}");
+    let quic = component(&doc, "ingress", &format!("traefik:{p} (quic)"));
+    assert_eq!(quic["address"], format!("quic://127.0.0.1:{p}"));
+    assert_eq!(
+        quic["source"],
+        format!(
+            "Service/web/traefik LoadBalancer UDP port {p}: HTTP/3 (port name websecure-http3)"
+        )
+    );
+    let result = &quic["result"];
+    assert_eq!(result["protocol"], "quic", "{quic:#}");
+    assert_eq!(status(quic), "pq", "{quic:#}");
+    assert_eq!(
+        result["groups"]["supported"][0], "X25519MLKEM768",
+        "{quic:#}"
+    );
+    let two = result["hello_tolerance"]["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "quic-two-initials")
+        .unwrap_or_else(|| panic!("no quic-two-initials: {quic:#}"));
+    assert_eq!(two["outcome"], "ok", "{two}");
+    assert_eq!(
+        crate::quic::codepoint(&two["negotiated_group"]),
+        crate::quic::s_client_quic_group(caddy.addr),
+        "OpenSSL's QUIC client gets the same group from the same port"
+    );
+    // The syslog UDP port is neither a TCP target (the old bug) nor QUIC.
+    assert!(
+        !doc["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["address"]
+                .as_str()
+                .unwrap_or("")
+                .ends_with(&format!(":{q}"))),
+        "{all:?}"
+    );
+
+    // The Gateway made HTTP/3 by its policy: the listener's address, port
+    // and hostname (as SNI) over QUIC, next to its TCP component.
+    let gw = component(&doc, "gateway", "public https");
+    assert_eq!(gw["address"], format!("127.0.0.1:{p}"));
+    let gw_quic = component(&doc, "gateway", "public https (quic)");
+    assert_eq!(gw_quic["address"], format!("quic://127.0.0.1:{p}"));
+    assert_eq!(
+        gw_quic["source"],
+        "Gateway/web/public listener https (HTTPS): HTTP/3 by ClientTrafficPolicy/web/enable-http3 spec.http3"
+    );
+    assert_eq!(gw_quic["result"]["protocol"], "quic");
+    assert_eq!(gw_quic["result"]["sni"], "shop.example", "{gw_quic:#}");
+    assert_eq!(status(gw_quic), "pq", "{gw_quic:#}");
+    // No http3 in the policy, or no policy: TCP only.
+    for name in ["internal https", "plain https"] {
+        component(&doc, "gateway", name);
+        assert!(!all.contains(&format!("{name} (quic)")), "{all:?}");
+    }
+    assert_eq!(
+        all.iter().filter(|n| n.ends_with(" (quic)")).count(),
+        2,
+        "{all:?}"
+    );
+    assert_eq!(doc["hidden"], serde_json::json!([]), "{:#}", doc["hidden"]);
+    assert!(server.requests().iter().any(|r| r
+        .path
+        .starts_with("/apis/gateway.envoyproxy.io/v1alpha1/namespaces/web/clienttrafficpolicies")));
+    drop(syslog);
+}
+
+/// Without Envoy Gateway's CRD (404) or without permission to read its
+/// policies (403), the Gateways are still audited over TCP and the kind is
+/// listed as not read, as for every optional kind; a cluster with no HTTPS
+/// listener is not even asked.
+#[test]
+fn client_traffic_policies_missing_or_denied_are_hidden_not_fatal() {
+    use support::apiserver::Listener;
+    let closed = kubeconfig::closed_port();
+    let gateway = || {
+        Cluster::new().gateway(
+            "web",
+            "public",
+            vec![Listener::new("https", "HTTPS", closed.port(), None)],
+            &[LOOPBACK],
+        )
+    };
+    let list = "/apis/gateway.envoyproxy.io/v1alpha1/namespaces/web/clienttrafficpolicies";
+    let missing = gateway().route(
+        list,
+        404,
+        support::apiserver::status_json(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+            None,
+        ),
+    );
+    let denied = gateway().deny("/apis/gateway.envoyproxy.io");
+    for (cluster, reason) in [
+        (missing, "not served by this cluster"),
+        (denied, "not visible with these permissions"),
+    ] {
+        let server = TestApiServer::start(cluster);
+        let dir = tempfile::tempdir().unwrap();
+        let doc = ingress_audit(&server, dir.path());
+        component(&doc, "gateway", "public https");
+        assert!(!names(&doc).iter().any(|n| n.ends_with("(quic)")));
+        assert_eq!(
+            doc["hidden"],
+            serde_json::json!([{
+                "resource": "clienttrafficpolicies.gateway.envoyproxy.io",
+                "reason": reason,
+            }])
+        );
+    }
+    let server = TestApiServer::start(Cluster::new().gateway(
+        "web",
+        "passthrough",
+        vec![Listener::new("tls", "TLS", closed.port(), None)],
+        &[LOOPBACK],
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let doc = ingress_audit(&server, dir.path());
+    assert_eq!(doc["hidden"], serde_json::json!([]));
+    assert!(!server
+        .requests()
+        .iter()
+        .any(|r| r.path.contains("clienttrafficpolicies")));
+}

@@ -65,7 +65,7 @@ fn variant<'a>(doc: &'a Value, name: &str) -> &'a Value {
 /// offering X25519MLKEM768 and x25519 key shares, as pqready's
 /// `quic-two-initials` does) reads in the server's ServerHello, from its
 /// `-trace`: the codepoint.
-fn s_client_quic_group(addr: SocketAddr) -> u16 {
+pub(crate) fn s_client_quic_group(addr: SocketAddr) -> u16 {
     let out = Command::new(peers::bin("openssl"))
         .args(["s_client", "-quic", "-alpn", "h3", "-trace", "-connect"])
         .arg(addr.to_string())
@@ -99,7 +99,7 @@ fn curl_h3(addr: SocketAddr) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-fn codepoint(name: &Value) -> u16 {
+pub(crate) fn codepoint(name: &Value) -> u16 {
     let name = name.as_str().unwrap();
     pqready::wire::GROUPS
         .iter()

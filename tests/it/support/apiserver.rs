@@ -141,6 +141,12 @@ impl ServicePort {
         self.target_port = target_port;
         self
     }
+
+    /// `protocol: UDP`.
+    pub fn udp(mut self) -> Self {
+        self.protocol = "UDP".into();
+        self
+    }
 }
 
 /// A Service fixture; see the constructors.
@@ -454,6 +460,15 @@ pub const RESOURCES: &[Resource] = &[
         "gateways",
         "gateway",
         "Gateway",
+        true,
+    ),
+    // Envoy Gateway's CRD; a test that wants it missing routes its path to a 404.
+    res(
+        "gateway.envoyproxy.io",
+        "v1alpha1",
+        "clienttrafficpolicies",
+        "clienttrafficpolicy",
+        "ClientTrafficPolicy",
         true,
     ),
 ];
@@ -1062,6 +1077,50 @@ impl Cluster {
         addresses: &[IpAddr],
     ) -> Self {
         self.gateway_json(namespace, name, listeners, addresses)
+    }
+
+    /// An Envoy Gateway ClientTrafficPolicy `name` targeting Gateway
+    /// `gateway` (its listener `section`, if given) through `targetRefs`,
+    /// with `spec.http3: {}` when `http3`, and the status Envoy Gateway
+    /// writes once it accepted the policy for that Gateway.
+    pub fn client_traffic_policy(
+        self,
+        namespace: &str,
+        name: &str,
+        gateway: &str,
+        section: Option<&str>,
+        http3: bool,
+    ) -> Self {
+        let mut target =
+            json!({ "group": "gateway.networking.k8s.io", "kind": "Gateway", "name": gateway });
+        let mut ancestor = json!({ "group": "gateway.networking.k8s.io", "kind": "Gateway",
+                                   "name": gateway, "namespace": namespace });
+        if let Some(s) = section {
+            target["sectionName"] = json!(s);
+            ancestor["sectionName"] = json!(s);
+        }
+        let mut spec = json!({ "targetRefs": [target] });
+        if http3 {
+            spec["http3"] = json!({});
+        } else {
+            spec["tls"] = json!({ "minVersion": "1.2" });
+        }
+        self.object(
+            "clienttrafficpolicies",
+            json!({
+                "metadata": { "name": name, "namespace": namespace, "generation": 1 },
+                "spec": spec,
+                "status": { "ancestors": [{
+                    "ancestorRef": ancestor,
+                    "controllerName": "gateway.envoyproxy.io/gatewayclass-controller",
+                    "conditions": [{
+                        "type": "Accepted", "status": "True", "reason": "Accepted",
+                        "message": "Policy has been accepted.", "observedGeneration": 1,
+                        "lastTransitionTime": "2025-01-01T00:00:00Z",
+                    }],
+                }] },
+            }),
+        )
     }
 
     /// A running Pod (not host network) with `labels`, `annotations` and
