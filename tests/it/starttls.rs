@@ -141,11 +141,22 @@ pub(crate) const PG_BIN: &str = "usr/lib/postgresql/17/bin";
 /// PostgreSQL 17 from the peer prefix on a free loopback port, with `ssl`
 /// on or off and a test certificate; no Unix socket.
 pub(crate) fn postgres(ssl: bool) -> Server {
-    use std::os::unix::fs::PermissionsExt as _;
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = write_cert(dir.path());
+    postgres_in(dir, &cert, &key, ssl)
+}
+
+/// PostgreSQL 17 serving `setup`'s certificate and key (any key OpenSSL
+/// 3.5 loads, ML-DSA included).
+fn postgres_serving(setup: crate::support::peers::Setup) -> Server {
+    let (cert, key) = (setup.cert.clone(), setup.key.clone());
+    postgres_in(setup.dir, &cert, &key, true)
+}
+
+fn postgres_in(dir: tempfile::TempDir, cert: &Path, key: &Path, ssl: bool) -> Server {
+    use std::os::unix::fs::PermissionsExt as _;
     // PostgreSQL refuses a key others can read.
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(key, std::fs::Permissions::from_mode(0o600)).unwrap();
     let data = path(&dir.path().join("data"));
     let init = in_prefix_usr(
         &format!("/{PG_BIN}/initdb"),
@@ -167,8 +178,8 @@ pub(crate) fn postgres(ssl: bool) -> Server {
         format!("port={port}"),
         "unix_socket_directories=".into(),
         format!("ssl={}", if ssl { "on" } else { "off" }),
-        format!("ssl_cert_file={}", path(&cert)),
-        format!("ssl_key_file={}", path(&key)),
+        format!("ssl_cert_file={}", path(cert)),
+        format!("ssl_key_file={}", path(key)),
     ] {
         args.extend(["-c".to_string(), setting]);
     }
@@ -570,6 +581,32 @@ fn postgres17_is_audited_after_its_sslrequest() {
     );
     // The well-known port needs no scheme: the same preamble by port number
     // is covered by discover's unit tests (5432 is not free on loopback).
+}
+
+#[test]
+fn postgres_with_an_mldsa_certificate_authenticates_post_quantum_after_starttls() {
+    if !require(&["/usr/bin/unshare", "openssl", &format!("{PG_BIN}/postgres")]) {
+        return;
+    }
+    // The ML-DSA handshakes of the certificates check run after the
+    // SSLRequest like every other connection.
+    let pg = postgres_serving(crate::support::peers::self_signed_setup("mldsa65"));
+    let (doc, _) = probe_json(&format!("postgres://{}", pg.addr));
+    let context = || format!("{doc:#}\n{}", pg.log());
+    assert!(doc["error"].is_null(), "{}", context());
+    let auth = &doc["authentication"];
+    assert_eq!(auth["mldsa"], true, "{}", context());
+    assert_eq!(auth["schemes"][0], "mldsa65", "{}", context());
+    assert_eq!(auth["classical"], false, "{}", context());
+    let leaf = &doc["certificates"][0];
+    assert_eq!(leaf["key_algorithm"], "ML-DSA-65", "{}", context());
+    let ids: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"no-classical-authentication"), "{ids:?}");
 }
 
 /// OpenSSL 3.5's default groups, as Dovecot leaves them, in pqready's
