@@ -609,6 +609,100 @@ fn postgres_with_an_mldsa_certificate_authenticates_post_quantum_after_starttls(
     assert!(ids.contains(&"no-classical-authentication"), "{ids:?}");
 }
 
+/// Written for this test, to model the tldr.fail bug behind a STARTTLS
+/// protocol: a PostgreSQL-aware proxy that relays the SSLRequest and its
+/// answer, then reads the ClientHello in one `read()` and drops the
+/// connection when that read did not return all of it.
+async fn single_read_postgres_proxy(backend: SocketAddr) -> SocketAddr {
+    use tokio::net::{TcpListener, TcpStream as AsyncTcp};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 8];
+                let Ok(mut server) = AsyncTcp::connect(backend).await else {
+                    return;
+                };
+                if client.read_exact(&mut request).await.is_err()
+                    || server.write_all(&request).await.is_err()
+                {
+                    return;
+                }
+                let mut answer = [0u8; 1];
+                if server.read_exact(&mut answer).await.is_err()
+                    || client.write_all(&answer).await.is_err()
+                {
+                    return;
+                }
+                let mut hello = vec![0u8; 16 * 1024];
+                let Ok(n) = client.read(&mut hello).await else {
+                    return;
+                };
+                if !crate::tolerance::complete_hello(&hello[..n]) {
+                    return;
+                }
+                if server.write_all(&hello[..n]).await.is_ok() {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_proxy_reading_the_hello_in_one_read_after_starttls_is_intolerant() {
+    if !require(&["/usr/bin/unshare", &format!("{PG_BIN}/postgres")]) {
+        return;
+    }
+    let pg = postgres(true);
+    let proxy = single_read_postgres_proxy(pg.addr).await;
+    let mut target = loopback::target(proxy, None);
+    target.protocol = Protocol::Postgres;
+    let r = pqready::scan::scan_one(&target, &loopback::config(Duration::from_secs(5))).await;
+    assert_eq!(r.error, None, "{r:?}");
+    let t = r
+        .assessed
+        .hello_tolerance
+        .as_ref()
+        .expect("tolerance judged");
+    assert_eq!(t.verdict.name(), "intolerant", "{t:?}");
+    let outcomes: Vec<(&str, &str)> = t
+        .variants
+        .iter()
+        .map(|v| (v.observed.name.name(), v.outcome.name()))
+        .collect();
+    // The split hello is cut; the others arrive in one read on loopback.
+    assert!(
+        outcomes.contains(&("control", "ok")) && outcomes.contains(&("pq-one-segment", "ok")),
+        "{outcomes:?}"
+    );
+    let split = outcomes
+        .iter()
+        .find(|(name, _)| *name == "pq-split-segments")
+        .unwrap();
+    assert_ne!(split.1, "ok", "{outcomes:?}");
+    assert!(
+        r.assessed
+            .findings
+            .iter()
+            .any(|f| f.id.name() == "hello-intolerance"),
+        "{:?}",
+        r.assessed.findings
+    );
+    // The same server without the proxy is tolerant.
+    let mut direct = loopback::target(pg.addr, None);
+    direct.protocol = Protocol::Postgres;
+    let r = pqready::scan::scan_one(&direct, &loopback::config(Duration::from_secs(5))).await;
+    let t = r
+        .assessed
+        .hello_tolerance
+        .as_ref()
+        .expect("tolerance judged");
+    assert_eq!(t.verdict.name(), "tolerant", "{t:?}");
+}
+
 /// OpenSSL 3.5's default groups, as Dovecot leaves them, in pqready's
 /// registry order (`groups.supported`).
 const OPENSSL35_GROUPS: [&str; 8] = [

@@ -15,7 +15,7 @@ use crate::support::loopback;
 use crate::support::peers;
 
 /// True if `bytes` hold one complete ClientHello (reassembled across records).
-fn complete_hello(bytes: &[u8]) -> bool {
+pub(crate) fn complete_hello(bytes: &[u8]) -> bool {
     let mut re = HandshakeReassembler::new(1 << 16);
     let mut rest = bytes;
     while rest.len() >= 5 {
