@@ -154,6 +154,20 @@ fn postgres_serving(setup: crate::support::peers::Setup) -> Server {
 }
 
 fn postgres_in(dir: tempfile::TempDir, cert: &Path, key: &Path, ssl: bool) -> Server {
+    let port = free_port();
+    let args = postgres_args(&dir, cert, key, ssl, port);
+    serve(dir, port, &format!("/{PG_BIN}/postgres"), &args, false)
+}
+
+/// A fresh data directory in `dir` (initdb) and the arguments that start
+/// PostgreSQL on it, listening on 127.0.0.1:`port`.
+fn postgres_args(
+    dir: &tempfile::TempDir,
+    cert: &Path,
+    key: &Path,
+    ssl: bool,
+    port: u16,
+) -> Vec<String> {
     use std::os::unix::fs::PermissionsExt as _;
     // PostgreSQL refuses a key others can read.
     std::fs::set_permissions(key, std::fs::Permissions::from_mode(0o600)).unwrap();
@@ -171,7 +185,6 @@ fn postgres_in(dir: tempfile::TempDir, cert: &Path, key: &Path, ssl: bool) -> Se
         String::from_utf8_lossy(&init.stdout),
         String::from_utf8_lossy(&init.stderr)
     );
-    let port = free_port();
     let mut args = vec!["-D".to_string(), data];
     for setting in [
         "listen_addresses=127.0.0.1".to_string(),
@@ -183,7 +196,7 @@ fn postgres_in(dir: tempfile::TempDir, cert: &Path, key: &Path, ssl: bool) -> Se
     ] {
         args.extend(["-c".to_string(), setting]);
     }
-    serve(dir, port, &format!("/{PG_BIN}/postgres"), &args, false)
+    args
 }
 
 /// Dovecot 2.4 from the peer prefix serving IMAP and POP3 (STARTTLS on
@@ -701,6 +714,79 @@ async fn a_proxy_reading_the_hello_in_one_read_after_starttls_is_intolerant() {
         .as_ref()
         .expect("tolerance judged");
     assert_eq!(t.verdict.name(), "tolerant", "{t:?}");
+}
+
+/// A bare `HOST:5432` (no scheme, no flag) is PostgreSQL: its well-known
+/// port picks the SSLRequest. Port 5432 may be taken on the host's
+/// loopback, so PostgreSQL and pqready both run in a network namespace of
+/// this test's own (with its own loopback), PostgreSQL from the prefix as
+/// in [`in_prefix_usr`]; the server's "ready" log line, not a delay, says
+/// when to probe.
+#[test]
+fn a_bare_well_known_port_speaks_its_protocol() {
+    if !require(&[
+        "/usr/bin/unshare",
+        "/usr/sbin/ip",
+        &format!("{PG_BIN}/postgres"),
+    ]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = write_cert(dir.path());
+    let args = postgres_args(&dir, &cert, &key, true, 5432);
+    let log = dir.path().join("server.log");
+    let script = r#"
+        /usr/sbin/ip link set lo up || exit 101
+        mount -t overlay overlay -o "lowerdir=$1/usr:/usr" /usr || exit 102
+        pqready=$2; log=$3; shift 3
+        "$@" >"$log" 2>&1 &
+        server=$!
+        n=0
+        until grep -q "ready to accept connections" "$log"; do
+            n=$((n + 1)); [ $n -gt 600 ] && { kill $server; exit 103; }
+            kill -0 $server 2>/dev/null || exit 104
+            sleep 0.05
+        done
+        "$pqready" probe 127.0.0.1:5432 -o json
+        status=$?
+        kill $server; wait $server
+        exit $status
+    "#;
+    let out = Command::new("/usr/bin/unshare")
+        .args([
+            "--user",
+            "--map-user=65534",
+            "--map-group=65534",
+            "--mount",
+            "--net",
+            "--keep-caps",
+            "--",
+            "/bin/sh",
+            "-c",
+            script,
+            "sh",
+        ])
+        .arg(peers_dir())
+        .arg(env!("CARGO_BIN_EXE_pqready"))
+        .arg(&log)
+        .arg(format!("/{PG_BIN}/postgres"))
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let server_log = std::fs::read_to_string(&log).unwrap_or_default();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e} (exit {:?}): {}\n{}\n{server_log}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(doc["protocol"], "postgres", "{doc:#}\n{server_log}");
+    assert_eq!(doc["target"], "postgres://127.0.0.1:5432", "{doc:#}");
+    assert!(doc["error"].is_null(), "{doc:#}\n{server_log}");
+    assert_eq!(doc["handshake"]["negotiated_group"], "secp256r1", "{doc:#}");
 }
 
 /// OpenSSL 3.5's default groups, as Dovecot leaves them, in pqready's
