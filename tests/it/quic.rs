@@ -4,11 +4,14 @@
 //! post-quantum hello spanning two Initials is answered.
 //!
 //! Real peers: Debian's Caddy 2.11 (quic-go; classical as shipped, PQ with
-//! GODEBUG=tlsmlkem=1) and nginx with OpenSSL 3.5's QUIC (`listen … quic`,
-//! also with `quic_retry on`). Each negotiated group is confirmed by a real
-//! QUIC client: OpenSSL 3.5's `s_client -quic` (the ServerHello it read),
-//! and for nginx also by the server itself, `$ssl_curve` served to
-//! trixie's curl over HTTP/3. Hostile loopback UDP
+//! GODEBUG=tlsmlkem=1), nginx with OpenSSL 3.5's QUIC (`listen … quic`,
+//! also with `quic_retry on`), and Debian's quic-go 0.59 itself in a small
+//! HTTP/3 server built with Go 1.25 (tests/peers/quicgoserver; PQ by
+//! default, classical with GODEBUG=tlsmlkem=0). Each negotiated group is
+//! confirmed by a real QUIC client: OpenSSL 3.5's `s_client -quic` (the
+//! ServerHello it read), and for nginx and quic-go also by the server
+//! itself, `$ssl_curve` or crypto/tls's CurveID served to trixie's curl over
+//! HTTP/3; quic-go also logs the group of each of pqready's connections. Hostile loopback UDP
 //! servers: one that never answers, one that answers garbage, one whose
 //! Initial is cut short, one that only speaks another QUIC version.
 
@@ -397,4 +400,199 @@ async fn a_server_of_another_quic_version_is_named() {
         message.contains("does not speak QUIC v1 (it lists 0x6b3343cf)"),
         "{message}"
     );
+}
+
+// ---- quic-go -------------------------------------------------------------
+
+/// Debian's quic-go serving HTTP/3 (tests/peers/quicgoserver, built by
+/// scripts/install-peers with Go 1.25 from trixie-backports' sources) on a
+/// loopback UDP port the OS picks; killed when dropped. Its stdout — the
+/// `listening`, `connection` and `request` lines — goes to a file.
+struct QuicGo {
+    child: std::process::Child,
+    addr: SocketAddr,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for QuicGo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl QuicGo {
+    fn start(env: &[(&str, &str)]) -> QuicGo {
+        let setup = peers::Setup::new();
+        let stdout = std::fs::File::create(setup.dir.path().join("stdout.log")).unwrap();
+        let stderr = std::fs::File::create(setup.dir.path().join("stderr.log")).unwrap();
+        let mut cmd = Command::new(peers::bin("quicgoserver"));
+        cmd.args(["-listen", "127.0.0.1:0", "-cert"])
+            .arg(&setup.cert)
+            .arg("-key")
+            .arg(&setup.key)
+            .stdin(std::process::Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start quicgoserver");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let out = setup.dir.path().join("stdout.log");
+        loop {
+            let text = std::fs::read_to_string(&out).unwrap_or_default();
+            if let Some(addr) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("listening "))
+                .and_then(|a| a.trim().parse().ok())
+            {
+                return QuicGo {
+                    child,
+                    addr,
+                    dir: setup.dir,
+                };
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                let err = std::fs::read_to_string(setup.dir.path().join("stderr.log"));
+                panic!("quicgoserver exited ({status}) before listening: {err:?}");
+            }
+            assert!(Instant::now() < deadline, "quicgoserver did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The `key=value` fields of each stdout line starting with `kind`.
+    fn lines(&self, kind: &str) -> Vec<std::collections::HashMap<String, String>> {
+        let text = std::fs::read_to_string(self.dir.path().join("stdout.log")).unwrap();
+        text.lines()
+            .filter_map(|l| l.strip_prefix(kind)?.strip_prefix(' '))
+            .map(|rest| {
+                rest.split_whitespace()
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+fn hex_codepoint(field: &str) -> u16 {
+    u16::from_str_radix(field.trim_start_matches("0x"), 16).unwrap()
+}
+
+/// What pqready says about quic-go, against what quic-go's crypto/tls
+/// logged for the very connections pqready made: every connection the
+/// server answered with a ServerHello is logged with its group and with how
+/// many Initial packets the client's ClientHello took, so pqready's
+/// `quic-two-initials` connection is the one logged with `initials=2`.
+/// Returns the probe's document.
+fn quic_go_agrees(server: &QuicGo, pq: bool) -> Value {
+    let doc = probe(server.addr, &[]);
+    assert_eq!(doc["protocol"], "quic", "{doc}");
+    let supported = strings(&doc["groups"]["supported"]);
+    let expected = if pq { "X25519MLKEM768" } else { "x25519" };
+    assert_eq!(supported[0], expected, "{doc}");
+    assert!(supported.contains(&"x25519".to_string()), "{doc}");
+    assert_eq!(
+        supported.contains(&"X25519MLKEM768".to_string()),
+        pq,
+        "{doc}"
+    );
+    let two = variant(&doc, "quic-two-initials");
+    assert_eq!(two["outcome"], "ok", "{two}");
+    assert_eq!(two["negotiated_group"], expected, "{two}");
+    assert!(
+        two["detail"]
+            .as_str()
+            .unwrap()
+            .contains("in 2 Initial packets"),
+        "{two}"
+    );
+    assert_eq!(doc["hello_tolerance"]["verdict"], "tolerant", "{doc}");
+    assert_eq!(doc["quic"]["retries"], 0, "{doc}");
+
+    let logged = server.lines("connection");
+    assert!(!logged.is_empty(), "quic-go logged no connection");
+    assert!(
+        logged.len() as u64 <= doc["connections"].as_u64().unwrap(),
+        "quic-go logged {} connections, pqready made {}",
+        logged.len(),
+        doc["connections"]
+    );
+    let split: Vec<_> = logged.iter().filter(|c| c["initials"] == "2").collect();
+    assert_eq!(
+        split.len() as u64,
+        doc["quic"]["split_hellos"].as_u64().unwrap(),
+        "{logged:?}"
+    );
+    for conn in &split {
+        assert_eq!(
+            hex_codepoint(&conn["codepoint"]),
+            codepoint(&two["negotiated_group"]),
+            "quic-go's group for pqready's two-Initial hello: {conn:?}"
+        );
+    }
+    let control = codepoint(&variant(&doc, "control")["negotiated_group"]);
+    assert!(
+        logged
+            .iter()
+            .any(|c| c["initials"] == "1" && hex_codepoint(&c["codepoint"]) == control),
+        "no one-Initial connection logged with the control's group: {logged:?}"
+    );
+    // The server never chose a group pqready does not list as supported.
+    for conn in &logged {
+        let code = hex_codepoint(&conn["codepoint"]);
+        assert!(
+            supported
+                .iter()
+                .any(|s| codepoint(&Value::from(s.as_str())) == code),
+            "{conn:?} vs {supported:?}"
+        );
+        assert_eq!(conn["alpn"], "h3");
+        assert_eq!(conn["version"], "0x0304");
+    }
+    doc
+}
+
+/// Debian's quic-go with Go 1.25's defaults: X25519MLKEM768 first, and a
+/// PQ hello spanning two Initials answered. Confirmed by the server's own
+/// log of pqready's connections and by trixie's curl over HTTP/3 (the
+/// server answers each request with its connection's group).
+#[test]
+fn quic_go_over_http3_prefers_x25519mlkem768_as_it_logs() {
+    if !peers::require(&["quicgoserver", "curl"]) {
+        return;
+    }
+    let server = QuicGo::start(&[]);
+    let doc = quic_go_agrees(&server, true);
+    assert_eq!(doc["verdict"]["status"], "pq", "{doc}");
+    assert_eq!(
+        variant(&doc, "quic-two-initials")["negotiated_group"],
+        "X25519MLKEM768"
+    );
+    assert_eq!(curl_h3(server.addr), "0x11ec");
+    let requests = server.lines("request");
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0]["codepoint"], "0x11ec");
+    assert_eq!(requests[0]["proto"], "HTTP/3.0");
+    crate::schema::assert_valid(
+        "probe-target",
+        "a quic-go probe",
+        std::slice::from_ref(&doc),
+    );
+}
+
+/// The same server with GODEBUG=tlsmlkem=0, the switch operators flip:
+/// classical, and the two-Initial hello still answered, with x25519.
+#[test]
+fn quic_go_with_tlsmlkem_off_is_classical_as_it_logs() {
+    if !peers::require(&["quicgoserver", "curl"]) {
+        return;
+    }
+    let server = QuicGo::start(&[("GODEBUG", "tlsmlkem=0")]);
+    let doc = quic_go_agrees(&server, false);
+    assert_eq!(doc["verdict"]["status"], "classical", "{doc}");
+    assert_eq!(curl_h3(server.addr), "0x001d");
+    assert_eq!(server.lines("request")[0]["codepoint"], "0x001d");
 }
