@@ -59,7 +59,7 @@ fn of_type<'a>(doc: &'a Value, asset: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-fn property<'a>(c: &'a Value, name: &str) -> Option<&'a str> {
+pub(crate) fn property<'a>(c: &'a Value, name: &str) -> Option<&'a str> {
     c["properties"]
         .as_array()?
         .iter()
@@ -69,7 +69,7 @@ fn property<'a>(c: &'a Value, name: &str) -> Option<&'a str> {
 
 /// Every `bom-ref` is unique, every dependency names components that exist,
 /// every component has its dependency entry, and each algorithm appears once.
-fn assert_linked(doc: &Value) {
+pub(crate) fn assert_linked(doc: &Value) {
     let mut refs = HashSet::new();
     for c in components(doc) {
         let r = c["bom-ref"]

@@ -7,6 +7,7 @@
 //! `host:port` that would read as HTTPS. (SSH's formats are checked in
 //! `ssh::every_output_format_shows_the_ssh_server`.)
 
+use crate::cbom::{assert_linked, property};
 use crate::starttls::{postgres, PG_BIN};
 use crate::support::command;
 use crate::support::formats::{cyclonedx_violations, sarif_violations};
@@ -69,14 +70,6 @@ fn tls_assets(cbom: &Value) -> Vec<&Value> {
         .collect()
 }
 
-fn property<'a>(component: &'a Value, name: &str) -> Option<&'a str> {
-    component["properties"]
-        .as_array()?
-        .iter()
-        .find(|p| p["name"] == name)
-        .and_then(|p| p["value"].as_str())
-}
-
 /// What every format must show of `target` (a URL) probed to `doc`.
 fn assert_every_format(target: &str, protocol: &str, doc: &Value, r: &Rendered) {
     let verdict = doc["verdict"]["status"].as_str().unwrap();
@@ -103,6 +96,7 @@ fn assert_every_format(target: &str, protocol: &str, doc: &Value, r: &Rendered) 
     for (version, cbom) in [("1.7", &r.cbom), ("1.6", &r.cbom_16)] {
         let errors = cyclonedx_violations(version, cbom);
         assert!(errors.is_empty(), "CycloneDX {version}: {errors:?}");
+        assert_linked(cbom);
         let assets = tls_assets(cbom);
         assert!(!assets.is_empty(), "no TLS asset in {cbom:#}");
         for asset in assets {
