@@ -119,7 +119,10 @@ pub fn observed(connections: &[ObservedConnection]) -> ObserveAssessment {
     let mut server_pq: HashMap<&str, BTreeSet<NamedGroup>> = HashMap::new();
     for c in connections {
         if let Some(s) = &c.server_hello {
-            for g in [s.negotiated_group, s.hello_retry_group].into_iter().flatten() {
+            for g in [s.negotiated_group, s.hello_retry_group]
+                .into_iter()
+                .flatten()
+            {
                 if g.is_post_quantum() {
                     server_pq.entry(c.server.as_str()).or_default().insert(g);
                 }
@@ -200,7 +203,11 @@ pub fn observed(connections: &[ObservedConnection]) -> ObserveAssessment {
         if c.server_hello.as_ref().is_some_and(|s| s.hello_retry) {
             edge.hello_retries += 1;
         }
-        if let Some(p) = c.client_hello.as_ref().and_then(|h| h.profile_match.clone()) {
+        if let Some(p) = c
+            .client_hello
+            .as_ref()
+            .and_then(|h| h.profile_match.clone())
+        {
             if !edge.profiles.contains(&p) {
                 edge.profiles.push(p);
             }

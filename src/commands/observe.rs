@@ -54,7 +54,9 @@ pub fn run(args: ObserveArgs) -> Result<Outcome, CommandError> {
     let mut assessed = crate::assess::observed::observed(&connections);
     let judgements = std::mem::take(&mut assessed.connections);
     for (observed, judged) in connections.into_iter().zip(judgements) {
-        output.part(Part::ObservedConnection(&ObservedRecord::new(observed, judged)));
+        output.part(Part::ObservedConnection(&ObservedRecord::new(
+            observed, judged,
+        )));
     }
     output.part(Part::ObserveSummary(&ObserveSummary::new(stats, assessed)));
     output.finish();

@@ -25,7 +25,9 @@ use crate::wire::client_hello::MAX_CLIENT_HELLO_LEN;
 use crate::wire::server_hello::{
     server_key_exchange_curve, HANDSHAKE_SERVER_HELLO_DONE, HANDSHAKE_SERVER_KEY_EXCHANGE,
 };
-use crate::wire::{ClientHello, Event, FlightLimits, FlightReader, NamedGroup, ProtocolVersion, Sender};
+use crate::wire::{
+    ClientHello, Event, FlightLimits, FlightReader, NamedGroup, ProtocolVersion, Sender,
+};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
@@ -252,11 +254,7 @@ impl FlowTable {
             flow.dirs[0].fin && flow.dirs[1].fin
         };
         if flow.finished() || closing {
-            let flow = if closing {
-                self.flows.remove(&k)
-            } else {
-                None
-            };
+            let flow = if closing { self.flows.remove(&k) } else { None };
             match flow {
                 Some(mut flow) => self.report(&mut flow),
                 None => {
@@ -322,7 +320,10 @@ impl FlowTable {
             return;
         }
         let client = flow.client.unwrap_or(0);
-        let sides = match (flow.dirs[client].bytes_seen, flow.dirs[1 - client].bytes_seen) {
+        let sides = match (
+            flow.dirs[client].bytes_seen,
+            flow.dirs[1 - client].bytes_seen,
+        ) {
             (true, true) => ObservedSides::Both,
             (true, false) => ObservedSides::ClientOnly,
             _ => ObservedSides::ServerOnly,
@@ -331,8 +332,10 @@ impl FlowTable {
             let d = &flow.dirs;
             if flow.hello.is_none() && d[client].bytes_seen {
                 Some("the client's hello is incomplete in the capture".into())
-            } else if flow.server.as_ref().is_none_or(|s| s.version.is_none() || (s.negotiated_group.is_none() && s.version == Some(ProtocolVersion::TLS1_3)))
-                && d[1 - client].bytes_seen
+            } else if flow.server.as_ref().is_none_or(|s| {
+                s.version.is_none()
+                    || (s.negotiated_group.is_none() && s.version == Some(ProtocolVersion::TLS1_3))
+            }) && d[1 - client].bytes_seen
             {
                 Some("the server's answer is incomplete in the capture".into())
             } else {
@@ -417,7 +420,8 @@ impl Flow {
                         }
                         Ok(Some(Event::RecordHeader(_))) => continue,
                         Ok(Some(_)) => {
-                            self.error = Some("the client sent something else before its hello".into());
+                            self.error =
+                                Some("the client sent something else before its hello".into());
                             dir.side = Side::Done;
                             break;
                         }

@@ -239,7 +239,13 @@ pub mod build {
     }
 
     /// A raw IPv4 or IPv6 packet with a TCP segment carrying `payload`.
-    pub fn ip_tcp(src: SocketAddr, dst: SocketAddr, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+    pub fn ip_tcp(
+        src: SocketAddr,
+        dst: SocketAddr,
+        seq: u32,
+        flags: u8,
+        payload: &[u8],
+    ) -> Vec<u8> {
         let mut tcp = Vec::with_capacity(20 + payload.len());
         tcp.extend_from_slice(&src.port().to_be_bytes());
         tcp.extend_from_slice(&dst.port().to_be_bytes());
@@ -314,7 +320,10 @@ mod tests {
             (linktype::IPV4, &ip),
         ] {
             let s = decode(link, frame).unwrap_or_else(|e| panic!("{link}: {e:?}"));
-            assert_eq!((s.src, s.dst, s.seq, s.payload, s.cut), (a, b, 7, &b"hello"[..], false));
+            assert_eq!(
+                (s.src, s.dst, s.seq, s.payload, s.cut),
+                (a, b, 7, &b"hello"[..], false)
+            );
         }
     }
 

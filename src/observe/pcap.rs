@@ -71,7 +71,11 @@ pub fn read<R: Read + Send>(
                             b.ts_usec as i64
                         };
                         let caplen = (b.caplen as usize).min(b.data.len());
-                        (link, b.ts_sec as i64 * 1_000_000 + frac, b.data[..caplen].to_vec())
+                        (
+                            link,
+                            b.ts_sec as i64 * 1_000_000 + frac,
+                            b.data[..caplen].to_vec(),
+                        )
                     }),
                     PcapBlockOwned::NG(Block::SectionHeader(_)) => {
                         interfaces.clear();
@@ -94,8 +98,8 @@ pub fn read<R: Read + Send>(
                             Some(i) => {
                                 let raw = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
                                 let secs = (raw / i.resolution) as i64 + i.offset_s;
-                                let frac = (raw % i.resolution) as u128 * 1_000_000
-                                    / i.resolution as u128;
+                                let frac =
+                                    (raw % i.resolution) as u128 * 1_000_000 / i.resolution as u128;
                                 let caplen = (epb.caplen as usize).min(epb.data.len());
                                 Some((
                                     i.link,

@@ -206,7 +206,7 @@ mod tests {
         r.syn(u32::MAX); // sequence numbers wrap
         r.push(0, b"AAAA");
         r.push(2, b"XXXXYY");
-        assert_eq!(r.contiguous(), b"AAAAYY");
+        assert_eq!(r.contiguous(), b"AAAAXXYY");
         assert_eq!(r.conflicts, 1);
     }
 
@@ -250,9 +250,9 @@ mod tests {
                 at = end;
             }
             let mut shuffled = pieces.clone();
-            for (i, k) in order.iter().enumerate().take(shuffled.len()) {
-                let j = *k as usize % shuffled.len();
-                shuffled.swap(i % shuffled.len(), j);
+            let n = shuffled.len();
+            for (i, k) in order.iter().enumerate().take(n) {
+                shuffled.swap(i % n, *k as usize % n);
             }
             let mut r = StreamReassembler::new(4096);
             r.syn(isn);

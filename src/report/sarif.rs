@@ -472,7 +472,12 @@ impl Renderer for SarifRenderer {
                         address: Some(edge.server.clone()),
                     };
                     for f in &edge.findings {
-                        self.result(&format!("{} → {}", edge.client, edge.server), f, &f.detail, &place);
+                        self.result(
+                            &format!("{} → {}", edge.client, edge.server),
+                            f,
+                            &f.detail,
+                            &place,
+                        );
                     }
                 }
             }
