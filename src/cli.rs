@@ -41,6 +41,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Record what TLS clients offer: a ClientHello inspector (terminating) or transparent tap (--forward).
     Inspect(InspectArgs),
+    /// Read packet captures (pcap, pcapng): the group every real TLS connection negotiated,
+    /// per client → server edge, with silent downgrades.
+    Observe(ObserveArgs),
     /// Read Go executables' build info: Go version, GODEBUG and their default PQ key exchange.
     Binaries(BinariesArgs),
     /// Read certificates, keys and CSRs from files, kubeconfigs, TLS Secrets and kubeadm PKI
@@ -330,6 +333,24 @@ impl InspectArgs {
             },
         ))
     }
+}
+
+/// Flags of `pqready observe`.
+#[derive(Debug, Args)]
+pub struct ObserveArgs {
+    /// Read these pcap or pcapng files (tcpdump, tshark, Wireshark, `kubectl
+    /// debug` captures); connections are judged across all of them together.
+    #[arg(long = "pcap", value_name = "FILE", required = true, num_args = 1..)]
+    pub pcap: Vec<PathBuf>,
+    /// Track at most N TCP flows at once; new flows past the cap are not
+    /// read, and counted (`flows_dropped`). Memory stays under about
+    /// N × 32 KiB whatever the capture holds.
+    #[arg(long, value_name = "N", default_value_t = crate::observe::flow::DEFAULT_MAX_FLOWS,
+          value_parser = clap::value_parser!(usize))]
+    pub max_flows: usize,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Flags of `pqready binaries`.

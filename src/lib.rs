@@ -46,6 +46,7 @@ pub mod discover;
 pub mod gobin;
 pub mod inspect;
 pub mod net;
+pub mod observe;
 pub mod pki;
 pub mod probe;
 pub mod report;

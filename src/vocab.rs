@@ -58,6 +58,19 @@ macro_rules! labels {
 }
 
 labels! {
+    /// Which directions of a passively observed connection the capture
+    /// holds bytes of (`pqready observe`).
+    pub enum ObservedSides {
+        /// Both the client's and the server's.
+        Both = "both",
+        /// Only the client's (the server's packets were not captured).
+        ClientOnly = "client-only",
+        /// Only the server's (the client's packets were not captured).
+        ServerOnly = "server-only",
+    }
+}
+
+labels! {
     /// One probe check: the unit `--only` and `--skip` select.
     pub enum CheckId {
         /// Which key-exchange groups the server supports, in its order.
@@ -452,6 +465,18 @@ labels! {
         /// An SSH server that offers a post-quantum hybrid, yet a real
         /// client's default order negotiates a classical one with it.
         SshPqNotNegotiated = "ssh-pq-not-negotiated",
+        /// Observed connections (`pqready observe`) that negotiated a
+        /// classical key-exchange group.
+        ObservedClassical = "observed-classical",
+        /// An observed connection negotiated classical although its client
+        /// offered a post-quantum group and the server was seen supporting one.
+        ObservedSilentDowngrade = "observed-silent-downgrade",
+        /// An observed client offered only the obsolete Kyber draft
+        /// (X25519Kyber768Draft00) as its post-quantum group.
+        ObservedDraft = "observed-draft",
+        /// An observed connection paid a HelloRetryRequest round trip to
+        /// get its post-quantum group.
+        ObservedHrr = "observed-hrr",
     }
 }
 
@@ -667,6 +692,10 @@ labels! {
         Baseline = "baseline",
         /// The offline client × server prediction (`matrix`): the catalog, not results.
         Matrix = "matrix",
+        /// One connection seen by `observe`: a JSON line with `client` and `server`.
+        ObservedConnection = "observed-connection",
+        /// The end of an `observe` run: edges, totals, findings.
+        ObserveSummary = "observe-summary",
     }
 }
 
@@ -682,6 +711,7 @@ impl DocumentKind {
             DocumentKind::Gate => "--fail-on",
             DocumentKind::Baseline => "--baseline",
             DocumentKind::Matrix => "matrix",
+            DocumentKind::ObservedConnection | DocumentKind::ObserveSummary => "observe",
         }
     }
 }
@@ -753,6 +783,12 @@ impl FindingKind {
             FindingKind::SshPqNotNegotiated => {
                 "SSH server offers post-quantum key exchange, but a real client negotiates classical"
             }
+            FindingKind::ObservedClassical => "Observed connections negotiate classical key exchange",
+            FindingKind::ObservedSilentDowngrade => {
+                "Observed silent downgrade: both ends support post-quantum, the connection is classical"
+            }
+            FindingKind::ObservedDraft => "Observed client offers only the obsolete Kyber draft",
+            FindingKind::ObservedHrr => "Post-quantum key exchange cost a HelloRetryRequest round trip",
         }
     }
 
@@ -905,6 +941,26 @@ impl FindingKind {
                  list (an OpenSSH release) shares no post-quantum method with it, so that client \
                  negotiates classical key exchange (SSH picks the client's first match)."
             }
+            FindingKind::ObservedClassical => {
+                "Connections seen in a packet capture negotiated a classical key-exchange group: \
+                 their traffic can be recorded today and decrypted once a large quantum computer exists."
+            }
+            FindingKind::ObservedSilentDowngrade => {
+                "A connection seen in a packet capture negotiated a classical group although its \
+                 client offered a post-quantum group and the same server was seen negotiating (or \
+                 asking for, by HelloRetryRequest) a post-quantum group with another hello: the two \
+                 share no post-quantum group, and nothing tells either end."
+            }
+            FindingKind::ObservedDraft => {
+                "A client seen in a packet capture offered X25519Kyber768Draft00 as its only \
+                 post-quantum group: an old build (Go 1.23, or an old browser) that today's servers, \
+                 which dropped the draft, serve classically."
+            }
+            FindingKind::ObservedHrr => {
+                "A server answered a client's hello with a HelloRetryRequest for a post-quantum group: \
+                 the client offered the group but sent no key share for it, so every connection pays \
+                 one more round trip."
+            }
         }
     }
 
@@ -1034,6 +1090,24 @@ impl FindingKind {
                 "add mlkem768x25519-sha256 and sntrup761x25519-sha512@openssh.com (older clients know \
                  only this spelling) to the server's KexAlgorithms, so every OpenSSH 9.0+ client finds \
                  a post-quantum method in common"
+            }
+            FindingKind::ObservedClassical => {
+                "upgrade whichever end lacks X25519MLKEM768: the client to a build that offers it \
+                 (Go 1.24+, OpenSSL 3.5+, current browsers), the server to one that supports it \
+                 (Go 1.24+ with default settings, OpenSSL 3.5+, rustls 0.23 with aws-lc-rs)"
+            }
+            FindingKind::ObservedSilentDowngrade => {
+                "upgrade the client to a build that offers X25519MLKEM768 (Go 1.24+, OpenSSL 3.5+), \
+                 or let the server also accept the group the client offers"
+            }
+            FindingKind::ObservedDraft => {
+                "rebuild or upgrade the client (Go 1.24+ offers X25519MLKEM768; drop tlskyber/tlsmlkem \
+                 overrides from its GODEBUG)"
+            }
+            FindingKind::ObservedHrr => {
+                "have the client send an X25519MLKEM768 key share in its first hello (OpenSSL 3.5+ \
+                 and Go 1.24+ do by default), or have the server prefer the group the client sent a \
+                 share for when it is post-quantum"
             }
         }
     }

@@ -32,6 +32,7 @@ pub mod gate;
 pub mod inspected;
 pub mod judge;
 pub mod key_exchange;
+pub mod observed;
 pub mod policy;
 pub mod served;
 pub mod severity;

@@ -27,7 +27,8 @@ impl FindingKind {
             | FindingKind::WeakKey
             | FindingKind::DisallowedAlgorithm
             | FindingKind::WeakSignatureHash
-            | FindingKind::CertificateExpired => Severity::High,
+            | FindingKind::CertificateExpired
+            | FindingKind::ObservedSilentDowngrade => Severity::High,
             FindingKind::ClassicalClient
             | FindingKind::ClassicalServer
             | FindingKind::PqNotSelected
@@ -43,12 +44,15 @@ impl FindingKind {
             | FindingKind::ClassicalKeyExchange
             | FindingKind::DraftOnlyKeyExchange
             | FindingKind::ClassicalEdge
-            | FindingKind::ClassicalSshKex => Severity::Medium,
+            | FindingKind::ClassicalSshKex
+            | FindingKind::ObservedClassical
+            | FindingKind::ObservedDraft => Severity::Medium,
             FindingKind::PqNotPreferred
             | FindingKind::HelloToleranceInconclusive
             | FindingKind::QuantumVulnerableKey
             | FindingKind::NoMldsaAuthentication
-            | FindingKind::SshPqNotNegotiated => Severity::Low,
+            | FindingKind::SshPqNotNegotiated
+            | FindingKind::ObservedHrr => Severity::Low,
             FindingKind::UnknownClientBuild => Severity::Info,
         }
     }

@@ -12,6 +12,7 @@ mod cluster;
 mod exporter;
 mod generated;
 mod inspect;
+mod observe;
 mod output;
 mod report;
 
@@ -124,6 +125,7 @@ fn run_command(command: Command) -> Result<Outcome, CommandError> {
         }
         Command::Cluster(args) => runtime()?.block_on(cluster::run(args)),
         Command::Inspect(args) => runtime()?.block_on(inspect::run(args)),
+        Command::Observe(args) => observe::run(args),
         Command::Binaries(args) => binaries::run(args),
         Command::Certs(args) => certs::run(args),
         Command::Report(args) => report::run(args),

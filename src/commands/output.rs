@@ -291,7 +291,11 @@ fn load_baseline(
             | DocumentKind::Binaries => {
                 snapshot.results.insert(kind);
             }
-            DocumentKind::InspectRecord | DocumentKind::InspectSummary | DocumentKind::Matrix => {
+            DocumentKind::InspectRecord
+            | DocumentKind::InspectSummary
+            | DocumentKind::Matrix
+            | DocumentKind::ObservedConnection
+            | DocumentKind::ObserveSummary => {
                 return Err(CommandError(format!(
                     "{flag}: {} output, not the results of probe, demo, cluster, certs or binaries",
                     kind.commands()

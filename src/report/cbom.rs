@@ -1152,6 +1152,9 @@ impl Renderer for CbomRenderer {
             Part::BinaryTotals { .. }
             | Part::CertSummary(_)
             | Part::InspectRecord(_)
+            // `observe` refuses `-o cbom` before it runs.
+            | Part::ObservedConnection(_)
+            | Part::ObserveSummary(_)
             | Part::Profiles(_)
             | Part::Matrix { .. } => {}
         }

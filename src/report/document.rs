@@ -123,6 +123,11 @@ pub enum ValueError {
     /// The catalog (`matrix`): no results to read.
     #[error("a {0} document lists pqready's catalog, not results: run `pqready {0}` instead")]
     Catalog(DocumentKind),
+    /// `observe` output: its judgement spans the whole capture (a silent
+    /// downgrade is told by other connections), so it is rendered by
+    /// `observe -o FORMAT`, not re-rendered line by line.
+    #[error("{0} output is rendered by `pqready observe -o FORMAT`, not by `pqready report`")]
+    Observe(DocumentKind),
     /// An object with none of the fields that tell what it is.
     #[error("not a pqready result (no schema, kind or inspect record fields)")]
     Unrecognised,
@@ -220,6 +225,9 @@ fn value(json: &str) -> Result<Document, ValueError> {
         DocumentKind::InspectSummary => Document::InspectSummary(typed(kind, json)?),
         DocumentKind::Gate | DocumentKind::Baseline => Document::Decision(kind),
         DocumentKind::Matrix => return Err(ValueError::Catalog(kind)),
+        DocumentKind::ObservedConnection | DocumentKind::ObserveSummary => {
+            return Err(ValueError::Observe(kind))
+        }
     })
 }
 

@@ -61,7 +61,12 @@ impl Renderer for HtmlRenderer {
             // run (commands::output), so these never reach this renderer.
             // Each record is in the summary that closes the session.
             Part::InspectSummary(summary) => self.inspected = Some(summary.clone()),
-            Part::InspectRecord(_) | Part::Profiles(_) | Part::Matrix { .. } => {}
+            // `observe` refuses `-o html` before it runs, as inspect does.
+            Part::InspectRecord(_)
+            | Part::Profiles(_)
+            | Part::Matrix { .. }
+            | Part::ObservedConnection(_)
+            | Part::ObserveSummary(_) => {}
         }
         String::new()
     }

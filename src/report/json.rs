@@ -33,6 +33,8 @@ impl Renderer for JsonRenderer {
             Part::Cluster(report) => line(report),
             Part::InspectRecord(record) => line(record),
             Part::InspectSummary(summary) => line(&inspect::SummaryDocument::new(summary)),
+            Part::ObservedConnection(record) => line(record),
+            Part::ObserveSummary(summary) => line(summary),
             Part::Binary(report) => {
                 self.binaries.push(report.clone());
                 String::new()

@@ -388,6 +388,35 @@ impl Renderer for MarkdownRenderer {
                         .push(format!("Earliest deadline crossed: {}", cell(&d.text())));
                 }
             }
+            Part::ObserveSummary(summary) => {
+                self.noun = "edge";
+                for e in &summary.assessed.edges {
+                    let standing = e
+                        .standings
+                        .keys()
+                        .copied()
+                        .filter(|s| s.rank().is_some())
+                        .max_by_key(|s| s.rank())
+                        .unwrap_or(Standing::Unknown);
+                    let mut groups: Vec<_> = e.groups.iter().collect();
+                    groups.sort_by_key(|(g, n)| (std::cmp::Reverse(**n), (*g).clone()));
+                    self.rows.push(Row {
+                        name: format!("{} → {} ×{}", e.client, e.server, e.connections),
+                        standing,
+                        status: groups
+                            .iter()
+                            .map(|(g, n)| format!("{g} ×{n}"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        findings: e.findings.iter().map(|f| f.severity).collect(),
+                    });
+                }
+                for note in &summary.capture.notes {
+                    self.notes.push(cell(note));
+                }
+                self.findings.extend(summary.findings.iter().cloned());
+            }
+            Part::ObservedConnection(_) => {}
             Part::InspectSummary(summary) => {
                 self.noun = "client";
                 for entry in summary.clients.values() {

@@ -21,6 +21,7 @@ pub mod html;
 pub mod inspect;
 pub mod json;
 pub mod markdown;
+pub mod observe;
 pub mod prometheus;
 pub mod reference;
 pub mod sarif;
@@ -126,6 +127,10 @@ pub enum Part<'a> {
     InspectRecord(&'a inspect::InspectRecord),
     /// The end of an inspect session.
     InspectSummary(&'a inspect::Summary),
+    /// One connection seen in a capture (`observe`).
+    ObservedConnection(&'a observe::ObservedRecord),
+    /// The end of an `observe` run: edges, totals, findings.
+    ObserveSummary(&'a observe::ObserveSummary),
     /// One Go binary (`binaries`).
     Binary(&'a binaries::BinaryReport),
     /// The end of a binaries walk.
@@ -161,6 +166,7 @@ impl Part<'_> {
             Part::Cluster(report) => &report.findings,
             Part::CertFile(file) => &file.findings,
             Part::Binary(report) => &report.findings,
+            Part::ObserveSummary(summary) => &summary.findings,
             _ => &[],
         }
     }

@@ -464,6 +464,25 @@ impl Renderer for SarifRenderer {
                     );
                 }
             }
+            Part::ObserveSummary(summary) => {
+                for edge in &summary.assessed.edges {
+                    let place = Place::Logical {
+                        name: edge.server.clone(),
+                        qualified: format!("{} → {}", edge.client, edge.server),
+                        address: Some(edge.server.clone()),
+                    };
+                    for f in &edge.findings {
+                        self.result(
+                            &format!("{} → {}", edge.client, edge.server),
+                            f,
+                            &f.detail,
+                            &place,
+                        );
+                    }
+                }
+            }
+            // Each connection's findings are counted at its edge.
+            Part::ObservedConnection(_) => {}
             // Inspected clients carry verdicts, not findings; profiles and
             // the matrix are catalogs (the command refuses `-o sarif`).
             Part::InspectRecord(_)

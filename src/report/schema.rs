@@ -183,6 +183,23 @@ pub fn documents() -> Vec<(&'static str, Schema)> {
             ),
         ),
         (
+            "observed-connection",
+            document::<super::observe::ObservedRecord>(
+                "observed-connection",
+                "One line of `pqready observe -o json` (JSON Lines): one TLS connection seen \
+                 in a packet capture, what each side sent in clear and its judgement.",
+            ),
+        ),
+        (
+            "observe-summary",
+            document::<super::observe::ObserveSummary>(
+                "observe-summary",
+                "The last line of `pqready observe -o json`: client → server edges worst \
+                 first with counts by negotiated group, totals, findings, and what the \
+                 capture held (packets, flows, drops, notes).",
+            ),
+        ),
+        (
             "binaries",
             document::<BinariesDocument>(
                 "binaries",

@@ -43,6 +43,9 @@ impl Renderer for TableRenderer {
             Part::Cluster(report) => super::cluster::table(report, style),
             Part::InspectRecord(record) => format!("{}\n", inspect::live_line(record, style)),
             Part::InspectSummary(summary) => inspect::summary_table(summary, style),
+            // Connections are counted in the summary's edges; JSON lists each.
+            Part::ObservedConnection(_) => String::new(),
+            Part::ObserveSummary(summary) => super::observe::summary_table(summary, style),
             Part::Binary(report) => {
                 self.runtime_godebug |= report.runtime.is_some();
                 binaries::binary_lines(report, style)

@@ -31,6 +31,7 @@ mod html;
 mod inspect;
 mod interop;
 mod key_exchange;
+mod observe;
 mod policy;
 mod politeness;
 mod prediction;

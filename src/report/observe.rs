@@ -1,0 +1,166 @@
+//! Rendering for `pqready observe`: one JSON Lines record per connection
+//! (`observed-connection`), the closing summary (`observe-summary`: edges
+//! worst first, totals, findings, what the capture held), and the summary
+//! table.
+
+use super::style::Style;
+use crate::assess::observed::{ConnectionJudgement, ObserveAssessment};
+use crate::assess::Finding;
+use crate::observe::{CaptureStats, ObservedConnection};
+use crate::vocab::{DocumentKind, Standing};
+use serde::Serialize;
+use std::fmt::Write;
+
+/// One observed connection as reported (one JSON line): the facts and the
+/// judgement side by side.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ObservedRecord {
+    /// Always `pqready/v1`.
+    #[schemars(with = "String", extend("const" = crate::report::SCHEMA))]
+    pub schema: crate::report::Schema,
+    /// Always `observed-connection`.
+    #[schemars(with = "String", extend("const" = "observed-connection"))]
+    pub kind: DocumentKind,
+    /// The facts.
+    #[serde(flatten)]
+    pub observed: ObservedConnection,
+    /// The judgement.
+    #[serde(flatten)]
+    pub judged: ConnectionJudgement,
+}
+
+impl ObservedRecord {
+    /// The record of one connection.
+    pub fn new(observed: ObservedConnection, judged: ConnectionJudgement) -> Self {
+        ObservedRecord {
+            schema: crate::report::Schema,
+            kind: DocumentKind::ObservedConnection,
+            observed,
+            judged,
+        }
+    }
+}
+
+/// The end of an observe run (the last JSON line).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ObserveSummary {
+    /// Always `pqready/v1`.
+    #[schemars(with = "String", extend("const" = crate::report::SCHEMA))]
+    pub schema: crate::report::Schema,
+    /// Always `observe-summary`.
+    #[schemars(with = "String", extend("const" = "observe-summary"))]
+    pub kind: DocumentKind,
+    /// What the capture held: packets, flows, drops, notes.
+    pub capture: CaptureStats,
+    /// Edges worst first, and totals.
+    #[serde(flatten)]
+    pub assessed: ObserveAssessment,
+    /// Every finding of every edge (also under `edges[].findings`).
+    pub findings: Vec<Finding>,
+}
+
+impl ObserveSummary {
+    /// The summary of `assessed`.
+    pub fn new(capture: CaptureStats, assessed: ObserveAssessment) -> Self {
+        let findings = assessed.findings().cloned().collect();
+        ObserveSummary {
+            schema: crate::report::Schema,
+            kind: DocumentKind::ObserveSummary,
+            capture,
+            assessed,
+            findings,
+        }
+    }
+}
+
+fn counts(map: &std::collections::BTreeMap<String, u64>) -> String {
+    let mut v: Vec<_> = map.iter().collect();
+    v.sort_by_key(|(g, n)| (std::cmp::Reverse(**n), (*g).clone()));
+    v.iter()
+        .map(|(g, n)| format!("{g} ×{n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The edge of `standing` counts that decides its colour: its worst.
+fn worst(standings: &std::collections::BTreeMap<Standing, u64>) -> Standing {
+    standings
+        .keys()
+        .copied()
+        .filter(|s| s.rank().is_some())
+        .max_by_key(|s| s.rank())
+        .unwrap_or(Standing::Unknown)
+}
+
+/// The summary as a table: edges by count, worst first, then totals,
+/// findings and what the capture held.
+pub fn summary_table(s: &ObserveSummary, style: Style) -> String {
+    let mut out = String::new();
+    let a = &s.assessed;
+    let _ = writeln!(
+        out,
+        "{:<24} {:<28} {:>6}  {:<40} FINDINGS",
+        "CLIENT", "SERVER", "CONNS", "NEGOTIATED"
+    );
+    for e in &a.edges {
+        let findings: Vec<String> = e.findings.iter().map(|f| f.id.to_string()).collect();
+        let groups = counts(&e.groups);
+        let _ = writeln!(
+            out,
+            "{:<24} {:<28} {:>6}  {} {}",
+            super::printable(&e.client),
+            super::printable(&e.server),
+            e.connections,
+            style.standing(worst(&e.standings), &format!("{groups:<40}")),
+            if findings.is_empty() {
+                "-".to_string()
+            } else {
+                findings.join(",")
+            }
+        );
+    }
+    let total: u64 = a.groups.values().sum();
+    let _ = writeln!(
+        out,
+        "\n{total} connection{} on {} edge{}: {}",
+        if total == 1 { "" } else { "s" },
+        a.edges.len(),
+        if a.edges.len() == 1 { "" } else { "s" },
+        if a.groups.is_empty() {
+            "none".to_string()
+        } else {
+            counts(&a.groups)
+        }
+    );
+    let c = &s.capture;
+    let _ = writeln!(
+        out,
+        "capture: {} file{}, {} packets ({} bytes), {} skipped, {} cut by snaplen; {} TCP flows, {} without a TLS hello, {} dropped by the flow cap",
+        c.files,
+        if c.files == 1 { "" } else { "s" },
+        c.packets,
+        c.bytes,
+        c.packets_skipped,
+        c.packets_cut,
+        c.flows,
+        c.flows_without_hello,
+        c.flows_dropped
+    );
+    for note in &c.notes {
+        let _ = writeln!(out, "note: {}", super::printable(note));
+    }
+    if !s.findings.is_empty() {
+        let _ = writeln!(out);
+    }
+    for f in &s.findings {
+        let _ = writeln!(
+            out,
+            "{} {}: {}\n    {}",
+            style.severity(f.severity),
+            f.id,
+            f.title,
+            super::printable(&f.detail)
+        );
+    }
+    out
+}

@@ -1,0 +1,471 @@
+//! `pqready observe --pcap`: captures recorded here, on loopback, with
+//! tcpdump while real clients talk to real servers; every connection's
+//! negotiated group must equal what the client logged (where it logs one)
+//! and what tshark reads from the same file. And hostile captures: cut,
+//! truncated, conflicting, flooded, large and not TLS.
+
+use crate::support::clients::{goclient, openssl35};
+use crate::support::command::run;
+use crate::support::peers::{bin, go_server, nginx, require, REQUIRE_PEERS};
+use pqready::observe::packet::{build, flags};
+use pqready::wire::NamedGroup;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// tcpdump on `lo`, writing only the given ports' packets to a file.
+struct Tcpdump {
+    child: Child,
+    file: PathBuf,
+}
+
+impl Tcpdump {
+    /// Started and ready (its "listening on" line), or `None` when it
+    /// cannot capture here (no CAP_NET_RAW): the test skips, or fails under
+    /// PQREADY_REQUIRE_PEERS=1.
+    fn start(dir: &Path, ports: &[u16]) -> Option<Tcpdump> {
+        let file = dir.join("capture.pcap");
+        let log = dir.join("tcpdump.log");
+        let filter = ports
+            .iter()
+            .map(|p| format!("tcp port {p}"))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        // --immediate-mode: each packet is handed over at once (TPACKET_V3
+        // otherwise holds a block, lost at SIGINT); -U: written at once.
+        let mut child = Command::new(bin("tcpdump"))
+            .args([
+                "-Z",
+                "root",
+                "-i",
+                "lo",
+                "--immediate-mode",
+                "-U",
+                "-s",
+                "0",
+                "-w",
+            ])
+            .arg(&file)
+            .arg(&filter)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start tcpdump");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.contains("listening on") {
+                return Some(Tcpdump { child, file });
+            }
+            if child.try_wait().ok().flatten().is_some() || Instant::now() > deadline {
+                let _ = child.kill();
+                let reason = format!("tcpdump cannot capture on lo: {}", text.trim());
+                if std::env::var(REQUIRE_PEERS).as_deref() == Ok("1") {
+                    panic!("{reason} [{REQUIRE_PEERS}=1]");
+                }
+                eprintln!("skipping: {reason}");
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops it with SIGINT (it flushes and closes the file) and returns the file.
+    fn stop(mut self) -> PathBuf {
+        // SAFETY: plain kill(2) on our own child's pid.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+        let _ = self.child.wait();
+        self.file.clone()
+    }
+}
+
+/// What tshark reads: (server port, client port) → the ServerHello's
+/// key_share group codepoint (the last one: after a HelloRetryRequest).
+fn tshark_groups(file: &Path) -> HashMap<(u16, u16), u16> {
+    let out = Command::new(bin("tshark"))
+        .args(["-r"])
+        .arg(file)
+        .args([
+            "-Y",
+            "tls.handshake.type == 2",
+            "-T",
+            "fields",
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "tcp.dstport",
+            "-e",
+            "tls.handshake.extensions_key_share_group",
+        ])
+        .output()
+        .expect("run tshark");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut map = HashMap::new();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() < 3 || f[2].is_empty() {
+            continue;
+        }
+        let group = f[2].split(',').next_back().unwrap().trim();
+        let code = group
+            .strip_prefix("0x")
+            .map(|h| u16::from_str_radix(h, 16).unwrap())
+            .unwrap_or_else(|| group.parse().unwrap());
+        map.insert((f[0].parse().unwrap(), f[1].parse().unwrap()), code);
+    }
+    map
+}
+
+fn observe_json(files: &[&Path], extra: &[&str]) -> (Vec<Value>, Value) {
+    let mut args = vec!["observe".to_string(), "-o".into(), "json".into()];
+    for f in files {
+        args.push("--pcap".into());
+        args.push(f.display().to_string());
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(&args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "observe failed: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary = lines.pop().expect("a summary");
+    assert_eq!(summary["kind"], "observe-summary");
+    (lines, summary)
+}
+
+fn port(addr: &Value) -> u16 {
+    addr.as_str()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn code(name: &Value) -> u16 {
+    NamedGroup::parse(name.as_str().unwrap()).unwrap().0
+}
+
+#[test]
+fn real_clients_and_servers_negotiate_what_observe_reads() {
+    let need = [
+        "tcpdump",
+        "tshark",
+        "nginx",
+        "openssl",
+        "goserver-1.24",
+        "goserver-1.23",
+        "goclient-1.23",
+        "goclient-1.24",
+    ];
+    if !require(&need) {
+        return;
+    }
+    let go124 = go_server("1.24");
+    let go123 = go_server("1.23");
+    let nginx = nginx();
+    let dir = tempfile::tempdir().unwrap();
+    let ports = [go124.addr.port(), go123.addr.port(), nginx.addr.port()];
+    let Some(tcpdump) = Tcpdump::start(dir.path(), &ports) else {
+        return;
+    };
+    // Go 1.24 → Go 1.24 shows the server supports X25519MLKEM768; Go 1.23
+    // (Kyber draft + x25519) → the same server gets x25519: a silent downgrade.
+    assert!(goclient("1.24").run(go124.addr).succeeded());
+    assert!(goclient("1.23").run(go124.addr).succeeded());
+    assert!(goclient("1.24").run(nginx.addr).succeeded());
+    let s_client = openssl35().run(go123.addr);
+    let file = tcpdump.stop();
+    // OpenSSL names a KEM group on "Negotiated TLS1.3 group:", an ECDH one
+    // on "Peer Temp Key: X25519, 253 bits".
+    let logged = s_client
+        .output
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Negotiated TLS1.3 group: ").or_else(|| {
+                l.strip_prefix("Peer Temp Key: ")
+                    .and_then(|k| k.split(',').next())
+            })
+        })
+        .unwrap_or_else(|| panic!("s_client logged no group:\n{}", s_client.output))
+        .trim()
+        .to_ascii_lowercase();
+
+    let (records, summary) = observe_json(&[&file], &[]);
+    assert_eq!(records.len(), 4, "{records:#?}");
+    let tshark = tshark_groups(&file);
+    assert_eq!(tshark.len(), 4, "tshark saw {tshark:?}");
+    let mut seen = Vec::new();
+    for r in &records {
+        assert_eq!(r["kind"], "observed-connection");
+        assert_eq!(r["sides"], "both");
+        let group = &r["server_hello"]["negotiated_group"];
+        let key = (port(&r["server"]), port(&r["client"]));
+        assert_eq!(
+            tshark.get(&key),
+            Some(&code(group)),
+            "tshark disagrees on {r}"
+        );
+        let profile = r["client_hello"]["profile_match"]
+            .as_str()
+            .unwrap_or("?")
+            .to_string();
+        seen.push((
+            key.0,
+            profile,
+            group.as_str().unwrap().to_string(),
+            r["findings"].clone(),
+        ));
+    }
+    let find = |server: u16, profile: &str| {
+        seen.iter()
+            .find(|(s, p, _, _)| *s == server && p == profile)
+            .unwrap_or_else(|| panic!("no {profile} connection to {server}: {seen:?}"))
+            .clone()
+    };
+    let (_, _, g, f) = find(go124.addr.port(), "go1.24");
+    assert_eq!((g.as_str(), f), ("X25519MLKEM768", serde_json::json!([])));
+    let (_, _, g, f) = find(go124.addr.port(), "go1.23");
+    assert_eq!(g, "x25519");
+    assert_eq!(
+        f,
+        serde_json::json!(["observed-silent-downgrade", "observed-draft"])
+    );
+    let (_, _, g, _) = find(nginx.addr.port(), "go1.24");
+    assert_eq!(g, "X25519MLKEM768");
+    let (_, _, g, f) = find(go123.addr.port(), "openssl3.5");
+    // What s_client itself logged.
+    assert_eq!(g.to_ascii_lowercase(), logged);
+    assert_eq!(g, "x25519");
+    assert_eq!(f, serde_json::json!(["observed-classical"]));
+
+    let ids: Vec<&str> = summary["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids[0], "observed-silent-downgrade", "worst first: {ids:?}");
+    assert_eq!(summary["capture"]["connections"], 4);
+    crate::schema::assert_valid("observed-connection", "observe -o json", &records);
+    crate::schema::assert_valid(
+        "observe-summary",
+        "observe -o json",
+        std::slice::from_ref(&summary),
+    );
+
+    // The table and SARIF say the same.
+    let file_arg = file.display().to_string();
+    let table = run(&["observe", "--pcap", &file_arg]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.contains("observed-silent-downgrade"), "{table}");
+    assert!(table.contains("4 connections on 3 edges"), "{table}");
+    let sarif = run(&["observe", "--pcap", &file_arg, "-o", "sarif"]);
+    let sarif: Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), ids.len());
+}
+
+// ---- hostile and synthetic captures (no peers needed) ----
+
+/// A little-endian microsecond pcap writer.
+struct PcapWriter {
+    out: Vec<u8>,
+}
+
+impl PcapWriter {
+    fn new(link: u32, snaplen: u32) -> Self {
+        let mut out = Vec::new();
+        out.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
+        out.extend_from_slice(&2u16.to_le_bytes());
+        out.extend_from_slice(&4u16.to_le_bytes());
+        out.extend_from_slice(&[0; 8]);
+        out.extend_from_slice(&snaplen.to_le_bytes());
+        out.extend_from_slice(&link.to_le_bytes());
+        PcapWriter { out }
+    }
+
+    fn packet(&mut self, t_us: u64, frame: &[u8], caplen: usize) {
+        let cap = caplen.min(frame.len());
+        self.out
+            .extend_from_slice(&((t_us / 1_000_000) as u32).to_le_bytes());
+        self.out
+            .extend_from_slice(&((t_us % 1_000_000) as u32).to_le_bytes());
+        self.out.extend_from_slice(&(cap as u32).to_le_bytes());
+        self.out
+            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        self.out.extend_from_slice(&frame[..cap]);
+    }
+}
+
+fn hello_bytes() -> Vec<u8> {
+    use pqready::wire::{ClientHelloSpec, KeyShareEntry, ProtocolVersion};
+    let spec = ClientHelloSpec::tls13(
+        vec![NamedGroup::X25519MLKEM768, NamedGroup::X25519],
+        vec![
+            KeyShareEntry {
+                group: NamedGroup::X25519MLKEM768,
+                payload: vec![1; 1216],
+            },
+            KeyShareEntry {
+                group: NamedGroup::X25519,
+                payload: vec![2; 32],
+            },
+        ],
+    );
+    pqready::wire::record::fragment(&spec.encode(), 1000, ProtocolVersion::TLS1_0)
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::File::create(&p).unwrap().write_all(bytes).unwrap();
+    p
+}
+
+#[test]
+fn hostile_captures_end_cleanly_with_notes_and_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let c: std::net::SocketAddr = "10.0.0.1:40000".parse().unwrap();
+    let s: std::net::SocketAddr = "10.0.0.2:443".parse().unwrap();
+    let hello = hello_bytes();
+
+    // A hello split over three segments, sent out of order with a
+    // retransmission and a conflicting overlap (first arrival wins).
+    let mut w = PcapWriter::new(1, 65535);
+    w.packet(
+        1,
+        &build::ethernet_tcp(c, s, 100, flags::SYN, &[]),
+        usize::MAX,
+    );
+    let (a, b) = hello.split_at(600);
+    let (b, d) = b.split_at(600);
+    w.packet(
+        3,
+        &build::ethernet_tcp(c, s, 1301, flags::ACK, d),
+        usize::MAX,
+    );
+    w.packet(
+        4,
+        &build::ethernet_tcp(c, s, 101, flags::ACK, a),
+        usize::MAX,
+    );
+    w.packet(
+        5,
+        &build::ethernet_tcp(c, s, 101, flags::ACK, &[0xee; 50]),
+        usize::MAX,
+    );
+    w.packet(
+        6,
+        &build::ethernet_tcp(c, s, 701, flags::ACK, b),
+        usize::MAX,
+    );
+    let ooo = write(dir.path(), "ooo.pcap", &w.out);
+    let (records, summary) = observe_json(&[&ooo], &[]);
+    assert_eq!(records.len(), 1, "{summary}");
+    assert_eq!(records[0]["sides"], "client-only");
+    assert_eq!(records[0]["client_hello"]["groups"][0], "X25519MLKEM768");
+    assert_eq!(records[0]["conflicting_segments"], 1);
+    assert_eq!(records[0]["standing"], "unknown");
+
+    // The same file cut in the middle of a packet: read up to it, with a note.
+    let cut = write(dir.path(), "cut.pcap", &w.out[..w.out.len() - 300]);
+    let (_, summary) = observe_json(&[&cut], &[]);
+    let notes = summary["capture"]["notes"].to_string();
+    assert!(notes.contains("ends inside a packet"), "{notes}");
+
+    // Snaplen 200: the hello's segments are cut; the connection is told as
+    // incomplete, never as a hello pqready invented.
+    let mut w = PcapWriter::new(1, 200);
+    w.packet(1, &build::ethernet_tcp(c, s, 100, flags::SYN, &[]), 200);
+    w.packet(2, &build::ethernet_tcp(c, s, 101, flags::ACK, &hello), 200);
+    let snap = write(dir.path(), "snap.pcap", &w.out);
+    let (records, summary) = observe_json(&[&snap], &[]);
+    assert_eq!(summary["capture"]["packets_cut"], 1);
+    assert!(
+        records.is_empty() || records[0]["client_hello"].is_null(),
+        "{records:?}"
+    );
+
+    // A block claiming 3 GiB is refused from its header, not allocated.
+    let mut w = PcapWriter::new(1, 65535);
+    w.out.extend_from_slice(&[0; 8]);
+    w.out.extend_from_slice(&0xc000_0000u32.to_le_bytes());
+    w.out.extend_from_slice(&0xc000_0000u32.to_le_bytes());
+    w.out.extend_from_slice(&[0; 64]);
+    let huge = write(dir.path(), "huge.pcap", &w.out);
+    let (_, summary) = observe_json(&[&huge], &[]);
+    assert!(
+        !summary["capture"]["notes"].as_array().unwrap().is_empty(),
+        "{summary}"
+    );
+
+    // A flood of half-open flows: the cap holds and the drops are counted.
+    let mut w = PcapWriter::new(101, 65535);
+    for i in 0..5000u32 {
+        let src = std::net::SocketAddr::new(
+            [10, 1, (i >> 8) as u8, i as u8].into(),
+            1000 + (i % 50000) as u16,
+        );
+        w.packet(
+            u64::from(i),
+            &build::ip_tcp(src, s, i, flags::SYN, &[]),
+            usize::MAX,
+        );
+    }
+    let flood = write(dir.path(), "flood.pcap", &w.out);
+    let (records, summary) = observe_json(&[&flood], &["--max-flows", "1000"]);
+    assert!(records.is_empty());
+    assert_eq!(summary["capture"]["flows"], 1000);
+    assert_eq!(summary["capture"]["flows_dropped"], 4000);
+}
+
+#[test]
+fn a_large_non_tls_capture_is_read_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let s: std::net::SocketAddr = "10.0.0.2:80".parse().unwrap();
+    // 200,000 packets of 1,400 bytes (~290 MB) of plain HTTP-like bytes over
+    // 2,000 flows; written as it is generated.
+    let path = dir.path().join("big.pcap");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    file.write_all(&PcapWriter::new(1, 65535).out).unwrap();
+    let payload = [b'G'; 1400];
+    let mut seqs = vec![1u32; 2000];
+    for i in 0..200_000u64 {
+        let f = (i % 2000) as usize;
+        let c = std::net::SocketAddr::new([10, 9, (f >> 8) as u8, f as u8].into(), 5000);
+        let frame = build::ethernet_tcp(c, s, seqs[f], flags::ACK, &payload);
+        seqs[f] = seqs[f].wrapping_add(1400);
+        let mut w = PcapWriter { out: Vec::new() };
+        w.packet(i * 10, &frame, usize::MAX);
+        file.write_all(&w.out).unwrap();
+    }
+    drop(file);
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_pqready"))
+        .args(["observe", "-o", "json", "--pcap"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let elapsed = start.elapsed();
+    assert!(out.status.success());
+    let summary: Value = serde_json::from_slice(out.stdout.trim_ascii_end()).unwrap();
+    assert_eq!(summary["capture"]["packets"], 200_000);
+    assert_eq!(summary["capture"]["connections"], 0);
+    assert_eq!(summary["capture"]["flows_without_hello"], 2000);
+    eprintln!(
+        "observe: 200000 packets ({} MB) in {elapsed:?}: {:.0} packets/s",
+        std::fs::metadata(&path).unwrap().len() / 1_000_000,
+        200_000.0 / elapsed.as_secs_f64()
+    );
+}
