@@ -78,20 +78,26 @@ pub fn tls_error_kind(err: &io::Error) -> ErrorKind {
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     {
-        return match tls {
-            rustls::Error::AlertReceived(_) => ErrorKind::Alert,
-            rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
-                ErrorKind::Malformed
-            }
-            rustls::Error::PeerMisbehaved(_) | rustls::Error::PeerIncompatible(_) => {
-                ErrorKind::PeerMisbehaved
-            }
-            _ => ErrorKind::Tls,
-        };
+        return rustls_error_kind(tls);
     }
     match err.kind() {
         io::ErrorKind::InvalidData => ErrorKind::Tls,
         _ => NetError::from_io(io::Error::new(err.kind(), "")).kind(),
+    }
+}
+
+/// The error kind of a rustls failure, whatever carried it (a TCP
+/// stream's I/O error, a QUIC connection's TLS session).
+pub fn rustls_error_kind(tls: &rustls::Error) -> ErrorKind {
+    match tls {
+        rustls::Error::AlertReceived(_) => ErrorKind::Alert,
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
+            ErrorKind::Malformed
+        }
+        rustls::Error::PeerMisbehaved(_) | rustls::Error::PeerIncompatible(_) => {
+            ErrorKind::PeerMisbehaved
+        }
+        _ => ErrorKind::Tls,
     }
 }
 
@@ -237,6 +243,19 @@ impl Datagrams {
             Ok(Ok(n)) => Ok(Some(n)),
         }
     }
+}
+
+/// An unconnected UDP socket on an ephemeral port of `addr`'s family, for
+/// a QUIC stack (quinn) that sends to `addr` itself; non-blocking, as an
+/// async runtime needs it.
+pub fn udp_socket_for(addr: SocketAddr) -> Result<std::net::UdpSocket, NetError> {
+    let local: SocketAddr = match addr {
+        SocketAddr::V4(_) => (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
+        SocketAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
+    };
+    let socket = std::net::UdpSocket::bind(local).map_err(NetError::from_io)?;
+    socket.set_nonblocking(true).map_err(NetError::from_io)?;
+    Ok(socket)
 }
 
 /// A TCP stream that keeps its connection's place under the per-host cap

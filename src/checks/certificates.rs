@@ -6,7 +6,8 @@
 //! check's first (what a default client sees; its part of the observation
 //! is written before this one's, being earlier in the table), then the
 //! ML-DSA and classical handshakes'. The check fails when neither handshake
-//! got an answer. Run: `probe::certificates::check`. Assess hook: the
+//! got an answer. Run: `probe::certificates::check` (over QUIC on a `quic`
+//! target: each handshake a QUIC connection). Assess hook: the
 //! served certificates judged by the `--deadlines` rules
 //! (`assess::served`), then `assess::authentication`'s finding.
 

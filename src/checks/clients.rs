@@ -5,7 +5,8 @@
 //! at all. Run: `probe::clients::check`; only with `--clients`. It needs
 //! `groups`: only the server's supported set tells a silent downgrade (the
 //! server has a PQ group the client lacks) from a classical server. Assess
-//! hook: `assess::client_findings`.
+//! hook: `assess::client_findings`. Not run on a `quic` target: the
+//! profiles are TCP ClientHellos.
 
 use crate::assess::certs::CertRules;
 use crate::assess::{client_findings, CheckJudge, EndpointAssessment};

@@ -3,7 +3,8 @@
 //! Observation: `tls_versions` (shared with the checks that see a version
 //! negotiated). Run: `probe::versions::probe_legacy_versions`, one hello
 //! per version. Assess hook: none of its own (the endpoint's verdict says
-//! when TLS 1.3 is missing).
+//! when TLS 1.3 is missing). Not run on a `quic` target: QUIC carries
+//! TLS 1.3 only (RFC 9001 §4.2).
 
 use crate::assess::CheckJudge;
 use crate::probe::checks::{Check, Context, Ran, Running};

@@ -4,7 +4,8 @@
 //! ML-DSA and a classical certificate is seen with both; and the certificate
 //! chains they (and the `handshake` check) captured, parsed into facts.
 //!
-//! Owns: those two handshakes (charged to the `certificates` check), which
+//! Owns: those two handshakes (charged to the `certificates` check; QUIC
+//! connections on a `quic` target, [`super::quic::handshake`]), which
 //! signature scheme the server's handshake signature used — verified for
 //! real with aws-lc-rs by the capturing verifier of [`super::handshake`],
 //! never assumed from the certificate —, and turning captured DER chains
@@ -210,17 +211,16 @@ async fn attempt(session: &Session, kind: AuthKind) -> (AuthAttempt, Vec<Vec<u8>
     let run = async {
         let (config, verifier) = handshake::capturing_client(handshake::provider(), signatures)
             .map_err(|e| ProbeError::new(ErrorKind::Internal, e.to_string()))?;
-        let tls = handshake::connect(session, config).await?;
-        let (_, state) = tls.get_ref();
-        let version = state
-            .protocol_version()
-            .map(|v| ProtocolVersion(u16::from(v)));
-        let der: Vec<Vec<u8>> = state
-            .peer_certificates()
-            .unwrap_or_default()
-            .iter()
-            .map(|c| c.as_ref().to_vec())
-            .collect();
+        // A `quic` target's handshakes are QUIC connections, with the same
+        // client configuration and verifier.
+        let seen = match session.quic() {
+            Some(_) => super::quic::handshake::connect(session, config).await?,
+            None => {
+                let tls = handshake::connect(session, config).await?;
+                handshake::observe(tls.get_ref().1)
+            }
+        };
+        let (version, der) = (seen.version, seen.der_chain);
         let scheme = verifier
             .scheme_used()
             .map(|s| SignatureScheme(u16::from(s)));

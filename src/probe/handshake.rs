@@ -45,6 +45,10 @@ pub struct HandshakeObservation {
     pub error: Option<String>,
     /// The kind of that failure.
     pub error_kind: Option<ErrorKind>,
+    /// True when this handshake ran over QUIC v1 (a `quic` target, ALPN
+    /// h3), not TCP; absent otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub over_quic: bool,
     /// The same chain as DER, for the `certificates` check to analyse.
     #[serde(skip)]
     pub der_chain: Vec<Vec<u8>>,
@@ -212,34 +216,7 @@ async fn run(session: &Session) -> Result<HandshakeObservation, ProbeError> {
         client_config(false).map_err(|e| ProbeError::new(ErrorKind::Internal, e.to_string()))?;
     // Through the first-flight pump unchanged (one record, one write), which
     // also counts the hello's bytes.
-    let facts = |state: &rustls::ClientConnection| {
-        let der_chain: Vec<Vec<u8>> = state
-            .peer_certificates()
-            .unwrap_or_default()
-            .iter()
-            .map(|c| c.as_ref().to_vec())
-            .collect();
-        HandshakeObservation {
-            negotiated_group: state
-                .negotiated_key_exchange_group()
-                .map(|g| NamedGroup(u16::from(g.name()))),
-            cipher_suite: state
-                .negotiated_cipher_suite()
-                .map(|s| CipherSuite(u16::from(s.suite()))),
-            version: state
-                .protocol_version()
-                .map(|v| ProtocolVersion(u16::from(v))),
-            hello_retry: state.handshake_kind() == Some(HandshakeKind::FullWithHelloRetryRequest),
-            certificate_chain: der_chain
-                .iter()
-                .map(|c| base64::engine::general_purpose::STANDARD.encode(c))
-                .collect(),
-            der_chain,
-            error: None,
-            error_kind: None,
-            hello_bytes: 0,
-        }
-    };
+    let facts = |state: &rustls::ClientConnection| observe(state);
     match pumped_handshake(session, config, ONE_WRITE, facts).await {
         Ok((obs, hello_bytes)) => Ok(HandshakeObservation { hello_bytes, ..obs }),
         Err(failure) => {
@@ -252,6 +229,38 @@ async fn run(session: &Session) -> Result<HandshakeObservation, ProbeError> {
                 ..HandshakeObservation::failed(&ProbeError::new(failure.kind, message))
             })
         }
+    }
+}
+
+/// What a finished rustls connection negotiated, read from rustls itself
+/// (over TCP here, over QUIC in [`super::quic::handshake`]): never computed.
+pub fn observe(state: &rustls::CommonState) -> HandshakeObservation {
+    let der_chain: Vec<Vec<u8>> = state
+        .peer_certificates()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.as_ref().to_vec())
+        .collect();
+    HandshakeObservation {
+        negotiated_group: state
+            .negotiated_key_exchange_group()
+            .map(|g| NamedGroup(u16::from(g.name()))),
+        cipher_suite: state
+            .negotiated_cipher_suite()
+            .map(|s| CipherSuite(u16::from(s.suite()))),
+        version: state
+            .protocol_version()
+            .map(|v| ProtocolVersion(u16::from(v))),
+        hello_retry: state.handshake_kind() == Some(HandshakeKind::FullWithHelloRetryRequest),
+        certificate_chain: der_chain
+            .iter()
+            .map(|c| base64::engine::general_purpose::STANDARD.encode(c))
+            .collect(),
+        der_chain,
+        over_quic: false,
+        error: None,
+        error_kind: None,
+        hello_bytes: 0,
     }
 }
 

@@ -311,7 +311,8 @@ impl Session {
     }
 
     /// The same target over QUIC: every hello goes in Initial packets
-    /// over UDP (each exchange is one QUIC connection attempt).
+    /// over UDP (each exchange is one QUIC connection attempt), every
+    /// whole handshake is a QUIC connection ([`quic::handshake`]).
     pub fn over_quic(self) -> Session {
         Session {
             quic: Some(Arc::default()),
@@ -596,10 +597,19 @@ pub async fn probe_target<C: Check + ?Sized>(
     observed
 }
 
-/// The checks that run over QUIC: the ones made of single hello exchanges.
-/// The others need a whole TLS connection (rustls over TCP) and are
-/// recorded as not run on a `quic` target.
-const QUIC_CHECKS: [CheckId; 3] = [CheckId::Groups, CheckId::Selection, CheckId::HelloTolerance];
+/// The checks that run over QUIC: those made of single hello exchanges
+/// (Initials of our own, [`quic`]) and those made of whole handshakes
+/// (quinn with the same rustls client, [`quic::handshake`]). `versions`
+/// and `clients` are recorded as not run on a `quic` target: QUIC is TLS
+/// 1.3 only (RFC 9001 §4.2), so there is no older version to try, and the
+/// client profiles are TCP ClientHellos.
+const QUIC_CHECKS: [CheckId; 5] = [
+    CheckId::Groups,
+    CheckId::Selection,
+    CheckId::Handshake,
+    CheckId::HelloTolerance,
+    CheckId::Certificates,
+];
 
 /// Runs the selected checks stage by stage, each stage's checks at once,
 /// and writes what each saw into one observation, in table order.

@@ -8,10 +8,13 @@
 //! CONNECTION_CLOSE — mapped onto the same [`Reply`] a TCP exchange gives,
 //! so group discovery runs unchanged over QUIC. Then the QUIC form of the
 //! big-hello test ([`tolerance`]): is a hello that spans two Initials
-//! answered like one that fits in one?
+//! answered like one that fits in one? The whole handshakes of the
+//! `handshake` and `certificates` checks are quinn's, in [`handshake`].
 //!
 //! Bounded: one deadline per exchange, at most [`RESENDS`] retransmissions,
 //! at most [`MAX_DATAGRAMS`] datagrams and [`MAX_BYTES`] read. Facts only.
+
+pub mod handshake;
 
 use super::exchange::Reply;
 use super::tolerance::VariantObservation;

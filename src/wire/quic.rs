@@ -720,6 +720,16 @@ fn verify_retry(without_tag: &[u8], tag: &[u8], odcid: &[u8]) -> Result<(), Wire
     Ok(())
 }
 
+/// True if `packet`, a whole Retry with its tag last, carries the
+/// integrity tag RFC 9001 §5.8 gives it for a client whose first DCID was
+/// `odcid` (what a QUIC stack asks before it honours a Retry).
+pub fn retry_is_authentic(packet: &[u8], odcid: &[u8]) -> bool {
+    match packet.len().checked_sub(TAG_LEN) {
+        Some(at) => verify_retry(&packet[..at], &packet[at..], odcid).is_ok(),
+        None => false,
+    }
+}
+
 /// The server's Initial crypto stream, reassembled from CRYPTO frames that
 /// may come out of order, repeated or overlapping, up to [`MAX_CRYPTO_BYTES`].
 #[derive(Debug, Default, Clone)]
@@ -922,6 +932,9 @@ mod tests {
         );
         // Another original DCID: the tag no longer checks out.
         assert!(parse_datagram(&retry, &keys.server, &[1, 2, 3], &[]).is_err());
+        assert!(retry_is_authentic(&retry, &hex(DCID)));
+        assert!(!retry_is_authentic(&retry, &[1, 2, 3]));
+        assert!(!retry_is_authentic(&retry[..10], &hex(DCID)));
     }
 
     /// A server-side opener over client packets: the same code with the

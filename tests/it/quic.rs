@@ -1,7 +1,11 @@
 //! Issue 23 §3: QUIC. `probe quic://HOST:PORT` (and `--quic`) sends its
 //! ClientHellos in QUIC v1 Initials over UDP and reads the server's
 //! Initials: groups, the server's order and choice, and whether a
-//! post-quantum hello spanning two Initials is answered.
+//! post-quantum hello spanning two Initials is answered. The `handshake`
+//! and `certificates` checks complete real QUIC handshakes (quinn with the
+//! TCP path's rustls client): their group is the one the Initial probes
+//! and the server's own evidence name, their chain the certificate the
+//! server was given.
 //!
 //! Real peers: Debian's Caddy 2.11 (quic-go; classical as shipped, PQ with
 //! GODEBUG=tlsmlkem=1), nginx with OpenSSL 3.5's QUIC (`listen … quic`,
@@ -102,6 +106,37 @@ fn curl_h3(addr: SocketAddr) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// The QUIC `handshake` check completed over QUIC with `group` (no
+/// HelloRetryRequest), the group the Initial probe's PQ-first
+/// `quic-two-initials` hello got, and its chain is the certificate in
+/// `cert` (PEM), byte for byte; the `certificates` check saw it too.
+fn assert_quic_handshake(doc: &Value, group: &str, cert: &std::path::Path) {
+    let hs = &doc["handshake"];
+    assert_eq!(hs["over_quic"], true, "{hs}");
+    assert_eq!(hs["error"], Value::Null, "{hs}");
+    assert_eq!(hs["negotiated_group"], group, "{hs}");
+    assert_eq!(hs["hello_retry"], false, "{hs}");
+    assert_eq!(hs["version"], "TLSv1.3", "{hs}");
+    assert_eq!(
+        hs["negotiated_group"],
+        variant(doc, "quic-two-initials")["negotiated_group"]
+    );
+    let pem = pem::parse(std::fs::read(cert).unwrap()).unwrap();
+    let der = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, pem.contents());
+    assert_eq!(strings(&hs["certificate_chain"]), [der], "{hs}");
+    let fingerprint = pqready::pki::hex_lower(
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, pem.contents()).as_ref(),
+    );
+    let classical = doc["authentication"]["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "classical")
+        .unwrap();
+    assert_eq!(classical["completed"], true, "{classical}");
+    assert_eq!(strings(&classical["chain"]), [fingerprint], "{classical}");
+}
+
 pub(crate) fn codepoint(name: &Value) -> u16 {
     let name = name.as_str().unwrap();
     pqready::wire::GROUPS
@@ -136,13 +171,21 @@ fn caddy_over_quic_as_debian_builds_it_and_with_tlsmlkem_on() {
         .unwrap()
         .contains("in 2 Initial packets"));
     assert_eq!(doc["hello_tolerance"]["verdict"], "tolerant");
-    // Only hello-sized checks run over QUIC.
+    // Every check but `versions` and `clients` (TLS 1.3 only; TCP
+    // profiles) runs over QUIC, and completes.
     for check in doc["checks"].as_array().unwrap() {
-        let ran = check["status"] != "not-run";
-        let quic =
-            ["groups", "selection", "hello-tolerance"].contains(&check["id"].as_str().unwrap());
-        assert_eq!(ran, quic, "{check}");
+        let id = check["id"].as_str().unwrap();
+        let status = check["status"].as_str().unwrap();
+        match id {
+            "versions" | "clients" => assert_eq!(status, "not-run", "{check}"),
+            _ => assert_eq!(status, "completed", "{check}"),
+        }
     }
+    // The full QUIC handshake gets what the Initial probe got for the
+    // same PQ-first offer, with the certificate Caddy was given.
+    assert_quic_handshake(&doc, "x25519", &classical.file("server.crt"));
+    assert_eq!(doc["authentication"]["classical"], true, "{doc}");
+    assert_eq!(doc["authentication"]["mldsa"], false, "{doc}");
     assert_eq!(doc["quic"]["retries"], 0);
     assert_eq!(
         s_client_quic_group(classical.addr),
@@ -160,6 +203,7 @@ fn caddy_over_quic_as_debian_builds_it_and_with_tlsmlkem_on() {
     let two = variant(&doc, "quic-two-initials");
     assert_eq!(two["negotiated_group"], "X25519MLKEM768", "{two}");
     assert_eq!(s_client_quic_group(pq.addr), 0x11ec);
+    assert_quic_handshake(&doc, "X25519MLKEM768", &pq.file("server.crt"));
     crate::schema::assert_valid("probe-target", "a QUIC probe", std::slice::from_ref(&doc));
 }
 
@@ -199,6 +243,9 @@ fn nginx_over_quic_with_and_without_retry() {
     // nginx's own view ($ssl_curve) of a real HTTP/3 client's connection.
     assert_eq!(curl_h3(plain.addr), "0x11ec");
     assert_eq!(s_client_quic_group(plain.addr), 0x11ec);
+    // The full QUIC handshake: the same group, nginx's certificate.
+    assert_quic_handshake(&doc, "X25519MLKEM768", &plain.file("cert.pem"));
+    assert_eq!(doc["handshake"]["negotiated_group"], supported[0].as_str());
     // The same groups as over TCP: one TLS stack behind both listeners.
     let tcp = run(&[
         "probe",
@@ -232,6 +279,48 @@ fn nginx_over_quic_with_and_without_retry() {
         "ok",
         "{with_retry}"
     );
+    // quinn follows the Retry too: the handshakes complete, each after one.
+    assert_quic_handshake(&with_retry, "X25519MLKEM768", &retry.file("cert.pem"));
+}
+
+/// nginx limited to one group by `ssl_ecdh_curve`, served over QUIC.
+fn nginx_quic_with_curve(curve: &str) -> peers::Peer {
+    peers::nginx_with(
+        peers::Setup::new(),
+        &NGINX_QUIC.replace("RETRY", &format!("ssl_ecdh_curve {curve};")),
+    )
+}
+
+#[test]
+fn a_classical_quic_server_gives_the_full_handshake_a_classical_group() {
+    if !peers::require(&["nginx", "curl"]) {
+        return;
+    }
+    let peer = nginx_quic_with_curve("X25519");
+    let doc = probe(peer.addr, &[]);
+    assert_eq!(doc["verdict"]["status"], "classical", "{doc}");
+    assert_eq!(strings(&doc["groups"]["supported"]), ["x25519"], "{doc}");
+    // The X25519MLKEM768 share is declined; the x25519 one sent beside it is taken.
+    assert_quic_handshake(&doc, "x25519", &peer.file("cert.pem"));
+    // nginx names the group as configured.
+    assert_eq!(curl_h3(peer.addr), "X25519", "nginx's own $ssl_curve");
+}
+
+#[test]
+fn a_hello_retry_over_quic_is_seen_by_the_full_handshake() {
+    if !peers::require(&["nginx", "curl"]) {
+        return;
+    }
+    // No share rustls sends first (X25519MLKEM768, x25519) is acceptable:
+    // the server asks for secp384r1 with a HelloRetryRequest.
+    let peer = nginx_quic_with_curve("secp384r1");
+    let doc = probe(peer.addr, &["--only", "handshake"]);
+    let hs = &doc["handshake"];
+    assert_eq!(hs["over_quic"], true, "{hs}");
+    assert_eq!(hs["negotiated_group"], "secp384r1", "{hs}");
+    assert_eq!(hs["hello_retry"], true, "{hs}");
+    assert_eq!(doc["connections"], 1, "{doc}");
+    assert_eq!(curl_h3(peer.addr), "secp384r1", "nginx's own $ssl_curve");
 }
 
 // ---- hostile UDP servers -------------------------------------------------
@@ -303,6 +392,38 @@ async fn a_udp_port_that_never_answers_times_out_after_bounded_resends() {
         .expect("a failed QUIC target keeps its counts");
     assert_eq!(quic.datagrams_received, 0);
     assert!((1..=3).contains(&quic.datagrams_sent), "{quic:?}");
+    task.abort();
+}
+
+#[tokio::test]
+async fn a_full_quic_handshake_to_a_silent_port_times_out_within_the_bound() {
+    let (addr, task) = udp_server(|_| Vec::new()).await;
+    let mut target = support::loopback::target(addr, None);
+    target.protocol = pqready::vocab::Protocol::Quic;
+    let mut config = support::loopback::config(TIMEOUT);
+    config.checks = pqready::probe::checks::CheckSet::select(&["handshake".into()], &[]).unwrap();
+    let started = Instant::now();
+    let r = scan_one(&target, &config).await;
+    assert!(
+        started.elapsed() < TIMEOUT * 4,
+        "probe took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        error(&r),
+        (
+            "timeout".into(),
+            "timed out during the QUIC handshake".into()
+        )
+    );
+    assert_eq!(r.observed.connections, 1);
+    let quic = r
+        .observed
+        .quic
+        .expect("a failed QUIC target keeps its counts");
+    assert_eq!(quic.datagrams_received, 0);
+    assert!(quic.datagrams_sent >= 1, "{quic:?}");
+    // The server saw quinn's Initial(s): the handshake was really attempted.
     task.abort();
 }
 

@@ -222,6 +222,13 @@ impl Drop for Peer {
 }
 
 impl Peer {
+    /// A file of its working directory (its certificate: `cert.pem` from
+    /// [`Setup::new`], `server.crt` from [`self_signed_setup`]).
+    #[allow(dead_code)]
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("peer.log")).unwrap_or_default()
     }
