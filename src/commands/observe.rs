@@ -8,16 +8,10 @@ use super::{CommandError, Outcome};
 use crate::cli::ObserveArgs;
 use crate::observe::flow::{FlowTable, Limits};
 use crate::report::observe::{ObserveSummary, ObservedRecord};
-use crate::report::{Format, Part};
+use crate::report::Part;
 
 /// Reads every file, then reports.
 pub fn run(args: ObserveArgs) -> Result<Outcome, CommandError> {
-    let format = args.output.format();
-    if matches!(format, Format::Cbom | Format::Html) {
-        return Err(CommandError(
-            "observe writes table, json, sarif or markdown (-o cbom and -o html are not available for it)".into(),
-        ));
-    }
     if args.output.policy.is_some() || args.output.baseline.is_some() {
         return Err(CommandError(
             "observe takes --fail-on, but not --policy or --baseline".into(),

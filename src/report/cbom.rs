@@ -3,8 +3,9 @@
 //!
 //! Owns: mapping the report model onto CycloneDX cryptographic assets —
 //! a `protocol` asset per endpoint and TLS version (its negotiated suite with
-//! the endpoint's groups and signature schemes) and per edge of a cluster
-//! (the group its client negotiates with its server), `algorithm` assets (a hybrid
+//! the endpoint's groups and signature schemes), per edge of a cluster
+//! (the group its client negotiates with its server) and per edge `observe`
+//! saw in a capture (the groups its connections negotiated), `algorithm` assets (a hybrid
 //! group is modelled from its parts: X25519MLKEM768 is ML-KEM-768 and
 //! X25519), `certificate` assets, `related-crypto-material` assets for keys,
 //! and Go binaries as `application` components — linked by `bom-ref`, each
@@ -867,6 +868,65 @@ impl CbomRenderer {
         self.push(component, algorithms);
     }
 
+    /// A client→server edge seen by `observe`: a TLS protocol asset whose
+    /// algorithms are the groups its connections negotiated, with the
+    /// count per group.
+    fn observed_edge(&mut self, e: &crate::assess::observed::ObservedEdge) {
+        let bom_ref = self.fresh_ref(format!("crypto/observed-edge/{}/{}", e.client, e.server));
+        let mut algorithms: Vec<String> = Vec::new();
+        // `unknown` (no ServerHello seen, or TLS 1.2 without a group) names no algorithm.
+        for name in e.groups.keys() {
+            if let Some(g) = NamedGroup::parse(name) {
+                for a in Algorithm::of_group(g) {
+                    algorithms.push(self.algorithm(&a));
+                }
+            }
+        }
+        dedup(&mut algorithms);
+        let mut protocol = Map::new();
+        protocol.insert("type".into(), json!("tls"));
+        let related: Vec<(&str, &String)> = algorithms.iter().map(|a| ("algorithm", a)).collect();
+        self.relate(&mut protocol, &related);
+        let mut props: Props = vec![
+            ("pqready:observed:client".into(), e.client.clone()),
+            ("pqready:observed:server".into(), e.server.clone()),
+            ("pqready:connections".into(), e.connections.to_string()),
+        ];
+        for (group, n) in &e.groups {
+            props.push((format!("pqready:negotiated-group:{group}"), n.to_string()));
+        }
+        for (standing, n) in &e.standings {
+            props.push((
+                format!("pqready:observed:standing:{}", label_of(standing)),
+                n.to_string(),
+            ));
+        }
+        props.push((
+            "pqready:observed:hello-retries".into(),
+            e.hello_retries.to_string(),
+        ));
+        if !e.profiles.is_empty() {
+            props.push((
+                "pqready:observed:client-profiles".into(),
+                e.profiles.join(","),
+            ));
+        }
+        for f in &e.findings {
+            props.push((
+                format!("pqready:finding:{}", f.id),
+                f.severity.name().to_string(),
+            ));
+        }
+        let mut component = json!({
+            "type": "cryptographic-asset",
+            "bom-ref": bom_ref,
+            "name": format!("{} → {}", e.client, e.server),
+            "cryptoProperties": {"assetType": "protocol", "protocolProperties": protocol},
+        });
+        set_properties(&mut component, &props);
+        self.push(component, algorithms);
+    }
+
     fn cert_file(&mut self, file: &FileReport) {
         for c in &file.certificates {
             let props = vec![
@@ -1149,12 +1209,16 @@ impl Renderer for CbomRenderer {
             // `-o cbom` before they run.
             // Each record is in the summary that closes an inspect session.
             Part::InspectSummary(summary) => self.inspected(summary),
+            Part::ObserveSummary(summary) => {
+                for e in &summary.assessed.edges {
+                    self.observed_edge(e);
+                }
+            }
             Part::BinaryTotals { .. }
             | Part::CertSummary(_)
             | Part::InspectRecord(_)
-            // `observe` refuses `-o cbom` before it runs.
+            // Each connection is counted in its edge, in the summary.
             | Part::ObservedConnection(_)
-            | Part::ObserveSummary(_)
             | Part::Profiles(_)
             | Part::Matrix { .. } => {}
         }

@@ -1,19 +1,20 @@
 //! Rendering for `pqready observe`: one JSON Lines record per connection
 //! (`observed-connection`), the closing summary (`observe-summary`: edges
 //! worst first, totals, findings, what the capture held), and the summary
-//! table.
+//! table. Both read back (`pqready report`): each record carries its own
+//! judgement and the summary the capture-wide one, so nothing is judged again.
 
 use super::style::Style;
 use crate::assess::observed::{ConnectionJudgement, ObserveAssessment};
 use crate::assess::Finding;
 use crate::observe::{CaptureStats, ObservedConnection};
 use crate::vocab::{DocumentKind, Standing};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
 /// One observed connection as reported (one JSON line): the facts and the
 /// judgement side by side.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ObservedRecord {
     /// Always `pqready/v1`.
     #[schemars(with = "String", extend("const" = crate::report::SCHEMA))]
@@ -42,7 +43,7 @@ impl ObservedRecord {
 }
 
 /// The end of an observe run (the last JSON line).
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ObserveSummary {
     /// Always `pqready/v1`.
     #[schemars(with = "String", extend("const" = crate::report::SCHEMA))]
@@ -73,7 +74,8 @@ impl ObserveSummary {
     }
 }
 
-fn counts(map: &std::collections::BTreeMap<String, u64>) -> String {
+/// `group ×n, …`, most connections first.
+pub(crate) fn counts(map: &std::collections::BTreeMap<String, u64>) -> String {
     let mut v: Vec<_> = map.iter().collect();
     v.sort_by_key(|(g, n)| (std::cmp::Reverse(**n), (*g).clone()));
     v.iter()
@@ -83,7 +85,7 @@ fn counts(map: &std::collections::BTreeMap<String, u64>) -> String {
 }
 
 /// The edge of `standing` counts that decides its colour: its worst.
-fn worst(standings: &std::collections::BTreeMap<Standing, u64>) -> Standing {
+pub(crate) fn worst(standings: &std::collections::BTreeMap<Standing, u64>) -> Standing {
     standings
         .keys()
         .copied()
