@@ -14,6 +14,7 @@ use super::binaries;
 use super::cert_files;
 use super::cluster::ClusterReport;
 use super::inspect::{self, InspectRecord};
+use super::observe::{ObserveSummary, ObservedRecord};
 use super::{Part, TargetReport, SCHEMA};
 use crate::vocab::DocumentKind;
 use serde::de::IgnoredAny;
@@ -35,6 +36,11 @@ pub enum Document {
     InspectRecord(Box<InspectRecord>),
     /// The end of an inspect session.
     InspectSummary(Box<inspect::Summary>),
+    /// One connection seen by `observe`, with its own judgement.
+    ObservedConnection(Box<ObservedRecord>),
+    /// The end of an `observe` run: its edges, totals and findings, judged
+    /// over the whole capture when it was read.
+    ObserveSummary(Box<ObserveSummary>),
     /// A decision about the saved run (`gate`, `baseline`): its content is
     /// recomputed by whoever reads the results again, never copied.
     Decision(DocumentKind),
@@ -50,6 +56,8 @@ impl Document {
             Document::Binaries(_) => DocumentKind::Binaries,
             Document::InspectRecord(_) => DocumentKind::InspectRecord,
             Document::InspectSummary(_) => DocumentKind::InspectSummary,
+            Document::ObservedConnection(_) => DocumentKind::ObservedConnection,
+            Document::ObserveSummary(_) => DocumentKind::ObserveSummary,
             Document::Decision(kind) => *kind,
         }
     }
@@ -77,6 +85,8 @@ impl Document {
                 .collect(),
             Document::InspectRecord(record) => vec![Part::InspectRecord(record)],
             Document::InspectSummary(summary) => vec![Part::InspectSummary(summary)],
+            Document::ObservedConnection(record) => vec![Part::ObservedConnection(record)],
+            Document::ObserveSummary(summary) => vec![Part::ObserveSummary(summary)],
             Document::Decision(_) => Vec::new(),
         }
     }
@@ -123,11 +133,6 @@ pub enum ValueError {
     /// The catalog (`matrix`): no results to read.
     #[error("a {0} document lists pqready's catalog, not results: run `pqready {0}` instead")]
     Catalog(DocumentKind),
-    /// `observe` output: its judgement spans the whole capture (a silent
-    /// downgrade is told by other connections), so it is rendered by
-    /// `observe -o FORMAT`, not re-rendered line by line.
-    #[error("{0} output is rendered by `pqready observe -o FORMAT`, not by `pqready report`")]
-    Observe(DocumentKind),
     /// An object with none of the fields that tell what it is.
     #[error("not a pqready result (no schema, kind or inspect record fields)")]
     Unrecognised,
@@ -225,9 +230,8 @@ fn value(json: &str) -> Result<Document, ValueError> {
         DocumentKind::InspectSummary => Document::InspectSummary(typed(kind, json)?),
         DocumentKind::Gate | DocumentKind::Baseline => Document::Decision(kind),
         DocumentKind::Matrix => return Err(ValueError::Catalog(kind)),
-        DocumentKind::ObservedConnection | DocumentKind::ObserveSummary => {
-            return Err(ValueError::Observe(kind))
-        }
+        DocumentKind::ObservedConnection => Document::ObservedConnection(typed(kind, json)?),
+        DocumentKind::ObserveSummary => Document::ObserveSummary(typed(kind, json)?),
     })
 }
 
