@@ -43,13 +43,13 @@ fn file_url(path: &Path) -> String {
 }
 
 /// The DOM Chromium built from `page`.
-fn dump_dom(page: &Path) -> String {
+pub(crate) fn dump_dom(page: &Path) -> String {
     let out = chromium(&["--dump-dom", &file_url(page)]);
     String::from_utf8(out.stdout).expect("UTF-8 DOM")
 }
 
 /// The visible text of a serialised DOM: tags dropped, the five entities decoded.
-fn visible_text(dom: &str) -> String {
+pub(crate) fn visible_text(dom: &str) -> String {
     let mut text = String::new();
     let mut in_tag = false;
     for c in dom.chars() {
@@ -94,7 +94,7 @@ fn png_size(png: &[u8]) -> (u32, u32) {
 }
 
 /// What a self-contained, script-free page must not contain.
-fn assert_self_contained(html: &str) {
+pub(crate) fn assert_self_contained(html: &str) {
     let lower = html.to_ascii_lowercase();
     for needle in [
         "http://",
@@ -122,7 +122,7 @@ fn assert_self_contained(html: &str) {
 
 /// A screenshot of the report must be a real page: 1280×2000, 20 KB–5 MB,
 /// and much heavier than the same-size render of an empty page.
-fn assert_screenshot(report: &Path, dir: &Path) {
+pub(crate) fn assert_screenshot(report: &Path, dir: &Path) {
     let shot = screenshot(report, dir, "report.png");
     assert_eq!(png_size(&shot), (1280, 2000));
     assert!(

@@ -469,3 +469,219 @@ fn a_large_non_tls_capture_is_read_in_bounded_memory() {
         200_000.0 / elapsed.as_secs_f64()
     );
 }
+
+/// `observe -o html` and `-o cbom` from a real capture: Go 1.24 and Go 1.23
+/// to a Go 1.24 server (one edge: X25519MLKEM768 and a silent downgrade to
+/// x25519), Go 1.24 to nginx (X25519MLKEM768). The page renders in headless
+/// Chromium with the edges, totals and findings; the CBOM has one TLS
+/// protocol asset per edge linked to its negotiated groups' algorithms, valid
+/// CycloneDX 1.7 and 1.6.
+#[test]
+fn observe_renders_html_and_cbom_from_a_real_capture() {
+    let need = [
+        "tcpdump",
+        "chromium",
+        "nginx",
+        "goserver-1.24",
+        "goclient-1.23",
+        "goclient-1.24",
+    ];
+    if !require(&need) {
+        return;
+    }
+    let go124 = go_server("1.24");
+    let nginx = nginx();
+    let dir = tempfile::tempdir().unwrap();
+    let Some(tcpdump) = Tcpdump::start(dir.path(), &[go124.addr.port(), nginx.addr.port()]) else {
+        return;
+    };
+    assert!(goclient("1.24").run(go124.addr).succeeded());
+    assert!(goclient("1.23").run(go124.addr).succeeded());
+    assert!(goclient("1.24").run(nginx.addr).succeeded());
+    let file = tcpdump.stop();
+    let file_arg = file.display().to_string();
+    let go_edge = format!("127.0.0.1 → {}", go124.addr);
+    let nginx_edge = format!("127.0.0.1 → {}", nginx.addr);
+
+    // HTML: the edges table worst first, the totals, the findings.
+    let page = dir.path().join("observe.html");
+    let out = run(&[
+        "observe",
+        "--pcap",
+        &file_arg,
+        "-o",
+        "html",
+        "--output-file",
+        page.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    crate::html::assert_self_contained(&html);
+    let text = crate::html::visible_text(&crate::html::dump_dom(&page));
+    for expected in [
+        "3 observed connections on 2 edges seen in 1 capture".to_string(),
+        "Observed connections".to_string(),
+        format!(
+            "127.0.0.1 {} 2 classical X25519MLKEM768 ×1, x25519 ×1 0 ",
+            go124.addr
+        ),
+        format!("127.0.0.1 {} 1 pq X25519MLKEM768 ×1 0 go1.24 -", nginx.addr),
+        "3 connections on 2 edges; negotiated: X25519MLKEM768 ×2, x25519 ×1.".to_string(),
+        "observed-silent-downgrade".to_string(),
+        go_edge.clone(),
+    ] {
+        assert!(
+            text.contains(&expected),
+            "{expected:?} not rendered in:\n{text}"
+        );
+    }
+    // Worst first: the downgraded edge's row comes before nginx's, and holds
+    // both clients' profiles (in capture order) and both findings.
+    let row = |addr: &std::net::SocketAddr| text.find(&format!("127.0.0.1 {addr} ")).unwrap();
+    assert!(row(&go124.addr) < row(&nginx.addr), "{text}");
+    let go_row = &text[row(&go124.addr)..row(&nginx.addr)];
+    for expected in [
+        "go1.23",
+        "go1.24",
+        "observed-silent-downgrade observed-draft",
+    ] {
+        assert!(go_row.contains(expected), "{expected:?} not in {go_row:?}");
+    }
+    crate::html::assert_screenshot(&page, dir.path());
+
+    // CBOM: per edge a TLS protocol asset linked to its groups' algorithms.
+    for version in ["1.7", "1.6"] {
+        let out = run(&[
+            "observe",
+            "--pcap",
+            &file_arg,
+            "-o",
+            "cbom",
+            "--cbom-version",
+            version,
+        ]);
+        assert!(out.status.success());
+        let cbom: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let errors = crate::support::formats::cyclonedx_violations(version, &cbom);
+        assert!(errors.is_empty(), "CycloneDX {version}: {errors:#?}");
+        let components = cbom["components"].as_array().unwrap();
+        let name_of = |r: &Value| {
+            components
+                .iter()
+                .find(|c| c["bom-ref"] == *r)
+                .unwrap_or_else(|| panic!("no component {r}"))["name"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let edges: Vec<&Value> = components
+            .iter()
+            .filter(|c| {
+                c["bom-ref"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("crypto/observed-edge/")
+            })
+            .collect();
+        assert_eq!(edges.len(), 2, "{cbom:#}");
+        for (label, groups, algorithms) in [
+            (
+                &go_edge,
+                vec![("X25519MLKEM768", "1"), ("x25519", "1")],
+                vec!["ML-KEM-768", "X25519"],
+            ),
+            (
+                &nginx_edge,
+                vec![("X25519MLKEM768", "1")],
+                vec!["ML-KEM-768", "X25519"],
+            ),
+        ] {
+            let e = edges
+                .iter()
+                .find(|e| e["name"] == label.as_str())
+                .unwrap_or_else(|| panic!("no edge {label} in {cbom:#}"));
+            let protocol = &e["cryptoProperties"]["protocolProperties"];
+            assert_eq!(protocol["type"], "tls");
+            let refs: Vec<Value> = if version == "1.7" {
+                protocol["relatedCryptographicAssets"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a["ref"].clone())
+                    .collect()
+            } else {
+                protocol["cryptoRefArray"].as_array().unwrap().clone()
+            };
+            let mut names: Vec<String> = refs.iter().map(name_of).collect();
+            names.sort();
+            assert_eq!(names, algorithms, "{label}");
+            let props: HashMap<&str, &str> = e["properties"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| (p["name"].as_str().unwrap(), p["value"].as_str().unwrap()))
+                .collect();
+            let negotiated: Vec<(&str, &str)> = props
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix("pqready:negotiated-group:")?, *v)))
+                .collect::<std::collections::BTreeMap<_, _>>()
+                .into_iter()
+                .collect();
+            assert_eq!(negotiated, groups, "{label}");
+            let downgrade = props.contains_key("pqready:finding:observed-silent-downgrade");
+            assert_eq!(downgrade, label == &go_edge, "{label}: {props:?}");
+            // The dependencies say the same as the links.
+            let deps = cbom["dependencies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["ref"] == e["bom-ref"])
+                .unwrap();
+            assert_eq!(deps["dependsOn"].as_array().unwrap().len(), refs.len());
+        }
+    }
+
+    // `pqready report` re-renders the saved JSON Lines: the lines as saved,
+    // and every other format as the live run printed it.
+    let saved = dir.path().join("observe.jsonl");
+    let out = run(&["observe", "--pcap", &file_arg, "-o", "json"]);
+    assert!(out.status.success());
+    std::fs::write(&saved, &out.stdout).unwrap();
+    let saved_arg = saved.display().to_string();
+    for format in ["json", "table", "sarif", "markdown", "html"] {
+        let live = run(&["observe", "--pcap", &file_arg, "-o", format]);
+        let again = run(&["report", &saved_arg, "-o", format]);
+        assert!(
+            again.status.success(),
+            "report -o {format}: {}",
+            String::from_utf8_lossy(&again.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&again.stdout),
+            String::from_utf8_lossy(&live.stdout),
+            "report -o {format} differs from the live run"
+        );
+    }
+    let cbom = run(&["report", &saved_arg, "-o", "cbom"]);
+    let cbom: Value = serde_json::from_slice(&cbom.stdout).unwrap();
+    assert!(crate::support::formats::cyclonedx_violations("1.7", &cbom).is_empty());
+    let edges = cbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["bom-ref"]
+                .as_str()
+                .unwrap()
+                .starts_with("crypto/observed-edge/")
+        })
+        .count();
+    assert_eq!(edges, 2);
+    // The gate is recomputed from the saved findings: a high one fails it.
+    let gated = run(&["report", &saved_arg, "--fail-on", "high"]);
+    assert_eq!(gated.status.code(), Some(1));
+}
