@@ -84,6 +84,11 @@ impl StreamReassembler {
         let data = &data[..end - start];
         let (start, end) = (start as u32, end as u32);
         if self.buf.len() < end as usize {
+            // Grow by doubling, but never past the limit: `resize` alone
+            // may double the capacity beyond it.
+            let len = self.buf.len();
+            let wanted = (end as usize).max(len * 2).min(self.limit);
+            self.buf.reserve_exact(wanted - len);
             self.buf.resize(end as usize, 0);
         }
         // Compare where something arrived before; write only the gaps.
@@ -186,6 +191,19 @@ impl StreamReassembler {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn growing_never_holds_more_than_the_limit() {
+        // Found by the observe_stream fuzz target: a buffer grown in
+        // small steps near the limit doubled its capacity past it.
+        let mut r = StreamReassembler::new(4096);
+        r.syn(0);
+        for at in (1..4096).step_by(91) {
+            r.push(at, &[7u8; 91]);
+            assert!(r.held() <= 4096, "{} bytes held", r.held());
+        }
+        assert!(r.held() <= 4096);
+    }
 
     #[test]
     fn orders_segments_and_ignores_retransmissions() {
