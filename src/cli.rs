@@ -340,8 +340,29 @@ impl InspectArgs {
 pub struct ObserveArgs {
     /// Read these pcap or pcapng files (tcpdump, tshark, Wireshark, `kubectl
     /// debug` captures); connections are judged across all of them together.
-    #[arg(long = "pcap", value_name = "FILE", required = true, num_args = 1..)]
+    #[arg(long = "pcap", value_name = "FILE", num_args = 1..,
+          required_unless_present = "interface", conflicts_with = "interface")]
     pub pcap: Vec<PathBuf>,
+    /// Capture live on this network interface (`any` for all) until
+    /// --duration ends or Ctrl-C; needs CAP_NET_RAW. Linux only, no
+    /// libpcap: an AF_PACKET socket whose kernel filter passes only TCP.
+    #[arg(long, value_name = "IF")]
+    pub interface: Option<String>,
+    /// Keep only the segments this filter matches: the part of the tcpdump
+    /// language that picks connections: `[src|dst] port N`, `portrange N-M`,
+    /// `host ADDR`, `net ADDR/LEN`, `tcp`, `ip`, `ip6`, `and`/`or`/`not`,
+    /// parentheses (e.g. 'port 443 or port 6443').
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// End a live capture after this long (e.g. 10m); without it, Ctrl-C
+    /// (or SIGTERM) ends it. Either way the outputs are those of a file.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "interface")]
+    pub duration: Option<Duration>,
+    /// Do not look up the process, Go build and container of local sockets
+    /// on a live capture (the lookup reads /proc/PID/fd and /proc/PID/exe of
+    /// other users' processes: root or CAP_SYS_PTRACE).
+    #[arg(long, requires = "interface")]
+    pub no_attribution: bool,
     /// Track at most N TCP flows at once; new flows past the cap are not
     /// read, and counted (`flows_dropped`). Memory stays under about
     /// N × 32 KiB whatever the capture holds.

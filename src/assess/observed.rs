@@ -52,6 +52,10 @@ pub struct ObservedEdge {
     pub hello_retries: u64,
     /// Client profiles their hellos matched (`pqready profiles`).
     pub profiles: Vec<String>,
+    /// The client processes seen on a live capture (`comm` and Go
+    /// version, e.g. `goclient-1.23 go1.23.4`), in first-seen order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_processes: Vec<String>,
     /// One finding per kind, counting the connections that raised it.
     pub findings: Vec<Finding>,
 }
@@ -190,6 +194,7 @@ pub fn observed(connections: &[ObservedConnection]) -> ObserveAssessment {
                     standings: BTreeMap::new(),
                     hello_retries: 0,
                     profiles: Vec::new(),
+                    client_processes: Vec::new(),
                     findings: Vec::new(),
                 },
                 BTreeMap::new(),
@@ -210,6 +215,15 @@ pub fn observed(connections: &[ObservedConnection]) -> ObserveAssessment {
         {
             if !edge.profiles.contains(&p) {
                 edge.profiles.push(p);
+            }
+        }
+        if let Some(p) = &c.client_process {
+            let label = match &p.go_version {
+                Some(v) => format!("{} {v}", p.comm),
+                None => p.comm.clone(),
+            };
+            if !edge.client_processes.contains(&label) && edge.client_processes.len() < 16 {
+                edge.client_processes.push(label);
             }
         }
         for (kind, detail) in &findings {

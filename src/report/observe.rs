@@ -105,10 +105,15 @@ pub fn summary_table(s: &ObserveSummary, style: Style) -> String {
     for e in &a.edges {
         let findings: Vec<String> = e.findings.iter().map(|f| f.id.to_string()).collect();
         let groups = counts(&e.groups);
+        let client = if e.client_processes.is_empty() {
+            e.client.clone()
+        } else {
+            format!("{} ({})", e.client, e.client_processes.join(", "))
+        };
         let _ = writeln!(
             out,
             "{:<24} {:<28} {:>6}  {} {}",
-            super::printable(&e.client),
+            super::printable(&client),
             super::printable(&e.server),
             e.connections,
             style.standing(worst(&e.standings), &format!("{groups:<40}")),

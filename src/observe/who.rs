@@ -1,0 +1,622 @@
+//! Who made a connection: on a live capture, the local process holding each
+//! end's socket, its executable's Go build and its container.
+//!
+//! Owns: reading `/proc/net/tcp` and `/proc/net/tcp6` (a connection's
+//! 4-tuple → its socket inode; at a connection's first packet the server's
+//! socket may not be accepted yet, so its listening socket stands in), the
+//! scan of `/proc/*/fd` for `socket:[inode]` (inode → pid), and per process
+//! its `comm`, executable (`/proc/PID/exe`, read through the link so it works
+//! across mount namespaces and for deleted files), the Go version and `tls*`
+//! GODEBUG defaults of that executable (the `binaries` code,
+//! [`crate::gobin::buildinfo`]), the `tls*` settings of its `GODEBUG`
+//! environment variable, and its container from `/proc/PID/cgroup`.
+//!
+//! Done when a connection is first seen, because short-lived clients exit
+//! right after their handshake. Bounded: every `/proc` file read is capped,
+//! the fd scan visits at most [`MAX_FDS_PER_SCAN`] descriptors, the inode
+//! and executable caches are capped, and re-reading the socket tables or
+//! rescanning `/proc` happens at most [`MAX_REREADS_PER_SECOND`] and
+//! [`MAX_SCANS_PER_SECOND`] times a second (a flood of new connections is
+//! counted as not attributed instead of stalling the capture).
+//!
+//! Limits (facts the guide states): only sockets of pqready's own network
+//! namespace are in its `/proc/net/tcp` (host network in a DaemonSet), only
+//! processes of its PID namespace are in its `/proc` (`hostPID`), and a
+//! process that has exited before the lookup is gone. Must not judge.
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::io::Read;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The process holding one end of a connection.
+/// Field names are a contract (docs/guides/observe.md): add, never rename.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ProcessFacts {
+    /// Process ID (in pqready's PID namespace).
+    pub pid: u32,
+    /// The process name (`/proc/PID/comm`, at most 15 characters).
+    pub comm: String,
+    /// The executable's path as the process sees it, or null when unreadable.
+    pub exe: Option<String>,
+    /// The Go version the executable was built with (`go1.24.2`); null
+    /// when it is not a Go program or could not be read.
+    pub go_version: Option<String>,
+    /// The `tls*` settings of the executable's `DefaultGODEBUG` build
+    /// setting (`tlsmlkem=0`), in recorded order.
+    pub tls_godebug: Vec<String>,
+    /// The `tls*` settings of the process's `GODEBUG` environment variable,
+    /// which override the defaults.
+    pub tls_godebug_env: Vec<String>,
+    /// The container's ID, from the process's cgroup path.
+    pub container_id: Option<String>,
+    /// The container runtime named by the cgroup path (`containerd`,
+    /// `cri-o`, `docker`, `podman`).
+    pub container_runtime: Option<String>,
+    /// The Kubernetes pod UID named by the cgroup path.
+    pub pod_uid: Option<String>,
+}
+
+/// One line of `/proc/net/tcp` or `/proc/net/tcp6`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocketEntry {
+    /// The local address (IPv4-mapped IPv6 addresses as IPv4).
+    pub local: SocketAddr,
+    /// The remote address (`0.0.0.0:0` for a listener).
+    pub remote: SocketAddr,
+    /// The TCP state (`0x0A` is LISTEN).
+    pub state: u8,
+    /// The socket's inode (0 for sockets without one: TIME_WAIT, embryonic).
+    pub inode: u64,
+}
+
+/// TCP_LISTEN in `/proc/net/tcp`.
+pub const LISTEN: u8 = 0x0A;
+
+/// Parses one line of `/proc/net/tcp{,6}`; `None` for the header or any
+/// line that is not one well-formed socket.
+pub fn parse_socket_line(line: &str) -> Option<SocketEntry> {
+    let mut f = line.split_ascii_whitespace();
+    let sl = f.next()?;
+    sl.strip_suffix(':')?.parse::<u64>().ok()?;
+    let local = parse_endpoint(f.next()?)?;
+    let remote = parse_endpoint(f.next()?)?;
+    if local.is_ipv4() != remote.is_ipv4() && !(is_unspecified(&local) || is_unspecified(&remote))
+    {
+        return None;
+    }
+    let state = u8::from_str_radix(f.next()?, 16).ok()?;
+    // tx_queue:rx_queue, tr:tm->when, retrnsmt, uid, timeout, inode.
+    let inode = f.nth(5)?.parse::<u64>().ok()?;
+    Some(SocketEntry {
+        local,
+        remote,
+        state,
+        inode,
+    })
+}
+
+fn is_unspecified(a: &SocketAddr) -> bool {
+    a.ip().is_unspecified()
+}
+
+/// `0100007F:1F90` or 32 hex digits and a port: the kernel prints each
+/// 32-bit word of the address as a host-order integer.
+fn parse_endpoint(text: &str) -> Option<SocketAddr> {
+    let (addr, port) = text.split_once(':')?;
+    if port.len() != 4 {
+        return None;
+    }
+    let port = u16::from_str_radix(port, 16).ok()?;
+    let word = |i: usize| -> Option<[u8; 4]> {
+        let hex = addr.get(i * 8..i * 8 + 8)?;
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        Some(u32::from_str_radix(hex, 16).ok()?.to_ne_bytes())
+    };
+    let ip = match addr.len() {
+        8 => IpAddr::V4(Ipv4Addr::from(word(0)?)),
+        32 => {
+            let mut b = [0u8; 16];
+            for i in 0..4 {
+                b[i * 4..i * 4 + 4].copy_from_slice(&word(i)?);
+            }
+            let v6 = Ipv6Addr::from(b);
+            v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4)
+        }
+        _ => return None,
+    };
+    Some(SocketAddr::new(ip, port))
+}
+
+/// A container named by a cgroup path.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CgroupFacts {
+    /// The container ID (64 hex digits).
+    pub container_id: Option<String>,
+    /// The runtime, when the path names it.
+    pub runtime: Option<String>,
+    /// The pod UID, when the path names one.
+    pub pod_uid: Option<String>,
+}
+
+/// Reads the container of `/proc/PID/cgroup` text: cgroup v2
+/// (`0::/kubepods.slice/…/cri-containerd-ID.scope`) and v1 lines, systemd
+/// (`cri-containerd-`, `crio-`, `docker-`, `libpod-` scopes) and cgroupfs
+/// (`/kubepods/burstable/podUID/ID`, `/docker/ID`) forms.
+pub fn parse_cgroup(text: &str) -> CgroupFacts {
+    let mut out = CgroupFacts::default();
+    for line in text.lines().take(64) {
+        let Some(path) = line.splitn(3, ':').nth(2) else {
+            continue;
+        };
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        for (i, part) in parts.iter().enumerate().rev() {
+            let part = part.trim_end_matches(".scope");
+            let (runtime, id) = [
+                ("cri-containerd-", "containerd"),
+                ("crio-", "cri-o"),
+                ("docker-", "docker"),
+                ("libpod-", "podman"),
+            ]
+            .iter()
+            .find_map(|(prefix, rt)| part.strip_prefix(prefix).map(|id| (Some(*rt), id)))
+            .unwrap_or((None, part));
+            if out.container_id.is_none() && is_container_id(id) {
+                out.container_id = Some(id.to_string());
+                out.runtime = runtime.map(str::to_string).or_else(|| {
+                    let parent = i.checked_sub(1).map(|p| parts[p]);
+                    (parent == Some("docker")).then(|| "docker".to_string())
+                });
+            }
+        }
+        if out.pod_uid.is_none() {
+            out.pod_uid = parts.iter().find_map(|p| pod_uid(p));
+        }
+        if out.container_id.is_some() {
+            break;
+        }
+    }
+    out
+}
+
+fn is_container_id(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// `pod0f1e…` (cgroupfs) or `kubepods-burstable-pod0f1e_…​.slice` (systemd,
+/// dashes as underscores).
+fn pod_uid(part: &str) -> Option<String> {
+    let at = part.rfind("pod")?;
+    let uid = part[at + 3..].trim_end_matches(".slice").replace('_', "-");
+    let ok = uid.len() == 36
+        && uid
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| matches!(i, 8 | 13 | 18 | 23) == (b == b'-') && (b == b'-' || b.is_ascii_hexdigit()));
+    ok.then_some(uid)
+}
+
+/// The `tls*` settings of a GODEBUG string, in order.
+pub fn tls_settings(godebug: &str) -> Vec<String> {
+    godebug
+        .split(',')
+        .map(str::trim)
+        .filter(|s| s.starts_with("tls") && s.contains('='))
+        .take(32)
+        .map(|s| s.chars().take(64).collect())
+        .collect()
+}
+
+/// Descriptors visited per `/proc` scan at most.
+pub const MAX_FDS_PER_SCAN: usize = 1_000_000;
+/// Full `/proc` scans per second at most.
+pub const MAX_SCANS_PER_SECOND: u32 = 20;
+/// Re-reads of the socket tables per second at most.
+pub const MAX_REREADS_PER_SECOND: u32 = 200;
+/// The largest `/proc/net/tcp{,6}` read (about 200,000 sockets).
+const MAX_TABLE_BYTES: u64 = 32 << 20;
+/// Socket inodes remembered at most (cleared when full).
+const MAX_INODES: usize = 500_000;
+/// Executables remembered at most (cleared when full).
+const MAX_EXES: usize = 4096;
+
+/// Go facts of one executable.
+#[derive(Debug, Clone, Default)]
+struct GoFacts {
+    version: Option<String>,
+    tls_godebug: Vec<String>,
+}
+
+/// Looks up the processes of connections, with caches and budgets.
+#[derive(Debug)]
+pub struct Resolver {
+    proc_root: PathBuf,
+    /// This host's addresses: a listener stands in for a server's socket
+    /// only when the server's address is one of them.
+    local_ips: Vec<IpAddr>,
+    sockets: Vec<SocketEntry>,
+    inodes: HashMap<u64, u32>,
+    exes: HashMap<(u64, u64), GoFacts>,
+    window: Instant,
+    scans: u32,
+    rereads: u32,
+    /// Ends a lookup was skipped for because the budget was spent.
+    pub over_budget: u64,
+    /// Local sockets whose process was not found (it had exited, or is in
+    /// another PID namespace).
+    pub not_found: u64,
+}
+
+impl Resolver {
+    /// A resolver reading `proc_root` (`/proc`) on a host with these
+    /// addresses (loopback addresses are always local).
+    pub fn new(proc_root: impl Into<PathBuf>, local_ips: Vec<IpAddr>) -> Self {
+        Resolver {
+            proc_root: proc_root.into(),
+            local_ips,
+            sockets: Vec::new(),
+            inodes: HashMap::new(),
+            exes: HashMap::new(),
+            window: Instant::now(),
+            scans: 0,
+            rereads: 0,
+            over_budget: 0,
+            not_found: 0,
+        }
+    }
+
+    fn budget(&mut self) {
+        if self.window.elapsed().as_secs() >= 1 {
+            self.window = Instant::now();
+            self.scans = 0;
+            self.rereads = 0;
+        }
+    }
+
+    /// The processes holding each end of a connection between `a` and `b`:
+    /// `[a's, b's]`, `None` for an end that is not a local socket (or whose
+    /// process is not found).
+    pub fn connection(&mut self, a: SocketAddr, b: SocketAddr) -> [Option<ProcessFacts>; 2] {
+        self.budget();
+        let mut inodes = [self.socket_inode(a, b), self.socket_inode(b, a)];
+        if inodes.iter().any(|i| i.is_none()) {
+            if self.rereads < MAX_REREADS_PER_SECOND {
+                self.rereads += 1;
+                self.read_sockets();
+                inodes = [self.socket_inode(a, b), self.socket_inode(b, a)];
+            } else {
+                self.over_budget += 1;
+            }
+        }
+        inodes.map(|inode| inode.and_then(|i| self.process_of_inode(i)))
+    }
+
+    /// The inode of the socket at `local` talking to `remote`, else of the
+    /// listener on `local` (the server's socket is accepted later).
+    fn socket_inode(&self, local: SocketAddr, remote: SocketAddr) -> Option<u64> {
+        let exact = self
+            .sockets
+            .iter()
+            .find(|s| s.inode != 0 && s.local == local && s.remote == remote);
+        let listener = || {
+            self.sockets.iter().find(|s| {
+                s.inode != 0
+                    && s.state == LISTEN
+                    && (local.ip().is_loopback() || self.local_ips.contains(&local.ip()))
+                    && s.local.port() == local.port()
+                    && (s.local.ip() == local.ip() || s.local.ip().is_unspecified())
+            })
+        };
+        exact.or_else(listener).map(|s| s.inode)
+    }
+
+    fn read_sockets(&mut self) {
+        self.sockets.clear();
+        for name in ["net/tcp", "net/tcp6"] {
+            let text = read_capped(&self.proc_root.join(name), MAX_TABLE_BYTES);
+            self.sockets
+                .extend(text.lines().filter_map(parse_socket_line));
+        }
+    }
+
+    fn process_of_inode(&mut self, inode: u64) -> Option<ProcessFacts> {
+        let holds = |pid: u32, root: &Path| {
+            // A remembered pid may have closed the socket (or exited).
+            std::fs::read_dir(root.join(pid.to_string()).join("fd"))
+                .map(|d| {
+                    d.flatten().any(|e| {
+                        std::fs::read_link(e.path())
+                            .is_ok_and(|l| socket_inode_of(&l) == Some(inode))
+                    })
+                })
+                .unwrap_or(false)
+        };
+        let pid = match self.inodes.get(&inode).copied() {
+            Some(pid) if holds(pid, &self.proc_root) => Some(pid),
+            _ => {
+                if self.scans < MAX_SCANS_PER_SECOND {
+                    self.scans += 1;
+                    self.scan(inode);
+                    self.inodes.get(&inode).copied()
+                } else {
+                    self.over_budget += 1;
+                    return None;
+                }
+            }
+        };
+        let Some(pid) = pid else {
+            self.not_found += 1;
+            return None;
+        };
+        self.facts(pid)
+    }
+
+    /// Remembers the socket inodes of processes, newest pid first (a
+    /// short-lived client is usually the newest process), until `wanted`
+    /// is found or every process is visited.
+    fn scan(&mut self, wanted: u64) {
+        if self.inodes.len() > MAX_INODES {
+            self.inodes.clear();
+        }
+        let Ok(dir) = std::fs::read_dir(&self.proc_root) else {
+            return;
+        };
+        let mut pids: Vec<u32> = dir
+            .flatten()
+            .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok()))
+            .collect();
+        pids.sort_unstable_by(|a, b| b.cmp(a));
+        let mut visited = 0usize;
+        for pid in pids {
+            let Ok(fds) = std::fs::read_dir(self.proc_root.join(pid.to_string()).join("fd")) else {
+                continue;
+            };
+            let mut found = false;
+            for fd in fds.flatten() {
+                visited += 1;
+                if visited > MAX_FDS_PER_SCAN {
+                    return;
+                }
+                if let Some(inode) = std::fs::read_link(fd.path())
+                    .ok()
+                    .and_then(|l| socket_inode_of(&l))
+                {
+                    self.inodes.insert(inode, pid);
+                    found |= inode == wanted;
+                }
+            }
+            if found {
+                return;
+            }
+        }
+    }
+
+    fn facts(&mut self, pid: u32) -> Option<ProcessFacts> {
+        let dir = self.proc_root.join(pid.to_string());
+        // Opened first: an open executable stays readable after its process
+        // exits (read through /proc/self/fd), and the process may be a
+        // client about to exit.
+        let exe_link = dir.join("exe");
+        let exe_file = std::fs::File::open(&exe_link).ok();
+        let comm = read_capped(&dir.join("comm"), 256);
+        if comm.is_empty() {
+            self.not_found += 1;
+            return None;
+        }
+        let exe = std::fs::read_link(&exe_link)
+            .ok()
+            .map(|p| p.to_string_lossy().chars().take(4096).collect());
+        let go = match exe_file.as_ref().map(|f| (f, f.metadata())) {
+            Some((file, Ok(meta))) => {
+                use std::os::fd::AsRawFd;
+                use std::os::unix::fs::MetadataExt;
+                let key = (meta.dev(), meta.ino());
+                if let Some(go) = self.exes.get(&key) {
+                    go.clone()
+                } else {
+                    let go = go_facts(Path::new(&format!("/proc/self/fd/{}", file.as_raw_fd())));
+                    if self.exes.len() >= MAX_EXES {
+                        self.exes.clear();
+                    }
+                    self.exes.insert(key, go.clone());
+                    go
+                }
+            }
+            _ => GoFacts::default(),
+        };
+        let environ = read_capped(&dir.join("environ"), 1 << 20);
+        let tls_godebug_env = environ
+            .split('\0')
+            .filter_map(|kv| kv.strip_prefix("GODEBUG="))
+            .last()
+            .map(tls_settings)
+            .unwrap_or_default();
+        let cgroup = parse_cgroup(&read_capped(&dir.join("cgroup"), 64 << 10));
+        Some(ProcessFacts {
+            pid,
+            comm: comm.trim_end_matches('\n').chars().take(64).collect(),
+            exe,
+            go_version: go.version,
+            tls_godebug: go.tls_godebug,
+            tls_godebug_env,
+            container_id: cgroup.container_id,
+            container_runtime: cgroup.runtime,
+            pod_uid: cgroup.pod_uid,
+        })
+    }
+}
+
+fn go_facts(exe: &Path) -> GoFacts {
+    match crate::gobin::buildinfo::read_file(exe) {
+        Ok(Some(info)) => {
+            let bin = crate::gobin::GoBinary::new(exe, &info);
+            GoFacts {
+                version: Some(bin.go_version.clone()),
+                tls_godebug: bin
+                    .default_godebug
+                    .as_deref()
+                    .map(tls_settings)
+                    .unwrap_or_default(),
+            }
+        }
+        _ => GoFacts::default(),
+    }
+}
+
+/// `socket:[12345]` → 12345.
+pub fn socket_inode_of(link: &Path) -> Option<u64> {
+    link.to_str()?
+        .strip_prefix("socket:[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
+}
+
+fn read_capped(path: &Path, max: u64) -> String {
+    let mut out = Vec::new();
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = f.take(max).read_to_end(&mut out);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_lines_parse_as_the_kernel_prints_them() {
+        let v4 = "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 12345 1 0000000000000000 100 0 0 10 0";
+        let e = parse_socket_line(v4).unwrap();
+        assert_eq!(e.local, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(e.remote, "0.0.0.0:0".parse().unwrap());
+        assert_eq!((e.state, e.inode), (LISTEN, 12345));
+        let v4 = "   1: 0100007F:C350 0100007F:01BB 01 00000000:00000000 00:00000000 00000000  1000        0 999 1 0000000000000000 20 4 30 10 -1";
+        let e = parse_socket_line(v4).unwrap();
+        assert_eq!(e.local, "127.0.0.1:50000".parse().unwrap());
+        assert_eq!(e.remote, "127.0.0.1:443".parse().unwrap());
+        assert_eq!((e.state, e.inode), (1, 999));
+        // ::1 and an IPv4-mapped address (a dual-stack socket's IPv4 peer).
+        let v6 = "   0: 00000000000000000000000001000000:01BB 0000000000000000FFFF00000100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 777 1 0000000000000000 20 4 30 10 -1";
+        let e = parse_socket_line(v6).unwrap();
+        assert_eq!(e.local, "[::1]:443".parse().unwrap());
+        assert_eq!(e.remote, "127.0.0.1:50000".parse().unwrap());
+        assert_eq!(e.inode, 777);
+    }
+
+    #[test]
+    fn hostile_socket_lines_are_none() {
+        for line in [
+            "",
+            "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode",
+            "   0: 0100007F:1F90",
+            "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0",
+            "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 -1",
+            "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 99999999999999999999999",
+            "   0: 0100007G:1F90 00000000:0000 0A 0 0 0 0 0 1",
+            "   0: +100007F:1F90 00000000:0000 0A 0 0 0 0 0 1",
+            "   0: 0100007F:1F9 00000000:0000 0A 0 0 0 0 0 1",
+            "   0: 0100007F:1F900 00000000:0000 0A 0 0 0 0 0 1",
+            "   0: 0100007F1F90 00000000:0000 0A 0 0 0 0 0 1",
+            "   0: 0100007F:1F90 00000000:0000 ZZ 0 0 0 0 0 1",
+            "   0: 0100007F:1F90 00000000:0000 1FF 0 0 0 0 0 1",
+            "   x: 0100007F:1F90 00000000:0000 0A 0 0 0 0 0 1",
+            "   0: 0100007F0100007F:1F90 00000000:0000 0A 0 0 0 0 0 1",
+            "   0: 0100007F:1F90 00000000000000000000000001000000:01BB 01 0 0 0 0 0 1",
+            "   0: é100007F:1F90 00000000:0000 0A 0 0 0 0 0 1",
+        ] {
+            assert_eq!(parse_socket_line(line), None, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn cgroup_paths_name_the_container() {
+        let id = "a".repeat(64);
+        let uid = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+        let systemd_uid = uid.replace('-', "_");
+        for (text, runtime, pod) in [
+            (
+                format!("0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{systemd_uid}.slice/cri-containerd-{id}.scope\n"),
+                Some("containerd"),
+                Some(uid),
+            ),
+            (
+                format!("0::/kubepods.slice/kubepods-pod{systemd_uid}.slice/crio-{id}.scope"),
+                Some("cri-o"),
+                Some(uid),
+            ),
+            (format!("12:memory:/kubepods/besteffort/pod{uid}/{id}\n11:cpu:/kubepods/besteffort/pod{uid}/{id}"), None, Some(uid)),
+            (format!("0::/system.slice/docker-{id}.scope"), Some("docker"), None),
+            (format!("1:name=systemd:/docker/{id}"), Some("docker"), None),
+            (format!("0::/machine.slice/libpod-{id}.scope/container"), Some("podman"), None),
+        ] {
+            let c = parse_cgroup(&text);
+            assert_eq!(c.container_id.as_deref(), Some(id.as_str()), "{text}");
+            assert_eq!(c.runtime.as_deref(), runtime, "{text}");
+            assert_eq!(c.pod_uid.as_deref(), pod, "{text}");
+        }
+        for text in [
+            "0::/user.slice/user-1000.slice/session-2.scope",
+            "0::/",
+            "garbage",
+            "0::/kubepods/podnot-a-uid/abc",
+            &format!("0::/docker/{}", "g".repeat(64)),
+        ] {
+            assert_eq!(parse_cgroup(text).container_id, None, "{text}");
+        }
+    }
+
+    #[test]
+    fn tls_godebug_settings_are_picked() {
+        assert_eq!(
+            tls_settings("http2client=0,tlsmlkem=0, tlskyber=0,x509sha1=1,tlsbad"),
+            vec!["tlsmlkem=0", "tlskyber=0"]
+        );
+        assert!(tls_settings("").is_empty());
+    }
+
+    #[test]
+    fn a_fake_proc_resolves_both_ends() {
+        let root = tempfile::tempdir().unwrap();
+        let p = root.path();
+        std::fs::create_dir_all(p.join("net")).unwrap();
+        std::fs::write(
+            p.join("net/tcp"),
+            "  sl  local_address rem_address   st ...\n\
+             0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 111 1\n\
+             1: 0100007F:C350 0100007F:1F90 01 00000000:00000000 00:00000000 00000000 0 0 222 1\n",
+        )
+        .unwrap();
+        std::fs::write(p.join("net/tcp6"), "").unwrap();
+        for (pid, inode, comm) in [(10u32, 111u64, "server"), (20, 222, "client")] {
+            let d = p.join(pid.to_string());
+            std::fs::create_dir_all(d.join("fd")).unwrap();
+            std::os::unix::fs::symlink(format!("socket:[{inode}]"), d.join("fd/3")).unwrap();
+            std::os::unix::fs::symlink("/dev/null", d.join("fd/0")).unwrap();
+            std::fs::write(d.join("comm"), format!("{comm}\n")).unwrap();
+            std::fs::write(d.join("environ"), "A=b\0GODEBUG=tlsmlkem=0,x=1\0").unwrap();
+            std::fs::write(
+                d.join("cgroup"),
+                format!("0::/system.slice/docker-{}.scope\n", "b".repeat(64)),
+            )
+            .unwrap();
+        }
+        let mut r = Resolver::new(p, Vec::new());
+        let client: SocketAddr = "127.0.0.1:50000".parse().unwrap();
+        let server: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let [c, s] = r.connection(client, server);
+        let (c, s) = (c.unwrap(), s.unwrap());
+        assert_eq!((c.pid, c.comm.as_str()), (20, "client"));
+        assert_eq!((s.pid, s.comm.as_str()), (10, "server"));
+        assert_eq!(c.tls_godebug_env, vec!["tlsmlkem=0"]);
+        assert_eq!(c.container_runtime.as_deref(), Some("docker"));
+        assert_eq!(c.go_version, None);
+        // Not local: no socket, no process.
+        let far: SocketAddr = "10.9.9.9:1".parse().unwrap();
+        assert_eq!(r.connection(far, "10.9.9.8:2".parse().unwrap()), [None, None]);
+    }
+}
