@@ -328,9 +328,9 @@ impl Parser {
                 Ok(Filter::Port(dir, p, p))
             }
             Kind::PortRange => {
-                let (a, b) = value.split_once('-').ok_or_else(|| {
-                    FilterError(format!("portrange '{value}': expected N-M"))
-                })?;
+                let (a, b) = value
+                    .split_once('-')
+                    .ok_or_else(|| FilterError(format!("portrange '{value}': expected N-M")))?;
                 let (a, b) = (port(a)?, port(b)?);
                 if a > b {
                     return Err(FilterError(format!("portrange '{value}': {a} > {b}")));
@@ -346,13 +346,9 @@ impl Parser {
                 })?;
                 let a = addr(a)?;
                 let max = if a.is_ipv4() { 32 } else { 128 };
-                let len: u8 = len
-                    .parse()
-                    .ok()
-                    .filter(|l| *l <= max)
-                    .ok_or_else(|| {
-                        FilterError(format!("net '{value}': the prefix length must be 0-{max}"))
-                    })?;
+                let len: u8 = len.parse().ok().filter(|l| *l <= max).ok_or_else(|| {
+                    FilterError(format!("net '{value}': the prefix length must be 0-{max}"))
+                })?;
                 Ok(Filter::Net(dir, a, len))
             }
         }
@@ -381,9 +377,7 @@ fn addr(text: &str) -> Result<IpAddr, FilterError> {
 
 fn unsupported(word: &str) -> FilterError {
     let why = match word {
-        "udp" | "icmp" | "icmp6" | "arp" | "rarp" | "sctp" | "igmp" => {
-            " (observe reads TCP only)"
-        }
+        "udp" | "icmp" | "icmp6" | "arp" | "rarp" | "sctp" | "igmp" => " (observe reads TCP only)",
         "ether" | "vlan" | "mpls" | "wlan" | "link" => " (link-layer filters are not supported)",
         _ if word.contains('[') => " (packet byte offsets are not supported)",
         _ => "",
@@ -459,7 +453,10 @@ mod tests {
     #[test]
     fn anything_outside_the_subset_says_which_part() {
         for (text, says) in [
-            ("udp port 53", "'udp' is not supported (observe reads TCP only)"),
+            (
+                "udp port 53",
+                "'udp' is not supported (observe reads TCP only)",
+            ),
             ("tcp[13] & 2 != 0", "'[' is not supported"),
             ("ether host aa:bb:cc:dd:ee:ff", "'ether' is not supported"),
             ("host example.com", "'example.com' is not an IP address"),
@@ -489,9 +486,15 @@ mod tests {
         let deep = format!("{}port 1{}", "(".repeat(10_000), ")".repeat(10_000));
         assert!(Filter::parse(&deep).unwrap_err().0.contains("longer than"));
         let deep = format!("{}port 1{}", "(".repeat(1000), ")".repeat(1000));
-        assert!(Filter::parse(&deep).unwrap_err().0.contains("nested deeper"));
+        assert!(Filter::parse(&deep)
+            .unwrap_err()
+            .0
+            .contains("nested deeper"));
         let nots = format!("{}port 1", "! ".repeat(1000));
-        assert!(Filter::parse(&nots).unwrap_err().0.contains("nested deeper"));
+        assert!(Filter::parse(&nots)
+            .unwrap_err()
+            .0
+            .contains("nested deeper"));
         // Long flat chains are fine (iterative, not recursive).
         let flat = vec!["port 1"; 300].join(" or ");
         assert!(Filter::parse(&flat).is_ok());

@@ -162,7 +162,8 @@ impl LiveSocket {
         // packet of another interface, or unfiltered, is queued before the
         // filter and the binding are in place.
         // SAFETY: plain socket(2).
-        let raw = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+        let raw =
+            unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
         if raw < 0 {
             return Err(os_error(interface, std::io::Error::last_os_error()));
         }
@@ -528,9 +529,10 @@ impl Who {
 
     fn attach(&mut self, mut ready: Vec<ObservedConnection>) -> Vec<ObservedConnection> {
         for c in &mut ready {
-            if let (Ok(client), Ok(server)) =
-                (c.client.parse::<SocketAddr>(), c.server.parse::<SocketAddr>())
-            {
+            if let (Ok(client), Ok(server)) = (
+                c.client.parse::<SocketAddr>(),
+                c.server.parse::<SocketAddr>(),
+            ) {
                 c.client_process = self.ends.remove(&(client, server));
                 c.server_process = self.ends.remove(&(server, client));
             }

@@ -83,8 +83,7 @@ pub fn parse_socket_line(line: &str) -> Option<SocketEntry> {
     sl.strip_suffix(':')?.parse::<u64>().ok()?;
     let local = parse_endpoint(f.next()?)?;
     let remote = parse_endpoint(f.next()?)?;
-    if local.is_ipv4() != remote.is_ipv4() && !(is_unspecified(&local) || is_unspecified(&remote))
-    {
+    if local.is_ipv4() != remote.is_ipv4() && !(is_unspecified(&local) || is_unspecified(&remote)) {
         return None;
     }
     let state = u8::from_str_radix(f.next()?, 16).ok()?;
@@ -193,10 +192,9 @@ fn pod_uid(part: &str) -> Option<String> {
     let at = part.rfind("pod")?;
     let uid = part[at + 3..].trim_end_matches(".slice").replace('_', "-");
     let ok = uid.len() == 36
-        && uid
-            .bytes()
-            .enumerate()
-            .all(|(i, b)| matches!(i, 8 | 13 | 18 | 23) == (b == b'-') && (b == b'-' || b.is_ascii_hexdigit()));
+        && uid.bytes().enumerate().all(|(i, b)| {
+            matches!(i, 8 | 13 | 18 | 23) == (b == b'-') && (b == b'-' || b.is_ascii_hexdigit())
+        });
     ok.then_some(uid)
 }
 
@@ -617,6 +615,9 @@ mod tests {
         assert_eq!(c.go_version, None);
         // Not local: no socket, no process.
         let far: SocketAddr = "10.9.9.9:1".parse().unwrap();
-        assert_eq!(r.connection(far, "10.9.9.8:2".parse().unwrap()), [None, None]);
+        assert_eq!(
+            r.connection(far, "10.9.9.8:2".parse().unwrap()),
+            [None, None]
+        );
     }
 }

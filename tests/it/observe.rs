@@ -469,3 +469,224 @@ fn a_large_non_tls_capture_is_read_in_bounded_memory() {
         200_000.0 / elapsed.as_secs_f64()
     );
 }
+
+// ---- live capture and attribution ----
+
+/// A TCP proxy in this process in front of `upstream`: it holds each
+/// accepted connection until pqready's log (`-v`) says the connection's
+/// ends were looked up, then pipes it through. The client blocks on its
+/// handshake meanwhile, so it is alive at the lookup however slow the
+/// lookup is: the test does not depend on timing.
+fn gated_proxy(
+    upstream: std::net::SocketAddr,
+    log: PathBuf,
+    connections: usize,
+) -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handle = std::thread::spawn(move || {
+        let mut pipes = Vec::new();
+        let mut held = Vec::new();
+        for _ in 0..connections {
+            let (down, peer) = listener.accept().unwrap();
+            let needle = format!("attributed {peer}:");
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .contains(&needle)
+                && Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let up = std::net::TcpStream::connect(upstream).unwrap();
+            // This end stays open (a duplicate descriptor) until its lookup
+            // is logged too, whenever the exchange ends.
+            held.push((
+                up.try_clone().unwrap(),
+                format!("attributed {}:", up.local_addr().unwrap()),
+            ));
+            for (mut from, mut to) in [
+                (down.try_clone().unwrap(), up.try_clone().unwrap()),
+                (up, down),
+            ] {
+                pipes.push(std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(std::net::Shutdown::Write);
+                }));
+            }
+        }
+        for p in pipes {
+            let _ = p.join();
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        for (_up, needle) in &held {
+            while !std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .contains(needle.as_str())
+                && Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    });
+    (addr, handle)
+}
+
+#[test]
+fn a_live_capture_on_lo_attributes_each_connection_to_its_process_and_go_build() {
+    if !require(&["goserver-1.24", "goclient-1.23", "goclient-1.24"]) {
+        return;
+    }
+    let server = go_server("1.24");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("observe.log");
+    let out = dir.path().join("observe.json");
+    let (proxy, proxy_thread) = gated_proxy(server.addr, log.clone(), 2);
+    let filter = format!("port {} or {}", proxy.port(), server.addr.port());
+    let mut observe = Command::new(env!("CARGO_BIN_EXE_pqready"))
+        .args(["-v", "observe", "--interface", "lo", "--filter", &filter])
+        .args(["-o", "json"])
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("capturing on lo") {
+            break;
+        }
+        if observe.try_wait().unwrap().is_some() || Instant::now() > deadline {
+            let _ = observe.kill();
+            let reason = format!("pqready cannot capture on lo: {}", text.trim());
+            assert!(
+                text.contains("CAP_NET_RAW") || Instant::now() > deadline,
+                "{reason}"
+            );
+            if std::env::var(REQUIRE_PEERS).as_deref() == Ok("1") {
+                panic!("{reason} [{REQUIRE_PEERS}=1]");
+            }
+            eprintln!("skipping: {reason}");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut pids = HashMap::new();
+    for version in ["1.23", "1.24"] {
+        let child = Command::new(bin(&format!("goclient-{version}")))
+            .args(["-connect", &proxy.to_string()])
+            .env_remove("GODEBUG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let done = child.wait_with_output().unwrap();
+        assert!(
+            done.status.success(),
+            "goclient-{version}: {}",
+            String::from_utf8_lossy(&done.stdout)
+        );
+        pids.insert(pid, version);
+    }
+    proxy_thread.join().unwrap();
+    // SAFETY: plain kill(2) on our own child's pid.
+    unsafe { libc::kill(observe.id() as i32, libc::SIGINT) };
+    let status = observe.wait().unwrap();
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "observe: {status:?}\n{stderr}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut records: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary = records.pop().expect("a summary");
+    assert_eq!(summary["kind"], "observe-summary", "{text}");
+    assert_eq!(records.len(), 4, "{text}\n{stderr}");
+    let me = std::process::id();
+    let mut clients_seen = Vec::new();
+    for r in &records {
+        let client = &r["client_process"];
+        let server_side = &r["server_process"];
+        if port(&r["server"]) == proxy.port() {
+            // goclient → the proxy (this test process).
+            let pid = client["pid"].as_u64().unwrap_or_else(|| panic!("{r}")) as u32;
+            let version = pids
+                .get(&pid)
+                .unwrap_or_else(|| panic!("pid {pid} is no goclient: {r}"));
+            assert_eq!(client["comm"], format!("goclient-{version}"), "{r}");
+            let go = client["go_version"].as_str().unwrap();
+            assert!(go.starts_with(&format!("go{version}.")), "{go}: {r}");
+            assert!(
+                client["exe"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("goclient-{version}")),
+                "{r}"
+            );
+            assert_eq!(r["client_hello"]["profile_match"], format!("go{version}"));
+            assert_eq!(server_side["pid"], me, "{r}");
+            clients_seen.push(pid);
+        } else {
+            // The proxy (this test process) → goserver-1.24.
+            assert_eq!(port(&r["server"]), server.addr.port(), "{r}");
+            assert_eq!(client["pid"], me, "{r}");
+            assert_eq!(client["go_version"], Value::Null, "{r}");
+            // goserver may have closed its end before the lookup (nothing
+            // holds it open): when it was found, it is goserver.
+            if !server_side.is_null() {
+                assert_eq!(server_side["comm"], "goserver-1.24", "{r}");
+                let go = server_side["go_version"].as_str().unwrap();
+                assert!(go.starts_with("go1.24."), "{r}");
+            }
+            assert_ne!(r["server_hello"]["negotiated_group"], Value::Null, "{r}");
+        }
+    }
+    clients_seen.sort();
+    let mut expected: Vec<u32> = pids.keys().copied().collect();
+    expected.sort();
+    assert_eq!(clients_seen, expected);
+    // The table's edge rows name the client process.
+    let labels: Vec<String> = summary["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["client_processes"].as_array())
+        .flatten()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        labels
+            .iter()
+            .any(|p| p.starts_with("goclient-1.23 go1.23.")),
+        "{summary}"
+    );
+    crate::schema::assert_valid("observed-connection", "observe --interface", &records);
+    crate::schema::assert_valid(
+        "observe-summary",
+        "observe --interface",
+        std::slice::from_ref(&summary),
+    );
+}
+
+#[test]
+fn observe_refuses_filters_outside_the_subset_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("empty.pcap");
+    std::fs::write(&file, PcapWriter::new(1, 65535).out).unwrap();
+    let f = file.display().to_string();
+    let out = run(&["observe", "--pcap", &f, "--filter", "udp port 53"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("'udp' is not supported"), "{err}");
+    let out = run(&["observe", "--pcap", &f, "--duration", "1s"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--interface"));
+    let out = run(&["observe", "--pcap", &f, "--filter", "port 443"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
