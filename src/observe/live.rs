@@ -114,10 +114,10 @@ fn jump(code: u32, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
 /// `drop_outgoing`, the sent copy of each loopback packet is dropped. The
 /// socket is `SOCK_DGRAM`, so offset 0 is the IP header.
 pub fn kernel_filter(snap: u32, drop_outgoing: bool) -> Vec<libc::sock_filter> {
-    const LD_W_ABS: u32 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u32;
-    const LDB_ABS: u32 = (libc::BPF_LD | libc::BPF_B | libc::BPF_ABS) as u32;
-    const JEQ: u32 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u32;
-    const RET: u32 = (libc::BPF_RET | libc::BPF_K) as u32;
+    const LD_W_ABS: u32 = libc::BPF_LD | libc::BPF_W | libc::BPF_ABS;
+    const LDB_ABS: u32 = libc::BPF_LD | libc::BPF_B | libc::BPF_ABS;
+    const JEQ: u32 = libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K;
+    const RET: u32 = libc::BPF_RET | libc::BPF_K;
     let anc = |off: u32| (libc::SKF_AD_OFF as u32).wrapping_add(off);
     let mut p = Vec::new();
     if drop_outgoing {
@@ -409,7 +409,7 @@ pub fn capture(
     let mut who = Who {
         resolver: opts
             .attribute
-            .then(|| Resolver::new("/proc", local_addresses())),
+            .then(|| Resolver::new("/proc", local_addresses()).with_sock_diag()),
         ends: HashMap::new(),
         last_prune: Instant::now(),
     };

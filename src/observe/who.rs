@@ -236,6 +236,8 @@ pub struct Resolver {
     /// This host's addresses: a listener stands in for a server's socket
     /// only when the server's address is one of them.
     local_ips: Vec<IpAddr>,
+    #[cfg(target_os = "linux")]
+    diag: Option<diag::SockDiag>,
     sockets: Vec<SocketEntry>,
     inodes: HashMap<u64, u32>,
     exes: HashMap<(u64, u64), GoFacts>,
@@ -254,6 +256,8 @@ impl Resolver {
     /// addresses (loopback addresses are always local).
     pub fn new(proc_root: impl Into<PathBuf>, local_ips: Vec<IpAddr>) -> Self {
         Resolver {
+            #[cfg(target_os = "linux")]
+            diag: None,
             proc_root: proc_root.into(),
             local_ips,
             sockets: Vec::new(),
@@ -265,6 +269,15 @@ impl Resolver {
             over_budget: 0,
             not_found: 0,
         }
+    }
+
+    /// Also asks the kernel (`NETLINK_SOCK_DIAG`) for each connection's
+    /// socket by its exact addresses, before reading the socket tables: for
+    /// the real `/proc` of this network namespace.
+    #[cfg(target_os = "linux")]
+    pub fn with_sock_diag(mut self) -> Self {
+        self.diag = diag::SockDiag::open();
+        self
     }
 
     fn budget(&mut self) {
@@ -280,17 +293,60 @@ impl Resolver {
     /// process is not found).
     pub fn connection(&mut self, a: SocketAddr, b: SocketAddr) -> [Option<ProcessFacts>; 2] {
         self.budget();
-        let mut inodes = [self.socket_inode(a, b), self.socket_inode(b, a)];
-        if inodes.iter().any(|i| i.is_none()) {
-            if self.rereads < MAX_REREADS_PER_SECOND {
-                self.rereads += 1;
-                self.read_sockets();
-                inodes = [self.socket_inode(a, b), self.socket_inode(b, a)];
-            } else {
-                self.over_budget += 1;
+        let ends = [(a, b), (b, a)];
+        let mut out = [None, None];
+        let mut missing = [false, false];
+        // The kernel's exact lookup first (microseconds, where reading
+        // /proc/net/tcp walks the whole socket hash: milliseconds), and each
+        // found socket's process at once: a client may be about to exit.
+        for (i, (local, remote)) in ends.into_iter().enumerate() {
+            match self.diag_inode(local, remote) {
+                Some(inode) => out[i] = self.process_of_inode(inode),
+                None => missing[i] = self.is_local(local.ip()),
             }
         }
-        inodes.map(|inode| inode.and_then(|i| self.process_of_inode(i)))
+        if missing.iter().any(|m| *m) {
+            let mut inodes = ends.map(|(l, r)| self.socket_inode(l, r));
+            let unknown = (0..2).any(|i| missing[i] && inodes[i].is_none());
+            if unknown {
+                if self.rereads < MAX_REREADS_PER_SECOND {
+                    self.rereads += 1;
+                    self.read_sockets();
+                    inodes = ends.map(|(l, r)| self.socket_inode(l, r));
+                } else {
+                    self.over_budget += 1;
+                }
+            }
+            for i in 0..2 {
+                if missing[i] {
+                    out[i] = inodes[i].and_then(|inode| self.process_of_inode(inode));
+                }
+            }
+        }
+        out
+    }
+
+    fn is_local(&self, ip: IpAddr) -> bool {
+        ip.is_loopback() || self.local_ips.contains(&ip)
+    }
+
+    /// The socket's inode from the kernel; for a server whose connection is
+    /// still a half-open request (no inode yet), its listener's (asked with
+    /// a remote port no connection has, so only the listener matches).
+    #[cfg(target_os = "linux")]
+    fn diag_inode(&mut self, local: SocketAddr, remote: SocketAddr) -> Option<u64> {
+        // Not this host's address: a wildcard listener would match it.
+        if !self.is_local(local.ip()) {
+            return None;
+        }
+        let diag = self.diag.as_mut()?;
+        diag.inode(local, remote)
+            .or_else(|| diag.inode(local, SocketAddr::new(remote.ip(), 0)))
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn diag_inode(&mut self, _: SocketAddr, _: SocketAddr) -> Option<u64> {
+        None
     }
 
     /// The inode of the socket at `local` talking to `remote`, else of the
@@ -304,7 +360,7 @@ impl Resolver {
             self.sockets.iter().find(|s| {
                 s.inode != 0
                     && s.state == LISTEN
-                    && (local.ip().is_loopback() || self.local_ips.contains(&local.ip()))
+                    && self.is_local(local.ip())
                     && s.local.port() == local.port()
                     && (s.local.ip() == local.ip() || s.local.ip().is_unspecified())
             })
@@ -429,8 +485,8 @@ impl Resolver {
         let environ = read_capped(&dir.join("environ"), 1 << 20);
         let tls_godebug_env = environ
             .split('\0')
-            .filter_map(|kv| kv.strip_prefix("GODEBUG="))
-            .last()
+            .rev()
+            .find_map(|kv| kv.strip_prefix("GODEBUG="))
             .map(tls_settings)
             .unwrap_or_default();
         let cgroup = parse_cgroup(&read_capped(&dir.join("cgroup"), 64 << 10));
@@ -462,6 +518,134 @@ fn go_facts(exe: &Path) -> GoFacts {
             }
         }
         _ => GoFacts::default(),
+    }
+}
+
+/// The kernel's exact socket lookup (`NETLINK_SOCK_DIAG`, `inet_diag`):
+/// one request without `NLM_F_DUMP` names the 4-tuple, the kernel answers
+/// with that socket (or, like a packet would find it, its listener).
+#[cfg(target_os = "linux")]
+mod diag {
+    use std::net::{IpAddr, SocketAddr};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+    const NETLINK_SOCK_DIAG: i32 = 4;
+    const SOCK_DIAG_BY_FAMILY: u16 = 20;
+    const NLMSG_ERROR: u16 = 2;
+    const NLM_F_REQUEST: u16 = 1;
+    /// nlmsghdr (16) + family..retrans (4) + sockid (48) + expires, rqueue,
+    /// wqueue, uid (16): the inode's offset in the answer.
+    const INODE_AT: usize = 84;
+
+    #[derive(Debug)]
+    pub struct SockDiag {
+        fd: OwnedFd,
+        seq: u32,
+    }
+
+    impl SockDiag {
+        pub fn open() -> Option<SockDiag> {
+            // SAFETY: plain socket(2).
+            let raw = unsafe {
+                libc::socket(
+                    libc::AF_NETLINK,
+                    libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
+                    NETLINK_SOCK_DIAG,
+                )
+            };
+            if raw < 0 {
+                return None;
+            }
+            // SAFETY: a descriptor just returned by socket(2).
+            let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+            let tv = libc::timeval {
+                tv_sec: 0,
+                tv_usec: 100_000,
+            };
+            // SAFETY: setsockopt(2) with a timeval of the right size.
+            unsafe {
+                libc::setsockopt(
+                    fd.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_RCVTIMEO,
+                    &tv as *const libc::timeval as *const libc::c_void,
+                    std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+                );
+            }
+            Some(SockDiag { fd, seq: 0 })
+        }
+
+        /// The inode of the socket at `local` talking to `remote` (or of
+        /// the listener a packet from `remote` would reach); `None` when
+        /// there is none or it has no inode yet (a half-open request).
+        pub fn inode(&mut self, local: SocketAddr, remote: SocketAddr) -> Option<u64> {
+            let family = match (local.ip(), remote.ip()) {
+                (IpAddr::V4(_), IpAddr::V4(_)) => libc::AF_INET,
+                (IpAddr::V6(_), IpAddr::V6(_)) => libc::AF_INET6,
+                _ => return None,
+            };
+            self.seq = self.seq.wrapping_add(1);
+            let mut req = Vec::with_capacity(72);
+            req.extend_from_slice(&72u32.to_ne_bytes());
+            req.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+            req.extend_from_slice(&NLM_F_REQUEST.to_ne_bytes());
+            req.extend_from_slice(&self.seq.to_ne_bytes());
+            req.extend_from_slice(&0u32.to_ne_bytes());
+            req.extend_from_slice(&[family as u8, libc::IPPROTO_TCP as u8, 0, 0]);
+            req.extend_from_slice(&u32::MAX.to_ne_bytes()); // every state
+            req.extend_from_slice(&local.port().to_be_bytes());
+            req.extend_from_slice(&remote.port().to_be_bytes());
+            for ip in [local.ip(), remote.ip()] {
+                let mut b = [0u8; 16];
+                match ip {
+                    IpAddr::V4(v4) => b[..4].copy_from_slice(&v4.octets()),
+                    IpAddr::V6(v6) => b = v6.octets(),
+                }
+                req.extend_from_slice(&b);
+            }
+            req.extend_from_slice(&0u32.to_ne_bytes()); // any interface
+            req.extend_from_slice(&[0xff; 8]); // INET_DIAG_NOCOOKIE
+                                               // SAFETY: send(2) of an initialised buffer.
+            let sent = unsafe {
+                libc::send(
+                    self.fd.as_raw_fd(),
+                    req.as_ptr() as *const libc::c_void,
+                    req.len(),
+                    0,
+                )
+            };
+            if sent < 0 {
+                return None;
+            }
+            let mut buf = [0u8; 512];
+            // Answers to earlier requests that timed out are skipped by seq.
+            for _ in 0..4 {
+                // SAFETY: recv(2) into a writable buffer of its length.
+                let n = unsafe {
+                    libc::recv(
+                        self.fd.as_raw_fd(),
+                        buf.as_mut_ptr() as *mut libc::c_void,
+                        buf.len(),
+                        0,
+                    )
+                };
+                if n < 16 {
+                    return None;
+                }
+                let n = n as usize;
+                let typ = u16::from_ne_bytes([buf[4], buf[5]]);
+                let seq = u32::from_ne_bytes([buf[8], buf[9], buf[10], buf[11]]);
+                if seq != self.seq {
+                    continue;
+                }
+                if typ == NLMSG_ERROR || typ != SOCK_DIAG_BY_FAMILY || n < INODE_AT + 4 {
+                    return None;
+                }
+                let inode = u32::from_ne_bytes(buf[INODE_AT..INODE_AT + 4].try_into().ok()?);
+                return (inode != 0).then_some(u64::from(inode));
+            }
+            None
+        }
     }
 }
 
@@ -498,12 +682,22 @@ mod tests {
         assert_eq!(e.local, "127.0.0.1:50000".parse().unwrap());
         assert_eq!(e.remote, "127.0.0.1:443".parse().unwrap());
         assert_eq!((e.state, e.inode), (1, 999));
-        // ::1 and an IPv4-mapped address (a dual-stack socket's IPv4 peer).
-        let v6 = "   0: 00000000000000000000000001000000:01BB 0000000000000000FFFF00000100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 777 1 0000000000000000 20 4 30 10 -1";
+        // IPv4-mapped addresses (a dual-stack socket's IPv4 connection).
+        let v6 = "   0: 0000000000000000FFFF00000100007F:01BB 0000000000000000FFFF00000100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 777 1 0000000000000000 20 4 30 10 -1";
         let e = parse_socket_line(v6).unwrap();
-        assert_eq!(e.local, "[::1]:443".parse().unwrap());
+        assert_eq!(e.local, "127.0.0.1:443".parse().unwrap());
         assert_eq!(e.remote, "127.0.0.1:50000".parse().unwrap());
         assert_eq!(e.inode, 777);
+        let v6 = "   0: 00000000000000000000000001000000:01BB 00000000000000000000000001000000:C350 01 00000000:00000000 00:00000000 00000000     0        0 778 1 0000000000000000 20 4 30 10 -1";
+        let e = parse_socket_line(v6).unwrap();
+        assert_eq!(e.local, "[::1]:443".parse().unwrap());
+        assert_eq!(e.remote, "[::1]:50000".parse().unwrap());
+        // A listener on [::] (remote all zeroes).
+        let v6 = "   0: 00000000000000000000000000000000:01BB 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 779 1";
+        assert_eq!(
+            parse_socket_line(v6).unwrap().local,
+            "[::]:443".parse().unwrap()
+        );
     }
 
     #[test]
@@ -575,6 +769,45 @@ mod tests {
             vec!["tlsmlkem=0", "tlskyber=0"]
         );
         assert!(tls_settings("").is_empty());
+    }
+
+    /// The kernel's exact lookup names the same socket as the process's own
+    /// descriptor, for both ends and for a listener.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn sock_diag_finds_this_process_sockets() {
+        use std::os::fd::AsRawFd;
+        let fd_inode = |fd: i32| {
+            socket_inode_of(&std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap()).unwrap()
+        };
+        let Some(mut diag) = diag::SockDiag::open() else {
+            eprintln!("skipping: no NETLINK_SOCK_DIAG here");
+            return;
+        };
+        for host in ["127.0.0.1:0", "[::1]:0"] {
+            let Ok(l) = std::net::TcpListener::bind(host) else {
+                continue;
+            };
+            let c = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+            let (s, _) = l.accept().unwrap();
+            let (ca, sa) = (c.local_addr().unwrap(), s.local_addr().unwrap());
+            assert_eq!(diag.inode(ca, sa), Some(fd_inode(c.as_raw_fd())), "{host}");
+            assert_eq!(diag.inode(sa, ca), Some(fd_inode(s.as_raw_fd())), "{host}");
+            // No such connection: the listener a packet from there would reach.
+            let other: SocketAddr = SocketAddr::new(ca.ip(), 1);
+            assert_eq!(
+                diag.inode(sa, other),
+                Some(fd_inode(l.as_raw_fd())),
+                "{host}"
+            );
+            let nothing = SocketAddr::new(ca.ip(), 9);
+            assert_eq!(diag.inode(nothing, other), None, "{host}");
+            // And the resolver names this process for both ends.
+            let mut r = Resolver::new("/proc", Vec::new()).with_sock_diag();
+            let [pc, ps] = r.connection(ca, sa);
+            assert_eq!(pc.unwrap().pid, std::process::id());
+            assert_eq!(ps.unwrap().pid, std::process::id());
+        }
     }
 
     #[test]

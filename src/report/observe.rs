@@ -105,10 +105,9 @@ pub fn summary_table(s: &ObserveSummary, style: Style) -> String {
     for e in &a.edges {
         let findings: Vec<String> = e.findings.iter().map(|f| f.id.to_string()).collect();
         let groups = counts(&e.groups);
-        let client = if e.client_processes.is_empty() {
-            e.client.clone()
-        } else {
-            format!("{} ({})", e.client, e.client_processes.join(", "))
+        let client = match &e.client_process {
+            Some(p) => format!("{} {p}", e.client),
+            None => e.client.clone(),
         };
         let _ = writeln!(
             out,

@@ -473,10 +473,11 @@ fn a_large_non_tls_capture_is_read_in_bounded_memory() {
 // ---- live capture and attribution ----
 
 /// A TCP proxy in this process in front of `upstream`: it holds each
-/// accepted connection until pqready's log (`-v`) says the connection's
-/// ends were looked up, then pipes it through. The client blocks on its
-/// handshake meanwhile, so it is alive at the lookup however slow the
-/// lookup is: the test does not depend on timing.
+/// accepted connection, and then its own connection upstream, until
+/// pqready's log (`-v`) says the connection's ends were looked up, then
+/// pipes them through. The client blocks on its handshake meanwhile, so
+/// every end is alive at its lookup however slow the lookup is: the test
+/// does not depend on timing.
 fn gated_proxy(
     upstream: std::net::SocketAddr,
     log: PathBuf,
@@ -484,27 +485,26 @@ fn gated_proxy(
 ) -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
+    let wait_for = move |end: std::net::SocketAddr| {
+        let needle = format!("attributed {end}:");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains(&needle)
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
     let handle = std::thread::spawn(move || {
         let mut pipes = Vec::new();
-        let mut held = Vec::new();
         for _ in 0..connections {
             let (down, peer) = listener.accept().unwrap();
-            let needle = format!("attributed {peer}:");
-            let deadline = Instant::now() + Duration::from_secs(60);
-            while !std::fs::read_to_string(&log)
-                .unwrap_or_default()
-                .contains(&needle)
-                && Instant::now() < deadline
-            {
-                std::thread::sleep(Duration::from_millis(10));
-            }
+            wait_for(peer);
+            // The upstream connection too: nothing flows on it (so neither
+            // end closes) until its lookup is logged.
             let up = std::net::TcpStream::connect(upstream).unwrap();
-            // This end stays open (a duplicate descriptor) until its lookup
-            // is logged too, whenever the exchange ends.
-            held.push((
-                up.try_clone().unwrap(),
-                format!("attributed {}:", up.local_addr().unwrap()),
-            ));
+            wait_for(up.local_addr().unwrap());
             for (mut from, mut to) in [
                 (down.try_clone().unwrap(), up.try_clone().unwrap()),
                 (up, down),
@@ -517,16 +517,6 @@ fn gated_proxy(
         }
         for p in pipes {
             let _ = p.join();
-        }
-        let deadline = Instant::now() + Duration::from_secs(60);
-        for (_up, needle) in &held {
-            while !std::fs::read_to_string(&log)
-                .unwrap_or_default()
-                .contains(needle.as_str())
-                && Instant::now() < deadline
-            {
-                std::thread::sleep(Duration::from_millis(10));
-            }
         }
     });
     (addr, handle)
@@ -630,15 +620,11 @@ fn a_live_capture_on_lo_attributes_each_connection_to_its_process_and_go_build()
         } else {
             // The proxy (this test process) → goserver-1.24.
             assert_eq!(port(&r["server"]), server.addr.port(), "{r}");
-            assert_eq!(client["pid"], me, "{r}");
+            assert_eq!(client["pid"], me, "{r}\n{stderr}\n{summary}");
             assert_eq!(client["go_version"], Value::Null, "{r}");
-            // goserver may have closed its end before the lookup (nothing
-            // holds it open): when it was found, it is goserver.
-            if !server_side.is_null() {
-                assert_eq!(server_side["comm"], "goserver-1.24", "{r}");
-                let go = server_side["go_version"].as_str().unwrap();
-                assert!(go.starts_with("go1.24."), "{r}");
-            }
+            assert_eq!(server_side["comm"], "goserver-1.24", "{r}");
+            let go = server_side["go_version"].as_str().unwrap();
+            assert!(go.starts_with("go1.24."), "{r}");
             assert_ne!(r["server_hello"]["negotiated_group"], Value::Null, "{r}");
         }
     }
@@ -646,21 +632,31 @@ fn a_live_capture_on_lo_attributes_each_connection_to_its_process_and_go_build()
     let mut expected: Vec<u32> = pids.keys().copied().collect();
     expected.sort();
     assert_eq!(clients_seen, expected);
-    // The table's edge rows name the client process.
-    let labels: Vec<String> = summary["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["client_processes"].as_array())
-        .flatten()
-        .map(|p| p.as_str().unwrap().to_string())
-        .collect();
-    assert!(
-        labels
+    // Edges are per client process: the silent downgrade is goclient-1.23's.
+    let edges = summary["edges"].as_array().unwrap();
+    let edge_of = |version: &str| {
+        edges
             .iter()
-            .any(|p| p.starts_with("goclient-1.23 go1.23.")),
+            .find(|e| {
+                e["client_process"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with(&format!("goclient-{version} go{version}.")))
+            })
+            .unwrap_or_else(|| panic!("no goclient-{version} edge: {summary}"))
+    };
+    let findings = |e: &Value| {
+        e["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        findings(edge_of("1.23")).contains(&"observed-draft".to_string()),
         "{summary}"
     );
+    assert!(findings(edge_of("1.24")).is_empty(), "{summary}");
     crate::schema::assert_valid("observed-connection", "observe --interface", &records);
     crate::schema::assert_valid(
         "observe-summary",
