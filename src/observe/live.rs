@@ -53,7 +53,7 @@ pub fn snaplen(max_stream_bytes: usize) -> u32 {
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
     /// No CAP_NET_RAW.
-    #[error("capturing on {0} needs CAP_NET_RAW: run as root, give the binary the capability (sudo setcap cap_net_raw+ep $(command -v pqready)), or run the observe DaemonSet")]
+    #[error("capturing on {0} needs CAP_NET_RAW: run as root, give the binary the capability (sudo setcap cap_net_raw+ep $(command -v pqready)), or run it in a pod with the NET_RAW capability")]
     Permission(String),
     /// No such interface.
     #[error("no network interface named '{0}' (see ip link; 'any' captures on all)")]

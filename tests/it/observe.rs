@@ -686,3 +686,30 @@ fn observe_refuses_filters_outside_the_subset_in_one_line() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_live_capture_without_cap_net_raw_says_so_in_one_line() {
+    let pqready = env!("CARGO_BIN_EXE_pqready");
+    let args = ["observe", "--interface", "lo", "--duration", "1s"];
+    // SAFETY: geteuid(2) has no preconditions.
+    let out = if unsafe { libc::geteuid() } == 0 {
+        // Root has the capability: drop it (util-linux setpriv).
+        if !Path::new("/usr/bin/setpriv").exists() {
+            eprintln!("skipping: running as root without /usr/bin/setpriv to drop CAP_NET_RAW");
+            return;
+        }
+        Command::new("/usr/bin/setpriv")
+            .args(["--bounding-set", "-net_raw", "--inh-caps", "-net_raw", pqready])
+            .args(args)
+            .output()
+            .unwrap()
+    } else {
+        Command::new(pqready).args(args).output().unwrap()
+    };
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("needs CAP_NET_RAW"), "{err}");
+    assert!(err.contains("setcap cap_net_raw+ep"), "{err}");
+    assert!(out.stdout.is_empty());
+}
