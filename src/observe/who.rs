@@ -16,7 +16,7 @@
 //! the fd scan visits at most [`MAX_FDS_PER_SCAN`] descriptors, the inode
 //! and executable caches are capped, and re-reading the socket tables or
 //! rescanning `/proc` happens at most [`MAX_REREADS_PER_SECOND`] and
-//! [`MAX_SCANS_PER_SECOND`] times a second (a flood of new connections is
+//! [`MAX_FDS_PER_SECOND`] descriptors a second (a flood of new connections is
 //! counted as not attributed instead of stalling the capture).
 //!
 //! Limits (facts the guide states): only sockets of pqready's own network
@@ -211,8 +211,10 @@ pub fn tls_settings(godebug: &str) -> Vec<String> {
 
 /// Descriptors visited per `/proc` scan at most.
 pub const MAX_FDS_PER_SCAN: usize = 1_000_000;
-/// Full `/proc` scans per second at most.
-pub const MAX_SCANS_PER_SECOND: u32 = 20;
+/// Descriptors visited by `/proc` scans per second at most: a scan that
+/// finds a new client among the newest processes visits a few, one for a
+/// process that is gone visits them all.
+pub const MAX_FDS_PER_SECOND: usize = 2_000_000;
 /// Re-reads of the socket tables per second at most.
 pub const MAX_REREADS_PER_SECOND: u32 = 200;
 /// The largest `/proc/net/tcp{,6}` read (about 200,000 sockets).
@@ -242,7 +244,8 @@ pub struct Resolver {
     inodes: HashMap<u64, u32>,
     exes: HashMap<(u64, u64), GoFacts>,
     window: Instant,
-    scans: u32,
+    /// Descriptors visited by scans this second.
+    fds_visited: usize,
     rereads: u32,
     /// Ends a lookup was skipped for because the budget was spent.
     pub over_budget: u64,
@@ -264,7 +267,7 @@ impl Resolver {
             inodes: HashMap::new(),
             exes: HashMap::new(),
             window: Instant::now(),
-            scans: 0,
+            fds_visited: 0,
             rereads: 0,
             over_budget: 0,
             not_found: 0,
@@ -283,7 +286,7 @@ impl Resolver {
     fn budget(&mut self) {
         if self.window.elapsed().as_secs() >= 1 {
             self.window = Instant::now();
-            self.scans = 0;
+            self.fds_visited = 0;
             self.rereads = 0;
         }
     }
@@ -305,9 +308,15 @@ impl Resolver {
                 None => missing[i] = self.is_local(local.ip()),
             }
         }
-        if missing.iter().any(|m| *m) {
+        if self.has_diag() {
+            // The kernel's answer is the truth: a local end it does not know
+            // is closed already. (Reading /proc/net/tcp instead would cost
+            // milliseconds while the next clients exit.)
+            self.not_found += missing.iter().filter(|m| **m).count() as u64;
+        } else if missing.iter().any(|m| *m) {
             let mut inodes = ends.map(|(l, r)| self.socket_inode(l, r));
             let unknown = (0..2).any(|i| missing[i] && inodes[i].is_none());
+            let mut skipped = false;
             if unknown {
                 if self.rereads < MAX_REREADS_PER_SECOND {
                     self.rereads += 1;
@@ -315,11 +324,19 @@ impl Resolver {
                     inodes = ends.map(|(l, r)| self.socket_inode(l, r));
                 } else {
                     self.over_budget += 1;
+                    skipped = true;
                 }
             }
             for i in 0..2 {
                 if missing[i] {
-                    out[i] = inodes[i].and_then(|inode| self.process_of_inode(inode));
+                    out[i] = match inodes[i] {
+                        Some(inode) => self.process_of_inode(inode),
+                        None => {
+                            // A local end without a socket: closed already.
+                            self.not_found += u64::from(!skipped);
+                            None
+                        }
+                    };
                 }
             }
         }
@@ -342,6 +359,16 @@ impl Resolver {
         let diag = self.diag.as_mut()?;
         diag.inode(local, remote)
             .or_else(|| diag.inode(local, SocketAddr::new(remote.ip(), 0)))
+    }
+
+    #[cfg(target_os = "linux")]
+    fn has_diag(&self) -> bool {
+        self.diag.is_some()
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn has_diag(&self) -> bool {
+        false
     }
 
     #[cfg(not(target_os = "linux"))]
@@ -392,8 +419,7 @@ impl Resolver {
         let pid = match self.inodes.get(&inode).copied() {
             Some(pid) if holds(pid, &self.proc_root) => Some(pid),
             _ => {
-                if self.scans < MAX_SCANS_PER_SECOND {
-                    self.scans += 1;
+                if self.fds_visited < MAX_FDS_PER_SECOND {
                     self.scan(inode);
                     self.inodes.get(&inode).copied()
                 } else {
@@ -432,6 +458,7 @@ impl Resolver {
             let mut found = false;
             for fd in fds.flatten() {
                 visited += 1;
+                self.fds_visited += 1;
                 if visited > MAX_FDS_PER_SCAN {
                     return;
                 }
