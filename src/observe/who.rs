@@ -241,7 +241,8 @@ pub struct Resolver {
     #[cfg(target_os = "linux")]
     diag: Option<diag::SockDiag>,
     sockets: Vec<SocketEntry>,
-    inodes: HashMap<u64, u32>,
+    /// Socket inode → (pid, descriptor) seen holding it.
+    inodes: HashMap<u64, (u32, String)>,
     exes: HashMap<(u64, u64), GoFacts>,
     window: Instant,
     /// Descriptors visited by scans this second.
@@ -405,23 +406,19 @@ impl Resolver {
     }
 
     fn process_of_inode(&mut self, inode: u64) -> Option<ProcessFacts> {
-        let holds = |pid: u32, root: &Path| {
-            // A remembered pid may have closed the socket (or exited).
-            std::fs::read_dir(root.join(pid.to_string()).join("fd"))
-                .map(|d| {
-                    d.flatten().any(|e| {
-                        std::fs::read_link(e.path())
-                            .is_ok_and(|l| socket_inode_of(&l) == Some(inode))
-                    })
-                })
-                .unwrap_or(false)
+        // A remembered process may have closed the socket (or exited):
+        // its descriptor must still name the inode.
+        let holds = |(pid, fd): &(u32, String), root: &Path| {
+            std::fs::read_link(root.join(pid.to_string()).join("fd").join(fd))
+                .is_ok_and(|l| socket_inode_of(&l) == Some(inode))
         };
-        let pid = match self.inodes.get(&inode).copied() {
-            Some(pid) if holds(pid, &self.proc_root) => Some(pid),
+        let pid = match self.inodes.get(&inode) {
+            Some(held) if holds(held, &self.proc_root) => Some(held.0),
             _ => {
+                self.inodes.remove(&inode);
                 if self.fds_visited < MAX_FDS_PER_SECOND {
                     self.scan(inode);
-                    self.inodes.get(&inode).copied()
+                    self.inodes.get(&inode).map(|h| h.0)
                 } else {
                     self.over_budget += 1;
                     return None;
@@ -466,7 +463,8 @@ impl Resolver {
                     .ok()
                     .and_then(|l| socket_inode_of(&l))
                 {
-                    self.inodes.insert(inode, pid);
+                    self.inodes
+                        .insert(inode, (pid, fd.file_name().to_string_lossy().into_owned()));
                     found |= inode == wanted;
                 }
             }
@@ -873,6 +871,14 @@ mod tests {
         assert_eq!(c.tls_godebug_env, vec!["tlsmlkem=0"]);
         assert_eq!(c.container_runtime.as_deref(), Some("docker"));
         assert_eq!(c.go_version, None);
+        // The client closes the socket: the remembered pid no longer holds
+        // it, and a rescan finds nobody.
+        std::fs::remove_file(p.join("20/fd/3")).unwrap();
+        std::os::unix::fs::symlink("socket:[999]", p.join("20/fd/3")).unwrap();
+        let [c, s] = r.connection(client, server);
+        assert_eq!(c, None);
+        assert_eq!(s.unwrap().pid, 10);
+        assert_eq!(r.not_found, 1);
         // Not local: no socket, no process.
         let far: SocketAddr = "10.9.9.9:1".parse().unwrap();
         assert_eq!(
