@@ -41,8 +41,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Record what TLS clients offer: a ClientHello inspector (terminating) or transparent tap (--forward).
     Inspect(InspectArgs),
-    /// Read packet captures (pcap, pcapng): the group every real TLS connection negotiated,
-    /// per client → server edge, with silent downgrades.
+    /// Read packet captures (pcap, pcapng) or capture live: the group every real TLS
+    /// connection negotiated, per client → server edge, with silent downgrades.
     Observe(ObserveArgs),
     /// Read Go executables' build info: Go version, GODEBUG and their default PQ key exchange.
     Binaries(BinariesArgs),
@@ -337,11 +337,11 @@ impl InspectArgs {
 
 /// Flags of `pqready observe`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["pcap", "interface"])))]
 pub struct ObserveArgs {
     /// Read these pcap or pcapng files (tcpdump, tshark, Wireshark, `kubectl
     /// debug` captures); connections are judged across all of them together.
-    #[arg(long = "pcap", value_name = "FILE", num_args = 1..,
-          required_unless_present = "interface", conflicts_with = "interface")]
+    #[arg(long = "pcap", value_name = "FILE", num_args = 1..)]
     pub pcap: Vec<PathBuf>,
     /// Capture live on this network interface (`any` for all) until
     /// --duration ends or Ctrl-C; needs CAP_NET_RAW. Linux only, no
