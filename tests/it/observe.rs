@@ -522,6 +522,15 @@ fn gated_proxy(
     (addr, handle)
 }
 
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn a_live_capture_on_lo_attributes_each_connection_to_its_process_and_go_build() {
     if !require(&["goserver-1.24", "goclient-1.23", "goclient-1.24"]) {
@@ -533,21 +542,23 @@ fn a_live_capture_on_lo_attributes_each_connection_to_its_process_and_go_build()
     let out = dir.path().join("observe.json");
     let (proxy, proxy_thread) = gated_proxy(server.addr, log.clone(), 2);
     let filter = format!("port {} or {}", proxy.port(), server.addr.port());
-    let mut observe = Command::new(env!("CARGO_BIN_EXE_pqready"))
-        .args(["-v", "observe", "--interface", "lo", "--filter", &filter])
-        .args(["-o", "json"])
-        .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    // Killed if the test fails before its SIGINT (no capture outlives it).
+    let mut observe = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_pqready"))
+            .args(["-v", "observe", "--interface", "lo", "--filter", &filter])
+            .args(["-o", "json"])
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         if text.contains("capturing on lo") {
             break;
         }
-        if observe.try_wait().unwrap().is_some() || Instant::now() > deadline {
-            let _ = observe.kill();
+        if observe.0.try_wait().unwrap().is_some() || Instant::now() > deadline {
             let reason = format!("pqready cannot capture on lo: {}", text.trim());
             assert!(
                 text.contains("CAP_NET_RAW") || Instant::now() > deadline,
@@ -581,8 +592,8 @@ fn a_live_capture_on_lo_attributes_each_connection_to_its_process_and_go_build()
     }
     proxy_thread.join().unwrap();
     // SAFETY: plain kill(2) on our own child's pid.
-    unsafe { libc::kill(observe.id() as i32, libc::SIGINT) };
-    let status = observe.wait().unwrap();
+    unsafe { libc::kill(observe.0.id() as i32, libc::SIGINT) };
+    let status = observe.0.wait().unwrap();
     let stderr = std::fs::read_to_string(&log).unwrap();
     assert!(status.success(), "observe: {status:?}\n{stderr}");
     let text = std::fs::read_to_string(&out).unwrap();
