@@ -41,8 +41,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Record what TLS clients offer: a ClientHello inspector (terminating) or transparent tap (--forward).
     Inspect(InspectArgs),
-    /// Read packet captures (pcap, pcapng): the group every real TLS connection negotiated,
-    /// per client → server edge, with silent downgrades.
+    /// Read packet captures (pcap, pcapng) or capture live: the group every real TLS
+    /// connection negotiated, per client → server edge, with silent downgrades.
     Observe(ObserveArgs),
     /// Read Go executables' build info: Go version, GODEBUG and their default PQ key exchange.
     Binaries(BinariesArgs),
@@ -337,11 +337,32 @@ impl InspectArgs {
 
 /// Flags of `pqready observe`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["pcap", "interface"])))]
 pub struct ObserveArgs {
     /// Read these pcap or pcapng files (tcpdump, tshark, Wireshark, `kubectl
     /// debug` captures); connections are judged across all of them together.
-    #[arg(long = "pcap", value_name = "FILE", required = true, num_args = 1..)]
+    #[arg(long = "pcap", value_name = "FILE", num_args = 1..)]
     pub pcap: Vec<PathBuf>,
+    /// Capture live on this network interface (`any` for all) until
+    /// --duration ends or Ctrl-C; needs CAP_NET_RAW. Linux only, no
+    /// libpcap: an AF_PACKET socket whose kernel filter passes only TCP.
+    #[arg(long, value_name = "IF")]
+    pub interface: Option<String>,
+    /// Keep only the segments this filter matches: the part of the tcpdump
+    /// language that picks connections: `[src|dst] port N`, `portrange N-M`,
+    /// `host ADDR`, `net ADDR/LEN`, `tcp`, `ip`, `ip6`, `and`/`or`/`not`,
+    /// parentheses (e.g. 'port 443 or port 6443').
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// End a live capture after this long (e.g. 10m); without it, Ctrl-C
+    /// (or SIGTERM) ends it. Either way the outputs are those of a file.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "interface")]
+    pub duration: Option<Duration>,
+    /// Do not look up the process, Go build and container of local sockets
+    /// on a live capture (the lookup reads /proc/PID/fd and /proc/PID/exe of
+    /// other users' processes: root or CAP_SYS_PTRACE).
+    #[arg(long, requires = "interface")]
+    pub no_attribution: bool,
     /// Track at most N TCP flows at once; new flows past the cap are not
     /// read, and counted (`flows_dropped`). Memory stays under about
     /// N × 32 KiB whatever the capture holds.

@@ -52,6 +52,12 @@ pub struct ObservedEdge {
     pub hello_retries: u64,
     /// Client profiles their hellos matched (`pqready profiles`).
     pub profiles: Vec<String>,
+    /// The client process on a live capture (`comm` and Go version, e.g.
+    /// `goclient-1.23 go1.23.4`): connections of different client
+    /// processes from one address are different edges. Absent when not
+    /// known (a capture file, a client on another host).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_process: Option<String>,
     /// One finding per kind, counting the connections that raised it.
     pub findings: Vec<Finding>,
 }
@@ -132,7 +138,8 @@ pub fn observed(connections: &[ObservedConnection]) -> ObserveAssessment {
     let mut out = ObserveAssessment::default();
     // Per edge: connections and, per finding kind, how many and a sample detail.
     type Raised = BTreeMap<FindingKind, (u64, String)>;
-    let mut edges: BTreeMap<(String, String), (ObservedEdge, Raised)> = BTreeMap::new();
+    let mut edges: BTreeMap<(String, Option<String>, String), (ObservedEdge, Raised)> =
+        BTreeMap::new();
     for c in connections {
         let standing = standing(c);
         let offered = offered_pq(c);
@@ -179,17 +186,22 @@ pub fn observed(connections: &[ObservedConnection]) -> ObserveAssessment {
                 ));
             }
         }
-        let key = (host(&c.client), c.server.clone());
+        let process = c.client_process.as_ref().map(|p| match &p.go_version {
+            Some(v) => format!("{} {v}", p.comm),
+            None => p.comm.clone(),
+        });
+        let key = (host(&c.client), process, c.server.clone());
         let (edge, raised) = edges.entry(key.clone()).or_insert_with(|| {
             (
                 ObservedEdge {
                     client: key.0.clone(),
-                    server: key.1.clone(),
+                    server: key.2.clone(),
                     connections: 0,
                     groups: BTreeMap::new(),
                     standings: BTreeMap::new(),
                     hello_retries: 0,
                     profiles: Vec::new(),
+                    client_process: key.1.clone(),
                     findings: Vec::new(),
                 },
                 BTreeMap::new(),
@@ -225,8 +237,12 @@ pub fn observed(connections: &[ObservedConnection]) -> ObserveAssessment {
             edge.findings.push(Finding::new(
                 kind,
                 format!(
-                    "{} → {}: {count} of {} connection{}: {detail}",
+                    "{}{} → {}: {count} of {} connection{}: {detail}",
                     edge.client,
+                    edge.client_process
+                        .as_ref()
+                        .map(|p| format!(" ({p})"))
+                        .unwrap_or_default(),
                     edge.server,
                     edge.connections,
                     if edge.connections == 1 { "" } else { "s" }

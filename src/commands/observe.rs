@@ -1,4 +1,5 @@
-//! `pqready observe --pcap FILE...`: read the captures into the flow table,
+//! `pqready observe --pcap FILE...` or `--interface IF`: read the captures
+//! (or capture live until `--duration` or Ctrl-C) into the flow table,
 //! judge every connection once all are read (a silent downgrade is told by
 //! other connections to the same server), then write one record per
 //! connection and the summary.
@@ -20,24 +21,52 @@ pub fn run(args: ObserveArgs) -> Result<Outcome, CommandError> {
     if args.max_flows == 0 {
         return Err(CommandError("--max-flows must be at least 1".into()));
     }
+    if args.interface.is_none() && (args.duration.is_some() || args.no_attribution) {
+        return Err(CommandError(
+            "--duration and --no-attribution go with --interface".into(),
+        ));
+    }
+    let filter = args
+        .filter
+        .as_deref()
+        .map(crate::observe::filter::Filter::parse)
+        .transpose()
+        .map_err(|e| CommandError(e.to_string()))?;
     let mut files = Vec::new();
     for path in &args.pcap {
         let file = std::fs::File::open(path)
             .map_err(|e| CommandError(format!("cannot read '{}': {e}", path.display())))?;
         files.push((path.display().to_string(), file));
     }
-    let mut output = Output::open(args.output)?;
-    let mut table = FlowTable::new(Limits {
+    let limits = Limits {
         max_flows: args.max_flows,
         ..Limits::default()
-    });
+    };
+    let mut table = FlowTable::new(limits);
     let mut connections = Vec::new();
     let mut partial = false;
+    let mut output = Output::open(args.output)?;
+    if let Some(interface) = &args.interface {
+        let attribute = !args.no_attribution;
+        live(
+            interface,
+            args.duration,
+            attribute,
+            filter.as_ref(),
+            limits,
+            &mut table,
+            &mut connections,
+        )?;
+    }
     for (name, file) in files {
         let input = std::io::BufReader::with_capacity(1 << 16, file);
-        if let Err(e) =
-            crate::observe::pcap::read(input, &name, &mut table, |ready| connections.extend(ready))
-        {
+        if let Err(e) = crate::observe::pcap::read_filtered(
+            input,
+            &name,
+            &mut table,
+            filter.as_ref(),
+            |ready| connections.extend(ready),
+        ) {
             table.stats_mut().notes.push(format!("{name}: {e}"));
             partial = true;
         }
@@ -59,4 +88,52 @@ pub fn run(args: ObserveArgs) -> Result<Outcome, CommandError> {
     } else {
         Outcome::Complete
     })
+}
+
+/// Captures on `interface` until `--duration` ends or a signal arrives.
+#[cfg(target_os = "linux")]
+fn live(
+    interface: &str,
+    duration: Option<std::time::Duration>,
+    attribute: bool,
+    filter: Option<&crate::observe::filter::Filter>,
+    limits: Limits,
+    table: &mut FlowTable,
+    connections: &mut Vec<crate::observe::ObservedConnection>,
+) -> Result<(), CommandError> {
+    use crate::observe::live::{capture, LiveOptions};
+    let opts = LiveOptions {
+        interface,
+        filter,
+        duration,
+        attribute,
+    };
+    let until = match duration {
+        Some(d) => format!("for {}s", d.as_secs()),
+        None => "until Ctrl-C".to_string(),
+    };
+    capture(
+        &opts,
+        table,
+        limits.max_stream_bytes,
+        // Tests and scripts wait for this line before they make traffic.
+        || eprintln!("pqready: capturing on {interface} {until}"),
+        |ready| connections.extend(ready),
+    )
+    .map_err(|e| CommandError(e.to_string()))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn live(
+    _: &str,
+    _: Option<std::time::Duration>,
+    _: bool,
+    _: Option<&crate::observe::filter::Filter>,
+    _: Limits,
+    _: &mut FlowTable,
+    _: &mut Vec<crate::observe::ObservedConnection>,
+) -> Result<(), CommandError> {
+    Err(CommandError(
+        "observe --interface captures on Linux only (an AF_PACKET socket); elsewhere, capture with tcpdump and read the file with --pcap".into(),
+    ))
 }

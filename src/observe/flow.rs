@@ -166,6 +166,11 @@ impl FlowTable {
         self.flows.len()
     }
 
+    /// True while the flow between `a` and `b` is tracked.
+    pub fn tracks(&self, a: SocketAddr, b: SocketAddr) -> bool {
+        self.flows.contains_key(&key(a, b))
+    }
+
     /// True when no flow is tracked.
     pub fn is_empty(&self) -> bool {
         self.flows.is_empty()
@@ -352,6 +357,8 @@ impl FlowTable {
             server_hello: flow.server.take(),
             error,
             conflicting_segments: flow.dirs[0].stream.conflicts + flow.dirs[1].stream.conflicts,
+            client_process: None,
+            server_process: None,
         });
     }
 }

@@ -10,7 +10,11 @@
 //! - [`flow`]: the flow table (bounded: a flow cap, a byte cap per
 //!   direction, an idle timeout in capture time) and, per connection, the
 //!   TLS records and hellos of each side ([`ObservedConnection`]);
-//! - [`pcap`]: reading pcap and pcapng files into the flow table.
+//! - [`pcap`]: reading pcap and pcapng files into the flow table;
+//! - [`live`]: capturing on a Linux interface into the same table (an
+//!   `AF_PACKET` socket, no libpcap), with [`filter`] (`--filter`, the
+//!   tcpdump subset) and [`who`] (the process, Go build and container of
+//!   each local end).
 //!
 //! Everything but [`pcap`]'s reading of a `Read` is pure: frames in,
 //! connections out, so it is fuzzed as a whole (`fuzz_targets/observe_pcap.rs`).
@@ -19,10 +23,14 @@
 //!
 //! Must not: judge (that is `assess::observed`) or format (`report::observe`).
 
+pub mod filter;
 pub mod flow;
+#[cfg(target_os = "linux")]
+pub mod live;
 pub mod packet;
 pub mod pcap;
 pub mod stream;
+pub mod who;
 
 use crate::inspect::ShareSize;
 use crate::vocab::ObservedSides;
@@ -51,6 +59,14 @@ pub struct ObservedConnection {
     /// Overlapping TCP segments whose bytes differed from those that
     /// arrived first (the first were kept).
     pub conflicting_segments: u32,
+    /// The local process that held the client's socket (live captures
+    /// only; absent when not local or not found).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_process: Option<who::ProcessFacts>,
+    /// The local process that held the server's socket (its listening
+    /// socket when the connection was first seen), as `client_process`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_process: Option<who::ProcessFacts>,
 }
 
 /// What a ClientHello offered.
@@ -122,6 +138,10 @@ pub struct CaptureStats {
     pub flows_without_hello: u64,
     /// Connections reported.
     pub connections: u64,
+    /// Packets the kernel dropped because pqready's socket buffer was full
+    /// (live captures only).
+    #[serde(default)]
+    pub packets_dropped: u64,
     /// What went wrong reading the files (a truncated file, a block over
     /// the size limit, a link type pqready does not read).
     pub notes: Vec<String>,

@@ -9,6 +9,7 @@
 //! capture cut short) ends cleanly with a note. Everything read is handed to
 //! [`FlowTable`]; decoding frames is [`super::packet`]'s.
 
+use super::filter::Filter;
 use super::flow::FlowTable;
 use super::packet::{decode, Skip};
 use pcap_parser::pcapng::Block;
@@ -44,6 +45,18 @@ pub fn read<R: Read + Send>(
     input: R,
     name: &str,
     table: &mut FlowTable,
+    on_ready: impl FnMut(Vec<super::ObservedConnection>),
+) -> Result<(), PcapFileError> {
+    read_filtered(input, name, table, None, on_ready)
+}
+
+/// [`read`], keeping only the segments `filter` matches (`--filter`):
+/// the others are not counted, as if a capture filter had left them out.
+pub fn read_filtered<R: Read + Send>(
+    input: R,
+    name: &str,
+    table: &mut FlowTable,
+    filter: Option<&Filter>,
     mut on_ready: impl FnMut(Vec<super::ObservedConnection>),
 ) -> Result<(), PcapFileError> {
     let mut reader = match create_reader(MAX_BLOCK, input) {
@@ -150,10 +163,16 @@ pub fn read<R: Read + Send>(
             continue;
         };
         last_us = time_us;
+        let decoded = decode(link, &data);
+        if let (Some(f), Ok(seg)) = (filter, &decoded) {
+            if !f.matches(seg) {
+                continue;
+            }
+        }
         let stats = table.stats_mut();
         stats.packets += 1;
         stats.bytes += data.len() as u64;
-        match decode(link, &data) {
+        match decoded {
             Ok(seg) => {
                 table.segment(time_us, &seg);
                 let ready = table.take_ready();

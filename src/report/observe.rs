@@ -107,10 +107,14 @@ pub fn summary_table(s: &ObserveSummary, style: Style) -> String {
     for e in &a.edges {
         let findings: Vec<String> = e.findings.iter().map(|f| f.id.to_string()).collect();
         let groups = counts(&e.groups);
+        let client = match &e.client_process {
+            Some(p) => format!("{} {p}", e.client),
+            None => e.client.clone(),
+        };
         let _ = writeln!(
             out,
             "{:<24} {:<28} {:>6}  {} {}",
-            super::printable(&e.client),
+            super::printable(&client),
             super::printable(&e.server),
             e.connections,
             style.standing(worst(&e.standings), &format!("{groups:<40}")),

@@ -685,3 +685,296 @@ fn observe_renders_html_and_cbom_from_a_real_capture() {
     let gated = run(&["report", &saved_arg, "--fail-on", "high"]);
     assert_eq!(gated.status.code(), Some(1));
 }
+
+// ---- live capture and attribution ----
+
+/// A TCP proxy in this process in front of `upstream`: it holds each
+/// accepted connection, and then its own connection upstream, until
+/// pqready's log (`-v`) says the connection's ends were looked up, then
+/// pipes them through. The client blocks on its handshake meanwhile, so
+/// every end is alive at its lookup however slow the lookup is: the test
+/// does not depend on timing.
+fn gated_proxy(
+    upstream: std::net::SocketAddr,
+    log: PathBuf,
+    connections: usize,
+) -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let wait_for = move |end: std::net::SocketAddr| {
+        let needle = format!("attributed {end}:");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains(&needle)
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    let handle = std::thread::spawn(move || {
+        let mut pipes = Vec::new();
+        for _ in 0..connections {
+            let (down, peer) = listener.accept().unwrap();
+            wait_for(peer);
+            // The upstream connection too: nothing flows on it (so neither
+            // end closes) until its lookup is logged.
+            let up = std::net::TcpStream::connect(upstream).unwrap();
+            wait_for(up.local_addr().unwrap());
+            for (mut from, mut to) in [
+                (down.try_clone().unwrap(), up.try_clone().unwrap()),
+                (up, down),
+            ] {
+                pipes.push(std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(std::net::Shutdown::Write);
+                }));
+            }
+        }
+        for p in pipes {
+            let _ = p.join();
+        }
+    });
+    (addr, handle)
+}
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_live_capture_on_lo_attributes_each_connection_to_its_process_and_go_build() {
+    if !require(&["goserver-1.24", "goclient-1.23", "goclient-1.24"]) {
+        return;
+    }
+    let server = go_server("1.24");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("observe.log");
+    let out = dir.path().join("observe.json");
+    let (proxy, proxy_thread) = gated_proxy(server.addr, log.clone(), 2);
+    let filter = format!("port {} or {}", proxy.port(), server.addr.port());
+    // Killed if the test fails before its SIGINT (no capture outlives it).
+    let mut observe = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_pqready"))
+            .args(["-v", "observe", "--interface", "lo", "--filter", &filter])
+            .args(["-o", "json"])
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("capturing on lo") {
+            break;
+        }
+        if observe.0.try_wait().unwrap().is_some() || Instant::now() > deadline {
+            let reason = format!("pqready cannot capture on lo: {}", text.trim());
+            assert!(
+                text.contains("CAP_NET_RAW") || Instant::now() > deadline,
+                "{reason}"
+            );
+            if std::env::var(REQUIRE_PEERS).as_deref() == Ok("1") {
+                panic!("{reason} [{REQUIRE_PEERS}=1]");
+            }
+            eprintln!("skipping: {reason}");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut pids = HashMap::new();
+    for version in ["1.23", "1.24"] {
+        let child = Command::new(bin(&format!("goclient-{version}")))
+            .args(["-connect", &proxy.to_string()])
+            .env_remove("GODEBUG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let done = child.wait_with_output().unwrap();
+        assert!(
+            done.status.success(),
+            "goclient-{version}: {}",
+            String::from_utf8_lossy(&done.stdout)
+        );
+        pids.insert(pid, version);
+    }
+    proxy_thread.join().unwrap();
+    // SAFETY: plain kill(2) on our own child's pid.
+    unsafe { libc::kill(observe.0.id() as i32, libc::SIGINT) };
+    let status = observe.0.wait().unwrap();
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "observe: {status:?}\n{stderr}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut records: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary = records.pop().expect("a summary");
+    assert_eq!(summary["kind"], "observe-summary", "{text}");
+    assert_eq!(records.len(), 4, "{text}\n{stderr}");
+    let me = std::process::id();
+    let mut clients_seen = Vec::new();
+    for r in &records {
+        let client = &r["client_process"];
+        let server_side = &r["server_process"];
+        if port(&r["server"]) == proxy.port() {
+            // goclient → the proxy (this test process).
+            let pid = client["pid"].as_u64().unwrap_or_else(|| panic!("{r}")) as u32;
+            let version = pids
+                .get(&pid)
+                .unwrap_or_else(|| panic!("pid {pid} is no goclient: {r}"));
+            assert_eq!(client["comm"], format!("goclient-{version}"), "{r}");
+            let go = client["go_version"].as_str().unwrap();
+            assert!(go.starts_with(&format!("go{version}.")), "{go}: {r}");
+            assert!(
+                client["exe"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("goclient-{version}")),
+                "{r}"
+            );
+            assert_eq!(r["client_hello"]["profile_match"], format!("go{version}"));
+            assert_eq!(server_side["pid"], me, "{r}");
+            clients_seen.push(pid);
+        } else {
+            // The proxy (this test process) → goserver-1.24.
+            assert_eq!(port(&r["server"]), server.addr.port(), "{r}");
+            assert_eq!(client["pid"], me, "{r}\n{stderr}\n{summary}");
+            assert_eq!(client["go_version"], Value::Null, "{r}");
+            assert_eq!(server_side["comm"], "goserver-1.24", "{r}");
+            let go = server_side["go_version"].as_str().unwrap();
+            assert!(go.starts_with("go1.24."), "{r}");
+            assert_ne!(r["server_hello"]["negotiated_group"], Value::Null, "{r}");
+        }
+    }
+    clients_seen.sort();
+    let mut expected: Vec<u32> = pids.keys().copied().collect();
+    expected.sort();
+    assert_eq!(clients_seen, expected);
+    // Edges are per client process: the silent downgrade is goclient-1.23's.
+    let edges = summary["edges"].as_array().unwrap();
+    let edge_of = |version: &str| {
+        edges
+            .iter()
+            .find(|e| {
+                e["client_process"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with(&format!("goclient-{version} go{version}.")))
+            })
+            .unwrap_or_else(|| panic!("no goclient-{version} edge: {summary}"))
+    };
+    let findings = |e: &Value| {
+        e["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        findings(edge_of("1.23")).contains(&"observed-draft".to_string()),
+        "{summary}"
+    );
+    assert!(findings(edge_of("1.24")).is_empty(), "{summary}");
+    crate::schema::assert_valid("observed-connection", "observe --interface", &records);
+    crate::schema::assert_valid(
+        "observe-summary",
+        "observe --interface",
+        std::slice::from_ref(&summary),
+    );
+}
+
+#[test]
+fn observe_refuses_filters_outside_the_subset_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("empty.pcap");
+    std::fs::write(&file, PcapWriter::new(1, 65535).out).unwrap();
+    let f = file.display().to_string();
+    let out = run(&["observe", "--pcap", &f, "--filter", "udp port 53"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("'udp' is not supported"), "{err}");
+    let out = run(&["observe", "--pcap", &f, "--duration", "1s"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--interface"));
+    // Two clients' hellos to two servers: the filter keeps what it names.
+    let hello = hello_bytes();
+    let mut w = PcapWriter::new(1, 65535);
+    let flows: [(&str, &str); 3] = [
+        ("10.0.0.1:40000", "10.0.0.2:443"),
+        ("10.0.0.3:40001", "10.0.0.2:6443"),
+        ("[fd00::1]:40002", "[fd00::2]:443"),
+    ];
+    for (i, (c, s)) in flows.iter().enumerate() {
+        let (c, s) = (c.parse().unwrap(), s.parse().unwrap());
+        let t = i as u64 * 10;
+        w.packet(t, &build::ethernet_tcp(c, s, 100, flags::SYN, &[]), 65535);
+        w.packet(
+            t + 1,
+            &build::ethernet_tcp(c, s, 101, flags::ACK, &hello),
+            65535,
+        );
+    }
+    let two = write(dir.path(), "two.pcap", &w.out);
+    for (filter, clients) in [
+        ("port 443", vec!["10.0.0.1:40000", "[fd00::1]:40002"]),
+        (
+            "tcp port 6443 or host 10.0.0.1",
+            vec!["10.0.0.1:40000", "10.0.0.3:40001"],
+        ),
+        ("dst port 443 and not ip6", vec!["10.0.0.1:40000"]),
+        ("net fd00::/16", vec!["[fd00::1]:40002"]),
+        ("src port 443", vec![]),
+    ] {
+        let (records, summary) = observe_json(&[&two], &["--filter", filter]);
+        let got: Vec<&str> = records
+            .iter()
+            .map(|r| r["client"].as_str().unwrap())
+            .collect();
+        assert_eq!(got, clients, "{filter}");
+        // Segments left out are not counted, as a capture filter's are not.
+        assert_eq!(summary["capture"]["packets"], 2 * clients.len(), "{filter}");
+    }
+}
+
+#[test]
+fn a_live_capture_without_cap_net_raw_says_so_in_one_line() {
+    let pqready = env!("CARGO_BIN_EXE_pqready");
+    let args = ["observe", "--interface", "lo", "--duration", "1s"];
+    // SAFETY: geteuid(2) has no preconditions.
+    let out = if unsafe { libc::geteuid() } == 0 {
+        // Root has the capability: drop it (util-linux setpriv).
+        if !Path::new("/usr/bin/setpriv").exists() {
+            eprintln!("skipping: running as root without /usr/bin/setpriv to drop CAP_NET_RAW");
+            return;
+        }
+        Command::new("/usr/bin/setpriv")
+            .args([
+                "--bounding-set",
+                "-net_raw",
+                "--inh-caps",
+                "-net_raw",
+                pqready,
+            ])
+            .args(args)
+            .output()
+            .unwrap()
+    } else {
+        Command::new(pqready).args(args).output().unwrap()
+    };
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("needs CAP_NET_RAW"), "{err}");
+    assert!(err.contains("setcap cap_net_raw+ep"), "{err}");
+    assert!(out.stdout.is_empty());
+}
