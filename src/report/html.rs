@@ -1738,32 +1738,16 @@ fn observed_section(out: &mut String, s: &super::observe::ObserveSummary) {
     if !a.edges.is_empty() {
         out.push_str("</table>\n");
     }
-    let total: u64 = a.groups.values().sum();
     let _ = writeln!(
         out,
-        "<p>{total} connection{} on {} edge{}; negotiated: {}.</p>",
-        if total == 1 { "" } else { "s" },
-        a.edges.len(),
-        if a.edges.len() == 1 { "" } else { "s" },
-        if a.groups.is_empty() {
-            "none".to_string()
-        } else {
-            esc(&super::observe::counts(&a.groups))
-        }
+        "<p>{}.</p>",
+        esc(&super::observe::totals_sentence(a, "; negotiated: "))
     );
     let c = &s.capture;
     let _ = writeln!(
         out,
-        "<p>Capture: {} file{}, {} packets ({} bytes), {} skipped, {} cut by the snapshot length; {} TCP flows, {} without a TLS hello, {} dropped by the flow cap.</p>",
-        c.files,
-        if c.files == 1 { "" } else { "s" },
-        c.packets,
-        c.bytes,
-        c.packets_skipped,
-        c.packets_cut,
-        c.flows,
-        c.flows_without_hello,
-        c.flows_dropped
+        "<p>Capture: {}.</p>",
+        esc(&super::observe::capture_sentence(c))
     );
     for note in &c.notes {
         let _ = writeln!(

@@ -125,33 +125,9 @@ pub fn summary_table(s: &ObserveSummary, style: Style) -> String {
             }
         );
     }
-    let total: u64 = a.groups.values().sum();
-    let _ = writeln!(
-        out,
-        "\n{total} connection{} on {} edge{}: {}",
-        if total == 1 { "" } else { "s" },
-        a.edges.len(),
-        if a.edges.len() == 1 { "" } else { "s" },
-        if a.groups.is_empty() {
-            "none".to_string()
-        } else {
-            counts(&a.groups)
-        }
-    );
+    let _ = writeln!(out, "\n{}", totals_sentence(a, ": "));
     let c = &s.capture;
-    let _ = writeln!(
-        out,
-        "capture: {} file{}, {} packets ({} bytes), {} skipped, {} cut by snaplen; {} TCP flows, {} without a TLS hello, {} dropped by the flow cap",
-        c.files,
-        if c.files == 1 { "" } else { "s" },
-        c.packets,
-        c.bytes,
-        c.packets_skipped,
-        c.packets_cut,
-        c.flows,
-        c.flows_without_hello,
-        c.flows_dropped
-    );
+    let _ = writeln!(out, "capture: {}", capture_sentence(c));
     for note in &c.notes {
         let _ = writeln!(out, "note: {}", super::printable(note));
     }
@@ -169,4 +145,38 @@ pub fn summary_table(s: &ObserveSummary, style: Style) -> String {
         );
     }
     out
+}
+
+/// "N connections on M edges{joiner}groups ×counts": the totals line of the
+/// table (joined by ": ") and of the HTML page ("; negotiated: ").
+pub fn totals_sentence(a: &ObserveAssessment, joiner: &str) -> String {
+    let total: u64 = a.groups.values().sum();
+    format!(
+        "{total} connection{} on {} edge{}{joiner}{}",
+        if total == 1 { "" } else { "s" },
+        a.edges.len(),
+        if a.edges.len() == 1 { "" } else { "s" },
+        if a.groups.is_empty() {
+            "none".to_string()
+        } else {
+            counts(&a.groups)
+        }
+    )
+}
+
+/// What the capture held and what was left out, in one sentence (the
+/// table's `capture:` line, the HTML page's).
+pub fn capture_sentence(c: &CaptureStats) -> String {
+    format!(
+        "{} file{}, {} packets ({} bytes), {} skipped, {} cut by the snapshot length; {} TCP flows, {} without a TLS hello, {} dropped by the flow cap",
+        c.files,
+        if c.files == 1 { "" } else { "s" },
+        c.packets,
+        c.bytes,
+        c.packets_skipped,
+        c.packets_cut,
+        c.flows,
+        c.flows_without_hello,
+        c.flows_dropped
+    )
 }
