@@ -892,6 +892,9 @@ impl CbomRenderer {
             ("pqready:observed:server".into(), e.server.clone()),
             ("pqready:connections".into(), e.connections.to_string()),
         ];
+        if let Some(process) = &e.client_process {
+            props.push(("pqready:observed:client-process".into(), process.clone()));
+        }
         for (group, n) in &e.groups {
             props.push((format!("pqready:negotiated-group:{group}"), n.to_string()));
         }
@@ -920,7 +923,10 @@ impl CbomRenderer {
         let mut component = json!({
             "type": "cryptographic-asset",
             "bom-ref": bom_ref,
-            "name": format!("{} → {}", e.client, e.server),
+            "name": match &e.client_process {
+                Some(process) => format!("{} ({process}) → {}", e.client, e.server),
+                None => format!("{} → {}", e.client, e.server),
+            },
             "cryptoProperties": {"assetType": "protocol", "protocolProperties": protocol},
         });
         set_properties(&mut component, &props);
