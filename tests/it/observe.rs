@@ -6,6 +6,7 @@
 
 use crate::support::clients::{goclient, openssl35};
 use crate::support::command::run;
+use crate::support::formats::cyclonedx_violations;
 use crate::support::peers::{bin, go_server, nginx, require, REQUIRE_PEERS};
 use pqready::observe::packet::{build, flags};
 use pqready::wire::NamedGroup;
@@ -890,6 +891,29 @@ fn a_live_capture_on_lo_attributes_each_connection_to_its_process_and_go_build()
         "observe --interface",
         std::slice::from_ref(&summary),
     );
+    // The saved lines re-rendered as a CBOM: each client process's edge
+    // is its own asset, named with the process.
+    let cbom = run(&["report", out.to_str().unwrap(), "-o", "cbom"]);
+    assert!(cbom.status.success(), "{cbom:?}");
+    let cbom: Value = serde_json::from_slice(&cbom.stdout).unwrap();
+    assert!(cyclonedx_violations("1.7", &cbom).is_empty());
+    let processes: Vec<&str> = cbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["properties"].as_array())
+        .flatten()
+        .filter(|p| p["name"] == "pqready:observed:client-process")
+        .filter_map(|p| p["value"].as_str())
+        .collect();
+    for version in ["1.23", "1.24"] {
+        assert!(
+            processes
+                .iter()
+                .any(|p| p.starts_with(&format!("goclient-{version} go{version}."))),
+            "{processes:?}"
+        );
+    }
 }
 
 #[test]
