@@ -65,6 +65,8 @@ fn manifests_rbac_workloads_krew_and_dockerfile_pass() {
     }
     let out = validate(&["--k8s-version", "1.33"]);
     assert!(out.contains("validate-deploy: OK"), "{out}");
+    // The observe DaemonSet's five objects are checked (deploy/observe/base/).
+    assert!(out.contains("observe: 5 objects"), "{out}");
     for line in out.lines().filter(|l| l.contains("skipping")) {
         let _ = std::io::stderr().write_all(format!("deploy: {line}\n").as_bytes());
     }
@@ -77,6 +79,14 @@ fn every_check_catches_its_breakage() {
     }
     let out = validate(&["--self-test"]);
     assert!(out.contains("validate-deploy: OK"), "{out}");
+    // Where kubectl renders it, the no-attribution overlay is checked too
+    // (its self-test breakages, e.g. SYS_PTRACE kept, are among the checks).
+    if out.contains("skipping deploy/observe/no-attribution/") {
+        let _ = std::io::stderr()
+            .write_all(b"deploy: the no-attribution overlay was not rendered (no kubectl)\n");
+    } else {
+        assert!(out.contains("no-attribution overlay 3 objects"), "{out}");
+    }
 }
 
 #[test]
