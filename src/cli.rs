@@ -369,9 +369,43 @@ pub struct ObserveArgs {
     #[arg(long, value_name = "N", default_value_t = crate::observe::flow::DEFAULT_MAX_FLOWS,
           value_parser = clap::value_parser!(usize))]
     pub max_flows: usize,
+    /// Where to ask the Kubernetes API for the Pods of a live capture's processes.
+    #[command(flatten)]
+    pub kube: ObserveKubeArgs,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// The credentials `observe --interface` names Pods and Services with; the
+/// same flags, and the same loading (`discover::cluster::connect`), as
+/// `cluster`'s [`KubeArgs`].
+#[derive(Debug, Args, Clone, Default)]
+pub struct ObserveKubeArgs {
+    /// Name each local process's Pod, and each server address's Pod or Service, through the
+    /// Kubernetes API of this kubeconfig (read-only: lists Pods and Services).
+    #[arg(long, value_name = "FILE", requires = "interface")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context for the Pod lookup (default: the current context).
+    #[arg(long, value_name = "NAME", requires = "interface")]
+    pub context: Option<String>,
+    /// Look Pods up with the pod's service account (the default when run in a pod).
+    #[arg(long, conflicts_with_all = ["kubeconfig", "context"], requires = "interface")]
+    pub in_cluster: bool,
+}
+
+impl ObserveKubeArgs {
+    /// Where the credentials come from: the flags, else the pod's service
+    /// account when `in_pod` (pqready runs in a pod), else none: a capture on
+    /// a workstation does not contact a cluster unasked.
+    pub fn source(&self, in_pod: bool) -> Option<crate::discover::cluster::ClusterSource> {
+        let asked = self.kubeconfig.is_some() || self.context.is_some() || self.in_cluster;
+        (asked || in_pod).then(|| crate::discover::cluster::ClusterSource {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            in_cluster: self.in_cluster || (!asked && in_pod),
+        })
+    }
 }
 
 /// Flags of `pqready binaries`.

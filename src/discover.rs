@@ -10,6 +10,7 @@
 
 pub mod allow;
 pub mod cluster;
+pub mod pods;
 pub mod shard;
 
 use std::net::Ipv6Addr;

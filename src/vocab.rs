@@ -71,6 +71,17 @@ labels! {
 }
 
 labels! {
+    /// The kind of Kubernetes object the API names an observed server
+    /// address by (`pqready observe` on a live capture).
+    pub enum WorkloadKind {
+        /// A Pod whose IP the address is.
+        Pod = "pod",
+        /// A Service whose ClusterIP the address is.
+        Service = "service",
+    }
+}
+
+labels! {
     /// One probe check: the unit `--only` and `--skip` select.
     pub enum CheckId {
         /// Which key-exchange groups the server supports, in its order.

@@ -58,6 +58,14 @@ pub struct ObservedEdge {
     /// known (a capture file, a client on another host).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_process: Option<String>,
+    /// The client process's Pod (`namespace/pod`), when the Kubernetes API
+    /// named it; connections of different Pods are different edges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_pod: Option<String>,
+    /// What the Kubernetes API names the server address by (`pod
+    /// namespace/name` or `service namespace/name`), when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_workload: Option<String>,
     /// One finding per kind, counting the connections that raised it.
     pub findings: Vec<Finding>,
 }
@@ -119,6 +127,9 @@ fn offered_pq(c: &ObservedConnection) -> BTreeSet<NamedGroup> {
         .collect()
 }
 
+/// An edge: client host, client process, server address, client Pod.
+type EdgeKey = (String, Option<String>, String, Option<String>);
+
 /// Judges every connection of a capture, and their edges.
 pub fn observed(connections: &[ObservedConnection]) -> ObserveAssessment {
     // What each server was seen to support, across the whole capture.
@@ -138,8 +149,7 @@ pub fn observed(connections: &[ObservedConnection]) -> ObserveAssessment {
     let mut out = ObserveAssessment::default();
     // Per edge: connections and, per finding kind, how many and a sample detail.
     type Raised = BTreeMap<FindingKind, (u64, String)>;
-    let mut edges: BTreeMap<(String, Option<String>, String), (ObservedEdge, Raised)> =
-        BTreeMap::new();
+    let mut edges: BTreeMap<EdgeKey, (ObservedEdge, Raised)> = BTreeMap::new();
     for c in connections {
         let standing = standing(c);
         let offered = offered_pq(c);
@@ -190,7 +200,11 @@ pub fn observed(connections: &[ObservedConnection]) -> ObserveAssessment {
             Some(v) => format!("{} {v}", p.comm),
             None => p.comm.clone(),
         });
-        let key = (host(&c.client), process, c.server.clone());
+        let pod = c
+            .client_process
+            .as_ref()
+            .and_then(|p| Some(format!("{}/{}", p.namespace.as_deref()?, p.pod.as_deref()?)));
+        let key = (host(&c.client), process, c.server.clone(), pod);
         let (edge, raised) = edges.entry(key.clone()).or_insert_with(|| {
             (
                 ObservedEdge {
@@ -202,6 +216,11 @@ pub fn observed(connections: &[ObservedConnection]) -> ObserveAssessment {
                     hello_retries: 0,
                     profiles: Vec::new(),
                     client_process: key.1.clone(),
+                    client_pod: key.3.clone(),
+                    server_workload: c
+                        .server_workload
+                        .as_ref()
+                        .map(|w| format!("{} {}/{}", w.kind, w.namespace, w.name)),
                     findings: Vec::new(),
                 },
                 BTreeMap::new(),
@@ -237,8 +256,12 @@ pub fn observed(connections: &[ObservedConnection]) -> ObserveAssessment {
             edge.findings.push(Finding::new(
                 kind,
                 format!(
-                    "{}{} → {}: {count} of {} connection{}: {detail}",
+                    "{}{}{} → {}: {count} of {} connection{}: {detail}",
                     edge.client,
+                    edge.client_pod
+                        .as_ref()
+                        .map(|p| format!(" {p}"))
+                        .unwrap_or_default(),
                     edge.client_process
                         .as_ref()
                         .map(|p| format!(" ({p})"))

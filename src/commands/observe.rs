@@ -73,6 +73,11 @@ pub fn run(args: ObserveArgs) -> Result<Outcome, CommandError> {
     }
     table.finish();
     connections.extend(table.take_ready());
+    if args.interface.is_some() {
+        if let Some(note) = pods(&args.kube, !args.no_attribution, &mut connections)? {
+            table.stats_mut().notes.push(note);
+        }
+    }
     let stats = table.stats().clone();
     let mut assessed = crate::assess::observed::observed(&connections);
     let judgements = std::mem::take(&mut assessed.connections);
@@ -88,6 +93,44 @@ pub fn run(args: ObserveArgs) -> Result<Outcome, CommandError> {
     } else {
         Outcome::Complete
     })
+}
+
+/// The service account token a pod is given, which says pqready runs in one.
+const SERVICE_ACCOUNT_TOKEN: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+
+/// How long the Pod lookup may take to connect and to read each answer.
+const API_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Names the Pods of the connections' processes and the Pods or Services
+/// of their server addresses when a cluster is at hand (the flags, or the
+/// service account when `in_pod_default` and pqready runs in a pod).
+/// Listed once the capture ends, so Pods that started during it are known.
+/// A failure is one note, returned; the connections keep their processes.
+fn pods(
+    kube: &crate::cli::ObserveKubeArgs,
+    in_pod_default: bool,
+    connections: &mut [crate::observe::ObservedConnection],
+) -> Result<Option<String>, CommandError> {
+    let in_pod = in_pod_default
+        && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
+        && std::path::Path::new(SERVICE_ACCOUNT_TOKEN).exists();
+    let Some(source) = kube.source(in_pod) else {
+        return Ok(None);
+    };
+    let node = std::env::var("NODE_NAME").ok().filter(|n| !n.is_empty());
+    let looked_up = super::runtime()?.block_on(crate::discover::pods::lookup_with(
+        &source,
+        node.as_deref(),
+        API_TIMEOUT,
+    ));
+    let problems = match looked_up {
+        Ok((directory, problems)) => {
+            directory.annotate(connections);
+            problems
+        }
+        Err(e) => vec![format!("{e}: connections are attributed to processes only")],
+    };
+    Ok((!problems.is_empty()).then(|| format!("Kubernetes API: {}", problems.join("; "))))
 }
 
 /// Captures on `interface` until `--duration` ends or a signal arrives.

@@ -339,7 +339,7 @@ fn in_cluster_reason(e: &kube::config::InClusterError) -> &'static str {
 }
 
 /// kube-rs errors, reduced to what can be shown without leaking credentials.
-fn client_reason(e: &kube::Error) -> String {
+pub(crate) fn client_reason(e: &kube::Error) -> String {
     match e {
         kube::Error::Api(status) if status.code == 401 => {
             "401 Unauthorized: the credentials were refused".into()

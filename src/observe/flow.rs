@@ -359,6 +359,7 @@ impl FlowTable {
             conflicting_segments: flow.dirs[0].stream.conflicts + flow.dirs[1].stream.conflicts,
             client_process: None,
             server_process: None,
+            server_workload: None,
         });
     }
 }

@@ -67,6 +67,22 @@ pub struct ObservedConnection {
     /// socket when the connection was first seen), as `client_process`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_process: Option<who::ProcessFacts>,
+    /// What the Kubernetes API names the server's address: the Pod whose
+    /// IP it is, or the Service whose ClusterIP it is (live captures with
+    /// API access only; absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_workload: Option<Workload>,
+}
+
+/// A Kubernetes object named by an address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Workload {
+    /// `pod` or `service`.
+    pub kind: crate::vocab::WorkloadKind,
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
 }
 
 /// What a ClientHello offered.

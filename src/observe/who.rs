@@ -57,6 +57,17 @@ pub struct ProcessFacts {
     pub container_runtime: Option<String>,
     /// The Kubernetes pod UID named by the cgroup path.
     pub pod_uid: Option<String>,
+    /// The Pod's name, when the Kubernetes API matched the container ID or
+    /// the pod UID (`observe --kubeconfig/--context/--in-cluster`, or run in
+    /// a pod); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
+    /// The Pod's namespace, with `pod`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The container's name in the Pod, when matched by container ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
 }
 
 /// One line of `/proc/net/tcp` or `/proc/net/tcp6`.
@@ -525,6 +536,9 @@ impl Resolver {
             container_id: cgroup.container_id,
             container_runtime: cgroup.runtime,
             pod_uid: cgroup.pod_uid,
+            pod: None,
+            namespace: None,
+            container: None,
         })
     }
 }

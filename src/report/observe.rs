@@ -107,9 +107,10 @@ pub fn summary_table(s: &ObserveSummary, style: Style) -> String {
     for e in &a.edges {
         let findings: Vec<String> = e.findings.iter().map(|f| f.id.to_string()).collect();
         let groups = counts(&e.groups);
-        let client = match &e.client_process {
-            Some(p) => format!("{} {p}", e.client),
-            None => e.client.clone(),
+        let client = match (&e.client_pod, &e.client_process) {
+            (Some(pod), _) => pod.clone(),
+            (None, Some(p)) => format!("{} {p}", e.client),
+            (None, None) => e.client.clone(),
         };
         let _ = writeln!(
             out,

@@ -1002,3 +1002,125 @@ fn a_live_capture_without_cap_net_raw_says_so_in_one_line() {
     assert!(err.contains("setcap cap_net_raw+ep"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+/// A Pod on `node` whose IP is `ip`.
+fn api_pod(namespace: &str, name: &str, node: &str, ip: &str) -> Value {
+    serde_json::json!({
+        "metadata": { "name": name, "namespace": namespace },
+        "spec": { "nodeName": node, "containers": [{ "name": "app", "image": "example/app:1" }] },
+        "status": { "phase": "Running", "hostIP": "127.0.0.1", "podIP": ip, "podIPs": [{ "ip": ip }] },
+    })
+}
+
+/// The processes here run in no container, so the Pod of a process (by
+/// container ID or pod UID) is the unit tests' (`discover::pods`); what a
+/// live capture shows end to end is the server address named through the
+/// API: a loopback server whose address is a Pod's IP on this node, the
+/// node's Pods listed by field selector, and a denied Services list as one
+/// note, without the kubeconfig's token anywhere.
+#[test]
+fn a_live_capture_names_a_server_by_its_pod_ip_through_the_kubernetes_api() {
+    use crate::support::apiserver::{Cluster, TestApiServer, TOKEN};
+    if !require(&["goserver-1.24", "goclient-1.24"]) {
+        return;
+    }
+    let server = go_server("1.24");
+    // The same IP on another node: counted only if the node's field
+    // selector is ignored, and then no one Pod would hold it.
+    let api = TestApiServer::start(
+        Cluster::new()
+            .object("pods", api_pod("shop", "web-7d9f", "node-a", "127.0.0.1"))
+            .object(
+                "pods",
+                api_pod("shop", "web-elsewhere", "node-b", "127.0.0.1"),
+            )
+            .deny("/api/v1/services"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = crate::support::kubeconfig::token(dir.path(), &api);
+    let log = dir.path().join("observe.log");
+    let out = dir.path().join("observe.json");
+    let filter = format!("port {}", server.addr.port());
+    let mut observe = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_pqready"))
+            .args(["observe", "--interface", "lo", "--filter", &filter])
+            .args(["--kubeconfig", kubeconfig.to_str().unwrap(), "-o", "json"])
+            .env("NODE_NAME", "node-a")
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("capturing on lo") {
+            break;
+        }
+        if observe.0.try_wait().unwrap().is_some() || Instant::now() > deadline {
+            let reason = format!("pqready cannot capture on lo: {}", text.trim());
+            assert!(
+                text.contains("CAP_NET_RAW") || Instant::now() > deadline,
+                "{reason}"
+            );
+            if std::env::var(REQUIRE_PEERS).as_deref() == Ok("1") {
+                panic!("{reason} [{REQUIRE_PEERS}=1]");
+            }
+            eprintln!("skipping: {reason}");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let done = Command::new(bin("goclient-1.24"))
+        .args(["-connect", &server.addr.to_string()])
+        .env_remove("GODEBUG")
+        .output()
+        .unwrap();
+    assert!(done.status.success(), "{done:?}");
+    // SAFETY: plain kill(2) on our own child's pid.
+    unsafe { libc::kill(observe.0.id() as i32, libc::SIGINT) };
+    let status = observe.0.wait().unwrap();
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "observe: {status:?}\n{stderr}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!text.contains(TOKEN) && !stderr.contains(TOKEN));
+    let mut records: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary = records.pop().expect("a summary");
+    assert_eq!(records.len(), 1, "{text}\n{stderr}");
+    let r = &records[0];
+    assert_eq!(
+        r["server_workload"],
+        serde_json::json!({ "kind": "pod", "namespace": "shop", "name": "web-7d9f" }),
+        "{r}"
+    );
+    // Process-level attribution is kept (the server's listening socket
+    // outlives the lookup; the short-lived client may not); no container,
+    // so no Pod.
+    assert_eq!(r["server_process"]["comm"], "goserver-1.24", "{r}");
+    for side in ["client_process", "server_process"] {
+        assert_eq!(r[side].get("pod"), None, "{r}");
+    }
+    let edges = summary["edges"].as_array().unwrap();
+    assert_eq!(
+        edges[0]["server_workload"], "pod shop/web-7d9f",
+        "{summary}"
+    );
+    let notes: Vec<&str> = summary["capture"]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n.as_str())
+        .filter(|n| n.starts_with("Kubernetes API"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{summary}");
+    assert!(notes[0].contains("cannot list Services (403"), "{summary}");
+    crate::schema::assert_valid("observed-connection", "observe --kubeconfig", &records);
+    crate::schema::assert_valid(
+        "observe-summary",
+        "observe --kubeconfig",
+        std::slice::from_ref(&summary),
+    );
+}
