@@ -360,7 +360,8 @@ pub struct ObserveArgs {
     pub duration: Option<Duration>,
     /// Do not look up the process, Go build and container of local sockets
     /// on a live capture (the lookup reads /proc/PID/fd and /proc/PID/exe of
-    /// other users' processes: root or CAP_SYS_PTRACE).
+    /// other users' processes: root, or CAP_SYS_PTRACE with
+    /// CAP_DAC_READ_SEARCH).
     #[arg(long, requires = "interface")]
     pub no_attribution: bool,
     /// Track at most N TCP flows at once; new flows past the cap are not
