@@ -26,7 +26,7 @@ use super::filter::Filter;
 use super::flow::FlowTable;
 use super::packet::{decode, linktype, Skip};
 use super::who::{ProcessFacts, Resolver};
-use super::ObservedConnection;
+use super::{CaptureStats, ObservedConnection};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -394,12 +394,14 @@ pub struct LiveOptions<'a> {
 /// and calling `on_ready` with finished connections (processes attached).
 /// `on_capturing` is called once the socket is bound. Then every flow still
 /// open is reported, so the caller gets the same as from a file.
+/// `on_ready` also gets the capture's counts so far, and is called (with no
+/// connections) at every read timeout too, so a live view stays current.
 pub fn capture(
     opts: &LiveOptions<'_>,
     table: &mut FlowTable,
     max_stream_bytes: usize,
     on_capturing: impl FnOnce(),
-    mut on_ready: impl FnMut(Vec<ObservedConnection>),
+    mut on_ready: impl FnMut(Vec<ObservedConnection>, &CaptureStats),
 ) -> Result<(), LiveError> {
     let snap = snaplen(max_stream_bytes);
     let sock = LiveSocket::open(opts.interface, snap)?;
@@ -414,13 +416,14 @@ pub fn capture(
         last_prune: Instant::now(),
     };
     let mut buf = vec![0u8; snap as usize];
-    let mut drops = 0u64;
     let mut result = Ok(());
     while !signals.stopped() && deadline.is_none_or(|d| Instant::now() < d) {
         let got = match sock.recv(&mut buf) {
             Ok(Some(r)) => r,
             Ok(None) => {
                 who.prune(table);
+                table.stats_mut().packets_dropped += sock.kernel_drops();
+                on_ready(Vec::new(), table.stats());
                 continue;
             }
             Err(e) => {
@@ -460,18 +463,17 @@ pub fn capture(
         }
         let ready = table.take_ready();
         if !ready.is_empty() {
-            on_ready(who.attach(ready));
+            on_ready(who.attach(ready), table.stats());
         }
         who.prune(table);
     }
-    drops += sock.kernel_drops();
+    table.stats_mut().packets_dropped += sock.kernel_drops();
     table.finish();
     let ready = table.take_ready();
     if !ready.is_empty() {
-        on_ready(who.attach(ready));
+        on_ready(who.attach(ready), table.stats());
     }
     let stats = table.stats_mut();
-    stats.packets_dropped += drops;
     if let Some(r) = &who.resolver {
         if r.over_budget > 0 {
             stats.notes.push(format!(

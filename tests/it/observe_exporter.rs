@@ -1,0 +1,196 @@
+//! `pqready observe --interface lo --exporter`: the real binary capturing
+//! real Go handshakes on loopback and serving their counts on `/metrics`.
+//! Root only (CAP_NET_RAW): skips like the peer tests, or fails under
+//! PQREADY_REQUIRE_PEERS=1.
+
+use crate::support::exporter::get;
+use crate::support::peers::{bin, go_server, require, REQUIRE_PEERS};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits for "capturing on lo" and returns the address of the "listening
+/// on" line; None (after saying why) when this host cannot capture.
+fn wait_capturing(child: &mut Child, log: &Path) -> Option<SocketAddr> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.contains("capturing on lo") {
+            let at = text.find("listening on http://").expect("a listening line");
+            let rest = &text[at + "listening on http://".len()..];
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            return Some(rest[..end].parse().expect("an address"));
+        }
+        if child.try_wait().unwrap().is_some() || Instant::now() > deadline {
+            let reason = format!("pqready cannot capture on lo: {}", text.trim());
+            assert!(
+                text.contains("CAP_NET_RAW") || Instant::now() > deadline,
+                "{reason}"
+            );
+            if std::env::var(REQUIRE_PEERS).as_deref() == Ok("1") {
+                panic!("{reason} [{REQUIRE_PEERS}=1]");
+            }
+            eprintln!("skipping: {reason}");
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The value of the one `name` series whose label text contains every
+/// piece of `parts`, or None.
+fn find(page: &str, name: &str, parts: &[&str]) -> Option<f64> {
+    let mut hits = page
+        .lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")))
+        .filter(|l| parts.iter().all(|p| l.contains(p)));
+    let line = hits.next()?;
+    assert!(hits.next().is_none(), "more than one {parts:?} in:\n{page}");
+    line.rsplit(' ').next()?.parse().ok()
+}
+
+/// Scrapes until `done` holds of the page, for at most a generous minute.
+fn poll(addr: SocketAddr, log: &Path, done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let answer = get(addr, "/metrics", &[]);
+        assert_eq!(answer.status, 200, "{answer:?}");
+        if done(&answer.body) {
+            return answer.body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not there after a minute:\n{}\n{}",
+            answer.body,
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn observe_exporter_counts_live_handshakes_by_client_process_and_group() {
+    if !require(&["goserver-1.24", "goclient-1.23", "goclient-1.24"]) {
+        return;
+    }
+    let server = go_server("1.24");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("observe.log");
+    let filter = format!("port {}", server.addr.port());
+    let mut observe = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_pqready"))
+            .args(["observe", "--interface", "lo", "--filter", &filter])
+            .args(["--exporter", "--listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let Some(addr) = wait_capturing(&mut observe.0, &log) else {
+        return;
+    };
+    assert_eq!(get(addr, "/readyz", &[]).status, 200);
+    assert_eq!(get(addr, "/healthz", &[]).status, 200);
+    assert_eq!(get(addr, "/nothing", &[]).status, 404);
+    let server_label = format!("server=\"{}\"", server.addr);
+    // go1.24 → go1.24 twice, go1.23 → go1.24 once.
+    for version in ["1.24", "1.24", "1.23"] {
+        let done = Command::new(bin(&format!("goclient-{version}")))
+            .args(["-connect", &server.addr.to_string()])
+            .env_remove("GODEBUG")
+            .output()
+            .unwrap();
+        assert!(
+            done.status.success(),
+            "goclient-{version}: {}",
+            String::from_utf8_lossy(&done.stdout)
+        );
+    }
+    let handshakes = "pqready_observed_handshakes_total";
+    let client = |v: &str| format!("client=\"goclient-{v} go{v}.");
+    let (c124, c123) = (client("1.24"), client("1.23"));
+    let page = poll(addr, &log, |page| {
+        find(page, handshakes, &[&c124, &server_label]) == Some(2.0)
+            && find(page, handshakes, &[&c123, &server_label]).is_some()
+    });
+    assert_eq!(
+        find(
+            &page,
+            handshakes,
+            &[
+                &c124,
+                &server_label,
+                "group=\"X25519MLKEM768\"",
+                "version=\"TLS 1.3\"",
+                "hello_retry=\"false\""
+            ]
+        ),
+        Some(2.0),
+        "{page}"
+    );
+    assert_eq!(
+        find(
+            &page,
+            handshakes,
+            &[
+                &c123,
+                &server_label,
+                "group=\"x25519\"",
+                "hello_retry=\"false\""
+            ]
+        ),
+        Some(1.0),
+        "{page}"
+    );
+    assert!(page.contains("# TYPE pqready_observed_handshakes_total counter\n"));
+    assert_eq!(
+        crate::support::exporter::sample(&page, "pqready_observed_flows_dropped_total", ""),
+        Some(0.0),
+        "{page}"
+    );
+    assert_eq!(
+        crate::support::exporter::sample(&page, "pqready_observed_series_dropped_total", ""),
+        Some(0.0)
+    );
+    assert!(
+        crate::support::exporter::sample(&page, "pqready_observed_packets_total", "")
+            .is_some_and(|n| n >= 6.0),
+        "{page}"
+    );
+    // go1.23 offers only the Kyber draft, and gets x25519 from a server seen
+    // with ML-KEM: assess's findings on its edge, by kind (one edge each).
+    assert_eq!(
+        find(&page, "pqready_findings", &["kind=\"observed-draft\""]),
+        Some(1.0),
+        "{page}"
+    );
+    assert_eq!(
+        find(
+            &page,
+            "pqready_findings",
+            &["kind=\"observed-silent-downgrade\""]
+        ),
+        Some(1.0),
+        "{page}"
+    );
+    // SIGTERM ends the capture and the server, cleanly.
+    // SAFETY: plain kill(2) on our own child's pid.
+    unsafe { libc::kill(observe.0.id() as i32, libc::SIGTERM) };
+    let status = observe.0.wait().unwrap();
+    assert!(
+        status.success(),
+        "{status:?}\n{}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+}
