@@ -371,3 +371,101 @@ fn judge<'a>(
     });
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::ShareSize;
+    use crate::observe::{HelloFacts, ServerFacts};
+    use crate::vocab::ObservedSides;
+
+    fn conn(
+        port: u16,
+        server: &str,
+        offered: &[NamedGroup],
+        got: NamedGroup,
+    ) -> ObservedConnection {
+        ObservedConnection {
+            time: format!("2026-01-01T00:00:{:02}Z", port % 60),
+            client: format!("10.0.0.1:{port}"),
+            server: server.into(),
+            sides: ObservedSides::Both,
+            client_hello: Some(HelloFacts {
+                sni: Some(format!("h{port}")),
+                alpn: Vec::new(),
+                versions: vec![ProtocolVersion::TLS1_3],
+                groups: offered.to_vec(),
+                key_shares: vec![ShareSize {
+                    group: offered[0],
+                    length: 32,
+                }],
+                signature_schemes: Vec::new(),
+                cipher_suites: Vec::new(),
+                length: 200 + usize::from(port),
+                records: 1,
+                ja4: format!("ja4-{port}"),
+                profile_match: None,
+                profile_match_exact: false,
+            }),
+            server_hello: Some(ServerFacts {
+                version: Some(ProtocolVersion::TLS1_3),
+                cipher_suite: None,
+                negotiated_group: Some(got),
+                hello_retry: false,
+                hello_retry_group: None,
+            }),
+            error: None,
+            conflicting_segments: 0,
+            client_process: None,
+            server_process: None,
+        }
+    }
+
+    #[test]
+    fn running_totals_judge_as_the_whole_list_in_memory_bounded_by_kinds() {
+        let pq = [NamedGroup::X25519MLKEM768, NamedGroup::X25519];
+        let draft = [NamedGroup::X25519KYBER768DRAFT00, NamedGroup::X25519];
+        let classical = [NamedGroup::X25519];
+        let mut all = Vec::new();
+        for port in 40000..40300u16 {
+            let (offered, got, server): (&[NamedGroup], _, _) = match port % 3 {
+                0 => (&pq, NamedGroup::X25519MLKEM768, "10.0.0.9:443"),
+                1 => (&draft, NamedGroup::X25519, "10.0.0.9:443"),
+                _ => (&classical, NamedGroup::X25519, "10.0.0.8:443"),
+            };
+            all.push(conn(port, server, offered, got));
+        }
+        let mut running = RunningTotals::default();
+        for c in &all {
+            running.add(c);
+        }
+        // Ports, times, sizes and fingerprints do not make new kinds.
+        assert_eq!(running.kinds.len(), 3);
+        assert_eq!(running.dropped, 0);
+        let whole = observed(&all);
+        let folded = running.assess();
+        assert_eq!(folded.edges, whole.edges);
+        assert_eq!(folded.groups, whole.groups);
+        assert_eq!(folded.standings, whole.standings);
+        assert!(whole
+            .findings()
+            .any(|f| f.id == FindingKind::ObservedSilentDowngrade));
+    }
+
+    #[test]
+    fn running_totals_stop_growing_at_their_cap_and_count_the_rest() {
+        let mut running = RunningTotals::default();
+        let n = RunningTotals::MAX_KINDS + 5;
+        for i in 0..n {
+            let server = format!("10.{}.{}.1:443", i / 256, i % 256);
+            running.add(&conn(1, &server, &[NamedGroup::X25519], NamedGroup::X25519));
+        }
+        assert_eq!(running.kinds.len(), RunningTotals::MAX_KINDS);
+        assert_eq!(running.dropped, 5);
+        assert_eq!(
+            running.assess().edges.len(),
+            RunningTotals::MAX_KINDS,
+            "one edge per server"
+        );
+    }
+}

@@ -976,6 +976,43 @@ fn write_value(value: f64, out: &mut String) {
 mod tests {
     use super::*;
 
+    fn observed(client: &str, server: &str) -> crate::observe::ObservedConnection {
+        serde_json::from_value(serde_json::json!({
+            "time": "2026-01-01T00:00:00Z", "client": client, "server": server,
+            "sides": "both", "client_hello": null, "error": null, "conflicting_segments": 0,
+            "server_hello": {"version": null, "cipher_suite": null, "negotiated_group": null,
+                             "hello_retry": true, "hello_retry_group": null},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn observed_handshakes_are_capped_in_series_and_count_the_rest() {
+        let mut m = ObservedMetrics::default();
+        m.add(&observed("10.0.0.1:5000", "10.0.0.2:443"));
+        m.add(&observed("10.0.0.1:5001", "10.0.0.2:443"));
+        for i in 0..MAX_OBSERVED_SERIES + 2 {
+            m.add(&observed(
+                &format!("10.1.{}.{}:5000", i / 256, i % 256),
+                "10.0.0.2:443",
+            ));
+        }
+        let mut out = Exposition::default();
+        m.write(&crate::observe::CaptureStats::default(), &[], &mut out);
+        let text = out.text();
+        // One series per client address (not per port), until the cap.
+        assert!(text.contains("pqready_observed_handshakes_total{client=\"10.0.0.1\",server=\"10.0.0.2:443\",group=\"unknown\",version=\"unknown\",hello_retry=\"true\"} 2\n"), "{text}");
+        let series = text
+            .lines()
+            .filter(|l| l.starts_with("pqready_observed_handshakes_total{"))
+            .count();
+        assert_eq!(series, MAX_OBSERVED_SERIES);
+        assert!(
+            text.contains("pqready_observed_series_dropped_total 3\n"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn an_ssh_server_gets_one_kex_series_per_method_without_pseudo_methods() {
         let mut obs = crate::probe::TargetObservation::with_groups(&[], &[]);
