@@ -6,6 +6,7 @@
 use crate::observe::gated_proxy;
 use crate::support::exporter::get;
 use crate::support::peers::{bin, go_server, require, REQUIRE_PEERS};
+use crate::support::prometheus;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -193,6 +194,41 @@ fn observe_exporter_counts_live_handshakes_by_client_process_and_group() {
         Some(2.0),
         "{page}"
     );
+    // promtool's lint (names, types, help) finds nothing to say.
+    prometheus::check_metrics(&page).unwrap();
+    // A real Prometheus scrapes it: the handshakes by group, per client.
+    let prom = prometheus::start(
+        &format!("- job_name: pqready-observe\n  static_configs:\n    - targets: [\"{addr}\"]\n"),
+        &[],
+    );
+    let by_group = prom.wait_for(
+        &format!(
+            "sum by (group) (pqready_observed_handshakes_total{{job=\"pqready-observe\",server=\"{proxy}\"}})"
+        ),
+        Duration::from_secs(60),
+        |a| a["data"]["result"].as_array().is_some_and(|r| r.len() == 2),
+    );
+    let mut got: Vec<(String, String)> = by_group["data"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["metric"]["group"].as_str().unwrap().to_string(),
+                s["value"][1].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("X25519MLKEM768".to_string(), "2".to_string()),
+            ("x25519".to_string(), "1".to_string())
+        ],
+        "{by_group}"
+    );
+    drop(prom);
     // SIGTERM ends the capture and the server, cleanly.
     // SAFETY: plain kill(2) on our own child's pid.
     unsafe { libc::kill(observe.0.id() as i32, libc::SIGTERM) };
