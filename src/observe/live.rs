@@ -19,8 +19,9 @@
 //! copy, as tcpdump does.
 //!
 //! Every read waits at most [`READ_TIMEOUT`], so `--duration` and a signal
-//! end the capture within that time; the outputs are then the same as for
-//! a capture file. Needs `CAP_NET_RAW`.
+//! end the capture within that time, after reading what the kernel had
+//! already queued (for at most [`DRAIN`]); the outputs are then the same as
+//! for a capture file. Needs `CAP_NET_RAW`.
 
 use super::filter::Filter;
 use super::flow::FlowTable;
@@ -36,6 +37,8 @@ use std::time::{Duration, Instant, SystemTime};
 /// The longest a blocking read waits before the loop checks the clock and
 /// the stop flag.
 pub const READ_TIMEOUT: Duration = Duration::from_millis(200);
+/// How long the end of a capture goes on reading what the kernel queued.
+const DRAIN: Duration = Duration::from_secs(1);
 
 /// The largest IPv6 + TCP headers kept in front of the payload.
 const HEADROOM: usize = 256;
@@ -417,10 +420,24 @@ pub fn capture(
     };
     let mut buf = vec![0u8; snap as usize];
     let mut result = Ok(());
-    while !signals.stopped() && deadline.is_none_or(|d| Instant::now() < d) {
+    // At the end, what the kernel already queued is still read (a client
+    // that finished just before the signal is counted), until the queue is
+    // empty or DRAIN has passed on a busy interface.
+    let mut ending: Option<Instant> = None;
+    loop {
+        if ending.is_none() && (signals.stopped() || deadline.is_some_and(|d| Instant::now() >= d))
+        {
+            ending = Some(Instant::now());
+        }
+        if ending.is_some_and(|t| t.elapsed() >= DRAIN) {
+            break;
+        }
         let got = match sock.recv(&mut buf) {
             Ok(Some(r)) => r,
             Ok(None) => {
+                if ending.is_some() {
+                    break;
+                }
                 who.prune(table);
                 table.stats_mut().packets_dropped += sock.kernel_drops();
                 on_ready(Vec::new(), table.stats());
