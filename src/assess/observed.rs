@@ -418,6 +418,7 @@ mod tests {
             conflicting_segments: 0,
             client_process: None,
             server_process: None,
+            server_workload: None,
         }
     }
 
