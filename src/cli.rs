@@ -373,6 +373,16 @@ pub struct ObserveArgs {
     /// Where to ask the Kubernetes API for the Pods of a live capture's processes.
     #[command(flatten)]
     pub kube: ObserveKubeArgs,
+    /// Serve the live capture's counts on `/metrics` (Prometheus), with
+    /// `/healthz` and `/readyz`, until --duration ends or SIGTERM/SIGINT,
+    /// instead of writing records: handshakes by client, server, group,
+    /// version and HelloRetryRequest, and the findings of what was seen.
+    #[arg(long, requires = "interface", conflicts_with = "pcap")]
+    pub exporter: bool,
+    /// Where --exporter serves HTTP (default 127.0.0.1:9718, the
+    /// exporter's port plus one; port 0 picks one).
+    #[arg(long, value_name = "ADDR:PORT", requires = "exporter")]
+    pub listen: Option<String>,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,

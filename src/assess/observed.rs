@@ -132,9 +132,94 @@ type EdgeKey = (String, Option<String>, String, Option<String>);
 
 /// Judges every connection of a capture, and their edges.
 pub fn observed(connections: &[ObservedConnection]) -> ObserveAssessment {
+    judge(connections.iter().map(|c| (c, 1)))
+}
+
+/// Running totals of a capture that does not end (`observe --exporter`):
+/// connections folded into what judging them needs, each with its count,
+/// so memory grows with the distinct kinds of connection, not their number
+/// — and at most [`RunningTotals::MAX_KINDS`] of those.
+#[derive(Debug, Default)]
+pub struct RunningTotals {
+    kinds: BTreeMap<String, (ObservedConnection, u64)>,
+    /// Connections not counted because the totals held `MAX_KINDS` kinds.
+    pub dropped: u64,
+}
+
+impl RunningTotals {
+    /// Distinct kinds of connection kept (client, its process, server,
+    /// what was offered and answered).
+    pub const MAX_KINDS: usize = 4096;
+
+    /// Counts one connection.
+    pub fn add(&mut self, c: &ObservedConnection) {
+        let kind = fold(c);
+        let key = serde_json::to_string(&kind).unwrap_or_default();
+        if let Some(entry) = self.kinds.get_mut(&key) {
+            entry.1 += 1;
+        } else if self.kinds.len() < Self::MAX_KINDS {
+            self.kinds.insert(key, (kind, 1));
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    /// The judgement of every connection counted so far (its per-connection
+    /// list holds one entry per kind).
+    pub fn assess(&self) -> ObserveAssessment {
+        judge(self.kinds.values().map(|(c, n)| (c, *n)))
+    }
+}
+
+/// `c` without what judging it does not read (its time, ports, sizes,
+/// fingerprints), so equal kinds fold together.
+fn fold(c: &ObservedConnection) -> ObservedConnection {
+    let client = match c.client.parse::<std::net::SocketAddr>() {
+        Ok(a) => std::net::SocketAddr::new(a.ip(), 0).to_string(),
+        Err(_) => c.client.clone(),
+    };
+    ObservedConnection {
+        time: String::new(),
+        client,
+        server: c.server.clone(),
+        sides: c.sides,
+        client_hello: c.client_hello.as_ref().map(|h| crate::observe::HelloFacts {
+            sni: None,
+            alpn: Vec::new(),
+            versions: Vec::new(),
+            groups: h.groups.clone(),
+            key_shares: h.key_shares.clone(),
+            signature_schemes: Vec::new(),
+            cipher_suites: Vec::new(),
+            length: 0,
+            records: 0,
+            ja4: String::new(),
+            profile_match: h.profile_match.clone(),
+            profile_match_exact: false,
+        }),
+        server_hello: c.server_hello.clone(),
+        error: None,
+        conflicting_segments: 0,
+        client_process: c
+            .client_process
+            .as_ref()
+            .map(|p| crate::observe::who::ProcessFacts {
+                pid: 0,
+                ..p.clone()
+            }),
+        server_process: None,
+        // The edge names the server's Pod or Service.
+        server_workload: c.server_workload.clone(),
+    }
+}
+
+/// Judges connections, each standing for `n` alike.
+fn judge<'a>(
+    connections: impl Iterator<Item = (&'a ObservedConnection, u64)> + Clone,
+) -> ObserveAssessment {
     // What each server was seen to support, across the whole capture.
     let mut server_pq: HashMap<&str, BTreeSet<NamedGroup>> = HashMap::new();
-    for c in connections {
+    for (c, _) in connections.clone() {
         if let Some(s) = &c.server_hello {
             for g in [s.negotiated_group, s.hello_retry_group]
                 .into_iter()
@@ -150,7 +235,7 @@ pub fn observed(connections: &[ObservedConnection]) -> ObserveAssessment {
     // Per edge: connections and, per finding kind, how many and a sample detail.
     type Raised = BTreeMap<FindingKind, (u64, String)>;
     let mut edges: BTreeMap<EdgeKey, (ObservedEdge, Raised)> = BTreeMap::new();
-    for c in connections {
+    for (c, n) in connections {
         let standing = standing(c);
         let offered = offered_pq(c);
         let seen = server_pq.get(c.server.as_str());
@@ -226,13 +311,13 @@ pub fn observed(connections: &[ObservedConnection]) -> ObserveAssessment {
                 BTreeMap::new(),
             )
         });
-        edge.connections += 1;
-        *edge.groups.entry(negotiated.clone()).or_default() += 1;
-        *edge.standings.entry(standing).or_default() += 1;
-        *out.groups.entry(negotiated).or_default() += 1;
-        *out.standings.entry(standing).or_default() += 1;
+        edge.connections += n;
+        *edge.groups.entry(negotiated.clone()).or_default() += n;
+        *edge.standings.entry(standing).or_default() += n;
+        *out.groups.entry(negotiated).or_default() += n;
+        *out.standings.entry(standing).or_default() += n;
         if c.server_hello.as_ref().is_some_and(|s| s.hello_retry) {
-            edge.hello_retries += 1;
+            edge.hello_retries += n;
         }
         if let Some(p) = c
             .client_hello
@@ -244,7 +329,7 @@ pub fn observed(connections: &[ObservedConnection]) -> ObserveAssessment {
             }
         }
         for (kind, detail) in &findings {
-            raised.entry(*kind).or_insert((0, detail.clone())).0 += 1;
+            raised.entry(*kind).or_insert((0, detail.clone())).0 += n;
         }
         out.connections.push(ConnectionJudgement {
             standing,
@@ -285,4 +370,103 @@ pub fn observed(connections: &[ObservedConnection]) -> ObserveAssessment {
         )
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::ShareSize;
+    use crate::observe::{HelloFacts, ServerFacts};
+    use crate::vocab::ObservedSides;
+
+    fn conn(
+        port: u16,
+        server: &str,
+        offered: &[NamedGroup],
+        got: NamedGroup,
+    ) -> ObservedConnection {
+        ObservedConnection {
+            time: format!("2026-01-01T00:00:{:02}Z", port % 60),
+            client: format!("10.0.0.1:{port}"),
+            server: server.into(),
+            sides: ObservedSides::Both,
+            client_hello: Some(HelloFacts {
+                sni: Some(format!("h{port}")),
+                alpn: Vec::new(),
+                versions: vec![ProtocolVersion::TLS1_3],
+                groups: offered.to_vec(),
+                key_shares: vec![ShareSize {
+                    group: offered[0],
+                    length: 32,
+                }],
+                signature_schemes: Vec::new(),
+                cipher_suites: Vec::new(),
+                length: 200 + usize::from(port),
+                records: 1,
+                ja4: format!("ja4-{port}"),
+                profile_match: None,
+                profile_match_exact: false,
+            }),
+            server_hello: Some(ServerFacts {
+                version: Some(ProtocolVersion::TLS1_3),
+                cipher_suite: None,
+                negotiated_group: Some(got),
+                hello_retry: false,
+                hello_retry_group: None,
+            }),
+            error: None,
+            conflicting_segments: 0,
+            client_process: None,
+            server_process: None,
+            server_workload: None,
+        }
+    }
+
+    #[test]
+    fn running_totals_judge_as_the_whole_list_in_memory_bounded_by_kinds() {
+        let pq = [NamedGroup::X25519MLKEM768, NamedGroup::X25519];
+        let draft = [NamedGroup::X25519KYBER768DRAFT00, NamedGroup::X25519];
+        let classical = [NamedGroup::X25519];
+        let mut all = Vec::new();
+        for port in 40000..40300u16 {
+            let (offered, got, server): (&[NamedGroup], _, _) = match port % 3 {
+                0 => (&pq, NamedGroup::X25519MLKEM768, "10.0.0.9:443"),
+                1 => (&draft, NamedGroup::X25519, "10.0.0.9:443"),
+                _ => (&classical, NamedGroup::X25519, "10.0.0.8:443"),
+            };
+            all.push(conn(port, server, offered, got));
+        }
+        let mut running = RunningTotals::default();
+        for c in &all {
+            running.add(c);
+        }
+        // Ports, times, sizes and fingerprints do not make new kinds.
+        assert_eq!(running.kinds.len(), 3);
+        assert_eq!(running.dropped, 0);
+        let whole = observed(&all);
+        let folded = running.assess();
+        assert_eq!(folded.edges, whole.edges);
+        assert_eq!(folded.groups, whole.groups);
+        assert_eq!(folded.standings, whole.standings);
+        assert!(whole
+            .findings()
+            .any(|f| f.id == FindingKind::ObservedSilentDowngrade));
+    }
+
+    #[test]
+    fn running_totals_stop_growing_at_their_cap_and_count_the_rest() {
+        let mut running = RunningTotals::default();
+        let n = RunningTotals::MAX_KINDS + 5;
+        for i in 0..n {
+            let server = format!("10.{}.{}.1:443", i / 256, i % 256);
+            running.add(&conn(1, &server, &[NamedGroup::X25519], NamedGroup::X25519));
+        }
+        assert_eq!(running.kinds.len(), RunningTotals::MAX_KINDS);
+        assert_eq!(running.dropped, 5);
+        assert_eq!(
+            running.assess().edges.len(),
+            RunningTotals::MAX_KINDS,
+            "one edge per server"
+        );
+    }
 }

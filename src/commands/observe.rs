@@ -42,6 +42,17 @@ pub fn run(args: ObserveArgs) -> Result<Outcome, CommandError> {
         max_flows: args.max_flows,
         ..Limits::default()
     };
+    if args.exporter {
+        let interface = args.interface.clone().unwrap_or_default();
+        return exporter(
+            interface,
+            args.listen.clone(),
+            args.duration,
+            !args.no_attribution,
+            filter,
+            limits,
+        );
+    }
     let mut table = FlowTable::new(limits);
     let mut connections = Vec::new();
     let mut partial = false;
@@ -161,9 +172,153 @@ fn live(
         limits.max_stream_bytes,
         // Tests and scripts wait for this line before they make traffic.
         || eprintln!("pqready: capturing on {interface} {until}"),
-        |ready| connections.extend(ready),
+        |ready, _| connections.extend(ready),
     )
     .map_err(|e| CommandError(e.to_string()))
+}
+
+/// The address `--exporter` serves when `--listen` does not say: next to
+/// `pqready exporter`'s, so both can run on one host.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9718";
+
+/// What `/metrics` shows of a running capture.
+#[derive(Default)]
+struct Running {
+    /// The socket is open and reading.
+    capturing: bool,
+    handshakes: crate::report::prometheus::ObservedMetrics,
+    totals: crate::assess::observed::RunningTotals,
+    stats: crate::observe::CaptureStats,
+}
+
+/// `--exporter`: captures in a thread of its own and serves the counts on
+/// `/metrics` with the exporter's HTTP server until the capture ends
+/// (`--duration`, SIGTERM or SIGINT, which the capture catches).
+#[cfg(target_os = "linux")]
+fn exporter(
+    interface: String,
+    listen: Option<String>,
+    duration: Option<std::time::Duration>,
+    attribute: bool,
+    filter: Option<crate::observe::filter::Filter>,
+    limits: Limits,
+) -> Result<Outcome, CommandError> {
+    use super::exporter::{metrics, serve, shut_down, text};
+    use hyper::StatusCode;
+    use std::sync::{Arc, Mutex};
+    let listen = listen.unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+    super::runtime()?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .map_err(|e| CommandError(format!("cannot listen on {listen}: {e}")))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| CommandError(format!("cannot listen on {listen}: {e}")))?;
+        // Tests and scripts read the address (port 0) from this line.
+        eprintln!("pqready: listening on http://{local}");
+        let running = Arc::new(Mutex::new(Running::default()));
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+        let shared = running.clone();
+        let capture = tokio::task::spawn_blocking(move || {
+            use crate::observe::live::{capture, LiveOptions};
+            let opts = LiveOptions {
+                interface: &interface,
+                filter: filter.as_ref(),
+                duration,
+                attribute,
+            };
+            let until = match duration {
+                Some(d) => format!("for {}s", d.as_secs()),
+                None => "until SIGTERM or Ctrl-C".to_string(),
+            };
+            let mut table = FlowTable::new(limits);
+            let result = capture(
+                &opts,
+                &mut table,
+                limits.max_stream_bytes,
+                || {
+                    lock(&shared).capturing = true;
+                    eprintln!("pqready: capturing on {interface} {until}");
+                },
+                |ready, stats| {
+                    let mut r = lock(&shared);
+                    for c in &ready {
+                        r.handshakes.add(c);
+                        r.totals.add(c);
+                    }
+                    r.stats = stats.clone();
+                },
+            );
+            {
+                let mut r = lock(&shared);
+                r.stats = table.stats().clone();
+                r.capturing = false;
+            }
+            let _ = done_tx.send(());
+            result
+        });
+        let handler = move |req: hyper::Request<hyper::body::Incoming>, _| {
+            let running = running.clone();
+            async move {
+                if req.method() != hyper::Method::GET && req.method() != hyper::Method::HEAD {
+                    return text(StatusCode::METHOD_NOT_ALLOWED, "only GET\n");
+                }
+                match req.uri().path() {
+                    "/metrics" => metrics(vec![page(&lock(&running)).into()]),
+                    "/healthz" => text(StatusCode::OK, "ok\n"),
+                    "/readyz" if lock(&running).capturing => text(StatusCode::OK, "ready\n"),
+                    "/readyz" => text(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "not ready: not capturing\n",
+                    ),
+                    "/" => text(
+                        StatusCode::OK,
+                        "pqready observe --exporter\n\n/metrics          handshakes seen on the wire, and their findings\n/healthz /readyz  liveness and readiness (capturing)\n",
+                    ),
+                    _ => text(StatusCode::NOT_FOUND, "not found\n"),
+                }
+            }
+        };
+        let graceful = serve(listener, handler, async {
+            let _ = done_rx.await;
+        })
+        .await;
+        shut_down(graceful).await;
+        capture
+            .await
+            .map_err(|e| CommandError(format!("the capture thread failed: {e}")))?
+            .map_err(|e| CommandError(e.to_string()))?;
+        Ok(Outcome::Complete)
+    })
+}
+
+/// The `/metrics` page: the counters, and the findings `assess` draws from
+/// the running totals at each scrape.
+fn page(r: &Running) -> String {
+    let assessed = r.totals.assess();
+    let findings: Vec<_> = assessed.findings().cloned().collect();
+    let mut out = crate::report::prometheus::Exposition::default();
+    r.handshakes.write(&r.stats, &findings, &mut out);
+    out.text()
+}
+
+/// The lock, even if a panic poisoned it (the counts stay usable).
+fn lock(m: &std::sync::Mutex<Running>) -> std::sync::MutexGuard<'_, Running> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exporter(
+    _: String,
+    _: Option<String>,
+    _: Option<std::time::Duration>,
+    _: bool,
+    _: Option<crate::observe::filter::Filter>,
+    _: Limits,
+) -> Result<Outcome, CommandError> {
+    Err(CommandError(
+        "observe --exporter captures on Linux only (an AF_PACKET socket)".into(),
+    ))
 }
 
 #[cfg(not(target_os = "linux"))]

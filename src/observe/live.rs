@@ -19,14 +19,15 @@
 //! copy, as tcpdump does.
 //!
 //! Every read waits at most [`READ_TIMEOUT`], so `--duration` and a signal
-//! end the capture within that time; the outputs are then the same as for
-//! a capture file. Needs `CAP_NET_RAW`.
+//! end the capture within that time, after reading what the kernel had
+//! already queued (for at most [`DRAIN`]); the outputs are then the same as
+//! for a capture file. Needs `CAP_NET_RAW`.
 
 use super::filter::Filter;
 use super::flow::FlowTable;
 use super::packet::{decode, linktype, Skip};
 use super::who::{ProcessFacts, Resolver};
-use super::ObservedConnection;
+use super::{CaptureStats, ObservedConnection};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -36,6 +37,8 @@ use std::time::{Duration, Instant, SystemTime};
 /// The longest a blocking read waits before the loop checks the clock and
 /// the stop flag.
 pub const READ_TIMEOUT: Duration = Duration::from_millis(200);
+/// How long the end of a capture goes on reading what the kernel queued.
+const DRAIN: Duration = Duration::from_secs(1);
 
 /// The largest IPv6 + TCP headers kept in front of the payload.
 const HEADROOM: usize = 256;
@@ -394,12 +397,14 @@ pub struct LiveOptions<'a> {
 /// and calling `on_ready` with finished connections (processes attached).
 /// `on_capturing` is called once the socket is bound. Then every flow still
 /// open is reported, so the caller gets the same as from a file.
+/// `on_ready` also gets the capture's counts so far, and is called (with no
+/// connections) at every read timeout too, so a live view stays current.
 pub fn capture(
     opts: &LiveOptions<'_>,
     table: &mut FlowTable,
     max_stream_bytes: usize,
     on_capturing: impl FnOnce(),
-    mut on_ready: impl FnMut(Vec<ObservedConnection>),
+    mut on_ready: impl FnMut(Vec<ObservedConnection>, &CaptureStats),
 ) -> Result<(), LiveError> {
     let snap = snaplen(max_stream_bytes);
     let sock = LiveSocket::open(opts.interface, snap)?;
@@ -414,13 +419,28 @@ pub fn capture(
         last_prune: Instant::now(),
     };
     let mut buf = vec![0u8; snap as usize];
-    let mut drops = 0u64;
     let mut result = Ok(());
-    while !signals.stopped() && deadline.is_none_or(|d| Instant::now() < d) {
+    // At the end, what the kernel already queued is still read (a client
+    // that finished just before the signal is counted), until the queue is
+    // empty or DRAIN has passed on a busy interface.
+    let mut ending: Option<Instant> = None;
+    loop {
+        if ending.is_none() && (signals.stopped() || deadline.is_some_and(|d| Instant::now() >= d))
+        {
+            ending = Some(Instant::now());
+        }
+        if ending.is_some_and(|t| t.elapsed() >= DRAIN) {
+            break;
+        }
         let got = match sock.recv(&mut buf) {
             Ok(Some(r)) => r,
             Ok(None) => {
+                if ending.is_some() {
+                    break;
+                }
                 who.prune(table);
+                table.stats_mut().packets_dropped += sock.kernel_drops();
+                on_ready(Vec::new(), table.stats());
                 continue;
             }
             Err(e) => {
@@ -460,18 +480,17 @@ pub fn capture(
         }
         let ready = table.take_ready();
         if !ready.is_empty() {
-            on_ready(who.attach(ready));
+            on_ready(who.attach(ready), table.stats());
         }
         who.prune(table);
     }
-    drops += sock.kernel_drops();
+    table.stats_mut().packets_dropped += sock.kernel_drops();
     table.finish();
     let ready = table.take_ready();
     if !ready.is_empty() {
-        on_ready(who.attach(ready));
+        on_ready(who.attach(ready), table.stats());
     }
     let stats = table.stats_mut();
-    stats.packets_dropped += drops;
     if let Some(r) = &who.resolver {
         if r.over_budget > 0 {
             stats.notes.push(format!(

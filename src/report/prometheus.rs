@@ -763,6 +763,126 @@ impl ExporterStats {
     }
 }
 
+/// Handshakes seen by `observe --exporter`.
+pub const OBSERVED_HANDSHAKES: Metric = counter(
+    "pqready_observed_handshakes_total",
+    "TLS handshakes seen on the wire, by client, server, negotiated group, version and HelloRetryRequest.",
+);
+/// New flows the flow table had no room for.
+pub const OBSERVED_FLOWS_DROPPED: Metric = counter(
+    "pqready_observed_flows_dropped_total",
+    "New TCP flows not read because the flow table was full (--max-flows).",
+);
+/// Packets read.
+pub const OBSERVED_PACKETS: Metric = counter(
+    "pqready_observed_packets_total",
+    "Packets the live capture read (after --filter).",
+);
+/// The kernel's drops.
+pub const OBSERVED_PACKETS_DROPPED: Metric = counter(
+    "pqready_observed_packets_dropped_total",
+    "Packets the kernel dropped because the capture's socket buffer was full.",
+);
+/// Connections reported.
+pub const OBSERVED_CONNECTIONS: Metric = counter(
+    "pqready_observed_connections_total",
+    "Connections whose TLS hellos were read.",
+);
+/// Handshakes past the series cap.
+pub const OBSERVED_SERIES_DROPPED: Metric = counter(
+    "pqready_observed_series_dropped_total",
+    "Handshakes not counted in pqready_observed_handshakes_total because it had reached its cap on distinct series.",
+);
+/// Distinct `pqready_observed_handshakes_total` series: client addresses
+/// and processes come from the network, and must not grow the page
+/// without bound.
+pub const MAX_OBSERVED_SERIES: usize = 2048;
+
+/// The handshake counters of `observe --exporter`, one per label set.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ObservedMetrics {
+    /// (client, server, group, version, hello_retry) → handshakes.
+    series: std::collections::BTreeMap<[String; 5], u64>,
+    /// Handshakes not counted because [`MAX_OBSERVED_SERIES`] were held.
+    series_dropped: u64,
+}
+
+impl ObservedMetrics {
+    /// Counts one connection's handshake.
+    pub fn add(&mut self, c: &crate::observe::ObservedConnection) {
+        let client = match &c.client_process {
+            Some(p) => match &p.go_version {
+                Some(v) => format!("{} {v}", p.comm),
+                None => p.comm.clone(),
+            },
+            None => c
+                .client
+                .parse::<std::net::SocketAddr>()
+                .map_or_else(|_| c.client.clone(), |a| a.ip().to_string()),
+        };
+        let server = c.server_hello.as_ref();
+        let group = server
+            .and_then(|s| s.negotiated_group)
+            .map_or_else(|| "unknown".to_string(), |g| g.to_string());
+        let version = server.and_then(|s| s.version).map_or_else(
+            || "unknown".to_string(),
+            |v| v.to_string().replace("TLSv", "TLS "),
+        );
+        let retry = server.is_some_and(|s| s.hello_retry).to_string();
+        let key = [client, c.server.clone(), group, version, retry];
+        if let Some(n) = self.series.get_mut(&key) {
+            *n += 1;
+        } else if self.series.len() < MAX_OBSERVED_SERIES {
+            self.series.insert(key, 1);
+        } else {
+            self.series_dropped += 1;
+        }
+    }
+
+    /// Writes the handshake counters, the capture's counts and the
+    /// findings `assess` drew from the running totals.
+    pub fn write(
+        &self,
+        stats: &crate::observe::CaptureStats,
+        findings: &[Finding],
+        out: &mut Exposition,
+    ) {
+        for ([client, server, group, version, retry], n) in &self.series {
+            out.sample(
+                &OBSERVED_HANDSHAKES,
+                &[
+                    ("client", client.as_str()),
+                    ("server", server),
+                    ("group", group),
+                    ("version", version),
+                    ("hello_retry", retry),
+                ],
+                *n as f64,
+            );
+        }
+        out.sample(
+            &OBSERVED_SERIES_DROPPED,
+            NO_LABELS,
+            self.series_dropped as f64,
+        );
+        out.sample(
+            &OBSERVED_FLOWS_DROPPED,
+            NO_LABELS,
+            stats.flows_dropped as f64,
+        );
+        out.sample(&OBSERVED_PACKETS, NO_LABELS, stats.packets as f64);
+        out.sample(
+            &OBSERVED_PACKETS_DROPPED,
+            NO_LABELS,
+            stats.packets_dropped as f64,
+        );
+        out.sample(&OBSERVED_CONNECTIONS, NO_LABELS, stats.connections as f64);
+        let mut counts = FindingCounts::default();
+        counts.add(findings);
+        counts.write(NO_LABELS, out);
+    }
+}
+
 /// A page of metrics being built: families in order of first use, each
 /// with its HELP and TYPE once, then its samples.
 #[derive(Debug, Default)]
@@ -855,6 +975,43 @@ fn write_value(value: f64, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn observed(client: &str, server: &str) -> crate::observe::ObservedConnection {
+        serde_json::from_value(serde_json::json!({
+            "time": "2026-01-01T00:00:00Z", "client": client, "server": server,
+            "sides": "both", "client_hello": null, "error": null, "conflicting_segments": 0,
+            "server_hello": {"version": null, "cipher_suite": null, "negotiated_group": null,
+                             "hello_retry": true, "hello_retry_group": null},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn observed_handshakes_are_capped_in_series_and_count_the_rest() {
+        let mut m = ObservedMetrics::default();
+        m.add(&observed("10.0.0.1:5000", "10.0.0.2:443"));
+        m.add(&observed("10.0.0.1:5001", "10.0.0.2:443"));
+        for i in 0..MAX_OBSERVED_SERIES + 2 {
+            m.add(&observed(
+                &format!("10.1.{}.{}:5000", i / 256, i % 256),
+                "10.0.0.2:443",
+            ));
+        }
+        let mut out = Exposition::default();
+        m.write(&crate::observe::CaptureStats::default(), &[], &mut out);
+        let text = out.text();
+        // One series per client address (not per port), until the cap.
+        assert!(text.contains("pqready_observed_handshakes_total{client=\"10.0.0.1\",server=\"10.0.0.2:443\",group=\"unknown\",version=\"unknown\",hello_retry=\"true\"} 2\n"), "{text}");
+        let series = text
+            .lines()
+            .filter(|l| l.starts_with("pqready_observed_handshakes_total{"))
+            .count();
+        assert_eq!(series, MAX_OBSERVED_SERIES);
+        assert!(
+            text.contains("pqready_observed_series_dropped_total 3\n"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn an_ssh_server_gets_one_kex_series_per_method_without_pseudo_methods() {

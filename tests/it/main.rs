@@ -32,6 +32,7 @@ mod inspect;
 mod interop;
 mod key_exchange;
 mod observe;
+mod observe_exporter;
 mod policy;
 mod politeness;
 mod prediction;

@@ -695,7 +695,7 @@ fn observe_renders_html_and_cbom_from_a_real_capture() {
 /// pipes them through. The client blocks on its handshake meanwhile, so
 /// every end is alive at its lookup however slow the lookup is: the test
 /// does not depend on timing.
-fn gated_proxy(
+pub(crate) fn gated_proxy(
     upstream: std::net::SocketAddr,
     log: PathBuf,
     connections: usize,

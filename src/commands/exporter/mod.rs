@@ -74,21 +74,54 @@ pub async fn run(args: ExporterArgs) -> Result<Outcome, CommandError> {
         .scheduled()
         .then(|| tokio::spawn(schedule::run(state.clone(), stop_rx.clone())));
 
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut terminate = signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut interrupt = signal(tokio::signal::unix::SignalKind::interrupt())?;
+    let stop = async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+    };
+    let handler = move |req, peer| {
+        let state = state.clone();
+        async move { handle(&state, req, peer).await }
+    };
+    let graceful = serve(listener, handler, stop).await;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    shut_down(graceful).await;
+    if let Some(scans) = scans {
+        scans.abort();
+    }
+    tracing::info!("stopped");
+    Ok(Outcome::Complete)
+}
+
+/// Serves HTTP on `listener` with `handler` until `stop` completes, with
+/// the exporter's bounds (connections at once, header size and read time);
+/// then stops accepting and hands back the open requests for
+/// [`shut_down`]. `pqready observe --exporter` serves through this too.
+pub(crate) async fn serve<H, R>(
+    listener: TcpListener,
+    handler: H,
+    stop: impl std::future::Future<Output = ()>,
+) -> hyper_util::server::graceful::GracefulShutdown
+where
+    H: Fn(Request<Incoming>, SocketAddr) -> R + Clone + Send + Sync + 'static,
+    R: std::future::Future<Output = Response<Parts>> + Send + 'static,
+{
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    tokio::pin!(stop);
     loop {
         let permit = tokio::select! {
             p = connections.clone().acquire_owned() => p,
-            _ = terminate.recv() => break,
-            _ = interrupt.recv() => break,
+            _ = &mut stop => break,
         };
         let Ok(permit) = permit else { break };
         let accepted = tokio::select! {
             a = listener.accept() => a,
-            _ = terminate.recv() => break,
-            _ = interrupt.recv() => break,
+            _ = &mut stop => break,
         };
         let (stream, peer) = match accepted {
             Ok(a) => a,
@@ -99,10 +132,10 @@ pub async fn run(args: ExporterArgs) -> Result<Outcome, CommandError> {
                 continue;
             }
         };
-        let state = state.clone();
+        let handler = handler.clone();
         let service = hyper::service::service_fn(move |req| {
-            let state = state.clone();
-            async move { Ok::<_, std::convert::Infallible>(handle(&state, req, peer).await) }
+            let answer = handler(req, peer);
+            async move { Ok::<_, std::convert::Infallible>(answer.await) }
         });
         let conn = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
@@ -115,20 +148,17 @@ pub async fn run(args: ExporterArgs) -> Result<Outcome, CommandError> {
             let _ = conn.await;
         });
     }
-    tracing::info!("shutting down");
-    let _ = stop_tx.send(true);
-    drop(listener);
+    graceful
+}
+
+/// Gives the requests [`serve`] left open their grace period.
+pub(crate) async fn shut_down(graceful: hyper_util::server::graceful::GracefulShutdown) {
     if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
         .await
         .is_err()
     {
         tracing::warn!("requests still open after the grace period; closing them");
     }
-    if let Some(scans) = scans {
-        scans.abort();
-    }
-    tracing::info!("stopped");
-    Ok(Outcome::Complete)
 }
 
 fn signal(
@@ -141,7 +171,7 @@ fn signal(
 /// Info-level logs of pqready's own events to stderr, as text or JSON lines.
 /// Libraries underneath (kube-rs, hyper) are not logged: their request
 /// details could carry credentials.
-fn init_logging(json: bool) {
+pub(crate) fn init_logging(json: bool) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     let ours =
@@ -171,7 +201,7 @@ fn init_logging(json: bool) {
 /// A response body made of shared pieces: `/metrics` sends the rendered
 /// scan (one buffer shared by every concurrent scrape) and the exporter's
 /// own series without copying them into one.
-struct Parts(std::collections::VecDeque<Bytes>);
+pub(crate) struct Parts(std::collections::VecDeque<Bytes>);
 
 impl hyper::body::Body for Parts {
     type Data = Bytes;
@@ -193,7 +223,7 @@ impl hyper::body::Body for Parts {
     }
 }
 
-fn text(status: StatusCode, body: impl Into<String>) -> Response<Parts> {
+pub(crate) fn text(status: StatusCode, body: impl Into<String>) -> Response<Parts> {
     let mut r = Response::new(Parts([Bytes::from(body.into())].into()));
     *r.status_mut() = status;
     r.headers_mut().insert(
@@ -203,7 +233,7 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response<Parts> {
     r
 }
 
-fn metrics(parts: Vec<Bytes>) -> Response<Parts> {
+pub(crate) fn metrics(parts: Vec<Bytes>) -> Response<Parts> {
     let mut r = Response::new(Parts(parts.into()));
     r.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
