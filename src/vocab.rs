@@ -470,6 +470,10 @@ labels! {
         /// A cluster client whose build pqready cannot tell: its edges are
         /// listed without a prediction.
         UnknownClientBuild = "unknown-client-build",
+        /// A cluster audit that could not read one of its sources (RBAC
+        /// denial, API error): what it did not see is not judged, so the
+        /// audit is incomplete.
+        IncompleteAudit = "incomplete-audit",
         /// An SSH server that offers no post-quantum hybrid key exchange
         /// (`mlkem768x25519-sha256`, `sntrup761x25519-sha512`).
         ClassicalSshKex = "classical-ssh-kex",
@@ -488,6 +492,19 @@ labels! {
         /// An observed connection paid a HelloRetryRequest round trip to
         /// get its post-quantum group.
         ObservedHrr = "observed-hrr",
+    }
+}
+
+labels! {
+    /// Why a cluster audit could not read a kind of object.
+    pub enum HiddenCause {
+        /// The API answered 403: pqready's credentials may not list it.
+        Denied = "denied",
+        /// The API answered 404: the cluster does not serve that API (a
+        /// CRD that is not installed); nothing is missing.
+        NotServed = "not-served",
+        /// Any other failure: a 5xx, a timeout, a broken answer.
+        Failed = "failed",
     }
 }
 
@@ -739,6 +756,7 @@ impl FindingKind {
             FindingKind::SilentDowngradeEdge => "Silent downgrade between two cluster components",
             FindingKind::ClassicalEdge => "Classical key exchange between two cluster components",
             FindingKind::UnknownClientBuild => "Cluster client of unknown build",
+            FindingKind::IncompleteAudit => "Cluster audit incomplete: a source could not be read",
             FindingKind::SilentDowngrade => "Silent downgrade to classical key exchange",
             FindingKind::ClassicalClient => "Post-quantum-capable server, classical client",
             FindingKind::ClassicalServer => "Post-quantum client, classical server",
@@ -834,6 +852,11 @@ impl FindingKind {
             FindingKind::UnknownClientBuild => {
                 "pqready cannot tell which TLS build a cluster client runs (its image is not a known \
                  Kubernetes component), so what its connections negotiate is not predicted."
+            }
+            FindingKind::IncompleteAudit => {
+                "The cluster audit could not read a kind of object (the API denied it or failed), so \
+                 the components and clients it would have named were never probed or judged: a gate \
+                 that passes on this audit passes on missing data."
             }
             FindingKind::SilentDowngrade => {
                 "A post-quantum-capable client and a post-quantum-capable server share no post-quantum \
@@ -996,6 +1019,10 @@ impl FindingKind {
             FindingKind::UnknownClientBuild => {
                 "check the workload's TLS stack with `pqready binaries` on its image's binary or \
                  `pqready inspect` on its traffic"
+            }
+            FindingKind::IncompleteAudit => {
+                "grant pqready's ClusterRole the rule the finding names (deploy/ carries the full \
+                 role), or fix the API error, and run the audit again"
             }
             FindingKind::PqNotPreferred => {
                 "put X25519MLKEM768 first in the server's group list (OpenSSL: `-groups \

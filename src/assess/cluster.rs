@@ -6,8 +6,9 @@
 
 use super::{offer, Finding};
 use crate::catalog::server::{self, ServerModel};
+use crate::discover::cluster::Hidden;
 use crate::probe::TargetObservation;
-use crate::vocab::{ErrorKind, FindingKind, OfferVerdict, PqStatus};
+use crate::vocab::{ErrorKind, FindingKind, HiddenCause, OfferVerdict, PqStatus};
 use crate::wire::{NamedGroup, ProtocolVersion};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -219,9 +220,98 @@ fn names(groups: &[NamedGroup]) -> String {
     super::join(groups)
 }
 
+/// One `incomplete-audit` finding per source the audit could not read.
+///
+/// A denial names the RBAC rule that lets pqready read the source; any
+/// other failure gives the API's words. An API the cluster does not serve
+/// (a CRD that is not installed) hides nothing and is no finding.
+pub fn incomplete(hidden: &[Hidden]) -> Vec<Finding> {
+    hidden
+        .iter()
+        .filter(|h| h.cause != Some(HiddenCause::NotServed))
+        .map(|h| {
+            let (detail, remediation) = match h.cause {
+                Some(HiddenCause::Denied) => {
+                    let rule = rbac_rule(&h.resource);
+                    (
+                        format!(
+                            "{}: {}; nothing it names was probed. The rule that lets pqready read it: {rule}",
+                            h.resource, h.reason
+                        ),
+                        format!(
+                            "add {rule} to the ClusterRole bound to pqready's credentials (deploy/clusterrole.yaml has it) and run the audit again"
+                        ),
+                    )
+                }
+                _ => (
+                    format!(
+                        "{}: could not be read ({}); nothing it names was probed",
+                        h.resource, h.reason
+                    ),
+                    FindingKind::IncompleteAudit.remediation().into(),
+                ),
+            };
+            Finding::new(FindingKind::IncompleteAudit, detail, remediation, Vec::new())
+        })
+        .collect()
+}
+
+/// The RBAC rule that lets pqready read `resource`, as the audit names it
+/// (`nodes`, `daemonsets.apps`, `pods (kube-system)`).
+fn rbac_rule(resource: &str) -> String {
+    let (resource, namespace) = match resource.split_once(" (") {
+        Some((r, ns)) => (r, Some(ns.trim_end_matches(')'))),
+        None => (resource, None),
+    };
+    let (plural, group) = resource.split_once('.').unwrap_or((resource, ""));
+    let scope = match namespace {
+        Some(ns) => format!(" in namespace {ns} (a Role there, or the ClusterRole)"),
+        None => String::new(),
+    };
+    format!(
+        "apiGroups: [\"{group}\"], resources: [\"{plural}\"], verbs: [\"get\", \"list\"]{scope}"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hidden(resource: &str, cause: Option<HiddenCause>) -> Hidden {
+        Hidden {
+            resource: resource.into(),
+            reason: "not visible with these permissions".into(),
+            cause,
+        }
+    }
+
+    #[test]
+    fn each_unread_source_is_a_finding_naming_its_rule_but_a_missing_api_is_none() {
+        let found = incomplete(&[
+            hidden("nodes", Some(HiddenCause::Denied)),
+            hidden("daemonsets.apps", Some(HiddenCause::Denied)),
+            hidden("pods (kube-system)", Some(HiddenCause::Denied)),
+            hidden(
+                "gateways.gateway.networking.k8s.io",
+                Some(HiddenCause::NotServed),
+            ),
+            hidden("services", Some(HiddenCause::Failed)),
+            hidden("ingresses.networking.k8s.io", None),
+        ]);
+        let details: Vec<&str> = found.iter().map(|f| f.detail.as_str()).collect();
+        assert_eq!(found.len(), 5, "{details:#?}");
+        assert!(found.iter().all(|f| f.id == FindingKind::IncompleteAudit
+            && f.severity == crate::vocab::Severity::Medium));
+        assert!(details[0]
+            .ends_with(r#"apiGroups: [""], resources: ["nodes"], verbs: ["get", "list"]"#));
+        assert!(details[1].contains(r#"apiGroups: ["apps"], resources: ["daemonsets"]"#));
+        assert!(
+            details[2].contains(r#"resources: ["pods"]"#) && details[2].contains("kube-system")
+        );
+        assert!(details[3].starts_with("services: could not be read"));
+        // A document saved before causes were recorded: counted, not dropped.
+        assert!(details[4].starts_with("ingresses.networking.k8s.io"));
+    }
 
     fn observed(groups: &[NamedGroup], versions: &[ProtocolVersion]) -> TargetObservation {
         TargetObservation::with_groups(groups, versions)

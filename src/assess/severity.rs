@@ -45,6 +45,7 @@ impl FindingKind {
             | FindingKind::DraftOnlyKeyExchange
             | FindingKind::ClassicalEdge
             | FindingKind::ClassicalSshKex
+            | FindingKind::IncompleteAudit
             | FindingKind::ObservedClassical
             | FindingKind::ObservedDraft => Severity::Medium,
             FindingKind::PqNotPreferred

@@ -121,6 +121,9 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
     let failed = components
         .iter()
         .any(|c| c.result.is_some() && c.standing() == crate::vocab::Standing::Error);
+    // What the audit could not read is judged too, so a gate cannot pass
+    // on missing data.
+    findings.extend(crate::assess::cluster::incomplete(&found.hidden));
     let report = ClusterReport::new(
         found.cluster,
         components,

@@ -43,7 +43,7 @@
 use super::{Target, DEFAULT_PORT};
 use crate::catalog::kubernetes;
 pub use crate::vocab::ComponentCategory as Category;
-use crate::vocab::{ClientBasis, ClientKind};
+use crate::vocab::{ClientBasis, ClientKind, HiddenCause};
 use k8s_openapi::api::admissionregistration::v1::{
     MutatingWebhookConfiguration, ValidatingWebhookConfiguration, WebhookClientConfig,
 };
@@ -195,6 +195,9 @@ pub struct Hidden {
     pub resource: String,
     /// Why: `not visible with these permissions`, or the API's words.
     pub reason: String,
+    /// The kind of failure; null in documents saved before it was recorded.
+    #[serde(default)]
+    pub cause: Option<HiddenCause>,
 }
 
 /// What discovery found.
@@ -568,19 +571,22 @@ impl Found {
         match api.list(params).await {
             Ok(list) => list.items,
             Err(e) => {
-                let reason = match &e {
-                    kube::Error::Api(s) if s.code == 403 => {
-                        "not visible with these permissions".to_string()
-                    }
-                    kube::Error::Api(s) if s.code == 404 => {
-                        "not served by this cluster".to_string()
-                    }
-                    other => client_reason(other),
+                let (reason, cause) = match &e {
+                    kube::Error::Api(s) if s.code == 403 => (
+                        "not visible with these permissions".to_string(),
+                        HiddenCause::Denied,
+                    ),
+                    kube::Error::Api(s) if s.code == 404 => (
+                        "not served by this cluster".to_string(),
+                        HiddenCause::NotServed,
+                    ),
+                    other => (client_reason(other), HiddenCause::Failed),
                 };
                 tracing::debug!(resource, %reason, "cannot list");
                 self.hidden.push(Hidden {
                     resource: resource.to_string(),
                     reason,
+                    cause: Some(cause),
                 });
                 Vec::new()
             }
@@ -1330,16 +1336,18 @@ impl Found {
         let found = match api.get_opt(name).await {
             Ok(svc) => svc,
             Err(e) => {
-                let reason = match &e {
-                    kube::Error::Api(s) if s.code == 403 => {
-                        "not visible with these permissions".to_string()
-                    }
-                    other => client_reason(other),
+                let (reason, cause) = match &e {
+                    kube::Error::Api(s) if s.code == 403 => (
+                        "not visible with these permissions".to_string(),
+                        HiddenCause::Denied,
+                    ),
+                    other => (client_reason(other), HiddenCause::Failed),
                 };
                 if !self.hidden.iter().any(|h| h.resource == "services") {
                     self.hidden.push(Hidden {
                         resource: "services".into(),
                         reason,
+                        cause: Some(cause),
                     });
                 }
                 None

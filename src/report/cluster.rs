@@ -414,7 +414,13 @@ impl ClusterReport {
         for doc in docs {
             // What is left after the copied probe and edge findings is the
             // document's own (per-component) findings.
-            own.extend(doc.own_findings());
+            // Every shard lists the same sources, so an unread one is
+            // judged once, not once per shard.
+            for f in doc.own_findings() {
+                if f.id != crate::vocab::FindingKind::IncompleteAudit || !own.contains(&f) {
+                    own.push(f);
+                }
+            }
             cluster.git_version = cluster.git_version.or(doc.cluster.git_version);
             cluster.go_version = cluster.go_version.or(doc.cluster.go_version);
             cluster.context = cluster.context.or(doc.cluster.context);

@@ -623,6 +623,65 @@ fn rbac_denials_are_reported_and_the_audit_goes_on() {
             ("statefulsets.apps", "not visible with these permissions"),
         ]
     );
+    // Each unread source is a finding of its own, naming the rule that
+    // would let pqready read it, so a gate cannot pass on missing data.
+    let unread: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "incomplete-audit")
+        .map(|f| {
+            assert_eq!(f["severity"], "medium");
+            f["detail"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(unread.len(), 5, "{unread:#?}");
+    assert!(unread[0].starts_with("nodes: not visible with these permissions"));
+    assert!(unread[0].ends_with(r#"apiGroups: [""], resources: ["nodes"], verbs: ["get", "list"]"#));
+    assert!(unread
+        .iter()
+        .any(|d| d.contains(r#"apiGroups: ["apps"], resources: ["statefulsets"]"#)));
+    let gated = groups_audit(&config, &["--fail-on", "medium"]);
+    assert_eq!(
+        gated.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&gated.stderr)
+    );
+    let table = pqready(
+        &[
+            "cluster",
+            "--kubeconfig",
+            config.to_str().unwrap(),
+            "--only",
+            "groups",
+        ],
+        &[],
+    );
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.contains("MEDIUM incomplete-audit ×5"), "{table}");
+    let sarif = pqready(
+        &[
+            "cluster",
+            "--kubeconfig",
+            config.to_str().unwrap(),
+            "--only",
+            "groups",
+            "-o",
+            "sarif",
+        ],
+        &[],
+    );
+    let sarif = json(&sarif);
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| r["ruleId"] == "incomplete-audit")
+            .count(),
+        5,
+        "{results:#?}"
+    );
     // The edges the API server still gives: its own connections need no
     // workload, and none is guessed.
     assert!(doc["edges"]
@@ -1206,9 +1265,9 @@ fn client_traffic_policies_missing_or_denied_are_hidden_not_fatal() {
         ),
     );
     let denied = gateway().deny("/apis/gateway.envoyproxy.io");
-    for (cluster, reason) in [
-        (missing, "not served by this cluster"),
-        (denied, "not visible with these permissions"),
+    for (cluster, reason, cause, unread) in [
+        (missing, "not served by this cluster", "not-served", 0),
+        (denied, "not visible with these permissions", "denied", 1),
     ] {
         let server = TestApiServer::start(cluster);
         let dir = tempfile::tempdir().unwrap();
@@ -1220,8 +1279,17 @@ fn client_traffic_policies_missing_or_denied_are_hidden_not_fatal() {
             serde_json::json!([{
                 "resource": "clienttrafficpolicies.gateway.envoyproxy.io",
                 "reason": reason,
+                "cause": cause,
             }])
         );
+        // A CRD that is not installed hides nothing; a denied one does.
+        let incomplete = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["id"] == "incomplete-audit")
+            .count();
+        assert_eq!(incomplete, unread, "{:#}", doc["findings"]);
     }
     let server = TestApiServer::start(Cluster::new().gateway(
         "web",
