@@ -18,9 +18,18 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// `pqready --version`: the release and the commit it was built from
+/// (`unknown` when built outside a git checkout without `PQREADY_COMMIT`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("PQREADY_COMMIT"),
+    ")"
+);
+
 /// Is this TLS post-quantum safe today, and where is it silently not?
 #[derive(Debug, Parser)]
-#[command(name = "pqready", version, about, propagate_version = true)]
+#[command(name = "pqready", version = VERSION, about, propagate_version = true)]
 pub struct Cli {
     /// Log each exchange (what was offered, what came back) to stderr; -vv for more.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]

@@ -799,3 +799,30 @@ fn man_page_renders_and_names_every_subcommand() {
         "one page per subcommand and pqready.1"
     );
 }
+
+#[test]
+fn version_names_the_release_and_the_commit_it_was_built_from() {
+    let out = pqready(&["--version"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let line = String::from_utf8(out.stdout).unwrap();
+    let expected_release = format!("pqready {} (commit ", env!("CARGO_PKG_VERSION"));
+    assert!(line.starts_with(&expected_release), "{line}");
+    let commit = line
+        .trim_end()
+        .trim_start_matches(&expected_release)
+        .trim_end_matches(')');
+    // The tests run from the checkout the binary was built from.
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    match head {
+        Some(head) => assert_eq!(commit, head),
+        None => assert_eq!(commit, "unknown"),
+    }
+    let sub = pqready(&["probe", "--version"]);
+    assert!(String::from_utf8_lossy(&sub.stdout).contains(&format!("(commit {commit})")));
+}
