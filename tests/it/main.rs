@@ -33,6 +33,7 @@ mod interop;
 mod key_exchange;
 mod observe;
 mod observe_exporter;
+mod observe_pairs;
 mod policy;
 mod politeness;
 mod prediction;

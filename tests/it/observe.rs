@@ -18,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// tcpdump on `lo`, writing only the given ports' packets to a file.
-struct Tcpdump {
+pub(crate) struct Tcpdump {
     child: Child,
     file: PathBuf,
 }
@@ -27,7 +27,7 @@ impl Tcpdump {
     /// Started and ready (its "listening on" line), or `None` when it
     /// cannot capture here (no CAP_NET_RAW): the test skips, or fails under
     /// PQREADY_REQUIRE_PEERS=1.
-    fn start(dir: &Path, ports: &[u16]) -> Option<Tcpdump> {
+    pub(crate) fn start(dir: &Path, ports: &[u16]) -> Option<Tcpdump> {
         let file = dir.join("capture.pcap");
         let log = dir.join("tcpdump.log");
         let filter = ports
@@ -75,7 +75,7 @@ impl Tcpdump {
     }
 
     /// Stops it with SIGINT (it flushes and closes the file) and returns the file.
-    fn stop(mut self) -> PathBuf {
+    pub(crate) fn stop(mut self) -> PathBuf {
         // SAFETY: plain kill(2) on our own child's pid.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
         let _ = self.child.wait();
@@ -85,7 +85,7 @@ impl Tcpdump {
 
 /// What tshark reads: (server port, client port) → the ServerHello's
 /// key_share group codepoint (the last one: after a HelloRetryRequest).
-fn tshark_groups(file: &Path) -> HashMap<(u16, u16), u16> {
+pub(crate) fn tshark_groups(file: &Path) -> HashMap<(u16, u16), u16> {
     let out = Command::new(bin("tshark"))
         .args(["-r"])
         .arg(file)
@@ -120,7 +120,7 @@ fn tshark_groups(file: &Path) -> HashMap<(u16, u16), u16> {
     map
 }
 
-fn observe_json(files: &[&Path], extra: &[&str]) -> (Vec<Value>, Value) {
+pub(crate) fn observe_json(files: &[&Path], extra: &[&str]) -> (Vec<Value>, Value) {
     let mut args = vec!["observe".to_string(), "-o".into(), "json".into()];
     for f in files {
         args.push("--pcap".into());
@@ -144,7 +144,7 @@ fn observe_json(files: &[&Path], extra: &[&str]) -> (Vec<Value>, Value) {
     (lines, summary)
 }
 
-fn port(addr: &Value) -> u16 {
+pub(crate) fn port(addr: &Value) -> u16 {
     addr.as_str()
         .unwrap()
         .rsplit(':')
@@ -154,7 +154,7 @@ fn port(addr: &Value) -> u16 {
         .unwrap()
 }
 
-fn code(name: &Value) -> u16 {
+pub(crate) fn code(name: &Value) -> u16 {
     NamedGroup::parse(name.as_str().unwrap()).unwrap().0
 }
 
@@ -739,7 +739,7 @@ pub(crate) fn gated_proxy(
     (addr, handle)
 }
 
-struct KillOnDrop(Child);
+pub(crate) struct KillOnDrop(pub(crate) Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {

@@ -264,7 +264,7 @@ impl RealClient {
 
 /// The flags every headless Chromium here runs with: no sandbox, no GPU,
 /// no QUIC and no network of its own (updates, sync, first-run pages).
-const CHROMIUM_HEADLESS: [&str; 8] = [
+pub const CHROMIUM_HEADLESS: [&str; 8] = [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -340,7 +340,7 @@ pub struct Browser {
 }
 
 /// Where the browsers' non-loopback traffic goes: nothing listens there.
-const DEAD_END_PROXY: &str = "127.0.0.1:9";
+pub const DEAD_END_PROXY: &str = "127.0.0.1:9";
 
 impl Browser {
     /// Starts `kind` on `https://{addr}/`.
@@ -440,4 +440,27 @@ impl Drop for Browser {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs tests/peers/denoclient (Deno.connectTls: rustls, Deno's default TLS
+/// settings) against `addr`, trusting only the certificate in `ca`, with a
+/// fresh DENO_DIR; it prints `ok status=...` and exits 0 once it has the
+/// server's answer. Returns its output and its process id.
+pub fn denoclient(addr: SocketAddr, ca: &Path) -> (std::process::Output, u32) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/denoclient/client.ts");
+    let deno_dir = tempfile::tempdir().unwrap();
+    let child = Command::new(bin("deno"))
+        .args(["run", "--allow-net=127.0.0.1"])
+        .arg(format!("--allow-read={}", ca.display()))
+        .arg(&script)
+        .arg(addr.to_string())
+        .arg(ca)
+        .env("DENO_DIR", deno_dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start deno");
+    let pid = child.id();
+    (child.wait_with_output().unwrap(), pid)
 }

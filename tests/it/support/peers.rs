@@ -442,6 +442,23 @@ pub fn nginx_plain_http() -> Peer {
     nginx_with(Setup::new(), &conf)
 }
 
+/// nginx (OpenSSL 3.5) with its default TLS settings whose access log,
+/// `access.log` in its directory ([`Peer::file`]), has one line per request:
+/// `$remote_port $ssl_protocol $ssl_curve`, what the server itself says each
+/// connection negotiated (nginx 1.26 writes a group OpenSSL has no name for,
+/// X25519MLKEM768 among them, as its codepoint: `0x11ec`).
+pub fn nginx_logging_tls() -> Peer {
+    let conf = NGINX_CONF.replace(
+        "access_log off;",
+        "log_format tls '$remote_port $ssl_protocol $ssl_curve';\n  access_log {dir}/access.log tls;",
+    );
+    assert_ne!(
+        conf, NGINX_CONF,
+        "the access_log line of NGINX_CONF changed"
+    );
+    nginx_with(Setup::new(), &conf)
+}
+
 /// Debian's etcd serving TLS on its client port.
 pub fn etcd(extra_env: &[(&str, &str)]) -> Peer {
     let peer_port = free_port().to_string();
@@ -509,6 +526,20 @@ pub fn caddy(extra_env: &[(&str, &str)]) -> Peer {
             "caddyfile",
         ],
         &env,
+    )
+}
+
+/// A Bun HTTPS server (tests/peers/bunserver: Bun.serve, BoringSSL, Bun's
+/// default TLS settings) answering `ok`, with [`Setup::new`]'s certificate
+/// (`cert.pem`, [`Peer::file`]).
+pub fn bun_server() -> Peer {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/bunserver/server.ts");
+    launch(
+        Setup::new(),
+        &bin("bun"),
+        &[script.to_str().unwrap(), "{port}", "{cert}", "{key}"],
+        // Bun would otherwise cache the transpiled script under $HOME.
+        &[("BUN_RUNTIME_TRANSPILER_CACHE_PATH", "0")],
     )
 }
 
