@@ -11,6 +11,7 @@
 mod support;
 
 mod apiserver_harness;
+mod apt_mirror;
 mod baseline;
 mod binaries;
 mod cbom;
