@@ -266,6 +266,13 @@ pub struct HeldStream {
     _host: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
+impl HeldStream {
+    /// The connection's smoothed round-trip time, see [`smoothed_rtt`].
+    pub fn smoothed_rtt(&self) -> Option<Duration> {
+        smoothed_rtt(&self.stream)
+    }
+}
+
 impl tokio::io::AsyncRead for HeldStream {
     fn poll_read(
         mut self: std::pin::Pin<&mut Self>,
@@ -353,16 +360,62 @@ pub enum Segmenting {
         /// Time between the writes.
         pause: Duration,
     },
+    /// Two writes, with a pause that follows the path: twice the
+    /// connection's smoothed round-trip time, within `floor..=cap`
+    /// ([`Segmenting::for_path`] makes it a [`Segmenting::Split`] once the
+    /// connection is made).
+    SplitForPath {
+        /// Bytes in the first write.
+        first: usize,
+        /// The shortest pause: what still makes the two writes two reads on
+        /// loopback, where the round trip is tens of microseconds.
+        floor: Duration,
+        /// The longest pause.
+        cap: Duration,
+    },
 }
 
 impl Segmenting {
-    /// The deliberate pause this shape adds.
+    /// The most this shape may pause (a deadline adds it).
     pub fn pause(self) -> Duration {
         match self {
             Segmenting::OneWrite => Duration::ZERO,
             Segmenting::Split { pause, .. } => pause,
+            Segmenting::SplitForPath { floor, cap, .. } => cap.max(floor),
         }
     }
+
+    /// This shape on a connection whose smoothed round-trip time is `rtt`
+    /// (`None`: not known, the cap is taken).
+    pub fn for_path(self, rtt: Option<Duration>) -> Segmenting {
+        match self {
+            Segmenting::SplitForPath { first, floor, cap } => Segmenting::Split {
+                first,
+                pause: rtt.map_or(cap, |rtt| (rtt * 2).clamp(floor, cap.max(floor))),
+            },
+            other => other,
+        }
+    }
+}
+
+/// The kernel's smoothed round-trip time of a connected TCP socket
+/// (`TCP_INFO`'s `tcpi_rtt`, measured from the handshake on): `None` where
+/// the kernel does not say.
+pub fn smoothed_rtt(socket: &impl std::os::fd::AsRawFd) -> Option<Duration> {
+    // SAFETY: tcp_info is plain old data; getsockopt writes at most `len`
+    // bytes into it and the fd is a live socket borrowed for the call.
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    let rc = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&mut info as *mut libc::tcp_info).cast(),
+            &mut len,
+        )
+    };
+    (rc == 0 && info.tcpi_rtt > 0).then(|| Duration::from_micros(u64::from(info.tcpi_rtt)))
 }
 
 /// Moves bytes between an in-memory TLS client (`pipe`) and the socket,
@@ -838,5 +891,47 @@ mod tests {
         }
         // The first goes at once, the next ten 10 ms apart.
         assert_eq!(started.elapsed(), Duration::from_millis(100));
+    }
+}
+
+#[cfg(test)]
+mod path_pause_tests {
+    use super::*;
+
+    #[test]
+    fn a_split_pause_is_twice_the_path_rtt_within_its_floor_and_cap() {
+        let ms = Duration::from_millis;
+        let plan = Segmenting::SplitForPath {
+            first: 8,
+            floor: ms(50),
+            cap: ms(200),
+        };
+        let pause = |rtt| plan.for_path(rtt).pause();
+        // Loopback: microseconds of round trip, the floor decides.
+        assert_eq!(pause(Some(Duration::from_micros(40))), ms(50));
+        assert_eq!(pause(Some(ms(60))), ms(120));
+        assert_eq!(pause(Some(ms(300))), ms(200));
+        // Unknown: the cap, as before the path was measured.
+        assert_eq!(pause(None), ms(200));
+        // A --timeout short enough to put the cap under the floor: the floor.
+        let short = Segmenting::SplitForPath {
+            first: 8,
+            floor: ms(50),
+            cap: ms(25),
+        };
+        assert_eq!(short.for_path(Some(ms(1))).pause(), ms(50));
+        assert_eq!(
+            Segmenting::OneWrite.for_path(Some(ms(5))),
+            Segmenting::OneWrite
+        );
+    }
+
+    #[tokio::test]
+    async fn the_kernel_reports_a_loopback_connections_round_trip() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (client, _server) = tokio::join!(TcpStream::connect(addr), listener.accept());
+        let rtt = smoothed_rtt(&client.unwrap()).expect("TCP_INFO on a connected socket");
+        assert!(rtt < Duration::from_secs(1), "{rtt:?}");
     }
 }

@@ -27,6 +27,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, HandshakeKind, SignatureScheme};
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// What one full rustls handshake negotiated.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -218,7 +219,10 @@ async fn run(session: &Session) -> Result<HandshakeObservation, ProbeError> {
     // also counts the hello's bytes.
     let facts = |state: &rustls::ClientConnection| observe(state);
     match pumped_handshake(session, config, ONE_WRITE, facts).await {
-        Ok((obs, hello_bytes)) => Ok(HandshakeObservation { hello_bytes, ..obs }),
+        Ok((obs, flight)) => Ok(HandshakeObservation {
+            hello_bytes: flight.bytes,
+            ..obs
+        }),
         Err(failure) => {
             let message = match failure.connected {
                 true => format!("handshake failed: {}", failure.detail),
@@ -294,6 +298,9 @@ pub struct Failure {
     pub connected: bool,
     /// Bytes of the first flight sent before it failed.
     pub hello_bytes: usize,
+    /// The pause between a split first flight's writes (zero when not split
+    /// or not connected).
+    pub pause: Duration,
 }
 
 impl Failure {
@@ -304,6 +311,7 @@ impl Failure {
             detail,
             connected: false,
             hello_bytes: 0,
+            pause: Duration::ZERO,
         }
     }
 }
@@ -315,6 +323,7 @@ impl From<NetError> for Failure {
             detail: e.to_string(),
             connected: false,
             hello_bytes: 0,
+            pause: Duration::ZERO,
         }
     }
 }
@@ -326,22 +335,36 @@ impl From<std::io::Error> for Failure {
             detail: e.to_string(),
             connected: true,
             hello_bytes: 0,
+            pause: Duration::ZERO,
         }
     }
 }
 
+/// How a pumped handshake's first flight went out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirstFlight {
+    /// Its bytes.
+    pub bytes: usize,
+    /// The pause between its two writes (zero in one write).
+    pub pause: Duration,
+}
+
 /// Connects, completes a rustls handshake with `config` whose first flight
 /// goes through the shaping pump (`shape`), and reads `facts` from the
-/// finished connection. Returns them with the bytes of the first flight.
+/// finished connection. Returns them with how the first flight went out.
 /// The caller bounds it in time.
 pub async fn pumped_handshake<T>(
     session: &Session,
     config: std::sync::Arc<rustls::ClientConfig>,
     shape: Shape,
     facts: impl FnOnce(&rustls::ClientConnection) -> T,
-) -> Result<(T, usize), Failure> {
+) -> Result<(T, FirstFlight), Failure> {
     let server = server_name(session).map_err(|e| Failure::internal(e.to_string()))?;
     let tcp = session.connect().await?.into_held_stream();
+    // A split pause follows this connection's path, measured by the kernel
+    // since its handshake.
+    let segmenting = shape.segmenting.for_path(tcp.smoothed_rtt());
+    let pause = segmenting.pause();
     let (client_side, pump_side) = tokio::io::duplex(64 * 1024);
     let connector = tokio_rustls::TlsConnector::from(config);
     let (sent_tx, mut sent_rx) = tokio::sync::oneshot::channel();
@@ -349,14 +372,7 @@ pub async fn pumped_handshake<T>(
         Some(reframe) => reframe(&record),
         None => record,
     };
-    let pump = pump_first_flight(
-        pump_side,
-        tcp,
-        reframe,
-        shape.segmenting,
-        session.slot(),
-        sent_tx,
-    );
+    let pump = pump_first_flight(pump_side, tcp, reframe, segmenting, session.slot(), sent_tx);
     tokio::pin!(pump);
     let handshake = connector.connect(server, client_side);
     tokio::pin!(handshake);
@@ -366,7 +382,7 @@ pub async fn pumped_handshake<T>(
         tokio::select! {
             done = &mut handshake => {
                 let sent = sent_rx.try_recv().unwrap_or(0);
-                let tls = done.map_err(|e| Failure { hello_bytes: sent, ..Failure::from(e) })?;
+                let tls = done.map_err(|e| Failure { hello_bytes: sent, pause, ..Failure::from(e) })?;
                 break (tls, sent);
             }
             ended = &mut pump, if !pump_done => {
@@ -376,7 +392,13 @@ pub async fn pumped_handshake<T>(
         }
     };
     let (_, state) = tls.get_ref();
-    Ok((facts(state), hello_bytes))
+    Ok((
+        facts(state),
+        FirstFlight {
+            bytes: hello_bytes,
+            pause,
+        },
+    ))
 }
 
 /// Accepts any certificate chain (it is captured for later analysis) but

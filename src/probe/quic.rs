@@ -407,6 +407,7 @@ async fn variant(
         hello_bytes: bytes,
         leaf_sha256: None,
         negotiated_group: group,
+        pause_ms: None,
         attempts: 1,
     }
 }

@@ -12,7 +12,11 @@
 //! - `control`: a small classical hello (rustls, classical groups only), one write;
 //! - `pq-one-segment`: rustls' PQ hello, one write (the PQ baseline; when the
 //!   handshake check runs, its connection is this variant, see [`check`]);
-//! - `pq-split-segments`: the same record in two TCP writes — 8 bytes, a pause, the rest;
+//! - `pq-split-segments`: the same record in two TCP writes — 8 bytes, a pause, the rest.
+//!   The pause follows the path: twice the connection's smoothed round-trip time as the
+//!   kernel measured it (`TCP_INFO`), at least [`SPLIT_PAUSE_FLOOR`] (what still makes the
+//!   two writes two reads for a server on loopback, where the round trip is microseconds)
+//!   and at most 200 ms or a quarter of `--timeout`;
 //! - `pq-multi-record`: the same hello re-framed into records of 1, 3, 16, 128 and 512
 //!   bytes and the rest, in one write;
 //! - `padded-4k`: a hello padded to 4 KiB, one record, one write (ServerHello expected).
@@ -37,6 +41,13 @@ use std::time::Duration;
 
 /// Bytes in the first TCP segment of the split variant.
 const FIRST_SEGMENT: usize = 8;
+/// The split variant's shortest pause between its two writes. A server
+/// that reads once must have been woken by the first 8 bytes before the
+/// rest arrives; on loopback (tens of microseconds of round trip) this
+/// floor alone decides.
+pub const SPLIT_PAUSE_FLOOR: Duration = Duration::from_millis(50);
+/// The split variant's longest pause (a quarter of `--timeout` if less).
+const SPLIT_PAUSE_CAP: Duration = Duration::from_millis(200);
 /// Record sizes of the multi-record variant (the rest goes in a last record).
 const RECORD_SIZES: [usize; 5] = [1, 3, 16, 128, 512];
 /// Size the padded variant's hello is grown to.
@@ -57,6 +68,10 @@ pub struct VariantObservation {
     pub leaf_sha256: Option<String>,
     /// Negotiated group, when known.
     pub negotiated_group: Option<NamedGroup>,
+    /// The pause between the split variant's two writes, in milliseconds
+    /// (null for the other variants, and when no connection was made).
+    #[serde(default)]
+    pub pause_ms: Option<u64>,
     /// Connections this variant took: 2 when a first failure that was not
     /// the server's own answer (a reset, a timeout, a close) was tried again
     /// to confirm it; the observation is the second one's.
@@ -75,12 +90,12 @@ pub async fn check(
     session: &Session,
     handshake: Option<&HandshakeObservation>,
 ) -> Vec<VariantObservation> {
-    let pause = (session.timeout / 4).min(Duration::from_millis(200));
     let split = Shape {
         reframe: None,
-        segmenting: Segmenting::Split {
+        segmenting: Segmenting::SplitForPath {
             first: FIRST_SEGMENT,
-            pause,
+            floor: SPLIT_PAUSE_FLOOR,
+            cap: (session.timeout / 4).min(SPLIT_PAUSE_CAP),
         },
     };
     let multi = Shape {
@@ -131,6 +146,7 @@ fn one_segment_of(session: &Session, handshake: &HandshakeObservation) -> Varian
         hello_bytes: handshake.hello_bytes,
         leaf_sha256: handshake.der_chain.first().map(|c| sha256_hex(c)),
         negotiated_group: handshake.negotiated_group,
+        pause_ms: None,
         attempts: 1,
     };
     log_variant(session, &obs);
@@ -230,6 +246,7 @@ async fn shaped(
         hello_bytes: 0,
         leaf_sha256: None,
         negotiated_group: None,
+        pause_ms: None,
         attempts: 1,
     };
     let limit = session.timeout + shape.segmenting.pause();
@@ -257,9 +274,11 @@ async fn shaped(
             obs.ending = ending_of(failure.kind);
             obs.detail = failure.detail;
             obs.hello_bytes = failure.hello_bytes;
+            obs.pause_ms = split_pause(failure.pause);
         }
-        Ok(Ok(((leaf, group), hello_bytes))) => {
-            obs.hello_bytes = hello_bytes;
+        Ok(Ok(((leaf, group), flight))) => {
+            obs.hello_bytes = flight.bytes;
+            obs.pause_ms = split_pause(flight.pause);
             obs.ending = Ending::Completed;
             obs.detail = format!(
                 "handshake completed ({})",
@@ -273,12 +292,18 @@ async fn shaped(
     obs
 }
 
+/// A pause worth reporting: only a split first flight has one.
+fn split_pause(pause: Duration) -> Option<u64> {
+    (!pause.is_zero()).then(|| u64::try_from(pause.as_millis()).unwrap_or(u64::MAX))
+}
+
 fn log_variant(session: &Session, obs: &VariantObservation) {
     tracing::debug!(
         target = %session.addr,
         variant = %obs.name,
         ending = %obs.ending,
         hello_bytes = obs.hello_bytes,
+        pause_ms = obs.pause_ms,
         detail = %obs.detail,
         "big-hello variant"
     );
@@ -302,6 +327,7 @@ async fn padded(session: &Session) -> VariantObservation {
         hello_bytes: PADDED_SIZE + 5,
         leaf_sha256: None,
         negotiated_group: None,
+        pause_ms: None,
         attempts: 1,
     };
     match session.hello(spec, ReadUntil::ServerHello).await {

@@ -139,6 +139,11 @@ async fn single_read_router_misroutes_split_hellos() {
             ("padded-4k", "ok"),
         ]
     );
+    // Caught with the pause the path asks for: on loopback (a round trip of
+    // microseconds) the floor, not the 200 ms cap.
+    let pauses: Vec<Option<u64>> = t.variants.iter().map(|v| v.observed.pause_ms).collect();
+    let floor = pqready::probe::tolerance::SPLIT_PAUSE_FLOOR.as_millis() as u64;
+    assert_eq!(pauses, [None, None, Some(floor), None, None]);
     let finding = r
         .assessed
         .findings
