@@ -46,7 +46,8 @@ impl FindingKind {
             | FindingKind::ClassicalEdge
             | FindingKind::ClassicalSshKex
             | FindingKind::ObservedClassical
-            | FindingKind::ObservedDraft => Severity::Medium,
+            | FindingKind::ObservedDraft
+            | FindingKind::ObservedContradictsPrediction => Severity::Medium,
             FindingKind::PqNotPreferred
             | FindingKind::HelloToleranceInconclusive
             | FindingKind::QuantumVulnerableKey
