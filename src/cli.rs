@@ -379,6 +379,13 @@ pub struct ObserveArgs {
     #[arg(long, value_name = "N", default_value_t = crate::observe::flow::DEFAULT_MAX_FLOWS,
           value_parser = clap::value_parser!(usize))]
     pub max_flows: usize,
+    /// Compare each connection with what a saved cluster audit (`pqready
+    /// cluster -o json`; several shards of one cluster are joined) predicted
+    /// for its edge: the server by address:port, the client by its Pod,
+    /// process, Go version or hello profile. A connection that negotiated
+    /// another group raises observed-contradicts-prediction.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "exporter")]
+    pub cluster_report: Vec<PathBuf>,
     /// Where to ask the Kubernetes API for the Pods of a live capture's processes.
     #[command(flatten)]
     pub kube: ObserveKubeArgs,

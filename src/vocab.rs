@@ -492,6 +492,27 @@ labels! {
         /// An observed connection paid a HelloRetryRequest round trip to
         /// get its post-quantum group.
         ObservedHrr = "observed-hrr",
+        /// Observed connections (`observe --cluster-report`) negotiated
+        /// another group than the cluster audit's edge predicted for them.
+        ObservedContradictsPrediction = "observed-contradicts-prediction",
+    }
+}
+
+labels! {
+    /// How an observed connection's client was matched to a cluster
+    /// audit's edge client (`observe --cluster-report`), strongest first.
+    pub enum PredictionBasis {
+        /// Its Pod (and container), named through the Kubernetes API, is the
+        /// edge client's workload or static Pod.
+        Pod = "pod",
+        /// Its process name is the edge client's component (`kubelet`,
+        /// `kube-apiserver`...).
+        Process = "process",
+        /// Its executable's Go version is the edge client's Go release.
+        GoVersion = "go-version",
+        /// Its ClientHello matched the profile the audit replayed for the
+        /// edge client.
+        Profile = "profile",
     }
 }
 
@@ -818,6 +839,9 @@ impl FindingKind {
             }
             FindingKind::ObservedDraft => "Observed client offers only the obsolete Kyber draft",
             FindingKind::ObservedHrr => "Post-quantum key exchange cost a HelloRetryRequest round trip",
+            FindingKind::ObservedContradictsPrediction => {
+                "Observed connections negotiate another group than the cluster audit predicted"
+            }
         }
     }
 
@@ -995,6 +1019,12 @@ impl FindingKind {
                  the client offered the group but sent no key share for it, so every connection pays \
                  one more round trip."
             }
+            FindingKind::ObservedContradictsPrediction => {
+                "A connection seen in a packet capture negotiated another group than the cluster \
+                 audit (`pqready cluster`) predicted for its edge by replaying the client's profile \
+                 against the server: the client or the server runs another build or other settings \
+                 than the audit read, so the audit's verdict on that edge does not hold."
+            }
         }
     }
 
@@ -1146,6 +1176,11 @@ impl FindingKind {
                 "have the client send an X25519MLKEM768 key share in its first hello (OpenSSL 3.5+ \
                  and Go 1.24+ do by default), or have the server prefer the group the client sent a \
                  share for when it is post-quantum"
+            }
+            FindingKind::ObservedContradictsPrediction => {
+                "find which build and TLS settings the client and the server really run (`pqready \
+                 binaries` on the executable, its GODEBUG, the image tag), then run `pqready cluster` \
+                 again so its edges judge what runs"
             }
         }
     }

@@ -131,6 +131,12 @@ pub fn edge_subject(label: &str) -> String {
     format!("edge/{label}")
 }
 
+/// The subject name of an edge `observe` saw: `observed/<client> → <server>`
+/// (`assess::observed::edge_label`).
+pub fn observed_edge_subject(label: &str) -> String {
+    format!("observed/{label}")
+}
+
 /// A subject whose status changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct StatusChange {

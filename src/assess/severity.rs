@@ -47,7 +47,8 @@ impl FindingKind {
             | FindingKind::ClassicalSshKex
             | FindingKind::IncompleteAudit
             | FindingKind::ObservedClassical
-            | FindingKind::ObservedDraft => Severity::Medium,
+            | FindingKind::ObservedDraft
+            | FindingKind::ObservedContradictsPrediction => Severity::Medium,
             FindingKind::PqNotPreferred
             | FindingKind::HelloToleranceInconclusive
             | FindingKind::QuantumVulnerableKey

@@ -13,9 +13,9 @@ use crate::report::Part;
 
 /// Reads every file, then reports.
 pub fn run(args: ObserveArgs) -> Result<Outcome, CommandError> {
-    if args.output.policy.is_some() || args.output.baseline.is_some() {
+    if args.exporter && (args.output.policy.is_some() || args.output.baseline.is_some()) {
         return Err(CommandError(
-            "observe takes --fail-on, but not --policy or --baseline".into(),
+            "observe --exporter takes neither --policy nor --baseline: it writes no results".into(),
         ));
     }
     if args.max_flows == 0 {
@@ -32,6 +32,7 @@ pub fn run(args: ObserveArgs) -> Result<Outcome, CommandError> {
         .map(crate::observe::filter::Filter::parse)
         .transpose()
         .map_err(|e| CommandError(e.to_string()))?;
+    let cluster = cluster_edges(&args.cluster_report)?;
     let mut files = Vec::new();
     for path in &args.pcap {
         let file = std::fs::File::open(path)
@@ -56,7 +57,10 @@ pub fn run(args: ObserveArgs) -> Result<Outcome, CommandError> {
     let mut table = FlowTable::new(limits);
     let mut connections = Vec::new();
     let mut partial = false;
-    let mut output = Output::open(args.output)?;
+    let mut output = Output::open_for(
+        args.output,
+        Some(crate::vocab::DocumentKind::ObserveSummary),
+    )?;
     if let Some(interface) = &args.interface {
         let attribute = !args.no_attribution;
         live(
@@ -90,7 +94,14 @@ pub fn run(args: ObserveArgs) -> Result<Outcome, CommandError> {
         }
     }
     let stats = table.stats().clone();
-    let mut assessed = crate::assess::observed::observed(&connections);
+    let judge = crate::assess::Judge::new(Default::default(), output.policy());
+    let mut assessed = crate::assess::observed::observed_with(
+        &connections,
+        cluster
+            .as_deref()
+            .map(|edges| crate::assess::observed::ClusterPrediction { edges }),
+        &judge,
+    );
     let judgements = std::mem::take(&mut assessed.connections);
     for (observed, judged) in connections.into_iter().zip(judgements) {
         output.part(Part::ObservedConnection(&ObservedRecord::new(
@@ -104,6 +115,40 @@ pub fn run(args: ObserveArgs) -> Result<Outcome, CommandError> {
     } else {
         Outcome::Complete
     })
+}
+
+/// The edges of the saved cluster audits in `paths` (`cluster -o json`),
+/// shards of one cluster joined; `None` when none is given.
+fn cluster_edges(
+    paths: &[std::path::PathBuf],
+) -> Result<Option<Vec<crate::assess::edges::Edge>>, CommandError> {
+    use crate::report::document::{self, Document};
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let mut docs = Vec::new();
+    for path in paths {
+        let name = path.display().to_string();
+        let text = super::report::read_file(path)?;
+        let read = document::read(&name, &text).map_err(|e| CommandError(e.to_string()))?;
+        let before = docs.len();
+        docs.extend(read.into_iter().filter_map(|d| match d {
+            Document::Cluster(c) => Some(*c),
+            _ => None,
+        }));
+        if docs.len() == before {
+            return Err(CommandError(format!(
+                "{name}: no cluster audit in it (--cluster-report reads `pqready cluster -o json`)"
+            )));
+        }
+    }
+    let merged = if docs.len() == 1 {
+        docs.pop().expect("one")
+    } else {
+        crate::report::cluster::ClusterReport::merge(docs)
+            .map_err(|e| CommandError(format!("--cluster-report: {e}")))?
+    };
+    Ok(Some(merged.edges))
 }
 
 /// The service account token a pod is given, which says pqready runs in one.

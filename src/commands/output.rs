@@ -131,7 +131,7 @@ impl Output {
     pub fn open_without_findings(args: OutputArgs) -> Result<Self, CommandError> {
         if args.fail_on.is_some() || args.policy.is_some() || args.baseline.is_some() {
             return Err(CommandError(
-                "--fail-on, --policy and --baseline need a command with findings: probe, demo, cluster, certs or binaries"
+                "--fail-on, --policy and --baseline need a command with findings: probe, demo, cluster, certs, binaries or observe"
                     .into(),
             ));
         }
@@ -284,20 +284,20 @@ fn load_baseline(
     for document in &documents {
         let kind = document.kind();
         match kind {
-            DocumentKind::Gate | DocumentKind::Baseline => continue,
+            // An observe run's subjects are the edges of its summary.
+            DocumentKind::Gate | DocumentKind::Baseline | DocumentKind::ObservedConnection => {
+                continue
+            }
             DocumentKind::Target
             | DocumentKind::Cluster
             | DocumentKind::Certs
-            | DocumentKind::Binaries => {
+            | DocumentKind::Binaries
+            | DocumentKind::ObserveSummary => {
                 snapshot.results.insert(kind);
             }
-            DocumentKind::InspectRecord
-            | DocumentKind::InspectSummary
-            | DocumentKind::Matrix
-            | DocumentKind::ObservedConnection
-            | DocumentKind::ObserveSummary => {
+            DocumentKind::InspectRecord | DocumentKind::InspectSummary | DocumentKind::Matrix => {
                 return Err(CommandError(format!(
-                    "{flag}: {} output, not the results of probe, demo, cluster, certs or binaries",
+                    "{flag}: {} output, not the results of probe, demo, cluster, certs, binaries or observe",
                     kind.commands()
                 )))
             }
@@ -310,7 +310,7 @@ fn load_baseline(
     }
     if snapshot.results.is_empty() {
         return Err(CommandError(format!(
-            "{flag}: no results in it; expected the `-o json` output of probe, demo, cluster, certs or binaries"
+            "{flag}: no results in it; expected the `-o json` output of probe, demo, cluster, certs, binaries or observe"
         )));
     }
     if let Some(results) = results {
@@ -357,6 +357,19 @@ fn subjects(part: &Part<'_>) -> Vec<(String, SubjectFacts)> {
             ));
             out
         }
+        // An observed edge whose connections get worse (a client rolled
+        // back, a server that stopped offering ML-KEM) is a regression.
+        Part::ObserveSummary(s) => s
+            .assessed
+            .edges
+            .iter()
+            .map(|e| {
+                (
+                    baseline::observed_edge_subject(&crate::assess::observed::edge_label(e)),
+                    SubjectFacts::new(Some(report::observe::worst(&e.standings)), &e.findings),
+                )
+            })
+            .collect(),
         Part::CertFile(f) => vec![(f.path.clone(), SubjectFacts::new(None, &f.findings))],
         Part::Binary(b) => {
             let standing = crate::assess::standing::offer(b.effective_verdict());

@@ -138,7 +138,7 @@ fn read_stdin() -> Result<String, CommandError> {
     text_of("standard input", bytes)
 }
 
-fn read_file(path: &Path) -> Result<String, CommandError> {
+pub(super) fn read_file(path: &Path) -> Result<String, CommandError> {
     let name = path.display();
     let file =
         std::fs::File::open(path).map_err(|e| CommandError(format!("cannot read {name}: {e}")))?;

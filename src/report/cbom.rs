@@ -895,6 +895,29 @@ impl CbomRenderer {
         if let Some(process) = &e.client_process {
             props.push(("pqready:observed:client-process".into(), process.clone()));
         }
+        if let Some((namespace, pod)) = e.client_pod.as_deref().and_then(|p| p.split_once('/')) {
+            props.push(("pqready:observed:client-namespace".into(), namespace.into()));
+            props.push(("pqready:observed:client-pod".into(), pod.into()));
+        }
+        if let Some(container) = &e.client_container {
+            props.push((
+                "pqready:observed:client-container".into(),
+                container.clone(),
+            ));
+        }
+        if let Some(workload) = &e.server_workload {
+            props.push(("pqready:observed:server-workload".into(), workload.clone()));
+        }
+        for p in e.predictions.iter().flatten() {
+            props.push((
+                format!("pqready:observed:predicted-group:{}", p.cluster_edge),
+                p.predicted_group.to_string(),
+            ));
+            props.push((
+                format!("pqready:observed:prediction-agrees:{}", p.cluster_edge),
+                p.agrees.to_string(),
+            ));
+        }
         for (group, n) in &e.groups {
             props.push((format!("pqready:negotiated-group:{group}"), n.to_string()));
         }

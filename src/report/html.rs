@@ -1697,11 +1697,34 @@ fn clients_section(out: &mut String, summary: &super::inspect::Summary) {
 fn observed_section(out: &mut String, s: &super::observe::ObserveSummary) {
     out.push_str("<section id=\"observed\">\n<h2>Observed connections</h2>\n");
     let a = &s.assessed;
+    // Columns only a live capture (processes, the Pod lookup) or an audit
+    // fills are shown when some edge has them, so a file's page stays narrow.
+    let processes = a.edges.iter().any(|e| e.client_process.is_some());
+    let pods = a.edges.iter().any(|e| e.client_pod.is_some());
+    let workloads = a.edges.iter().any(|e| e.server_workload.is_some());
+    let audit = a.prediction.is_some();
     if a.edges.is_empty() {
         out.push_str("<p>No TLS connection in the capture.</p>\n");
     } else {
-        out.push_str("<table>\n<tr><th>Client</th><th>Server</th><th>Connections</th><th>Standing</th><th>Negotiated (connections)</th><th>Hello retries</th><th>Client profiles</th><th>Findings</th></tr>\n");
+        out.push_str("<table>\n<tr><th>Client</th><th>Server</th><th>Connections</th><th>Standing</th><th>Negotiated (connections)</th><th>Hello retries</th><th>Client profiles</th><th>Findings</th>");
+        if processes {
+            out.push_str("<th>Client process</th>");
+        }
+        if pods {
+            out.push_str("<th>Client Pod (container)</th>");
+        }
+        if workloads {
+            out.push_str("<th>Server workload</th>");
+        }
+        if audit {
+            out.push_str("<th>Cluster audit prediction</th>");
+        }
+        out.push_str("</tr>\n");
     }
+    let optional = |cell: Option<String>| match cell {
+        Some(text) => format!("<td class=\"mono\">{}</td>", esc(&text)),
+        None => "<td>-</td>".to_string(),
+    };
     for e in &a.edges {
         let findings: Vec<String> = e
             .findings
@@ -1714,9 +1737,44 @@ fn observed_section(out: &mut String, s: &super::observe::ObserveSummary) {
                 )
             })
             .collect();
+        let mut extra = String::new();
+        if processes {
+            extra.push_str(&optional(e.client_process.clone()));
+        }
+        if pods {
+            extra.push_str(&optional(super::observe::client_pod(e)));
+        }
+        if workloads {
+            extra.push_str(&optional(e.server_workload.clone()));
+        }
+        if audit {
+            let predictions: Vec<String> = e
+                .predictions
+                .iter()
+                .flatten()
+                .map(|p| {
+                    format!(
+                        "<span class=\"{}\">{}</span>",
+                        if p.agrees {
+                            Tone::Good.class(Use::Text)
+                        } else {
+                            style::severity_class(
+                                crate::vocab::FindingKind::ObservedContradictsPrediction.severity(),
+                            )
+                        },
+                        esc(&super::observe::edge_prediction_text(p))
+                    )
+                })
+                .collect();
+            extra.push_str(&if predictions.is_empty() {
+                "<td>no prediction</td>".to_string()
+            } else {
+                format!("<td>{}</td>", predictions.join("<br>"))
+            });
+        }
         let _ = writeln!(
             out,
-            "<tr><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{extra}</tr>",
             esc(&e.client),
             esc(&e.server),
             e.connections,
@@ -1743,6 +1801,13 @@ fn observed_section(out: &mut String, s: &super::observe::ObserveSummary) {
         "<p>{}.</p>",
         esc(&super::observe::totals_sentence(a, "; negotiated: "))
     );
+    if let Some(p) = &a.prediction {
+        let _ = writeln!(
+            out,
+            "<p>Cluster audit: {}.</p>",
+            esc(&super::observe::prediction_sentence(p))
+        );
+    }
     let c = &s.capture;
     let _ = writeln!(
         out,

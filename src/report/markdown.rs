@@ -400,16 +400,42 @@ impl Renderer for MarkdownRenderer {
                         .unwrap_or(Standing::Unknown);
                     let mut groups: Vec<_> = e.groups.iter().collect();
                     groups.sort_by_key(|(g, n)| (std::cmp::Reverse(**n), (*g).clone()));
+                    let mut client = e.client.clone();
+                    if let Some(pod) = super::observe::client_pod(e) {
+                        client.push_str(&format!(" {pod}"));
+                    }
+                    if let Some(process) = &e.client_process {
+                        client.push_str(&format!(" ({process})"));
+                    }
+                    let server = match &e.server_workload {
+                        Some(w) => format!("{} ({w})", e.server),
+                        None => e.server.clone(),
+                    };
+                    let status = groups
+                        .iter()
+                        .map(|(g, n)| format!("{g} ×{n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    // Each audit prediction is a note: the status column
+                    // also feeds the counts line.
+                    for p in e.predictions.iter().flatten() {
+                        self.notes.push(cell(&format!(
+                            "{client} → {server}: {}",
+                            super::observe::edge_prediction_text(p)
+                        )));
+                    }
                     self.rows.push(Row {
-                        name: format!("{} → {} ×{}", e.client, e.server, e.connections),
+                        name: format!("{client} → {server} ×{}", e.connections),
                         standing,
-                        status: groups
-                            .iter()
-                            .map(|(g, n)| format!("{g} ×{n}"))
-                            .collect::<Vec<_>>()
-                            .join(", "),
+                        status,
                         findings: e.findings.iter().map(|f| f.severity).collect(),
                     });
+                }
+                if let Some(p) = &summary.assessed.prediction {
+                    self.notes.push(cell(&format!(
+                        "Cluster audit: {}",
+                        super::observe::prediction_sentence(p)
+                    )));
                 }
                 for note in &summary.capture.notes {
                     self.notes.push(cell(note));

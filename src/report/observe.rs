@@ -5,7 +5,9 @@
 //! judgement and the summary the capture-wide one, so nothing is judged again.
 
 use super::style::Style;
-use crate::assess::observed::{ConnectionJudgement, ObserveAssessment};
+use crate::assess::observed::{
+    ConnectionJudgement, EdgePrediction, ObserveAssessment, ObservedEdge, PredictionSummary,
+};
 use crate::assess::Finding;
 use crate::observe::{CaptureStats, ObservedConnection};
 use crate::vocab::{DocumentKind, Standing};
@@ -107,16 +109,20 @@ pub fn summary_table(s: &ObserveSummary, style: Style) -> String {
     for e in &a.edges {
         let findings: Vec<String> = e.findings.iter().map(|f| f.id.to_string()).collect();
         let groups = counts(&e.groups);
-        let client = match (&e.client_pod, &e.client_process) {
-            (Some(pod), _) => pod.clone(),
+        let client = match (client_pod(e), &e.client_process) {
+            (Some(pod), _) => pod,
             (None, Some(p)) => format!("{} {p}", e.client),
             (None, None) => e.client.clone(),
+        };
+        let server = match &e.server_workload {
+            Some(w) => format!("{} ({w})", e.server),
+            None => e.server.clone(),
         };
         let _ = writeln!(
             out,
             "{:<24} {:<28} {:>6}  {} {}",
             super::printable(&client),
-            super::printable(&e.server),
+            super::printable(&server),
             e.connections,
             style.standing(worst(&e.standings), &format!("{groups:<40}")),
             if findings.is_empty() {
@@ -127,6 +133,20 @@ pub fn summary_table(s: &ObserveSummary, style: Style) -> String {
         );
     }
     let _ = writeln!(out, "\n{}", totals_sentence(a, ": "));
+    if let Some(p) = &a.prediction {
+        let _ = writeln!(out, "cluster audit: {}", prediction_sentence(p));
+        for e in &a.edges {
+            for p in e.predictions.iter().flatten() {
+                let _ = writeln!(
+                    out,
+                    "  {} → {}: {}",
+                    super::printable(&e.client),
+                    super::printable(&e.server),
+                    super::printable(&edge_prediction_text(p))
+                );
+            }
+        }
+    }
     let c = &s.capture;
     let _ = writeln!(out, "capture: {}", capture_sentence(c));
     for note in &c.notes {
@@ -179,5 +199,47 @@ pub fn capture_sentence(c: &CaptureStats) -> String {
         c.flows,
         c.flows_without_hello,
         c.flows_dropped
+    )
+}
+
+/// The client's Pod as the edge names it: `namespace/pod`, with `
+/// (container)` when the API named the container.
+pub fn client_pod(e: &ObservedEdge) -> Option<String> {
+    let pod = e.client_pod.as_ref()?;
+    Some(match &e.client_container {
+        Some(c) => format!("{pod} ({c})"),
+        None => pod.clone(),
+    })
+}
+
+/// One audit edge's prediction for an observed edge, in a sentence: `the
+/// audit's kube-apiserver → kubelet node-a (go1.23, matched by profile)
+/// predicted x25519: agrees (x25519 ×2)`.
+pub fn edge_prediction_text(p: &EdgePrediction) -> String {
+    format!(
+        "the audit's {} ({}, matched by {}) predicted {}: {} ({})",
+        p.cluster_edge,
+        p.client_profile.as_deref().unwrap_or("unknown build"),
+        p.matched_by,
+        p.predicted_group,
+        if p.agrees { "agrees" } else { "contradicts" },
+        counts(&p.observed_groups)
+    )
+}
+
+/// How the capture compares with the cluster audit, in one sentence.
+pub fn prediction_sentence(p: &PredictionSummary) -> String {
+    format!(
+        "{} connection{} matched an audit edge: {} agree, {} contradict; {} unmatched, {} ambiguous; {} observed edge{} without a prediction; {} of {} audit edges not observed",
+        p.connections_matched,
+        if p.connections_matched == 1 { "" } else { "s" },
+        p.connections_agreeing,
+        p.connections_contradicting,
+        p.connections_unmatched,
+        p.connections_ambiguous,
+        p.observed_edges_unmatched,
+        if p.observed_edges_unmatched == 1 { "" } else { "s" },
+        p.cluster_edges_not_observed.len(),
+        p.cluster_edges
     )
 }

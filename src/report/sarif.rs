@@ -471,13 +471,36 @@ impl Renderer for SarifRenderer {
                         qualified: format!("{} → {}", edge.client, edge.server),
                         address: Some(edge.server.clone()),
                     };
+                    // Who the ends are, as the table and JSON name them.
+                    let mut observed = serde_json::Map::new();
+                    let mut put = |k: &str, v: Option<String>| {
+                        if let Some(v) = v {
+                            observed.insert(k.into(), json!(v));
+                        }
+                    };
+                    put("client_process", edge.client_process.clone());
+                    put("client_pod", edge.client_pod.clone());
+                    put("client_container", edge.client_container.clone());
+                    put("server_workload", edge.server_workload.clone());
+                    if let Some(p) = &edge.predictions {
+                        observed.insert("predictions".into(), json!(p));
+                    }
+                    let message = |detail: &str| match &edge.server_workload {
+                        Some(w) => format!("{detail} (server: {w})"),
+                        None => detail.to_string(),
+                    };
                     for f in &edge.findings {
                         self.result(
                             &format!("{} → {}", edge.client, edge.server),
                             f,
-                            &f.detail,
+                            &message(&f.detail),
                             &place,
                         );
+                        if !observed.is_empty() {
+                            if let Some(r) = self.results.last_mut() {
+                                r["properties"]["observed"] = Value::Object(observed.clone());
+                            }
+                        }
                     }
                 }
             }

@@ -1021,7 +1021,7 @@ fn api_pod(namespace: &str, name: &str, node: &str, ip: &str) -> Value {
 #[test]
 fn a_live_capture_names_a_server_by_its_pod_ip_through_the_kubernetes_api() {
     use crate::support::apiserver::{Cluster, TestApiServer, TOKEN};
-    if !require(&["goserver-1.24", "goclient-1.24"]) {
+    if !require(&["goserver-1.24", "goclient-1.23", "chromium"]) {
         return;
     }
     let server = go_server("1.24");
@@ -1071,7 +1071,9 @@ fn a_live_capture_names_a_server_by_its_pod_ip_through_the_kubernetes_api() {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let done = Command::new(bin("goclient-1.24"))
+    // A Go 1.23 client: its classical connection makes findings, so the
+    // SARIF results below name the ends too.
+    let done = Command::new(bin("goclient-1.23"))
         .args(["-connect", &server.addr.to_string()])
         .env_remove("GODEBUG")
         .output()
@@ -1122,5 +1124,583 @@ fn a_live_capture_names_a_server_by_its_pod_ip_through_the_kubernetes_api() {
         "observe-summary",
         "observe --kubeconfig",
         std::slice::from_ref(&summary),
+    );
+    observed_names_render_in_every_format(dir.path(), &text, &server.addr.to_string());
+}
+
+/// Every format shows who the ends of an observed edge are, as the table
+/// and JSON do: the server's workload, and the client's Pod, namespace,
+/// container and process. The client here runs in no container, so its
+/// Pod is written into the saved summary as the Pod lookup writes it for a
+/// containerised client (`discover::pods` unit tests), and the saved run is
+/// re-rendered with `pqready report`.
+fn observed_names_render_in_every_format(dir: &Path, saved: &str, server: &str) {
+    let mut lines: Vec<Value> = saved
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let edge = &mut lines.last_mut().unwrap()["edges"][0];
+    edge["client_pod"] = "shop/cart-5f6d8-x2k9z".into();
+    edge["client_container"] = "cart".into();
+    if edge.get("client_process").is_none() {
+        edge["client_process"] = "goclient-1.23 go1.23.4".into();
+    }
+    let process = edge["client_process"].as_str().unwrap().to_string();
+    let file = dir.join("observe-pods.jsonl");
+    let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    std::fs::write(&file, text.join("\n") + "\n").unwrap();
+    let file = file.to_str().unwrap();
+    let report = |format: &[&str]| {
+        let mut args = vec!["report", file, "-o"];
+        args.extend(format);
+        let out = run(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let table = String::from_utf8(report(&["table"])).unwrap();
+    assert!(table.contains("shop/cart-5f6d8-x2k9z (cart)"), "{table}");
+    assert!(table.contains("(pod shop/web-7d9f)"), "{table}");
+    let markdown = String::from_utf8(report(&["markdown"])).unwrap();
+    for expected in [
+        "shop/cart-5f6d8-x2k9z (cart)",
+        &process,
+        "(pod shop/web-7d9f)",
+    ] {
+        assert!(
+            markdown.contains(expected),
+            "{expected:?} not in {markdown}"
+        );
+    }
+    let page = dir.join("observe-pods.html");
+    std::fs::write(&page, report(&["html"])).unwrap();
+    let html = crate::html::visible_text(&crate::html::dump_dom(&page));
+    for expected in [
+        "Client process",
+        "Client Pod (container)",
+        "Server workload",
+        &format!("{server} 1 "),
+        &process,
+        "shop/cart-5f6d8-x2k9z (cart)",
+        "pod shop/web-7d9f",
+    ] {
+        assert!(
+            html.contains(expected),
+            "{expected:?} not rendered in:\n{html}"
+        );
+    }
+    let sarif: Value = serde_json::from_slice(&report(&["sarif"])).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty(), "{sarif:#}");
+    for r in results {
+        assert_eq!(
+            r["properties"]["observed"]["server_workload"], "pod shop/web-7d9f",
+            "{r:#}"
+        );
+        assert_eq!(
+            r["properties"]["observed"]["client_container"], "cart",
+            "{r:#}"
+        );
+        assert!(r["message"]["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("(server: pod shop/web-7d9f)"));
+    }
+    for version in ["1.7", "1.6"] {
+        let cbom: Value =
+            serde_json::from_slice(&report(&["cbom", "--cbom-version", version])).unwrap();
+        let errors = cyclonedx_violations(version, &cbom);
+        assert!(errors.is_empty(), "CycloneDX {version}: {errors:#?}");
+        let edge = cbom["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["bom-ref"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("crypto/observed-edge/")
+            })
+            .unwrap_or_else(|| panic!("no observed edge in {cbom:#}"));
+        let props: HashMap<&str, &str> = edge["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["name"].as_str().unwrap(), p["value"].as_str().unwrap()))
+            .collect();
+        for (name, value) in [
+            ("pqready:observed:client-namespace", "shop"),
+            ("pqready:observed:client-pod", "cart-5f6d8-x2k9z"),
+            ("pqready:observed:client-container", "cart"),
+            ("pqready:observed:client-process", process.as_str()),
+            ("pqready:observed:server-workload", "pod shop/web-7d9f"),
+        ] {
+            assert_eq!(props.get(name), Some(&value), "{name} in {props:#?}");
+        }
+    }
+}
+
+// ---- a cluster audit's predictions ----
+
+/// `pqready cluster` against the test API server predicts the edge from an
+/// API server built with Go 1.23 (v1.32.4) to a kubelet that is a real Go
+/// 1.24 server: x25519 (its replay offers only the Kyber draft as
+/// post-quantum). A capture of a real Go 1.23 and a real Go 1.24 client
+/// talking to that server is compared with the saved audit: the Go 1.23
+/// connection agrees, the Go 1.24 one matches no audit edge. The same
+/// capture against the audit with that edge's group changed to
+/// X25519MLKEM768 contradicts it, in every output format.
+#[test]
+fn observe_says_whether_a_capture_agrees_with_a_cluster_audit() {
+    use crate::support::apiserver::{Cluster, TestApiServer};
+    let need = [
+        "tcpdump",
+        "chromium",
+        "goserver-1.24",
+        "goclient-1.23",
+        "goclient-1.24",
+    ];
+    if !require(&need) {
+        return;
+    }
+    let go124 = go_server("1.24");
+    let api = TestApiServer::start(
+        Cluster::new()
+            .version("v1.32.4", "go1.23.4")
+            .node_version("node-a", go124.addr, "v1.33.2"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = crate::support::kubeconfig::token(dir.path(), &api);
+    let out = run(&[
+        "cluster",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut audit: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let label = "kube-apiserver → kubelet node-a";
+    let index = audit["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|e| e["client"]["kind"] == "kube-apiserver" && e["server"]["name"] == "node-a")
+        .unwrap_or_else(|| panic!("no edge to node-a in {:#}", audit["edges"]));
+    let predicted = &audit["edges"][index];
+    assert_eq!(predicted["client"]["profile"], "go1.23", "{predicted:#}");
+    assert_eq!(predicted["server"]["address"], go124.addr.to_string());
+    assert_eq!(predicted["negotiated_group"], "x25519", "{predicted:#}");
+    let right = dir.path().join("cluster.json");
+    std::fs::write(&right, &out.stdout).unwrap();
+    audit["edges"][index]["negotiated_group"] = "X25519MLKEM768".into();
+    let wrong = dir.path().join("cluster-wrong.json");
+    std::fs::write(&wrong, serde_json::to_vec(&audit).unwrap()).unwrap();
+
+    let Some(tcpdump) = Tcpdump::start(dir.path(), &[go124.addr.port()]) else {
+        return;
+    };
+    assert!(goclient("1.23").run(go124.addr).succeeded());
+    assert!(goclient("1.24").run(go124.addr).succeeded());
+    let file = tcpdump.stop();
+    let by_profile = |records: &[Value], profile: &str| -> Value {
+        records
+            .iter()
+            .find(|r| r["client_hello"]["profile_match"] == profile)
+            .unwrap_or_else(|| panic!("no {profile} connection in {records:#?}"))
+            .clone()
+    };
+
+    // The audit as made: the Go 1.23 connection agrees.
+    let (records, summary) = observe_json(&[&file], &["--cluster-report", right.to_str().unwrap()]);
+    assert_eq!(records.len(), 2, "{records:#?}");
+    let go123 = by_profile(&records, "go1.23");
+    assert_eq!(go123["server_hello"]["negotiated_group"], "x25519");
+    assert_eq!(
+        go123["prediction"],
+        serde_json::json!({
+            "cluster_edge": label,
+            "matched_by": "profile",
+            "predicted_group": "x25519",
+            "agrees": true,
+        }),
+        "{go123:#}"
+    );
+    assert!(!go123["findings"]
+        .as_array()
+        .unwrap()
+        .contains(&"observed-contradicts-prediction".into()));
+    // No audit client is a Go 1.24 client of that server.
+    assert_eq!(by_profile(&records, "go1.24").get("prediction"), None);
+    let p = &summary["prediction"];
+    assert_eq!(
+        (
+            &p["connections_matched"],
+            &p["connections_agreeing"],
+            &p["connections_contradicting"],
+            &p["connections_unmatched"],
+            &p["observed_edges_unmatched"],
+        ),
+        (&1.into(), &1.into(), &0.into(), &1.into(), &0.into()),
+        "{p:#}"
+    );
+    // The kubelet's connections to the API server were not captured.
+    assert!(p["cluster_edges_not_observed"]
+        .as_array()
+        .unwrap()
+        .contains(&"kubelet node-a → kube-apiserver".into()));
+    let edge = &summary["edges"][0];
+    assert_eq!(edge["predictions"][0]["agrees"], true, "{edge:#}");
+    assert_eq!(
+        edge["predictions"][0]["observed_groups"],
+        serde_json::json!({"x25519": 1})
+    );
+    crate::schema::assert_valid("observed-connection", "observe --cluster-report", &records);
+    crate::schema::assert_valid(
+        "observe-summary",
+        "observe --cluster-report",
+        std::slice::from_ref(&summary),
+    );
+
+    // An audit that predicted X25519MLKEM768 for the same pair is contradicted.
+    let wrong_arg = wrong.to_str().unwrap();
+    let (records, summary) = observe_json(&[&file], &["--cluster-report", wrong_arg]);
+    let go123 = by_profile(&records, "go1.23");
+    assert_eq!(go123["prediction"]["agrees"], false, "{go123:#}");
+    assert_eq!(go123["prediction"]["predicted_group"], "X25519MLKEM768");
+    assert!(go123["findings"]
+        .as_array()
+        .unwrap()
+        .contains(&"observed-contradicts-prediction".into()));
+    let finding = summary["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "observed-contradicts-prediction")
+        .unwrap_or_else(|| panic!("no finding in {summary:#}"));
+    assert_eq!(finding["severity"], "medium");
+    let detail = finding["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(label)
+            && detail.contains("predicted X25519MLKEM768, this connection got x25519"),
+        "{detail}"
+    );
+    assert_eq!(summary["prediction"]["connections_contradicting"], 1);
+    assert_eq!(summary["edges"][0]["predictions"][0]["agrees"], false);
+
+    // Every format says it.
+    let file_arg = file.display().to_string();
+    let observe = |format: &str| {
+        let out = run(&[
+            "observe",
+            "--pcap",
+            &file_arg,
+            "--cluster-report",
+            wrong_arg,
+            "-o",
+            format,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let table = String::from_utf8(observe("table")).unwrap();
+    for expected in [
+        "cluster audit: 1 connection matched an audit edge: 0 agree, 1 contradict; 1 unmatched",
+        &format!("the audit's {label} (go1.23, matched by profile) predicted X25519MLKEM768: contradicts (x25519 ×1)"),
+        "observed-contradicts-prediction",
+    ] {
+        assert!(table.contains(expected), "{expected:?} not in:\n{table}");
+    }
+    let markdown = String::from_utf8(observe("markdown")).unwrap();
+    assert!(
+        markdown.contains("predicted X25519MLKEM768: contradicts"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("Cluster audit: 1 connection matched"),
+        "{markdown}"
+    );
+    let sarif: Value = serde_json::from_slice(&observe("sarif")).unwrap();
+    let result = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "observed-contradicts-prediction")
+        .unwrap_or_else(|| panic!("no result in {sarif:#}"));
+    assert_eq!(result["level"], "warning");
+    assert_eq!(
+        result["properties"]["observed"]["predictions"][0]["cluster_edge"],
+        label
+    );
+    for version in ["1.7", "1.6"] {
+        let out = run(&[
+            "observe",
+            "--pcap",
+            &file_arg,
+            "--cluster-report",
+            wrong_arg,
+            "-o",
+            "cbom",
+            "--cbom-version",
+            version,
+        ]);
+        let cbom: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let errors = cyclonedx_violations(version, &cbom);
+        assert!(errors.is_empty(), "CycloneDX {version}: {errors:#?}");
+        let props: Vec<(String, String)> = cbom["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| {
+                c["bom-ref"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("crypto/observed-edge/")
+            })
+            .flat_map(|c| c["properties"].as_array().unwrap().clone())
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap().into(),
+                    p["value"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        for expected in [
+            (
+                format!("pqready:observed:predicted-group:{label}"),
+                "X25519MLKEM768".to_string(),
+            ),
+            (
+                format!("pqready:observed:prediction-agrees:{label}"),
+                "false".to_string(),
+            ),
+        ] {
+            assert!(props.contains(&expected), "{expected:?} not in {props:#?}");
+        }
+    }
+    let page = dir.path().join("observe.html");
+    std::fs::write(&page, observe("html")).unwrap();
+    let text = crate::html::visible_text(&crate::html::dump_dom(&page));
+    for expected in [
+        "Cluster audit prediction",
+        "predicted X25519MLKEM768: contradicts (x25519 ×1)",
+        "Cluster audit: 1 connection matched an audit edge",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} not rendered in:\n{text}"
+        );
+    }
+    // `pqready report` re-renders the saved run as the live run printed it.
+    let saved = dir.path().join("observe.jsonl");
+    std::fs::write(&saved, observe("json")).unwrap();
+    for format in ["table", "markdown", "html", "sarif"] {
+        let again = run(&["report", saved.to_str().unwrap(), "-o", format]);
+        assert_eq!(
+            String::from_utf8_lossy(&again.stdout),
+            String::from_utf8_lossy(&observe(format)),
+            "report -o {format} differs from the live run"
+        );
+    }
+    // A file that is no cluster audit is refused in one line.
+    let out = run(&[
+        "observe",
+        "--pcap",
+        &file_arg,
+        "--cluster-report",
+        saved.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no cluster audit in it"), "{err}");
+}
+
+/// `--policy` and `--baseline` on observe, as on the other commands: a
+/// policy's severity override and exception apply to an observed edge's
+/// findings (its server address:port is the target) before `--fail-on`;
+/// a baseline capture where only a Go 1.24 client talked to the server is
+/// compared with one where a Go 1.23 client joined: the edge regressed
+/// from pq to classical, with new findings, and `--fail-on-change` fails.
+#[test]
+fn observe_applies_a_policy_and_compares_with_a_baseline() {
+    if !require(&["tcpdump", "goserver-1.24", "goclient-1.23", "goclient-1.24"]) {
+        return;
+    }
+    let go124 = go_server("1.24");
+    let dir = tempfile::tempdir().unwrap();
+    let capture = |name: &str, versions: &[&str]| {
+        let sub = dir.path().join(name);
+        std::fs::create_dir(&sub).unwrap();
+        let tcpdump = Tcpdump::start(&sub, &[go124.addr.port()])?;
+        for v in versions {
+            assert!(goclient(v).run(go124.addr).succeeded());
+        }
+        Some(tcpdump.stop())
+    };
+    let Some(before) = capture("before", &["1.24"]) else {
+        return;
+    };
+    let Some(after) = capture("after", &["1.24", "1.23"]) else {
+        return;
+    };
+    let after_arg = after.display().to_string();
+    let server = go124.addr.to_string();
+    let edge = format!("observed/127.0.0.1 → {server}");
+
+    // Without a policy, the silent downgrade (high) fails --fail-on high.
+    let plain = run(&["observe", "--pcap", &after_arg, "--fail-on", "high"]);
+    assert_eq!(
+        plain.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&plain.stdout)
+    );
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        format!(
+            "severity_overrides:\n  - finding: observed-silent-downgrade\n    target: \"{server}\"\n    severity: low\nexceptions:\n  - target: \"127.0.0.1 → *\"\n    finding: observed-draft\n    reason: the Go 1.23 job is retired next sprint\n    expires: \"2099-12-31\"\n"
+        ),
+    )
+    .unwrap();
+    let policy_arg = policy.to_str().unwrap();
+    let out = run(&[
+        "observe", "--pcap", &after_arg, "--policy", policy_arg, "-o", "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // A policy makes a gate: its line follows the summary.
+    assert_eq!(lines.last().unwrap()["kind"], "gate");
+    let summary = lines
+        .iter()
+        .find(|l| l["kind"] == "observe-summary")
+        .unwrap()
+        .clone();
+    let findings = summary["edges"][0]["findings"].as_array().unwrap();
+    let by_id = |id: &str| {
+        findings
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {findings:#?}"))
+    };
+    assert_eq!(by_id("observed-silent-downgrade")["severity"], "low");
+    let draft = by_id("observed-draft");
+    assert_eq!(draft["severity"], "medium");
+    assert_eq!(
+        draft["exception"]["reason"], "the Go 1.23 job is retired next sprint",
+        "{draft:#}"
+    );
+    crate::schema::assert_valid(
+        "observe-summary",
+        "observe --policy",
+        std::slice::from_ref(&summary),
+    );
+    let gated = run(&[
+        "observe",
+        "--pcap",
+        &after_arg,
+        "--policy",
+        policy_arg,
+        "--fail-on",
+        "medium",
+    ]);
+    assert_eq!(
+        gated.status.code(),
+        Some(0),
+        "the override and the exception leave nothing at medium or above:\n{}",
+        String::from_utf8_lossy(&gated.stdout)
+    );
+
+    // The baseline: the same edge when only Go 1.24 connected.
+    let baseline = dir.path().join("before.jsonl");
+    let out = run(&["observe", "--pcap", before.to_str().unwrap(), "-o", "json"]);
+    assert!(out.status.success());
+    std::fs::write(&baseline, &out.stdout).unwrap();
+    let baseline_arg = baseline.to_str().unwrap();
+    let out = run(&[
+        "observe",
+        "--pcap",
+        &after_arg,
+        "--baseline",
+        baseline_arg,
+        "--fail-on-change",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let diff: Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(diff["kind"], "baseline", "{diff:#}");
+    assert_eq!(
+        diff["regressions"],
+        serde_json::json!([{ "subject": edge, "from": "pq", "to": "classical" }]),
+        "{diff:#}"
+    );
+    let new: Vec<&str> = diff["new_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(new.contains(&"observed-silent-downgrade"), "{diff:#}");
+    assert!(
+        diff["new_subjects"].as_array().unwrap().is_empty(),
+        "{diff:#}"
+    );
+    // The same capture against itself: nothing changed.
+    let same = run(&[
+        "observe",
+        "--pcap",
+        before.to_str().unwrap(),
+        "--baseline",
+        baseline_arg,
+        "--fail-on-change",
+    ]);
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stdout)
+    );
+    // A baseline of another command is refused.
+    let other = dir.path().join("other.json");
+    std::fs::write(&other, run(&["demo", "-o", "json"]).stdout).unwrap();
+    let refused = run(&[
+        "observe",
+        "--pcap",
+        &after_arg,
+        "--baseline",
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("compare a run with an earlier run of the same command"),
+        "{err}"
     );
 }
