@@ -2,7 +2,9 @@
 //!
 //! Owns: each observed connection's standing (by the group it negotiated)
 //! and findings, and the same aggregated per edge — client address → server
-//! address:port — with counts by negotiated group. The findings and their
+//! address:port and transport (TCP or QUIC: one address:port over each is
+//! two servers) — with counts by negotiated group. A QUIC connection is
+//! judged exactly as a TCP one. The findings and their
 //! severities (`severity.rs`):
 //! - `observed-silent-downgrade` (high): the connection negotiated a
 //!   classical group although its client offered a post-quantum group and
@@ -20,7 +22,7 @@
 
 use super::Finding;
 use crate::observe::ObservedConnection;
-use crate::vocab::{FindingKind, Standing};
+use crate::vocab::{FindingKind, Standing, Transport};
 use crate::wire::{NamedGroup, ProtocolVersion};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -42,6 +44,9 @@ pub struct ObservedEdge {
     pub client: String,
     /// The server's address and port.
     pub server: String,
+    /// `tcp` or `quic` (QUIC over UDP: `server`'s port is a UDP port).
+    #[serde(default)]
+    pub transport: Transport,
     /// Connections seen.
     pub connections: u64,
     /// Connections by negotiated group (`unknown` when not seen).
@@ -82,6 +87,17 @@ pub struct ObserveAssessment {
     pub groups: BTreeMap<String, u64>,
     /// Connections by standing, over all edges.
     pub standings: BTreeMap<Standing, u64>,
+}
+
+impl ObservedEdge {
+    /// The server as shown to a reader: its address, marked `(QUIC)` for
+    /// a QUIC edge so that one address:port over TCP and over UDP read apart.
+    pub fn server_label(&self) -> String {
+        match self.transport {
+            Transport::Tcp => self.server.clone(),
+            Transport::Quic => format!("{} (QUIC)", self.server),
+        }
+    }
 }
 
 impl ObserveAssessment {
@@ -127,8 +143,8 @@ fn offered_pq(c: &ObservedConnection) -> BTreeSet<NamedGroup> {
         .collect()
 }
 
-/// An edge: client host, client process, server address, client Pod.
-type EdgeKey = (String, Option<String>, String, Option<String>);
+/// An edge: client host, client process, server address, client Pod, transport.
+type EdgeKey = (String, Option<String>, String, Option<String>, Transport);
 
 /// Judges every connection of a capture, and their edges.
 pub fn observed(connections: &[ObservedConnection]) -> ObserveAssessment {
@@ -180,6 +196,7 @@ fn fold(c: &ObservedConnection) -> ObservedConnection {
     };
     ObservedConnection {
         time: String::new(),
+        transport: c.transport,
         client,
         server: c.server.clone(),
         sides: c.sides,
@@ -200,6 +217,7 @@ fn fold(c: &ObservedConnection) -> ObservedConnection {
         server_hello: c.server_hello.clone(),
         error: None,
         conflicting_segments: 0,
+        quic: None,
         client_process: c
             .client_process
             .as_ref()
@@ -218,7 +236,7 @@ fn judge<'a>(
     connections: impl Iterator<Item = (&'a ObservedConnection, u64)> + Clone,
 ) -> ObserveAssessment {
     // What each server was seen to support, across the whole capture.
-    let mut server_pq: HashMap<&str, BTreeSet<NamedGroup>> = HashMap::new();
+    let mut server_pq: HashMap<(Transport, &str), BTreeSet<NamedGroup>> = HashMap::new();
     for (c, _) in connections.clone() {
         if let Some(s) = &c.server_hello {
             for g in [s.negotiated_group, s.hello_retry_group]
@@ -226,7 +244,10 @@ fn judge<'a>(
                 .flatten()
             {
                 if g.is_post_quantum() {
-                    server_pq.entry(c.server.as_str()).or_default().insert(g);
+                    server_pq
+                        .entry((c.transport, c.server.as_str()))
+                        .or_default()
+                        .insert(g);
                 }
             }
         }
@@ -238,7 +259,7 @@ fn judge<'a>(
     for (c, n) in connections {
         let standing = standing(c);
         let offered = offered_pq(c);
-        let seen = server_pq.get(c.server.as_str());
+        let seen = server_pq.get(&(c.transport, c.server.as_str()));
         let negotiated = group_label(c.server_hello.as_ref().and_then(|s| s.negotiated_group));
         let mut findings: Vec<(FindingKind, String)> = Vec::new();
         if standing == Standing::Classical {
@@ -289,12 +310,13 @@ fn judge<'a>(
             .client_process
             .as_ref()
             .and_then(|p| Some(format!("{}/{}", p.namespace.as_deref()?, p.pod.as_deref()?)));
-        let key = (host(&c.client), process, c.server.clone(), pod);
+        let key = (host(&c.client), process, c.server.clone(), pod, c.transport);
         let (edge, raised) = edges.entry(key.clone()).or_insert_with(|| {
             (
                 ObservedEdge {
                     client: key.0.clone(),
                     server: key.2.clone(),
+                    transport: key.4,
                     connections: 0,
                     groups: BTreeMap::new(),
                     standings: BTreeMap::new(),
@@ -387,6 +409,7 @@ mod tests {
     ) -> ObservedConnection {
         ObservedConnection {
             time: format!("2026-01-01T00:00:{:02}Z", port % 60),
+            transport: Transport::Tcp,
             client: format!("10.0.0.1:{port}"),
             server: server.into(),
             sides: ObservedSides::Both,
@@ -416,6 +439,7 @@ mod tests {
             }),
             error: None,
             conflicting_segments: 0,
+            quic: None,
             client_process: None,
             server_process: None,
             server_workload: None,

@@ -401,7 +401,7 @@ impl Renderer for MarkdownRenderer {
                     let mut groups: Vec<_> = e.groups.iter().collect();
                     groups.sort_by_key(|(g, n)| (std::cmp::Reverse(**n), (*g).clone()));
                     self.rows.push(Row {
-                        name: format!("{} → {} ×{}", e.client, e.server, e.connections),
+                        name: format!("{} → {} ×{}", e.client, e.server_label(), e.connections),
                         standing,
                         status: groups
                             .iter()

@@ -116,7 +116,7 @@ pub fn summary_table(s: &ObserveSummary, style: Style) -> String {
             out,
             "{:<24} {:<28} {:>6}  {} {}",
             super::printable(&client),
-            super::printable(&e.server),
+            super::printable(&e.server_label()),
             e.connections,
             style.standing(worst(&e.standings), &format!("{groups:<40}")),
             if findings.is_empty() {

@@ -467,13 +467,13 @@ impl Renderer for SarifRenderer {
             Part::ObserveSummary(summary) => {
                 for edge in &summary.assessed.edges {
                     let place = Place::Logical {
-                        name: edge.server.clone(),
-                        qualified: format!("{} → {}", edge.client, edge.server),
+                        name: edge.server_label(),
+                        qualified: format!("{} → {}", edge.client, edge.server_label()),
                         address: Some(edge.server.clone()),
                     };
                     for f in &edge.findings {
                         self.result(
-                            &format!("{} → {}", edge.client, edge.server),
+                            &format!("{} → {}", edge.client, edge.server_label()),
                             f,
                             &f.detail,
                             &place,
