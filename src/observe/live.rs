@@ -515,9 +515,8 @@ pub fn capture(
         stats.bytes += data.len() as u64;
         let flows_before = table.stats().flows;
         table.segment(time_us, &seg);
-        // QUIC ends are named by address only: the socket lookup reads TCP sockets.
-        if table.stats().flows > flows_before && !seg.udp {
-            who.first_seen(seg.src, seg.dst);
+        if table.stats().flows > flows_before {
+            who.first_seen(seg.udp, seg.src, seg.dst);
         }
         let ready = table.take_ready();
         if !ready.is_empty() {
@@ -559,11 +558,17 @@ struct Who {
 }
 
 impl Who {
-    fn first_seen(&mut self, a: SocketAddr, b: SocketAddr) {
+    fn first_seen(&mut self, udp: bool, a: SocketAddr, b: SocketAddr) {
         let Some(r) = self.resolver.as_mut() else {
             return;
         };
-        let [pa, pb] = r.connection(a, b);
+        // A QUIC connection starts at its client's first Initial: a and b
+        // are its client and server, their sockets UDP ones.
+        let [pa, pb] = if udp {
+            r.connection_udp(a, b)
+        } else {
+            r.connection(a, b)
+        };
         let show = |p: &Option<ProcessFacts>| match p {
             Some(p) => format!(
                 "pid {} {} {}",
