@@ -478,6 +478,44 @@ mod tests {
     }
 
     #[test]
+    fn one_address_over_tcp_and_over_quic_is_two_servers() {
+        let pq = [NamedGroup::X25519MLKEM768, NamedGroup::X25519];
+        let tcp = conn(1, "10.0.0.2:443", &pq, NamedGroup::X25519MLKEM768);
+        let mut quic = conn(2, "10.0.0.2:443", &pq, NamedGroup::X25519);
+        quic.transport = Transport::Quic;
+        let a = observed(&[tcp.clone(), quic.clone()]);
+        assert_eq!(a.edges.len(), 2);
+        let q = a
+            .edges
+            .iter()
+            .find(|e| e.transport == Transport::Quic)
+            .unwrap();
+        assert_eq!(q.server_label(), "10.0.0.2:443 (QUIC)");
+        // The QUIC server was never seen with a PQ group: classical, not a
+        // silent downgrade borrowed from the TCP listener's answers.
+        let kinds: Vec<_> = q.findings.iter().map(|f| f.id).collect();
+        assert_eq!(kinds, [FindingKind::ObservedClassical]);
+        // Judged as a TCP connection would be: a QUIC PQ answer seen too
+        // makes the classical one a silent downgrade.
+        let mut quic_pq = conn(3, "10.0.0.2:443", &pq, NamedGroup::X25519MLKEM768);
+        quic_pq.transport = Transport::Quic;
+        let a = observed(&[tcp, quic, quic_pq]);
+        let q = a
+            .edges
+            .iter()
+            .find(|e| e.transport == Transport::Quic)
+            .unwrap();
+        let kinds: Vec<_> = q.findings.iter().map(|f| f.id).collect();
+        assert_eq!(kinds, [FindingKind::ObservedSilentDowngrade]);
+        let t = a
+            .edges
+            .iter()
+            .find(|e| e.transport == Transport::Tcp)
+            .unwrap();
+        assert_eq!(t.server_label(), "10.0.0.2:443");
+    }
+
+    #[test]
     fn running_totals_stop_growing_at_their_cap_and_count_the_rest() {
         let mut running = RunningTotals::default();
         let n = RunningTotals::MAX_KINDS + 5;
