@@ -354,13 +354,15 @@ pub struct ObserveArgs {
     pub pcap: Vec<PathBuf>,
     /// Capture live on this network interface (`any` for all) until
     /// --duration ends or Ctrl-C; needs CAP_NET_RAW. Linux only, no
-    /// libpcap: an AF_PACKET socket whose kernel filter passes only TCP.
+    /// libpcap: an AF_PACKET socket whose kernel filter passes only TCP and
+    /// QUIC long-header UDP (the Initials).
     #[arg(long, value_name = "IF")]
     pub interface: Option<String>,
     /// Keep only the segments this filter matches: the part of the tcpdump
-    /// language that picks connections: `[src|dst] port N`, `portrange N-M`,
-    /// `host ADDR`, `net ADDR/LEN`, `tcp`, `ip`, `ip6`, `and`/`or`/`not`,
-    /// parentheses (e.g. 'port 443 or port 6443').
+    /// language that picks connections: `[tcp|udp] [src|dst] port N`,
+    /// `portrange N-M`, `host ADDR`, `net ADDR/LEN`, `tcp`, `udp` (QUIC),
+    /// `ip`, `ip6`, `and`/`or`/`not`, parentheses (e.g. 'port 443 or port
+    /// 6443', 'udp port 443').
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
     /// End a live capture after this long (e.g. 10m); without it, Ctrl-C
@@ -373,7 +375,7 @@ pub struct ObserveArgs {
     /// CAP_DAC_READ_SEARCH).
     #[arg(long, requires = "interface")]
     pub no_attribution: bool,
-    /// Track at most N TCP flows at once; new flows past the cap are not
+    /// Track at most N flows (TCP and QUIC) at once; new flows past the cap are not
     /// read, and counted (`flows_dropped`). Memory stays under about
     /// N × 32 KiB whatever the capture holds.
     #[arg(long, value_name = "N", default_value_t = crate::observe::flow::DEFAULT_MAX_FLOWS,

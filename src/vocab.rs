@@ -71,6 +71,23 @@ labels! {
 }
 
 labels! {
+    /// What an observed connection ran over (`pqready observe`).
+    pub enum Transport {
+        /// TLS over TCP: the hellos in TLS records.
+        Tcp = "tcp",
+        /// QUIC over UDP: the hellos in CRYPTO frames of Initial packets.
+        Quic = "quic",
+    }
+}
+
+impl Default for Transport {
+    /// Records written before QUIC was read are all TCP.
+    fn default() -> Self {
+        Transport::Tcp
+    }
+}
+
+labels! {
     /// The kind of Kubernetes object the API names an observed server
     /// address by (`pqready observe` on a live capture).
     pub enum WorkloadKind {

@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(stream.held() <= 4096);
         let (src, dst) = if flags & 0x80 == 0 { (a, b) } else { (b, a) };
         t += i64::from(flags & 0x0f);
-        table.segment(t, &Segment { src, dst, seq, flags: flags & 0x17, payload, cut: false });
+        table.segment(t, &Segment { udp: false, src, dst, seq, flags: flags & 0x17, payload, cut: false });
         let _ = stream.take_contiguous();
     }
     table.finish();

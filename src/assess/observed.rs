@@ -2,7 +2,9 @@
 //!
 //! Owns: each observed connection's standing (by the group it negotiated)
 //! and findings, and the same aggregated per edge — client address → server
-//! address:port — with counts by negotiated group. The findings and their
+//! address:port and transport (TCP or QUIC: one address:port over each is
+//! two servers) — with counts by negotiated group. A QUIC connection is
+//! judged exactly as a TCP one. The findings and their
 //! severities (`severity.rs`):
 //! - `observed-silent-downgrade` (high): the connection negotiated a
 //!   classical group although its client offered a post-quantum group and
@@ -34,7 +36,7 @@ use super::edges::Edge;
 use super::policy::Subject;
 use super::{Finding, Judge};
 use crate::observe::ObservedConnection;
-use crate::vocab::{FindingKind, PredictionBasis, Standing};
+use crate::vocab::{FindingKind, PredictionBasis, Standing, Transport};
 use crate::wire::{NamedGroup, ProtocolVersion};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -128,6 +130,9 @@ pub struct ObservedEdge {
     pub client: String,
     /// The server's address and port.
     pub server: String,
+    /// `tcp` or `quic` (QUIC over UDP: `server`'s port is a UDP port).
+    #[serde(default)]
+    pub transport: Transport,
     /// Connections seen.
     pub connections: u64,
     /// Connections by negotiated group (`unknown` when not seen).
@@ -183,6 +188,17 @@ pub struct ObserveAssessment {
     pub prediction: Option<PredictionSummary>,
 }
 
+impl ObservedEdge {
+    /// The server as shown to a reader: its address, marked `(QUIC)` for
+    /// a QUIC edge so that one address:port over TCP and over UDP read apart.
+    pub fn server_label(&self) -> String {
+        match self.transport {
+            Transport::Tcp => self.server.clone(),
+            Transport::Quic => format!("{} (QUIC)", self.server),
+        }
+    }
+}
+
 impl ObserveAssessment {
     /// Every finding of every edge.
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
@@ -226,13 +242,15 @@ fn offered_pq(c: &ObservedConnection) -> BTreeSet<NamedGroup> {
         .collect()
 }
 
-/// An edge: client host, client process, server address, client Pod, its container.
+/// An edge: client host, client process, server address, client Pod, its
+/// container, transport.
 type EdgeKey = (
     String,
     Option<String>,
     String,
     Option<String>,
     Option<String>,
+    Transport,
 );
 
 /// Judges every connection of a capture, and their edges.
@@ -461,6 +479,7 @@ fn fold(c: &ObservedConnection) -> ObservedConnection {
     };
     ObservedConnection {
         time: String::new(),
+        transport: c.transport,
         client,
         server: c.server.clone(),
         sides: c.sides,
@@ -481,6 +500,7 @@ fn fold(c: &ObservedConnection) -> ObservedConnection {
         server_hello: c.server_hello.clone(),
         error: None,
         conflicting_segments: 0,
+        quic: None,
         client_process: c
             .client_process
             .as_ref()
@@ -502,7 +522,7 @@ fn judge<'a>(
     judge_with: &Judge,
 ) -> ObserveAssessment {
     // What each server was seen to support, across the whole capture.
-    let mut server_pq: HashMap<&str, BTreeSet<NamedGroup>> = HashMap::new();
+    let mut server_pq: HashMap<(Transport, &str), BTreeSet<NamedGroup>> = HashMap::new();
     for (c, _) in connections.clone() {
         if let Some(s) = &c.server_hello {
             for g in [s.negotiated_group, s.hello_retry_group]
@@ -510,7 +530,10 @@ fn judge<'a>(
                 .flatten()
             {
                 if g.is_post_quantum() {
-                    server_pq.entry(c.server.as_str()).or_default().insert(g);
+                    server_pq
+                        .entry((c.transport, c.server.as_str()))
+                        .or_default()
+                        .insert(g);
                 }
             }
         }
@@ -533,7 +556,7 @@ fn judge<'a>(
     for (c, n) in connections {
         let standing = standing(c);
         let offered = offered_pq(c);
-        let seen = server_pq.get(c.server.as_str());
+        let seen = server_pq.get(&(c.transport, c.server.as_str()));
         let negotiated = group_label(c.server_hello.as_ref().and_then(|s| s.negotiated_group));
         let mut findings: Vec<(FindingKind, String)> = Vec::new();
         if standing == Standing::Classical {
@@ -623,12 +646,20 @@ fn judge<'a>(
         let container = pod
             .as_ref()
             .and_then(|_| c.client_process.as_ref()?.container.clone());
-        let key = (host(&c.client), process, c.server.clone(), pod, container);
+        let key = (
+            host(&c.client),
+            process,
+            c.server.clone(),
+            pod,
+            container,
+            c.transport,
+        );
         let (edge, raised, predicted) = edges.entry(key.clone()).or_insert_with(|| {
             (
                 ObservedEdge {
                     client: key.0.clone(),
                     server: key.2.clone(),
+                    transport: key.5,
                     connections: 0,
                     groups: BTreeMap::new(),
                     standings: BTreeMap::new(),
@@ -761,6 +792,7 @@ mod tests {
     ) -> ObservedConnection {
         ObservedConnection {
             time: format!("2026-01-01T00:00:{:02}Z", port % 60),
+            transport: Transport::Tcp,
             client: format!("10.0.0.1:{port}"),
             server: server.into(),
             sides: ObservedSides::Both,
@@ -790,6 +822,7 @@ mod tests {
             }),
             error: None,
             conflicting_segments: 0,
+            quic: None,
             client_process: None,
             server_process: None,
             server_workload: None,
@@ -825,6 +858,44 @@ mod tests {
         assert!(whole
             .findings()
             .any(|f| f.id == FindingKind::ObservedSilentDowngrade));
+    }
+
+    #[test]
+    fn one_address_over_tcp_and_over_quic_is_two_servers() {
+        let pq = [NamedGroup::X25519MLKEM768, NamedGroup::X25519];
+        let tcp = conn(1, "10.0.0.2:443", &pq, NamedGroup::X25519MLKEM768);
+        let mut quic = conn(2, "10.0.0.2:443", &pq, NamedGroup::X25519);
+        quic.transport = Transport::Quic;
+        let a = observed(&[tcp.clone(), quic.clone()]);
+        assert_eq!(a.edges.len(), 2);
+        let q = a
+            .edges
+            .iter()
+            .find(|e| e.transport == Transport::Quic)
+            .unwrap();
+        assert_eq!(q.server_label(), "10.0.0.2:443 (QUIC)");
+        // The QUIC server was never seen with a PQ group: classical, not a
+        // silent downgrade borrowed from the TCP listener's answers.
+        let kinds: Vec<_> = q.findings.iter().map(|f| f.id).collect();
+        assert_eq!(kinds, [FindingKind::ObservedClassical]);
+        // Judged as a TCP connection would be: a QUIC PQ answer seen too
+        // makes the classical one a silent downgrade.
+        let mut quic_pq = conn(3, "10.0.0.2:443", &pq, NamedGroup::X25519MLKEM768);
+        quic_pq.transport = Transport::Quic;
+        let a = observed(&[tcp, quic, quic_pq]);
+        let q = a
+            .edges
+            .iter()
+            .find(|e| e.transport == Transport::Quic)
+            .unwrap();
+        let kinds: Vec<_> = q.findings.iter().map(|f| f.id).collect();
+        assert_eq!(kinds, [FindingKind::ObservedSilentDowngrade]);
+        let t = a
+            .edges
+            .iter()
+            .find(|e| e.transport == Transport::Tcp)
+            .unwrap();
+        assert_eq!(t.server_label(), "10.0.0.2:443");
     }
 
     #[test]

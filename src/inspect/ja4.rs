@@ -51,6 +51,16 @@ fn alpn_label(hello: &ClientHello) -> String {
     }
 }
 
+/// The JA4 fingerprint of a ClientHello sent over QUIC: as [`ja4`], with
+/// the protocol letter `q` in place of `t`.
+pub fn ja4_quic(hello: &ClientHello) -> String {
+    let tcp = ja4(hello);
+    match tcp.strip_prefix('t') {
+        Some(rest) => format!("q{rest}"),
+        None => tcp,
+    }
+}
+
 /// The JA4 fingerprint of a ClientHello.
 pub fn ja4(hello: &ClientHello) -> String {
     let version = hello

@@ -2,19 +2,22 @@
 //! pick connections, evaluated on decoded segments.
 //!
 //! There is no libpcap here (pqready must not need system libraries), so no
-//! BPF text compiler either. The kernel already passes only TCP (see
-//! [`super::live`]); what is left to choose is which connections, and that
-//! takes only addresses and ports. The subset:
+//! BPF text compiler either. The kernel already passes only TCP and QUIC
+//! long-header UDP (see [`super::live`]); what is left to choose is which
+//! connections, and that takes only the transport, addresses and ports. The
+//! subset:
 //!
 //! - `port N`, `portrange N-M`, `host ADDR`, `net ADDR/LEN`, each optionally
-//!   preceded by `src` or `dst` (`src port 443`), and by `tcp` (`tcp port 443`);
-//! - `tcp` (every segment), `ip` (IPv4), `ip6` (IPv6);
+//!   preceded by `src` or `dst` (`src port 443`); ports also by `tcp` or
+//!   `udp` (`tcp port 443`, `udp port 443`: QUIC);
+//! - `tcp` (every TCP segment), `udp` (every UDP datagram: QUIC),
+//!   `ip` (IPv4), `ip6` (IPv6);
 //! - `and` / `&&`, `or` / `||`, `not` / `!`, parentheses; `not` binds
 //!   tighter than `and`, `and` tighter than `or` (as in tcpdump);
 //! - a bare value repeats the previous qualifier, as tcpdump's shorthand:
 //!   `port 443 or 6443` is `port 443 or port 6443`.
 //!
-//! Host names are not resolved (give addresses). Anything else (`udp`,
+//! Host names are not resolved (give addresses). Anything else (`icmp`,
 //! `ether host`, `tcp[13] & 2 != 0`, `greater 100`...) is an error that names
 //! the part not supported. Pure: text in, a predicate out; fuzzed
 //! (`fuzz_targets/observe_filter.rs`).
@@ -30,8 +33,10 @@ const MAX_DEPTH: usize = 64;
 /// A parsed filter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Filter {
-    /// Every segment (`tcp`).
+    /// Every segment (an empty filter).
     Any,
+    /// TCP segments (`tcp`: false) or UDP datagrams (`udp`: true).
+    Udp(bool),
     /// IPv4 (`ip`) or IPv6 (`ip6`).
     Family(bool),
     /// A port (or range) of the source, the destination, or either.
@@ -64,7 +69,7 @@ pub enum Dir {
 #[error("--filter: {0}")]
 pub struct FilterError(pub String);
 
-const SUBSET: &str = "the filter takes [src|dst] port N, portrange N-M, host ADDR, net ADDR/LEN, tcp, ip, ip6, and/or/not, parentheses";
+const SUBSET: &str = "the filter takes [tcp|udp] [src|dst] port N, portrange N-M, host ADDR, net ADDR/LEN, tcp, udp, ip, ip6, and/or/not, parentheses";
 
 impl Filter {
     /// Parses `text`.
@@ -91,13 +96,18 @@ impl Filter {
         }
     }
 
-    /// True if the segment matches.
+    /// True if the segment (or datagram) matches.
     pub fn matches(&self, seg: &Segment<'_>) -> bool {
-        self.matches_ends(seg.src, seg.dst)
+        self.matches_packet(seg.udp, seg.src, seg.dst)
     }
 
-    /// True if a segment from `src` to `dst` matches.
+    /// True if a TCP segment from `src` to `dst` matches.
     pub fn matches_ends(&self, src: SocketAddr, dst: SocketAddr) -> bool {
+        self.matches_packet(false, src, dst)
+    }
+
+    /// True if a UDP datagram (`udp`) or TCP segment from `src` to `dst` matches.
+    pub fn matches_packet(&self, udp: bool, src: SocketAddr, dst: SocketAddr) -> bool {
         let pick = |dir: Dir, f: &dyn Fn(SocketAddr) -> bool| match dir {
             Dir::Src => f(src),
             Dir::Dst => f(dst),
@@ -105,13 +115,14 @@ impl Filter {
         };
         match self {
             Filter::Any => true,
+            Filter::Udp(u) => udp == *u,
             Filter::Family(v4) => src.is_ipv4() == *v4,
             Filter::Port(dir, lo, hi) => pick(*dir, &|a| (*lo..=*hi).contains(&a.port())),
             Filter::Host(dir, ip) => pick(*dir, &|a| canonical(a.ip()) == *ip),
             Filter::Net(dir, net, len) => pick(*dir, &|a| in_net(canonical(a.ip()), *net, *len)),
-            Filter::And(a, b) => a.matches_ends(src, dst) && b.matches_ends(src, dst),
-            Filter::Or(a, b) => a.matches_ends(src, dst) || b.matches_ends(src, dst),
-            Filter::Not(a) => !a.matches_ends(src, dst),
+            Filter::And(a, b) => a.matches_packet(udp, src, dst) && b.matches_packet(udp, src, dst),
+            Filter::Or(a, b) => a.matches_packet(udp, src, dst) || b.matches_packet(udp, src, dst),
+            Filter::Not(a) => !a.matches_packet(udp, src, dst),
         }
     }
 }
@@ -275,17 +286,32 @@ impl Parser {
             ));
         };
         let mut word = first.to_ascii_lowercase();
-        // `tcp port 443`: the protocol qualifier before a port is redundant.
-        let mut proto = false;
-        if word == "tcp" {
+        // `tcp port 443`, `udp port 443`: the protocol and the port.
+        let mut proto = None;
+        if word == "tcp" || word == "udp" {
+            let udp = Filter::Udp(word == "udp");
             match self.peek().map(str::to_ascii_lowercase).as_deref() {
                 Some("port" | "portrange" | "src" | "dst") => {
-                    proto = true;
+                    proto = Some(udp);
                     word = self.next().unwrap_or_default().to_ascii_lowercase();
                 }
-                _ => return Ok(Filter::Any),
+                _ => return Ok(udp),
             }
         }
+        let f = self.qualified(first, word, proto.is_some())?;
+        Ok(match proto {
+            Some(p) => Filter::And(Box::new(p), Box::new(f)),
+            None => f,
+        })
+    }
+
+    /// A primitive after its protocol qualifier (`proto`: there was one).
+    fn qualified(
+        &mut self,
+        first: String,
+        mut word: String,
+        proto: bool,
+    ) -> Result<Filter, FilterError> {
         let mut dir = Dir::Either;
         if word == "src" || word == "dst" {
             dir = if word == "src" { Dir::Src } else { Dir::Dst };
@@ -377,7 +403,7 @@ fn addr(text: &str) -> Result<IpAddr, FilterError> {
 
 fn unsupported(word: &str) -> FilterError {
     let why = match word {
-        "udp" | "icmp" | "icmp6" | "arp" | "rarp" | "sctp" | "igmp" => " (observe reads TCP only)",
+        "icmp" | "icmp6" | "arp" | "rarp" | "sctp" | "igmp" => " (observe reads TCP and UDP only)",
         "ether" | "vlan" | "mpls" | "wlan" | "link" => " (link-layer filters are not supported)",
         _ if word.contains('[') => " (packet byte offsets are not supported)",
         _ => "",
@@ -393,7 +419,7 @@ pub fn fuzz(data: &[u8]) {
         let a: SocketAddr = "127.0.0.1:443".parse().expect("literal");
         let b: SocketAddr = "[::1]:50000".parse().expect("literal");
         let _ = f.matches_ends(a, b);
-        let _ = f.matches_ends(b, a);
+        let _ = f.matches_packet(true, b, a);
     }
 }
 
@@ -427,6 +453,16 @@ mod tests {
         assert!(m("ip", a, b));
         assert!(!m("ip6", a, b));
         assert!(m("ip6 and net ::1/128", "[::1]:1", "[::1]:2"));
+        // The transport: `tcp` and `udp` (QUIC) pick one.
+        let udp = |f: &str| {
+            Filter::parse(f)
+                .unwrap()
+                .matches_packet(true, a.parse().unwrap(), b.parse().unwrap())
+        };
+        assert!(udp("udp") && udp("udp port 443") && udp("port 443") && udp("udp dst port 443"));
+        assert!(!udp("tcp") && !udp("tcp port 443") && !udp("udp port 80"));
+        assert!(!m("udp", a, b) && !m("udp port 443", a, b));
+        assert!(udp("not tcp") && m("tcp or udp", a, b));
         // IPv4-mapped addresses are their IPv4 address.
         assert!(m("host 127.0.0.1", "[::ffff:127.0.0.1]:1", "[::1]:2"));
     }
@@ -454,9 +490,10 @@ mod tests {
     fn anything_outside_the_subset_says_which_part() {
         for (text, says) in [
             (
-                "udp port 53",
-                "'udp' is not supported (observe reads TCP only)",
+                "icmp or port 53",
+                "'icmp' is not supported (observe reads TCP and UDP only)",
             ),
+            ("udp host 1.2.3.4", "unexpected 'host'"),
             ("tcp[13] & 2 != 0", "'[' is not supported"),
             ("ether host aa:bb:cc:dd:ee:ff", "'ether' is not supported"),
             ("host example.com", "'example.com' is not an IP address"),

@@ -1,32 +1,35 @@
 //! The flow table: TCP connections by their 4-tuple, each side's first
-//! bytes reassembled and read as TLS until its hello is known.
+//! bytes reassembled and read as TLS until its hello is known; and QUIC
+//! connections by theirs (a client Initial's), read by [`super::quic`].
 //!
 //! Owns: which end is the client (the SYN's sender; without the SYN, the
 //! side whose first record is a ClientHello), reading the ClientHello, the
 //! ServerHello or HelloRetryRequest and, after a HelloRetryRequest, the
 //! final ServerHello (TLS 1.2: the ServerKeyExchange curve), and the bounds
 //! that keep memory flat whatever the capture holds:
-//! - at most [`Limits::max_flows`] flows at once; a new flow past the cap is
-//!   not tracked and counted in `flows_dropped`;
+//! - at most [`Limits::max_flows`] flows (TCP and QUIC together) at once; a
+//!   new flow past the cap is not tracked and counted in `flows_dropped`;
 //! - at most [`Limits::max_stream_bytes`] bytes kept per direction;
 //! - a flow idle for [`Limits::idle_timeout_us`] of capture time is closed;
 //! - a flow is reported as soon as both hellos are read, its buffers freed,
-//!   and forgotten at its FIN or RST (or idle timeout).
+//!   and forgotten at its FIN or RST (or idle timeout; QUIC has only that).
 //!
 //! A pure function of the segments and their capture times: no I/O, no
 //! clock. Must not: judge what a group means (that is `assess`).
 
 use super::packet::{flags, Segment};
+use super::quic::{may_start, QuicFlow, Start};
 use super::stream::StreamReassembler;
 use super::{CaptureStats, HelloFacts, ObservedConnection, ServerFacts};
 use crate::inspect::ShareSize;
-use crate::vocab::ObservedSides;
+use crate::vocab::{ObservedSides, Transport};
 use crate::wire::client_hello::MAX_CLIENT_HELLO_LEN;
 use crate::wire::server_hello::{
     server_key_exchange_curve, HANDSHAKE_SERVER_HELLO_DONE, HANDSHAKE_SERVER_KEY_EXCHANGE,
 };
 use crate::wire::{
     ClientHello, Event, FlightLimits, FlightReader, NamedGroup, ProtocolVersion, Sender,
+    ServerHello,
 };
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -125,6 +128,7 @@ struct Flow {
 #[derive(Debug)]
 pub struct FlowTable {
     flows: HashMap<(SocketAddr, SocketAddr), Flow>,
+    quic: HashMap<(SocketAddr, SocketAddr), QuicFlow>,
     limits: Limits,
     stats: CaptureStats,
     ready: Vec<ObservedConnection>,
@@ -144,6 +148,7 @@ impl FlowTable {
     pub fn new(limits: Limits) -> Self {
         FlowTable {
             flows: HashMap::new(),
+            quic: HashMap::new(),
             limits,
             stats: CaptureStats::default(),
             ready: Vec::new(),
@@ -163,17 +168,17 @@ impl FlowTable {
 
     /// Flows tracked now.
     pub fn len(&self) -> usize {
-        self.flows.len()
+        self.flows.len() + self.quic.len()
     }
 
     /// True while the flow between `a` and `b` is tracked.
     pub fn tracks(&self, a: SocketAddr, b: SocketAddr) -> bool {
-        self.flows.contains_key(&key(a, b))
+        self.flows.contains_key(&key(a, b)) || self.quic.contains_key(&key(a, b))
     }
 
     /// True when no flow is tracked.
     pub fn is_empty(&self) -> bool {
-        self.flows.is_empty()
+        self.flows.is_empty() && self.quic.is_empty()
     }
 
     /// Connections finished since the last call.
@@ -189,6 +194,10 @@ impl FlowTable {
         if time_us >= self.last_sweep_us.saturating_add(SWEEP_EVERY_US) {
             self.sweep(time_us);
             self.last_sweep_us = time_us;
+        }
+        if seg.udp {
+            self.datagram(time_us, seg);
+            return;
         }
         let k = key(seg.src, seg.dst);
         if !self.flows.contains_key(&k) {
@@ -274,9 +283,73 @@ impl FlowTable {
         }
     }
 
+    /// One UDP datagram: a QUIC connection's, or the first Initial of a new
+    /// one, or not QUIC (counted as skipped).
+    fn datagram(&mut self, time_us: i64, seg: &Segment<'_>) {
+        let k = key(seg.src, seg.dst);
+        if let Some(flow) = self.quic.get_mut(&k) {
+            flow.datagram(seg.src, time_us, seg.payload);
+            if flow.finished() {
+                let record = flow.report();
+                self.emit_quic(record);
+            }
+            return;
+        }
+        if may_start(seg.payload) == Start::No {
+            self.stats.packets_skipped += 1;
+            return;
+        }
+        if self.len() >= self.limits.max_flows {
+            self.stats.flows_dropped += 1;
+            return;
+        }
+        let limit = self.limits.max_stream_bytes;
+        let Some(mut flow) = QuicFlow::start(time_us, seg.src, seg.dst, seg.payload, limit) else {
+            // A server's Initial (its keys come from a DCID it does not
+            // carry), or a long header that does not decrypt: not a start.
+            self.stats.packets_skipped += 1;
+            return;
+        };
+        self.stats.flows += 1;
+        if flow.finished() {
+            let record = flow.report();
+            self.emit_quic(record);
+        }
+        self.quic.insert(k, flow);
+    }
+
+    fn emit_quic(&mut self, record: ObservedConnection) {
+        self.stats.connections += 1;
+        self.ready.push(record);
+    }
+
+    /// Reports a QUIC flow that is being forgotten (idle or capture end).
+    fn close_quic(&mut self, mut flow: QuicFlow) {
+        if flow.reported {
+            return;
+        }
+        if flow.reportable() {
+            let record = flow.report();
+            self.emit_quic(record);
+        } else {
+            self.stats.flows_without_hello += 1;
+        }
+    }
+
     /// Closes flows silent for longer than the idle timeout.
     fn sweep(&mut self, now_us: i64) {
         let timeout = self.limits.idle_timeout_us;
+        let idle: Vec<_> = self
+            .quic
+            .iter()
+            .filter(|(_, f)| now_us.saturating_sub(f.last_us) > timeout)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in idle {
+            if let Some(flow) = self.quic.remove(&k) {
+                self.close_quic(flow);
+            }
+        }
         let idle: Vec<_> = self
             .flows
             .iter()
@@ -292,11 +365,20 @@ impl FlowTable {
 
     /// The capture ended: every flow still open is reported as it stands.
     pub fn finish(&mut self) {
-        let mut keys: Vec<_> = self.flows.keys().copied().collect();
-        // Reported in capture order, whatever the hash map's order.
-        keys.sort_by_key(|k| (self.flows[k].first_us, *k));
-        for k in keys {
-            if let Some(mut flow) = self.flows.remove(&k) {
+        // Reported in capture order, whatever the hash maps' order.
+        let mut keys: Vec<_> = self
+            .flows
+            .iter()
+            .map(|(k, f)| (f.first_us, false, *k))
+            .chain(self.quic.iter().map(|(k, f)| (f.first_us, true, *k)))
+            .collect();
+        keys.sort();
+        for (_, quic, k) in keys {
+            if quic {
+                if let Some(flow) = self.quic.remove(&k) {
+                    self.close_quic(flow);
+                }
+            } else if let Some(mut flow) = self.flows.remove(&k) {
                 self.report(&mut flow);
             }
         }
@@ -350,6 +432,7 @@ impl FlowTable {
         self.stats.connections += 1;
         self.ready.push(ObservedConnection {
             time: rfc3339_us(flow.first_us),
+            transport: Transport::Tcp,
             client: flow.ends[client].to_string(),
             server: flow.ends[1 - client].to_string(),
             sides,
@@ -357,6 +440,7 @@ impl FlowTable {
             server_hello: flow.server.take(),
             error,
             conflicting_segments: flow.dirs[0].stream.conflicts + flow.dirs[1].stream.conflicts,
+            quic: None,
             client_process: None,
             server_process: None,
             server_workload: None,
@@ -421,7 +505,8 @@ impl Flow {
                 loop {
                     match reader.next_event() {
                         Ok(Some(Event::ClientHello { hello, len })) => {
-                            self.hello = Some(describe(&hello, len, reader.records()));
+                            self.hello =
+                                Some(describe(&hello, len, reader.records(), Transport::Tcp));
                             dir.side = Side::Done;
                             dir.stream.release();
                             break;
@@ -486,35 +571,11 @@ impl ServerReader {
     fn on_event(&mut self, event: Event) -> bool {
         match event {
             Event::ServerHello(hello) if !self.tls12 => {
-                let share = hello.selected_share().ok().flatten().map(|s| s.group);
-                if hello.is_hello_retry_request() {
-                    let facts = self.facts.get_or_insert(ServerFacts {
-                        version: None,
-                        cipher_suite: None,
-                        negotiated_group: None,
-                        hello_retry: true,
-                        hello_retry_group: None,
-                    });
-                    facts.hello_retry = true;
-                    facts.hello_retry_group = share;
-                    return false; // the final ServerHello follows the second ClientHello
-                }
-                let version = hello.selected_version().ok();
-                let (hello_retry, hello_retry_group) = self
-                    .facts
-                    .as_ref()
-                    .map_or((false, None), |f| (f.hello_retry, f.hello_retry_group));
-                self.facts = Some(ServerFacts {
-                    version,
-                    cipher_suite: Some(hello.cipher_suite),
-                    negotiated_group: share,
-                    hello_retry,
-                    hello_retry_group,
-                });
-                if version == Some(ProtocolVersion::TLS1_3) {
+                if read_server_hello(&mut self.facts, &hello) {
                     return true;
                 }
-                self.tls12 = true;
+                // A HelloRetryRequest, or a TLS 1.2 ServerHello.
+                self.tls12 = !hello.is_hello_retry_request();
                 false
             }
             Event::Handshake(msg) if self.tls12 => match msg.typ {
@@ -537,8 +598,40 @@ impl ServerReader {
     }
 }
 
-/// The facts of one ClientHello.
-pub fn describe(hello: &ClientHello, len: usize, records: u32) -> HelloFacts {
+/// Folds one ServerHello or HelloRetryRequest into `facts`: true once the
+/// answer is final (a TLS 1.3 ServerHello); false after a
+/// HelloRetryRequest (the final ServerHello follows the second ClientHello)
+/// or a TLS 1.2 ServerHello (its ServerKeyExchange follows).
+pub(super) fn read_server_hello(facts: &mut Option<ServerFacts>, hello: &ServerHello) -> bool {
+    let share = hello.selected_share().ok().flatten().map(|s| s.group);
+    if hello.is_hello_retry_request() {
+        let f = facts.get_or_insert(ServerFacts {
+            version: None,
+            cipher_suite: None,
+            negotiated_group: None,
+            hello_retry: true,
+            hello_retry_group: None,
+        });
+        f.hello_retry = true;
+        f.hello_retry_group = share;
+        return false;
+    }
+    let version = hello.selected_version().ok();
+    let (hello_retry, hello_retry_group) = facts
+        .as_ref()
+        .map_or((false, None), |f| (f.hello_retry, f.hello_retry_group));
+    *facts = Some(ServerFacts {
+        version,
+        cipher_suite: Some(hello.cipher_suite),
+        negotiated_group: share,
+        hello_retry,
+        hello_retry_group,
+    });
+    version == Some(ProtocolVersion::TLS1_3)
+}
+
+/// The facts of one ClientHello; `transport` picks JA4's first letter.
+pub fn describe(hello: &ClientHello, len: usize, records: u32, transport: Transport) -> HelloFacts {
     let groups = hello.groups().unwrap_or_default();
     let shares = hello.key_shares().unwrap_or_default();
     let signature_schemes = hello.signature_schemes().unwrap_or_default();
@@ -569,7 +662,10 @@ pub fn describe(hello: &ClientHello, len: usize, records: u32) -> HelloFacts {
         cipher_suites: hello.cipher_suites.clone(),
         length: len,
         records,
-        ja4: crate::inspect::ja4::ja4(hello),
+        ja4: match transport {
+            Transport::Tcp => crate::inspect::ja4::ja4(hello),
+            Transport::Quic => crate::inspect::ja4::ja4_quic(hello),
+        },
         profile_match: matched.as_ref().map(|m| m.id.clone()),
         profile_match_exact: matched.is_some_and(|m| m.exact),
     }

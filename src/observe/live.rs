@@ -8,7 +8,8 @@
 //! first packet ([`super::who`]).
 //!
 //! The kernel filter (classic BPF, `SO_ATTACH_FILTER`) passes only TCP over
-//! IPv4/IPv6 and truncates every packet to [`snaplen`] bytes. Why in the
+//! IPv4/IPv6, and UDP that starts with a QUIC long header (the Initials
+//! QUIC's hellos travel in), and truncates every packet to [`snaplen`] bytes. Why in the
 //! kernel: a node's traffic is mostly bulk payload that no handshake needs,
 //! and every byte passed up is copied into pqready's socket buffer; dropped
 //! or truncated in the kernel, UDP floods and 64 KiB GRO segments cost
@@ -113,40 +114,79 @@ fn jump(code: u32, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
 }
 
 /// The kernel filter: TCP over IPv4 or IPv6 (IPv6 extension headers are
-/// passed on for user space to walk), truncated to `snap` bytes; with
-/// `drop_outgoing`, the sent copy of each loopback packet is dropped. The
-/// socket is `SOCK_DGRAM`, so offset 0 is the IP header.
+/// passed on for user space to walk), and UDP whose payload starts with a
+/// QUIC long header (first bit set: Initial, Handshake, Retry, Version
+/// Negotiation; the short-header 1-RTT bulk of QUIC stays in the kernel),
+/// truncated to `snap` bytes; with `drop_outgoing`, the sent copy of each
+/// loopback packet is dropped. The socket is `SOCK_DGRAM`, so offset 0 is
+/// the IP header.
 pub fn kernel_filter(snap: u32, drop_outgoing: bool) -> Vec<libc::sock_filter> {
     const LD_W_ABS: u32 = libc::BPF_LD | libc::BPF_W | libc::BPF_ABS;
     const LDB_ABS: u32 = libc::BPF_LD | libc::BPF_B | libc::BPF_ABS;
+    const LDB_IND: u32 = libc::BPF_LD | libc::BPF_B | libc::BPF_IND;
+    const LDX_MSH: u32 = libc::BPF_LDX | libc::BPF_B | libc::BPF_MSH;
     const JEQ: u32 = libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K;
+    const JSET: u32 = libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K;
     const RET: u32 = libc::BPF_RET | libc::BPF_K;
-    let anc = |off: u32| (libc::SKF_AD_OFF as u32).wrapping_add(off);
-    let mut p = Vec::new();
-    if drop_outgoing {
-        p.push(stmt(LD_W_ABS, anc(SKF_AD_PKTTYPE)));
-        // Outgoing → the last instruction (drop), counted from the next one.
-        p.push(jump(JEQ, u32::from(libc::PACKET_OUTGOING), 11, 0));
+    /// Where a jump goes: the next instruction, or a label.
+    #[derive(Clone, Copy, PartialEq)]
+    enum To {
+        Next,
+        Accept,
+        Drop,
+        V6,
+        Udp4,
+        Udp6,
     }
-    p.extend([
-        stmt(LD_W_ABS, anc(SKF_AD_PROTOCOL)),
-        jump(JEQ, 0x0800, 0, 2),
-        stmt(LDB_ABS, 9), // IPv4 protocol
-        jump(JEQ, 6, 6, 7),
-        jump(JEQ, 0x86dd, 0, 6),
-        stmt(LDB_ABS, 6), // IPv6 next header: TCP, hop-by-hop, routing, destination options
-        jump(JEQ, 6, 3, 0),
-        jump(JEQ, 0, 2, 0),
-        jump(JEQ, 43, 1, 0),
-        jump(JEQ, 60, 0, 1),
-        stmt(RET, snap),
-        stmt(RET, 0),
+    use To::*;
+    let anc = |off: u32| (libc::SKF_AD_OFF as u32).wrapping_add(off);
+    // (label, code, k, jump if true, jump if false); statements ignore the jumps.
+    let mut prog: Vec<(Option<To>, u32, u32, To, To)> = Vec::new();
+    if drop_outgoing {
+        prog.push((None, LD_W_ABS, anc(SKF_AD_PKTTYPE), Next, Next));
+        prog.push((None, JEQ, u32::from(libc::PACKET_OUTGOING), Drop, Next));
+    }
+    prog.extend([
+        (None, LD_W_ABS, anc(SKF_AD_PROTOCOL), Next, Next),
+        (None, JEQ, 0x0800, Next, V6),
+        (None, LDB_ABS, 9, Next, Next), // IPv4 protocol
+        (None, JEQ, 6, Accept, Next),
+        (None, JEQ, 17, Udp4, Drop),
+        (Some(Udp4), LDX_MSH, 0, Next, Next), // X = IPv4 header length
+        (None, LDB_IND, 8, Next, Next),       // the UDP payload's first byte
+        (None, JSET, 0x80, Accept, Drop),
+        (Some(V6), JEQ, 0x86dd, Next, Drop),
+        // IPv6 next header: TCP, hop-by-hop, routing, destination options, UDP
+        (None, LDB_ABS, 6, Next, Next),
+        (None, JEQ, 6, Accept, Next),
+        (None, JEQ, 0, Accept, Next),
+        (None, JEQ, 43, Accept, Next),
+        (None, JEQ, 60, Accept, Next),
+        (None, JEQ, 17, Udp6, Drop),
+        (Some(Udp6), LDB_ABS, 48, Next, Next),
+        (None, JSET, 0x80, Accept, Drop),
+        (Some(Accept), RET, snap, Next, Next),
+        (Some(Drop), RET, 0, Next, Next),
     ]);
-    p
+    let at = |label: To| prog.iter().position(|i| i.0 == Some(label)).unwrap_or(0);
+    prog.iter()
+        .enumerate()
+        .map(|(i, &(_, code, k, jt, jf))| {
+            let off = |to: To| match to {
+                Next => 0,
+                label => (at(label) - i - 1) as u8,
+            };
+            if code & 0x07 == libc::BPF_JMP {
+                jump(code, k, off(jt), off(jf))
+            } else {
+                stmt(code, k)
+            }
+        })
+        .collect()
 }
 
 impl LiveSocket {
-    /// Opens a socket on `interface` (`any` for all) passing TCP only, each
+    /// Opens a socket on `interface` (`any` for all) passing TCP and QUIC long headers, each
     /// packet cut to `snap` bytes.
     pub fn open(interface: &str, snap: u32) -> Result<LiveSocket, LiveError> {
         let index = if interface == "any" {
@@ -476,7 +516,7 @@ pub fn capture(
         let flows_before = table.stats().flows;
         table.segment(time_us, &seg);
         if table.stats().flows > flows_before {
-            who.first_seen(seg.src, seg.dst);
+            who.first_seen(seg.udp, seg.src, seg.dst);
         }
         let ready = table.take_ready();
         if !ready.is_empty() {
@@ -518,11 +558,17 @@ struct Who {
 }
 
 impl Who {
-    fn first_seen(&mut self, a: SocketAddr, b: SocketAddr) {
+    fn first_seen(&mut self, udp: bool, a: SocketAddr, b: SocketAddr) {
         let Some(r) = self.resolver.as_mut() else {
             return;
         };
-        let [pa, pb] = r.connection(a, b);
+        // A QUIC connection starts at its client's first Initial: a and b
+        // are its client and server, their sockets UDP ones.
+        let [pa, pb] = if udp {
+            r.connection_udp(a, b)
+        } else {
+            r.connection(a, b)
+        };
         let show = |p: &Option<ProcessFacts>| match p {
             Some(p) => format!(
                 "pid {} {} {}",
@@ -567,5 +613,90 @@ impl Who {
         }
         self.last_prune = Instant::now();
         self.ends.retain(|(a, b), _| table.tracks(*a, *b));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::packet::build;
+
+    /// Runs a classic BPF program the way the kernel does, on a packet whose
+    /// `SKF_AD_PROTOCOL` is `proto` and `SKF_AD_PKTTYPE` `pkttype`.
+    fn run(prog: &[libc::sock_filter], pkt: &[u8], proto: u32, pkttype: u32) -> u32 {
+        let (mut a, mut x, mut pc) = (0u32, 0u32, 0usize);
+        let anc = |k: u32| k.wrapping_sub(libc::SKF_AD_OFF as u32);
+        let byte = |at: usize| pkt.get(at).copied();
+        loop {
+            let i = prog[pc];
+            let code = u32::from(i.code);
+            pc += 1;
+            match code {
+                c if c == libc::BPF_LD | libc::BPF_W | libc::BPF_ABS => {
+                    a = match anc(i.k) {
+                        SKF_AD_PROTOCOL => proto,
+                        SKF_AD_PKTTYPE => pkttype,
+                        _ => unreachable!(),
+                    }
+                }
+                c if c == libc::BPF_LD | libc::BPF_B | libc::BPF_ABS => match byte(i.k as usize) {
+                    Some(b) => a = u32::from(b),
+                    None => return 0,
+                },
+                c if c == libc::BPF_LD | libc::BPF_B | libc::BPF_IND => {
+                    match byte((x + i.k) as usize) {
+                        Some(b) => a = u32::from(b),
+                        None => return 0,
+                    }
+                }
+                c if c == libc::BPF_LDX | libc::BPF_B | libc::BPF_MSH => match byte(i.k as usize) {
+                    Some(b) => x = u32::from(b & 0x0f) * 4,
+                    None => return 0,
+                },
+                c if c == libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K => {
+                    pc += usize::from(if a == i.k { i.jt } else { i.jf })
+                }
+                c if c == libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K => {
+                    pc += usize::from(if a & i.k != 0 { i.jt } else { i.jf })
+                }
+                c if c == libc::BPF_RET | libc::BPF_K => return i.k,
+                other => panic!("instruction {other:#x}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_kernel_filter_passes_tcp_and_quic_long_headers_only() {
+        let v4 = (
+            "10.0.0.1:40000".parse().unwrap(),
+            "10.0.0.2:443".parse().unwrap(),
+        );
+        let v6 = ("[::1]:40000".parse().unwrap(), "[::1]:443".parse().unwrap());
+        for drop_outgoing in [false, true] {
+            let prog = kernel_filter(999, drop_outgoing);
+            for ((a, b), proto) in [(v4, 0x0800), (v6, 0x86dd)] {
+                let pass = |pkt: &[u8], pkttype: u32| run(&prog, pkt, proto, pkttype);
+                let tcp = build::ip_tcp(a, b, 1, 0x10, b"x");
+                let initial = build::ip_udp(a, b, &[0xc3, 0, 0, 0, 1]);
+                let short = build::ip_udp(a, b, &[0x43, 1, 2]);
+                let dns = build::ip_udp(a, b, &[0x12, 0x34, 1, 0]);
+                assert_eq!(pass(&tcp, 0), 999);
+                assert_eq!(pass(&initial, 0), 999);
+                assert_eq!(pass(&short, 0), 0);
+                assert_eq!(pass(&dns, 0), 0);
+                let outgoing = u32::from(libc::PACKET_OUTGOING);
+                assert_eq!(
+                    pass(&initial, outgoing),
+                    if drop_outgoing { 0 } else { 999 }
+                );
+                assert_eq!(pass(&tcp, outgoing), if drop_outgoing { 0 } else { 999 });
+            }
+            // IPv4 with options: the UDP header moves, the filter follows.
+            let mut opts = build::ip_udp(v4.0, v4.1, &[0xc0, 0, 0, 0, 1]);
+            opts[0] = 0x46;
+            opts.splice(20..20, [1, 1, 1, 1]);
+            assert_eq!(run(&prog, &opts, 0x0800, 0), 999);
+            assert_eq!(run(&prog, &[0; 40], 0x0806, 0), 0);
+        }
     }
 }

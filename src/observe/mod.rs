@@ -5,8 +5,11 @@
 //! cross the wire in clear text, so the group every connection negotiates
 //! can be read without decrypting anything. This module turns captured
 //! frames into those facts:
-//! - [`packet`]: one frame → one TCP segment (link layers, IPv4/IPv6, TCP);
+//! - [`packet`]: one frame → one TCP segment or UDP datagram (link layers,
+//!   IPv4/IPv6, TCP, UDP);
 //! - [`stream`]: one direction's first bytes back in order;
+//! - [`quic`]: a QUIC connection's Initials (either side's, decrypted with
+//!   the public Initial keys) read into the same facts;
 //! - [`flow`]: the flow table (bounded: a flow cap, a byte cap per
 //!   direction, an idle timeout in capture time) and, per connection, the
 //!   TLS records and hellos of each side ([`ObservedConnection`]);
@@ -29,20 +32,25 @@ pub mod flow;
 pub mod live;
 pub mod packet;
 pub mod pcap;
+pub mod quic;
 pub mod stream;
 pub mod who;
 
 use crate::inspect::ShareSize;
-use crate::vocab::ObservedSides;
+use crate::vocab::{ObservedSides, Transport};
 use crate::wire::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 use serde::{Deserialize, Serialize};
 
-/// One TCP connection whose TLS hellos were seen (at least one of them).
-/// Field names are a contract (docs/guides/observe.md): add, never rename.
+/// One TCP or QUIC connection whose TLS hellos were seen (at least one of
+/// them). Field names are a contract (docs/guides/observe.md): add, never
+/// rename.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ObservedConnection {
     /// Capture time of the connection's first packet (RFC 3339, UTC).
     pub time: String,
+    /// `tcp` (TLS over TCP) or `quic` (the hellos of QUIC Initials over UDP).
+    #[serde(default)]
+    pub transport: Transport,
     /// The client's address and port.
     pub client: String,
     /// The server's address and port.
@@ -57,8 +65,12 @@ pub struct ObservedConnection {
     /// hole in the stream, bytes that are not TLS), or null.
     pub error: Option<String>,
     /// Overlapping TCP segments whose bytes differed from those that
-    /// arrived first (the first were kept).
+    /// arrived first (the first were kept); 0 for QUIC.
     pub conflicting_segments: u32,
+    /// What the QUIC packets said besides the hellos (QUIC connections
+    /// only; absent for TCP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quic: Option<QuicFacts>,
     /// The local process that held the client's socket (live captures
     /// only; absent when not local or not found).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -72,6 +84,22 @@ pub struct ObservedConnection {
     /// API access only; absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_workload: Option<Workload>,
+}
+
+/// A QUIC connection's packet-level facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct QuicFacts {
+    /// The QUIC version of the client's Initials (1, or 0x6b3343cf for
+    /// QUIC v2); another version's packets are not read, and `error` says so.
+    pub version: u32,
+    /// The server sent a Retry (whose integrity tag checked out): the
+    /// client's next Initials used the keys of the Retry's connection ID.
+    pub retry: bool,
+    /// The server sent Version Negotiation.
+    pub version_negotiation: bool,
+    /// Initial packets of the client's that could not be decrypted (not
+    /// this connection's, corrupt, or keys pqready could not know).
+    pub undecryptable_initials: u32,
 }
 
 /// A Kubernetes object named by an address.
@@ -104,7 +132,7 @@ pub struct HelloFacts {
     pub cipher_suites: Vec<CipherSuite>,
     /// Length of the ClientHello handshake message in bytes.
     pub length: usize,
-    /// TLS records it arrived in.
+    /// TLS records it arrived in (QUIC: Initial packets carrying it).
     pub records: u32,
     /// JA4 fingerprint.
     pub ja4: String,
@@ -140,12 +168,13 @@ pub struct CaptureStats {
     pub packets: u64,
     /// Captured bytes of those packets.
     pub bytes: u64,
-    /// Packets that carry no TCP (other protocols, IP fragments, unknown
-    /// link types, malformed headers).
+    /// Packets that carry neither TCP nor a QUIC long header (other
+    /// protocols, UDP that is not QUIC, IP fragments, unknown link types,
+    /// malformed headers).
     pub packets_skipped: u64,
-    /// TCP packets whose payload the capture's snaplen cut short.
+    /// TCP or UDP packets whose payload the capture's snaplen cut short.
     pub packets_cut: u64,
-    /// TCP flows tracked.
+    /// TCP flows and QUIC connections tracked.
     pub flows: u64,
     /// New flows not tracked because the flow table was full (`--max-flows`).
     pub flows_dropped: u64,

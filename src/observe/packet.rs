@@ -1,9 +1,11 @@
-//! One captured frame → one TCP segment: link layer, IPv4/IPv6, TCP.
+//! One captured frame → one TCP segment or UDP datagram: link layer,
+//! IPv4/IPv6, TCP or UDP.
 //!
 //! Owns: the link types pqready reads (Ethernet with up to two VLAN tags,
 //! Linux cooked SLL and SLL2, raw IPv4/IPv6, BSD loopback), IP headers
 //! (IPv6 extension headers are walked; fragments are skipped: a handshake's
-//! segments are never IP-fragmented on a sane path) and the TCP header. Pure
+//! segments are never IP-fragmented on a sane path, and a QUIC Initial may
+//! not be: RFC 9000 §14) and the TCP and UDP headers. Pure
 //! and bounds-checked: any byte string is a segment, a skip reason, never a
 //! panic. A frame cut by the capture's snaplen yields the bytes that were
 //! captured, marked `cut`, so the reassembler sees a hole instead of
@@ -43,9 +45,11 @@ pub mod flags {
     pub const ACK: u8 = 0x10;
 }
 
-/// One TCP segment as captured.
+/// One TCP segment (or UDP datagram) as captured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Segment<'a> {
+    /// A UDP datagram (`seq` and `flags` are 0), not a TCP segment.
+    pub udp: bool,
     /// Sender.
     pub src: SocketAddr,
     /// Receiver.
@@ -65,7 +69,7 @@ pub struct Segment<'a> {
 pub enum Skip {
     /// A link type pqready does not read.
     LinkType(u32),
-    /// Not IPv4/IPv6, or not TCP (ARP, UDP, ICMP...).
+    /// Not IPv4/IPv6, or neither TCP nor UDP (ARP, ICMP, SCTP...).
     NotTcp,
     /// An IP fragment.
     Fragment,
@@ -144,7 +148,7 @@ fn ipv4(p: &[u8]) -> Result<Segment<'_>, Skip> {
     if frag & 0x3fff != 0 {
         return Err(Skip::Fragment);
     }
-    if p[9] != 6 {
+    if p[9] != 6 && p[9] != 17 {
         return Err(Skip::NotTcp);
     }
     if total < ihl {
@@ -158,6 +162,9 @@ fn ipv4(p: &[u8]) -> Result<Segment<'_>, Skip> {
     } else {
         (&p[ihl..], true)
     };
+    if p[9] == 17 {
+        return udp(src, dst, body, cut);
+    }
     tcp(src, dst, body, cut)
 }
 
@@ -186,6 +193,14 @@ fn ipv6(p: &[u8]) -> Result<Segment<'_>, Skip> {
             _ => break,
         }
     }
+    if next == 17 {
+        return udp(
+            IpAddr::V6(Ipv6Addr::from(src)),
+            IpAddr::V6(Ipv6Addr::from(dst)),
+            body,
+            cut,
+        );
+    }
     if next != 6 {
         return Err(Skip::NotTcp);
     }
@@ -206,11 +221,36 @@ fn tcp(src: IpAddr, dst: IpAddr, t: &[u8], cut: bool) -> Result<Segment<'_>, Ski
         return Err(Skip::Malformed);
     }
     Ok(Segment {
+        udp: false,
         src: SocketAddr::new(src, be16(t, 0)?),
         dst: SocketAddr::new(dst, be16(t, 2)?),
         seq: u32::from_be_bytes([t[4], t[5], t[6], t[7]]),
         flags: t[13],
         payload: &t[offset..],
+        cut,
+    })
+}
+
+fn udp(src: IpAddr, dst: IpAddr, u: &[u8], cut: bool) -> Result<Segment<'_>, Skip> {
+    if u.len() < 8 {
+        return Err(Skip::Malformed);
+    }
+    let len = be16(u, 4)? as usize;
+    if len < 8 {
+        return Err(Skip::Malformed);
+    }
+    // The UDP length says where the datagram ends (Ethernet pads short frames).
+    let (payload, cut) = match u.get(8..len) {
+        Some(p) => (p, cut),
+        None => (&u[8..], true),
+    };
+    Ok(Segment {
+        udp: true,
+        src: SocketAddr::new(src, be16(u, 0)?),
+        dst: SocketAddr::new(dst, be16(u, 2)?),
+        seq: 0,
+        flags: 0,
+        payload,
         cut,
     })
 }
@@ -238,6 +278,17 @@ pub mod build {
         f
     }
 
+    /// A raw IPv4 or IPv6 packet with a UDP datagram carrying `payload`.
+    pub fn ip_udp(src: SocketAddr, dst: SocketAddr, payload: &[u8]) -> Vec<u8> {
+        let mut udp = Vec::with_capacity(8 + payload.len());
+        udp.extend_from_slice(&src.port().to_be_bytes());
+        udp.extend_from_slice(&dst.port().to_be_bytes());
+        udp.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+        udp.extend_from_slice(&[0, 0]);
+        udp.extend_from_slice(payload);
+        ip(src, dst, 17, &udp)
+    }
+
     /// A raw IPv4 or IPv6 packet with a TCP segment carrying `payload`.
     pub fn ip_tcp(
         src: SocketAddr,
@@ -252,15 +303,19 @@ pub mod build {
         tcp.extend_from_slice(&seq.to_be_bytes());
         tcp.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
         tcp.extend_from_slice(payload);
+        ip(src, dst, 6, &tcp)
+    }
+
+    fn ip(src: SocketAddr, dst: SocketAddr, proto: u8, tcp: &[u8]) -> Vec<u8> {
         match (src.ip(), dst.ip()) {
             (IpAddr::V4(s), IpAddr::V4(d)) => {
                 let total = (20 + tcp.len()) as u16;
                 let mut p = vec![0x45, 0];
                 p.extend_from_slice(&total.to_be_bytes());
-                p.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
+                p.extend_from_slice(&[0, 0, 0x40, 0, 64, proto, 0, 0]);
                 p.extend_from_slice(&s.octets());
                 p.extend_from_slice(&d.octets());
-                p.extend_from_slice(&tcp);
+                p.extend_from_slice(tcp);
                 p
             }
             (s, d) => {
@@ -270,10 +325,10 @@ pub mod build {
                 };
                 let mut p = vec![0x60, 0, 0, 0];
                 p.extend_from_slice(&(tcp.len() as u16).to_be_bytes());
-                p.extend_from_slice(&[6, 64]);
+                p.extend_from_slice(&[proto, 64]);
                 p.extend_from_slice(&v6(s).octets());
                 p.extend_from_slice(&v6(d).octets());
-                p.extend_from_slice(&tcp);
+                p.extend_from_slice(tcp);
                 p
             }
         }
@@ -336,6 +391,26 @@ mod tests {
         assert_eq!((s.src, s.payload.len(), s.cut), (a, 100, false));
         let cut = decode(linktype::ETHERNET, &frame[..frame.len() - 40]).unwrap();
         assert_eq!((cut.payload.len(), cut.cut), (60, true));
+    }
+
+    #[test]
+    fn reads_udp_over_ipv4_and_ipv6() {
+        for (a, b) in [
+            addrs(),
+            ("[::1]:40000".parse().unwrap(), "[::1]:443".parse().unwrap()),
+        ] {
+            let ip = build::ip_udp(a, b, &[0xc3; 40]);
+            let s = decode(linktype::RAW, &ip).unwrap();
+            assert_eq!(
+                (s.udp, s.src, s.dst, s.payload.len(), s.cut),
+                (true, a, b, 40, false)
+            );
+            let cut = decode(linktype::RAW, &ip[..ip.len() - 10]).unwrap();
+            assert_eq!((cut.payload.len(), cut.cut), (30, true));
+            for n in 0..ip.len() {
+                let _ = decode(linktype::RAW, &ip[..n]);
+            }
+        }
     }
 
     #[test]

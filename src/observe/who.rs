@@ -3,7 +3,9 @@
 //!
 //! Owns: reading `/proc/net/tcp` and `/proc/net/tcp6` (a connection's
 //! 4-tuple → its socket inode; at a connection's first packet the server's
-//! socket may not be accepted yet, so its listening socket stands in), the
+//! socket may not be accepted yet, so its listening socket stands in), and
+//! for QUIC `/proc/net/udp` and `/proc/net/udp6` (a connected UDP socket,
+//! else the one bound to the local address: a QUIC server's), the
 //! scan of `/proc/*/fd` for `socket:[inode]` (inode → pid), and per process
 //! its `comm`, executable (`/proc/PID/exe`, read through the link so it works
 //! across mount namespaces and for deleted files), the Go version and `tls*`
@@ -252,6 +254,8 @@ pub struct Resolver {
     #[cfg(target_os = "linux")]
     diag: Option<diag::SockDiag>,
     sockets: Vec<SocketEntry>,
+    /// The UDP sockets, read as `sockets` is.
+    udp_sockets: Vec<SocketEntry>,
     /// Socket inode → (pid, descriptor) seen holding it.
     inodes: HashMap<u64, (u32, String)>,
     exes: HashMap<(u64, u64), GoFacts>,
@@ -276,6 +280,7 @@ impl Resolver {
             proc_root: proc_root.into(),
             local_ips,
             sockets: Vec::new(),
+            udp_sockets: Vec::new(),
             inodes: HashMap::new(),
             exes: HashMap::new(),
             window: Instant::now(),
@@ -307,6 +312,15 @@ impl Resolver {
     /// `[a's, b's]`, `None` for an end that is not a local socket (or whose
     /// process is not found).
     pub fn connection(&mut self, a: SocketAddr, b: SocketAddr) -> [Option<ProcessFacts>; 2] {
+        self.lookup(false, a, b)
+    }
+
+    /// As [`Resolver::connection`], for a QUIC connection's UDP sockets.
+    pub fn connection_udp(&mut self, a: SocketAddr, b: SocketAddr) -> [Option<ProcessFacts>; 2] {
+        self.lookup(true, a, b)
+    }
+
+    fn lookup(&mut self, udp: bool, a: SocketAddr, b: SocketAddr) -> [Option<ProcessFacts>; 2] {
         self.budget();
         let ends = [(a, b), (b, a)];
         let mut out = [None, None];
@@ -315,7 +329,7 @@ impl Resolver {
         // /proc/net/tcp walks the whole socket hash: milliseconds), and each
         // found socket's process at once: a client may be about to exit.
         for (i, (local, remote)) in ends.into_iter().enumerate() {
-            match self.diag_inode(local, remote) {
+            match self.diag_inode(udp, local, remote) {
                 Some(inode) => out[i] = self.process_of_inode(inode),
                 None => missing[i] = self.is_local(local.ip()),
             }
@@ -326,14 +340,14 @@ impl Resolver {
             // milliseconds while the next clients exit.)
             self.not_found += missing.iter().filter(|m| **m).count() as u64;
         } else if missing.iter().any(|m| *m) {
-            let mut inodes = ends.map(|(l, r)| self.socket_inode(l, r));
+            let mut inodes = ends.map(|(l, r)| self.socket_inode(udp, l, r));
             let unknown = (0..2).any(|i| missing[i] && inodes[i].is_none());
             let mut skipped = false;
             if unknown {
                 if self.rereads < MAX_REREADS_PER_SECOND {
                     self.rereads += 1;
-                    self.read_sockets();
-                    inodes = ends.map(|(l, r)| self.socket_inode(l, r));
+                    self.read_sockets(udp);
+                    inodes = ends.map(|(l, r)| self.socket_inode(udp, l, r));
                 } else {
                     self.over_budget += 1;
                     skipped = true;
@@ -363,12 +377,16 @@ impl Resolver {
     /// still a half-open request (no inode yet), its listener's (asked with
     /// a remote port no connection has, so only the listener matches).
     #[cfg(target_os = "linux")]
-    fn diag_inode(&mut self, local: SocketAddr, remote: SocketAddr) -> Option<u64> {
+    fn diag_inode(&mut self, udp: bool, local: SocketAddr, remote: SocketAddr) -> Option<u64> {
         // Not this host's address: a wildcard listener would match it.
         if !self.is_local(local.ip()) {
             return None;
         }
         let diag = self.diag.as_mut()?;
+        if udp {
+            // The kernel's UDP lookup falls back to the bound socket itself.
+            return diag.inode_of(libc::IPPROTO_UDP, local, remote);
+        }
         diag.inode(local, remote)
             .or_else(|| diag.inode(local, SocketAddr::new(remote.ip(), 0)))
     }
@@ -384,21 +402,30 @@ impl Resolver {
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn diag_inode(&mut self, _: SocketAddr, _: SocketAddr) -> Option<u64> {
+    fn diag_inode(&mut self, _: bool, _: SocketAddr, _: SocketAddr) -> Option<u64> {
         None
     }
 
     /// The inode of the socket at `local` talking to `remote`, else of the
-    /// listener on `local` (the server's socket is accepted later).
-    fn socket_inode(&self, local: SocketAddr, remote: SocketAddr) -> Option<u64> {
-        let exact = self
-            .sockets
+    /// listener on `local` (the server's socket is accepted later); for UDP,
+    /// else of the unconnected socket bound to `local` (a QUIC server's).
+    fn socket_inode(&self, udp: bool, local: SocketAddr, remote: SocketAddr) -> Option<u64> {
+        let table = if udp {
+            &self.udp_sockets
+        } else {
+            &self.sockets
+        };
+        let exact = table
             .iter()
             .find(|s| s.inode != 0 && s.local == local && s.remote == remote);
         let listener = || {
-            self.sockets.iter().find(|s| {
+            table.iter().find(|s| {
                 s.inode != 0
-                    && s.state == LISTEN
+                    && (if udp {
+                        s.remote.port() == 0
+                    } else {
+                        s.state == LISTEN
+                    })
                     && self.is_local(local.ip())
                     && s.local.port() == local.port()
                     && (s.local.ip() == local.ip() || s.local.ip().is_unspecified())
@@ -407,12 +434,16 @@ impl Resolver {
         exact.or_else(listener).map(|s| s.inode)
     }
 
-    fn read_sockets(&mut self) {
-        self.sockets.clear();
-        for name in ["net/tcp", "net/tcp6"] {
+    fn read_sockets(&mut self, udp: bool) {
+        let (table, names) = if udp {
+            (&mut self.udp_sockets, ["net/udp", "net/udp6"])
+        } else {
+            (&mut self.sockets, ["net/tcp", "net/tcp6"])
+        };
+        table.clear();
+        for name in names {
             let text = read_capped(&self.proc_root.join(name), MAX_TABLE_BYTES);
-            self.sockets
-                .extend(text.lines().filter_map(parse_socket_line));
+            table.extend(text.lines().filter_map(parse_socket_line));
         }
     }
 
@@ -618,6 +649,26 @@ mod diag {
         /// the listener a packet from `remote` would reach); `None` when
         /// there is none or it has no inode yet (a half-open request).
         pub fn inode(&mut self, local: SocketAddr, remote: SocketAddr) -> Option<u64> {
+            self.inode_of(libc::IPPROTO_TCP, local, remote)
+        }
+
+        /// As [`SockDiag::inode`], for a TCP or UDP (`proto`) socket. For
+        /// UDP the kernel answers with the socket a datagram from `remote`
+        /// to `local` would reach: a connected one, else the bound one.
+        pub fn inode_of(
+            &mut self,
+            proto: libc::c_int,
+            local: SocketAddr,
+            remote: SocketAddr,
+        ) -> Option<u64> {
+            // udp_diag looks the socket up as a datagram's receiver: `src`
+            // is the datagram's source (the remote end), `dst` the socket's
+            // own address, the other way round from TCP's inet_diag.
+            let (local, remote) = if proto == libc::IPPROTO_UDP {
+                (remote, local)
+            } else {
+                (local, remote)
+            };
             let family = match (local.ip(), remote.ip()) {
                 (IpAddr::V4(_), IpAddr::V4(_)) => libc::AF_INET,
                 (IpAddr::V6(_), IpAddr::V6(_)) => libc::AF_INET6,
@@ -630,7 +681,7 @@ mod diag {
             req.extend_from_slice(&NLM_F_REQUEST.to_ne_bytes());
             req.extend_from_slice(&self.seq.to_ne_bytes());
             req.extend_from_slice(&0u32.to_ne_bytes());
-            req.extend_from_slice(&[family as u8, libc::IPPROTO_TCP as u8, 0, 0]);
+            req.extend_from_slice(&[family as u8, proto as u8, 0, 0]);
             req.extend_from_slice(&u32::MAX.to_ne_bytes()); // every state
             req.extend_from_slice(&local.port().to_be_bytes());
             req.extend_from_slice(&remote.port().to_be_bytes());
@@ -846,6 +897,50 @@ mod tests {
             let [pc, ps] = r.connection(ca, sa);
             assert_eq!(pc.unwrap().pid, std::process::id());
             assert_eq!(ps.unwrap().pid, std::process::id());
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn sock_diag_finds_udp_sockets_connected_or_bound() {
+        use std::os::fd::AsRawFd;
+        let fd_inode = |fd: i32| {
+            socket_inode_of(&std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap()).unwrap()
+        };
+        let Some(mut diag) = diag::SockDiag::open() else {
+            eprintln!("skipping: no NETLINK_SOCK_DIAG here");
+            return;
+        };
+        for host in ["127.0.0.1:0", "[::1]:0"] {
+            let Ok(server) = std::net::UdpSocket::bind(host) else {
+                continue;
+            };
+            let client = std::net::UdpSocket::bind(host).unwrap();
+            client.connect(server.local_addr().unwrap()).unwrap();
+            let (ca, sa) = (client.local_addr().unwrap(), server.local_addr().unwrap());
+            let udp = libc::IPPROTO_UDP;
+            assert_eq!(
+                diag.inode_of(udp, ca, sa),
+                Some(fd_inode(client.as_raw_fd())),
+                "{host}"
+            );
+            assert_eq!(
+                diag.inode_of(udp, sa, ca),
+                Some(fd_inode(server.as_raw_fd())),
+                "{host}"
+            );
+            // Not TCP sockets.
+            assert_eq!(diag.inode(ca, sa), None, "{host}");
+            // The resolver names this process for both ends, over UDP only.
+            let mut r = Resolver::new("/proc", Vec::new()).with_sock_diag();
+            let [pc, ps] = r.connection_udp(ca, sa);
+            assert_eq!(pc.unwrap().pid, std::process::id());
+            assert_eq!(ps.unwrap().pid, std::process::id());
+            // And without sock_diag, from /proc/net/udp{,6}.
+            let mut r = Resolver::new("/proc", Vec::new());
+            let [pc, ps] = r.connection_udp(ca, sa);
+            assert_eq!(pc.unwrap().pid, std::process::id(), "{host}");
+            assert_eq!(ps.unwrap().pid, std::process::id(), "{host}");
         }
     }
 

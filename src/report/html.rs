@@ -203,7 +203,7 @@ impl HtmlRenderer {
         }
         for e in self.observed.iter().flat_map(|s| &s.assessed.edges) {
             for f in &e.findings {
-                all.push((format!("{} → {}", e.client, e.server), f.clone()));
+                all.push((format!("{} → {}", e.client, e.server_label()), f.clone()));
             }
         }
         all.sort_by_key(|(_, f)| std::cmp::Reverse(f.severity));
@@ -1776,7 +1776,7 @@ fn observed_section(out: &mut String, s: &super::observe::ObserveSummary) {
             out,
             "<tr><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{extra}</tr>",
             esc(&e.client),
-            esc(&e.server),
+            esc(&e.server_label()),
             e.connections,
             badge(super::observe::worst(&e.standings)),
             esc(&super::observe::counts(&e.groups)),

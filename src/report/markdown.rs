@@ -408,8 +408,8 @@ impl Renderer for MarkdownRenderer {
                         client.push_str(&format!(" ({process})"));
                     }
                     let server = match &e.server_workload {
-                        Some(w) => format!("{} ({w})", e.server),
-                        None => e.server.clone(),
+                        Some(w) => format!("{} ({w})", e.server_label()),
+                        None => e.server_label(),
                     };
                     let status = groups
                         .iter()

@@ -115,8 +115,8 @@ pub fn summary_table(s: &ObserveSummary, style: Style) -> String {
             (None, None) => e.client.clone(),
         };
         let server = match &e.server_workload {
-            Some(w) => format!("{} ({w})", e.server),
-            None => e.server.clone(),
+            Some(w) => format!("{} ({w})", e.server_label()),
+            None => e.server_label(),
         };
         let _ = writeln!(
             out,
@@ -189,7 +189,7 @@ pub fn totals_sentence(a: &ObserveAssessment, joiner: &str) -> String {
 /// table's `capture:` line, the HTML page's).
 pub fn capture_sentence(c: &CaptureStats) -> String {
     format!(
-        "{} file{}, {} packets ({} bytes), {} skipped, {} cut by the snapshot length; {} TCP flows, {} without a TLS hello, {} dropped by the flow cap",
+        "{} file{}, {} packets ({} bytes), {} skipped, {} cut by the snapshot length; {} flows (TCP and QUIC), {} without a TLS hello, {} dropped by the flow cap",
         c.files,
         if c.files == 1 { "" } else { "s" },
         c.packets,

@@ -771,7 +771,7 @@ pub const OBSERVED_HANDSHAKES: Metric = counter(
 /// New flows the flow table had no room for.
 pub const OBSERVED_FLOWS_DROPPED: Metric = counter(
     "pqready_observed_flows_dropped_total",
-    "New TCP flows not read because the flow table was full (--max-flows).",
+    "New TCP flows and QUIC connections not read because the flow table was full (--max-flows).",
 );
 /// Packets read.
 pub const OBSERVED_PACKETS: Metric = counter(
@@ -829,7 +829,13 @@ impl ObservedMetrics {
             |v| v.to_string().replace("TLSv", "TLS "),
         );
         let retry = server.is_some_and(|s| s.hello_retry).to_string();
-        let key = [client, c.server.clone(), group, version, retry];
+        // One address:port over TCP and over QUIC are two servers, as in
+        // the edges (`ObservedEdge::server_label`).
+        let server = match c.transport {
+            crate::vocab::Transport::Tcp => c.server.clone(),
+            crate::vocab::Transport::Quic => format!("{} (QUIC)", c.server),
+        };
+        let key = [client, server, group, version, retry];
         if let Some(n) = self.series.get_mut(&key) {
             *n += 1;
         } else if self.series.len() < MAX_OBSERVED_SERIES {

@@ -467,8 +467,8 @@ impl Renderer for SarifRenderer {
             Part::ObserveSummary(summary) => {
                 for edge in &summary.assessed.edges {
                     let place = Place::Logical {
-                        name: edge.server.clone(),
-                        qualified: format!("{} → {}", edge.client, edge.server),
+                        name: edge.server_label(),
+                        qualified: format!("{} → {}", edge.client, edge.server_label()),
                         address: Some(edge.server.clone()),
                     };
                     // Who the ends are, as the table and JSON name them.
@@ -491,7 +491,7 @@ impl Renderer for SarifRenderer {
                     };
                     for f in &edge.findings {
                         self.result(
-                            &format!("{} → {}", edge.client, edge.server),
+                            &format!("{} → {}", edge.client, edge.server_label()),
                             f,
                             &message(&f.detail),
                             &place,

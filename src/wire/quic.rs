@@ -1,5 +1,6 @@
-//! QUIC v1 Initial packets: the client's probing Initials out, the server's
-//! Initials (and Retry, Version Negotiation) back.
+//! QUIC Initial packets: the client's probing Initials out, the server's
+//! Initials (and Retry, Version Negotiation) back; and, for a passive
+//! observer, either side's Initials read from a capture.
 //!
 //! Owns: the Initial secrets derived from the client's Destination
 //! Connection ID (RFC 9001 §5.2), Initial packet protection (AES-128-GCM,
@@ -7,7 +8,9 @@
 //! of RFC 9000 §17.2, the frames an Initial may carry (PADDING, PING, ACK,
 //! CRYPTO, CONNECTION_CLOSE), the transport parameters a client must send
 //! (RFC 9000 §18), the Retry integrity tag (RFC 9001 §5.8), and reassembly
-//! of the server's CRYPTO stream into its first handshake message.
+//! of a CRYPTO stream into its handshake messages. QUIC v2 (RFC 9369)
+//! differs only in its salt, labels, Retry key and long-header type bits:
+//! its Initials are read too ([`InitialKeys::for_version`], [`split_long`]).
 //!
 //! Why by hand: QUIC stacks (quinn, quic-go, ngtcp2) drive a whole
 //! connection and build their ClientHello themselves; a probe must send a
@@ -27,6 +30,15 @@ use aws_lc_rs::hkdf;
 
 /// QUIC version 1 (RFC 9000).
 pub const VERSION_1: u32 = 1;
+
+/// QUIC version 2 (RFC 9369).
+pub const VERSION_2: u32 = 0x6b33_43cf;
+
+/// The Initial salt of QUIC v2 (RFC 9369 §3.3.1).
+pub const INITIAL_SALT_V2: [u8; 20] = [
+    0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93, 0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb,
+    0xf9, 0xbd, 0x2e, 0xd9,
+];
 
 /// The Initial salt of QUIC v1 (RFC 9001 §5.2).
 pub const INITIAL_SALT_V1: [u8; 20] = [
@@ -63,9 +75,53 @@ const RETRY_NONCE_V1: [u8; 12] = [
     0x46, 0x15, 0x99, 0xd3, 0x5d, 0x63, 0x2b, 0xf2, 0x23, 0x98, 0x25, 0xbb,
 ];
 
-/// Long-header packet types (RFC 9000 §17.2).
+/// Retry integrity key and nonce of QUIC v2 (RFC 9369 §3.3.3).
+const RETRY_KEY_V2: [u8; 16] = [
+    0x8f, 0xb4, 0xb0, 0x1b, 0x56, 0xac, 0x48, 0xe2, 0x60, 0xfb, 0xcb, 0xce, 0xad, 0x7c, 0xcc, 0x92,
+];
+const RETRY_NONCE_V2: [u8; 12] = [
+    0xd8, 0x69, 0x69, 0xbc, 0x2d, 0x7c, 0x6d, 0x99, 0x90, 0xef, 0xb0, 0x4a,
+];
+
+/// Long-header packet types of QUIC v1 (RFC 9000 §17.2).
 const TYPE_INITIAL: u8 = 0;
-const TYPE_RETRY: u8 = 3;
+
+/// The type of a long-header packet, whatever the version's bit pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LongType {
+    /// Initial.
+    Initial,
+    /// 0-RTT.
+    ZeroRtt,
+    /// Handshake.
+    Handshake,
+    /// Retry.
+    Retry,
+}
+
+impl LongType {
+    /// The type the two type bits of `first` mean in `version` (v1 or v2).
+    fn from_bits(version: u32, first: u8) -> Self {
+        let bits = (first >> 4) & 0x03;
+        // RFC 9369 §3.2: v2 rotates the codes by one.
+        let bits = if version == VERSION_2 {
+            (bits + 3) & 0x03
+        } else {
+            bits
+        };
+        match bits {
+            0 => LongType::Initial,
+            1 => LongType::ZeroRtt,
+            2 => LongType::Handshake,
+            _ => LongType::Retry,
+        }
+    }
+}
+
+/// True for the QUIC versions whose Initials this module opens.
+pub fn version_supported(version: u32) -> bool {
+    version == VERSION_1 || version == VERSION_2
+}
 
 /// Frame types an Initial may carry (RFC 9000 §12.4, Table 3).
 const FRAME_PADDING: u64 = 0x00;
@@ -134,7 +190,17 @@ fn expand_label(prk: &hkdf::Prk, label: &str, out: &mut [u8]) -> Result<(), Wire
 /// Derives the client's and the server's Initial key material from the
 /// client's Destination Connection ID.
 pub fn initial_secrets(dcid: &[u8]) -> Result<(Secrets, Secrets), WireError> {
-    let initial = hkdf::Salt::new(hkdf::HKDF_SHA256, &INITIAL_SALT_V1).extract(dcid);
+    initial_secrets_for(VERSION_1, dcid)
+}
+
+/// As [`initial_secrets`], for QUIC `version` (1 or 2).
+pub fn initial_secrets_for(version: u32, dcid: &[u8]) -> Result<(Secrets, Secrets), WireError> {
+    let (salt, prefix) = match version {
+        VERSION_1 => (&INITIAL_SALT_V1, "quic"),
+        VERSION_2 => (&INITIAL_SALT_V2, "quicv2"),
+        _ => return Err(WireError::Invalid("QUIC version (not 1 or 2)")),
+    };
+    let initial = hkdf::Salt::new(hkdf::HKDF_SHA256, salt).extract(dcid);
     let mut out = Vec::with_capacity(2);
     for label in ["client in", "server in"] {
         let mut secret = [0u8; 32];
@@ -145,9 +211,9 @@ pub fn initial_secrets(dcid: &[u8]) -> Result<(Secrets, Secrets), WireError> {
             iv: [0; 12],
             hp: [0; 16],
         };
-        expand_label(&prk, "quic key", &mut s.key)?;
-        expand_label(&prk, "quic iv", &mut s.iv)?;
-        expand_label(&prk, "quic hp", &mut s.hp)?;
+        expand_label(&prk, &format!("{prefix} key"), &mut s.key)?;
+        expand_label(&prk, &format!("{prefix} iv"), &mut s.iv)?;
+        expand_label(&prk, &format!("{prefix} hp"), &mut s.hp)?;
         out.push(s);
     }
     let server = out.pop().ok_or(WireError::Invalid("Initial secrets"))?;
@@ -188,7 +254,12 @@ impl InitialKeys {
     /// Both directions' keys for `dcid`, the client's first Destination
     /// Connection ID (or the one a Retry chose).
     pub fn new(dcid: &[u8]) -> Result<Self, WireError> {
-        let (client, server) = initial_secrets(dcid)?;
+        Self::for_version(VERSION_1, dcid)
+    }
+
+    /// As [`InitialKeys::new`], for QUIC `version` (1 or 2).
+    pub fn for_version(version: u32, dcid: &[u8]) -> Result<Self, WireError> {
+        let (client, server) = initial_secrets_for(version, dcid)?;
         Ok(InitialKeys {
             client: Keys::new(&client)?,
             server: Keys::new(&server)?,
@@ -566,13 +637,50 @@ pub fn parse_datagram(
     Ok(out)
 }
 
-/// One long-header packet at the start of `bytes`, and its length.
-fn parse_long(
-    bytes: &[u8],
-    server: &Keys,
-    odcid: &[u8],
-    our_scid: &[u8],
-) -> Result<(ServerPacket, usize), WireError> {
+/// The clear part of one long-header packet, as any observer reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LongPacket<'a> {
+    /// Version Negotiation (version 0): the versions the server lists.
+    VersionNegotiation {
+        /// Its Destination Connection ID (the client's Source CID).
+        dcid: &'a [u8],
+        /// The versions listed (at most 64 kept).
+        versions: Vec<u32>,
+    },
+    /// A long header of a version this module does not read: only its
+    /// connection IDs are known, and it runs to the datagram's end.
+    Unsupported {
+        /// The version.
+        version: u32,
+        /// Its Destination Connection ID.
+        dcid: &'a [u8],
+    },
+    /// A packet of QUIC v1 or v2.
+    Packet(Long<'a>),
+}
+
+/// A v1 or v2 long-header packet, still protected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Long<'a> {
+    /// The version (1 or 2).
+    pub version: u32,
+    /// The packet type.
+    pub typ: LongType,
+    /// Destination Connection ID.
+    pub dcid: &'a [u8],
+    /// Source Connection ID.
+    pub scid: &'a [u8],
+    /// The token of an Initial or a Retry (empty otherwise).
+    pub token: &'a [u8],
+    /// The whole packet (a Retry: with its integrity tag last).
+    pub bytes: &'a [u8],
+    /// Where the (protected) packet number starts in `bytes`.
+    pn_offset: usize,
+}
+
+/// Reads the long-header packet at the start of `bytes` (first bit set):
+/// what it is, and how many bytes of the datagram it takes.
+pub fn split_long(bytes: &[u8]) -> Result<(LongPacket<'_>, usize), WireError> {
     let mut r = Reader::new(bytes);
     let first = r.u8("long header")?;
     let version = u32::from_be_bytes(
@@ -583,11 +691,6 @@ fn parse_long(
     let dcid = r.vec_u8("Destination Connection ID")?;
     let scid = r.vec_u8("Source Connection ID")?;
     if version == 0 {
-        if dcid != our_scid {
-            return Err(WireError::Invalid(
-                "Version Negotiation for another connection",
-            ));
-        }
         let list = r.rest();
         if list.is_empty() || !list.len().is_multiple_of(4) {
             return Err(WireError::Invalid("Version Negotiation version list"));
@@ -597,10 +700,13 @@ fn parse_long(
             .take(64)
             .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
-        return Ok((ServerPacket::VersionNegotiation(versions), bytes.len()));
+        return Ok((
+            LongPacket::VersionNegotiation { dcid, versions },
+            bytes.len(),
+        ));
     }
-    if version != VERSION_1 {
-        return Err(WireError::Invalid("QUIC version (expected 1)"));
+    if !version_supported(version) {
+        return Ok((LongPacket::Unsupported { version, dcid }, bytes.len()));
     }
     if first & 0x40 == 0 {
         return Err(WireError::Invalid("QUIC fixed bit"));
@@ -608,31 +714,29 @@ fn parse_long(
     if dcid.len() > MAX_CID_LEN || scid.len() > MAX_CID_LEN {
         return Err(WireError::Invalid("connection ID longer than 20 bytes"));
     }
-    if dcid != our_scid {
-        return Err(WireError::Invalid("packet for another connection"));
-    }
-    let typ = (first >> 4) & 0x03;
-    if typ == TYPE_RETRY {
+    let typ = LongType::from_bits(version, first);
+    let mut token: &[u8] = &[];
+    if typ == LongType::Retry {
         let rest = r.rest();
         if rest.len() <= TAG_LEN {
             return Err(WireError::Truncated("Retry"));
         }
-        let (token, tag) = rest.split_at(rest.len() - TAG_LEN);
-        verify_retry(&bytes[..bytes.len() - TAG_LEN], tag, odcid)?;
-        return Ok((
-            ServerPacket::Retry {
-                scid: scid.to_vec(),
-                token: token.to_vec(),
-            },
-            bytes.len(),
-        ));
+        let long = Long {
+            version,
+            typ,
+            dcid,
+            scid,
+            token: &rest[..rest.len() - TAG_LEN],
+            bytes,
+            pn_offset: bytes.len(),
+        };
+        return Ok((LongPacket::Packet(long), bytes.len()));
     }
-    if typ == TYPE_INITIAL {
+    if typ == LongType::Initial {
         let token_len = read_varint(&mut r, "Initial token length")?;
-        if token_len != 0 {
-            // RFC 9000 §17.2.2: a server's Initial carries no token.
-            return Err(WireError::Invalid("token in a server Initial"));
-        }
+        let token_len =
+            usize::try_from(token_len).map_err(|_| WireError::Truncated("Initial token"))?;
+        token = r.take(token_len, "Initial token")?;
     }
     let length = read_varint(&mut r, "packet length")?;
     let pn_offset = bytes.len() - r.remaining();
@@ -641,43 +745,135 @@ fn parse_long(
         .checked_add(length)
         .filter(|e| *e <= bytes.len())
         .ok_or(WireError::Truncated("packet"))?;
-    if typ != TYPE_INITIAL {
-        return Ok((ServerPacket::Opaque, end));
+    let long = Long {
+        version,
+        typ,
+        dcid,
+        scid,
+        token,
+        bytes: &bytes[..end],
+        pn_offset,
+    };
+    Ok((LongPacket::Packet(long), end))
+}
+
+impl Long<'_> {
+    /// Removes header protection and decrypts an Initial with `keys` (the
+    /// sender's): its packet number and plaintext payload. `largest` is the
+    /// largest packet number seen from that sender so far, if any.
+    pub fn open(&self, keys: &Keys, largest: Option<u64>) -> Result<(u64, Vec<u8>), WireError> {
+        if self.typ != LongType::Initial {
+            return Err(WireError::Invalid("not an Initial packet"));
+        }
+        let pn_offset = self.pn_offset;
+        if self.bytes.len() < pn_offset + 4 + SAMPLE_LEN {
+            return Err(WireError::Truncated("Initial packet"));
+        }
+        let mut packet = self.bytes.to_vec();
+        let mask = keys.mask(&packet[pn_offset + 4..pn_offset + 4 + SAMPLE_LEN])?;
+        packet[0] ^= mask[0] & 0x0f;
+        let pn_len = usize::from(packet[0] & 0x03) + 1;
+        let mut truncated = 0u64;
+        for i in 0..pn_len {
+            packet[pn_offset + i] ^= mask[1 + i];
+            truncated = (truncated << 8) | u64::from(packet[pn_offset + i]);
+        }
+        if packet[0] & 0x0c != 0 {
+            return Err(WireError::Invalid("reserved header bits set"));
+        }
+        let pn = decode_packet_number(largest, truncated, pn_len * 8);
+        let (header, body) = packet.split_at_mut(pn_offset + pn_len);
+        if body.len() < TAG_LEN {
+            return Err(WireError::Truncated("Initial packet"));
+        }
+        let plain = keys
+            .aead
+            .open_in_place(keys.nonce(pn), Aad::from(&header[..]), body)
+            .map_err(|_| WireError::Invalid("Initial packet (decryption failed)"))?;
+        Ok((pn, plain.to_vec()))
     }
-    if length < 4 + SAMPLE_LEN {
-        return Err(WireError::Truncated("Initial packet"));
+
+    /// For a Retry: true if its integrity tag is the one RFC 9001 §5.8
+    /// (RFC 9369 §3.3.3 for v2) gives it for a client whose first DCID was
+    /// `odcid`.
+    pub fn retry_authentic(&self, odcid: &[u8]) -> bool {
+        self.typ == LongType::Retry
+            && self.bytes.len() > TAG_LEN
+            && verify_retry(
+                self.version,
+                &self.bytes[..self.bytes.len() - TAG_LEN],
+                &self.bytes[self.bytes.len() - TAG_LEN..],
+                odcid,
+            )
+            .is_ok()
     }
-    let mut packet = bytes[..end].to_vec();
-    let mask = server.mask(&packet[pn_offset + 4..pn_offset + 4 + SAMPLE_LEN])?;
-    packet[0] ^= mask[0] & 0x0f;
-    let pn_len = usize::from(packet[0] & 0x03) + 1;
-    let mut truncated = 0u64;
-    for i in 0..pn_len {
-        packet[pn_offset + i] ^= mask[1 + i];
-        truncated = (truncated << 8) | u64::from(packet[pn_offset + i]);
+}
+
+/// One long-header packet of a server's datagram, for the probe: checked
+/// against the connection it answers, an Initial decrypted.
+fn parse_long(
+    bytes: &[u8],
+    server: &Keys,
+    odcid: &[u8],
+    our_scid: &[u8],
+) -> Result<(ServerPacket, usize), WireError> {
+    let (packet, used) = split_long(bytes)?;
+    let long = match packet {
+        LongPacket::VersionNegotiation { dcid, versions } => {
+            if dcid != our_scid {
+                return Err(WireError::Invalid(
+                    "Version Negotiation for another connection",
+                ));
+            }
+            return Ok((ServerPacket::VersionNegotiation(versions), used));
+        }
+        LongPacket::Unsupported { .. } => {
+            return Err(WireError::Invalid("QUIC version (expected 1)"))
+        }
+        LongPacket::Packet(long) if long.version != VERSION_1 => {
+            return Err(WireError::Invalid("QUIC version (expected 1)"))
+        }
+        LongPacket::Packet(long) => long,
+    };
+    if long.dcid != our_scid {
+        return Err(WireError::Invalid("packet for another connection"));
     }
-    if packet[0] & 0x0c != 0 {
-        return Err(WireError::Invalid("reserved header bits set"));
+    match long.typ {
+        LongType::Retry => {
+            let tag_at = long.bytes.len() - TAG_LEN;
+            verify_retry(
+                long.version,
+                &long.bytes[..tag_at],
+                &long.bytes[tag_at..],
+                odcid,
+            )?;
+            Ok((
+                ServerPacket::Retry {
+                    scid: long.scid.to_vec(),
+                    token: long.token.to_vec(),
+                },
+                used,
+            ))
+        }
+        LongType::Initial => {
+            if !long.token.is_empty() {
+                // RFC 9000 §17.2.2: a server's Initial carries no token.
+                return Err(WireError::Invalid("token in a server Initial"));
+            }
+            // A probe reads a server's first packets: numbers count up from 0.
+            let (pn, plain) = long.open(server, None)?;
+            let frames = parse_frames(&plain)?;
+            Ok((
+                ServerPacket::Initial {
+                    scid: long.scid.to_vec(),
+                    packet_number: pn,
+                    frames,
+                },
+                used,
+            ))
+        }
+        LongType::ZeroRtt | LongType::Handshake => Ok((ServerPacket::Opaque, used)),
     }
-    // A probe reads a server's first packets: numbers count up from 0.
-    let pn = decode_packet_number(None, truncated, pn_len * 8);
-    let (header, body) = packet.split_at_mut(pn_offset + pn_len);
-    if body.len() < TAG_LEN {
-        return Err(WireError::Truncated("Initial packet"));
-    }
-    let plain = server
-        .aead
-        .open_in_place(server.nonce(pn), Aad::from(&header[..]), body)
-        .map_err(|_| WireError::Invalid("Initial packet (decryption failed)"))?;
-    let frames = parse_frames(plain)?;
-    Ok((
-        ServerPacket::Initial {
-            scid: scid.to_vec(),
-            packet_number: pn,
-            frames,
-        },
-        end,
-    ))
 }
 
 /// RFC 9000 Appendix A.3: the full packet number from its truncated form.
@@ -698,18 +894,27 @@ pub fn decode_packet_number(largest: Option<u64>, truncated: u64, bits: usize) -
 
 /// Checks a Retry's integrity tag (RFC 9001 §5.8): a Retry that does not
 /// check out is an off-path forgery or garbage, not the server's.
-fn verify_retry(without_tag: &[u8], tag: &[u8], odcid: &[u8]) -> Result<(), WireError> {
+fn verify_retry(
+    version: u32,
+    without_tag: &[u8],
+    tag: &[u8],
+    odcid: &[u8],
+) -> Result<(), WireError> {
+    let (retry_key, retry_nonce) = if version == VERSION_2 {
+        (&RETRY_KEY_V2, RETRY_NONCE_V2)
+    } else {
+        (&RETRY_KEY_V1, RETRY_NONCE_V1)
+    };
     let mut pseudo = Vec::with_capacity(1 + odcid.len() + without_tag.len());
     pseudo.push(odcid.len() as u8);
     pseudo.extend_from_slice(odcid);
     pseudo.extend_from_slice(without_tag);
     let key = LessSafeKey::new(
-        UnboundKey::new(&AES_128_GCM, &RETRY_KEY_V1)
-            .map_err(|_| WireError::Invalid("Retry key"))?,
+        UnboundKey::new(&AES_128_GCM, retry_key).map_err(|_| WireError::Invalid("Retry key"))?,
     );
     let expected = key
         .seal_in_place_separate_tag(
-            Nonce::assume_unique_for_key(RETRY_NONCE_V1),
+            Nonce::assume_unique_for_key(retry_nonce),
             Aad::from(&pseudo[..]),
             &mut [],
         )
@@ -720,43 +925,100 @@ fn verify_retry(without_tag: &[u8], tag: &[u8], odcid: &[u8]) -> Result<(), Wire
     Ok(())
 }
 
+/// A Retry as a server of QUIC v1 sends it to a client whose first DCID
+/// was `odcid` (for tests and fuzz seeds: a probe never sends one).
+pub fn seal_retry(odcid: &[u8], dcid: &[u8], scid: &[u8], token: &[u8]) -> Vec<u8> {
+    // The four low bits are unused in a Retry; RFC 9001 A.4 sets them.
+    let mut packet = long_header_prefix(0xff, dcid, scid, &[]);
+    packet.pop(); // a Retry's token has no length: it runs to the tag
+    packet.extend_from_slice(token);
+    let mut pseudo = vec![odcid.len() as u8];
+    pseudo.extend_from_slice(odcid);
+    pseudo.extend_from_slice(&packet);
+    let tag = UnboundKey::new(&AES_128_GCM, &RETRY_KEY_V1)
+        .map(LessSafeKey::new)
+        .and_then(|key| {
+            key.seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(RETRY_NONCE_V1),
+                Aad::from(&pseudo[..]),
+                &mut [],
+            )
+        });
+    if let Ok(tag) = tag {
+        packet.extend_from_slice(tag.as_ref());
+    }
+    packet
+}
+
 /// True if `packet`, a whole Retry with its tag last, carries the
 /// integrity tag RFC 9001 §5.8 gives it for a client whose first DCID was
 /// `odcid` (what a QUIC stack asks before it honours a Retry).
 pub fn retry_is_authentic(packet: &[u8], odcid: &[u8]) -> bool {
     match packet.len().checked_sub(TAG_LEN) {
-        Some(at) => verify_retry(&packet[..at], &packet[at..], odcid).is_ok(),
+        Some(at) => verify_retry(VERSION_1, &packet[..at], &packet[at..], odcid).is_ok(),
         None => false,
     }
 }
 
-/// The server's Initial crypto stream, reassembled from CRYPTO frames that
-/// may come out of order, repeated or overlapping, up to [`MAX_CRYPTO_BYTES`].
-#[derive(Debug, Default, Clone)]
+/// An Initial crypto stream (either side's), reassembled from CRYPTO
+/// frames that may come out of order, repeated or overlapping, up to a
+/// byte limit ([`MAX_CRYPTO_BYTES`] unless [`CryptoStream::with_limit`]).
+/// Where overlapping frames differ, the bytes that arrived first are kept.
+#[derive(Debug, Clone)]
 pub struct CryptoStream {
     contiguous: Vec<u8>,
     /// Frames beyond the contiguous prefix, kept until it reaches them.
     pending: Vec<(u64, Vec<u8>)>,
+    /// Bytes held in `pending`.
+    pending_bytes: usize,
+    limit: usize,
 }
 
+impl Default for CryptoStream {
+    fn default() -> Self {
+        Self::with_limit(MAX_CRYPTO_BYTES)
+    }
+}
+
+/// The most frames held beyond the contiguous prefix.
+const MAX_PENDING_FRAMES: usize = 256;
+
 impl CryptoStream {
+    /// An empty stream keeping at most `limit` bytes from offset 0 (and at
+    /// most as many again waiting for a gap to fill).
+    pub fn with_limit(limit: usize) -> Self {
+        CryptoStream {
+            contiguous: Vec::new(),
+            pending: Vec::new(),
+            pending_bytes: 0,
+            limit,
+        }
+    }
+
     /// Adds one CRYPTO frame's data.
     pub fn push(&mut self, offset: u64, data: &[u8]) -> Result<(), WireError> {
         let end = offset.saturating_add(data.len() as u64);
-        if end > MAX_CRYPTO_BYTES as u64 {
+        if end > self.limit as u64 {
             return Err(WireError::TooLong {
                 what: "CRYPTO stream",
                 len: end.min(usize::MAX as u64) as usize,
-                max: MAX_CRYPTO_BYTES,
+                max: self.limit,
             });
         }
-        if self.pending.len() >= 256 {
+        let have = self.contiguous.len() as u64;
+        if end <= have {
+            return Ok(()); // a retransmission of what is already here
+        }
+        if self.pending.len() >= MAX_PENDING_FRAMES
+            || self.pending_bytes.saturating_add(data.len()) > self.limit
+        {
             return Err(WireError::TooLong {
                 what: "out-of-order CRYPTO frames",
                 len: self.pending.len() + 1,
-                max: 256,
+                max: MAX_PENDING_FRAMES,
             });
         }
+        self.pending_bytes += data.len();
         self.pending.push((offset, data.to_vec()));
         // Absorb whatever now touches the prefix; each pass removes one frame.
         loop {
@@ -765,6 +1027,7 @@ impl CryptoStream {
                 break;
             };
             let (o, d) = self.pending.swap_remove(i);
+            self.pending_bytes -= d.len();
             let skip = (have - o) as usize;
             if skip < d.len() {
                 self.contiguous.extend_from_slice(&d[skip..]);
@@ -780,12 +1043,25 @@ impl CryptoStream {
 
     /// The first handshake message, once all of it has arrived: its type and body.
     pub fn first_message(&self) -> Option<(u8, &[u8])> {
-        let b = &self.contiguous;
+        self.message_at(0).map(|(typ, body, _)| (typ, body))
+    }
+
+    /// The handshake message starting at stream offset `at`, once all of it
+    /// has arrived: its type, its body, and the offset of the next one.
+    pub fn message_at(&self, at: usize) -> Option<(u8, &[u8], usize)> {
+        let b = self.contiguous.get(at..)?;
         if b.len() < 4 {
             return None;
         }
         let len = ((b[1] as usize) << 16) | ((b[2] as usize) << 8) | b[3] as usize;
-        b.get(4..4 + len).map(|body| (b[0], body))
+        b.get(4..4 + len).map(|body| (b[0], body, at + 4 + len))
+    }
+
+    /// Drops everything (a Retry: the client starts its stream again).
+    pub fn clear(&mut self) {
+        self.contiguous = Vec::new();
+        self.pending = Vec::new();
+        self.pending_bytes = 0;
     }
 }
 
@@ -1006,6 +1282,76 @@ mod tests {
         assert_eq!(s.contiguous(), [2, 0, 0, 4, 2, 0, 0, 1, 9]);
         assert_eq!(s.first_message(), Some((2, &[2, 0, 0, 1][..])));
         assert!(s.push(MAX_CRYPTO_BYTES as u64, &[1]).is_err());
+    }
+
+    #[test]
+    fn derives_rfc9369_keys_and_checks_its_retry() {
+        let (c, s) = initial_secrets_for(VERSION_2, &hex(DCID)).unwrap();
+        assert_eq!(c.key.to_vec(), hex("8b1a0bc121284290a29e0971b5cd045d"));
+        assert_eq!(c.iv.to_vec(), hex("91f73e2351d8fa91660e909f"));
+        assert_eq!(c.hp.to_vec(), hex("45b95e15235d6f45a6b19cbcb0294ba9"));
+        assert_eq!(s.key.to_vec(), hex("82db637861d55e1d011f19ea71d5d2a7"));
+        assert_eq!(s.iv.to_vec(), hex("dd13c276499c0249d3310652"));
+        assert_eq!(s.hp.to_vec(), hex("edf6d05c83121201b436e16877593c3a"));
+        assert!(initial_secrets_for(0x1a2a_3a4a, &hex(DCID)).is_err());
+        // RFC 9369 A.4: its type bits (0b00) mean Retry in v2.
+        let retry = hex("cf6b3343cf0008f067a5502a4262b5746f6b656ec8646ce8bfe33952d955543665dcc7b6");
+        let (LongPacket::Packet(long), used) = split_long(&retry).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (long.typ, long.token, used),
+            (LongType::Retry, &b"token"[..], retry.len())
+        );
+        assert!(long.retry_authentic(&hex(DCID)));
+        assert!(!long.retry_authentic(&[1, 2, 3]));
+        // The v1 Retry of A.4 through the same path, and one sealed here.
+        let a4 = hex(A4_RETRY);
+        let (LongPacket::Packet(v1), _) = split_long(&a4).unwrap() else {
+            panic!()
+        };
+        assert!(v1.retry_authentic(&hex(DCID)));
+        assert_eq!(
+            seal_retry(&hex(DCID), &[], &hex("f067a5502a4262b5"), b"token"),
+            hex(A4_RETRY)
+        );
+    }
+
+    #[test]
+    fn an_observer_opens_the_rfc9001_client_initial() {
+        let keys = InitialKeys::new(&hex(DCID)).unwrap();
+        let packet = hex(A2_PROTECTED);
+        let (LongPacket::Packet(long), used) = split_long(&packet).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (long.typ, long.dcid, used),
+            (LongType::Initial, &hex(DCID)[..], 1200)
+        );
+        let (pn, plain) = long.open(&keys.client, None).unwrap();
+        assert_eq!(pn, 2);
+        assert!(plain.starts_with(&hex(A2_CRYPTO_FRAME)));
+        // The server's keys do not open the client's packets.
+        assert!(long.open(&keys.server, None).is_err());
+    }
+
+    #[test]
+    fn a_limited_stream_holds_no_more_than_its_limit() {
+        let mut s = CryptoStream::with_limit(100);
+        assert!(s.push(90, &[0; 11]).is_err());
+        assert!(s.push(u64::MAX - 1, &[0; 4]).is_err());
+        s.push(50, &[1; 50]).unwrap();
+        // Pending frames count against the limit too, however many.
+        assert!(s.push(10, &[1; 60]).is_err());
+        s.push(0, &[2; 50]).unwrap();
+        assert_eq!(s.contiguous().len(), 100);
+        s.push(0, &[3; 10]).unwrap(); // a retransmission: nothing new
+        assert_eq!(s.contiguous()[0], 2);
+        let mut many = CryptoStream::with_limit(1 << 20);
+        for i in 0..MAX_PENDING_FRAMES as u64 {
+            many.push(10 + 2 * i, &[1]).unwrap();
+        }
+        assert!(many.push(5000, &[1]).is_err());
     }
 
     #[test]

@@ -28,13 +28,18 @@ impl Tcpdump {
     /// cannot capture here (no CAP_NET_RAW): the test skips, or fails under
     /// PQREADY_REQUIRE_PEERS=1.
     pub(crate) fn start(dir: &Path, ports: &[u16]) -> Option<Tcpdump> {
-        let file = dir.join("capture.pcap");
-        let log = dir.join("tcpdump.log");
         let filter = ports
             .iter()
             .map(|p| format!("tcp port {p}"))
             .collect::<Vec<_>>()
             .join(" or ");
+        Self::start_filter(dir, &filter)
+    }
+
+    /// As `start`, with a tcpdump filter of the caller's.
+    fn start_filter(dir: &Path, filter: &str) -> Option<Tcpdump> {
+        let file = dir.join("capture.pcap");
+        let log = dir.join("tcpdump.log");
         // --immediate-mode: each packet is handed over at once (TPACKET_V3
         // otherwise holds a block, lost at SIGINT); -U: written at once.
         let mut child = Command::new(bin("tcpdump"))
@@ -50,7 +55,7 @@ impl Tcpdump {
                 "-w",
             ])
             .arg(&file)
-            .arg(&filter)
+            .arg(filter)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -922,11 +927,18 @@ fn observe_refuses_filters_outside_the_subset_in_one_line() {
     let file = dir.path().join("empty.pcap");
     std::fs::write(&file, PcapWriter::new(1, 65535).out).unwrap();
     let f = file.display().to_string();
-    let out = run(&["observe", "--pcap", &f, "--filter", "udp port 53"]);
+    let out = run(&["observe", "--pcap", &f, "--filter", "icmp or port 53"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains("'udp' is not supported"), "{err}");
+    assert!(err.contains("'icmp' is not supported"), "{err}");
+    // `udp` is in the subset: QUIC.
+    let out = run(&["observe", "--pcap", &f, "--filter", "udp port 443"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(&["observe", "--pcap", &f, "--duration", "1s"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--interface"));
@@ -1703,4 +1715,264 @@ fn observe_applies_a_policy_and_compares_with_a_baseline() {
         err.contains("compare a run with an earlier run of the same command"),
         "{err}"
     );
+}
+
+/// What tshark reads from QUIC (it decrypts Initials itself): (server UDP
+/// port, client UDP port) → the final ServerHello's key_share group.
+fn tshark_quic_groups(file: &Path, ports: &[u16]) -> HashMap<(u16, u16), u16> {
+    let mut cmd = Command::new(bin("tshark"));
+    cmd.arg("-r").arg(file);
+    for p in ports {
+        cmd.args(["-d", &format!("udp.port=={p},quic")]);
+    }
+    let out = cmd
+        .args([
+            "-Y",
+            "tls.handshake.type == 2",
+            "-T",
+            "fields",
+            "-e",
+            "udp.srcport",
+            "-e",
+            "udp.dstport",
+            "-e",
+            "tls.handshake.extensions_key_share_group",
+        ])
+        .output()
+        .expect("run tshark");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut map = HashMap::new();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() < 3 || f[2].is_empty() {
+            continue;
+        }
+        // A HelloRetryRequest and its ServerHello: the last one counts.
+        let group = f[2].split(',').next_back().unwrap().trim();
+        let code = group
+            .strip_prefix("0x")
+            .map(|h| u16::from_str_radix(h, 16).unwrap())
+            .unwrap_or_else(|| group.parse().unwrap());
+        map.insert((f[0].parse().unwrap(), f[1].parse().unwrap()), code);
+    }
+    map
+}
+
+/// A group as nginx's `$ssl_curve` names it: a codepoint in hex for the
+/// groups OpenSSL has no short name for, else OpenSSL's name.
+fn ssl_curve_code(name: &str) -> u16 {
+    match name.strip_prefix("0x") {
+        Some(hex) => u16::from_str_radix(hex, 16).unwrap(),
+        None => {
+            NamedGroup::parse(name)
+                .unwrap_or_else(|| panic!("unknown group {name}"))
+                .0
+        }
+    }
+}
+
+#[test]
+fn quic_connections_negotiate_what_observe_reads() {
+    use crate::quic::{curl_h3, QuicGo, NGINX_QUIC};
+    use crate::support::peers::{nginx_with, Setup};
+    if !require(&["tcpdump", "tshark", "curl", "nginx", "quicgoserver"]) {
+        return;
+    }
+    // curl (OpenSSL 3.5's QUIC) → quic-go (PQ by default), → nginx with
+    // OpenSSL 3.5 plain, with a Retry first, and limited to secp384r1 (a
+    // HelloRetryRequest: curl's first shares are X25519MLKEM768 and x25519).
+    let quicgo = QuicGo::start(&[]);
+    let plain = nginx_with(Setup::new(), &NGINX_QUIC.replace("RETRY", ""));
+    let retry = nginx_with(Setup::new(), &NGINX_QUIC.replace("RETRY", "quic_retry on;"));
+    let hrr = nginx_with(
+        Setup::new(),
+        &NGINX_QUIC.replace("RETRY", "ssl_ecdh_curve secp384r1;"),
+    );
+    let ports = [
+        quicgo.addr.port(),
+        plain.addr.port(),
+        retry.addr.port(),
+        hrr.addr.port(),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let filter = ports
+        .iter()
+        .map(|p| format!("udp port {p}"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let Some(tcpdump) = Tcpdump::start_filter(dir.path(), &filter) else {
+        return;
+    };
+    curl_h3(quicgo.addr);
+    // nginx answers with its own view of the group ($ssl_curve).
+    let mut server_says = HashMap::new();
+    for peer in [&plain, &retry, &hrr] {
+        server_says.insert(peer.addr.port(), ssl_curve_code(&curl_h3(peer.addr)));
+    }
+    let file = tcpdump.stop();
+
+    let (records, summary) = observe_json(&[&file], &[]);
+    assert_eq!(records.len(), 4, "{records:#?}");
+    // tshark does not follow a connection through a Retry: it reads the
+    // others; a Retried one is checked against the server's own view.
+    let tshark = tshark_quic_groups(&file, &ports);
+    let retried = records
+        .iter()
+        .filter(|r| r["quic"]["retry"] == true)
+        .count();
+    assert!(
+        tshark.len() >= 4 - retried,
+        "tshark saw {tshark:?} (quic-go, plain, retry, hrr: {ports:?})"
+    );
+    let logged = quicgo.lines("connection");
+    for r in &records {
+        assert_eq!(r["transport"], "quic", "{r}");
+        assert_eq!(r["sides"], "both", "{r}");
+        assert_eq!(r["error"], Value::Null, "{r}");
+        assert_eq!(r["quic"]["version"], 1, "{r}");
+        let hello = &r["client_hello"];
+        // JA4 over QUIC: `q`; curl to an address sends no SNI (`i`).
+        assert!(hello["ja4"].as_str().unwrap().starts_with("q13i"), "{r}");
+        assert_eq!(hello["key_shares"][0]["group"], "X25519MLKEM768", "{r}");
+        // OpenSSL's post-quantum hello does not fit one Initial.
+        assert!(hello["length"].as_u64().unwrap() > 1200, "{r}");
+        assert_eq!(hello["records"], 2, "{r}");
+        let server = port(&r["server"]);
+        let group = &r["server_hello"]["negotiated_group"];
+        let key = (server, port(&r["client"]));
+        if r["quic"]["retry"] == false || tshark.contains_key(&key) {
+            assert_eq!(
+                tshark.get(&key),
+                Some(&code(group)),
+                "tshark disagrees on {r}"
+            );
+        }
+        if server == quicgo.addr.port() {
+            // quic-go's crypto/tls: the group, and how many Initials the hello took.
+            let conn = logged
+                .iter()
+                .find(|c| c["remote"] == r["client"].as_str().unwrap())
+                .unwrap_or_else(|| panic!("quic-go did not log {r}: {logged:?}"));
+            assert_eq!(
+                u16::from_str_radix(conn["codepoint"].trim_start_matches("0x"), 16).unwrap(),
+                code(group),
+                "{conn:?}"
+            );
+            assert_eq!(conn["initials"], "2", "{conn:?}");
+            assert_eq!(group, "X25519MLKEM768");
+        } else {
+            assert_eq!(server_says[&server], code(group), "nginx disagrees on {r}");
+        }
+        // nginx with quic_retry on always sends one; quic-go may, under load.
+        if server == retry.addr.port() {
+            assert_eq!(r["quic"]["retry"], true, "{r}");
+        } else if server != quicgo.addr.port() {
+            assert_eq!(r["quic"]["retry"], false, "{r}");
+        }
+        let hello_retry = server == hrr.addr.port();
+        assert_eq!(r["server_hello"]["hello_retry"], hello_retry, "{r}");
+        if hello_retry {
+            assert_eq!(group, "secp384r1", "{r}");
+            assert_eq!(r["server_hello"]["hello_retry_group"], "secp384r1", "{r}");
+        }
+    }
+    assert_eq!(summary["capture"]["flows"], 4, "{summary}");
+    // Edges say QUIC; the table marks them.
+    for e in summary["edges"].as_array().unwrap() {
+        assert_eq!(e["transport"], "quic", "{e}");
+    }
+    let out = run(&["observe", "--pcap", file.to_str().unwrap()]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains(&format!("127.0.0.1:{} (QUIC)", plain.addr.port())),
+        "{table}"
+    );
+    // --filter picks QUIC by transport and port.
+    let only = format!("udp port {}", hrr.addr.port());
+    let (records, _) = observe_json(&[&file], &["--filter", &only]);
+    assert_eq!(records.len(), 1);
+    let (records, _) = observe_json(&[&file], &["--filter", "tcp"]);
+    assert!(records.is_empty());
+}
+
+#[test]
+fn a_live_capture_on_lo_reads_quic_initials() {
+    use crate::quic::{curl_h3, QuicGo};
+    if !require(&["curl", "quicgoserver"]) {
+        return;
+    }
+    let quicgo = QuicGo::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (out, log) = (dir.path().join("out.jsonl"), dir.path().join("log"));
+    let filter = format!("udp port {}", quicgo.addr.port());
+    let mut observe = Command::new(env!("CARGO_BIN_EXE_pqready"))
+        .args(["-v", "observe", "--interface", "lo", "--filter", &filter])
+        .args(["-o", "json"])
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("capturing on lo") {
+            break;
+        }
+        if observe.try_wait().unwrap().is_some() || Instant::now() > deadline {
+            let _ = observe.kill();
+            let reason = format!("pqready cannot capture on lo: {}", text.trim());
+            if std::env::var(REQUIRE_PEERS).as_deref() == Ok("1") {
+                panic!("{reason} [{REQUIRE_PEERS}=1]");
+            }
+            eprintln!("skipping: {reason}");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    curl_h3(quicgo.addr);
+    curl_h3(quicgo.addr);
+    // SAFETY: plain kill(2) on our own child's pid.
+    unsafe { libc::kill(observe.id() as i32, libc::SIGINT) };
+    let status = observe.wait().unwrap();
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "observe: {status:?}\n{stderr}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut records: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary = records.pop().expect("a summary");
+    // The kernel filter passed the Initials (long headers) of both connections.
+    assert_eq!(records.len(), 2, "{text}\n{stderr}");
+    let logged = quicgo.lines("connection");
+    for r in &records {
+        assert_eq!(r["transport"], "quic", "{r}");
+        assert_eq!(r["sides"], "both", "{r}");
+        let conn = logged
+            .iter()
+            .find(|c| c["remote"] == r["client"].as_str().unwrap())
+            .unwrap_or_else(|| panic!("quic-go did not log {r}: {logged:?}"));
+        assert_eq!(
+            u16::from_str_radix(conn["codepoint"].trim_start_matches("0x"), 16).unwrap(),
+            code(&r["server_hello"]["negotiated_group"]),
+            "{conn:?}"
+        );
+        // Both ends' UDP sockets name their processes: curl, and quic-go's
+        // server with its Go build.
+        // (The peer prefix's curl runs under its own dynamic loader, which
+        // is the process's executable.)
+        let client = &r["client_process"];
+        assert!(
+            client["comm"] == "curl" || client["comm"] == "ld-linux-x86-64",
+            "{r}"
+        );
+        assert_ne!(client["pid"], std::process::id(), "{r}");
+        let server = &r["server_process"];
+        assert_eq!(server["comm"], "quicgoserver", "{r}");
+        assert!(
+            server["go_version"].as_str().unwrap().starts_with("go1."),
+            "{r}"
+        );
+    }
+    assert_eq!(summary["capture"]["flows"], 2, "{summary}");
 }

@@ -92,7 +92,7 @@ pub(crate) fn s_client_quic_group(addr: SocketAddr) -> u16 {
 }
 
 /// The body trixie's curl gets over HTTP/3 only.
-fn curl_h3(addr: SocketAddr) -> String {
+pub(crate) fn curl_h3(addr: SocketAddr) -> String {
     let out = Command::new(peers::bin("curl"))
         .args(["-s", "--http3-only", "-k", "--max-time", "10"])
         .arg(format!("https://{addr}/"))
@@ -207,7 +207,7 @@ fn caddy_over_quic_as_debian_builds_it_and_with_tlsmlkem_on() {
     crate::schema::assert_valid("probe-target", "a QUIC probe", std::slice::from_ref(&doc));
 }
 
-const NGINX_QUIC: &str = "daemon off; master_process off; worker_processes 1;
+pub(crate) const NGINX_QUIC: &str = "daemon off; master_process off; worker_processes 1;
 pid {dir}/nginx.pid; error_log {dir}/error.log;
 events { worker_connections 64; }
 http {
@@ -529,9 +529,9 @@ async fn a_server_of_another_quic_version_is_named() {
 /// scripts/install-peers with Go 1.25 from trixie-backports' sources) on a
 /// loopback UDP port the OS picks; killed when dropped. Its stdout — the
 /// `listening`, `connection` and `request` lines — goes to a file.
-struct QuicGo {
+pub(crate) struct QuicGo {
     child: std::process::Child,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     dir: tempfile::TempDir,
 }
 
@@ -543,7 +543,7 @@ impl Drop for QuicGo {
 }
 
 impl QuicGo {
-    fn start(env: &[(&str, &str)]) -> QuicGo {
+    pub(crate) fn start(env: &[(&str, &str)]) -> QuicGo {
         let setup = peers::Setup::new();
         let stdout = std::fs::File::create(setup.dir.path().join("stdout.log")).unwrap();
         let stderr = std::fs::File::create(setup.dir.path().join("stderr.log")).unwrap();
@@ -584,7 +584,7 @@ impl QuicGo {
     }
 
     /// The `key=value` fields of each stdout line starting with `kind`.
-    fn lines(&self, kind: &str) -> Vec<std::collections::HashMap<String, String>> {
+    pub(crate) fn lines(&self, kind: &str) -> Vec<std::collections::HashMap<String, String>> {
         let text = std::fs::read_to_string(self.dir.path().join("stdout.log")).unwrap();
         text.lines()
             .filter_map(|l| l.strip_prefix(kind)?.strip_prefix(' '))
