@@ -14,8 +14,9 @@
 //!   `ip` (IPv4), `ip6` (IPv6);
 //! - `and` / `&&`, `or` / `||`, `not` / `!`, parentheses; `not` binds
 //!   tighter than `and`, `and` tighter than `or` (as in tcpdump);
-//! - a bare value repeats the previous qualifier, as tcpdump's shorthand:
-//!   `port 443 or 6443` is `port 443 or port 6443`.
+//! - a bare value repeats the previous qualifiers, protocol included, as
+//!   tcpdump's shorthand: `port 443 or 6443` is `port 443 or port 6443`,
+//!   `udp port 443 or 6443` is `udp port 443 or udp port 6443`.
 //!
 //! Host names are not resolved (give addresses). Anything else (`icmp`,
 //! `ether host`, `tcp[13] & 2 != 0`, `greater 100`...) is an error that names
@@ -211,8 +212,9 @@ enum Kind {
 struct Parser {
     tokens: Vec<String>,
     at: usize,
-    /// The last primitive's qualifiers (`port 443 or 6443`).
-    last: Option<(Dir, Kind)>,
+    /// The last primitive's qualifiers (`port 443 or 6443`): its end, its
+    /// kind and its protocol (`Some(true)`: `udp`, `Some(false)`: `tcp`).
+    last: Option<(Dir, Kind, Option<bool>)>,
     depth: usize,
 }
 
@@ -298,19 +300,34 @@ impl Parser {
                 _ => return Ok(udp),
             }
         }
-        let f = self.qualified(first, word, proto.is_some())?;
-        Ok(match proto {
-            Some(p) => Filter::And(Box::new(p), Box::new(f)),
-            None => f,
-        })
+        let udp = match proto {
+            Some(Filter::Udp(udp)) => Some(udp),
+            _ => None,
+        };
+        self.qualified(first, word, udp)
     }
 
-    /// A primitive after its protocol qualifier (`proto`: there was one).
+    /// A primitive after its protocol qualifier (`proto`: `Some(true)` for
+    /// `udp`, `Some(false)` for `tcp`).
     fn qualified(
         &mut self,
         first: String,
         mut word: String,
-        proto: bool,
+        proto: Option<bool>,
+    ) -> Result<Filter, FilterError> {
+        let f = self.qualified_value(first, &mut word, proto)?;
+        Ok(match proto {
+            Some(udp) => Filter::And(Box::new(Filter::Udp(udp)), Box::new(f)),
+            None => f,
+        })
+    }
+
+    /// The primitive's own part, without its protocol.
+    fn qualified_value(
+        &mut self,
+        first: String,
+        word: &mut String,
+        proto: Option<bool>,
     ) -> Result<Filter, FilterError> {
         let mut dir = Dir::Either;
         if word == "src" || word == "dst" {
@@ -321,7 +338,7 @@ impl Parser {
                     self.peek().unwrap_or_default()
                 )));
             }
-            word = match self.next() {
+            *word = match self.next() {
                 Some(w) => w.to_ascii_lowercase(),
                 None => return Err(FilterError(format!("'{first}' needs what follows it"))),
             };
@@ -329,21 +346,26 @@ impl Parser {
         let kind = match word.as_str() {
             "port" => Kind::Port,
             "portrange" => Kind::PortRange,
-            "host" if !proto => Kind::Host,
-            "net" if !proto => Kind::Net,
-            "ip" if dir == Dir::Either && !proto => return Ok(Filter::Family(true)),
-            "ip6" if dir == Dir::Either && !proto => return Ok(Filter::Family(false)),
-            _ if dir == Dir::Either && !proto && self.last.is_some() && is_value(&word) => {
-                // tcpdump's shorthand: a bare value repeats the last qualifiers.
-                let (d, k) = self.last.unwrap_or((Dir::Either, Kind::Host));
-                return self.value(d, k, &word);
+            "host" if proto.is_none() => Kind::Host,
+            "net" if proto.is_none() => Kind::Net,
+            "ip" if dir == Dir::Either && proto.is_none() => return Ok(Filter::Family(true)),
+            "ip6" if dir == Dir::Either && proto.is_none() => return Ok(Filter::Family(false)),
+            _ if dir == Dir::Either && proto.is_none() && self.last.is_some() && is_value(word) => {
+                // tcpdump's shorthand: a bare value repeats the last
+                // qualifiers, its protocol too.
+                let (d, k, p) = self.last.unwrap_or((Dir::Either, Kind::Host, None));
+                let f = self.value(d, k, word)?;
+                return Ok(match p {
+                    Some(udp) => Filter::And(Box::new(Filter::Udp(udp)), Box::new(f)),
+                    None => f,
+                });
             }
-            _ => return Err(unsupported(&word)),
+            _ => return Err(unsupported(word)),
         };
         let Some(value) = self.next() else {
             return Err(FilterError(format!("'{word}' needs a value")));
         };
-        self.last = Some((dir, kind));
+        self.last = Some((dir, kind, proto));
         self.value(dir, kind, &value)
     }
 
@@ -463,6 +485,14 @@ mod tests {
         assert!(!udp("tcp") && !udp("tcp port 443") && !udp("udp port 80"));
         assert!(!m("udp", a, b) && !m("udp port 443", a, b));
         assert!(udp("not tcp") && m("tcp or udp", a, b));
+        // The shorthand keeps the protocol: `udp port 80 or 443` is
+        // `udp port 80 or udp port 443`, so a TCP segment to 443 is not in it.
+        assert!(udp("udp port 80 or 443") && !m("udp port 80 or 443", a, b));
+        assert!(m("tcp port 80 or 443", a, b) && !udp("tcp port 80 or 443"));
+        assert_eq!(
+            Filter::parse("udp port 80 or 443").unwrap(),
+            Filter::parse("udp port 80 or udp port 443").unwrap()
+        );
         // IPv4-mapped addresses are their IPv4 address.
         assert!(m("host 127.0.0.1", "[::ffff:127.0.0.1]:1", "[::1]:2"));
     }

@@ -21,6 +21,9 @@ use std::time::{Duration, Instant};
 pub(crate) struct Tcpdump {
     child: Child,
     file: PathBuf,
+    /// Where the end-of-capture marker is sent: a UDP socket of ours, so
+    /// the port is taken and the datagram is received (no ICMP).
+    marker: std::net::UdpSocket,
 }
 
 impl Tcpdump {
@@ -40,6 +43,13 @@ impl Tcpdump {
     fn start_filter(dir: &Path, filter: &str) -> Option<Tcpdump> {
         let file = dir.join("capture.pcap");
         let log = dir.join("tcpdump.log");
+        let marker = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        // The marker's datagram is captured too: its payload is not QUIC
+        // (no long-header bit), so observe skips it and counts no flow.
+        let filter = format!(
+            "({filter}) or (udp dst port {})",
+            marker.local_addr().unwrap().port()
+        );
         // --immediate-mode: each packet is handed over at once (TPACKET_V3
         // otherwise holds a block, lost at SIGINT); -U: written at once.
         let mut child = Command::new(bin("tcpdump"))
@@ -55,7 +65,7 @@ impl Tcpdump {
                 "-w",
             ])
             .arg(&file)
-            .arg(filter)
+            .arg(&filter)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -64,7 +74,11 @@ impl Tcpdump {
         loop {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
             if text.contains("listening on") {
-                return Some(Tcpdump { child, file });
+                return Some(Tcpdump {
+                    child,
+                    file,
+                    marker,
+                });
             }
             if child.try_wait().ok().flatten().is_some() || Instant::now() > deadline {
                 let _ = child.kill();
@@ -79,8 +93,33 @@ impl Tcpdump {
         }
     }
 
-    /// Stops it with SIGINT (it flushes and closes the file) and returns the file.
+    /// Stops it and returns the file, with every packet sent before the
+    /// call in it. tcpdump may not have read the last packets from the
+    /// kernel yet (on a loaded machine it lags), and at SIGINT it stops
+    /// reading: so a marker datagram is sent first, and the file is read
+    /// until it holds the marker (tcpdump reads and writes in order, -U
+    /// writes each packet at once). Then SIGINT flushes and closes it.
     pub(crate) fn stop(mut self) -> PathBuf {
+        let token = format!(
+            "pqready-capture-end-{}-{:?}",
+            std::process::id(),
+            Instant::now()
+        );
+        let to = self.marker.local_addr().unwrap();
+        self.marker.send_to(token.as_bytes(), to).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let bytes = std::fs::read(&self.file).unwrap_or_default();
+            if bytes.windows(token.len()).any(|w| w == token.as_bytes()) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "tcpdump wrote no end-of-capture marker to {} in 60 s",
+                self.file.display()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
         // SAFETY: plain kill(2) on our own child's pid.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
         let _ = self.child.wait();
