@@ -174,7 +174,11 @@ http {{
             let a = get(exporter.addr, "/metrics", &[("Accept-Encoding", "gzip")]);
             gzipped.push(t.elapsed());
             assert_eq!(a.status, 200);
-            assert!(a.headers.contains("content-encoding: gzip"), "{}", a.headers);
+            assert!(
+                a.headers.contains("content-encoding: gzip"),
+                "{}",
+                a.headers
+            );
             gzip_bytes = a
                 .headers
                 .lines()
