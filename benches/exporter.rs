@@ -1,6 +1,7 @@
 //! `pqready exporter` at 1,000 endpoints: scan time, memory (after each of
 //! six scans: it must level off, not grow), the size of `/metrics`, and scrape
-//! latency alone and under load (32 clients scraping at once), plus
+//! latency alone (plain and gzip, as Prometheus asks) and under load (32
+//! clients scraping at once), plus
 //! `/probe` answered from a fresh result under the same load.
 //!
 //! The fleet is one nginx (OpenSSL 3.5, one worker) listening on 200
@@ -163,6 +164,34 @@ http {{
             assert_eq!(a.status, 200);
         }
         println!("  scrape alone: {}", percentiles(&mut alone));
+
+        // As Prometheus asks: gzip. Size from Content-Length (the body is
+        // binary); time to the last byte, 50 scrapes.
+        let mut gzipped = Vec::new();
+        let mut gzip_bytes = 0;
+        for _ in 0..50 {
+            let t = Instant::now();
+            let a = get(exporter.addr, "/metrics", &[("Accept-Encoding", "gzip")]);
+            gzipped.push(t.elapsed());
+            assert_eq!(a.status, 200);
+            assert!(
+                a.headers.contains("content-encoding: gzip"),
+                "{}",
+                a.headers
+            );
+            gzip_bytes = a
+                .headers
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+        }
+        println!(
+            "  /metrics gzip: {gzip_bytes} bytes ({:.1}% of {}); scrape alone: {}",
+            100.0 * gzip_bytes as f64 / page.len() as f64,
+            page.len(),
+            percentiles(&mut gzipped)
+        );
 
         // Under load: LOAD_CLIENTS threads scraping /metrics (and a cached
         // /probe) as fast as they can while the scans go on.

@@ -581,6 +581,11 @@ pub struct ExporterArgs {
     /// Log lines as `text` (default) or `json` (one object per line, to stderr).
     #[arg(long, value_name = "text|json")]
     pub log_format: Option<String>,
+    /// TLS, basic auth and extra response headers for the exporter's own
+    /// port, in the Prometheus exporter-toolkit format (`tls_server_config`,
+    /// `basic_auth_users`, `http_server_config`; docs/guides/exporter.md).
+    #[arg(long = "web.config.file", value_name = "FILE")]
+    pub web_config_file: Option<PathBuf>,
 }
 
 /// The cluster flags `cluster` and `exporter --cluster` share.

@@ -25,6 +25,7 @@ mod docs;
 mod edges;
 mod engine;
 mod exporter;
+mod exporter_web;
 mod gate;
 mod golden;
 mod hostile;

@@ -7,11 +7,16 @@
 //! `report::prometheus`) or judge (that is `assess`).
 //!
 //! The server is hyper's HTTP/1.1 server: Prometheus scrapes with HTTP/1.1,
-//! and hyper bounds what a client may send (header size, read time).
+//! and hyper bounds what a client may send (header size, read time). With
+//! `--web.config.file` it speaks TLS (rustls) and asks for basic auth
+//! (`web`); `/metrics` is gzip-compressed for scrapers that accept it
+//! (`gzip`).
 
+mod gzip;
 mod schedule;
 mod settings;
 mod state;
+mod web;
 
 use super::{CommandError, Outcome};
 use crate::cli::ExporterArgs;
@@ -61,11 +66,18 @@ pub async fn run(args: ExporterArgs) -> Result<Outcome, CommandError> {
     let local = listener
         .local_addr()
         .map_err(|e| CommandError(format!("cannot listen on {}: {e}", settings.listen)))?;
+    let tls = settings
+        .web
+        .tls
+        .clone()
+        .map(tokio_rustls::TlsAcceptor::from);
+    let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(
         address = %local,
         scheduled = settings.scheduled(),
         interval_seconds = settings.interval.as_secs_f64(),
-        "listening on http://{local}"
+        basic_auth = settings.web.auth.is_some(),
+        "listening on {scheme}://{local}"
     );
     let state = Arc::new(Exporter::new(settings));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -86,7 +98,7 @@ pub async fn run(args: ExporterArgs) -> Result<Outcome, CommandError> {
         let state = state.clone();
         async move { handle(&state, req, peer).await }
     };
-    let graceful = serve(listener, handler, stop).await;
+    let graceful = serve_with(listener, tls, handler, stop).await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     shut_down(graceful).await;
@@ -103,6 +115,21 @@ pub async fn run(args: ExporterArgs) -> Result<Outcome, CommandError> {
 /// [`shut_down`]. `pqready observe --exporter` serves through this too.
 pub(crate) async fn serve<H, R>(
     listener: TcpListener,
+    handler: H,
+    stop: impl std::future::Future<Output = ()>,
+) -> hyper_util::server::graceful::GracefulShutdown
+where
+    H: Fn(Request<Incoming>, SocketAddr) -> R + Clone + Send + Sync + 'static,
+    R: std::future::Future<Output = Response<Parts>> + Send + 'static,
+{
+    serve_with(listener, None, handler, stop).await
+}
+
+/// As [`serve`], over TLS when `tls` is given: the handshake runs in the
+/// connection's own task, bounded by the header time.
+async fn serve_with<H, R>(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     handler: H,
     stop: impl std::future::Future<Output = ()>,
 ) -> hyper_util::server::graceful::GracefulShutdown
@@ -137,16 +164,35 @@ where
             let answer = handler(req, peer);
             async move { Ok::<_, std::convert::Infallible>(answer.await) }
         });
-        let conn = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
             .header_read_timeout(HEADER_TIMEOUT)
-            .max_buf_size(MAX_REQUEST_BYTES)
-            .serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            let _permit = permit;
-            let _ = conn.await;
-        });
+            .max_buf_size(MAX_REQUEST_BYTES);
+        match &tls {
+            None => {
+                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    let _permit = permit;
+                    let _ = conn.await;
+                });
+            }
+            Some(acceptor) => {
+                let acceptor = acceptor.clone();
+                let watcher = graceful.watcher();
+                tokio::spawn(async move {
+                    let _permit = permit;
+                    // A failed handshake is the client's problem: nothing
+                    // to log for every scanner that knocks.
+                    let Ok(Ok(stream)) =
+                        tokio::time::timeout(HEADER_TIMEOUT, acceptor.accept(stream)).await
+                    else {
+                        return;
+                    };
+                    let conn = http.serve_connection(TokioIo::new(stream), service);
+                    let _ = watcher.watch(conn).await;
+                });
+            }
+        }
     }
     graceful
 }
@@ -242,11 +288,57 @@ pub(crate) fn metrics(parts: Vec<Bytes>) -> Response<Parts> {
     r
 }
 
+/// `/metrics`, in gzip when the scraper accepts it.
+fn metrics_page(state: &Exporter, req: &Request<Incoming>) -> Response<Parts> {
+    let (scan, own) = state.metrics_page();
+    let gzip = gzip::accepted(req.headers());
+    let mut r = if gzip {
+        metrics(scan.gzip().finish(&own))
+    } else {
+        metrics(vec![scan.plain.clone(), own])
+    };
+    let headers = r.headers_mut();
+    headers.insert(
+        hyper::header::VARY,
+        hyper::header::HeaderValue::from_static("Accept-Encoding"),
+    );
+    if gzip {
+        headers.insert(
+            hyper::header::CONTENT_ENCODING,
+            hyper::header::HeaderValue::from_static("gzip"),
+        );
+    }
+    r
+}
+
+/// Every response carries the web config's extra headers.
 async fn handle(
     state: &Arc<Exporter>,
     req: Request<Incoming>,
     peer: SocketAddr,
 ) -> Response<Parts> {
+    let mut r = route(state, req, peer).await;
+    for (name, value) in &state.settings.web.headers {
+        r.headers_mut().insert(name.clone(), value.clone());
+    }
+    r
+}
+
+async fn route(state: &Arc<Exporter>, req: Request<Incoming>, peer: SocketAddr) -> Response<Parts> {
+    if let Some(auth) = &state.settings.web.auth {
+        // Liveness and readiness say nothing and are asked by the kubelet,
+        // which has no password; everything else needs one, checked before
+        // anything is parsed, counted or probed.
+        let open = matches!(req.uri().path(), "/healthz" | "/readyz");
+        if !open && !auth.permits(req.headers()).await {
+            let mut r = text(StatusCode::UNAUTHORIZED, "unauthorized\n");
+            r.headers_mut().insert(
+                hyper::header::WWW_AUTHENTICATE,
+                hyper::header::HeaderValue::from_static("Basic"),
+            );
+            return r;
+        }
+    }
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only GET\n");
         r.headers_mut().insert(
@@ -256,7 +348,7 @@ async fn handle(
         return r;
     }
     match req.uri().path() {
-        "/metrics" => metrics(state.metrics_page()),
+        "/metrics" => metrics_page(state, &req),
         "/probe" => probe(state, &req, peer).await,
         "/healthz" => text(StatusCode::OK, "ok\n"),
         "/readyz" if state.ready() => text(StatusCode::OK, "ready\n"),

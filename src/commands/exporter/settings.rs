@@ -46,6 +46,7 @@ struct FileConfig {
     #[serde(default)]
     skip: Vec<String>,
     log_format: Option<String>,
+    web_config_file: Option<PathBuf>,
 }
 
 /// Everything the exporter runs with.
@@ -79,6 +80,8 @@ pub struct Settings {
     pub on_demand: ProbeConfig,
     /// Log one JSON object per line.
     pub json_logs: bool,
+    /// TLS, basic auth and extra headers (`--web.config.file`).
+    pub web: super::web::Web,
 }
 
 impl Settings {
@@ -205,6 +208,10 @@ pub fn resolve(args: ExporterArgs) -> Result<Settings, CommandError> {
             )))
         }
     };
+    let web = match args.web_config_file.or(file.web_config_file) {
+        Some(path) => super::web::Web::load(&path)?,
+        None => super::web::Web::default(),
+    };
     Ok(Settings {
         listen,
         allow,
@@ -219,6 +226,7 @@ pub fn resolve(args: ExporterArgs) -> Result<Settings, CommandError> {
         scan,
         on_demand,
         json_logs,
+        web,
     })
 }
 

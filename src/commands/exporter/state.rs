@@ -97,7 +97,23 @@ pub struct Exporter {
     probes_scan: AtomicU64,
     probes_on_demand: AtomicU64,
     requests: [AtomicU64; PROBE_OUTCOMES.len()],
-    rendered: Mutex<Option<(u64, Instant, Bytes)>>,
+    rendered: Mutex<Option<(u64, Instant, Arc<Rendered>)>>,
+}
+
+/// One rendering of the scan's series, shared by the scrapes it serves.
+pub struct Rendered {
+    /// The text.
+    pub plain: Bytes,
+    /// Its gzip start, made by the first scrape that asks for gzip.
+    gzip: std::sync::OnceLock<super::gzip::Prefix>,
+}
+
+impl Rendered {
+    /// The compressed start, made once per rendering.
+    pub fn gzip(&self) -> &super::gzip::Prefix {
+        self.gzip
+            .get_or_init(|| super::gzip::Prefix::new(&self.plain))
+    }
 }
 
 /// How long one rendering of the scan's series serves scrapes: the only
@@ -169,7 +185,7 @@ impl Exporter {
     /// The `/metrics` page: every endpoint of the last scan (rendered at
     /// most once per [`RENDERED_FOR`] and shared by concurrent scrapes),
     /// then the exporter's own series.
-    pub fn metrics_page(&self) -> Vec<Bytes> {
+    pub fn metrics_page(&self) -> (Arc<Rendered>, Bytes) {
         let (number, snapshot) = self
             .snapshot
             .read()
@@ -178,8 +194,8 @@ impl Exporter {
         let endpoints = {
             let mut cache = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
             match &*cache {
-                Some((of, at, bytes)) if *of == number && at.elapsed() < RENDERED_FOR => {
-                    bytes.clone()
+                Some((of, at, rendered)) if *of == number && at.elapsed() < RENDERED_FOR => {
+                    rendered.clone()
                 }
                 _ => {
                     let now = crate::time::now_unix();
@@ -188,9 +204,12 @@ impl Exporter {
                         e.metrics.write(&e.labels, now, &mut page);
                     }
                     snapshot.cluster.write(&mut page);
-                    let bytes = Bytes::from(page.text());
-                    *cache = Some((number, Instant::now(), bytes.clone()));
-                    bytes
+                    let rendered = Arc::new(Rendered {
+                        plain: Bytes::from(page.text()),
+                        gzip: std::sync::OnceLock::new(),
+                    });
+                    *cache = Some((number, Instant::now(), rendered.clone()));
+                    rendered
                 }
             }
         };
@@ -206,7 +225,7 @@ impl Exporter {
             in_flight: self.in_flight.load(Ordering::Relaxed),
         };
         stats.write(&mut page);
-        vec![endpoints, Bytes::from(page.text())]
+        (endpoints, Bytes::from(page.text()))
     }
 
     /// The result of probing `target` for `key`: a fresh one when there is

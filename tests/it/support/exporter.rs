@@ -50,8 +50,16 @@ impl Exporter {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
-            if let Some(at) = text.find("listening on http://") {
-                let rest = &text[at + "listening on http://".len()..];
+            // "listening on http://ADDR", or https:// with --web.config.file.
+            let found = text
+                .find("listening on http://")
+                .map(|at| (at, "listening on http://"));
+            let found = found.or_else(|| {
+                text.find("listening on https://")
+                    .map(|at| (at, "listening on https://"))
+            });
+            if let Some((at, line)) = found {
+                let rest = &text[at + line.len()..];
                 let end = rest
                     .find(|c: char| c.is_whitespace() || c == '"')
                     .unwrap_or(rest.len());
