@@ -401,6 +401,11 @@ pub struct ObserveArgs {
     /// exporter's port plus one; port 0 picks one).
     #[arg(long, value_name = "ADDR:PORT", requires = "exporter")]
     pub listen: Option<String>,
+    /// --exporter's TLS, basic auth and extra headers, from a Prometheus
+    /// exporter-toolkit web configuration file, as `pqready exporter
+    /// --web.config.file` (docs/guides/exporter.md).
+    #[arg(long = "web.config.file", value_name = "FILE", requires = "exporter")]
+    pub web_config_file: Option<PathBuf>,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,

@@ -48,6 +48,7 @@ pub fn run(args: ObserveArgs) -> Result<Outcome, CommandError> {
         return exporter(
             interface,
             args.listen.clone(),
+            args.web_config_file.clone(),
             args.duration,
             !args.no_attribution,
             filter,
@@ -243,15 +244,24 @@ struct Running {
 fn exporter(
     interface: String,
     listen: Option<String>,
+    web: Option<std::path::PathBuf>,
     duration: Option<std::time::Duration>,
     attribute: bool,
     filter: Option<crate::observe::filter::Filter>,
     limits: Limits,
 ) -> Result<Outcome, CommandError> {
-    use super::exporter::{metrics, serve, shut_down, text};
+    use super::exporter::web::Web;
+    use super::exporter::{metrics, serve_with, shut_down, text, through_web};
     use hyper::StatusCode;
     use std::sync::{Arc, Mutex};
     let listen = listen.unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+    // A web config that cannot be used is one line before anything listens.
+    let web = Arc::new(match &web {
+        Some(path) => Web::load(path)?,
+        None => Web::default(),
+    });
+    let tls = web.tls.clone().map(tokio_rustls::TlsAcceptor::from);
+    let scheme = if tls.is_some() { "https" } else { "http" };
     super::runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
@@ -260,7 +270,7 @@ fn exporter(
             .local_addr()
             .map_err(|e| CommandError(format!("cannot listen on {listen}: {e}")))?;
         // Tests and scripts read the address (port 0) from this line.
-        eprintln!("pqready: listening on http://{local}");
+        eprintln!("pqready: listening on {scheme}://{local}");
         let running = Arc::new(Mutex::new(Running::default()));
         let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
         let shared = running.clone();
@@ -304,7 +314,9 @@ fn exporter(
         });
         let handler = move |req: hyper::Request<hyper::body::Incoming>, _| {
             let running = running.clone();
+            let web = web.clone();
             async move {
+                through_web(&web, req, |req| async move {
                 if req.method() != hyper::Method::GET && req.method() != hyper::Method::HEAD {
                     return text(StatusCode::METHOD_NOT_ALLOWED, "only GET\n");
                 }
@@ -322,9 +334,11 @@ fn exporter(
                     ),
                     _ => text(StatusCode::NOT_FOUND, "not found\n"),
                 }
+                })
+                .await
             }
         };
-        let graceful = serve(listener, handler, async {
+        let graceful = serve_with(listener, tls, handler, async {
             let _ = done_rx.await;
         })
         .await;
@@ -356,6 +370,7 @@ fn lock(m: &std::sync::Mutex<Running>) -> std::sync::MutexGuard<'_, Running> {
 fn exporter(
     _: String,
     _: Option<String>,
+    _: Option<std::path::PathBuf>,
     _: Option<std::time::Duration>,
     _: bool,
     _: Option<crate::observe::filter::Filter>,

@@ -586,3 +586,100 @@ fn prometheus_scrapes_the_exporter_over_tls_with_basic_auth() {
         "{wrong:#}"
     );
 }
+
+/// `observe --exporter` serves through the same guard: the DaemonSet's
+/// exporter variant opens its port on the node, so it takes the same web
+/// config. Root only (the capture needs CAP_NET_RAW): skips, or fails under
+/// PQREADY_REQUIRE_PEERS=1.
+#[test]
+fn observe_exporter_takes_the_same_web_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::new();
+    let (cert, key, _) = pki.leaf(7);
+    let _files = Projected::new(dir.path(), &[("tls.crt", &cert), ("tls.key", &key)]);
+    let web = web_config(dir.path(), "");
+    let log = dir.path().join("observe.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pqready"))
+        .args(["observe", "--interface", "lo", "--exporter"])
+        .args(["--listen", "127.0.0.1:0", "--web.config.file"])
+        .arg(&web)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let addr: SocketAddr = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("capturing on lo") {
+            let at = text
+                .find("listening on https://")
+                .expect("an https listening line");
+            let rest = &text[at + "listening on https://".len()..];
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            break rest[..end].parse().unwrap();
+        }
+        if child.try_wait().unwrap().is_some() || Instant::now() > deadline {
+            let reason = format!("pqready observe cannot capture on lo: {}", text.trim());
+            if std::env::var(peers::REQUIRE_PEERS).as_deref() == Ok("1") {
+                panic!("{reason}");
+            }
+            eprintln!("skipping: {reason}");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _child = Stop(child);
+    let refused = tls_get(addr, &pki.ca_pem, "/metrics", &[]);
+    assert_eq!(refused.status, 401, "{}", refused.head);
+    assert_eq!(header(&refused.head, "WWW-Authenticate"), Some("Basic"));
+    assert_eq!(
+        header(&refused.head, "X-Content-Type-Options"),
+        Some("nosniff")
+    );
+    assert_eq!(
+        tls_get(addr, &pki.ca_pem, "/healthz", &[]).status,
+        200,
+        "the kubelet's probes have no password"
+    );
+    let auth = basic(USER, PASSWORD);
+    let page = tls_get(addr, &pki.ca_pem, "/metrics", &[("Authorization", &auth)]);
+    assert_eq!(page.status, 200, "{}", page.head);
+    assert_eq!(page.group, Some(rustls::NamedGroup::X25519MLKEM768));
+    let text = String::from_utf8(page.body).unwrap();
+    assert!(
+        text.contains("pqready_observed_flows_dropped_total"),
+        "{text}"
+    );
+
+    // A web config it cannot use: one line, before anything listens.
+    std::fs::write(
+        dir.path().join("bad.yml"),
+        "tls_server_config:\n  cert_file: nope.crt\n  key_file: nope.key\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pqready"))
+        .args([
+            "observe",
+            "--interface",
+            "lo",
+            "--exporter",
+            "--web.config.file",
+        ])
+        .arg(dir.path().join("bad.yml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("--web.config.file") && !stderr.contains("listening"),
+        "{stderr}"
+    );
+}

@@ -16,7 +16,7 @@ mod gzip;
 mod schedule;
 mod settings;
 mod state;
-mod web;
+pub(crate) mod web;
 
 use super::{CommandError, Outcome};
 use crate::cli::ExporterArgs;
@@ -109,25 +109,13 @@ pub async fn run(args: ExporterArgs) -> Result<Outcome, CommandError> {
     Ok(Outcome::Complete)
 }
 
-/// Serves HTTP on `listener` with `handler` until `stop` completes, with
-/// the exporter's bounds (connections at once, header size and read time);
-/// then stops accepting and hands back the open requests for
-/// [`shut_down`]. `pqready observe --exporter` serves through this too.
-pub(crate) async fn serve<H, R>(
-    listener: TcpListener,
-    handler: H,
-    stop: impl std::future::Future<Output = ()>,
-) -> hyper_util::server::graceful::GracefulShutdown
-where
-    H: Fn(Request<Incoming>, SocketAddr) -> R + Clone + Send + Sync + 'static,
-    R: std::future::Future<Output = Response<Parts>> + Send + 'static,
-{
-    serve_with(listener, None, handler, stop).await
-}
-
-/// As [`serve`], over TLS when `tls` is given: the handshake runs in the
-/// connection's own task, bounded by the header time.
-async fn serve_with<H, R>(
+/// Serves HTTP on `listener` (over TLS when `tls` is given) with `handler`
+/// until `stop` completes, with the exporter's bounds (connections at once,
+/// header size and read time; a TLS handshake runs in the connection's own
+/// task, bounded by the header time); then stops accepting and hands back
+/// the open requests for [`shut_down`]. `pqready observe --exporter` serves
+/// through this too.
+pub(crate) async fn serve_with<H, R>(
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
     handler: H,
@@ -197,7 +185,7 @@ where
     graceful
 }
 
-/// Gives the requests [`serve`] left open their grace period.
+/// Gives the requests [`serve_with`] left open their grace period.
 pub(crate) async fn shut_down(graceful: hyper_util::server::graceful::GracefulShutdown) {
     if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
         .await
@@ -311,34 +299,56 @@ fn metrics_page(state: &Exporter, req: &Request<Incoming>) -> Response<Parts> {
     r
 }
 
-/// Every response carries the web config's extra headers.
 async fn handle(
     state: &Arc<Exporter>,
     req: Request<Incoming>,
     peer: SocketAddr,
 ) -> Response<Parts> {
-    let mut r = route(state, req, peer).await;
-    for (name, value) in &state.settings.web.headers {
+    through_web(&state.settings.web, req, |req| route(state, req, peer)).await
+}
+
+/// `req` answered by `answer` as the web config says: basic auth checked
+/// first (a request that fails it is answered 401 before anything is
+/// parsed, counted or probed), and the config's extra headers on every
+/// answer. `pqready observe --exporter` answers through this too.
+pub(crate) async fn through_web<F, R>(
+    web: &web::Web,
+    req: Request<Incoming>,
+    answer: F,
+) -> Response<Parts>
+where
+    F: FnOnce(Request<Incoming>) -> R,
+    R: std::future::Future<Output = Response<Parts>>,
+{
+    let mut r = match refused(web, &req).await {
+        Some(r) => r,
+        None => answer(req).await,
+    };
+    for (name, value) in &web.headers {
         r.headers_mut().insert(name.clone(), value.clone());
     }
     r
 }
 
-async fn route(state: &Arc<Exporter>, req: Request<Incoming>, peer: SocketAddr) -> Response<Parts> {
-    if let Some(auth) = &state.settings.web.auth {
-        // Liveness and readiness say nothing and are asked by the kubelet,
-        // which has no password; everything else needs one, checked before
-        // anything is parsed, counted or probed.
-        let open = matches!(req.uri().path(), "/healthz" | "/readyz");
-        if !open && !auth.permits(req.headers()).await {
-            let mut r = text(StatusCode::UNAUTHORIZED, "unauthorized\n");
-            r.headers_mut().insert(
-                hyper::header::WWW_AUTHENTICATE,
-                hyper::header::HeaderValue::from_static("Basic"),
-            );
-            return r;
-        }
+/// The 401 for a request without the right password, when the web config
+/// asks for one.
+async fn refused(web: &web::Web, req: &Request<Incoming>) -> Option<Response<Parts>> {
+    let auth = web.auth.as_ref()?;
+    // Liveness and readiness say nothing and are asked by the kubelet,
+    // which has no password; everything else needs one.
+    let open = matches!(req.uri().path(), "/healthz" | "/readyz");
+    if open || auth.permits(req.headers()).await {
+        return None;
     }
+    let mut r = text(StatusCode::UNAUTHORIZED, "unauthorized\n");
+    r.headers_mut().insert(
+        hyper::header::WWW_AUTHENTICATE,
+        hyper::header::HeaderValue::from_static("Basic"),
+    );
+    Some(r)
+}
+
+async fn route(state: &Arc<Exporter>, req: Request<Incoming>, peer: SocketAddr) -> Response<Parts> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only GET\n");
         r.headers_mut().insert(
