@@ -730,7 +730,9 @@ pub struct ScanStats {
 }
 
 /// The outcomes of a `/probe` request, as the `result` label names them.
-pub const PROBE_OUTCOMES: [&str; 6] = ["probed", "shared", "cached", "refused", "invalid", "busy"];
+pub const PROBE_OUTCOMES: [&str; 7] = [
+    "probed", "shared", "cached", "refused", "invalid", "busy", "scan",
+];
 
 impl ExporterStats {
     /// Writes the exporter's own series.

@@ -1307,3 +1307,67 @@ fn cluster_mode_exports_each_edge_as_pqready_cluster_judges_it() {
     assert_eq!(counted, in_doc as f64, "{text}");
     assert_eq!(in_doc, 5, "{:#}", doc["edges"]);
 }
+
+#[test]
+fn probe_answers_from_a_fresh_scheduled_scan_without_probing_again() {
+    if !peers::require(&["openssl"]) {
+        return;
+    }
+    let server = peers::s_server(&[]);
+    let proxy = CountingProxy::start(server.addr);
+    let target = proxy.addr.to_string();
+    let exporter = Exporter::start(&[
+        "--target",
+        &target,
+        "--interval",
+        "1h",
+        "--allow",
+        "127.0.0.1/32",
+        "--min-reprobe-interval",
+        "1h",
+    ]);
+    exporter.wait_ready(READY);
+    let scanned = proxy.accepted.load(Ordering::SeqCst);
+    assert!(scanned > 0, "the scheduled scan connected");
+    // Same target, same (default) checks and clients: the scan's result.
+    let a = exporter.get(&format!("/probe?target={target}"));
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(
+        sample(&a.body, "probe_success", ""),
+        Some(1.0),
+        "{}",
+        a.body
+    );
+    assert_eq!(
+        sample(&a.body, "pqready_connections", ""),
+        exporter.metric("pqready_connections", &format!("target=\"{target}\"")),
+        "the scan's own result: {}",
+        a.body
+    );
+    assert_eq!(
+        proxy.accepted.load(Ordering::SeqCst),
+        scanned,
+        "no new connection"
+    );
+    assert_eq!(
+        exporter.metric("pqready_exporter_probe_requests_total", "result=\"scan\""),
+        Some(1.0)
+    );
+    assert_eq!(
+        exporter.metric("pqready_exporter_probes_total", "source=\"probe\""),
+        Some(0.0)
+    );
+    // Other checks ask another question: a probe of its own.
+    let a = exporter.get(&format!("/probe?target={target}&checks=groups"));
+    assert_eq!(
+        sample(&a.body, "probe_success", ""),
+        Some(1.0),
+        "{}",
+        a.body
+    );
+    assert!(proxy.accepted.load(Ordering::SeqCst) > scanned);
+    assert_eq!(
+        exporter.metric("pqready_exporter_probe_requests_total", "result=\"probed\""),
+        Some(1.0)
+    );
+}

@@ -500,22 +500,28 @@ impl ProbeParams {
         if let Some(spec) = &clients {
             config.clients = crate::catalog::profile::select(spec)?;
         }
-        let variant = format!(
-            "{:?}|{}",
-            config.checks,
-            config
-                .clients
-                .iter()
-                .map(|c| c.id.as_str())
-                .collect::<Vec<_>>()
-                .join(",")
-        );
+        let variant = variant_of(&config);
         Ok(ProbeParams {
             target,
             config,
             variant,
         })
     }
+}
+
+/// The checks and clients of `config` as one key: two probes with the same
+/// key ask the same questions.
+fn variant_of(config: &ProbeConfig) -> String {
+    format!(
+        "{:?}|{}",
+        config.checks,
+        config
+            .clients
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    )
 }
 
 /// Why `/probe` may not connect to a target (403).

@@ -156,6 +156,7 @@ async fn scan(state: &Arc<Exporter>) -> Result<Snapshot, ScanError> {
         },
         endpoints,
         cluster,
+        completed: Some(Instant::now()),
     })
 }
 

@@ -32,6 +32,9 @@ pub enum RequestOutcome {
     Invalid = 4,
     /// Too many distinct probes running.
     Busy = 5,
+    /// Served the scheduled scan's result for the target, younger than the
+    /// re-probe interval (same checks and clients): no new probe.
+    Scan = 6,
 }
 
 /// One endpoint of the last completed scan.
@@ -52,6 +55,8 @@ pub struct Snapshot {
     pub cluster: ClusterMetrics,
     /// Its duration, size and errors.
     pub stats: ScanStats,
+    /// When it completed (`None` before the first scan).
+    pub completed: Option<Instant>,
 }
 
 /// A finished `/probe` probe.
@@ -86,6 +91,10 @@ pub struct ProbeKey {
 pub struct Exporter {
     /// The settings it runs with.
     pub settings: Settings,
+    /// The scheduled scan's checks and clients as a `/probe` key's
+    /// `variant`: a `/probe` asking for the same may be served the scan's
+    /// result.
+    scan_variant: String,
     /// The last completed scan and its number (1 for the first).
     snapshot: RwLock<(u64, Arc<Snapshot>)>,
     probes: Mutex<HashMap<ProbeKey, Slot>>,
@@ -131,6 +140,7 @@ impl Exporter {
     pub fn new(settings: Settings) -> Self {
         let ready = !settings.scheduled();
         Exporter {
+            scan_variant: super::variant_of(&settings.scan),
             settings,
             snapshot: RwLock::new((0, Arc::new(Snapshot::default()))),
             probes: Mutex::new(HashMap::new()),
@@ -228,8 +238,31 @@ impl Exporter {
         (endpoints, Bytes::from(page.text()))
     }
 
-    /// The result of probing `target` for `key`: a fresh one when there is
-    /// one, the running probe's when one runs, else a new probe (unless
+    /// The scheduled scan's result for `target`, when the last scan is
+    /// younger than `fresh` and probed it as a listed target (a cluster
+    /// component's metrics also carry its edges' findings, which a `/probe`
+    /// does not judge).
+    fn scanned(&self, target: &str, fresh: std::time::Duration) -> Option<Arc<Finished>> {
+        let snapshot = self
+            .snapshot
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+            .clone();
+        let completed = snapshot.completed.filter(|at| at.elapsed() < fresh)?;
+        let endpoint = snapshot
+            .endpoints
+            .iter()
+            .find(|e| e.labels.category.is_none() && e.labels.target.as_deref() == Some(target))?;
+        Some(Arc::new(Finished {
+            at: completed,
+            metrics: endpoint.metrics.clone(),
+        }))
+    }
+
+    /// The result of probing `target` for `key`: the scheduled scan's when
+    /// it is fresh and asked the same, else a fresh `/probe` one when there
+    /// is one, the running probe's when one runs, else a new probe (unless
     /// `max_probes` run already). The returned receiver yields the result.
     pub fn probe(
         self: &Arc<Self>,
@@ -237,8 +270,14 @@ impl Exporter {
         target: Target,
         config: ProbeConfig,
     ) -> Result<(RequestOutcome, Pending), Busy> {
-        let mut probes = self.probes.lock().unwrap_or_else(|e| e.into_inner());
         let fresh = self.settings.min_reprobe_interval;
+        if key.variant == self.scan_variant {
+            if let Some(scanned) = self.scanned(&key.target, fresh) {
+                let (_, rx) = watch::channel(Some(scanned));
+                return Ok((RequestOutcome::Scan, rx));
+            }
+        }
+        let mut probes = self.probes.lock().unwrap_or_else(|e| e.into_inner());
         match probes.get(&key) {
             Some(Slot::Done(done)) if done.at.elapsed() < fresh => {
                 let (_, rx) = watch::channel(Some(done.clone()));
