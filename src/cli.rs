@@ -591,6 +591,13 @@ pub struct ExporterArgs {
     /// `basic_auth_users`, `http_server_config`; docs/guides/exporter.md).
     #[arg(long = "web.config.file", value_name = "FILE")]
     pub web_config_file: Option<PathBuf>,
+    /// One replica of N: scan only the scheduled targets (and cluster
+    /// components) of shard I, split by the same stable hash as `probe
+    /// --shard`, so N replicas scan each target once. In a StatefulSet,
+    /// `--shard $(POD_INDEX)/N` (deploy/exporter-sharded/). `/probe` is not
+    /// split: any replica answers it.
+    #[arg(long, value_name = "I/N", value_parser = crate::discover::shard::Shard::parse)]
+    pub shard: Option<crate::discover::shard::Shard>,
 }
 
 /// The cluster flags `cluster` and `exporter --cluster` share.

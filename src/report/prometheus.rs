@@ -196,6 +196,11 @@ pub const TARGETS: Metric = gauge(
     "pqready_exporter_targets",
     "Endpoints the scheduled scan covers.",
 );
+/// This replica's shard (`--shard I/N`), when the scan is split.
+pub const SHARD: Metric = gauge(
+    "pqready_exporter_shard",
+    "This replica's share of the scheduled targets (--shard I/N): always 1, the labels say which.",
+);
 /// Last scan's duration.
 pub const SCAN_DURATION: Metric = gauge(
     "pqready_exporter_scan_duration_seconds",
@@ -714,6 +719,8 @@ pub struct ExporterStats {
     pub probe_requests: [u64; PROBE_OUTCOMES.len()],
     /// `/probe` probes running now.
     pub in_flight: usize,
+    /// This replica's shard and the shard count, when split.
+    pub shard: Option<(u32, u32)>,
 }
 
 /// One completed scheduled scan.
@@ -743,6 +750,13 @@ impl ExporterStats {
             1.0,
         );
         out.sample(&TARGETS, NO_LABELS, self.targets as f64);
+        if let Some((index, count)) = self.shard {
+            out.sample(
+                &SHARD,
+                &[("index", index.to_string()), ("count", count.to_string())],
+                1.0,
+            );
+        }
         if let Some(scan) = &self.last_scan {
             out.sample(&SCAN_DURATION, NO_LABELS, scan.duration_seconds);
             out.sample(&SCAN_ENDPOINTS, NO_LABELS, scan.endpoints as f64);

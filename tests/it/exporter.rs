@@ -1371,3 +1371,79 @@ fn probe_answers_from_a_fresh_scheduled_scan_without_probing_again() {
         Some(1.0)
     );
 }
+
+#[test]
+fn three_replicas_scan_each_target_once_as_a_real_prometheus_sees_them() {
+    if !peers::require(&["prometheus"]) {
+        return;
+    }
+    // Twelve scheduled targets that refuse at once: each is one endpoint
+    // with its standing, whichever replica scans it.
+    let refusing: Vec<peers::RefusingPort> = (0..12).map(|_| peers::RefusingPort::new()).collect();
+    let targets: Vec<String> = refusing.iter().map(|p| p.addr.to_string()).collect();
+    let replicas: Vec<Exporter> = (0..3)
+        .map(|i| {
+            let shard = format!("{i}/3");
+            let mut args = vec!["--interval", "1h", "--timeout", "2s", "--shard", &shard];
+            for t in &targets {
+                args.extend(["--target", t.as_str()]);
+            }
+            let e = Exporter::start(&args);
+            e.wait_ready(READY);
+            e
+        })
+        .collect();
+    // Each replica took its own share, and the shares add up to the list.
+    let shares: Vec<f64> = replicas
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            assert_eq!(
+                e.metric(
+                    "pqready_exporter_shard",
+                    &format!("index=\"{i}\",count=\"3\"")
+                ),
+                Some(1.0)
+            );
+            e.metric("pqready_exporter_targets", "").unwrap()
+        })
+        .collect();
+    assert_eq!(shares.iter().sum::<f64>(), 12.0, "{shares:?}");
+    let scrape = format!(
+        "- job_name: pqready\n  static_configs:\n    - targets: [{}]\n",
+        replicas
+            .iter()
+            .map(|e| format!("\"{}\"", e.addr))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let prom = support::prometheus::start(&scrape, &[]);
+    prom.wait_for(
+        "count(up{job=\"pqready\"} == 1)",
+        Duration::from_secs(60),
+        |a| support::prometheus::values(a) == ["3"],
+    );
+    // Every target once, over all three replicas' pages.
+    let answer = prom.wait_for(
+        "count by (target) (pqready_standing{job=\"pqready\"} == 1)",
+        Duration::from_secs(60),
+        |a| {
+            a["data"]["result"]
+                .as_array()
+                .is_some_and(|r| r.len() == 12)
+        },
+    );
+    let mut seen: Vec<String> = answer["data"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            assert_eq!(s["value"][1], "1", "scanned by more than one replica: {s}");
+            s["metric"]["target"].as_str().unwrap().to_string()
+        })
+        .collect();
+    seen.sort();
+    let mut want = targets.clone();
+    want.sort();
+    assert_eq!(seen, want);
+}

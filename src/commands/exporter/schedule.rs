@@ -70,19 +70,26 @@ async fn scan(state: &Arc<Exporter>) -> Result<Snapshot, ScanError> {
     let started = Instant::now();
     let settings = &state.settings;
     let mut work: Vec<(EndpointLabels, Work)> = Vec::new();
-    for t in &settings.targets {
+    // A replica scans only its shard's targets; its siblings scan the rest.
+    let ours = |t: &Target| settings.shard.is_none_or(|s| s.owns(&t.label));
+    for t in settings.targets.iter().filter(|t| ours(t)) {
         work.push((labels_of(t), Work::Target(t.clone())));
     }
     if let Some(path) = &settings.targets_file {
         let listed = discover::read_targets_file(path, None)?;
-        for t in listed {
+        for t in listed.into_iter().filter(|t| ours(t)) {
             work.push((labels_of(&t), Work::Target(t)));
         }
     }
     let mut found = None;
     if let Some((source, includes)) = &settings.cluster {
         let (client, info) = discovery::connect(source, settings.scan.timeout).await?;
-        let discovered = discovery::discover(&client, info, includes.clone()).await?;
+        let mut discovered = discovery::discover(&client, info, includes.clone()).await?;
+        // As `cluster --shard`: this replica's components, and the edges of
+        // the servers among them.
+        if let Some(shard) = settings.shard {
+            discovered.components = shard.select(discovered.components, |c| c.address.as_deref());
+        }
         for (i, component) in discovered.components.iter().enumerate() {
             let Some(target) = &component.target else {
                 continue;

@@ -47,6 +47,7 @@ struct FileConfig {
     skip: Vec<String>,
     log_format: Option<String>,
     web_config_file: Option<PathBuf>,
+    shard: Option<String>,
 }
 
 /// Everything the exporter runs with.
@@ -82,6 +83,8 @@ pub struct Settings {
     pub json_logs: bool,
     /// TLS, basic auth and extra headers (`--web.config.file`).
     pub web: super::web::Web,
+    /// This replica's share of the scheduled targets (`--shard I/N`).
+    pub shard: Option<crate::discover::shard::Shard>,
 }
 
 impl Settings {
@@ -208,6 +211,14 @@ pub fn resolve(args: ExporterArgs) -> Result<Settings, CommandError> {
             )))
         }
     };
+    let shard = match (args.shard, &file.shard) {
+        (Some(s), _) => Some(s),
+        (None, Some(text)) => Some(
+            crate::discover::shard::Shard::parse(text)
+                .map_err(|e| err(format!("invalid shard '{text}': {e}")))?,
+        ),
+        (None, None) => None,
+    };
     let web = match args.web_config_file.or(file.web_config_file) {
         Some(path) => super::web::Web::load(&path)?,
         None => super::web::Web::default(),
@@ -227,6 +238,7 @@ pub fn resolve(args: ExporterArgs) -> Result<Settings, CommandError> {
         on_demand,
         json_logs,
         web,
+        shard,
     })
 }
 
@@ -301,6 +313,35 @@ mod tests {
             let e = span(bad).unwrap_err().0;
             assert!(e.contains("invalid --interval"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn the_shard_comes_from_the_flag_or_the_file_and_a_bad_one_is_one_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("exporter.yaml");
+        std::fs::write(&path, "listen: 127.0.0.1:0\nshard: 1/3\n").unwrap();
+        let from_file = ExporterArgs {
+            config: Some(path.clone()),
+            ..Default::default()
+        };
+        let s = resolve(from_file).unwrap().shard.unwrap();
+        assert_eq!((s.index, s.count), (1, 3));
+        let flag_wins = ExporterArgs {
+            config: Some(path.clone()),
+            shard: Some(crate::discover::shard::Shard::parse("2/3").unwrap()),
+            ..Default::default()
+        };
+        assert_eq!(resolve(flag_wins).unwrap().shard.unwrap().index, 2);
+        std::fs::write(&path, "listen: 127.0.0.1:0\nshard: 3/3\n").unwrap();
+        let bad = ExporterArgs {
+            config: Some(path),
+            ..Default::default()
+        };
+        let e = resolve(bad).unwrap_err().0;
+        assert!(
+            e.starts_with("invalid shard '3/3'") && !e.contains('\n'),
+            "{e}"
+        );
     }
 
     #[test]

@@ -233,6 +233,7 @@ impl Exporter {
             probes_on_demand: self.probes_on_demand.load(Ordering::Relaxed),
             probe_requests: std::array::from_fn(|i| self.requests[i].load(Ordering::Relaxed)),
             in_flight: self.in_flight.load(Ordering::Relaxed),
+            shard: self.settings.shard.map(|s| (s.index, s.count)),
         };
         stats.write(&mut page);
         (endpoints, Bytes::from(page.text()))
