@@ -121,13 +121,13 @@ pub fn cargo(client: ClientKind, server: Category) -> Vec<Cargo> {
 
 /// True when recorded traffic of this kind stays valuable for years:
 /// Secrets and credentials (a classical edge carrying them is high).
-fn sensitive(carries: &[Cargo]) -> bool {
+pub(super) fn sensitive(carries: &[Cargo]) -> bool {
     carries
         .iter()
         .any(|c| matches!(c, Cargo::Secrets | Cargo::Credentials))
 }
 
-fn cargo_text(carries: &[Cargo]) -> String {
+pub(super) fn cargo_text(carries: &[Cargo]) -> String {
     carries
         .iter()
         .map(|c| match c {

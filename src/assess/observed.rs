@@ -12,7 +12,11 @@
 //!   group or asking for one by HelloRetryRequest: the two ends share none,
 //!   and neither says so. High, as `silent-downgrade` is for a probe.
 //! - `observed-classical` (medium): any other classical connection (as
-//!   `classical-edge`; what the server carries is not known from packets).
+//!   `classical-edge`); high when the edge carries Secrets or credentials,
+//!   which packets do not tell but a matched cluster audit edge does (its
+//!   `carries`), as does a server that is the API server's Service
+//!   (`default/kubernetes`: every client sends its credentials), or a
+//!   policy's `sensitive` target.
 //! - `observed-draft` (medium): the client's only post-quantum group is
 //!   X25519Kyber768Draft00 (Go 1.23): as `draft-only`.
 //! - `observed-hrr` (low): a HelloRetryRequest for a post-quantum group
@@ -162,6 +166,12 @@ pub struct ObservedEdge {
     /// namespace/name` or `service namespace/name`), when it does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_workload: Option<String>,
+    /// What its traffic carries, when known: from the cluster audit edges
+    /// its connections matched, or `credentials` for the API server's
+    /// Service (`default/kubernetes`). Secrets or credentials make its
+    /// `observed-classical` high.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carries: Vec<crate::vocab::Cargo>,
     /// One finding per kind, counting the connections that raised it.
     pub findings: Vec<Finding>,
     /// The cluster audit's edges its connections matched
@@ -241,6 +251,9 @@ fn offered_pq(c: &ObservedConnection) -> BTreeSet<NamedGroup> {
         .filter(|g| g.is_post_quantum())
         .collect()
 }
+
+/// The API server's Service, as `server_workload` names it.
+const API_SERVER_SERVICE: &str = "service default/kubernetes";
 
 /// An edge: client host, client process, server address, client Pod, its
 /// container, transport.
@@ -672,6 +685,7 @@ fn judge<'a>(
                         .server_workload
                         .as_ref()
                         .map(|w| format!("{} {}/{}", w.kind, w.namespace, w.name)),
+                    carries: Vec::new(),
                     findings: Vec::new(),
                     predictions: cluster.map(|_| Vec::new()),
                 },
@@ -693,6 +707,12 @@ fn judge<'a>(
             p.connections += n;
             *p.observed_groups.entry(got.to_string()).or_default() += n;
             p.agrees &= agrees;
+            // What the audit knows the edge carries, packets do not.
+            for c in &e.carries {
+                if !edge.carries.contains(c) {
+                    edge.carries.push(*c);
+                }
+            }
         }
         edge.connections += n;
         *edge.groups.entry(negotiated.clone()).or_default() += n;
@@ -729,7 +749,26 @@ fn judge<'a>(
                 }
             }
         }
+        // The API server's own Service: whoever connects sends credentials.
+        if edge.server_workload.as_deref() == Some(API_SERVER_SERVICE)
+            && !edge.carries.contains(&crate::vocab::Cargo::Credentials)
+        {
+            edge.carries.push(crate::vocab::Cargo::Credentials);
+        }
+        edge.carries.sort();
+        let label = edge_label(&edge);
+        let marked = judge_with
+            .policy
+            .as_deref()
+            .and_then(|p| p.marks_sensitive(&policy_subject(&edge, &label)));
+        let sensitive = super::edges::sensitive(&edge.carries) || marked.is_some();
         for (kind, (count, detail)) in raised {
+            let carried = match (kind, edge.carries.is_empty()) {
+                (FindingKind::ObservedClassical, false) => {
+                    format!("; it carries {}", super::edges::cargo_text(&edge.carries))
+                }
+                _ => String::new(),
+            };
             edge.findings.push(Finding::new(
                 kind,
                 format!(
@@ -746,12 +785,18 @@ fn judge<'a>(
                     edge.server,
                     edge.connections,
                     if edge.connections == 1 { "" } else { "s" }
-                ),
+                ) + &carried,
                 kind.remediation().into(),
                 edge.profiles.clone(),
             ));
         }
-        let label = edge_label(&edge);
+        if sensitive {
+            for f in edge.findings.iter_mut() {
+                if let Some(raised) = f.id.sensitive_severity() {
+                    f.severity = raised;
+                }
+            }
+        }
         let mut findings = std::mem::take(&mut edge.findings);
         judge_with.finish(&policy_subject(&edge, &label), &mut findings);
         edge.findings = findings;
@@ -858,6 +903,36 @@ mod tests {
         assert!(whole
             .findings()
             .any(|f| f.id == FindingKind::ObservedSilentDowngrade));
+    }
+
+    #[test]
+    fn a_classical_connection_to_the_api_servers_service_carries_credentials_and_is_high() {
+        let classical = [NamedGroup::X25519];
+        let mut to_apiserver = conn(1, "10.96.0.1:443", &classical, NamedGroup::X25519);
+        to_apiserver.server_workload = Some(crate::observe::Workload {
+            kind: crate::vocab::WorkloadKind::Service,
+            namespace: "default".into(),
+            name: "kubernetes".into(),
+        });
+        let elsewhere = conn(2, "10.0.0.9:443", &classical, NamedGroup::X25519);
+        let a = observed(&[to_apiserver, elsewhere]);
+        let finding = |server: &str| {
+            let e = a.edges.iter().find(|e| e.server == server).unwrap();
+            (e.carries.clone(), e.findings[0].clone())
+        };
+        let (carries, f) = finding("10.96.0.1:443");
+        assert_eq!(carries, [crate::vocab::Cargo::Credentials]);
+        assert_eq!(f.id, FindingKind::ObservedClassical);
+        assert_eq!(f.severity, crate::vocab::Severity::High);
+        assert!(
+            f.detail.ends_with("; it carries credentials"),
+            "{}",
+            f.detail
+        );
+        // What packets alone say nothing about stays medium.
+        let (carries, f) = finding("10.0.0.9:443");
+        assert!(carries.is_empty());
+        assert_eq!(f.severity, crate::vocab::Severity::Medium);
     }
 
     #[test]

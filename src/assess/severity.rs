@@ -66,7 +66,8 @@ impl FindingKind {
         match self {
             FindingKind::ClassicalKeyExchange
             | FindingKind::ClassicalEdge
-            | FindingKind::ClassicalSshKex => Some(Severity::High),
+            | FindingKind::ClassicalSshKex
+            | FindingKind::ObservedClassical => Some(Severity::High),
             _ => None,
         }
     }

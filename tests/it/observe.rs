@@ -1410,6 +1410,9 @@ fn observe_says_whether_a_capture_agrees_with_a_cluster_audit() {
         .contains(&"kubelet node-a → kube-apiserver".into()));
     let edge = &summary["edges"][0];
     assert_eq!(edge["predictions"][0]["agrees"], true, "{edge:#}");
+    // What the audit knows the edge carries (the API server's exec and log
+    // streams to a kubelet) comes with the match.
+    assert_eq!(edge["carries"], serde_json::json!(["streams"]), "{edge:#}");
     assert_eq!(
         edge["predictions"][0]["observed_groups"],
         serde_json::json!({"x25519": 1})
