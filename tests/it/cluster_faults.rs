@@ -132,6 +132,36 @@ fn lists_are_read_in_pages_and_an_expired_token_starts_over() {
     assert_eq!(starts, [None, Some(500), None, Some(500), Some(1000)]);
 }
 
+/// The test API server pages as kube-apiserver does: a real kubectl,
+/// reading in chunks, gets every Node once.
+#[test]
+fn kubectl_reads_the_test_servers_pages() {
+    if !peers::require(&["kubectl.1.33"]) {
+        return;
+    }
+    let closed = kubeconfig::closed_port();
+    let server = TestApiServer::start(nodes(Cluster::new(), 1_200, closed));
+    let dir = tempfile::tempdir().unwrap();
+    let config = kubeconfig::token(dir.path(), &server);
+    let kubectl = peers::kubectl_dir().unwrap().join("kubectl.1.33");
+    let out = std::process::Command::new(kubectl)
+        .args(["--kubeconfig", config.to_str().unwrap()])
+        .args(["get", "nodes", "--chunk-size=500", "-o", "name"])
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(names.len(), 1_200);
+    assert_eq!(names[1_199], "node/node-01199");
+    let lists = node_lists(&server);
+    assert_eq!(lists.len(), 3, "{lists:#?}");
+    assert!(lists.iter().all(|r| query(r, "limit") == Some("500")));
+}
+
 #[test]
 fn a_restart_in_the_middle_of_a_list_is_retried() {
     let closed = kubeconfig::closed_port();
@@ -426,22 +456,32 @@ async fn stalled_components_are_bounded_by_the_timeout_and_do_not_delay_the_othe
 #[ignore = "a benchmark: run scripts/bench-cluster"]
 fn bench_5000_nodes() {
     let bin = std::env::var_os("PQREADY_BENCH_BIN").map(std::path::PathBuf::from);
+    // Other sizes, to see what grows with what: PQREADY_BENCH_SIZE=NODES,WEBHOOKS.
+    let (n_nodes, n_webhooks) = std::env::var("PQREADY_BENCH_SIZE")
+        .ok()
+        .and_then(|v| {
+            let (n, w) = v.split_once(',')?;
+            Some((n.parse().ok()?, w.parse().ok()?))
+        })
+        .unwrap_or((5_000, 2_000));
     let closed = kubeconfig::closed_port();
     let built = Instant::now();
-    let mut cluster = nodes(Cluster::new(), 5_000, closed);
-    for i in 0..2_000 {
+    let mut cluster = nodes(Cluster::new(), n_nodes, closed);
+    for i in 0..n_webhooks {
         let ns = format!("team-{:02}", i % 20);
         let name = format!("hook-{i:04}");
-        let ip = format!("10.96.{}.{}", i / 250, i % 250 + 1);
+        // ClusterIPs in 127/8: refused at once, as the closed kubelet port,
+        // where a 10.96/12 address would cost a connect timeout each.
+        let ip = format!("127.1.{}.{}", i / 250, i % 250 + 1);
         cluster = cluster
             .service(Service::cluster_ip(
                 &ns,
                 &name,
                 &ip,
-                vec![ServicePort::new("https", 443).target(closed.port())],
+                vec![ServicePort::new("https", closed.port())],
             ))
             .endpoint_slice(&ns, &name, &[LOOPBACK], closed.port())
-            .validating_webhook(&name, ClientConfig::service(&ns, &name, 443));
+            .validating_webhook(&name, ClientConfig::service(&ns, &name, closed.port()));
     }
     let server = TestApiServer::start(cluster);
     eprintln!("cluster built in {:?}", built.elapsed());
@@ -477,21 +517,22 @@ fn bench_5000_nodes() {
         let wall = started.elapsed();
         assert_eq!(code(&out), Some(0), "{}", stderr(&out));
         let doc = json(&out);
-        assert_eq!(components(&doc, "kubelet").len(), 5_000);
-        assert_eq!(components(&doc, "webhook").len(), 2_000);
+        assert_eq!(components(&doc, "kubelet").len(), n_nodes);
+        assert_eq!(components(&doc, "webhook").len(), n_webhooks);
         assert_eq!(doc["summary"]["partial"], false);
         let measured = std::fs::read_to_string(&rusage).unwrap();
         let fields: Vec<&str> = measured.split_whitespace().collect();
         println!(
-            "bench-cluster --only {only}: 5000 nodes, 2000 webhooks: wall {:.2} s, peak RSS {:.1} MB, user {} s, sys {} s, {} API requests",
+            "bench-cluster --only {only}: {n_nodes} nodes, {n_webhooks} webhooks: wall {:.2} s, peak RSS {:.1} MB, user {} s, sys {} s, {} API requests, a {:.1} MB document",
             wall.as_secs_f64(),
             fields[0].parse::<f64>().unwrap() / 1024.0,
             fields[2],
             fields[3],
             server.requests().len(),
+            out.stdout.len() as f64 / 1e6,
         );
     }
     let pages = node_lists(&server);
-    assert_eq!(pages.len(), 10, "ten pages of 500");
+    assert_eq!(pages.len(), n_nodes.div_ceil(500).max(1), "pages of 500");
     assert!(pages.iter().all(|r| query(r, "limit") == Some("500")));
 }

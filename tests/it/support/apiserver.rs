@@ -1518,6 +1518,9 @@ impl TestApiServer {
                             }
                             accepted = accepting => {
                                 let Ok((tcp, _)) = accepted else { continue };
+                                // As Go's net/http (kube-apiserver): no Nagle,
+                                // or each small answer waits for a delayed ACK.
+                                let _ = tcp.set_nodelay(true);
                                 let acceptor = acceptor.clone();
                                 let st = st.clone();
                                 connections.spawn(async move {
