@@ -10,6 +10,7 @@
 
 pub mod allow;
 pub mod cluster;
+pub mod listing;
 pub mod pods;
 pub mod shard;
 

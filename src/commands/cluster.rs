@@ -25,7 +25,9 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
     let config = args.config()?;
     let run = args.pace.concurrency()?;
     let rules = args.deadlines.rules()?;
-    let includes = args.includes()?;
+    let mut includes = args.includes()?;
+    // A source that keeps failing is retried for three probe deadlines.
+    includes.retry_for = Some(config.timeout * 3);
     let (client, info) = discovery::connect(&args.source(), config.timeout)
         .await
         .map_err(|e| CommandError(e.0))?;
@@ -115,12 +117,6 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
         .map(|k| local_client(k, &components, &edges))
         .into_iter()
         .collect();
-    // Only a probe that failed makes the run partial: unreachable addresses
-    // and ports without TLS are listed, and a component without an address
-    // was not probed.
-    let failed = components
-        .iter()
-        .any(|c| c.result.is_some() && c.standing() == crate::vocab::Standing::Error);
     // What the audit could not read is judged too, so a gate cannot pass
     // on missing data.
     findings.extend(crate::assess::cluster::incomplete(&found.hidden));
@@ -132,9 +128,14 @@ pub async fn run(args: ClusterArgs) -> Result<Outcome, CommandError> {
         found.hidden,
         edges,
     );
+    // Only a probe that failed, or a source that failed after its retries,
+    // makes the run partial: unreachable addresses, ports without TLS and
+    // denied sources are listed (and judged), and a component without an
+    // address was not probed.
+    let partial = report.summary.partial;
     output.part(Part::Cluster(&report));
     output.finish();
-    Ok(if failed {
+    Ok(if partial {
         Outcome::Partial
     } else {
         Outcome::Complete

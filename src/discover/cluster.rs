@@ -40,6 +40,7 @@
 //! error, a log line or a report (errors are rebuilt from their kind, never
 //! from the server's or the kubeconfig's text).
 
+use super::listing;
 use super::{Target, DEFAULT_PORT};
 use crate::catalog::kubernetes;
 pub use crate::vocab::ComponentCategory as Category;
@@ -90,6 +91,10 @@ pub struct Includes {
     pub edges: bool,
     /// Each Node's SSH server, on this port (`--include nodes-ssh`, `--ssh-port`).
     pub nodes_ssh: Option<u16>,
+    /// How long a list (or get) that fails for a reason that may pass (429,
+    /// 5xx, a cut connection) is retried before its source is recorded as
+    /// failed; `None`: [`listing::DEFAULT_RETRY_FOR`].
+    pub retry_for: Option<Duration>,
 }
 
 /// One endpoint found in the cluster, before it is probed.
@@ -288,6 +293,9 @@ pub async fn connect(
     config.connect_timeout = Some(timeout);
     config.read_timeout = Some(timeout);
     config.write_timeout = Some(timeout);
+    // `listing` retries within a deadline; kube-rs's own layer counts
+    // retries (15) and waits as long as `Retry-After` says.
+    config.default_retry = false;
     let server = config.cluster_url.to_string();
     let client = Client::try_from(config).map_err(|e| {
         ClusterError(format!(
@@ -383,6 +391,7 @@ pub async fn discover(
     cluster.go_version = Some(version.go_version.clone());
     let mut found = Found {
         client: client.clone(),
+        retry_for: includes.retry_for.unwrap_or(listing::DEFAULT_RETRY_FOR),
         components: Vec::new(),
         hidden: Vec::new(),
         services: BTreeMap::new(),
@@ -517,8 +526,49 @@ pub fn url_target(url: &str) -> Option<Target> {
     (!host.is_empty() && port != 0).then(|| target(host, port))
 }
 
+/// What the audit keeps of a Node: a real Node's status also lists every
+/// image it holds, its conditions and volumes, kilobytes each, which at
+/// thousands of Nodes would outweigh everything else discovery keeps.
+struct NodeFacts {
+    name: String,
+    /// Its InternalIP, else its ExternalIP.
+    address: Option<String>,
+    kubelet_port: u16,
+    kubelet_version: Option<String>,
+    kube_proxy_version: Option<String>,
+}
+
+impl NodeFacts {
+    fn of(node: Node) -> Self {
+        let name = node.metadata.name.unwrap_or_default();
+        let status = node.status.unwrap_or_default();
+        let addresses = status.addresses.unwrap_or_default();
+        let address = ["InternalIP", "ExternalIP"]
+            .iter()
+            .find_map(|kind| addresses.iter().find(|a| a.type_ == *kind))
+            .map(|a| a.address.clone());
+        let kubelet_port = status
+            .daemon_endpoints
+            .as_ref()
+            .and_then(|d| d.kubelet_endpoint.as_ref())
+            .map(|e| e.port)
+            .filter(|p| (1..=65535).contains(p))
+            .map_or(kubernetes::KUBELET_PORT, |p| p as u16);
+        let info = status.node_info;
+        let set = |v: Option<String>| v.filter(|v| !v.is_empty());
+        NodeFacts {
+            name,
+            address,
+            kubelet_port,
+            kubelet_version: set(info.as_ref().map(|i| i.kubelet_version.clone())),
+            kube_proxy_version: set(info.map(|i| i.kube_proxy_version)),
+        }
+    }
+}
+
 struct Found {
     client: Client,
+    retry_for: Duration,
     components: Vec<Component>,
     hidden: Vec<Hidden>,
     services: BTreeMap<(String, String), Option<Service>>,
@@ -566,30 +616,51 @@ impl Found {
     /// Lists `api`, recording a denial or a missing API instead of failing.
     async fn list<K>(&mut self, api: Api<K>, resource: &str, params: &ListParams) -> Vec<K>
     where
-        K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+        K: kube::Resource + Clone + serde::de::DeserializeOwned,
     {
-        match api.list(params).await {
-            Ok(list) => list.items,
-            Err(e) => {
-                let (reason, cause) = match &e {
-                    kube::Error::Api(s) if s.code == 403 => (
-                        "not visible with these permissions".to_string(),
-                        HiddenCause::Denied,
-                    ),
-                    kube::Error::Api(s) if s.code == 404 => (
-                        "not served by this cluster".to_string(),
-                        HiddenCause::NotServed,
-                    ),
-                    other => (client_reason(other), HiddenCause::Failed),
-                };
-                tracing::debug!(resource, %reason, "cannot list");
-                self.hidden.push(Hidden {
-                    resource: resource.to_string(),
-                    reason,
-                    cause: Some(cause),
-                });
+        self.list_kept(api, resource, params, Some).await
+    }
+
+    /// Lists `api` page by page, keeping of each object what `keep` makes
+    /// of it; a denial, a missing API or a failure that outlasted the
+    /// retries is recorded in `hidden` and the audit goes on.
+    async fn list_kept<K, T>(
+        &mut self,
+        api: Api<K>,
+        resource: &str,
+        params: &ListParams,
+        keep: impl FnMut(K) -> Option<T>,
+    ) -> Vec<T>
+    where
+        K: kube::Resource + Clone + serde::de::DeserializeOwned,
+    {
+        let listed = listing::list(
+            &self.client,
+            api.resource_url(),
+            params,
+            self.retry_for,
+            keep,
+        )
+        .await;
+        match listed {
+            Ok(items) => items,
+            Err(failure) => {
+                self.unread(resource, &failure);
                 Vec::new()
             }
+        }
+    }
+
+    /// Records `resource` as unread, once.
+    fn unread(&mut self, resource: &str, failure: &listing::Failure) {
+        let (reason, cause) = hidden_cause(failure);
+        tracing::debug!(resource, %reason, "cannot list");
+        if !self.hidden.iter().any(|h| h.resource == resource) {
+            self.hidden.push(Hidden {
+                resource: resource.to_string(),
+                reason,
+                cause: Some(cause),
+            });
         }
     }
 
@@ -745,23 +816,19 @@ impl Found {
 
     async fn kubelets(&mut self) {
         let api: Api<Node> = Api::all(self.client.clone());
-        for node in self.list(api, "nodes", &ListParams::default()).await {
-            let name = node.metadata.name.clone().unwrap_or_default();
-            let status = node.status.as_ref();
-            let addresses = status.and_then(|s| s.addresses.clone()).unwrap_or_default();
-            let address = ["InternalIP", "ExternalIP"]
-                .iter()
-                .find_map(|kind| addresses.iter().find(|a| a.type_ == *kind))
-                .map(|a| a.address.clone());
-            let port = status
-                .and_then(|s| s.daemon_endpoints.as_ref())
-                .and_then(|d| d.kubelet_endpoint.as_ref())
-                .map(|e| e.port)
-                .filter(|p| (1..=65535).contains(p))
-                .map_or(kubernetes::KUBELET_PORT, |p| p as u16);
-            let info = status.and_then(|s| s.node_info.as_ref());
-            let set = |v: Option<&String>| v.filter(|v| !v.is_empty()).cloned();
-            let kubelet_version = set(info.map(|i| &i.kubelet_version));
+        let nodes = self
+            .list_kept(api, "nodes", &ListParams::default(), |n| {
+                Some(NodeFacts::of(n))
+            })
+            .await;
+        for node in nodes {
+            let NodeFacts {
+                name,
+                address,
+                kubelet_port,
+                kubelet_version,
+                kube_proxy_version,
+            } = node;
             self.clients.push(ClusterClient::component(
                 ClientKind::Kubelet,
                 name.clone(),
@@ -770,7 +837,7 @@ impl Found {
                 format!("Node/{name} status.nodeInfo.kubeletVersion"),
                 None,
             ));
-            if let Some(proxy) = set(info.map(|i| &i.kube_proxy_version)) {
+            if let Some(proxy) = kube_proxy_version {
                 self.clients.push(ClusterClient::component(
                     ClientKind::KubeProxy,
                     name.clone(),
@@ -780,7 +847,7 @@ impl Found {
                     None,
                 ));
             }
-            let target = address.map(|a| target(&a, port));
+            let target = address.map(|a| target(&a, kubelet_port));
             let note = target
                 .is_none()
                 .then(|| "the Node has no InternalIP or ExternalIP".to_string());
@@ -799,18 +866,14 @@ impl Found {
     /// probed for its key exchange, not TLS.
     async fn nodes_ssh(&mut self, port: u16) {
         let api: Api<Node> = Api::all(self.client.clone());
-        for node in self.list(api, "nodes", &ListParams::default()).await {
-            let name = node.metadata.name.clone().unwrap_or_default();
-            let addresses = node
-                .status
-                .as_ref()
-                .and_then(|s| s.addresses.clone())
-                .unwrap_or_default();
-            let address = ["InternalIP", "ExternalIP"]
-                .iter()
-                .find_map(|kind| addresses.iter().find(|a| a.type_ == *kind))
-                .map(|a| a.address.clone());
-            let target = address.map(|a| Target {
+        let nodes = self
+            .list_kept(api, "nodes", &ListParams::default(), |n| {
+                Some(NodeFacts::of(n))
+            })
+            .await;
+        for node in nodes {
+            let name = node.name;
+            let target = node.address.map(|a| Target {
                 protocol: crate::vocab::Protocol::Ssh,
                 sni: None,
                 ..target(&a, port)
@@ -1112,28 +1175,31 @@ impl Found {
     /// client certificate is asked for, so no mesh credentials are needed.
     async fn mesh(&mut self, namespace: Option<&str>) {
         let api: Api<Pod> = self.scoped(namespace);
-        let pods = self.list(api, "pods", &ListParams::default()).await;
+        // Of every pod in the cluster, only the meshed ones' few facts are
+        // kept past their page.
+        let pods = self
+            .list_kept(api, "pods", &ListParams::default(), |pod: Pod| {
+                let (mesh, port) = mesh_port(&pod)?;
+                let ns = pod.metadata.namespace.unwrap_or_default();
+                let name = pod.metadata.name.unwrap_or_default();
+                let workload = pod
+                    .metadata
+                    .owner_references
+                    .and_then(|o| o.into_iter().next())
+                    .map(|o| o.name)
+                    .unwrap_or_else(|| name.clone());
+                let ip = pod.status.and_then(|s| s.pod_ip);
+                Some((mesh, port, ns, name, workload, ip))
+            })
+            .await;
         let mut seen = std::collections::BTreeSet::new();
-        for pod in pods {
+        for (mesh, port, ns, name, workload, ip) in pods {
             if seen.len() >= MESH_SAMPLE {
                 break;
             }
-            let Some((mesh, port)) = mesh_port(&pod) else {
-                continue;
-            };
-            let ns = pod.metadata.namespace.clone().unwrap_or_default();
-            let name = pod.metadata.name.clone().unwrap_or_default();
-            let workload = pod
-                .metadata
-                .owner_references
-                .as_ref()
-                .and_then(|o| o.first())
-                .map(|o| o.name.clone())
-                .unwrap_or_else(|| name.clone());
             if !seen.insert((ns.clone(), workload.clone())) {
                 continue;
             }
-            let ip = pod.status.as_ref().and_then(|s| s.pod_ip.clone());
             let target = match (ip, port) {
                 (Some(ip), Some(port)) => Some(target(&ip, port)),
                 _ => None,
@@ -1333,23 +1399,11 @@ impl Found {
             return cached.clone();
         }
         let api: Api<Service> = Api::namespaced(self.client.clone(), namespace);
-        let found = match api.get_opt(name).await {
+        let got = listing::get(&self.client, api.resource_url(), name, self.retry_for).await;
+        let found = match got {
             Ok(svc) => svc,
-            Err(e) => {
-                let (reason, cause) = match &e {
-                    kube::Error::Api(s) if s.code == 403 => (
-                        "not visible with these permissions".to_string(),
-                        HiddenCause::Denied,
-                    ),
-                    other => (client_reason(other), HiddenCause::Failed),
-                };
-                if !self.hidden.iter().any(|h| h.resource == "services") {
-                    self.hidden.push(Hidden {
-                        resource: "services".into(),
-                        reason,
-                        cause: Some(cause),
-                    });
-                }
+            Err(failure) => {
+                self.unread("services", &failure);
                 None
             }
         };
@@ -1379,6 +1433,30 @@ impl Found {
             }
         }
         out
+    }
+}
+
+/// How an unread source is recorded: a 403 is a denial, a 404 an API the
+/// cluster does not serve, anything else (after the retries) a failure,
+/// whose reason says how often it was tried.
+fn hidden_cause(failure: &listing::Failure) -> (String, HiddenCause) {
+    match failure.code {
+        Some(403) => (
+            "not visible with these permissions".to_string(),
+            HiddenCause::Denied,
+        ),
+        Some(404) => (
+            "not served by this cluster".to_string(),
+            HiddenCause::NotServed,
+        ),
+        _ if failure.attempts > 1 => (
+            format!(
+                "{} (gave up after {} tries)",
+                failure.reason, failure.attempts
+            ),
+            HiddenCause::Failed,
+        ),
+        _ => (failure.reason.clone(), HiddenCause::Failed),
     }
 }
 

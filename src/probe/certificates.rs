@@ -178,6 +178,23 @@ pub async fn check(session: &Session) -> CertificatesCheck {
     let mut attempts = Vec::new();
     let mut chains = Vec::new();
     for kind in [AuthKind::Mldsa, AuthKind::Classical] {
+        // After a handshake that timed out the next would wait as long
+        // again: the endpoint stalls mid-handshake whatever is offered.
+        if attempts
+            .iter()
+            .any(|a: &AuthAttempt| a.error_kind == Some(ErrorKind::Timeout))
+        {
+            attempts.push(AuthAttempt {
+                kind,
+                completed: false,
+                scheme: None,
+                version: None,
+                chain: Vec::new(),
+                error: Some("not tried: the previous handshake timed out".into()),
+                error_kind: Some(ErrorKind::Timeout),
+            });
+            continue;
+        }
         let (attempt, der) = attempt(session, kind).await;
         if attempt.completed {
             chains.push(CapturedChain::parse(ChainSource::Auth(kind), &der));
@@ -228,10 +245,13 @@ async fn attempt(session: &Session, kind: AuthKind) -> (AuthAttempt, Vec<Vec<u8>
     };
     let result = match tokio::time::timeout(session.timeout, run).await {
         Ok(result) => result,
-        Err(_) => Err(ProbeError::new(
-            ErrorKind::Timeout,
-            "timed out during the handshake".into(),
-        )),
+        Err(_) => {
+            session.mark_stalled();
+            Err(ProbeError::new(
+                ErrorKind::Timeout,
+                "timed out during the handshake".into(),
+            ))
+        }
     };
     match result {
         Ok((scheme, version, der)) => {

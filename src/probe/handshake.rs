@@ -80,10 +80,13 @@ pub async fn full_handshake(session: &Session) -> HandshakeObservation {
     let obs = match tokio::time::timeout(session.timeout, run(session)).await {
         Ok(Ok(obs)) => obs,
         Ok(Err(error)) => HandshakeObservation::failed(&error),
-        Err(_) => HandshakeObservation::failed(&ProbeError::new(
-            ErrorKind::Timeout,
-            "timed out during the handshake".into(),
-        )),
+        Err(_) => {
+            session.mark_stalled();
+            HandshakeObservation::failed(&ProbeError::new(
+                ErrorKind::Timeout,
+                "timed out during the handshake".into(),
+            ))
+        }
     };
     match (&obs.negotiated_group, &obs.error) {
         (_, Some(error)) => {

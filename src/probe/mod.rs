@@ -290,6 +290,10 @@ pub struct Session {
     slot: Option<Arc<net::WorkSlot>>,
     /// Set for a QUIC target: its hellos go in Initial packets over UDP.
     quic: Option<Arc<quic::QuicCounters>>,
+    /// Set when a whole handshake got no answer within the deadline: the
+    /// endpoint stalls mid-handshake, and what is left to try would only
+    /// wait for the deadline again (see [`Session::stalled`]).
+    stalled: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Session {
@@ -307,6 +311,7 @@ impl Session {
             per_host: None,
             slot: None,
             quic: None,
+            stalled: Arc::default(),
         }
     }
 
@@ -358,6 +363,19 @@ impl Session {
     /// This probe's concurrency slot, if the run hands them out.
     pub fn slot(&self) -> Option<&net::WorkSlot> {
         self.slot.as_deref()
+    }
+
+    /// Notes that a whole handshake with this endpoint timed out (its
+    /// ServerHello may have come, the rest never did).
+    pub fn mark_stalled(&self) {
+        self.stalled.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a handshake with this endpoint timed out: the checks of the
+    /// last stage (deliberate pauses, many hellos) are then not run, so a
+    /// stalling endpoint costs about one deadline, not one per check.
+    pub fn stalled(&self) -> bool {
+        self.stalled.load(Ordering::Relaxed)
     }
 
     /// The same target, with connections charged to `check`.
@@ -630,6 +648,14 @@ async fn probe_session<C: Check + ?Sized>(
     let mut obs = TargetObservation::empty(Some(session.addr), session.sni.clone());
     let mut outcomes: Vec<(CheckId, Option<Result<(), ProbeError>>)> = Vec::new();
     for this in order.chunk_by(|a, b| a.stage() == b.stage()) {
+        // An endpoint that stalled mid-handshake would stall the last
+        // stage's exchanges too, one deadline each: they are not run.
+        let running = match this.first().map(|c| c.stage()) {
+            Some(Stage::Last) if session.stalled() => {
+                this.iter().fold(running, |set, c| set.removed(c.id()))
+            }
+            _ => running,
+        };
         let contexts: Vec<Context<'_>> = this
             .iter()
             .map(|c| Context {

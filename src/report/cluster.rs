@@ -8,7 +8,7 @@ use crate::assess::cluster::Expected;
 use crate::assess::edges::{Action, Edge};
 use crate::assess::Finding;
 use crate::discover::cluster::{Category, ClusterInfo, Component, Hidden};
-use crate::vocab::{DocumentKind, Standing};
+use crate::vocab::{DocumentKind, HiddenCause, Standing};
 use crate::wire::NamedGroup;
 use serde::Serialize;
 use std::fmt::Write;
@@ -90,6 +90,16 @@ pub struct ClusterSummary {
     /// The client→server edges, counted by standing.
     #[serde(default)]
     pub edges: EdgeSummary,
+    /// Sources (object kinds) the audit could not read: denied, or failing
+    /// after its retries (`hidden`); an API the cluster does not serve is
+    /// not counted.
+    #[serde(default)]
+    pub sources_unread: usize,
+    /// True when the audit is partial (exit code 2): a source failed after
+    /// its retries, or a component's probe failed. A denied source is a
+    /// finding (`incomplete-audit`), not a failure of the run.
+    #[serde(default)]
+    pub partial: bool,
 }
 
 /// Counts over the edges, by standing.
@@ -194,6 +204,21 @@ impl ClusterSummary {
                 let _ = write!(text, ", {n} {standing}");
             }
         }
+        if self.sources_unread > 0 {
+            let _ = write!(
+                text,
+                "; {} {} not read",
+                self.sources_unread,
+                if self.sources_unread == 1 {
+                    "source"
+                } else {
+                    "sources"
+                }
+            );
+        }
+        if self.partial {
+            text.push_str(" (partial audit)");
+        }
         text
     }
 }
@@ -239,9 +264,19 @@ impl ClusterReport {
         hidden: Vec<Hidden>,
         edges: Vec<Edge>,
     ) -> Self {
+        let unread =
+            |cause: Option<HiddenCause>| hidden.iter().filter(|h| h.cause == cause).count();
+        let failed_sources = unread(Some(HiddenCause::Failed));
+        let failed_probes = components
+            .iter()
+            .any(|c| c.result.is_some() && c.standing() == Standing::Error);
         let mut summary = ClusterSummary {
             components: components.len(),
             edges: EdgeSummary::of(&edges),
+            // A document saved before causes were recorded: counted as
+            // unread, but not known to have failed.
+            sources_unread: failed_sources + unread(Some(HiddenCause::Denied)) + unread(None),
+            partial: failed_sources > 0 || failed_probes,
             ..ClusterSummary::default()
         };
         findings.extend(edges.iter().flat_map(|e| e.findings.iter().cloned()));
@@ -853,4 +888,58 @@ fn groups(groups: &[NamedGroup]) -> String {
         .map(|g| g.to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hidden(resource: &str, cause: Option<HiddenCause>) -> Hidden {
+        Hidden {
+            resource: resource.into(),
+            reason: "why".into(),
+            cause,
+        }
+    }
+
+    fn report(hidden: Vec<Hidden>) -> ClusterReport {
+        ClusterReport::new(
+            ClusterInfo::default(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            hidden,
+            Vec::new(),
+        )
+    }
+
+    #[test]
+    fn a_failed_source_makes_the_audit_partial_a_denied_one_is_only_counted() {
+        let denied = report(vec![
+            hidden("nodes", Some(HiddenCause::Denied)),
+            hidden(
+                "gateways.gateway.networking.k8s.io",
+                Some(HiddenCause::NotServed),
+            ),
+        ]);
+        assert_eq!(denied.summary.sources_unread, 1);
+        assert!(!denied.summary.partial);
+        assert!(denied
+            .summary
+            .sentence()
+            .ends_with("0 errors; 1 source not read"));
+        let failed = report(vec![
+            hidden("nodes", Some(HiddenCause::Denied)),
+            hidden("services", Some(HiddenCause::Failed)),
+            // Saved before causes were recorded: unread, not known to have failed.
+            hidden("ingresses.networking.k8s.io", None),
+        ]);
+        assert_eq!(failed.summary.sources_unread, 3);
+        assert!(failed.summary.partial);
+        assert!(failed
+            .summary
+            .sentence()
+            .ends_with("; 3 sources not read (partial audit)"));
+        assert!(!report(Vec::new()).summary.sentence().contains("not read"));
+    }
 }

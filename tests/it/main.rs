@@ -20,6 +20,7 @@ mod certs;
 mod cli;
 mod client_profiles;
 mod cluster;
+mod cluster_faults;
 mod deploy;
 mod docs;
 mod edges;

@@ -20,6 +20,15 @@
 //! Every request is logged ([`TestApiServer::requests`]). The server runs on
 //! its own thread and runtime, so it serves sync and async tests alike, and
 //! stops when dropped. HTTP/1.1 only (no ALPN), GET only, keep-alive.
+//!
+//! Lists are paginated as kube-apiserver does it: `limit` cuts a page, whose
+//! `metadata.continue` token (opaque base64 naming the list's resourceVersion
+//! and where the next page starts) is passed back as `continue`;
+//! `metadata.remainingItemCount` is set on a page that is not the last,
+//! when the list has no selector. Faults are scripted with [`Fault`]: a
+//! status (429 with `Retry-After`, 500...) answered to matching requests,
+//! an expired continue token (410), or a restart (listener and every
+//! connection closed, the same port served again after a pause).
 #![allow(dead_code)] // each user compiles this file and uses part of it
 
 use rcgen::{
@@ -480,10 +489,64 @@ fn resource(plural: &str) -> &'static Resource {
         .unwrap_or_else(|| panic!("unknown resource {plural}"))
 }
 
+/// A scripted misbehaviour of the server, for requests whose path (query
+/// excluded) starts with `path` and whose query contains `query` (empty:
+/// any), counted from the first matching request (0).
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub path: String,
+    pub query: String,
+    /// The matching requests it applies to: `from..until` (`None`: on and on).
+    pub from: usize,
+    pub until: Option<usize>,
+    pub kind: FaultKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum FaultKind {
+    /// 429 as kube-apiserver's priority and fairness filter sends it:
+    /// `Retry-After: <seconds>` and a plain-text body.
+    Throttle { retry_after: u64 },
+    /// This status, with a `Status` body (e.g. 500 InternalError).
+    Status(u16),
+    /// 410 Gone with reason `Expired`, as for a compacted continue token.
+    Expire,
+    /// No answer: the listener and every open connection are closed, and
+    /// the same port is served again after `down`.
+    Restart { down: std::time::Duration },
+}
+
+impl Fault {
+    /// `kind` for requests to `path` number `from` to `until` (exclusive).
+    pub fn new(path: &str, kind: FaultKind) -> Self {
+        Fault {
+            path: path.into(),
+            query: String::new(),
+            from: 0,
+            until: None,
+            kind,
+        }
+    }
+
+    /// Only requests whose query contains `text` (e.g. `continue=`).
+    pub fn query(mut self, text: &str) -> Self {
+        self.query = text.into();
+        self
+    }
+
+    /// Only the matching requests `from..until`.
+    pub fn requests(mut self, from: usize, until: Option<usize>) -> Self {
+        self.from = from;
+        self.until = until;
+        self
+    }
+}
+
 /// The cluster a [`TestApiServer`] serves: objects, version, credentials,
 /// RBAC denials and TLS key exchange. Builder methods consume and return it.
 #[derive(Debug, Clone)]
 pub struct Cluster {
+    faults: Vec<Fault>,
     git_version: String,
     go_version: String,
     objects: BTreeMap<&'static str, Vec<Value>>,
@@ -506,6 +569,7 @@ impl Cluster {
     /// first), accepting [`TOKEN`] and [`EXEC_TOKEN`].
     pub fn new() -> Self {
         let mut c = Cluster {
+            faults: vec![],
             git_version: "v1.33.2".into(),
             go_version: "go1.24.4".into(),
             objects: BTreeMap::new(),
@@ -532,6 +596,12 @@ impl Cluster {
     /// Also accept `Authorization: Bearer <token>` as `user`.
     pub fn token(mut self, token: &str, user: &str) -> Self {
         self.tokens.push((token.into(), user.into()));
+        self
+    }
+
+    /// Misbehave as `fault` says.
+    pub fn fault(mut self, fault: Fault) -> Self {
+        self.faults.push(fault);
         self
     }
 
@@ -1242,6 +1312,8 @@ pub struct Request {
     pub user_agent: Option<String>,
     /// The TLS key exchange group of the connection, e.g. `X25519MLKEM768`.
     pub group: Option<String>,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 struct Pki {
@@ -1341,6 +1413,30 @@ struct State {
     cluster: Cluster,
     addr: SocketAddr,
     log: Mutex<Vec<Request>>,
+    /// Requests matched so far, per fault.
+    matched: Mutex<Vec<usize>>,
+    /// A restart asked by a request: the accept loop closes everything.
+    restart: tokio::sync::mpsc::UnboundedSender<std::time::Duration>,
+    restarts: std::sync::atomic::AtomicUsize,
+}
+
+impl State {
+    /// The fault that applies to this request, if any (counting it).
+    fn fault(&self, path: &str, query: &str) -> Option<FaultKind> {
+        let mut matched = self.matched.lock().unwrap();
+        let mut hit = None;
+        for (i, f) in self.cluster.faults.iter().enumerate() {
+            if !path.starts_with(f.path.as_str()) || !query.contains(f.query.as_str()) {
+                continue;
+            }
+            let n = matched[i];
+            matched[i] += 1;
+            if hit.is_none() && n >= f.from && f.until.is_none_or(|u| n < u) {
+                hit = Some(f.kind.clone());
+            }
+        }
+        hit
+    }
 }
 
 /// A running test API server; stops when dropped.
@@ -1379,10 +1475,14 @@ impl TestApiServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
+        let (restart, mut restarting) = tokio::sync::mpsc::unbounded_channel();
         let state = Arc::new(State {
+            matched: Mutex::new(vec![0; cluster.faults.len()]),
             cluster,
             addr,
             log: Mutex::new(Vec::new()),
+            restart,
+            restarts: std::sync::atomic::AtomicUsize::new(0),
         });
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let st = state.clone();
@@ -1394,20 +1494,42 @@ impl TestApiServer {
                     .build()
                     .unwrap();
                 rt.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                    let mut listener = Some(tokio::net::TcpListener::from_std(listener).unwrap());
+                    let mut connections = tokio::task::JoinSet::new();
                     loop {
+                        let accepting = async {
+                            match &listener {
+                                Some(l) => l.accept().await,
+                                None => std::future::pending().await,
+                            }
+                        };
                         tokio::select! {
                             _ = &mut stopped => break,
-                            accepted = listener.accept() => {
+                            Some(down) = restarting.recv() => {
+                                // As a restarted kube-apiserver: nothing
+                                // listens, every connection is gone, then
+                                // the same port answers again.
+                                drop(listener.take());
+                                connections.abort_all();
+                                while connections.join_next().await.is_some() {}
+                                st.restarts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                                tokio::time::sleep(down).await;
+                                listener = Some(tokio::net::TcpListener::bind(addr).await.unwrap());
+                            }
+                            accepted = accepting => {
                                 let Ok((tcp, _)) = accepted else { continue };
+                                // As Go's net/http (kube-apiserver): no Nagle,
+                                // or each small answer waits for a delayed ACK.
+                                let _ = tcp.set_nodelay(true);
                                 let acceptor = acceptor.clone();
                                 let st = st.clone();
-                                tokio::spawn(async move {
+                                connections.spawn(async move {
                                     if let Ok(tls) = acceptor.accept(tcp).await {
                                         let _ = serve_connection(tls, st).await;
                                     }
                                 });
                             }
+                            Some(_) = connections.join_next(), if !connections.is_empty() => {}
                         }
                     }
                 });
@@ -1458,9 +1580,17 @@ impl TestApiServer {
         &self.state.cluster
     }
 
-    /// Every request answered so far, in order.
+    /// Every request answered so far, in order (a request a restart cut
+    /// off is logged with status 0).
     pub fn requests(&self) -> Vec<Request> {
         self.state.log.lock().unwrap().clone()
+    }
+
+    /// How many times the server restarted.
+    pub fn restarts(&self) -> usize {
+        self.state
+            .restarts
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -1592,8 +1722,58 @@ async fn serve_connection(
             (Auth::None, None)
         };
 
-        let (status, body) = respond(&st, &method, &target, user.as_deref());
-        let body = serde_json::to_vec(&body).unwrap();
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        let fault = user.as_ref().and_then(|_| st.fault(path, query));
+        let mut extra = String::new();
+        let (status, body) = match fault {
+            Some(FaultKind::Restart { down }) => {
+                st.log.lock().unwrap().push(Request {
+                    method: method.clone(),
+                    path: target.clone(),
+                    user: user.clone(),
+                    auth,
+                    status: 0,
+                    accept: header("accept"),
+                    user_agent: header("user-agent"),
+                    group: group.clone(),
+                    at: std::time::Instant::now(),
+                });
+                let _ = st.restart.send(down);
+                // This connection is closed with the others, unanswered.
+                std::future::pending::<()>().await;
+                unreachable!()
+            }
+            Some(FaultKind::Throttle { retry_after }) => {
+                extra = format!("Retry-After: {retry_after}\r\n");
+                (429, None)
+            }
+            Some(FaultKind::Status(code)) => {
+                let reason = if code >= 500 { "InternalError" } else { "BadRequest" };
+                let message = format!("Internal error occurred: injected fault {code}");
+                (code, Some(status_json(code, reason, &message, None)))
+            }
+            Some(FaultKind::Expire) => (
+                410,
+                Some(status_json(
+                    410,
+                    "Expired",
+                    "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
+                    None,
+                )),
+            ),
+            None => {
+                let (status, body) = respond(&st, &method, &target, user.as_deref());
+                (status, Some(body))
+            }
+        };
+        let (content_type, body) = match body {
+            Some(body) => ("application/json", serde_json::to_vec(&body).unwrap()),
+            // kube-apiserver's priority and fairness filter: http.Error's text.
+            None => (
+                "text/plain; charset=utf-8",
+                b"Too many requests, please try again later.\n".to_vec(),
+            ),
+        };
         st.log.lock().unwrap().push(Request {
             method: method.clone(),
             path: target.clone(),
@@ -1603,9 +1783,10 @@ async fn serve_connection(
             accept: header("accept"),
             user_agent: header("user-agent"),
             group: group.clone(),
+            at: std::time::Instant::now(),
         });
         let head = format!(
-            "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nCache-Control: no-cache, private\r\nContent-Length: {}\r\n{}\r\n",
+            "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nCache-Control: no-cache, private\r\nContent-Length: {}\r\n{extra}{}\r\n",
             reason_phrase(status),
             body.len(),
             if close { "Connection: close\r\n" } else { "" },
@@ -1627,6 +1808,8 @@ fn reason_phrase(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        410 => "Gone",
+        429 => "Too Many Requests",
         500 => "Internal Server Error",
         503 => "Service Unavailable",
         _ => "Status",
@@ -1843,20 +2026,73 @@ fn respond(st: &State, method: &str, target: &str, user: Option<&str>) -> (u16, 
         }
         None => vec![],
     };
-    let items: Vec<Value> = items
+    let selected = !labels.is_empty() || !fields.is_empty();
+    let items: Vec<&Value> = items
         .filter(|o| labels.iter().all(|r| r.matches(&o["metadata"]["labels"])))
         .filter(|o| fields.iter().all(|f| f.matches(o)))
-        .cloned()
         .collect();
+    let rv = 1000 + c.serial + 1;
+    let start = match param("continue").filter(|t| !t.is_empty()) {
+        None => 0,
+        Some(token) => match decode_continue(token) {
+            Some((token_rv, start)) if token_rv == rv => start,
+            _ => {
+                return (
+                    400,
+                    status_json(
+                        400,
+                        "BadRequest",
+                        "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+                        None,
+                    ),
+                )
+            }
+        },
+    };
+    let total = items.len();
+    let start = start.min(total);
+    let end = match param("limit").and_then(|l| l.parse::<usize>().ok()) {
+        Some(limit) if limit > 0 => (start + limit).min(total),
+        _ => total,
+    };
+    let mut metadata = json!({ "resourceVersion": rv.to_string() });
+    if end < total {
+        metadata["continue"] = json!(encode_continue(rv, end));
+        // kube-apiserver counts what is left only when it need not filter.
+        if !selected {
+            metadata["remainingItemCount"] = json!(total - end);
+        }
+    }
+    let page: Vec<Value> = items[start..end].iter().map(|o| (*o).clone()).collect();
     (
         200,
         json!({
             "kind": format!("{}List", route.res.kind),
             "apiVersion": route.res.api_version(),
-            "metadata": { "resourceVersion": (1000 + c.serial + 1).to_string() },
-            "items": items,
+            "metadata": metadata,
+            "items": page,
         }),
     )
+}
+
+/// A continue token as kube-apiserver writes one: unpadded URL-safe base64
+/// of `{"v":"meta.k8s.io/v1","rv":<resourceVersion>,"start":"<key>"}`;
+/// here the key is the index the next page starts at.
+pub fn encode_continue(rv: u64, start: usize) -> String {
+    use base64::Engine as _;
+    let token = json!({ "v": "meta.k8s.io/v1", "rv": rv, "start": start.to_string() });
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token.to_string())
+}
+
+/// The resourceVersion and start index of a token from [`encode_continue`].
+pub fn decode_continue(token: &str) -> Option<(u64, usize)> {
+    use base64::Engine as _;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()?;
+    let v: Value = serde_json::from_slice(&raw).ok()?;
+    (v["v"] == "meta.k8s.io/v1").then_some(())?;
+    Some((v["rv"].as_u64()?, v["start"].as_str()?.parse().ok()?))
 }
 
 fn version_json(c: &Cluster) -> Value {
