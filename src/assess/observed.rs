@@ -273,7 +273,7 @@ pub fn observed(connections: &[ObservedConnection]) -> ObserveAssessment {
 
 /// As [`observed`] (against `cluster` when given), with `judge`'s policy
 /// applied to each edge's findings as to a cluster edge's: its severity
-/// overrides and exceptions, the edge as the subject ([`policy_subject`]).
+/// overrides and exceptions, the edge as the subject (`policy_subject`).
 pub fn observed_with(
     connections: &[ObservedConnection],
     cluster: Option<ClusterPrediction<'_>>,

@@ -40,7 +40,7 @@
 //! error, a log line or a report (errors are rebuilt from their kind, never
 //! from the server's or the kubeconfig's text).
 
-use super::listing;
+use super::listing::{self, client_reason};
 use super::{Target, DEFAULT_PORT};
 use crate::catalog::kubernetes;
 pub use crate::vocab::ComponentCategory as Category;
@@ -346,29 +346,6 @@ fn in_cluster_reason(e: &kube::config::InClusterError) -> &'static str {
             "cannot read the service account files"
         }
         _ => "invalid in-cluster environment",
-    }
-}
-
-/// kube-rs errors, reduced to what can be shown without leaking credentials.
-pub(crate) fn client_reason(e: &kube::Error) -> String {
-    match e {
-        kube::Error::Api(status) if status.code == 401 => {
-            "401 Unauthorized: the credentials were refused".into()
-        }
-        kube::Error::Api(status) if status.code == 403 => {
-            "403 Forbidden: not allowed with these credentials".into()
-        }
-        kube::Error::Api(status) if status.code == 404 => {
-            "404 Not Found: this server does not serve the Kubernetes API".into()
-        }
-        kube::Error::Api(status) => format!("the API answered {}", status.code),
-        kube::Error::HyperError(_) | kube::Error::Service(_) => {
-            "cannot reach it (connection failed, timed out, or TLS was refused)".into()
-        }
-        kube::Error::SerdeError(_) => "the answer is not Kubernetes API JSON".into(),
-        kube::Error::Auth(_) => "authentication failed (credentials or exec plugin)".into(),
-        kube::Error::TlsRequired | kube::Error::RustlsTls(_) => "TLS set-up failed".into(),
-        _ => "request failed".into(),
     }
 }
 

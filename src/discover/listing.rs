@@ -20,6 +20,29 @@ use serde::de::DeserializeOwned;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// kube-rs errors, reduced to what can be shown without leaking credentials.
+pub(crate) fn client_reason(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(status) if status.code == 401 => {
+            "401 Unauthorized: the credentials were refused".into()
+        }
+        kube::Error::Api(status) if status.code == 403 => {
+            "403 Forbidden: not allowed with these credentials".into()
+        }
+        kube::Error::Api(status) if status.code == 404 => {
+            "404 Not Found: this server does not serve the Kubernetes API".into()
+        }
+        kube::Error::Api(status) => format!("the API answered {}", status.code),
+        kube::Error::HyperError(_) | kube::Error::Service(_) => {
+            "cannot reach it (connection failed, timed out, or TLS was refused)".into()
+        }
+        kube::Error::SerdeError(_) => "the answer is not Kubernetes API JSON".into(),
+        kube::Error::Auth(_) => "authentication failed (credentials or exec plugin)".into(),
+        kube::Error::TlsRequired | kube::Error::RustlsTls(_) => "TLS set-up failed".into(),
+        _ => "request failed".into(),
+    }
+}
+
 /// Objects asked for per page: kubectl's default chunk size, small enough
 /// that one page of the largest kind (Pods, Nodes) is a few megabytes.
 pub const PAGE: u32 = 500;
@@ -74,7 +97,7 @@ async fn send_once(client: &Client, request: http::Request<Vec<u8>>) -> Result<V
     let response = client
         .send(request.map(kube::client::Body::from))
         .await
-        .map_err(|e| failed(None, super::cluster::client_reason(&e)))?;
+        .map_err(|e| failed(None, client_reason(&e)))?;
     let status = response.status();
     // As kube-apiserver's priority and fairness filter sends it: whole seconds.
     let retry_after = response

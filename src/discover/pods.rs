@@ -16,7 +16,8 @@
 //! stays at the process level. Must not: judge, or let a credential reach a
 //! note (reasons are rebuilt from the error's kind by `cluster`).
 
-use super::cluster::{client_reason, ClusterError};
+use super::cluster::ClusterError;
+use super::listing::client_reason;
 use crate::observe::who::ProcessFacts;
 use crate::observe::{ObservedConnection, Workload};
 use crate::vocab::WorkloadKind;

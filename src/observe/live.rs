@@ -21,7 +21,7 @@
 //!
 //! Every read waits at most [`READ_TIMEOUT`], so `--duration` and a signal
 //! end the capture within that time, after reading what the kernel had
-//! already queued (for at most [`DRAIN`]); the outputs are then the same as
+//! already queued (for at most `DRAIN`); the outputs are then the same as
 //! for a capture file. Needs `CAP_NET_RAW`.
 
 use super::filter::Filter;

@@ -28,6 +28,7 @@
 
 pub mod filter;
 pub mod flow;
+pub mod hello;
 #[cfg(target_os = "linux")]
 pub mod live;
 pub mod packet;

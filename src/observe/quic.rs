@@ -19,7 +19,7 @@
 //! [`MAX_PACKETS`] coalesced packets. Pure: no I/O, no clock; the flow table
 //! ([`super::flow`]) owns the cap and the idle timeout.
 
-use super::flow::{describe, read_server_hello, rfc3339_us};
+use super::hello::{describe, read_server_hello, rfc3339_us};
 use super::{HelloFacts, ObservedConnection, QuicFacts, ServerFacts};
 use crate::vocab::{ObservedSides, Transport};
 use crate::wire::quic::{
