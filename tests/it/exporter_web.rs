@@ -607,35 +607,18 @@ fn observe_exporter_takes_the_same_web_config() {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    struct Stop(std::process::Child);
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let addr: SocketAddr = loop {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if text.contains("capturing on lo") {
-            let at = text
-                .find("listening on https://")
-                .expect("an https listening line");
-            let rest = &text[at + "listening on https://".len()..];
-            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            break rest[..end].parse().unwrap();
-        }
-        if child.try_wait().unwrap().is_some() || Instant::now() > deadline {
-            let reason = format!("pqready observe cannot capture on lo: {}", text.trim());
-            if std::env::var(peers::REQUIRE_PEERS).as_deref() == Ok("1") {
-                panic!("{reason}");
-            }
-            eprintln!("skipping: {reason}");
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let Some(text) = crate::observe::wait_capturing(&mut child, &log) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return;
     };
-    let _child = Stop(child);
+    let _child = crate::observe::KillOnDrop(child);
+    let at = text
+        .find("listening on https://")
+        .expect("an https listening line");
+    let rest = &text[at + "listening on https://".len()..];
+    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let addr: SocketAddr = rest[..end].parse().unwrap();
     let refused = tls_get(addr, &pki.ca_pem, "/metrics", &[]);
     assert_eq!(refused.status, 401, "{}", refused.head);
     assert_eq!(header(&refused.head, "WWW-Authenticate"), Some("Basic"));

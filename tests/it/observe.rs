@@ -130,21 +130,32 @@ impl Tcpdump {
 /// What tshark reads: (server port, client port) → the ServerHello's
 /// key_share group codepoint (the last one: after a HelloRetryRequest).
 pub(crate) fn tshark_groups(file: &Path) -> HashMap<(u16, u16), u16> {
-    let out = Command::new(bin("tshark"))
-        .args(["-r"])
-        .arg(file)
-        .args([
-            "-Y",
-            "tls.handshake.type == 2",
-            "-T",
-            "fields",
-            "-e",
-            "tcp.srcport",
-            "-e",
-            "tcp.dstport",
-            "-e",
-            "tls.handshake.extensions_key_share_group",
-        ])
+    tshark_server_groups(file, "tcp", &[])
+}
+
+/// What tshark reads over `transport` (`tcp`, or `udp` with `quic_ports`
+/// decoded as QUIC, whose Initials tshark decrypts itself): (server port,
+/// client port) → the final ServerHello's key_share group codepoint.
+fn tshark_server_groups(
+    file: &Path,
+    transport: &str,
+    quic_ports: &[u16],
+) -> HashMap<(u16, u16), u16> {
+    let mut cmd = Command::new(bin("tshark"));
+    cmd.arg("-r").arg(file);
+    for p in quic_ports {
+        cmd.args(["-d", &format!("udp.port=={p},quic")]);
+    }
+    let (src, dst) = (
+        format!("{transport}.srcport"),
+        format!("{transport}.dstport"),
+    );
+    let out = cmd
+        .args(["-Y", "tls.handshake.type == 2", "-T", "fields", "-e"])
+        .arg(&src)
+        .arg("-e")
+        .arg(&dst)
+        .args(["-e", "tls.handshake.extensions_key_share_group"])
         .output()
         .expect("run tshark");
     let text = String::from_utf8_lossy(&out.stdout);
@@ -154,6 +165,7 @@ pub(crate) fn tshark_groups(file: &Path) -> HashMap<(u16, u16), u16> {
         if f.len() < 3 || f[2].is_empty() {
             continue;
         }
+        // A HelloRetryRequest and its ServerHello: the last one counts.
         let group = f[2].split(',').next_back().unwrap().trim();
         let code = group
             .strip_prefix("0x")
@@ -792,6 +804,33 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// Waits until `pqready observe --interface lo` says, in `log`, that it
+/// captures, and returns the log so far; `None` (after saying why) when this
+/// host cannot capture (no CAP_NET_RAW): the test then skips, or fails
+/// under PQREADY_REQUIRE_PEERS=1.
+pub(crate) fn wait_capturing(child: &mut Child, log: &Path) -> Option<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.contains("capturing on lo") {
+            return Some(text);
+        }
+        if child.try_wait().unwrap().is_some() || Instant::now() > deadline {
+            let reason = format!("pqready cannot capture on lo: {}", text.trim());
+            assert!(
+                text.contains("CAP_NET_RAW") || Instant::now() > deadline,
+                "{reason}"
+            );
+            if std::env::var(REQUIRE_PEERS).as_deref() == Ok("1") {
+                panic!("{reason} [{REQUIRE_PEERS}=1]");
+            }
+            eprintln!("skipping: {reason}");
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn a_live_capture_on_lo_attributes_each_connection_to_its_process_and_go_build() {
     if !require(&["goserver-1.24", "goclient-1.23", "goclient-1.24"]) {
@@ -813,25 +852,8 @@ fn a_live_capture_on_lo_attributes_each_connection_to_its_process_and_go_build()
             .spawn()
             .unwrap(),
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if text.contains("capturing on lo") {
-            break;
-        }
-        if observe.0.try_wait().unwrap().is_some() || Instant::now() > deadline {
-            let reason = format!("pqready cannot capture on lo: {}", text.trim());
-            assert!(
-                text.contains("CAP_NET_RAW") || Instant::now() > deadline,
-                "{reason}"
-            );
-            if std::env::var(REQUIRE_PEERS).as_deref() == Ok("1") {
-                panic!("{reason} [{REQUIRE_PEERS}=1]");
-            }
-            eprintln!("skipping: {reason}");
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if wait_capturing(&mut observe.0, &log).is_none() {
+        return;
     }
     let mut pids = HashMap::new();
     for version in ["1.23", "1.24"] {
@@ -1102,25 +1124,8 @@ fn a_live_capture_names_a_server_by_its_pod_ip_through_the_kubernetes_api() {
             .spawn()
             .unwrap(),
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if text.contains("capturing on lo") {
-            break;
-        }
-        if observe.0.try_wait().unwrap().is_some() || Instant::now() > deadline {
-            let reason = format!("pqready cannot capture on lo: {}", text.trim());
-            assert!(
-                text.contains("CAP_NET_RAW") || Instant::now() > deadline,
-                "{reason}"
-            );
-            if std::env::var(REQUIRE_PEERS).as_deref() == Ok("1") {
-                panic!("{reason} [{REQUIRE_PEERS}=1]");
-            }
-            eprintln!("skipping: {reason}");
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if wait_capturing(&mut observe.0, &log).is_none() {
+        return;
     }
     // A Go 1.23 client: its classical connection makes findings, so the
     // SARIF results below name the ends too.
@@ -1762,42 +1767,7 @@ fn observe_applies_a_policy_and_compares_with_a_baseline() {
 /// What tshark reads from QUIC (it decrypts Initials itself): (server UDP
 /// port, client UDP port) → the final ServerHello's key_share group.
 fn tshark_quic_groups(file: &Path, ports: &[u16]) -> HashMap<(u16, u16), u16> {
-    let mut cmd = Command::new(bin("tshark"));
-    cmd.arg("-r").arg(file);
-    for p in ports {
-        cmd.args(["-d", &format!("udp.port=={p},quic")]);
-    }
-    let out = cmd
-        .args([
-            "-Y",
-            "tls.handshake.type == 2",
-            "-T",
-            "fields",
-            "-e",
-            "udp.srcport",
-            "-e",
-            "udp.dstport",
-            "-e",
-            "tls.handshake.extensions_key_share_group",
-        ])
-        .output()
-        .expect("run tshark");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut map = HashMap::new();
-    for line in text.lines() {
-        let f: Vec<&str> = line.split('\t').collect();
-        if f.len() < 3 || f[2].is_empty() {
-            continue;
-        }
-        // A HelloRetryRequest and its ServerHello: the last one counts.
-        let group = f[2].split(',').next_back().unwrap().trim();
-        let code = group
-            .strip_prefix("0x")
-            .map(|h| u16::from_str_radix(h, 16).unwrap())
-            .unwrap_or_else(|| group.parse().unwrap());
-        map.insert((f[0].parse().unwrap(), f[1].parse().unwrap()), code);
-    }
-    map
+    tshark_server_groups(file, "udp", ports)
 }
 
 /// A group as nginx's `$ssl_curve` names it: a codepoint in hex for the
@@ -1954,22 +1924,10 @@ fn a_live_capture_on_lo_reads_quic_initials() {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if text.contains("capturing on lo") {
-            break;
-        }
-        if observe.try_wait().unwrap().is_some() || Instant::now() > deadline {
-            let _ = observe.kill();
-            let reason = format!("pqready cannot capture on lo: {}", text.trim());
-            if std::env::var(REQUIRE_PEERS).as_deref() == Ok("1") {
-                panic!("{reason} [{REQUIRE_PEERS}=1]");
-            }
-            eprintln!("skipping: {reason}");
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if wait_capturing(&mut observe, &log).is_none() {
+        let _ = observe.kill();
+        let _ = observe.wait();
+        return;
     }
     curl_h3(quicgo.addr);
     curl_h3(quicgo.addr);

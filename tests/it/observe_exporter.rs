@@ -3,50 +3,23 @@
 //! Root only (CAP_NET_RAW): skips like the peer tests, or fails under
 //! PQREADY_REQUIRE_PEERS=1.
 
-use crate::observe::gated_proxy;
+use crate::observe::{gated_proxy, KillOnDrop};
 use crate::support::exporter::get;
-use crate::support::peers::{bin, go_server, require, REQUIRE_PEERS};
+use crate::support::peers::{bin, go_server, require};
 use crate::support::prometheus;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Waits for "capturing on lo" and returns the address of the "listening
 /// on" line; None (after saying why) when this host cannot capture.
 fn wait_capturing(child: &mut Child, log: &Path) -> Option<SocketAddr> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        if text.contains("capturing on lo") {
-            let at = text.find("listening on http://").expect("a listening line");
-            let rest = &text[at + "listening on http://".len()..];
-            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            return Some(rest[..end].parse().expect("an address"));
-        }
-        if child.try_wait().unwrap().is_some() || Instant::now() > deadline {
-            let reason = format!("pqready cannot capture on lo: {}", text.trim());
-            assert!(
-                text.contains("CAP_NET_RAW") || Instant::now() > deadline,
-                "{reason}"
-            );
-            if std::env::var(REQUIRE_PEERS).as_deref() == Ok("1") {
-                panic!("{reason} [{REQUIRE_PEERS}=1]");
-            }
-            eprintln!("skipping: {reason}");
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let text = crate::observe::wait_capturing(child, log)?;
+    let at = text.find("listening on http://").expect("a listening line");
+    let rest = &text[at + "listening on http://".len()..];
+    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    Some(rest[..end].parse().expect("an address"))
 }
 
 /// The value of the one `name` series whose label text contains every

@@ -10,13 +10,13 @@
 
 use crate::observe::{code, gated_proxy, observe_json, port, tshark_groups, KillOnDrop, Tcpdump};
 use crate::support::clients::{chromium, denoclient, DEAD_END_PROXY};
-use crate::support::peers::{bun_server, nginx_logging_tls, require, REQUIRE_PEERS};
+use crate::support::peers::{bun_server, nginx_logging_tls, require};
 use pqready::wire::NamedGroup;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What tshark reads from each HelloRetryRequest: (server port, client
 /// port) → the group it asks for.
@@ -277,26 +277,8 @@ fn start_live(dir: &Path, filter: &str) -> Option<KillOnDrop> {
             .spawn()
             .unwrap(),
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if text.contains("capturing on lo") {
-            return Some(observe);
-        }
-        if observe.0.try_wait().unwrap().is_some() || Instant::now() > deadline {
-            let reason = format!("pqready cannot capture on lo: {}", text.trim());
-            assert!(
-                text.contains("CAP_NET_RAW") || Instant::now() > deadline,
-                "{reason}"
-            );
-            if std::env::var(REQUIRE_PEERS).as_deref() == Ok("1") {
-                panic!("{reason} [{REQUIRE_PEERS}=1]");
-            }
-            eprintln!("skipping: {reason}");
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    crate::observe::wait_capturing(&mut observe.0, &log)?;
+    Some(observe)
 }
 
 #[test]
