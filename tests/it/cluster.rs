@@ -32,7 +32,7 @@ fn assert_ok(out: &Output) {
 
 /// `pqready cluster --kubeconfig CONFIG --only groups -o json EXTRA...`: the
 /// quickest audit, for tests about discovery and credentials.
-fn groups_audit(config: &Path, extra: &[&str]) -> Output {
+pub(crate) fn groups_audit(config: &Path, extra: &[&str]) -> Output {
     let config = config.to_str().unwrap();
     let mut args = vec![
         "cluster",
@@ -47,7 +47,7 @@ fn groups_audit(config: &Path, extra: &[&str]) -> Output {
     pqready(&args, &[])
 }
 
-fn json(out: &Output) -> Value {
+pub(crate) fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "not one JSON document ({e}):\n{}\n{}",

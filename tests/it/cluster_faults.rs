@@ -9,7 +9,6 @@
 
 use serde_json::Value;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 use support::apiserver::{
@@ -23,31 +22,7 @@ use support::command::run_with_path as pqready;
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
-/// `pqready cluster --kubeconfig CONFIG --only groups -o json EXTRA...`.
-fn groups_audit(config: &Path, extra: &[&str]) -> Output {
-    let config = config.to_str().unwrap();
-    let mut args = vec![
-        "cluster",
-        "--kubeconfig",
-        config,
-        "--only",
-        "groups",
-        "-o",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    pqready(&args, &[])
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not one JSON document ({e}):\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
+use crate::cluster::{groups_audit, json};
 
 fn code(out: &Output) -> Option<i32> {
     out.status.code()
