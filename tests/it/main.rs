@@ -43,6 +43,7 @@ mod prediction;
 mod prometheus_peer;
 mod protocol_reports;
 mod quic;
+mod release;
 mod report_cmd;
 mod sarif;
 mod schema;
