@@ -223,8 +223,9 @@ mod tests {
         let mut r = StreamReassembler::new(100);
         r.syn(u32::MAX); // sequence numbers wrap
         r.push(0, b"AAAA");
-        r.push(2, b"XXXXYY");
-        assert_eq!(r.contiguous(), b"AAAAXXYY");
+        // Bytes 2..4 again, but different ("CC" against "AA"): a conflict.
+        r.push(2, b"CCCCYY");
+        assert_eq!(r.contiguous(), b"AAAACCYY");
         assert_eq!(r.conflicts, 1);
     }
 
