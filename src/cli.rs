@@ -1204,9 +1204,52 @@ fn parse_starttls(text: &str) -> Result<crate::vocab::Protocol, String> {
         })
 }
 
+/// The targets of a `probe` run: those on the command line, then those of
+/// the targets file, over QUIC with `--quic`, kept to `--shard`'s share.
+#[derive(Debug)]
+pub struct ProbeTargets {
+    listed: Vec<Target>,
+    file: Option<discover::TargetsFile>,
+    quic: bool,
+    shard: Option<discover::shard::Shard>,
+    count: usize,
+}
+
+impl ProbeTargets {
+    /// How many targets [`ProbeTargets::iter`] yields.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// True when there is nothing to probe (a shard that holds none).
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The targets, in order, each made as it is asked for.
+    pub fn iter(&self) -> impl Iterator<Item = Target> + '_ {
+        let file = self.file.iter().flat_map(|f| f.targets());
+        self.listed
+            .iter()
+            .cloned()
+            .chain(file)
+            .map(|t| match self.quic {
+                true => discover::over_quic(t),
+                false => t,
+            })
+            .filter(|t| self.shard.is_none_or(|s| s.owns(&t.label)))
+    }
+}
+
 impl ProbeArgs {
     /// Validated targets, from arguments then the targets file.
     pub fn targets(&self) -> Result<Vec<Target>, FlagError> {
+        Ok(self.target_list()?.iter().collect())
+    }
+
+    /// Validated targets, from arguments then the targets file, made one at
+    /// a time as they are probed (see [`discover::TargetsFile`]).
+    pub fn target_list(&self) -> Result<ProbeTargets, FlagError> {
         let sni = self.sni.as_deref();
         // Targets written without a scheme, on the command line or in the
         // file alike, speak what the flags say.
@@ -1214,25 +1257,30 @@ impl ProbeArgs {
             true => Some(crate::vocab::Protocol::Ssh),
             false => self.starttls,
         };
-        let mut out = Vec::new();
+        let mut listed = Vec::new();
         for t in &self.targets {
-            out.push(discover::parse_target_as(t, sni, assume)?);
+            listed.push(discover::parse_target_as(t, sni, assume)?);
         }
-        if let Some(path) = &self.targets_file {
-            out.extend(discover::read_targets_file_as(path, sni, assume)?);
-        }
-        if out.is_empty() {
+        let file = match &self.targets_file {
+            Some(path) => Some(discover::TargetsFile::read(path, sni, assume)?),
+            None => None,
+        };
+        if listed.is_empty() && file.as_ref().is_none_or(|f| f.is_empty()) {
             return Err(FlagError::NoTargets);
         }
-        if self.quic {
-            out = out.into_iter().map(discover::over_quic).collect();
-        }
-        Ok(match self.shard {
-            Some(shard) => shard.select(out, |t| Some(t.label.as_str())),
-            None => out,
-        })
+        let mut list = ProbeTargets {
+            listed,
+            file,
+            quic: self.quic,
+            shard: self.shard,
+            count: 0,
+        };
+        list.count = match self.shard {
+            Some(_) => list.iter().count(),
+            None => list.listed.len() + list.file.as_ref().map_or(0, |f| f.len()),
+        };
+        Ok(list)
     }
-
     /// Validated probe configuration.
     pub fn config(&self) -> Result<ProbeConfig, FlagError> {
         let mut config = probe_config(

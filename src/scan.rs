@@ -14,7 +14,7 @@ use crate::net::{Concurrency, WorkSlot};
 use crate::probe::{self, ProbeConfig};
 use crate::report::TargetReport;
 use crate::vocab::{ComponentCategory, ErrorKind};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tokio::task::JoinSet;
 
@@ -120,11 +120,13 @@ pub const MIN_HELD: usize = 1024;
 
 /// Scans `targets` with at most `run.limit()` probes working at once (and
 /// up to [`WINDOW_PER_SLOT`] times as many started, those beyond working
-/// only while others wait), judging each with `judge`. `on_finish`
-/// sees each report as soon as it is done (for progress); `emit` receives
-/// them in input order.
+/// only while others wait), judging each with `judge`. Targets are taken
+/// from the iterator only as there is room for them, so a long list made
+/// lazily ([`crate::discover::TargetsFile`]) is never held whole.
+/// `on_finish` sees each report as soon as it is done (for progress);
+/// `emit` receives them in input order.
 pub async fn scan(
-    targets: Vec<Target>,
+    targets: impl IntoIterator<Item = Target>,
     config: ProbeConfig,
     judge: Judge,
     run: Arc<Concurrency>,
@@ -133,12 +135,15 @@ pub async fn scan(
 ) {
     let config = Arc::new(config);
     let judge = Arc::new(judge);
-    let targets: Vec<Arc<Target>> = targets.into_iter().map(Arc::new).collect();
+    let mut pending = targets.into_iter();
+    let mut exhausted = false;
     let mut running: JoinSet<(usize, TargetReport)> = JoinSet::new();
-    let mut index_of = std::collections::HashMap::new();
+    // The targets of the tasks in `running` (only those), for the report of
+    // one whose task fails.
+    let mut in_flight: HashMap<tokio::task::Id, (usize, Arc<Target>)> = HashMap::new();
     let mut finished: BTreeMap<usize, TargetReport> = BTreeMap::new();
     let (mut next_spawn, mut next_emit) = (0usize, 0usize);
-    while next_emit < targets.len() {
+    loop {
         let limit = run.limit();
         let window = limit
             .saturating_mul(WINDOW_PER_SLOT)
@@ -147,35 +152,42 @@ pub async fn scan(
         // endpoint holds back at most a few windows of them, so memory stays
         // bounded however long the list.
         let held = window.saturating_mul(2).max(MIN_HELD);
-        while running.len() < window
-            && running.len() + finished.len() < held
-            && next_spawn < targets.len()
-        {
-            let (idx, target, config) = (next_spawn, targets[next_spawn].clone(), config.clone());
-            let (judge, run) = (judge.clone(), run.clone());
+        while !exhausted && running.len() < window && running.len() + finished.len() < held {
+            let Some(target) = pending.next() else {
+                exhausted = true;
+                break;
+            };
+            let (idx, target, config) = (next_spawn, Arc::new(target), config.clone());
+            let (judge, run, task_target) = (judge.clone(), run.clone(), target.clone());
             let handle = running.spawn(async move {
                 let slot = Arc::new(WorkSlot::take(run).await);
                 (
                     idx,
-                    scan_one_contained(target, config, judge, Some(slot)).await,
+                    scan_one_contained(task_target, config, judge, Some(slot)).await,
                 )
             });
-            index_of.insert(handle.id(), idx);
+            in_flight.insert(handle.id(), (idx, target));
             next_spawn += 1;
         }
         // A grown limit lets more start before the next one finishes.
         let joined = tokio::select! {
             joined = running.join_next_with_id() => joined,
-            () = run.grown(), if next_spawn < targets.len() => continue,
+            () = run.grown(), if !exhausted => continue,
         };
         let (idx, report) = match joined {
+            // Nothing runs: every report has been emitted (an earlier one
+            // still running is what holds a later one back).
             None => break,
-            Some(Ok((_, done))) => done,
+            Some(Ok((id, done))) => {
+                in_flight.remove(&id);
+                done
+            }
             // The wrapper above cannot panic; if its task still fails, that
             // target gets an error report and the scan goes on.
             Some(Err(e)) => {
-                let idx = index_of.get(&e.id()).copied().unwrap_or(next_emit);
-                let t = &targets[idx];
+                let Some((idx, t)) = in_flight.remove(&e.id()) else {
+                    continue;
+                };
                 let err =
                     probe::ProbeError::new(ErrorKind::Internal, format!("internal error: {e}"));
                 (idx, unprobed(&t.label, t.sni.clone(), &err, &config))
@@ -187,5 +199,50 @@ pub async fn scan(
             emit(report);
             next_emit += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    #[tokio::test]
+    async fn targets_are_taken_as_there_is_room_and_reports_come_out_in_order() {
+        // Bound, never listening: refused at once for the whole test, and
+        // no other test's listener can take the port.
+        let refusing = tokio::net::TcpSocket::new_v4().unwrap();
+        refusing.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let port = refusing.local_addr().unwrap().port();
+        let total = 3 * MIN_HELD;
+        let taken = Cell::new(0usize);
+        let targets = (0..total).map(|i| {
+            taken.set(taken.get() + 1);
+            let mut t = crate::discover::parse_target(&format!("127.0.0.1:{port}"), None).unwrap();
+            t.label = format!("target-{i}");
+            t
+        });
+        let mut taken_at_first_report = None;
+        let mut labels = Vec::new();
+        scan(
+            targets,
+            ProbeConfig::default(),
+            Judge::default(),
+            Concurrency::fixed(1),
+            |_| {},
+            |report| {
+                taken_at_first_report.get_or_insert(taken.get());
+                labels.push(report.target.clone());
+            },
+        )
+        .await;
+        // One probe at a time: the window is WINDOW_PER_SLOT targets, and
+        // no more are made while the first report waits to go out.
+        assert!(
+            taken_at_first_report.unwrap() <= WINDOW_PER_SLOT + 1,
+            "{taken_at_first_report:?} targets made before the first report"
+        );
+        let expected: Vec<String> = (0..total).map(|i| format!("target-{i}")).collect();
+        assert_eq!(labels, expected);
     }
 }

@@ -83,7 +83,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CommandError> {
 fn run_command(command: Command) -> Result<Outcome, CommandError> {
     match command {
         Command::Probe(args) => {
-            let targets = args.targets()?;
+            let targets = args.target_list()?;
             if let (Some(shard), true) = (args.shard, targets.is_empty()) {
                 eprintln!("pqready: shard {shard} holds none of the targets: nothing to probe");
             }
@@ -91,7 +91,8 @@ fn run_command(command: Command) -> Result<Outcome, CommandError> {
             let rules = args.deadlines.rules()?;
             let concurrency = args.pace.concurrency()?;
             runtime()?.block_on(probe(
-                targets,
+                targets.iter(),
+                targets.len(),
                 config,
                 rules,
                 concurrency,
@@ -110,9 +111,9 @@ fn run_command(command: Command) -> Result<Outcome, CommandError> {
                         servers.len()
                     );
                 }
-                let targets = servers.iter().map(|s| s.target()).collect();
                 let outcome = probe(
-                    targets,
+                    servers.iter().map(|s| s.target()),
+                    servers.len(),
                     config,
                     rules,
                     crate::net::Concurrency::fixed(4),
@@ -199,14 +200,15 @@ fn init_logging(verbose: u8) {
 
 /// Probes `targets` and streams each report to `output` in input order.
 async fn probe(
-    targets: Vec<Target>,
+    targets: impl IntoIterator<Item = Target>,
+    count: usize,
     config: ProbeConfig,
     rules: CertRules,
     concurrency: std::sync::Arc<crate::net::Concurrency>,
     mut output: Output,
 ) -> Result<Outcome, CommandError> {
     output.progress(Progress::Bar {
-        total: targets.len() as u64,
+        total: count as u64,
         template: "{spinner} [{bar:30}] {pos}/{len} probed ({elapsed})",
     });
     let mut failed = false;

@@ -220,6 +220,38 @@ fn failing_endpoint_is_reported_and_the_run_goes_on() {
     }
 }
 
+/// On a terminal, a targets-file run shows how far it is (issue 25: a
+/// 100,000-endpoint run must say where it stands). `script` gives pqready
+/// a terminal; the bar is drawn to it and cleared at the end.
+#[test]
+fn a_terminal_sees_progress_through_a_targets_file() {
+    if !peers::require(&["/usr/bin/script"]) {
+        return;
+    }
+    let refusing = peers::RefusingPort::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("targets.txt");
+    std::fs::write(&file, format!("{}\n", refusing.addr).repeat(50)).unwrap();
+    let command = format!(
+        "{} probe --only groups --targets-file {}",
+        env!("CARGO_BIN_EXE_pqready"),
+        file.display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{screen}");
+    assert!(
+        screen.contains("/50 probed"),
+        "no progress on the terminal:\n{screen}"
+    );
+    // And the results themselves: a table, each dead endpoint once.
+    assert_eq!(screen.matches("connection refused").count(), 50, "{screen}");
+}
+
 #[test]
 fn profiles_json_lists_every_profile_with_share_sizes() {
     let out = pqready(&["profiles", "--json"]);

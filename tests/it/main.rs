@@ -31,6 +31,7 @@ mod gate;
 mod golden;
 mod hostile;
 mod html;
+mod image;
 mod inspect;
 mod interop;
 mod key_exchange;
