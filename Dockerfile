@@ -7,8 +7,10 @@
 #
 # NOT BUILT IN THIS REPOSITORY'S CI: the development and CI machines have no
 # container engine, so this file has never been built there. It is kept
-# simple and conventional on purpose; scripts/validate-deploy only checks it
-# as text (non-root user, entrypoint, default arguments, .dockerignore).
+# simple and conventional on purpose. scripts/validate-deploy checks it as
+# text (non-root user, entrypoint, default arguments, .dockerignore), and
+# tests/it/image.rs runs the binary in a read-only chroot made of the final
+# stage's Debian packages, with this file's USER, ENTRYPOINT and CMD.
 #
 # Why glibc + distroless/cc and not a fully static musl binary: aws-lc-sys
 # (under rustls/aws-lc-rs) compiles C that includes <linux/random.h>, which

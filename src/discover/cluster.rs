@@ -357,18 +357,22 @@ pub async fn discover(
     mut cluster: ClusterInfo,
     includes: Includes,
 ) -> Result<Discovery, ClusterError> {
-    let version = client.apiserver_version().await.map_err(|e| {
+    let retry_for = includes.retry_for.unwrap_or(listing::DEFAULT_RETRY_FOR);
+    let version = listing::version(client, retry_for).await.map_err(|f| {
+        let tries = match f.attempts {
+            0 | 1 => String::new(),
+            n => format!(" (after {n} tries)"),
+        };
         ClusterError(format!(
-            "the API server at {} did not answer /version: {}",
-            cluster.server,
-            client_reason(&e)
+            "the API server at {} did not answer /version: {}{tries}",
+            cluster.server, f.reason
         ))
     })?;
     cluster.git_version = Some(version.git_version.clone());
     cluster.go_version = Some(version.go_version.clone());
     let mut found = Found {
         client: client.clone(),
-        retry_for: includes.retry_for.unwrap_or(listing::DEFAULT_RETRY_FOR),
+        retry_for,
         components: Vec::new(),
         hidden: Vec::new(),
         services: BTreeMap::new(),

@@ -73,9 +73,23 @@ impl Failure {
     fn transient(&self) -> bool {
         match self.code {
             None => true,
-            Some(code) => code == 429 || code == 408 || (500..=599).contains(&code),
+            Some(code) => Failure::asks_again(code),
         }
     }
+
+    /// Whether an answer with this status says to try again later.
+    fn asks_again(code: u16) -> bool {
+        code == 429 || code == 408 || (500..=599).contains(&code)
+    }
+}
+
+/// Which failures [`send`] tries again.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    /// Any that may pass: an answer asking for another try, or none.
+    Transient,
+    /// Only an answer asking for another try (429, 408, 5xx).
+    Answered,
 }
 
 /// One answer, or what went wrong and how long the server asked us to wait.
@@ -152,6 +166,7 @@ async fn send(
     client: &Client,
     make: impl Fn() -> Result<http::Request<Vec<u8>>, Failure>,
     deadline: Instant,
+    retry: Retry,
 ) -> Result<Vec<u8>, Failure> {
     let mut backoff = FIRST_BACKOFF;
     let mut attempts = 0;
@@ -163,7 +178,11 @@ async fn send(
         };
         let mut failure = attempt.failure;
         failure.attempts = attempts;
-        if !failure.transient() {
+        let again = match retry {
+            Retry::Transient => failure.transient(),
+            Retry::Answered => failure.code.is_some_and(Failure::asks_again),
+        };
+        if !again {
             return Err(failure);
         }
         let wait = attempt.retry_after.unwrap_or(backoff).min(MAX_WAIT);
@@ -206,7 +225,7 @@ where
                 attempts: 0,
             })
         };
-        let body = match send(client, made, deadline).await {
+        let body = match send(client, made, deadline, Retry::Transient).await {
             Ok(body) => body,
             Err(f) if f.code == Some(410) && token.is_some() => {
                 // The snapshot the token named is gone (compacted): a new
@@ -250,7 +269,7 @@ pub async fn get<K: DeserializeOwned>(
                 attempts: 0,
             })
     };
-    match send(client, made, Instant::now() + retry_for).await {
+    match send(client, made, Instant::now() + retry_for, Retry::Transient).await {
         Ok(body) => serde_json::from_slice(&body)
             .map(Some)
             .map_err(|_| Failure {
@@ -261,6 +280,39 @@ pub async fn get<K: DeserializeOwned>(
         Err(f) if f.code == Some(404) => Ok(None),
         Err(f) => Err(f),
     }
+}
+
+/// Gets the API server's `/version`, trying again within `retry_for` when
+/// it answers that it cannot serve now (429, 5xx: starting, overloaded).
+/// A connection that fails is not tried again: before anything else was
+/// read it means a wrong address or a server that is down far more often
+/// than a restart, and the user hears so at once.
+pub async fn version(
+    client: &Client,
+    retry_for: Duration,
+) -> Result<k8s_openapi::apimachinery::pkg::version::Info, Failure> {
+    let made = || {
+        http::Request::get("/version")
+            .body(Vec::new())
+            .map_err(|_| Failure {
+                code: None,
+                reason: "invalid request".into(),
+                attempts: 0,
+            })
+    };
+    let body = send(client, made, Instant::now() + retry_for, Retry::Answered)
+        .await
+        .map_err(|mut f| {
+            if f.code == Some(404) {
+                f.reason = "404 Not Found: this server does not serve the Kubernetes API".into();
+            }
+            f
+        })?;
+    serde_json::from_slice(&body).map_err(|_| Failure {
+        code: Some(200),
+        reason: "the answer is not Kubernetes API JSON".into(),
+        attempts: 1,
+    })
 }
 
 #[cfg(test)]

@@ -171,6 +171,49 @@ fn a_restart_in_the_middle_of_a_list_is_retried() {
     assert_eq!(lists[1].path, lists[2].path);
 }
 
+/// `/version`, the first request, is tried again when the API server says
+/// it cannot answer yet (503 while starting, 429); an answer that will not
+/// change (404: not a Kubernetes API) ends the run at once, in one line.
+#[test]
+fn version_is_retried_while_the_server_asks_and_refused_for_good_at_once() {
+    let closed = kubeconfig::closed_port();
+    let server = TestApiServer::start(
+        nodes(Cluster::new(), 1, closed)
+            .fault(Fault::new("/version", FaultKind::Status(503)).requests(0, Some(1)))
+            .fault(
+                Fault::new("/version", FaultKind::Throttle { retry_after: 1 }).requests(1, Some(2)),
+            ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = kubeconfig::token(dir.path(), &server);
+    let out = groups_audit(&config, &["--edges=false"]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["cluster"]["git_version"], "v1.33.2");
+    let versions: Vec<u16> = server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/version")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(versions, [503, 429, 200]);
+
+    // Not Kubernetes: one answer, one line, no retry.
+    let not_kubernetes =
+        TestApiServer::start(Cluster::new().fault(Fault::new("/version", FaultKind::Status(404))));
+    let config = kubeconfig::token(dir.path(), &not_kubernetes);
+    let out = groups_audit(&config, &[]);
+    assert_eq!(code(&out), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(
+            "did not answer /version: 404 Not Found: this server does not serve the Kubernetes API"
+        ),
+        "{err}"
+    );
+    assert_eq!(not_kubernetes.requests().len(), 1);
+}
+
 #[test]
 fn throttling_is_waited_out_and_a_failing_resource_makes_the_audit_partial() {
     let closed = kubeconfig::closed_port();
