@@ -28,10 +28,14 @@ COPY . .
 RUN cargo build --release --locked --bin pqready \
  && install -D -m 0755 target/release/pqready /out/pqready \
  && /out/pqready --version
+# pqready's SBOM (CycloneDX, from Cargo.lock: scripts/sbom), shipped beside
+# the binary. scripts/sbom installs its pinned cargo-cyclonedx first.
+RUN PQREADY_TOOLS_DIR=/tools scripts/sbom /out/pqready.cdx.json
 
 # Final stage: no shell, no package manager, nonroot (65532) by default.
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /out/pqready /pqready
+COPY --from=build /out/pqready.cdx.json /pqready.cdx.json
 USER 65532:65532
 ENTRYPOINT ["/pqready"]
 CMD ["cluster", "--in-cluster", "-o", "json"]

@@ -27,7 +27,7 @@ const SA_TOKEN: &str = "sa-token-SECRET-image-4242";
 
 /// What the Dockerfile's final stage says about running the binary.
 struct FinalStage {
-    /// `COPY --from=build SRC DEST`: where the binary lands.
+    /// Where the binary lands (the `COPY` to the entrypoint's path).
     binary: String,
     /// `USER`, as `UID:GID`.
     user: String,
@@ -59,11 +59,19 @@ fn final_stage() -> FinalStage {
         serde_json::from_str(&instruction(name))
             .unwrap_or_else(|e| panic!("{name} is not in exec (JSON) form: {e}"))
     };
-    let copy = instruction("COPY");
+    let entrypoint = exec_form("ENTRYPOINT");
+    // The COPY that puts the entrypoint's program in place.
+    let binary = stage
+        .lines()
+        .filter_map(|l| l.strip_prefix("COPY "))
+        .filter_map(|l| l.split_whitespace().last())
+        .find(|dest| entrypoint.first().map(String::as_str) == Some(*dest))
+        .expect("a COPY of the ENTRYPOINT's program")
+        .to_string();
     FinalStage {
-        binary: copy.split_whitespace().last().unwrap().to_string(),
+        binary,
         user: instruction("USER"),
-        entrypoint: exec_form("ENTRYPOINT"),
+        entrypoint,
         cmd: exec_form("CMD"),
     }
 }

@@ -1,6 +1,6 @@
 //! Validators for the exchange formats, from the official schemas kept as
 //! test data (tests/data/README.md and tests/data/cyclonedx/README.md say
-//! where each comes from): SARIF 2.1.0 and CycloneDX 1.7 / 1.6. Offline: the
+//! where each comes from): SARIF 2.1.0 and CycloneDX 1.7 / 1.6 / 1.5. Offline: the
 //! CycloneDX schemas' `$ref`s are served from the local copies.
 #![allow(dead_code)]
 
