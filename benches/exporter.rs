@@ -2,7 +2,10 @@
 //! six scans: it must level off, not grow), the size of `/metrics`, and scrape
 //! latency alone (plain and gzip, as Prometheus asks) and under load (32
 //! clients scraping at once), plus
-//! `/probe` answered from a fresh result under the same load.
+//! `/probe` answered from a fresh result under the same load. The full
+//! probe is measured twice: on plain HTTP, and behind `--web.config.file`
+//! with TLS and basic auth, scraped as Prometheus with `scheme: https`
+//! does (each scrape here on a new connection: the handshake is counted).
 //!
 //! The fleet is one nginx (OpenSSL 3.5, one worker) listening on 200
 //! loopback ports on each of 127.0.0.1 to 127.0.0.5: 1,000 endpoints.
@@ -14,8 +17,62 @@ mod exporter;
 #[path = "../tests/it/support/peers.rs"]
 mod peers;
 
-use exporter::{get, sample, Exporter};
+use exporter::{basic, raw_get, sample, tls_get, Exporter};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
+
+const USER: &str = "prometheus";
+const PASSWORD: &str = "bench password";
+
+/// How the bench reaches the exporter: plain HTTP, or TLS with basic auth.
+#[derive(Clone)]
+enum Scraper {
+    Plain(SocketAddr),
+    Tls { addr: SocketAddr, ca_pem: String },
+}
+
+impl Scraper {
+    /// GET `path` on a new connection: (status, head, body).
+    fn get(&self, path: &str, headers: &[(&str, &str)]) -> (u16, String, Vec<u8>) {
+        match self {
+            Scraper::Plain(addr) => raw_get(*addr, path, headers),
+            Scraper::Tls { addr, ca_pem } => {
+                let auth = basic(USER, PASSWORD);
+                let mut all = headers.to_vec();
+                all.push(("Authorization", &auth));
+                let a = tls_get(*addr, ca_pem, path, &all);
+                (a.status, a.head.to_lowercase(), a.body)
+            }
+        }
+    }
+
+    /// The value of `name{labels}` on `/metrics`.
+    fn metric(&self, name: &str, labels: &str) -> Option<f64> {
+        let (_, _, body) = self.get("/metrics", &[]);
+        sample(&String::from_utf8_lossy(&body), name, labels)
+    }
+}
+
+/// `--web.config.file` for TLS (a self-signed certificate for 127.0.0.1)
+/// and basic auth with a bcrypt hash of the cost `htpasswd -B` uses; the
+/// certificate's PEM, which the scraper trusts.
+fn web_config(dir: &std::path::Path) -> (std::path::PathBuf, String) {
+    let tls = dir.join("tls");
+    std::fs::create_dir_all(&tls).unwrap();
+    let (cert, key) = peers::write_cert(&tls);
+    let hash = bcrypt::hash(PASSWORD, 10).unwrap();
+    let file = tls.join("web.yml");
+    std::fs::write(
+        &file,
+        format!(
+            "tls_server_config:\n  cert_file: {}\n  key_file: {}\nbasic_auth_users:\n  {USER}: \"{hash}\"\n",
+            cert.display(),
+            key.display()
+        ),
+    )
+    .unwrap();
+    (file, std::fs::read_to_string(cert).unwrap())
+}
 
 const PORTS: usize = 200;
 const ADDRESSES: usize = 5;
@@ -87,13 +144,22 @@ http {{
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(SCANS);
-    // `PQREADY_BENCH_ONLY=groups` runs only the groups-only variant.
-    let only_groups = std::env::var("PQREADY_BENCH_ONLY").is_ok_and(|v| v == "groups");
-    for (label, extra) in [
-        ("full probe (default checks)", vec![]),
-        ("groups only", vec!["--only", "groups"]),
+    // `PQREADY_BENCH_ONLY=groups` runs only the groups-only variant,
+    // `PQREADY_BENCH_ONLY=full` only the full probe (plain and TLS).
+    let only = std::env::var("PQREADY_BENCH_ONLY").unwrap_or_default();
+    let (web, ca_pem) = web_config(dir.path());
+    let web = web.to_str().unwrap();
+    for (label, extra, tls) in [
+        ("full probe (default checks)", vec![], false),
+        (
+            "full probe, TLS + basic auth (--web.config.file)",
+            vec!["--web.config.file", web],
+            true,
+        ),
+        ("groups only", vec!["--only", "groups"], false),
     ] {
-        if only_groups && extra.is_empty() {
+        let groups = extra.contains(&"groups");
+        if (only == "groups" && !groups) || (only == "full" && groups) {
             continue;
         }
         let mut args = vec![
@@ -110,13 +176,20 @@ http {{
         ];
         args.extend(extra);
         let exporter = Exporter::start(&args);
+        let scraper = match tls {
+            false => Scraper::Plain(exporter.addr),
+            true => Scraper::Tls {
+                addr: exporter.addr,
+                ca_pem: ca_pem.clone(),
+            },
+        };
         let started = Instant::now();
         let mut rss_after = Vec::new();
         let mut scan_seconds = Vec::new();
         for scan in 1..=scans {
             let deadline = Instant::now() + Duration::from_secs(600);
             loop {
-                let done = exporter
+                let done = scraper
                     .metric("pqready_exporter_scans_total", "result=\"success\"")
                     .unwrap_or(0.0);
                 if done >= scan as f64 {
@@ -127,13 +200,13 @@ http {{
             }
             rss_after.push(exporter.rss_kib());
             scan_seconds.push(
-                exporter
+                scraper
                     .metric("pqready_exporter_scan_duration_seconds", "")
                     .unwrap(),
             );
         }
         let first = started.elapsed();
-        let page = exporter.get("/metrics").body;
+        let page = String::from_utf8(scraper.get("/metrics", &[]).2).unwrap();
         let series = page.lines().filter(|l| !l.starts_with('#')).count();
         let errors = sample(&page, "pqready_exporter_scan_errors", "").unwrap_or(-1.0);
         println!("\n{label}");
@@ -159,9 +232,9 @@ http {{
         let mut alone = Vec::new();
         for _ in 0..50 {
             let t = Instant::now();
-            let a = get(exporter.addr, "/metrics", &[]);
+            let (status, _, _) = scraper.get("/metrics", &[]);
             alone.push(t.elapsed());
-            assert_eq!(a.status, 200);
+            assert_eq!(status, 200);
         }
         println!("  scrape alone: {}", percentiles(&mut alone));
 
@@ -171,16 +244,11 @@ http {{
         let mut gzip_bytes = 0;
         for _ in 0..50 {
             let t = Instant::now();
-            let a = get(exporter.addr, "/metrics", &[("Accept-Encoding", "gzip")]);
+            let (status, head, _) = scraper.get("/metrics", &[("Accept-Encoding", "gzip")]);
             gzipped.push(t.elapsed());
-            assert_eq!(a.status, 200);
-            assert!(
-                a.headers.contains("content-encoding: gzip"),
-                "{}",
-                a.headers
-            );
-            gzip_bytes = a
-                .headers
+            assert_eq!(status, 200);
+            assert!(head.contains("content-encoding: gzip"), "{head}");
+            gzip_bytes = head
                 .lines()
                 .find_map(|l| l.strip_prefix("content-length: "))
                 .and_then(|v| v.trim().parse::<usize>().ok())
@@ -196,12 +264,11 @@ http {{
         // Under load: LOAD_CLIENTS threads scraping /metrics (and a cached
         // /probe) as fast as they can while the scans go on.
         let probe_path = format!("/probe?target=127.0.0.1:{}", ports[0]);
-        get(exporter.addr, &probe_path, &[]);
+        scraper.get(&probe_path, &[]);
         let stop = Instant::now() + Duration::from_secs(LOAD_SECONDS);
-        let addr = exporter.addr;
         let workers: Vec<_> = (0..LOAD_CLIENTS)
             .map(|i| {
-                let probe_path = probe_path.clone();
+                let (probe_path, scraper) = (probe_path.clone(), scraper.clone());
                 std::thread::spawn(move || {
                     let (mut metrics, mut probes) = (Vec::new(), Vec::new());
                     while Instant::now() < stop {
@@ -211,9 +278,9 @@ http {{
                             ("/metrics", &mut metrics)
                         };
                         let t = Instant::now();
-                        let a = get(addr, path, &[]);
+                        let (status, _, _) = scraper.get(path, &[]);
                         into.push(t.elapsed());
-                        assert_eq!(a.status, 200);
+                        assert_eq!(status, 200);
                     }
                     (metrics, probes)
                 })
@@ -237,7 +304,7 @@ http {{
         );
         println!(
             "  probes run for /probe during the load: {}; RSS after the load {} KiB, peak {} KiB",
-            exporter
+            scraper
                 .metric("pqready_exporter_probes_total", "source=\"probe\"")
                 .unwrap_or(-1.0),
             exporter.rss_kib(),

@@ -376,6 +376,7 @@ pub async fn discover(
         components: Vec::new(),
         hidden: Vec::new(),
         services: BTreeMap::new(),
+        slices: BTreeMap::new(),
         clients: vec![apiserver_client(&cluster)],
     };
     found.apiserver(&cluster);
@@ -553,8 +554,25 @@ struct Found {
     components: Vec<Component>,
     hidden: Vec<Hidden>,
     services: BTreeMap<(String, String), Option<Service>>,
+    /// The EndpointSlices of the Services in `services` that were read in
+    /// one list of every Service ([`Found::prefetch_services`]).
+    slices: BTreeMap<(String, String), Vec<EndpointSlice>>,
     clients: Vec<ClusterClient>,
 }
+
+/// Services one step of discovery reaches (webhooks, conversion webhooks,
+/// aggregated APIs), from which on every Service and EndpointSlice is
+/// listed once, in pages, rather than one get and one list per Service:
+/// 2,000 webhooks cost two paged lists, not 4,000 requests one after the
+/// other.
+const PREFETCH_SERVICES_AT: usize = 16;
+
+/// The label that ties an EndpointSlice to its Service.
+const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
+
+/// A `clientConfig.service` (or an APIService's `service`): namespace,
+/// name, port.
+type ServiceRef = (String, String, Option<i32>);
 
 /// The first container image of a pod spec, and the spec's say on whether
 /// a service-account token is mounted (the default is yes).
@@ -874,13 +892,22 @@ impl Found {
     }
 
     async fn webhooks(&mut self) {
+        // (name, source, url, service) of every webhook, read before any is
+        // resolved, so that the Services they name can be read at once.
+        let mut hooks: Vec<(String, String, Option<String>, Option<ServiceRef>)> = Vec::new();
+        let service_of = |c: &WebhookClientConfig| {
+            c.service
+                .as_ref()
+                .map(|s| (s.namespace.clone(), s.name.clone(), s.port))
+        };
         let api: Api<ValidatingWebhookConfiguration> = Api::all(self.client.clone());
         let resource = "validatingwebhookconfigurations.admissionregistration.k8s.io";
         for config in self.list(api, resource, &ListParams::default()).await {
             let name = config.metadata.name.clone().unwrap_or_default();
             for (i, hook) in config.webhooks.unwrap_or_default().into_iter().enumerate() {
                 let source = format!("ValidatingWebhookConfiguration/{name} webhooks[{i}]");
-                self.webhook(hook.name, source, &hook.client_config).await;
+                let service = service_of(&hook.client_config);
+                hooks.push((hook.name, source, hook.client_config.url, service));
             }
         }
         let api: Api<MutatingWebhookConfiguration> = Api::all(self.client.clone());
@@ -889,18 +916,33 @@ impl Found {
             let name = config.metadata.name.clone().unwrap_or_default();
             for (i, hook) in config.webhooks.unwrap_or_default().into_iter().enumerate() {
                 let source = format!("MutatingWebhookConfiguration/{name} webhooks[{i}]");
-                self.webhook(hook.name, source, &hook.client_config).await;
+                let service = service_of(&hook.client_config);
+                hooks.push((hook.name, source, hook.client_config.url, service));
             }
         }
+        self.webhook_backends(hooks).await;
     }
 
-    async fn webhook(&mut self, name: String, source: String, config: &WebhookClientConfig) {
-        let service = config
-            .service
-            .as_ref()
-            .map(|s| (s.namespace.as_str(), s.name.as_str(), s.port));
-        self.webhook_backend(name, source, config.url.as_deref(), service)
-            .await;
+    /// Resolves webhooks (name, source, url, service), reading the
+    /// Services they name first when there are many.
+    async fn webhook_backends(
+        &mut self,
+        hooks: Vec<(String, String, Option<String>, Option<ServiceRef>)>,
+    ) {
+        let wanted = hooks
+            .iter()
+            .filter(|(_, _, url, _)| url.is_none())
+            .filter_map(|(_, _, _, service)| service.as_ref())
+            .map(|(ns, name, _)| (ns.clone(), name.clone()))
+            .collect();
+        self.prefetch_services(wanted).await;
+        for (name, source, url, service) in hooks {
+            let service = service
+                .as_ref()
+                .map(|(ns, name, port)| (ns.as_str(), name.as_str(), *port));
+            self.webhook_backend(name, source, url.as_deref(), service)
+                .await;
+        }
     }
 
     /// A webhook (admission or conversion: two API types with the same
@@ -935,6 +977,7 @@ impl Found {
     async fn conversion_webhooks(&mut self) {
         let api: Api<CustomResourceDefinition> = Api::all(self.client.clone());
         let resource = "customresourcedefinitions.apiextensions.k8s.io";
+        let mut hooks = Vec::new();
         for crd in self.list(api, resource, &ListParams::default()).await {
             let name = crd.metadata.name.clone().unwrap_or_default();
             let Some(conversion) = crd.spec.conversion else {
@@ -946,23 +989,21 @@ impl Found {
             let Some(config) = conversion.webhook.and_then(|w| w.client_config) else {
                 continue;
             };
-            let service = config
-                .service
-                .as_ref()
-                .map(|s| (s.namespace.as_str(), s.name.as_str(), s.port));
-            self.webhook_backend(
+            let service = config.service.map(|s| (s.namespace, s.name, s.port));
+            hooks.push((
                 format!("{name} conversion"),
                 format!("CustomResourceDefinition/{name} conversion"),
-                config.url.as_deref(),
+                config.url,
                 service,
-            )
-            .await;
+            ));
         }
+        self.webhook_backends(hooks).await;
     }
 
     async fn apiservices(&mut self) {
         let api: Api<APIService> = Api::all(self.client.clone());
         let resource = "apiservices.apiregistration.k8s.io";
+        let mut backed = Vec::new();
         for svc in self.list(api, resource, &ListParams::default()).await {
             let name = svc.metadata.name.clone().unwrap_or_default();
             let Some(reference) = svc.spec.and_then(|s| s.service) else {
@@ -975,6 +1016,14 @@ impl Found {
                 .port
                 .and_then(|p| u16::try_from(p).ok())
                 .unwrap_or(443);
+            backed.push((name, ns, svc_name, port));
+        }
+        let wanted = backed
+            .iter()
+            .map(|(_, ns, svc_name, _)| (ns.clone(), svc_name.clone()))
+            .collect();
+        self.prefetch_services(wanted).await;
+        for (name, ns, svc_name, port) in backed {
             self.service_component(
                 Category::Apiservice,
                 name.clone(),
@@ -984,6 +1033,64 @@ impl Found {
                 format!("APIService/{name}"),
             )
             .await;
+        }
+    }
+
+    /// Reads the Services in `wanted` not read yet, and their
+    /// EndpointSlices, in one paged list of each over every namespace, when
+    /// there are at least [`PREFETCH_SERVICES_AT`] of them. When a list
+    /// fails (not allowed cluster-wide, say), nothing is kept from it and
+    /// each Service is asked for alone, as with a few, which records what
+    /// cannot be read.
+    async fn prefetch_services(&mut self, wanted: std::collections::BTreeSet<(String, String)>) {
+        let wanted: std::collections::BTreeSet<(String, String)> = wanted
+            .into_iter()
+            .filter(|key| !self.services.contains_key(key))
+            .collect();
+        if wanted.len() < PREFETCH_SERVICES_AT {
+            return;
+        }
+        let key_of =
+            |meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+             name: Option<&String>| { Some((meta.namespace.clone()?, name?.clone())) };
+        let api: Api<Service> = Api::all(self.client.clone());
+        let services = listing::list(
+            &self.client,
+            api.resource_url(),
+            &ListParams::default(),
+            self.retry_for,
+            |svc: Service| {
+                let key = key_of(&svc.metadata, svc.metadata.name.as_ref())?;
+                wanted.contains(&key).then_some((key, svc))
+            },
+        )
+        .await;
+        let api: Api<EndpointSlice> = Api::all(self.client.clone());
+        let slices = listing::list(
+            &self.client,
+            api.resource_url(),
+            &ListParams::default(),
+            self.retry_for,
+            |slice: EndpointSlice| {
+                let service = slice.metadata.labels.as_ref()?.get(SERVICE_NAME_LABEL);
+                let key = key_of(&slice.metadata, service)?;
+                wanted.contains(&key).then_some((key, slice))
+            },
+        )
+        .await;
+        let (Ok(services), Ok(slices)) = (services, slices) else {
+            tracing::debug!("listing every Service failed: asking for each alone");
+            return;
+        };
+        for key in &wanted {
+            self.services.insert(key.clone(), None);
+            self.slices.insert(key.clone(), Vec::new());
+        }
+        for (key, svc) in services {
+            self.services.insert(key, Some(svc));
+        }
+        for (key, slice) in slices {
+            self.slices.entry(key).or_default().push(slice);
         }
     }
 
@@ -1394,11 +1501,17 @@ impl Found {
 
     /// Ready endpoint addresses of a Service, at `port`.
     async fn endpoints(&mut self, namespace: &str, service: &str, port: u16) -> Vec<Target> {
-        let api: Api<EndpointSlice> = Api::namespaced(self.client.clone(), namespace);
-        let params = ListParams::default().labels(&format!("kubernetes.io/service-name={service}"));
-        let slices = self
-            .list(api, "endpointslices.discovery.k8s.io", &params)
-            .await;
+        let key = (namespace.to_string(), service.to_string());
+        let slices = match self.slices.get(&key) {
+            Some(read) => read.clone(),
+            None => {
+                let api: Api<EndpointSlice> = Api::namespaced(self.client.clone(), namespace);
+                let params =
+                    ListParams::default().labels(&format!("{SERVICE_NAME_LABEL}={service}"));
+                self.list(api, "endpointslices.discovery.k8s.io", &params)
+                    .await
+            }
+        };
         let mut out = Vec::new();
         for slice in slices {
             for ep in slice.endpoints {

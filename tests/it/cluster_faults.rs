@@ -214,6 +214,88 @@ fn version_is_retried_while_the_server_asks_and_refused_for_good_at_once() {
     assert_eq!(not_kubernetes.requests().len(), 1);
 }
 
+/// Many webhooks behind Services: every Service and EndpointSlice is read
+/// in one list each, not a get and a list per webhook; where listing every
+/// Service is not allowed, each is asked for alone, as with a few.
+#[test]
+fn many_service_webhooks_read_their_services_in_one_list() {
+    const HOOKS: usize = 20;
+    let closed = kubeconfig::closed_port();
+    let cluster = |deny_cluster_wide: bool| {
+        let mut cluster = Cluster::new();
+        for i in 0..HOOKS {
+            let (ns, name) = (format!("team-{}", i % 3), format!("hook-{i:02}"));
+            // The last webhook names a Service that does not exist.
+            if i + 1 < HOOKS {
+                cluster = cluster
+                    .service(Service::cluster_ip(
+                        &ns,
+                        &name,
+                        &format!("127.1.0.{}", i + 1),
+                        vec![ServicePort::new("https", closed.port())],
+                    ))
+                    .endpoint_slice(&ns, &name, &[LOOPBACK], closed.port());
+            }
+            cluster =
+                cluster.validating_webhook(&name, ClientConfig::service(&ns, &name, closed.port()));
+        }
+        if deny_cluster_wide {
+            cluster = cluster
+                .deny("/api/v1/services")
+                .deny("/apis/discovery.k8s.io/v1/endpointslices");
+        }
+        cluster
+    };
+    for deny_cluster_wide in [false, true] {
+        let server = TestApiServer::start(cluster(deny_cluster_wide));
+        let dir = tempfile::tempdir().unwrap();
+        let config = kubeconfig::token(dir.path(), &server);
+        let out = groups_audit(&config, &["--edges=false"]);
+        let doc = json(&out);
+        let hooks = components(&doc, "webhook");
+        assert_eq!(hooks.len(), HOOKS, "{}", stderr(&out));
+        for (i, hook) in hooks.iter().enumerate() {
+            assert_eq!(hook["name"], format!("hook-{i:02}.example.com"), "{hook:#}");
+            if i + 1 < HOOKS {
+                assert_eq!(
+                    hook["address"],
+                    format!("127.1.0.{}:{}", i + 1, closed.port()),
+                    "{hook:#}"
+                );
+            } else {
+                assert_eq!(hook["address"], Value::Null, "{hook:#}");
+            }
+        }
+        let requests = server.requests();
+        let gets = requests
+            .iter()
+            .filter(|r| r.path.starts_with("/api/v1/namespaces/") && r.path.contains("/services/"))
+            .count();
+        let namespaced_slices = requests
+            .iter()
+            .filter(|r| {
+                r.path.starts_with("/apis/discovery.k8s.io/v1/namespaces/")
+                    && r.path.contains("/endpointslices")
+            })
+            .count();
+        if deny_cluster_wide {
+            // Asked for one by one, and nothing is recorded as unread.
+            assert_eq!((gets, namespaced_slices), (HOOKS, HOOKS - 1));
+            assert_eq!(doc["hidden"], serde_json::json!([]), "{:#}", doc["hidden"]);
+        } else {
+            assert_eq!((gets, namespaced_slices), (0, 0));
+            let lists = |prefix: &str| {
+                requests
+                    .iter()
+                    .filter(|r| r.path.starts_with(prefix))
+                    .count()
+            };
+            assert_eq!(lists("/api/v1/services?"), 1);
+            assert_eq!(lists("/apis/discovery.k8s.io/v1/endpointslices?"), 1);
+        }
+    }
+}
+
 #[test]
 fn throttling_is_waited_out_and_a_failing_resource_makes_the_audit_partial() {
     let closed = kubeconfig::closed_port();

@@ -5,13 +5,12 @@
 
 use crate::support;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::exporter::{sample, Exporter};
+use support::exporter::{basic, header, raw_get, sample, tls_get, Exporter};
 use support::peers;
 
 const USER: &str = "prometheus";
@@ -105,87 +104,6 @@ fn web_config(dir: &Path, extra: &str) -> PathBuf {
     )
     .unwrap();
     path
-}
-
-/// What a TLS request saw.
-struct TlsAnswer {
-    status: u16,
-    head: String,
-    body: Vec<u8>,
-    /// The server's certificate, DER.
-    leaf: Vec<u8>,
-    group: Option<rustls::NamedGroup>,
-}
-
-/// One GET over TLS (rustls with aws-lc-rs' defaults, trusting `ca_pem`).
-fn tls_get(addr: SocketAddr, ca_pem: &str, path: &str, headers: &[(&str, &str)]) -> TlsAnswer {
-    use rustls::pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(rustls::pki_types::CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap())
-        .unwrap();
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
-    let mut conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
-    let mut tcp = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
-    tcp.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    let mut raw = Vec::new();
-    {
-        let mut tls = rustls::Stream::new(&mut conn, &mut tcp);
-        tls.write_all(req.as_bytes()).unwrap();
-        // The server closes after its answer; an unclean close still leaves
-        // the answer read.
-        let _ = tls.read_to_end(&mut raw);
-    }
-    let leaf = conn.peer_certificates().unwrap()[0].to_vec();
-    let group = conn.negotiated_key_exchange_group().map(|g| g.name());
-    let (status, head, body) = split(&raw);
-    TlsAnswer {
-        status,
-        head,
-        body,
-        leaf,
-        group,
-    }
-}
-
-fn split(raw: &[u8]) -> (u16, String, Vec<u8>) {
-    let at = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no HTTP head in {:?}", String::from_utf8_lossy(raw)));
-    let head = String::from_utf8_lossy(&raw[..at]).into_owned();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, head, raw[at + 4..].to_vec())
-}
-
-fn basic(user: &str, password: &str) -> String {
-    use base64::Engine as _;
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
-    )
-}
-
-fn header<'h>(head: &'h str, name: &str) -> Option<&'h str> {
-    head.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
-    })
 }
 
 /// A TLS exporter on a projected-volume certificate with serial 1.
@@ -471,21 +389,6 @@ fn a_bad_web_config_is_one_line_and_a_non_zero_exit_before_listening() {
     assert!(!out.status.success());
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("/nonexistent/web.yml"), "{stderr}");
-}
-
-/// GET over plain HTTP, the body as bytes.
-fn raw_get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> (u16, String, Vec<u8>) {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    split(&raw)
 }
 
 #[test]

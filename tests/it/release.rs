@@ -58,8 +58,8 @@ fn the_package_holds_the_sources_the_license_and_the_docs_only() {
 /// The crates of Cargo.lock: (name, version) → the SHA-256 of its
 /// crates.io archive (none for pqready itself).
 fn locked_crates() -> std::collections::BTreeMap<(String, String), Option<String>> {
-    let lock = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock"))
-        .unwrap();
+    let lock =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock")).unwrap();
     let mut out = std::collections::BTreeMap::new();
     for package in lock.split("[[package]]").skip(1) {
         let field = |key: &str| {
@@ -184,5 +184,8 @@ fn the_sbom_lists_every_crate_the_binary_is_built_from() {
         .filter(|c| listed.contains(*c))
         .cloned()
         .collect();
-    assert!(dev_only.is_empty(), "dev-dependencies in the SBOM: {dev_only:?}");
+    assert!(
+        dev_only.is_empty(),
+        "dev-dependencies in the SBOM: {dev_only:?}"
+    );
 }

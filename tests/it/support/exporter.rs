@@ -159,6 +159,16 @@ impl Drop for Exporter {
 
 /// GET `path` from `addr` with extra request headers; one request per connection.
 pub fn get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Answer {
+    let (status, headers, body) = raw_get(addr, path, headers);
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+/// As [`get`], the body as bytes (a gzip body is not text).
+pub fn raw_get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> (u16, String, Vec<u8>) {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
     let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
@@ -169,18 +179,7 @@ pub fn get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Answer {
     s.write_all(req.as_bytes()).unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).expect("read the answer");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Answer {
-        status,
-        headers: head.to_string(),
-        body: body.to_string(),
-    }
+    split(&raw)
 }
 
 /// The value of `name{labels}` in an exposition.
@@ -202,4 +201,88 @@ pub fn series_line<'t>(text: &'t str, name: &str, labels_start: &str) -> &'t str
     text.lines()
         .find(|l| l.starts_with(&prefix))
         .unwrap_or_else(|| panic!("no {prefix}... in:\n{text}"))
+}
+
+/// What a TLS request saw.
+pub struct TlsAnswer {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+    /// The server's certificate, DER.
+    pub leaf: Vec<u8>,
+    pub group: Option<rustls::NamedGroup>,
+}
+
+/// One GET over TLS on a connection of its own (rustls with aws-lc-rs'
+/// defaults, trusting `ca_pem`), as a scraper with `scheme: https` sends it.
+pub fn tls_get(addr: SocketAddr, ca_pem: &str, path: &str, headers: &[(&str, &str)]) -> TlsAnswer {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap())
+        .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let mut conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let mut tcp = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    let mut raw = Vec::new();
+    {
+        let mut tls = rustls::Stream::new(&mut conn, &mut tcp);
+        tls.write_all(req.as_bytes()).unwrap();
+        // The server closes after its answer; an unclean close still leaves
+        // the answer read.
+        let _ = tls.read_to_end(&mut raw);
+    }
+    let leaf = conn.peer_certificates().unwrap()[0].to_vec();
+    let group = conn.negotiated_key_exchange_group().map(|g| g.name());
+    let (status, head, body) = split(&raw);
+    TlsAnswer {
+        status,
+        head,
+        body,
+        leaf,
+        group,
+    }
+}
+
+/// An HTTP answer's status, head and body.
+pub fn split(raw: &[u8]) -> (u16, String, Vec<u8>) {
+    // No blank line: all of it is the head (status 0 when it is not HTTP).
+    let (head, body) = match raw.windows(4).position(|w| w == b"\r\n\r\n") {
+        Some(at) => (&raw[..at], raw[at + 4..].to_vec()),
+        None => (raw, Vec::new()),
+    };
+    let head = String::from_utf8_lossy(head).into_owned();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head, body)
+}
+
+pub fn basic(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
+pub fn header<'h>(head: &'h str, name: &str) -> Option<&'h str> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
 }
