@@ -213,24 +213,16 @@ mod tests {
     use crate::wire::codec::{put_u16, put_vec_u16, put_vec_u8};
     use crate::wire::record::{fragment, handshake_message};
     use crate::wire::server_hello::{HANDSHAKE_SERVER_HELLO, HELLO_RETRY_REQUEST_RANDOM};
+    use crate::wire::testing::{server_hello_body, ECHOED_SESSION_ID};
 
     fn hello(random: [u8; 32], version: u16, key_share: Option<Vec<u8>>) -> Vec<u8> {
-        let mut b = Vec::new();
-        put_u16(&mut b, 0x0303);
-        b.extend_from_slice(&random);
-        put_vec_u8(&mut b, &[1; 32]);
-        put_u16(&mut b, 0x1301);
-        b.push(0);
-        let mut e = Vec::new();
-        put_u16(&mut e, 43);
-        put_vec_u16(&mut e, &version.to_be_bytes());
-        if let Some(ks) = key_share {
-            put_u16(&mut e, 51);
-            put_vec_u16(&mut e, &ks);
-        }
-        put_vec_u16(&mut b, &e);
+        let mut extensions = vec![(43, version.to_be_bytes().to_vec())];
+        extensions.extend(key_share.map(|ks| (51, ks)));
         fragment(
-            &handshake_message(HANDSHAKE_SERVER_HELLO, &b),
+            &handshake_message(
+                HANDSHAKE_SERVER_HELLO,
+                &server_hello_body(random, &ECHOED_SESSION_ID, 0x1301, &extensions),
+            ),
             16384,
             ProtocolVersion::TLS1_2,
         )

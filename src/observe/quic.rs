@@ -449,6 +449,7 @@ mod tests {
     use crate::wire::quic::{client_initials, put_varint, seal_initial, seal_retry};
     use crate::wire::record::handshake_message;
     use crate::wire::server_hello::HELLO_RETRY_REQUEST_RANDOM;
+    use crate::wire::testing::{hex, tls13_server_hello};
     use crate::wire::{ClientHelloSpec, KeyShareEntry, NamedGroup};
 
     const DCID: [u8; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
@@ -480,25 +481,9 @@ mod tests {
         spec.encode()
     }
 
+    /// QUIC's ServerHello: an empty legacy session id (RFC 9001 8.4).
     fn server_hello(random: [u8; 32], group: NamedGroup, share: usize) -> Vec<u8> {
-        let mut b = Vec::new();
-        put_u16(&mut b, 0x0303);
-        b.extend_from_slice(&random);
-        put_vec_u8(&mut b, &[]);
-        put_u16(&mut b, 0x1301);
-        b.push(0);
-        let mut ks = Vec::new();
-        put_u16(&mut ks, group.0);
-        if share > 0 {
-            put_vec_u16(&mut ks, &vec![7; share]);
-        }
-        let mut e = Vec::new();
-        put_u16(&mut e, 43);
-        put_vec_u16(&mut e, &[3, 4]);
-        put_u16(&mut e, 51);
-        put_vec_u16(&mut e, &ks);
-        put_vec_u16(&mut b, &e);
-        handshake_message(2, &b)
+        tls13_server_hello(random, &[], group.0, share)
     }
 
     fn crypto(offset: usize, data: &[u8]) -> Vec<u8> {
@@ -590,14 +575,6 @@ mod tests {
         f9af6e16886c61bfc703106fbaf3cb4cfa52382dd16a393e42757507698075b2
         c984c707f0a0812d8cd5a6881eaf21ceda98f4bd23f6fe1a3e2c43edd9ce7ca8
         4bed8521e2e140";
-
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     #[test]
     fn reads_the_rfc9369_quic_v2_handshake() {

@@ -861,17 +861,30 @@ mod tests {
         assert!(tls_settings("").is_empty());
     }
 
+    /// The socket inode behind this process's descriptor `fd`.
+    #[cfg(target_os = "linux")]
+    fn fd_inode(fd: i32) -> u64 {
+        socket_inode_of(&std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap()).unwrap()
+    }
+
+    /// The kernel's socket lookup, or `None` (said on stderr) where the
+    /// machine has none.
+    #[cfg(target_os = "linux")]
+    fn sock_diag() -> Option<diag::SockDiag> {
+        let diag = diag::SockDiag::open();
+        if diag.is_none() {
+            eprintln!("skipping: no NETLINK_SOCK_DIAG here");
+        }
+        diag
+    }
+
     /// The kernel's exact lookup names the same socket as the process's own
     /// descriptor, for both ends and for a listener.
     #[cfg(target_os = "linux")]
     #[test]
     fn sock_diag_finds_this_process_sockets() {
         use std::os::fd::AsRawFd;
-        let fd_inode = |fd: i32| {
-            socket_inode_of(&std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap()).unwrap()
-        };
-        let Some(mut diag) = diag::SockDiag::open() else {
-            eprintln!("skipping: no NETLINK_SOCK_DIAG here");
+        let Some(mut diag) = sock_diag() else {
             return;
         };
         for host in ["127.0.0.1:0", "[::1]:0"] {
@@ -904,11 +917,7 @@ mod tests {
     #[test]
     fn sock_diag_finds_udp_sockets_connected_or_bound() {
         use std::os::fd::AsRawFd;
-        let fd_inode = |fd: i32| {
-            socket_inode_of(&std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap()).unwrap()
-        };
-        let Some(mut diag) = diag::SockDiag::open() else {
-            eprintln!("skipping: no NETLINK_SOCK_DIAG here");
+        let Some(mut diag) = sock_diag() else {
             return;
         };
         for host in ["127.0.0.1:0", "[::1]:0"] {

@@ -298,9 +298,9 @@ impl FlightReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::codec::{put_u16, put_vec_u16, put_vec_u8};
     use crate::wire::record::fragment;
     use crate::wire::server_hello::HELLO_RETRY_REQUEST_RANDOM;
+    use crate::wire::testing::{tls13_server_hello, ECHOED_SESSION_ID};
     use crate::wire::{ClientHelloSpec, NamedGroup, ProtocolVersion};
     use proptest::prelude::*;
 
@@ -310,24 +310,7 @@ mod tests {
     };
 
     fn server_hello(random: [u8; 32], group: u16, share: usize) -> Vec<u8> {
-        let mut b = Vec::new();
-        put_u16(&mut b, 0x0303);
-        b.extend_from_slice(&random);
-        put_vec_u8(&mut b, &[1; 32]);
-        put_u16(&mut b, 0x1301);
-        b.push(0);
-        let mut ks = Vec::new();
-        put_u16(&mut ks, group);
-        if share > 0 {
-            put_vec_u16(&mut ks, &vec![7; share]);
-        }
-        let mut e = Vec::new();
-        put_u16(&mut e, 43);
-        put_vec_u16(&mut e, &[3, 4]);
-        put_u16(&mut e, 51);
-        put_vec_u16(&mut e, &ks);
-        put_vec_u16(&mut b, &e);
-        handshake_message(HANDSHAKE_SERVER_HELLO, &b)
+        tls13_server_hello(random, &ECHOED_SESSION_ID, group, share)
     }
 
     /// Feeds `bytes` in chunks of `step` and collects every event or the error.

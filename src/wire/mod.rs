@@ -20,6 +20,8 @@ pub mod schema;
 pub mod server_hello;
 pub mod ssh;
 pub mod starttls;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use client_hello::{ClientHello, ClientHelloSpec, Extension, KeyShareEntry};
 pub use codec::WireError;

@@ -158,21 +158,10 @@ pub fn server_key_exchange_curve(body: &[u8]) -> Result<Option<NamedGroup>, Wire
 mod tests {
     use super::*;
     use crate::wire::codec::{put_u16, put_vec_u16, put_vec_u8};
+    use crate::wire::testing::{server_hello_body, ECHOED_SESSION_ID};
 
     fn hello(random: [u8; 32], exts: &[(u16, Vec<u8>)]) -> Vec<u8> {
-        let mut b = Vec::new();
-        put_u16(&mut b, 0x0303);
-        b.extend_from_slice(&random);
-        put_vec_u8(&mut b, &[1; 32]);
-        put_u16(&mut b, 0x1302);
-        b.push(0);
-        let mut e = Vec::new();
-        for (t, body) in exts {
-            put_u16(&mut e, *t);
-            put_vec_u16(&mut e, body);
-        }
-        put_vec_u16(&mut b, &e);
-        b
+        server_hello_body(random, &ECHOED_SESSION_ID, 0x1302, exts)
     }
 
     #[test]
