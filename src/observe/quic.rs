@@ -445,9 +445,7 @@ mod tests {
     use super::*;
     use crate::observe::flow::{FlowTable, Limits};
     use crate::observe::packet::Segment;
-    use crate::wire::codec::{put_u16, put_vec_u16, put_vec_u8};
     use crate::wire::quic::{client_initials, put_varint, seal_initial, seal_retry};
-    use crate::wire::record::handshake_message;
     use crate::wire::server_hello::HELLO_RETRY_REQUEST_RANDOM;
     use crate::wire::testing::{hex, tls13_server_hello};
     use crate::wire::{ClientHelloSpec, KeyShareEntry, NamedGroup};
