@@ -2,7 +2,7 @@
 #
 # pqready's container image, for the in-cluster Job and CronJob in deploy/.
 #
-#   docker build -t pqready:latest .
+#   docker build -t pqready:latest --build-arg PQREADY_COMMIT=$(git rev-parse --short=12 HEAD) .
 #   docker buildx build --platform linux/amd64,linux/arm64 -t ghcr.io/OWNER/pqready:VERSION --push .
 #
 # NOT BUILT IN THIS REPOSITORY'S CI: the development and CI machines have no
@@ -25,6 +25,12 @@ WORKDIR /src
 # The whole tree (less .dockerignore): Cargo.toml names the benches/ targets,
 # which must exist even though only the binary is built.
 COPY . .
+# .git is not in the build context (.dockerignore): the commit for
+# `pqready --version` comes in as a build argument,
+#   docker build --build-arg PQREADY_COMMIT=$(git rev-parse --short=12 HEAD) .
+# (empty: the version says "commit unknown").
+ARG PQREADY_COMMIT=
+ENV PQREADY_COMMIT=${PQREADY_COMMIT}
 RUN cargo build --release --locked --bin pqready \
  && install -D -m 0755 target/release/pqready /out/pqready \
  && /out/pqready --version
