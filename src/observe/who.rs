@@ -330,7 +330,12 @@ impl Resolver {
         // found socket's process at once: a client may be about to exit.
         for (i, (local, remote)) in ends.into_iter().enumerate() {
             match self.diag_inode(udp, local, remote) {
-                Some(inode) => out[i] = self.process_of_inode(inode),
+                Some(inode) => {
+                    out[i] = self.process_of_inode(inode);
+                    if out[i].is_none() && !udp {
+                        out[i] = self.listener_process(local, remote, inode);
+                    }
+                }
                 None => missing[i] = self.is_local(local.ip()),
             }
         }
@@ -389,6 +394,36 @@ impl Resolver {
         }
         diag.inode(local, remote)
             .or_else(|| diag.inode(local, SocketAddr::new(remote.ip(), 0)))
+    }
+
+    /// The process of the listener that accepted the connection at
+    /// `local` (whose socket, `inode`, no process was found holding): a
+    /// server closes a connection's descriptor in the time between the
+    /// kernel's answer and the walk of `/proc`, but keeps its listener.
+    #[cfg(target_os = "linux")]
+    fn listener_process(
+        &mut self,
+        local: SocketAddr,
+        remote: SocketAddr,
+        inode: u64,
+    ) -> Option<ProcessFacts> {
+        let listener = self
+            .diag
+            .as_mut()?
+            .inode(local, SocketAddr::new(remote.ip(), 0))
+            .filter(|l| *l != inode)?;
+        // The connection's miss was counted; the listener answers for it.
+        let missed = self.not_found;
+        let found = self.process_of_inode(listener);
+        if found.is_some() {
+            self.not_found = missed.saturating_sub(1);
+        }
+        found
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn listener_process(&mut self, _: SocketAddr, _: SocketAddr, _: u64) -> Option<ProcessFacts> {
+        None
     }
 
     #[cfg(target_os = "linux")]
@@ -951,6 +986,41 @@ mod tests {
             assert_eq!(pc.unwrap().pid, std::process::id(), "{host}");
             assert_eq!(ps.unwrap().pid, std::process::id(), "{host}");
         }
+    }
+
+    /// A server that closed the connection's descriptor between the
+    /// kernel's lookup and the walk of /proc is still named, by the
+    /// listener it keeps. Real sockets, a /proc in which the server process
+    /// holds only its listener.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_server_that_closed_the_connection_is_named_by_its_listener() {
+        use std::os::fd::AsRawFd;
+        let Some(mut diag) = sock_diag() else {
+            return;
+        };
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        let (ca, sa) = (client.local_addr().unwrap(), accepted.local_addr().unwrap());
+        // The kernel still knows the accepted socket.
+        assert_eq!(diag.inode(sa, ca), Some(fd_inode(accepted.as_raw_fd())));
+        let root = tempfile::tempdir().unwrap();
+        for (pid, fd, comm) in [
+            (10u32, listener.as_raw_fd(), "server"),
+            (20, client.as_raw_fd(), "client"),
+        ] {
+            let d = root.path().join(pid.to_string());
+            std::fs::create_dir_all(d.join("fd")).unwrap();
+            let link = format!("socket:[{}]", fd_inode(fd));
+            std::os::unix::fs::symlink(link, d.join("fd/3")).unwrap();
+            std::fs::write(d.join("comm"), format!("{comm}\n")).unwrap();
+        }
+        let mut r = Resolver::new(root.path(), Vec::new()).with_sock_diag();
+        let [c, s] = r.connection(ca, sa);
+        assert_eq!(c.map(|c| c.pid), Some(20));
+        assert_eq!(s.map(|s| s.pid), Some(10));
+        assert_eq!(r.not_found, 0);
     }
 
     #[test]
