@@ -224,6 +224,17 @@ pub fn tls_settings(godebug: &str) -> Vec<String> {
 
 /// Descriptors visited per `/proc` scan at most.
 pub const MAX_FDS_PER_SCAN: usize = 1_000_000;
+
+/// Ancestors asked whether they hold a socket too (see `Resolver::creator`).
+const MAX_FORK_DEPTH: usize = 4;
+
+/// The parent pid of `pid`, from `/proc/PID/stat` (its fourth field, after
+/// the command name in parentheses, which may itself hold spaces and `)`).
+fn parent_of(proc_root: &Path, pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(proc_root.join(pid.to_string()).join("stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
 /// Descriptors visited by `/proc` scans per second at most: a scan that
 /// finds a new client among the newest processes visits a few, one for a
 /// process that is gone visits them all.
@@ -506,7 +517,43 @@ impl Resolver {
             self.not_found += 1;
             return None;
         };
+        let pid = self.creator(pid, inode);
         self.facts(pid)
+    }
+
+    /// `pid`, or the ancestor that holds the socket `inode` too: a process
+    /// that forked and has not yet run its program (or never will) holds a
+    /// copy of every descriptor its parent had, and the scan, newest pid
+    /// first, meets the copy first. The socket is the parent's.
+    fn creator(&mut self, mut pid: u32, inode: u64) -> u32 {
+        for _ in 0..MAX_FORK_DEPTH {
+            let Some(parent) = parent_of(&self.proc_root, pid).filter(|p| *p > 1) else {
+                break;
+            };
+            let Ok(fds) = std::fs::read_dir(self.proc_root.join(parent.to_string()).join("fd"))
+            else {
+                break;
+            };
+            let mut held = None;
+            for fd in fds.flatten() {
+                self.fds_visited += 1;
+                let path = fd.path();
+                if std::fs::read_link(&path)
+                    .ok()
+                    .and_then(|l| socket_inode_of(&l))
+                    == Some(inode)
+                {
+                    held = Some(fd.file_name().to_string_lossy().into_owned());
+                    break;
+                }
+            }
+            let Some(fd) = held else {
+                break;
+            };
+            self.inodes.insert(inode, (parent, fd));
+            pid = parent;
+        }
+        pid
     }
 
     /// Remembers the socket inodes of processes, newest pid first (a
@@ -1021,6 +1068,55 @@ mod tests {
         assert_eq!(c.map(|c| c.pid), Some(20));
         assert_eq!(s.map(|s| s.pid), Some(10));
         assert_eq!(r.not_found, 0);
+    }
+
+    /// A process caught between fork and exec holds its parent's sockets
+    /// too; the scan meets it first (newest pid first), and the socket is
+    /// named for the parent that holds it, not the copy.
+    #[test]
+    fn a_forked_copy_of_a_socket_is_named_for_its_parent() {
+        let root = tempfile::tempdir().unwrap();
+        let p = root.path();
+        std::fs::create_dir_all(p.join("net")).unwrap();
+        std::fs::write(
+            p.join("net/tcp"),
+            "  sl  local_address rem_address   st ...\n\
+             0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 111 1\n\
+             1: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000 0 0 333 1\n",
+        )
+        .unwrap();
+        std::fs::write(p.join("net/tcp6"), "").unwrap();
+        // 10 serves; 30, its fork, holds copies of both its sockets; 40,
+        // a fork of 30, too (a chain stays named for the first holder).
+        for (pid, ppid, comm, fds) in [
+            (10u32, 1u32, "server", &[111u64, 333][..]),
+            (30, 10, "worker (new) )", &[111, 333][..]),
+            (40, 30, "grandchild", &[333][..]),
+        ] {
+            let d = p.join(pid.to_string());
+            std::fs::create_dir_all(d.join("fd")).unwrap();
+            for (n, inode) in fds.iter().enumerate() {
+                std::os::unix::fs::symlink(
+                    format!("socket:[{inode}]"),
+                    d.join(format!("fd/{}", n + 3)),
+                )
+                .unwrap();
+            }
+            std::fs::write(d.join("comm"), format!("{comm}\n")).unwrap();
+            std::fs::write(
+                d.join("stat"),
+                format!("{pid} ({comm}) S {ppid} {pid} 0 0\n"),
+            )
+            .unwrap();
+        }
+        let mut r = Resolver::new(p, Vec::new());
+        let client: SocketAddr = "127.0.0.1:50000".parse().unwrap();
+        let server: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let [_, s] = r.connection(client, server);
+        assert_eq!(s.map(|s| (s.pid, s.comm)), Some((10, "server".to_string())));
+        // A socket only the child holds stays the child's.
+        assert_eq!(parent_of(p, 30), Some(10));
+        assert_eq!(r.creator(40, 999), 40);
     }
 
     #[test]

@@ -1909,8 +1909,8 @@ fn quic_connections_negotiate_what_observe_reads() {
 
 #[test]
 fn a_live_capture_on_lo_reads_quic_initials() {
-    use crate::quic::{curl_h3, QuicGo};
-    if !require(&["curl", "quicgoserver"]) {
+    use crate::quic::QuicGo;
+    if !require(&["openssl", "quicgoserver"]) {
         return;
     }
     let quicgo = QuicGo::start(&[]);
@@ -1929,8 +1929,40 @@ fn a_live_capture_on_lo_reads_quic_initials() {
         let _ = observe.wait();
         return;
     }
-    curl_h3(quicgo.addr);
-    curl_h3(quicgo.addr);
+    // Two QUIC clients, one after the other. Each is OpenSSL's s_client,
+    // which keeps its connection until its stdin closes: it is closed only
+    // once pqready's log (-v) says the connection's ends were looked up, so
+    // the client is alive at its lookup however slow that is (a curl could
+    // exit first on a loaded machine).
+    let first_seen = format!("-> {}: attributed", quicgo.addr);
+    for n in 1..=2 {
+        let mut client = Command::new(bin("openssl"))
+            .args(["s_client", "-quic", "-alpn", "h3", "-connect"])
+            .arg(quicgo.addr.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .matches(&first_seen)
+            .count()
+            < n
+        {
+            assert!(Instant::now() < deadline, "connection {n} never logged");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        drop(client.stdin.take());
+        let _ = client.wait();
+    }
+    // quic-go logs a connection once its handshake completed.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while quicgo.lines("connection").len() < 2 {
+        assert!(Instant::now() < deadline, "quic-go logged fewer than 2 connections");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     // SAFETY: plain kill(2) on our own child's pid.
     unsafe { libc::kill(observe.id() as i32, libc::SIGINT) };
     let status = observe.wait().unwrap();
@@ -1957,13 +1989,13 @@ fn a_live_capture_on_lo_reads_quic_initials() {
             code(&r["server_hello"]["negotiated_group"]),
             "{conn:?}"
         );
-        // Both ends' UDP sockets name their processes: curl, and quic-go's
-        // server with its Go build.
-        // (The peer prefix's curl runs under its own dynamic loader, which
-        // is the process's executable.)
+        // Both ends' UDP sockets name their processes: s_client, and
+        // quic-go's server with its Go build.
+        // (The peer prefix's openssl runs under its own dynamic loader,
+        // which is the process's executable.)
         let client = &r["client_process"];
         assert!(
-            client["comm"] == "curl" || client["comm"] == "ld-linux-x86-64",
+            client["comm"] == "openssl" || client["comm"] == "ld-linux-x86-64",
             "{r}"
         );
         assert_ne!(client["pid"], std::process::id(), "{r}");
