@@ -1070,22 +1070,33 @@ mod tests {
         assert_eq!(r.not_found, 0);
     }
 
-    /// A process caught between fork and exec holds its parent's sockets
-    /// too; the scan meets it first (newest pid first), and the socket is
-    /// named for the parent that holds it, not the copy.
-    #[test]
-    fn a_forked_copy_of_a_socket_is_named_for_its_parent() {
+    /// A fake /proc whose net/tcp holds a listener on 127.0.0.1:8080
+    /// (inode 111) and `connection`, one more line in the kernel's format.
+    fn fake_net(connection: &str) -> tempfile::TempDir {
         let root = tempfile::tempdir().unwrap();
         let p = root.path();
         std::fs::create_dir_all(p.join("net")).unwrap();
         std::fs::write(
             p.join("net/tcp"),
-            "  sl  local_address rem_address   st ...\n\
-             0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 111 1\n\
-             1: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000 0 0 333 1\n",
+            format!(
+                "  sl  local_address rem_address   st ...\n   \
+                 0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 111 1\n   {connection}\n"
+            ),
         )
         .unwrap();
         std::fs::write(p.join("net/tcp6"), "").unwrap();
+        root
+    }
+
+    /// A process caught between fork and exec holds its parent's sockets
+    /// too; the scan meets it first (newest pid first), and the socket is
+    /// named for the parent that holds it, not the copy.
+    #[test]
+    fn a_forked_copy_of_a_socket_is_named_for_its_parent() {
+        let root = fake_net(
+            "1: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000 0 0 333 1",
+        );
+        let p = root.path();
         // 10 serves; 30, its fork, holds copies of both its sockets; 40,
         // a fork of 30, too (a chain stays named for the first holder).
         for (pid, ppid, comm, fds) in [
@@ -1121,17 +1132,10 @@ mod tests {
 
     #[test]
     fn a_fake_proc_resolves_both_ends() {
-        let root = tempfile::tempdir().unwrap();
+        let root = fake_net(
+            "1: 0100007F:C350 0100007F:1F90 01 00000000:00000000 00:00000000 00000000 0 0 222 1",
+        );
         let p = root.path();
-        std::fs::create_dir_all(p.join("net")).unwrap();
-        std::fs::write(
-            p.join("net/tcp"),
-            "  sl  local_address rem_address   st ...\n\
-             0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 111 1\n\
-             1: 0100007F:C350 0100007F:1F90 01 00000000:00000000 00:00000000 00000000 0 0 222 1\n",
-        )
-        .unwrap();
-        std::fs::write(p.join("net/tcp6"), "").unwrap();
         for (pid, inode, comm) in [(10u32, 111u64, "server"), (20, 222, "client")] {
             let d = p.join(pid.to_string());
             std::fs::create_dir_all(d.join("fd")).unwrap();

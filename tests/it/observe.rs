@@ -1960,7 +1960,10 @@ fn a_live_capture_on_lo_reads_quic_initials() {
     // quic-go logs a connection once its handshake completed.
     let deadline = Instant::now() + Duration::from_secs(60);
     while quicgo.lines("connection").len() < 2 {
-        assert!(Instant::now() < deadline, "quic-go logged fewer than 2 connections");
+        assert!(
+            Instant::now() < deadline,
+            "quic-go logged fewer than 2 connections"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     // SAFETY: plain kill(2) on our own child's pid.
