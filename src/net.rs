@@ -634,13 +634,6 @@ impl WorkSlot {
     /// Waits for a place in `run` and holds it.
     pub async fn take(run: std::sync::Arc<Concurrency>) -> WorkSlot {
         let permit = run.slots.clone().acquire_owned().await.ok();
-        {
-            // Permits in use: the limit, plus those a cut will drop as they
-            // come back, less those free.
-            let gauge = run.gauge();
-            let working = (gauge.limit + gauge.owed).saturating_sub(run.slots.available_permits());
-            tracing::debug!(working, limit = gauge.limit, "probe slot taken");
-        }
         WorkSlot {
             run,
             held: std::sync::Mutex::new(permit),
