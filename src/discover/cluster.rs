@@ -1065,6 +1065,10 @@ impl Found {
             },
         )
         .await;
+        let Ok(services) = services else {
+            tracing::debug!("listing every Service failed: asking for each alone");
+            return;
+        };
         let api: Api<EndpointSlice> = Api::all(self.client.clone());
         let slices = listing::list(
             &self.client,
@@ -1078,8 +1082,8 @@ impl Found {
             },
         )
         .await;
-        let (Ok(services), Ok(slices)) = (services, slices) else {
-            tracing::debug!("listing every Service failed: asking for each alone");
+        let Ok(slices) = slices else {
+            tracing::debug!("listing every EndpointSlice failed: asking for each alone");
             return;
         };
         for key in &wanted {

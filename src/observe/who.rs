@@ -225,6 +225,15 @@ pub fn tls_settings(godebug: &str) -> Vec<String> {
 /// Descriptors visited per `/proc` scan at most.
 pub const MAX_FDS_PER_SCAN: usize = 1_000_000;
 
+/// Who holds a socket: a process (pid, and the socket's inode), nobody, or
+/// not known (the second's budget of descriptors is spent).
+#[derive(Debug, Clone, Copy)]
+enum Held {
+    By(u32, u64),
+    Nobody,
+    OverBudget,
+}
+
 /// Ancestors asked whether they hold a socket too (see `Resolver::creator`).
 const MAX_FORK_DEPTH: usize = 4;
 
@@ -342,10 +351,13 @@ impl Resolver {
         for (i, (local, remote)) in ends.into_iter().enumerate() {
             match self.diag_inode(udp, local, remote) {
                 Some(inode) => {
-                    out[i] = self.process_of_inode(inode);
-                    if out[i].is_none() && !udp {
-                        out[i] = self.listener_process(local, remote, inode);
-                    }
+                    // A server may close the connection's descriptor between
+                    // the kernel's answer and the walk of /proc; it keeps
+                    // its listener.
+                    out[i] = self.process_of_inodes(inode, |r: &mut Self| match udp {
+                        false => r.listener_inode(local, remote, inode),
+                        true => None,
+                    });
                 }
                 None => missing[i] = self.is_local(local.ip()),
             }
@@ -407,33 +419,18 @@ impl Resolver {
             .or_else(|| diag.inode(local, SocketAddr::new(remote.ip(), 0)))
     }
 
-    /// The process of the listener that accepted the connection at
-    /// `local` (whose socket, `inode`, no process was found holding): a
-    /// server closes a connection's descriptor in the time between the
-    /// kernel's answer and the walk of `/proc`, but keeps its listener.
+    /// The listener on `local` that a connection from `remote` came
+    /// through, when it is not the socket `inode` itself.
     #[cfg(target_os = "linux")]
-    fn listener_process(
-        &mut self,
-        local: SocketAddr,
-        remote: SocketAddr,
-        inode: u64,
-    ) -> Option<ProcessFacts> {
-        let listener = self
-            .diag
+    fn listener_inode(&mut self, local: SocketAddr, remote: SocketAddr, inode: u64) -> Option<u64> {
+        self.diag
             .as_mut()?
             .inode(local, SocketAddr::new(remote.ip(), 0))
-            .filter(|l| *l != inode)?;
-        // The connection's miss was counted; the listener answers for it.
-        let missed = self.not_found;
-        let found = self.process_of_inode(listener);
-        if found.is_some() {
-            self.not_found = missed.saturating_sub(1);
-        }
-        found
+            .filter(|l| *l != inode)
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn listener_process(&mut self, _: SocketAddr, _: SocketAddr, _: u64) -> Option<ProcessFacts> {
+    fn listener_inode(&mut self, _: SocketAddr, _: SocketAddr, _: u64) -> Option<u64> {
         None
     }
 
@@ -494,31 +491,60 @@ impl Resolver {
     }
 
     fn process_of_inode(&mut self, inode: u64) -> Option<ProcessFacts> {
+        self.process_of_inodes(inode, |_| None)
+    }
+
+    /// The process holding `inode`, else the one holding the socket
+    /// `fallback` names (asked only then); one miss is counted when
+    /// neither is held.
+    fn process_of_inodes(
+        &mut self,
+        inode: u64,
+        fallback: impl FnOnce(&mut Self) -> Option<u64>,
+    ) -> Option<ProcessFacts> {
+        let found = match self.holder(inode) {
+            Held::Nobody => match fallback(self) {
+                Some(other) => self.holder(other),
+                None => Held::Nobody,
+            },
+            held => held,
+        };
+        match found {
+            Held::By(pid, inode) => {
+                let pid = self.creator(pid, inode);
+                self.facts(pid)
+            }
+            Held::Nobody => {
+                self.not_found += 1;
+                None
+            }
+            Held::OverBudget => None,
+        }
+    }
+
+    /// Who holds `inode`.
+    fn holder(&mut self, inode: u64) -> Held {
         // A remembered process may have closed the socket (or exited):
         // its descriptor must still name the inode.
         let holds = |(pid, fd): &(u32, String), root: &Path| {
             std::fs::read_link(root.join(pid.to_string()).join("fd").join(fd))
                 .is_ok_and(|l| socket_inode_of(&l) == Some(inode))
         };
-        let pid = match self.inodes.get(&inode) {
-            Some(held) if holds(held, &self.proc_root) => Some(held.0),
+        match self.inodes.get(&inode) {
+            Some(held) if holds(held, &self.proc_root) => return Held::By(held.0, inode),
             _ => {
                 self.inodes.remove(&inode);
-                if self.fds_visited < MAX_FDS_PER_SECOND {
-                    self.scan(inode);
-                    self.inodes.get(&inode).map(|h| h.0)
-                } else {
-                    self.over_budget += 1;
-                    return None;
-                }
             }
-        };
-        let Some(pid) = pid else {
-            self.not_found += 1;
-            return None;
-        };
-        let pid = self.creator(pid, inode);
-        self.facts(pid)
+        }
+        if self.fds_visited >= MAX_FDS_PER_SECOND {
+            self.over_budget += 1;
+            return Held::OverBudget;
+        }
+        self.scan(inode);
+        match self.inodes.get(&inode) {
+            Some(held) => Held::By(held.0, inode),
+            None => Held::Nobody,
+        }
     }
 
     /// `pid`, or the ancestor that holds the socket `inode` too: a process
